@@ -1,0 +1,23 @@
+// Weak placeholders for verbs whose implementation has not landed yet; a real definition in its own file
+// replaces each one at link time. Each says so plainly and exits 1 rather than pretending to work.
+#include <cstdio>
+
+#include "app/cli/commands.hpp"
+
+namespace ts::app {
+namespace {
+int not_yet(const char* verb) {
+    std::fprintf(stderr, "error: '%s' is not available in this build yet\n", verb);
+    return 1;
+}
+}  // namespace
+
+__attribute__((weak)) int cmd_run(int, char**) { return not_yet("run"); }
+__attribute__((weak)) int cmd_info(int, char**) { return not_yet("info"); }
+__attribute__((weak)) int cmd_bench(int, char**) { return not_yet("bench"); }
+__attribute__((weak)) int cmd_tokenize(int, char**) { return not_yet("tokenize"); }
+__attribute__((weak)) int cmd_train(int, char**) { return not_yet("train"); }
+__attribute__((weak)) int cmd_gui(int, char**) { return not_yet("gui"); }
+__attribute__((weak)) int cmd_shot(int, char**) { return not_yet("shot"); }
+
+}  // namespace ts::app

@@ -1,0 +1,1 @@
+// Intentionally empty: a module with no sources yet still forms a library.

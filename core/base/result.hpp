@@ -1,0 +1,84 @@
+// Result<T>: a value or an Error, for failures caused by the user or a file (STYLE.md "Errors").
+// std::expected does not build with clang 14, so this is our own small version. No exceptions cross core headers.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <variant>
+
+namespace ts::core {
+
+enum class Code {
+    kInvalidArgument,  // a bad flag value, an id out of range, a prompt longer than the context
+    kIo,               // a file that cannot be opened, read or written
+    kFormat,           // a file that is not what it claims to be (bad magic, truncated, inconsistent)
+    kUnsupported,      // a valid file using something we do not implement (an architecture, a type)
+    kOutOfMemory,
+    kCancelled,
+    kInternal,
+};
+
+struct Error {
+    Code code = Code::kInternal;
+    std::string message;
+};
+
+// printf-style Error construction: make_error(Code::kFormat, "%s: bad magic", path.c_str()).
+template <typename... Args>
+[[nodiscard]] Error make_error(Code code, const char* fmt, Args... args) {
+    if constexpr (sizeof...(Args) == 0) {
+        return Error{code, fmt};
+    } else {
+        int n = std::snprintf(nullptr, 0, fmt, args...);
+        std::string s(n > 0 ? size_t(n) : 0, '\0');
+        std::snprintf(s.data(), s.size() + 1, fmt, args...);
+        return Error{code, std::move(s)};
+    }
+}
+
+template <typename T>
+class [[nodiscard]] Result {
+public:
+    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+    Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
+
+    [[nodiscard]] bool ok() const { return v_.index() == 0; }
+    explicit operator bool() const { return ok(); }
+
+    T& value() & { return std::get<0>(v_); }
+    const T& value() const& { return std::get<0>(v_); }
+    T&& value() && { return std::get<0>(std::move(v_)); }
+    T* operator->() { return &value(); }
+    const T* operator->() const { return &value(); }
+    T& operator*() & { return value(); }
+    const T& operator*() const& { return value(); }
+
+    const Error& error() const { return std::get<1>(v_); }
+
+private:
+    std::variant<T, Error> v_;
+};
+
+// Status: success or an Error, for functions that return nothing else.
+class [[nodiscard]] Status {
+public:
+    Status() = default;
+    Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT(google-explicit-constructor)
+    [[nodiscard]] bool ok() const { return ok_; }
+    explicit operator bool() const { return ok_; }
+    const Error& error() const { return error_; }
+
+private:
+    Error error_;
+    bool ok_ = true;
+};
+
+}  // namespace ts::core
+
+// Propagate an error from a Result/Status expression: TS_TRY(status_expr);
+#define TS_TRY(expr)                                 \
+    do {                                             \
+        auto ts_try_r_ = (expr);                     \
+        if (!ts_try_r_.ok()) return ts_try_r_.error(); \
+    } while (0)

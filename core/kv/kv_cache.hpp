@@ -1,0 +1,50 @@
+// KV cache: for each layer, the keys (after RoPE) and values of every position so far, in f32 or f16.
+// Layout per layer: k[pos][n_head_kv * head_dim], v[pos][n_head_kv * head_dim].
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/base/result.hpp"
+#include "core/tensor/dtype.hpp"
+
+namespace ts::core {
+
+class KvCache {
+public:
+    KvCache() = default;
+    // type: DType::F32 or DType::F16. Allocates n_layer * n_ctx * kv_dim * 2 elements up front.
+    [[nodiscard]] static Result<KvCache> create(int n_layer, int n_ctx, int kv_dim, DType type);
+
+    int n_layer() const { return n_layer_; }
+    int n_ctx() const { return n_ctx_; }
+    int kv_dim() const { return kv_dim_; }
+    DType type() const { return type_; }
+    int n_pos() const { return n_pos_; }  // positions filled
+
+    // Stores k and v (kv_dim floats each) of `layer` at `pos` (pos <= n_pos(), pos < n_ctx()).
+    void store(int layer, int pos, const float* k, const float* v);
+    // Marks positions [0, n) as filled after a forward call stored them in every layer.
+    void set_n_pos(int n);
+    // Rewind: forget every position >= n.
+    void truncate(int n);
+
+    // Reads back key / value `pos` of `layer` as f32 (kv_dim floats) into out.
+    void load_k(int layer, int pos, float* out) const;
+    void load_v(int layer, int pos, float* out) const;
+    // Raw row pointers (type() elements) for fast kernels.
+    const void* k_row(int layer, int pos) const;
+    const void* v_row(int layer, int pos) const;
+
+    size_t bytes_used() const;            // of positions filled, all layers
+    size_t bytes_used_per_layer() const;  // of positions filled, one layer
+    size_t bytes_capacity() const;        // allocated
+
+private:
+    int n_layer_ = 0, n_ctx_ = 0, kv_dim_ = 0, n_pos_ = 0;
+    DType type_ = DType::F32;
+    size_t elem_size_ = 4;
+    std::vector<std::vector<uint8_t>> k_, v_;  // [n_layer] of n_ctx * kv_dim elements
+};
+
+}  // namespace ts::core

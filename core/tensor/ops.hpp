@@ -1,0 +1,36 @@
+// Linear-algebra kernels the forward pass calls by name. Weight rows stay in their file type (used in place from
+// the mmap); activations are quantised once per call to the weight type's companion ("vec_dot_type": Q8_0 for
+// the 32-blocks, Q8_K for the K-quants, f32 for f32/f16/bf16), as ggml does, then dotted row by row.
+// Every kernel has a plain scalar reference (ops_ref) that is the spec; AVX2 / AVX-512 versions are picked at run
+// time from the CPU's features.
+#pragma once
+
+#include <cstdint>
+
+#include "core/tensor/tensor.hpp"
+#include "core/tensor/thread_pool.hpp"
+
+namespace ts::core {
+
+enum class SimdLevel { Scalar, Avx2, Avx512 };
+SimdLevel detected_simd();          // what the CPU supports
+SimdLevel active_simd();            // what the kernels use now
+void set_simd_level(SimdLevel l);   // tests force a level (clamped to detected)
+const char* simd_name(SimdLevel l);
+
+// y[r] = dot(W row r, x) for r in [0, rows): W is [rows][n] (ne = {n, rows}), x has n floats, y has rows floats.
+void matvec(const Tensor& w, const float* x, float* y, ThreadPool& pool);
+
+// Y[t][r] = dot(W row r, X[t]) for t in [0, n_tokens): X is [n_tokens][n], Y is [n_tokens][rows].
+// Used by batched prefill: each weight row is read once for all tokens.
+void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
+
+// Dot product of one weight row (type t, n elements) with f32 x, via the same path matvec uses. For tests and the
+// trace (logit lens on one row).
+float dot_row(DType t, const void* row, const float* x, int64_t n);
+
+// Small f32 helpers used by the forward pass (vectorised where it matters).
+float dot_f32(const float* a, const float* b, int64_t n);
+void axpy_f32(float a, const float* x, float* y, int64_t n);  // y += a*x
+
+}  // namespace ts::core

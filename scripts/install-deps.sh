@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every build, run and test dependency of TokenScope from Debian 12 packages.
+# Idempotent: does nothing (no apt-get update, no install) when every package is already present.
+set -euo pipefail
+
+PACKAGES=(
+    # build
+    build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
+    # GUI: Dear ImGui 1.86 (with GLFW/OpenGL3 backend sources), GLFW, glad 2 generator, stb (PNG writer)
+    libimgui-dev libglfw3-dev libgl-dev python3-glad libstb-dev
+    # tokenizers: Unicode-aware regular expressions for the pre-tokenizers
+    libpcre2-dev
+    # tests: GoogleTest, a virtual X server with Mesa's software OpenGL, fonts with wide Unicode coverage
+    libgtest-dev libgmock-dev xvfb xauth libgl1-mesa-dri fonts-dejavu-core
+    # the default model's corpus and the trainer's plot
+    bible-kjv python3-numpy
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "install-deps: all ${#PACKAGES[@]} packages present"
+    exit 0
+fi
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
