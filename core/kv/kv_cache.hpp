@@ -22,27 +22,32 @@ public:
     DType type() const { return type_; }
     int n_pos() const { return n_pos_; }  // positions filled
 
-    // Stores k and v (kv_dim floats each) of `layer` at `pos` (pos <= n_pos(), pos < n_ctx()).
+    // Stores k and v (kv_dim floats each) of `layer` at `pos` (0 <= pos < n_ctx()), converting to type().
+    // A batch stores positions n_pos() .. n_pos() + n - 1 in every layer, then calls set_n_pos(n_pos() + n).
     void store(int layer, int pos, const float* k, const float* v);
-    // Marks positions [0, n) as filled after a forward call stored them in every layer.
+    // Marks positions [0, n) as filled after a forward call stored them in every layer (0 <= n <= n_ctx()).
     void set_n_pos(int n);
-    // Rewind: forget every position >= n.
+    // Rewind: forget every position >= n (n > n_pos() is a no-op). Bytes are left in place: they are rewritten
+    // before they are read again.
     void truncate(int n);
+    // Forget everything (same as truncate(0)).
+    void clear() { truncate(0); }
 
     // Reads back key / value `pos` of `layer` as f32 (kv_dim floats) into out.
     void load_k(int layer, int pos, float* out) const;
     void load_v(int layer, int pos, float* out) const;
-    // Raw row pointers (type() elements) for fast kernels.
+    // Raw row pointers (kv_dim elements of type()) for fast kernels; head h starts at element h * head_dim.
     const void* k_row(int layer, int pos) const;
     const void* v_row(int layer, int pos) const;
 
     size_t bytes_used() const;            // of positions filled, all layers
     size_t bytes_used_per_layer() const;  // of positions filled, one layer
     size_t bytes_capacity() const;        // allocated
+    size_t bytes_per_pos() const { return 2 * size_t(n_layer_) * size_t(kv_dim_) * elem_size_; }  // all layers
 
 private:
     int n_layer_ = 0, n_ctx_ = 0, kv_dim_ = 0, n_pos_ = 0;
-    DType type_ = DType::F32;
+    DType type_       = DType::F32;
     size_t elem_size_ = 4;
     std::vector<std::vector<uint8_t>> k_, v_;  // [n_layer] of n_ctx * kv_dim elements
 };

@@ -1,0 +1,113 @@
+// KV cache storage: one K and one V buffer per layer, [n_ctx][kv_dim] elements of f32 or f16, allocated once.
+// Stores convert from f32; loads convert back. What is "filled" is only n_pos_: truncating (rewinding) is O(1).
+#include "core/kv/kv_cache.hpp"
+
+#include <cstring>
+#include <new>
+
+#include "core/base/check.hpp"
+#include "core/base/checked_math.hpp"
+#include "core/base/fp16.hpp"
+
+namespace ts::core {
+
+Result<KvCache> KvCache::create(int n_layer, int n_ctx, int kv_dim, DType type) {
+    if (n_layer <= 0 || n_ctx <= 0 || kv_dim <= 0)
+        return make_error(Code::kInvalidArgument, "KV cache: n_layer %d, n_ctx %d, kv_dim %d must all be positive",
+                          n_layer, n_ctx, kv_dim);
+    if (type != DType::F32 && type != DType::F16)
+        return make_error(Code::kUnsupported, "KV cache: type %s is not supported (f32 or f16)",
+                          std::string(dtype_name(type)).c_str());
+    KvCache c;
+    c.n_layer_           = n_layer;
+    c.n_ctx_             = n_ctx;
+    c.kv_dim_            = kv_dim;
+    c.type_              = type;
+    c.elem_size_         = type == DType::F32 ? 4 : 2;
+    const auto per_layer = checked_mul(uint64_t(n_ctx), uint64_t(kv_dim));
+    const auto bytes     = per_layer ? checked_mul(*per_layer, c.elem_size_) : std::nullopt;
+    const auto total     = bytes ? checked_mul(*bytes, 2 * uint64_t(n_layer)) : std::nullopt;
+    if (!total || *total > uint64_t(1) << 46)
+        return make_error(Code::kOutOfMemory, "KV cache: %d layers x %d positions x %d values is too large", n_layer,
+                          n_ctx, kv_dim);
+    try {
+        c.k_.assign(size_t(n_layer), std::vector<uint8_t>(size_t(*bytes)));
+        c.v_.assign(size_t(n_layer), std::vector<uint8_t>(size_t(*bytes)));
+    } catch (const std::bad_alloc&) {
+        return make_error(Code::kOutOfMemory, "KV cache: cannot allocate %llu bytes",
+                          static_cast<unsigned long long>(*total));
+    }
+    return c;
+}
+
+namespace {
+
+void store_row(DType type, const float* src, uint8_t* dst, int n) {
+    if (type == DType::F32) {
+        std::memcpy(dst, src, size_t(n) * 4);
+        return;
+    }
+    auto* h = reinterpret_cast<uint16_t*>(dst);
+    for (int i = 0; i < n; ++i) h[i] = f32_to_fp16(src[i]);
+}
+
+void load_row(DType type, const uint8_t* src, float* dst, int n) {
+    if (type == DType::F32) {
+        std::memcpy(dst, src, size_t(n) * 4);
+        return;
+    }
+    const auto* h = reinterpret_cast<const uint16_t*>(src);
+    for (int i = 0; i < n; ++i) dst[i] = fp16_to_f32(h[i]);
+}
+
+}  // namespace
+
+void KvCache::store(int layer, int pos, const float* k, const float* v) {
+    TS_CHECK(layer >= 0 && layer < n_layer_, "KV store: layer out of range");
+    TS_CHECK(pos >= 0 && pos < n_ctx_, "KV store: position out of range");
+    const size_t off = size_t(pos) * size_t(kv_dim_) * elem_size_;
+    store_row(type_, k, k_[size_t(layer)].data() + off, kv_dim_);
+    store_row(type_, v, v_[size_t(layer)].data() + off, kv_dim_);
+}
+
+void KvCache::set_n_pos(int n) {
+    TS_CHECK(n >= 0 && n <= n_ctx_, "KV set_n_pos: beyond the context");
+    n_pos_ = n;
+}
+
+void KvCache::truncate(int n) {
+    TS_CHECK(n >= 0, "KV truncate: negative length");
+    if (n < n_pos_) n_pos_ = n;
+}
+
+const void* KvCache::k_row(int layer, int pos) const {
+    TS_CHECK(layer >= 0 && layer < n_layer_ && pos >= 0 && pos < n_ctx_, "KV k_row: out of range");
+    return k_[size_t(layer)].data() + size_t(pos) * size_t(kv_dim_) * elem_size_;
+}
+
+const void* KvCache::v_row(int layer, int pos) const {
+    TS_CHECK(layer >= 0 && layer < n_layer_ && pos >= 0 && pos < n_ctx_, "KV v_row: out of range");
+    return v_[size_t(layer)].data() + size_t(pos) * size_t(kv_dim_) * elem_size_;
+}
+
+void KvCache::load_k(int layer, int pos, float* out) const {
+    load_row(type_, static_cast<const uint8_t*>(k_row(layer, pos)), out, kv_dim_);
+}
+
+void KvCache::load_v(int layer, int pos, float* out) const {
+    load_row(type_, static_cast<const uint8_t*>(v_row(layer, pos)), out, kv_dim_);
+}
+
+size_t KvCache::bytes_used_per_layer() const {
+    return 2 * size_t(n_pos_) * size_t(kv_dim_) * elem_size_;
+}
+
+size_t KvCache::bytes_used() const {
+    return size_t(n_layer_) * bytes_used_per_layer();
+}
+
+size_t KvCache::bytes_capacity() const {
+    return size_t(n_layer_) * 2 * size_t(n_ctx_) * size_t(kv_dim_) * elem_size_;
+}
+
+}  // namespace ts::core

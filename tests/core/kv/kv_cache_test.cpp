@@ -1,0 +1,123 @@
+// KvCache: storage in f32 and f16, rewinding, byte accounting and argument checks.
+#include "core/kv/kv_cache.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "core/base/fp16.hpp"
+
+namespace ts::core {
+namespace {
+
+std::vector<float> ramp(int n, float start, float step) {
+    std::vector<float> v(static_cast<size_t>(n));
+    for (int i = 0; i < n; ++i) v[size_t(i)] = start + step * float(i);
+    return v;
+}
+
+TEST(KvCache, F32StoresAndLoadsExactly) {
+    auto c = KvCache::create(2, 8, 6, DType::F32);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    const auto k = ramp(6, 0.1f, 0.37f), v = ramp(6, -3.0f, 1.01f);
+    c->store(1, 3, k.data(), v.data());
+    std::vector<float> out(6);
+    c->load_k(1, 3, out.data());
+    EXPECT_EQ(out, k);
+    c->load_v(1, 3, out.data());
+    EXPECT_EQ(out, v);
+    EXPECT_EQ(static_cast<const float*>(c->k_row(1, 3))[2], k[2]);
+}
+
+TEST(KvCache, F16RoundsLikeFp16Conversion) {
+    auto c = KvCache::create(1, 4, 5, DType::F16);
+    ASSERT_TRUE(c.ok()) << c.error().message;
+    const std::vector<float> k = {0.1f, -2.5f, 1e-6f, 65504.0f, 1.0f / 3.0f};
+    const std::vector<float> v = {7.0f, 0.0f, -0.0001f, 3.14159f, -1.0f};
+    c->store(0, 2, k.data(), v.data());
+    std::vector<float> out(5);
+    c->load_k(0, 2, out.data());
+    for (size_t i = 0; i < 5; ++i) EXPECT_EQ(out[i], fp16_to_f32(f32_to_fp16(k[i]))) << i;
+    c->load_v(0, 2, out.data());
+    for (size_t i = 0; i < 5; ++i) EXPECT_EQ(out[i], fp16_to_f32(f32_to_fp16(v[i]))) << i;
+}
+
+TEST(KvCache, LayersAndPositionsDoNotOverlap) {
+    auto c = KvCache::create(3, 4, 2, DType::F32);
+    ASSERT_TRUE(c.ok());
+    for (int l = 0; l < 3; ++l)
+        for (int p = 0; p < 4; ++p) {
+            const float k[2] = {float(l * 10 + p), float(-l)}, v[2] = {float(l * 100 + p), float(p)};
+            c->store(l, p, k, v);
+        }
+    for (int l = 0; l < 3; ++l)
+        for (int p = 0; p < 4; ++p) {
+            float k[2], v[2];
+            c->load_k(l, p, k);
+            c->load_v(l, p, v);
+            EXPECT_EQ(k[0], float(l * 10 + p));
+            EXPECT_EQ(k[1], float(-l));
+            EXPECT_EQ(v[0], float(l * 100 + p));
+            EXPECT_EQ(v[1], float(p));
+        }
+}
+
+TEST(KvCache, BytesCountFilledPositions) {
+    auto c = KvCache::create(4, 16, 8, DType::F16);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->bytes_capacity(), 4u * 2 * 16 * 8 * 2);
+    EXPECT_EQ(c->bytes_used(), 0u);
+    c->set_n_pos(5);
+    EXPECT_EQ(c->bytes_used_per_layer(), 2u * 5 * 8 * 2);
+    EXPECT_EQ(c->bytes_used(), 4u * 2 * 5 * 8 * 2);
+    EXPECT_EQ(c->bytes_per_pos(), 4u * 2 * 8 * 2);
+    auto f = KvCache::create(4, 16, 8, DType::F32);
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ(f->bytes_capacity(), 2 * c->bytes_capacity());
+}
+
+TEST(KvCache, TruncateRewindsAndNeverGrows) {
+    auto c = KvCache::create(1, 10, 2, DType::F32);
+    ASSERT_TRUE(c.ok());
+    c->set_n_pos(7);
+    c->truncate(9);
+    EXPECT_EQ(c->n_pos(), 7);
+    c->truncate(3);
+    EXPECT_EQ(c->n_pos(), 3);
+    EXPECT_EQ(c->bytes_used(), 3u * 2 * 2 * 4);
+    c->clear();
+    EXPECT_EQ(c->n_pos(), 0);
+}
+
+TEST(KvCache, TruncatedPositionsAreOverwrittenOnStore) {
+    auto c = KvCache::create(1, 4, 1, DType::F32);
+    ASSERT_TRUE(c.ok());
+    const float a = 1, b = 2;
+    c->store(0, 1, &a, &a);
+    c->set_n_pos(2);
+    c->truncate(1);
+    c->store(0, 1, &b, &b);
+    c->set_n_pos(2);
+    float out = 0;
+    c->load_k(0, 1, &out);
+    EXPECT_EQ(out, 2.0f);
+}
+
+TEST(KvCache, RejectsBadArguments) {
+    EXPECT_EQ(KvCache::create(0, 4, 4, DType::F32).error().code, Code::kInvalidArgument);
+    EXPECT_EQ(KvCache::create(2, -1, 4, DType::F32).error().code, Code::kInvalidArgument);
+    EXPECT_EQ(KvCache::create(2, 4, 0, DType::F32).error().code, Code::kInvalidArgument);
+    const auto q = KvCache::create(2, 4, 4, DType::Q8_0);
+    ASSERT_FALSE(q.ok());
+    EXPECT_EQ(q.error().code, Code::kUnsupported);
+    EXPECT_NE(q.error().message.find("q8_0"), std::string::npos) << q.error().message;
+}
+
+TEST(KvCache, RefusesAbsurdSizesWithoutAllocating) {
+    const auto c = KvCache::create(1 << 30, 1 << 30, 1 << 30, DType::F32);
+    ASSERT_FALSE(c.ok());
+    EXPECT_EQ(c.error().code, Code::kOutOfMemory);
+}
+
+}  // namespace
+}  // namespace ts::core
