@@ -41,7 +41,7 @@ public:
     std::optional<std::string> get_string(std::string_view key) const;
 
     const std::vector<Tensor>& tensors() const { return tensors_; }  // in file order; data points into the map
-    const Tensor* find_tensor(std::string_view name) const;        // nullptr when absent
+    const Tensor* find_tensor(std::string_view name) const;          // nullptr when absent
 
 private:
     std::shared_ptr<const MappedFile> map_;  // keeps the bytes alive (empty for parse())
