@@ -114,11 +114,18 @@ Status read_tensor_infos(Cursor& c, uint64_t n_tensors, uint64_t alignment, std:
     for (auto& info : infos) {
         const auto end = checked_add(info.offset, info.t.nbytes);
         if (!end || *end > section) {
-            return make_error(Code::kFormat,
-                              "%s: tensor '%s': data [%llu, +%zu) relative to the data section at %llu ends past the "
-                              "end of the file (%zu bytes; the data section holds %llu)",
-                              c.name(), info.t.name.c_str(), ull(info.offset), info.t.nbytes, ull(data_offset),
-                              c.size(), ull(section));
+            if (!end) {
+                return make_error(Code::kFormat,
+                                  "%s: tensor '%s': data offset %llu + %zu bytes is past the end of the file (%zu "
+                                  "bytes)",
+                                  c.name(), info.t.name.c_str(), ull(info.offset), info.t.nbytes, c.size());
+            }
+            return make_error(
+                Code::kFormat,
+                "%s: tensor '%s': data ends past the end of the file, at offset %llu (data section %llu + "
+                "offset %llu + %zu bytes), file has %zu bytes",
+                c.name(), info.t.name.c_str(), ull(data_offset + *end), ull(data_offset), ull(info.offset),
+                info.t.nbytes, c.size());
         }
         info.t.data = c.data() + data_offset + info.offset;
     }
