@@ -19,16 +19,23 @@ class GgufFile;
 enum class TokenizerKind { Llama, Gpt2 };
 
 // tokenizer.ggml.token_type values (llama.cpp's llama_token_type)
-enum class TokenType : int32_t { Undefined = 0, Normal = 1, Unknown = 2, Control = 3, UserDefined = 4, Unused = 5,
-                                 Byte = 6 };
+enum class TokenType : int32_t {
+    Undefined   = 0,
+    Normal      = 1,
+    Unknown     = 2,
+    Control     = 3,
+    UserDefined = 4,
+    Unused      = 5,
+    Byte        = 6
+};
 
 struct Vocab {
     TokenizerKind kind = TokenizerKind::Llama;
-    std::string pre = "default";          // gpt2 pre-tokenizer name
-    std::vector<std::string> tokens;      // id -> piece (llama: "▁" for space; gpt2: byte-to-unicode mapped)
-    std::vector<float> scores;            // llama: merge priority (higher first)
+    std::string pre    = "default";   // gpt2 pre-tokenizer name
+    std::vector<std::string> tokens;  // id -> piece (llama: "▁" for space; gpt2: byte-to-unicode mapped)
+    std::vector<float> scores;        // llama: merge priority (higher first)
     std::vector<TokenType> types;
-    std::vector<std::string> merges;      // gpt2: "a b" in rank order
+    std::vector<std::string> merges;  // gpt2: "a b" in rank order
     int32_t bos = -1, eos = -1, eot = -1, unk = -1, pad = -1;
     bool add_bos = false, add_eos = false, add_space_prefix = true;
 };
@@ -39,21 +46,34 @@ public:
     [[nodiscard]] static Result<std::shared_ptr<const Tokenizer>> from_gguf(const gguf::GgufFile& f);
     // Reads karpathy/llama2.c's tokenizer.bin (max_token_length, then per token: f32 score, i32 len, bytes).
     [[nodiscard]] static Result<std::shared_ptr<const Tokenizer>> from_llama2c(const std::string& path,
-                                                                              int32_t n_vocab);
+                                                                               int32_t n_vocab);
     [[nodiscard]] static Result<std::shared_ptr<const Tokenizer>> from_vocab(Vocab v);
 
     const Vocab& vocab() const;
     int32_t n_vocab() const;
+    // Problems found while loading that did not stop it (unknown pre-tokenizer, bad special ids, ...): the CLI
+    // prints them as `warning:` lines. Core never prints.
+    const std::vector<std::string>& warnings() const;
+    // The id whose piece is exactly `text` (any type, e.g. "<|im_start|>"); -1 when none. Linear: not for loops.
+    int32_t find_token(std::string_view text) const;
+    TokenType token_type(int32_t id) const;  // Undefined for ids out of range
 
-    // Text -> ids. add_bos: prepend BOS when the vocabulary asks for it (vocab().add_bos). parse_special: text
-    // such as "<|im_start|>" becomes its control/user-defined id; otherwise it is plain text.
+    // Text -> ids. add_special: prepend BOS / append EOS when the vocabulary asks for it (vocab().add_bos,
+    // add_eos). parse_special: text such as "<|im_start|>" or "<s>" becomes its control id; otherwise it is plain
+    // text (user-defined tokens are always matched, as in llama.cpp). Any bytes are accepted (invalid UTF-8, NUL):
+    // they fall back to byte tokens; errors only when a byte has no token at all, or the text is over 1 GiB.
     [[nodiscard]] Result<std::vector<int32_t>> encode(std::string_view text, bool add_special,
                                                       bool parse_special) const;
     // id -> the bytes it stands for ("<0x0A>" -> "\n", "▁the" -> " the"). Control tokens give "" unless
     // render_special. Out-of-range ids give "".
+    // Unknown tokens give "▅" unless render_special.
     std::string token_bytes(int32_t id, bool render_special = false) const;
+    // The concatenation of token_bytes; for llama vocabularies with add_space_prefix, the space that encode put
+    // before the text (at the start and after a control token) is removed again, so decode(encode(t)) == t.
     std::string decode(const std::vector<int32_t>& ids, bool render_special = false) const;
-    // A form for the UI in which spaces, newlines and byte tokens are visible ("␣the", "↵", "<0xE2>").
+    // A form for the UI in which spaces, newlines and byte tokens are visible ("␣the", "↵", "<0xE2>"): ' ' -> ␣,
+    // '\n' -> ↵, '\t' -> ⇥, '\r' -> ␍, other control bytes and bytes that are not whole UTF-8 characters -> <0xXX>;
+    // control / user-defined / unknown tokens show their text ("<s>").
     std::string display(int32_t id) const;
     bool is_eog(int32_t id) const;  // end of generation: EOS or EOT
 

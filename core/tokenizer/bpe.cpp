@@ -1,0 +1,129 @@
+// The `gpt2` encoder (byte-level BPE): the pre-tokenizer cuts the text into words; each word starts as one symbol
+// per byte and the adjacent pair with the lowest merge rank (ties: leftmost) is merged until no ranked pair is
+// left. Symbols carry their token id, so ranks are looked up by id pair, never by building strings.
+// With ignore_merges (llama-bpe) a word that is itself a vocabulary entry becomes that token directly.
+#include <queue>
+
+#include "core/base/check.hpp"
+#include "core/tokenizer/tokenizer_impl.hpp"
+
+namespace ts::core::tok {
+namespace {
+
+constexpr size_t kChunkBytes = 64 * 1024;
+
+struct Symbol {
+    int32_t prev, next;
+    uint32_t start, len;  // len == 0: merged into its left neighbour
+    int32_t id;           // token of these bytes, -1 when none
+};
+
+struct Bigram {
+    int32_t rank;
+    int32_t left, right;
+    uint32_t len;
+    int32_t id;  // the merged token
+};
+
+// Lowest rank first; among equal ranks the leftmost pair.
+struct BigramOrder {
+    bool operator()(const Bigram& a, const Bigram& b) const {
+        return a.rank > b.rank || (a.rank == b.rank && a.left > b.left);
+    }
+};
+
+class BpeSession {
+public:
+    explicit BpeSession(const Tokenizer::Impl& impl) : impl_(impl) {}
+
+    Status run(std::string_view word, std::vector<int32_t>& out) {
+        if (word.size() == 1 && impl_.byte_to_id[uint8_t(word[0])] >= 0) {
+            out.push_back(impl_.byte_to_id[uint8_t(word[0])]);
+            return {};
+        }
+        if (impl_.ignore_merges) {
+            const int32_t id = impl_.find_piece(word);
+            if (id >= 0) {
+                out.push_back(id);
+                return {};
+            }
+        }
+        symbols_.clear();
+        for (size_t i = 0; i < word.size(); ++i) {
+            const auto idx = int32_t(i);
+            symbols_.push_back({idx - 1, idx + 1, uint32_t(i), 1, impl_.byte_to_id[uint8_t(word[i])]});
+        }
+        symbols_.back().next = -1;
+        for (int32_t i = 1; i < int32_t(symbols_.size()); ++i) try_add(i - 1, i);
+
+        while (!queue_.empty()) {
+            const Bigram b = queue_.top();
+            queue_.pop();
+            Symbol& l = symbols_[size_t(b.left)];
+            Symbol& r = symbols_[size_t(b.right)];
+            if (l.len == 0 || r.len == 0 || l.len + r.len != b.len) continue;  // outdated
+            l.len += r.len;
+            l.id   = b.id;
+            r.len  = 0;
+            l.next = r.next;
+            if (r.next >= 0) symbols_[size_t(r.next)].prev = b.left;
+            try_add(l.prev, b.left);
+            try_add(b.left, l.next);
+        }
+
+        for (int32_t i = 0; i != -1; i = symbols_[size_t(i)].next) {
+            const Symbol& s = symbols_[size_t(i)];
+            if (s.id >= 0) {
+                out.push_back(s.id);
+                continue;
+            }
+            for (char c : word.substr(s.start, s.len)) {  // a byte (or merge result) without a token
+                int32_t bid = impl_.byte_to_id[uint8_t(c)];
+                if (bid < 0) bid = impl_.vocab.unk;
+                if (bid < 0)
+                    return make_error(Code::kUnsupported, "tokenizer: no token for byte 0x%02X and no unknown token",
+                                      unsigned(uint8_t(c)));
+                out.push_back(bid);
+            }
+        }
+        return {};
+    }
+
+private:
+    void try_add(int32_t left, int32_t right) {
+        if (left < 0 || right < 0) return;
+        const Symbol& l = symbols_[size_t(left)];
+        const Symbol& r = symbols_[size_t(right)];
+        if (l.id < 0 || r.id < 0) return;
+        auto it = impl_.merges.find(Tokenizer::Impl::pair_key(l.id, r.id));
+        if (it == impl_.merges.end()) return;
+        queue_.push({it->second.rank, left, right, l.len + r.len, it->second.id});
+    }
+
+    const Tokenizer::Impl& impl_;
+    std::vector<Symbol> symbols_;
+    std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue_;
+};
+
+}  // namespace
+
+Status encode_bpe(const Tokenizer::Impl& impl, std::string_view text, std::vector<int32_t>& out) {
+    TS_CHECK(impl.pre.has_value(), "gpt2 tokenizer without a pre-tokenizer");
+    auto words = impl.pre->split(text);
+    if (!words.ok()) return words.error();
+    BpeSession session(impl);
+    for (std::string_view word : *words) {
+        if (word.size() <= kChunkBytes) {
+            TS_TRY(session.run(word, out));
+            continue;
+        }
+        size_t begin = 0;  // a huge word (10 MB of letters): merge it in pieces no token can span
+        for (size_t end : safe_chunk_ends(impl, word, kChunkBytes)) {
+            TS_TRY(session.run(word.substr(begin, end - begin), out));
+            begin = end;
+        }
+    }
+    return {};
+}
+
+}  // namespace ts::core::tok

@@ -1,0 +1,83 @@
+// Tokenizer::encode: cut special tokens out of the text first (longest first), then run the vocabulary's encoder
+// on each stretch of plain text between them, adding BOS/EOS and (llama) the space prefix the way llama.cpp does.
+#include "core/tokenizer/tokenizer_impl.hpp"
+
+namespace ts::core {
+namespace {
+
+constexpr size_t kMaxText = size_t(1) << 30;
+
+struct Fragment {
+    int32_t id;  // >= 0: a special token; -1: plain text [off, off + len)
+    size_t off, len;
+};
+
+std::vector<Fragment> partition_specials(const Tokenizer::Impl& impl, std::string_view text, bool parse_special) {
+    std::vector<Fragment> frags;
+    if (text.empty()) return frags;
+    frags.push_back({-1, 0, text.size()});
+    std::vector<Fragment> next;
+    for (int32_t id : impl.specials) {
+        const TokenType type = impl.vocab.types[size_t(id)];
+        if (!parse_special && type != TokenType::UserDefined) continue;
+        const std::string_view s = impl.vocab.tokens[size_t(id)];
+        if (text.find(s) == std::string_view::npos) continue;
+        next.clear();
+        for (const Fragment& f : frags) {
+            if (f.id >= 0) {
+                next.push_back(f);
+                continue;
+            }
+            const std::string_view span = text.substr(f.off, f.len);
+            size_t pos                  = 0;
+            for (size_t hit; (hit = span.find(s, pos)) != std::string_view::npos; pos = hit + s.size()) {
+                if (hit > pos) next.push_back({-1, f.off + pos, hit - pos});
+                next.push_back({id, 0, 0});
+            }
+            if (pos < span.size()) next.push_back({-1, f.off + pos, span.size() - pos});
+        }
+        frags.swap(next);
+    }
+    return frags;
+}
+
+}  // namespace
+
+Result<std::vector<int32_t>> Tokenizer::encode(std::string_view text, bool add_special, bool parse_special) const {
+    const Impl& impl = *impl_;
+    const Vocab& v   = impl.vocab;
+    if (text.size() > kMaxText)
+        return make_error(Code::kInvalidArgument, "tokenizer: text of %zu bytes is over the 1 GiB limit", text.size());
+    std::vector<int32_t> out;
+    out.reserve(text.size() / 3 + 2);
+    if (add_special && v.add_bos) out.push_back(v.bos);
+
+    const std::vector<Fragment> frags = partition_specials(impl, text, parse_special);
+    if (v.kind == TokenizerKind::Llama) {
+        bool prev_special = true;  // the first stretch of text gets the space prefix too
+        std::string plain;
+        for (const Fragment& f : frags) {
+            if (f.id >= 0) {
+                out.push_back(f.id);
+                prev_special = true;
+                continue;
+            }
+            plain.clear();
+            if (v.add_space_prefix && prev_special) plain += ' ';
+            plain += text.substr(f.off, f.len);
+            TS_TRY(tok::encode_spm(impl, tok::escape_spaces(plain), out));
+            prev_special = false;
+        }
+    } else {
+        for (const Fragment& f : frags) {
+            if (f.id >= 0)
+                out.push_back(f.id);
+            else
+                TS_TRY(tok::encode_bpe(impl, text.substr(f.off, f.len), out));
+        }
+    }
+    if (add_special && v.add_eos) out.push_back(v.eos);
+    return out;
+}
+
+}  // namespace ts::core

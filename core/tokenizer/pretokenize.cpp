@@ -1,0 +1,233 @@
+// The pre-tokenizer table (one row per tokenizer.ggml.pre value) and the PCRE2 splitter that applies a row.
+// The expressions are those of each model's tokenizer.json, in the form llama.cpp applies them (case-insensitive
+// contractions spelled out, e.g. '[sS]), so the pieces match the reference implementation.
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include "core/tokenizer/pretokenize.hpp"
+
+#include <pcre2.h>
+
+#include <string>
+
+namespace ts::core {
+namespace {
+
+// GPT-2's original split: contractions, letters, numbers, other symbols, each with an optional leading space;
+// whitespace runs leave their last space to the next word.
+constexpr std::string_view kGpt2 = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S))";
+// Llama 3 (and its relatives): case-insensitive contractions, a letter run may take one leading non-letter,
+// digits in groups of up to three, newlines kept with the symbols before them.
+constexpr std::string_view kLlama3 =
+    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3})"
+    R"(| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+// Qwen2: as Llama 3, but every digit on its own.
+constexpr std::string_view kQwen2 =
+    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N})"
+    R"(| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr std::string_view kSingleDigit = R"(\p{N})";
+constexpr std::string_view kCjk         = "[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+";
+constexpr std::string_view kBloom       = R"( ?[^(\s|.,!?…。，、।۔،)]+)";
+// DeepSeek LLM's letter class (Latin, Greek, Cyrillic, Armenian, Georgian, Cherokee, ... but not CJK).
+constexpr std::string_view kDeepseekLetters =
+    "\\s?[A-Za-zµÀ-ÖØ-öø-ƺƼ-ƿǄ-ʓʕ-ʯͰ-ͳͶͷͻ-ͽͿΆΈ-ΊΌΎ-ΡΣ-ϵϷ-ҁҊ-ԯԱ-ՖႠ-ჅᎠ-Ᏽᏸ-ᏽᲐ-ᲺᲽ-Ჿᴀ-ᴫᵫ-ᵷᵹ-ᶚḀ-ἕἘ-Ἕἠ-ὅὈ-Ὅὐ-"
+    "ὗὙὛὝὟ-ώᾀ-ᾴᾶ-ᾼιῂ-ῄῆ-ῌ"
+    "ῐ-ΐῖ-Ίῠ-Ῥῲ-ῴῶ-ῼℂℇℊ-ℓℕℙ-ℝℤΩℨK-ℭℯ-ℴℹℼ-ℿⅅ-ⅉⅎↃↄⰀ-ⱻⱾ-ⳤⳫ-ⳮⳲⳳꙀ-ꙭꚀ-ꚛꜢ-ꝯꝱ-ꞇꞋ-ꞎꭰ-ꮿﬀ-ﬆﬓ-ﬗＡ-Ｚａ-ｚ𐐀-𐑏𐒰-𐓓𐓘-"
+    "𐓻𐲀-𐲲𐳀-𐳲𑢠-𑣟𞤀-𞥃]+";
+constexpr std::string_view kTekken =
+    R"([^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+)"
+    R"(((?=[\p{L}])([^A-Z]))*|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr std::string_view kGpt4o =
+    R"([^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))*((?=[\p{L}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM])"
+    R"(|'[lL][lL]|'[dD])?|[^\r\n\p{L}\p{N}]?((?=[\p{L}])([^a-z]))+((?=[\p{L}])([^A-Z]))*(?:'[sS]|'[tT]|'[rR][eE])"
+    R"(|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+constexpr std::string_view kDeepseek3 =
+    R"([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~][A-Za-z]+|[^\r\n\p{L}\p{P}\p{S}]?[\p{L}\p{M}]+| ?[\p{P}\p{S}]+[\r\n]*)"
+    R"(|\s*[\r\n]+|\s+(?!\S)|\s+)";
+
+constexpr PretokenizerRow kRows[] = {
+    // llama.cpp's fallback for files without a known pre value.
+    {"default", {R"([\p{P}\$\+<=>\^~\|]+)", kGpt2, R"(\p{N}+)", "[0-9][0-9][0-9]"}},
+    {"gpt-2", {kGpt2}},
+    {"phi-2", {kGpt2}},
+    {"gpt-neox", {kGpt2}},
+    {"mpt", {kGpt2}},
+    {"olmo", {kGpt2}},
+    {"jais", {kGpt2}},
+    {"llama-bpe", {kLlama3}, /*ignore_merges=*/true, /*add_bos=*/true},
+    {"dbrx", {kLlama3}},
+    {"smaug-bpe", {kLlama3}},
+    {"chatglm-bpe", {kLlama3}},
+    {"qwen2", {kQwen2}},
+    {"stablelm2", {kQwen2}},
+    {"grok-2", {kQwen2}},
+    {"starcoder", {kSingleDigit, kGpt2}},
+    {"refact", {kSingleDigit, kGpt2}},
+    {"command-r", {kSingleDigit, kGpt2}},
+    {"smollm", {kSingleDigit, kGpt2}},
+    {"codeshell", {kSingleDigit, kGpt2}},
+    {"exaone", {kSingleDigit, kGpt2}},
+    {"minerva-7b", {kSingleDigit, kGpt2}},
+    {"falcon", {R"([\p{P}\$\+<=>\^~\|`]+)", kGpt2, "[0-9][0-9][0-9]"}},
+    {"deepseek-llm", {"[\r\n]", kDeepseekLetters, "\\s?[!-/:-~！-／：-～‘-‟　-。]+", R"(\s+$)", kCjk, R"(\p{N}+)"}},
+    {"deepseek-coder", {"[\r\n]", R"(\s?\p{L}+)", R"(\s?\p{P}+)", kCjk, kSingleDigit}},
+    {"deepseek-v3", {R"(\p{N}{1,3})", "[一-龥぀-ゟ゠-ヿ]+", kDeepseek3}},
+    {"poro-chat", {kBloom}},
+    {"bloom", {kBloom}},
+    {"gpt3-finnish", {kBloom}},
+    {"viking", {kBloom, kSingleDigit}},
+    {"tekken", {kTekken}, /*ignore_merges=*/true, /*add_bos=*/true},
+    {"gpt-4o", {kGpt4o}},
+    {"seed-coder",
+     {R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1})"
+      R"(| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+)"}},
+};
+
+struct Alias {
+    std::string_view alias, name;
+};
+constexpr Alias kAliases[] = {
+    {"llama3", "llama-bpe"},
+    {"llama-v3", "llama-bpe"},
+    {"falcon3", "llama-bpe"},
+    {"falcon-h1", "llama-bpe"},
+    {"pixtral", "llama-bpe"},
+    {"midm-2.0", "llama-bpe"},
+    {"lfm2", "llama-bpe"},
+    {"jina-es", "gpt-2"},
+    {"jina-de", "gpt-2"},
+    {"gigachat", "gpt-2"},
+    {"jina-v1-en", "gpt-2"},
+    {"jina-v2-es", "gpt-2"},
+    {"jina-v2-de", "gpt-2"},
+    {"jina-v2-code", "gpt-2"},
+    {"roberta-bpe", "gpt-2"},
+    {"exaone4", "gpt-2"},
+    {"trillion", "gpt-2"},
+    {"granite-docling", "gpt-2"},
+    {"deepseek-r1-qwen", "qwen2"},
+    {"megrez", "qwen2"},
+    {"hunyuan", "qwen2"},
+    {"glm4", "chatglm-bpe"},
+    {"llama4", "gpt-4o"},
+    {"minimax-m2", "gpt-4o"},
+    {"hunyuan-dense", "deepseek-v3"},
+};
+
+struct CodeDeleter {
+    void operator()(pcre2_code* c) const { pcre2_code_free(c); }
+};
+
+}  // namespace
+
+struct Pretokenizer::Compiled {
+    std::unique_ptr<pcre2_code, CodeDeleter> code;
+};
+
+std::span<const PretokenizerRow> pretokenizer_rows() {
+    return kRows;
+}
+
+const PretokenizerRow* find_pretokenizer(std::string_view pre) {
+    for (const Alias& a : kAliases)
+        if (a.alias == pre) pre = a.name;
+    for (const PretokenizerRow& r : kRows)
+        if (r.name == pre) return &r;
+    return nullptr;
+}
+
+Pretokenizer::Pretokenizer(Pretokenizer&&) noexcept            = default;
+Pretokenizer& Pretokenizer::operator=(Pretokenizer&&) noexcept = default;
+Pretokenizer::~Pretokenizer()                                  = default;
+
+Result<Pretokenizer> Pretokenizer::compile(const PretokenizerRow& row) {
+    Pretokenizer p;
+    p.row_ = &row;
+    for (std::string_view expr : row.exprs) {
+        if (expr.empty()) continue;
+        int err          = 0;
+        PCRE2_SIZE where = 0;
+        // UTF + UCP: \p{L}, \s, \w follow Unicode; MATCH_INVALID_UTF: invalid bytes never match and never fail
+        // the match, so arbitrary input splits (and round-trips); DOLLAR_ENDONLY: `$` is the end of the piece.
+        const uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY;
+        pcre2_code* code =
+            pcre2_compile(reinterpret_cast<PCRE2_SPTR>(expr.data()), expr.size(), opts, &err, &where, nullptr);
+        if (!code) {
+            PCRE2_UCHAR msg[256];
+            pcre2_get_error_message(err, msg, sizeof msg);
+            return make_error(Code::kInternal, "pre-tokenizer '%.*s': expression %zu does not compile at %zu: %s",
+                              int(row.name.size()), row.name.data(), p.codes_.size(), size_t(where),
+                              reinterpret_cast<const char*>(msg));
+        }
+        auto c = std::make_unique<Compiled>();
+        c->code.reset(code);
+        // JIT is an optimisation: when it is unavailable the interpreter gives the same matches.
+        (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+        p.codes_.push_back(std::move(c));
+    }
+    return p;
+}
+
+namespace {
+
+struct MatchState {
+    pcre2_match_data* md    = nullptr;
+    pcre2_match_context* mc = nullptr;
+    pcre2_jit_stack* stack  = nullptr;
+    ~MatchState() {
+        if (md) pcre2_match_data_free(md);
+        if (mc) pcre2_match_context_free(mc);
+        if (stack) pcre2_jit_stack_free(stack);
+    }
+};
+
+}  // namespace
+
+Result<std::vector<std::string_view>> Pretokenizer::split(std::string_view text) const {
+    std::vector<std::string_view> pieces;
+    if (text.empty()) return pieces;
+    pieces.push_back(text);
+    if (codes_.empty()) return pieces;
+
+    MatchState st;
+    st.md    = pcre2_match_data_create(1, nullptr);
+    st.mc    = pcre2_match_context_create(nullptr);
+    st.stack = pcre2_jit_stack_create(32 * 1024, 64 * 1024 * 1024, nullptr);
+    if (!st.md || !st.mc || !st.stack) return make_error(Code::kOutOfMemory, "pre-tokenizer: out of memory");
+    pcre2_jit_stack_assign(st.mc, nullptr, st.stack);
+
+    std::vector<std::string_view> next;
+    for (const auto& c : codes_) {
+        next.clear();
+        next.reserve(pieces.size() * 2);
+        for (std::string_view piece : pieces) {
+            const auto* subject = reinterpret_cast<PCRE2_SPTR>(piece.data());
+            size_t start = 0, last_end = 0;
+            while (start <= piece.size()) {
+                const int rc = pcre2_match(c->code.get(), subject, piece.size(), start, 0, st.md, st.mc);
+                if (rc == PCRE2_ERROR_NOMATCH) break;
+                if (rc < 0) {
+                    PCRE2_UCHAR msg[256];
+                    pcre2_get_error_message(rc, msg, sizeof msg);
+                    return make_error(Code::kInvalidArgument, "pre-tokenizer '%.*s': matching a %zu-byte piece: %s",
+                                      int(row_->name.size()), row_->name.data(), piece.size(),
+                                      reinterpret_cast<const char*>(msg));
+                }
+                const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(st.md);
+                const size_t ms = ov[0], me = ov[1];
+                if (me <= ms) {
+                    // Empty match: no piece; step over one character and try again.
+                    start = ms + 1;
+                    while (start < piece.size() && (uint8_t(piece[start]) & 0xC0) == 0x80) ++start;
+                    continue;
+                }
+                if (ms > last_end) next.push_back(piece.substr(last_end, ms - last_end));
+                next.push_back(piece.substr(ms, me - ms));
+                last_end = start = me;
+            }
+            if (last_end < piece.size()) next.push_back(piece.substr(last_end));
+        }
+        pieces.swap(next);
+    }
+    return pieces;
+}
+
+}  // namespace ts::core

@@ -1,0 +1,145 @@
+// The `llama` encoder (SentencePiece-style BPE): start from one symbol per UTF-8 character, repeatedly merge the
+// adjacent pair whose concatenation is the highest-scoring vocabulary piece (ties: leftmost), then emit each
+// symbol's id; a character with no piece falls back to its <0xXX> byte tokens (or the unknown token).
+// A priority queue keeps this O(n log n); long texts are cut where no piece can span the cut, so memory stays
+// bounded and the result is the same as merging the whole text.
+#include <queue>
+
+#include "core/base/check.hpp"
+#include "core/tokenizer/tokenizer_impl.hpp"
+
+namespace ts::core::tok {
+namespace {
+
+constexpr size_t kChunkBytes = 64 * 1024;
+
+struct Symbol {
+    int32_t prev, next;
+    uint32_t start, len;  // bytes of the text; len == 0: merged into its left neighbour
+};
+
+struct Bigram {
+    float score;
+    int32_t left, right;
+    uint32_t len;  // left.len + right.len when queued; differs once either side has changed
+};
+
+// Highest score first; among equal scores the leftmost pair.
+struct BigramOrder {
+    bool operator()(const Bigram& a, const Bigram& b) const {
+        return a.score < b.score || (a.score == b.score && a.left > b.left);
+    }
+};
+
+class SpmSession {
+public:
+    SpmSession(const Tokenizer::Impl& impl, std::string_view text) : impl_(impl), text_(text) {}
+
+    Status run(std::vector<int32_t>& out) {
+        for (size_t i = 0; i < text_.size();) {
+            const size_t n = std::min(text_.size() - i, utf8_len(uint8_t(text_[i])));
+            const auto idx = int32_t(symbols_.size());
+            symbols_.push_back({idx - 1, idx + 1, uint32_t(i), uint32_t(n)});
+            i += n;
+        }
+        if (symbols_.empty()) return {};
+        symbols_.back().next = -1;
+        for (int32_t i = 1; i < int32_t(symbols_.size()); ++i) try_add(i - 1, i);
+
+        while (!queue_.empty()) {
+            const Bigram b = queue_.top();
+            queue_.pop();
+            Symbol& l = symbols_[size_t(b.left)];
+            Symbol& r = symbols_[size_t(b.right)];
+            if (l.len == 0 || r.len == 0 || l.len + r.len != b.len) continue;  // outdated
+            l.len += r.len;
+            r.len  = 0;
+            l.next = r.next;
+            if (r.next >= 0) symbols_[size_t(r.next)].prev = b.left;
+            try_add(l.prev, b.left);
+            try_add(b.left, l.next);
+        }
+
+        for (int32_t i = 0; i != -1; i = symbols_[size_t(i)].next) {
+            const Symbol& s            = symbols_[size_t(i)];
+            const std::string_view txt = text_.substr(s.start, s.len);
+            const int32_t id           = impl_.find_piece(txt);
+            if (id >= 0) {
+                out.push_back(id);
+                continue;
+            }
+            for (char c : txt) {  // byte fallback
+                int32_t bid = impl_.byte_to_id[uint8_t(c)];
+                if (bid < 0) bid = impl_.vocab.unk;
+                if (bid < 0)
+                    return make_error(Code::kUnsupported,
+                                      "tokenizer: no token for byte 0x%02X (no <0x%02X> piece, no unknown token)",
+                                      unsigned(uint8_t(c)), unsigned(uint8_t(c)));
+                out.push_back(bid);
+            }
+        }
+        return {};
+    }
+
+private:
+    void try_add(int32_t left, int32_t right) {
+        if (left < 0 || right < 0) return;
+        const Symbol& l    = symbols_[size_t(left)];
+        const Symbol& r    = symbols_[size_t(right)];
+        const uint32_t len = l.len + r.len;
+        if (len > impl_.max_piece_len) return;
+        const int32_t id = impl_.find_piece(text_.substr(l.start, len));
+        if (id < 0) return;
+        const float score = impl_.vocab.scores.empty() ? 0.0f : impl_.vocab.scores[size_t(id)];
+        queue_.push({score, left, right, len});
+    }
+
+    const Tokenizer::Impl& impl_;
+    std::string_view text_;
+    std::vector<Symbol> symbols_;
+    std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue_;
+};
+
+}  // namespace
+
+std::vector<size_t> safe_chunk_ends(const Tokenizer::Impl& impl, std::string_view text, size_t chunk_bytes) {
+    std::vector<size_t> ends;
+    const size_t max_len = std::max<size_t>(impl.max_piece_len, 1);
+    // Can a piece text[a, b) with a < p < b exist?
+    auto is_safe = [&](size_t p) {
+        const size_t a0 = p >= max_len ? p - max_len + 1 : 0;
+        for (size_t a = a0; a < p; ++a)
+            for (size_t b = p + 1; b <= std::min(text.size(), a + max_len); ++b)
+                if (impl.piece_to_id.count(text.substr(a, b - a))) return false;
+        return true;
+    };
+    constexpr size_t kSearch = 4096;  // how far past the target to look for a cut
+    size_t start = 0, search = chunk_bytes;
+    while (search < text.size() && text.size() - start > chunk_bytes) {
+        size_t cut = 0;
+        for (size_t p = search; p < std::min(text.size(), search + kSearch) && cut == 0; ++p)
+            if ((uint8_t(text[p]) & 0xC0) != 0x80 && is_safe(p)) cut = p;
+        if (cut == 0) {
+            search += kSearch;  // no cut here; the chunk grows
+            continue;
+        }
+        ends.push_back(cut);
+        start  = cut;
+        search = cut + chunk_bytes;
+    }
+    ends.push_back(text.size());
+    return ends;
+}
+
+Status encode_spm(const Tokenizer::Impl& impl, std::string_view escaped, std::vector<int32_t>& out) {
+    TS_CHECK(escaped.size() < (size_t(1) << 32) - 1, "spm: text over 4 GiB");
+    size_t begin = 0;
+    for (size_t end : safe_chunk_ends(impl, escaped, kChunkBytes)) {
+        SpmSession s(impl, escaped.substr(begin, end - begin));
+        TS_TRY(s.run(out));
+        begin = end;
+    }
+    return {};
+}
+
+}  // namespace ts::core::tok

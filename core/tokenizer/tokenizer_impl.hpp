@@ -1,0 +1,68 @@
+// Tokenizer::Impl: the lookup tables built once from a Vocab, shared by the encoders (spm.cpp, bpe.cpp), the
+// special-token splitter (encode.cpp) and the decoders (decode.cpp). Internal to core/tokenizer.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/tokenizer/pretokenize.hpp"
+#include "core/tokenizer/tokenizer.hpp"
+#include "core/tokenizer/unicode.hpp"
+
+namespace ts::core {
+
+struct Tokenizer::Impl {
+    Vocab vocab;
+    std::vector<std::string> warnings;
+
+    // Every token's bytes as text (llama: "▁" -> ' ', "<0x0A>" -> "\n"; gpt2: byte-unmapped). Control, unknown and
+    // user-defined tokens keep their text verbatim.
+    std::vector<std::string> bytes;
+
+    // llama: piece text -> id for tokens that merges may produce (not control, unknown or byte tokens).
+    // gpt2: token bytes -> id for every token (later ids win, as in llama.cpp).
+    std::unordered_map<std::string_view, int32_t> piece_to_id;
+    size_t max_piece_len = 0;  // bytes of the longest key of piece_to_id
+
+    std::array<int32_t, 256> byte_to_id{};  // llama: the <0xXX> tokens (-1 when absent)
+
+    // gpt2: (left id, right id) -> merge rank and the id of the merged token.
+    struct Merge {
+        int32_t rank;
+        int32_t id;
+    };
+    std::unordered_map<uint64_t, Merge> merges;
+    std::optional<Pretokenizer> pre;
+    bool ignore_merges = false;
+
+    // Tokens matched in the text before the encoders run, longest text first: user-defined ones always, control
+    // and unknown ones only when special parsing is on.
+    std::vector<int32_t> specials;
+
+    tok::ByteMap byte_map;
+
+    static uint64_t pair_key(int32_t a, int32_t b) { return (uint64_t(uint32_t(a)) << 32) | uint32_t(b); }
+    int32_t find_piece(std::string_view s) const {
+        auto it = piece_to_id.find(s);
+        return it == piece_to_id.end() ? -1 : it->second;
+    }
+};
+
+namespace tok {
+
+// llama (SentencePiece-style): text with spaces already escaped to "▁"; appends ids.
+[[nodiscard]] Status encode_spm(const Tokenizer::Impl& impl, std::string_view escaped, std::vector<int32_t>& out);
+// gpt2 (byte-level BPE): raw text of one fragment; pre-tokenizes, merges, appends ids.
+[[nodiscard]] Status encode_bpe(const Tokenizer::Impl& impl, std::string_view text, std::vector<int32_t>& out);
+
+// Positions where a long text can be cut without changing the result: no key of impl.piece_to_id spans them, so no
+// merge can cross them. Returns the chunk ends (the last is text.size()); a text with no safe cut stays whole.
+std::vector<size_t> safe_chunk_ends(const Tokenizer::Impl& impl, std::string_view text, size_t chunk_bytes);
+
+}  // namespace tok
+}  // namespace ts::core
