@@ -19,32 +19,32 @@ enum class Arch { Llama, Qwen2 };
 enum class RopeStyle { Normal, NeoX };  // Normal: adjacent pairs (2i, 2i+1); NeoX: pairs (i, i + head_dim/2)
 
 struct Hparams {
-    Arch arch = Arch::Llama;
+    Arch arch             = Arch::Llama;
     std::string arch_name = "llama";
-    std::string name;          // general.name when present
-    int n_vocab = 0;
-    int n_ctx_train = 0;       // context length the model was trained for
-    int n_embd = 0;
-    int n_layer = 0;
-    int n_head = 0;
-    int n_head_kv = 0;
-    int head_dim = 0;          // n_embd / n_head
-    int n_ff = 0;
-    float norm_eps = 1e-5f;
-    float rope_freq_base = 10000.0f;
+    std::string name;  // general.name when present
+    int n_vocab           = 0;
+    int n_ctx_train       = 0;  // context length the model was trained for
+    int n_embd            = 0;
+    int n_layer           = 0;
+    int n_head            = 0;
+    int n_head_kv         = 0;
+    int head_dim          = 0;  // n_embd / n_head
+    int n_ff              = 0;
+    float norm_eps        = 1e-5f;
+    float rope_freq_base  = 10000.0f;
     float rope_freq_scale = 1.0f;  // linear scaling: positions are multiplied by this (1 / rope.scaling.factor)
-    int n_rot = 0;                 // rotated dims per head (rope.dimension_count), usually head_dim
-    RopeStyle rope_style = RopeStyle::Normal;
-    bool tied_output = false;      // output matrix is token_embd
+    int n_rot             = 0;     // rotated dims per head (rope.dimension_count), usually head_dim
+    RopeStyle rope_style  = RopeStyle::Normal;
+    bool tied_output      = false;  // output matrix is token_embd
     int kv_dim() const { return n_head_kv * head_dim; }
 };
 
 struct LayerWeights {
-    Tensor attn_norm;            // [n_embd] f32
-    Tensor wq, wk, wv, wo;       // wq: {n_embd, n_embd}, wk/wv: {n_embd, kv_dim}, wo: {n_embd, n_embd}
-    Tensor bq, bk, bv;           // qwen2 only (data == nullptr otherwise), f32
-    Tensor ffn_norm;             // [n_embd] f32
-    Tensor w_gate, w_up, w_down; // gate/up: {n_embd, n_ff}, down: {n_ff, n_embd}
+    Tensor attn_norm;             // [n_embd] f32
+    Tensor wq, wk, wv, wo;        // wq: {n_embd, n_embd}, wk/wv: {n_embd, kv_dim}, wo: {n_embd, n_embd}
+    Tensor bq, bk, bv;            // qwen2 only (data == nullptr otherwise), f32
+    Tensor ffn_norm;              // [n_embd] f32
+    Tensor w_gate, w_up, w_down;  // gate/up: {n_embd, n_ff}, down: {n_ff, n_embd}
 };
 
 struct Weights {
@@ -59,11 +59,12 @@ struct Model {
     std::string format;  // "gguf v3", "llama2.c"
     Hparams hp;
     Weights w;
-    std::shared_ptr<const Tokenizer> tokenizer;   // may be null (a GGUF without tokenizer metadata)
-    std::shared_ptr<const MappedFile> map;        // keeps weights alive
-    std::vector<std::vector<uint8_t>> owned;      // converted buffers (e.g. llama2.c f32 arrays) when not mapped
-    size_t weight_bytes = 0;                      // bytes of all weight tensors
-    int64_t n_params = 0;
+    std::shared_ptr<const Tokenizer> tokenizer;  // may be null (a GGUF without tokenizer metadata)
+    std::shared_ptr<const MappedFile> map;       // keeps weights alive
+    std::vector<std::vector<uint8_t>> owned;     // converted buffers (e.g. llama2.c f32 arrays) when not mapped
+    size_t weight_bytes = 0;                     // bytes of all weight tensors
+    int64_t n_params    = 0;
+    std::vector<std::string> notes;  // non-fatal remarks for the user ("no tokenizer.bin beside ...")
 };
 
 // Loads a GGUF file or a llama2.c checkpoint (detected from the magic). For llama2.c, `tokenizer_path` names its

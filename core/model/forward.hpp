@@ -1,0 +1,73 @@
+// Forward: the llama-family forward pass over a KV cache. It owns its scratch buffers (sized once for n_ctx and a
+// batch of n_batch tokens), so evaluating a token allocates nothing. One Forward serves one generation at a time.
+//
+//   Forward fwd(*model, 2048);
+//   auto cache = fwd.make_cache(DType::F32);
+//   fwd.eval(*cache, prompt.data(), n_prompt, 0, logits.data(), false, pool);   // prefill, logits of the last token
+//   fwd.eval(*cache, &next, 1, n_prompt, logits.data(), false, pool);           // decode one token
+//
+// The stages, top to bottom, are in arch/llama.cpp.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/base/result.hpp"
+#include "core/kv/kv_cache.hpp"
+#include "core/model/model.hpp"
+#include "core/tensor/thread_pool.hpp"
+#include "core/trace/probe.hpp"
+
+namespace ts::core {
+
+class Forward {
+public:
+    static constexpr int kDefaultBatch = 32;
+
+    // n_ctx: the most positions one sequence may reach (>= 1). n_batch: tokens per batched step of a long prompt.
+    Forward(const Model& model, int n_ctx, int n_batch = kDefaultBatch);
+
+    const Model& model() const { return model_; }
+    int n_ctx() const { return n_ctx_; }
+    int n_batch() const { return n_batch_; }
+
+    // A cache that fits this model and context (f32 or f16 storage).
+    [[nodiscard]] Result<KvCache> make_cache(DType type = DType::F32) const;
+
+    // Runs tokens[0 .. n_tokens) at positions pos0 .. pos0 + n_tokens - 1, storing their K and V in `cache`.
+    // The cache must already hold positions [0, pos0) (pos0 <= cache.n_pos()); afterwards it holds
+    // [0, pos0 + n_tokens). logits: [n_vocab] of the last token, or [n_tokens][n_vocab] when all_logits; nullptr
+    // skips the output layer (a prefill whose logits nobody reads). Errors (nothing is written then): a context
+    // overflow, a token id out of range, a cache of another shape.
+    [[nodiscard]] Status eval(KvCache& cache, const int32_t* tokens, int n_tokens, int pos0, float* logits,
+                              bool all_logits, ThreadPool& pool, Observer* observer = nullptr);
+
+private:
+    // One batch of n <= n_batch tokens (arch/llama.cpp). want_logits: 0 none, 1 last token, 2 every token.
+    void eval_batch(KvCache& cache, const int32_t* tokens, int n, int pos0, float* logits, int want_logits,
+                    ThreadPool& pool, Observer* observer);
+    // Attention of one token at `pos` for every head (arch/llama.cpp): q [n_head][head_dim] → out [n_embd].
+    void attention(const KvCache& cache, int layer, int pos, float* q, float* out, ThreadPool& pool, Observer* observer,
+                   ProbeMask mask);
+
+    const Model& model_;
+    int n_ctx_   = 0;
+    int n_batch_ = 0;
+
+    // Scratch, allocated once. Token t of a batch uses row t of each [n_batch][...] buffer.
+    std::vector<float> x_;          // [n_batch][n_embd]  residual stream
+    std::vector<float> xb_;         // [n_batch][n_embd]  normed input of a block / output of a projection
+    std::vector<float> q_;          // [n_batch][n_embd]  queries, n_head x head_dim
+    std::vector<float> k_;          // [n_batch][kv_dim]  keys, n_head_kv x head_dim
+    std::vector<float> v_;          // [n_batch][kv_dim]  values
+    std::vector<float> att_;        // [n_batch][n_embd]  attention output, heads concatenated
+    std::vector<float> hb_;         // [n_batch][n_ff]    MLP gate, then silu(gate)·up
+    std::vector<float> hb2_;        // [n_batch][n_ff]    MLP up
+    std::vector<float> scores_;     // [n_head][n_pos]    q·k/√head_dim of one token (row stride n_pos)
+    std::vector<float> probs_;      // [n_head][n_pos]    softmax of scores
+    std::vector<float> rope_cos_;   // [n_batch][n_rot/2] RoPE angles of each token's position
+    std::vector<float> rope_sin_;   // [n_batch][n_rot/2]
+    std::vector<ProbeMask> wants_;  // [n_layer + 1]      what the observer asked for; [0] is layer -1
+};
+
+}  // namespace ts::core

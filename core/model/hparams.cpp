@@ -1,0 +1,118 @@
+// Hyper-parameters of a GGUF model: which architecture, and the `<arch>.*` keys that size it. Also the checks that
+// every format's hyper-parameters must pass before any buffer is sized from them.
+#include <climits>
+#include <cmath>
+
+#include "core/gguf/gguf_reader.hpp"
+#include "core/model/loader.hpp"
+
+namespace ts::core::model_detail {
+namespace {
+
+// A required or defaulted integer key, in [1, INT_MAX].
+Status read_int(const gguf::GgufFile& f, const std::string& key, int& out, bool required) {
+    if (!f.find(key)) {
+        if (required)
+            return make_error(Code::kFormat, "%s: metadata key '%s' is missing", f.name().c_str(), key.c_str());
+        return {};
+    }
+    const auto v = f.get_u64(key);
+    if (!v || *v == 0 || *v > uint64_t(INT_MAX))
+        return make_error(Code::kFormat, "%s: metadata key '%s' must be a positive integer", f.name().c_str(),
+                          key.c_str());
+    out = int(*v);
+    return {};
+}
+
+Status read_float(const gguf::GgufFile& f, const std::string& key, float& out) {
+    if (!f.find(key)) return {};
+    const auto v = f.get_f64(key);
+    if (!v || !std::isfinite(*v))
+        return make_error(Code::kFormat, "%s: metadata key '%s' must be a finite number", f.name().c_str(),
+                          key.c_str());
+    out = float(*v);
+    return {};
+}
+
+}  // namespace
+
+Result<Hparams> read_hparams(const gguf::GgufFile& f) {
+    const std::string& path = f.name();
+    const auto arch         = f.get_string("general.architecture");
+    if (!arch) return make_error(Code::kFormat, "%s: metadata key 'general.architecture' is missing", path.c_str());
+
+    Hparams hp;
+    hp.arch_name = *arch;
+    if (*arch == "llama") {
+        hp.arch       = Arch::Llama;
+        hp.rope_style = RopeStyle::Normal;  // the converter permuted Q and K for adjacent pairs
+    } else if (*arch == "qwen2") {
+        hp.arch       = Arch::Qwen2;
+        hp.rope_style = RopeStyle::NeoX;  // pairs (i, i + n_rot/2)
+    } else {
+        return make_error(Code::kUnsupported, "%s: architecture '%s' is not supported (supported: llama, qwen2)",
+                          path.c_str(), arch->c_str());
+    }
+    if (auto name = f.get_string("general.name")) hp.name = *name;
+
+    const std::string a = *arch + ".";
+    TS_TRY(read_int(f, a + "embedding_length", hp.n_embd, true));
+    TS_TRY(read_int(f, a + "block_count", hp.n_layer, true));
+    TS_TRY(read_int(f, a + "feed_forward_length", hp.n_ff, true));
+    TS_TRY(read_int(f, a + "attention.head_count", hp.n_head, true));
+    hp.n_head_kv = hp.n_head;
+    TS_TRY(read_int(f, a + "attention.head_count_kv", hp.n_head_kv, false));
+    TS_TRY(read_int(f, a + "context_length", hp.n_ctx_train, false));
+    TS_TRY(read_float(f, a + "attention.layer_norm_rms_epsilon", hp.norm_eps));
+    TS_TRY(read_float(f, a + "rope.freq_base", hp.rope_freq_base));
+    if (hp.n_embd % hp.n_head != 0)
+        return make_error(Code::kFormat, "%s: embedding_length %d is not a multiple of head_count %d", path.c_str(),
+                          hp.n_embd, hp.n_head);
+    hp.head_dim    = hp.n_embd / hp.n_head;
+    int key_length = hp.head_dim;
+    TS_TRY(read_int(f, a + "attention.key_length", key_length, false));
+    if (key_length != hp.head_dim)
+        return make_error(Code::kUnsupported, "%s: attention.key_length %d differs from embedding/heads = %d",
+                          path.c_str(), key_length, hp.head_dim);
+    hp.n_rot = hp.head_dim;
+    TS_TRY(read_int(f, a + "rope.dimension_count", hp.n_rot, false));
+
+    // RoPE scaling: only linear (positions multiplied by 1/factor). The older key rope.scale_linear means the same.
+    float factor = 1.0f;
+    TS_TRY(read_float(f, a + "rope.scale_linear", factor));
+    if (auto type = f.get_string(a + "rope.scaling.type")) {
+        if (*type == "linear") {
+            TS_TRY(read_float(f, a + "rope.scaling.factor", factor));
+        } else if (*type != "none") {
+            return make_error(Code::kUnsupported, "%s: rope scaling '%s' is not supported (none, linear)", path.c_str(),
+                              type->c_str());
+        }
+    }
+    if (!(factor > 0.0f))
+        return make_error(Code::kFormat, "%s: rope scaling factor %g must be positive", path.c_str(), double(factor));
+    hp.rope_freq_scale = 1.0f / factor;
+    return hp;
+}
+
+Status validate_hparams(const std::string& path, const Hparams& hp) {
+    const char* p = path.c_str();
+    if (hp.n_embd <= 0 || hp.n_layer <= 0 || hp.n_ff <= 0 || hp.n_head <= 0 || hp.n_head_kv <= 0 || hp.n_vocab <= 0)
+        return make_error(Code::kFormat,
+                          "%s: sizes must be positive (n_embd %d, n_layer %d, n_ff %d, n_head %d, n_head_kv %d, "
+                          "n_vocab %d)",
+                          p, hp.n_embd, hp.n_layer, hp.n_ff, hp.n_head, hp.n_head_kv, hp.n_vocab);
+    if (hp.n_embd % hp.n_head != 0 || hp.head_dim != hp.n_embd / hp.n_head)
+        return make_error(Code::kFormat, "%s: n_embd %d is not n_head %d x head_dim %d", p, hp.n_embd, hp.n_head,
+                          hp.head_dim);
+    if (hp.n_head % hp.n_head_kv != 0)
+        return make_error(Code::kFormat, "%s: n_head %d is not a multiple of n_head_kv %d", p, hp.n_head, hp.n_head_kv);
+    if (hp.n_rot <= 0 || hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0)
+        return make_error(Code::kFormat, "%s: rope dimension count %d must be even and in [2, head_dim %d]", p,
+                          hp.n_rot, hp.head_dim);
+    if (!(hp.norm_eps >= 0.0f) || !(hp.rope_freq_base > 0.0f) || !(hp.rope_freq_scale > 0.0f))
+        return make_error(Code::kFormat, "%s: norm epsilon %g, rope base %g, rope scale %g out of range", p,
+                          double(hp.norm_eps), double(hp.rope_freq_base), double(hp.rope_freq_scale));
+    return {};
+}
+
+}  // namespace ts::core::model_detail

@@ -1,0 +1,94 @@
+// Implementations of the per-token layer operations (see layers.hpp). Plain loops: these are O(n_embd) or
+// O(n_pos · head_dim) per head, small next to the matrix products.
+#include "core/model/layers.hpp"
+
+#include <cmath>
+
+#include "core/base/fp16.hpp"
+#include "core/tensor/ops.hpp"
+
+namespace ts::core {
+
+void rms_norm(const float* x, const float* weight, float eps, int n, float* out) {
+    double ss = 0.0;
+    for (int i = 0; i < n; ++i) ss += double(x[i]) * double(x[i]);
+    const float scale = float(1.0 / std::sqrt(ss / double(n) + double(eps)));
+    for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
+}
+
+void rope_angles(int pos, int n_rot, float freq_base, float freq_scale, float* cos_out, float* sin_out) {
+    const double p = double(pos) * double(freq_scale);
+    for (int i = 0; i < n_rot / 2; ++i) {
+        const double freq  = std::pow(double(freq_base), -2.0 * double(i) / double(n_rot));
+        const double angle = p * freq;
+        cos_out[i]         = float(std::cos(angle));
+        sin_out[i]         = float(std::sin(angle));
+    }
+}
+
+void apply_rope(float* head, int n_rot, RopeStyle style, const float* cos_a, const float* sin_a) {
+    const int half = n_rot / 2;
+    for (int i = 0; i < half; ++i) {
+        // The pair (a, b) rotated by angle i: Normal pairs neighbours, NeoX pairs the two halves.
+        float& a      = style == RopeStyle::Normal ? head[2 * i] : head[i];
+        float& b      = style == RopeStyle::Normal ? head[2 * i + 1] : head[i + half];
+        const float x = a, y = b;
+        a = x * cos_a[i] - y * sin_a[i];
+        b = x * sin_a[i] + y * cos_a[i];
+    }
+}
+
+void swiglu(float* gate, const float* up, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        const float g = gate[i];
+        gate[i]       = g / (1.0f + std::exp(-g)) * up[i];
+    }
+}
+
+namespace attn {
+
+void scores_row(const float* q_head, const KvCache& cache, int layer, int kv_head, int head_dim, int n_pos,
+                float* scores) {
+    const float scale     = 1.0f / std::sqrt(float(head_dim));
+    const size_t head_off = size_t(kv_head) * size_t(head_dim);
+    for (int j = 0; j < n_pos; ++j) {
+        const void* row = cache.k_row(layer, j);
+        float dot;
+        if (cache.type() == DType::F32) {
+            dot = dot_f32(q_head, static_cast<const float*>(row) + head_off, head_dim);
+        } else {
+            dot = dot_row(cache.type(), static_cast<const uint16_t*>(row) + head_off, q_head, head_dim);
+        }
+        scores[j] = dot * scale;
+    }
+}
+
+void softmax_row(const float* scores, float* probs, int n) {
+    float max = scores[0];
+    for (int j = 1; j < n; ++j) max = std::fmax(max, scores[j]);
+    double sum = 0.0;
+    for (int j = 0; j < n; ++j) {
+        probs[j] = std::exp(scores[j] - max);
+        sum += probs[j];
+    }
+    const float inv = float(1.0 / sum);
+    for (int j = 0; j < n; ++j) probs[j] *= inv;
+}
+
+void weighted_sum_row(const float* probs, const KvCache& cache, int layer, int kv_head, int head_dim, int n_pos,
+                      float* out) {
+    const size_t head_off = size_t(kv_head) * size_t(head_dim);
+    for (int d = 0; d < head_dim; ++d) out[d] = 0.0f;
+    for (int j = 0; j < n_pos; ++j) {
+        const void* row = cache.v_row(layer, j);
+        if (cache.type() == DType::F32) {
+            axpy_f32(probs[j], static_cast<const float*>(row) + head_off, out, head_dim);
+        } else {
+            const uint16_t* v = static_cast<const uint16_t*>(row) + head_off;
+            for (int d = 0; d < head_dim; ++d) out[d] += probs[j] * fp16_to_f32(v[d]);
+        }
+    }
+}
+
+}  // namespace attn
+}  // namespace ts::core

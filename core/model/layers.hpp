@@ -1,0 +1,43 @@
+// The small per-token operations of a llama-family layer, named as the explorer names them: RMSNorm, RoPE, the
+// attention score row, softmax, the weighted sum of V, SwiGLU. The forward pass calls these, and so does anything
+// that re-derives a number later (the trace's score rows), so that what is shown equals what was computed.
+// Matrix products are not here: they are core/tensor's matvec / matmul.
+#pragma once
+
+#include <cstdint>
+
+#include "core/kv/kv_cache.hpp"
+#include "core/model/model.hpp"
+
+namespace ts::core {
+
+// out = x / sqrt(mean(x²) + eps) * weight, n floats (out may alias x).
+void rms_norm(const float* x, const float* weight, float eps, int n, float* out);
+
+// cos / sin of every rotated pair at one position: angle_i = pos * freq_scale * freq_base^(-2i / n_rot),
+// i in [0, n_rot/2). cos_out and sin_out hold n_rot/2 floats.
+void rope_angles(int pos, int n_rot, float freq_base, float freq_scale, float* cos_out, float* sin_out);
+
+// Rotates one head vector (head_dim floats) in place with the angles of rope_angles(). Normal pairs (2i, 2i+1);
+// NeoX pairs (i, i + n_rot/2). Dimensions >= n_rot are left as they are.
+void apply_rope(float* head, int n_rot, RopeStyle style, const float* cos_a, const float* sin_a);
+
+// silu(gate) * up, elementwise, into gate (n floats): the SwiGLU non-linearity.
+void swiglu(float* gate, const float* up, int64_t n);
+
+namespace attn {
+
+// scores: [n_pos], scores[j] = q·k_j / √head_dim for the keys j in [0, n_pos) of `kv_head` in `layer`.
+// The causal mask is the length: position p only ever sees n_pos = p + 1 keys.
+void scores_row(const float* q_head, const KvCache& cache, int layer, int kv_head, int head_dim, int n_pos,
+                float* scores);
+
+// probs = softmax(scores), n floats, stable at the extremes (the maximum is subtracted before exp).
+void softmax_row(const float* scores, float* probs, int n);
+
+// out: [head_dim] = Σ_j probs[j] · v_j over the values j in [0, n_pos) of `kv_head` in `layer`.
+void weighted_sum_row(const float* probs, const KvCache& cache, int layer, int kv_head, int head_dim, int n_pos,
+                      float* out);
+
+}  // namespace attn
+}  // namespace ts::core

@@ -1,0 +1,38 @@
+// Loading a GGUF model: parse the mapped file, read the hyper-parameters, bind and check every weight, and read the
+// tokenizer from the same file (a missing or unreadable tokenizer leaves Model::tokenizer null with a note).
+#include <new>
+
+#include "core/gguf/gguf_reader.hpp"
+#include "core/model/loader.hpp"
+
+namespace ts::core::model_detail {
+
+Result<std::shared_ptr<const Model>> load_gguf(std::shared_ptr<const MappedFile> map) {
+    auto file = gguf::GgufFile::parse(map->data(), map->size(), map->path());
+    if (!file) return file.error();
+    const gguf::GgufFile& f = *file;
+
+    auto hp = read_hparams(f);
+    if (!hp) return hp.error();
+
+    auto m    = std::make_shared<Model>();
+    m->path   = map->path();
+    m->format = "gguf v" + std::to_string(f.version());
+    m->hp     = *hp;
+    TS_TRY(bind_weights(f, m->hp, m->w));
+    count_params(*m);
+
+    auto tok = Tokenizer::from_gguf(f);
+    if (tok) {
+        m->tokenizer = *tok;
+        if (m->tokenizer->n_vocab() != m->hp.n_vocab)
+            m->notes.push_back("tokenizer has " + std::to_string(m->tokenizer->n_vocab()) + " tokens, the model " +
+                               std::to_string(m->hp.n_vocab));
+    } else {
+        m->notes.push_back("no tokenizer: " + tok.error().message);
+    }
+    m->map = std::move(map);
+    return std::shared_ptr<const Model>(std::move(m));
+}
+
+}  // namespace ts::core::model_detail

@@ -1,0 +1,122 @@
+// Weight binding: every tensor the llama-family forward pass needs, found by its GGUF name and checked for type and
+// shape before use, so that a wrong file is explained ("tensor 'blk.3.attn_q.weight': expected [2048, 2048], got
+// Q8_0 [2048, 256]") instead of read out of bounds.
+#include <cctype>
+#include <string>
+#include <vector>
+
+#include "core/gguf/gguf_reader.hpp"
+#include "core/model/loader.hpp"
+
+namespace ts::core::model_detail {
+
+std::string describe_tensor(const Tensor& t) {
+    std::string s(dtype_name(t.type));
+    for (char& c : s) c = char(std::toupper(static_cast<unsigned char>(c)));
+    s += " [";
+    for (int i = 0; i < t.n_dims; ++i) s += (i ? ", " : "") + std::to_string(t.ne[size_t(i)]);
+    return s + "]";
+}
+
+namespace {
+
+std::string describe_shape(const std::vector<int64_t>& shape) {
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+    return s + "]";
+}
+
+enum class Need { Required, Optional };
+enum class TypeRule { AnySupported, F32Only };
+
+// Finds `name` and checks it: present (unless optional), of a supported type (F32 only for norms and biases), with
+// exactly `shape` (ggml order). An absent optional tensor leaves `out` empty (data == nullptr).
+Status bind(const gguf::GgufFile& f, const std::string& name, const std::vector<int64_t>& shape, TypeRule rule,
+            Need need, Tensor& out) {
+    const char* path   = f.name().c_str();
+    const Tensor* t    = f.find_tensor(name);
+    const bool f32only = rule == TypeRule::F32Only;
+    if (!t) {
+        if (need == Need::Optional) return {};
+        return make_error(Code::kFormat, "%s: tensor '%s' is missing (expected %s%s)", path, name.c_str(),
+                          f32only ? "F32 " : "", describe_shape(shape).c_str());
+    }
+    bool same = t->n_dims == int(shape.size());
+    for (size_t i = 0; same && i < shape.size(); ++i) same = t->ne[i] == shape[i];
+    if (!same || (f32only && t->type != DType::F32))
+        return make_error(Code::kFormat, "%s: tensor '%s': expected %s%s, got %s", path, name.c_str(),
+                          f32only ? "F32 " : "", describe_shape(shape).c_str(), describe_tensor(*t).c_str());
+    if (!dtype_info(t->type).supported)
+        return make_error(Code::kUnsupported, "%s: tensor '%s': type %s is not supported", path, name.c_str(),
+                          describe_tensor(*t).c_str());
+    if (shape[0] % dtype_info(t->type).block_size != 0)
+        return make_error(Code::kFormat, "%s: tensor '%s': rows of %lld are not whole %s blocks", path, name.c_str(),
+                          static_cast<long long>(shape[0]), describe_tensor(*t).c_str());
+    out = *t;
+    return {};
+}
+
+}  // namespace
+
+Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
+    using TR         = TypeRule;
+    const char* path = f.name().c_str();
+
+    // The vocabulary size comes from the embedding matrix: {n_embd, n_vocab}.
+    const Tensor* embd = f.find_tensor("token_embd.weight");
+    if (!embd) return make_error(Code::kFormat, "%s: tensor 'token_embd.weight' is missing", path);
+    if (embd->n_dims != 2 || embd->ne[0] != hp.n_embd || embd->ne[1] <= 0 || embd->ne[1] > INT32_MAX)
+        return make_error(Code::kFormat, "%s: tensor 'token_embd.weight': expected [%d, n_vocab], got %s", path,
+                          hp.n_embd, describe_tensor(*embd).c_str());
+    hp.n_vocab = int(embd->ne[1]);
+    TS_TRY(validate_hparams(f.name(), hp));
+
+    const int64_t n_embd = hp.n_embd, n_vocab = hp.n_vocab, n_ff = hp.n_ff, kv_dim = hp.kv_dim();
+    TS_TRY(bind(f, "token_embd.weight", {n_embd, n_vocab}, TR::AnySupported, Need::Required, w.token_embd));
+    TS_TRY(bind(f, "output_norm.weight", {n_embd}, TR::F32Only, Need::Required, w.output_norm));
+    TS_TRY(bind(f, "output.weight", {n_embd, n_vocab}, TR::AnySupported, Need::Optional, w.output));
+    hp.tied_output = w.output.data == nullptr;
+    if (hp.tied_output) w.output = w.token_embd;
+
+    // Biases on Q, K, V: always there in qwen2; accepted in llama files that carry them.
+    const Need bias = hp.arch == Arch::Qwen2 ? Need::Required : Need::Optional;
+    w.layers.assign(size_t(hp.n_layer), LayerWeights{});
+    for (int il = 0; il < hp.n_layer; ++il) {
+        LayerWeights& L       = w.layers[size_t(il)];
+        const std::string blk = "blk." + std::to_string(il) + ".";
+        TS_TRY(bind(f, blk + "attn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.attn_norm));
+        TS_TRY(bind(f, blk + "attn_q.weight", {n_embd, n_embd}, TR::AnySupported, Need::Required, L.wq));
+        TS_TRY(bind(f, blk + "attn_k.weight", {n_embd, kv_dim}, TR::AnySupported, Need::Required, L.wk));
+        TS_TRY(bind(f, blk + "attn_v.weight", {n_embd, kv_dim}, TR::AnySupported, Need::Required, L.wv));
+        TS_TRY(bind(f, blk + "attn_output.weight", {n_embd, n_embd}, TR::AnySupported, Need::Required, L.wo));
+        TS_TRY(bind(f, blk + "attn_q.bias", {n_embd}, TR::F32Only, bias, L.bq));
+        TS_TRY(bind(f, blk + "attn_k.bias", {kv_dim}, TR::F32Only, bias, L.bk));
+        TS_TRY(bind(f, blk + "attn_v.bias", {kv_dim}, TR::F32Only, bias, L.bv));
+        TS_TRY(bind(f, blk + "ffn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.ffn_norm));
+        TS_TRY(bind(f, blk + "ffn_gate.weight", {n_embd, n_ff}, TR::AnySupported, Need::Required, L.w_gate));
+        TS_TRY(bind(f, blk + "ffn_up.weight", {n_embd, n_ff}, TR::AnySupported, Need::Required, L.w_up));
+        TS_TRY(bind(f, blk + "ffn_down.weight", {n_ff, n_embd}, TR::AnySupported, Need::Required, L.w_down));
+    }
+    return {};
+}
+
+void count_params(Model& m) {
+    int64_t n    = 0;
+    size_t bytes = 0;
+    auto add     = [&](const Tensor& t) {
+        if (!t.data) return;
+        n += t.n_elements();
+        bytes += t.nbytes;
+    };
+    add(m.w.token_embd);
+    add(m.w.output_norm);
+    if (!m.hp.tied_output) add(m.w.output);
+    for (const LayerWeights& L : m.w.layers)
+        for (const Tensor* t : {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wo, &L.bq, &L.bk, &L.bv, &L.ffn_norm, &L.w_gate,
+                                &L.w_up, &L.w_down})
+            add(*t);
+    m.n_params     = n;
+    m.weight_bytes = bytes;
+}
+
+}  // namespace ts::core::model_detail

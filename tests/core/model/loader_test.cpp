@@ -1,0 +1,184 @@
+// load_model() on GGUF files: hyper-parameters and weights of both architectures, and an explained error for every
+// kind of wrong file (unknown architecture, missing tensor, wrong shape or type, inconsistent sizes).
+#include <gtest/gtest.h>
+
+#include "core/model/model.hpp"
+#include "tests/core/model/tiny_model.hpp"
+
+namespace ts::core {
+namespace {
+
+using tiny::TinySpec;
+
+Result<std::shared_ptr<const Model>> load_with(const gguf::GgufWriter& w, const std::string& name = "m.gguf") {
+    const std::string path = tiny::temp_path(name);
+    const Status st        = w.write(path);
+    EXPECT_TRUE(st.ok()) << st.error().message;
+    return load_model(path);
+}
+
+// Expects the load to fail with `code` and a message containing every one of `parts`.
+void expect_error(const Result<std::shared_ptr<const Model>>& r, Code code, std::initializer_list<std::string> parts) {
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(int(r.error().code), int(code)) << r.error().message;
+    for (const auto& p : parts) EXPECT_NE(r.error().message.find(p), std::string::npos) << r.error().message;
+}
+
+TEST(LoadGguf, ReadsLlamaHyperParameters) {
+    TinySpec s;
+    s.rope_base   = 5000.0f;
+    s.rope_factor = 2.0f;
+    const auto r  = load_with(tiny::gguf_writer_for(tiny::make_tiny_model(s)));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const Model& m = **r;
+    EXPECT_EQ(m.format, "gguf v3");
+    EXPECT_EQ(m.hp.arch, Arch::Llama);
+    EXPECT_EQ(m.hp.arch_name, "llama");
+    EXPECT_EQ(m.hp.name, "tiny llama");
+    EXPECT_EQ(m.hp.n_vocab, 37);
+    EXPECT_EQ(m.hp.n_embd, 16);
+    EXPECT_EQ(m.hp.n_layer, 2);
+    EXPECT_EQ(m.hp.n_head, 4);
+    EXPECT_EQ(m.hp.n_head_kv, 2);
+    EXPECT_EQ(m.hp.head_dim, 4);
+    EXPECT_EQ(m.hp.kv_dim(), 8);
+    EXPECT_EQ(m.hp.n_ff, 24);
+    EXPECT_EQ(m.hp.n_ctx_train, 64);
+    EXPECT_EQ(m.hp.n_rot, 4);
+    EXPECT_FLOAT_EQ(m.hp.norm_eps, 1e-5f);
+    EXPECT_FLOAT_EQ(m.hp.rope_freq_base, 5000.0f);
+    EXPECT_FLOAT_EQ(m.hp.rope_freq_scale, 0.5f);
+    EXPECT_EQ(m.hp.rope_style, RopeStyle::Normal);
+    EXPECT_FALSE(m.hp.tied_output);
+    ASSERT_EQ(m.w.layers.size(), 2u);
+    EXPECT_EQ(m.w.layers[1].wk.name, "blk.1.attn_k.weight");
+    EXPECT_EQ(m.w.layers[0].bq.data, nullptr);
+    // 37·16 embd + 16 norm + 37·16 output + per layer (16 + 256 + 128 + 128 + 256 + 16 + 3·384)
+    EXPECT_EQ(m.n_params, 37 * 16 * 2 + 16 + 2 * (16 + 256 + 128 + 128 + 256 + 16 + 3 * 384));
+    EXPECT_EQ(m.weight_bytes, size_t(m.n_params) * 4);
+}
+
+TEST(LoadGguf, Qwen2UsesNeoxRopeAndBiases) {
+    TinySpec s;
+    s.arch       = "qwen2";
+    s.tied       = true;
+    const auto r = load_with(tiny::gguf_writer_for(tiny::make_tiny_model(s)));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const Model& m = **r;
+    EXPECT_EQ(m.hp.arch, Arch::Qwen2);
+    EXPECT_EQ(m.hp.rope_style, RopeStyle::NeoX);
+    EXPECT_TRUE(m.hp.tied_output);
+    EXPECT_EQ(m.w.output.data, m.w.token_embd.data);
+    EXPECT_NE(m.w.layers[1].bv.data, nullptr);
+    EXPECT_EQ(m.n_params, 37 * 16 + 16 + 2 * (16 + 256 + 128 + 128 + 256 + 16 + 3 * 384 + 16 + 8 + 8));
+}
+
+TEST(LoadGguf, QuantisedMatricesKeepTheirType) {
+    TinySpec s;
+    s.n_embd      = 32;
+    s.n_ff        = 64;
+    s.matrix_type = DType::Q8_0;
+    const auto r  = load_with(tiny::gguf_writer_for(tiny::make_tiny_model(s)));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ((*r)->w.layers[0].w_down.type, DType::Q8_0);
+    EXPECT_EQ((*r)->w.layers[0].ffn_norm.type, DType::F32);
+    EXPECT_LT((*r)->weight_bytes, size_t((*r)->n_params) * 2);
+}
+
+TEST(LoadGguf, UnknownArchitectureIsUnsupported) {
+    TinySpec s;
+    s.arch = "gpt2";
+    expect_error(load_with(tiny::gguf_writer_for(tiny::make_tiny_model(s))), Code::kUnsupported,
+                 {"m.gguf", "architecture 'gpt2' is not supported"});
+}
+
+TEST(LoadGguf, MissingTensorIsNamed) {
+    const auto m = tiny::make_tiny_model(TinySpec{});
+    expect_error(load_with(tiny::gguf_writer_for(m, {"blk.1.ffn_up.weight"})), Code::kFormat,
+                 {"m.gguf: tensor 'blk.1.ffn_up.weight' is missing"});
+    expect_error(load_with(tiny::gguf_writer_for(m, {"output_norm.weight"})), Code::kFormat,
+                 {"tensor 'output_norm.weight' is missing"});
+}
+
+TEST(LoadGguf, Qwen2WithoutBiasesIsAnError) {
+    TinySpec s;
+    s.arch = "qwen2";
+    expect_error(load_with(tiny::gguf_writer_for(tiny::make_tiny_model(s), {"blk.0.attn_k.bias"})), Code::kFormat,
+                 {"'blk.0.attn_k.bias' is missing"});
+}
+
+TEST(LoadGguf, WrongShapeIsExplained) {
+    auto m = tiny::make_tiny_model(TinySpec{});
+    tiny::Lcg rng(9);
+    m.tensors["blk.1.attn_q.weight"] = tiny::make_tensor(DType::F32, {16, 8}, rng, 1.0f);
+    expect_error(load_with(tiny::gguf_writer_for(m)), Code::kFormat,
+                 {"m.gguf: tensor 'blk.1.attn_q.weight': expected [16, 16], got F32 [16, 8]"});
+}
+
+TEST(LoadGguf, WrongShapeOfAQuantisedMatrixNamesItsType) {
+    TinySpec s;
+    s.n_embd      = 32;
+    s.n_ff        = 64;
+    s.matrix_type = DType::Q8_0;
+    auto m        = tiny::make_tiny_model(s);
+    tiny::Lcg rng(9);
+    m.tensors["blk.0.ffn_down.weight"] = tiny::make_tensor(DType::Q8_0, {32, 64}, rng, 1.0f);
+    expect_error(load_with(tiny::gguf_writer_for(m)), Code::kFormat,
+                 {"tensor 'blk.0.ffn_down.weight': expected [64, 32], got Q8_0 [32, 64]"});
+}
+
+TEST(LoadGguf, NormsMustBeF32) {
+    auto m = tiny::make_tiny_model(TinySpec{});
+    tiny::Lcg rng(9);
+    m.tensors["blk.0.attn_norm.weight"] = tiny::make_tensor(DType::F16, {16}, rng, 1.0f);
+    expect_error(load_with(tiny::gguf_writer_for(m)), Code::kFormat,
+                 {"tensor 'blk.0.attn_norm.weight': expected F32 [16], got F16 [16]"});
+}
+
+TEST(LoadGguf, EmbeddingWidthMustMatchTheMetadata) {
+    auto m = tiny::make_tiny_model(TinySpec{});
+    tiny::Lcg rng(9);
+    m.tensors["token_embd.weight"] = tiny::make_tensor(DType::F32, {8, 37}, rng, 1.0f);
+    expect_error(load_with(tiny::gguf_writer_for(m)), Code::kFormat,
+                 {"tensor 'token_embd.weight': expected [16, n_vocab], got F32 [8, 37]"});
+}
+
+TEST(LoadGguf, InconsistentHeadCountsAreErrors) {
+    auto m           = tiny::make_tiny_model(TinySpec{});
+    m.spec.n_head_kv = 3;  // 4 heads are not a multiple of 3 kv heads
+    expect_error(load_with(tiny::gguf_writer_for(m)), Code::kFormat, {"multiple of n_head_kv 3"});
+    m.spec.n_head = 5;  // 16 is not a multiple of 5
+    expect_error(load_with(tiny::gguf_writer_for(m), "b.gguf"), Code::kFormat,
+                 {"embedding_length 16 is not a multiple of head_count 5"});
+}
+
+TEST(LoadGguf, MissingMetadataIsNamed) {
+    gguf::GgufWriter w;
+    w.add("general.architecture", gguf::Value::make_string("llama"));
+    expect_error(load_with(w), Code::kFormat, {"'llama.embedding_length' is missing"});
+    gguf::GgufWriter none;
+    expect_error(load_with(none, "none.gguf"), Code::kFormat, {"general.architecture"});
+}
+
+TEST(LoadGguf, UnsupportedRopeScalingIsNamed) {
+    auto w = tiny::gguf_writer_for(tiny::make_tiny_model(TinySpec{}));
+    w.add("llama.rope.scaling.type", gguf::Value::make_string("yarn"));
+    expect_error(load_with(w), Code::kUnsupported, {"rope scaling 'yarn'"});
+}
+
+TEST(LoadGguf, MissingFileIsAnIoError) {
+    const auto r = load_model(tiny::temp_path("does-not-exist.gguf"));
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.error().code, Code::kIo);
+}
+
+TEST(LoadGguf, AGgufWithoutTokenizerLoadsWithANote) {
+    const auto r = load_with(tiny::gguf_writer_for(tiny::make_tiny_model(TinySpec{})));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ((*r)->tokenizer, nullptr);
+    ASSERT_FALSE((*r)->notes.empty());
+    EXPECT_NE((*r)->notes[0].find("tokenizer"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ts::core
