@@ -12,9 +12,6 @@ int not_yet(const char* verb) {
 }
 }  // namespace
 
-__attribute__((weak)) int cmd_run(int, char**) { return not_yet("run"); }
-__attribute__((weak)) int cmd_info(int, char**) { return not_yet("info"); }
-__attribute__((weak)) int cmd_bench(int, char**) { return not_yet("bench"); }
 __attribute__((weak)) int cmd_tokenize(int, char**) { return not_yet("tokenize"); }
 __attribute__((weak)) int cmd_train(int, char**) { return not_yet("train"); }
 __attribute__((weak)) int cmd_gui(int, char**) { return not_yet("gui"); }

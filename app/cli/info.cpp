@@ -1,0 +1,143 @@
+// `tokenscope info`: describe a model file (DESIGN §5): format, architecture, name, hyper-parameters, tokenizer,
+// parameter count, tensor types with counts and bytes, file size. Any valid GGUF is described from its own header
+// even when it is not a model we can run (another architecture, missing tensors): the reason is printed as a note.
+#include <cinttypes>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "app/cli/args.hpp"
+#include "app/cli/commands.hpp"
+#include "core/gguf/gguf_reader.hpp"
+#include "core/model/model.hpp"
+
+namespace ts::app {
+namespace {
+
+std::string human_bytes(uint64_t b) {
+    char buf[32];
+    if (b >= (1ull << 30))
+        std::snprintf(buf, sizeof buf, "%.2f GiB", double(b) / double(1ull << 30));
+    else if (b >= (1ull << 20))
+        std::snprintf(buf, sizeof buf, "%.2f MiB", double(b) / double(1ull << 20));
+    else if (b >= 1024)
+        std::snprintf(buf, sizeof buf, "%.2f KiB", double(b) / 1024.0);
+    else
+        std::snprintf(buf, sizeof buf, "%" PRIu64 " B", b);
+    return buf;
+}
+
+std::string human_count(int64_t n) {
+    char buf[32];
+    if (n >= 1000000000)
+        std::snprintf(buf, sizeof buf, "%.2f B", double(n) / 1e9);
+    else if (n >= 1000000)
+        std::snprintf(buf, sizeof buf, "%.2f M", double(n) / 1e6);
+    else if (n >= 1000)
+        std::snprintf(buf, sizeof buf, "%.2f K", double(n) / 1e3);
+    else
+        std::snprintf(buf, sizeof buf, "%" PRId64, n);
+    return buf;
+}
+
+const char* tokenizer_kind_name(core::TokenizerKind k) {
+    return k == core::TokenizerKind::Llama ? "llama (SentencePiece-style BPE)" : "gpt2 (byte-level BPE)";
+}
+
+void print_hparams(const core::Hparams& hp) {
+    std::printf("hyper-parameters\n");
+    std::printf("  %-16s %d\n", "n_vocab", hp.n_vocab);
+    std::printf("  %-16s %d\n", "n_ctx_train", hp.n_ctx_train);
+    std::printf("  %-16s %d\n", "n_embd", hp.n_embd);
+    std::printf("  %-16s %d\n", "n_layer", hp.n_layer);
+    std::printf("  %-16s %d\n", "n_head", hp.n_head);
+    std::printf("  %-16s %d\n", "n_head_kv", hp.n_head_kv);
+    std::printf("  %-16s %d\n", "head_dim", hp.head_dim);
+    std::printf("  %-16s %d\n", "n_ff", hp.n_ff);
+    std::printf("  %-16s %d (%s pairs)\n", "n_rot", hp.n_rot,
+                hp.rope_style == core::RopeStyle::Normal ? "adjacent" : "NeoX half-split");
+    std::printf("  %-16s %g\n", "rope_freq_base", double(hp.rope_freq_base));
+    if (hp.rope_freq_scale != 1.0f) std::printf("  %-16s %g\n", "rope_freq_scale", double(hp.rope_freq_scale));
+    std::printf("  %-16s %g\n", "norm_eps", double(hp.norm_eps));
+    std::printf("  %-16s %s\n", "output", hp.tied_output ? "tied to token_embd" : "own matrix");
+}
+
+}  // namespace
+
+int cmd_info(int argc, char** argv) {
+    std::string model_path = default_model_path();
+    ArgParser ap("info", "-m FILE", "describe a model file: shape, tokenizer, tensor types and sizes");
+    ap.add_string("-m", "--model", "FILE", &model_path, "model file (GGUF or llama2.c .bin)");
+    if (auto code = ap.parse(argc, argv)) return *code;
+
+    std::error_code ec;
+    const auto file_size = std::filesystem::file_size(model_path, ec);
+    if (ec) return print_error(model_path + ": cannot open: " + ec.message());
+
+    auto gguf  = core::gguf::GgufFile::open(model_path);
+    auto model = core::load_model(model_path);
+    if (!gguf && !model) return print_error(model.error().message);
+
+    std::printf("%-14s %s\n", "file", model_path.c_str());
+    std::printf("%-14s %" PRIu64 " bytes (%s)\n", "size", uint64_t(file_size),
+                human_bytes(uint64_t(file_size)).c_str());
+    if (gguf) {
+        const auto& f = *gguf;
+        std::printf("%-14s gguf v%u, %zu metadata keys, %zu tensors, alignment %" PRIu64 "\n", "format", f.version(),
+                    f.metadata().size(), f.tensors().size(), f.alignment());
+        std::printf("%-14s %s\n", "architecture", f.get_string("general.architecture").value_or("(not set)").c_str());
+        if (auto name = f.get_string("general.name")) std::printf("%-14s %s\n", "name", name->c_str());
+    } else {
+        std::printf("%-14s %s\n", "format", model.value()->format.c_str());
+        std::printf("%-14s %s\n", "architecture", model.value()->hp.arch_name.c_str());
+    }
+
+    if (model) {
+        const core::Model& m = **model;
+        print_hparams(m.hp);
+        if (m.tokenizer) {
+            const auto& v = m.tokenizer->vocab();
+            std::printf("%-14s %s, %d tokens, bos %d, eos %d%s\n", "tokenizer", tokenizer_kind_name(v.kind),
+                        m.tokenizer->n_vocab(), v.bos, v.eos, v.add_bos ? ", adds BOS" : "");
+        } else {
+            std::printf("%-14s none\n", "tokenizer");
+        }
+        std::printf("%-14s %s (%" PRId64 "), %s of weights\n", "parameters", human_count(m.n_params).c_str(),
+                    m.n_params, human_bytes(m.weight_bytes).c_str());
+        for (const std::string& note : m.notes) std::printf("%-14s %s\n", "note", note.c_str());
+    } else {
+        // A valid GGUF that is not a model we can run: say why, and still describe what the header holds.
+        const auto& f = *gguf;
+        if (auto kind = f.get_string("tokenizer.ggml.model")) {
+            const auto* tokens = f.find("tokenizer.ggml.tokens");
+            std::printf("%-14s %s, %zu tokens\n", "tokenizer", kind->c_str(), tokens ? tokens->arr.size() : size_t(0));
+        }
+        int64_t n = 0;
+        for (const auto& t : f.tensors()) n += t.n_elements();
+        std::printf("%-14s %s (%" PRId64 ")\n", "parameters", human_count(n).c_str(), n);
+        std::printf("%-14s cannot run this file: %s\n", "note", model.error().message.c_str());
+    }
+
+    if (gguf) {
+        struct Row {
+            int count      = 0;
+            uint64_t bytes = 0;
+            int64_t elems  = 0;
+        };
+        std::map<std::string, Row> by_type;
+        for (const auto& t : gguf->tensors()) {
+            Row& r = by_type[std::string(core::dtype_name(t.type))];
+            ++r.count;
+            r.bytes += t.nbytes;
+            r.elems += t.n_elements();
+        }
+        std::printf("tensor types\n  %-8s %7s %16s %12s %14s\n", "type", "count", "bytes", "", "elements");
+        for (const auto& [type, r] : by_type)
+            std::printf("  %-8s %7d %16" PRIu64 " %12s %14" PRId64 "\n", type.c_str(), r.count, r.bytes,
+                        human_bytes(r.bytes).c_str(), r.elems);
+    }
+    return 0;
+}
+
+}  // namespace ts::app

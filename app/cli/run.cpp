@@ -1,0 +1,200 @@
+// `tokenscope run`: generate text from a prompt (DESIGN §5). Loads the model, tokenizes the prompt (or takes ids),
+// prefills it in one batched forward call, then samples and evaluates one token at a time, streaming the text or,
+// with --json, one JSON object per generated token and a summary line.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "app/cli/args.hpp"
+#include "app/cli/commands.hpp"
+#include "app/cli/json_out.hpp"
+#include "core/model/forward.hpp"
+#include "core/model/model.hpp"
+#include "core/sample/sampler.hpp"
+#include "core/tensor/thread_pool.hpp"
+
+namespace ts::app {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kMaxThreads = 256;
+constexpr int kJsonTop    = 5;  // candidates listed per token in --json
+
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+int default_threads() {
+    return std::clamp(int(std::thread::hardware_concurrency()), 1, 8);
+}
+
+std::string piece(const core::Model& m, int32_t id) {
+    return m.tokenizer ? m.tokenizer->token_bytes(id) : "";
+}
+
+// {"pos":…,"id":…,"text":…,"p":…,"top":[{"id":…,"text":…,"logit":…,"p":…},…]}
+void print_token_json(const core::Model& m, int pos, int32_t id, float p, const std::vector<float>& logits) {
+    std::string line = "{\"pos\":" + std::to_string(pos) + ",\"id\":" + std::to_string(id) +
+                       ",\"text\":" + json_string(piece(m, id)) + ",\"p\":" + json_number(p) + ",\"top\":[";
+    const auto top = core::sample::top_candidates(logits, kJsonTop);
+    for (size_t i = 0; i < top.size(); ++i) {
+        if (i) line += ',';
+        line += "{\"id\":" + std::to_string(top[i].id) + ",\"text\":" + json_string(piece(m, top[i].id)) +
+                ",\"logit\":" + json_number(top[i].logit) + ",\"p\":" + json_number(top[i].p) + "}";
+    }
+    line += "]}\n";
+    std::fputs(line.c_str(), stdout);
+    std::fflush(stdout);
+}
+
+}  // namespace
+
+int cmd_run(int argc, char** argv) {
+    std::string model_path = default_model_path();
+    std::string prompt;
+    std::vector<int32_t> prompt_ids;
+    int32_t n_predict = 32;
+    int32_t n_threads = default_threads();
+    int32_t n_ctx     = 0;
+    bool json         = false;
+    std::string trace_path;
+    core::sample::SamplerSettings ss;
+
+    ArgParser ap("run", "-m FILE (-p TEXT | --prompt-ids IDS) -n N [flags]",
+                 "generate text from a prompt with the model's forward pass and the sampler");
+    ap.add_string("-m", "--model", "FILE", &model_path, "model file (GGUF or llama2.c .bin)");
+    ap.add_string("-p", "--prompt", "TEXT", &prompt, "prompt text; \"\" = BOS alone (where the model adds BOS)");
+    ap.add_int_list("", "--prompt-ids", "IDS", &prompt_ids, 0, INT32_MAX, "prompt as token ids, e.g. 1,2,3");
+    ap.add_int("-n", "--n-predict", "N", &n_predict, 0, 1 << 24, "tokens to generate");
+    ap.add_float("", "--temp", "T", &ss.temp, 0.0f, 1e6f, "temperature; 0 = greedy");
+    ap.add_int("", "--top-k", "K", &ss.top_k, 0, INT32_MAX, "keep the K most likely tokens; 0 = off");
+    ap.add_float("", "--top-p", "P", &ss.top_p, 0.0f, 1.0f, "keep the smallest set with mass >= P; 1 = off");
+    ap.add_float("", "--min-p", "P", &ss.min_p, 0.0f, 1.0f, "keep tokens with p >= P * p_max; 0 = off");
+    ap.add_float("", "--repeat-penalty", "R", &ss.repeat_penalty, 1e-3f, 1e3f, "penalty on recent tokens; 1 = off");
+    ap.add_int("", "--repeat-last-n", "N", &ss.repeat_last_n, -1, INT32_MAX,
+               "recent tokens the penalty sees; -1 = all");
+    ap.add_u64("", "--seed", "S", &ss.seed, "sampler seed");
+    ap.add_int("-t", "--threads", "N", &n_threads, 1, kMaxThreads, "worker threads");
+    ap.add_int("-c", "--ctx-size", "N", &n_ctx, 1, INT32_MAX, "context size (default: the model's, at most 4096)");
+    ap.add_flag("", "--json", &json, "one JSON object per generated token, then a summary line");
+    ap.add_string("", "--trace", "FILE", &trace_path, "write the trace of every step to FILE (not yet supported)");
+    if (auto code = ap.parse(argc, argv)) return *code;
+
+    const bool have_ids = ap.was_set("--prompt-ids"), have_text = ap.was_set("-p");
+    if (have_ids && have_text) return ap.usage_error("give either -p TEXT or --prompt-ids, not both");
+    if (!have_ids && !have_text) return ap.usage_error("give a prompt with -p TEXT or --prompt-ids 1,2,3");
+    if (auto st = core::sample::validate_settings(ss); !st.ok()) return ap.usage_error(st.error().message);
+    if (ap.was_set("--trace")) return print_error("--trace is not supported yet (the trace module has not landed)");
+
+    auto loaded = core::load_model(model_path);
+    if (!loaded) return print_error(loaded.error().message);
+    const core::Model& m = **loaded;
+    const int n_vocab    = m.hp.n_vocab;
+
+    // The context: the model's trained length (capped, so a 128k model does not allocate a huge cache by default).
+    const int ctx_train = m.hp.n_ctx_train > 0 ? m.hp.n_ctx_train : 0;
+    if (n_ctx > 0 && ctx_train > 0 && n_ctx > ctx_train)
+        return ap.usage_error("-c " + std::to_string(n_ctx) + " is larger than the model's context of " +
+                              std::to_string(ctx_train) + " tokens");
+    if (n_ctx == 0) n_ctx = ctx_train > 0 ? std::min(ctx_train, 4096) : 2048;
+
+    // The prompt as ids.
+    std::vector<int32_t> ids;
+    if (have_ids) {
+        for (int32_t id : prompt_ids)
+            if (id >= n_vocab)
+                return ap.usage_error("--prompt-ids: id " + std::to_string(id) + " is out of range (the model has " +
+                                      std::to_string(n_vocab) + " tokens)");
+        ids = prompt_ids;
+    } else {
+        if (!m.tokenizer)
+            return print_error(model_path + ": the model has no tokenizer; give the prompt as --prompt-ids");
+        auto enc = m.tokenizer->encode(prompt, /*add_special=*/true, /*parse_special=*/true);
+        if (!enc) return print_error(enc.error().message);
+        ids = std::move(*enc);
+    }
+    if (ids.empty()) return print_error("the prompt is empty and the model adds no BOS token; give -p TEXT");
+    if (int64_t(ids.size()) > n_ctx)
+        return print_error("the prompt has " + std::to_string(ids.size()) + " tokens, more than the context of " +
+                           std::to_string(n_ctx));
+
+    core::Forward fwd(m, n_ctx);
+    auto cache = fwd.make_cache(core::DType::F32);
+    if (!cache) return print_error(cache.error().message);
+    core::ThreadPool pool(n_threads);
+    std::vector<float> logits(static_cast<size_t>(n_vocab));
+
+    // Prefill: every prompt token in batched forward calls; logits of the last one.
+    const int n_prompt = int(ids.size());
+    const auto t0      = Clock::now();
+    if (auto st = fwd.eval(*cache, ids.data(), n_prompt, 0, logits.data(), false, pool); !st.ok())
+        return print_error(st.error().message);
+    const double t_prefill = seconds_since(t0);
+
+    core::sample::Sampler sampler(ss);
+    sampler.accept(ids);
+    std::unique_ptr<core::StreamDecoder> stream;
+    if (!json && m.tokenizer) {
+        stream = std::make_unique<core::StreamDecoder>(*m.tokenizer);
+        std::string echo;
+        for (int32_t id : ids) echo += stream->push(id);
+        std::fputs(echo.c_str(), stdout);
+        std::fflush(stdout);
+    }
+
+    // Decode: sample from the logits, report, evaluate the chosen token for the next logits.
+    int generated = 0, n_decoded = 0, pos = n_prompt;
+    double t_decode   = 0;
+    bool context_full = false;
+    while (generated < n_predict) {
+        auto r = sampler.sample(logits);
+        if (!r) return print_error(r.error().message);
+        const int32_t id = r->id;
+        sampler.accept(id);
+        ++generated;
+        if (json) {
+            print_token_json(m, pos, id, r->p, logits);
+        } else if (stream) {
+            std::fputs(stream->push(id).c_str(), stdout);
+            std::fflush(stdout);
+        } else {
+            std::printf("%s%d", generated > 1 ? " " : "", id);
+            std::fflush(stdout);
+        }
+        if (m.tokenizer && m.tokenizer->is_eog(id)) break;
+        if (generated == n_predict) break;
+        if (pos >= n_ctx) {
+            context_full = true;
+            break;
+        }
+        const auto t1 = Clock::now();
+        if (auto st = fwd.eval(*cache, &id, 1, pos, logits.data(), false, pool); !st.ok())
+            return print_error(st.error().message);
+        t_decode += seconds_since(t1);
+        ++n_decoded;
+        ++pos;
+    }
+    if (stream) std::fputs(stream->flush().c_str(), stdout);
+    if (!json) std::fputs("\n", stdout);
+    if (context_full)
+        std::fprintf(stderr, "note: the context of %d tokens is full; stopped after %d generated tokens\n", n_ctx,
+                     generated);
+
+    const double prefill_tok_s = t_prefill > 0 ? n_prompt / t_prefill : 0;
+    const double decode_tok_s  = t_decode > 0 ? n_decoded / t_decode : 0;
+    if (json) {
+        std::printf("{\"summary\":{\"prompt_tokens\":%d,\"generated\":%d,\"prefill_tok_s\":%s,\"decode_tok_s\":%s}}\n",
+                    n_prompt, generated, json_number(prefill_tok_s, 4).c_str(), json_number(decode_tok_s, 4).c_str());
+    } else {
+        std::fprintf(stderr, "prompt %d tokens, %.1f tok/s; generated %d tokens, %.1f tok/s\n", n_prompt, prefill_tok_s,
+                     generated, decode_tok_s);
+    }
+    std::fflush(stdout);
+    return 0;
+}
+
+}  // namespace ts::app

@@ -1,0 +1,63 @@
+// ts_mkmodel: writes random-weight llama GGUF models of a chosen shape with the project's own writer and
+// quantisers, for benchmarks on real model shapes without downloading weights.
+//
+//   ts_mkmodel random /tmp/tinyllama-q8_0.gguf --layers 22 --dim 2048 --heads 32 --kv-heads 4 --ffn 5632
+//              --vocab 32000 --type q8_0
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+#include "app/cli/args.hpp"
+#include "tools/random_model.hpp"
+
+namespace {
+
+int cmd_random(int argc, char** argv) {
+    ts::tools::RandomModelSpec s;
+    std::string type = "q8_0";
+    int32_t seed     = 1;
+    bool no_vocab    = false;
+    ts::app::ArgParser ap("random", "OUT.gguf [flags]", "write a llama model with random weights");
+    ap.set_program("ts_mkmodel");
+    ap.add_int("", "--layers", "N", &s.n_layer, 1, 1024, "transformer blocks");
+    ap.add_int("", "--dim", "N", &s.n_embd, 2, 1 << 16, "embedding width");
+    ap.add_int("", "--heads", "N", &s.n_head, 1, 1024, "attention heads");
+    ap.add_int("", "--kv-heads", "N", &s.n_head_kv, 1, 1024, "key/value heads");
+    ap.add_int("", "--ffn", "N", &s.n_ff, 1, 1 << 18, "MLP width");
+    ap.add_int("", "--vocab", "N", &s.n_vocab, 1, 1 << 22, "vocabulary size");
+    ap.add_int("", "--ctx", "N", &s.n_ctx, 1, 1 << 22, "context length written as llama.context_length");
+    ap.add_string("", "--type", "TYPE", &type, "type of the matrices: f32 f16 q8_0 q4_0 q4_k");
+    ap.add_int("", "--seed", "S", &seed, 0, INT32_MAX, "seed of the weights");
+    ap.add_flag("", "--no-vocab", &no_vocab, "write no tokenizer metadata");
+    ap.add_flag("", "--tied", &s.tied, "no output.weight (tied to token_embd)");
+
+    // The output path is the first argument that is not a flag.
+    if (argc < 2 || std::string_view(argv[1]).substr(0, 1) == "-") {
+        if (argc >= 2 && (std::string_view(argv[1]) == "-h" || std::string_view(argv[1]) == "--help")) {
+            ap.print_help(stdout);
+            return 0;
+        }
+        return ap.usage_error("the output file comes first: ts_mkmodel random OUT.gguf [flags]");
+    }
+    const std::string out = argv[1];
+    if (auto code = ap.parse(argc - 1, argv + 1)) return *code;
+    s.seed  = uint64_t(seed);
+    s.vocab = !no_vocab;
+    auto t  = ts::tools::parse_dtype(type);
+    if (!t) return ap.usage_error(t.error().message);
+    s.type = *t;
+    if (auto st = ts::tools::validate_spec(s); !st.ok()) return ap.usage_error(st.error().message);
+    if (auto st = ts::tools::write_random_model(s, out); !st.ok()) return ts::app::print_error(st.error().message);
+    std::printf("wrote %s\n", out.c_str());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc >= 2 && std::string_view(argv[1]) == "random") return cmd_random(argc - 1, argv + 1);
+    std::fprintf(stderr,
+                 "usage: ts_mkmodel random OUT.gguf [--layers N --dim N --heads N --kv-heads N --ffn N --vocab N "
+                 "--type f32|f16|q8_0|q4_0|q4_k --seed S]\n");
+    return 2;
+}

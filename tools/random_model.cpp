@@ -1,0 +1,148 @@
+// Random-weight llama GGUF files (see random_model.hpp): llama.* metadata, an optional placeholder vocabulary, and
+// every weight drawn from the sampler's portable Rng, quantised row by row with core/tensor's quantize_row.
+#include "tools/random_model.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <vector>
+
+#include "core/gguf/gguf_writer.hpp"
+#include "core/sample/rng.hpp"
+#include "core/tensor/quant.hpp"
+
+namespace ts::tools {
+namespace {
+
+using core::Code;
+using core::DType;
+using core::make_error;
+using core::gguf::Value;
+
+// A [ne1][ne0] matrix of uniform noise with variance 1 / ne0 (the fan-in), quantised to `type`.
+std::vector<uint8_t> random_matrix(DType type, int64_t ne0, int64_t ne1, core::sample::Rng& rng) {
+    const size_t row_size = core::row_bytes(type, ne0);
+    std::vector<uint8_t> bytes(row_size * size_t(ne1));
+    std::vector<float> row(static_cast<size_t>(ne0));
+    const float bound = std::sqrt(3.0f / float(ne0));  // uniform(-b, b) has variance b² / 3
+    for (int64_t r = 0; r < ne1; ++r) {
+        for (float& x : row) x = (2.0f * rng.uniform() - 1.0f) * bound;
+        core::quantize_row(type, row.data(), bytes.data() + size_t(r) * row_size, ne0);
+    }
+    return bytes;
+}
+
+// The placeholder vocabulary: ids 0..2 special, 3..258 bytes, then "▁" + a base-26 name per id.
+void add_placeholder_vocab(core::gguf::GgufWriter& w, int n_vocab) {
+    std::vector<std::string> tokens;
+    std::vector<float> scores;
+    std::vector<int32_t> types;
+    tokens.reserve(size_t(n_vocab));
+    const char* specials[] = {"<unk>", "<s>", "</s>"};
+    for (int i = 0; i < 3; ++i) {
+        tokens.emplace_back(specials[i]);
+        types.push_back(i == 0 ? 2 : 3);  // unknown, control
+    }
+    for (int b = 0; b < 256; ++b) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "<0x%02X>", b);
+        tokens.emplace_back(buf);
+        types.push_back(6);  // byte
+    }
+    for (int id = 259; id < n_vocab; ++id) {
+        std::string name;
+        for (int k = id - 259;; k = k / 26 - 1) {
+            name.insert(name.begin(), char('a' + k % 26));
+            if (k < 26) break;
+        }
+        tokens.push_back("\xE2\x96\x81" + name);  // "▁" marks a leading space
+        types.push_back(1);                       // normal
+    }
+    for (int id = 0; id < n_vocab; ++id) scores.push_back(id < 259 ? 0.0f : -float(id));
+    w.add("tokenizer.ggml.model", Value::make_string("llama"));
+    w.add("tokenizer.ggml.tokens", Value::make_string_array(tokens));
+    w.add("tokenizer.ggml.scores", Value::make_f32_array(scores));
+    w.add("tokenizer.ggml.token_type", Value::make_i32_array(types));
+    w.add("tokenizer.ggml.unknown_token_id", Value::make_u32(0));
+    w.add("tokenizer.ggml.bos_token_id", Value::make_u32(1));
+    w.add("tokenizer.ggml.eos_token_id", Value::make_u32(2));
+    w.add("tokenizer.ggml.add_bos_token", Value::make_bool(true));
+    w.add("tokenizer.ggml.add_eos_token", Value::make_bool(false));
+}
+
+}  // namespace
+
+core::Result<DType> parse_dtype(const std::string& name) {
+    std::string lower;
+    for (char c : name) lower += char(std::tolower(static_cast<unsigned char>(c)));
+    for (const auto& info : core::kDTypeInfos) {
+        std::string n(info.name);
+        for (char& c : n) c = char(std::tolower(static_cast<unsigned char>(c)));
+        if (n == lower) return info.type;
+    }
+    return make_error(Code::kInvalidArgument, "unknown tensor type '%s' (e.g. f32, f16, q8_0, q4_0, q4_k)",
+                      name.c_str());
+}
+
+core::Status validate_spec(const RandomModelSpec& s) {
+    if (s.n_layer <= 0 || s.n_embd <= 0 || s.n_head <= 0 || s.n_head_kv <= 0 || s.n_ff <= 0 || s.n_vocab <= 0 ||
+        s.n_ctx <= 0)
+        return make_error(Code::kInvalidArgument, "every size must be positive");
+    if (s.n_embd % s.n_head != 0 || (s.n_embd / s.n_head) % 2 != 0)
+        return make_error(Code::kInvalidArgument, "dim %d must be heads %d x an even head size", s.n_embd, s.n_head);
+    if (s.n_head % s.n_head_kv != 0)
+        return make_error(Code::kInvalidArgument, "heads %d must be a multiple of kv-heads %d", s.n_head, s.n_head_kv);
+    if (!core::can_quantize(s.type))
+        return make_error(Code::kUnsupported, "the quantiser cannot write type %s",
+                          std::string(core::dtype_name(s.type)).c_str());
+    const uint32_t block = core::dtype_info(s.type).block_size;
+    if (s.n_embd % int(block) != 0 || s.n_ff % int(block) != 0)
+        return make_error(Code::kInvalidArgument, "dim %d and ffn %d must be multiples of %s's block of %u", s.n_embd,
+                          s.n_ff, std::string(core::dtype_name(s.type)).c_str(), block);
+    if (s.vocab && s.n_vocab < 259)
+        return make_error(Code::kInvalidArgument, "a placeholder vocabulary needs vocab >= 259, got %d", s.n_vocab);
+    return {};
+}
+
+core::Status write_random_model(const RandomModelSpec& s, const std::string& path) {
+    TS_TRY(validate_spec(s));
+    core::gguf::GgufWriter w;
+    const int head_dim = s.n_embd / s.n_head, kv_dim = head_dim * s.n_head_kv;
+    std::string name = s.name;
+    if (name.empty())
+        name = "random llama " + std::to_string(s.n_layer) + "x" + std::to_string(s.n_embd) + " " +
+               std::string(core::dtype_name(s.type));
+    w.add("general.architecture", Value::make_string("llama"));
+    w.add("general.name", Value::make_string(name));
+    w.add("llama.context_length", Value::make_u32(uint32_t(s.n_ctx)));
+    w.add("llama.embedding_length", Value::make_u32(uint32_t(s.n_embd)));
+    w.add("llama.block_count", Value::make_u32(uint32_t(s.n_layer)));
+    w.add("llama.feed_forward_length", Value::make_u32(uint32_t(s.n_ff)));
+    w.add("llama.attention.head_count", Value::make_u32(uint32_t(s.n_head)));
+    w.add("llama.attention.head_count_kv", Value::make_u32(uint32_t(s.n_head_kv)));
+    w.add("llama.rope.dimension_count", Value::make_u32(uint32_t(head_dim)));
+    w.add("llama.attention.layer_norm_rms_epsilon", Value::make_f32(1e-5f));
+    w.add("llama.rope.freq_base", Value::make_f32(s.rope_base));
+    if (s.vocab) add_placeholder_vocab(w, s.n_vocab);
+
+    core::sample::Rng rng(s.seed);
+    const DType t = s.type;
+    const std::vector<float> ones(size_t(s.n_embd), 1.0f);
+    w.add_tensor("token_embd.weight", t, {s.n_embd, s.n_vocab}, random_matrix(t, s.n_embd, s.n_vocab, rng));
+    for (int il = 0; il < s.n_layer; ++il) {
+        const std::string blk = "blk." + std::to_string(il) + ".";
+        w.add_tensor_f32(blk + "attn_norm.weight", {s.n_embd}, ones);
+        w.add_tensor(blk + "attn_q.weight", t, {s.n_embd, s.n_embd}, random_matrix(t, s.n_embd, s.n_embd, rng));
+        w.add_tensor(blk + "attn_k.weight", t, {s.n_embd, kv_dim}, random_matrix(t, s.n_embd, kv_dim, rng));
+        w.add_tensor(blk + "attn_v.weight", t, {s.n_embd, kv_dim}, random_matrix(t, s.n_embd, kv_dim, rng));
+        w.add_tensor(blk + "attn_output.weight", t, {s.n_embd, s.n_embd}, random_matrix(t, s.n_embd, s.n_embd, rng));
+        w.add_tensor_f32(blk + "ffn_norm.weight", {s.n_embd}, ones);
+        w.add_tensor(blk + "ffn_gate.weight", t, {s.n_embd, s.n_ff}, random_matrix(t, s.n_embd, s.n_ff, rng));
+        w.add_tensor(blk + "ffn_up.weight", t, {s.n_embd, s.n_ff}, random_matrix(t, s.n_embd, s.n_ff, rng));
+        w.add_tensor(blk + "ffn_down.weight", t, {s.n_ff, s.n_embd}, random_matrix(t, s.n_ff, s.n_embd, rng));
+    }
+    w.add_tensor_f32("output_norm.weight", {s.n_embd}, ones);
+    if (!s.tied) w.add_tensor("output.weight", t, {s.n_embd, s.n_vocab}, random_matrix(t, s.n_embd, s.n_vocab, rng));
+    return w.write(path);
+}
+
+}  // namespace ts::tools
