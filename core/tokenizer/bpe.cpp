@@ -112,9 +112,13 @@ Status encode_bpe(const Tokenizer::Impl& impl, std::string_view text, std::vecto
     auto words = impl.pre->split(text);
     if (!words.ok()) return words.error();
     BpeSession session(impl);
+    WordCache cache;
     for (std::string_view word : *words) {
         if (word.size() <= kChunkBytes) {
+            if (cache.lookup(word, out)) continue;
+            const size_t from = out.size();
             TS_TRY(session.run(word, out));
+            cache.store(word, out, from);
             continue;
         }
         size_t begin = 0;  // a huge word (10 MB of letters): merge it in pieces no token can span

@@ -33,9 +33,11 @@ struct BigramOrder {
 
 class SpmSession {
 public:
-    SpmSession(const Tokenizer::Impl& impl, std::string_view text) : impl_(impl), text_(text) {}
+    explicit SpmSession(const Tokenizer::Impl& impl) : impl_(impl) {}
 
-    Status run(std::vector<int32_t>& out) {
+    Status run(std::string_view text, std::vector<int32_t>& out) {
+        text_ = text;
+        symbols_.clear();
         for (size_t i = 0; i < text_.size();) {
             const size_t n = std::min(text_.size() - i, utf8_len(uint8_t(text_[i])));
             const auto idx = int32_t(symbols_.size());
@@ -133,13 +135,39 @@ std::vector<size_t> safe_chunk_ends(const Tokenizer::Impl& impl, std::string_vie
 
 Status encode_spm(const Tokenizer::Impl& impl, std::string_view escaped, std::vector<int32_t>& out) {
     TS_CHECK(escaped.size() < (size_t(1) << 32) - 1, "spm: text over 4 GiB");
-    size_t begin = 0;
-    for (size_t end : safe_chunk_ends(impl, escaped, kChunkBytes)) {
-        SpmSession s(impl, escaped.substr(begin, end - begin));
-        TS_TRY(s.run(out));
-        begin = end;
+    SpmSession session(impl);
+    WordCache cache;
+    // One word: from the cache, whole, or (a huge word) in chunks no piece can span.
+    auto encode_word = [&](std::string_view word) -> Status {
+        if (cache.lookup(word, out)) return {};
+        const size_t from = out.size();
+        if (word.size() <= kChunkBytes) {
+            TS_TRY(session.run(word, out));
+            cache.store(word, out, from);
+            return {};
+        }
+        size_t begin = 0;
+        for (size_t end : safe_chunk_ends(impl, word, kChunkBytes)) {
+            TS_TRY(session.run(word.substr(begin, end - begin), out));
+            begin = end;
+        }
+        return {};
+    };
+    if (!impl.spm_word_cuts) return encode_word(escaped);
+    // Cut before every "▁" that follows another character ("▁the▁▁cat" -> "▁the", "▁▁cat"), stepping by the
+    // session's symbols so a cut never falls inside one.
+    size_t begin    = 0;
+    bool prev_space = false;
+    for (size_t p = 0; p < escaped.size();) {
+        const bool space = escaped.compare(p, kSpaceEscape.size(), kSpaceEscape) == 0;
+        if (space && p > 0 && !prev_space) {
+            TS_TRY(encode_word(escaped.substr(begin, p - begin)));
+            begin = p;
+        }
+        prev_space = space;
+        p += std::min(escaped.size() - p, utf8_len(uint8_t(escaped[p])));
     }
-    return {};
+    return encode_word(escaped.substr(begin));
 }
 
 }  // namespace ts::core::tok

@@ -30,6 +30,9 @@ struct Tokenizer::Impl {
     size_t max_piece_len = 0;  // bytes of the longest key of piece_to_id
 
     std::array<int32_t, 256> byte_to_id{};  // llama: the <0xXX> tokens (-1 when absent)
+    // llama: no piece holds a "▁" right after another character (only at its start, or in runs of "▁"), so a
+    // text can be merged word by word, cutting before each "▁" that follows another character.
+    bool spm_word_cuts = false;
 
     // gpt2: (left id, right id) -> merge rank and the id of the merged token.
     struct Merge {
@@ -54,6 +57,31 @@ struct Tokenizer::Impl {
 };
 
 namespace tok {
+
+// Ids of words already encoded during one encode() call (natural text repeats its words). Keys are views into
+// that call's text; bounded in entries and word length, so memory stays small.
+class WordCache {
+public:
+    static constexpr size_t kMaxWord = 64, kMaxEntries = 1 << 16;
+    // The ids of `word` appended to out, or false when it is not cached.
+    bool lookup(std::string_view word, std::vector<int32_t>& out) const {
+        auto it = map_.find(word);
+        if (it == map_.end()) return false;
+        out.insert(out.end(), ids_.begin() + it->second.first, ids_.begin() + it->second.second);
+        return true;
+    }
+    // Remembers the ids out[from..] as the encoding of `word`.
+    void store(std::string_view word, const std::vector<int32_t>& out, size_t from) {
+        if (word.size() > kMaxWord || map_.size() >= kMaxEntries) return;
+        const size_t begin = ids_.size();
+        ids_.insert(ids_.end(), out.begin() + ptrdiff_t(from), out.end());
+        map_.emplace(word, std::make_pair(begin, ids_.size()));
+    }
+
+private:
+    std::unordered_map<std::string_view, std::pair<size_t, size_t>> map_;
+    std::vector<int32_t> ids_;
+};
 
 // llama (SentencePiece-style): text with spaces already escaped to "▁"; appends ids.
 [[nodiscard]] Status encode_spm(const Tokenizer::Impl& impl, std::string_view escaped, std::vector<int32_t>& out);

@@ -121,7 +121,13 @@ Status index_vocab(Tokenizer::Impl& t) {
         t.max_piece_len    = std::max(t.max_piece_len, key.size());
     }
 
-    if (!llama) {
+    if (llama) {
+        t.spm_word_cuts           = true;
+        const std::string_view sp = tok::kSpaceEscape;
+        for (const auto& [piece, id] : t.piece_to_id)
+            for (size_t k = piece.find(sp, 1); k != std::string_view::npos; k = piece.find(sp, k + 1))
+                if (k < sp.size() || piece.substr(k - sp.size(), sp.size()) != sp) t.spm_word_cuts = false;
+    } else {
         for (int b = 0; b < 256; ++b) {
             const char c            = char(b);
             t.byte_to_id[size_t(b)] = t.find_piece(std::string_view(&c, 1));
