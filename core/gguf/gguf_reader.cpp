@@ -5,6 +5,7 @@
 // The tensor checks (shape, type, offsets, overlap) live in gguf_tensors.cpp.
 #include "core/gguf/gguf_reader.hpp"
 
+#include <algorithm>
 #include <new>
 #include <unordered_set>
 
@@ -76,9 +77,15 @@ Status read_header(Cursor& c, uint32_t& version, uint64_t& n_tensors, uint64_t& 
 }
 
 Status read_metadata(Cursor& c, uint64_t n_kv, std::vector<KeyValue>& kvs, uint64_t& alignment) {
+    if (n_kv > kMaxMetadataValues) {
+        return make_error(Code::kFormat, "%s: metadata count %llu is more than the limit of %llu values", c.name(),
+                          (unsigned long long)n_kv, (unsigned long long)kMaxMetadataValues);
+    }
     ValueBudget budget;
     std::unordered_set<std::string> seen;
-    kvs.reserve(size_t(n_kv));  // bounded by the file size (checked in read_header)
+    // Grow with what is actually read: the count is bounded by the file size, but a KeyValue is ~10x its minimum
+    // size in the file.
+    kvs.reserve(size_t(std::min<uint64_t>(n_kv, 1024)));
     for (uint64_t k = 0; k < n_kv; ++k) {
         KeyValue kv;
         TS_TRY(c.read_string(kv.key, kMaxKeyLength, [&] { return "the key of metadata entry " + std::to_string(k); }));

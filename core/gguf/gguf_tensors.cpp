@@ -86,7 +86,7 @@ Status read_tensor_infos(Cursor& c, uint64_t n_tensors, uint64_t alignment, std:
                           ull(kMaxTensors));
     }
     std::vector<TensorInfo> infos;
-    infos.reserve(size_t(n_tensors));  // bounded by the file size and kMaxTensors
+    infos.reserve(size_t(std::min<uint64_t>(n_tensors, 1024)));  // grows with what is actually read
     std::unordered_set<std::string> names;
     for (uint64_t i = 0; i < n_tensors; ++i) {
         TensorInfo info;

@@ -35,9 +35,7 @@ public:
         put<uint64_t>(s.size());
         put_bytes(s.data(), s.size());
     }
-    void pad_to(uint64_t alignment) {
-        while (out_.size() % alignment != 0) out_.push_back(0);
-    }
+    void pad_to(uint64_t alignment) { out_.resize((out_.size() + alignment - 1) / alignment * alignment, 0); }
     size_t size() const { return out_.size(); }
 
 private:
@@ -125,7 +123,8 @@ void GgufWriter::add_tensor_f32(std::string name, std::vector<int64_t> ne, const
 }
 
 std::vector<uint8_t> GgufWriter::to_bytes() const {
-    TS_CHECK(alignment_ > 0 && (alignment_ & (alignment_ - 1)) == 0, "GGUF alignment is a power of two");
+    TS_CHECK(alignment_ > 0 && (alignment_ & (alignment_ - 1)) == 0 && alignment_ <= UINT32_MAX,
+             "GGUF alignment is a power of two that fits general.alignment's u32");
     bool has_alignment_key = false;
     for (const auto& kv : kvs_) has_alignment_key |= kv.key == "general.alignment";
     const bool write_alignment = alignment_ != kDefaultAlignment && !has_alignment_key;
@@ -158,7 +157,9 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
         offset = align_up(offset + t.bytes.size(), alignment_);
     }
 
-    out.pad_to(alignment_);
+    // The data section starts aligned; a file without tensors has no data section and needs no padding (the
+    // reader accepts both, as ggml does).
+    if (!tensors_.empty()) out.pad_to(alignment_);
     for (const auto& t : tensors_) {
         out.put_bytes(t.bytes.data(), t.bytes.size());
         out.pad_to(alignment_);

@@ -184,6 +184,16 @@ TEST(GgufLimits, TooManyMetadataValuesAreRefusedBeforeAllocating) {
     EXPECT_THAT(f.error().message, HasSubstr("more than 4194304 metadata values"));
 }
 
+TEST(GgufLimits, TooManyMetadataEntriesAreRefusedBeforeAllocating) {
+    Bytes b;
+    b.header(0, (uint64_t(1) << 22) + 1);
+    SparseFile file(b.bytes(), uint64_t(64) << 20);
+    if (!file.ok()) GTEST_SKIP() << "cannot make a sparse file in the temp directory";
+    auto f = GgufFile::open(file.path());
+    ASSERT_FALSE(f.ok());
+    EXPECT_THAT(f.error().message, HasSubstr("metadata count 4194305 is more than the limit"));
+}
+
 TEST(GgufLimits, TooManyTensorsAreRefusedBeforeAllocating) {
     Bytes b;
     b.header((uint64_t(1) << 20) + 1, 0);

@@ -37,6 +37,7 @@ TEST(GgufRoundTrip, EmptyFileHasHeaderOnly) {
     EXPECT_TRUE(f->metadata().empty());
     EXPECT_TRUE(f->tensors().empty());
     EXPECT_EQ(std::memcmp(bytes.data(), "GGUF", 4), 0);
+    EXPECT_EQ(bytes.size(), 24u);  // magic, version, two counts; no data section, so no padding
 }
 
 TEST(GgufRoundTrip, EveryScalarTypeKeepsItsTypeAndValue) {
@@ -219,6 +220,17 @@ TEST(GgufRoundTrip, CustomAlignmentIsWrittenAndHonoured) {
         EXPECT_EQ(size_t(static_cast<const uint8_t*>(t.data) - bytes.data()) % 64, 0u) << t.name;
     }
     EXPECT_EQ(static_cast<const float*>(f->find_tensor("y")->data)[4], 5.0f);
+}
+
+// Found by fuzz_gguf: the writer used to pad even a file without tensors to the alignment (256 MB here).
+TEST(GgufRoundTrip, HugeAlignmentWithoutTensorsWritesNoPadding) {
+    GgufWriter w(uint64_t(1) << 28);
+    w.add("x", Value::make_u8(1));
+    const auto bytes = w.to_bytes();
+    EXPECT_LT(bytes.size(), 100u);
+    auto f = parse(bytes);
+    ASSERT_TRUE(f.ok()) << f.error().message;
+    EXPECT_EQ(f->alignment(), uint64_t(1) << 28);
 }
 
 TEST(GgufGetters, IntegersConvertWhenInRange) {
