@@ -1,7 +1,10 @@
 // ThreadPool: a fixed set of worker threads that run one parallel job at a time (the caller takes part as
 // thread 0). Workers spin briefly, then sleep, so per-token dispatch overhead stays in microseconds.
+// One job at a time, from one caller thread at a time; a job must not call run() on its own pool (no nesting).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
@@ -21,6 +24,11 @@ public:
 
     // Splits [0, n) into contiguous chunks, one per thread: fn(begin, end).
     void parallel_for(int64_t n, const std::function<void(int64_t begin, int64_t end)>& fn);
+
+    // A 64-byte aligned buffer of at least `bytes`, owned by the pool, for the caller's per-call scratch (e.g. the
+    // quantised activations of matvec). It only grows, so steady-state calls allocate nothing. Valid until the
+    // next scratch() call; workers may read it during run().
+    void* scratch(size_t bytes);
 
 private:
     struct Impl;

@@ -1,0 +1,202 @@
+// Run-time dispatch of the dot kernels (scalar / AVX2 / AVX-512 tables), and matvec / matmul on the ThreadPool:
+// activations are quantised once per call to the weight type's companion (into pool-owned scratch that only
+// grows), then rows are handed out to the threads in chunks from an atomic counter, so a thread that the OS
+// preempts does not hold up the others.
+#include "core/tensor/ops.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <vector>
+
+#include "core/base/check.hpp"
+#include "core/tensor/blocks.hpp"
+#include "core/tensor/kernels.hpp"
+#include "core/tensor/quant.hpp"
+
+namespace ts::core {
+namespace {
+
+using kernels::KernelTable;
+
+struct Tables {
+    KernelTable ref, avx2, avx512;
+};
+
+const Tables& tables() {
+    static const Tables t = [] {
+        // Only levels the CPU has are filled: the fill functions themselves are compiled with those ISA flags.
+        Tables r;
+        kernels::fill_ref(r.ref);
+        r.avx2 = r.ref;
+        if (detected_simd() >= SimdLevel::Avx2) kernels::fill_avx2(r.avx2);
+        r.avx512 = r.avx2;
+        if (detected_simd() >= SimdLevel::Avx512) kernels::fill_avx512(r.avx512);
+        return r;
+    }();
+    return t;
+}
+
+// The level the kernels use; -1 until first asked (then the detected level). Process-wide by design: the
+// kernels are pure, so the level only changes speed, never results beyond float rounding.
+std::atomic<int>& level_state() {
+    static std::atomic<int> level{-1};
+    return level;
+}
+
+const KernelTable& active_table() {
+    switch (active_simd()) {
+        case SimdLevel::Avx512:
+            return tables().avx512;
+        case SimdLevel::Avx2:
+            return tables().avx2;
+        case SimdLevel::Scalar:
+            break;
+    }
+    return tables().ref;
+}
+
+kernels::DotFn dot_fn(const KernelTable& k, DType t) {
+    const kernels::DotFn f = uint32_t(t) < kernels::kMaxTypeId ? k.dot[uint32_t(t)] : nullptr;
+    TS_CHECK(f != nullptr, "no dot kernel for this weight type (the model loader checks types first)");
+    return f;
+}
+
+// Rows per work item: small enough to balance 2..16 threads, large enough to keep the atomic counter cold.
+int64_t row_chunk(int64_t rows, int nth) {
+    return std::clamp<int64_t>(rows / (int64_t(nth) * 8), 4, 256);
+}
+
+}  // namespace
+
+SimdLevel detected_simd() {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_cpu_init();
+    const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
+        return SimdLevel::Avx512;
+    if (avx2) return SimdLevel::Avx2;
+#endif
+    return SimdLevel::Scalar;
+}
+
+SimdLevel active_simd() {
+    int l = level_state().load(std::memory_order_relaxed);
+    if (l < 0) {
+        l = int(detected_simd());
+        level_state().store(l, std::memory_order_relaxed);
+    }
+    return SimdLevel(l);
+}
+
+void set_simd_level(SimdLevel l) {
+    level_state().store(std::min(int(l), int(detected_simd())), std::memory_order_relaxed);
+}
+
+const char* simd_name(SimdLevel l) {
+    switch (l) {
+        case SimdLevel::Scalar:
+            return "scalar";
+        case SimdLevel::Avx2:
+            return "avx2";
+        case SimdLevel::Avx512:
+            return "avx512";
+    }
+    return "?";
+}
+
+void matvec(const Tensor& w, const float* x, float* y, ThreadPool& pool) {
+    const int64_t n = w.ne[0], rows = w.n_rows();
+    const KernelTable& k     = active_table();
+    const kernels::DotFn dot = dot_fn(k, w.type);
+    const DType ct           = companion_type(w.type);
+    const void* xq           = x;
+    if (ct != DType::F32) {
+        void* buf = pool.scratch(row_bytes(ct, n));
+        quantize_row(ct, x, buf, n);
+        xq = buf;
+    }
+    const auto* base    = static_cast<const uint8_t*>(w.data);
+    const size_t rs     = w.row_size();
+    const int64_t chunk = row_chunk(rows, pool.n_threads());
+    std::atomic<int64_t> next{0};
+    pool.run([&](int, int) {
+        for (;;) {
+            const int64_t r0 = next.fetch_add(chunk, std::memory_order_relaxed);
+            if (r0 >= rows) return;
+            const int64_t r1 = std::min(rows, r0 + chunk);
+            for (int64_t r = r0; r < r1; ++r) y[r] = dot(n, base + size_t(r) * rs, xq);
+        }
+    });
+}
+
+void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
+    if (n_tokens == 1) return matvec(w, x, y, pool);
+    if (n_tokens <= 0) return;
+    const int64_t n = w.ne[0], rows = w.n_rows();
+    const KernelTable& k       = active_table();
+    const kernels::DotFn dot   = dot_fn(k, w.type);
+    const kernels::Dot4Fn dot4 = k.dot4[uint32_t(w.type)];
+    const DType ct             = companion_type(w.type);
+
+    // Activations, quantised once: xq + t * xs is token t in the companion type.
+    const size_t xs   = row_bytes(ct, n);
+    const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
+    if (ct != DType::F32) {
+        auto* buf = static_cast<uint8_t*>(pool.scratch(xs * size_t(n_tokens)));
+        pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
+            for (int64_t t = t0; t < t1; ++t) quantize_row(ct, x + t * n, buf + size_t(t) * xs, n);
+        });
+        xq = buf;
+    }
+
+    // Tiles of kRowTile rows x kTokTile tokens: a weight row stays in L1 while it meets every token of the tile,
+    // and the tile's activations stay in L2 while the rows stream past, so weights are read from memory once per
+    // token tile instead of once per token.
+    constexpr int64_t kRowTile = 16, kTokTile = 64;
+    const auto* base          = static_cast<const uint8_t*>(w.data);
+    const size_t rs           = w.row_size();
+    const int64_t n_row_tiles = (rows + kRowTile - 1) / kRowTile;
+    const int64_t n_tok_tiles = (n_tokens + kTokTile - 1) / kTokTile;
+    std::atomic<int64_t> next{0};
+    pool.run([&](int, int) {
+        for (;;) {
+            const int64_t item = next.fetch_add(1, std::memory_order_relaxed);
+            if (item >= n_row_tiles * n_tok_tiles) return;
+            const int64_t tt = item / n_row_tiles, rt = item % n_row_tiles;  // token tile outer: x stays hot
+            const int64_t t0 = tt * kTokTile, t1 = std::min(n_tokens, t0 + kTokTile);
+            const int64_t r0 = rt * kRowTile, r1 = std::min(rows, r0 + kRowTile);
+            for (int64_t r = r0; r < r1; ++r) {
+                const uint8_t* wr = base + size_t(r) * rs;
+                int64_t t         = t0;
+                if (dot4) {
+                    for (; t + 4 <= t1; t += 4) {
+                        float out[4];
+                        dot4(n, wr, xq + size_t(t) * xs, xs, out);
+                        for (int j = 0; j < 4; ++j) y[(t + j) * rows + r] = out[j];
+                    }
+                }
+                for (; t < t1; ++t) y[t * rows + r] = dot(n, wr, xq + size_t(t) * xs);
+            }
+        }
+    });
+}
+
+float dot_row(DType t, const void* row, const float* x, int64_t n) {
+    const KernelTable& k = active_table();
+    const DType ct       = companion_type(t);
+    if (ct == DType::F32) return dot_fn(k, t)(n, row, x);
+    std::vector<uint8_t> xq(row_bytes(ct, n));
+    quantize_row(ct, x, xq.data(), n);
+    return dot_fn(k, t)(n, row, xq.data());
+}
+
+float dot_f32(const float* a, const float* b, int64_t n) {
+    return active_table().dot_f32(a, b, n);
+}
+
+void axpy_f32(float a, const float* x, float* y, int64_t n) {
+    active_table().axpy_f32(a, x, y, n);
+}
+
+}  // namespace ts::core

@@ -1,0 +1,229 @@
+// AVX2 + FMA + F16C dot kernels (this file is compiled with -mavx2 -mfma -mf16c and only called when the CPU has
+// them). Each mirrors its scalar reference in ops_ref.cpp: exact integer sums per block, then one float
+// multiply-add per block with the block's scales. K-quants live in ops_avx2_kquants.cpp.
+#include "core/tensor/blocks.hpp"
+#include "core/tensor/kernels.hpp"
+#include "core/tensor/simd_avx2.hpp"
+
+namespace ts::core::kernels {
+namespace avx2 {
+
+void fill_kquants(KernelTable& t);  // ops_avx2_kquants.cpp
+
+namespace {
+
+// ---- float types --------------------------------------------------------------------------------------------
+
+float dot_f32_f32(const float* a, const float* b, int64_t n) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), s0);
+    float s = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; ++i) s += a[i] * b[i];
+    return s;
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+    const __m256 va = _mm256_set1_ps(a);
+    int64_t i       = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, _mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; ++i) y[i] += a * x[i];
+}
+
+float dot_f32(int64_t n, const void* w, const void* x) {
+    return dot_f32_f32(static_cast<const float*>(w), static_cast<const float*>(x), n);
+}
+
+inline __m256 load_f16x8(const uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+inline __m256 load_bf16x8(const uint16_t* p) {
+    const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+}
+
+template <__m256 (*Load)(const uint16_t*), float (*Scalar)(uint16_t)>
+float dot_half(int64_t n, const void* w, const void* x) {
+    const auto* h  = static_cast<const uint16_t*>(w);
+    const auto* xf = static_cast<const float*>(x);
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(Load(h + i), _mm256_loadu_ps(xf + i), s0);
+        s1 = _mm256_fmadd_ps(Load(h + i + 8), _mm256_loadu_ps(xf + i + 8), s1);
+        s2 = _mm256_fmadd_ps(Load(h + i + 16), _mm256_loadu_ps(xf + i + 16), s2);
+        s3 = _mm256_fmadd_ps(Load(h + i + 24), _mm256_loadu_ps(xf + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(Load(h + i), _mm256_loadu_ps(xf + i), s0);
+    float s = hsum(_mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    for (; i < n; ++i) s += Scalar(h[i]) * xf[i];
+    return s;
+}
+
+float bf16_scalar(uint16_t b) {
+    const uint32_t u = uint32_t(b) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+// ---- 32-element blocks against Q8_0 ---------------------------------------------------------------------------
+
+float dot_q8_0(int64_t n, const void* w, const void* x) {
+    const auto* a    = static_cast<const BlockQ8_0*>(w);
+    const auto* b    = static_cast<const BlockQ8_0*>(x);
+    const int64_t nb = n / kQK32;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+    int64_t i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        const __m256i p0 = dot_i8i8(load256(a[i].qs), load256(b[i].qs));
+        const __m256i p1 = dot_i8i8(load256(a[i + 1].qs), load256(b[i + 1].qs));
+        acc0             = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].d) * f16(b[i].d)), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i + 1].d) * f16(b[i + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+    }
+    for (; i < nb; ++i) {
+        const __m256i p = dot_i8i8(load256(a[i].qs), load256(b[i].qs));
+        acc0            = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].d) * f16(b[i].d)), _mm256_cvtepi32_ps(p), acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+inline __m256i q4_0_values(const BlockQ4_0& blk) {
+    return _mm256_sub_epi8(nibbles(blk.qs), _mm256_set1_epi8(8));
+}
+
+float dot_q4_0(int64_t n, const void* w, const void* x) {
+    const auto* a    = static_cast<const BlockQ4_0*>(w);
+    const auto* b    = static_cast<const BlockQ8_0*>(x);
+    const int64_t nb = n / kQK32;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
+    int64_t i = 0;
+    for (; i + 2 <= nb; i += 2) {
+        const __m256i p0 = dot_i8i8(q4_0_values(a[i]), load256(b[i].qs));
+        const __m256i p1 = dot_i8i8(q4_0_values(a[i + 1]), load256(b[i + 1].qs));
+        acc0             = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].d) * f16(b[i].d)), _mm256_cvtepi32_ps(p0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i + 1].d) * f16(b[i + 1].d)), _mm256_cvtepi32_ps(p1), acc1);
+    }
+    for (; i < nb; ++i) {
+        const __m256i p = dot_i8i8(q4_0_values(a[i]), load256(b[i].qs));
+        acc0            = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].d) * f16(b[i].d)), _mm256_cvtepi32_ps(p), acc0);
+    }
+    return hsum(_mm256_add_ps(acc0, acc1));
+}
+
+// Q4_1 / Q5_1 decode as d*q + m with unsigned q, so the dot is d*dy*(q . y) + m*dy*sum(y).
+float dot_q4_1(int64_t n, const void* w, const void* x) {
+    const auto* a      = static_cast<const BlockQ4_1*>(w);
+    const auto* b      = static_cast<const BlockQ8_0*>(x);
+    const __m256i ones = _mm256_set1_epi8(1);
+    __m256 acc = _mm256_setzero_ps(), accm = acc;
+    for (int64_t i = 0; i < n / kQK32; ++i) {
+        const __m256i y  = load256(b[i].qs);
+        const float dy   = f16(b[i].d);
+        const __m256i p  = dot_u8i8(nibbles(a[i].qs), y);
+        const __m256i sy = dot_u8i8(ones, y);
+        acc              = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].d) * dy), _mm256_cvtepi32_ps(p), acc);
+        accm             = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].m) * dy), _mm256_cvtepi32_ps(sy), accm);
+    }
+    return hsum(_mm256_add_ps(acc, accm));
+}
+
+inline __m256i q5_values(const uint8_t* qs, const uint8_t* qh) {
+    const __m256i hi = _mm256_and_si256(bytes_from_bits(load_u32(qh)), _mm256_set1_epi8(0x10));
+    return _mm256_or_si256(nibbles(qs), hi);
+}
+
+float dot_q5_0(int64_t n, const void* w, const void* x) {
+    const auto* a = static_cast<const BlockQ5_0*>(w);
+    const auto* b = static_cast<const BlockQ8_0*>(x);
+    __m256 acc    = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / kQK32; ++i) {
+        const __m256i q = _mm256_sub_epi8(q5_values(a[i].qs, a[i].qh), _mm256_set1_epi8(16));
+        const __m256i p = dot_i8i8(q, load256(b[i].qs));
+        acc             = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].d) * f16(b[i].d)), _mm256_cvtepi32_ps(p), acc);
+    }
+    return hsum(acc);
+}
+
+float dot_q5_1(int64_t n, const void* w, const void* x) {
+    const auto* a      = static_cast<const BlockQ5_1*>(w);
+    const auto* b      = static_cast<const BlockQ8_0*>(x);
+    const __m256i ones = _mm256_set1_epi8(1);
+    __m256 acc = _mm256_setzero_ps(), accm = acc;
+    for (int64_t i = 0; i < n / kQK32; ++i) {
+        const __m256i y  = load256(b[i].qs);
+        const float dy   = f16(b[i].d);
+        const __m256i p  = dot_u8i8(q5_values(a[i].qs, a[i].qh), y);
+        const __m256i sy = dot_u8i8(ones, y);
+        acc              = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].d) * dy), _mm256_cvtepi32_ps(p), acc);
+        accm             = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].m) * dy), _mm256_cvtepi32_ps(sy), accm);
+    }
+    return hsum(_mm256_add_ps(acc, accm));
+}
+
+// ---- one weight row against 4 activation rows (batched prefill) ----------------------------------------------
+
+void dot4_q8_0(int64_t n, const void* w, const void* x, size_t xs, float* out) {
+    const auto* a  = static_cast<const BlockQ8_0*>(w);
+    const auto* xb = static_cast<const uint8_t*>(x);
+    const BlockQ8_0* b[4];
+    for (int k = 0; k < 4; ++k) b[k] = reinterpret_cast<const BlockQ8_0*>(xb + k * xs);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t i = 0; i < n / kQK32; ++i) {
+        const __m256i q  = load256(a[i].qs);
+        const __m256i aq = _mm256_sign_epi8(q, q);
+        const float da   = f16(a[i].d);
+        for (int k = 0; k < 4; ++k) {
+            const __m256i p = dot_u8i8(aq, _mm256_sign_epi8(load256(b[k][i].qs), q));
+            acc[k]          = _mm256_fmadd_ps(_mm256_set1_ps(da * f16(b[k][i].d)), _mm256_cvtepi32_ps(p), acc[k]);
+        }
+    }
+    for (int k = 0; k < 4; ++k) out[k] = hsum(acc[k]);
+}
+
+void dot4_q4_0(int64_t n, const void* w, const void* x, size_t xs, float* out) {
+    const auto* a  = static_cast<const BlockQ4_0*>(w);
+    const auto* xb = static_cast<const uint8_t*>(x);
+    const BlockQ8_0* b[4];
+    for (int k = 0; k < 4; ++k) b[k] = reinterpret_cast<const BlockQ8_0*>(xb + k * xs);
+    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    for (int64_t i = 0; i < n / kQK32; ++i) {
+        const __m256i q  = q4_0_values(a[i]);
+        const __m256i aq = _mm256_sign_epi8(q, q);
+        const float da   = f16(a[i].d);
+        for (int k = 0; k < 4; ++k) {
+            const __m256i p = dot_u8i8(aq, _mm256_sign_epi8(load256(b[k][i].qs), q));
+            acc[k]          = _mm256_fmadd_ps(_mm256_set1_ps(da * f16(b[k][i].d)), _mm256_cvtepi32_ps(p), acc[k]);
+        }
+    }
+    for (int k = 0; k < 4; ++k) out[k] = hsum(acc[k]);
+}
+
+}  // namespace
+}  // namespace avx2
+
+void fill_avx2(KernelTable& t) {
+    t.dot[uint32_t(DType::F32)]   = avx2::dot_f32;
+    t.dot[uint32_t(DType::F16)]   = avx2::dot_half<avx2::load_f16x8, avx2::f16>;
+    t.dot[uint32_t(DType::BF16)]  = avx2::dot_half<avx2::load_bf16x8, avx2::bf16_scalar>;
+    t.dot[uint32_t(DType::Q4_0)]  = avx2::dot_q4_0;
+    t.dot[uint32_t(DType::Q4_1)]  = avx2::dot_q4_1;
+    t.dot[uint32_t(DType::Q5_0)]  = avx2::dot_q5_0;
+    t.dot[uint32_t(DType::Q5_1)]  = avx2::dot_q5_1;
+    t.dot[uint32_t(DType::Q8_0)]  = avx2::dot_q8_0;
+    t.dot4[uint32_t(DType::Q8_0)] = avx2::dot4_q8_0;
+    t.dot4[uint32_t(DType::Q4_0)] = avx2::dot4_q4_0;
+    t.dot_f32                     = avx2::dot_f32_f32;
+    t.axpy_f32                    = avx2::axpy;
+    avx2::fill_kquants(t);
+}
+
+}  // namespace ts::core::kernels

@@ -1,0 +1,254 @@
+// AVX-512 (F/BW/VL/DQ) dot kernels, compiled with those flags and used only when the CPU has them: Q8_0 and Q4_0
+// two blocks per 512-bit register, Q4_K one chunk of 64 per register, Q6_K one half of 128 in two registers, and
+// the float types 16 lanes at a time. Entries not overridden here keep their AVX2 kernels.
+// GCC 12 warns about _mm512_undefined_* inside its own intrinsics once they are inlined (GCC bug 105593).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
+#include "core/tensor/blocks.hpp"
+#include "core/tensor/kernels.hpp"
+#include "core/tensor/simd_avx2.hpp"
+
+namespace ts::core::kernels {
+namespace avx512 {
+namespace {
+
+using avx2::f16;
+using avx2::load256;
+
+inline __m512i load512(const void* p) {
+    return _mm512_loadu_si512(p);
+}
+
+inline __m512i join(__m256i lo, __m256i hi) {
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+inline __m512 scales2(float lo, float hi) {
+    return _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(lo), _mm512_set1_ps(hi));
+}
+
+inline __m512i dot_u8i8(__m512i u, __m512i s) {
+    return _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), _mm512_set1_epi16(1));
+}
+
+// Signed x signed: AVX-512 has no vpsignb, so negate y where x is negative with a mask.
+inline __m512i dot_i8i8(__m512i x, __m512i y) {
+    const __mmask64 neg = _mm512_movepi8_mask(x);
+    return dot_u8i8(_mm512_abs_epi8(x), _mm512_mask_sub_epi8(y, neg, _mm512_setzero_si512(), y));
+}
+
+// ---- float types --------------------------------------------------------------------------------------------
+
+float dot_f32_f32(const float* a, const float* b, int64_t n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+        s2 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 32), _mm512_loadu_ps(b + i + 32), s2);
+        s3 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 48), _mm512_loadu_ps(b + i + 48), s3);
+    }
+    for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+    if (i < n) {
+        const __mmask16 m = __mmask16((1u << (n - i)) - 1);
+        s1                = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+void axpy(float a, const float* x, float* y, int64_t n) {
+    const __m512 va = _mm512_set1_ps(a);
+    int64_t i       = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(y + i, _mm512_fmadd_ps(va, _mm512_loadu_ps(x + i), _mm512_loadu_ps(y + i)));
+    if (i < n) {
+        const __mmask16 m = __mmask16((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, m,
+                              _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i), _mm512_maskz_loadu_ps(m, y + i)));
+    }
+}
+
+float dot_f32(int64_t n, const void* w, const void* x) {
+    return dot_f32_f32(static_cast<const float*>(w), static_cast<const float*>(x), n);
+}
+
+inline __m512 load_f16x16(const uint16_t* p) {
+    return _mm512_cvtph_ps(load256(p));
+}
+
+inline __m512 load_bf16x16(const uint16_t* p) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(load256(p)), 16));
+}
+
+float bf16_scalar(uint16_t b) {
+    const uint32_t u = uint32_t(b) << 16;
+    float f;
+    std::memcpy(&f, &u, 4);
+    return f;
+}
+
+template <__m512 (*Load)(const uint16_t*), float (*Scalar)(uint16_t)>
+float dot_half(int64_t n, const void* w, const void* x) {
+    const auto* h  = static_cast<const uint16_t*>(w);
+    const auto* xf = static_cast<const float*>(x);
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        s0 = _mm512_fmadd_ps(Load(h + i), _mm512_loadu_ps(xf + i), s0);
+        s1 = _mm512_fmadd_ps(Load(h + i + 16), _mm512_loadu_ps(xf + i + 16), s1);
+        s2 = _mm512_fmadd_ps(Load(h + i + 32), _mm512_loadu_ps(xf + i + 32), s2);
+        s3 = _mm512_fmadd_ps(Load(h + i + 48), _mm512_loadu_ps(xf + i + 48), s3);
+    }
+    for (; i + 16 <= n; i += 16) s0 = _mm512_fmadd_ps(Load(h + i), _mm512_loadu_ps(xf + i), s0);
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+    for (; i < n; ++i) s += Scalar(h[i]) * xf[i];
+    return s;
+}
+
+// ---- Q8_0 / Q4_0: two blocks per register ------------------------------------------------------------------
+
+float dot_q8_0(int64_t n, const void* w, const void* x) {
+    const auto* a    = static_cast<const BlockQ8_0*>(w);
+    const auto* b    = static_cast<const BlockQ8_0*>(x);
+    const int64_t nb = n / kQK32;
+    __m512 acc       = _mm512_setzero_ps();
+    int64_t i        = 0;
+    for (; i + 2 <= nb; i += 2) {
+        const __m512i p =
+            dot_i8i8(join(load256(a[i].qs), load256(a[i + 1].qs)), join(load256(b[i].qs), load256(b[i + 1].qs)));
+        acc = _mm512_fmadd_ps(scales2(f16(a[i].d) * f16(b[i].d), f16(a[i + 1].d) * f16(b[i + 1].d)),
+                              _mm512_cvtepi32_ps(p), acc);
+    }
+    float s = _mm512_reduce_add_ps(acc);
+    if (i < nb) {
+        const __m256i p = avx2::dot_i8i8(load256(a[i].qs), load256(b[i].qs));
+        s += f16(a[i].d) * f16(b[i].d) * avx2::hsum(_mm256_cvtepi32_ps(p));
+    }
+    return s;
+}
+
+// Two Q4_0 blocks' levels (-8..7) in element order: [lo(a0) hi(a0) lo(a1) hi(a1)] as 128-bit lanes.
+inline __m512i q4_0_pair(const BlockQ4_0& b0, const BlockQ4_0& b1) {
+    const __m256i q  = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b1.qs)),
+                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(b0.qs)));
+    const __m512i qq = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(q));
+    const __m512i v  = _mm512_mask_blend_epi64(0xCC, qq, _mm512_srli_epi16(qq, 4));
+    return _mm512_sub_epi8(_mm512_and_si512(v, _mm512_set1_epi8(0x0F)), _mm512_set1_epi8(8));
+}
+
+float dot_q4_0(int64_t n, const void* w, const void* x) {
+    const auto* a    = static_cast<const BlockQ4_0*>(w);
+    const auto* b    = static_cast<const BlockQ8_0*>(x);
+    const int64_t nb = n / kQK32;
+    __m512 acc       = _mm512_setzero_ps();
+    int64_t i        = 0;
+    for (; i + 2 <= nb; i += 2) {
+        const __m512i p = dot_i8i8(q4_0_pair(a[i], a[i + 1]), join(load256(b[i].qs), load256(b[i + 1].qs)));
+        acc             = _mm512_fmadd_ps(scales2(f16(a[i].d) * f16(b[i].d), f16(a[i + 1].d) * f16(b[i + 1].d)),
+                                          _mm512_cvtepi32_ps(p), acc);
+    }
+    float s = _mm512_reduce_add_ps(acc);
+    if (i < nb) {
+        const __m256i q = _mm256_sub_epi8(avx2::nibbles(a[i].qs), _mm256_set1_epi8(8));
+        s += f16(a[i].d) * f16(b[i].d) * avx2::hsum(_mm256_cvtepi32_ps(avx2::dot_i8i8(q, load256(b[i].qs))));
+    }
+    return s;
+}
+
+// ---- K-quants ---------------------------------------------------------------------------------------------------
+
+inline void unpack_k4(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
+    for (int j = 0; j < 4; ++j) {
+        sc[j]     = s[j] & 63;
+        mn[j]     = s[j + 4] & 63;
+        sc[j + 4] = uint8_t((s[j + 8] & 0xF) | ((s[j] >> 6) << 4));
+        mn[j + 4] = uint8_t((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
+    }
+}
+
+// int16 vector whose lanes 0..15 hold s[2c] and 16..31 hold s[2c + 1] (one scale per 32 elements).
+inline __m512i pair_scales(__m512i s16, int c) {
+    const __m512i idx =
+        _mm512_mask_blend_epi16(0xFFFF0000u, _mm512_set1_epi16(short(2 * c)), _mm512_set1_epi16(short(2 * c + 1)));
+    return _mm512_permutexvar_epi16(idx, s16);
+}
+
+float dot_q4_k(int64_t n, const void* w, const void* x) {
+    const auto* a    = static_cast<const BlockQ4_K*>(w);
+    const auto* b    = static_cast<const BlockQ8_K*>(x);
+    const __m512i m4 = _mm512_set1_epi8(0x0F);
+    __m512 acc       = _mm512_setzero_ps();
+    __m128 accm      = _mm_setzero_ps();
+    for (int64_t i = 0; i < n / kQKK; ++i) {
+        uint8_t sc[8], mn[8];
+        unpack_k4(a[i].scales, sc, mn);
+        const __m512i s16 =
+            _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
+        __m512i sumi = _mm512_setzero_si512();
+        for (int c = 0; c < 4; ++c) {
+            const __m256i q = load256(a[i].qs + 32 * c);
+            const __m512i v = _mm512_and_si512(join(q, _mm256_srli_epi16(q, 4)), m4);
+            const __m512i p = _mm512_maddubs_epi16(v, load512(b[i].qs + 64 * c));
+            sumi            = _mm512_add_epi32(sumi, _mm512_madd_epi16(p, pair_scales(s16, c)));
+        }
+        // mins: sum_s mn[s] * (bsums[2s] + bsums[2s+1])
+        const __m256i bs   = load256(b[i].bsums);
+        const __m128i bs32 = _mm_hadd_epi16(_mm256_castsi256_si128(bs), _mm256_extracti128_si256(bs, 1));
+        const __m128i m16  = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn)));
+        acc                = _mm512_fmadd_ps(_mm512_set1_ps(f16(a[i].d) * b[i].d), _mm512_cvtepi32_ps(sumi), acc);
+        accm = _mm_fmadd_ps(_mm_set1_ps(f16(a[i].dmin) * b[i].d), _mm_cvtepi32_ps(_mm_madd_epi16(m16, bs32)), accm);
+    }
+    return _mm512_reduce_add_ps(acc) - avx2::hsum(accm);
+}
+
+float dot_q6_k(int64_t n, const void* w, const void* x) {
+    const auto* a    = static_cast<const BlockQ6_K*>(w);
+    const auto* b    = static_cast<const BlockQ8_K*>(x);
+    const __m512i m4 = _mm512_set1_epi8(0x0F), m2 = _mm512_set1_epi8(0x03);
+    // int16 lane j of 128-bit lane k takes scale k (first 64 elements) or 4 + k (second 64)
+    const __m512i idx_lo = _mm512_setr_epi64(0, 0, 0x0001000100010001, 0x0001000100010001, 0x0002000200020002,
+                                             0x0002000200020002, 0x0003000300030003, 0x0003000300030003);
+    const __m512i idx_hi = _mm512_add_epi16(idx_lo, _mm512_set1_epi16(4));
+    __m512 acc           = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n / kQKK; ++i) {
+        const __m256i sc_all = _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a[i].scales)));
+        const __m256i offset = _mm256_slli_epi32(_mm256_madd_epi16(sc_all, load256(b[i].bsums)), 5);
+        __m512i sumi         = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_zextsi256_si512(offset));
+        for (int h = 0; h < 2; ++h) {
+            const __m512i l  = load512(a[i].ql + 64 * h);
+            const __m256i qh = load256(a[i].qh + 32 * h);
+            const __m512i hh = join(qh, _mm256_srli_epi16(qh, 2));
+            const __m512i q0 = _mm512_or_si512(_mm512_and_si512(l, m4), _mm512_slli_epi16(_mm512_and_si512(hh, m2), 4));
+            const __m512i q1 = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(l, 4), m4),
+                                               _mm512_slli_epi16(_mm512_and_si512(_mm512_srli_epi16(hh, 4), m2), 4));
+            const __m512i s16 = _mm512_castsi128_si512(
+                _mm_cvtepi8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(a[i].scales + 8 * h))));
+            const __m512i p0 = _mm512_maddubs_epi16(q0, load512(b[i].qs + 128 * h));
+            const __m512i p1 = _mm512_maddubs_epi16(q1, load512(b[i].qs + 128 * h + 64));
+            sumi             = _mm512_add_epi32(sumi, _mm512_madd_epi16(p0, _mm512_permutexvar_epi16(idx_lo, s16)));
+            sumi             = _mm512_add_epi32(sumi, _mm512_madd_epi16(p1, _mm512_permutexvar_epi16(idx_hi, s16)));
+        }
+        acc = _mm512_fmadd_ps(_mm512_set1_ps(f16(a[i].d) * b[i].d), _mm512_cvtepi32_ps(sumi), acc);
+    }
+    return _mm512_reduce_add_ps(acc);
+}
+
+}  // namespace
+}  // namespace avx512
+
+void fill_avx512(KernelTable& t) {
+    t.dot[uint32_t(DType::F32)]  = avx512::dot_f32;
+    t.dot[uint32_t(DType::F16)]  = avx512::dot_half<avx512::load_f16x16, avx2::f16>;
+    t.dot[uint32_t(DType::BF16)] = avx512::dot_half<avx512::load_bf16x16, avx512::bf16_scalar>;
+    t.dot[uint32_t(DType::Q8_0)] = avx512::dot_q8_0;
+    t.dot[uint32_t(DType::Q4_0)] = avx512::dot_q4_0;
+    t.dot[uint32_t(DType::Q4_K)] = avx512::dot_q4_k;
+    t.dot[uint32_t(DType::Q6_K)] = avx512::dot_q6_k;
+    t.dot_f32                    = avx512::dot_f32_f32;
+    t.axpy_f32                   = avx512::axpy;
+}
+
+}  // namespace ts::core::kernels

@@ -1,0 +1,133 @@
+// Dot kernels (ops.hpp): the scalar reference equals the dot of the dequantised rows, and every SIMD level equals
+// the scalar reference, for every weight type and row lengths that exercise the kernels' tails.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "core/tensor/ops.hpp"
+#include "tensor_test_util.hpp"
+
+namespace ts::core {
+namespace {
+
+using testing::available_levels;
+using testing::random_normal;
+using testing::random_row;
+using testing::SimdLevelGuard;
+
+std::vector<int64_t> lengths_for(DType t) {
+    const int64_t bs = dtype_info(t).block_size;
+    if (bs == 1) return {1, 7, 8, 15, 16, 31, 33, 64, 100, 257, 2048};
+    if (bs == 32) return {32, 64, 96, 224, 2048, 2080};  // odd block counts test the 2-blocks-per-step tails
+    return {256, 512, 768, 2048};
+}
+
+// dot of the dequantised weight row with the dequantised companion row of x, in double: what the kernels compute.
+double exact_dot(DType t, const std::vector<uint8_t>& w, const std::vector<float>& x, int64_t n, double* abs_sum) {
+    std::vector<float> wf(static_cast<size_t>(n)), xf(static_cast<size_t>(n));
+    dequantize_row(t, w.data(), wf.data(), n);
+    const DType ct = companion_type(t);
+    if (ct == DType::F32) {
+        xf = x;
+    } else {
+        std::vector<uint8_t> xq(row_bytes(ct, n));
+        quantize_row(ct, x.data(), xq.data(), n);
+        dequantize_row(ct, xq.data(), xf.data(), n);
+    }
+    double s = 0, a = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        s += double(wf[size_t(i)]) * xf[size_t(i)];
+        a += std::fabs(double(wf[size_t(i)]) * xf[size_t(i)]);
+    }
+    *abs_sum = a;
+    return s;
+}
+
+TEST(Ops, ScalarReferenceEqualsDotOfDequantisedRows) {
+    SimdLevelGuard guard;
+    set_simd_level(SimdLevel::Scalar);
+    for (DType t : testing::kWeightTypes) {
+        for (int64_t n : lengths_for(t)) {
+            const auto w      = random_row(t, n, uint32_t(n) + 1);
+            const auto x      = random_normal(size_t(n), uint32_t(n) + 2);
+            double abs_sum    = 0;
+            const double want = exact_dot(t, w, x, n, &abs_sum);
+            EXPECT_NEAR(dot_row(t, w.data(), x.data(), n), want, 2e-6 * abs_sum + 1e-6) << dtype_name(t) << " n=" << n;
+        }
+    }
+}
+
+TEST(Ops, EverySimdLevelEqualsScalarReference) {
+    SimdLevelGuard guard;
+    for (DType t : testing::kWeightTypes) {
+        for (int64_t n : lengths_for(t)) {
+            for (uint32_t seed = 0; seed < 3; ++seed) {
+                const auto w   = random_row(t, n, seed * 100 + uint32_t(n));
+                const auto x   = random_normal(size_t(n), seed * 100 + uint32_t(n) + 7);
+                double abs_sum = 0;
+                exact_dot(t, w, x, n, &abs_sum);
+                set_simd_level(SimdLevel::Scalar);
+                const float ref = dot_row(t, w.data(), x.data(), n);
+                for (SimdLevel l : available_levels()) {
+                    set_simd_level(l);
+                    EXPECT_NEAR(dot_row(t, w.data(), x.data(), n), ref, 2e-6 * abs_sum + 1e-6)
+                        << dtype_name(t) << " n=" << n << " " << simd_name(l);
+                }
+            }
+        }
+    }
+}
+
+TEST(Ops, ExtremeQ8LevelsDoNotSaturate) {
+    // Weights at -128 / 127 and activations at +-127 stress maddubs' int16 saturation in the SIMD kernels.
+    SimdLevelGuard guard;
+    const int64_t n = 256;
+    std::vector<uint8_t> w(row_bytes(DType::Q8_0, n));
+    auto* b = reinterpret_cast<BlockQ8_0*>(w.data());
+    for (int64_t i = 0; i < n / 32; ++i) {
+        b[i].d = f32_to_fp16(1.0f);
+        for (int j = 0; j < 32; ++j) b[i].qs[j] = int8_t(j % 2 ? 127 : -128);
+    }
+    std::vector<float> x(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) x[size_t(i)] = i % 2 ? 1.0f : -1.0f;
+    set_simd_level(SimdLevel::Scalar);
+    const float ref = dot_row(DType::Q8_0, w.data(), x.data(), n);
+    EXPECT_NEAR(ref, double(n / 2) * (128 + 127), 4.0);  // x = +-1 quantises to +-127 * f16(1/127), not 1
+    for (SimdLevel l : available_levels()) {
+        set_simd_level(l);
+        EXPECT_FLOAT_EQ(dot_row(DType::Q8_0, w.data(), x.data(), n), ref) << simd_name(l);
+    }
+}
+
+TEST(Ops, DotF32AndAxpyMatchNaiveLoopsAtEveryLength) {
+    SimdLevelGuard guard;
+    for (SimdLevel l : available_levels()) {
+        set_simd_level(l);
+        for (int64_t n = 0; n <= 131; ++n) {
+            const auto a = random_normal(size_t(n), uint32_t(n) + 11), b = random_normal(size_t(n), uint32_t(n) + 12);
+            double want = 0, abs_sum = 0;
+            for (int64_t i = 0; i < n; ++i) {
+                want += double(a[size_t(i)]) * b[size_t(i)];
+                abs_sum += std::fabs(double(a[size_t(i)]) * b[size_t(i)]);
+            }
+            EXPECT_NEAR(dot_f32(a.data(), b.data(), n), want, 1e-6 * abs_sum + 1e-7) << simd_name(l) << " n=" << n;
+
+            std::vector<float> y = b;
+            axpy_f32(0.75f, a.data(), y.data(), n);
+            for (int64_t i = 0; i < n; ++i)
+                ASSERT_NEAR(y[size_t(i)], b[size_t(i)] + 0.75f * a[size_t(i)], 1e-6f) << simd_name(l) << " n=" << n;
+        }
+    }
+}
+
+TEST(Ops, SetSimdLevelIsClampedToDetected) {
+    SimdLevelGuard guard;
+    set_simd_level(SimdLevel::Avx512);
+    EXPECT_LE(int(active_simd()), int(detected_simd()));
+    set_simd_level(SimdLevel::Scalar);
+    EXPECT_EQ(active_simd(), SimdLevel::Scalar);
+    EXPECT_STREQ(simd_name(SimdLevel::Avx2), "avx2");
+}
+
+}  // namespace
+}  // namespace ts::core
