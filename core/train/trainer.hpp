@@ -74,7 +74,8 @@ public:
     float current_lr() const;
     double last_grad_norm() const { return grad_norm_; }
     const TrainModel& model() const { return model_; }
-    const TrainState& state();  // weights synced into the state
+    const TrainOptions& options() const { return st_.opt; }
+    const TrainState& state();  // weights synced into the state (copies them)
     const TrainData& data() const { return data_; }
 
 private:
