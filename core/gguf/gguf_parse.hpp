@@ -2,6 +2,7 @@
 // parsing steps shared by gguf_reader.cpp (header, metadata), gguf_values.cpp and gguf_tensors.cpp.
 #pragma once
 
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -13,6 +14,8 @@
 #include "core/tensor/tensor.hpp"
 
 namespace ts::core::gguf {
+
+static_assert(std::endian::native == std::endian::little, "GGUF is little-endian; big-endian hosts are not supported");
 
 // Strings longer than this are refused even when the file is large enough (a 1 GiB key or token is hostile).
 inline constexpr uint64_t kMaxStringLength = uint64_t(1) << 30;

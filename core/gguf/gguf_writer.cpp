@@ -3,13 +3,18 @@
 // is a bug, so it trips TS_CHECK; only I/O failures are returned as errors.
 #include "core/gguf/gguf_writer.hpp"
 
+#include <bit>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string_view>
+#include <unordered_set>
 
 #include "core/base/check.hpp"
 
 namespace ts::core::gguf {
+
+static_assert(std::endian::native == std::endian::little, "GGUF is little-endian; big-endian hosts are not supported");
 
 namespace {
 
@@ -105,6 +110,7 @@ void GgufWriter::add(std::string key, Value v) {
 }
 
 void GgufWriter::add_tensor(std::string name, DType type, std::vector<int64_t> ne, std::vector<uint8_t> bytes) {
+    TS_CHECK(!name.empty() && name.size() <= 64, "GGUF tensor names have 1 to 64 bytes");
     TS_CHECK(!ne.empty() && ne.size() <= 4, "a GGUF tensor has 1 to 4 dimensions");
     uint64_t rows = 1;
     for (size_t d = 1; d < ne.size(); ++d) {
@@ -126,7 +132,17 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
     TS_CHECK(alignment_ > 0 && (alignment_ & (alignment_ - 1)) == 0 && alignment_ <= UINT32_MAX,
              "GGUF alignment is a power of two that fits general.alignment's u32");
     bool has_alignment_key = false;
-    for (const auto& kv : kvs_) has_alignment_key |= kv.key == "general.alignment";
+    std::unordered_set<std::string_view> seen;
+    for (const auto& kv : kvs_) {
+        TS_CHECK(!kv.key.empty() && seen.insert(kv.key).second, "GGUF keys are non-empty and unique");
+        if (kv.key == "general.alignment") {
+            TS_CHECK(kv.value.type == ValueType::U32 && kv.value.u == alignment_,
+                     "a general.alignment key is the u32 the writer was constructed with");
+            has_alignment_key = true;
+        }
+    }
+    seen.clear();
+    for (const auto& t : tensors_) TS_CHECK(seen.insert(t.name).second, "GGUF tensor names are unique");
     const bool write_alignment = alignment_ != kDefaultAlignment && !has_alignment_key;
 
     std::vector<uint8_t> bytes;

@@ -316,5 +316,19 @@ TEST(GgufWriter, WriteToUnwritablePathIsAnIoError) {
     EXPECT_THAT(s.error().message, HasSubstr("/nonexistent/dir/out.gguf"));
 }
 
+// Writer misuse is a bug in our code (the trainer, a test), not a file error: it stops at once.
+TEST(GgufWriterDeathTest, TensorBytesNotMatchingTheShapeAbort) {
+    GgufWriter w;
+    EXPECT_DEATH(w.add_tensor("t", DType::F32, {4}, std::vector<uint8_t>(15)), "tensor bytes match");
+    EXPECT_DEATH(w.add_tensor("t", DType::Q8_0, {16}, std::vector<uint8_t>(17)), "block size");
+}
+
+TEST(GgufWriterDeathTest, DuplicateKeysAbort) {
+    GgufWriter w;
+    w.add("k", Value::make_u8(1));
+    w.add("k", Value::make_u8(2));
+    EXPECT_DEATH((void)w.to_bytes(), "unique");
+}
+
 }  // namespace
 }  // namespace ts::core::gguf
