@@ -1,8 +1,9 @@
-// The `llama` encoder (SentencePiece-style BPE): start from one symbol per UTF-8 character, repeatedly merge the
-// adjacent pair whose concatenation is the highest-scoring vocabulary piece (ties: leftmost), then emit each
-// symbol's id; a character with no piece falls back to its <0xXX> byte tokens (or the unknown token).
-// A priority queue keeps this O(n log n); long texts are cut where no piece can span the cut, so memory stays
-// bounded and the result is the same as merging the whole text.
+// The `llama` encoder (SentencePiece-style BPE): start from one symbol per UTF-8 character (per byte where the
+// UTF-8 is invalid), repeatedly merge the adjacent pair whose concatenation is the highest-scoring vocabulary
+// piece (ties: leftmost), then emit each symbol's id; a character with no piece falls back to its <0xXX> byte
+// tokens (or the unknown token). A priority queue keeps this O(n log n); texts are merged word by word where the
+// vocabulary allows it, and very long words in chunks that no piece can span, so memory stays bounded and the
+// result is the same as merging the whole text.
 #include <queue>
 
 #include "core/base/check.hpp"
@@ -39,7 +40,7 @@ public:
         text_ = text;
         symbols_.clear();
         for (size_t i = 0; i < text_.size();) {
-            const size_t n = std::min(text_.size() - i, utf8_len(uint8_t(text_[i])));
+            const size_t n = symbol_len(text_, i);
             const auto idx = int32_t(symbols_.size());
             symbols_.push_back({idx - 1, idx + 1, uint32_t(i), uint32_t(n)});
             i += n;
@@ -107,27 +108,29 @@ private:
 std::vector<size_t> safe_chunk_ends(const Tokenizer::Impl& impl, std::string_view text, size_t chunk_bytes) {
     std::vector<size_t> ends;
     const size_t max_len = std::max<size_t>(impl.max_piece_len, 1);
-    // Can a piece text[a, b) with a < p < b exist?
+    // Can a piece text[a, b) with a < p < b exist? Short spans first: an unsafe position usually fails at once.
     auto is_safe = [&](size_t p) {
-        const size_t a0 = p >= max_len ? p - max_len + 1 : 0;
-        for (size_t a = a0; a < p; ++a)
+        for (size_t a = p; a-- > 0 && p - a < max_len;)
             for (size_t b = p + 1; b <= std::min(text.size(), a + max_len); ++b)
                 if (impl.piece_to_id.count(text.substr(a, b - a))) return false;
         return true;
     };
-    constexpr size_t kSearch = 4096;  // how far past the target to look for a cut
-    size_t start = 0, search = chunk_bytes;
-    while (search < text.size() && text.size() - start > chunk_bytes) {
-        size_t cut = 0;
-        for (size_t p = search; p < std::min(text.size(), search + kSearch) && cut == 0; ++p)
+    // A text with no safe position for this long (10 MB of one letter) is cut anyway, so memory stays bounded;
+    // only there can the result differ from merging the whole text (llama.cpp would need GBs for it).
+    constexpr size_t kMaxUncut = size_t(1) << 20;
+    size_t start               = 0;
+    while (text.size() - start > chunk_bytes) {
+        const size_t limit = std::min(text.size(), start + kMaxUncut);
+        size_t cut         = 0;
+        for (size_t p = start + chunk_bytes; p < limit && cut == 0; ++p)
             if ((uint8_t(text[p]) & 0xC0) != 0x80 && is_safe(p)) cut = p;
         if (cut == 0) {
-            search += kSearch;  // no cut here; the chunk grows
-            continue;
+            if (limit == text.size()) break;
+            cut = limit;
+            while (cut > start + 1 && (uint8_t(text[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
         }
         ends.push_back(cut);
-        start  = cut;
-        search = cut + chunk_bytes;
+        start = cut;
     }
     ends.push_back(text.size());
     return ends;
@@ -165,7 +168,7 @@ Status encode_spm(const Tokenizer::Impl& impl, std::string_view escaped, std::ve
             begin = p;
         }
         prev_space = space;
-        p += std::min(escaped.size() - p, utf8_len(uint8_t(escaped[p])));
+        p += symbol_len(escaped, p);
     }
     return encode_word(escaped.substr(begin));
 }

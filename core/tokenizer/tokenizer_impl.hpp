@@ -88,8 +88,9 @@ private:
 // gpt2 (byte-level BPE): raw text of one fragment; pre-tokenizes, merges, appends ids.
 [[nodiscard]] Status encode_bpe(const Tokenizer::Impl& impl, std::string_view text, std::vector<int32_t>& out);
 
-// Positions where a long text can be cut without changing the result: no key of impl.piece_to_id spans them, so no
-// merge can cross them. Returns the chunk ends (the last is text.size()); a text with no safe cut stays whole.
+// Chunk ends for merging a long text in pieces of about chunk_bytes: each cut is where no key of impl.piece_to_id
+// spans it, so no merge could cross it and the result equals merging the whole text. Only a text without any such
+// position for 1 MB is cut regardless (bounded memory). The last end is text.size().
 std::vector<size_t> safe_chunk_ends(const Tokenizer::Impl& impl, std::string_view text, size_t chunk_bytes);
 
 }  // namespace tok

@@ -26,6 +26,14 @@ inline size_t utf8_len(uint8_t b) {
 // `*incomplete` (optional) is set when the bytes are a valid prefix that the end of the buffer cut short.
 size_t utf8_valid_len(std::string_view s, size_t i, bool* incomplete = nullptr);
 
+// Length of the symbol the encoders start from at s[i]: a whole valid character, or one byte of invalid UTF-8.
+// (llama.cpp takes the length from the first byte alone, which on invalid input can swallow the start of the next
+// character, e.g. of an escaped space; on valid UTF-8 both agree.)
+inline size_t symbol_len(std::string_view s, size_t i) {
+    const size_t n = utf8_valid_len(s, i);
+    return n ? n : 1;
+}
+
 // Appends the UTF-8 encoding of a code point.
 void append_utf8(std::string& out, uint32_t cp);
 
