@@ -1,0 +1,164 @@
+// The verbs' shared pieces in isolation: ArgParser (forms, ranges, usage errors, help) and the JSON output helpers
+// (escaping control characters and invalid UTF-8 so every --json line stays valid).
+#include "app/cli/args.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "app/cli/json_out.hpp"
+
+namespace ts::app {
+namespace {
+
+// argv from strings; argv[0] is the verb, as the verbs receive it.
+struct Argv {
+    std::vector<std::string> s;
+    std::vector<char*> p;
+    explicit Argv(std::vector<std::string> a) : s(std::move(a)) {
+        for (auto& x : s) p.push_back(x.data());
+    }
+    int argc() { return int(p.size()); }
+    char** argv() { return p.data(); }
+};
+
+struct Flags {
+    std::string model = "default.gguf";
+    int32_t n         = 32;
+    float temp        = 0.8f;
+    uint64_t seed     = 42;
+    bool json         = false;
+    std::string trace = "off";
+    std::vector<int32_t> ids;
+};
+
+std::optional<int> parse(Flags& f, std::vector<std::string> args, ArgParser** out_ap = nullptr) {
+    static ArgParser* keep = nullptr;
+    delete keep;
+    keep = new ArgParser("run", "-m FILE", "test verb");
+    keep->add_string("-m", "--model", "FILE", &f.model, "model");
+    keep->add_int("-n", "--n-predict", "N", &f.n, 0, 100, "tokens");
+    keep->add_float("", "--temp", "T", &f.temp, 0.0f, 10.0f, "temperature");
+    keep->add_u64("", "--seed", "S", &f.seed, "seed");
+    keep->add_flag("", "--json", &f.json, "json");
+    keep->add_choice("", "--trace", {"on", "off"}, &f.trace, "trace");
+    keep->add_int_list("", "--prompt-ids", "IDS", &f.ids, 0, 1000, "ids");
+    if (out_ap) *out_ap = keep;
+    args.insert(args.begin(), "run");
+    Argv a(args);
+    testing::internal::CaptureStderr();
+    testing::internal::CaptureStdout();
+    auto r = keep->parse(a.argc(), a.argv());
+    (void)testing::internal::GetCapturedStdout();
+    (void)testing::internal::GetCapturedStderr();
+    return r;
+}
+
+TEST(ArgParser, ParsesEveryFormAndKind) {
+    Flags f;
+    EXPECT_FALSE(parse(f, {"-m", "x.gguf", "--n-predict=7", "--temp", "0", "--seed", "18446744073709551615", "--json",
+                           "--trace", "on", "--prompt-ids", "1,2,3"}));
+    EXPECT_EQ(f.model, "x.gguf");
+    EXPECT_EQ(f.n, 7);
+    EXPECT_EQ(f.temp, 0.0f);
+    EXPECT_EQ(f.seed, UINT64_MAX);
+    EXPECT_TRUE(f.json);
+    EXPECT_EQ(f.trace, "on");
+    EXPECT_EQ(f.ids, (std::vector<int32_t>{1, 2, 3}));
+}
+
+TEST(ArgParser, DefaultsStayWhenFlagsAreAbsent) {
+    Flags f;
+    ArgParser* ap = nullptr;
+    EXPECT_FALSE(parse(f, {}, &ap));
+    EXPECT_EQ(f.n, 32);
+    EXPECT_EQ(f.model, "default.gguf");
+    EXPECT_FALSE(ap->was_set("-n"));
+    EXPECT_FALSE(parse(f, {"--n-predict", "3"}, &ap));
+    EXPECT_TRUE(ap->was_set("-n"));
+}
+
+TEST(ArgParser, BadValuesAreUsageErrors) {
+    const std::vector<std::vector<std::string>> bad{{"-n", "-1"},
+                                                    {"-n", "101"},
+                                                    {"-n", "abc"},
+                                                    {"-n", "1.5"},
+                                                    {"-n", ""},
+                                                    {"-n"},
+                                                    {"--temp", "nan"},
+                                                    {"--temp", "inf"},
+                                                    {"--temp", "11"},
+                                                    {"--temp", "1e99"},
+                                                    {"--seed", "-3"},
+                                                    {"--trace", "yes"},
+                                                    {"--prompt-ids", ""},
+                                                    {"--prompt-ids", "1,,2"},
+                                                    {"--prompt-ids", "5000"},
+                                                    {"--json=1"},
+                                                    {"--bogus"},
+                                                    {"stray"},
+                                                    {"-n", "99999999999999999999"}};
+    for (const auto& b : bad) {
+        Flags f;
+        EXPECT_EQ(parse(f, b), 2) << b[0];
+    }
+}
+
+TEST(ArgParser, HelpReturnsZero) {
+    Flags f;
+    EXPECT_EQ(parse(f, {"--help"}), 0);
+    EXPECT_EQ(parse(f, {"-h"}), 0);
+}
+
+TEST(ArgParser, HelpListsFlagsWithDefaults) {
+    Flags f;
+    ArgParser* ap = nullptr;
+    (void)parse(f, {}, &ap);
+    testing::internal::CaptureStdout();
+    ap->print_help(stdout);
+    const std::string help = testing::internal::GetCapturedStdout();
+    EXPECT_NE(help.find("usage: tokenscope run -m FILE"), std::string::npos);
+    EXPECT_NE(help.find("-n, --n-predict N"), std::string::npos);
+    EXPECT_NE(help.find("(default: 32)"), std::string::npos);
+    EXPECT_NE(help.find("--trace on|off"), std::string::npos);
+}
+
+TEST(ArgParser, ErrorMessageNamesFlagAndValue) {
+    Flags f;
+    ArgParser ap("run", "-m FILE", "x");
+    ap.add_float("", "--top-p", "P", &f.temp, 0.0f, 1.0f, "top-p");
+    Argv a({"run", "--top-p", "3"});
+    testing::internal::CaptureStderr();
+    EXPECT_EQ(ap.parse(a.argc(), a.argv()), 2);
+    const std::string err = testing::internal::GetCapturedStderr();
+    EXPECT_EQ(err.rfind("error: --top-p must be in [0, 1], got 3\n", 0), 0u) << err;
+    EXPECT_NE(err.find("usage: tokenscope run"), std::string::npos);
+}
+
+TEST(JsonOut, EscapesQuotesBackslashesAndControlCharacters) {
+    EXPECT_EQ(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
+    EXPECT_EQ(json_string("\n\t\r"), "\"\\n\\t\\r\"");
+    EXPECT_EQ(json_string(std::string("\x01\x1f\x7f", 3)), "\"\\u0001\\u001f\\u007f\"");
+    EXPECT_EQ(json_string(std::string("a\0b", 3)), "\"a\\u0000b\"");
+}
+
+TEST(JsonOut, KeepsValidUtf8AndReplacesInvalidBytes) {
+    EXPECT_EQ(json_string("h\xC3\xA9 \xE2\x96\x81 \xF0\x9F\x98\x80"), "\"h\xC3\xA9 \xE2\x96\x81 \xF0\x9F\x98\x80\"");
+    EXPECT_EQ(json_string("\xE2\x96"), "\"\\ufffd\\ufffd\"");                        // a cut character
+    EXPECT_EQ(json_string("\xC0\xAF"), "\"\\ufffd\\ufffd\"");                        // overlong '/'
+    EXPECT_EQ(json_string("\xED\xA0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");             // a surrogate
+    EXPECT_EQ(json_string("\xF4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // above U+10FFFF
+    EXPECT_EQ(json_string("\xFF"
+                          "a"),
+              "\"\\ufffda\"");
+}
+
+TEST(JsonOut, NonFiniteNumbersBecomeNull) {
+    EXPECT_EQ(json_number(1.5), "1.5");
+    EXPECT_EQ(json_number(-std::numeric_limits<double>::infinity()), "null");
+    EXPECT_EQ(json_number(std::nan("")), "null");
+}
+
+}  // namespace
+}  // namespace ts::app
