@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -34,9 +36,8 @@ struct Flags {
 };
 
 std::optional<int> parse(Flags& f, std::vector<std::string> args, ArgParser** out_ap = nullptr) {
-    static ArgParser* keep = nullptr;
-    delete keep;
-    keep = new ArgParser("run", "-m FILE", "test verb");
+    static std::unique_ptr<ArgParser> keep;  // outlives the call so tests can inspect was_set() afterwards
+    keep = std::make_unique<ArgParser>("run", "-m FILE", "test verb");
     keep->add_string("-m", "--model", "FILE", &f.model, "model");
     keep->add_int("-n", "--n-predict", "N", &f.n, 0, 100, "tokens");
     keep->add_float("", "--temp", "T", &f.temp, 0.0f, 10.0f, "temperature");
@@ -44,7 +45,7 @@ std::optional<int> parse(Flags& f, std::vector<std::string> args, ArgParser** ou
     keep->add_flag("", "--json", &f.json, "json");
     keep->add_choice("", "--trace", {"on", "off"}, &f.trace, "trace");
     keep->add_int_list("", "--prompt-ids", "IDS", &f.ids, 0, 1000, "ids");
-    if (out_ap) *out_ap = keep;
+    if (out_ap) *out_ap = keep.get();
     args.insert(args.begin(), "run");
     Argv a(args);
     testing::internal::CaptureStderr();
