@@ -138,6 +138,17 @@ void rope_backward(const RopeTable& rt, const int32_t* pos, int64_t n, int64_t n
 }
 
 // --- attention ---------------------------------------------------------------------------------------------------
+// Per (sequence, head) the products are small GEMMs on strided views of q, k, v (no copies). Causality is used by
+// row blocks: query rows [r0, r1) only need keys [0, r1), so about 5/8 of the full T×T products are computed for
+// T = 256. Entries above the diagonal of probs / ds are exactly zero, so the blocks may include them.
+namespace {
+constexpr int64_t kAttnRowBlock = 64;
+
+MatView shift_rows(MatView v, int64_t r) {
+    return MatView{v.p + r * v.rs, v.rs, v.cs};
+}
+}  // namespace
+
 void attention_forward(const AttnShape& s, const float* q, const float* k, const float* v, float* probs, float* out,
                        ThreadPool* pool) {
     const int64_t T = s.n_ctx, H = s.n_head, Hkv = s.n_head_kv, hd = s.head_dim;
@@ -146,25 +157,37 @@ void attention_forward(const AttnShape& s, const float* q, const float* k, const
     for_range(pool, s.n_seq * H, [&](int64_t b0, int64_t b1) {
         for (int64_t job = b0; job < b1; ++job) {
             const int64_t sq = job / H, h = job % H, g = h / group;
+            const MatView qh{q + (sq * T * H + h) * hd, H * hd, 1};      // [T][hd]
+            const MatView kt{k + (sq * T * Hkv + g) * hd, 1, Hkv * hd};  // kᵀ: [hd][T]
+            const MatView vg{v + (sq * T * Hkv + g) * hd, Hkv * hd, 1};  // [T][hd]
+            float* p = probs + (sq * H + h) * T * T;                     // [T][T]
+            // scores = q·kᵀ (row blocks, keys up to the block's last row)
+            for (int64_t r0 = 0; r0 < T; r0 += kAttnRowBlock) {
+                const int64_t r1 = std::min(T, r0 + kAttnRowBlock);
+                gemm(r1 - r0, r1, hd, shift_rows(qh, r0), kt, p + r0 * T, T, false, nullptr);
+            }
+            // causal softmax of scores * scale, row by row
             for (int64_t t = 0; t < T; ++t) {
-                const float* qt = q + ((sq * T + t) * H + h) * hd;
-                float* p        = probs + ((sq * H + h) * T + t) * T;  // scores, then probs: [T]
-                float mx        = -INFINITY;
+                float* row = p + t * T;
+                float mx   = -INFINITY;
                 for (int64_t u = 0; u <= t; ++u) {
-                    p[u] = dot(qt, k + ((sq * T + u) * Hkv + g) * hd, hd) * scale;
-                    mx   = std::max(mx, p[u]);
+                    row[u] *= scale;
+                    mx = std::max(mx, row[u]);
                 }
                 float sum = 0;
                 for (int64_t u = 0; u <= t; ++u) {
-                    p[u] = std::exp(p[u] - mx);
-                    sum += p[u];
+                    row[u] = std::exp(row[u] - mx);
+                    sum += row[u];
                 }
                 const float inv = 1.0f / sum;
-                for (int64_t u = 0; u <= t; ++u) p[u] *= inv;
-                for (int64_t u = t + 1; u < T; ++u) p[u] = 0.0f;
-                float* ot = out + ((sq * T + t) * H + h) * hd;
-                std::fill(ot, ot + hd, 0.0f);
-                for (int64_t u = 0; u <= t; ++u) axpy(p[u], v + ((sq * T + u) * Hkv + g) * hd, ot, hd);
+                for (int64_t u = 0; u <= t; ++u) row[u] *= inv;
+                for (int64_t u = t + 1; u < T; ++u) row[u] = 0.0f;
+            }
+            // out = probs · v
+            for (int64_t r0 = 0; r0 < T; r0 += kAttnRowBlock) {
+                const int64_t r1 = std::min(T, r0 + kAttnRowBlock);
+                gemm(r1 - r0, hd, r1, MatView{p + r0 * T, T, 1}, vg, out + ((sq * T + r0) * H + h) * hd, H * hd, false,
+                     nullptr);
             }
         }
     });
@@ -177,34 +200,44 @@ void attention_backward(const AttnShape& s, const float* q, const float* k, cons
     const float scale   = 1.0f / std::sqrt(float(hd));
     // One job per (sequence, kv head): the heads of a group add into the same dk / dv, in head order.
     for_range(pool, s.n_seq * Hkv, [&](int64_t b0, int64_t b1) {
-        std::vector<float> ds(static_cast<size_t>(T));
+        std::vector<float> ds(static_cast<size_t>(T * T));  // dP, then dS = ∂L/∂scores·scale
         for (int64_t job = b0; job < b1; ++job) {
             const int64_t sq = job / Hkv, g = job % Hkv;
+            const int64_t kv0 = (sq * T * Hkv + g) * hd;
+            const MatView kg{k + kv0, Hkv * hd, 1}, vt{v + kv0, 1, Hkv * hd};
             for (int64_t u = 0; u < T; ++u) {
-                std::fill_n(dk + ((sq * T + u) * Hkv + g) * hd, hd, 0.0f);
-                std::fill_n(dv + ((sq * T + u) * Hkv + g) * hd, hd, 0.0f);
+                std::fill_n(dk + kv0 + u * Hkv * hd, hd, 0.0f);
+                std::fill_n(dv + kv0 + u * Hkv * hd, hd, 0.0f);
             }
             for (int64_t h = g * group; h < (g + 1) * group; ++h) {
+                const int64_t q0 = (sq * T * H + h) * hd;
+                const MatView qh{q + q0, H * hd, 1}, doh{dout + q0, H * hd, 1};
+                const float* p = probs + (sq * H + h) * T * T;
+                // dP = dout · vᵀ
+                for (int64_t r0 = 0; r0 < T; r0 += kAttnRowBlock) {
+                    const int64_t r1 = std::min(T, r0 + kAttnRowBlock);
+                    gemm(r1 - r0, r1, hd, shift_rows(doh, r0), vt, ds.data() + r0 * T, T, false, nullptr);
+                }
+                // dS = P ∘ (dP - Σ_u P dP) · scale, zero above the diagonal
                 for (int64_t t = 0; t < T; ++t) {
-                    const float* p  = probs + ((sq * H + h) * T + t) * T;
-                    const float* dt = dout + ((sq * T + t) * H + h) * hd;
-                    const float* qt = q + ((sq * T + t) * H + h) * hd;
-                    float* dqt      = dq + ((sq * T + t) * H + h) * hd;
-                    // dp[u] = dout·v_u ; dv_u += p[u] dout ; ds = p (dp - Σ p dp)
-                    float pdp = 0;
-                    for (int64_t u = 0; u <= t; ++u) {
-                        const int64_t kv = ((sq * T + u) * Hkv + g) * hd;
-                        ds[size_t(u)]    = dot(dt, v + kv, hd);
-                        pdp += p[u] * ds[size_t(u)];
-                        axpy(p[u], dt, dv + kv, hd);
-                    }
-                    std::fill(dqt, dqt + hd, 0.0f);
-                    for (int64_t u = 0; u <= t; ++u) {
-                        const int64_t kv = ((sq * T + u) * Hkv + g) * hd;
-                        const float d    = p[u] * (ds[size_t(u)] - pdp) * scale;
-                        axpy(d, k + kv, dqt, hd);
-                        axpy(d, qt, dk + kv, hd);
-                    }
+                    const float* pr = p + t * T;
+                    float* d        = ds.data() + t * T;
+                    float pdp       = 0;
+                    for (int64_t u = 0; u <= t; ++u) pdp += pr[u] * d[u];
+                    for (int64_t u = 0; u <= t; ++u) d[u] = pr[u] * (d[u] - pdp) * scale;
+                    for (int64_t u = t + 1; u < T; ++u) d[u] = 0.0f;
+                }
+                for (int64_t r0 = 0; r0 < T; r0 += kAttnRowBlock) {
+                    const int64_t r1 = std::min(T, r0 + kAttnRowBlock);
+                    // dq = dS · k  (query rows r0..r1 see keys < r1)
+                    gemm(r1 - r0, hd, r1, MatView{ds.data() + r0 * T, T, 1}, kg, dq + q0 + r0 * H * hd, H * hd, false,
+                         nullptr);
+                    // dk += dSᵀ · q and dv += Pᵀ · dout (key rows r0..r1 are seen by queries >= r0)
+                    const MatView dst{ds.data() + r0 * T + r0, 1, T}, pt{p + r0 * T + r0, 1, T};
+                    gemm(r1 - r0, hd, T - r0, dst, shift_rows(qh, r0), dk + kv0 + r0 * Hkv * hd, Hkv * hd, true,
+                         nullptr);
+                    gemm(r1 - r0, hd, T - r0, pt, shift_rows(doh, r0), dv + kv0 + r0 * Hkv * hd, Hkv * hd, true,
+                         nullptr);
                 }
             }
         }

@@ -131,9 +131,8 @@ TEST(TrainOps, RopeBackwardMatchesFiniteDifferences) {
     expect_grad_matches(x, dx, loss, "dx");
 }
 
-TEST(TrainOps, AttentionBackwardMatchesFiniteDifferencesWithGroupedKv) {
-    Rng rng(5);
-    const AttnShape s{2, 4, 4, 2, 4};  // 2 sequences, 4 positions, 4 heads sharing 2 kv heads, head_dim 4
+void check_attention_gradient(const AttnShape& s, uint64_t seed) {
+    Rng rng(seed);
     const size_t nq = size_t(s.n_seq * s.n_ctx * s.n_head * s.head_dim);
     const size_t nk = size_t(s.n_seq * s.n_ctx * s.n_head_kv * s.head_dim);
     const size_t np = size_t(s.n_seq * s.n_head * s.n_ctx * s.n_ctx);
@@ -150,6 +149,39 @@ TEST(TrainOps, AttentionBackwardMatchesFiniteDifferencesWithGroupedKv) {
     expect_grad_matches(q, dq, loss, "dq");
     expect_grad_matches(k, dk, loss, "dk");
     expect_grad_matches(v, dv, loss, "dv");
+}
+
+TEST(TrainOps, AttentionBackwardMatchesFiniteDifferencesWithGroupedKv) {
+    check_attention_gradient(AttnShape{2, 4, 4, 2, 4}, 5);  // 2 sequences, 4 positions, 4 heads on 2 kv heads
+}
+
+TEST(TrainOps, AttentionBackwardMatchesFiniteDifferencesAcrossRowBlocks) {
+    check_attention_gradient(AttnShape{1, 70, 2, 1, 4}, 8);  // 70 positions: two causal row blocks of 64
+}
+
+TEST(TrainOps, AttentionForwardMatchesNaiveSoftmax) {
+    Rng rng(9);
+    const AttnShape s{1, 70, 2, 1, 6};
+    auto q = random_vec(rng, 70 * 2 * 6), k = random_vec(rng, 70 * 6), v = random_vec(rng, 70 * 6);
+    std::vector<float> probs(2 * 70 * 70), out(q.size());
+    attention_forward(s, q.data(), k.data(), v.data(), probs.data(), out.data(), nullptr);
+    for (int t = 0; t < 70; t += 23)
+        for (int h = 0; h < 2; ++h) {
+            std::vector<double> w(size_t(t + 1));
+            double mx = -1e300, sum = 0;
+            for (int u = 0; u <= t; ++u) {
+                double d = 0;
+                for (int i = 0; i < 6; ++i) d += double(q[size_t((t * 2 + h) * 6 + i)]) * double(k[size_t(u * 6 + i)]);
+                w[size_t(u)] = d / std::sqrt(6.0);
+                mx           = std::max(mx, w[size_t(u)]);
+            }
+            for (double& x : w) sum += (x = std::exp(x - mx));
+            for (int i = 0; i < 6; ++i) {
+                double o = 0;
+                for (int u = 0; u <= t; ++u) o += w[size_t(u)] / sum * double(v[size_t(u * 6 + i)]);
+                EXPECT_NEAR(out[size_t((t * 2 + h) * 6 + i)], o, 1e-5) << t << " " << h << " " << i;
+            }
+        }
 }
 
 TEST(TrainOps, AttentionIsCausalAndHeadsReadTheirKvGroup) {
