@@ -109,6 +109,23 @@ int cmd_info(int argc, char** argv) {
     } else {
         // A valid GGUF that is not a model we can run: say why, and still describe what the header holds.
         const auto& f = *gguf;
+        // The architecture's own keys (llama.block_count, gpt2.context_length, ...) stand in for hyper-parameters.
+        if (auto arch = f.get_string("general.architecture")) {
+            const std::string prefix = *arch + ".";
+            bool header              = false;
+            for (const auto& kv : f.metadata()) {
+                if (kv.key.rfind(prefix, 0) != 0) continue;
+                if (!header) std::printf("hyper-parameters (from the file's %s.* keys)\n", arch->c_str());
+                header   = true;
+                double x = 0;
+                if (kv.value.type == core::gguf::ValueType::String)
+                    std::printf("  %-40s %s\n", kv.key.c_str(), kv.value.s.c_str());
+                else if (kv.value.as_f64(x))
+                    std::printf("  %-40s %g\n", kv.key.c_str(), x);
+                else
+                    std::printf("  %-40s (%s)\n", kv.key.c_str(), core::gguf::value_type_name(kv.value.type));
+            }
+        }
         if (auto kind = f.get_string("tokenizer.ggml.model")) {
             const auto* tokens = f.find("tokenizer.ggml.tokens");
             std::printf("%-14s %s, %zu tokens\n", "tokenizer", kind->c_str(), tokens ? tokens->arr.size() : size_t(0));
