@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <functional>
 #include <vector>
 
 #include "core/base/check.hpp"
@@ -120,14 +121,15 @@ void matvec(const Tensor& w, const float* x, float* y, ThreadPool& pool) {
     const size_t rs     = w.row_size();
     const int64_t chunk = row_chunk(rows, pool.n_threads());
     std::atomic<int64_t> next{0};
-    pool.run([&](int, int) {
+    const auto job = [&](int, int) {
         for (;;) {
             const int64_t r0 = next.fetch_add(chunk, std::memory_order_relaxed);
             if (r0 >= rows) return;
             const int64_t r1 = std::min(rows, r0 + chunk);
             for (int64_t r = r0; r < r1; ++r) y[r] = dot(n, base + size_t(r) * rs, xq);
         }
-    });
+    };
+    pool.run(std::cref(job));  // by reference: a std::function of a reference_wrapper never allocates
 }
 
 void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool) {
@@ -143,10 +145,11 @@ void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadP
     const size_t xs   = row_bytes(ct, n);
     const uint8_t* xq = reinterpret_cast<const uint8_t*>(x);
     if (ct != DType::F32) {
-        auto* buf = static_cast<uint8_t*>(pool.scratch(xs * size_t(n_tokens)));
-        pool.parallel_for(n_tokens, [&](int64_t t0, int64_t t1) {
+        auto* buf           = static_cast<uint8_t*>(pool.scratch(xs * size_t(n_tokens)));
+        const auto quantize = [&](int64_t t0, int64_t t1) {
             for (int64_t t = t0; t < t1; ++t) quantize_row(ct, x + t * n, buf + size_t(t) * xs, n);
-        });
+        };
+        pool.parallel_for(n_tokens, std::cref(quantize));
         xq = buf;
     }
 
@@ -159,7 +162,7 @@ void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadP
     const int64_t n_row_tiles = (rows + kRowTile - 1) / kRowTile;
     const int64_t n_tok_tiles = (n_tokens + kTokTile - 1) / kTokTile;
     std::atomic<int64_t> next{0};
-    pool.run([&](int, int) {
+    const auto job = [&](int, int) {
         for (;;) {
             const int64_t item = next.fetch_add(1, std::memory_order_relaxed);
             if (item >= n_row_tiles * n_tok_tiles) return;
@@ -179,7 +182,8 @@ void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadP
                 for (; t < t1; ++t) y[t * rows + r] = dot(n, wr, xq + size_t(t) * xs);
             }
         }
-    });
+    };
+    pool.run(std::cref(job));
 }
 
 float dot_row(DType t, const void* row, const float* x, int64_t n) {

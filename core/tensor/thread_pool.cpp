@@ -131,10 +131,11 @@ void ThreadPool::run(const std::function<void(int, int)>& fn) {
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t)>& fn) {
-    run([&](int ith, int nth) {
+    const auto job = [&](int ith, int nth) {
         const int64_t begin = n * ith / nth, end = n * (ith + 1) / nth;
         if (begin < end) fn(begin, end);
-    });
+    };
+    run(std::cref(job));
 }
 
 void* ThreadPool::scratch(size_t bytes) {
