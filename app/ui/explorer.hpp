@@ -1,0 +1,33 @@
+// The explorer's two ways to run: an interactive window (`tokenscope gui`) and an offscreen capture to PNG
+// (`tokenscope shot`). Both return the process exit code and print `error:` lines themselves.
+#pragma once
+
+#include <string>
+
+namespace ts::app {
+
+struct ExplorerOptions {
+    std::string model_path;  // "" = start with the empty state
+    std::string prompt;
+    int n_steps = 16;
+};
+
+struct ShotOptions {
+    ExplorerOptions explorer;
+    std::string panel  = "all";  // "all" or "model"
+    int width          = 1280;
+    int height         = 800;
+    int frames         = 3;      // frames drawn before the capture (ImGui settles its layout in 2)
+    bool report_frames = false;  // print "frames: N p50_ms=... p95_ms=..."
+    std::string out;
+};
+
+int run_explorer(const ExplorerOptions& opt);
+int run_shot(const ShotOptions& opt);
+
+// Panel names `shot --panel` knows: "all", "model", and the later ones (accepted, reported as not yet available).
+bool is_known_panel(const std::string& name);
+bool is_available_panel(const std::string& name);
+const char* known_panels();  // "all model tokens attention qk softmax logits kv layers geometry"
+
+}  // namespace ts::app

@@ -1,0 +1,206 @@
+// Builds the Model panel's rows from a loaded model: overview, hyper-parameters, tokenizer, tensor types, tensors.
+// Every row carries a one-sentence explanation for its tooltip.
+#include "app/ui/model_summary.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "app/ui/format.hpp"
+
+namespace ts::app {
+namespace {
+
+std::string file_name(const std::string& path) {
+    const size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+std::string num(int64_t v) {
+    if (v >= 0) return format_thousands(uint64_t(v));
+    std::string s = format_thousands(uint64_t(-v));
+    s.insert(s.begin(), '-');
+    return s;
+}
+
+std::string shape_of(const core::Tensor& t) {
+    std::string s;
+    for (int d = 0; d < std::max(1, t.n_dims); ++d) {
+        if (d) s += " × ";
+        s += std::to_string(t.ne[size_t(d)]);
+    }
+    return s;
+}
+
+std::string type_help(core::DType type) {
+    const core::DTypeInfo i = core::dtype_info(type);
+    char buf[160];
+    const double bits = double(i.type_size) * 8.0 / double(i.block_size);
+    if (i.block_size == 1)
+        std::snprintf(buf, sizeof buf, "%.*s: one plain number per weight, %u bytes each (%.0f bits per weight).",
+                      int(i.name.size()), i.name.data(), i.type_size, bits);
+    else
+        std::snprintf(buf, sizeof buf,
+                      "%.*s: quantised in blocks of %u weights stored in %u bytes with their scale "
+                      "(%.2f bits per weight).",
+                      int(i.name.size()), i.name.data(), i.block_size, i.type_size, bits);
+    return buf;
+}
+
+void collect_tensors(const core::Model& m, std::vector<const core::Tensor*>& out) {
+    auto add = [&](const core::Tensor& t) {
+        if (t.data != nullptr || t.nbytes > 0) out.push_back(&t);
+    };
+    add(m.w.token_embd);
+    for (const core::LayerWeights& l : m.w.layers) {
+        add(l.attn_norm);
+        add(l.wq);
+        add(l.bq);
+        add(l.wk);
+        add(l.bk);
+        add(l.wv);
+        add(l.bv);
+        add(l.wo);
+        add(l.ffn_norm);
+        add(l.w_gate);
+        add(l.w_up);
+        add(l.w_down);
+    }
+    add(m.w.output_norm);
+    if (!m.hp.tied_output) add(m.w.output);
+}
+
+}  // namespace
+
+void append_codepoints(std::string_view s, std::vector<uint32_t>& out) {
+    size_t i = 0;
+    while (i < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        int len      = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+        uint32_t cp  = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
+        bool ok      = len > 0 && i + size_t(len) <= s.size();
+        for (int k = 1; ok && k < len; ++k) {
+            const auto cc = static_cast<unsigned char>(s[i + size_t(k)]);
+            if ((cc & 0xc0) != 0x80) ok = false;
+            cp = (cp << 6) | (cc & 0x3fu);
+        }
+        if (!ok) {
+            out.push_back(0xfffd);
+            ++i;
+            continue;
+        }
+        out.push_back(cp);
+        i += size_t(len);
+    }
+}
+
+ModelSummary summarize_model(const core::Model& m) {
+    const core::Hparams& hp = m.hp;
+    ModelSummary s;
+    s.title = hp.name.empty() ? file_name(m.path) : hp.name;
+
+    std::vector<const core::Tensor*> tensors;
+    collect_tensors(m, tensors);
+    std::map<core::DType, TypeRow> by_type;
+    for (const core::Tensor* t : tensors) {
+        s.tensor_bytes += t->nbytes;
+        TypeRow& r = by_type[t->type];
+        r.count += 1;
+        r.bytes += t->nbytes;
+        r.elements += uint64_t(t->n_elements());
+        s.tensors.push_back({t->name, std::string(core::dtype_name(t->type)), shape_of(*t), t->nbytes});
+    }
+    for (auto& [type, row] : by_type) {
+        row.type  = std::string(core::dtype_name(type));
+        row.help  = type_help(type);
+        row.share = s.tensor_bytes ? double(row.bytes) / double(s.tensor_bytes) : 0.0;
+        s.types.push_back(row);
+    }
+    std::sort(s.types.begin(), s.types.end(), [](const TypeRow& a, const TypeRow& b) { return a.bytes > b.bytes; });
+
+    const uint64_t mapped = m.map ? m.map->size() : 0;
+    s.subtitle = hp.arch_name + " · " + m.format + " · " + format_count_short(uint64_t(m.n_params)) + " parameters";
+
+    s.overview = {
+        {"Architecture", hp.arch_name,
+         "The layer recipe the file declares (general.architecture); it decides norms, RoPE pairing and biases."},
+        {"Name", hp.name.empty() ? "(none)" : hp.name, "The model's own name from general.name, if the file has one."},
+        {"File format", m.format, "How the weights are stored on disk; GGUF keeps metadata and tensors in one file."},
+        {"File", m.path, "The file the weights are read from."},
+        {"Parameters", format_thousands(uint64_t(m.n_params)) + "  (" + format_count_short(uint64_t(m.n_params)) + ")",
+         "Number of learned weights in all tensors: the numbers training adjusted."},
+        {"Weight bytes", format_bytes(m.weight_bytes) + "  (" + format_thousands(m.weight_bytes) + " B)",
+         "Bytes the weight tensors take; fewer bits per weight (quantisation) make this smaller than 4 per parameter."},
+        {"Memory mapped", mapped ? format_bytes(mapped) + "  (" + format_thousands(mapped) + " B)" : "no (copied)",
+         "The file is mapped into memory, not copied: the OS pages weights in as the forward pass touches them."},
+    };
+
+    const char* rope_style =
+        hp.rope_style == core::RopeStyle::NeoX ? "NeoX (pairs i, i + head_dim/2)" : "normal (adjacent pairs 2i, 2i+1)";
+    char rope_scale[48];
+    std::snprintf(rope_scale, sizeof rope_scale, hp.rope_freq_scale == 1.0f ? "none (×1)" : "linear ×%g",
+                  double(hp.rope_freq_scale));
+    s.hparams = {
+        {"n_vocab", num(hp.n_vocab), "Number of distinct tokens: the model reads them and gives one logit to each."},
+        {"n_ctx_train", num(hp.n_ctx_train),
+         "Longest sequence in tokens the model was trained on; attention degrades beyond it."},
+        {"n_embd", num(hp.n_embd), "Width of the residual stream: each token is a vector of this many numbers."},
+        {"n_layer", num(hp.n_layer), "Number of transformer blocks (attention then MLP) each token passes through."},
+        {"n_head", num(hp.n_head), "Query heads per layer: each attends over the context with its own projections."},
+        {"n_head_kv", num(hp.n_head_kv),
+         hp.n_head_kv < hp.n_head ? "Key/value heads per layer: fewer than n_head, so query heads share them "
+                                    "(grouped-query attention), which shrinks the KV cache."
+                                  : "Key/value heads per layer: one per query head (plain multi-head attention)."},
+        {"head_dim", num(hp.head_dim), "Length of one head's query, key and value vectors; scores are q·k/√head_dim."},
+        {"n_ff", num(hp.n_ff), "Hidden width of the MLP (feed-forward block) inside every layer."},
+        {"rope base", format_float(double(hp.rope_freq_base)),
+         "Base θ of rotary position embeddings: larger bases rotate slower and reach farther positions."},
+        {"rope style", rope_style,
+         "Which dimensions RoPE rotates together; the wrong pairing gives fluent-looking nonsense."},
+        {"rope scaling", rope_scale, "Factor applied to positions before rotation; stretches the usable context."},
+        {"rope dims", num(hp.n_rot), "How many dimensions of each head are rotated by position (usually all)."},
+        {"norm eps", format_float(double(hp.norm_eps)),
+         "Small constant inside RMSNorm's square root so it never divides by zero."},
+        {"output", hp.tied_output ? "tied to token_embd" : "own matrix",
+         "Whether the logits reuse the embedding matrix (tied) or have a separate output matrix."},
+    };
+
+    if (m.tokenizer) {
+        const core::Vocab& v = m.tokenizer->vocab();
+        const bool gpt2      = v.kind == core::TokenizerKind::Gpt2;
+        auto token_name      = [&](int32_t id) {
+            if (id < 0) return std::string("(none)");
+            return std::to_string(id) + "  " + m.tokenizer->display(id);
+        };
+        s.tokenizer = {
+            {"Kind", gpt2 ? "gpt2 (byte-level BPE)" : "llama (SentencePiece-style BPE)",
+             gpt2 ? "Splits text into bytes mapped to characters, then merges frequent pairs by rank."
+                  : "Merges characters into known pieces by score, falling back to single bytes."},
+            {"Vocabulary", format_thousands(uint64_t(m.tokenizer->n_vocab())) + " tokens",
+             "Number of pieces the tokenizer can produce; equal to n_vocab."},
+            {"Pre-tokenizer", gpt2 ? v.pre : "(none)",
+             "How text is cut into words before merging (digits, spaces, punctuation rules)."},
+            {"BOS", token_name(v.bos), "Beginning-of-sequence token, put before the prompt when the model asks."},
+            {"EOS", token_name(v.eos), "End-of-sequence token: generating it ends the text."},
+            {"Adds BOS", v.add_bos ? "yes" : "no", "Whether encoding a prompt prepends BOS automatically."},
+        };
+        if (gpt2)
+            s.tokenizer.insert(s.tokenizer.begin() + 3, InfoRow{"Merges", format_thousands(v.merges.size()),
+                                                                "Learned pair merges, applied in rank order."});
+        std::vector<bool> seen(0x10000, false);
+        std::vector<uint32_t> cps;
+        for (int32_t id = 0; id < m.tokenizer->n_vocab(); ++id) {
+            cps.clear();
+            append_codepoints(m.tokenizer->display(id), cps);
+            for (uint32_t cp : cps)
+                if (cp < 0x10000) seen[cp] = true;
+        }
+        for (uint32_t cp = 0x20; cp < 0x10000; ++cp)
+            if (seen[cp]) s.vocab_codepoints.push_back(cp);
+    } else {
+        s.tokenizer = {{"Kind", "(none)", "The file has no tokenizer metadata, so text cannot be encoded."}};
+    }
+    return s;
+}
+
+}  // namespace ts::app

@@ -1,0 +1,67 @@
+// imgui.ini location and our own ini section, through ImGui's settings-handler hook (imgui_internal.h).
+#include "app/ui/settings.hpp"
+
+#include <imgui.h>
+#include <imgui_internal.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+
+namespace ts::app {
+namespace {
+
+void* settings_open(ImGuiContext*, ImGuiSettingsHandler* h, const char* name) {
+    return std::strcmp(name, "Layout") == 0 ? h->UserData : nullptr;
+}
+
+void settings_read_line(ImGuiContext*, ImGuiSettingsHandler*, void* entry, const char* line) {
+    auto* ui = static_cast<UiState*>(entry);
+    float f  = 0;
+    if (std::sscanf(line, "LeftWidth=%f", &f) == 1) ui->left_width = f > 0.0f ? std::clamp(f, 160.0f, 2000.0f) : 0.0f;
+    if (std::sscanf(line, "BottomHeight=%f", &f) == 1) ui->bottom_height = std::clamp(f, 48.0f, 2000.0f);
+    if (std::strncmp(line, "Recent=", 7) == 0 && line[7] != '\0' && ui->recent.size() < UiState::kMaxRecent)
+        ui->recent.emplace_back(line + 7);
+}
+
+void settings_write_all(ImGuiContext*, ImGuiSettingsHandler* h, ImGuiTextBuffer* buf) {
+    const auto* ui = static_cast<const UiState*>(h->UserData);
+    buf->appendf("[%s][Layout]\n", h->TypeName);
+    buf->appendf("LeftWidth=%.0f\n", double(ui->left_width));
+    buf->appendf("BottomHeight=%.0f\n", double(ui->bottom_height));
+    for (const std::string& r : ui->recent) buf->appendf("Recent=%s\n", r.c_str());
+    buf->append("\n");
+}
+
+}  // namespace
+
+std::string default_ini_path() {
+    namespace fs = std::filesystem;
+    fs::path dir;
+    if (const char* xdg = std::getenv("XDG_CONFIG_HOME"); xdg && *xdg == '/')
+        dir = fs::path(xdg) / "tokenscope";
+    else if (const char* home = std::getenv("HOME"); home && *home)
+        dir = fs::path(home) / ".config" / "tokenscope";
+    else
+        return {};
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec || !fs::is_directory(dir, ec)) return {};
+    return (dir / "imgui.ini").string();
+}
+
+void install_settings(UiState& ui) {
+    ImGuiContext* ctx = ImGui::GetCurrentContext();
+    ImGuiSettingsHandler h;
+    h.TypeName   = "TokenScope";
+    h.TypeHash   = ImHashStr("TokenScope");
+    h.ReadOpenFn = settings_open;
+    h.ReadLineFn = settings_read_line;
+    h.WriteAllFn = settings_write_all;
+    h.UserData   = &ui;
+    ctx->SettingsHandlers.push_back(h);
+    ImGui::GetIO().IniFilename = ui.ini_path.empty() ? nullptr : ui.ini_path.c_str();
+}
+
+}  // namespace ts::app

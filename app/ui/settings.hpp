@@ -1,0 +1,19 @@
+// Where the explorer keeps its settings (imgui.ini in the user's config folder, never the working directory) and
+// the [TokenScope][Layout] section of it: split sizes and recent files.
+#pragma once
+
+#include <string>
+
+#include "app/ui/ui_state.hpp"
+
+namespace ts::app {
+
+// $XDG_CONFIG_HOME/tokenscope/imgui.ini, else ~/.config/tokenscope/imgui.ini; the folder is created. "" when
+// neither can be determined or created (settings are then not saved).
+[[nodiscard]] std::string default_ini_path();
+
+// Registers the [TokenScope] ini section with the current ImGui context (before the first frame) and points
+// ImGui at `ui.ini_path` ("" = do not read or write any file).
+void install_settings(UiState& ui);
+
+}  // namespace ts::app

@@ -1,0 +1,400 @@
+// The explorer's frame: menu bar, split layout with tabs (ImGui 1.86 has no docking), status bar and dialogs.
+#include "app/ui/shell.hpp"
+
+#include <imgui.h>
+#include <imgui_internal.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <iterator>
+
+#include "app/ui/panels.hpp"
+#include "app/ui/widgets.hpp"
+
+namespace ts::app {
+namespace {
+
+struct TabInfo {
+    const char* title;
+    const char* later;  // what the panel will show (it arrives with a later version)
+};
+
+constexpr TabInfo kTabs[] = {
+    {"Model", nullptr},
+    {"Attention",
+     "A heatmap of query rows × key columns for the selected layer and head, all heads as small "
+     "multiples, and the head mean."},
+    {"Q·K scores",
+     "The raw scaled scores q·k/√head_dim of the query position against every key, masked future "
+     "keys marked, and their softmax beside them."},
+    {"Softmax & sampling",
+     "The next-token distribution as it passes each sampler stage: temperature, top-k, top-p, "
+     "min-p, with the sampled token marked."},
+    {"Logits", "A ranked table of the top candidates with logit, probability and cumulative probability."},
+    {"KV cache", "Bytes per layer and in total, growth over steps, and what a step would cost without the cache."},
+    {"Journey", "The selected token's path through one forward pass, stage by stage with the real numbers."},
+    {"Geometry", "A PCA view of the context's embeddings and hidden states, and nearest neighbours of a token."},
+};
+static_assert(std::size(kTabs) == size_t(CenterTab::kCount), "one title per CenterTab");
+
+void draw_menu_bar(UiState& ui) {
+    if (!ImGui::BeginMainMenuBar()) return;
+    if (ImGui::BeginMenu("File")) {
+        if (ImGui::MenuItem("Open…", "Ctrl+O")) ui.open_dialog_requested = true;
+        if (ImGui::BeginMenu("Recent", !ui.recent.empty())) {
+            std::string chosen;
+            for (const std::string& r : ui.recent)
+                if (ImGui::MenuItem(r.c_str())) chosen = r;
+            ImGui::Separator();
+            if (ImGui::MenuItem("Clear list")) {
+                ui.recent.clear();
+                ImGui::MarkIniSettingsDirty();
+            }
+            ImGui::EndMenu();
+            if (!chosen.empty()) request_load(ui, chosen);
+        }
+        ImGui::Separator();
+        if (ImGui::MenuItem("Quit", "Ctrl+Q")) ui.quit_requested = true;
+        ImGui::EndMenu();
+    }
+    if (ImGui::BeginMenu("View")) {
+        for (size_t i = 0; i < std::size(kTabs); ++i)
+            if (ImGui::MenuItem(kTabs[i].title)) ui.tab_request = CenterTab(i);
+        ImGui::Separator();
+        if (ImGui::MenuItem("Reset layout")) {
+            ui.left_width    = 0.0f;
+            ui.bottom_height = UiState::kDefaultBottomHeight;
+            ImGui::MarkIniSettingsDirty();
+        }
+        ImGui::EndMenu();
+    }
+    if (ImGui::BeginMenu("Help")) {
+        if (ImGui::MenuItem("Keyboard shortcuts", "F1")) ui.show_shortcuts = true;
+        if (ImGui::MenuItem("About TokenScope")) ui.show_about = true;
+        ImGui::EndMenu();
+    }
+    ImGui::EndMainMenuBar();
+}
+
+void handle_shortcuts(UiState& ui) {
+    const ImGuiIO& io = ImGui::GetIO();
+    if (io.WantTextInput) return;
+    // The GLFW backend indexes KeysDown by GLFW key codes, which equal ASCII for letters ('O' == GLFW_KEY_O).
+    if (io.KeyCtrl && ImGui::IsKeyPressed('O', false)) ui.open_dialog_requested = true;
+    if (io.KeyCtrl && ImGui::IsKeyPressed('Q', false)) ui.quit_requested = true;
+    constexpr int kGlfwKeyF1 = 290;
+    if (ImGui::IsKeyPressed(kGlfwKeyF1, false)) ui.show_shortcuts = true;
+}
+
+// A draggable bar between two regions; `size` is the region before it (left width or bottom height).
+void splitter(const char* id, bool vertical, float* size, float min_size, float max_size, float sign) {
+    const float thickness = 6.0f;
+    const ImVec2 avail    = ImGui::GetContentRegionAvail();
+    ImGui::InvisibleButton(id, vertical ? ImVec2(thickness, avail.y) : ImVec2(avail.x, thickness));
+    const bool active = ImGui::IsItemActive();
+    if (ImGui::IsItemHovered() || active)
+        ImGui::SetMouseCursor(vertical ? ImGuiMouseCursor_ResizeEW : ImGuiMouseCursor_ResizeNS);
+    if (active) {
+        const ImVec2 d = ImGui::GetIO().MouseDelta;
+        const float v  = std::clamp(*size + sign * (vertical ? d.x : d.y), min_size, std::max(min_size, max_size));
+        if (v != *size) ImGui::MarkIniSettingsDirty();
+        *size = v;
+    }
+    const ImVec2 a = ImGui::GetItemRectMin(), b = ImGui::GetItemRectMax();
+    const ImU32 col = ImGui::GetColorU32(active                   ? ImGuiCol_SeparatorActive
+                                         : ImGui::IsItemHovered() ? ImGuiCol_SeparatorHovered
+                                                                  : ImGuiCol_Separator);
+    ImDrawList* dl  = ImGui::GetWindowDrawList();
+    if (vertical)
+        dl->AddLine(ImVec2((a.x + b.x) * 0.5f, a.y), ImVec2((a.x + b.x) * 0.5f, b.y), col, 1.0f);
+    else
+        dl->AddLine(ImVec2(a.x, (a.y + b.y) * 0.5f), ImVec2(b.x, (a.y + b.y) * 0.5f), col, 1.0f);
+}
+
+void draw_controls(UiState& ui) {
+    section_heading(ui, "Prompt & controls");
+    ImGui::TextDisabled("Prompt");
+    ImGui::InputTextMultiline("##prompt", ui.prompt.data(), ui.prompt.size(),
+                              ImVec2(-1.0f, ImGui::GetTextLineHeight() * 5.0f));
+    ImGui::BeginDisabled();
+    const float half = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
+    ImGui::Button("Step →", ImVec2(half, 0.0f));
+    ImGui::SameLine();
+    ImGui::Button("Run", ImVec2(half, 0.0f));
+    ImGui::Button("← Rewind", ImVec2(half, 0.0f));
+    ImGui::SameLine();
+    ImGui::Button("Reset", ImVec2(half, 0.0f));
+    ImGui::SetNextItemWidth(-1.0f);
+    ImGui::SliderInt("##steps", &ui.n_steps, 1, 256, "steps: %d");
+    ImGui::EndDisabled();
+    ImGui::Spacing();
+    disabled_wrapped(
+        "Stepping through generation, the sampler's sliders and the panels that follow each step "
+        "arrive with the session engine.");
+    ImGui::Spacing();
+    section_heading(ui, "Model");
+    if (ui.summary) {
+        ImGui::TextWrapped("%s", ui.summary->title.c_str());
+        disabled_wrapped(ui.summary->subtitle.c_str());
+    } else {
+        ImGui::TextDisabled("none loaded");
+    }
+    if (ImGui::Button("Open…")) ui.open_dialog_requested = true;
+    item_tooltip("Open a GGUF model file (Ctrl+O), or drop one onto the window.");
+}
+
+void draw_empty_state(UiState& ui) {
+    const float em    = ImGui::GetFontSize();
+    const float avail = ImGui::GetContentRegionAvail().x;
+    const float col_w = std::min(avail - em, em * 30.0f);
+    ImGui::Dummy(ImVec2(0.0f, std::max(0.0f, ImGui::GetContentRegionAvail().y * 0.12f)));
+    if (ui.loader.busy()) {
+        char buf[1200];
+        std::snprintf(buf, sizeof buf, "Loading %s …", ui.loader.path().c_str());
+        ImGui::PushFont(ui.fonts.title);
+        centered_text(buf, col_w);
+        ImGui::PopFont();
+        std::snprintf(buf, sizeof buf, "%.1f s", ui.loader.elapsed_s());
+        centered_text(buf, col_w);
+        return;
+    }
+    ImGui::PushFont(ui.fonts.title);
+    centered_text("No model loaded", col_w);
+    ImGui::PopFont();
+    ImGui::Spacing();
+    // A centred column of left-aligned text.
+    const float x0 = ImGui::GetCursorPosX() + std::max(0.0f, (avail - col_w) * 0.5f);
+    ImGui::SetCursorPosX(x0);
+    ImGui::PushTextWrapPos(x0 + col_w);
+    ImGui::TextUnformatted(
+        "TokenScope shows what a language model computes for every token: attention, scores, "
+        "logits, sampling and the KV cache. Open a GGUF model to begin:");
+    ImGui::Spacing();
+    static constexpr const char* kWays[] = {
+        "File ▸ Open… (Ctrl+O) and type the path of a .gguf file",
+        "drop a .gguf file onto this window",
+        "start with   tokenscope gui -m FILE.gguf",
+        "make the default model with   tokenscope train   (assets/models/default.gguf)",
+    };
+    for (const char* way : kWays) {
+        ImGui::SetCursorPosX(x0);
+        ImGui::Bullet();
+        ImGui::SameLine();
+        ImGui::TextUnformatted(way);
+    }
+    ImGui::PopTextWrapPos();
+    ImGui::Spacing();
+    ImGui::Spacing();
+    ImGui::SetCursorPosX(x0);
+    if (ImGui::Button("Open a model…")) ui.open_dialog_requested = true;
+}
+
+void draw_center(UiState& ui) {
+    if (!ui.summary) {
+        draw_empty_state(ui);
+        return;
+    }
+    if (!ImGui::BeginTabBar("center_tabs", ImGuiTabBarFlags_FittingPolicyScroll)) return;
+    for (size_t i = 0; i < std::size(kTabs); ++i) {
+        const bool select = ui.tab_request == CenterTab(i);
+        if (!ImGui::BeginTabItem(kTabs[i].title, nullptr, select ? ImGuiTabItemFlags_SetSelected : 0)) continue;
+        ImGui::BeginChild("tab_content", ImVec2(0, 0), false);
+        if (CenterTab(i) == CenterTab::Model) {
+            draw_model_panel(ui, *ui.summary);
+        } else {
+            ImGui::Spacing();
+            ImGui::PushFont(ui.fonts.title);
+            ImGui::TextUnformatted(kTabs[i].title);
+            ImGui::PopFont();
+            ImGui::TextWrapped("%s", kTabs[i].later);
+            disabled_wrapped("This panel arrives with a later version.");
+        }
+        ImGui::EndChild();
+        ImGui::EndTabItem();
+    }
+    ImGui::EndTabBar();
+    ui.tab_request = CenterTab::kCount;
+}
+
+void draw_token_strip(UiState& ui) {
+    section_heading(ui, "Tokens");
+    disabled_wrapped(
+        "The prompt and generated tokens will appear here as chips, coloured by the probability they "
+        "had when chosen.");
+}
+
+void draw_status_bar(UiState& ui) {
+    ImGuiViewport* vp = ImGui::GetMainViewport();
+    const ImGuiWindowFlags f =
+        ImGuiWindowFlags_NoScrollbar | ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_MenuBar;
+    if (ImGui::BeginViewportSideBar("##status", vp, ImGuiDir_Down, ImGui::GetFrameHeight(), f)) {
+        if (ImGui::BeginMenuBar()) {
+            if (ui.loader.busy())
+                ImGui::Text("Loading %s … %.1f s", ui.loader.path().c_str(), ui.loader.elapsed_s());
+            else
+                ImGui::TextUnformatted(ui.status.empty() ? "Ready" : ui.status.c_str());
+            if (ui.model) {
+                char right[160];
+                std::snprintf(right, sizeof right, "%s  ·  %d layers  ·  %d tokens", ui.model->hp.arch_name.c_str(),
+                              ui.model->hp.n_layer, ui.model->hp.n_vocab);
+                const float w = ImGui::CalcTextSize(right).x;
+                ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20.0f, ImGui::GetWindowWidth() - w - 16.0f));
+                ImGui::TextDisabled("%s", right);
+            }
+            ImGui::EndMenuBar();
+        }
+    }
+    ImGui::End();
+}
+
+void draw_dialogs(UiState& ui) {
+    const ImVec2 center = ImGui::GetMainViewport()->GetCenter();
+    const float em      = ImGui::GetFontSize();
+    if (ui.open_dialog_requested) {
+        ImGui::OpenPopup("Open model");
+        ui.open_dialog_requested = false;
+    }
+    ImGui::SetNextWindowPos(center, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowSize(ImVec2(em * 34.0f, 0.0f), ImGuiCond_Appearing);
+    if (ImGui::BeginPopupModal("Open model", nullptr, ImGuiWindowFlags_NoSavedSettings)) {
+        ImGui::TextUnformatted("Path of a GGUF model file:");
+        if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+        ImGui::SetNextItemWidth(-1.0f);
+        const bool enter =
+            ImGui::InputText("##path", ui.open_path.data(), ui.open_path.size(), ImGuiInputTextFlags_EnterReturnsTrue);
+        ImGui::TextDisabled("Tip: you can also drop a file onto the window.");
+        if (ImGui::Button("Open", ImVec2(em * 6.0f, 0.0f)) || enter) {
+            request_load(ui, std::string(ui.open_path.data()));
+            ImGui::CloseCurrentPopup();
+        }
+        ImGui::SameLine();
+        if (ImGui::Button("Cancel", ImVec2(em * 6.0f, 0.0f)) ||
+            ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false))
+            ImGui::CloseCurrentPopup();
+        ImGui::EndPopup();
+    }
+
+    if (ui.error_requested) {
+        ImGui::OpenPopup("Error##modal");
+        ui.error_requested = false;
+    }
+    ImGui::SetNextWindowPos(center, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowSizeConstraints(ImVec2(em * 20.0f, 0.0f), ImVec2(em * 44.0f, FLT_MAX));
+    if (ImGui::BeginPopupModal("Error##modal", nullptr, ImGuiWindowFlags_AlwaysAutoResize)) {
+        ImGui::PushFont(ui.fonts.title);
+        ImGui::TextUnformatted(ui.error_title.c_str());
+        ImGui::PopFont();
+        ImGui::PushTextWrapPos(em * 42.0f);
+        ImGui::TextUnformatted(ui.error_message.c_str());
+        ImGui::PopTextWrapPos();
+        ImGui::Spacing();
+        if (ImGui::Button("OK", ImVec2(em * 6.0f, 0.0f)) ||
+            ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Enter), false) ||
+            ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false))
+            ImGui::CloseCurrentPopup();
+        ImGui::EndPopup();
+    }
+
+    if (ui.show_about) {
+        ImGui::SetNextWindowPos(center, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+        if (ImGui::Begin("About TokenScope", &ui.show_about,
+                         ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings)) {
+            ImGui::PushFont(ui.fonts.title);
+            ImGui::TextUnformatted("TokenScope 0.1.0");
+            ImGui::PopFont();
+            ImGui::PushTextWrapPos(em * 32.0f);
+            ImGui::TextUnformatted(
+                "A desktop explorer of transformer inference: a real engine runs a real model "
+                "token by token, and the panels show what it computed.");
+            ImGui::PopTextWrapPos();
+            ImGui::TextDisabled("Dear ImGui %s · %s", IMGUI_VERSION, ui.renderer_info.c_str());
+        }
+        ImGui::End();
+    }
+    if (ui.show_shortcuts) {
+        ImGui::SetNextWindowPos(center, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+        if (ImGui::Begin("Keyboard shortcuts", &ui.show_shortcuts,
+                         ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings)) {
+            static constexpr const char* kKeys[][2] = {{"Ctrl+O", "open a model file"},
+                                                       {"Ctrl+Q", "quit"},
+                                                       {"F1", "this list"},
+                                                       {"drag & drop", "open the dropped .gguf file"}};
+            if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
+                for (const auto& k : kKeys) {
+                    ImGui::TableNextRow();
+                    ImGui::TableSetColumnIndex(0);
+                    ImGui::PushFont(ui.fonts.mono);
+                    ImGui::TextUnformatted(k[0]);
+                    ImGui::PopFont();
+                    ImGui::TableSetColumnIndex(1);
+                    ImGui::TextUnformatted(k[1]);
+                }
+                ImGui::EndTable();
+            }
+        }
+        ImGui::End();
+    }
+}
+
+// A borderless window covering the viewport's work area (below the menu bar, above the status bar).
+bool begin_fullscreen(const char* name) {
+    const ImGuiViewport* vp = ImGui::GetMainViewport();
+    ImGui::SetNextWindowPos(vp->WorkPos);
+    ImGui::SetNextWindowSize(vp->WorkSize);
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowRounding, 0.0f);
+    ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 0.0f);
+    const ImGuiWindowFlags f = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
+                               ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+    const bool open = ImGui::Begin(name, nullptr, f);
+    ImGui::PopStyleVar(2);
+    return open;
+}
+
+}  // namespace
+
+void draw_shell(UiState& ui) {
+    handle_shortcuts(ui);
+    draw_menu_bar(ui);
+    draw_status_bar(ui);
+    if (begin_fullscreen("##root")) {
+        const ImVec2 avail = ImGui::GetContentRegionAvail();
+        const float em     = ImGui::GetFontSize();
+        const float auto_w = std::clamp(avail.x * 0.26f, em * 16.0f, em * 24.0f);
+        const float left_w = std::clamp(ui.left_width > 0.0f ? ui.left_width : auto_w, em * 10.0f,
+                                        std::max(em * 10.0f, avail.x - em * 20.0f));
+        float dragged      = left_w;
+        ImGui::BeginChild("left", ImVec2(left_w, 0.0f), false);
+        draw_controls(ui);
+        ImGui::EndChild();
+        ImGui::SameLine(0.0f, 0.0f);
+        splitter("##vsplit", true, &dragged, em * 10.0f, avail.x - em * 20.0f, 1.0f);
+        if (dragged != left_w) ui.left_width = dragged;
+        ImGui::SameLine(0.0f, 0.0f);
+        ImGui::BeginGroup();
+        const float right_h = ImGui::GetContentRegionAvail().y;
+        ui.bottom_height    = std::clamp(ui.bottom_height, em * 3.0f, std::max(em * 3.0f, right_h - em * 12.0f));
+        ImGui::BeginChild("center", ImVec2(0.0f, right_h - ui.bottom_height - 6.0f), false);
+        draw_center(ui);
+        ImGui::EndChild();
+        splitter("##hsplit", false, &ui.bottom_height, em * 3.0f, right_h - em * 12.0f, -1.0f);
+        ImGui::BeginChild("bottom", ImVec2(0.0f, 0.0f), false);
+        draw_token_strip(ui);
+        ImGui::EndChild();
+        ImGui::EndGroup();
+    }
+    ImGui::End();
+    draw_dialogs(ui);
+}
+
+void draw_model_only(UiState& ui) {
+    if (begin_fullscreen("##model_only")) {
+        if (ui.summary)
+            draw_model_panel(ui, *ui.summary);
+        else
+            draw_empty_state(ui);
+    }
+    ImGui::End();
+    draw_dialogs(ui);
+}
+
+}  // namespace ts::app

@@ -1,0 +1,54 @@
+// UiState actions shared by the shell, the menu and the explorer loop: errors, loads, the recent-files list.
+#include "app/ui/ui_state.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace ts::app {
+namespace {
+
+std::string file_name(const std::string& path) {
+    const size_t slash = path.find_last_of('/');
+    return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
+void remember_recent(UiState& ui, const std::string& path) {
+    ui.recent.erase(std::remove(ui.recent.begin(), ui.recent.end(), path), ui.recent.end());
+    ui.recent.insert(ui.recent.begin(), path);
+    if (ui.recent.size() > UiState::kMaxRecent) ui.recent.resize(UiState::kMaxRecent);
+}
+
+}  // namespace
+
+void show_error(UiState& ui, std::string title, std::string message) {
+    ui.error_title     = std::move(title);
+    ui.error_message   = std::move(message);
+    ui.error_requested = true;
+}
+
+void request_load(UiState& ui, const std::string& path) {
+    if (path.empty()) return;
+    if (!ui.loader.start(path)) {
+        ui.status = "Still loading " + file_name(ui.loader.path()) + "; try again when it is done";
+        return;
+    }
+    ui.status = "Loading " + file_name(path) + " …";
+}
+
+void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::string& path) {
+    if (!result) {
+        ui.status = "Could not load " + file_name(path);
+        show_error(ui, "Cannot open model", result.error().message);
+        return;
+    }
+    ui.model       = result->model;
+    ui.summary     = result->summary;
+    ui.fonts_dirty = true;  // the vocabulary may use characters the atlas lacks
+    ui.tab_request = CenterTab::Model;
+    remember_recent(ui, path);
+    char buf[256];
+    std::snprintf(buf, sizeof buf, "Loaded %s in %.2f s", file_name(path).c_str(), ui.loader.elapsed_s());
+    ui.status = buf;
+}
+
+}  // namespace ts::app

@@ -1,0 +1,72 @@
+// `tokenscope gui` and `tokenscope shot`: flag parsing, then the explorer (app/ui/explorer.cpp). Compiled into the
+// tokenscope executable itself (see app/gui.cmake) so these strong definitions replace the weak placeholders.
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "app/cli/args.hpp"
+#include "app/cli/commands.hpp"
+#include "app/ui/explorer.hpp"
+
+namespace ts::app {
+namespace {
+
+// The default model when -m is not given: the CLI's lookup (working directory, beside the executable), then the
+// source tree this binary was built from. "" when there is none yet: the explorer opens with its empty state.
+std::string default_gui_model() {
+    std::error_code ec;
+    const std::string p = default_model_path();
+    if (std::filesystem::exists(p, ec)) return p;
+#ifdef TS_SOURCE_DIR
+    const std::filesystem::path src = std::filesystem::path(TS_SOURCE_DIR) / "assets" / "models" / "default.gguf";
+    if (std::filesystem::exists(src, ec)) return src.string();
+#endif
+    return {};
+}
+
+bool parse_size(const std::string& s, int& w, int& h) {
+    int n = 0;
+    if (std::sscanf(s.c_str(), "%dx%d%n", &w, &h, &n) != 2 || size_t(n) != s.size()) return false;
+    return w >= 16 && h >= 16 && w <= 8192 && h <= 8192;
+}
+
+}  // namespace
+
+int cmd_gui(int argc, char** argv) {
+    ExplorerOptions opt;
+    ArgParser ap("gui", "[-m FILE] [-p TEXT]", "open the explorer (default model: assets/models/default.gguf)");
+    ap.add_string("-m", "--model", "FILE", &opt.model_path, "model file to open (GGUF)");
+    ap.add_string("-p", "--prompt", "TEXT", &opt.prompt, "prompt to start with");
+    ap.add_int("-n", "--n-predict", "N", &opt.n_steps, 1, 1 << 20, "steps to generate");
+    // `tokenscope` alone and `tokenscope -m FILE` arrive here with argv[0] = "tokenscope", which is not a flag.
+    if (auto code = ap.parse(argc, argv)) return *code;
+    if (!ap.was_set("-m")) opt.model_path = default_gui_model();
+    return run_explorer(opt);
+}
+
+int cmd_shot(int argc, char** argv) {
+    ShotOptions opt;
+    std::string size = "1280x800";
+    ArgParser ap("shot", "[-m FILE] [-p TEXT] [-n STEPS] [--panel NAME|all] [--size WxH] [--frames N] -o FILE.png",
+                 "render the explorer offscreen and write a PNG");
+    ap.add_string("-m", "--model", "FILE", &opt.explorer.model_path, "model file (GGUF)");
+    ap.add_string("-p", "--prompt", "TEXT", &opt.explorer.prompt, "prompt shown in the controls");
+    ap.add_int("-n", "--n-predict", "STEPS", &opt.explorer.n_steps, 1, 1 << 20, "steps to generate");
+    ap.add_string("", "--panel", "NAME", &opt.panel,
+                  "all, or one panel: model (later: tokens attention qk "
+                  "softmax logits kv layers geometry)");
+    ap.add_string("", "--size", "WxH", &size, "image size in pixels");
+    ap.add_int("", "--frames", "N", &opt.frames, 1, 100000, "frames to draw; prints their p50/p95 CPU time");
+    ap.add_string("-o", "--output", "FILE.png", &opt.out, "PNG file to write");
+    if (auto code = ap.parse(argc, argv)) return *code;
+    if (opt.out.empty()) return ap.usage_error("-o FILE.png is required");
+    if (!parse_size(size, opt.width, opt.height))
+        return ap.usage_error("--size wants WxH with each side in 16..8192, got '" + size + "'");
+    if (!is_known_panel(opt.panel))
+        return ap.usage_error("unknown panel '" + opt.panel + "'; panels: " + known_panels());
+    opt.report_frames = ap.was_set("--frames");
+    if (!ap.was_set("-m")) opt.explorer.model_path = default_gui_model();
+    return run_shot(opt);
+}
+
+}  // namespace ts::app

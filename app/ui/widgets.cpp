@@ -1,0 +1,63 @@
+// Shared drawing helpers.
+#include "app/ui/widgets.hpp"
+
+#include <imgui.h>
+
+#include <algorithm>
+
+namespace ts::app {
+
+void item_tooltip(const char* text) {
+    if (!ImGui::IsItemHovered()) return;
+    ImGui::BeginTooltip();
+    ImGui::PushTextWrapPos(ImGui::GetFontSize() * 28.0f);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::EndTooltip();
+}
+
+void section_heading(const UiState& ui, const char* text) {
+    ImGui::PushFont(ui.fonts.title);
+    ImGui::TextUnformatted(text);
+    ImGui::PopFont();
+    ImGui::Separator();
+}
+
+void info_table(const UiState& ui, const char* id, const std::vector<InfoRow>& rows, float label_width) {
+    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_PadOuterX;
+    if (!ImGui::BeginTable(id, 2, flags)) return;
+    ImGui::TableSetupColumn("label", ImGuiTableColumnFlags_WidthFixed, label_width);
+    ImGui::TableSetupColumn("value", ImGuiTableColumnFlags_WidthStretch);
+    for (const InfoRow& r : rows) {
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        ImGui::PushID(&r);
+        ImGui::Selectable(r.label.c_str(), false, ImGuiSelectableFlags_SpanAllColumns);
+        item_tooltip(r.help.c_str());
+        ImGui::PopID();
+        ImGui::TableSetColumnIndex(1);
+        ImGui::PushFont(ui.fonts.mono);
+        ImGui::TextUnformatted(r.value.c_str());
+        ImGui::PopFont();
+    }
+    ImGui::EndTable();
+}
+
+void disabled_wrapped(const char* text) {
+    ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
+    ImGui::PushTextWrapPos(0.0f);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+    ImGui::PopStyleColor();
+}
+
+void centered_text(const char* text, float wrap_width) {
+    const float avail = ImGui::GetContentRegionAvail().x;
+    const float w     = std::min(ImGui::CalcTextSize(text, nullptr, false, wrap_width).x, avail);
+    ImGui::SetCursorPosX(ImGui::GetCursorPosX() + std::max(0.0f, (avail - w) * 0.5f));
+    ImGui::PushTextWrapPos(ImGui::GetCursorPosX() + w);
+    ImGui::TextUnformatted(text);
+    ImGui::PopTextWrapPos();
+}
+
+}  // namespace ts::app

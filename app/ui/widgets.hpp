@@ -1,0 +1,22 @@
+// Drawing helpers shared by the panels: headings, explained key/value tables, tooltips.
+#pragma once
+
+#include <vector>
+
+#include "app/ui/model_summary.hpp"
+#include "app/ui/ui_state.hpp"
+
+namespace ts::app {
+
+// A tooltip with wrapped text, shown when the last item is hovered.
+void item_tooltip(const char* text);
+// A heading in the title font with a separator under it.
+void section_heading(const UiState& ui, const char* text);
+// A two-column table (label | value in the mono font); hovering a row shows its help sentence.
+void info_table(const UiState& ui, const char* id, const std::vector<InfoRow>& rows, float label_width);
+// Wrapped text in the disabled (grey) colour.
+void disabled_wrapped(const char* text);
+// Text centred horizontally in the current window/child, wrapped at `wrap_width`.
+void centered_text(const char* text, float wrap_width);
+
+}  // namespace ts::app

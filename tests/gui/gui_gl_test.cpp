@@ -1,0 +1,98 @@
+// GL rendering under a real (virtual) display: the offscreen window, PNG capture, and the heatmap shader, whose
+// colours must equal the CPU colour map's (what is shown is what was computed).
+#include <gtest/gtest.h>
+#include <stb_image.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <string>
+
+#include "app/gl/capture.hpp"
+#include "app/gl/colormap.hpp"
+#include "app/gl/gl_window.hpp"
+#include "app/gl/heatmap.hpp"
+
+namespace ts::app::gl {
+namespace {
+
+std::unique_ptr<GlWindow> offscreen_window(int w, int h) {
+    const char* display = std::getenv("DISPLAY");
+    if (!display || !*display) {
+        ADD_FAILURE() << "no DISPLAY: the GUI tests need an X server; run them under `xvfb-run -a` "
+                         "(scripts/test.sh does)";
+        return nullptr;
+    }
+    WindowConfig cfg;
+    cfg.width     = w;
+    cfg.height    = h;
+    cfg.offscreen = true;
+    auto win      = GlWindow::create(cfg);
+    if (!win) {
+        ADD_FAILURE() << win.error().message;
+        return nullptr;
+    }
+    return std::move(*win);
+}
+
+TEST(Heatmap, ShaderColoursEqualTheColourMapTable) {
+    auto win = offscreen_window(64, 64);
+    ASSERT_TRUE(win);
+    auto r = HeatmapRenderer::create();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    // 2 rows x 3 columns; NaN is a masked cell.
+    const float values[6] = {0.0f, 0.5f, 1.0f, std::nanf(""), 0.25f, 2.0f};
+    HeatmapTexture tex;
+    (*r)->render(values, 2, 3, 0.0f, 1.0f, Colormap::Viridis, tex);
+    ASSERT_NE(tex.texture(), 0u);
+    auto img = read_framebuffer(tex.framebuffer(), 3, 2);
+    ASSERT_TRUE(img.ok()) << img.error().message;
+    const auto lut = colormap_lut(Colormap::Viridis);
+    // read_framebuffer returns GL's last row first: value row 1 is image row 0.
+    auto pixel      = [&](int value_row, int col) { return &img->rgba[size_t(((1 - value_row) * 3 + col) * 4)]; };
+    auto expect_lut = [&](int value_row, int col, int lut_index) {
+        const uint8_t* p = pixel(value_row, col);
+        for (int c = 0; c < 3; ++c)
+            EXPECT_NEAR(int(p[c]), int(lut[size_t(lut_index) * 3 + size_t(c)]), 1)
+                << "cell " << value_row << "," << col << " channel " << c;
+    };
+    expect_lut(0, 0, 0);
+    expect_lut(0, 1, 128);  // t = 0.5 -> texel centre 127.5 + 0.5 = entry 128
+    expect_lut(0, 2, 255);
+    expect_lut(1, 1, 64);   // 0.25 * 255 = 63.75 -> entry 64
+    expect_lut(1, 2, 255);  // above the range clamps to the top
+    const uint8_t* masked = pixel(1, 0);
+    EXPECT_NEAR(masked[0], 64, 2);  // the masked grey (0.25, 0.25, 0.27)
+    EXPECT_NEAR(masked[2], 69, 2);
+}
+
+TEST(Capture, WritesAPngWithTheFramebuffersSize) {
+    auto win = offscreen_window(160, 90);
+    ASSERT_TRUE(win);
+    win->begin_frame(0.0);
+    win->end_frame();
+    auto img = win->capture();
+    ASSERT_TRUE(img.ok()) << img.error().message;
+    EXPECT_EQ(img->width, 160);
+    EXPECT_EQ(img->height, 90);
+    const std::string path = ::testing::TempDir() + "ts_gui_capture.png";
+    ASSERT_TRUE(write_png(*img, path).ok());
+    int w = 0, h = 0, n = 0;
+    unsigned char* px = stbi_load(path.c_str(), &w, &h, &n, 4);
+    ASSERT_NE(px, nullptr);
+    EXPECT_EQ(w, 160);
+    EXPECT_EQ(h, 90);
+    stbi_image_free(px);
+}
+
+TEST(Capture, ReportsAnUnwritablePath) {
+    Image img;
+    img.width  = 2;
+    img.height = 2;
+    img.rgba.assign(16, 255);
+    auto st = write_png(img, "/nonexistent-dir/x.png");
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("/nonexistent-dir/x.png"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ts::app::gl

@@ -1,0 +1,180 @@
+// `tokenscope shot` end to end under Xvfb: a tiny GGUF model, the whole window and the Model panel alone, each
+// checked to be a PNG of the asked size that shows something (not blank) and that the two differ; plus the
+// verb's errors and exit codes.
+#include <gtest/gtest.h>
+#include <stb_image.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/gui/tiny_gguf.hpp"
+
+namespace {
+
+struct RunResult {
+    int code = -1;
+    std::string output;  // stdout and stderr
+};
+
+// Runs `tokenscope ARGS` through the shell (after `prefix`, e.g. "env -u DISPLAY").
+RunResult run(const std::string& args, const std::string& prefix = "") {
+    const std::string cmd = prefix + " '" + TOKENSCOPE_EXE + "' " + args + " 2>&1";
+    RunResult r;
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return r;
+    std::array<char, 4096> buf;
+    size_t n = 0;
+    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
+    const int status = pclose(p);
+    r.code           = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return r;
+}
+
+struct Png {
+    int w = 0, h = 0;
+    std::vector<uint8_t> rgba;
+};
+
+Png load_png(const std::string& path) {
+    Png img;
+    int n             = 0;
+    unsigned char* px = stbi_load(path.c_str(), &img.w, &img.h, &n, 4);
+    if (!px) return img;
+    img.rgba.assign(px, px + size_t(img.w) * size_t(img.h) * 4);
+    stbi_image_free(px);
+    return img;
+}
+
+size_t distinct_colours(const Png& img) {
+    std::set<uint32_t> colours;
+    for (size_t i = 0; i + 3 < img.rgba.size(); i += 4)
+        colours.insert(uint32_t(img.rgba[i]) | uint32_t(img.rgba[i + 1]) << 8 | uint32_t(img.rgba[i + 2]) << 16);
+    return colours.size();
+}
+
+// Share of pixels whose colour differs by more than a few levels in any channel.
+double differing_share(const Png& a, const Png& b) {
+    if (a.rgba.size() != b.rgba.size() || a.rgba.empty()) return 1.0;
+    size_t diff = 0;
+    for (size_t i = 0; i < a.rgba.size(); i += 4)
+        for (size_t c = 0; c < 3; ++c)
+            if (std::abs(int(a.rgba[i + c]) - int(b.rgba[i + c])) > 8) {
+                ++diff;
+                break;
+            }
+    return double(diff) / double(a.rgba.size() / 4);
+}
+
+class Shot : public ::testing::Test {
+protected:
+    static void SetUpTestSuite() {
+        model_        = new std::string(::testing::TempDir() + "ts_gui_shot_tiny.gguf");
+        const auto st = ts::test::write_tiny_gguf(*model_);
+        ASSERT_TRUE(st.ok()) << st.error().message;
+    }
+    static void TearDownTestSuite() {
+        std::remove(model_->c_str());
+        delete model_;
+    }
+    void SetUp() override {
+        const char* display = std::getenv("DISPLAY");
+        ASSERT_TRUE(display && *display) << "no DISPLAY: the screenshot tests need an X server; run them under "
+                                            "`xvfb-run -a` (scripts/test.sh does)";
+    }
+    static std::string out(const std::string& name) { return ::testing::TempDir() + "ts_gui_shot_" + name; }
+    static std::string* model_;
+};
+std::string* Shot::model_ = nullptr;
+
+void expect_not_blank(const Png& img) {
+    EXPECT_GT(distinct_colours(img), 50u) << "the image looks blank (too few colours)";
+    // Not one dominant colour everywhere: count pixels that differ from the top-left pixel's colour.
+    size_t other = 0;
+    for (size_t i = 0; i < img.rgba.size(); i += 4)
+        if (std::abs(int(img.rgba[i]) - int(img.rgba[0])) + std::abs(int(img.rgba[i + 1]) - int(img.rgba[1])) +
+                std::abs(int(img.rgba[i + 2]) - int(img.rgba[2])) >
+            24)
+            ++other;
+    EXPECT_GT(double(other) / double(img.rgba.size() / 4), 0.01) << "the image is nearly uniform";
+}
+
+TEST_F(Shot, WholeWindowAndModelPanelAreNonBlankPngsOfTheAskedSizeThatDiffer) {
+    const std::string all = out("all.png"), model = out("model.png");
+    const RunResult a = run("shot -m '" + *model_ + "' --panel all --size 800x600 -o '" + all + "'");
+    ASSERT_EQ(a.code, 0) << a.output;
+    const RunResult m = run("shot -m '" + *model_ + "' --panel model --size 800x600 -o '" + model + "'");
+    ASSERT_EQ(m.code, 0) << m.output;
+    const Png pa = load_png(all), pm = load_png(model);
+    ASSERT_FALSE(pa.rgba.empty()) << all << " is missing or not a PNG";
+    ASSERT_FALSE(pm.rgba.empty()) << model << " is missing or not a PNG";
+    EXPECT_EQ(pa.w, 800);
+    EXPECT_EQ(pa.h, 600);
+    EXPECT_EQ(pm.w, 800);
+    EXPECT_EQ(pm.h, 600);
+    expect_not_blank(pa);
+    expect_not_blank(pm);
+    EXPECT_GT(differing_share(pa, pm), 0.05) << "--panel all and --panel model rendered the same picture";
+}
+
+TEST_F(Shot, SameInputGivesTheSamePicture) {
+    const std::string a = out("det_a.png"), b = out("det_b.png");
+    ASSERT_EQ(run("shot -m '" + *model_ + "' --panel model --size 640x480 -o '" + a + "'").code, 0);
+    ASSERT_EQ(run("shot -m '" + *model_ + "' --panel model --size 640x480 -o '" + b + "'").code, 0);
+    EXPECT_EQ(differing_share(load_png(a), load_png(b)), 0.0);
+}
+
+TEST_F(Shot, WithoutAModelShowsTheEmptyState) {
+    const std::string path = out("empty.png");
+    const RunResult r      = run("shot -m '' --size 640x400 -o '" + path + "'");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const Png img = load_png(path);
+    EXPECT_EQ(img.w, 640);
+    EXPECT_EQ(img.h, 400);
+    expect_not_blank(img);
+}
+
+TEST_F(Shot, FramesFlagReportsPercentiles) {
+    const RunResult r = run("shot -m '" + *model_ + "' --size 320x240 --frames 4 -o '" + out("frames.png") + "'");
+    ASSERT_EQ(r.code, 0) << r.output;
+    EXPECT_TRUE(std::regex_search(r.output, std::regex(R"(frames: 4 p50_ms=[0-9.]+ p95_ms=[0-9.]+)"))) << r.output;
+}
+
+TEST_F(Shot, LaterPanelsAreRefusedPlainly) {
+    const RunResult r = run("shot -m '" + *model_ + "' --panel attention -o '" + out("later.png") + "'");
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_NE(r.output.find("error:"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("later"), std::string::npos) << r.output;
+}
+
+TEST_F(Shot, BadUsageExitsWithTwo) {
+    for (const char* args :
+         {"shot --bogus -o x.png", "shot --size 12 -o x.png", "shot --panel nope -o x.png", "shot --size 800x600"}) {
+        const RunResult r = run(args);
+        EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
+        EXPECT_EQ(r.output.rfind("error:", 0), 0u) << args << "\n" << r.output;
+    }
+}
+
+TEST_F(Shot, MissingModelFileIsAnErrorNotACrash) {
+    const RunResult r = run("shot -m /nonexistent/model.gguf -o '" + out("missing.png") + "'");
+    EXPECT_EQ(r.code, 1) << r.output;
+    EXPECT_NE(r.output.find("error:"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("/nonexistent/model.gguf"), std::string::npos) << r.output;
+}
+
+TEST(ShotWithoutDisplay, SaysSoAndExitsWithOne) {
+    const RunResult r =
+        run("shot -m '' -o '" + ::testing::TempDir() + "ts_gui_nodisplay.png'", "env -u DISPLAY -u WAYLAND_DISPLAY");
+    EXPECT_EQ(r.code, 1) << r.output;  // not a crash (128 + signal)
+    EXPECT_EQ(r.output.rfind("error:", 0), 0u) << r.output;
+    EXPECT_NE(r.output.find("DISPLAY"), std::string::npos) << r.output;
+}
+
+}  // namespace

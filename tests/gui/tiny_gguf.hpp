@@ -1,0 +1,120 @@
+// Writes a tiny llama-architecture GGUF for the GUI tests: 2 layers, n_embd 64, a SentencePiece-style vocabulary
+// with a few non-ASCII pieces (so the font's glyph ranges are exercised), and three tensor types (f32 norms, f16
+// embeddings, q8_0 matrices) so the Model panel's type table has rows to show. Weights are small pseudo-random
+// numbers; only their shapes and types matter to these tests.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "core/base/fp16.hpp"
+#include "core/gguf/gguf_writer.hpp"
+
+namespace ts::test {
+
+struct TinyGgufSpec {
+    int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 128, n_ctx = 128;
+};
+
+// The vocabulary: <unk> <s> </s>, the 256 byte tokens, then pieces. Includes "▁café", "θ", "→", "日本".
+inline std::vector<std::string> tiny_vocab() {
+    std::vector<std::string> v = {"<unk>", "<s>", "</s>"};
+    char buf[8];
+    for (int b = 0; b < 256; ++b) {
+        std::snprintf(buf, sizeof buf, "<0x%02X>", b);
+        v.emplace_back(buf);
+    }
+    for (const char* p : {"▁the", "▁a", "▁model", "▁token", "▁café", "▁naïve", "θ", "→", "日本", "▁Ω", "ing", "ed"})
+        v.emplace_back(p);
+    return v;
+}
+
+class TinyRng {
+public:
+    float next() {  // uniform in [-1, 1)
+        s_ = s_ * 6364136223846793005ull + 1442695040888963407ull;
+        return float(double(s_ >> 11) / double(1ull << 53)) * 2.0f - 1.0f;
+    }
+
+private:
+    uint64_t s_ = 42;
+};
+
+inline std::vector<uint8_t> f16_bytes(int64_t n, TinyRng& rng, float scale) {
+    std::vector<uint8_t> out(size_t(n) * 2);
+    for (int64_t i = 0; i < n; ++i) {
+        const uint16_t h = core::f32_to_fp16(scale * rng.next());
+        std::memcpy(out.data() + size_t(i) * 2, &h, 2);
+    }
+    return out;
+}
+
+// Q8_0: blocks of 32 weights = an f16 scale d and 32 int8 q, weight = d * q.
+inline std::vector<uint8_t> q8_0_bytes(int64_t n, TinyRng& rng, float scale) {
+    std::vector<uint8_t> out;
+    for (int64_t b = 0; b < n / 32; ++b) {
+        const uint16_t d = core::f32_to_fp16(scale / 127.0f);
+        out.push_back(uint8_t(d & 0xff));
+        out.push_back(uint8_t(d >> 8));
+        for (int i = 0; i < 32; ++i) out.push_back(uint8_t(int8_t(rng.next() * 127.0f)));
+    }
+    return out;
+}
+
+inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec& s = {}) {
+    using core::DType;
+    using core::gguf::Value;
+    core::gguf::GgufWriter w;
+    const std::vector<std::string> vocab = tiny_vocab();
+    const int64_t E = s.n_embd, F = s.n_ff, V = int64_t(vocab.size()), KV = s.n_head_kv * (s.n_embd / s.n_head);
+    w.add("general.architecture", Value::make_string("llama"));
+    w.add("general.name", Value::make_string("tiny test model"));
+    w.add("llama.context_length", Value::make_u32(uint32_t(s.n_ctx)));
+    w.add("llama.embedding_length", Value::make_u32(uint32_t(E)));
+    w.add("llama.block_count", Value::make_u32(uint32_t(s.n_layer)));
+    w.add("llama.feed_forward_length", Value::make_u32(uint32_t(F)));
+    w.add("llama.attention.head_count", Value::make_u32(uint32_t(s.n_head)));
+    w.add("llama.attention.head_count_kv", Value::make_u32(uint32_t(s.n_head_kv)));
+    w.add("llama.attention.layer_norm_rms_epsilon", Value::make_f32(1e-5f));
+    w.add("llama.rope.freq_base", Value::make_f32(10000.0f));
+    w.add("tokenizer.ggml.model", Value::make_string("llama"));
+    w.add("tokenizer.ggml.tokens", Value::make_string_array(vocab));
+    std::vector<float> scores(vocab.size());
+    std::vector<int32_t> types(vocab.size(), 1);
+    for (size_t i = 0; i < vocab.size(); ++i) scores[i] = -float(i);
+    types[0] = 2;
+    types[1] = types[2] = 3;
+    for (size_t i = 3; i < 259; ++i) types[i] = 6;
+    w.add("tokenizer.ggml.scores", Value::make_f32_array(scores));
+    w.add("tokenizer.ggml.token_type", Value::make_i32_array(types));
+    w.add("tokenizer.ggml.bos_token_id", Value::make_u32(1));
+    w.add("tokenizer.ggml.eos_token_id", Value::make_u32(2));
+    w.add("tokenizer.ggml.unknown_token_id", Value::make_u32(0));
+
+    TinyRng rng;
+    auto norm = [&](const std::string& name) { w.add_tensor_f32(name, {E}, std::vector<float>(size_t(E), 1.0f)); };
+    auto q8   = [&](const std::string& name, int64_t cols, int64_t rows) {
+        w.add_tensor(name, DType::Q8_0, {cols, rows}, q8_0_bytes(cols * rows, rng, 0.1f));
+    };
+    w.add_tensor("token_embd.weight", DType::F16, {E, V}, f16_bytes(E * V, rng, 0.5f));
+    for (int l = 0; l < s.n_layer; ++l) {
+        const std::string b = "blk." + std::to_string(l) + ".";
+        norm(b + "attn_norm.weight");
+        q8(b + "attn_q.weight", E, E);
+        q8(b + "attn_k.weight", E, KV);
+        q8(b + "attn_v.weight", E, KV);
+        q8(b + "attn_output.weight", E, E);
+        norm(b + "ffn_norm.weight");
+        q8(b + "ffn_gate.weight", E, F);
+        q8(b + "ffn_up.weight", E, F);
+        q8(b + "ffn_down.weight", F, E);
+    }
+    norm("output_norm.weight");
+    q8("output.weight", E, V);
+    return w.write(path);
+}
+
+}  // namespace ts::test
