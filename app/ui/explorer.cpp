@@ -164,7 +164,9 @@ int run_shot(const ShotOptions& opt) {
             return 1;
         }
         if (done) accept_load(ui, std::move(*done), opt.explorer.model_path);
-        ui.status = "Loaded " + opt.explorer.model_path;
+        // No load time in the picture: the same input must give the same pixels.
+        const size_t slash = opt.explorer.model_path.find_last_of('/');
+        ui.status          = "Loaded " + opt.explorer.model_path.substr(slash == std::string::npos ? 0 : slash + 1);
     }
     refresh_fonts(ui, w, 1.0f);
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <iterator>
 
+#include "app/ui/format.hpp"
 #include "app/ui/panels.hpp"
 #include "app/ui/widgets.hpp"
 
@@ -234,9 +235,10 @@ void draw_status_bar(UiState& ui) {
             else
                 ImGui::TextUnformatted(ui.status.empty() ? "Ready" : ui.status.c_str());
             if (ui.model) {
-                char right[160];
-                std::snprintf(right, sizeof right, "%s  ·  %d layers  ·  %d tokens", ui.model->hp.arch_name.c_str(),
-                              ui.model->hp.n_layer, ui.model->hp.n_vocab);
+                char right[200];
+                std::snprintf(right, sizeof right, "%s  ·  %d layers  ·  %s-token vocabulary",
+                              ui.model->hp.arch_name.c_str(), ui.model->hp.n_layer,
+                              format_thousands(uint64_t(ui.model->hp.n_vocab)).c_str());
                 const float w = ImGui::CalcTextSize(right).x;
                 ImGui::SameLine(std::max(ImGui::GetCursorPosX() + 20.0f, ImGui::GetWindowWidth() - w - 16.0f));
                 ImGui::TextDisabled("%s", right);
