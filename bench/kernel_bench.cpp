@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <random>
 #include <string>
 #include <vector>
@@ -95,6 +96,12 @@ int main(int argc, char** argv) {
     for (auto& v : x) v = normal(rng);
 
     ThreadPool pool(threads);
+    {
+        // dispatch latency: an empty job on every thread, back to back (decode does ~160 per token)
+        const auto noop = [](int, int) {};
+        const double s  = time_call([&] { pool.run(std::cref(noop)); }, budget_ms / 4);
+        std::printf("thread pool: %d threads, empty dispatch %.2f us (median)\n", threads, s * 1e6);
+    }
     const DType types[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_1,
                            DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K};
     std::printf(
