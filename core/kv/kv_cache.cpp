@@ -98,6 +98,25 @@ void KvCache::load_v(int layer, int pos, float* out) const {
     load_row(type_, static_cast<const uint8_t*>(v_row(layer, pos)), out, kv_dim_);
 }
 
+Status KvCache::copy_prefix(const KvCache& src, int n) {
+    if (src.n_layer_ != n_layer_ || src.kv_dim_ != kv_dim_ || src.type_ != type_)
+        return make_error(Code::kInvalidArgument,
+                          "KV copy: source has %d layers x %d values (%s), this cache %d x %d (%s)", src.n_layer_,
+                          src.kv_dim_, std::string(dtype_name(src.type_)).c_str(), n_layer_, kv_dim_,
+                          std::string(dtype_name(type_)).c_str());
+    if (n < 0 || n > src.n_pos_ || n > n_ctx_)
+        return make_error(Code::kInvalidArgument, "KV copy: %d positions, source holds %d, capacity %d", n, src.n_pos_,
+                          n_ctx_);
+    const size_t bytes = size_t(n) * size_t(kv_dim_) * elem_size_;
+    for (size_t l = 0; l < size_t(n_layer_); ++l) {
+        if (bytes == 0) break;
+        std::memcpy(k_[l].data(), src.k_[l].data(), bytes);
+        std::memcpy(v_[l].data(), src.v_[l].data(), bytes);
+    }
+    n_pos_ = n;
+    return {};
+}
+
 size_t KvCache::bytes_used_per_layer() const {
     return 2 * size_t(n_pos_) * size_t(kv_dim_) * elem_size_;
 }

@@ -103,6 +103,33 @@ TEST(KvCache, TruncatedPositionsAreOverwrittenOnStore) {
     EXPECT_EQ(out, 2.0f);
 }
 
+TEST(KvCache, CopyPrefixBranchesFromAnotherCache) {
+    auto a = KvCache::create(2, 8, 3, DType::F16);
+    auto b = KvCache::create(2, 4, 3, DType::F16);
+    ASSERT_TRUE(a.ok() && b.ok());
+    for (int l = 0; l < 2; ++l)
+        for (int p = 0; p < 6; ++p) {
+            const float k[3] = {float(l), float(p), 0.5f}, v[3] = {float(-p), 2.0f, float(l * p)};
+            a->store(l, p, k, v);
+        }
+    a->set_n_pos(6);
+    EXPECT_FALSE(b->copy_prefix(*a, 5).ok());  // more than b's capacity
+    ASSERT_TRUE(b->copy_prefix(*a, 4).ok());
+    EXPECT_EQ(b->n_pos(), 4);
+    float k[3], v[3];
+    b->load_k(1, 3, k);
+    b->load_v(1, 3, v);
+    EXPECT_EQ(k[0], 1.0f);
+    EXPECT_EQ(k[1], 3.0f);
+    EXPECT_EQ(v[0], -3.0f);
+    EXPECT_EQ(v[2], 3.0f);
+    auto f32 = KvCache::create(2, 8, 3, DType::F32);
+    ASSERT_TRUE(f32.ok());
+    EXPECT_FALSE(f32->copy_prefix(*a, 2).ok());  // another type
+    a->truncate(2);
+    EXPECT_FALSE(b->copy_prefix(*a, 3).ok());  // beyond what the source holds
+}
+
 TEST(KvCache, RejectsBadArguments) {
     EXPECT_EQ(KvCache::create(0, 4, 4, DType::F32).error().code, Code::kInvalidArgument);
     EXPECT_EQ(KvCache::create(2, -1, 4, DType::F32).error().code, Code::kInvalidArgument);
