@@ -185,6 +185,14 @@ int cmd_train(int argc, char** argv) {
     std::string command = "tokenscope";
     for (int i = 0; i < argc; ++i) command += std::string(" ") + argv[i];
 
+    if (a.resume.empty()) {  // bad model flags are reported before minutes of BPE training, as usage errors
+        ModelConfig probe = a.cfg;
+        probe.n_vocab     = a.vocab;
+        if (Status st = probe.validate(); !st.ok()) {
+            std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
+            return 2;
+        }
+    }
     std::ifstream in(a.corpus, std::ios::binary);
     if (!in) return fail(make_error(Code::kIo, "%s: cannot open the corpus", a.corpus.c_str()));
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

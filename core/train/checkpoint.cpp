@@ -57,7 +57,7 @@ public:
         if (!get(n)) return false;
         if (n > (n_ - at_) / sizeof(T)) return fail(n * sizeof(T), "an array");
         v.resize(size_t(n));
-        std::memcpy(v.data(), d_ + at_, size_t(n) * sizeof(T));
+        if (n > 0) std::memcpy(v.data(), d_ + at_, size_t(n) * sizeof(T));
         at_ += size_t(n) * sizeof(T);
         return true;
     }

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/base/check.hpp"
+
 namespace ts::core::train {
 
 Status ModelConfig::validate() const {
@@ -86,9 +88,10 @@ void TrainModel::forward(const int32_t* tokens, int64_t n_seq, int64_t n_pos, Ac
     const int64_t N = n_seq * n_pos, D = cfg_.n_embd, KV = cfg_.kv_dim(), F = cfg_.n_ff, V = cfg_.n_vocab;
     const int64_t H = cfg_.n_head, Hkv = cfg_.n_head_kv, hd = cfg_.head_dim();
     const float* W = w_.data();
-    auto sized     = [](std::vector<float>& v, int64_t n) { v.resize(size_t(n)); };
-    a.n_seq        = n_seq;
-    a.n_pos        = n_pos;
+    TS_CHECK(n_pos >= 1 && n_pos <= cfg_.n_ctx, "sequence longer than the RoPE table (n_ctx)");
+    auto sized = [](std::vector<float>& v, int64_t n) { v.resize(size_t(n)); };
+    a.n_seq    = n_seq;
+    a.n_pos    = n_pos;
     a.pos.resize(size_t(N));
     for (int64_t t = 0; t < N; ++t) a.pos[size_t(t)] = int32_t(t % n_pos);
     a.layers.resize(size_t(cfg_.n_layer));

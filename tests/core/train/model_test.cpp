@@ -26,8 +26,9 @@ ModelConfig tiny_config(bool tied) {
 }
 
 // Every tensor's gradient (a few elements of each) against central differences of the mean loss. Weights are
-// drawn with sd 0.5 so the gradients are O(0.01-0.1), well above the f32 noise of the loss (~1e-7 * 3 / 2h = 1.5e-4
-// at h = 1e-3... so h = 1e-2 is used: noise ~1.5e-5, truncation O(h²·f''') ~ 1e-4). Tolerance 5e-4 + 2% relative.
+// drawn with sd 0.5 so gradients are O(0.01-0.1). With h = 1e-2 the f32 noise of the loss (~3e-7) becomes
+// ~1.5e-5 in the quotient and the O(h²) truncation ~1e-4, so |analytic - numeric| <= 5e-4 + 2% leaves margin
+// while a wrong term (a missed residual, a transposed matrix) is off by far more.
 void check_model_gradient(bool tied) {
     auto m = TrainModel::create(tiny_config(tied));
     ASSERT_TRUE(m.ok()) << m.error().message;
