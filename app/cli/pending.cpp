@@ -12,7 +12,6 @@ int not_yet(const char* verb) {
 }
 }  // namespace
 
-__attribute__((weak)) int cmd_train(int, char**) { return not_yet("train"); }
 __attribute__((weak)) int cmd_gui(int, char**) { return not_yet("gui"); }
 __attribute__((weak)) int cmd_shot(int, char**) { return not_yet("shot"); }
 
