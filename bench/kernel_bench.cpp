@@ -101,6 +101,7 @@ int main(int argc, char** argv) {
         const auto noop = [](int, int) {};
         const double s  = time_call([&] { pool.run(std::cref(noop)); }, budget_ms / 4);
         std::printf("thread pool: %d threads, empty dispatch %.2f us (median)\n", threads, s * 1e6);
+        std::printf("simd: detected %s, default %s\n", simd_name(detected_simd()), simd_name(preferred_simd()));
     }
     const DType types[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_1,
                            DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q5_K, DType::Q6_K};
@@ -142,6 +143,6 @@ int main(int argc, char** argv) {
                         simd_name(SimdLevel(l)), mb, s * 1e6, mb / 1e3 / s, double(batch) / sm);
         }
     }
-    set_simd_level(detected_simd());
+    set_simd_level(preferred_simd());
     return 0;
 }

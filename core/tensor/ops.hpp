@@ -13,9 +13,10 @@
 namespace ts::core {
 
 enum class SimdLevel { Scalar, Avx2, Avx512 };
-SimdLevel detected_simd();          // what the CPU supports
-SimdLevel active_simd();            // what the kernels use now
-void set_simd_level(SimdLevel l);   // tests force a level (clamped to detected)
+SimdLevel detected_simd();         // what the CPU supports
+SimdLevel preferred_simd();        // the fastest level on this CPU, the default of active_simd (see ops.cpp)
+SimdLevel active_simd();           // what the kernels use now
+void set_simd_level(SimdLevel l);  // tests force a level (clamped to detected)
 const char* simd_name(SimdLevel l);
 
 // y[r] = dot(W row r, x) for r in [0, rows): W is [rows][n] (ne = {n, rows}), x has n floats, y has rows floats.

@@ -110,24 +110,22 @@ float dot_half(int64_t n, const void* w, const void* x) {
 
 // ---- Q8_0 / Q4_0: two blocks per register ------------------------------------------------------------------
 
-float dot_q8_0(int64_t n, const void* w, const void* x) {
-    const auto* a    = static_cast<const BlockQ8_0*>(w);
-    const auto* b    = static_cast<const BlockQ8_0*>(x);
-    const int64_t nb = n / kQK32;
-    __m512 acc       = _mm512_setzero_ps();
-    int64_t i        = 0;
-    for (; i + 2 <= nb; i += 2) {
-        const __m512i p =
-            dot_i8i8(join(load256(a[i].qs), load256(a[i + 1].qs)), join(load256(b[i].qs), load256(b[i + 1].qs)));
-        acc = _mm512_fmadd_ps(scales2(f16(a[i].d) * f16(b[i].d), f16(a[i + 1].d) * f16(b[i + 1].d)),
-                              _mm512_cvtepi32_ps(p), acc);
-    }
-    float s = _mm512_reduce_add_ps(acc);
-    if (i < nb) {
-        const __m256i p = avx2::dot_i8i8(load256(a[i].qs), load256(b[i].qs));
-        s += f16(a[i].d) * f16(b[i].d) * avx2::hsum(_mm256_cvtepi32_ps(p));
-    }
-    return s;
+// The f16 scales of blocks p[0..7] as 8 floats (16-bit inserts, one conversion).
+template <typename Block>
+inline __m256 scales8(const Block* p) {
+    __m128i v = _mm_cvtsi32_si128(p[0].d);
+    v         = _mm_insert_epi16(v, p[1].d, 1);
+    v         = _mm_insert_epi16(v, p[2].d, 2);
+    v         = _mm_insert_epi16(v, p[3].d, 3);
+    v         = _mm_insert_epi16(v, p[4].d, 4);
+    v         = _mm_insert_epi16(v, p[5].d, 5);
+    v         = _mm_insert_epi16(v, p[6].d, 6);
+    v         = _mm_insert_epi16(v, p[7].d, 7);
+    return _mm256_cvtph_ps(v);
+}
+
+inline __m512i q8_0_pair(const BlockQ8_0& b0, const BlockQ8_0& b1) {
+    return join(load256(b0.qs), load256(b1.qs));
 }
 
 // Two Q4_0 blocks' levels (-8..7) in element order: [lo(a0) hi(a0) lo(a1) hi(a1)] as 128-bit lanes.
@@ -139,21 +137,35 @@ inline __m512i q4_0_pair(const BlockQ4_0& b0, const BlockQ4_0& b1) {
     return _mm512_sub_epi8(_mm512_and_si512(v, _mm512_set1_epi8(0x0F)), _mm512_set1_epi8(8));
 }
 
-float dot_q4_0(int64_t n, const void* w, const void* x) {
-    const auto* a    = static_cast<const BlockQ4_0*>(w);
+// 8 blocks per step, two per register; the 8 scale products come as one vector and each pair's (lanes 0..7
+// block k, 8..15 block k+1) is one permute. Pair(a, b) gives the two blocks' 64 signed levels.
+template <typename Block, __m512i (*Pair)(const Block&, const Block&)>
+float dot_blocks_q8_0(int64_t n, const void* w, const void* x) {
+    const auto* a    = static_cast<const Block*>(w);
     const auto* b    = static_cast<const BlockQ8_0*>(x);
     const int64_t nb = n / kQK32;
-    __m512 acc       = _mm512_setzero_ps();
-    int64_t i        = 0;
-    for (; i + 2 <= nb; i += 2) {
-        const __m512i p = dot_i8i8(q4_0_pair(a[i], a[i + 1]), join(load256(b[i].qs), load256(b[i + 1].qs)));
-        acc             = _mm512_fmadd_ps(scales2(f16(a[i].d) * f16(b[i].d), f16(a[i + 1].d) * f16(b[i + 1].d)),
-                                          _mm512_cvtepi32_ps(p), acc);
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0;
+    int64_t i = 0;
+    for (; i + 8 <= nb; i += 8) {
+        const __m512 d = _mm512_castps256_ps512(_mm256_mul_ps(scales8(a + i), scales8(b + i)));
+        for (int k = 0; k < 8; k += 4) {
+            const __m512i p0 = dot_i8i8(Pair(a[i + k], a[i + k + 1]), q8_0_pair(b[i + k], b[i + k + 1]));
+            const __m512i p1 = dot_i8i8(Pair(a[i + k + 2], a[i + k + 3]), q8_0_pair(b[i + k + 2], b[i + k + 3]));
+            const __m512i i0 = _mm512_mask_blend_epi32(0xFF00, _mm512_set1_epi32(k), _mm512_set1_epi32(k + 1));
+            const __m512i i1 = _mm512_add_epi32(i0, _mm512_set1_epi32(2));
+            acc0             = _mm512_fmadd_ps(_mm512_permutexvar_ps(i0, d), _mm512_cvtepi32_ps(p0), acc0);
+            acc1             = _mm512_fmadd_ps(_mm512_permutexvar_ps(i1, d), _mm512_cvtepi32_ps(p1), acc1);
+        }
     }
-    float s = _mm512_reduce_add_ps(acc);
-    if (i < nb) {
-        const __m256i q = _mm256_sub_epi8(avx2::nibbles(a[i].qs), _mm256_set1_epi8(8));
-        s += f16(a[i].d) * f16(b[i].d) * avx2::hsum(_mm256_cvtepi32_ps(avx2::dot_i8i8(q, load256(b[i].qs))));
+    for (; i + 2 <= nb; i += 2) {
+        const __m512i p = dot_i8i8(Pair(a[i], a[i + 1]), q8_0_pair(b[i], b[i + 1]));
+        acc0            = _mm512_fmadd_ps(scales2(f16(a[i].d) * f16(b[i].d), f16(a[i + 1].d) * f16(b[i + 1].d)),
+                                          _mm512_cvtepi32_ps(p), acc0);
+    }
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+    if (i < nb) {  // a last odd block: the pair helper with itself, upper half's scale zero
+        const __m512i p = dot_i8i8(Pair(a[i], a[i]), q8_0_pair(b[i], b[i]));
+        s += _mm512_reduce_add_ps(_mm512_mul_ps(scales2(f16(a[i].d) * f16(b[i].d), 0.0f), _mm512_cvtepi32_ps(p)));
     }
     return s;
 }
@@ -243,8 +255,8 @@ void fill_avx512(KernelTable& t) {
     t.dot[uint32_t(DType::F32)]  = avx512::dot_f32;
     t.dot[uint32_t(DType::F16)]  = avx512::dot_half<avx512::load_f16x16, avx2::f16>;
     t.dot[uint32_t(DType::BF16)] = avx512::dot_half<avx512::load_bf16x16, avx512::bf16_scalar>;
-    t.dot[uint32_t(DType::Q8_0)] = avx512::dot_q8_0;
-    t.dot[uint32_t(DType::Q4_0)] = avx512::dot_q4_0;
+    t.dot[uint32_t(DType::Q8_0)] = avx512::dot_blocks_q8_0<BlockQ8_0, avx512::q8_0_pair>;
+    t.dot[uint32_t(DType::Q4_0)] = avx512::dot_blocks_q8_0<BlockQ4_0, avx512::q4_0_pair>;
     t.dot[uint32_t(DType::Q4_K)] = avx512::dot_q4_k;
     t.dot[uint32_t(DType::Q6_K)] = avx512::dot_q6_k;
     t.dot_f32                    = avx512::dot_f32_f32;

@@ -18,7 +18,7 @@ using testing::SimdLevelGuard;
 std::vector<int64_t> lengths_for(DType t) {
     const int64_t bs = dtype_info(t).block_size;
     if (bs == 1) return {1, 7, 8, 15, 16, 31, 33, 64, 100, 257, 2048};
-    if (bs == 32) return {32, 64, 96, 224, 2048, 2080};  // odd block counts test the 2-blocks-per-step tails
+    if (bs == 32) return {32, 64, 96, 224, 320, 352, 2048, 2080};  // 8-block steps, then pairs, then one
     return {256, 512, 768, 2048};
 }
 
@@ -127,6 +127,7 @@ TEST(Ops, SetSimdLevelIsClampedToDetected) {
     set_simd_level(SimdLevel::Scalar);
     EXPECT_EQ(active_simd(), SimdLevel::Scalar);
     EXPECT_STREQ(simd_name(SimdLevel::Avx2), "avx2");
+    EXPECT_LE(int(preferred_simd()), int(detected_simd()));
 }
 
 }  // namespace

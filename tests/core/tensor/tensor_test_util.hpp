@@ -67,9 +67,9 @@ inline std::vector<SimdLevel> available_levels() {
     return v;
 }
 
-// Restores the detected level when a test ends, so one test's forcing never leaks into the next.
+// Restores the default level when a test ends, so one test's forcing never leaks into the next.
 struct SimdLevelGuard {
-    ~SimdLevelGuard() { set_simd_level(detected_simd()); }
+    ~SimdLevelGuard() { set_simd_level(preferred_simd()); }
 };
 
 }  // namespace ts::core::testing
