@@ -1,12 +1,28 @@
-// Entry points of the explorer's panels (DESIGN §6): one file each, one function each. A panel reads UiState and the
-// data it is given, draws into the current window, and keeps no state of its own.
+// Entry points of the explorer's panels (DESIGN §6): one file each, one function each, one shape:
+//     void draw_<name>_panel(UiState& ui, const core::Snapshot& snap);
+// A panel draws into the current window (a tab of the shell, or the whole window for `tokenscope shot --panel`),
+// reads the snapshot it is given and UiState, keeps its view-model in ui.views (rebuilt when snap.version or the
+// selection changes), and acts on the engine only through the command functions of ui_state.hpp.
 #pragma once
 
 #include "app/ui/model_summary.hpp"
 #include "app/ui/ui_state.hpp"
+#include "core/session/worker.hpp"
 
 namespace ts::app {
 
 void draw_model_panel(UiState& ui, const ModelSummary& summary);  // app/ui/panel_model.cpp
+
+// Prompt box, Step / Run / Rewind / Reset, steps/s, model picker, sampler sliders (the left column).
+void draw_controls_panel(UiState& ui, const core::Snapshot* snap);  // app/ui/panel_controls.cpp (snap may be null)
+
+void draw_tokens_panel(UiState& ui, const core::Snapshot& snap);     // app/ui/panel_tokens.cpp: the token strip
+void draw_attention_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_attention.cpp
+void draw_qk_panel(UiState& ui, const core::Snapshot& snap);         // app/ui/panel_qk.cpp: Q·K scores
+void draw_softmax_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_softmax.cpp: sampler stages
+void draw_logits_panel(UiState& ui, const core::Snapshot& snap);     // app/ui/panel_logits.cpp: ranked candidates
+void draw_kv_panel(UiState& ui, const core::Snapshot& snap);         // app/ui/panel_kv.cpp: KV cache
+void draw_layers_panel(UiState& ui, const core::Snapshot& snap);     // app/ui/panel_layers.cpp: the Journey
+void draw_geometry_panel(UiState& ui, const core::Snapshot& snap);   // app/ui/panel_geometry.cpp: PCA, neighbours
 
 }  // namespace ts::app

@@ -1,21 +1,30 @@
-// UiState: everything the explorer's UI remembers between frames (no panel keeps function-static state).
-// Owned by the explorer loop; panels get it by reference together with the data they draw.
+// UiState: everything the explorer's UI remembers between frames (no panel keeps function-static state), and the
+// functions through which panels act on the engine (step, rewind, branch, select a position, sampler settings).
+// Owned by the explorer loop; panels get it by reference together with the snapshot they draw:
+//     void draw_<name>_panel(UiState& ui, const core::Snapshot& snap);   (app/ui/panels.hpp)
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "app/ui/bridge.hpp"
 #include "app/ui/model_loader.hpp"
 #include "app/ui/model_summary.hpp"
+#include "core/sample/sampler.hpp"
+#include "core/session/worker.hpp"
 
 struct ImFont;
 
 namespace ts::app {
 
-// The tabs of the central area, in order (DESIGN §6): Model first, the overview of what is loaded. Only Model is
-// drawn so far; the others say what they will show.
+namespace gl {
+class HeatmapRenderer;
+}
+
+// The tabs of the central area, in order (DESIGN §6). The token strip and the controls are outside the tabs.
 enum class CenterTab { Model, Attention, QkScores, Softmax, Logits, KvCache, Journey, Geometry, kCount };
 
 struct Fonts {
@@ -26,21 +35,96 @@ struct Fonts {
     std::vector<unsigned short> title_ranges;  // the heading font's (Latin and symbols only)
 };
 
+// What the panels look at. Every panel shows the same query position, layer and head.
+struct Selection {
+    int pos   = -1;  // query position; -1: follow the newest position as generation goes on
+    int layer = 0;
+    int head  = 0;
+};
+
+// The next-token distribution of the newest position re-sampled on the UI thread with the settings being edited
+// (sample::run_chain on snapshot.logits, replaying the Rng the proposal started from): moving a slider redraws the
+// Softmax panel in the same frame, no forward pass, no round trip to the worker. Rebuilt by sampler_preview() when
+// the snapshot's state or the settings change.
+struct SamplerPreview {
+    bool valid     = false;
+    uint64_t state = 0;  // Snapshot::state it was made from
+    int pos        = -1;  // the position whose logits were sampled (the newest)
+    core::sample::SamplerSettings settings;
+    core::sample::SamplerView view;
+    core::sample::SampleResult result;
+    std::string error;  // why it is not valid (no logits yet, bad settings)
+};
+
+// Each panel's view-model: prepared when snapshot.version (or the selection) changes, drawn from every frame.
+// Defined in the panel's own .cpp (incomplete here); the panel creates it with std::make_shared on first use.
+struct TokensView;     // app/ui/panel_tokens.cpp
+struct AttentionView;  // app/ui/panel_attention.cpp (heatmap textures)
+struct QkView;         // app/ui/panel_qk.cpp
+struct SoftmaxView;    // app/ui/panel_softmax.cpp
+struct LogitsView;     // app/ui/panel_logits.cpp
+struct KvView;         // app/ui/panel_kv.cpp
+struct LayersView;     // app/ui/panel_layers.cpp
+struct GeometryView;   // app/ui/panel_geometry.cpp
+
+struct PanelViews {
+    std::shared_ptr<TokensView> tokens;
+    std::shared_ptr<AttentionView> attention;
+    std::shared_ptr<QkView> qk;
+    std::shared_ptr<SoftmaxView> softmax;
+    std::shared_ptr<LogitsView> logits;
+    std::shared_ptr<KvView> kv;
+    std::shared_ptr<LayersView> layers;
+    std::shared_ptr<GeometryView> geometry;
+};
+
+// Options of the Attention panel (kept across frames; not saved).
+enum class AttentionMode { Head, AllHeads, HeadMean };
+struct AttentionOptions {
+    AttentionMode mode = AttentionMode::Head;
+    bool log_scale     = false;  // colour by log10(weight) over [-4, 0] instead of the weight
+    bool magma         = false;  // colour map: viridis (default) or magma
+    float zoom         = 1.0f;   // 1: the whole matrix fits; larger: cells grow and the view pans
+    float pan_x = 0.0f, pan_y = 0.0f;  // top-left visible cell (key, query) when zoomed
+};
+
 struct UiState {
+    UiState();
+    ~UiState();  // stops the engine worker before the rest goes
+    UiState(const UiState&)            = delete;
+    UiState& operator=(const UiState&) = delete;
+
     // The model on screen and its prepared summary (null: the empty state).
     std::shared_ptr<const core::Model> model;
     std::shared_ptr<const ModelSummary> summary;
     ModelLoader loader;
 
-    // Prompt & controls (generation arrives with the session engine; the text is kept and shown).
+    // The engine: the worker thread behind the bridge, and the snapshot this frame draws (loaded once at the start
+    // of the frame by begin_ui_frame; null when no model is attached).
+    Bridge bridge;
+    std::shared_ptr<const core::Snapshot> snap;
+    core::SessionOptions session_options;  // used for every model attached (n_ctx, threads, trace budget)
+
+    // Selection shared by every panel.
+    Selection sel;
+    // Sampler settings being edited by the sliders; pushed live to the worker (cmd::SetSampler + resample).
+    core::sample::SamplerSettings sampler;
+    SamplerPreview preview;
+    PanelViews views;
+    AttentionOptions attention;
+
+    // Prompt & controls.
     std::array<char, 4096> prompt{};
-    int n_steps = 16;
+    int n_steps              = 16;     // tokens a Run generates
+    bool prompt_dirty        = true;   // the prompt box differs from what the worker prefilled
+    std::string applied_prompt;        // the text last sent with cmd::SetPrompt
 
     // Layout, remembered in imgui.ini ([TokenScope][Layout]).
     static constexpr float kDefaultBottomHeight = 110.0f;
     float left_width      = 0.0f;  // 0: automatic (a quarter of the window) until the user drags the splitter
     float bottom_height   = kDefaultBottomHeight;
     CenterTab tab_request = CenterTab::kCount;  // kCount: leave the tab bar alone this frame
+    CenterTab tab_shown   = CenterTab::Model;   // the tab drawn last frame
     std::vector<std::string> recent;            // most recent first, at most kMaxRecent
     static constexpr size_t kMaxRecent = 8;
 
@@ -53,21 +137,62 @@ struct UiState {
     bool show_about      = false;
     bool show_shortcuts  = false;
     bool quit_requested  = false;
+    std::string shown_engine_error;  // the worker's last error already shown (so it opens the modal once)
 
     // Fonts: rebuilt between frames when a model brings new characters.
     Fonts fonts;
     bool fonts_dirty = true;
+
+    // GL: the heatmap colouring (owned by the explorer loop; null in headless frame tests, where panels draw
+    // without textures).
+    gl::HeatmapRenderer* heatmap = nullptr;
 
     std::string status;         // last status-bar message ("Loaded model.gguf in 0.12 s")
     std::string renderer_info;  // GL renderer, for About
     std::string ini_path;       // ~/.config/tokenscope/imgui.ini ("" in screenshots: nothing read or written)
 };
 
+// ---- dialogs and loading (app/ui/ui_state.cpp) ----
 // Shows `message` in the error modal next frame.
 void show_error(UiState& ui, std::string title, std::string message);
 // Starts loading `path` in the background (refused with a status message while another load runs).
 void request_load(UiState& ui, const std::string& path);
-// Takes a finished load: swaps the model in (and asks for new fonts) or opens the error modal.
+// Takes a finished load: swaps the model in, starts its engine worker (and prefills the prompt box's text), asks
+// for new fonts; or opens the error modal.
 void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::string& path);
+
+// ---- once per frame (app/ui/bridge.cpp) ----
+// Loads the snapshot, follows the newest position when sel.pos == -1, clamps the selection to the model and the
+// sequence, sends the focus (layer, head, query position) to the worker, shows a new engine error.
+void begin_ui_frame(UiState& ui);
+
+// ---- reading the snapshot (app/ui/bridge.cpp) ----
+// The query position the panels show: sel.pos, or the newest position; -1 when nothing is evaluated yet.
+int selected_pos(const UiState& ui, const core::Snapshot& snap);
+// Its StepTrace (null when there is none).
+const core::StepTrace* selected_step(const UiState& ui, const core::Snapshot& snap);
+// The derived numbers (Snapshot::derived) when they match the current selection; null while the worker owes them.
+const core::Derived* current_derived(const UiState& ui, const core::Snapshot& snap);
+// The newest position re-sampled with ui.sampler (see SamplerPreview).
+const SamplerPreview& sampler_preview(UiState& ui, const core::Snapshot& snap);
+// True while the worker prefills or runs.
+bool engine_busy(const core::Snapshot& snap);
+
+// ---- commands (app/ui/bridge.cpp): what panels call; all return at once, the worker does the work ----
+void select_position(UiState& ui, int pos);  // -1: follow the newest
+void select_layer_head(UiState& ui, int layer, int head);
+void submit_prompt(UiState& ui);         // cmd::SetPrompt with the prompt box's text (forgets the generation)
+void step_token(UiState& ui);            // one token (submits a changed prompt first)
+void toggle_run(UiState& ui);            // Run ui.n_steps tokens, or Pause when running
+void rewind_token(UiState& ui, int k = 1);
+void reset_generation(UiState& ui);      // back to the end of the prompt
+// "What if this token instead?": `token` is placed at `pos` (forgetting positions >= pos) and generation goes on
+// from it. From the Logits panel: pos = the selected position + 1, token = the clicked candidate.
+void branch_token(UiState& ui, int pos, int32_t token);
+// Pushes ui.sampler to the worker (live) and re-samples the newest position's proposal with it.
+void push_sampler_settings(UiState& ui);
+// "Apply from here": forgets the positions after `pos`, re-samples pos's next token with ui.sampler and generates
+// as many tokens as were forgotten (at least one).
+void apply_sampler_from(UiState& ui, int pos);
 
 }  // namespace ts::app
