@@ -180,5 +180,22 @@ TEST(LoadGguf, AGgufWithoutTokenizerLoadsWithANote) {
     EXPECT_NE((*r)->notes[0].find("tokenizer"), std::string::npos);
 }
 
+TEST(LoadGguf, ATokenizerInTheFileIsAttached) {
+    auto w = tiny::gguf_writer_for(tiny::make_tiny_model(TinySpec{}));
+    std::vector<std::string> pieces;
+    for (int i = 0; i < 37; ++i) {
+        std::string piece(1, char('a' + i % 26));  // "a" .. "z", then "a1" ...
+        if (i >= 26) piece += std::to_string(i);
+        pieces.push_back(piece);
+    }
+    w.add("tokenizer.ggml.model", gguf::Value::make_string("llama"));
+    w.add("tokenizer.ggml.tokens", gguf::Value::make_string_array(pieces));
+    w.add("tokenizer.ggml.scores", gguf::Value::make_f32_array(std::vector<float>(37, 0.0f)));
+    const auto r = load_with(w);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    ASSERT_NE((*r)->tokenizer, nullptr) << ((*r)->notes.empty() ? "" : (*r)->notes[0]);
+    EXPECT_EQ((*r)->tokenizer->n_vocab(), 37);
+}
+
 }  // namespace
 }  // namespace ts::core
