@@ -21,7 +21,7 @@ size_t utf8_valid_len(std::string_view s, size_t i, bool* incomplete) {
     }
     for (size_t k = 1; k < n; ++k) {
         if (i + k >= s.size()) {
-            // A valid prefix so far? Check the partial value cannot already be out of range.
+            // Every byte so far fits: a valid prefix that the end of the buffer cut short.
             if (incomplete) *incomplete = true;
             return 0;
         }
