@@ -182,32 +182,31 @@ float dot_q5_1(int64_t n, const void* w, const void* x) {
 
 // ---- one weight row against 4 activation rows (batched prefill) ----------------------------------------------
 
-void dot4_q8_0(int64_t n, const void* w, const void* x, size_t xs, float* out) {
-    const auto* a  = static_cast<const BlockQ8_0*>(w);
-    const auto* xb = static_cast<const uint8_t*>(x);
+// Each weight block is decoded once and meets 4 tokens; scales go 8 blocks at a time as in dot_blocks_q8_0.
+template <typename Block, __m256i (*Values)(const Block&)>
+void dot4_blocks_q8_0(int64_t n, const void* w, const void* x, size_t xs, float* out) {
+    const auto* a    = static_cast<const Block*>(w);
+    const auto* xb   = static_cast<const uint8_t*>(x);
+    const int64_t nb = n / kQK32;
     const BlockQ8_0* b[4];
-    for (int k = 0; k < 4; ++k) b[k] = reinterpret_cast<const BlockQ8_0*>(xb + k * xs);
+    for (int k = 0; k < 4; ++k) b[k] = reinterpret_cast<const BlockQ8_0*>(xb + size_t(k) * xs);
     __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int64_t i = 0; i < n / kQK32; ++i) {
-        const __m256i q  = load256(a[i].qs);
-        const __m256i aq = _mm256_sign_epi8(q, q);
-        const float da   = f16(a[i].d);
-        for (int k = 0; k < 4; ++k) {
-            const __m256i p = dot_u8i8(aq, _mm256_sign_epi8(load256(b[k][i].qs), q));
-            acc[k]          = _mm256_fmadd_ps(_mm256_set1_ps(da * f16(b[k][i].d)), _mm256_cvtepi32_ps(p), acc[k]);
+    int64_t i     = 0;
+    for (; i + 8 <= nb; i += 8) {
+        const __m256 da = scales8(a + i);
+        __m256 d[4];
+        for (int k = 0; k < 4; ++k) d[k] = _mm256_mul_ps(da, scales8(b[k] + i));
+        for (int j = 0; j < 8; ++j) {
+            const __m256i q  = Values(a[i + j]);
+            const __m256i aq = _mm256_sign_epi8(q, q);
+            for (int k = 0; k < 4; ++k) {
+                const __m256i p = dot_u8i8(aq, _mm256_sign_epi8(load256(b[k][i + j].qs), q));
+                acc[k]          = _mm256_fmadd_ps(lane(d[k], j), _mm256_cvtepi32_ps(p), acc[k]);
+            }
         }
     }
-    for (int k = 0; k < 4; ++k) out[k] = hsum(acc[k]);
-}
-
-void dot4_q4_0(int64_t n, const void* w, const void* x, size_t xs, float* out) {
-    const auto* a  = static_cast<const BlockQ4_0*>(w);
-    const auto* xb = static_cast<const uint8_t*>(x);
-    const BlockQ8_0* b[4];
-    for (int k = 0; k < 4; ++k) b[k] = reinterpret_cast<const BlockQ8_0*>(xb + k * xs);
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    for (int64_t i = 0; i < n / kQK32; ++i) {
-        const __m256i q  = q4_0_values(a[i]);
+    for (; i < nb; ++i) {
+        const __m256i q  = Values(a[i]);
         const __m256i aq = _mm256_sign_epi8(q, q);
         const float da   = f16(a[i].d);
         for (int k = 0; k < 4; ++k) {
@@ -230,8 +229,8 @@ void fill_avx2(KernelTable& t) {
     t.dot[uint32_t(DType::Q5_0)]  = avx2::dot_q5_0;
     t.dot[uint32_t(DType::Q5_1)]  = avx2::dot_q5_1;
     t.dot[uint32_t(DType::Q8_0)]  = avx2::dot_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
-    t.dot4[uint32_t(DType::Q8_0)] = avx2::dot4_q8_0;
-    t.dot4[uint32_t(DType::Q4_0)] = avx2::dot4_q4_0;
+    t.dot4[uint32_t(DType::Q8_0)] = avx2::dot4_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
+    t.dot4[uint32_t(DType::Q4_0)] = avx2::dot4_blocks_q8_0<BlockQ4_0, avx2::q4_0_values>;
     t.dot_f32                     = avx2::dot_f32_f32;
     t.axpy_f32                    = avx2::axpy;
     avx2::fill_kquants(t);
