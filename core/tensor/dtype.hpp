@@ -34,10 +34,10 @@ enum class DType : uint32_t {
 
 struct DTypeInfo {
     DType type;
-    std::string_view name;   // as ggml names it: "f32", "q4_K", ...
-    uint32_t block_size;     // elements per block (1 for plain types)
-    uint32_t type_size;      // bytes per block
-    bool supported;          // can we dequantise it / use it as weights?
+    std::string_view name;  // as ggml names it: "f32", "q4_K", ...
+    uint32_t block_size;    // elements per block (1 for plain types)
+    uint32_t type_size;     // bytes per block
+    bool supported;         // can we dequantise it / use it as weights?
 };
 
 // Block sizes and byte sizes follow ggml's block_* structs (ggml-common.h): QK4_0 = 32, QK_K = 256.
@@ -61,9 +61,13 @@ inline constexpr DTypeInfo kDTypeInfos[] = {
     return std::nullopt;
 }
 
-[[nodiscard]] constexpr DTypeInfo dtype_info(DType t) { return *dtype_info(uint32_t(t)); }
+[[nodiscard]] constexpr DTypeInfo dtype_info(DType t) {
+    return *dtype_info(uint32_t(t));
+}
 
-[[nodiscard]] constexpr std::string_view dtype_name(DType t) { return dtype_info(t).name; }
+[[nodiscard]] constexpr std::string_view dtype_name(DType t) {
+    return dtype_info(t).name;
+}
 
 // Bytes of a row of n elements; n must be a multiple of the block size (checked by callers that read files).
 [[nodiscard]] constexpr size_t row_bytes(DType t, int64_t n) {
