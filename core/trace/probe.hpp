@@ -28,7 +28,7 @@ enum class Probe : uint8_t {
 };
 
 inline constexpr std::array<std::string_view, size_t(Probe::kCount)> kProbeNames = {
-    "embed", "attn_norm", "q",        "k",        "v",          "attn_scores", "attn_probs",
+    "embed",    "attn_norm",  "q",        "k",       "v",         "attn_scores", "attn_probs",
     "attn_out", "resid_attn", "ffn_norm", "ffn_out", "resid_ffn", "final_norm",  "logits",
 };
 static_assert(kProbeNames.size() == size_t(Probe::kCount));

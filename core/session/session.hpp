@@ -1,0 +1,181 @@
+// Session: one generation over one model — prompt → prefill → step / run / rewind / branch / resample — owning
+// the KV cache, the sampler state and the trace (DESIGN §3, STYLE "The trace of one step").
+//
+//   auto s = Session::load("model.gguf").value();
+//   s->set_prompt("The capital of France is");
+//   s->prefill();                       // the prompt's positions, and a proposed next token
+//   s->step();                          // appends the proposed token, evaluates it, proposes the one after
+//   s->rewind(1);                       // forgets the last token; step() then reproduces it bit for bit
+//   s->branch(5, id);                   // position 5 becomes `id`, everything after it is forgotten
+//   s->set_sampler(settings); s->resample();   // the proposal again from the same logits: no forward pass
+//
+// The model of a step: the sequence holds evaluated tokens only; the newest position's logits are sampled at once
+// and the choice is kept as that position's *proposal* (StepTrace::next_token). step() appends the proposal and
+// evaluates it, so re-sampling with new settings only changes the proposal and needs no forward pass.
+// The context is never wrapped: when it is full, step() fails with a message and context_full() is true.
+//
+// A Session is used from one thread at a time (the engine worker in the explorer, see worker.hpp).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/base/result.hpp"
+#include "core/kv/kv_cache.hpp"
+#include "core/model/forward.hpp"
+#include "core/model/model.hpp"
+#include "core/sample/sampler.hpp"
+#include "core/tensor/thread_pool.hpp"
+#include "core/trace/derive.hpp"
+#include "core/trace/recorder.hpp"
+#include "core/trace/step_trace.hpp"
+#include "core/trace/trace_json.hpp"
+
+namespace ts::core {
+
+// Default bytes of per-position records (queries + residual stream) a session keeps: 1 GiB holds a full
+// 2048-token context of a TinyLlama-1.1B-shaped model (352 KiB per position in f32).
+inline constexpr size_t kDefaultTraceBudget = size_t(1) << 30;
+
+struct SessionOptions {
+    int n_ctx           = 0;  // 0: the model's training context, at most 4096 (2048 when the file does not say)
+    int n_threads       = 2;
+    int n_batch         = Forward::kDefaultBatch;  // prompt tokens per forward call (cancel and progress between them)
+    DType kv_type       = DType::F32;
+    bool record         = true;        // keep queries + residual stream per position (the rest is always kept)
+    DType resid_type    = DType::F32;  // F16 halves the residual's bytes; the logit lens then reads rounded values
+    size_t trace_budget = kDefaultTraceBudget;  // bytes of records; beyond it the oldest positions lose theirs
+    int n_top           = 100;                  // candidates each sampler stage lists
+    int keep_logits     = 16;  // newest positions whose full logits are kept (rewind + resample, no forward pass)
+    sample::SamplerSettings sampler;
+};
+
+enum class StopReason : uint8_t { Count, EndOfText, ContextFull, Cancelled };
+
+struct RunResult {
+    int generated     = 0;
+    StopReason reason = StopReason::Count;
+};
+
+// Hooks of a long call (prefill, run), called on the calling thread between forward calls.
+struct LongOp {
+    std::function<bool()> cancelled;                    // true: stop at the next batch / step boundary
+    std::function<void(int done, int total)> progress;  // tokens done of the total
+};
+
+class Session {
+public:
+    [[nodiscard]] static Result<std::unique_ptr<Session>> create(std::shared_ptr<const Model> model,
+                                                                 const SessionOptions& opt = {});
+    [[nodiscard]] static Result<std::unique_ptr<Session>> load(const std::string& path, const SessionOptions& opt = {});
+    ~Session();
+    Session(const Session&)            = delete;
+    Session& operator=(const Session&) = delete;
+
+    const Model& model() const { return *model_; }
+    const std::shared_ptr<const Model>& model_ptr() const { return model_; }
+    const SessionOptions& options() const { return opt_; }
+    int n_ctx() const { return n_ctx_; }
+
+    // ---- prompt ----
+    // Forgets everything and sets the prompt (not evaluated yet): text through the model's tokenizer (BOS when the
+    // model adds one, special tokens such as "<|im_start|>" parsed), or ids. Errors: no tokenizer, an empty
+    // prompt, more tokens than the context, ids outside the vocabulary.
+    [[nodiscard]] Status set_prompt(std::string_view text);
+    [[nodiscard]] Status set_prompt_ids(std::vector<int32_t> ids);
+    // Evaluates the prompt tokens not evaluated yet, n_batch at a time, then samples the proposal. When
+    // op.cancelled() says so between batches it stops with Code::kCancelled; the positions done so far stay, and
+    // a later prefill() goes on from there.
+    [[nodiscard]] Status prefill(const LongOp& op = {});
+
+    // ---- generation ----
+    // Appends the newest position's proposal, evaluates it and samples the next proposal.
+    // Errors: nothing evaluated yet, prompt tokens pending, the context is full.
+    [[nodiscard]] Result<StepTracePtr> step();
+    // step() until n tokens were appended, the appended token ends the text (EOS / EOT), the context is full, or
+    // op.cancelled(). Prefills pending prompt tokens first.
+    [[nodiscard]] Result<RunResult> run(int n, const LongOp& op = {});
+    // Forgets the last k positions (1 <= k <= n_pos()): cache, trace and sampler history. The new last position
+    // keeps its proposal and the Rng after its draw, so step() then reproduces what was forgotten, bit for bit.
+    // When the new last position's logits are no longer kept, it is evaluated again (one forward pass).
+    [[nodiscard]] Status rewind(int k);
+    // "What if this token instead?": forgets positions >= pos (0 <= pos <= n_pos()), then appends `token` at pos
+    // (TokenSource::Forced, a new branch id) and goes on from there.
+    [[nodiscard]] Status branch(int pos, int32_t token);
+    // The newest position's proposal sampled again with the current settings from the same logits, no forward
+    // pass. The draw replays the Rng the proposal started from (so only the settings change the outcome) unless
+    // fresh_draw, or the seed changed, in which case it continues the sampler's stream.
+    [[nodiscard]] Status resample(bool fresh_draw = false);
+    // New sampler settings for the following draws (call resample() to apply them to the current proposal).
+    [[nodiscard]] Status set_sampler(const sample::SamplerSettings& s);
+    // Back to the end of the prompt (a rewind of every generated position).
+    [[nodiscard]] Status reset();
+
+    // ---- state ----
+    const std::vector<StepTracePtr>& steps() const { return steps_; }  // [pos]
+    std::vector<int32_t> tokens() const;                               // evaluated tokens, [pos]
+    const std::vector<int32_t>& pending() const { return pending_; }   // prompt tokens not evaluated yet
+    int n_pos() const { return int(steps_.size()); }
+    int n_prompt() const { return n_prompt_; }
+    bool context_full() const { return n_pos() >= n_ctx_; }
+    bool at_end_of_text() const;  // the last token is EOS / EOT
+    // Logits [n_vocab] of the newest position (null before the first prefill).
+    std::shared_ptr<const std::vector<float>> logits() const;
+    const sample::Sampler& sampler() const { return sampler_; }
+    const KvCache& cache() const { return cache_; }
+    size_t trace_bytes() const { return record_bytes_; }  // bytes of the records kept
+    ThreadPool& pool() { return *pool_; }
+
+    // ---- derived, exactly (derive.hpp) ----
+    derive::TraceView trace_view() const { return derive::TraceView{*model_, cache_, steps_}; }
+    [[nodiscard]] Result<derive::AttnRow> attention_row(int layer, int head, int pos) const;
+    [[nodiscard]] Result<derive::AttnMatrix> attention_matrix(int layer, int head) const;
+    [[nodiscard]] Result<derive::HeadSummary> head_summary(int layer) const;
+    [[nodiscard]] Result<std::vector<derive::LensLayer>> logit_lens(int pos, int top_k = 10);
+
+    // The whole trace as JSON (+ .npy arrays), see trace_json.hpp.
+    [[nodiscard]] Status write_trace(const std::string& path, const TraceWriteOptions& wo = {});
+
+private:
+    Session(std::shared_ptr<const Model> model, const SessionOptions& opt, int n_ctx, KvCache cache);
+
+    // Evaluates tokens at n_pos() .. n_pos()+n-1 in one forward call and appends their traces. logits: the last
+    // token's logits are written there when non-null.
+    Status eval_append(const int32_t* tokens, int n, TokenSource source, float p_first, float* logits);
+    // Samples the proposal of `st` (the newest position) from `logits`, starting from `rng`; leaves the sampler's
+    // Rng where the draw left it.
+    Status propose(StepTrace& st, const std::vector<float>& logits, sample::Rng rng);
+    // Appends one token, evaluates it and proposes the next.
+    Result<StepTracePtr> append_token(int32_t token, TokenSource source, float p_token);
+    // Forgets positions >= n and makes position n-1 ready to step from again (see rewind()).
+    Status truncate_to(int n);
+    void keep_logits(int pos, std::shared_ptr<const std::vector<float>> logits);
+    std::shared_ptr<const std::vector<float>> logits_at(int pos) const;
+    void enforce_budget();
+    KvStats kv_stats() const;
+
+    std::shared_ptr<const Model> model_;
+    SessionOptions opt_;
+    int n_ctx_ = 0;
+    std::unique_ptr<ThreadPool> pool_;
+    std::unique_ptr<Forward> fwd_;
+    KvCache cache_;
+    TraceRecorder recorder_;
+    sample::Sampler sampler_;
+
+    std::vector<StepTracePtr> steps_;  // [pos], in step with cache_.n_pos()
+    std::vector<int32_t> pending_;     // prompt tokens set but not evaluated yet
+    int n_prompt_        = 0;
+    uint32_t branch_id_  = 0;
+    int64_t serial_      = 0;
+    size_t record_bytes_ = 0;
+    int first_record_    = 0;                                                       // positions below it have no record
+    std::deque<std::pair<int, std::shared_ptr<const std::vector<float>>>> logits_;  // newest last
+};
+
+}  // namespace ts::core

@@ -1,0 +1,113 @@
+// Session: going back — rewind, branch, resample, reset — and the truncation they share.
+#include <algorithm>
+#include <cmath>
+
+#include "core/base/check.hpp"
+#include "core/session/session.hpp"
+
+namespace ts::core {
+namespace {
+
+// softmax(logits)[id] at T = 1, in double so that a long vocabulary sums without loss.
+float softmax_at(const std::vector<float>& logits, int32_t id) {
+    float max = -INFINITY;
+    for (float l : logits)
+        if (l > max) max = l;
+    double sum = 0;
+    for (float l : logits) sum += std::exp(double(l) - double(max));
+    return sum > 0 ? float(std::exp(double(logits[size_t(id)]) - double(max)) / sum) : 0.0f;
+}
+
+}  // namespace
+
+Status Session::truncate_to(int n) {
+    TS_CHECK(n >= 0 && n <= n_pos(), "session: truncate beyond the sequence");
+    pending_.clear();
+    if (n == n_pos()) return {};
+    for (int p = n; p < n_pos(); ++p)
+        if (steps_[size_t(p)]->record) record_bytes_ -= steps_[size_t(p)]->record->bytes();
+    steps_.resize(size_t(n));
+    cache_.truncate(n);
+    recorder_.clear();
+    sampler_.truncate_history(size_t(n));
+    n_prompt_     = std::min(n_prompt_, n);
+    first_record_ = std::min(first_record_, n);
+    while (!logits_.empty() && logits_.back().first >= n) logits_.pop_back();
+    if (n == 0) return {};
+
+    // The new last position must be ready to step from: a proposal and the logits it came from.
+    const StepTracePtr last = steps_.back();
+    if (last->has_next && logits_at(n - 1)) {
+        sampler_.set_rng(last->rng_after);
+        return {};
+    }
+    // Its logits are gone (or were never computed, inside a prompt): evaluate it again. Same cache, same token,
+    // same single-token path, so a generated position gets the logits it had, bit for bit.
+    const sample::Rng rng = last->has_next ? last->rng_before : sampler_.rng();
+    if (last->record) record_bytes_ -= last->record->bytes();
+    steps_.pop_back();
+    cache_.truncate(n - 1);
+    sampler_.truncate_history(size_t(n - 1));
+    first_record_ = std::min(first_record_, n - 1);
+    auto logits   = std::make_shared<std::vector<float>>(size_t(model_->hp.n_vocab));
+    TS_TRY(eval_append(&last->token, 1, last->source, last->p_token, logits->data()));
+    auto st       = std::make_shared<StepTrace>(*steps_.back());
+    st->branch_id = last->branch_id;
+    TS_TRY(propose(*st, *logits, rng));
+    steps_.back() = std::move(st);
+    keep_logits(n - 1, std::move(logits));
+    return {};
+}
+
+Status Session::rewind(int k) {
+    if (k < 1 || k > n_pos())
+        return make_error(Code::kInvalidArgument, "rewind: %d positions asked for, the sequence has %d", k, n_pos());
+    return truncate_to(n_pos() - k);
+}
+
+Status Session::branch(int pos, int32_t token) {
+    if (token < 0 || token >= model_->hp.n_vocab)
+        return make_error(Code::kInvalidArgument, "branch: token id %d is outside the vocabulary [0, %d)", token,
+                          model_->hp.n_vocab);
+    if (pos < 0 || pos > n_pos())
+        return make_error(Code::kInvalidArgument, "branch: position %d is outside [0, %d]", pos, n_pos());
+    if (pos >= n_ctx_)
+        return make_error(Code::kInvalidArgument, "branch: position %d is beyond the context of %d tokens", pos,
+                          n_ctx_);
+    TS_TRY(truncate_to(pos));
+    float p = std::nanf("");
+    if (pos > 0)
+        if (auto lg = logits_at(pos - 1)) p = softmax_at(*lg, token);
+    ++branch_id_;
+    auto st = append_token(token, TokenSource::Forced, p);
+    if (!st) return st.error();
+    return {};
+}
+
+Status Session::resample(bool fresh_draw) {
+    if (!pending_.empty() || steps_.empty())
+        return make_error(Code::kInvalidArgument, "resample: no evaluated position to sample from");
+    auto lg = logits_at(n_pos() - 1);
+    TS_CHECK(lg != nullptr, "session: the newest position's logits are kept");
+    const StepTracePtr& last = steps_.back();
+    // Replay the draw the proposal started from, unless a fresh one is asked for or the seed changed.
+    const bool fresh    = fresh_draw || last->settings.seed != sampler_.settings().seed;
+    const sample::Rng r = fresh ? sampler_.rng() : last->rng_before;
+    auto st             = std::make_shared<StepTrace>(*last);
+    TS_TRY(propose(*st, *lg, r));
+    steps_.back() = std::move(st);
+    return {};
+}
+
+Status Session::set_sampler(const sample::SamplerSettings& s) {
+    TS_TRY(sample::validate_settings(s));
+    sampler_.set_settings(s);
+    return {};
+}
+
+Status Session::reset() {
+    if (n_prompt_ > 0 && n_pos() > n_prompt_) return truncate_to(n_prompt_);
+    return {};
+}
+
+}  // namespace ts::core

@@ -1,0 +1,325 @@
+// EngineWorker: the engine thread's loop — take a command, apply it to the session, publish a snapshot; when idle,
+// derive what the UI focuses on (see worker.hpp).
+#include "core/session/worker.hpp"
+
+#include <algorithm>
+
+// ThreadSanitizer and libstdc++ 12's std::atomic<std::shared_ptr>: load() takes the pointer's lock bit with an
+// acquire CAS and drops it with a relaxed fetch_sub, so TSan cannot see that a later store() is ordered after the
+// reader's copy and reports a race inside _Sp_atomic (google/sanitizers#1558). Newer libstdc++ versions annotate
+// that lock for TSan (_GLIBCXX_TSAN_MUTEX_*); for 12 the report is suppressed here, for this frame only.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+extern "C" const char* __tsan_default_suppressions() {
+    return "race:std::_Sp_atomic\n";
+}
+#endif
+#endif
+
+namespace ts::core {
+namespace {
+
+// Commands that stop a prefill or run in flight: they supersede it.
+bool cancels(const Command& c) {
+    return std::holds_alternative<cmd::Pause>(c) || std::holds_alternative<cmd::SetPrompt>(c) ||
+           std::holds_alternative<cmd::Load>(c) || std::holds_alternative<cmd::Stop>(c);
+}
+
+Status no_session() {
+    return make_error(Code::kInvalidArgument, "no model is loaded");
+}
+
+}  // namespace
+
+EngineWorker::EngineWorker(std::unique_ptr<Session> session, const SessionOptions& opt)
+    : session_(std::move(session)), opt_(session_ ? session_->options() : opt) {
+    publish(true);
+    thread_ = std::thread([this] { loop(); });
+}
+
+EngineWorker::~EngineWorker() {
+    push(cmd::Stop{});
+    if (thread_.joinable()) thread_.join();
+}
+
+uint64_t EngineWorker::push(Command c) {
+    if (cancels(c)) cancels_pushed_.fetch_add(1, std::memory_order_acq_rel);
+    return queue_.push(std::move(c));
+}
+
+bool EngineWorker::wait_for(uint64_t ticket, std::chrono::milliseconds timeout, bool derived) const {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+        const auto s = snapshot();
+        if (s->commands_done >= ticket && (!derived || !s->derived_pending)) return true;
+        if (std::chrono::steady_clock::now() >= until) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+}
+
+bool EngineWorker::cancel_requested() const {
+    return cancels_pushed_.load(std::memory_order_acquire) > cancels_seen_;
+}
+
+LongOp EngineWorker::long_op() {
+    LongOp op;
+    op.cancelled = [this] { return cancel_requested(); };
+    op.progress  = [this](int done, int total) {
+        progress_done_.store(done, std::memory_order_relaxed);
+        progress_total_.store(total, std::memory_order_relaxed);
+        publish(true);  // the positions evaluated so far are in the session's trace already
+    };
+    return op;
+}
+
+void EngineWorker::loop() {
+    for (;;) {
+        std::optional<Command> c;
+        if (!deferred_.empty()) {
+            c = std::move(deferred_.front());
+            deferred_.erase(deferred_.begin());
+        } else {
+            c = queue_.try_pop();
+            if (!c) {
+                // Idle: catch the derived numbers up before sleeping.
+                if (derived_stale()) {
+                    update_derived();
+                    publish(false);
+                    continue;
+                }
+                c = queue_.pop_wait(std::chrono::milliseconds(200));
+                if (!c) continue;
+            }
+            if (cancels(*c)) ++cancels_seen_;
+        }
+        const bool go_on = handle(*c);
+        ++done_;
+        publish(false);
+        if (!go_on) return;
+    }
+}
+
+void EngineWorker::note(const Status& st) {
+    if (st.ok()) {
+        error_.clear();
+    } else if (st.error().code == Code::kCancelled) {
+        last_stop_ = StopReason::Cancelled;
+        error_.clear();
+    } else {
+        error_ = st.error().message;
+    }
+}
+
+bool EngineWorker::handle(Command& c) {
+    if (std::holds_alternative<cmd::Stop>(c)) return false;
+    if (std::holds_alternative<cmd::Pause>(c)) return true;  // what it stopped has stopped already
+    if (auto* f = std::get_if<cmd::SetFocus>(&c)) {
+        focus_         = f->focus;
+        focus_changed_ = true;
+        return true;
+    }
+    if (auto* l = std::get_if<cmd::Load>(&c)) {
+        activity_.store(Activity::Loading, std::memory_order_relaxed);
+        publish(false);
+        auto s = Session::load(l->path, opt_);
+        activity_.store(Activity::Idle, std::memory_order_relaxed);
+        if (!s) {
+            note(s.error());
+            return true;
+        }
+        session_ = std::move(*s);
+        derived_ = nullptr;
+        note({});
+        publish(true);
+        return true;
+    }
+    if (!session_) {
+        note(no_session());
+        return true;
+    }
+    Session& s = *session_;
+    if (auto* p = std::get_if<cmd::SetPrompt>(&c)) {
+        Status st = p->ids.empty() ? s.set_prompt(p->text) : s.set_prompt_ids(std::move(p->ids));
+        note(st);
+        publish(true);
+        if (st.ok()) prefill_pending();
+    } else if (std::holds_alternative<cmd::Step>(c)) {
+        if (!s.pending().empty()) {
+            prefill_pending();
+        } else {
+            auto st = s.step();
+            note(st ? Status{} : Status{st.error()});
+            publish(true);
+        }
+    } else if (auto* r = std::get_if<cmd::Run>(&c)) {
+        if (!s.pending().empty()) prefill_pending();
+        if (s.pending().empty() && error_.empty()) run_tokens(r->n);
+    } else if (auto* rw = std::get_if<cmd::Rewind>(&c)) {
+        note(s.rewind(rw->k));
+        publish(true);
+    } else if (auto* b = std::get_if<cmd::Branch>(&c)) {
+        note(s.branch(b->pos, b->token));
+        publish(true);
+    } else if (auto* rs = std::get_if<cmd::Resample>(&c)) {
+        note(s.resample(rs->fresh_draw));
+        publish(true);
+    } else if (auto* ss = std::get_if<cmd::SetSampler>(&c)) {
+        Status st = s.set_sampler(ss->settings);
+        if (st.ok() && ss->resample && s.n_pos() > 0 && s.pending().empty()) st = s.resample();
+        note(st);
+        publish(true);
+    } else if (std::holds_alternative<cmd::Reset>(c)) {
+        note(s.reset());
+        publish(true);
+    }
+    return true;
+}
+
+void EngineWorker::prefill_pending() {
+    activity_.store(Activity::Prefilling, std::memory_order_relaxed);
+    progress_done_.store(0, std::memory_order_relaxed);
+    progress_total_.store(int(session_->pending().size()), std::memory_order_relaxed);
+    publish(false);
+    note(session_->prefill(long_op()));
+    activity_.store(Activity::Idle, std::memory_order_relaxed);
+    publish(true);
+}
+
+bool EngineWorker::take_live_commands() {
+    // Commands keep their order: once one waits for the run to end, nothing behind it is taken early.
+    while (deferred_.empty()) {
+        auto c = queue_.try_pop();
+        if (!c) break;
+        if (std::holds_alternative<cmd::SetSampler>(*c) || std::holds_alternative<cmd::SetFocus>(*c)) {
+            handle(*c);
+            ++done_;
+            continue;
+        }
+        const bool stop = cancels(*c);
+        if (stop) ++cancels_seen_;
+        deferred_.push_back(std::move(*c));
+        if (stop) return false;
+    }
+    return !cancel_requested();
+}
+
+void EngineWorker::run_tokens(int n) {
+    Session& s = *session_;
+    activity_.store(Activity::Running, std::memory_order_relaxed);
+    progress_done_.store(0, std::memory_order_relaxed);
+    progress_total_.store(n, std::memory_order_relaxed);
+    last_stop_ = StopReason::Count;
+    for (int i = 0; i < n; ++i) {
+        if (s.context_full()) {
+            last_stop_ = StopReason::ContextFull;
+            break;
+        }
+        if (!take_live_commands()) {
+            last_stop_ = StopReason::Cancelled;
+            break;
+        }
+        auto st = s.step();
+        note(st ? Status{} : Status{st.error()});
+        progress_done_.store(i + 1, std::memory_order_relaxed);
+        publish(true);
+        if (!st) break;
+        if (s.at_end_of_text()) {
+            last_stop_ = StopReason::EndOfText;
+            break;
+        }
+    }
+    activity_.store(Activity::Idle, std::memory_order_relaxed);
+}
+
+void EngineWorker::update_derived() {
+    auto d         = std::make_shared<Derived>();
+    d->focus       = focus_;
+    d->state       = state_;
+    focus_changed_ = false;
+    Session& s     = *session_;
+    const int T    = s.n_pos();
+    if (T == 0) {
+        derived_ = std::move(d);
+        return;
+    }
+    const Focus& f = focus_;
+    d->query_pos   = f.query_pos < 0 ? T - 1 : std::min(f.query_pos, T - 1);
+    d->lens_pos    = f.lens_pos < 0 ? d->query_pos : std::min(f.lens_pos, T - 1);
+    auto add_error = [&](const Error& e) {
+        if (d->error.empty()) d->error = e.message;
+    };
+    if (f.row) {
+        auto r = s.attention_row(f.layer, f.head, d->query_pos);
+        if (r) {
+            d->row     = std::move(*r);
+            d->has_row = true;
+        } else {
+            add_error(r.error());
+        }
+    }
+    if ((f.matrix || f.summary) && T > f.max_matrix_positions)
+        add_error(make_error(Code::kInvalidArgument, "%d positions: matrices are derived up to %d", T,
+                             f.max_matrix_positions));
+    if (f.matrix && T <= f.max_matrix_positions) {
+        auto m = s.attention_matrix(f.layer, f.head);
+        if (m) {
+            d->matrix     = std::move(*m);
+            d->has_matrix = true;
+        } else {
+            add_error(m.error());
+        }
+    }
+    if (f.summary && T <= f.max_matrix_positions) {
+        auto m = s.head_summary(f.layer);
+        if (m) {
+            d->summary     = std::move(*m);
+            d->has_summary = true;
+        } else {
+            add_error(m.error());
+        }
+    }
+    if (f.lens) {
+        auto l = s.logit_lens(d->lens_pos, f.lens_top);
+        if (l) {
+            d->lens     = std::move(*l);
+            d->has_lens = true;
+        } else {
+            add_error(l.error());
+        }
+    }
+    derived_ = std::move(d);
+}
+
+bool EngineWorker::derived_stale() const {
+    return session_ && (!derived_ || derived_->state != state_ || focus_changed_);
+}
+
+void EngineWorker::publish(bool state_changed) {
+    if (state_changed) ++state_;
+    auto snap             = std::make_shared<Snapshot>();
+    snap->version         = ++version_;
+    snap->state           = state_;
+    snap->commands_done   = done_;
+    snap->activity        = activity_.load(std::memory_order_relaxed);
+    snap->last_stop       = last_stop_;
+    snap->error           = error_;
+    snap->derived         = derived_;
+    snap->derived_pending = derived_stale();
+    if (session_) {
+        const Session& s   = *session_;
+        snap->model        = s.model_ptr();
+        snap->steps        = s.steps();
+        snap->logits       = s.logits();
+        snap->n_prompt     = s.n_prompt();
+        snap->n_pending    = int(s.pending().size());
+        snap->n_ctx        = s.n_ctx();
+        snap->context_full = s.context_full();
+        snap->end_of_text  = s.at_end_of_text();
+        snap->settings     = s.sampler().settings();
+        snap->trace_bytes  = s.trace_bytes();
+        snap->trace_budget = s.options().trace_budget;
+    }
+    snap_.store(std::move(snap), std::memory_order_release);
+}
+
+}  // namespace ts::core

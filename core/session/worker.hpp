@@ -1,0 +1,176 @@
+// EngineWorker: the engine thread of DESIGN §4. It owns the Session; nothing else touches it. The UI pushes small
+// commands (a std::variant) into a CommandQueue and reads immutable Snapshots that the worker publishes through
+// std::atomic<std::shared_ptr<const Snapshot>> after every command and every generated token. A Snapshot holds
+// shared_ptrs to the (immutable) StepTraces, so publishing copies pointers, not traces. The UI never waits on a
+// forward pass: snapshot() is one atomic load.
+//
+//   EngineWorker w(std::move(session));
+//   w.push(cmd::SetPrompt{"Once upon a time"});     // prefill runs on the worker
+//   w.push(cmd::Run{64});
+//   ... each frame: auto snap = w.snapshot(); if (snap->version != seen) rebuild the panel's view of it
+//   w.cancel();                                     // stops a prefill between batches, a run between tokens
+//
+// Derived numbers (derive.hpp) need the KV cache, which only the worker may read, so the UI names what it shows
+// with cmd::SetFocus and the worker publishes them in Snapshot::derived when it is idle.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "core/session/command_queue.hpp"
+#include "core/session/session.hpp"
+
+namespace ts::core {
+
+// What the UI looks at; the worker derives it exactly when the focus or the trace changes.
+struct Focus {
+    int layer                = 0;
+    int head                 = 0;
+    int query_pos            = -1;     // -1: the newest position
+    int lens_pos             = -1;     // -1: the query position
+    bool row                 = true;   // the score row of (layer, head, query_pos) and its softmax
+    bool matrix              = true;   // the T×T matrix of (layer, head)
+    bool summary             = false;  // mean / max over the heads of `layer` (n_head matrices: costly on large models)
+    bool lens                = true;   // the logit lens of lens_pos
+    int lens_top             = 10;
+    int max_matrix_positions = 1024;  // matrix and summary are skipped beyond this many positions
+};
+
+struct Derived {
+    Focus focus;          // as asked
+    int query_pos  = -1;  // resolved
+    int lens_pos   = -1;  // resolved
+    uint64_t state = 0;   // Snapshot::state it was derived from
+    bool has_row = false, has_matrix = false, has_summary = false, has_lens = false;
+    derive::AttnRow row;
+    derive::AttnMatrix matrix;
+    derive::HeadSummary summary;
+    std::vector<derive::LensLayer> lens;
+    std::string error;  // why something asked for is missing (e.g. a position whose records the budget dropped)
+};
+
+enum class Activity : uint8_t { Idle, Loading, Prefilling, Running };
+
+struct Snapshot {
+    uint64_t version       = 0;  // increases with every publish
+    uint64_t state         = 0;  // increases when the sequence / trace changed (not for progress-only publishes)
+    uint64_t commands_done = 0;  // ticket of the last command handled
+    std::shared_ptr<const Model> model;                // null until a model is loaded
+    std::vector<StepTracePtr> steps;                   // [pos]
+    std::shared_ptr<const std::vector<float>> logits;  // of the newest position: the UI may run_chain() on it
+    int n_prompt = 0, n_pending = 0, n_ctx = 0;
+    bool context_full = false, end_of_text = false;
+    sample::SamplerSettings settings;
+    Activity activity    = Activity::Idle;
+    StopReason last_stop = StopReason::Count;  // why the last run stopped
+    std::string error;  // the last failed command's message; cleared by the next command that succeeds
+    size_t trace_bytes = 0, trace_budget = 0;
+    std::shared_ptr<const Derived> derived;
+    bool derived_pending = false;  // the worker owes derived numbers for this state / focus (it derives when idle)
+};
+
+namespace cmd {
+struct SetPrompt {  // forgets everything, sets the prompt and prefills it
+    std::string text;
+    std::vector<int32_t> ids;  // used instead of text when not empty
+};
+struct Step {};  // one token (prefills pending prompt tokens first)
+struct Run {     // tokens until n, end of text, a full context, or Pause / SetPrompt / Load (commands behind it wait)
+    int n = 1 << 30;
+};
+struct Pause {};  // stops a prefill / run; also what cancel() sends
+struct Rewind {
+    int k = 1;
+};
+struct Branch {
+    int pos       = 0;
+    int32_t token = 0;
+};
+struct Resample {
+    bool fresh_draw = false;
+};
+struct SetSampler {  // applied live, also during a run
+    sample::SamplerSettings settings;
+    bool resample = true;  // and re-sample the current proposal with them (no forward pass)
+};
+struct SetFocus {  // applied live
+    Focus focus;
+};
+struct Reset {};  // back to the end of the prompt
+struct Load {     // a new model (a new session with the worker's options); the old one stays on failure
+    std::string path;
+};
+struct Stop {};
+}  // namespace cmd
+
+using Command = std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cmd::Rewind, cmd::Branch, cmd::Resample,
+                             cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Load, cmd::Stop>;
+
+class EngineWorker {
+public:
+    // Starts the thread. `session` may be null: nothing is loaded until cmd::Load. `opt` is what Load uses.
+    explicit EngineWorker(std::unique_ptr<Session> session, const SessionOptions& opt = {});
+    ~EngineWorker();  // stops the thread (cancelling what runs) and joins it
+    EngineWorker(const EngineWorker&)            = delete;
+    EngineWorker& operator=(const EngineWorker&) = delete;
+
+    // Queues a command; returns its ticket (Snapshot::commands_done reaches it once handled).
+    uint64_t push(Command c);
+    // Stops a prefill between batches or a run between tokens (a cmd::Pause).
+    uint64_t cancel() { return push(cmd::Pause{}); }
+
+    std::shared_ptr<const Snapshot> snapshot() const { return snap_.load(std::memory_order_acquire); }
+    // Progress of the prefill / run in flight (tokens done of total), readable any time.
+    int progress_done() const { return progress_done_.load(std::memory_order_relaxed); }
+    int progress_total() const { return progress_total_.load(std::memory_order_relaxed); }
+    Activity activity() const { return activity_.load(std::memory_order_relaxed); }
+
+    // Polls until the command with `ticket` was handled (and, with derived, the derived numbers caught up) or the
+    // timeout passes. For tests and command-line tools; the UI reads snapshot() instead.
+    bool wait_for(uint64_t ticket, std::chrono::milliseconds timeout, bool derived = false) const;
+
+private:
+    void loop();
+    bool handle(Command& c);  // false: stop
+    void run_tokens(int n);
+    void prefill_pending();
+    // Between the tokens of a run: applies SetSampler / SetFocus at once, keeps other commands for after the run;
+    // false when the run must stop (Pause, SetPrompt, Load, Stop).
+    bool take_live_commands();
+    void note(const Status& st);
+    void publish(bool state_changed);
+    void update_derived();
+    bool derived_stale() const;
+    LongOp long_op();
+    bool cancel_requested() const;
+
+    std::unique_ptr<Session> session_;
+    SessionOptions opt_;
+    CommandQueue<Command> queue_;
+    std::atomic<std::shared_ptr<const Snapshot>> snap_;
+    std::atomic<int> progress_done_{0}, progress_total_{0};
+    std::atomic<Activity> activity_{Activity::Idle};
+    std::atomic<uint64_t> cancels_pushed_{0};  // Pause / SetPrompt / Load / Stop pushed
+
+    // Worker-thread state.
+    uint64_t cancels_seen_ = 0;  // of those, how many the worker has taken from the queue
+    uint64_t done_         = 0;
+    uint64_t version_      = 0;
+    uint64_t state_        = 0;
+    std::vector<Command> deferred_;  // taken from the queue during a run, handled after it
+    Focus focus_;
+    bool focus_changed_ = true;
+    std::shared_ptr<const Derived> derived_;
+    std::string error_;
+    StopReason last_stop_ = StopReason::Count;
+
+    std::thread thread_;  // last: starts after everything above is constructed
+};
+
+}  // namespace ts::core

@@ -1,0 +1,146 @@
+// Exact derivations from a trace (see derive.hpp): every number comes from the forward pass's own functions.
+#include "core/trace/derive.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/model/layers.hpp"
+#include "core/tensor/ops.hpp"
+
+namespace ts::core::derive {
+namespace {
+
+constexpr float kMasked = -std::numeric_limits<float>::infinity();
+
+Status check_layer(const TraceView& tv, int layer) {
+    const int n_layer = tv.model.hp.n_layer;
+    if (layer < 0 || layer >= n_layer)
+        return make_error(Code::kInvalidArgument, "trace: layer %d is outside [0, %d)", layer, n_layer);
+    if (tv.cache.n_pos() < tv.n_pos())
+        return make_error(Code::kInvalidArgument, "trace: the KV cache holds %d positions, the trace %d",
+                          tv.cache.n_pos(), tv.n_pos());
+    return {};
+}
+
+Status check_pos(const TraceView& tv, int pos) {
+    if (pos < 0 || pos >= tv.n_pos())
+        return make_error(Code::kInvalidArgument, "trace: position %d is outside [0, %d)", pos, tv.n_pos());
+    return {};
+}
+
+// The recorded queries of `pos`, or an error that says why there are none.
+Result<const PositionRecord*> record_of(const TraceView& tv, int pos) {
+    TS_TRY(check_pos(tv, pos));
+    const StepTrace* st = tv.steps[size_t(pos)].get();
+    if (!st || !st->record)
+        return make_error(Code::kInvalidArgument,
+                          "trace: position %d has no recorded queries / residual stream (recording was off, or the "
+                          "trace budget dropped it)",
+                          pos);
+    return st->record.get();
+}
+
+// scores and probs of query `pos` of `head` into rows of T floats, masked beyond pos.
+void fill_row(const TraceView& tv, const PositionRecord& r, int layer, int head, int pos, float* scores, float* probs) {
+    const Hparams& hp = tv.model.hp;
+    const int group   = hp.n_head / hp.n_head_kv;
+    const int n_pos   = pos + 1;  // the causal mask: keys 0 .. pos
+    const float* q    = r.q_layer(layer) + size_t(head) * size_t(hp.head_dim);
+    attn::scores_row(q, tv.cache, layer, head / group, hp.head_dim, n_pos, scores);
+    attn::softmax_row(scores, probs, n_pos);
+    std::fill(scores + n_pos, scores + tv.n_pos(), kMasked);
+    std::fill(probs + n_pos, probs + tv.n_pos(), 0.0f);
+}
+
+}  // namespace
+
+Result<AttnRow> attention_row(const TraceView& tv, int layer, int head, int pos) {
+    TS_TRY(check_layer(tv, layer));
+    if (head < 0 || head >= tv.model.hp.n_head)
+        return make_error(Code::kInvalidArgument, "trace: head %d is outside [0, %d)", head, tv.model.hp.n_head);
+    auto r = record_of(tv, pos);
+    if (!r) return r.error();
+    AttnRow row;
+    row.layer = layer;
+    row.head  = head;
+    row.pos   = pos;
+    row.n     = tv.n_pos();
+    row.scores.resize(size_t(row.n));
+    row.probs.resize(size_t(row.n));
+    fill_row(tv, **r, layer, head, pos, row.scores.data(), row.probs.data());
+    return row;
+}
+
+Result<AttnMatrix> attention_matrix(const TraceView& tv, int layer, int head) {
+    TS_TRY(check_layer(tv, layer));
+    if (head < 0 || head >= tv.model.hp.n_head)
+        return make_error(Code::kInvalidArgument, "trace: head %d is outside [0, %d)", head, tv.model.hp.n_head);
+    const int n = tv.n_pos();
+    AttnMatrix m;
+    m.layer = layer;
+    m.head  = head;
+    m.n     = n;
+    m.scores.resize(size_t(n) * size_t(n));
+    m.probs.resize(size_t(n) * size_t(n));
+    for (int i = 0; i < n; ++i) {
+        auto r = record_of(tv, i);
+        if (!r) return r.error();
+        fill_row(tv, **r, layer, head, i, m.scores.data() + size_t(i) * size_t(n),
+                 m.probs.data() + size_t(i) * size_t(n));
+    }
+    return m;
+}
+
+Result<HeadSummary> head_summary(const TraceView& tv, int layer) {
+    TS_TRY(check_layer(tv, layer));
+    const int n = tv.n_pos(), n_head = tv.model.hp.n_head;
+    HeadSummary s;
+    s.layer  = layer;
+    s.n      = n;
+    s.n_head = n_head;
+    s.mean.assign(size_t(n) * size_t(n), 0.0f);
+    s.max.assign(size_t(n) * size_t(n), 0.0f);
+    s.entropy.assign(size_t(n_head), 0.0f);
+    std::vector<float> scores(static_cast<size_t>(n)), probs(static_cast<size_t>(n));
+    std::vector<double> entropy(size_t(n_head), 0.0);
+    for (int i = 0; i < n; ++i) {
+        auto r = record_of(tv, i);
+        if (!r) return r.error();
+        float* mean = s.mean.data() + size_t(i) * size_t(n);
+        float* max  = s.max.data() + size_t(i) * size_t(n);
+        for (int h = 0; h < n_head; ++h) {
+            fill_row(tv, **r, layer, h, i, scores.data(), probs.data());
+            double e = 0;
+            for (int j = 0; j <= i; ++j) {
+                mean[j] += probs[size_t(j)];
+                max[j] = std::max(max[j], probs[size_t(j)]);
+                if (probs[size_t(j)] > 0) e -= double(probs[size_t(j)]) * std::log(double(probs[size_t(j)]));
+            }
+            entropy[size_t(h)] += e;
+        }
+        for (int j = 0; j <= i; ++j) mean[j] /= float(n_head);
+    }
+    for (int h = 0; h < n_head; ++h) s.entropy[size_t(h)] = n > 0 ? float(entropy[size_t(h)] / n) : 0.0f;
+    return s;
+}
+
+Result<std::vector<LensLayer>> logit_lens(const TraceView& tv, int pos, int top_k, ThreadPool& pool) {
+    auto r = record_of(tv, pos);
+    if (!r) return r.error();
+    const Hparams& hp = tv.model.hp;
+    const Weights& w  = tv.model.w;
+    std::vector<float> x(size_t(hp.n_embd)), xb(size_t(hp.n_embd)), logits(size_t(hp.n_vocab));
+    std::vector<LensLayer> out;
+    out.reserve(size_t(hp.n_layer));
+    for (int il = 0; il < hp.n_layer; ++il) {
+        // The forward pass's last stage, applied to this layer's residual stream.
+        (*r)->load_resid(il, x.data());
+        rms_norm(x.data(), static_cast<const float*>(w.output_norm.data), hp.norm_eps, hp.n_embd, xb.data());
+        matvec(w.output, xb.data(), logits.data(), pool);
+        out.push_back(LensLayer{il, sample::top_candidates(logits, top_k)});
+    }
+    return out;
+}
+
+}  // namespace ts::core::derive

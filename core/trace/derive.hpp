@@ -1,0 +1,67 @@
+// Numbers derived on demand from a trace, exactly (DESIGN §3): the scaled Q·K score row of one (layer, head,
+// query position) with the causal mask, its softmax, the full T×T matrix of one (layer, head), summaries across
+// the heads of a layer, and the logit lens of one position. They call the functions the forward pass calls
+// (attn::scores_row, attn::softmax_row, rms_norm, matvec) on the queries the trace recorded and the keys in the
+// KV cache, so what is shown equals what was computed, by construction (tests check it to 1e-6).
+//
+// The cache must still hold the positions asked about (the session keeps it in step with its trace). These run on
+// the thread that owns the cache: in the explorer, the engine worker.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "core/base/result.hpp"
+#include "core/kv/kv_cache.hpp"
+#include "core/model/model.hpp"
+#include "core/sample/sampler.hpp"
+#include "core/tensor/thread_pool.hpp"
+#include "core/trace/step_trace.hpp"
+
+namespace ts::core::derive {
+
+// What the derivations read. steps[p] is the trace of position p; T = steps.size() positions.
+struct TraceView {
+    const Model& model;
+    const KvCache& cache;
+    std::span<const StepTracePtr> steps;
+    int n_pos() const { return int(steps.size()); }
+};
+
+// One query row of one head: scores[j] = q·k_j / √head_dim for j <= pos, -inf for the masked j > pos;
+// probs = softmax over j <= pos, 0 for j > pos. Both have T entries.
+struct AttnRow {
+    int layer = 0, head = 0, pos = 0, n = 0;  // n = T
+    std::vector<float> scores;                // [T]
+    std::vector<float> probs;                 // [T]
+};
+
+// Every query row of one head: row i is attention_row(layer, head, i).
+struct AttnMatrix {
+    int layer = 0, head = 0, n = 0;
+    std::vector<float> scores;  // [T][T], -inf above the diagonal
+    std::vector<float> probs;   // [T][T], 0 above the diagonal
+};
+
+// The heads of one layer side by side: elementwise mean and max of their probability matrices, and each head's
+// mean row entropy (nats; low = focused, high = spread out).
+struct HeadSummary {
+    int layer = 0, n = 0, n_head = 0;
+    std::vector<float> mean;     // [T][T]
+    std::vector<float> max;      // [T][T]
+    std::vector<float> entropy;  // [n_head]
+};
+
+// What the model would predict if the residual stream stopped after `layer`: final norm + output matrix.
+struct LensLayer {
+    int layer = 0;
+    std::vector<sample::TokenProb> top;  // best first, p = softmax over the whole vocabulary at T = 1
+};
+
+[[nodiscard]] Result<AttnRow> attention_row(const TraceView& tv, int layer, int head, int pos);
+[[nodiscard]] Result<AttnMatrix> attention_matrix(const TraceView& tv, int layer, int head);
+[[nodiscard]] Result<HeadSummary> head_summary(const TraceView& tv, int layer);
+// One entry per layer, 0 .. n_layer-1; the last equals the model's own logits at `pos`.
+[[nodiscard]] Result<std::vector<LensLayer>> logit_lens(const TraceView& tv, int pos, int top_k, ThreadPool& pool);
+
+}  // namespace ts::core::derive

@@ -1,0 +1,97 @@
+// TraceRecorder: copies the probes it asked for into per-position buffers (see recorder.hpp).
+#include "core/trace/recorder.hpp"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/base/check.hpp"
+#include "core/base/fp16.hpp"
+#include "core/tensor/ops.hpp"
+
+namespace ts::core {
+
+TraceRecorder::TraceRecorder(const Hparams& hp, RecordOptions opt, int n_ctx_hint)
+    : n_layer_(hp.n_layer), q_dim_(hp.n_head * hp.head_dim), n_embd_(hp.n_embd), opt_(opt) {
+    TS_CHECK(opt.resid_type == DType::F32 || opt.resid_type == DType::F16, "TraceRecorder: resid_type F32 or F16");
+    if (n_ctx_hint > 0) slots_.reserve(size_t(n_ctx_hint));
+}
+
+ProbeMask TraceRecorder::wants(int layer) const {
+    ProbeMask m;
+    if (layer < 0) return m;
+    m.set(Probe::ResidAttn).set(Probe::ResidFfn);
+    if (opt_.records) m.set(Probe::Q);
+    return m;
+}
+
+PositionCapture& TraceRecorder::slot(int pos) {
+    TS_CHECK(pos >= 0, "TraceRecorder: negative position");
+    if (size_t(pos) >= slots_.size()) slots_.resize(size_t(pos) + 1);
+    PositionCapture& c = slots_[size_t(pos)];
+    if (c.layers.empty()) {
+        // First probe of this position: allocate everything it will need at once.
+        c.layers.assign(size_t(n_layer_), LayerStep{});
+        if (opt_.records && pos >= record_from_) {
+            auto r        = std::make_shared<PositionRecord>();
+            r->pos        = pos;
+            r->n_layer    = n_layer_;
+            r->q_dim      = q_dim_;
+            r->n_embd     = n_embd_;
+            r->resid_type = opt_.resid_type;
+            r->q.assign(size_t(n_layer_) * size_t(q_dim_), 0.0f);
+            if (opt_.resid_type == DType::F16) {
+                r->resid_h.assign(size_t(n_layer_) * size_t(n_embd_), 0);
+            } else {
+                r->resid.assign(size_t(n_layer_) * size_t(n_embd_), 0.0f);
+            }
+            c.record = std::move(r);
+        }
+    }
+    return c;
+}
+
+void TraceRecorder::observe(Probe probe, int layer, int pos, TensorView view) {
+    if (layer < 0 || layer >= n_layer_) return;
+    PositionCapture& c = slot(pos);
+    const size_t n     = size_t(view.rows) * size_t(view.cols);
+    switch (probe) {
+        case Probe::Q:
+            if (c.record && n == size_t(q_dim_))
+                std::memcpy(c.record->q.data() + size_t(layer) * size_t(q_dim_), view.data, n * sizeof(float));
+            break;
+        case Probe::ResidAttn:
+            c.layers[size_t(layer)].resid_norm_attn = std::sqrt(dot_f32(view.data, view.data, int64_t(n)));
+            break;
+        case Probe::ResidFfn: {
+            c.layers[size_t(layer)].resid_norm_ffn = std::sqrt(dot_f32(view.data, view.data, int64_t(n)));
+            if (!c.record || n != size_t(n_embd_)) break;
+            const size_t at = size_t(layer) * size_t(n_embd_);
+            if (opt_.resid_type == DType::F16) {
+                uint16_t* dst = c.record->resid_h.data() + at;
+                for (size_t i = 0; i < n; ++i) dst[i] = f32_to_fp16(view.data[i]);
+            } else {
+                std::memcpy(c.record->resid.data() + at, view.data, n * sizeof(float));
+            }
+            break;
+        }
+        default:
+            break;
+    }
+}
+
+bool TraceRecorder::has(int pos) const {
+    return pos >= 0 && size_t(pos) < slots_.size() && !slots_[size_t(pos)].layers.empty();
+}
+
+PositionCapture TraceRecorder::take(int pos) {
+    if (!has(pos)) return {};
+    PositionCapture out = std::move(slots_[size_t(pos)]);
+    slots_[size_t(pos)] = PositionCapture{};
+    return out;
+}
+
+void TraceRecorder::clear() {
+    for (auto& s : slots_) s = PositionCapture{};
+}
+
+}  // namespace ts::core

@@ -1,0 +1,58 @@
+// TraceRecorder: the Observer that captures, for each position the forward pass evaluates, the residual-stream
+// norms of every layer and (when recording is on) the post-RoPE queries and the residual stream after every layer.
+// Attaching it is one argument: `fwd.eval(cache, ids, n, pos0, logits, false, pool, &recorder)`.
+//
+// Cost: it asks for three probes per layer (Q, ResidAttn, ResidFfn); each call copies one row of n_embd floats
+// into a buffer allocated once per position (never per probe call) and takes one dot product for the norm.
+// Nothing is observed for layer -1 (embedding, final norm, logits).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "core/model/model.hpp"
+#include "core/trace/probe.hpp"
+#include "core/trace/step_trace.hpp"
+
+namespace ts::core {
+
+struct RecordOptions {
+    bool records     = true;        // keep q and the residual stream per position (false: norms only)
+    DType resid_type = DType::F32;  // F32 or F16 storage of the residual stream
+};
+
+// What the recorder captured of one position.
+struct PositionCapture {
+    std::vector<LayerStep> layers;           // [n_layer]; empty when the position was not observed
+    std::shared_ptr<PositionRecord> record;  // null when records are off or the position is below record_from
+};
+
+class TraceRecorder final : public Observer {
+public:
+    // n_ctx_hint: positions to reserve slots for (the recorder grows past it when needed).
+    explicit TraceRecorder(const Hparams& hp, RecordOptions opt = {}, int n_ctx_hint = 0);
+
+    const RecordOptions& options() const { return opt_; }
+    // Positions below `pos` get norms only, no record (the session uses it to stay inside its budget).
+    void set_record_from(int pos) { record_from_ = pos; }
+
+    ProbeMask wants(int layer) const override;
+    void observe(Probe probe, int layer, int pos, TensorView view) override;
+
+    // Whether anything was captured of `pos` since it was last taken.
+    bool has(int pos) const;
+    // Hands over what was captured of `pos` and forgets it (an empty capture when nothing was).
+    PositionCapture take(int pos);
+    // Forgets every capture.
+    void clear();
+
+private:
+    PositionCapture& slot(int pos);
+
+    int n_layer_ = 0, q_dim_ = 0, n_embd_ = 0;
+    RecordOptions opt_;
+    int record_from_ = 0;
+    std::vector<PositionCapture> slots_;  // [pos]
+};
+
+}  // namespace ts::core

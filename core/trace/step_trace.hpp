@@ -1,0 +1,101 @@
+// The trace of one position of a generation (DESIGN §3: record little, derive the rest exactly). A StepTrace is
+// immutable once published: the session swaps in a new one instead of editing it, so a snapshot can share it with
+// the UI thread without locks. What it keeps:
+//   - always: position, token, where the token came from, the probability it had, residual-stream norms of every
+//     layer, timings, KV cache bytes; for positions whose logits were computed (every generated position and the
+//     last prompt position), the sampler's stage-by-stage view of the next token and the token it chose;
+//   - per position, while the trace budget allows: the post-RoPE queries of every head and the residual stream
+//     after every layer (PositionRecord). K and V are not copied: they are in the KV cache.
+// Everything else (score rows, attention matrices, logit lens) is derived on demand by derive.hpp, with the same
+// functions the forward pass used.
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "core/model/model.hpp"
+#include "core/sample/sampler.hpp"
+#include "core/tensor/dtype.hpp"
+
+namespace ts::core {
+
+enum class TokenSource : uint8_t { Prompt, Sampled, Forced, kCount };  // Forced: chosen by the user (a branch)
+inline constexpr std::array<std::string_view, size_t(TokenSource::kCount)> kTokenSourceNames = {"prompt", "sampled",
+                                                                                                "forced"};
+static_assert(kTokenSourceNames.size() == size_t(TokenSource::kCount));
+
+// Residual-stream norms of one layer at one position.
+struct LayerStep {
+    float resid_norm_attn = 0;  // ‖x‖₂ after the attention block's residual add
+    float resid_norm_ffn  = 0;  // ‖x‖₂ after the MLP's residual add (the layer's output)
+};
+
+// The large per-position part of the trace: what the forward pass computed at one position that the KV cache does
+// not keep. Shared between StepTraces (a resample reuses it); dropped first when the trace budget is exceeded.
+struct PositionRecord {
+    int32_t pos      = -1;
+    int n_layer      = 0;
+    int q_dim        = 0;  // n_head * head_dim
+    int n_embd       = 0;
+    DType resid_type = DType::F32;  // F32 (exact logit lens) or F16 (half the bytes)
+    std::vector<float> q;           // [n_layer][n_head][head_dim], after RoPE, f32 (the score rows need it exact)
+    std::vector<float> resid;       // [n_layer][n_embd] residual stream after each layer, when resid_type == F32
+    std::vector<uint16_t> resid_h;  // the same as f16 bits, when resid_type == F16
+
+    const float* q_layer(int layer) const { return q.data() + size_t(layer) * size_t(q_dim); }
+    // Residual stream after `layer`, as f32 (n_embd floats).
+    void load_resid(int layer, float* out) const;
+    size_t bytes() const { return q.size() * sizeof(float) + resid.size() * sizeof(float) + resid_h.size() * 2; }
+};
+
+// Bytes one PositionRecord of this model shape takes (the trace budget's unit).
+size_t record_bytes_per_position(const Hparams& hp, DType resid_type = DType::F32);
+
+struct KvStats {
+    int32_t n_pos          = 0;  // positions in the cache after the step
+    int32_t n_ctx          = 0;  // positions the cache can hold
+    size_t bytes_total     = 0;  // of the filled positions, all layers
+    size_t bytes_per_layer = 0;  // of the filled positions, one layer (every layer holds the same)
+    size_t bytes_capacity  = 0;  // allocated
+};
+
+// Milliseconds per phase. A prompt's positions are evaluated in batches: each position carries its share of its
+// batch's forward time, and `batch` says how many positions shared that call.
+struct StepTimings {
+    double forward_ms = 0;  // the forward pass (embedding to logits)
+    double sample_ms  = 0;  // the sampler chain with its stage views
+    double trace_ms   = 0;  // building this StepTrace (records are copied during the forward pass, inside forward_ms)
+    int32_t batch     = 1;
+};
+
+struct StepTrace {
+    int64_t step       = 0;  // serial number, unique within a session (a resample gets a new one)
+    int32_t pos        = 0;
+    int32_t token      = -1;  // the token at `pos`
+    TokenSource source = TokenSource::Prompt;
+    uint32_t branch_id = 0;              // increases with every branch(): positions made after it carry the new id
+    float p_token      = std::nanf("");  // probability the token had when chosen: Sampled, the chain's final p;
+                                         // Forced, the model's softmax at T = 1; Prompt: NaN
+    std::vector<LayerStep> layers;       // [n_layer]
+    std::shared_ptr<const PositionRecord> record;  // null: recording off, or dropped by the trace budget
+
+    // The next token, sampled from the logits of this position. has_next is false where the logits were not
+    // computed (prompt positions before the last).
+    bool has_next      = false;
+    int32_t next_token = -1;
+    float next_p       = 0;
+    sample::SamplerView sampler;  // raw logits → penalties → temperature → top-k → top-p → min-p → final
+    sample::SamplerSettings settings;   // what the view was made with
+    sample::Rng rng_before, rng_after;  // the sampler's Rng around the draw: resample replays rng_before
+
+    KvStats kv;
+    StepTimings t;
+};
+
+using StepTracePtr = std::shared_ptr<const StepTrace>;
+
+}  // namespace ts::core
