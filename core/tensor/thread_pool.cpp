@@ -1,7 +1,8 @@
 // ThreadPool: persistent workers woken by an atomic generation counter. A dispatch publishes the job, bumps the
 // generation and, only if some worker has gone to sleep, notifies the condition variable; workers spin on the
-// counter for a short while (~100 us) before sleeping, so back-to-back matvecs of one token never pay a wake-up.
-// The caller runs share 0 itself, then waits for the pending count to reach zero (spin, then condition variable).
+// counter for a short while (30 us pure spin, then yielding until 200 us) before sleeping, so back-to-back matvecs of
+// one token never pay a wake-up. The caller runs share 0 itself, then waits for the pending count to reach zero (spin,
+// then condition variable).
 //
 // Lost wake-ups are impossible because both hand-shakes are "announce, then check" on seq_cst atomics:
 // a worker increments sleepers_ before re-checking the generation under the mutex; the dispatcher bumps the
@@ -28,17 +29,20 @@
 namespace ts::core {
 namespace {
 
-constexpr auto kSpinTime = std::chrono::microseconds(100);
+constexpr auto kPureSpinTime = std::chrono::microseconds(30);
+constexpr auto kSpinTime     = std::chrono::microseconds(200);
 
-// Spins until pred() holds or kSpinTime passes; returns pred()'s last value. After a short pure spin it yields
-// between checks, so on an oversubscribed machine the thread we wait for gets the core instead of us.
+// Spins until pred() holds or kSpinTime passes; returns pred()'s last value. For the first kPureSpinTime it only
+// pauses (the next matvec of a token comes within microseconds); after that it yields between checks, so on an
+// oversubscribed machine the thread we wait for gets the core instead of us.
 template <typename Pred>
 bool spin_until(Pred pred) {
-    for (int i = 0; i < 256; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 1;; ++i) {
         if (pred()) return true;
         TS_CPU_RELAX();
+        if ((i & 63) == 0 && std::chrono::steady_clock::now() - start > kPureSpinTime) break;
     }
-    const auto start = std::chrono::steady_clock::now();
     for (int i = 1;; ++i) {
         if (pred()) return true;
         std::this_thread::yield();
