@@ -232,16 +232,18 @@ void EngineWorker::run_tokens(int n) {
 }
 
 void EngineWorker::update_derived() {
-    auto d         = std::make_shared<Derived>();
-    d->focus       = focus_;
-    d->state       = state_;
-    focus_changed_ = false;
-    Session& s     = *session_;
-    const int T    = s.n_pos();
+    auto d      = std::make_shared<Derived>();
+    d->focus    = focus_;
+    d->state    = state_;
+    Session& s  = *session_;
+    const int T = s.n_pos();
     if (T == 0) {
-        derived_ = std::move(d);
+        derived_       = std::move(d);
+        focus_changed_ = false;
         return;
     }
+    // A command that arrives meanwhile comes first: the derivation is dropped (it stays stale) and redone when idle.
+    auto interrupted = [this] { return !queue_.empty(); };
     const Focus& f = focus_;
     d->query_pos   = f.query_pos < 0 ? T - 1 : std::min(f.query_pos, T - 1);
     d->lens_pos    = f.lens_pos < 0 ? d->query_pos : std::min(f.lens_pos, T - 1);
@@ -257,9 +259,10 @@ void EngineWorker::update_derived() {
             add_error(r.error());
         }
     }
-    if ((f.matrix || f.summary) && T > f.max_matrix_positions)
+    if ((f.matrix || f.summary || f.all_heads) && T > f.max_matrix_positions)
         add_error(make_error(Code::kInvalidArgument, "%d positions: matrices are derived up to %d", T,
                              f.max_matrix_positions));
+    if (interrupted()) return;
     if (f.matrix && T <= f.max_matrix_positions) {
         auto m = s.attention_matrix(f.layer, f.head);
         if (m) {
@@ -269,6 +272,22 @@ void EngineWorker::update_derived() {
             add_error(m.error());
         }
     }
+    if (interrupted()) return;
+    if (f.all_heads && T <= f.max_matrix_positions) {
+        const int n_head = s.model().hp.n_head;
+        d->heads.reserve(size_t(n_head));
+        for (int h = 0; h < n_head; ++h) {
+            auto m = s.attention_matrix(f.layer, h);
+            if (!m) {
+                add_error(m.error());
+                d->heads.clear();
+                break;
+            }
+            d->heads.push_back(std::move(*m));
+        }
+        d->has_heads = !d->heads.empty();
+    }
+    if (interrupted()) return;
     if (f.summary && T <= f.max_matrix_positions) {
         auto m = s.head_summary(f.layer);
         if (m) {
@@ -278,6 +297,7 @@ void EngineWorker::update_derived() {
             add_error(m.error());
         }
     }
+    if (interrupted()) return;
     if (f.lens) {
         auto l = s.logit_lens(d->lens_pos, f.lens_top);
         if (l) {
@@ -287,7 +307,8 @@ void EngineWorker::update_derived() {
             add_error(l.error());
         }
     }
-    derived_ = std::move(d);
+    derived_       = std::move(d);
+    focus_changed_ = false;
 }
 
 bool EngineWorker::derived_stale() const {

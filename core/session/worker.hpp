@@ -37,6 +37,7 @@ struct Focus {
     bool row                 = true;   // the score row of (layer, head, query_pos) and its softmax
     bool matrix              = true;   // the T×T matrix of (layer, head)
     bool summary             = false;  // mean / max over the heads of `layer` (n_head matrices: costly on large models)
+    bool all_heads           = false;  // the T×T matrix of every head of `layer` (the explorer's small multiples)
     bool lens                = true;   // the logit lens of lens_pos
     int lens_top             = 10;
     int max_matrix_positions = 1024;  // matrix and summary are skipped beyond this many positions
@@ -51,6 +52,8 @@ struct Derived {
     derive::AttnRow row;
     derive::AttnMatrix matrix;
     derive::HeadSummary summary;
+    bool has_heads = false;
+    std::vector<derive::AttnMatrix> heads;  // [n_head], when focus.all_heads
     std::vector<derive::LensLayer> lens;
     std::string error;  // why something asked for is missing (e.g. a position whose records the budget dropped)
 };
