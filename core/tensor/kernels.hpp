@@ -15,15 +15,19 @@ using DotFn = float (*)(int64_t n, const void* w, const void* x);
 // row is decoded once for the 4 tokens, which is what makes batched prefill cheaper than 4 single dots.
 using Dot4Fn   = void (*)(int64_t n, const void* w, const void* x, size_t x_stride, float* out);
 using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);
-using AxpyFn   = void (*)(float a, const float* x, float* y, int64_t n);
+// Quantises n activations to a companion type (Q8_0 or Q8_K); byte-identical to quantize_row.
+using QuantizeFn = void (*)(const float* x, void* dst, int64_t n);
+using AxpyFn     = void (*)(float a, const float* x, float* y, int64_t n);
 
 inline constexpr uint32_t kMaxTypeId = 32;
 
 struct KernelTable {
-    DotFn dot[kMaxTypeId]   = {};  // indexed by the DType id; null = not supported as weights
-    Dot4Fn dot4[kMaxTypeId] = {};  // optional; null = four dot calls
-    DotF32Fn dot_f32        = nullptr;
-    AxpyFn axpy_f32         = nullptr;
+    DotFn dot[kMaxTypeId]    = {};       // indexed by the DType id; null = not supported as weights
+    Dot4Fn dot4[kMaxTypeId]  = {};       // optional; null = four dot calls
+    QuantizeFn quantize_q8_0 = nullptr;  // null: quantize_row
+    QuantizeFn quantize_q8_k = nullptr;
+    DotF32Fn dot_f32         = nullptr;
+    AxpyFn axpy_f32          = nullptr;
 };
 
 inline void set_dot(KernelTable& t, DType type, DotFn f) {

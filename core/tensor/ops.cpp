@@ -66,6 +66,17 @@ kernels::DotFn dot_fn(const KernelTable& k, DType t) {
     return f;
 }
 
+// x quantised to the companion type ct (Q8_0 or Q8_K) with the level's quantiser, byte-identical to quantize_row.
+void quantize_x(const KernelTable& k, DType ct, const float* x, void* dst, int64_t n) {
+    const kernels::QuantizeFn f = ct == DType::Q8_0 ? k.quantize_q8_0 : ct == DType::Q8_K ? k.quantize_q8_k : nullptr;
+    if (f) {
+        TS_CHECK(n % dtype_info(ct).block_size == 0, "activation length is not a multiple of the block size");
+        f(x, dst, n);
+    } else {
+        quantize_row(ct, x, dst, n);
+    }
+}
+
 // Rows per work item: small enough to balance 2..16 threads, large enough to keep the atomic counter cold.
 int64_t row_chunk(int64_t rows, int nth) {
     return std::clamp<int64_t>(rows / (int64_t(nth) * 8), 4, 256);
@@ -133,7 +144,7 @@ void matvec(const Tensor& w, const float* x, float* y, ThreadPool& pool) {
     const void* xq           = x;
     if (ct != DType::F32) {
         void* buf = pool.scratch(row_bytes(ct, n));
-        quantize_row(ct, x, buf, n);
+        quantize_x(k, ct, x, buf, n);
         xq = buf;
     }
     const auto* base    = static_cast<const uint8_t*>(w.data);
@@ -166,7 +177,7 @@ void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadP
     if (ct != DType::F32) {
         auto* buf           = static_cast<uint8_t*>(pool.scratch(xs * size_t(n_tokens)));
         const auto quantize = [&](int64_t t0, int64_t t1) {
-            for (int64_t t = t0; t < t1; ++t) quantize_row(ct, x + t * n, buf + size_t(t) * xs, n);
+            for (int64_t t = t0; t < t1; ++t) quantize_x(k, ct, x + t * n, buf + size_t(t) * xs, n);
         };
         pool.parallel_for(n_tokens, std::cref(quantize));
         xq = buf;
@@ -210,8 +221,13 @@ float dot_row(DType t, const void* row, const float* x, int64_t n) {
     const DType ct       = companion_type(t);
     if (ct == DType::F32) return dot_fn(k, t)(n, row, x);
     std::vector<uint8_t> xq(row_bytes(ct, n));
-    quantize_row(ct, x, xq.data(), n);
+    quantize_x(k, ct, x, xq.data(), n);
     return dot_fn(k, t)(n, row, xq.data());
+}
+
+void quantize_activations(DType t, const float* x, void* dst, int64_t n) {
+    TS_CHECK(t == DType::Q8_0 || t == DType::Q8_K, "quantize_activations: Q8_0 or Q8_K only");
+    quantize_x(active_table(), t, x, dst, n);
 }
 
 float dot_f32(const float* a, const float* b, int64_t n) {

@@ -30,6 +30,10 @@ void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadP
 // trace (logit lens on one row).
 float dot_row(DType t, const void* row, const float* x, int64_t n);
 
+// Quantises activations to Q8_0 or Q8_K with the active level's quantiser (what matvec does to x); the bytes equal
+// quantize_row's at every level.
+void quantize_activations(DType t, const float* x, void* dst, int64_t n);
+
 // Small f32 helpers used by the forward pass (vectorised where it matters).
 float dot_f32(const float* a, const float* b, int64_t n);
 void axpy_f32(float a, const float* x, float* y, int64_t n);  // y += a*x

@@ -217,6 +217,94 @@ void dot4_blocks_q8_0(int64_t n, const void* w, const void* x, size_t xs, float*
     for (int k = 0; k < 4; ++k) out[k] = hsum(acc[k]);
 }
 
+// ---- activation quantisers (byte-identical to quant/q_legacy.cpp and quant/q_k.cpp) -------------------------
+
+inline float hmax(__m256 v) {
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    m        = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m        = _mm_max_ss(m, _mm_movehdup_ps(m));
+    return _mm_cvtss_f32(m);
+}
+
+// roundf: to nearest, ties away from zero. trunc(v) plus sign(v) where the exact remainder |v - trunc(v)| >= 0.5.
+inline __m256 round_away(__m256 v) {
+    const __m256 t    = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    const __m256 sign = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
+    const __m256 abs  = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(v, t));
+    const __m256 up   = _mm256_and_ps(_mm256_cmp_ps(abs, _mm256_set1_ps(0.5f), _CMP_GE_OQ), _mm256_set1_ps(1.0f));
+    return _mm256_add_ps(t, _mm256_or_ps(up, sign));
+}
+
+// 32 int32 lanes (4 vectors) to 32 int8 in element order.
+inline __m256i pack_i32_to_i8(__m256i a, __m256i b, __m256i c, __m256i d) {
+    const __m256i ab = _mm256_packs_epi32(a, b), cd = _mm256_packs_epi32(c, d);  // lane-interleaved
+    const __m256i v = _mm256_packs_epi16(ab, cd);
+    return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+}
+
+void quantize_q8_0(const float* x, void* dst, int64_t n) {
+    auto* b                = static_cast<BlockQ8_0*>(dst);
+    const __m256 sign_mask = _mm256_set1_ps(-0.0f);
+    for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
+        __m256 v[4];
+        __m256 amax = _mm256_setzero_ps();
+        for (int k = 0; k < 4; ++k) {
+            v[k] = _mm256_loadu_ps(x + 8 * k);
+            amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_mask, v[k]));
+        }
+        const float d  = hmax(amax) / 127.0f;
+        const float id = d != 0.0f ? 1.0f / d : 0.0f;
+        b[i].d         = uint16_t(_mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(d), 0)));
+        __m256i q[4];
+        for (int k = 0; k < 4; ++k) q[k] = _mm256_cvtps_epi32(round_away(_mm256_mul_ps(v[k], _mm256_set1_ps(id))));
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(b[i].qs), pack_i32_to_i8(q[0], q[1], q[2], q[3]));
+    }
+}
+
+void quantize_q8_k(const float* x, void* dst, int64_t n) {
+    auto* b = static_cast<BlockQ8_K*>(dst);
+    for (int64_t i = 0; i < n / kQKK; ++i, x += kQKK) {
+        // the signed value of largest magnitude, the first one on ties (as the scalar loop finds it)
+        float amax = 0.0f, max = 0.0f;
+        {
+            __m256 vmax = _mm256_setzero_ps();
+            for (int j = 0; j < kQKK; j += 8)
+                vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_loadu_ps(x + j)));
+            amax = hmax(vmax);
+            for (int j = 0; j < kQKK; ++j) {
+                if (x[j] == amax || x[j] == -amax) {
+                    max = x[j];
+                    break;
+                }
+            }
+        }
+        if (amax == 0.0f) {
+            std::memset(&b[i], 0, sizeof(BlockQ8_K));
+            continue;
+        }
+        const float iscale = -127.0f / max;
+        const __m256 vs    = _mm256_set1_ps(iscale);
+        for (int g = 0; g < kQKK; g += 32) {
+            __m256i q[4];
+            for (int k = 0; k < 4; ++k) {
+                const __m256 r = _mm256_round_ps(_mm256_mul_ps(vs, _mm256_loadu_ps(x + g + 8 * k)),
+                                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+                q[k]           = _mm256_min_epi32(_mm256_cvtps_epi32(r), _mm256_set1_epi32(127));
+            }
+            const __m256i bytes = pack_i32_to_i8(q[0], q[1], q[2], q[3]);
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(b[i].qs + g), bytes);
+            // bsums of the two groups of 16
+            const __m256i s16 =
+                _mm256_madd_epi16(_mm256_maddubs_epi16(_mm256_set1_epi8(1), bytes), _mm256_set1_epi16(1));
+            const __m128i s        = _mm_hadd_epi32(_mm256_castsi256_si128(s16), _mm256_extracti128_si256(s16, 1));
+            const __m128i s2       = _mm_hadd_epi32(s, s);  // [sum 0..15, sum 16..31, ...]
+            b[i].bsums[g / 16]     = int16_t(_mm_cvtsi128_si32(s2));
+            b[i].bsums[g / 16 + 1] = int16_t(_mm_extract_epi32(s2, 1));
+        }
+        b[i].d = 1.0f / iscale;
+    }
+}
+
 }  // namespace
 }  // namespace avx2
 
@@ -231,6 +319,8 @@ void fill_avx2(KernelTable& t) {
     t.dot[uint32_t(DType::Q8_0)]  = avx2::dot_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
     t.dot4[uint32_t(DType::Q8_0)] = avx2::dot4_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
     t.dot4[uint32_t(DType::Q4_0)] = avx2::dot4_blocks_q8_0<BlockQ4_0, avx2::q4_0_values>;
+    t.quantize_q8_0               = avx2::quantize_q8_0;
+    t.quantize_q8_k               = avx2::quantize_q8_k;
     t.dot_f32                     = avx2::dot_f32_f32;
     t.axpy_f32                    = avx2::axpy;
     avx2::fill_kquants(t);

@@ -2,6 +2,7 @@
 // the scalar reference, for every weight type and row lengths that exercise the kernels' tails.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/tensor/ops.hpp"
@@ -116,6 +117,37 @@ TEST(Ops, DotF32AndAxpyMatchNaiveLoopsAtEveryLength) {
             axpy_f32(0.75f, a.data(), y.data(), n);
             for (int64_t i = 0; i < n; ++i)
                 ASSERT_NEAR(y[size_t(i)], b[size_t(i)] + 0.75f * a[size_t(i)], 1e-6f) << simd_name(l) << " n=" << n;
+        }
+    }
+}
+
+TEST(Ops, ActivationQuantisersEqualQuantizeRowBytesAtEveryLevel) {
+    SimdLevelGuard guard;
+    std::vector<std::vector<float>> inputs;
+    inputs.push_back(random_normal(1024, 21));
+    inputs.push_back(random_normal(1024, 22, 1e-3f));
+    // ties: with amax = 127 (Q8_0: id = 1) halves must round away from zero; Q8_K: -127/max scaling
+    std::vector<float> ties(1024);
+    for (size_t i = 0; i < ties.size(); ++i) ties[i] = float(int(i % 64) - 32) + (i % 3 == 0 ? 0.5f : 0.0f);
+    for (size_t b = 0; b < ties.size(); b += 32) ties[b] = 127.0f;
+    inputs.push_back(ties);
+    std::vector<float> with_zero_blocks = random_normal(1024, 23);
+    std::fill(with_zero_blocks.begin(), with_zero_blocks.begin() + 256, 0.0f);
+    inputs.push_back(with_zero_blocks);
+    std::vector<float> negative_extreme = random_normal(1024, 24);
+    negative_extreme[5]                 = -9.0f;
+    negative_extreme[6]                 = 9.0f;  // same magnitude later: the first one sets the sign
+    inputs.push_back(negative_extreme);
+    for (DType t : {DType::Q8_0, DType::Q8_K}) {
+        for (const auto& x : inputs) {
+            std::vector<uint8_t> want(row_bytes(t, 1024)), got(want.size());
+            quantize_row(t, x.data(), want.data(), 1024);
+            for (SimdLevel l : available_levels()) {
+                set_simd_level(l);
+                std::fill(got.begin(), got.end(), uint8_t(0xAA));
+                quantize_activations(t, x.data(), got.data(), 1024);
+                EXPECT_EQ(got, want) << dtype_name(t) << " " << simd_name(l);
+            }
         }
     }
 }
