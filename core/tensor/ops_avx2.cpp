@@ -101,9 +101,9 @@ inline __m256 lane(__m256 v, int k) {
     return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(k));
 }
 
-// 8 blocks per step with the 8 scale products computed as one vector; Values(block) gives a block's 32 signed
-// levels. The integer dots are exact; one multiply-add per block applies its scale.
-template <typename Block, __m256i (*Values)(const Block&)>
+// 8 blocks per step with the 8 scale products computed as one vector; Dot(block, y) gives the block's exact
+// integer dot with the activation bytes y as 8 int32 partial sums; one multiply-add per block applies the scale.
+template <typename Block, __m256i (*Dot)(const Block&, __m256i)>
 float dot_blocks_q8_0(int64_t n, const void* w, const void* x) {
     const auto* a    = static_cast<const Block*>(w);
     const auto* b    = static_cast<const BlockQ8_0*>(x);
@@ -113,14 +113,14 @@ float dot_blocks_q8_0(int64_t n, const void* w, const void* x) {
     for (; i + 8 <= nb; i += 8) {
         const __m256 d = _mm256_mul_ps(scales8(a + i), scales8(b + i));
         for (int k = 0; k < 8; k += 2) {
-            const __m256i p0 = dot_i8i8(Values(a[i + k]), load256(b[i + k].qs));
-            const __m256i p1 = dot_i8i8(Values(a[i + k + 1]), load256(b[i + k + 1].qs));
+            const __m256i p0 = Dot(a[i + k], load256(b[i + k].qs));
+            const __m256i p1 = Dot(a[i + k + 1], load256(b[i + k + 1].qs));
             acc0             = _mm256_fmadd_ps(lane(d, k), _mm256_cvtepi32_ps(p0), acc0);
             acc1             = _mm256_fmadd_ps(lane(d, k + 1), _mm256_cvtepi32_ps(p1), acc1);
         }
     }
     for (; i < nb; ++i) {
-        const __m256i p = dot_i8i8(Values(a[i]), load256(b[i].qs));
+        const __m256i p = Dot(a[i], load256(b[i].qs));
         acc0            = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].d) * f16(b[i].d)), _mm256_cvtepi32_ps(p), acc0);
     }
     return hsum(_mm256_add_ps(acc0, acc1));
@@ -128,6 +128,18 @@ float dot_blocks_q8_0(int64_t n, const void* w, const void* x) {
 
 inline __m256i q8_0_values(const BlockQ8_0& blk) {
     return load256(blk.qs);
+}
+
+// A block's 8 int32 partial dots with the activation bytes y.
+inline __m256i q8_0_dot(const BlockQ8_0& blk, __m256i y) {
+    return dot_i8i8(load256(blk.qs), y);
+}
+
+// Q4_0 with unsigned nibbles: (q - 8) . y = q . y - 8 . y, both halves by maddubs (no sign juggling).
+inline __m256i q4_0_dot(const BlockQ4_0& blk, __m256i y) {
+    const __m256i p =
+        _mm256_sub_epi16(_mm256_maddubs_epi16(nibbles(blk.qs), y), _mm256_maddubs_epi16(_mm256_set1_epi8(8), y));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
 }
 
 // Q4_1 / Q5_1 decode as d*q + m with unsigned q, so the dot is d*dy*(q . y) + m*dy*sum(y).
@@ -312,11 +324,11 @@ void fill_avx2(KernelTable& t) {
     t.dot[uint32_t(DType::F32)]   = avx2::dot_f32;
     t.dot[uint32_t(DType::F16)]   = avx2::dot_half<avx2::load_f16x8, avx2::f16>;
     t.dot[uint32_t(DType::BF16)]  = avx2::dot_half<avx2::load_bf16x8, avx2::bf16_scalar>;
-    t.dot[uint32_t(DType::Q4_0)]  = avx2::dot_blocks_q8_0<BlockQ4_0, avx2::q4_0_values>;
+    t.dot[uint32_t(DType::Q4_0)]  = avx2::dot_blocks_q8_0<BlockQ4_0, avx2::q4_0_dot>;
     t.dot[uint32_t(DType::Q4_1)]  = avx2::dot_q4_1;
     t.dot[uint32_t(DType::Q5_0)]  = avx2::dot_q5_0;
     t.dot[uint32_t(DType::Q5_1)]  = avx2::dot_q5_1;
-    t.dot[uint32_t(DType::Q8_0)]  = avx2::dot_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
+    t.dot[uint32_t(DType::Q8_0)]  = avx2::dot_blocks_q8_0<BlockQ8_0, avx2::q8_0_dot>;
     t.dot4[uint32_t(DType::Q8_0)] = avx2::dot4_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
     t.dot4[uint32_t(DType::Q4_0)] = avx2::dot4_blocks_q8_0<BlockQ4_0, avx2::q4_0_values>;
     t.quantize_q8_0               = avx2::quantize_q8_0;

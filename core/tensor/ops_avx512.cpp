@@ -128,18 +128,30 @@ inline __m512i q8_0_pair(const BlockQ8_0& b0, const BlockQ8_0& b1) {
     return join(load256(b0.qs), load256(b1.qs));
 }
 
-// Two Q4_0 blocks' levels (-8..7) in element order: [lo(a0) hi(a0) lo(a1) hi(a1)] as 128-bit lanes.
+// Two Q4_0 blocks' unsigned levels (0..15, value + 8) in element order: [lo(a0) hi(a0) lo(a1) hi(a1)] as 128-bit lanes.
 inline __m512i q4_0_pair(const BlockQ4_0& b0, const BlockQ4_0& b1) {
     const __m256i q  = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(b1.qs)),
                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(b0.qs)));
     const __m512i qq = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(q));
     const __m512i v  = _mm512_mask_blend_epi64(0xCC, qq, _mm512_srli_epi16(qq, 4));
-    return _mm512_sub_epi8(_mm512_and_si512(v, _mm512_set1_epi8(0x0F)), _mm512_set1_epi8(8));
+    return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
+}
+
+// Two blocks' dots with y as 16 int32 partial sums (lanes 0..7 block a0, 8..15 block a1).
+inline __m512i q8_0_pair_dot(const BlockQ8_0& a0, const BlockQ8_0& a1, __m512i y) {
+    return dot_i8i8(q8_0_pair(a0, a1), y);
+}
+
+// Q4_0 with unsigned nibbles: (q - 8) . y = q . y - 8 . y, no sign handling needed.
+inline __m512i q4_0_pair_dot(const BlockQ4_0& a0, const BlockQ4_0& a1, __m512i y) {
+    const __m512i p =
+        _mm512_sub_epi16(_mm512_maddubs_epi16(q4_0_pair(a0, a1), y), _mm512_maddubs_epi16(_mm512_set1_epi8(8), y));
+    return _mm512_madd_epi16(p, _mm512_set1_epi16(1));
 }
 
 // 8 blocks per step, two per register; the 8 scale products come as one vector and each pair's (lanes 0..7
-// block k, 8..15 block k+1) is one permute. Pair(a, b) gives the two blocks' 64 signed levels.
-template <typename Block, __m512i (*Pair)(const Block&, const Block&)>
+// block k, 8..15 block k+1) is one permute. PairDot(a0, a1, y) gives two blocks' exact dots.
+template <typename Block, __m512i (*PairDot)(const Block&, const Block&, __m512i)>
 float dot_blocks_q8_0(int64_t n, const void* w, const void* x) {
     const auto* a    = static_cast<const Block*>(w);
     const auto* b    = static_cast<const BlockQ8_0*>(x);
@@ -149,8 +161,8 @@ float dot_blocks_q8_0(int64_t n, const void* w, const void* x) {
     for (; i + 8 <= nb; i += 8) {
         const __m512 d = _mm512_castps256_ps512(_mm256_mul_ps(scales8(a + i), scales8(b + i)));
         for (int k = 0; k < 8; k += 4) {
-            const __m512i p0 = dot_i8i8(Pair(a[i + k], a[i + k + 1]), q8_0_pair(b[i + k], b[i + k + 1]));
-            const __m512i p1 = dot_i8i8(Pair(a[i + k + 2], a[i + k + 3]), q8_0_pair(b[i + k + 2], b[i + k + 3]));
+            const __m512i p0 = PairDot(a[i + k], a[i + k + 1], q8_0_pair(b[i + k], b[i + k + 1]));
+            const __m512i p1 = PairDot(a[i + k + 2], a[i + k + 3], q8_0_pair(b[i + k + 2], b[i + k + 3]));
             const __m512i i0 = _mm512_mask_blend_epi32(0xFF00, _mm512_set1_epi32(k), _mm512_set1_epi32(k + 1));
             const __m512i i1 = _mm512_add_epi32(i0, _mm512_set1_epi32(2));
             acc0             = _mm512_fmadd_ps(_mm512_permutexvar_ps(i0, d), _mm512_cvtepi32_ps(p0), acc0);
@@ -158,13 +170,13 @@ float dot_blocks_q8_0(int64_t n, const void* w, const void* x) {
         }
     }
     for (; i + 2 <= nb; i += 2) {
-        const __m512i p = dot_i8i8(Pair(a[i], a[i + 1]), q8_0_pair(b[i], b[i + 1]));
+        const __m512i p = PairDot(a[i], a[i + 1], q8_0_pair(b[i], b[i + 1]));
         acc0            = _mm512_fmadd_ps(scales2(f16(a[i].d) * f16(b[i].d), f16(a[i + 1].d) * f16(b[i + 1].d)),
                                           _mm512_cvtepi32_ps(p), acc0);
     }
     float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
     if (i < nb) {  // a last odd block: the pair helper with itself, upper half's scale zero
-        const __m512i p = dot_i8i8(Pair(a[i], a[i]), q8_0_pair(b[i], b[i]));
+        const __m512i p = PairDot(a[i], a[i], q8_0_pair(b[i], b[i]));
         s += _mm512_reduce_add_ps(_mm512_mul_ps(scales2(f16(a[i].d) * f16(b[i].d), 0.0f), _mm512_cvtepi32_ps(p)));
     }
     return s;
@@ -261,8 +273,8 @@ void fill_avx512(KernelTable& t) {
     t.dot[uint32_t(DType::F32)]  = avx512::dot_f32;
     t.dot[uint32_t(DType::F16)]  = avx512::dot_half<avx512::load_f16x16, avx2::f16>;
     t.dot[uint32_t(DType::BF16)] = avx512::dot_half<avx512::load_bf16x16, avx512::bf16_scalar>;
-    t.dot[uint32_t(DType::Q8_0)] = avx512::dot_blocks_q8_0<BlockQ8_0, avx512::q8_0_pair>;
-    t.dot[uint32_t(DType::Q4_0)] = avx512::dot_blocks_q8_0<BlockQ4_0, avx512::q4_0_pair>;
+    t.dot[uint32_t(DType::Q8_0)] = avx512::dot_blocks_q8_0<BlockQ8_0, avx512::q8_0_pair_dot>;
+    t.dot[uint32_t(DType::Q4_0)] = avx512::dot_blocks_q8_0<BlockQ4_0, avx512::q4_0_pair_dot>;
     t.dot[uint32_t(DType::Q4_K)] = avx512::dot_q4_k;
     t.dot[uint32_t(DType::Q6_K)] = avx512::dot_q6_k;
     t.dot_f32                    = avx512::dot_f32_f32;
