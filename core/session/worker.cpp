@@ -244,10 +244,10 @@ void EngineWorker::update_derived() {
     }
     // A command that arrives meanwhile comes first: the derivation is dropped (it stays stale) and redone when idle.
     auto interrupted = [this] { return !queue_.empty(); };
-    const Focus& f = focus_;
-    d->query_pos   = f.query_pos < 0 ? T - 1 : std::min(f.query_pos, T - 1);
-    d->lens_pos    = f.lens_pos < 0 ? d->query_pos : std::min(f.lens_pos, T - 1);
-    auto add_error = [&](const Error& e) {
+    const Focus& f   = focus_;
+    d->query_pos     = f.query_pos < 0 ? T - 1 : std::min(f.query_pos, T - 1);
+    d->lens_pos      = f.lens_pos < 0 ? d->query_pos : std::min(f.lens_pos, T - 1);
+    auto add_error   = [&](const Error& e) {
         if (d->error.empty()) d->error = e.message;
     };
     if (f.row) {

@@ -311,6 +311,34 @@ TEST(Session, DerivedRowsOfTheSessionSumToOne) {
     EXPECT_EQ(lens->back().top.front().logit, want.front().logit);
 }
 
+TEST(Session, GeneratesWhatAPlainForwardAndSamplerLoopGenerates) {
+    // The command line's loop (Forward + Sampler, no observer, no views): a session must give the same tokens and
+    // logits, so the CLI can switch to it for --trace without changing its output.
+    SessionOptions opt;
+    opt.n_batch = 4;
+    auto model  = tiny::load_tiny_with_vocab();
+    auto s      = tiny::make_session(model, opt);
+    ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());
+    ASSERT_TRUE(s->run(10).ok());
+
+    ThreadPool pool(opt.n_threads);
+    Forward fwd(*model, 48, 4);
+    auto cache = fwd.make_cache();
+    std::vector<float> logits(37);
+    ASSERT_TRUE(fwd.eval(*cache, kPrompt.data(), 7, 0, logits.data(), false, pool).ok());
+    sample::Sampler sampler(opt.sampler);
+    sampler.accept(kPrompt);
+    std::vector<int32_t> ids = kPrompt;
+    for (int i = 0; i < 10; ++i) {
+        const int32_t id = sampler.sample(logits)->id;
+        sampler.accept(id);
+        ids.push_back(id);
+        ASSERT_TRUE(fwd.eval(*cache, &id, 1, int(ids.size()) - 1, logits.data(), false, pool).ok());
+    }
+    EXPECT_EQ(s->tokens(), ids);
+    EXPECT_EQ(logits_of(*s), logits);
+}
+
 TEST(Session, ResetGoesBackToTheEndOfThePrompt) {
     auto s = tiny::make_session(tiny::load_tiny_with_vocab());
     ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());
