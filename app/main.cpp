@@ -21,6 +21,7 @@ constexpr Verb kVerbs[] = {
     {"bench", ts::app::cmd_bench, "measure prefill and decode   tokenscope bench -m FILE [-p N] [-n N] [-t T]"},
     {"shot", ts::app::cmd_shot, "render the explorer to PNG   tokenscope shot [-m FILE] [--panel NAME] -o FILE.png"},
     {"train", ts::app::cmd_train, "train a small model          tokenscope train --corpus FILE -o FILE.gguf"},
+    {"eval", ts::app::cmd_eval, "held-out loss and baselines  tokenscope eval -m FILE --corpus FILE [--json]"},
 };
 
 void print_usage(FILE* out) {
