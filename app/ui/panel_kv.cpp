@@ -1,0 +1,262 @@
+// The KV cache panel (DESIGN §6, issue 6 item 8): bytes in total and per layer, capacity against the context
+// window, the growth over the positions so far, a layers × positions grid that fills up (one rectangle per layer
+// and token kind, not a widget per cell), and the multiply-adds of the selected step with the cache against
+// recomputing the whole sequence without it. Series are rebuilt when the snapshot's version changes.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "app/ui/format.hpp"
+#include "app/ui/panels.hpp"
+#include "app/ui/plot_frame.hpp"
+#include "app/ui/view_kv.hpp"
+#include "app/ui/view_sampling.hpp"
+#include "app/ui/widgets.hpp"
+
+namespace ts::app {
+
+namespace {
+
+void rebuild(KvView& v, const core::Snapshot& snap) {
+    v.version       = snap.version;
+    v.n_pos         = int(snap.steps.size());
+    v.kv            = snap.steps.empty() ? core::KvStats{} : snap.steps.back()->kv;
+    v.bytes_per_pos = v.kv.n_pos > 0 ? v.kv.bytes_total / size_t(v.kv.n_pos) : 0;
+    v.with_cache.resize(size_t(v.n_pos));
+    v.without_cache.resize(size_t(v.n_pos));
+    for (int p = 0; p < v.n_pos; ++p) {
+        v.with_cache[size_t(p)]    = double(step_macs_with_cache(snap.model->hp, p).total());
+        v.without_cache[size_t(p)] = double(step_macs_without_cache(snap.model->hp, p).total());
+    }
+}
+
+void draw_totals(const UiState& ui, const KvView& v, const core::Hparams& hp) {
+    const core::KvStats& kv = v.kv;
+    char buf[256];
+    std::vector<InfoRow> rows;
+    rows.push_back({"Positions", std::to_string(kv.n_pos) + " of " + std::to_string(kv.n_ctx),
+                    "Tokens whose keys and values are stored, against the context window the cache was sized for."});
+    rows.push_back({"Bytes used", format_bytes(kv.bytes_total) + "  (" + format_thousands(kv.bytes_total) + " B)",
+                    "K and V of every filled position in every layer."});
+    rows.push_back({"Per layer", format_bytes(kv.bytes_per_layer),
+                    "Every layer stores the same: its own K and V for each position."});
+    std::snprintf(
+        buf, sizeof buf, "%s  = 2 (K, V) × %d layers × %d kv heads × %d dims × %llu B",
+        format_bytes(v.bytes_per_pos).c_str(), hp.n_layer, hp.n_head_kv, hp.head_dim,
+        static_cast<unsigned long long>(kv.n_pos > 0 && hp.n_layer > 0 && hp.kv_dim() > 0
+                                            ? v.bytes_per_pos / (2ull * uint64_t(hp.n_layer) * uint64_t(hp.kv_dim()))
+                                            : 0));
+    rows.push_back({"Per token", buf, "What one more token adds to the cache."});
+    rows.push_back({"Allocated", format_bytes(kv.bytes_capacity),
+                    "Reserved up front for the whole context window, so generating never reallocates."});
+    info_table(ui, "kv_totals", rows, ImGui::GetFontSize() * 7.0f);
+    const float frac = kv.n_ctx > 0 ? float(kv.n_pos) / float(kv.n_ctx) : 0.0f;
+    std::snprintf(buf, sizeof buf, "%d / %d positions (%.1f%%)", kv.n_pos, kv.n_ctx, 100.0 * double(frac));
+    ImGui::ProgressBar(frac, ImVec2(-1, 0), buf);
+    item_tooltip(
+        "Capacity against the context window: when it is full, generation stops (the cache is never "
+        "wrapped).");
+}
+
+// Layers × positions: a rectangle per layer for the prompt part and one for the generated part, cell lines when
+// the cells are wide enough, the selected position outlined.
+void draw_grid(const UiState& ui, const KvView& v, const core::Snapshot& snap, int sel_pos, float height) {
+    const core::Hparams& hp = snap.model->hp;
+    const int n_x           = std::max(1, v.whole_context ? v.kv.n_ctx : std::max(v.n_pos, 1));
+    PlotAxes ax;
+    ax.x_label       = "position";
+    ax.y_label       = "layer";
+    ax.x_min         = 0;
+    ax.x_max         = n_x;
+    ax.y_min         = 0;
+    ax.y_max         = hp.n_layer;
+    ax.y_ticks       = std::min(hp.n_layer, 4);
+    ax.y_fmt         = "%.0f";
+    ax.x_ticks       = std::min(n_x, 8);
+    PlotFrame f      = begin_plot("kv_grid", ImVec2(ImGui::GetContentRegionAvail().x, height), ax);
+    const float cw   = f.width() / float(n_x);
+    const float ch   = f.height() / float(std::max(1, hp.n_layer));
+    const int n_prom = std::min(snap.n_prompt, v.n_pos);
+    for (int l = 0; l < hp.n_layer; ++l) {
+        const float y0 = f.p0.y + ch * float(hp.n_layer - 1 - l);  // layer 0 at the bottom
+        const float y1 = y0 + ch - (ch > 4 ? 1.0f : 0.0f);
+        if (n_prom > 0)
+            f.dl->AddRectFilled(ImVec2(f.p0.x, y0), ImVec2(f.p0.x + cw * float(n_prom), y1), plot_colors::kBlue);
+        if (v.n_pos > n_prom)
+            f.dl->AddRectFilled(ImVec2(f.p0.x + cw * float(n_prom), y0), ImVec2(f.p0.x + cw * float(v.n_pos), y1),
+                                plot_colors::kOrange);
+    }
+    if (cw >= 4.0f)
+        for (int p = 1; p < std::min(n_x, v.n_pos + 1); ++p)
+            f.dl->AddLine(ImVec2(f.p0.x + cw * float(p), f.p0.y), ImVec2(f.p0.x + cw * float(p), f.p1.y),
+                          ImGui::GetColorU32(ImGuiCol_WindowBg));
+    if (sel_pos >= 0 && sel_pos < n_x)
+        f.dl->AddRect(ImVec2(f.p0.x + cw * float(sel_pos), f.p0.y), ImVec2(f.p0.x + cw * float(sel_pos + 1), f.p1.y),
+                      plot_colors::kYellow, 0.0f, 0, 2.0f);
+    if (f.hovered) {
+        const int p = std::clamp(int((f.mouse.x - f.p0.x) / cw), 0, n_x - 1);
+        const int l = std::clamp(hp.n_layer - 1 - int((f.mouse.y - f.p0.y) / ch), 0, hp.n_layer - 1);
+        ImGui::BeginTooltip();
+        if (p < v.n_pos) {
+            ImGui::Text("layer %d, position %d", l, p);
+            ImGui::SameLine();
+            ImGui::PushFont(ui.fonts.mono);
+            ImGui::TextUnformatted(token_label(*snap.model, snap.steps[size_t(p)]->token).c_str());
+            ImGui::PopFont();
+            ImGui::Text("K and V: 2 × %d floats, %s in this layer (%s)", hp.kv_dim(),
+                        format_bytes(v.bytes_per_pos / uint64_t(std::max(1, hp.n_layer))).c_str(),
+                        p < n_prom ? "prompt" : "generated");
+        } else {
+            ImGui::Text("layer %d, position %d: empty (reserved)", l, p);
+        }
+        ImGui::EndTooltip();
+    }
+}
+
+// Cumulative bytes (left) and multiply-adds per step with and without the cache (right, log scale).
+void draw_growth(const KvView& v, int sel_pos, float width, float height) {
+    const int n_x = std::max(1, v.whole_context ? v.kv.n_ctx : v.n_pos);
+    {
+        PlotAxes ax;
+        ax.x_label         = "position";
+        ax.y_label         = "KV cache bytes (KiB)";
+        ax.x_max           = std::max(1, n_x - 1);
+        const double max_b = double(v.bytes_per_pos) * double(v.whole_context ? v.kv.n_ctx : v.n_pos) / 1024.0;
+        ax.y_max           = std::max(1e-3, max_b * 1.05);
+        ax.y_fmt           = ax.y_max < 10 ? "%.2f" : "%.0f";
+        ax.x_ticks         = std::min(n_x, 6);
+        PlotFrame f        = begin_plot("kv_growth", ImVec2(width, height), ax);
+        std::vector<ImVec2> pts;
+        for (int p = 0; p < v.n_pos; ++p) pts.push_back(f.to_screen(p, double(v.bytes_per_pos) * (p + 1) / 1024.0));
+        if (pts.size() >= 2) f.dl->AddPolyline(pts.data(), int(pts.size()), plot_colors::kBlue, 0, 2.0f);
+        if (!pts.empty()) f.dl->AddCircleFilled(pts.back(), 3.5f, plot_colors::kBlue);
+        if (f.hovered && v.n_pos > 0) {
+            const int p = std::clamp(int(std::lround(f.x_from_screen(f.mouse.x))), 0, v.n_pos - 1);
+            ImGui::SetTooltip("after position %d: %s in the cache", p,
+                              format_bytes(v.bytes_per_pos * uint64_t(p + 1)).c_str());
+        }
+    }
+    ImGui::SameLine();
+    {
+        PlotAxes ax;
+        ax.x_label = "position of the new token";
+        ax.y_label = "multiply-adds per step (log)";
+        ax.x_max   = std::max(1, n_x - 1);
+        double hi  = 1;
+        for (double x : v.without_cache) hi = std::max(hi, x);
+        double lo = hi;
+        for (double x : v.with_cache) lo = std::min(lo, x);
+        ax.y_log    = true;
+        ax.y_min    = std::pow(10.0, std::floor(std::log10(std::max(lo, 1.0))));
+        ax.y_max    = std::pow(10.0, std::ceil(std::log10(hi * 1.01)));
+        ax.y_fmt    = "%.0e";
+        ax.y_ticks  = std::max(1, int(std::lround(std::log10(ax.y_max / ax.y_min))));
+        ax.x_ticks  = std::min(n_x, 6);
+        PlotFrame f = begin_plot("kv_macs", ImVec2(ImGui::GetContentRegionAvail().x, height), ax);
+        std::vector<ImVec2> a, b;
+        for (int p = 0; p < v.n_pos; ++p) {
+            a.push_back(f.to_screen(p, v.with_cache[size_t(p)]));
+            b.push_back(f.to_screen(p, v.without_cache[size_t(p)]));
+        }
+        if (a.size() >= 2) {
+            f.dl->AddPolyline(a.data(), int(a.size()), plot_colors::kGreen, 0, 2.0f);
+            f.dl->AddPolyline(b.data(), int(b.size()), plot_colors::kVermilion, 0, 2.0f);
+        }
+        if (sel_pos >= 0 && sel_pos < v.n_pos) {
+            f.dl->AddCircleFilled(a[size_t(sel_pos)], 4.0f, plot_colors::kGreen);
+            f.dl->AddCircleFilled(b[size_t(sel_pos)], 4.0f, plot_colors::kVermilion);
+        }
+        const float line = ImGui::GetTextLineHeight();
+        f.dl->AddText(ImVec2(f.p0.x + 6, f.p0.y + 4), plot_colors::kVermilion, "without cache");
+        f.dl->AddText(ImVec2(f.p0.x + 6, f.p0.y + 6 + line), plot_colors::kGreen, "with cache");
+        if (f.hovered && v.n_pos > 0) {
+            const int p = std::clamp(int(std::lround(f.x_from_screen(f.mouse.x))), 0, v.n_pos - 1);
+            ImGui::SetTooltip("token at position %d\nwith the cache: %s multiply-adds\nwithout: %s (%.1f×)", p,
+                              format_count_short(uint64_t(v.with_cache[size_t(p)])).c_str(),
+                              format_count_short(uint64_t(v.without_cache[size_t(p)])).c_str(),
+                              v.without_cache[size_t(p)] / std::max(1.0, v.with_cache[size_t(p)]));
+        }
+    }
+}
+
+void draw_macs_table(const core::Hparams& hp, int pos) {
+    const MacCounts a = step_macs_with_cache(hp, pos);
+    const MacCounts b = step_macs_without_cache(hp, pos);
+    const ImGuiTableFlags flags =
+        ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit;
+    if (!ImGui::BeginTable("macs", 4, flags)) return;
+    ImGui::TableSetupColumn("multiply-adds");
+    ImGui::TableSetupColumn("with the cache");
+    ImGui::TableSetupColumn("recomputing all");
+    ImGui::TableSetupColumn("ratio");
+    ImGui::TableHeadersRow();
+    struct Row {
+        const char* name;
+        const char* help;
+        uint64_t with, without;
+    };
+    const Row rows[] = {
+        {"Q K V O projections", "wq, wk, wv and wo of every layer: once per token evaluated.", a.projections,
+         b.projections},
+        {"attention", "q·k over every visible key and the weighted sum of V, every layer and head.", a.attention,
+         b.attention},
+        {"MLP", "gate, up and down projections of every layer: once per token evaluated.", a.mlp, b.mlp},
+        {"output (logits)", "The output matrix, for the newest token only in both cases.", a.output, b.output},
+        {"total", "Everything one new token costs.", a.total(), b.total()},
+    };
+    for (const Row& r : rows) {
+        ImGui::TableNextRow();
+        ImGui::TableSetColumnIndex(0);
+        ImGui::TextUnformatted(r.name);
+        item_tooltip(r.help);
+        ImGui::TableSetColumnIndex(1);
+        ImGui::TextUnformatted(format_thousands(r.with).c_str());
+        ImGui::TableSetColumnIndex(2);
+        ImGui::TextUnformatted(format_thousands(r.without).c_str());
+        ImGui::TableSetColumnIndex(3);
+        ImGui::Text("%.1f×", double(r.without) / double(std::max<uint64_t>(1, r.with)));
+    }
+    ImGui::EndTable();
+}
+
+}  // namespace
+
+void draw_kv_panel(UiState& ui, const core::Snapshot& snap) {
+    if (!ui.views.kv) ui.views.kv = std::make_shared<KvView>();
+    KvView& v = *ui.views.kv;
+    if (!snap.model || snap.steps.empty()) {
+        disabled_wrapped(
+            "The cache is empty: type a prompt and press Step (→). Each evaluated token stores its keys "
+            "and values here, in every layer.");
+        return;
+    }
+    if (v.version != snap.version) rebuild(v, snap);
+    const core::Hparams& hp = snap.model->hp;
+    const int sel           = selected_pos(ui, snap);
+
+    section_heading(ui, "KV cache");
+    const float half = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
+    ImGui::BeginChild("kv_left", ImVec2(half, ImGui::GetTextLineHeightWithSpacing() * 10.5f));
+    draw_totals(ui, v, hp);
+    ImGui::EndChild();
+    ImGui::SameLine();
+    ImGui::BeginChild("kv_right", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 10.5f));
+    ImGui::Text("The step that evaluated position %d:", std::max(sel, 0));
+    draw_macs_table(hp, std::max(sel, 0));
+    ImGui::EndChild();
+
+    ImGui::Checkbox("Whole context window", &v.whole_context);
+    item_tooltip("Spread the grid and the plots over every position the cache can hold, not just the ones filled.");
+    ImGui::SameLine();
+    ImGui::TextDisabled("grid: blue = prompt, orange = generated, yellow = selected position");
+    const float avail_h = ImGui::GetContentRegionAvail().y;
+    const float grid_h  = std::clamp(avail_h * 0.45f, 90.0f, 40.0f + 14.0f * float(hp.n_layer) + 60.0f);
+    draw_grid(ui, v, snap, sel, grid_h);
+    const float plot_h = std::max(140.0f, ImGui::GetContentRegionAvail().y - 4.0f);
+    draw_growth(v, sel, half, plot_h);
+}
+
+}  // namespace ts::app

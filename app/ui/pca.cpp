@@ -1,0 +1,173 @@
+// Exact two-component PCA by power iteration, and cosine nearest neighbours over an embedding matrix.
+#include "app/ui/pca.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/tensor/quant.hpp"
+
+namespace ts::app {
+namespace {
+
+double dot(const double* a, const double* b, int n) {
+    double s = 0;
+    for (int i = 0; i < n; ++i) s += a[i] * b[i];
+    return s;
+}
+
+double normalize(std::vector<double>& v) {
+    const double len = std::sqrt(dot(v.data(), v.data(), int(v.size())));
+    if (len > 0)
+        for (double& x : v) x /= len;
+    return len;
+}
+
+// One component: power iteration of v ← Xᵀ(X v) / n on the centred data x ([n][d], double), kept orthogonal to
+// `against` (the components found before). Returns the Rayleigh quotient (the variance along v).
+double power_component(const std::vector<double>& x, int n, int d, const std::vector<std::vector<double>>& against,
+                       std::vector<double>& v, int max_iter, double tol, int& iters) {
+    // A fixed start with every coordinate non-zero and not symmetric, so it is unlikely to be orthogonal to the
+    // leading eigenvector.
+    v.assign(size_t(d), 0.0);
+    for (int j = 0; j < d; ++j) v[size_t(j)] = 1.0 + 0.1 * double((j * 7919) % 13);
+    auto orthogonalize = [&](std::vector<double>& u) {
+        for (const auto& a : against) {
+            const double c = dot(u.data(), a.data(), d);
+            for (int j = 0; j < d; ++j) u[size_t(j)] -= c * a[size_t(j)];
+        }
+    };
+    orthogonalize(v);
+    if (normalize(v) == 0) return 0;
+    std::vector<double> xv(static_cast<size_t>(n)), w(static_cast<size_t>(d));
+    double lambda = 0;
+    iters         = 0;
+    for (int it = 0; it < max_iter; ++it) {
+        iters = it + 1;
+        for (int i = 0; i < n; ++i) xv[size_t(i)] = dot(&x[size_t(i) * size_t(d)], v.data(), d);
+        std::fill(w.begin(), w.end(), 0.0);
+        for (int i = 0; i < n; ++i) {
+            const double* row = &x[size_t(i) * size_t(d)];
+            for (int j = 0; j < d; ++j) w[size_t(j)] += xv[size_t(i)] * row[j];
+        }
+        for (double& e : w) e /= double(n);
+        orthogonalize(w);
+        const double len = normalize(w);
+        if (len == 0) return 0;  // v is in the null space: no variance left
+        lambda      = len;
+        double diff = 0;
+        for (int j = 0; j < d; ++j) diff = std::max(diff, std::abs(w[size_t(j)] - v[size_t(j)]));
+        v.swap(w);
+        if (diff < tol) break;
+    }
+    return lambda;
+}
+
+}  // namespace
+
+Pca2 pca2(std::span<const float> points, int n, int d, int max_iter, double tol) {
+    Pca2 r;
+    if (n <= 0 || d <= 0 || points.size() < size_t(n) * size_t(d)) return r;
+    r.n = n;
+    r.d = d;
+    std::vector<double> mean(size_t(d), 0.0);
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < d; ++j) mean[size_t(j)] += points[size_t(i) * size_t(d) + size_t(j)];
+    for (double& m : mean) m /= double(n);
+    std::vector<double> x(size_t(n) * size_t(d));
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < d; ++j) {
+            const double c                       = points[size_t(i) * size_t(d) + size_t(j)] - mean[size_t(j)];
+            x[size_t(i) * size_t(d) + size_t(j)] = c;
+            r.total_variance += c * c;
+        }
+    r.total_variance /= double(n);
+    r.mean.assign(mean.begin(), mean.end());
+
+    std::vector<std::vector<double>> found;
+    for (int c = 0; c < 2; ++c) {
+        std::vector<double> v;
+        double lambda = 0;
+        if (c < d) lambda = power_component(x, n, d, found, v, max_iter, tol, r.iterations[c]);
+        if (v.empty() || lambda <= 0) {
+            // No variance left along any new direction: a unit vector orthogonal to the ones found, for a stable
+            // picture (all points then project to 0 on it).
+            v.assign(size_t(d), 0.0);
+            v[size_t(std::min(c, d - 1))] = 1.0;
+            lambda                        = 0;
+        }
+        // Sign convention: the entry of largest magnitude is positive, so the picture does not flip between runs.
+        size_t big = 0;
+        for (size_t j = 1; j < v.size(); ++j)
+            if (std::abs(v[j]) > std::abs(v[big])) big = j;
+        if (v[big] < 0)
+            for (double& e : v) e = -e;
+        r.variance[c] = lambda;
+        r.axis[c].assign(v.begin(), v.end());
+        found.push_back(std::move(v));
+    }
+    r.xy.resize(size_t(n) * 2);
+    for (int i = 0; i < n; ++i)
+        for (int c = 0; c < 2; ++c)
+            r.xy[size_t(i) * 2 + size_t(c)] = float(dot(&x[size_t(i) * size_t(d)], found[size_t(c)].data(), d));
+    return r;
+}
+
+void project_direction(const Pca2& pca, const float* v, float out[2]) {
+    for (int c = 0; c < 2; ++c) {
+        double s = 0;
+        for (int j = 0; j < pca.d; ++j) s += double(pca.axis[c][size_t(j)]) * double(v[j]);
+        out[c] = float(s);
+    }
+}
+
+float cosine(const float* a, const float* b, int n) {
+    double ab = 0, aa = 0, bb = 0;
+    for (int i = 0; i < n; ++i) {
+        ab += double(a[i]) * double(b[i]);
+        aa += double(a[i]) * double(a[i]);
+        bb += double(b[i]) * double(b[i]);
+    }
+    if (aa <= 0 || bb <= 0) return 0;
+    return float(ab / std::sqrt(aa * bb));
+}
+
+std::vector<Neighbour> nearest_by_cosine(const core::Tensor& matrix, std::span<const float> query, int k,
+                                         int32_t exclude, const std::atomic<bool>* cancel) {
+    std::vector<Neighbour> best;
+    const int64_t d = matrix.ne[0];
+    if (k <= 0 || !matrix.data || int64_t(query.size()) != d) return best;
+    double qq = 0;
+    for (float v : query) qq += double(v) * double(v);
+    if (qq <= 0) return best;
+    const double q_norm = std::sqrt(qq);
+    // As a heap comparator "better" puts the worst kept neighbour on top; as a sort it orders best first.
+    auto better = [](const Neighbour& a, const Neighbour& b) {
+        return a.cosine > b.cosine || (a.cosine == b.cosine && a.id < b.id);
+    };
+    std::vector<float> row(static_cast<size_t>(d));
+    const int64_t n_rows = matrix.n_rows();
+    for (int64_t r = 0; r < n_rows; ++r) {
+        if (cancel && (r & 1023) == 0 && cancel->load(std::memory_order_relaxed)) break;
+        if (r == exclude) continue;
+        core::dequantize_row(matrix.type, matrix.row(r), row.data(), d);
+        double dot = 0, rr = 0;
+        for (int64_t j = 0; j < d; ++j) {
+            dot += double(row[size_t(j)]) * double(query[size_t(j)]);
+            rr += double(row[size_t(j)]) * double(row[size_t(j)]);
+        }
+        if (rr <= 0) continue;
+        const Neighbour cand{int32_t(r), float(dot / (std::sqrt(rr) * q_norm))};
+        if (int(best.size()) < k) {
+            best.push_back(cand);
+            std::push_heap(best.begin(), best.end(), better);
+        } else if (better(cand, best.front())) {
+            std::pop_heap(best.begin(), best.end(), better);
+            best.back() = cand;
+            std::push_heap(best.begin(), best.end(), better);
+        }
+    }
+    std::sort(best.begin(), best.end(), better);
+    return best;
+}
+
+}  // namespace ts::app

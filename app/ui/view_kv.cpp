@@ -1,0 +1,46 @@
+// Multiply-add counts with and without the KV cache, and the cache's bytes per position.
+#include "app/ui/view_kv.hpp"
+
+namespace ts::app {
+namespace {
+
+// Per token, per layer: the projections and the MLP (independent of the position).
+MacCounts per_token(const core::Hparams& hp) {
+    const uint64_t e = uint64_t(hp.n_embd), kv = uint64_t(hp.kv_dim()), ff = uint64_t(hp.n_ff);
+    const uint64_t L = uint64_t(hp.n_layer);
+    MacCounts m;
+    m.projections = L * (e * e + 2 * e * kv + e * e);  // wq, wk, wv, wo
+    m.mlp         = L * 3 * e * ff;                    // w_gate, w_up, w_down
+    return m;
+}
+
+// Attention of one token over n_keys keys, every layer: scores (head_dim per key per head) and the weighted sum.
+uint64_t attention_macs(const core::Hparams& hp, uint64_t n_keys) {
+    return uint64_t(hp.n_layer) * 2 * uint64_t(hp.n_head) * uint64_t(hp.head_dim) * n_keys;
+}
+
+}  // namespace
+
+MacCounts step_macs_with_cache(const core::Hparams& hp, int pos) {
+    MacCounts m = per_token(hp);
+    m.attention = attention_macs(hp, uint64_t(pos) + 1);
+    m.output    = uint64_t(hp.n_embd) * uint64_t(hp.n_vocab);
+    return m;
+}
+
+MacCounts step_macs_without_cache(const core::Hparams& hp, int pos) {
+    const uint64_t n = uint64_t(pos) + 1;  // tokens recomputed
+    MacCounts one    = per_token(hp);
+    MacCounts m;
+    m.projections = one.projections * n;
+    m.mlp         = one.mlp * n;
+    m.attention   = attention_macs(hp, 1) * (n * (n + 1) / 2);  // token t sees t + 1 keys: Σ (t + 1) for t < n
+    m.output      = uint64_t(hp.n_embd) * uint64_t(hp.n_vocab);
+    return m;
+}
+
+uint64_t kv_bytes_per_position(const core::Hparams& hp, uint64_t elem_bytes) {
+    return 2 * uint64_t(hp.n_layer) * uint64_t(hp.kv_dim()) * elem_bytes;
+}
+
+}  // namespace ts::app

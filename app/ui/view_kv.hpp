@@ -1,0 +1,42 @@
+// View-model logic of the KV cache panel: the multiply-adds one step does with the cache against recomputing the
+// whole sequence without it, and the per-position byte cost of the cache. Pure functions of the hyper-parameters,
+// unit-tested without a window.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/model/model.hpp"
+#include "core/trace/step_trace.hpp"
+
+namespace ts::app {
+
+// Multiply-adds of the llama-family forward pass, by part (matvec of an {n_in, n_out} matrix = n_in·n_out).
+struct MacCounts {
+    uint64_t projections = 0;  // Q, K, V and the attention output projection, every layer
+    uint64_t attention   = 0;  // q·k scores and the weighted sum of V, every layer and head
+    uint64_t mlp         = 0;  // gate, up and down, every layer
+    uint64_t output      = 0;  // the output matrix (logits)
+    uint64_t total() const { return projections + attention + mlp + output; }
+};
+
+// One new token at position `pos` with the cache: its projections and MLP, attention over keys 0..pos, logits.
+MacCounts step_macs_with_cache(const core::Hparams& hp, int pos);
+// The same logits without a cache: every token 0..pos goes through every layer again (token t attends to t+1
+// keys), and only the last one needs logits.
+MacCounts step_macs_without_cache(const core::Hparams& hp, int pos);
+
+// Bytes the cache adds per position, all layers (K and V, n_head_kv·head_dim each), for an element size.
+uint64_t kv_bytes_per_position(const core::Hparams& hp, uint64_t elem_bytes);
+
+// The panel's view-model, kept in UiState::views (defined here so tests can look at it).
+struct KvView {
+    uint64_t version = 0;
+    int n_pos        = 0;
+    core::KvStats kv;                               // of the newest position
+    uint64_t bytes_per_pos = 0;                     // all layers
+    std::vector<double> with_cache, without_cache;  // [pos] multiply-adds of the step that evaluated pos
+    bool whole_context = false;  // x axes span the whole context window instead of the positions so far
+};
+
+}  // namespace ts::app

@@ -1,0 +1,68 @@
+// The KV cache panel: multiply-add counts with and without the cache against hand counts, bytes per position,
+// and headless frames of the panel over a real generation.
+#include <gtest/gtest.h>
+
+#include "app/ui/view_kv.hpp"
+#include "tests/gui/panel_fixture.hpp"
+
+namespace ts::app {
+namespace {
+
+core::Hparams small_hp() {
+    core::Hparams hp;
+    hp.n_vocab   = 100;
+    hp.n_embd    = 8;
+    hp.n_layer   = 2;
+    hp.n_head    = 2;
+    hp.n_head_kv = 1;
+    hp.head_dim  = 4;
+    hp.n_ff      = 16;
+    return hp;
+}
+
+TEST(MacCounts, OneStepWithTheCacheCountsEachMatrixOnce) {
+    const MacCounts m = step_macs_with_cache(small_hp(), 3);  // 4 keys
+    // per layer: wq 8·8 + wk, wv 8·4 each + wo 8·8 = 192; two layers
+    EXPECT_EQ(m.projections, 2u * 192u);
+    // per layer: scores + weighted sum = 2 · n_head · head_dim · keys = 2·2·4·4 = 64
+    EXPECT_EQ(m.attention, 2u * 64u);
+    EXPECT_EQ(m.mlp, 2u * 3u * 8u * 16u);
+    EXPECT_EQ(m.output, 800u);
+    EXPECT_EQ(m.total(), m.projections + m.attention + m.mlp + m.output);
+}
+
+TEST(MacCounts, RecomputingWithoutTheCacheRepeatsEveryToken) {
+    const core::Hparams hp = small_hp();
+    const MacCounts one    = step_macs_with_cache(hp, 0);
+    const MacCounts all    = step_macs_without_cache(hp, 3);  // 4 tokens, attending to 1+2+3+4 keys
+    EXPECT_EQ(all.projections, 4 * one.projections);
+    EXPECT_EQ(all.mlp, 4 * one.mlp);
+    EXPECT_EQ(all.attention, 10 * one.attention);
+    EXPECT_EQ(all.output, one.output);  // logits of the last token only
+    EXPECT_EQ(step_macs_without_cache(hp, 0).total(), one.total());
+    EXPECT_GT(all.total(), step_macs_with_cache(hp, 3).total());
+}
+
+TEST(KvBytes, PerPositionIsKAndVOfEveryLayer) {
+    EXPECT_EQ(kv_bytes_per_position(small_hp(), 4), 2u * 2u * 4u * 4u);
+    EXPECT_EQ(kv_bytes_per_position(small_hp(), 2), 32u);
+}
+
+using KvFrames = test::PanelFrames;
+
+TEST_F(KvFrames, PanelDrawsTotalsGridAndPlots) {
+    start("the model", 6);
+    EXPECT_GT(frame(draw_kv_panel), 2000);
+    ASSERT_TRUE(ui_.views.kv);
+    const KvView& v = *ui_.views.kv;
+    EXPECT_EQ(v.n_pos, int(ui_.snap->steps.size()));
+    EXPECT_EQ(v.bytes_per_pos, kv_bytes_per_position(ui_.snap->model->hp, 4));  // f32 cache
+    ASSERT_EQ(v.with_cache.size(), size_t(v.n_pos));
+    EXPECT_LT(v.with_cache.back(), v.without_cache.back());
+    ui_.views.kv->whole_context = true;
+    ui_.sel.pos                 = 1;
+    EXPECT_GT(frame(draw_kv_panel), 2000);
+}
+
+}  // namespace
+}  // namespace ts::app
