@@ -239,11 +239,11 @@ void draw_kv_panel(UiState& ui, const core::Snapshot& snap) {
 
     section_heading(ui, "KV cache");
     const float half = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
-    ImGui::BeginChild("kv_left", ImVec2(half, ImGui::GetTextLineHeightWithSpacing() * 10.5f));
+    ImGui::BeginChild("kv_left", ImVec2(half, ImGui::GetTextLineHeightWithSpacing() * 7.6f));
     draw_totals(ui, v, hp);
     ImGui::EndChild();
     ImGui::SameLine();
-    ImGui::BeginChild("kv_right", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 10.5f));
+    ImGui::BeginChild("kv_right", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 7.6f));
     ImGui::Text("The step that evaluated position %d:", std::max(sel, 0));
     draw_macs_table(hp, std::max(sel, 0));
     ImGui::EndChild();

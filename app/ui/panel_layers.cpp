@@ -67,7 +67,7 @@ void update_trip(LayersView& lv, const Snapshot& snap, int pos, int layer) {
 void vec_preview(const UiState& ui, const char* name, std::span<const float> v, int n_show = 8) {
     ImGui::Text("%s", name);
     ImGui::SameLine();
-    ImGui::TextDisabled("‖·‖₂ = %.4f", double(l2_norm(v)));
+    ImGui::TextDisabled("‖·‖ = %.4f", double(l2_norm(v)));
     ImGui::SameLine();
     std::string s = "[";
     char buf[32];
@@ -257,7 +257,7 @@ void draw_stage_numbers(UiState& ui, LayersView& lv, const Snapshot& snap, const
             break;
         case JourneyKind::ResidAttn:
             vec_preview(ui, "x + attention", t->resid_attn);
-            ImGui::TextDisabled("recorded ‖x‖₂ after attention: %.4f",
+            ImGui::TextDisabled("recorded ‖x‖ after attention: %.4f",
                                 double(st.layers[size_t(s.layer)].resid_norm_attn));
             break;
         case JourneyKind::FfnNorm:
@@ -275,7 +275,7 @@ void draw_stage_numbers(UiState& ui, LayersView& lv, const Snapshot& snap, const
         }
         case JourneyKind::ResidFfn:
             vec_preview(ui, "layer output x + MLP", t->resid_ffn);
-            ImGui::TextDisabled("recorded ‖x‖₂: %.4f", double(st.layers[size_t(s.layer)].resid_norm_ffn));
+            ImGui::TextDisabled("recorded ‖x‖: %.4f", double(st.layers[size_t(s.layer)].resid_norm_ffn));
             if (!std::isnan(t->resid_max_diff))
                 ImGui::TextDisabled("recomputed vs the recorded residual stream: max |Δ| = %.3g",
                                     double(t->resid_max_diff));
@@ -343,14 +343,14 @@ void draw_stage_numbers(UiState& ui, LayersView& lv, const Snapshot& snap, const
     }
 }
 
-// ‖x‖₂ after each half of every layer at the position (the embedding at x = 0).
+// ‖x‖ after each half of every layer at the position (the embedding at x = 0).
 void draw_norm_plot(const LayersView& lv, const StepTrace& st, int cur_layer, float width, float height) {
     const int n = int(st.layers.size());
     float hi    = l2_norm(lv.emb);
     for (const auto& l : st.layers) hi = std::max({hi, l.resid_norm_attn, l.resid_norm_ffn});
     PlotAxes ax;
     ax.x_label              = "layer (0 = embedding; half steps: after attention)";
-    ax.y_label              = "residual stream ‖x‖₂";
+    ax.y_label              = "residual stream ‖x‖";
     ax.x_max                = std::max(1, n);
     ax.x_ticks              = std::min(std::max(1, n), 8);
     ax.y_max                = std::max(1e-3, double(hi) * 1.1);
@@ -371,12 +371,12 @@ void draw_norm_plot(const LayersView& lv, const StepTrace& st, int cur_layer, fl
         const double x = f.x_from_screen(f.mouse.x);
         const int i    = std::clamp(int(std::lround(x * 2)), 0, int(pts.size()) - 1);
         if (i == 0) {
-            ImGui::SetTooltip("embedding: ‖x‖₂ = %.4f", double(l2_norm(lv.emb)));
+            ImGui::SetTooltip("embedding: ‖x‖ = %.4f", double(l2_norm(lv.emb)));
         } else {
             const int l     = (i - 1) / 2;
             const bool attn = i % 2 == 1;
             const auto& ls  = st.layers[size_t(l)];
-            ImGui::SetTooltip("layer %d, after %s: ‖x‖₂ = %.4f", l, attn ? "attention" : "the MLP",
+            ImGui::SetTooltip("layer %d, after %s: ‖x‖ = %.4f", l, attn ? "attention" : "the MLP",
                               double(attn ? ls.resid_norm_attn : ls.resid_norm_ffn));
         }
     }
@@ -467,7 +467,7 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
     update_trip(lv, snap, pos, cur.layer);
 
     const float bottom_h = std::max(150.0f, ImGui::GetContentRegionAvail().y * 0.36f);
-    const float list_w   = ImGui::GetFontSize() * 14.0f;
+    const float list_w   = ImGui::GetFontSize() * 16.5f;
     ImGui::BeginChild("itinerary", ImVec2(list_w, -bottom_h), true);
     ImGuiListClipper clip;
     clip.Begin(int(stages.size()));

@@ -86,6 +86,10 @@ void draw_stage_strip(SoftmaxView& sv, const SamplerView& v, int selected) {
         std::max(80.0f, (ImGui::GetContentRegionAvail().x - gap * float(n_stages - 1)) / float(n_stages));
     const float card_h = ImGui::GetTextLineHeightWithSpacing() * 5.5f;
     const int n_tok    = std::min<int>(12, int(raw->top.size()));
+    // One scale for every card: the largest p any stage gives these tokens, so the cards compare with each other.
+    float p_max = 1e-9f;
+    for (const StageView& st : v.stages)
+        for (int t = 0; t < n_tok; ++t) p_max = std::max(p_max, stage_p(st, raw->top[size_t(t)].id));
     for (int i = 0; i < n_stages; ++i) {
         const StageView& st = v.stages[size_t(i)];
         if (i > 0) ImGui::SameLine();
@@ -114,7 +118,7 @@ void draw_stage_strip(SoftmaxView& sv, const SamplerView& v, int selected) {
             const int32_t id = raw->top[size_t(t)].id;
             const float p    = stage_p(st, id);
             const float x0   = p0.x + 5 + bw * float(t);
-            const float h    = (bottom - top) * std::clamp(p, 0.0f, 1.0f);
+            const float h    = (bottom - top) * std::clamp(p / p_max, 0.0f, 1.0f);
             const ImU32 col  = id == v.chosen ? plot_colors::kOrange : plot_colors::kBlue;
             if (p > 0)
                 dl->AddRectFilled(ImVec2(x0 + 1, bottom - std::max(h, 1.0f)), ImVec2(x0 + bw - 1, bottom), col);
@@ -216,6 +220,8 @@ void draw_stage_chart(UiState& ui, const core::Model& model, SoftmaxView& sv, co
         if (fin) ImGui::Text("final p %.5f%s", double(stage_p(*fin, t.id)), t.id == v.chosen ? "  (sampled)" : "");
         ImGui::EndTooltip();
     }
+    if (show_cut && cut.in_list && cut.n_kept > n)
+        ImGui::TextDisabled("The top-p cut falls after rank %d, beyond the %d bars shown.", cut.n_kept, n);
     if (show_cut && !cut.in_list)
         ImGui::TextDisabled("The top-p cut falls beyond the %d listed candidates.", int(st.top.size()));
 }
@@ -279,7 +285,7 @@ void draw_softmax_panel(UiState& ui, const core::Snapshot& snap) {
     draw_stage_strip(sv, v, selected);
     ImGui::Spacing();
 
-    const float table_h = ImGui::GetTextLineHeightWithSpacing() * float(v.stages.size() + 2);
+    const float table_h = ImGui::GetTextLineHeightWithSpacing() * float(v.stages.size() + 3);
     const float chart_h = std::max(160.0f, ImGui::GetContentRegionAvail().y - table_h - 8.0f);
     draw_stage_chart(ui, *snap.model, sv, v, selected, shown.settings, chart_h);
     draw_entropy_table(v);
