@@ -35,15 +35,19 @@ add_custom_command(
     VERBATIM)
 
 # --- ts_ui ----------------------------------------------------------------------------------------------------------
+# An OBJECT library: its object files are linked directly into each consumer (tokenscope, the GUI tests), never
+# through an archive. app/ui/panels_pending.cpp holds weak placeholders of panels still being written; with an
+# archive, the linker could take a weak placeholder's member first and never pull in the member holding the strong
+# definition. With every object on the command line, the strong definition always wins.
 file(GLOB TS_UI_SRCS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/gl/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/ui/*.cpp)
 list(REMOVE_ITEM TS_UI_SRCS ${CMAKE_CURRENT_SOURCE_DIR}/ui/verbs.cpp)
-add_library(ts_ui STATIC ${TS_UI_SRCS} ${TS_SHADERS_CPP})
+add_library(ts_ui OBJECT ${TS_UI_SRCS} ${TS_SHADERS_CPP})
 target_include_directories(ts_ui PUBLIC ${PROJECT_SOURCE_DIR})
 target_include_directories(ts_ui SYSTEM PUBLIC ${IMGUI_INCLUDE_DIRS} /usr/include/imgui/backends)
 target_compile_options(ts_ui PRIVATE ${TS_WARNINGS})
 target_compile_definitions(ts_ui PRIVATE TS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 # libimgui.a already holds the GLFW and OpenGL3 backends (its OpenGL3 backend loads GL itself with dlopen).
-target_link_libraries(ts_ui PUBLIC ts_model ts_gguf ts_glad PkgConfig::IMGUI PkgConfig::GLFW3 Threads::Threads
+target_link_libraries(ts_ui PUBLIC ts_session ts_model ts_gguf ts_glad PkgConfig::IMGUI PkgConfig::GLFW3 Threads::Threads
                                    ${CMAKE_DL_LIBS})
 # Only the tokenscope executable gets the verbs (tests that link ts_ui do not need them, nor ts_cli).
 target_sources(ts_ui INTERFACE $<$<STREQUAL:$<TARGET_PROPERTY:NAME>,tokenscope>:${CMAKE_CURRENT_SOURCE_DIR}/ui/verbs.cpp>)

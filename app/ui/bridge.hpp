@@ -35,6 +35,8 @@ public:
     // Pushes cmd::SetFocus when `f` differs from what was last sent.
     void sync_focus(const core::Focus& f);
     const core::Focus& focus() const { return focus_; }
+    // Ticket of the last command pushed (focus included); 0 when none.
+    uint64_t last_ticket() const { return last_ticket_; }
 
     // Blocks until the command with `ticket` (and, with derived, the derived numbers) is done, or the timeout.
     // For `tokenscope shot` and tests only; the interactive UI never waits.
@@ -46,7 +48,8 @@ public:
 private:
     std::unique_ptr<core::EngineWorker> worker_;
     core::Focus focus_;
-    bool focus_sent_ = false;
+    bool focus_sent_      = false;
+    uint64_t last_ticket_ = 0;
 };
 
 }  // namespace ts::app

@@ -20,9 +20,8 @@
 namespace ts::app {
 namespace {
 
-constexpr const char* kPanels[]          = {"all",     "model",  "tokens", "attention", "qk",
-                                            "softmax", "logits", "kv",     "layers",    "geometry"};
-constexpr const char* kAvailablePanels[] = {"all", "model"};
+constexpr const char* kPanels[] = {"all",     "model",  "tokens", "attention", "qk",
+                                   "softmax", "logits", "kv",     "layers",    "geometry"};
 
 void apply_style(float scale) {
     ImGui::StyleColorsDark();
@@ -85,8 +84,7 @@ bool is_known_panel(const std::string& name) {
 }
 
 bool is_available_panel(const std::string& name) {
-    return std::any_of(std::begin(kAvailablePanels), std::end(kAvailablePanels),
-                       [&](const char* p) { return name == p; });
+    return is_known_panel(name);
 }
 
 const char* known_panels() {
@@ -104,13 +102,17 @@ int run_explorer(const ExplorerOptions& opt) {
     }
     gl::GlWindow& w = **win;
     auto heatmap    = gl::HeatmapRenderer::create();  // compiles the shaders now, so a broken driver shows early
-    if (!heatmap) std::fprintf(stderr, "warning: %s\n", heatmap.error().message.c_str());
+    if (!heatmap)
+        std::fprintf(stderr, "warning: %s\n", heatmap.error().message.c_str());
+    else
+        ui.heatmap = heatmap->get();
     ui.renderer_info  = w.renderer_info();
     const float scale = w.content_scale();
     init_ui(ui, opt, scale);
     if (!opt.model_path.empty()) request_load(ui, opt.model_path);
 
-    int quiet_frames = 0;
+    int quiet_frames      = 0;
+    uint64_t seen_version = 0;
     while (!w.should_close() && !ui.quit_requested) {
         for (const std::string& p : w.take_dropped_paths()) request_load(ui, p);
         if (auto done = ui.loader.poll()) {
@@ -121,24 +123,59 @@ int run_explorer(const ExplorerOptions& opt) {
         refresh_fonts(ui, w, scale);
         // Draw continuously while something moves; otherwise sleep until input. A few frames after each event
         // let ImGui settle popups, hover states and layout.
-        const bool busy  = ui.loader.busy() || ImGui::IsAnyMouseDown() || ImGui::IsAnyItemActive();
-        const bool poll  = busy || quiet_frames < 3;
-        const bool input = w.begin_frame(poll ? 0.0 : 0.25);
-        quiet_frames     = busy || (!poll && input) ? 0 : quiet_frames + 1;
+        // A new snapshot from the engine is drawn at once, and frames keep coming while it works.
+        const auto snap   = ui.bridge.load();
+        const bool engine = snap && (engine_busy(*snap) || snap->derived_pending || snap->version != seen_version);
+        seen_version      = snap ? snap->version : 0;
+        const bool busy   = engine || ui.loader.busy() || ImGui::IsAnyMouseDown() || ImGui::IsAnyItemActive();
+        const bool poll   = busy || quiet_frames < 3;
+        const bool input  = w.begin_frame(poll ? 0.0 : 0.25);
+        quiet_frames      = busy || (!poll && input) ? 0 : quiet_frames + 1;
         draw_shell(ui);
         w.end_frame();
     }
+    ui.bridge.detach();
+    ui.views   = PanelViews{};  // GL textures go while the context is still there
+    ui.heatmap = nullptr;
     return 0;
 }
 
+namespace {
+
+// Generates the shot's tokens through the worker before anything is drawn, then waits for the derived numbers of
+// the selection: the same flags give the same pixels.
+core::Status generate_for_shot(UiState& ui, const ShotOptions& opt) {
+    if (!ui.bridge.attached()) return {};
+    if (ui.prompt_dirty) submit_prompt(ui);
+    ui.bridge.push(core::cmd::Run{opt.explorer.n_steps});
+    select_layer_head(ui, opt.layer, opt.head);
+    if (opt.attention_mode == "heads") ui.attention.mode = AttentionMode::AllHeads;
+    if (opt.attention_mode == "mean") ui.attention.mode = AttentionMode::HeadMean;
+    // The whole window shows the generation through the Attention tab (the Model tab has its own --panel model).
+    if (opt.explorer.n_steps > 0 || !opt.attention_mode.empty()) ui.tab_request = CenterTab::Attention;
+    constexpr auto kTimeout = std::chrono::minutes(5);
+    if (!ui.bridge.wait_for(ui.bridge.last_ticket(), kTimeout))
+        return core::make_error(core::Code::kInternal, "shot: generating %d tokens took longer than 5 minutes",
+                                opt.explorer.n_steps);
+    begin_ui_frame(ui);  // sends the focus
+    if (!ui.bridge.wait_for(ui.bridge.last_ticket(), kTimeout, true))
+        return core::make_error(core::Code::kInternal, "shot: deriving the attention numbers took too long");
+    auto snap = ui.bridge.load();
+    if (snap && !snap->error.empty()) return core::make_error(core::Code::kInvalidArgument, "%s", snap->error.c_str());
+    if (opt.layer != ui.sel.layer || opt.head != ui.sel.head)
+        return core::make_error(core::Code::kInvalidArgument, "shot: the model has %d layers and %d heads",
+                                ui.model->hp.n_layer, ui.model->hp.n_head);
+    return {};
+}
+
+int shot_frames(UiState& ui, gl::GlWindow& w, const ShotOptions& opt);
+
+}  // namespace
+
 int run_shot(const ShotOptions& opt) {
-    if (!is_available_panel(opt.panel)) {
-        std::fprintf(stderr, "error: panel '%s' comes with a later version; available now: all, model\n",
-                     opt.panel.c_str());
-        return 1;
-    }
     UiState ui;
-    ui.ini_path = "";  // screenshots neither read nor write the user's layout
+    ui.ini_path   = "";  // screenshots neither read nor write the user's layout
+    ui.screenshot = true;
     gl::WindowConfig cfg;
     cfg.width     = opt.width;
     cfg.height    = opt.height;
@@ -154,6 +191,7 @@ int run_shot(const ShotOptions& opt) {
         std::fprintf(stderr, "error: %s\n", heatmap.error().message.c_str());
         return 1;
     }
+    ui.heatmap       = heatmap->get();
     ui.renderer_info = w.renderer_info();
     init_ui(ui, opt.explorer, 1.0f);
     if (!opt.explorer.model_path.empty()) {
@@ -167,21 +205,37 @@ int run_shot(const ShotOptions& opt) {
         // No load time in the picture: the same input must give the same pixels.
         const size_t slash = opt.explorer.model_path.find_last_of('/');
         ui.status          = "Loaded " + opt.explorer.model_path.substr(slash == std::string::npos ? 0 : slash + 1);
+        if (auto st = generate_for_shot(ui, opt); !st) {
+            std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
+            return 1;
+        }
     }
+    const int code = shot_frames(ui, w, opt);
+    ui.bridge.detach();
+    ui.views   = PanelViews{};
+    ui.heatmap = nullptr;
+    return code;
+}
+
+namespace {
+
+int shot_frames(UiState& ui, gl::GlWindow& w, const ShotOptions& opt) {
     refresh_fonts(ui, w, 1.0f);
 
-    std::vector<double> ms;
+    std::vector<double> ms, ui_ms;  // whole frame (until the GPU is done); building the ImGui frame alone
     const int frames = std::max(1, opt.frames);
+    using Ms         = std::chrono::duration<double, std::milli>;
     for (int i = 0; i < frames; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
         w.begin_frame(0.0);
-        if (opt.panel == "model")
-            draw_model_only(ui);
-        else
+        if (opt.panel == "all")
             draw_shell(ui);
+        else
+            draw_single_panel(ui, opt.panel);
+        ui_ms.push_back(Ms(std::chrono::steady_clock::now() - t0).count());
         w.end_frame();
         w.finish();
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        ms.push_back(Ms(std::chrono::steady_clock::now() - t0).count());
     }
     auto img = w.capture();
     if (!img) {
@@ -193,8 +247,11 @@ int run_shot(const ShotOptions& opt) {
         return 1;
     }
     if (opt.report_frames)
-        std::printf("frames: %d p50_ms=%.2f p95_ms=%.2f\n", frames, percentile(ms, 0.5), percentile(ms, 0.95));
+        std::printf("frames: %d p50_ms=%.2f p95_ms=%.2f ui_p50_ms=%.2f ui_p95_ms=%.2f\n", frames, percentile(ms, 0.5),
+                    percentile(ms, 0.95), percentile(ui_ms, 0.5), percentile(ui_ms, 0.95));
     return 0;
 }
+
+}  // namespace
 
 }  // namespace ts::app

@@ -14,7 +14,10 @@ struct ExplorerOptions {
 
 struct ShotOptions {
     ExplorerOptions explorer;
-    std::string panel  = "all";  // "all" or "model"
+    std::string panel = "all";  // "all" or one panel name (known_panels())
+    int layer         = 0;      // the Attention / Q·K panels' layer and head
+    int head          = 0;
+    std::string attention_mode;  // "", "head", "heads" (small multiples) or "mean"
     int width          = 1280;
     int height         = 800;
     int frames         = 3;      // frames drawn before the capture (ImGui settles its layout in 2)
@@ -25,9 +28,9 @@ struct ShotOptions {
 int run_explorer(const ExplorerOptions& opt);
 int run_shot(const ShotOptions& opt);
 
-// Panel names `shot --panel` knows: "all", "model", and the later ones (accepted, reported as not yet available).
+// Panel names `shot --panel` knows.
 bool is_known_panel(const std::string& name);
-bool is_available_panel(const std::string& name);
-const char* known_panels();  // "all model tokens attention qk softmax logits kv layers geometry"
+bool is_available_panel(const std::string& name);  // the same (kept for callers of the first version)
+const char* known_panels();                        // "all model tokens attention qk softmax logits kv layers geometry"
 
 }  // namespace ts::app

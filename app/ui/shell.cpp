@@ -17,24 +17,19 @@ namespace {
 
 struct TabInfo {
     const char* title;
-    const char* later;  // what the panel will show (it arrives with a later version)
+    const char* shot_name;  // `tokenscope shot --panel NAME`
+    void (*draw)(UiState&, const core::Snapshot&);
 };
 
 constexpr TabInfo kTabs[] = {
-    {"Model", nullptr},
-    {"Attention",
-     "A heatmap of query rows × key columns for the selected layer and head, all heads as small "
-     "multiples, and the head mean."},
-    {"Q·K scores",
-     "The raw scaled scores q·k/√head_dim of the query position against every key, masked future "
-     "keys marked, and their softmax beside them."},
-    {"Softmax & sampling",
-     "The next-token distribution as it passes each sampler stage: temperature, top-k, top-p, "
-     "min-p, with the sampled token marked."},
-    {"Logits", "A ranked table of the top candidates with logit, probability and cumulative probability."},
-    {"KV cache", "Bytes per layer and in total, growth over steps, and what a step would cost without the cache."},
-    {"Journey", "The selected token's path through one forward pass, stage by stage with the real numbers."},
-    {"Geometry", "A PCA view of the context's embeddings and hidden states, and nearest neighbours of a token."},
+    {"Model", "model", nullptr},  // drawn from the model summary, before any snapshot
+    {"Attention", "attention", draw_attention_panel},
+    {"Q·K scores", "qk", draw_qk_panel},
+    {"Softmax & sampling", "softmax", draw_softmax_panel},
+    {"Logits", "logits", draw_logits_panel},
+    {"KV cache", "kv", draw_kv_panel},
+    {"Journey", "layers", draw_layers_panel},
+    {"Geometry", "geometry", draw_geometry_panel},
 };
 static_assert(std::size(kTabs) == size_t(CenterTab::kCount), "one title per CenterTab");
 
@@ -77,14 +72,42 @@ void draw_menu_bar(UiState& ui) {
     ImGui::EndMainMenuBar();
 }
 
+// GLFW key codes (the GLFW backend indexes io.KeysDown by them; letters and brackets equal their ASCII codes).
+constexpr int kKeyF1 = 290, kKeyLeftBracket = '[', kKeyRightBracket = ']';
+
+bool key_pressed(ImGuiKey key, bool repeat = true) {
+    return ImGui::IsKeyPressed(ImGui::GetKeyIndex(key), repeat);
+}
+
+// Moves the selected layer (shift) or head by `d`, wrapping around.
+void step_layer_head(UiState& ui, int d, bool layer) {
+    if (!ui.model) return;
+    const int n_layer = std::max(1, ui.model->hp.n_layer), n_head = std::max(1, ui.model->hp.n_head);
+    if (layer)
+        select_layer_head(ui, (ui.sel.layer + d + n_layer) % n_layer, ui.sel.head);
+    else
+        select_layer_head(ui, ui.sel.layer, (ui.sel.head + d + n_head) % n_head);
+}
+
 void handle_shortcuts(UiState& ui) {
     const ImGuiIO& io = ImGui::GetIO();
     if (io.WantTextInput) return;
-    // The GLFW backend indexes KeysDown by GLFW key codes, which equal ASCII for letters ('O' == GLFW_KEY_O).
     if (io.KeyCtrl && ImGui::IsKeyPressed('O', false)) ui.open_dialog_requested = true;
     if (io.KeyCtrl && ImGui::IsKeyPressed('Q', false)) ui.quit_requested = true;
-    constexpr int kGlfwKeyF1 = 290;
-    if (ImGui::IsKeyPressed(kGlfwKeyF1, false)) ui.show_shortcuts = true;
+    if (ImGui::IsKeyPressed(kKeyF1, false)) ui.show_shortcuts = true;
+    if (io.KeyCtrl || io.KeyAlt || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) return;
+    const bool busy = ui.snap && engine_busy(*ui.snap);
+    if (key_pressed(ImGuiKey_RightArrow) && !busy) step_token(ui);
+    if (key_pressed(ImGuiKey_LeftArrow) && !busy) rewind_token(ui, 1);
+    if (key_pressed(ImGuiKey_Space, false)) toggle_run(ui);
+    if (ImGui::IsKeyPressed(kKeyLeftBracket)) step_layer_head(ui, -1, io.KeyShift);
+    if (ImGui::IsKeyPressed(kKeyRightBracket)) step_layer_head(ui, +1, io.KeyShift);
+    if (ui.snap && !ui.snap->steps.empty()) {
+        const int pos = selected_pos(ui, *ui.snap);
+        if (key_pressed(ImGuiKey_UpArrow)) select_position(ui, std::max(0, pos - 1));
+        if (key_pressed(ImGuiKey_DownArrow)) select_position(ui, pos + 1);
+        if (key_pressed(ImGuiKey_End, false)) select_position(ui, -1);
+    }
 }
 
 // A draggable bar between two regions; `size` is the region before it (left width or bottom height).
@@ -110,38 +133,6 @@ void splitter(const char* id, bool vertical, float* size, float min_size, float 
         dl->AddLine(ImVec2((a.x + b.x) * 0.5f, a.y), ImVec2((a.x + b.x) * 0.5f, b.y), col, 1.0f);
     else
         dl->AddLine(ImVec2(a.x, (a.y + b.y) * 0.5f), ImVec2(b.x, (a.y + b.y) * 0.5f), col, 1.0f);
-}
-
-void draw_controls(UiState& ui) {
-    section_heading(ui, "Prompt & controls");
-    ImGui::TextDisabled("Prompt");
-    ImGui::InputTextMultiline("##prompt", ui.prompt.data(), ui.prompt.size(),
-                              ImVec2(-1.0f, ImGui::GetTextLineHeight() * 5.0f));
-    ImGui::BeginDisabled();
-    const float half = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
-    ImGui::Button("Step →", ImVec2(half, 0.0f));
-    ImGui::SameLine();
-    ImGui::Button("Run", ImVec2(half, 0.0f));
-    ImGui::Button("← Rewind", ImVec2(half, 0.0f));
-    ImGui::SameLine();
-    ImGui::Button("Reset", ImVec2(half, 0.0f));
-    ImGui::SetNextItemWidth(-1.0f);
-    ImGui::SliderInt("##steps", &ui.n_steps, 1, 256, "steps: %d");
-    ImGui::EndDisabled();
-    ImGui::Spacing();
-    disabled_wrapped(
-        "Stepping through generation, the sampler's sliders and the panels that follow each step "
-        "arrive with the session engine.");
-    ImGui::Spacing();
-    section_heading(ui, "Model");
-    if (ui.summary) {
-        ImGui::TextWrapped("%s", ui.summary->title.c_str());
-        disabled_wrapped(ui.summary->subtitle.c_str());
-    } else {
-        ImGui::TextDisabled("none loaded");
-    }
-    if (ImGui::Button("Open…")) ui.open_dialog_requested = true;
-    item_tooltip("Open a GGUF model file (Ctrl+O), or drop one onto the window.");
 }
 
 void draw_empty_state(UiState& ui) {
@@ -190,6 +181,14 @@ void draw_empty_state(UiState& ui) {
     if (ImGui::Button("Open a model…")) ui.open_dialog_requested = true;
 }
 
+// A panel that needs a snapshot, or what stands in while there is none.
+void draw_snapshot_panel(UiState& ui, void (*draw)(UiState&, const core::Snapshot&)) {
+    if (ui.snap && ui.snap->model)
+        draw(ui, *ui.snap);
+    else
+        disabled_wrapped("Starting the engine …");
+}
+
 void draw_center(UiState& ui) {
     if (!ui.summary) {
         draw_empty_state(ui);
@@ -199,17 +198,12 @@ void draw_center(UiState& ui) {
     for (size_t i = 0; i < std::size(kTabs); ++i) {
         const bool select = ui.tab_request == CenterTab(i);
         if (!ImGui::BeginTabItem(kTabs[i].title, nullptr, select ? ImGuiTabItemFlags_SetSelected : 0)) continue;
+        ui.tab_shown = CenterTab(i);
         ImGui::BeginChild("tab_content", ImVec2(0, 0), false);
-        if (CenterTab(i) == CenterTab::Model) {
+        if (CenterTab(i) == CenterTab::Model)
             draw_model_panel(ui, *ui.summary);
-        } else {
-            ImGui::Spacing();
-            ImGui::PushFont(ui.fonts.title);
-            ImGui::TextUnformatted(kTabs[i].title);
-            ImGui::PopFont();
-            ImGui::TextWrapped("%s", kTabs[i].later);
-            disabled_wrapped("This panel arrives with a later version.");
-        }
+        else
+            draw_snapshot_panel(ui, kTabs[i].draw);
         ImGui::EndChild();
         ImGui::EndTabItem();
     }
@@ -218,10 +212,14 @@ void draw_center(UiState& ui) {
 }
 
 void draw_token_strip(UiState& ui) {
+    if (ui.snap && ui.snap->model) {
+        draw_tokens_panel(ui, *ui.snap);
+        return;
+    }
     section_heading(ui, "Tokens");
     disabled_wrapped(
-        "The prompt and generated tokens will appear here as chips, coloured by the probability they "
-        "had when chosen.");
+        "Open a model and type a prompt: its tokens appear here as chips, coloured by the probability "
+        "they had when chosen.");
 }
 
 void draw_status_bar(UiState& ui) {
@@ -317,7 +315,14 @@ void draw_dialogs(UiState& ui) {
         ImGui::SetNextWindowPos(center, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
         if (ImGui::Begin("Keyboard shortcuts", &ui.show_shortcuts,
                          ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings)) {
-            static constexpr const char* kKeys[][2] = {{"Ctrl+O", "open a model file"},
+            static constexpr const char* kKeys[][2] = {{"→", "step: generate one token"},
+                                                       {"←", "rewind: forget the last token"},
+                                                       {"space", "run / pause"},
+                                                       {"↑ ↓", "move the query position (End: follow the newest)"},
+                                                       {"[ ]", "previous / next attention head"},
+                                                       {"Shift+[ ]", "previous / next layer"},
+                                                       {"click a token", "make it the query position of every panel"},
+                                                       {"Ctrl+O", "open a model file"},
                                                        {"Ctrl+Q", "quit"},
                                                        {"F1", "this list"},
                                                        {"drag & drop", "open the dropped .gguf file"}};
@@ -355,6 +360,7 @@ bool begin_fullscreen(const char* name) {
 }  // namespace
 
 void draw_shell(UiState& ui) {
+    begin_ui_frame(ui);
     handle_shortcuts(ui);
     draw_menu_bar(ui);
     draw_status_bar(ui);
@@ -366,7 +372,7 @@ void draw_shell(UiState& ui) {
                                         std::max(em * 10.0f, avail.x - em * 20.0f));
         float dragged      = left_w;
         ImGui::BeginChild("left", ImVec2(left_w, 0.0f), false);
-        draw_controls(ui);
+        draw_controls_panel(ui, ui.snap.get());
         ImGui::EndChild();
         ImGui::SameLine(0.0f, 0.0f);
         splitter("##vsplit", true, &dragged, em * 10.0f, avail.x - em * 20.0f, 1.0f);
@@ -388,15 +394,31 @@ void draw_shell(UiState& ui) {
     draw_dialogs(ui);
 }
 
-void draw_model_only(UiState& ui) {
-    if (begin_fullscreen("##model_only")) {
-        if (ui.summary)
-            draw_model_panel(ui, *ui.summary);
-        else
+bool is_panel_name(const std::string& name) {
+    if (name == "tokens") return true;
+    return std::any_of(std::begin(kTabs), std::end(kTabs), [&](const TabInfo& t) { return name == t.shot_name; });
+}
+
+void draw_single_panel(UiState& ui, const std::string& name) {
+    begin_ui_frame(ui);
+    if (begin_fullscreen("##single_panel")) {
+        if (!ui.summary) {
             draw_empty_state(ui);
+        } else if (name == "model") {
+            draw_model_panel(ui, *ui.summary);
+        } else if (name == "tokens") {
+            draw_token_strip(ui);
+        } else {
+            for (const TabInfo& t : kTabs)
+                if (name == t.shot_name && t.draw) draw_snapshot_panel(ui, t.draw);
+        }
     }
     ImGui::End();
     draw_dialogs(ui);
+}
+
+void draw_model_only(UiState& ui) {
+    draw_single_panel(ui, "model");
 }
 
 }  // namespace ts::app

@@ -20,6 +20,11 @@ void remember_recent(UiState& ui, const std::string& path) {
 
 }  // namespace
 
+UiState::UiState() = default;
+UiState::~UiState() {
+    bridge.detach();
+}
+
 void show_error(UiState& ui, std::string title, std::string message) {
     ui.error_title     = std::move(title);
     ui.error_message   = std::move(message);
@@ -41,8 +46,19 @@ void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::strin
         show_error(ui, "Cannot open model", result.error().message);
         return;
     }
-    ui.model       = result->model;
-    ui.summary     = result->summary;
+    ui.model   = result->model;
+    ui.summary = result->summary;
+    ui.snap    = nullptr;
+    ui.sel     = Selection{};
+    ui.preview = SamplerPreview{};
+    ui.views   = PanelViews{};
+    if (auto st = ui.bridge.attach(ui.model, ui.session_options); !st) {
+        show_error(ui, "Cannot start the engine", st.error().message);
+    } else if (ui.prompt[0] != '\0') {
+        submit_prompt(ui);  // the prompt box's text is evaluated at once
+    } else {
+        ui.prompt_dirty = true;
+    }
     ui.fonts_dirty = true;  // the vocabulary may use characters the atlas lacks
     ui.tab_request = CenterTab::Model;
     remember_recent(ui, path);

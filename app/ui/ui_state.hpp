@@ -48,7 +48,7 @@ struct Selection {
 // the snapshot's state or the settings change.
 struct SamplerPreview {
     bool valid     = false;
-    uint64_t state = 0;  // Snapshot::state it was made from
+    uint64_t state = 0;   // Snapshot::state it was made from
     int pos        = -1;  // the position whose logits were sampled (the newest)
     core::sample::SamplerSettings settings;
     core::sample::SamplerView view;
@@ -82,9 +82,9 @@ struct PanelViews {
 enum class AttentionMode { Head, AllHeads, HeadMean };
 struct AttentionOptions {
     AttentionMode mode = AttentionMode::Head;
-    bool log_scale     = false;  // colour by log10(weight) over [-4, 0] instead of the weight
-    bool magma         = false;  // colour map: viridis (default) or magma
-    float zoom         = 1.0f;   // 1: the whole matrix fits; larger: cells grow and the view pans
+    bool log_scale     = false;        // colour by log10(weight) over [-4, 0] instead of the weight
+    bool magma         = false;        // colour map: viridis (default) or magma
+    float zoom         = 1.0f;         // 1: the whole matrix fits; larger: cells grow and the view pans
     float pan_x = 0.0f, pan_y = 0.0f;  // top-left visible cell (key, query) when zoomed
 };
 
@@ -112,12 +112,13 @@ struct UiState {
     SamplerPreview preview;
     PanelViews views;
     AttentionOptions attention;
+    bool qk_by_weight = false;  // Q·K panel: keys ordered by weight instead of position
 
     // Prompt & controls.
     std::array<char, 4096> prompt{};
-    int n_steps              = 16;     // tokens a Run generates
-    bool prompt_dirty        = true;   // the prompt box differs from what the worker prefilled
-    std::string applied_prompt;        // the text last sent with cmd::SetPrompt
+    int n_steps       = 16;      // tokens a Run generates
+    bool prompt_dirty = true;    // the prompt box differs from what the worker prefilled
+    std::string applied_prompt;  // the text last sent with cmd::SetPrompt
 
     // Layout, remembered in imgui.ini ([TokenScope][Layout]).
     static constexpr float kDefaultBottomHeight = 110.0f;
@@ -147,6 +148,7 @@ struct UiState {
     // without textures).
     gl::HeatmapRenderer* heatmap = nullptr;
 
+    bool screenshot = false;    // `tokenscope shot`: no timings or other varying numbers, no modal for engine errors
     std::string status;         // last status-bar message ("Loaded model.gguf in 0.12 s")
     std::string renderer_info;  // GL renderer, for About
     std::string ini_path;       // ~/.config/tokenscope/imgui.ini ("" in screenshots: nothing read or written)
@@ -181,11 +183,11 @@ bool engine_busy(const core::Snapshot& snap);
 // ---- commands (app/ui/bridge.cpp): what panels call; all return at once, the worker does the work ----
 void select_position(UiState& ui, int pos);  // -1: follow the newest
 void select_layer_head(UiState& ui, int layer, int head);
-void submit_prompt(UiState& ui);         // cmd::SetPrompt with the prompt box's text (forgets the generation)
-void step_token(UiState& ui);            // one token (submits a changed prompt first)
-void toggle_run(UiState& ui);            // Run ui.n_steps tokens, or Pause when running
+void submit_prompt(UiState& ui);  // cmd::SetPrompt with the prompt box's text (forgets the generation)
+void step_token(UiState& ui);     // one token (submits a changed prompt first)
+void toggle_run(UiState& ui);     // Run ui.n_steps tokens, or Pause when running
 void rewind_token(UiState& ui, int k = 1);
-void reset_generation(UiState& ui);      // back to the end of the prompt
+void reset_generation(UiState& ui);  // back to the end of the prompt
 // "What if this token instead?": `token` is placed at `pos` (forgetting positions >= pos) and generation goes on
 // from it. From the Logits panel: pos = the selected position + 1, token = the clicked candidate.
 void branch_token(UiState& ui, int pos, int32_t token);

@@ -47,14 +47,18 @@ int cmd_gui(int argc, char** argv) {
 int cmd_shot(int argc, char** argv) {
     ShotOptions opt;
     std::string size = "1280x800";
-    ArgParser ap("shot", "[-m FILE] [-p TEXT] [-n STEPS] [--panel NAME|all] [--size WxH] [--frames N] -o FILE.png",
-                 "render the explorer offscreen and write a PNG");
+    ArgParser ap("shot",
+                 "[-m FILE] [-p TEXT] [-n STEPS] [--panel NAME|all] [--layer L --head H] [--size WxH] [--frames N] "
+                 "-o FILE.png",
+                 "generate STEPS tokens, then render the explorer offscreen and write a PNG");
     ap.add_string("-m", "--model", "FILE", &opt.explorer.model_path, "model file (GGUF)");
-    ap.add_string("-p", "--prompt", "TEXT", &opt.explorer.prompt, "prompt shown in the controls");
-    ap.add_int("-n", "--n-predict", "STEPS", &opt.explorer.n_steps, 1, 1 << 20, "steps to generate");
+    ap.add_string("-p", "--prompt", "TEXT", &opt.explorer.prompt, "prompt to evaluate (\"\": BOS alone)");
+    ap.add_int("-n", "--n-predict", "STEPS", &opt.explorer.n_steps, 0, 1 << 20, "tokens to generate before the shot");
     ap.add_string("", "--panel", "NAME", &opt.panel,
-                  "all, or one panel: model (later: tokens attention qk "
-                  "softmax logits kv layers geometry)");
+                  "all, or one panel: model tokens attention qk softmax logits kv layers geometry");
+    ap.add_int("", "--layer", "L", &opt.layer, 0, 1 << 16, "layer shown by the attention and Q·K panels");
+    ap.add_int("", "--head", "H", &opt.head, 0, 1 << 16, "head shown by the attention and Q·K panels");
+    ap.add_string("", "--attention", "MODE", &opt.attention_mode, "attention view: head, heads (all) or mean");
     ap.add_string("", "--size", "WxH", &size, "image size in pixels");
     ap.add_int("", "--frames", "N", &opt.frames, 1, 100000, "frames to draw; prints their p50/p95 CPU time");
     ap.add_string("-o", "--output", "FILE.png", &opt.out, "PNG file to write");
@@ -64,6 +68,9 @@ int cmd_shot(int argc, char** argv) {
         return ap.usage_error("--size wants WxH with each side in 16..8192, got '" + size + "'");
     if (!is_known_panel(opt.panel))
         return ap.usage_error("unknown panel '" + opt.panel + "'; panels: " + known_panels());
+    if (!opt.attention_mode.empty() && opt.attention_mode != "head" && opt.attention_mode != "heads" &&
+        opt.attention_mode != "mean")
+        return ap.usage_error("--attention wants head, heads or mean, got '" + opt.attention_mode + "'");
     opt.report_frames = ap.was_set("--frames");
     if (!ap.was_set("-m")) opt.explorer.model_path = default_gui_model();
     return run_shot(opt);

@@ -1,0 +1,240 @@
+// The UI side of the engine thread: the Bridge (worker ownership, commands, snapshot, focus), the per-frame
+// selection upkeep, the readers panels share, the command functions of ui_state.hpp and the sampler preview.
+#include "app/ui/bridge.hpp"
+
+#include <algorithm>
+
+#include "app/ui/ui_state.hpp"
+
+namespace ts::app {
+
+// ---- Bridge ---------------------------------------------------------------------------------------------------------
+
+Bridge::~Bridge() {
+    detach();
+}
+
+core::Status Bridge::attach(std::shared_ptr<const core::Model> model, const core::SessionOptions& opt) {
+    detach();
+    auto s = core::Session::create(std::move(model), opt);
+    if (!s) return s.error();
+    worker_      = std::make_unique<core::EngineWorker>(std::move(*s), opt);
+    focus_sent_  = false;
+    last_ticket_ = 0;
+    return {};
+}
+
+void Bridge::detach() {
+    worker_.reset();
+}
+
+uint64_t Bridge::push(core::Command c) {
+    if (!worker_) return 0;
+    last_ticket_ = worker_->push(std::move(c));
+    return last_ticket_;
+}
+
+std::shared_ptr<const core::Snapshot> Bridge::load() const {
+    return worker_ ? worker_->snapshot() : nullptr;
+}
+
+void Bridge::sync_focus(const core::Focus& f) {
+    const bool same = focus_sent_ && f.layer == focus_.layer && f.head == focus_.head &&
+                      f.query_pos == focus_.query_pos && f.lens_pos == focus_.lens_pos && f.row == focus_.row &&
+                      f.matrix == focus_.matrix && f.summary == focus_.summary && f.all_heads == focus_.all_heads &&
+                      f.lens == focus_.lens && f.lens_top == focus_.lens_top &&
+                      f.max_matrix_positions == focus_.max_matrix_positions;
+    if (same || !worker_) return;
+    focus_      = f;
+    focus_sent_ = true;
+    push(core::cmd::SetFocus{f});
+}
+
+bool Bridge::wait_for(uint64_t ticket, std::chrono::milliseconds timeout, bool derived) const {
+    return worker_ ? worker_->wait_for(ticket, timeout, derived) : true;
+}
+
+// ---- per frame ------------------------------------------------------------------------------------------------------
+
+void begin_ui_frame(UiState& ui) {
+    ui.snap = ui.bridge.load();
+    if (!ui.snap) return;
+    const core::Snapshot& s = *ui.snap;
+    if (s.model) {
+        const auto& hp = s.model->hp;
+        ui.sel.layer   = std::clamp(ui.sel.layer, 0, std::max(0, hp.n_layer - 1));
+        ui.sel.head    = std::clamp(ui.sel.head, 0, std::max(0, hp.n_head - 1));
+    }
+    const int n = int(s.steps.size());
+    if (ui.sel.pos >= n) ui.sel.pos = -1;  // the selected position was rewound away: follow the newest again
+
+    core::Focus f;
+    f.layer     = ui.sel.layer;
+    f.head      = ui.sel.head;
+    f.query_pos = ui.sel.pos;
+    f.summary   = ui.attention.mode != AttentionMode::Head;
+    // Small multiples keep every head's T×T matrices (scores and weights): only while that stays below ~128 MiB.
+    const double cells = double(n) * double(n) * double(s.model ? s.model->hp.n_head : 1);
+    f.all_heads        = ui.attention.mode == AttentionMode::AllHeads && cells * 8.0 <= double(128 << 20);
+    ui.bridge.sync_focus(f);
+
+    if (!s.error.empty() && s.error != ui.shown_engine_error) {
+        ui.shown_engine_error = s.error;
+        ui.status             = s.error;
+        if (!ui.screenshot) show_error(ui, "The engine stopped", s.error);
+    } else if (s.error.empty()) {
+        ui.shown_engine_error.clear();
+    }
+}
+
+int selected_pos(const UiState& ui, const core::Snapshot& snap) {
+    const int n = int(snap.steps.size());
+    if (n == 0) return -1;
+    return ui.sel.pos < 0 ? n - 1 : std::min(ui.sel.pos, n - 1);
+}
+
+const core::StepTrace* selected_step(const UiState& ui, const core::Snapshot& snap) {
+    const int p = selected_pos(ui, snap);
+    return p < 0 ? nullptr : snap.steps[size_t(p)].get();
+}
+
+const core::Derived* current_derived(const UiState& ui, const core::Snapshot& snap) {
+    const core::Derived* d = snap.derived.get();
+    if (!d || d->focus.layer != ui.sel.layer || d->focus.head != ui.sel.head) return nullptr;
+    return d;
+}
+
+bool engine_busy(const core::Snapshot& snap) {
+    return snap.activity == core::Activity::Prefilling || snap.activity == core::Activity::Running ||
+           snap.activity == core::Activity::Loading;
+}
+
+namespace {
+
+bool same_settings(const core::sample::SamplerSettings& a, const core::sample::SamplerSettings& b) {
+    return a.temp == b.temp && a.top_k == b.top_k && a.top_p == b.top_p && a.min_p == b.min_p &&
+           a.repeat_penalty == b.repeat_penalty && a.repeat_last_n == b.repeat_last_n && a.seed == b.seed;
+}
+
+}  // namespace
+
+const SamplerPreview& sampler_preview(UiState& ui, const core::Snapshot& snap) {
+    SamplerPreview& pv = ui.preview;
+    if (pv.state == snap.state && same_settings(pv.settings, ui.sampler) && (pv.valid || !pv.error.empty())) return pv;
+    pv          = SamplerPreview{};
+    pv.state    = snap.state;
+    pv.settings = ui.sampler;
+    if (snap.steps.empty() || !snap.logits || snap.n_pending > 0) {
+        pv.error = "no logits yet: evaluate a prompt first";
+        return pv;
+    }
+    const core::StepTrace& last = *snap.steps.back();
+    pv.pos                      = last.pos;
+    std::vector<int32_t> history;
+    history.reserve(snap.steps.size());
+    for (const auto& st : snap.steps) history.push_back(st->token);
+    // The session replays the Rng its proposal started from, unless the seed changed (then a fresh stream).
+    core::sample::Rng rng =
+        last.settings.seed == ui.sampler.seed ? last.rng_before : core::sample::Rng(ui.sampler.seed);
+    pv.view.n_top = last.sampler.n_top > 0 ? last.sampler.n_top : 100;
+    auto r        = core::sample::run_chain(*snap.logits, ui.sampler, history, rng, &pv.view);
+    if (!r) {
+        pv.error = r.error().message;
+        return pv;
+    }
+    pv.result = *r;
+    pv.valid  = true;
+    return pv;
+}
+
+// ---- commands -------------------------------------------------------------------------------------------------------
+
+void select_position(UiState& ui, int pos) {
+    const int n = ui.snap ? int(ui.snap->steps.size()) : 0;
+    ui.sel.pos  = pos < 0 || pos >= n - 1 ? -1 : pos;  // the newest position: follow it as generation goes on
+}
+
+void select_layer_head(UiState& ui, int layer, int head) {
+    int n_layer = 1, n_head = 1;
+    if (ui.model) {
+        n_layer = std::max(1, ui.model->hp.n_layer);
+        n_head  = std::max(1, ui.model->hp.n_head);
+    }
+    ui.sel.layer = std::clamp(layer, 0, n_layer - 1);
+    ui.sel.head  = std::clamp(head, 0, n_head - 1);
+}
+
+void submit_prompt(UiState& ui) {
+    if (!ui.bridge.attached()) return;
+    ui.applied_prompt = std::string(ui.prompt.data());
+    ui.prompt_dirty   = false;
+    ui.sel.pos        = -1;
+    ui.bridge.push(core::cmd::SetSampler{ui.sampler, false});
+    ui.bridge.push(core::cmd::SetPrompt{ui.applied_prompt, {}});
+}
+
+namespace {
+
+void submit_if_changed(UiState& ui) {
+    if (ui.prompt_dirty || ui.applied_prompt != ui.prompt.data()) submit_prompt(ui);
+}
+
+}  // namespace
+
+void step_token(UiState& ui) {
+    if (!ui.bridge.attached()) return;
+    if (ui.prompt_dirty || ui.applied_prompt != ui.prompt.data()) {
+        submit_prompt(ui);  // evaluating a new prompt is the first step
+        return;
+    }
+    ui.bridge.push(core::cmd::Step{});
+}
+
+void toggle_run(UiState& ui) {
+    if (!ui.bridge.attached()) return;
+    if (ui.snap && engine_busy(*ui.snap)) {
+        ui.bridge.push(core::cmd::Pause{});
+        return;
+    }
+    submit_if_changed(ui);
+    ui.bridge.push(core::cmd::Run{std::max(1, ui.n_steps)});
+}
+
+void rewind_token(UiState& ui, int k) {
+    if (!ui.bridge.attached() || !ui.snap) return;
+    const int n = int(ui.snap->steps.size());
+    k           = std::min(k, n - 1);  // keep at least one position: something to step from
+    if (k < 1) return;
+    ui.bridge.push(core::cmd::Rewind{k});
+}
+
+void reset_generation(UiState& ui) {
+    if (!ui.bridge.attached()) return;
+    ui.sel.pos = -1;
+    ui.bridge.push(core::cmd::Reset{});
+}
+
+void branch_token(UiState& ui, int pos, int32_t token) {
+    if (!ui.bridge.attached()) return;
+    ui.sel.pos = -1;
+    ui.bridge.push(core::cmd::Branch{pos, token});
+}
+
+void push_sampler_settings(UiState& ui) {
+    if (!ui.bridge.attached()) return;
+    if (!core::sample::validate_settings(ui.sampler).ok()) return;
+    ui.bridge.push(core::cmd::SetSampler{ui.sampler, true});
+}
+
+void apply_sampler_from(UiState& ui, int pos) {
+    if (!ui.bridge.attached() || !ui.snap || ui.snap->steps.empty()) return;
+    const int n = int(ui.snap->steps.size());
+    pos         = std::clamp(pos, 0, n - 1);
+    const int k = n - 1 - pos;
+    if (k > 0) ui.bridge.push(core::cmd::Rewind{k});
+    ui.bridge.push(core::cmd::SetSampler{ui.sampler, true});
+    ui.bridge.push(core::cmd::Run{std::max(1, k)});
+    ui.sel.pos = -1;
+}
+
+}  // namespace ts::app

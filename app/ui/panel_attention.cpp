@@ -1,0 +1,396 @@
+// Attention: the softmax weights of one layer and head as a heatmap of query rows × key columns (a GPU texture
+// coloured by the colour-map shader), with hover ("query → key: weight"), click to select the query row, wheel
+// zoom and drag pan for long contexts, an optional log scale; the small multiples of every head of the layer, and
+// the mean over heads. Textures are rebuilt only when the derived numbers or the display options change.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "app/gl/colormap.hpp"
+#include "app/gl/heatmap.hpp"
+#include "app/ui/heatmap_view.hpp"
+#include "app/ui/panels.hpp"
+#include "app/ui/token_text.hpp"
+#include "app/ui/widgets.hpp"
+
+namespace ts::app {
+
+struct AttentionView {
+    // What the textures were made from: the Derived object (immutable, so its address names it) and the options.
+    std::shared_ptr<const core::Derived> src;
+    AttentionMode mode = AttentionMode::Head;
+    bool log_scale = false, magma = false;
+    int n = 0;                                               // positions (rows = cols)
+    gl::HeatmapTexture main;                                 // the selected head, or the head mean
+    std::vector<std::unique_ptr<gl::HeatmapTexture>> heads;  // small multiples, [n_head]
+    std::vector<float> buf;                                  // scratch for the coloured values
+    // Token labels of the positions, rebuilt per snapshot version.
+    uint64_t labels_version = 0;
+    std::vector<std::string> labels;
+    bool dragging = false;
+};
+
+namespace {
+
+constexpr float kLogFloor = -4.0f;  // log scale: weights <= 1e-4 get the lowest colour
+
+// probs [n][n] → display values: masked (future) keys NaN, log10 when asked.
+void fill_values(const std::vector<float>& probs, int n, bool log_scale, std::vector<float>& out) {
+    out.resize(size_t(n) * size_t(n));
+    for (int i = 0; i < n; ++i)
+        for (int j = 0; j < n; ++j) {
+            const float p = probs[size_t(i) * size_t(n) + size_t(j)];
+            float& o      = out[size_t(i) * size_t(n) + size_t(j)];
+            if (j > i)
+                o = std::nanf("");
+            else
+                o = log_scale ? std::max(kLogFloor, std::log10(std::max(p, 1e-30f))) : p;
+        }
+}
+
+void render(const UiState& ui, AttentionView& v, const std::vector<float>& probs, int n, gl::HeatmapTexture& tex) {
+    if (!ui.heatmap || n <= 0 || probs.size() < size_t(n) * size_t(n)) return;
+    fill_values(probs, n, v.log_scale, v.buf);
+    ui.heatmap->render(v.buf.data(), n, n, v.log_scale ? kLogFloor : 0.0f, v.log_scale ? 0.0f : 1.0f,
+                       v.magma ? gl::Colormap::Magma : gl::Colormap::Viridis, tex);
+}
+
+// The probabilities the big heatmap shows, or null while they are not derived yet.
+const std::vector<float>* main_probs(const UiState& ui, const core::Derived& d) {
+    if (ui.attention.mode == AttentionMode::HeadMean) return d.has_summary ? &d.summary.mean : nullptr;
+    return d.has_matrix ? &d.matrix.probs : nullptr;
+}
+
+int main_n(const UiState& ui, const core::Derived& d) {
+    return ui.attention.mode == AttentionMode::HeadMean ? d.summary.n : d.matrix.n;
+}
+
+void refresh(UiState& ui, AttentionView& v, const std::shared_ptr<const core::Derived>& d) {
+    const AttentionOptions& o = ui.attention;
+    if (v.src == d && v.mode == o.mode && v.log_scale == o.log_scale && v.magma == o.magma) return;
+    v.src       = d;
+    v.mode      = o.mode;
+    v.log_scale = o.log_scale;
+    v.magma     = o.magma;
+    v.n         = 0;
+    if (!d) return;
+    if (const std::vector<float>* p = main_probs(ui, *d)) {
+        v.n = main_n(ui, *d);
+        render(ui, v, *p, v.n, v.main);
+    }
+    if (o.mode == AttentionMode::AllHeads && d->has_heads) {
+        v.heads.resize(d->heads.size());
+        for (size_t h = 0; h < d->heads.size(); ++h) {
+            if (!v.heads[h]) v.heads[h] = std::make_unique<gl::HeatmapTexture>();
+            render(ui, v, d->heads[h].probs, d->heads[h].n, *v.heads[h]);
+        }
+    }
+}
+
+void refresh_labels(AttentionView& v, const core::Snapshot& snap) {
+    if (v.labels_version == snap.version) return;
+    v.labels_version = snap.version;
+    v.labels.clear();
+    for (const auto& st : snap.steps) v.labels.push_back(token_label(snap.model.get(), st->token, 14));
+}
+
+const char* label_of(const AttentionView& v, int pos) {
+    return pos >= 0 && size_t(pos) < v.labels.size() ? v.labels[size_t(pos)].c_str() : "?";
+}
+
+// A tick step (1, 2, 5, 10, 20, 50 …) that leaves at least `min_px` pixels between ticks.
+int tick_step(float px_per_cell, float min_px) {
+    static constexpr int kSteps[] = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000};
+    for (int s : kSteps)
+        if (float(s) * px_per_cell >= min_px) return s;
+    return 10000;
+}
+
+void draw_image(const gl::HeatmapTexture& tex, ImVec2 a, ImVec2 b, const float uv[4]) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    if (tex.texture() != 0)
+        dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex.texture())), a, b, ImVec2(uv[0], uv[1]),
+                     ImVec2(uv[2], uv[3]));
+    else
+        dl->AddRectFilled(a, b, IM_COL32(40, 42, 48, 255));  // no GL (headless frames)
+}
+
+void draw_colour_bar(const UiState& ui, ImVec2 a, float h) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const float w  = 14.0f;
+    const int n    = 64;
+    const auto map = ui.attention.magma ? gl::Colormap::Magma : gl::Colormap::Viridis;
+    for (int i = 0; i < n; ++i) {
+        const float y0 = a.y + h * float(i) / float(n), y1 = a.y + h * float(i + 1) / float(n);
+        dl->AddRectFilled(ImVec2(a.x, y0), ImVec2(a.x + w, y1 + 0.5f),
+                          gl::colormap_u32(map, 1.0f - (float(i) + 0.5f) / float(n)));
+    }
+    const ImU32 text = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+    const float th   = ImGui::GetTextLineHeight();
+    const char* top  = ui.attention.log_scale ? "1" : "1.0";
+    const char* mid  = ui.attention.log_scale ? "0.01" : "0.5";
+    const char* bot  = ui.attention.log_scale ? "≤1e-4" : "0.0";
+    dl->AddText(ImVec2(a.x + w + 4, a.y - th * 0.5f), text, top);
+    dl->AddText(ImVec2(a.x + w + 4, a.y + h * 0.5f - th * 0.5f), text, mid);
+    dl->AddText(ImVec2(a.x + w + 4, a.y + h - th * 0.5f), text, bot);
+    dl->AddRectFilled(ImVec2(a.x, a.y + h + th * 0.8f), ImVec2(a.x + w, a.y + h + th * 1.8f),
+                      IM_COL32(64, 64, 69, 255));
+    dl->AddText(ImVec2(a.x + w + 4, a.y + h + th * 0.8f), text, "masked");
+}
+
+void draw_toolbar(UiState& ui, const core::Snapshot& snap) {
+    const auto& hp = snap.model->hp;
+    int layer = ui.sel.layer, head = ui.sel.head;
+    const float em = ImGui::GetFontSize();
+    ImGui::SetNextItemWidth(em * 8.0f);
+    if (ImGui::SliderInt("layer", &layer, 0, std::max(0, hp.n_layer - 1))) select_layer_head(ui, layer, head);
+    item_tooltip("Which transformer block's attention to show ([ and ] with Shift step through layers).");
+    ImGui::SameLine();
+    ImGui::BeginDisabled(ui.attention.mode == AttentionMode::HeadMean);
+    ImGui::SetNextItemWidth(em * 8.0f);
+    if (ImGui::SliderInt("head", &head, 0, std::max(0, hp.n_head - 1))) select_layer_head(ui, layer, head);
+    item_tooltip(
+        "Which attention head of the layer: each head has its own queries and keys, so it looks at "
+        "different tokens ([ and ] step through heads).");
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    int mode = int(ui.attention.mode);
+    ImGui::RadioButton("one head", &mode, int(AttentionMode::Head));
+    item_tooltip("The selected head's weights: row = the query position, column = the key it reads from.");
+    ImGui::SameLine();
+    ImGui::RadioButton("all heads", &mode, int(AttentionMode::AllHeads));
+    item_tooltip("Every head of the layer side by side, as small multiples; click one to open it.");
+    ImGui::SameLine();
+    ImGui::RadioButton("head mean", &mode, int(AttentionMode::HeadMean));
+    item_tooltip("The weights averaged over the layer's heads: where the layer as a whole looks.");
+    ui.attention.mode = AttentionMode(mode);
+    ImGui::SameLine();
+    ImGui::Checkbox("log scale", &ui.attention.log_scale);
+    item_tooltip("Colour by log10(weight) so that small weights (down to 1e-4) become visible too.");
+    ImGui::SameLine();
+    ImGui::Checkbox("magma", &ui.attention.magma);
+    item_tooltip("Use the magma colour map instead of viridis (both are colour-blind safe).");
+    if (ui.attention.zoom > 1.0f) {
+        ImGui::SameLine();
+        if (ImGui::SmallButton("fit")) ui.attention.zoom = 1.0f;
+        item_tooltip("Zoom out to the whole matrix (or double-click the heatmap).");
+    }
+}
+
+// The big heatmap with axes, hover and selection; `n` positions, values in `probs` ([n][n]) for the tooltip.
+void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, const std::vector<float>& probs, int n,
+                  const core::Derived& d) {
+    AttentionOptions& o = ui.attention;
+    const float em      = ImGui::GetFontSize();
+    const float th      = ImGui::GetTextLineHeight();
+    const ImVec2 avail  = ImGui::GetContentRegionAvail();
+    const float left    = em * 7.5f;  // row labels
+    const float top     = th * 2.4f;  // axis title + column numbers
+    const float right   = em * 5.0f;  // colour bar
+    const float side    = std::max(40.0f, std::min(avail.x - left - right, avail.y - top - th * 1.5f));
+    const ImVec2 p0     = ImGui::GetCursorScreenPos();
+    const ScreenRect rect{p0.x + left, p0.y + top, side, side};
+    const CellWindow win = visible_cells(n, n, o.zoom, o.pan_x, o.pan_y);
+    o.pan_x              = win.col0;
+    o.pan_y              = win.row0;
+
+    ImGui::SetCursorScreenPos(ImVec2(rect.x, rect.y));
+    ImGui::InvisibleButton("##heatmap", ImVec2(rect.w, rect.h));
+    const bool hovered = ImGui::IsItemHovered();
+    const ImGuiIO& io  = ImGui::GetIO();
+    if (hovered && io.MouseWheel != 0.0f)
+        zoom_about(n, n, rect, io.MousePos.x, io.MousePos.y, std::pow(1.25f, io.MouseWheel), &o.zoom, &o.pan_x,
+                   &o.pan_y);
+    if (ImGui::IsItemActive() && ImGui::IsMouseDragging(0, 3.0f)) {
+        v.dragging = true;
+        o.pan_x -= io.MouseDelta.x / rect.w * win.ncols;
+        o.pan_y -= io.MouseDelta.y / rect.h * win.nrows;
+    }
+    if (hovered && ImGui::IsMouseDoubleClicked(0)) o.zoom = 1.0f;
+    const auto hit = cell_at(win, rect, io.MousePos.x, io.MousePos.y);
+    if (ImGui::IsItemDeactivated()) {
+        if (!v.dragging && hit) select_position(ui, hit->row);
+        v.dragging = false;
+    }
+
+    float uv[4];
+    window_uv(win, uv);
+    const ImVec2 a(rect.x, rect.y), b(rect.x + rect.w, rect.y + rect.h);
+    draw_image(v.main, a, b, uv);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), IM_COL32(90, 94, 104, 255));
+
+    // Axes: titles, position ticks, row labels when rows are tall enough.
+    const ImU32 dim  = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+    const ImU32 text = ImGui::GetColorU32(ImGuiCol_Text);
+    const float cell = rect.w / std::max(win.ncols, 1e-6f);
+    dl->AddText(ImVec2(a.x, p0.y), dim, "key position →  (the tokens each query reads from)");
+    const int step = tick_step(cell, em * 2.5f);
+    dl->PushClipRect(ImVec2(a.x - em, p0.y), ImVec2(b.x + em * 2, b.y + th * 2), true);
+    for (int j = (int(win.col0) / step) * step; j < n && float(j) < win.col0 + win.ncols; j += step) {
+        float x = 0, y = 0;
+        cell_center(win, rect, 0, j, &x, &y);
+        char buf[16];
+        std::snprintf(buf, sizeof buf, "%d", j);
+        dl->AddText(ImVec2(x - ImGui::CalcTextSize(buf).x * 0.5f, a.y - th - 2), dim, buf);
+        dl->AddLine(ImVec2(x, a.y - 2), ImVec2(x, a.y), dim);
+    }
+    dl->PopClipRect();
+    dl->PushClipRect(ImVec2(p0.x, a.y - th), ImVec2(a.x, b.y + th), true);
+    const bool row_labels = cell >= th;
+    const int rstep       = row_labels ? 1 : tick_step(cell, th * 1.2f);
+    for (int i = (int(win.row0) / rstep) * rstep; i < n && float(i) < win.row0 + win.nrows; i += rstep) {
+        float x = 0, y = 0;
+        cell_center(win, rect, i, 0, &x, &y);
+        char buf[48];
+        if (row_labels)
+            std::snprintf(buf, sizeof buf, "%s %d", label_of(v, i), i);
+        else
+            std::snprintf(buf, sizeof buf, "%d", i);
+        const float w = ImGui::CalcTextSize(buf).x;
+        dl->AddText(ImVec2(a.x - w - 4, y - th * 0.5f), i == selected_pos(ui, snap) ? text : dim, buf);
+    }
+    dl->PopClipRect();
+    dl->AddText(ImVec2(p0.x, b.y + 4), dim, "↓ query position (the token that looks)");
+
+    // The selected query row.
+    const int sel = selected_pos(ui, snap);
+    if (sel >= 0 && sel < n) {
+        float x = 0, y = 0;
+        cell_center(win, rect, sel, 0, &x, &y);
+        const float h2 = std::max(1.0f, cell * 0.5f);
+        dl->PushClipRect(a, b, true);
+        dl->AddRect(ImVec2(a.x, y - h2), ImVec2(b.x, y + h2), IM_COL32(255, 255, 255, 200), 0.0f, 0,
+                    cell >= 4.0f ? 1.5f : 1.0f);
+        dl->PopClipRect();
+    }
+    draw_colour_bar(ui, ImVec2(b.x + em * 0.8f, a.y), rect.h);
+
+    if (hovered && hit && !v.dragging) {
+        const int i = hit->row, j = hit->col;
+        const float p = probs[size_t(i) * size_t(n) + size_t(j)];
+        ImGui::BeginTooltip();
+        ImGui::PushFont(ui.fonts.mono);
+        ImGui::Text("%s (%d) → %s (%d)", label_of(v, i), i, label_of(v, j), j);
+        ImGui::PopFont();
+        if (j > i) {
+            ImGui::TextDisabled("masked: a query never sees later keys (causal mask), weight 0");
+        } else if (o.mode == AttentionMode::HeadMean) {
+            ImGui::Text("mean weight over %d heads: %.4f", d.summary.n_head, p);
+        } else {
+            ImGui::Text("weight %.4f", p);
+            if (d.has_matrix && d.matrix.n == n)
+                ImGui::TextDisabled("score q·k/√d = %.3f", d.matrix.scores[size_t(i) * size_t(n) + size_t(j)]);
+        }
+        ImGui::TextDisabled("layer %d%s · click: make row %d the query · wheel: zoom · drag: pan", d.focus.layer,
+                            o.mode == AttentionMode::HeadMean ? "" : (" head " + std::to_string(d.focus.head)).c_str(),
+                            i);
+        ImGui::EndTooltip();
+        if (cell >= 3.0f) {  // outline the hovered cell
+            float x = 0, y = 0;
+            cell_center(win, rect, i, j, &x, &y);
+            dl->PushClipRect(a, b, true);
+            dl->AddRect(ImVec2(x - cell * 0.5f, y - cell * 0.5f), ImVec2(x + cell * 0.5f, y + cell * 0.5f), text);
+            dl->PopClipRect();
+        }
+    }
+    ImGui::SetCursorScreenPos(ImVec2(p0.x, b.y + th * 1.6f));
+    ImGui::Dummy(ImVec2(1, 1));
+}
+
+void draw_small_multiples(UiState& ui, AttentionView& v, const core::Derived& d) {
+    if (!d.has_heads) {
+        ImGui::TextDisabled("deriving the heads of layer %d …", ui.sel.layer);
+        return;
+    }
+    const float em     = ImGui::GetFontSize();
+    const int n_head   = int(d.heads.size());
+    const ImVec2 avail = ImGui::GetContentRegionAvail();
+    // As many columns as keep each thumbnail at least 7 em wide, the grid filling the width.
+    const int cols    = std::clamp(int(avail.x / (em * 9.0f)), 1, std::max(1, n_head));
+    const float gap   = em * 0.8f;
+    const float side  = std::min((avail.x - gap * float(cols - 1)) / float(cols), em * 16.0f);
+    const float th    = ImGui::GetTextLineHeight();
+    const float uv[4] = {0, 0, 1, 1};
+    ImDrawList* dl    = ImGui::GetWindowDrawList();
+    for (int h = 0; h < n_head; ++h) {
+        if (h % cols != 0) ImGui::SameLine(0.0f, gap);
+        ImGui::BeginGroup();
+        const float ent = h < int(d.summary.entropy.size()) ? d.summary.entropy[size_t(h)] : NAN;
+        if (std::isfinite(ent))
+            ImGui::Text("head %d  ·  H %.2f", h, ent);
+        else
+            ImGui::Text("head %d", h);
+        const ImVec2 a = ImGui::GetCursorScreenPos();
+        ImGui::PushID(h);
+        if (ImGui::InvisibleButton("##thumb", ImVec2(side, side))) {
+            select_layer_head(ui, ui.sel.layer, h);
+            ui.attention.mode = AttentionMode::Head;
+        }
+        const bool hov = ImGui::IsItemHovered();
+        ImGui::PopID();
+        if (h < int(v.heads.size()) && v.heads[size_t(h)])
+            draw_image(*v.heads[size_t(h)], a, ImVec2(a.x + side, a.y + side), uv);
+        const ImU32 border = h == ui.sel.head ? IM_COL32_WHITE
+                             : hov            ? IM_COL32(200, 200, 210, 255)
+                                              : IM_COL32(80, 84, 94, 255);
+        dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(a.x + side + 1, a.y + side + 1), border, 0.0f, 0,
+                    h == ui.sel.head ? 2.0f : 1.0f);
+        if (hov) {
+            ImGui::BeginTooltip();
+            ImGui::Text("layer %d head %d", ui.sel.layer, h);
+            if (std::isfinite(ent))
+                ImGui::TextDisabled("mean row entropy %.3f nats: low = focused on few keys, high = spread out", ent);
+            ImGui::TextDisabled("click: open this head");
+            ImGui::EndTooltip();
+        }
+        ImGui::EndGroup();
+    }
+    (void)th;
+}
+
+}  // namespace
+
+void draw_attention_panel(UiState& ui, const core::Snapshot& snap) {
+    section_heading(ui, "Attention");
+    if (!snap.model || snap.steps.empty()) {
+        disabled_wrapped("Evaluate a prompt (Step →) to see where each token looks.");
+        return;
+    }
+    draw_toolbar(ui, snap);
+    if (!ui.views.attention) ui.views.attention = std::make_shared<AttentionView>();
+    AttentionView& v = *ui.views.attention;
+    refresh_labels(v, snap);
+
+    const std::shared_ptr<const core::Derived>& dp = snap.derived;
+    const core::Derived* d                         = current_derived(ui, snap);
+    const bool wants_all                           = ui.attention.mode == AttentionMode::AllHeads;
+    const std::vector<float>* probs                = d && !wants_all ? main_probs(ui, *d) : nullptr;
+    if (!d || (!wants_all && !probs)) {
+        if (dp && !dp->error.empty() && !snap.derived_pending)
+            disabled_wrapped(dp->error.c_str());
+        else
+            ImGui::TextDisabled("deriving layer %d …", ui.sel.layer);
+        return;
+    }
+    refresh(ui, v, dp);
+    if (wants_all) {
+        ImGui::TextDisabled("Every head of layer %d: rows are queries, columns keys; H = mean row entropy.",
+                            ui.sel.layer);
+        draw_small_multiples(ui, v, *d);
+        return;
+    }
+    if (ui.attention.mode == AttentionMode::HeadMean)
+        ImGui::TextDisabled("Mean over the %d heads of layer %d.", d->summary.n_head, ui.sel.layer);
+    else
+        ImGui::TextDisabled("Layer %d, head %d: each row is one query's softmax over the keys before it (sums to 1).",
+                            ui.sel.layer, ui.sel.head);
+    draw_heatmap(ui, v, snap, *probs, main_n(ui, *d), *d);
+}
+
+}  // namespace ts::app

@@ -1,0 +1,201 @@
+// Prompt & controls (the left column): prompt box, Step / Run-Pause / Rewind / Reset, tokens per run, steps/s,
+// progress, the sampler's sliders (applied live through the worker, with "Apply from here"), and the model picker.
+#include <imgui.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iterator>
+
+#include "app/ui/panels.hpp"
+#include "app/ui/sampler_sliders.hpp"
+#include "app/ui/widgets.hpp"
+
+namespace ts::app {
+namespace {
+
+// Decode speed over the newest generated steps (forward + sampling), in tokens per second; 0 when unknown.
+double steps_per_second(const core::Snapshot& snap) {
+    double ms = 0;
+    int n     = 0;
+    for (size_t i = snap.steps.size(); i-- > 0 && n < 16;) {
+        const core::StepTrace& st = *snap.steps[i];
+        if (st.source == core::TokenSource::Prompt) break;
+        ms += st.t.forward_ms + st.t.sample_ms + st.t.trace_ms;
+        ++n;
+    }
+    return n > 0 && ms > 0 ? 1000.0 * n / ms : 0.0;
+}
+
+const char* activity_text(const core::Snapshot& snap) {
+    switch (snap.activity) {
+        case core::Activity::Prefilling:
+            return "evaluating the prompt";
+        case core::Activity::Running:
+            return "generating";
+        case core::Activity::Loading:
+            return "loading";
+        case core::Activity::Idle:
+            break;
+    }
+    if (snap.context_full) return "context full";
+    if (snap.end_of_text) return "end of text";
+    return "ready";
+}
+
+void draw_buttons(UiState& ui, const core::Snapshot* snap) {
+    const bool attached = ui.bridge.attached();
+    const bool busy     = snap && engine_busy(*snap);
+    const bool has_pos  = snap && !snap->steps.empty();
+    const float half    = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
+    ImGui::BeginDisabled(!attached || busy);
+    if (ImGui::Button("Step →", ImVec2(half, 0.0f))) step_token(ui);
+    item_tooltip("Run one forward pass: append the proposed next token and compute the one after it (→).");
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::BeginDisabled(!attached);
+    if (ImGui::Button(busy ? "Pause ❚❚" : "Run ▶", ImVec2(half, 0.0f))) toggle_run(ui);
+    item_tooltip(
+        "Generate tokens one after another until paused, the count below is reached or the text ends "
+        "(space).");
+    ImGui::EndDisabled();
+    ImGui::BeginDisabled(!attached || busy || !has_pos || snap->steps.size() < 2);
+    if (ImGui::Button("← Rewind", ImVec2(half, 0.0f))) rewind_token(ui, 1);
+    item_tooltip(
+        "Forget the last token: the KV cache drops its keys and values, and stepping again reproduces it (←).");
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    ImGui::BeginDisabled(!attached || busy || !has_pos);
+    if (ImGui::Button("Reset", ImVec2(half, 0.0f))) reset_generation(ui);
+    item_tooltip("Forget every generated token and go back to the end of the prompt.");
+    ImGui::EndDisabled();
+
+    ImGui::SetNextItemWidth(half);
+    ImGui::SliderInt("##steps", &ui.n_steps, 1, 512, "run: %d tokens");
+    item_tooltip("How many tokens Run generates before it stops by itself.");
+    ImGui::SameLine();
+    if (snap && !ui.screenshot) {
+        const double sps = steps_per_second(*snap);
+        if (sps > 0)
+            ImGui::TextDisabled("%.1f steps/s", sps);
+        else
+            ImGui::TextDisabled("– steps/s");
+    } else {
+        ImGui::TextDisabled("– steps/s");
+    }
+    item_tooltip("Decode speed: tokens per second over the last steps (forward pass + sampling).");
+}
+
+void draw_status(UiState& ui, const core::Snapshot& snap) {
+    const int n     = int(snap.steps.size());
+    const int n_gen = std::max(0, n - snap.n_prompt);
+    if (engine_busy(snap)) {
+        const int done = ui.bridge.progress_done(), total = std::max(1, ui.bridge.progress_total());
+        char buf[96];
+        std::snprintf(buf, sizeof buf, "%s %d / %d", activity_text(snap), done, total);
+        ImGui::ProgressBar(float(done) / float(total), ImVec2(-1.0f, 0.0f), buf);
+    }
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "%d prompt + %d generated · %d / %d context · %s", snap.n_prompt, n_gen, n,
+                  snap.n_ctx, activity_text(snap));
+    disabled_wrapped(buf);
+}
+
+void draw_sampler(UiState& ui, const core::Snapshot* snap) {
+    section_heading(ui, "Sampler");
+    const float label_w = ImGui::CalcTextSize("repeat penalty").x + ImGui::GetStyle().ItemSpacing.x * 2.0f;
+    bool changed        = false;
+    for (size_t i = 0; i < size_t(SamplerField::kCount); ++i) {
+        const auto f           = SamplerField(i);
+        const SliderSpec& spec = slider_spec(f);
+        ImGui::PushID(int(i));
+        ImGui::AlignTextToFramePadding();
+        ImGui::TextUnformatted(spec.label);
+        item_tooltip(spec.help);
+        ImGui::SameLine(label_w);
+        ImGui::SetNextItemWidth(-1.0f);
+        if (f == SamplerField::Seed) {
+            uint64_t seed = ui.sampler.seed;
+            if (ImGui::InputScalar("##v", ImGuiDataType_U64, &seed, nullptr, nullptr, "%llu")) {
+                ui.sampler.seed = seed;
+                changed         = true;
+            }
+        } else {
+            float v = slider_value(ui.sampler, f);
+            char fmt[32];
+            const bool off = slider_is_off(ui.sampler, f) && spec.off;
+            std::snprintf(fmt, sizeof fmt, "%s", off ? spec.off : spec.format);
+            if (ImGui::SliderFloat("##v", &v, spec.min, spec.max, fmt)) changed |= set_slider_value(ui.sampler, f, v);
+        }
+        item_tooltip(spec.help);
+        ImGui::PopID();
+    }
+    if (changed) push_sampler_settings(ui);
+
+    const bool has_pos = snap && !snap->steps.empty();
+    ImGui::BeginDisabled(!has_pos || engine_busy(*snap));
+    const int pos = has_pos ? selected_pos(ui, *snap) : 0;
+    char label[64];
+    std::snprintf(label, sizeof label, "Apply from position %d", pos);
+    if (ImGui::Button(label)) apply_sampler_from(ui, pos);
+    item_tooltip("Forget the tokens after the selected position and generate them again with these settings.");
+    ImGui::EndDisabled();
+    ImGui::SameLine();
+    if (ImGui::Button("Defaults")) {
+        ui.sampler = core::sample::SamplerSettings{};
+        push_sampler_settings(ui);
+    }
+    item_tooltip("Back to the default sampler: temperature 0.8, top-k 40, top-p 0.95, min-p 0.05, no penalty.");
+}
+
+void draw_model_picker(UiState& ui) {
+    section_heading(ui, "Model");
+    if (ui.summary) {
+        ImGui::TextWrapped("%s", ui.summary->title.c_str());
+        disabled_wrapped(ui.summary->subtitle.c_str());
+    } else if (ui.loader.busy()) {
+        ImGui::TextUnformatted("Loading …");
+    } else {
+        ImGui::TextDisabled("none loaded");
+    }
+    if (ui.loader.busy()) {
+        // The loader cannot report a fraction: a bar that moves says the work goes on.
+        const float t = float(std::fmod(ui.loader.elapsed_s(), 1.5) / 1.5);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "loading %.1f s", ui.loader.elapsed_s());
+        ImGui::ProgressBar(t, ImVec2(-1.0f, 0.0f), buf);
+    }
+    if (ImGui::Button("Open…")) ui.open_dialog_requested = true;
+    item_tooltip("Open a GGUF model file (Ctrl+O), or drop one onto the window.");
+    if (!ui.recent.empty()) {
+        ImGui::SameLine();
+        ImGui::SetNextItemWidth(-1.0f);
+        if (ImGui::BeginCombo("##recent", "recent files")) {
+            std::string chosen;
+            for (const std::string& r : ui.recent)
+                if (ImGui::Selectable(r.c_str())) chosen = r;
+            ImGui::EndCombo();
+            if (!chosen.empty()) request_load(ui, chosen);
+        }
+        item_tooltip("Open one of the models opened before.");
+    }
+}
+
+}  // namespace
+
+void draw_controls_panel(UiState& ui, const core::Snapshot* snap) {
+    section_heading(ui, "Prompt & controls");
+    ImGui::TextDisabled("Prompt");
+    if (ImGui::InputTextMultiline("##prompt", ui.prompt.data(), ui.prompt.size(),
+                                  ImVec2(-1.0f, ImGui::GetTextLineHeight() * 4.5f)))
+        ui.prompt_dirty = std::string(ui.prompt.data()) != ui.applied_prompt;
+    item_tooltip("The text the model continues. Step or Run evaluates it first when it changed.");
+    draw_buttons(ui, snap);
+    if (snap) draw_status(ui, *snap);
+    ImGui::Spacing();
+    draw_sampler(ui, snap);
+    ImGui::Spacing();
+    draw_model_picker(ui);
+}
+
+}  // namespace ts::app
