@@ -31,6 +31,7 @@ struct TokensView {
     std::vector<int> line_start;  // first chip of each line
     bool has_proposal = false;
     float height      = 0;
+    ImVec2 origin;  // screen position of the strip's top-left when last drawn
 };
 
 namespace {
@@ -162,6 +163,7 @@ void draw_tokens_panel(UiState& ui, const core::Snapshot& snap) {
     if (moved || v.width != width || v.font != ImGui::GetFont()) rebuild(v, ui, snap, width);
 
     const ImVec2 origin = ImGui::GetCursorScreenPos();
+    v.origin            = origin;
     ImGui::Dummy(ImVec2(width, v.height));
     const float line_h = ImGui::GetTextLineHeight() + 6.0f;
     const float view_h = ImGui::GetWindowHeight();
@@ -208,6 +210,17 @@ void draw_tokens_panel(UiState& ui, const core::Snapshot& snap) {
         if (!proposal && ImGui::IsMouseClicked(0)) select_position(ui, hovered_chip);
     }
     ImGui::EndChild();
+}
+
+bool token_chip_rect(const UiState& ui, int pos, float rect[4]) {
+    if (!ui.views.tokens || pos < 0 || size_t(pos) >= ui.views.tokens->chips.size()) return false;
+    const TokensView& v       = *ui.views.tokens;
+    const TokensView::Chip& c = v.chips[size_t(pos)];
+    rect[0]                   = v.origin.x + c.at.x;
+    rect[1]                   = v.origin.y + c.at.y;
+    rect[2]                   = rect[0] + c.w;
+    rect[3]                   = rect[1] + ImGui::GetTextLineHeight() + 6.0f;
+    return true;
 }
 
 }  // namespace ts::app

@@ -16,7 +16,9 @@ void draw_model_panel(UiState& ui, const ModelSummary& summary);  // app/ui/pane
 // Prompt box, Step / Run / Rewind / Reset, steps/s, model picker, sampler sliders (the left column).
 void draw_controls_panel(UiState& ui, const core::Snapshot* snap);  // app/ui/panel_controls.cpp (snap may be null)
 
-void draw_tokens_panel(UiState& ui, const core::Snapshot& snap);     // app/ui/panel_tokens.cpp: the token strip
+void draw_tokens_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_tokens.cpp: the token strip
+// Screen rectangle (x0, y0, x1, y1) of position `pos`'s chip as last drawn; false when it was not (tests, tours).
+bool token_chip_rect(const UiState& ui, int pos, float rect[4]);
 void draw_attention_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_attention.cpp
 void draw_qk_panel(UiState& ui, const core::Snapshot& snap);         // app/ui/panel_qk.cpp: Q·K scores
 void draw_softmax_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_softmax.cpp: sampler stages

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "app/gl/capture.hpp"
 #include "app/gl/colormap.hpp"
@@ -63,6 +64,66 @@ TEST(Heatmap, ShaderColoursEqualTheColourMapTable) {
     const uint8_t* masked = pixel(1, 0);
     EXPECT_NEAR(masked[0], 64, 2);  // the masked grey (0.25, 0.25, 0.27)
     EXPECT_NEAR(masked[2], 69, 2);
+}
+
+// Reads the colour texture back as value rows (row 0 first) of RGB triples.
+std::vector<uint8_t> colours_of(const HeatmapTexture& tex) {
+    auto img = read_framebuffer(tex.framebuffer(), tex.cols(), tex.rows());
+    if (!img) {
+        ADD_FAILURE() << img.error().message;
+        return {};
+    }
+    std::vector<uint8_t> out;
+    for (int r = 0; r < tex.rows(); ++r)  // read_framebuffer returns GL's last row first
+        for (int c = 0; c < tex.cols(); ++c)
+            for (int k = 0; k < 3; ++k)
+                out.push_back(img->rgba[size_t(((tex.rows() - 1 - r) * tex.cols() + c) * 4 + k)]);
+    return out;
+}
+
+void expect_cells(const HeatmapTexture& tex, const std::vector<float>& values, float lo, float hi, Colormap map) {
+    const auto got = colours_of(tex);
+    ASSERT_EQ(got.size(), values.size() * 3);
+    for (size_t i = 0; i < values.size(); ++i) {
+        const Rgb want = colormap_rgb(map, (values[i] - lo) / (hi - lo));
+        EXPECT_NEAR(got[i * 3 + 0], want.r * 255.0f, 2.5f) << "cell " << i;
+        EXPECT_NEAR(got[i * 3 + 1], want.g * 255.0f, 2.5f) << "cell " << i;
+        EXPECT_NEAR(got[i * 3 + 2], want.b * 255.0f, 2.5f) << "cell " << i;
+    }
+}
+
+TEST(Heatmap, OneByOneGridIsOneTexel) {
+    auto win = offscreen_window(32, 32);
+    ASSERT_TRUE(win);
+    auto r = HeatmapRenderer::create();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    HeatmapTexture tex;
+    const std::vector<float> one = {0.75f};
+    (*r)->render(one.data(), 1, 1, 0.0f, 1.0f, Colormap::Magma, tex);
+    EXPECT_EQ(tex.rows(), 1);
+    EXPECT_EQ(tex.cols(), 1);
+    expect_cells(tex, one, 0.0f, 1.0f, Colormap::Magma);
+}
+
+TEST(Heatmap, NonSquareGridsKeepRowsAndColumnsApart) {
+    auto win = offscreen_window(32, 32);
+    ASSERT_TRUE(win);
+    auto r = HeatmapRenderer::create();
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    HeatmapTexture tex;
+    // 5 rows x 3 columns, then 2 rows x 7 columns into the same texture (it is re-made for the new shape); odd
+    // widths check the row stride of the upload.
+    std::vector<float> tall(15), wide(14);
+    for (size_t i = 0; i < tall.size(); ++i) tall[i] = float(i) / 14.0f;
+    for (size_t i = 0; i < wide.size(); ++i) wide[i] = -4.0f + 4.0f * float(i) / 13.0f;  // a log10 range
+    (*r)->render(tall.data(), 5, 3, 0.0f, 1.0f, Colormap::Viridis, tex);
+    EXPECT_EQ(tex.rows(), 5);
+    EXPECT_EQ(tex.cols(), 3);
+    expect_cells(tex, tall, 0.0f, 1.0f, Colormap::Viridis);
+    (*r)->render(wide.data(), 2, 7, -4.0f, 0.0f, Colormap::Viridis, tex);
+    EXPECT_EQ(tex.rows(), 2);
+    EXPECT_EQ(tex.cols(), 7);
+    expect_cells(tex, wide, -4.0f, 0.0f, Colormap::Viridis);
 }
 
 TEST(Capture, WritesAPngWithTheFramebuffersSize) {

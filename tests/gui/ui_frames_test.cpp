@@ -1,0 +1,219 @@
+// Headless frames of the explorer's own panels over a real engine (tiny model, worker thread): the Attention panel
+// in each mode, Q·K scores, the token strip's click, the keyboard shortcuts and the sampler commands, checked by
+// what the worker then holds. No display: Debian's ImGui keeps its asserts, so a misuse of ImGui aborts.
+#include <gtest/gtest.h>
+#include <imgui.h>
+
+#include <chrono>
+#include <cmath>
+#include <thread>
+
+#include "app/ui/panels.hpp"
+#include "app/ui/shell.hpp"
+#include "tests/gui/panel_fixture.hpp"
+
+namespace ts::app {
+namespace {
+
+// GLFW key codes, as the GLFW backend maps them into io.KeyMap.
+constexpr int kRight = 262, kLeft = 263, kDown = 264, kUp = 265, kSpace = 32;
+
+class ExplorerFrames : public test::PanelFrames {
+protected:
+    void SetUp() override {
+        PanelFrames::SetUp();
+        ImGuiIO& io                    = ImGui::GetIO();
+        io.KeyMap[ImGuiKey_RightArrow] = kRight;
+        io.KeyMap[ImGuiKey_LeftArrow]  = kLeft;
+        io.KeyMap[ImGuiKey_DownArrow]  = kDown;
+        io.KeyMap[ImGuiKey_UpArrow]    = kUp;
+        io.KeyMap[ImGuiKey_Space]      = kSpace;
+        io.KeyMap[ImGuiKey_End]        = 269;
+    }
+    // One frame of the whole shell.
+    int shell_frame() {
+        ImGui::NewFrame();
+        draw_shell(ui_);
+        ImGui::Render();
+        return ImGui::GetDrawData()->TotalVtxCount;
+    }
+    // Presses `key` (with shift) for one shell frame and releases it in the next.
+    void press(int key, bool shift = false) {
+        ImGuiIO& io      = ImGui::GetIO();
+        io.KeyShift      = shift;
+        io.KeysDown[key] = true;
+        shell_frame();
+        io.KeysDown[key] = false;
+        io.KeyShift      = false;
+        shell_frame();
+    }
+    // Waits until the worker has handled everything pushed so far (and derived what the focus asks).
+    void settle() {
+        ASSERT_TRUE(ui_.bridge.wait_for(ui_.bridge.last_ticket(), std::chrono::seconds(20), true));
+        shell_frame();
+        ASSERT_TRUE(ui_.bridge.wait_for(ui_.bridge.last_ticket(), std::chrono::seconds(20), true));
+        shell_frame();
+    }
+    size_t n_steps() const { return ui_.snap ? ui_.snap->steps.size() : 0; }
+};
+
+TEST_F(ExplorerFrames, AttentionPanelDrawsOneHeadAllHeadsAndTheMean) {
+    start("the model", 8);
+    ASSERT_TRUE(frames_until(draw_attention_panel, [&] {
+        const core::Derived* d = current_derived(ui_, *ui_.snap);
+        return d && d->has_matrix;
+    }));
+    const int one = frame(draw_attention_panel);
+    EXPECT_GT(one, 1000);
+    EXPECT_TRUE(ui_.views.attention);
+
+    ui_.attention.mode = AttentionMode::AllHeads;
+    ASSERT_TRUE(frames_until(draw_attention_panel, [&] {
+        const core::Derived* d = current_derived(ui_, *ui_.snap);
+        return d && d->has_heads && d->has_summary;
+    }));
+    EXPECT_EQ(ui_.snap->derived->heads.size(), size_t(ui_.model->hp.n_head));
+    EXPECT_GT(frame(draw_attention_panel), 500);
+
+    ui_.attention.mode      = AttentionMode::HeadMean;
+    ui_.attention.log_scale = true;
+    ui_.attention.zoom      = 3.0f;
+    ASSERT_TRUE(frames_until(draw_attention_panel, [&] {
+        const core::Derived* d = current_derived(ui_, *ui_.snap);
+        return d && d->has_summary && !d->focus.all_heads;
+    }));
+    EXPECT_GT(frame(draw_attention_panel), 1000);
+}
+
+TEST_F(ExplorerFrames, QkPanelFollowsTheSelectedPositionLayerAndHead) {
+    start("the model", 6);
+    ui_.sel.pos = 3;
+    select_layer_head(ui_, 1, 2);
+    ASSERT_TRUE(frames_until(draw_qk_panel, [&] {
+        const core::Derived* d = current_derived(ui_, *ui_.snap);
+        return d && d->has_row && d->row.pos == 3;
+    }));
+    const core::derive::AttnRow& row = ui_.snap->derived->row;
+    EXPECT_EQ(row.layer, 1);
+    EXPECT_EQ(row.head, 2);
+    double sum = 0;
+    for (int j = 0; j <= row.pos; ++j) sum += row.probs[size_t(j)];
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+    EXPECT_GT(frame(draw_qk_panel), 2000);
+    ui_.qk_by_weight = true;
+    EXPECT_GT(frame(draw_qk_panel), 2000);
+}
+
+TEST_F(ExplorerFrames, ClickingATokenChipMakesItTheQuery) {
+    start("the model", 4);
+    shell_frame();
+    shell_frame();
+    float r[4];
+    ASSERT_TRUE(token_chip_rect(ui_, 2, r));
+    ImGuiIO& io = ImGui::GetIO();
+    io.MousePos = ImVec2((r[0] + r[2]) * 0.5f, (r[1] + r[3]) * 0.5f);
+    shell_frame();
+    io.MouseDown[0] = true;
+    shell_frame();
+    io.MouseDown[0] = false;
+    shell_frame();
+    EXPECT_EQ(ui_.sel.pos, 2);
+    EXPECT_EQ(selected_pos(ui_, *ui_.snap), 2);
+}
+
+TEST_F(ExplorerFrames, ArrowKeysStepRewindAndMoveTheQuery) {
+    start("the model", 3);
+    settle();
+    const size_t n = n_steps();
+    press(kRight);
+    settle();
+    EXPECT_EQ(n_steps(), n + 1) << "→ generates one token";
+    press(kLeft);
+    settle();
+    EXPECT_EQ(n_steps(), n) << "← forgets it again";
+    press(kUp);
+    EXPECT_EQ(ui_.sel.pos, int(n) - 2) << "↑ moves the query one position back";
+    press(kDown);
+    EXPECT_EQ(ui_.sel.pos, -1) << "↓ back onto the newest follows it again";
+}
+
+TEST_F(ExplorerFrames, BracketsStepThroughHeadsAndShiftBracketsThroughLayers) {
+    start("the model", 2);
+    press(']');
+    EXPECT_EQ(ui_.sel.head, 1);
+    press('[');
+    press('[');
+    EXPECT_EQ(ui_.sel.head, ui_.model->hp.n_head - 1) << "wraps around";
+    press(']', true);
+    EXPECT_EQ(ui_.sel.layer, 1);
+    settle();
+    EXPECT_EQ(ui_.snap->derived->focus.layer, 1) << "the worker derives for the new layer";
+    EXPECT_EQ(ui_.snap->derived->focus.head, ui_.model->hp.n_head - 1);
+}
+
+TEST_F(ExplorerFrames, SpaceRunsAndPausesWithoutBlocking) {
+    start("the model", 1);
+    settle();
+    ui_.n_steps    = 5;
+    const size_t n = n_steps();
+    press(kSpace);
+    settle();
+    EXPECT_EQ(n_steps(), n + 5);
+}
+
+TEST_F(ExplorerFrames, SamplerSettingsReachTheWorkerAndResampleTheProposal) {
+    start("the model", 3);
+    ui_.sampler.temp = 0.0f;  // what the temperature slider at its left end sets
+    push_sampler_settings(ui_);
+    settle();
+    EXPECT_EQ(ui_.snap->settings.temp, 0.0f);
+    const core::StepTrace& last = *ui_.snap->steps.back();
+    EXPECT_EQ(last.settings.temp, 0.0f) << "the proposal was re-sampled with the new settings";
+    // Greedy: the proposal is the argmax of the logits.
+    const auto& lg = *ui_.snap->logits;
+    int32_t best   = 0;
+    for (size_t i = 1; i < lg.size(); ++i)
+        if (lg[i] > lg[size_t(best)]) best = int32_t(i);
+    EXPECT_EQ(last.next_token, best);
+    // The UI's preview of the same settings agrees with the worker's draw, without a round trip.
+    const SamplerPreview& pv = sampler_preview(ui_, *ui_.snap);
+    ASSERT_TRUE(pv.valid) << pv.error;
+    EXPECT_EQ(pv.result.id, last.next_token);
+}
+
+TEST_F(ExplorerFrames, ApplyFromHereRegeneratesTheTokensAfterThePosition) {
+    start("the model", 6);
+    settle();
+    const size_t n   = n_steps();
+    const int pos    = int(n) - 4;
+    ui_.sampler.temp = 0.0f;
+    apply_sampler_from(ui_, pos);
+    settle();
+    ASSERT_EQ(n_steps(), n) << "as many tokens as were forgotten are generated again";
+    for (size_t p = size_t(pos); p < n; ++p) EXPECT_EQ(ui_.snap->steps[p]->settings.temp, 0.0f) << p;
+}
+
+TEST_F(ExplorerFrames, BranchTakesTheChosenTokenAndGoesOn) {
+    start("the model", 4);
+    settle();
+    const int pos = int(n_steps()) - 2;
+    branch_token(ui_, pos, 260);
+    settle();
+    ASSERT_GT(n_steps(), size_t(pos));
+    EXPECT_EQ(ui_.snap->steps[size_t(pos)]->token, 260);
+    EXPECT_EQ(ui_.snap->steps[size_t(pos)]->source, core::TokenSource::Forced);
+}
+
+TEST_F(ExplorerFrames, WholeShellDrawsEveryTabOverTheEngine) {
+    start("the model", 5);
+    for (int t = 0; t < int(CenterTab::kCount); ++t) {
+        ui_.tab_request = CenterTab(t);
+        shell_frame();
+        shell_frame();
+        EXPECT_EQ(ui_.tab_shown, CenterTab(t));
+        EXPECT_GT(shell_frame(), 1500) << "tab " << t;
+    }
+}
+
+}  // namespace
+}  // namespace ts::app
