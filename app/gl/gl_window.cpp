@@ -147,7 +147,7 @@ void GlWindow::end_frame() {
     glBindFramebuffer(GL_FRAMEBUFFER, fbo_);
     glViewport(0, 0, fb_w, fb_h);
     glDisable(GL_SCISSOR_TEST);
-    glClearColor(0.08f, 0.08f, 0.09f, 1.0f);
+    glClearColor(clear_[0], clear_[1], clear_[2], 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
     if (!cfg_.offscreen) glfwSwapBuffers(window_);

@@ -49,6 +49,13 @@ public:
     void finish();
     // Pixels of the last rendered frame; offscreen mode only.
     [[nodiscard]] core::Result<Image> capture();
+    // The colour each frame starts from (the explorer sets its window background colour, so that its full-window
+    // panel needs no background quad of its own: one less full-screen fill for a software rasteriser).
+    void set_clear_color(float r, float g, float b) {
+        clear_[0] = r;
+        clear_[1] = g;
+        clear_[2] = b;
+    }
     // Files dropped onto the window since the last call.
     std::vector<std::string> take_dropped_paths();
 
@@ -64,6 +71,7 @@ private:
     bool imgui_gl3_      = false;
     bool imgui_ctx_      = false;
     float content_scale_ = 1.0f;
+    float clear_[3]      = {0.08f, 0.08f, 0.09f};
     std::string renderer_info_;
     std::vector<std::string> dropped_;
 };

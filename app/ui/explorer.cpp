@@ -59,6 +59,12 @@ void init_ui(UiState& ui, const ExplorerOptions& opt, float scale) {
     ui.fonts_dirty = false;
 }
 
+// Frames start from the window background colour: the full-window panels draw no background of their own.
+void match_clear_color(gl::GlWindow& w) {
+    const ImVec4 bg = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+    w.set_clear_color(bg.x, bg.y, bg.z);
+}
+
 void refresh_fonts(UiState& ui, gl::GlWindow& win, float scale) {
     if (!ui.fonts_dirty) return;
     load_fonts(ui.fonts, ui.summary ? ui.summary->vocab_codepoints : std::vector<uint32_t>{}, scale);
@@ -109,6 +115,7 @@ int run_explorer(const ExplorerOptions& opt) {
     ui.renderer_info  = w.renderer_info();
     const float scale = w.content_scale();
     init_ui(ui, opt, scale);
+    match_clear_color(w);
     if (!opt.model_path.empty()) request_load(ui, opt.model_path);
 
     int quiet_frames      = 0;
@@ -194,6 +201,7 @@ int run_shot(const ShotOptions& opt) {
     ui.heatmap       = heatmap->get();
     ui.renderer_info = w.renderer_info();
     init_ui(ui, opt.explorer, 1.0f);
+    match_clear_color(w);
     if (!opt.explorer.model_path.empty()) {
         request_load(ui, opt.explorer.model_path);
         auto done = ui.loader.wait();

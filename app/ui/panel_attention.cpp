@@ -311,11 +311,21 @@ void draw_small_multiples(UiState& ui, AttentionView& v, const core::Derived& d)
     const float em     = ImGui::GetFontSize();
     const int n_head   = int(d.heads.size());
     const ImVec2 avail = ImGui::GetContentRegionAvail();
-    // As many columns as keep each thumbnail at least 7 em wide, the grid filling the width.
-    const int cols    = std::clamp(int(avail.x / (em * 9.0f)), 1, std::max(1, n_head));
-    const float gap   = em * 0.8f;
-    const float side  = std::min((avail.x - gap * float(cols - 1)) / float(cols), em * 16.0f);
-    const float th    = ImGui::GetTextLineHeight();
+    const float gap    = em * 0.8f;
+    const float th     = ImGui::GetTextLineHeight() + ImGui::GetStyle().ItemSpacing.y;
+    // The column count that makes the thumbnails largest while the grid fits the panel's width and height.
+    int cols   = 1;
+    float side = 0.0f;
+    for (int c = 1; c <= std::max(1, n_head); ++c) {
+        const int rows = (n_head + c - 1) / c;
+        const float s =
+            std::min((avail.x - gap * float(c - 1)) / float(c), (avail.y - float(rows) * (th + gap)) / float(rows));
+        if (s > side) {
+            side = s;
+            cols = c;
+        }
+    }
+    side              = std::clamp(side, em * 4.0f, em * 24.0f);
     const float uv[4] = {0, 0, 1, 1};
     ImDrawList* dl    = ImGui::GetWindowDrawList();
     for (int h = 0; h < n_head; ++h) {
@@ -350,8 +360,8 @@ void draw_small_multiples(UiState& ui, AttentionView& v, const core::Derived& d)
             ImGui::EndTooltip();
         }
         ImGui::EndGroup();
+        if (h % cols == cols - 1) ImGui::Dummy(ImVec2(0.0f, gap * 0.25f));
     }
-    (void)th;
 }
 
 }  // namespace

@@ -39,7 +39,7 @@ namespace {
 constexpr size_t kChipChars = 18;
 
 ImU32 chip_fill(const core::StepTrace& st) {
-    if (st.source == core::TokenSource::Prompt) return IM_COL32(62, 66, 74, 255);
+    if (st.source == core::TokenSource::Prompt) return IM_COL32(50, 53, 60, 255);
     const float p = std::isfinite(st.p_token) ? st.p_token : 0.0f;
     return gl::colormap_u32(gl::Colormap::Viridis, p);
 }
@@ -115,7 +115,8 @@ void draw_legend(const UiState& ui) {
     ImGui::TextDisabled("prompt");
     ImGui::SameLine();
     ImVec2 p = ImGui::GetCursorScreenPos();
-    dl->AddRectFilled(p, ImVec2(p.x + h, p.y + h), IM_COL32(62, 66, 74, 255), 3.0f);
+    dl->AddRectFilled(p, ImVec2(p.x + h, p.y + h), IM_COL32(50, 53, 60, 255), 3.0f);
+    dl->AddRect(p, ImVec2(p.x + h, p.y + h), IM_COL32(98, 104, 116, 255), 3.0f);
     ImGui::Dummy(ImVec2(h, h));
     ImGui::SameLine();
     ImGui::TextDisabled("  generated: p 0");
@@ -197,6 +198,7 @@ void draw_tokens_panel(UiState& ui, const core::Snapshot& snap) {
             const core::StepTrace& st = *snap.steps[i];
             const ImU32 fill          = chip_fill(st);
             dl->AddRectFilled(a, b, fill, 4.0f);
+            if (st.source == core::TokenSource::Prompt) dl->AddRect(a, b, IM_COL32(98, 104, 116, 255), 4.0f);
             if (st.source == core::TokenSource::Forced) dl->AddRect(a, b, IM_COL32(252, 160, 72, 255), 4.0f, 0, 2.0f);
             if (int(i) == sel)
                 dl->AddRect(ImVec2(a.x - 2, a.y - 2), ImVec2(b.x + 2, b.y + 2), IM_COL32_WHITE, 5.0f, 0, 2.0f);

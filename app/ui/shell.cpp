@@ -350,8 +350,11 @@ bool begin_fullscreen(const char* name) {
     ImGui::SetNextWindowSize(vp->WorkSize);
     ImGui::PushStyleVar(ImGuiStyleVar_WindowRounding, 0.0f);
     ImGui::PushStyleVar(ImGuiStyleVar_WindowBorderSize, 0.0f);
+    // No background: the frame is cleared to the window colour (GlWindow::set_clear_color), which saves a
+    // full-window fill per frame on software renderers (llvmpipe).
     const ImGuiWindowFlags f = ImGuiWindowFlags_NoDecoration | ImGuiWindowFlags_NoMove |
-                               ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus;
+                               ImGuiWindowFlags_NoSavedSettings | ImGuiWindowFlags_NoBringToFrontOnFocus |
+                               ImGuiWindowFlags_NoBackground;
     const bool open = ImGui::Begin(name, nullptr, f);
     ImGui::PopStyleVar(2);
     return open;
