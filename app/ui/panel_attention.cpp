@@ -248,10 +248,7 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
         float x = 0, y = 0;
         cell_center(win, rect, i, 0, &x, &y);
         char buf[48];
-        if (row_labels)
-            std::snprintf(buf, sizeof buf, "%s %d", label_of(v, i), i);
-        else
-            std::snprintf(buf, sizeof buf, "%d", i);
+        std::snprintf(buf, sizeof buf, "%s %d", label_of(v, i), i);  // every labelled row names its token
         const float w = ImGui::CalcTextSize(buf).x;
         dl->AddText(ImVec2(a.x - w - 4, y - th * 0.5f), i == selected_pos(ui, snap) ? text : dim, buf);
     }
@@ -269,7 +266,7 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
                     cell >= 4.0f ? 1.5f : 1.0f);
         dl->PopClipRect();
     }
-    draw_colour_bar(ui, ImVec2(b.x + em * 0.8f, a.y), rect.h);
+    draw_colour_bar(ui, ImVec2(b.x + em * 0.8f, a.y), rect.h - th * 2.0f);
 
     if (hovered && hit && !v.dragging) {
         const int i = hit->row, j = hit->col;
