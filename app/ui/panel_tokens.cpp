@@ -39,7 +39,7 @@ namespace {
 constexpr size_t kChipChars = 18;
 
 ImU32 chip_fill(const core::StepTrace& st) {
-    if (st.source == core::TokenSource::Prompt) return IM_COL32(50, 53, 60, 255);
+    if (st.source == core::TokenSource::Prompt) return IM_COL32(64, 68, 78, 255);
     const float p = std::isfinite(st.p_token) ? st.p_token : 0.0f;
     return gl::colormap_u32(gl::Colormap::Viridis, p);
 }
@@ -115,8 +115,7 @@ void draw_legend(const UiState& ui) {
     ImGui::TextDisabled("prompt");
     ImGui::SameLine();
     ImVec2 p = ImGui::GetCursorScreenPos();
-    dl->AddRectFilled(p, ImVec2(p.x + h, p.y + h), IM_COL32(50, 53, 60, 255), 3.0f);
-    dl->AddRect(p, ImVec2(p.x + h, p.y + h), IM_COL32(98, 104, 116, 255), 3.0f);
+    dl->AddRectFilled(p, ImVec2(p.x + h, p.y + h), IM_COL32(64, 68, 78, 255), 3.0f);
     ImGui::Dummy(ImVec2(h, h));
     ImGui::SameLine();
     ImGui::TextDisabled("  generated: p 0");
@@ -171,7 +170,11 @@ void draw_tokens_panel(UiState& ui, const core::Snapshot& snap) {
     // Follow the newest token while the selection follows it.
     if (moved && ui.sel.pos < 0) ImGui::SetScrollY(std::max(0.0f, v.height - view_h));
 
-    ImDrawList* dl     = ImGui::GetWindowDrawList();
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    // Chips are filled without anti-aliased edges: a software rasteriser (llvmpipe) spends most of a frame full of
+    // chips on the fringe triangles of their rounded corners (44 ms → 12 ms at 1600×1000 with 500 chips).
+    const ImDrawListFlags dl_flags = dl->Flags;
+    dl->Flags &= ~ImDrawListFlags_AntiAliasedFill;
     const ImVec2 mouse = ImGui::GetIO().MousePos;
     const bool hovered = ImGui::IsWindowHovered();
     const float top    = ImGui::GetWindowPos().y;  // cull chips outside the visible band (screen coordinates)
@@ -197,8 +200,7 @@ void draw_tokens_panel(UiState& ui, const core::Snapshot& snap) {
         } else {
             const core::StepTrace& st = *snap.steps[i];
             const ImU32 fill          = chip_fill(st);
-            dl->AddRectFilled(a, b, fill, 4.0f);
-            if (st.source == core::TokenSource::Prompt) dl->AddRect(a, b, IM_COL32(98, 104, 116, 255), 4.0f);
+            dl->AddRectFilled(a, b, fill, 3.0f);
             if (st.source == core::TokenSource::Forced) dl->AddRect(a, b, IM_COL32(252, 160, 72, 255), 4.0f, 0, 2.0f);
             if (int(i) == sel)
                 dl->AddRect(ImVec2(a.x - 2, a.y - 2), ImVec2(b.x + 2, b.y + 2), IM_COL32_WHITE, 5.0f, 0, 2.0f);
@@ -206,6 +208,7 @@ void draw_tokens_panel(UiState& ui, const core::Snapshot& snap) {
         }
         if (hovered && mouse.x >= a.x && mouse.x < b.x && mouse.y >= a.y && mouse.y < b.y) hovered_chip = int(i);
     }
+    dl->Flags = dl_flags;
     if (hovered_chip >= 0) {
         const bool proposal = v.has_proposal && hovered_chip == n;
         chip_tooltip(ui, snap, hovered_chip, proposal);
