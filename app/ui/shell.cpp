@@ -5,6 +5,7 @@
 #include <imgui_internal.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <iterator>
 
@@ -146,8 +147,11 @@ void draw_empty_state(UiState& ui) {
         ImGui::PushFont(ui.fonts.title);
         centered_text(buf, col_w);
         ImGui::PopFont();
+        // The loader cannot report a fraction: a bar that keeps moving says the work goes on.
+        const float t = float(std::fmod(ui.loader.elapsed_s(), 1.5) / 1.5);
         std::snprintf(buf, sizeof buf, "%.1f s", ui.loader.elapsed_s());
-        centered_text(buf, col_w);
+        ImGui::SetCursorPosX(ImGui::GetCursorPosX() + std::max(0.0f, (avail - col_w) * 0.5f));
+        ImGui::ProgressBar(t, ImVec2(col_w, 0.0f), buf);
         return;
     }
     ImGui::PushFont(ui.fonts.title);
