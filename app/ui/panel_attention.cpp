@@ -33,6 +33,8 @@ struct AttentionView {
     uint64_t labels_version = 0;
     std::vector<std::string> labels;
     bool dragging = false;
+    ScreenRect heatmap_rect;  // where the big heatmap was last drawn
+    int heatmap_n = 0;
 };
 
 namespace {
@@ -195,6 +197,8 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
     const float side    = std::max(40.0f, std::min(avail.x - left - right, avail.y - top - th * 1.5f));
     const ImVec2 p0     = ImGui::GetCursorScreenPos();
     const ScreenRect rect{p0.x + left, p0.y + top, side, side};
+    v.heatmap_rect       = rect;
+    v.heatmap_n          = n;
     const CellWindow win = visible_cells(n, n, o.zoom, o.pan_x, o.pan_y);
     o.pan_x              = win.col0;
     o.pan_y              = win.row0;
@@ -398,6 +402,17 @@ void draw_attention_panel(UiState& ui, const core::Snapshot& snap) {
         ImGui::TextDisabled("Layer %d, head %d: each row is one query's softmax over the keys before it (sums to 1).",
                             ui.sel.layer, ui.sel.head);
     draw_heatmap(ui, v, snap, *probs, main_n(ui, *d), *d);
+}
+
+bool attention_heatmap_rect(const UiState& ui, float rect[4], int* n) {
+    if (!ui.views.attention || ui.views.attention->heatmap_n <= 0) return false;
+    const ScreenRect& r = ui.views.attention->heatmap_rect;
+    rect[0]             = r.x;
+    rect[1]             = r.y;
+    rect[2]             = r.x + r.w;
+    rect[3]             = r.y + r.h;
+    *n                  = ui.views.attention->heatmap_n;
+    return true;
 }
 
 }  // namespace ts::app

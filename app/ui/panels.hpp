@@ -20,11 +20,13 @@ void draw_tokens_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/pane
 // Screen rectangle (x0, y0, x1, y1) of position `pos`'s chip as last drawn; false when it was not (tests, tours).
 bool token_chip_rect(const UiState& ui, int pos, float rect[4]);
 void draw_attention_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_attention.cpp
-void draw_qk_panel(UiState& ui, const core::Snapshot& snap);         // app/ui/panel_qk.cpp: Q·K scores
-void draw_softmax_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_softmax.cpp: sampler stages
-void draw_logits_panel(UiState& ui, const core::Snapshot& snap);     // app/ui/panel_logits.cpp: ranked candidates
-void draw_kv_panel(UiState& ui, const core::Snapshot& snap);         // app/ui/panel_kv.cpp: KV cache
-void draw_layers_panel(UiState& ui, const core::Snapshot& snap);     // app/ui/panel_layers.cpp: the Journey
-void draw_geometry_panel(UiState& ui, const core::Snapshot& snap);   // app/ui/panel_geometry.cpp: PCA, neighbours
+// Screen rectangle of the big heatmap as last drawn and its positions per side; false when none was (tests, tours).
+bool attention_heatmap_rect(const UiState& ui, float rect[4], int* n);
+void draw_qk_panel(UiState& ui, const core::Snapshot& snap);        // app/ui/panel_qk.cpp: Q·K scores
+void draw_softmax_panel(UiState& ui, const core::Snapshot& snap);   // app/ui/panel_softmax.cpp: sampler stages
+void draw_logits_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_logits.cpp: ranked candidates
+void draw_kv_panel(UiState& ui, const core::Snapshot& snap);        // app/ui/panel_kv.cpp: KV cache
+void draw_layers_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_layers.cpp: the Journey
+void draw_geometry_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_geometry.cpp: PCA, neighbours
 
 }  // namespace ts::app

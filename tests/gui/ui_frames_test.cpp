@@ -85,6 +85,37 @@ TEST_F(ExplorerFrames, AttentionPanelDrawsOneHeadAllHeadsAndTheMean) {
     EXPECT_GT(frame(draw_attention_panel), 1000);
 }
 
+TEST_F(ExplorerFrames, HeatmapHoverShowsACellClickSelectsItsRowAndTheWheelZooms) {
+    start("the model", 8);
+    ASSERT_TRUE(frames_until(draw_attention_panel, [&] {
+        const core::Derived* d = current_derived(ui_, *ui_.snap);
+        return d && d->has_matrix;
+    }));
+    frame(draw_attention_panel);
+    float r[4];
+    int n = 0;
+    ASSERT_TRUE(attention_heatmap_rect(ui_, r, &n));
+    ASSERT_EQ(n, int(ui_.snap->steps.size()));
+    // The centre of cell (query 5, key 2).
+    const float cell = (r[2] - r[0]) / float(n);
+    ImGuiIO& io      = ImGui::GetIO();
+    io.MousePos      = ImVec2(-100.0f, -100.0f);
+    const int plain  = frame(draw_attention_panel);
+    io.MousePos      = ImVec2(r[0] + cell * 2.5f, r[1] + cell * 5.5f);
+    frame(draw_attention_panel);
+    EXPECT_GT(frame(draw_attention_panel), plain + 20) << "hovering draws the tooltip and the cell outline";
+    io.MouseDown[0] = true;
+    frame(draw_attention_panel);
+    io.MouseDown[0] = false;
+    frame(draw_attention_panel);
+    EXPECT_EQ(ui_.sel.pos, 5) << "a click makes the hovered row the query";
+    io.MouseWheel = 2.0f;
+    frame(draw_attention_panel);
+    io.MouseWheel = 0.0f;
+    EXPECT_GT(ui_.attention.zoom, 1.0f);
+    frame(draw_attention_panel);
+}
+
 TEST_F(ExplorerFrames, QkPanelFollowsTheSelectedPositionLayerAndHead) {
     start("the model", 6);
     ui_.sel.pos = 3;
