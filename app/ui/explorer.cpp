@@ -156,8 +156,20 @@ core::Status generate_for_shot(UiState& ui, const ShotOptions& opt) {
     if (ui.prompt_dirty) submit_prompt(ui);
     ui.bridge.push(core::cmd::Run{opt.explorer.n_steps});
     select_layer_head(ui, opt.layer, opt.head);
-    if (opt.attention_mode == "heads") ui.attention.mode = AttentionMode::AllHeads;
-    if (opt.attention_mode == "mean") ui.attention.mode = AttentionMode::HeadMean;
+    // --attention LIST: a view (head, heads, mean) and options (log, magma), comma-separated.
+    std::string list = ",";  // += rather than +: g++ 12 reports a false -Wrestrict for "," + std::string
+    list += opt.attention_mode;
+    list += ',';
+    auto has = [&](const char* item) {
+        std::string key = ",";
+        key += item;
+        key += ',';
+        return list.find(key) != std::string::npos;
+    };
+    if (has("heads")) ui.attention.mode = AttentionMode::AllHeads;
+    if (has("mean")) ui.attention.mode = AttentionMode::HeadMean;
+    ui.attention.log_scale = has("log");
+    ui.attention.magma     = has("magma");
     // The whole window shows the generation through the Attention tab (the Model tab has its own --panel model).
     if (opt.explorer.n_steps > 0 || !opt.attention_mode.empty()) ui.tab_request = CenterTab::Attention;
     constexpr auto kTimeout = std::chrono::minutes(5);

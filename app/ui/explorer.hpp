@@ -17,7 +17,7 @@ struct ShotOptions {
     std::string panel = "all";  // "all" or one panel name (known_panels())
     int layer         = 0;      // the Attention / Q·K panels' layer and head
     int head          = 0;
-    std::string attention_mode;  // "", "head", "heads" (small multiples) or "mean"
+    std::string attention_mode;  // comma-separated: head | heads (small multiples) | mean, and log, magma
     int width          = 1280;
     int height         = 800;
     int frames         = 3;      // frames drawn before the capture (ImGui settles its layout in 2)

@@ -24,6 +24,19 @@ std::string default_gui_model() {
     return {};
 }
 
+// "head", "heads,log", "mean,magma,log" ...
+bool valid_attention_options(const std::string& list) {
+    size_t start = 0;
+    while (start <= list.size() && !list.empty()) {
+        const size_t comma     = list.find(',', start);
+        const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        if (item != "head" && item != "heads" && item != "mean" && item != "log" && item != "magma") return false;
+        if (comma == std::string::npos) break;
+        start = comma + 1;
+    }
+    return true;
+}
+
 bool parse_size(const std::string& s, int& w, int& h) {
     int n = 0;
     if (std::sscanf(s.c_str(), "%dx%d%n", &w, &h, &n) != 2 || size_t(n) != s.size()) return false;
@@ -58,7 +71,8 @@ int cmd_shot(int argc, char** argv) {
                   "all, or one panel: model tokens attention qk softmax logits kv layers geometry");
     ap.add_int("", "--layer", "L", &opt.layer, 0, 1 << 16, "layer shown by the attention and Q·K panels");
     ap.add_int("", "--head", "H", &opt.head, 0, 1 << 16, "head shown by the attention and Q·K panels");
-    ap.add_string("", "--attention", "MODE", &opt.attention_mode, "attention view: head, heads (all) or mean");
+    ap.add_string("", "--attention", "LIST", &opt.attention_mode,
+                  "attention view: head, heads (all) or mean; add log (log scale) or magma, e.g. heads,log");
     ap.add_string("", "--size", "WxH", &size, "image size in pixels");
     ap.add_int("", "--frames", "N", &opt.frames, 1, 100000, "frames to draw; prints their p50/p95 CPU time");
     ap.add_string("-o", "--output", "FILE.png", &opt.out, "PNG file to write");
@@ -68,9 +82,9 @@ int cmd_shot(int argc, char** argv) {
         return ap.usage_error("--size wants WxH with each side in 16..8192, got '" + size + "'");
     if (!is_known_panel(opt.panel))
         return ap.usage_error("unknown panel '" + opt.panel + "'; panels: " + known_panels());
-    if (!opt.attention_mode.empty() && opt.attention_mode != "head" && opt.attention_mode != "heads" &&
-        opt.attention_mode != "mean")
-        return ap.usage_error("--attention wants head, heads or mean, got '" + opt.attention_mode + "'");
+    if (!valid_attention_options(opt.attention_mode))
+        return ap.usage_error("--attention wants a comma-separated list of head|heads|mean, log, magma; got '" +
+                              opt.attention_mode + "'");
     opt.report_frames = ap.was_set("--frames");
     if (!ap.was_set("-m")) opt.explorer.model_path = default_gui_model();
     return run_shot(opt);

@@ -191,7 +191,7 @@ TEST_F(Shot, SmallMultiplesAndHeadMeanDrawTheirOwnPictures) {
     const std::string heads = out("attn_heads.png"), mean = out("attn_mean.png"), one = out("attn_one.png");
     const std::string base = "shot -m '" + *model_ + "' -p 'the model' -n 16 --panel attention --size 700x560 ";
     ASSERT_EQ(run(base + "--attention heads -o '" + heads + "'").code, 0);
-    ASSERT_EQ(run(base + "--attention mean -o '" + mean + "'").code, 0);
+    ASSERT_EQ(run(base + "--attention mean,log,magma -o '" + mean + "'").code, 0);
     ASSERT_EQ(run(base + "-o '" + one + "'").code, 0);
     const Png ph = load_png(heads), pm = load_png(mean), po = load_png(one);
     expect_not_blank(ph);
@@ -208,8 +208,8 @@ TEST_F(Shot, LayerOrHeadOutsideTheModelIsAnError) {
 }
 
 TEST_F(Shot, BadUsageExitsWithTwo) {
-    for (const char* args :
-         {"shot --bogus -o x.png", "shot --size 12 -o x.png", "shot --panel nope -o x.png", "shot --size 800x600"}) {
+    for (const char* args : {"shot --bogus -o x.png", "shot --size 12 -o x.png", "shot --panel nope -o x.png",
+                             "shot --size 800x600", "shot --attention sideways -o x.png"}) {
         const RunResult r = run(args);
         EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
         EXPECT_EQ(r.output.rfind("error:", 0), 0u) << args << "\n" << r.output;
