@@ -69,10 +69,11 @@ void begin_ui_frame(UiState& ui) {
     if (ui.sel.pos >= n) ui.sel.pos = -1;  // the selected position was rewound away: follow the newest again
 
     core::Focus f;
-    f.layer     = ui.sel.layer;
-    f.head      = ui.sel.head;
-    f.query_pos = ui.sel.pos;
-    f.summary   = ui.attention.mode != AttentionMode::Head;
+    f.layer                = ui.sel.layer;
+    f.head                 = ui.sel.head;
+    f.query_pos            = ui.sel.pos;
+    f.summary              = ui.attention.mode != AttentionMode::Head;
+    f.max_matrix_positions = 2048;  // heatmaps up to 2048 positions (2 × 16 MiB per matrix)
     // Small multiples keep every head's T×T matrices (scores and weights): only while that stays below ~128 MiB.
     const double cells = double(n) * double(n) * double(s.model ? s.model->hp.n_head : 1);
     f.all_heads        = ui.attention.mode == AttentionMode::AllHeads && cells * 8.0 <= double(128 << 20);

@@ -365,6 +365,27 @@ void draw_small_multiples(UiState& ui, AttentionView& v, const core::Derived& d)
     }
 }
 
+// One sentence about the selected query row: where it looks most, and how spread out its attention is.
+void draw_query_summary(const UiState& ui, const AttentionView& v, const core::Snapshot& snap,
+                        const std::vector<float>& probs, int n) {
+    const int q = selected_pos(ui, snap);
+    if (q < 0 || q >= n) return;
+    const float* row = probs.data() + size_t(q) * size_t(n);
+    int best         = 0;
+    double entropy   = 0;
+    for (int j = 0; j <= q; ++j) {
+        if (row[j] > row[best]) best = j;
+        if (row[j] > 0) entropy -= double(row[j]) * std::log(double(row[j]));
+    }
+    ImGui::PushFont(ui.fonts.mono);
+    ImGui::Text("query %s (%d) looks most at %s (%d): %.3f  ·  entropy %.2f of at most %.2f nats", label_of(v, q), q,
+                label_of(v, best), best, double(row[best]), entropy, std::log(double(q + 1)));
+    ImGui::PopFont();
+    item_tooltip(
+        "The largest weight in the selected row, and the row's entropy: 0 when the query reads a single key, "
+        "ln(number of keys) when it spreads evenly over all of them.");
+}
+
 }  // namespace
 
 void draw_attention_panel(UiState& ui, const core::Snapshot& snap) {
@@ -401,7 +422,9 @@ void draw_attention_panel(UiState& ui, const core::Snapshot& snap) {
     else
         ImGui::TextDisabled("Layer %d, head %d: each row is one query's softmax over the keys before it (sums to 1).",
                             ui.sel.layer, ui.sel.head);
-    draw_heatmap(ui, v, snap, *probs, main_n(ui, *d), *d);
+    const int n = main_n(ui, *d);
+    draw_query_summary(ui, v, snap, *probs, n);
+    draw_heatmap(ui, v, snap, *probs, n, *d);
 }
 
 bool attention_heatmap_rect(const UiState& ui, float rect[4], int* n) {

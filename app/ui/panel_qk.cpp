@@ -23,8 +23,9 @@ struct QkView {
     bool by_weight = false;
     int pos = 0, n = 0;
     float max_score = 0, min_score = 0;
-    double sum_exp = 0;
-    int argmax     = 0;
+    double sum_exp     = 0;
+    double sum_weights = 0;  // of the weights the forward pass used: 1 up to rounding
+    int argmax         = 0;
     std::vector<double> exps;  // exp(s_j - max), [n]; 0 for masked keys
     std::vector<int> order;    // rows in display order
     std::vector<std::string> labels;
@@ -54,6 +55,8 @@ void rebuild(QkView& v, const UiState& ui, const core::Snapshot& snap, const std
         v.exps[size_t(j)] = std::exp(double(r.scores[size_t(j)]) - double(v.max_score));
         v.sum_exp += v.exps[size_t(j)];
     }
+    v.sum_weights = 0;
+    for (int j = 0; j < r.n; ++j) v.sum_weights += r.probs[size_t(j)];
     v.order.resize(size_t(r.n));
     std::iota(v.order.begin(), v.order.end(), 0);
     if (v.by_weight)
@@ -101,8 +104,9 @@ void draw_summary(UiState& ui, const QkView& v, const core::Snapshot& snap) {
     ImGui::Text("score_j = q·k_j / √d   with d = head_dim = %d, √d = %.3f%s;   keys after position %d are masked (−∞)",
                 hp.head_dim, double(sqrt_d), norm, v.pos);
     ImGui::Text(
-        "m = max score = %.4f (key %d)   →   e_j = exp(score_j − m)   →   Σ e_j = %.5f   →   weight_j = e_j / Σ",
-        double(v.max_score), v.argmax, v.sum_exp);
+        "m = max score = %.4f (key %d)   →   e_j = exp(score_j − m)   →   Σ e_j = %.5f   →   weight_j = e_j / Σ   "
+        "(Σ weight_j = %.4f)",
+        double(v.max_score), v.argmax, v.sum_exp, v.sum_weights);
     item_tooltip(
         "Subtracting the max before exp() changes nothing in the result (it cancels in the division) but "
         "keeps exp() from overflowing: the largest e_j is exactly 1.");
