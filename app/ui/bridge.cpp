@@ -3,6 +3,7 @@
 #include "app/ui/bridge.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include "app/ui/ui_state.hpp"
 
@@ -54,6 +55,29 @@ bool Bridge::wait_for(uint64_t ticket, std::chrono::milliseconds timeout, bool d
     return worker_ ? worker_->wait_for(ticket, timeout, derived) : true;
 }
 
+namespace {
+
+double now_s() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// A paced Run: one Step whenever the previous one is done and its time has come.
+void pace_run(UiState& ui, const core::Snapshot& s) {
+    if (!ui.playing) return;
+    const bool failed = ui.play_ticket != 0 && s.commands_done >= ui.play_ticket && !s.error.empty();
+    if (ui.play_left <= 0 || s.context_full || s.end_of_text || failed || ui.steps_per_s <= 0.0f) {
+        ui.playing = false;
+        return;
+    }
+    const double t = now_s();
+    if (engine_busy(s) || s.commands_done < ui.bridge.last_ticket() || t < ui.play_next) return;
+    ui.play_ticket = ui.bridge.push(core::cmd::Step{});
+    --ui.play_left;
+    ui.play_next = t + 1.0 / double(ui.steps_per_s);
+}
+
+}  // namespace
+
 // ---- per frame ------------------------------------------------------------------------------------------------------
 
 void begin_ui_frame(UiState& ui) {
@@ -78,6 +102,7 @@ void begin_ui_frame(UiState& ui) {
     const double cells = double(n) * double(n) * double(s.model ? s.model->hp.n_head : 1);
     f.all_heads        = ui.attention.mode == AttentionMode::AllHeads && cells * 8.0 <= double(128 << 20);
     ui.bridge.sync_focus(f);
+    pace_run(ui, s);
 
     if (!s.error.empty() && s.error != ui.shown_engine_error) {
         ui.shown_engine_error = s.error;
@@ -103,6 +128,10 @@ const core::Derived* current_derived(const UiState& ui, const core::Snapshot& sn
     const core::Derived* d = snap.derived.get();
     if (!d || d->focus.layer != ui.sel.layer || d->focus.head != ui.sel.head) return nullptr;
     return d;
+}
+
+bool generating(const UiState& ui) {
+    return ui.playing || (ui.snap && engine_busy(*ui.snap));
 }
 
 bool engine_busy(const core::Snapshot& snap) {
@@ -193,11 +222,22 @@ void step_token(UiState& ui) {
 
 void toggle_run(UiState& ui) {
     if (!ui.bridge.attached()) return;
+    if (ui.playing) {
+        ui.playing = false;
+        return;
+    }
     if (ui.snap && engine_busy(*ui.snap)) {
         ui.bridge.push(core::cmd::Pause{});
         return;
     }
     submit_if_changed(ui);
+    if (ui.steps_per_s > 0.0f) {
+        ui.playing     = true;  // begin_ui_frame pushes the steps
+        ui.play_left   = std::max(1, ui.n_steps);
+        ui.play_next   = 0;
+        ui.play_ticket = 0;
+        return;
+    }
     ui.bridge.push(core::cmd::Run{std::max(1, ui.n_steps)});
 }
 

@@ -134,10 +134,11 @@ int run_explorer(const ExplorerOptions& opt) {
         const auto snap   = ui.bridge.load();
         const bool engine = snap && (engine_busy(*snap) || snap->derived_pending || snap->version != seen_version);
         seen_version      = snap ? snap->version : 0;
-        const bool busy   = engine || ui.loader.busy() || ImGui::IsAnyMouseDown() || ImGui::IsAnyItemActive();
-        const bool poll   = busy || quiet_frames < 3;
-        const bool input  = w.begin_frame(poll ? 0.0 : 0.25);
-        quiet_frames      = busy || (!poll && input) ? 0 : quiet_frames + 1;
+        const bool busy =
+            engine || ui.playing || ui.loader.busy() || ImGui::IsAnyMouseDown() || ImGui::IsAnyItemActive();
+        const bool poll  = busy || quiet_frames < 3;
+        const bool input = w.begin_frame(poll ? 0.0 : 0.25);
+        quiet_frames     = busy || (!poll && input) ? 0 : quiet_frames + 1;
         draw_shell(ui);
         w.end_frame();
     }

@@ -45,7 +45,7 @@ const char* activity_text(const core::Snapshot& snap) {
 
 void draw_buttons(UiState& ui, const core::Snapshot* snap) {
     const bool attached = ui.bridge.attached();
-    const bool busy     = snap && engine_busy(*snap);
+    const bool busy     = generating(ui);
     const bool has_pos  = snap && !snap->steps.empty();
     const float half    = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
     ImGui::BeginDisabled(!attached || busy);
@@ -74,16 +74,18 @@ void draw_buttons(UiState& ui, const core::Snapshot* snap) {
     ImGui::SliderInt("##steps", &ui.n_steps, 1, 512, "run: %d tokens");
     item_tooltip("How many tokens Run generates before it stops by itself.");
     ImGui::SameLine();
+    ImGui::SetNextItemWidth(half);
+    ImGui::SliderFloat("##pace", &ui.steps_per_s, 0.0f, 10.0f, ui.steps_per_s > 0.0f ? "%.1f steps/s" : "full speed");
+    item_tooltip(
+        "How fast Run goes: a few steps per second lets you watch every token arrive; at the left end it "
+        "generates as fast as the engine can.");
     if (snap && !ui.screenshot) {
         const double sps = steps_per_second(*snap);
-        if (sps > 0)
-            ImGui::TextDisabled("%.1f steps/s", sps);
-        else
-            ImGui::TextDisabled("– steps/s");
-    } else {
-        ImGui::TextDisabled("– steps/s");
+        if (sps > 0) {
+            ImGui::TextDisabled("engine: %.1f steps/s", sps);
+            item_tooltip("Decode speed measured over the last steps: forward pass + sampling, per token.");
+        }
     }
-    item_tooltip("Decode speed: tokens per second over the last steps (forward pass + sampling).");
 }
 
 void draw_status(UiState& ui, const core::Snapshot& snap) {
@@ -133,7 +135,7 @@ void draw_sampler(UiState& ui, const core::Snapshot* snap) {
     if (changed) push_sampler_settings(ui);
 
     const bool has_pos = snap && !snap->steps.empty();
-    ImGui::BeginDisabled(!has_pos || engine_busy(*snap));
+    ImGui::BeginDisabled(!has_pos || generating(ui));
     const int pos = has_pos ? selected_pos(ui, *snap) : 0;
     char label[64];
     std::snprintf(label, sizeof label, "Apply from position %d", pos);

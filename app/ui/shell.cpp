@@ -97,7 +97,7 @@ void handle_shortcuts(UiState& ui) {
     if (io.KeyCtrl && ImGui::IsKeyPressed('Q', false)) ui.quit_requested = true;
     if (ImGui::IsKeyPressed(kKeyF1, false)) ui.show_shortcuts = true;
     if (io.KeyCtrl || io.KeyAlt || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) return;
-    const bool busy = ui.snap && engine_busy(*ui.snap);
+    const bool busy = generating(ui);
     if (key_pressed(ImGuiKey_RightArrow) && !busy) step_token(ui);
     if (key_pressed(ImGuiKey_LeftArrow) && !busy) rewind_token(ui, 1);
     if (key_pressed(ImGuiKey_Space, false)) toggle_run(ui);

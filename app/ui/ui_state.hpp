@@ -116,9 +116,14 @@ struct UiState {
 
     // Prompt & controls.
     std::array<char, 4096> prompt{};
-    int n_steps       = 16;      // tokens a Run generates
-    bool prompt_dirty = true;    // the prompt box differs from what the worker prefilled
-    std::string applied_prompt;  // the text last sent with cmd::SetPrompt
+    int n_steps          = 16;     // tokens a Run generates
+    float steps_per_s    = 0.0f;   // Run's pace, so a learner can watch each step; 0: as fast as the engine goes
+    bool playing         = false;  // a paced Run in progress (the UI pushes one Step at a time)
+    int play_left        = 0;      // steps the paced Run still has to go
+    double play_next     = 0;      // steady-clock seconds when the next paced Step is due
+    uint64_t play_ticket = 0;      // the last paced Step's ticket (0: none yet)
+    bool prompt_dirty    = true;   // the prompt box differs from what the worker prefilled
+    std::string applied_prompt;    // the text last sent with cmd::SetPrompt
 
     // Layout, remembered in imgui.ini ([TokenScope][Layout]).
     static constexpr float kDefaultBottomHeight = 110.0f;
@@ -179,13 +184,15 @@ const core::Derived* current_derived(const UiState& ui, const core::Snapshot& sn
 const SamplerPreview& sampler_preview(UiState& ui, const core::Snapshot& snap);
 // True while the worker prefills or runs.
 bool engine_busy(const core::Snapshot& snap);
+// True while tokens are being generated: the worker is busy, or a paced Run is playing.
+bool generating(const UiState& ui);
 
 // ---- commands (app/ui/bridge.cpp): what panels call; all return at once, the worker does the work ----
 void select_position(UiState& ui, int pos);  // -1: follow the newest
 void select_layer_head(UiState& ui, int layer, int head);
 void submit_prompt(UiState& ui);  // cmd::SetPrompt with the prompt box's text (forgets the generation)
 void step_token(UiState& ui);     // one token (submits a changed prompt first)
-void toggle_run(UiState& ui);     // Run ui.n_steps tokens, or Pause when running
+void toggle_run(UiState& ui);     // Run ui.n_steps tokens (paced by ui.steps_per_s), or Pause when running
 void rewind_token(UiState& ui, int k = 1);
 void reset_generation(UiState& ui);  // back to the end of the prompt
 // "What if this token instead?": `token` is placed at `pos` (forgetting positions >= pos) and generation goes on

@@ -192,6 +192,31 @@ TEST_F(ExplorerFrames, SpaceRunsAndPausesWithoutBlocking) {
     EXPECT_EQ(n_steps(), n + 5);
 }
 
+TEST_F(ExplorerFrames, APacedRunStepsOneTokenAtATimeAndPausesOnSpace) {
+    start("the model", 1);
+    settle();
+    ui_.n_steps     = 3;
+    ui_.steps_per_s = 50.0f;
+    const size_t n  = n_steps();
+    press(kSpace);
+    EXPECT_TRUE(ui_.playing);
+    const auto t0 = std::chrono::steady_clock::now();
+    while (ui_.playing && std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20)) {
+        shell_frame();
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    settle();
+    EXPECT_EQ(n_steps(), n + 3);
+    ui_.n_steps     = 100;
+    ui_.steps_per_s = 1.0f;  // slow: the second step is due in a second
+    press(kSpace);
+    EXPECT_TRUE(ui_.playing);
+    press(kSpace);
+    EXPECT_FALSE(ui_.playing) << "space pauses a paced run";
+    settle();
+    EXPECT_LE(n_steps(), n + 5);
+}
+
 TEST_F(ExplorerFrames, SamplerSettingsReachTheWorkerAndResampleTheProposal) {
     start("the model", 3);
     ui_.sampler.temp = 0.0f;  // what the temperature slider at its left end sets
