@@ -281,6 +281,27 @@ std::string default_model_path() {
     return rel.string();
 }
 
+std::optional<uint64_t> parse_byte_size(std::string_view text) {
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits]))) ++digits;
+    if (digits == 0) return std::nullopt;
+    const auto value = parse_u64(text.substr(0, digits));
+    if (!value) return std::nullopt;
+    std::string unit;
+    for (char c : text.substr(digits)) unit += char(std::toupper(static_cast<unsigned char>(c)));
+    int shift = 0;
+    if (!unit.empty() && unit[0] != 'B') {
+        const std::string_view kUnits = "KMGTP";
+        const size_t k                = kUnits.find(unit[0]);
+        if (k == std::string_view::npos) return std::nullopt;
+        shift = 10 * int(k + 1);
+        unit.erase(0, 1);
+    }
+    if (!(unit.empty() || unit == "B" || (shift > 0 && unit == "IB"))) return std::nullopt;
+    if (shift > 0 && *value > (UINT64_MAX >> shift)) return std::nullopt;
+    return *value << shift;
+}
+
 int print_error(const std::string& message) {
     std::fprintf(stderr, "error: %s\n", message.c_str());
     return 1;

@@ -94,6 +94,10 @@ private:
 // When none exists, the working-directory path is returned so the error names the usual place.
 std::string default_model_path();
 
+// A byte count such as `1048576`, `64K`, `512M`, `2G` or `1T` (binary units: K = 1024; an optional trailing `B` or
+// `iB`, any case: `512MiB`, `2gb`). nullopt for anything else: empty, a sign, a fraction, an unknown suffix, overflow.
+std::optional<uint64_t> parse_byte_size(std::string_view text);
+
 // "error: <message>" on stderr; returns 1 (DESIGN §5: 1 = an error that is not bad usage).
 int print_error(const std::string& message);
 

@@ -1,5 +1,8 @@
-// `tokenscope bench`: prefill and decode speed of a model (DESIGN §5). The prompt is N ids of its own (cycling over
-// 1 .. n_vocab-1), so no tokenizer is needed; prefill is one batched eval call, decode is greedy, one token per call.
+// `tokenscope bench`: prefill and decode speed of a model (DESIGN §5), measured through core/session's Session — what
+// the explorer pays per token. The prompt is N ids of its own (cycling over 1 .. n_vocab-1), so no tokenizer is
+// needed; prefill is the session's batched prefill, decode is greedy, one step (forward pass + sampler with its
+// stage views) per token. `--trace on` records every position as the explorer does (queries + residual stream,
+// SessionOptions::record); `off` keeps only what a session always keeps (norms, sampler views, timings).
 // One warm-up token first touches every weight page, so the prefill figure does not measure the disk.
 #include <algorithm>
 #include <chrono>
@@ -11,9 +14,8 @@
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
 #include "app/cli/json_out.hpp"
-#include "core/model/forward.hpp"
 #include "core/model/model.hpp"
-#include "core/tensor/thread_pool.hpp"
+#include "core/session/session.hpp"
 
 namespace ts::app {
 namespace {
@@ -22,10 +24,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-int32_t argmax(const std::vector<float>& v) {
-    return int32_t(std::max_element(v.begin(), v.end()) - v.begin());
 }
 
 }  // namespace
@@ -39,19 +37,20 @@ int cmd_bench(int argc, char** argv) {
     bool json              = false;
 
     ArgParser ap("bench", "-m FILE [-p N_PROMPT] [-n N_GEN] [-t THREADS] [--trace on|off] [--json]",
-                 "measure prefill (batched) and decode (one token at a time) speed");
+                 "measure prefill (batched) and decode (one token at a time) speed through a session");
     ap.add_string("-m", "--model", "FILE", &model_path, "model file (GGUF or llama2.c .bin)");
     ap.add_int("-p", "--n-prompt", "N", &n_prompt, 1, 1 << 20, "prompt length in tokens");
     ap.add_int("-n", "--n-gen", "N", &n_gen, 0, 1 << 20, "tokens to generate (greedy)");
     ap.add_int("-t", "--threads", "N", &n_threads, 1, 256, "worker threads");
-    ap.add_choice("", "--trace", {"on", "off"}, &trace, "record the trace while measuring (no-op for now)");
+    ap.add_choice("", "--trace", {"on", "off"}, &trace,
+                  "on: record queries + residual stream of every position, as the explorer does; off: norms and "
+                  "sampler views only");
     ap.add_flag("", "--json", &json, "one JSON line instead of a table");
     if (auto code = ap.parse(argc, argv)) return *code;
 
     auto loaded = core::load_model(model_path);
     if (!loaded) return print_error(loaded.error().message);
     const core::Model& m = **loaded;
-    if (trace == "on") std::fprintf(stderr, "note: --trace on is accepted but has no effect yet (no trace module)\n");
 
     const int64_t n_ctx = int64_t(n_prompt) + n_gen;
     if (m.hp.n_ctx_train > 0 && n_ctx > m.hp.n_ctx_train)
@@ -62,28 +61,27 @@ int cmd_bench(int argc, char** argv) {
     std::vector<int32_t> prompt(static_cast<size_t>(n_prompt));
     for (int32_t i = 0; i < n_prompt; ++i) prompt[size_t(i)] = 1 + i % (m.hp.n_vocab - 1);
 
-    core::Forward fwd(m, int(n_ctx));
-    auto cache = fwd.make_cache(core::DType::F32);
-    if (!cache) return print_error(cache.error().message);
-    core::ThreadPool pool(n_threads);
-    std::vector<float> logits(static_cast<size_t>(m.hp.n_vocab));
+    core::SessionOptions opt;
+    opt.n_ctx        = int(n_ctx);
+    opt.n_threads    = n_threads;
+    opt.record       = trace == "on";
+    opt.sampler.temp = 0;  // greedy
+    auto created     = core::Session::create(*loaded, opt);
+    if (!created) return print_error(created.error().message);
+    core::Session& s = **created;
 
-    // warm-up: one token, then forget it
-    if (auto st = fwd.eval(*cache, prompt.data(), 1, 0, logits.data(), false, pool); !st.ok())
-        return print_error(st.error().message);
-    cache->truncate(0);
+    // warm-up: one token, then forget it (set_prompt_ids starts again from position 0)
+    if (auto st = s.set_prompt_ids({prompt[0]}); !st.ok()) return print_error(st.error().message);
+    if (auto st = s.prefill(); !st.ok()) return print_error(st.error().message);
+    if (auto st = s.set_prompt_ids(prompt); !st.ok()) return print_error(st.error().message);
 
     const auto t0 = Clock::now();
-    if (auto st = fwd.eval(*cache, prompt.data(), n_prompt, 0, logits.data(), false, pool); !st.ok())
-        return print_error(st.error().message);
+    if (auto st = s.prefill(); !st.ok()) return print_error(st.error().message);
     const double t_prefill = seconds_since(t0);
 
     const auto t1 = Clock::now();
-    for (int32_t i = 0; i < n_gen; ++i) {
-        const int32_t id = argmax(logits);
-        if (auto st = fwd.eval(*cache, &id, 1, n_prompt + i, logits.data(), false, pool); !st.ok())
-            return print_error(st.error().message);
-    }
+    for (int32_t i = 0; i < n_gen; ++i)
+        if (auto st = s.step(); !st) return print_error(st.error().message);
     const double t_decode = seconds_since(t1);
 
     const double prefill_tok_s = t_prefill > 0 ? n_prompt / t_prefill : 0;
@@ -100,7 +98,8 @@ int cmd_bench(int argc, char** argv) {
     std::printf("shape    %s, %d layers, n_embd %d, n_head %d/%d kv, n_ff %d, n_vocab %d, %.2f GB of weights\n",
                 m.hp.arch_name.c_str(), m.hp.n_layer, m.hp.n_embd, m.hp.n_head, m.hp.n_head_kv, m.hp.n_ff, m.hp.n_vocab,
                 double(m.weight_bytes) / 1e9);
-    std::printf("threads  %d, trace %s\n\n", n_threads, trace.c_str());
+    std::printf("threads  %d, trace %s: %.1f MB of records for %d positions\n\n", n_threads, trace.c_str(),
+                double(s.trace_bytes()) / 1e6, s.n_pos());
     std::printf("%-8s %8s %10s %10s\n", "test", "tokens", "seconds", "tok/s");
     std::printf("%-8s %8d %10.3f %10.2f\n", "prefill", n_prompt, t_prefill, prefill_tok_s);
     std::printf("%-8s %8d %10.3f %10.2f\n", "decode", n_gen, t_decode, decode_tok_s);

@@ -1,9 +1,18 @@
-// `tokenscope run`: generate text from a prompt (DESIGN §5). Loads the model, tokenizes the prompt (or takes ids),
-// prefills it in one batched forward call, then samples and evaluates one token at a time, streaming the text or,
-// with --json, one JSON object per generated token and a summary line.
+// `tokenscope run`: generate text from a prompt (DESIGN §5) through core/session's Session — the same prefill / step
+// / sampler path the explorer uses — streaming the text or, with --json, one JSON object per generated token and a
+// summary line. With --trace FILE the session records every position (queries, residual stream, sampler views) and
+// writes the trace file after generation (format: core/trace/README.md).
+//
+// Generated tokens are the session's proposals: the token sampled from the newest position's logits is printed at
+// once and evaluated only when another token is wanted, so the last generated token is never evaluated (as in a
+// plain Forward + Sampler loop) and appears in the trace as the last position's "next".
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -11,18 +20,18 @@
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
 #include "app/cli/json_out.hpp"
-#include "core/model/forward.hpp"
 #include "core/model/model.hpp"
 #include "core/sample/sampler.hpp"
-#include "core/tensor/thread_pool.hpp"
+#include "core/session/session.hpp"
 
 namespace ts::app {
 namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kMaxThreads = 256;
-constexpr int kJsonTop    = 5;  // candidates listed per token in --json
+constexpr int kMaxThreads          = 256;
+constexpr int kJsonTop             = 5;                  // candidates listed per token in --json
+constexpr uint64_t kMaxTraceBudget = uint64_t(1) << 40;  // 1 TiB: anything larger is a typo
 
 double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
@@ -51,6 +60,20 @@ void print_token_json(const core::Model& m, int pos, int32_t id, float p, const 
     std::fflush(stdout);
 }
 
+// Checks before any work that the trace file can be written: not a directory, its folder exists and the file can be
+// created. Leaves no file behind that was not there before. Returns an error message, empty when fine.
+std::string check_trace_path(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) return path + ": is a directory; --trace wants a file name such as trace.json";
+    const bool existed = fs::exists(path, ec);
+    std::FILE* f       = std::fopen(path.c_str(), "ab");
+    if (!f) return path + ": cannot create the trace file: " + std::strerror(errno);
+    std::fclose(f);
+    if (!existed) fs::remove(path, ec);
+    return {};
+}
+
 }  // namespace
 
 int cmd_run(int argc, char** argv) {
@@ -62,6 +85,7 @@ int cmd_run(int argc, char** argv) {
     int32_t n_ctx     = 0;
     bool json         = false;
     std::string trace_path;
+    std::string trace_budget_text = "1G";
     core::sample::SamplerSettings ss;
 
     ArgParser ap("run", "-m FILE (-p TEXT | --prompt-ids IDS) -n N [flags]",
@@ -81,14 +105,30 @@ int cmd_run(int argc, char** argv) {
     ap.add_int("-t", "--threads", "N", &n_threads, 1, kMaxThreads, "worker threads");
     ap.add_int("-c", "--ctx-size", "N", &n_ctx, 1, INT32_MAX, "context size (default: the model's, at most 4096)");
     ap.add_flag("", "--json", &json, "one JSON object per generated token, then a summary line");
-    ap.add_string("", "--trace", "FILE", &trace_path, "write the trace of every step to FILE (not yet supported)");
+    ap.add_string("", "--trace", "FILE", &trace_path,
+                  "after generating, write the trace (JSON) to FILE and its arrays beside it: STEM.q.npy (queries), "
+                  "STEM.resid.npy (residual stream), STEM.logits.npy; STEM = FILE without .json "
+                  "(format: core/trace/README.md)");
+    ap.add_string("", "--trace-budget", "BYTES", &trace_budget_text,
+                  "with --trace: memory for the per-position queries + residual stream (suffixes K M G T, e.g. 512M); "
+                  "beyond it the oldest positions keep only norms and sampler views; 0 = none");
     if (auto code = ap.parse(argc, argv)) return *code;
 
     const bool have_ids = ap.was_set("--prompt-ids"), have_text = ap.was_set("-p");
     if (have_ids && have_text) return ap.usage_error("give either -p TEXT or --prompt-ids, not both");
     if (!have_ids && !have_text) return ap.usage_error("give a prompt with -p TEXT or --prompt-ids 1,2,3");
     if (auto st = core::sample::validate_settings(ss); !st.ok()) return ap.usage_error(st.error().message);
-    if (ap.was_set("--trace")) return print_error("--trace is not supported yet (the trace module has not landed)");
+    const bool tracing = ap.was_set("--trace");
+    if (tracing && trace_path.empty()) return ap.usage_error("--trace needs a file name");
+    if (ap.was_set("--trace-budget") && !tracing) return ap.usage_error("--trace-budget needs --trace FILE");
+    const auto trace_budget = parse_byte_size(trace_budget_text);
+    if (!trace_budget)
+        return ap.usage_error("--trace-budget: '" + trace_budget_text +
+                              "' is not a byte count (a whole number with an optional K, M, G or T)");
+    if (*trace_budget > kMaxTraceBudget)
+        return ap.usage_error("--trace-budget: " + trace_budget_text + " is more than the limit of 1T");
+    if (tracing)
+        if (std::string why = check_trace_path(trace_path); !why.empty()) return print_error(why);
 
     auto loaded = core::load_model(model_path);
     if (!loaded) return print_error(loaded.error().message);
@@ -122,21 +162,25 @@ int cmd_run(int argc, char** argv) {
         return print_error("the prompt has " + std::to_string(ids.size()) + " tokens, more than the context of " +
                            std::to_string(n_ctx));
 
-    core::Forward fwd(m, n_ctx);
-    auto cache = fwd.make_cache(core::DType::F32);
-    if (!cache) return print_error(cache.error().message);
-    core::ThreadPool pool(n_threads);
-    std::vector<float> logits(static_cast<size_t>(n_vocab));
+    // The session: records (queries + residual stream per position) only when a trace file is wanted; norms,
+    // sampler views and timings are kept either way.
+    core::SessionOptions opt;
+    opt.n_ctx        = n_ctx;
+    opt.n_threads    = n_threads;
+    opt.record       = tracing && *trace_budget > 0;
+    opt.trace_budget = size_t(*trace_budget);
+    opt.sampler      = ss;
+    auto created     = core::Session::create(*loaded, opt);
+    if (!created) return print_error(created.error().message);
+    core::Session& s = **created;
+    if (auto st = s.set_prompt_ids(ids); !st.ok()) return print_error(st.error().message);
 
-    // Prefill: every prompt token in batched forward calls; logits of the last one.
+    // Prefill: every prompt token in batched forward calls, then the first proposal.
     const int n_prompt = int(ids.size());
     const auto t0      = Clock::now();
-    if (auto st = fwd.eval(*cache, ids.data(), n_prompt, 0, logits.data(), false, pool); !st.ok())
-        return print_error(st.error().message);
+    if (auto st = s.prefill(); !st.ok()) return print_error(st.error().message);
     const double t_prefill = seconds_since(t0);
 
-    core::sample::Sampler sampler(ss);
-    sampler.accept(ids);
     std::unique_ptr<core::StreamDecoder> stream;
     if (!json && m.tokenizer) {
         stream = std::make_unique<core::StreamDecoder>(*m.tokenizer);
@@ -146,18 +190,17 @@ int cmd_run(int argc, char** argv) {
         std::fflush(stdout);
     }
 
-    // Decode: sample from the logits, report, evaluate the chosen token for the next logits.
-    int generated = 0, n_decoded = 0, pos = n_prompt;
+    // Decode: report the newest position's proposal, then (when another token is wanted) append and evaluate it,
+    // which samples the next proposal.
+    int generated = 0, n_decoded = 0;
     double t_decode   = 0;
     bool context_full = false;
     while (generated < n_predict) {
-        auto r = sampler.sample(logits);
-        if (!r) return print_error(r.error().message);
-        const int32_t id = r->id;
-        sampler.accept(id);
+        const core::StepTrace& last = *s.steps().back();
+        const int32_t id            = last.next_token;
         ++generated;
         if (json) {
-            print_token_json(m, pos, id, r->p, logits);
+            print_token_json(m, s.n_pos(), id, last.next_p, *s.logits());
         } else if (stream) {
             std::fputs(stream->push(id).c_str(), stdout);
             std::fflush(stdout);
@@ -167,19 +210,18 @@ int cmd_run(int argc, char** argv) {
         }
         if (m.tokenizer && m.tokenizer->is_eog(id)) break;
         if (generated == n_predict) break;
-        if (pos >= n_ctx) {
+        if (s.context_full()) {
             context_full = true;
             break;
         }
         const auto t1 = Clock::now();
-        if (auto st = fwd.eval(*cache, &id, 1, pos, logits.data(), false, pool); !st.ok())
-            return print_error(st.error().message);
+        if (auto st = s.step(); !st) return print_error(st.error().message);
         t_decode += seconds_since(t1);
         ++n_decoded;
-        ++pos;
     }
     if (stream) std::fputs(stream->flush().c_str(), stdout);
     if (!json) std::fputs("\n", stdout);
+    std::fflush(stdout);
     if (context_full)
         std::fprintf(stderr, "note: the context of %d tokens is full; stopped after %d generated tokens\n", n_ctx,
                      generated);
@@ -194,6 +236,14 @@ int cmd_run(int argc, char** argv) {
                      generated, decode_tok_s);
     }
     std::fflush(stdout);
+
+    if (tracing) {
+        if (auto st = s.write_trace(trace_path); !st.ok()) return print_error(st.error().message);
+        int recorded = 0;
+        for (const auto& st : s.steps()) recorded += st->record != nullptr;
+        std::fprintf(stderr, "trace: %s (%d positions, %d with queries + residual stream in %s)\n", trace_path.c_str(),
+                     s.n_pos(), recorded, core::trace_array_path(trace_path, ".{q,resid,logits}.npy").c_str());
+    }
     return 0;
 }
 

@@ -161,5 +161,24 @@ TEST(JsonOut, NonFiniteNumbersBecomeNull) {
     EXPECT_EQ(json_number(std::nan("")), "null");
 }
 
+TEST(ByteSize, ReadsBinarySuffixes) {
+    EXPECT_EQ(parse_byte_size("0"), 0u);
+    EXPECT_EQ(parse_byte_size("1048576"), 1048576u);
+    EXPECT_EQ(parse_byte_size("64K"), 64u << 10);
+    EXPECT_EQ(parse_byte_size("512M"), 512u << 20);
+    EXPECT_EQ(parse_byte_size("2G"), uint64_t(2) << 30);
+    EXPECT_EQ(parse_byte_size("3t"), uint64_t(3) << 40);
+    EXPECT_EQ(parse_byte_size("8MiB"), 8u << 20);
+    EXPECT_EQ(parse_byte_size("1gb"), uint64_t(1) << 30);
+    EXPECT_EQ(parse_byte_size("100B"), 100u);
+}
+
+TEST(ByteSize, RejectsWhatIsNotAByteCount) {
+    for (const char* s : {"", "G", "-5", "+5", " 5", "5 ", "1.5G", "5X", "5KX", "5iB", "5KiBB", "0x10",
+                          "18446744073709551616", "17179869184G"})
+        EXPECT_FALSE(parse_byte_size(s).has_value()) << s;
+    EXPECT_EQ(parse_byte_size("16777215T"), uint64_t(16777215) << 40);  // the largest T that fits 64 bits
+}
+
 }  // namespace
 }  // namespace ts::app
