@@ -49,6 +49,10 @@ private:
     // Attention of one token at `pos` for every head (arch/llama.cpp): q [n_head][head_dim] → out [n_embd].
     void attention(const KvCache& cache, int layer, int pos, float* q, float* out, ThreadPool& pool, Observer* observer,
                    ProbeMask mask);
+    // The same for the n tokens at pos0 .. pos0 + n - 1 of a batch (q, out: [n][n_embd]), heads spread over the
+    // threads; no probes (the caller goes token by token when scores or probs are observed).
+    void attention_batch(const KvCache& cache, int layer, int pos0, int n, const float* q, float* out,
+                         ThreadPool& pool);
 
     const Model& model_;
     int n_ctx_   = 0;

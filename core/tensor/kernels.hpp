@@ -19,15 +19,46 @@ using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);
 using QuantizeFn = void (*)(const float* x, void* dst, int64_t n);
 using AxpyFn     = void (*)(float a, const float* x, float* y, int64_t n);
 
+// ---- batched prefill: int8 matmul over activations packed in groups of 8 tokens -------------------------------
+//
+// The 32-element block types whose values are an unsigned level minus a fixed offset (Q8_0: byte + 128 - 128,
+// Q4_0: nibble - 8, Q5_0: 5-bit - 16) go through one register-blocked kernel: a weight row is decoded once to
+// unsigned bytes u = q + offset, and dot(q, x) = u . x - offset * sum(x) is one unsigned x signed int8 dot
+// (vpdpbusd) per 4 elements, with sum(x) prepared once per token and block.
+//
+// Packed activations ("X8"), per group of 8 tokens, per block b of 32 elements (kX8BlockBytes each, in order):
+//   qs   [8 groups of 4 elements][8 tokens][4]  int8   (bytes 0..255): Q8_0 values of elements 4g..4g+3 of token t
+//   d    [8 tokens]                           float  (bytes 256..287): the tokens' Q8_0 block scales
+//   corr [8 tokens]                           int32  (bytes 288..319): -offset * sum of the block's 32 values
+// A group is nb * kX8BlockBytes bytes; tokens past the end of the batch are zero (they add nothing).
+inline constexpr int kX8Tokens     = 8;
+inline constexpr int kX8BlockBytes = 320;
+
+// The offset of an X8 weight type (the value of its level 0), or 0 if the type does not use X8.
+constexpr int32_t x8_offset(DType t) {
+    return t == DType::Q8_0 ? 128 : t == DType::Q4_0 ? 8 : t == DType::Q5_0 ? 16 : 0;
+}
+
+// Y for rows [0, n_rows) of w (row r at w + r * w_stride bytes) and tokens [0, n_tok) of the packed x (groups of
+// 8, one after the other): y[t * y_stride + r] = dot(row r, token t). scratch: x8_scratch_bytes(n), 64-aligned,
+// the caller's own (one per thread).
+using GemmX8Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x, int64_t n_tok,
+                          float* y, int64_t y_stride, void* scratch);
+inline constexpr int kX8MaxRows = 4;  // rows decoded at a time by a GemmX8Fn
+inline size_t x8_scratch_bytes(int64_t n) {
+    return size_t(kX8MaxRows) * (size_t(n) + size_t(n / 32) * sizeof(float)) + 64;
+}
+
 inline constexpr uint32_t kMaxTypeId = 32;
 
 struct KernelTable {
-    DotFn dot[kMaxTypeId]    = {};       // indexed by the DType id; null = not supported as weights
-    Dot4Fn dot4[kMaxTypeId]  = {};       // optional; null = four dot calls
-    QuantizeFn quantize_q8_0 = nullptr;  // null: quantize_row
-    QuantizeFn quantize_q8_k = nullptr;
-    DotF32Fn dot_f32         = nullptr;
-    AxpyFn axpy_f32          = nullptr;
+    DotFn dot[kMaxTypeId]        = {};       // indexed by the DType id; null = not supported as weights
+    Dot4Fn dot4[kMaxTypeId]      = {};       // optional; null = four dot calls
+    GemmX8Fn gemm_x8[kMaxTypeId] = {};       // optional; set: matmul packs x in groups of 8 and calls this
+    QuantizeFn quantize_q8_0     = nullptr;  // null: quantize_row
+    QuantizeFn quantize_q8_k     = nullptr;
+    DotF32Fn dot_f32             = nullptr;
+    AxpyFn axpy_f32              = nullptr;
 };
 
 inline void set_dot(KernelTable& t, DType type, DotFn f) {
@@ -37,8 +68,9 @@ inline void set_dot4(KernelTable& t, DType type, Dot4Fn f) {
     t.dot4[uint32_t(type)] = f;
 }
 
-void fill_ref(KernelTable& t);     // every entry
-void fill_avx2(KernelTable& t);    // overrides of the AVX2 + FMA + F16C level
-void fill_avx512(KernelTable& t);  // overrides of the AVX-512 F/BW/VL/DQ level (call after fill_avx2)
+void fill_ref(KernelTable& t);          // every entry
+void fill_avx2(KernelTable& t);         // overrides of the AVX2 + FMA + F16C level
+void fill_avx512(KernelTable& t);       // overrides of the AVX-512 F/BW/VL/DQ level (call after fill_avx2)
+void fill_avx512_vnni(KernelTable& t);  // AVX-512 VNNI (+VL) overrides: the int8 matmul (call after fill_avx512)
 
 }  // namespace ts::core::kernels

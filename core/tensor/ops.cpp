@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstring>
 #include <functional>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #endif
 
 #include "core/base/check.hpp"
+#include "core/base/fp16.hpp"
 #include "core/tensor/blocks.hpp"
 #include "core/tensor/kernels.hpp"
 #include "core/tensor/quant.hpp"
@@ -24,8 +26,21 @@ namespace {
 using kernels::KernelTable;
 
 struct Tables {
-    KernelTable ref, avx2, avx512;
+    KernelTable ref, avx2, avx512, avx512_vnni;
 };
+
+// AMD family 0x19 (Zen 3 / Zen 4): of these only Zen 4 has AVX-512, which it runs as two 256-bit halves.
+bool is_amd_zen4() {
+#if defined(__x86_64__) || defined(__i386__)
+    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+    __builtin_cpu_init();
+    if (__builtin_cpu_is("amd") && __builtin_cpu_supports("avx512f") && __get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
+        const unsigned family = ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF);
+        return family == 0x19;
+    }
+#endif
+    return false;
+}
 
 const Tables& tables() {
     static const Tables t = [] {
@@ -36,6 +51,9 @@ const Tables& tables() {
         if (detected_simd() >= SimdLevel::Avx2) kernels::fill_avx2(r.avx2);
         r.avx512 = r.avx2;
         if (detected_simd() >= SimdLevel::Avx512) kernels::fill_avx512(r.avx512);
+        // VNNI on top of the 512-bit dots, except where those lose to AVX2's (Zen 4, see preferred_simd).
+        r.avx512_vnni = is_amd_zen4() ? r.avx2 : r.avx512;
+        if (detected_simd() >= SimdLevel::Avx512Vnni) kernels::fill_avx512_vnni(r.avx512_vnni);
         return r;
     }();
     return t;
@@ -50,6 +68,8 @@ std::atomic<int>& level_state() {
 
 const KernelTable& active_table() {
     switch (active_simd()) {
+        case SimdLevel::Avx512Vnni:
+            return tables().avx512_vnni;
         case SimdLevel::Avx512:
             return tables().avx512;
         case SimdLevel::Avx2:
@@ -82,6 +102,80 @@ int64_t row_chunk(int64_t rows, int nth) {
     return std::clamp<int64_t>(rows / (int64_t(nth) * 8), 4, 256);
 }
 
+// Packs tokens [8 group, 8 group + 8) of the Q8_0 rows xq (row stride xs bytes) into one X8 group (kernels.hpp):
+// 4-byte slices of 8 tokens side by side, their scales as f32 and -offset * sum(values) per block.
+void pack_x8_group(const uint8_t* xq, size_t xs, int64_t n, int64_t n_tokens, int64_t group, int32_t offset,
+                   uint8_t* dst) {
+    const int64_t nb = n / kQK32;
+    std::memset(dst, 0, size_t(nb) * kernels::kX8BlockBytes);
+    for (int j = 0; j < kernels::kX8Tokens; ++j) {
+        const int64_t t = group * kernels::kX8Tokens + j;
+        if (t >= n_tokens) break;
+        const auto* blk = reinterpret_cast<const BlockQ8_0*>(xq + size_t(t) * xs);
+        for (int64_t b = 0; b < nb; ++b) {
+            uint8_t* o  = dst + size_t(b) * kernels::kX8BlockBytes;
+            int32_t sum = 0;
+            for (int i = 0; i < kQK32; ++i) sum += blk[b].qs[i];
+            for (int g = 0; g < kQK32 / 4; ++g) std::memcpy(o + 32 * g + 4 * j, blk[b].qs + 4 * g, 4);
+            const float d      = fp16_to_f32(blk[b].d);
+            const int32_t corr = -offset * sum;
+            std::memcpy(o + 256 + 4 * j, &d, 4);
+            std::memcpy(o + 288 + 4 * j, &corr, 4);
+        }
+    }
+}
+
+// matmul through an X8 kernel: x quantised to Q8_0 and packed in groups of 8 tokens (in parallel), then work items
+// of kX8TileTokens tokens x a chunk of rows, token tile outermost so that its packed x stays in L2 while the
+// rows stream past. Each thread decodes its rows into its own slice of the scratch.
+void matmul_x8(const KernelTable& k, kernels::GemmX8Fn gemm, const Tensor& w, const float* x, int64_t n_tokens,
+               float* y, ThreadPool& pool) {
+    constexpr int64_t kX8TileTokens = 64;
+    constexpr size_t kAlign         = 64;
+    const auto align                = [](size_t b) { return (b + kAlign - 1) / kAlign * kAlign; };
+    const int64_t n = w.ne[0], rows = w.n_rows();
+    const int nth           = pool.n_threads();
+    const int64_t n_groups  = (n_tokens + kernels::kX8Tokens - 1) / kernels::kX8Tokens;
+    const size_t xs         = row_bytes(DType::Q8_0, n);
+    const size_t gs         = size_t(n / kQK32) * kernels::kX8BlockBytes;
+    const size_t q_bytes    = align(xs * size_t(n_tokens));
+    const size_t pack_bytes = align(gs * size_t(n_groups));
+    const size_t thr_bytes  = align(kernels::x8_scratch_bytes(n));
+    auto* buf               = static_cast<uint8_t*>(pool.scratch(q_bytes + pack_bytes + thr_bytes * size_t(nth)));
+    uint8_t* xq             = buf;
+    uint8_t* xp             = buf + q_bytes;
+    uint8_t* thr            = xp + pack_bytes;
+    const int32_t offset    = kernels::x8_offset(w.type);
+
+    const auto pack = [&](int64_t g0, int64_t g1) {
+        const int64_t t0 = g0 * kernels::kX8Tokens, t1 = std::min(n_tokens, g1 * kernels::kX8Tokens);
+        for (int64_t t = t0; t < t1; ++t) quantize_x(k, DType::Q8_0, x + t * n, xq + size_t(t) * xs, n);
+        for (int64_t g = g0; g < g1; ++g) pack_x8_group(xq, xs, n, n_tokens, g, offset, xp + size_t(g) * gs);
+    };
+    pool.parallel_for(n_groups, std::cref(pack));
+
+    // Row chunks: a multiple of the kernel's rows, about 8 per thread so that a preempted thread holds up little.
+    const int64_t chunk = std::clamp<int64_t>(rows / (int64_t(nth) * 8) / kernels::kX8MaxRows * kernels::kX8MaxRows,
+                                              kernels::kX8MaxRows, 64);
+    const int64_t n_row_chunks = (rows + chunk - 1) / chunk;
+    const int64_t n_tok_tiles  = (n_tokens + kX8TileTokens - 1) / kX8TileTokens;
+    const auto* base           = static_cast<const uint8_t*>(w.data);
+    const size_t rs            = w.row_size();
+    std::atomic<int64_t> next{0};
+    const auto job = [&](int ith, int) {
+        for (;;) {
+            const int64_t item = next.fetch_add(1, std::memory_order_relaxed);
+            if (item >= n_row_chunks * n_tok_tiles) return;
+            const int64_t tt = item / n_row_chunks, rc = item % n_row_chunks;
+            const int64_t t0 = tt * kX8TileTokens, nt = std::min(n_tokens - t0, kX8TileTokens);
+            const int64_t r0 = rc * chunk, nr = std::min(rows - r0, chunk);
+            gemm(n, base + size_t(r0) * rs, rs, nr, xp + size_t(t0 / kernels::kX8Tokens) * gs, nt, y + t0 * rows + r0,
+                 rows, thr + size_t(ith) * thr_bytes);
+        }
+    };
+    pool.run(std::cref(job));
+}
+
 }  // namespace
 
 SimdLevel detected_simd() {
@@ -90,24 +184,19 @@ SimdLevel detected_simd() {
     const bool avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     if (avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
         __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq"))
-        return SimdLevel::Avx512;
+        return __builtin_cpu_supports("avx512vnni") ? SimdLevel::Avx512Vnni : SimdLevel::Avx512;
     if (avx2) return SimdLevel::Avx2;
 #endif
     return SimdLevel::Scalar;
 }
 
 // AMD Zen 4 (family 0x19) runs 512-bit instructions as two 256-bit halves; there kernel_bench --cpu-time measured
-// the AVX2 kernels 5-20% faster than the AVX-512 ones for Q4_0, Q8_0, Q4_K and F16, so it starts on AVX2.
-// Tests and users can still select AVX-512 with set_simd_level.
+// the AVX2 dot kernels 5-20% faster than the AVX-512 ones for Q4_0, Q8_0, Q4_K and F16, so without VNNI it starts
+// on AVX2, and its Avx512Vnni table keeps the AVX2 dots (tables()). Tests and users can still select any level
+// with set_simd_level.
 SimdLevel preferred_simd() {
     const SimdLevel d = detected_simd();
-#if defined(__x86_64__) || defined(__i386__)
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    if (d == SimdLevel::Avx512 && __builtin_cpu_is("amd") && __get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
-        const unsigned family = ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF);
-        if (family == 0x19) return SimdLevel::Avx2;
-    }
-#endif
+    if (d == SimdLevel::Avx512 && is_amd_zen4()) return SimdLevel::Avx2;
     return d;
 }
 
@@ -132,6 +221,8 @@ const char* simd_name(SimdLevel l) {
             return "avx2";
         case SimdLevel::Avx512:
             return "avx512";
+        case SimdLevel::Avx512Vnni:
+            return "avx512vnni";
     }
     return "?";
 }
@@ -166,7 +257,8 @@ void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadP
     if (n_tokens == 1) return matvec(w, x, y, pool);
     if (n_tokens <= 0) return;
     const int64_t n = w.ne[0], rows = w.n_rows();
-    const KernelTable& k       = active_table();
+    const KernelTable& k = active_table();
+    if (const kernels::GemmX8Fn gemm = k.gemm_x8[uint32_t(w.type)]) return matmul_x8(k, gemm, w, x, n_tokens, y, pool);
     const kernels::DotFn dot   = dot_fn(k, w.type);
     const kernels::Dot4Fn dot4 = k.dot4[uint32_t(w.type)];
     const DType ct             = companion_type(w.type);

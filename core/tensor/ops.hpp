@@ -12,7 +12,9 @@
 
 namespace ts::core {
 
-enum class SimdLevel { Scalar, Avx2, Avx512 };
+// Each level includes the ones before it. Avx512Vnni adds the int8 matmul of batched prefill (vpdpbusd on 256-bit
+// registers) to the Avx512 table.
+enum class SimdLevel { Scalar, Avx2, Avx512, Avx512Vnni };
 SimdLevel detected_simd();         // what the CPU supports
 SimdLevel preferred_simd();        // the fastest level on this CPU, the default of active_simd (see ops.cpp)
 SimdLevel active_simd();           // what the kernels use now

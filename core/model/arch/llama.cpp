@@ -9,6 +9,7 @@
 // once for all n tokens; attention is per token and causal (token t sees positions <= pos0 + t).
 // Each stage that a learner can look at is a probe point: observe() is called only when the observer asked for it.
 #include <cstdint>
+#include <functional>
 
 #include "core/model/forward.hpp"
 #include "core/model/layers.hpp"
@@ -112,10 +113,15 @@ void Forward::eval_batch(KvCache& cache, const int32_t* tokens, int n, int pos0,
         }
 
         // Attention of each token over the positions up to its own (causal), every head.  att: [n][n_embd]
-        for (int t = 0; t < n; ++t) {
-            attention(cache, il, pos0 + t, row(q, t, n_embd), row(att, t, n_embd), pool, observer, mask);
-            probe(observer, mask, Probe::AttnOut, il, pos0 + t, row(att, t, n_embd), 1, n_embd);
+        // When nobody looks at the scores or probs, a batch goes head by head (one hand-off to the threads for
+        // all its tokens); otherwise token by token, so the observer sees every head of a token at once.
+        if (n > 1 && !mask.has(Probe::AttnScores) && !mask.has(Probe::AttnProbs)) {
+            attention_batch(cache, il, pos0, n, q, att, pool);
+        } else {
+            for (int t = 0; t < n; ++t)
+                attention(cache, il, pos0 + t, row(q, t, n_embd), row(att, t, n_embd), pool, observer, mask);
         }
+        for (int t = 0; t < n; ++t) probe(observer, mask, Probe::AttnOut, il, pos0 + t, row(att, t, n_embd), 1, n_embd);
 
         // Output projection and residual add: x = x + Wo · att.
         linear(L.wo, att, n, xb, pool);
@@ -202,6 +208,30 @@ void Forward::attention(const KvCache& cache, int layer, int pos, float* q, floa
             attn::weighted_sum_row(at(probs, h), cache, layer, h / group, head_dim, n_pos,
                                    out + size_t(h) * size_t(head_dim));
     });
+}
+
+void Forward::attention_batch(const KvCache& cache, int layer, int pos0, int n, const float* q, float* out,
+                              ThreadPool& pool) {
+    const Hparams& hp  = model_.hp;
+    const int head_dim = hp.head_dim;
+    const int group    = hp.n_head / hp.n_head_kv;  // grouped-query attention: query head h reads kv head h / group
+    const size_t ctx   = size_t(n_ctx_);
+
+    // Each head is one thread's for every token of the batch; head h uses row h of scores_ and probs_.
+    const auto heads = [&](int64_t h0, int64_t h1) {
+        for (int h = int(h0); h < int(h1); ++h) {
+            float* scores = scores_.data() + size_t(h) * ctx;  // [n_pos] q·k/√head_dim of one token
+            float* probs  = probs_.data() + size_t(h) * ctx;   // [n_pos] softmax(scores)
+            for (int t = 0; t < n; ++t) {
+                const int n_pos   = pos0 + t + 1;  // causal mask: keys 0 .. pos only
+                const size_t head = size_t(t) * size_t(hp.n_embd) + size_t(h) * size_t(head_dim);
+                attn::scores_row(q + head, cache, layer, h / group, head_dim, n_pos, scores);
+                attn::softmax_row(scores, probs, n_pos);
+                attn::weighted_sum_row(probs, cache, layer, h / group, head_dim, n_pos, out + head);
+            }
+        }
+    };
+    pool.parallel_for(hp.n_head, std::cref(heads));  // by reference: the std::function does not allocate
 }
 
 }  // namespace ts::core

@@ -1,5 +1,6 @@
 // matvec / matmul (ops.hpp): equal to a naive f32 loop over the dequantised weights, for every type and SIMD level,
-// with row counts that do not divide among the threads and batches of 1..9 tokens (and one past a token tile).
+// with row counts that do not divide among the threads and batches of 1..9 tokens (and one past a token tile), and
+// every ragged edge of the int8 matmul's register tiles.
 #include <gtest/gtest.h>
 
 #include "core/tensor/ops.hpp"
@@ -114,6 +115,62 @@ TEST(Matmul, TokensBeyondOneTileAndRowsBeyondOneTile) {
             std::vector<float> y(size_t(rows * nt), -1.0f);
             matmul(m.t, x.data(), nt, y.data(), pool);
             EXPECT_LT(nmse(y, naive(m, x, nt)), limit_for(type)) << dtype_name(type) << " " << simd_name(l);
+        }
+    }
+}
+
+// The int8 matmul of the VNNI level works on tiles of up to 4 rows x 2 groups of 8 tokens inside work items of
+// 64 tokens: every row count 1..9 and token counts on both sides of each of those edges, one and two threads.
+TEST(Matmul, RaggedRowAndTokenTilesEqualNaive) {
+    SimdLevelGuard guard;
+    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q5_0}) {
+        const int64_t n = width_for(type);
+        const auto x    = random_normal(size_t(n * 130), 12);
+        for (int64_t rows = 1; rows <= 9; ++rows) {
+            const Matrix m = make_matrix(type, n, rows, 13 + uint32_t(rows));
+            for (int64_t nt : {2, 7, 8, 9, 15, 16, 17, 24, 25, 63, 64, 65, 130}) {
+                const std::vector<float> xs(x.begin(), x.begin() + n * nt);
+                const auto want = naive(m, xs, nt);
+                for (SimdLevel l : available_levels()) {
+                    set_simd_level(l);
+                    for (int threads : {1, 2}) {
+                        ThreadPool pool(threads);
+                        std::vector<float> y(size_t(rows * nt), -1.0f);
+                        matmul(m.t, xs.data(), nt, y.data(), pool);
+                        EXPECT_LT(nmse(y, want), limit_for(type))
+                            << dtype_name(type) << " " << simd_name(l) << " rows=" << rows << " tokens=" << nt
+                            << " threads=" << threads;
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Extreme blocks: weights and activations at the ends of their ranges (the unsigned-offset form must not
+// saturate), and all-zero activation blocks (scale 0) between them.
+TEST(Matmul, ExtremeValuesAndZeroBlocksEqualNaive) {
+    SimdLevelGuard guard;
+    const int64_t n = 256, rows = 6, nt = 19;
+    std::vector<float> x(size_t(n * nt));
+    for (int64_t t = 0; t < nt; ++t)
+        for (int64_t i = 0; i < n; ++i)
+            x[size_t(t * n + i)] = (i / 32) % 3 == 1 ? 0.0f : ((i + t) % 2 ? 100.0f : -100.0f);
+    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q5_0}) {
+        Matrix m = make_matrix(type, n, rows, 21);
+        std::vector<float> wf(static_cast<size_t>(n));
+        for (int64_t r = 0; r < rows; ++r) {  // rows of +-max, quantised to the type's extreme levels
+            for (int64_t i = 0; i < n; ++i) wf[size_t(i)] = (i + r) % 3 ? 1.0f : -1.0f;
+            quantize_row(type, wf.data(), m.bytes.data() + size_t(r) * row_bytes(type, n), n);
+            dequantize_row(type, m.bytes.data() + size_t(r) * row_bytes(type, n), m.deq.data() + r * n, n);
+        }
+        const auto want = naive(m, x, nt);
+        for (SimdLevel l : available_levels()) {
+            set_simd_level(l);
+            ThreadPool pool(2);
+            std::vector<float> y(size_t(rows * nt), -1.0f);
+            matmul(m.t, x.data(), nt, y.data(), pool);
+            EXPECT_LT(nmse(y, want), limit_for(type)) << dtype_name(type) << " " << simd_name(l);
         }
     }
 }
