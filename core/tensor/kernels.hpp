@@ -44,7 +44,7 @@ constexpr int32_t x8_offset(DType t) {
 // the caller's own (one per thread).
 using GemmX8Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x, int64_t n_tok,
                           float* y, int64_t y_stride, void* scratch);
-inline constexpr int kX8MaxRows = 4;  // rows decoded at a time by a GemmX8Fn
+inline constexpr int kX8MaxRows = 6;  // rows decoded at a time by a GemmX8Fn
 inline size_t x8_scratch_bytes(int64_t n) {
     return size_t(kX8MaxRows) * (size_t(n) + size_t(n / 32) * sizeof(float)) + 64;
 }

@@ -1,6 +1,6 @@
 // AVX-512 VNNI int8 matmul of batched prefill (compiled with -mavx512vnni -mavx512vl ..., used only when the CPU
 // has them): the X8 kernel of kernels.hpp on 256-bit registers. 256 bits because Zen 4 runs 512-bit integer
-// multiplies as two halves anyway, and AVX-512VL gives the 32 registers that a 4-row x 16-token tile needs.
+// multiplies as two halves anyway, and AVX-512VL gives the 32 registers that a 6-row x 16-token tile needs.
 //
 // A tile is R weight rows x T groups of 8 tokens. Per block of 32 elements and per group g of 4 elements, the 4
 // weight bytes of a row are broadcast to all 8 lanes and meet the same 4 elements of 8 tokens (one vpdpbusd), so
@@ -8,6 +8,8 @@
 // multiply-add by d_w * d_x per block turn the R x T integer sums into floats. Each weight byte is used by 8T
 // tokens, each activation byte by R rows.
 #include <algorithm>
+#include <array>
+#include <utility>
 
 #include "core/tensor/blocks.hpp"
 #include "core/tensor/kernels.hpp"
@@ -101,23 +103,28 @@ void tile(int64_t nb, const uint8_t* u, const float* d, int64_t n, const uint8_t
         for (int t = 0; t < T; ++t) _mm256_storeu_ps(out + r * (T * kTok) + t * kTok, acc[r][t]);
 }
 
-constexpr int kRows  = kX8MaxRows;  // rows per tile
-constexpr int kPairs = 2;           // token groups per tile
+constexpr int kRows   = kX8MaxRows;  // rows per tile
+constexpr int kGroups = 2;           // token groups per tile
 
-// R rows (decoded) against every token group; tiles of kPairs groups, then one.
+using TileFn = void (*)(int64_t, const uint8_t*, const float*, int64_t, const uint8_t*, size_t, float*, Prefetch);
+
+// tile<R, 1> .. tile<R, kGroups>, indexed by T - 1.
+template <int R, int... T>
+constexpr auto make_tiles(std::integer_sequence<int, T...>) {
+    return std::array<TileFn, sizeof...(T)>{tile<R, T + 1>...};
+}
+
+// R rows (decoded) against every token group: tiles of kGroups groups, then what is left.
 template <int R>
 void rows_x_tokens(int64_t n, const uint8_t* u, const float* d, const uint8_t* x, int64_t n_tok, float* y,
                    int64_t y_stride, Prefetch pf) {
+    static constexpr auto kTiles = make_tiles<R>(std::make_integer_sequence<int, kGroups>{});
     const int64_t nb = n / kQK32, n_groups = (n_tok + kTok - 1) / kTok;
     const size_t gs = size_t(nb) * kX8BlockBytes;
-    alignas(32) float out[R * kPairs * kTok];
+    alignas(32) float out[R * kGroups * kTok];
     for (int64_t g0 = 0; g0 < n_groups;) {
-        const int T = n_groups - g0 >= kPairs ? kPairs : 1;
-        if (T == kPairs) {
-            tile<R, kPairs>(nb, u, d, n, x + size_t(g0) * gs, gs, out, pf);
-        } else {
-            tile<R, 1>(nb, u, d, n, x + size_t(g0) * gs, gs, out, pf);
-        }
+        const int T = int(std::min<int64_t>(kGroups, n_groups - g0));
+        kTiles[size_t(T - 1)](nb, u, d, n, x + size_t(g0) * gs, gs, out, pf);
         pf = Prefetch{};  // the first tile fetched them
         for (int r = 0; r < R; ++r)
             for (int j = 0; j < T * kTok; ++j) {
@@ -128,38 +135,31 @@ void rows_x_tokens(int64_t n, const uint8_t* u, const float* d, const uint8_t* x
     }
 }
 
+using RowsFn = void (*)(int64_t, const uint8_t*, const float*, const uint8_t*, int64_t, float*, int64_t, Prefetch);
+
+template <int... R>
+constexpr auto make_rows(std::integer_sequence<int, R...>) {
+    return std::array<RowsFn, sizeof...(R)>{rows_x_tokens<R + 1>...};
+}
+
 template <void (*Decode)(const void*, int64_t, uint8_t*, float*)>
 void gemm_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x, int64_t n_tok, float* y,
              int64_t y_stride, void* scratch) {
-    const int64_t nb = n / kQK32;
-    auto* u          = static_cast<uint8_t*>(scratch);                   // [kRows][n] (64-aligned, n % 32 == 0)
-    auto* d          = reinterpret_cast<float*>(u + kRows * size_t(n));  // [kRows][nb]
-    const auto* wb   = static_cast<const uint8_t*>(w);
-    const auto* xb   = static_cast<const uint8_t*>(x);
+    static constexpr auto kRowFns = make_rows(std::make_integer_sequence<int, kRows>{});
+    const int64_t nb              = n / kQK32;
+    auto* u                       = static_cast<uint8_t*>(scratch);  // [kRows][n] (64-aligned, n % 32 == 0)
+    auto* d                       = reinterpret_cast<float*>(u + kRows * size_t(n));  // [kRows][nb]
+    const auto* wb                = static_cast<const uint8_t*>(w);
+    const auto* xb                = static_cast<const uint8_t*>(x);
     for (int64_t r0 = 0; r0 < n_rows; r0 += kRows) {
-        const int R = int(n_rows - r0 < kRows ? n_rows - r0 : kRows);
+        const int R = int(std::min<int64_t>(kRows, n_rows - r0));
         for (int r = 0; r < R; ++r) Decode(wb + size_t(r0 + r) * w_stride, nb, u + size_t(r) * size_t(n), d + r * nb);
         const int64_t r_next = r0 + R;
         const Prefetch pf{wb + size_t(r_next) * w_stride, int(std::min<int64_t>(kRows, n_rows - r_next)), w_stride,
                           w_stride / size_t(nb)};
-        switch (R) {
-            case 4:
-                rows_x_tokens<4>(n, u, d, xb, n_tok, y + r0, y_stride, pf);
-                break;
-            case 3:
-                rows_x_tokens<3>(n, u, d, xb, n_tok, y + r0, y_stride, pf);
-                break;
-            case 2:
-                rows_x_tokens<2>(n, u, d, xb, n_tok, y + r0, y_stride, pf);
-                break;
-            default:
-                rows_x_tokens<1>(n, u, d, xb, n_tok, y + r0, y_stride, pf);
-                break;
-        }
+        kRowFns[size_t(R - 1)](n, u, d, xb, n_tok, y + r0, y_stride, pf);
     }
 }
-
-static_assert(kRows == 4, "gemm_x8 dispatches R = 1..4");
 
 }  // namespace
 }  // namespace vnni

@@ -119,14 +119,14 @@ TEST(Matmul, TokensBeyondOneTileAndRowsBeyondOneTile) {
     }
 }
 
-// The int8 matmul of the VNNI level works on tiles of up to 4 rows x 2 groups of 8 tokens inside work items of
-// 64 tokens: every row count 1..9 and token counts on both sides of each of those edges, one and two threads.
+// The int8 matmul of the VNNI level works on tiles of up to 6 rows x 2 groups of 8 tokens inside work items of
+// 64 tokens: every row count 1..13 and token counts on both sides of each of those edges, one and two threads.
 TEST(Matmul, RaggedRowAndTokenTilesEqualNaive) {
     SimdLevelGuard guard;
     for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q5_0}) {
         const int64_t n = width_for(type);
         const auto x    = random_normal(size_t(n * 130), 12);
-        for (int64_t rows = 1; rows <= 9; ++rows) {
+        for (int64_t rows = 1; rows <= 13; ++rows) {
             const Matrix m = make_matrix(type, n, rows, 13 + uint32_t(rows));
             for (int64_t nt : {2, 7, 8, 9, 15, 16, 17, 24, 25, 63, 64, 65, 130}) {
                 const std::vector<float> xs(x.begin(), x.begin() + n * nt);
