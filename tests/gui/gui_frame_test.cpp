@@ -32,7 +32,7 @@ protected:
     void TearDown() override { ImGui::DestroyContext(); }
 
     void load_tiny() {
-        const std::string path = ::testing::TempDir() + "ts_gui_frame_tiny.gguf";
+        const std::string path = ts::test::unique_temp_path("ts_gui_frame_tiny.gguf");
         ASSERT_TRUE(test::write_tiny_gguf(path).ok());
         request_load(ui_, path);
         auto done = ui_.loader.wait();

@@ -129,7 +129,7 @@ TEST(Format, ShortCountsAndBinaryBytes) {
 class TinyModelSummary : public ::testing::Test {
 protected:
     void SetUp() override {
-        path_ = ::testing::TempDir() + "ts_gui_logic_tiny.gguf";
+        path_ = ts::test::unique_temp_path("ts_gui_logic_tiny.gguf");
         ASSERT_TRUE(test::write_tiny_gguf(path_).ok());
         auto m = core::load_model(path_);
         ASSERT_TRUE(m.ok()) << m.error().message;

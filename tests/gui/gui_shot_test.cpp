@@ -75,7 +75,7 @@ double differing_share(const Png& a, const Png& b) {
 class Shot : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        model_        = new std::string(::testing::TempDir() + "ts_gui_shot_tiny.gguf");
+        model_        = new std::string(ts::test::unique_temp_path("ts_gui_shot_tiny.gguf"));
         const auto st = ts::test::write_tiny_gguf(*model_);
         ASSERT_TRUE(st.ok()) << st.error().message;
     }

@@ -39,7 +39,7 @@ protected:
 
     // Loads the tiny model, evaluates `prompt` and generates `n` tokens; waits for the derived numbers too.
     void start(const char* prompt = "the model", int n = 6) {
-        const std::string path = ::testing::TempDir() + "ts_panel_tiny.gguf";
+        const std::string path = ts::test::unique_temp_path("ts_panel_tiny.gguf");
         ASSERT_TRUE(ts::test::write_tiny_gguf(path).ok());
         std::strncpy(ui_.prompt.data(), prompt, ui_.prompt.size() - 1);
         request_load(ui_, path);

@@ -4,6 +4,9 @@
 // numbers; only their shapes and types matter to these tests.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +17,12 @@
 #include "core/gguf/gguf_writer.hpp"
 
 namespace ts::test {
+
+// A path in the test temp folder that no other test process uses: ctest runs every test in its own process, in
+// parallel, and rewriting a model file another process has mapped kills that process with SIGBUS.
+inline std::string unique_temp_path(const std::string& name) {
+    return ::testing::TempDir() + std::to_string(::getpid()) + "_" + name;
+}
 
 struct TinyGgufSpec {
     int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 128, n_ctx = 128;

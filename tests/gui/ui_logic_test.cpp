@@ -19,7 +19,7 @@ namespace {
 class TokenText : public ::testing::Test {
 protected:
     void SetUp() override {
-        const std::string path = ::testing::TempDir() + "ts_ui_logic_tiny.gguf";
+        const std::string path = ts::test::unique_temp_path("ts_ui_logic_tiny.gguf");
         ASSERT_TRUE(test::write_tiny_gguf(path).ok());
         auto m = core::load_model(path);
         ASSERT_TRUE(m.ok()) << m.error().message;
