@@ -44,6 +44,12 @@ constexpr int32_t x8_offset(DType t) {
 // the caller's own (one per thread).
 using GemmX8Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x, int64_t n_tok,
                           float* y, int64_t y_stride, void* scratch);
+// Batched prefill of the float weight types (F32, F16, BF16): y[t * y_stride + r] = dot(row r, x + t * n) for rows
+// [0, n_rows) of w (row stride w_stride bytes) and tokens [0, n_tok) of f32 x. A register tile of rows x tokens
+// converts each weight vector once for several tokens.
+using GemmF32Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const float* x, int64_t n_tok,
+                           float* y, int64_t y_stride);
+
 inline constexpr int kX8MaxRows = 6;  // rows decoded at a time by a GemmX8Fn
 inline size_t x8_scratch_bytes(int64_t n) {
     return size_t(kX8MaxRows) * (size_t(n) + size_t(n / 32) * sizeof(float)) + 64;
@@ -52,13 +58,14 @@ inline size_t x8_scratch_bytes(int64_t n) {
 inline constexpr uint32_t kMaxTypeId = 32;
 
 struct KernelTable {
-    DotFn dot[kMaxTypeId]        = {};       // indexed by the DType id; null = not supported as weights
-    Dot4Fn dot4[kMaxTypeId]      = {};       // optional; null = four dot calls
-    GemmX8Fn gemm_x8[kMaxTypeId] = {};       // optional; set: matmul packs x in groups of 8 and calls this
-    QuantizeFn quantize_q8_0     = nullptr;  // null: quantize_row
-    QuantizeFn quantize_q8_k     = nullptr;
-    DotF32Fn dot_f32             = nullptr;
-    AxpyFn axpy_f32              = nullptr;
+    DotFn dot[kMaxTypeId]          = {};       // indexed by the DType id; null = not supported as weights
+    Dot4Fn dot4[kMaxTypeId]        = {};       // optional; null = four dot calls
+    GemmX8Fn gemm_x8[kMaxTypeId]   = {};       // optional; set: matmul packs x in groups of 8 and calls this
+    GemmF32Fn gemm_f32[kMaxTypeId] = {};       // optional, float weight types; set: matmul calls this on f32 x
+    QuantizeFn quantize_q8_0       = nullptr;  // null: quantize_row
+    QuantizeFn quantize_q8_k       = nullptr;
+    DotF32Fn dot_f32               = nullptr;
+    AxpyFn axpy_f32                = nullptr;
 };
 
 inline void set_dot(KernelTable& t, DType type, DotFn f) {
@@ -71,6 +78,7 @@ inline void set_dot4(KernelTable& t, DType type, Dot4Fn f) {
 void fill_ref(KernelTable& t);          // every entry
 void fill_avx2(KernelTable& t);         // overrides of the AVX2 + FMA + F16C level
 void fill_avx512(KernelTable& t);       // overrides of the AVX-512 F/BW/VL/DQ level (call after fill_avx2)
+void fill_avx512_gemm(KernelTable& t);  // the float-type prefill matmul (256-bit, AVX-512VL's 32 registers)
 void fill_avx512_vnni(KernelTable& t);  // AVX-512 VNNI (+VL) overrides: the int8 matmul (call after fill_avx512)
 
 }  // namespace ts::core::kernels

@@ -50,10 +50,16 @@ const Tables& tables() {
         r.avx2 = r.ref;
         if (detected_simd() >= SimdLevel::Avx2) kernels::fill_avx2(r.avx2);
         r.avx512 = r.avx2;
-        if (detected_simd() >= SimdLevel::Avx512) kernels::fill_avx512(r.avx512);
+        if (detected_simd() >= SimdLevel::Avx512) {
+            kernels::fill_avx512(r.avx512);
+            kernels::fill_avx512_gemm(r.avx512);
+        }
         // VNNI on top of the 512-bit dots, except where those lose to AVX2's (Zen 4, see preferred_simd).
         r.avx512_vnni = is_amd_zen4() ? r.avx2 : r.avx512;
-        if (detected_simd() >= SimdLevel::Avx512Vnni) kernels::fill_avx512_vnni(r.avx512_vnni);
+        if (detected_simd() >= SimdLevel::Avx512Vnni) {
+            kernels::fill_avx512_gemm(r.avx512_vnni);
+            kernels::fill_avx512_vnni(r.avx512_vnni);
+        }
         return r;
     }();
     return t;
@@ -176,6 +182,33 @@ void matmul_x8(const KernelTable& k, kernels::GemmX8Fn gemm, const Tensor& w, co
     pool.run(std::cref(job));
 }
 
+// matmul through a float-type kernel: work items of a token tile x a chunk of rows, token tile outermost and
+// sized so that its f32 activations (4n bytes per token) stay in L2 while the rows stream past.
+void matmul_f32(kernels::GemmF32Fn gemm, const Tensor& w, const float* x, int64_t n_tokens, float* y,
+                ThreadPool& pool) {
+    constexpr int64_t kL2Bytes = 384 * 1024;  // the share of a 1 MB L2 for the activations
+    const int64_t n = w.ne[0], rows = w.n_rows();
+    const int nth          = pool.n_threads();
+    const int64_t tok_tile = std::clamp<int64_t>(kL2Bytes / (4 * n) / 4 * 4, 4, 64);
+    const int64_t chunk    = std::clamp<int64_t>(rows / (int64_t(nth) * 8) / 4 * 4, 4, 64);
+    const int64_t n_chunks = (rows + chunk - 1) / chunk;
+    const int64_t n_tiles  = (n_tokens + tok_tile - 1) / tok_tile;
+    const auto* base       = static_cast<const uint8_t*>(w.data);
+    const size_t rs        = w.row_size();
+    std::atomic<int64_t> next{0};
+    const auto job = [&](int, int) {
+        for (;;) {
+            const int64_t item = next.fetch_add(1, std::memory_order_relaxed);
+            if (item >= n_chunks * n_tiles) return;
+            const int64_t tt = item / n_chunks, rc = item % n_chunks;
+            const int64_t t0 = tt * tok_tile, nt = std::min(n_tokens - t0, tok_tile);
+            const int64_t r0 = rc * chunk, nr = std::min(rows - r0, chunk);
+            gemm(n, base + size_t(r0) * rs, rs, nr, x + t0 * n, nt, y + t0 * rows + r0, rows);
+        }
+    };
+    pool.run(std::cref(job));
+}
+
 }  // namespace
 
 SimdLevel detected_simd() {
@@ -259,6 +292,7 @@ void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadP
     const int64_t n = w.ne[0], rows = w.n_rows();
     const KernelTable& k = active_table();
     if (const kernels::GemmX8Fn gemm = k.gemm_x8[uint32_t(w.type)]) return matmul_x8(k, gemm, w, x, n_tokens, y, pool);
+    if (const kernels::GemmF32Fn gemm = k.gemm_f32[uint32_t(w.type)]) return matmul_f32(gemm, w, x, n_tokens, y, pool);
     const kernels::DotFn dot   = dot_fn(k, w.type);
     const kernels::Dot4Fn dot4 = k.dot4[uint32_t(w.type)];
     const DType ct             = companion_type(w.type);

@@ -7,6 +7,10 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #endif
 
+#include <algorithm>
+#include <array>
+#include <utility>
+
 #include "core/tensor/blocks.hpp"
 #include "core/tensor/kernels.hpp"
 #include "core/tensor/simd_avx2.hpp"
@@ -266,8 +270,95 @@ float dot_q6_k(int64_t n, const void* w, const void* x) {
     return _mm512_reduce_add_ps(acc);
 }
 
+// ---- batched prefill of the float types: a register tile of R rows x T tokens ---------------------------------
+
+// The element types, as policies (a function pointer returning __m256 cannot be a class template argument
+// without GCC dropping its vector attribute): W the stored element, load() 8 of them as floats, scalar() one.
+struct F32 {
+    using W = float;
+    static __m256 load(const W* p) { return _mm256_loadu_ps(p); }
+    static float scalar(W v) { return v; }
+};
+struct F16 {
+    using W = uint16_t;
+    static __m256 load(const W* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
+    static float scalar(W v) { return f16(v); }
+};
+struct BF16 {
+    using W = uint16_t;
+    static __m256 load(const W* p) {
+        const __m256i v = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+        return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16));
+    }
+    static float scalar(W v) { return bf16_scalar(v); }
+};
+
+constexpr int kTileRows = 4, kTileToks = 4;  // 16 accumulators + 8 operands: fits the 32 ymm registers
+
+// out[r * T + t] = dot(w row r, x token t) of n elements; 256-bit vectors (Zen 4 splits 512-bit FMAs anyway),
+// each weight vector converted once and used by T tokens, each x vector used by R rows.
+template <typename E, int R, int T>
+void tile_f(int64_t n, const typename E::W* w, size_t ws, const float* x, float* out) {
+    __m256 acc[R][T];
+    for (int r = 0; r < R; ++r)
+        for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 xv[T];
+        for (int t = 0; t < T; ++t) xv[t] = _mm256_loadu_ps(x + t * n + i);
+        for (int r = 0; r < R; ++r) {
+            const __m256 wv = E::load(w + size_t(r) * ws + size_t(i));
+            for (int t = 0; t < T; ++t) acc[r][t] = _mm256_fmadd_ps(wv, xv[t], acc[r][t]);
+        }
+    }
+    for (int r = 0; r < R; ++r)
+        for (int t = 0; t < T; ++t) {
+            float s = avx2::hsum(acc[r][t]);
+            for (int64_t j = i; j < n; ++j) s += E::scalar(w[size_t(r) * ws + size_t(j)]) * x[t * n + j];
+            out[r * T + t] = s;
+        }
+}
+
+template <typename E>
+struct GemmF {
+    using W    = typename E::W;
+    using Tile = void (*)(int64_t, const W*, size_t, const float*, float*);
+
+    template <int R, int... T>
+    static constexpr std::array<Tile, kTileToks> tiles_of(std::integer_sequence<int, T...>) {
+        return {tile_f<E, R, T + 1>...};
+    }
+    template <int... R>
+    static constexpr std::array<std::array<Tile, kTileToks>, kTileRows> all(std::integer_sequence<int, R...>) {
+        return {tiles_of<R + 1>(std::make_integer_sequence<int, kTileToks>{})...};
+    }
+    static constexpr auto kTiles = all(std::make_integer_sequence<int, kTileRows>{});  // [R - 1][T - 1]
+
+    static void run(int64_t n, const void* wp, size_t w_stride, int64_t n_rows, const float* x, int64_t n_tok, float* y,
+                    int64_t y_stride) {
+        const auto* w   = static_cast<const W*>(wp);
+        const size_t ws = w_stride / sizeof(W);
+        float out[kTileRows * kTileToks];
+        for (int64_t r0 = 0; r0 < n_rows; r0 += kTileRows) {
+            const int R = int(std::min<int64_t>(kTileRows, n_rows - r0));
+            for (int64_t t0 = 0; t0 < n_tok; t0 += kTileToks) {
+                const int T = int(std::min<int64_t>(kTileToks, n_tok - t0));
+                kTiles[size_t(R - 1)][size_t(T - 1)](n, w + size_t(r0) * ws, ws, x + t0 * n, out);
+                for (int r = 0; r < R; ++r)
+                    for (int t = 0; t < T; ++t) y[(t0 + t) * y_stride + r0 + r] = out[r * T + t];
+            }
+        }
+    }
+};
+
 }  // namespace
 }  // namespace avx512
+
+void fill_avx512_gemm(KernelTable& t) {
+    t.gemm_f32[uint32_t(DType::F32)]  = avx512::GemmF<avx512::F32>::run;
+    t.gemm_f32[uint32_t(DType::F16)]  = avx512::GemmF<avx512::F16>::run;
+    t.gemm_f32[uint32_t(DType::BF16)] = avx512::GemmF<avx512::BF16>::run;
+}
 
 void fill_avx512(KernelTable& t) {
     t.dot[uint32_t(DType::F32)]  = avx512::dot_f32;

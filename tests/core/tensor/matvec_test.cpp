@@ -119,11 +119,12 @@ TEST(Matmul, TokensBeyondOneTileAndRowsBeyondOneTile) {
     }
 }
 
-// The int8 matmul of the VNNI level works on tiles of up to 6 rows x 2 groups of 8 tokens inside work items of
-// 64 tokens: every row count 1..13 and token counts on both sides of each of those edges, one and two threads.
+// The prefill kernels work on register tiles (int8: up to 6 rows x 2 groups of 8 tokens; float types: 4 rows x 4
+// tokens) inside work items of up to 64 tokens: every row count 1..13 and token counts on both sides of each of
+// those edges, one and two threads.
 TEST(Matmul, RaggedRowAndTokenTilesEqualNaive) {
     SimdLevelGuard guard;
-    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q5_0}) {
+    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::F16, DType::BF16, DType::F32}) {
         const int64_t n = width_for(type);
         const auto x    = random_normal(size_t(n * 130), 12);
         for (int64_t rows = 1; rows <= 13; ++rows) {
