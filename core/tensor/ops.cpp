@@ -161,8 +161,8 @@ void matmul_x8(const KernelTable& k, kernels::GemmX8Fn gemm, const Tensor& w, co
     pool.parallel_for(n_groups, std::cref(pack));
 
     // Row chunks: a multiple of the kernel's rows, about 8 per thread so that a preempted thread holds up little.
-    const int64_t chunk = std::clamp<int64_t>(rows / (int64_t(nth) * 8) / kernels::kX8MaxRows * kernels::kX8MaxRows,
-                                              kernels::kX8MaxRows, 64);
+    const int64_t chunk =
+        std::clamp<int64_t>(rows / (int64_t(nth) * 8) / kernels::kX8MaxRows, 1, 10) * kernels::kX8MaxRows;
     const int64_t n_row_chunks = (rows + chunk - 1) / chunk;
     const int64_t n_tok_tiles  = (n_tokens + kX8TileTokens - 1) / kX8TileTokens;
     const auto* base           = static_cast<const uint8_t*>(w.data);

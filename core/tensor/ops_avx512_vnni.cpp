@@ -77,7 +77,7 @@ void tile(int64_t nb, const uint8_t* u, const float* d, int64_t n, const uint8_t
         const uint8_t* xb = x + size_t(b) * kX8BlockBytes;
         for (int r = 0; r < pf.n_rows; ++r)
             _mm_prefetch(reinterpret_cast<const char*>(pf.rows + size_t(r) * pf.stride + size_t(b) * pf.step),
-                         _MM_HINT_T0);
+                         _MM_HINT_T1);  // to L2: the activations streaming through L1 would evict them
         __m256i s[R][T];
         for (int t = 0; t < T; ++t) {
             const __m256i corr = load256(xb + size_t(t) * gs + 288);  // -offset * sum(x), per token
@@ -126,11 +126,9 @@ void rows_x_tokens(int64_t n, const uint8_t* u, const float* d, const uint8_t* x
         const int T = int(std::min<int64_t>(kGroups, n_groups - g0));
         kTiles[size_t(T - 1)](nb, u, d, n, x + size_t(g0) * gs, gs, out, pf);
         pf = Prefetch{};  // the first tile fetched them
-        for (int r = 0; r < R; ++r)
-            for (int j = 0; j < T * kTok; ++j) {
-                const int64_t t = g0 * kTok + j;
-                if (t < n_tok) y[t * y_stride + r] = out[r * T * kTok + j];
-            }
+        // token by token: the R values of a token are adjacent in y (rows of y are far apart)
+        for (int j = 0; j < T * kTok && g0 * kTok + j < n_tok; ++j)
+            for (int r = 0; r < R; ++r) y[(g0 * kTok + j) * y_stride + r] = out[r * T * kTok + j];
         g0 += T;
     }
 }
