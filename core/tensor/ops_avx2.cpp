@@ -2,6 +2,7 @@
 // them). Each mirrors its scalar reference in ops_ref.cpp: exact integer sums per block, then one float
 // multiply-add per block with the block's scales. K-quants live in ops_avx2_kquants.cpp.
 #include "core/tensor/blocks.hpp"
+#include "core/tensor/gemm_x8.hpp"
 #include "core/tensor/kernels.hpp"
 #include "core/tensor/simd_avx2.hpp"
 
@@ -224,6 +225,64 @@ void dot4_blocks_q8_0(int64_t n, const void* w, const void* x, size_t xs, float*
     for (int k = 0; k < 4; ++k) out[k] = hsum(acc[k]);
 }
 
+// ---- batched prefill: the X8 int8 matmul (gemm_x8.hpp) without VNNI ------------------------------------------
+
+// maddubs gives int16 sums of two u8 x s8 products, exact while the unsigned weight level is small: Q5_0 (<= 31)
+// pairs reach 2 * 31 * 127 = 7874, so 4 groups add up in int16 (31496 < 32767) before one madd widens them to
+// int32 (Q4_0 could sum all 8, but 4 measured 9% faster: shorter dependency chains). Q8_0's levels reach 255 and
+// would saturate: it keeps dot4 at this level.
+template <int kSumGroups>
+struct Avx2Tile {
+    static constexpr int kMaxRows = 2;  // 4 float, 4 int16 and 4 int32 sums, 2 x, 1 w: the 16 registers of AVX2
+    static constexpr int kGroups  = 2;
+    static_assert(8 % kSumGroups == 0, "whole chunks of a block's 8 groups");
+
+    template <int R, int T>
+    static void run(int64_t nb, const uint8_t* u, const float* d, int64_t n, const uint8_t* x, size_t gs, float* out,
+                    x8::Prefetch pf) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        __m256 acc[R][T];
+        for (int r = 0; r < R; ++r)
+            for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; ++b) {
+            const uint8_t* xb = x + size_t(b) * kX8BlockBytes;
+            x8::prefetch_block(pf, b);
+            __m256i s[R][T];
+            for (int t = 0; t < T; ++t) {
+                const __m256i corr = load256(xb + size_t(t) * gs + 288);  // -offset * sum(x), per token
+                for (int r = 0; r < R; ++r) s[r][t] = corr;
+            }
+            for (int g0 = 0; g0 < 8; g0 += kSumGroups) {
+                __m256i h[R][T];  // int16 pair sums of groups g0 .. g0 + kSumGroups - 1
+                for (int g = g0; g < g0 + kSumGroups; ++g) {
+                    __m256i xv[T];
+                    for (int t = 0; t < T; ++t) xv[t] = load256(xb + size_t(t) * gs + 32 * g);
+                    for (int r = 0; r < R; ++r) {
+                        const __m256i wv =
+                            _mm256_set1_epi32(int32_t(load_u32(u + size_t(r) * size_t(n) + 32 * b + 4 * g)));
+                        for (int t = 0; t < T; ++t) {
+                            const __m256i p = _mm256_maddubs_epi16(wv, xv[t]);
+                            h[r][t]         = g == g0 ? p : _mm256_add_epi16(h[r][t], p);
+                        }
+                    }
+                }
+                for (int r = 0; r < R; ++r)
+                    for (int t = 0; t < T; ++t) s[r][t] = _mm256_add_epi32(s[r][t], _mm256_madd_epi16(h[r][t], ones));
+            }
+            __m256 dx[T];
+            for (int t = 0; t < T; ++t)
+                dx[t] = _mm256_loadu_ps(reinterpret_cast<const float*>(xb + size_t(t) * gs + 256));
+            for (int r = 0; r < R; ++r) {
+                const __m256 dw = _mm256_set1_ps(d[size_t(r) * size_t(nb) + size_t(b)]);
+                for (int t = 0; t < T; ++t)
+                    acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][t]), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
+            }
+        }
+        for (int r = 0; r < R; ++r)
+            for (int t = 0; t < T; ++t) _mm256_storeu_ps(out + r * (T * x8::kTok) + t * x8::kTok, acc[r][t]);
+    }
+};
+
 // ---- activation quantisers (byte-identical to quant/q_legacy.cpp and quant/q_k.cpp) -------------------------
 
 inline float hmax(__m256 v) {
@@ -316,20 +375,22 @@ void quantize_q8_k(const float* x, void* dst, int64_t n) {
 }  // namespace avx2
 
 void fill_avx2(KernelTable& t) {
-    t.dot[uint32_t(DType::F32)]   = avx2::dot_f32;
-    t.dot[uint32_t(DType::F16)]   = avx2::dot_half<avx2::load_f16x8, avx2::f16>;
-    t.dot[uint32_t(DType::BF16)]  = avx2::dot_half<avx2::load_bf16x8, avx2::bf16_scalar>;
-    t.dot[uint32_t(DType::Q4_0)]  = avx2::dot_blocks_q8_0<BlockQ4_0, avx2::q4_0_dot>;
-    t.dot[uint32_t(DType::Q4_1)]  = avx2::dot_q4_1;
-    t.dot[uint32_t(DType::Q5_0)]  = avx2::dot_blocks_q8_0<BlockQ5_0, avx2::q5_0_dot>;
-    t.dot[uint32_t(DType::Q5_1)]  = avx2::dot_q5_1;
-    t.dot[uint32_t(DType::Q8_0)]  = avx2::dot_blocks_q8_0<BlockQ8_0, avx2::q8_0_dot>;
-    t.dot4[uint32_t(DType::Q8_0)] = avx2::dot4_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
-    t.dot4[uint32_t(DType::Q4_0)] = avx2::dot4_blocks_q8_0<BlockQ4_0, avx2::q4_0_values>;
-    t.quantize_q8_0               = avx2::quantize_q8_0;
-    t.quantize_q8_k               = avx2::quantize_q8_k;
-    t.dot_f32                     = avx2::dot_f32_f32;
-    t.axpy_f32                    = avx2::axpy;
+    t.dot[uint32_t(DType::F32)]      = avx2::dot_f32;
+    t.dot[uint32_t(DType::F16)]      = avx2::dot_half<avx2::load_f16x8, avx2::f16>;
+    t.dot[uint32_t(DType::BF16)]     = avx2::dot_half<avx2::load_bf16x8, avx2::bf16_scalar>;
+    t.dot[uint32_t(DType::Q4_0)]     = avx2::dot_blocks_q8_0<BlockQ4_0, avx2::q4_0_dot>;
+    t.dot[uint32_t(DType::Q4_1)]     = avx2::dot_q4_1;
+    t.dot[uint32_t(DType::Q5_0)]     = avx2::dot_blocks_q8_0<BlockQ5_0, avx2::q5_0_dot>;
+    t.dot[uint32_t(DType::Q5_1)]     = avx2::dot_q5_1;
+    t.dot[uint32_t(DType::Q8_0)]     = avx2::dot_blocks_q8_0<BlockQ8_0, avx2::q8_0_dot>;
+    t.dot4[uint32_t(DType::Q8_0)]    = avx2::dot4_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
+    t.dot4[uint32_t(DType::Q4_0)]    = avx2::dot4_blocks_q8_0<BlockQ4_0, avx2::q4_0_values>;
+    t.gemm_x8[uint32_t(DType::Q4_0)] = x8::gemm_x8<avx2::Avx2Tile<4>, x8::decode_q4_0>;
+    t.gemm_x8[uint32_t(DType::Q5_0)] = x8::gemm_x8<avx2::Avx2Tile<4>, x8::decode_q5_0>;
+    t.quantize_q8_0                  = avx2::quantize_q8_0;
+    t.quantize_q8_k                  = avx2::quantize_q8_k;
+    t.dot_f32                        = avx2::dot_f32_f32;
+    t.axpy_f32                       = avx2::axpy;
     avx2::fill_kquants(t);
 }
 

@@ -1,0 +1,133 @@
+// Internal: the driver of the X8 int8 matmul (kernels.hpp) shared by the AVX2 and AVX-512 VNNI kernel files:
+// weight rows decoded to unsigned bytes and f32 scales, kRows at a time, then a register tile of R rows x T
+// groups of 8 tokens (the Tile policy: the one part that differs between instruction sets) over every token
+// group, the next rows prefetched meanwhile. Include only from files compiled with -mavx2 -mfma -mf16c or more;
+// internal linkage for the reason given in simd_avx2.hpp.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+#include "core/tensor/blocks.hpp"
+#include "core/tensor/kernels.hpp"
+#include "core/tensor/simd_avx2.hpp"
+
+namespace ts::core::kernels::x8 {
+namespace {  // NOLINT(google-build-namespaces): see the file comment
+
+using avx2::f16;
+using avx2::load256;
+using avx2::load_u32;
+using avx2::nibbles;
+
+constexpr int kTok = kX8Tokens;  // tokens per group = int32 lanes of a register
+
+// ---- weight rows to unsigned bytes (value + offset, element order) and f32 scales --------------------------------
+
+inline void decode_q8_0(const void* row, int64_t nb, uint8_t* u, float* d) {
+    const auto* b = static_cast<const BlockQ8_0*>(row);
+    for (int64_t i = 0; i < nb; ++i) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(u + 32 * i),
+                           _mm256_xor_si256(load256(b[i].qs), _mm256_set1_epi8(char(0x80))));
+        d[i] = f16(b[i].d);
+    }
+}
+
+inline void decode_q4_0(const void* row, int64_t nb, uint8_t* u, float* d) {
+    const auto* b = static_cast<const BlockQ4_0*>(row);
+    for (int64_t i = 0; i < nb; ++i) {
+        _mm256_store_si256(reinterpret_cast<__m256i*>(u + 32 * i), nibbles(b[i].qs));
+        d[i] = f16(b[i].d);
+    }
+}
+
+inline void decode_q5_0(const void* row, int64_t nb, uint8_t* u, float* d) {
+    const auto* b = static_cast<const BlockQ5_0*>(row);
+    for (int64_t i = 0; i < nb; ++i) {
+        const __m256i hi = _mm256_and_si256(avx2::bytes_from_bits(load_u32(b[i].qh)), _mm256_set1_epi8(0x10));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(u + 32 * i), _mm256_or_si256(nibbles(b[i].qs), hi));
+        d[i] = f16(b[i].d);
+    }
+}
+
+// Where the next rows of a weight matrix are, to prefetch them while this tile computes (rows are decoded
+// just before use, so without it every tile would begin with a wait for memory).
+struct Prefetch {
+    const uint8_t* rows = nullptr;  // null: nothing to fetch
+    int n_rows          = 0;
+    size_t stride       = 0;  // bytes between rows
+    size_t step         = 0;  // bytes of a row per block of 32 elements
+};
+
+// Issues the prefetches of block b of the next rows (at most one line per row and block).
+inline void prefetch_block(const Prefetch& pf, int64_t b) {
+    for (int r = 0; r < pf.n_rows; ++r)
+        _mm_prefetch(reinterpret_cast<const char*>(pf.rows + size_t(r) * pf.stride + size_t(b) * pf.step),
+                     _MM_HINT_T1);  // to L2: the activations streaming through L1 would evict them
+}
+
+constexpr int kRows = kX8MaxRows;  // rows decoded at a time
+
+// Tile: a policy with kMaxRows (<= kRows) and kGroups, and template <int R, int T> static void run(...) with the
+// signature of TileFn: out[r][8t + j] = dot(row r, token 8t + j) for R decoded rows (u: bytes, row stride n; d:
+// scales, row stride nb) and T groups of packed x (x: group 0, group stride gs bytes), prefetching pf meanwhile.
+
+using TileFn = void (*)(int64_t, const uint8_t*, const float*, int64_t, const uint8_t*, size_t, float*, Prefetch);
+
+// Tile::run<R, 1> .. Tile::run<R, kGroups>, indexed by T - 1.
+template <typename Tile, int R, int... T>
+constexpr auto make_tiles(std::integer_sequence<int, T...>) {
+    return std::array<TileFn, sizeof...(T)>{&Tile::template run<R, T + 1>...};
+}
+
+// R rows (decoded) against every token group: tiles of kGroups groups, then what is left.
+template <typename Tile, int R>
+void rows_x_tokens(int64_t n, const uint8_t* u, const float* d, const uint8_t* x, int64_t n_tok, float* y,
+                   int64_t y_stride, Prefetch pf) {
+    constexpr int kGroups        = Tile::kGroups;
+    static constexpr auto kTiles = make_tiles<Tile, R>(std::make_integer_sequence<int, kGroups>{});
+    const int64_t nb = n / kQK32, n_groups = (n_tok + kTok - 1) / kTok;
+    const size_t gs = size_t(nb) * kX8BlockBytes;
+    alignas(32) float out[R * kGroups * kTok];
+    for (int64_t g0 = 0; g0 < n_groups;) {
+        const int T = int(std::min<int64_t>(kGroups, n_groups - g0));
+        kTiles[size_t(T - 1)](nb, u, d, n, x + size_t(g0) * gs, gs, out, pf);
+        pf = Prefetch{};  // the first tile fetched them
+        // token by token: the R values of a token are adjacent in y (rows of y are far apart)
+        for (int j = 0; j < T * kTok && g0 * kTok + j < n_tok; ++j)
+            for (int r = 0; r < R; ++r) y[(g0 * kTok + j) * y_stride + r] = out[r * T * kTok + j];
+        g0 += T;
+    }
+}
+
+using RowsFn = void (*)(int64_t, const uint8_t*, const float*, const uint8_t*, int64_t, float*, int64_t, Prefetch);
+
+template <typename Tile, int... R>
+constexpr auto make_rows(std::integer_sequence<int, R...>) {
+    return std::array<RowsFn, sizeof...(R)>{rows_x_tokens<Tile, R + 1>...};
+}
+
+template <typename Tile, void (*Decode)(const void*, int64_t, uint8_t*, float*)>
+void gemm_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x, int64_t n_tok, float* y,
+             int64_t y_stride, void* scratch) {
+    constexpr int kTileRows = Tile::kMaxRows;
+    static_assert(kTileRows <= kRows, "the scratch holds kX8MaxRows decoded rows");
+    static constexpr auto kRowFns = make_rows<Tile>(std::make_integer_sequence<int, kTileRows>{});
+    const int64_t nb              = n / kQK32;
+    auto* u                       = static_cast<uint8_t*>(scratch);  // [kRows][n] (64-aligned, n % 32 == 0)
+    auto* d                       = reinterpret_cast<float*>(u + kRows * size_t(n));  // [kRows][nb]
+    const auto* wb                = static_cast<const uint8_t*>(w);
+    const auto* xb                = static_cast<const uint8_t*>(x);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += kTileRows) {
+        const int R = int(std::min<int64_t>(kTileRows, n_rows - r0));
+        for (int r = 0; r < R; ++r) Decode(wb + size_t(r0 + r) * w_stride, nb, u + size_t(r) * size_t(n), d + r * nb);
+        const int64_t r_next = r0 + R;
+        const Prefetch pf{wb + size_t(r_next) * w_stride, int(std::min<int64_t>(kTileRows, n_rows - r_next)), w_stride,
+                          w_stride / size_t(nb)};
+        kRowFns[size_t(R - 1)](n, u, d, xb, n_tok, y + r0, y_stride, pf);
+    }
+}
+
+}  // namespace
+}  // namespace ts::core::kernels::x8
