@@ -1,7 +1,9 @@
-// Run-time dispatch of the dot kernels (scalar / AVX2 / AVX-512 tables), and matvec / matmul on the ThreadPool:
-// activations are quantised once per call to the weight type's companion (into pool-owned scratch that only
-// grows), then rows are handed out to the threads in chunks from an atomic counter, so a thread that the OS
-// preempts does not hold up the others.
+// Run-time dispatch of the dot kernels (scalar / AVX2 / AVX-512 / AVX-512 VNNI tables), and matvec / matmul on the
+// ThreadPool: activations are quantised once per call to the weight type's companion (into pool-owned scratch that
+// only grows), then rows are handed out to the threads in chunks from an atomic counter, so a thread that the OS
+// preempts does not hold up the others. matmul (batched prefill) prefers the register-tiled kernels where the
+// level has one: X8 int8 tiles for Q8_0 / Q4_0 / Q5_0 (matmul_x8), float tiles for F32 / F16 / BF16
+// (matmul_f32); other types go row by row through dot4 / dot.
 #include "core/tensor/ops.hpp"
 
 #include <algorithm>

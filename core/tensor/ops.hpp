@@ -25,7 +25,8 @@ const char* simd_name(SimdLevel l);
 void matvec(const Tensor& w, const float* x, float* y, ThreadPool& pool);
 
 // Y[t][r] = dot(W row r, X[t]) for t in [0, n_tokens): X is [n_tokens][n], Y is [n_tokens][rows].
-// Used by batched prefill: each weight row is read once for all tokens.
+// Used by batched prefill: each weight row is read once per tile of tokens and meets several tokens per register
+// tile (Q8_0 / Q4_0 / Q5_0 and the float types; see kernels.hpp).
 void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadPool& pool);
 
 // Dot product of one weight row (type t, n elements) with f32 x, via the same path matvec uses. For tests and the
