@@ -280,11 +280,11 @@ def plot(train_pts, val_pts, per_step, title, out, width=900, height=560):
         v += x_step
 
     # curves: raw per-step loss (light), its moving average (dark), validation points (markers joined by a line)
+    k = max(1, len(train_pts) // 100)
     if per_step:
         pts = [(sx(s), sy(y)) for s, y in train_pts]
         for (x0, y0), (x1, y1) in zip(pts, pts[1:]):
             c.line(x0, y0, x1, y1, c_train_raw)
-        k = max(1, len(train_pts) // 100)
         smooth = moving_average([y for _, y in train_pts], k)
         pts = [(sx(s), sy(y)) for (s, _), y in zip(train_pts, smooth)]
     else:
@@ -305,10 +305,10 @@ def plot(train_pts, val_pts, per_step, title, out, width=900, height=560):
     ylab = "loss (nats/token)"
     c.text_vertical(18, top + (ph + text_width(ylab)) // 2, ylab, black)
     c.text(left + (pw - text_width(title)) // 2, 16, title, black)
-    lx, ly = left + pw - 300, top + 14
+    lx, ly = left + pw - 410, top + 14
     c.rect(lx - 10, ly - 8, left + pw - 10, ly + 52, (255, 255, 255))
     c.line(lx, ly + 6, lx + 30, ly + 6, c_train, width=2)
-    c.text(lx + 40, ly, "train" + (" (moving average)" if per_step else ""), black)
+    c.text(lx + 40, ly, f"train (per step, {k}-step mean)" if per_step else "train", black)
     c.line(lx, ly + 32, lx + 30, ly + 32, c_val, width=2)
     c.rect(lx + 11, ly + 28, lx + 19, ly + 36, c_val)
     c.text(lx + 40, ly + 26, "validation", black)
