@@ -13,6 +13,8 @@ namespace {
 
 // The default model when -m is not given: the CLI's lookup (working directory, beside the executable), then the
 // source tree this binary was built from. "" when there is none yet: the explorer opens with its empty state.
+constexpr const char* kDefaultPrompt = "And God said";
+
 std::string default_gui_model() {
     std::error_code ec;
     const std::string p = default_model_path();
@@ -53,7 +55,11 @@ int cmd_gui(int argc, char** argv) {
     ap.add_int("-n", "--n-predict", "N", &opt.n_steps, 1, 1 << 20, "steps to generate");
     // `tokenscope` alone and `tokenscope -m FILE` arrive here with argv[0] = "tokenscope", which is not a flag.
     if (auto code = ap.parse(argc, argv)) return *code;
-    if (!ap.was_set("-m")) opt.model_path = default_gui_model();
+    if (!ap.was_set("-m")) {
+        opt.model_path = default_gui_model();
+        // The default model is the KJV one: open on a prompt that shows something at once.
+        if (!ap.was_set("-p") && !opt.model_path.empty()) opt.prompt = kDefaultPrompt;
+    }
     return run_explorer(opt);
 }
 
