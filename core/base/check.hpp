@@ -5,11 +5,10 @@
 #include <cstdio>
 #include <cstdlib>
 
-#define TS_CHECK(cond, why)                                                                         \
-    do {                                                                                            \
-        if (!(cond)) {                                                                              \
-            std::fprintf(stderr, "%s:%d: internal check failed: %s (%s)\n", __FILE__, __LINE__, #cond, \
-                         why);                                                                      \
-            std::abort();                                                                           \
-        }                                                                                           \
+#define TS_CHECK(cond, why)                                                                                  \
+    do {                                                                                                     \
+        if (!(cond)) {                                                                                       \
+            std::fprintf(stderr, "%s:%d: internal check failed: %s (%s)\n", __FILE__, __LINE__, #cond, why); \
+            std::abort();                                                                                    \
+        }                                                                                                    \
     } while (0)

@@ -43,8 +43,8 @@ inline uint16_t f32_to_fp16(float f) {
     const uint32_t sign = (x >> 16) & 0x8000;
     x &= 0x7fffffff;
     if (x >= 0x7f800000) return uint16_t(sign | 0x7c00 | (x > 0x7f800000 ? 0x200 : 0));  // inf / nan
-    if (x >= 0x477ff000) return uint16_t(sign | 0x7c00);                                // overflow -> inf
-    if (x < 0x38800000) {                                                               // subnormal or zero
+    if (x >= 0x477ff000) return uint16_t(sign | 0x7c00);                                 // overflow -> inf
+    if (x < 0x38800000) {                                                                // subnormal or zero
         if (x < 0x33000000) return uint16_t(sign);
         const uint32_t e     = x >> 23;
         const uint32_t m     = (x & 0x7fffff) | 0x800000;
@@ -55,13 +55,15 @@ inline uint16_t f32_to_fp16(float f) {
         if (rem > half || (rem == half && (r & 1))) ++r;
         return uint16_t(sign | r);
     }
-    uint32_t r = ((x >> 13) - (112u << 10));
+    uint32_t r         = ((x >> 13) - (112u << 10));
     const uint32_t rem = x & 0x1fff;
     if (rem > 0x1000 || (rem == 0x1000 && (r & 1))) ++r;
     return uint16_t(sign | r);
 }
 
-inline float bf16_to_f32(uint16_t b) { return f32_from_bits(uint32_t(b) << 16); }
+inline float bf16_to_f32(uint16_t b) {
+    return f32_from_bits(uint32_t(b) << 16);
+}
 
 // f32 -> bf16 with round-to-nearest-even; NaN stays NaN.
 inline uint16_t f32_to_bf16(float f) {

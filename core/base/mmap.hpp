@@ -23,7 +23,7 @@ public:
     const std::string& path() const { return path_; }
 
 private:
-    MappedFile() = default;
+    MappedFile()         = default;
     const uint8_t* data_ = nullptr;
     size_t size_         = 0;
     std::string path_;

@@ -40,7 +40,7 @@ template <typename... Args>
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT(google-explicit-constructor)
+    Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT(google-explicit-constructor)
     Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT(google-explicit-constructor)
 
     [[nodiscard]] bool ok() const { return v_.index() == 0; }
@@ -77,8 +77,8 @@ private:
 }  // namespace ts::core
 
 // Propagate an error from a Result/Status expression: TS_TRY(status_expr);
-#define TS_TRY(expr)                                 \
-    do {                                             \
-        auto ts_try_r_ = (expr);                     \
+#define TS_TRY(expr)                                   \
+    do {                                               \
+        auto ts_try_r_ = (expr);                       \
         if (!ts_try_r_.ok()) return ts_try_r_.error(); \
     } while (0)
