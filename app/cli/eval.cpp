@@ -11,7 +11,7 @@
 
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
-#include "app/cli/json_out.hpp"
+#include "core/base/json.hpp"
 #include "core/gguf/gguf_reader.hpp"
 #include "core/model/model.hpp"
 #include "core/tensor/thread_pool.hpp"
@@ -19,6 +19,9 @@
 
 namespace ts::app {
 namespace {
+
+using core::json_number;
+using core::json_string;
 
 void print_text(const std::string& model_path, const std::string& corpus_path, float val_frac,
                 const core::train::EvalReport& r, bool baselines) {

@@ -19,13 +19,16 @@
 
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
-#include "app/cli/json_out.hpp"
+#include "core/base/json.hpp"
 #include "core/model/model.hpp"
 #include "core/sample/sampler.hpp"
 #include "core/session/session.hpp"
 
 namespace ts::app {
 namespace {
+
+using core::json_number;
+using core::json_string;
 
 using Clock = std::chrono::steady_clock;
 

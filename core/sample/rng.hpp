@@ -23,6 +23,8 @@ public:
     float uniform();
 
     const std::array<uint64_t, 4>& state() const { return s_; }
+    // Restores a state saved with state() (e.g. from a training checkpoint).
+    void set_state(const std::array<uint64_t, 4>& s) { s_ = s; }
     friend bool operator==(const Rng&, const Rng&) = default;
 
 private:

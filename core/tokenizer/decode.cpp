@@ -56,7 +56,7 @@ std::string Tokenizer::display(int32_t id) const {
     const std::string& b = impl_->bytes[size_t(id)];
     std::string out;
     for (size_t i = 0; i < b.size();) {
-        const size_t n = tok::utf8_valid_len(b, i);
+        const size_t n = tok::utf8_valid_length(b, i);
         const auto c   = uint8_t(b[i]);
         if (n == 0) {
             append_hex_byte(out, c);
@@ -95,7 +95,7 @@ std::string StreamDecoder::push(int32_t id) {
     size_t i = 0, done = 0;
     while (i < pending_.size()) {
         bool incomplete = false;
-        const size_t n  = tok::utf8_valid_len(pending_, i, &incomplete);
+        const size_t n  = tok::utf8_valid_length(pending_, i, &incomplete);
         if (n > 0) {
             i += n;
             continue;

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/base/utf8.hpp"
+
 namespace ts::core::tok {
 
 inline constexpr std::string_view kSpaceEscape = "\xE2\x96\x81";  // U+2581 "▁"
@@ -21,16 +23,14 @@ inline size_t utf8_len(uint8_t b) {
     return 1;
 }
 
-// Length of the valid UTF-8 character at s[i] (1..4), or 0 when the bytes there are not a valid character
-// (stray continuation byte, overlong form, surrogate, > U+10FFFF) or the character is cut off by the end.
-// `*incomplete` (optional) is set when the bytes are a valid prefix that the end of the buffer cut short.
-size_t utf8_valid_len(std::string_view s, size_t i, bool* incomplete = nullptr);
+// Length of the valid UTF-8 character at s[i], 0 if invalid or cut short (see core/base/utf8.hpp).
+using core::utf8_valid_length;
 
 // Length of the symbol the encoders start from at s[i]: a whole valid character, or one byte of invalid UTF-8.
 // (llama.cpp takes the length from the first byte alone, which on invalid input can swallow the start of the next
 // character, e.g. of an escaped space; on valid UTF-8 both agree.)
 inline size_t symbol_len(std::string_view s, size_t i) {
-    const size_t n = utf8_valid_len(s, i);
+    const size_t n = utf8_valid_length(s, i);
     return n ? n : 1;
 }
 

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <set>
 
+#include "core/base/json.hpp"
 #include "core/trace/derive.hpp"
 #include "core/trace/npy.hpp"
 
@@ -50,33 +51,7 @@ public:
     JsonOut& boolean(bool v) { return raw(v ? "true" : "false"); }
     // A JSON string of arbitrary bytes: valid UTF-8 passes, every invalid byte becomes U+FFFD.
     JsonOut& str(std::string_view s) {
-        buf_ += '"';
-        for (size_t i = 0; i < s.size();) {
-            const auto c = uint8_t(s[i]);
-            if (c < 0x80) {
-                if (c == '"' || c == '\\') {
-                    buf_ += '\\';
-                    buf_ += char(c);
-                } else if (c < 0x20) {
-                    char b[8];
-                    std::snprintf(b, sizeof b, "\\u%04x", c);
-                    buf_ += b;
-                } else {
-                    buf_ += char(c);
-                }
-                ++i;
-                continue;
-            }
-            const size_t len = utf8_len(s, i);
-            if (len == 0) {
-                buf_ += "\xEF\xBF\xBD";
-                ++i;
-            } else {
-                buf_.append(s.substr(i, len));
-                i += len;
-            }
-        }
-        buf_ += '"';
+        append_json_string(buf_, s);
         return maybe_flush();
     }
     bool finish() {
@@ -86,33 +61,6 @@ public:
     }
 
 private:
-    // Length of the valid UTF-8 sequence starting at s[i] (a lead byte >= 0x80), 0 when it is not valid.
-    static size_t utf8_len(std::string_view s, size_t i) {
-        const auto c = uint8_t(s[i]);
-        size_t n     = 0;
-        uint32_t cp  = 0;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n  = 2;
-            cp = c & 0x1F;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n  = 3;
-            cp = c & 0x0F;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n  = 4;
-            cp = c & 0x07;
-        } else {
-            return 0;
-        }
-        if (i + n > s.size()) return 0;
-        for (size_t k = 1; k < n; ++k) {
-            const auto cc = uint8_t(s[i + k]);
-            if ((cc & 0xC0) != 0x80) return 0;
-            cp = (cp << 6) | (cc & 0x3F);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
-            return 0;
-        return n;
-    }
     JsonOut& maybe_flush() {
         if (buf_.size() >= (size_t(1) << 20)) {
             ok_ = std::fwrite(buf_.data(), 1, buf_.size(), f_) == buf_.size() && ok_;

@@ -80,7 +80,7 @@ void TrainModel::init_weights(Rng& rng) {
         const bool resid =
             p.name.find("attn_output") != std::string::npos || p.name.find("ffn_down") != std::string::npos;
         const double sd = resid ? resid_sd : std_dev;
-        for (int64_t i = 0; i < p.size; ++i) w[i] = float(rng.normal() * sd);
+        for (int64_t i = 0; i < p.size; ++i) w[i] = float(normal(rng) * sd);
     }
 }
 

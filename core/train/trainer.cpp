@@ -92,7 +92,7 @@ double Trainer::train_step() {
     // Each sequence: BOS, then T-1 corpus tokens from a random offset; targets are the next tokens.
     const int64_t n_offsets = int64_t(data_.train.size()) - T + 1;
     for (int64_t b = 0; b < B; ++b) {
-        const int64_t off      = int64_t(rng_.below(uint64_t(n_offsets)));
+        const int64_t off      = int64_t(below(rng_, uint64_t(n_offsets)));
         tokens_[size_t(b * T)] = data_.bos;
         for (int64_t t = 0; t < T; ++t) {
             if (t > 0) tokens_[size_t(b * T + t)] = data_.train[size_t(off + t - 1)];

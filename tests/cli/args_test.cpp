@@ -1,5 +1,5 @@
-// The verbs' shared pieces in isolation: ArgParser (forms, ranges, usage errors, help) and the JSON output helpers
-// (escaping control characters and invalid UTF-8 so every --json line stays valid).
+// The verbs' shared pieces in isolation: ArgParser (forms, ranges, usage errors, help) and byte sizes (the JSON
+// output helpers are tested with core/base/json.hpp in tests/core/base/utf8_json_test.cpp).
 #include "app/cli/args.hpp"
 
 #include <gtest/gtest.h>
@@ -8,8 +8,6 @@
 #include <memory>
 #include <string>
 #include <vector>
-
-#include "app/cli/json_out.hpp"
 
 namespace ts::app {
 namespace {
@@ -135,30 +133,6 @@ TEST(ArgParser, ErrorMessageNamesFlagAndValue) {
     const std::string err = testing::internal::GetCapturedStderr();
     EXPECT_EQ(err.rfind("error: --top-p must be in [0, 1], got 3\n", 0), 0u) << err;
     EXPECT_NE(err.find("usage: tokenscope run"), std::string::npos);
-}
-
-TEST(JsonOut, EscapesQuotesBackslashesAndControlCharacters) {
-    EXPECT_EQ(json_string("a\"b\\c"), "\"a\\\"b\\\\c\"");
-    EXPECT_EQ(json_string("\n\t\r"), "\"\\n\\t\\r\"");
-    EXPECT_EQ(json_string(std::string("\x01\x1f\x7f", 3)), "\"\\u0001\\u001f\\u007f\"");
-    EXPECT_EQ(json_string(std::string("a\0b", 3)), "\"a\\u0000b\"");
-}
-
-TEST(JsonOut, KeepsValidUtf8AndReplacesInvalidBytes) {
-    EXPECT_EQ(json_string("h\xC3\xA9 \xE2\x96\x81 \xF0\x9F\x98\x80"), "\"h\xC3\xA9 \xE2\x96\x81 \xF0\x9F\x98\x80\"");
-    EXPECT_EQ(json_string("\xE2\x96"), "\"\\ufffd\\ufffd\"");                        // a cut character
-    EXPECT_EQ(json_string("\xC0\xAF"), "\"\\ufffd\\ufffd\"");                        // overlong '/'
-    EXPECT_EQ(json_string("\xED\xA0\x80"), "\"\\ufffd\\ufffd\\ufffd\"");             // a surrogate
-    EXPECT_EQ(json_string("\xF4\x90\x80\x80"), "\"\\ufffd\\ufffd\\ufffd\\ufffd\"");  // above U+10FFFF
-    EXPECT_EQ(json_string("\xFF"
-                          "a"),
-              "\"\\ufffda\"");
-}
-
-TEST(JsonOut, NonFiniteNumbersBecomeNull) {
-    EXPECT_EQ(json_number(1.5), "1.5");
-    EXPECT_EQ(json_number(-std::numeric_limits<double>::infinity()), "null");
-    EXPECT_EQ(json_number(std::nan("")), "null");
 }
 
 TEST(ByteSize, ReadsBinarySuffixes) {

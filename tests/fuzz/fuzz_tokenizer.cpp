@@ -124,7 +124,7 @@ struct Tokenizers {
 
 bool is_valid_utf8(const std::string& s) {
     for (size_t i = 0; i < s.size();) {
-        const size_t n = ts::core::tok::utf8_valid_len(s, i);
+        const size_t n = ts::core::tok::utf8_valid_length(s, i);
         if (n == 0) return false;
         i += n;
     }

@@ -33,7 +33,7 @@ void check_model_gradient(bool tied) {
     auto m = TrainModel::create(tiny_config(tied));
     ASSERT_TRUE(m.ok()) << m.error().message;
     Rng rng(11);
-    for (float& w : m->weights()) w = float(rng.normal() * 0.5);
+    for (float& w : m->weights()) w = float(normal(rng) * 0.5);
     const std::vector<int32_t> tokens  = {10, 3, 4, 1, 7, 10, 2, 2, 9, 0};
     const std::vector<int32_t> targets = {3, 4, 1, 7, 5, 2, 2, 9, 0, 6};
     Activations act;

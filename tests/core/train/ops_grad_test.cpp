@@ -19,7 +19,7 @@ namespace {
 
 std::vector<float> random_vec(Rng& rng, size_t n, double sd = 1.0) {
     std::vector<float> v(n);
-    for (float& x : v) x = float(rng.normal() * sd);
+    for (float& x : v) x = float(normal(rng) * sd);
     return v;
 }
 
