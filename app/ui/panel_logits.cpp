@@ -42,18 +42,10 @@ void p_bar(float p, float max_p, bool chosen) {
 void draw_logits_panel(UiState& ui, const core::Snapshot& snap) {
     if (!ui.views.logits) ui.views.logits = std::make_shared<LogitsView>();
     LogitsView& lv            = *ui.views.logits;
-    const core::StepTrace* st = selected_step(ui, snap);
-    const int pos             = selected_pos(ui, snap);
-    if (!snap.model || !st) {
-        disabled_wrapped("Nothing evaluated yet: type a prompt and press Step (→) to rank the next-token candidates.");
-        return;
-    }
-    if (!st->has_next || st->sampler.stages.empty()) {
-        disabled_wrapped(
-            "This position is inside the prompt: the model's logits were only computed for the last "
-            "prompt position and the generated ones. Select one of those in the token strip.");
-        return;
-    }
+    const core::StepTrace* st = step_with_next_token(
+        ui, snap, "Nothing evaluated yet: type a prompt and press Step (→) to rank the next-token candidates.");
+    if (!st) return;
+    const int pos = selected_pos(ui, snap);
     // The live preview (sliders' settings) for the newest position, the recorded view otherwise.
     const core::sample::SamplerView* view  = &st->sampler;
     core::sample::SamplerSettings settings = st->settings;

@@ -258,18 +258,10 @@ void draw_entropy_table(const SamplerView& v) {
 void draw_softmax_panel(UiState& ui, const core::Snapshot& snap) {
     if (!ui.views.softmax) ui.views.softmax = std::make_shared<SoftmaxView>();
     SoftmaxView& sv           = *ui.views.softmax;
-    const core::StepTrace* st = selected_step(ui, snap);
-    const int pos             = selected_pos(ui, snap);
-    if (!snap.model || !st) {
-        disabled_wrapped("Nothing evaluated yet: type a prompt and press Step (→) to see the next-token distribution.");
-        return;
-    }
-    if (!st->has_next || st->sampler.stages.empty()) {
-        disabled_wrapped(
-            "This position is inside the prompt: the model's logits were only computed for the last "
-            "prompt position and the generated ones. Select one of those in the token strip.");
-        return;
-    }
+    const core::StepTrace* st = step_with_next_token(
+        ui, snap, "Nothing evaluated yet: type a prompt and press Step (→) to see the next-token distribution.");
+    if (!st) return;
+    const int pos        = selected_pos(ui, snap);
     const Shown shown    = pick_view(ui, snap, *st, pos);
     const SamplerView& v = *shown.view;
     section_heading(ui, "Softmax & sampling");

@@ -60,4 +60,19 @@ void centered_text(const char* text, float wrap_width) {
     ImGui::PopTextWrapPos();
 }
 
+const core::StepTrace* step_with_next_token(const UiState& ui, const core::Snapshot& snap, const char* nothing_yet) {
+    const core::StepTrace* st = selected_step(ui, snap);
+    if (!snap.model || !st) {
+        disabled_wrapped(nothing_yet);
+        return nullptr;
+    }
+    if (!st->has_next || st->sampler.stages.empty()) {
+        disabled_wrapped(
+            "This position is inside the prompt: the model's logits were only computed for the last "
+            "prompt position and the generated ones. Select one of those in the token strip.");
+        return nullptr;
+    }
+    return st;
+}
+
 }  // namespace ts::app

@@ -16,6 +16,11 @@ void section_heading(const UiState& ui, const char* text);
 void info_table(const UiState& ui, const char* id, const std::vector<InfoRow>& rows, float label_width);
 // Wrapped text in the disabled (grey) colour.
 void disabled_wrapped(const char* text);
+
+// The selected position's step when the model's next-token logits were computed there (the last prompt position and
+// every generated one). Otherwise draws why there is nothing to show — `nothing_yet` before anything was evaluated —
+// and returns nullptr. Shared by the panels that show a next-token distribution.
+const core::StepTrace* step_with_next_token(const UiState& ui, const core::Snapshot& snap, const char* nothing_yet);
 // Text centred horizontally in the current window/child, wrapped at `wrap_width`.
 void centered_text(const char* text, float wrap_width);
 
