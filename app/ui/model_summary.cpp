@@ -7,6 +7,7 @@
 #include <map>
 
 #include "app/ui/format.hpp"
+#include "core/base/utf8.hpp"
 
 namespace ts::app {
 namespace {
@@ -73,25 +74,7 @@ void collect_tensors(const core::Model& m, std::vector<const core::Tensor*>& out
 }  // namespace
 
 void append_codepoints(std::string_view s, std::vector<uint32_t>& out) {
-    size_t i = 0;
-    while (i < s.size()) {
-        const auto c = static_cast<unsigned char>(s[i]);
-        int len      = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-        uint32_t cp  = len == 1 ? c : len == 2 ? (c & 0x1fu) : len == 3 ? (c & 0x0fu) : (c & 0x07u);
-        bool ok      = len > 0 && i + size_t(len) <= s.size();
-        for (int k = 1; ok && k < len; ++k) {
-            const auto cc = static_cast<unsigned char>(s[i + size_t(k)]);
-            if ((cc & 0xc0) != 0x80) ok = false;
-            cp = (cp << 6) | (cc & 0x3fu);
-        }
-        if (!ok) {
-            out.push_back(0xfffd);
-            ++i;
-            continue;
-        }
-        out.push_back(cp);
-        i += size_t(len);
-    }
+    for (size_t i = 0, len = 0; i < s.size(); i += len) out.push_back(core::utf8_decode(s, i, &len));
 }
 
 ModelSummary summarize_model(const core::Model& m) {

@@ -48,4 +48,19 @@ inline size_t utf8_valid_length(std::string_view s, size_t i, bool* incomplete =
     return n;
 }
 
+// The code point at s[i]; *len gets its byte length. A byte that does not start a valid character decodes as
+// U+FFFD of length 1, so a loop over any bytes always advances.
+inline uint32_t utf8_decode(std::string_view s, size_t i, size_t* len) {
+    const size_t n = utf8_valid_length(s, i);
+    if (n == 0) {
+        *len = 1;
+        return 0xFFFD;
+    }
+    *len          = n;
+    const auto b0 = uint8_t(s[i]);
+    uint32_t cp   = n == 1 ? b0 : b0 & (0x7Fu >> n);  // the lead byte's payload: 5, 4 or 3 bits
+    for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (uint8_t(s[i + k]) & 0x3F);
+    return cp;
+}
+
 }  // namespace ts::core

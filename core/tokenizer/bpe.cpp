@@ -77,14 +77,8 @@ public:
                 out.push_back(s.id);
                 continue;
             }
-            for (char c : word.substr(s.start, s.len)) {  // a byte (or merge result) without a token
-                int32_t bid = impl_.byte_to_id[uint8_t(c)];
-                if (bid < 0) bid = impl_.vocab.unk;
-                if (bid < 0)
-                    return make_error(Code::kUnsupported, "tokenizer: no token for byte 0x%02X and no unknown token",
-                                      unsigned(uint8_t(c)));
-                out.push_back(bid);
-            }
+            // A byte (or merge result) without a token.
+            TS_TRY(impl_.append_byte_tokens(word.substr(s.start, s.len), out));
         }
         return {};
     }

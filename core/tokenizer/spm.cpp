@@ -71,15 +71,7 @@ public:
                 out.push_back(id);
                 continue;
             }
-            for (char c : txt) {  // byte fallback
-                int32_t bid = impl_.byte_to_id[uint8_t(c)];
-                if (bid < 0) bid = impl_.vocab.unk;
-                if (bid < 0)
-                    return make_error(Code::kUnsupported,
-                                      "tokenizer: no token for byte 0x%02X (no <0x%02X> piece, no unknown token)",
-                                      unsigned(uint8_t(c)), unsigned(uint8_t(c)));
-                out.push_back(bid);
-            }
+            TS_TRY(impl_.append_byte_tokens(txt, out));  // byte fallback
         }
         return {};
     }

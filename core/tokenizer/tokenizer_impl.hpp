@@ -54,6 +54,19 @@ struct Tokenizer::Impl {
         auto it = piece_to_id.find(s);
         return it == piece_to_id.end() ? -1 : it->second;
     }
+    // Byte fallback, shared by both encoders: each byte of `text` as its byte token (<0xXX> for llama, the mapped
+    // byte for gpt2), else the unknown token; an error when the vocabulary has neither.
+    [[nodiscard]] Status append_byte_tokens(std::string_view text, std::vector<int32_t>& out) const {
+        for (char c : text) {
+            int32_t id = byte_to_id[uint8_t(c)];
+            if (id < 0) id = vocab.unk;
+            if (id < 0)
+                return make_error(Code::kUnsupported, "tokenizer: no token for byte 0x%02X and no unknown token",
+                                  unsigned(uint8_t(c)));
+            out.push_back(id);
+        }
+        return {};
+    }
 };
 
 namespace tok {

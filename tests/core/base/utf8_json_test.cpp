@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "core/base/json.hpp"
 #include "core/base/utf8.hpp"
@@ -71,3 +72,10 @@ TEST(JsonOut, AppendsToAnExistingBuffer) {
 
 }  // namespace
 }  // namespace ts::core
+
+TEST(Utf8, DecodeGivesCodePointsAndReplacesEachInvalidByte) {
+    const std::string s = "A\xC3\xA9\xE2\x82\xAC\xF0\x9F\x98\x80\xC0\xAF\xFF";  // A é € 😀, overlong '/', 0xFF
+    std::vector<uint32_t> cps;
+    for (size_t i = 0, len = 0; i < s.size(); i += len) cps.push_back(ts::core::utf8_decode(s, i, &len));
+    EXPECT_EQ(cps, (std::vector<uint32_t>{0x41, 0xE9, 0x20AC, 0x1F600, 0xFFFD, 0xFFFD, 0xFFFD}));
+}
