@@ -1,5 +1,6 @@
 // `tokenscope gui` and `tokenscope shot`: flag parsing, then the explorer (app/ui/explorer.cpp). Compiled into the
-// tokenscope executable itself (see app/gui.cmake) so these strong definitions replace the weak placeholders.
+// tokenscope executable itself (see app/gui.cmake) so these strong definitions replace the weak fallbacks of
+// GUI-less builds (app/cli/pending.cpp).
 #include <cstdio>
 #include <filesystem>
 #include <string>
