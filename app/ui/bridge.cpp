@@ -40,11 +40,7 @@ std::shared_ptr<const core::Snapshot> Bridge::load() const {
 }
 
 void Bridge::sync_focus(const core::Focus& f) {
-    const bool same = focus_sent_ && f.layer == focus_.layer && f.head == focus_.head &&
-                      f.query_pos == focus_.query_pos && f.lens_pos == focus_.lens_pos && f.row == focus_.row &&
-                      f.matrix == focus_.matrix && f.summary == focus_.summary && f.all_heads == focus_.all_heads &&
-                      f.lens == focus_.lens && f.lens_top == focus_.lens_top &&
-                      f.max_matrix_positions == focus_.max_matrix_positions;
+    const bool same = focus_sent_ && f == focus_;
     if (same || !worker_) return;
     focus_      = f;
     focus_sent_ = true;

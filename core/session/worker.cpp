@@ -152,8 +152,12 @@ bool EngineWorker::handle(Command& c) {
             publish(true);
         }
     } else if (auto* r = std::get_if<cmd::Run>(&c)) {
-        if (!s.pending().empty()) prefill_pending();
-        if (s.pending().empty() && error_.empty()) run_tokens(r->n);
+        // A prefill that failed or was cancelled ends the Run; an error left by an earlier command does not.
+        if (!s.pending().empty()) {
+            prefill_pending();
+            if (!s.pending().empty() || !error_.empty()) return true;
+        }
+        run_tokens(r->n);
     } else if (auto* rw = std::get_if<cmd::Rewind>(&c)) {
         note(s.rewind(rw->k));
         publish(true);
@@ -209,6 +213,7 @@ void EngineWorker::run_tokens(int n) {
     progress_done_.store(0, std::memory_order_relaxed);
     progress_total_.store(n, std::memory_order_relaxed);
     last_stop_ = StopReason::Count;
+    error_.clear();  // a run that starts has succeeded so far, whatever failed before it
     for (int i = 0; i < n; ++i) {
         if (s.context_full()) {
             last_stop_ = StopReason::ContextFull;
@@ -223,6 +228,7 @@ void EngineWorker::run_tokens(int n) {
         progress_done_.store(i + 1, std::memory_order_relaxed);
         publish(true);
         if (!st) break;
+        derive_during_run();
         if (s.at_end_of_text()) {
             last_stop_ = StopReason::EndOfText;
             break;
@@ -311,21 +317,38 @@ void EngineWorker::update_derived() {
     focus_changed_ = false;
 }
 
+void EngineWorker::derive_during_run() {
+    using Clock = std::chrono::steady_clock;
+    if (focus_.live_interval_ms < 0 || !derived_stale()) return;
+    const auto t0 = Clock::now();
+    if (t0 < next_live_derive_) return;
+    update_derived();
+    const auto t1 = Clock::now();
+    // Deriving may cost more than a token on a small model with a long context: waiting four times as long as it
+    // took keeps live refreshes under a fifth of the run's time.
+    next_live_derive_ =
+        t1 + std::max<Clock::duration>(std::chrono::milliseconds(focus_.live_interval_ms), 4 * (t1 - t0));
+    if (derived_stale()) return;  // interrupted by a command: the run handles it first
+    ++live_derivations_;
+    publish(false);
+}
+
 bool EngineWorker::derived_stale() const {
     return session_ && (!derived_ || derived_->state != state_ || focus_changed_);
 }
 
 void EngineWorker::publish(bool state_changed) {
     if (state_changed) ++state_;
-    auto snap             = std::make_shared<Snapshot>();
-    snap->version         = ++version_;
-    snap->state           = state_;
-    snap->commands_done   = done_;
-    snap->activity        = activity_.load(std::memory_order_relaxed);
-    snap->last_stop       = last_stop_;
-    snap->error           = error_;
-    snap->derived         = derived_;
-    snap->derived_pending = derived_stale();
+    auto snap              = std::make_shared<Snapshot>();
+    snap->version          = ++version_;
+    snap->state            = state_;
+    snap->commands_done    = done_;
+    snap->activity         = activity_.load(std::memory_order_relaxed);
+    snap->last_stop        = last_stop_;
+    snap->error            = error_;
+    snap->derived          = derived_;
+    snap->derived_pending  = derived_stale();
+    snap->live_derivations = live_derivations_;
     if (session_) {
         const Session& s   = *session_;
         snap->model        = s.model_ptr();

@@ -11,7 +11,8 @@
 //   w.cancel();                                     // stops a prefill between batches, a run between tokens
 //
 // Derived numbers (derive.hpp) need the KV cache, which only the worker may read, so the UI names what it shows
-// with cmd::SetFocus and the worker publishes them in Snapshot::derived when it is idle.
+// with cmd::SetFocus and the worker publishes them in Snapshot::derived when it is idle, and also between the tokens
+// of a run (at most every Focus::live_interval_ms, and at most a fifth of the run's time) so heatmaps move with it.
 #pragma once
 
 #include <atomic>
@@ -41,6 +42,9 @@ struct Focus {
     bool lens                = true;   // the logit lens of lens_pos
     int lens_top             = 10;
     int max_matrix_positions = 1024;  // matrix and summary are skipped beyond this many positions
+    int live_interval_ms     = 100;   // during a run, derive again at most this often (0: after every token the
+                                      // duty limit allows; < 0: only when idle)
+    bool operator==(const Focus&) const = default;
 };
 
 struct Derived {
@@ -75,7 +79,8 @@ struct Snapshot {
     std::string error;  // the last failed command's message; cleared by the next command that succeeds
     size_t trace_bytes = 0, trace_budget = 0;
     std::shared_ptr<const Derived> derived;
-    bool derived_pending = false;  // the worker owes derived numbers for this state / focus (it derives when idle)
+    bool derived_pending      = false;  // the worker owes derived numbers for this state / focus (it derives when idle)
+    uint64_t live_derivations = 0;      // how many times derived numbers were refreshed between the tokens of a run
 };
 
 namespace cmd {
@@ -150,6 +155,7 @@ private:
     void publish(bool state_changed);
     void update_derived();
     bool derived_stale() const;
+    void derive_during_run();  // update_derived() between a run's tokens, rate- and duty-limited
     LongOp long_op();
     bool cancel_requested() const;
 
@@ -170,6 +176,8 @@ private:
     Focus focus_;
     bool focus_changed_ = true;
     std::shared_ptr<const Derived> derived_;
+    std::chrono::steady_clock::time_point next_live_derive_{};
+    uint64_t live_derivations_ = 0;
     std::string error_;
     StopReason last_stop_ = StopReason::Count;
 

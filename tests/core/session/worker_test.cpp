@@ -144,6 +144,18 @@ TEST(EngineWorker, PauseStopsARunAndBadCommandsReportErrors) {
     EXPECT_EQ(snap->steps.size(), 64u);
 }
 
+TEST(EngineWorker, AnEarlierCommandsErrorDoesNotStopTheNextRun) {
+    EngineWorker w(tiny::make_session(tiny::load_tiny_with_vocab(), greedy(64)));
+    ASSERT_TRUE(w.wait_for(w.push(cmd::SetPrompt{"", kPrompt}), 10s));  // prefilled: nothing pending
+    ASSERT_TRUE(w.wait_for(w.push(cmd::Rewind{1000}), 10s));
+    EXPECT_FALSE(w.snapshot()->error.empty());
+    ASSERT_TRUE(w.wait_for(w.push(cmd::Run{5}), 10s));
+    auto snap = w.snapshot();
+    EXPECT_TRUE(snap->error.empty()) << snap->error;
+    EXPECT_EQ(snap->steps.size(), kPrompt.size() + 5);
+    EXPECT_EQ(snap->last_stop, StopReason::Count);
+}
+
 TEST(EngineWorker, CancelStopsALongPrefillBetweenBatches) {
     SessionOptions opt;
     opt.n_ctx   = 512;
@@ -189,6 +201,28 @@ TEST(EngineWorker, DerivesWhatTheFocusAsksFor) {
     // A new step makes the derived numbers stale until the worker catches up.
     ASSERT_TRUE(w.wait_for(w.push(cmd::Step{}), 10s, /*derived=*/true));
     EXPECT_EQ(w.snapshot()->derived->matrix.n, 8);
+}
+
+TEST(EngineWorker, RefreshesDerivedNumbersBetweenTheTokensOfARun) {
+    EngineWorker w(tiny::make_session(tiny::load_tiny_with_vocab(), greedy(64)));
+    w.push(cmd::SetPrompt{"", kPrompt});
+    Focus f;
+    f.live_interval_ms = 0;  // as often as the duty limit allows
+    ASSERT_TRUE(w.wait_for(w.push(cmd::SetFocus{f}), 10s, /*derived=*/true));
+    EXPECT_EQ(w.snapshot()->live_derivations, 0u);  // idle derivations are not counted
+    // The first token of a run is always followed by a refresh (nothing was derived during this run yet).
+    const uint64_t run = w.push(cmd::Run{24});
+    ASSERT_TRUE(w.wait_for(run, 10s, true));
+    auto snap = w.snapshot();
+    EXPECT_GE(snap->live_derivations, 1u);
+    EXPECT_EQ(snap->derived->matrix.n, int(snap->steps.size()));
+
+    // live_interval_ms < 0: derived only when idle.
+    f.live_interval_ms = -1;
+    ASSERT_TRUE(w.wait_for(w.push(cmd::SetFocus{f}), 10s, true));
+    const uint64_t before = w.snapshot()->live_derivations;
+    ASSERT_TRUE(w.wait_for(w.push(cmd::Run{8}), 10s, true));
+    EXPECT_EQ(w.snapshot()->live_derivations, before);
 }
 
 TEST(EngineWorker, CommandsWithoutAModelReportAnError) {
