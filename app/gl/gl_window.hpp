@@ -56,8 +56,10 @@ public:
         clear_[1] = g;
         clear_[2] = b;
     }
-    // Files dropped onto the window since the last call.
+    // Files dropped onto the window since the last call (GLFW's drop callback collects them).
     std::vector<std::string> take_dropped_paths();
+    // The GLFW window (tests deliver drops through the callback GLFW holds for it).
+    GLFWwindow* glfw_window() const { return window_; }
 
 private:
     GlWindow() = default;

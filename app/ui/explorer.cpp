@@ -121,7 +121,7 @@ int run_explorer(const ExplorerOptions& opt) {
     int quiet_frames      = 0;
     uint64_t seen_version = 0;
     while (!w.should_close() && !ui.quit_requested) {
-        for (const std::string& p : w.take_dropped_paths()) request_load(ui, p);
+        open_dropped(ui, w.take_dropped_paths());
         if (auto done = ui.loader.poll()) {
             const std::string path = ui.loader.path();
             accept_load(ui, std::move(*done), path);

@@ -3,6 +3,7 @@
 // zoom and drag pan for long contexts, an optional log scale; the small multiples of every head of the layer, and
 // the mean over heads. Textures are rebuilt only when the derived numbers or the display options change.
 #include <imgui.h>
+#include <imgui_internal.h>  // MarkIniSettingsDirty
 
 #include <algorithm>
 #include <cmath>
@@ -170,13 +171,15 @@ void draw_toolbar(UiState& ui, const core::Snapshot& snap) {
     ImGui::SameLine();
     ImGui::RadioButton("head mean", &mode, int(AttentionMode::HeadMean));
     item_tooltip("The weights averaged over the layer's heads: where the layer as a whole looks.");
+    bool changed      = AttentionMode(mode) != ui.attention.mode;
     ui.attention.mode = AttentionMode(mode);
     ImGui::SameLine();
-    ImGui::Checkbox("log scale", &ui.attention.log_scale);
+    changed |= ImGui::Checkbox("log scale", &ui.attention.log_scale);
     item_tooltip("Colour by log10(weight) so that small weights (down to 1e-4) become visible too.");
     ImGui::SameLine();
-    ImGui::Checkbox("magma", &ui.attention.magma);
+    changed |= ImGui::Checkbox("magma", &ui.attention.magma);
     item_tooltip("Use the magma colour map instead of viridis (both are colour-blind safe).");
+    if (changed) ImGui::MarkIniSettingsDirty();  // the view is remembered in imgui.ini
     if (ui.attention.zoom > 1.0f) {
         ImGui::SameLine();
         if (ImGui::SmallButton("fit")) ui.attention.zoom = 1.0f;

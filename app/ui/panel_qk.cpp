@@ -3,6 +3,7 @@
 // the way from scores to attention weights can be followed number by number. Rows are prepared when the derived
 // row changes; long contexts scroll with a list clipper.
 #include <imgui.h>
+#include <imgui_internal.h>  // MarkIniSettingsDirty
 
 #include <algorithm>
 #include <cmath>
@@ -133,7 +134,7 @@ void draw_qk_panel(UiState& ui, const core::Snapshot& snap) {
     QkView& v = *ui.views.qk;
     if (v.src != snap.derived || v.by_weight != ui.qk_by_weight) rebuild(v, ui, snap, snap.derived);
     draw_summary(ui, v, snap);
-    ImGui::Checkbox("order by weight", &ui.qk_by_weight);
+    if (ImGui::Checkbox("order by weight", &ui.qk_by_weight)) ImGui::MarkIniSettingsDirty();
     item_tooltip("List the keys by their attention weight, largest first, instead of by position.");
     ImGui::SameLine();
     ImGui::TextDisabled("   layer / head: the Attention tab or [ ] keys · query: click a token");

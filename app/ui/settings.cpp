@@ -8,17 +8,33 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <iterator>
 
 namespace ts::app {
 namespace {
 
+constexpr const char* kModeNames[] = {"head", "heads", "mean"};  // AttentionMode, in order
+
+// Both sections ([TokenScope][Layout] and [TokenScope][View]) read into the UiState; a line names its own field.
 void* settings_open(ImGuiContext*, ImGuiSettingsHandler* h, const char* name) {
-    return std::strcmp(name, "Layout") == 0 ? h->UserData : nullptr;
+    return std::strcmp(name, "Layout") == 0 || std::strcmp(name, "View") == 0 ? h->UserData : nullptr;
+}
+
+void read_flag(const char* line, const char* key, bool* out) {
+    const size_t n = std::strlen(key);
+    if (std::strncmp(line, key, n) == 0 && line[n] == '=' && (line[n + 1] == '0' || line[n + 1] == '1'))
+        *out = line[n + 1] == '1';
 }
 
 void settings_read_line(ImGuiContext*, ImGuiSettingsHandler*, void* entry, const char* line) {
     auto* ui = static_cast<UiState*>(entry);
-    float f  = 0;
+    read_flag(line, "AttentionLog", &ui->attention.log_scale);
+    read_flag(line, "AttentionMagma", &ui->attention.magma);
+    read_flag(line, "QkByWeight", &ui->qk_by_weight);
+    if (std::strncmp(line, "AttentionMode=", 14) == 0)
+        for (size_t i = 0; i < std::size(kModeNames); ++i)
+            if (std::strcmp(line + 14, kModeNames[i]) == 0) ui->attention.mode = AttentionMode(i);
+    float f = 0;
     if (std::sscanf(line, "LeftWidth=%f", &f) == 1) ui->left_width = f > 0.0f ? std::clamp(f, 160.0f, 2000.0f) : 0.0f;
     if (std::sscanf(line, "BottomHeight=%f", &f) == 1) ui->bottom_height = std::clamp(f, 48.0f, 2000.0f);
     if (std::strncmp(line, "Recent=", 7) == 0 && line[7] != '\0' && ui->recent.size() < UiState::kMaxRecent)
@@ -31,6 +47,12 @@ void settings_write_all(ImGuiContext*, ImGuiSettingsHandler* h, ImGuiTextBuffer*
     buf->appendf("LeftWidth=%.0f\n", double(ui->left_width));
     buf->appendf("BottomHeight=%.0f\n", double(ui->bottom_height));
     for (const std::string& r : ui->recent) buf->appendf("Recent=%s\n", r.c_str());
+    buf->append("\n");
+    buf->appendf("[%s][View]\n", h->TypeName);
+    buf->appendf("AttentionMode=%s\n", kModeNames[size_t(ui->attention.mode)]);
+    buf->appendf("AttentionLog=%d\n", ui->attention.log_scale ? 1 : 0);
+    buf->appendf("AttentionMagma=%d\n", ui->attention.magma ? 1 : 0);
+    buf->appendf("QkByWeight=%d\n", ui->qk_by_weight ? 1 : 0);
     buf->append("\n");
 }
 

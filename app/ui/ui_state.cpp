@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 namespace ts::app {
 namespace {
@@ -38,6 +40,14 @@ void request_load(UiState& ui, const std::string& path) {
         return;
     }
     ui.status = "Loading " + file_name(path) + " …";
+}
+
+void open_dropped(UiState& ui, const std::vector<std::string>& paths) {
+    if (paths.empty()) return;
+    request_load(ui, paths.front());
+    if (paths.size() > 1 && ui.loader.busy() && ui.loader.path() == paths.front())
+        ui.status = "Loading " + file_name(paths.front()) + " … (" + std::to_string(paths.size()) +
+                    " files dropped: one model at a time, the first one)";
 }
 
 void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::string& path) {

@@ -78,7 +78,7 @@ struct PanelViews {
     std::shared_ptr<GeometryView> geometry;
 };
 
-// Options of the Attention panel (kept across frames; not saved).
+// Options of the Attention panel (mode, log scale and colour map are saved in imgui.ini; zoom and pan are not).
 enum class AttentionMode { Head, AllHeads, HeadMean };
 struct AttentionOptions {
     AttentionMode mode = AttentionMode::Head;
@@ -164,6 +164,8 @@ struct UiState {
 void show_error(UiState& ui, std::string title, std::string message);
 // Starts loading `path` in the background (refused with a status message while another load runs).
 void request_load(UiState& ui, const std::string& path);
+// Files dropped onto the window (GlWindow::take_dropped_paths): loads the first (one model at a time).
+void open_dropped(UiState& ui, const std::vector<std::string>& paths);
 // Takes a finished load: swaps the model in, starts its engine worker (and prefills the prompt box's text), asks
 // for new fonts; or opens the error modal.
 void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::string& path);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 #include <imgui.h>
 
+#include <cstdio>
+#include <functional>
 #include <string>
 
 #include "app/ui/fonts.hpp"
@@ -107,6 +109,121 @@ TEST_F(Frames, LayoutAndRecentFilesRoundTripThroughImguiIni) {
     EXPECT_EQ(ui_.recent[1], "/b.gguf");
     const std::string ini = ImGui::SaveIniSettingsToMemory();
     EXPECT_NE(ini.find("[TokenScope][Layout]\nLeftWidth=400\nBottomHeight=150\nRecent=/a.gguf\nRecent=/b.gguf\n"),
+              std::string::npos)
+        << ini;
+}
+
+// Moves the mouse along a line, one frame per step, until ImGui shows `cursor` (the splitter's resize arrows).
+bool find_cursor(ImGuiMouseCursor cursor, ImVec2 from, ImVec2 step, int n, const std::function<void()>& frame,
+                 ImVec2* at) {
+    for (int i = 0; i < n; ++i) {
+        ImGui::GetIO().MousePos = ImVec2(from.x + step.x * float(i), from.y + step.y * float(i));
+        frame();
+        if (ImGui::GetMouseCursor() == cursor) {
+            *at = ImGui::GetIO().MousePos;
+            return true;
+        }
+    }
+    return false;
+}
+
+TEST_F(Frames, DraggingTheSplittersResizesThePanesAndTheSizesAreSaved) {
+    load_tiny();
+    frames(3);
+    ImGuiIO& io = ImGui::GetIO();
+    auto one    = [&] { frames(1); };
+    auto drag   = [&](ImVec2 at, ImVec2 by) {
+        io.MousePos     = at;
+        io.MouseDown[0] = true;
+        frames(1);
+        for (int i = 1; i <= 4; ++i) {
+            io.MousePos = ImVec2(at.x + by.x * float(i) / 4.0f, at.y + by.y * float(i) / 4.0f);
+            frames(1);
+        }
+        io.MouseDown[0] = false;
+        frames(2);
+    };
+    // The vertical bar between the controls and the tabs: found by its cursor, dragged 60 px to the right.
+    ImVec2 v{};
+    ASSERT_TRUE(find_cursor(ImGuiMouseCursor_ResizeEW, ImVec2(150, 400), ImVec2(2, 0), 300, one, &v));
+    EXPECT_EQ(ui_.left_width, 0.0f);  // automatic until dragged
+    drag(v, ImVec2(60, 0));
+    const float left = ui_.left_width;  // the bar sits just right of the left pane
+    EXPECT_NEAR(left, v.x + 60.0f, 20.0f);
+    // Dragging it again moves it by as much again.
+    ASSERT_TRUE(find_cursor(ImGuiMouseCursor_ResizeEW, ImVec2(v.x + 50, 400), ImVec2(2, 0), 40, one, &v));
+    drag(v, ImVec2(-30, 0));
+    EXPECT_NEAR(ui_.left_width, left - 30.0f, 1.0f);
+
+    // The horizontal bar above the token strip: dragged 40 px up makes the strip 40 px taller.
+    const float bottom = ui_.bottom_height;
+    ImVec2 h{};
+    ASSERT_TRUE(find_cursor(ImGuiMouseCursor_ResizeNS, ImVec2(900, 500), ImVec2(0, 2), 150, one, &h));
+    drag(h, ImVec2(0, -40));
+    EXPECT_NEAR(ui_.bottom_height, bottom + 40.0f, 1.0f);
+
+    const std::string ini = ImGui::SaveIniSettingsToMemory();
+    char want[96];
+    std::snprintf(want, sizeof want, "LeftWidth=%.0f\nBottomHeight=%.0f\n", double(ui_.left_width),
+                  double(ui_.bottom_height));
+    EXPECT_NE(ini.find(want), std::string::npos) << ini;
+}
+
+TEST_F(Frames, ADroppedModelFileLoadsAndADroppedNonModelShowsAnError) {
+    open_dropped(ui_, {});  // nothing dropped: nothing happens
+    EXPECT_FALSE(ui_.loader.busy());
+    const std::string path = ts::test::unique_temp_path("ts_gui_frame_drop.gguf");
+    ASSERT_TRUE(test::write_tiny_gguf(path).ok());
+    open_dropped(ui_, {path, "/second/file.gguf"});  // one model at a time: the first
+    ASSERT_TRUE(ui_.loader.busy());
+    EXPECT_EQ(ui_.loader.path(), path);
+    frames(2);  // the shell shows the loading state meanwhile
+    auto done = ui_.loader.wait();
+    ASSERT_TRUE(done.has_value());
+    ASSERT_TRUE(done->ok()) << done->error().message;
+    accept_load(ui_, std::move(*done), path);
+    EXPECT_TRUE(ui_.model);
+    ASSERT_FALSE(ui_.recent.empty());
+    EXPECT_EQ(ui_.recent.front(), path);
+    frames(3);
+
+    // A file that is no model: the error modal names it, and the loaded model stays.
+    const std::string junk = ts::test::unique_temp_path("ts_gui_frame_drop.txt");
+    {
+        FILE* f = std::fopen(junk.c_str(), "wb");
+        ASSERT_NE(f, nullptr);
+        std::fputs("just some text, not a model\n", f);
+        std::fclose(f);
+    }
+    const auto* model_before = ui_.model.get();
+    open_dropped(ui_, {junk});
+    auto bad = ui_.loader.wait();
+    ASSERT_TRUE(bad.has_value());
+    EXPECT_FALSE(bad->ok());
+    accept_load(ui_, std::move(*bad), junk);
+    EXPECT_EQ(ui_.model.get(), model_before);
+    EXPECT_TRUE(frames(2, "Error##modal"));
+    EXPECT_NE(ui_.error_message.find("ts_gui_frame_drop.txt"), std::string::npos) << ui_.error_message;
+    std::remove(junk.c_str());
+    std::remove(path.c_str());
+}
+
+TEST_F(Frames, AttentionAndQkViewOptionsRoundTripThroughImguiIni) {
+    // Defaults are written, so a fresh file shows every option.
+    std::string ini = ImGui::SaveIniSettingsToMemory();
+    EXPECT_NE(ini.find("[TokenScope][View]\nAttentionMode=head\nAttentionLog=0\nAttentionMagma=0\nQkByWeight=0\n"),
+              std::string::npos)
+        << ini;
+    ImGui::LoadIniSettingsFromMemory(
+        "[TokenScope][View]\nAttentionMode=mean\nAttentionLog=1\nAttentionMagma=1\nQkByWeight=1\n"
+        "AttentionMode=bogus\nAttentionLog=7\n");  // unknown values leave the option alone
+    EXPECT_EQ(ui_.attention.mode, AttentionMode::HeadMean);
+    EXPECT_TRUE(ui_.attention.log_scale);
+    EXPECT_TRUE(ui_.attention.magma);
+    EXPECT_TRUE(ui_.qk_by_weight);
+    ui_.attention.mode = AttentionMode::AllHeads;
+    ini                = ImGui::SaveIniSettingsToMemory();
+    EXPECT_NE(ini.find("[TokenScope][View]\nAttentionMode=heads\nAttentionLog=1\nAttentionMagma=1\nQkByWeight=1\n"),
               std::string::npos)
         << ini;
 }

@@ -1,5 +1,6 @@
 // GL rendering under a real (virtual) display: the offscreen window, PNG capture, and the heatmap shader, whose
 // colours must equal the CPU colour map's (what is shown is what was computed).
+#include <GLFW/glfw3.h>
 #include <gtest/gtest.h>
 #include <stb_image.h>
 
@@ -143,6 +144,24 @@ TEST(Capture, WritesAPngWithTheFramebuffersSize) {
     EXPECT_EQ(w, 160);
     EXPECT_EQ(h, 90);
     stbi_image_free(px);
+}
+
+// GLFW offers no way to fake an OS drag-and-drop, but glfwSetDropCallback returns the callback it holds: calling
+// that is exactly what GLFW does when files are dropped onto the window.
+TEST(Window, FilesDroppedOntoItAreCollectedUntilTaken) {
+    auto win = offscreen_window(64, 64);
+    ASSERT_TRUE(win);
+    GLFWwindow* gw        = win->glfw_window();
+    GLFWdropfun installed = glfwSetDropCallback(gw, nullptr);
+    ASSERT_NE(installed, nullptr) << "GlWindow must install a drop callback";
+    glfwSetDropCallback(gw, installed);
+    const char* first[]  = {"/models/a.gguf", "/models/b b.gguf"};
+    const char* second[] = {"/models/ü.gguf"};
+    installed(gw, 2, first);
+    installed(gw, 1, second);
+    const std::vector<std::string> want = {"/models/a.gguf", "/models/b b.gguf", "/models/ü.gguf"};
+    EXPECT_EQ(win->take_dropped_paths(), want);
+    EXPECT_TRUE(win->take_dropped_paths().empty());  // taken once
 }
 
 TEST(Capture, ReportsAnUnwritablePath) {
