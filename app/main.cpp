@@ -3,6 +3,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
 
 namespace {
@@ -33,6 +34,7 @@ void print_usage(FILE* out) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    ts::app::register_builtin_model();
     if (argc < 2) return ts::app::cmd_gui(argc, argv);
     const std::string_view verb = argv[1];
     if (verb == "-h" || verb == "--help" || verb == "help") {

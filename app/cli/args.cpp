@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "core/base/check.hpp"
+#include "core/base/mmap.hpp"
 
 namespace ts::app {
 namespace {
@@ -268,6 +269,7 @@ int ArgParser::usage_error(const std::string& message) const {
 }
 
 std::string default_model_path() {
+    if (core::is_builtin_file(kBuiltinModelName)) return kBuiltinModelName;
     namespace fs       = std::filesystem;
     const fs::path rel = fs::path("assets") / "models" / "default.gguf";
     std::error_code ec;

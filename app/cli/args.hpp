@@ -89,9 +89,15 @@ private:
     std::vector<Spec> specs_;
 };
 
-// The model `-m` defaults to: assets/models/default.gguf, looked up in the working directory, then beside the
-// executable (installed layout), then two folders up from it (build/<preset>/tokenscope in the source tree).
-// When none exists, the working-directory path is returned so the error names the usual place.
+// The name under which the executable's built-in copy of assets/models/default.gguf opens (app/builtin_model.cpp).
+inline constexpr const char* kBuiltinModelName = "builtin:default.gguf";
+// Registers that copy (main() calls it first; a no-op in builds without it).
+void register_builtin_model();
+
+// The model `-m` defaults to: the built-in copy when the executable has one; else assets/models/default.gguf,
+// looked up in the working directory, then beside the executable (installed layout), then two folders up from it
+// (build/<preset>/tokenscope in the source tree). When none exists, the working-directory path is returned so the
+// error names the usual place.
 std::string default_model_path();
 
 // A byte count such as `1048576`, `64K`, `512M`, `2G` or `1T` (binary units: K = 1024; an optional trailing `B` or

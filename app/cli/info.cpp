@@ -3,12 +3,12 @@
 // even when it is not a model we can run (another architecture, missing tensors): the reason is printed as a note.
 #include <cinttypes>
 #include <cstdio>
-#include <filesystem>
 #include <map>
 #include <string>
 
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
+#include "core/base/mmap.hpp"
 #include "core/gguf/gguf_reader.hpp"
 #include "core/model/model.hpp"
 
@@ -71,9 +71,9 @@ int cmd_info(int argc, char** argv) {
     ap.add_string("-m", "--model", "FILE", &model_path, "model file (GGUF or llama2.c .bin)");
     if (auto code = ap.parse(argc, argv)) return *code;
 
-    std::error_code ec;
-    const auto file_size = std::filesystem::file_size(model_path, ec);
-    if (ec) return print_error(model_path + ": cannot open: " + ec.message());
+    auto map = core::MappedFile::open(model_path);  // also the executable's built-in model
+    if (!map) return print_error(map.error().message);
+    const uint64_t file_size = (*map)->size();
 
     auto gguf  = core::gguf::GgufFile::open(model_path);
     auto model = core::load_model(model_path);

@@ -8,18 +8,19 @@
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
 #include "app/ui/explorer.hpp"
+#include "core/base/mmap.hpp"
 
 namespace ts::app {
 namespace {
 
-// The default model when -m is not given: the CLI's lookup (working directory, beside the executable), then the
-// source tree this binary was built from. "" when there is none yet: the explorer opens with its empty state.
+// The default model when -m is not given: the CLI's lookup (built in, working directory, beside the executable), then
+// the source tree this binary was built from. "" when there is none yet: the explorer opens with its empty state.
 constexpr const char* kDefaultPrompt = "And God said";
 
 std::string default_gui_model() {
     std::error_code ec;
     const std::string p = default_model_path();
-    if (std::filesystem::exists(p, ec)) return p;
+    if (core::is_builtin_file(p) || std::filesystem::exists(p, ec)) return p;
 #ifdef TS_SOURCE_DIR
     const std::filesystem::path src = std::filesystem::path(TS_SOURCE_DIR) / "assets" / "models" / "default.gguf";
     if (std::filesystem::exists(src, ec)) return src.string();

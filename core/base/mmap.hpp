@@ -12,7 +12,8 @@ namespace ts::core {
 
 class MappedFile {
 public:
-    // Maps `path` read-only. An empty file maps to size() == 0 and data() == nullptr.
+    // Maps `path` read-only. An empty file maps to size() == 0 and data() == nullptr. A name registered with
+    // register_builtin_file() opens those bytes instead (no file system access, nothing copied).
     [[nodiscard]] static Result<std::shared_ptr<const MappedFile>> open(const std::string& path);
     ~MappedFile();
     MappedFile(const MappedFile&)            = delete;
@@ -26,8 +27,15 @@ private:
     MappedFile()         = default;
     const uint8_t* data_ = nullptr;
     size_t size_         = 0;
+    bool mapped_         = false;  // false: built-in bytes, not ours to unmap
     std::string path_;
 };
+
+// Bytes compiled into the executable (the default model: app/builtin_model.cpp) made openable by name, so every
+// path-taking API (load_model, Session::load, GgufFile::open) reads them like a file. `data` must have static
+// storage duration. A later registration of the same name replaces the earlier one.
+void register_builtin_file(const std::string& name, const uint8_t* data, size_t size);
+[[nodiscard]] bool is_builtin_file(const std::string& name);
 
 // Reads a whole (small) file into a string: tokenizer files, prompts.
 [[nodiscard]] Result<std::string> read_file(const std::string& path);

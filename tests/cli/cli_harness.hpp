@@ -36,8 +36,8 @@ inline std::string slurp(const std::string& path) {
     return ss.str();
 }
 
-// Runs tokenscope with `args`, capturing stdout and stderr in files.
-inline Outcome run_tokenscope(const std::vector<std::string>& args) {
+// Runs tokenscope with `args` (in folder `cwd` when given), capturing stdout and stderr in files.
+inline Outcome run_tokenscope(const std::vector<std::string>& args, const std::string& cwd = "") {
     static int counter = 0;
     const std::string base =
         (fs::temp_directory_path() / ("ts_cli_" + std::to_string(getpid()) + "_" + std::to_string(counter++))).string();
@@ -53,6 +53,7 @@ inline Outcome run_tokenscope(const std::vector<std::string>& args) {
         const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(o, 1);
         dup2(e, 2);
+        if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
         execv(argv[0], argv.data());
         _exit(127);
     }

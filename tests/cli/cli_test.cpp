@@ -80,6 +80,33 @@ TEST_F(Cli, RunTextModePrintsSomething) {
     EXPECT_FALSE(r.out.empty());
 }
 
+#ifdef TS_HAS_BUILTIN_MODEL
+// The executable carries the default model: from a folder without assets/ it still opens it, byte for byte the
+// file in the source tree (the same greedy tokens).
+TEST_F(Cli, TheBuiltInDefaultModelOpensFromAnyFolder) {
+    const fs::path empty = fs::temp_directory_path() / ("ts_cli_nowhere_" + std::to_string(getpid()));
+    fs::create_directories(empty);
+    const Outcome info = run_tokenscope({"info"}, empty.string());
+    ASSERT_EQ(info.exit_code, 0) << info.err;
+    EXPECT_NE(info.out.find("builtin:default.gguf"), std::string::npos) << info.out;
+    EXPECT_NE(info.out.find(std::to_string(fs::file_size(std::string(TS_SOURCE_DIR) + "/assets/models/default.gguf")) +
+                            " bytes"),
+              std::string::npos)
+        << info.out;
+    const std::vector<std::string> gen{"-p", "And God said", "-n", "12", "--temp", "0", "--json"};
+    std::vector<std::string> builtin{"run"},
+        on_disk{"run", "-m", std::string(TS_SOURCE_DIR) + "/assets/models/default.gguf"};
+    builtin.insert(builtin.end(), gen.begin(), gen.end());
+    on_disk.insert(on_disk.end(), gen.begin(), gen.end());
+    const Outcome a = run_tokenscope(builtin, empty.string()), b = run_tokenscope(on_disk, empty.string());
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    EXPECT_EQ(ids_of(a).size(), 12u);
+    EXPECT_EQ(ids_of(a), ids_of(b));
+    fs::remove_all(empty);
+}
+#endif
+
 TEST_F(Cli, InfoShowsTheShape) {
     const Outcome r = run({"info", "-m", model()});
     ASSERT_EQ(r.exit_code, 0) << r.err;
