@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <utility>
+#include <vector>
 
 namespace ts::app {
 namespace {
@@ -13,7 +16,49 @@ double map_y(const PlotAxes& ax, double y) {
     return std::log10(std::max(y, 1e-30));
 }
 
+// Labels printed with no decimals ("%.0f", "%d"-like) need whole-number ticks, or two ticks would read the same.
+bool integer_format(const char* fmt) {
+    return fmt && std::strstr(fmt, ".0f") != nullptr;
+}
+
+// The axis' ticks as (fraction along the axis, value).
+std::vector<std::pair<double, double>> axis_ticks(double lo, double hi, int n, bool log_axis, bool integer) {
+    std::vector<std::pair<double, double>> out;
+    if (n <= 0) return out;
+    if (log_axis) {
+        const double a = std::log10(std::max(lo, 1e-300)), b = std::log10(std::max(hi, 1e-300));
+        for (int i = 0; i <= n; ++i) out.emplace_back(double(i) / n, std::pow(10.0, a + (b - a) * double(i) / n));
+        return out;
+    }
+    for (double v : nice_ticks(lo, hi, n, integer)) out.emplace_back(hi > lo ? (v - lo) / (hi - lo) : 0.5, v);
+    return out;
+}
+
 }  // namespace
+
+std::vector<double> nice_ticks(double lo, double hi, int target, bool integer) {
+    std::vector<double> out;
+    if (!(hi > lo) || target <= 0 || !std::isfinite(lo) || !std::isfinite(hi)) {
+        if (std::isfinite(lo)) out.push_back(lo);
+        return out;
+    }
+    const double raw = (hi - lo) / double(target);
+    double step      = std::pow(10.0, std::floor(std::log10(raw)));
+    for (double m : {1.0, 2.0, 5.0, 10.0})
+        if (step * m >= raw * (1.0 - 1e-9)) {
+            step *= m;
+            break;
+        }
+    if (integer) step = std::max(step, 1.0);
+    const double first = std::ceil(lo / step - 1e-9) * step;
+    for (int i = 0; i < 1000; ++i) {
+        double v = first + step * double(i);
+        if (v > hi + step * 1e-9) break;
+        if (std::abs(v) < step * 1e-9) v = 0.0;  // no "-0"
+        out.push_back(v);
+    }
+    return out;
+}
 
 ImVec2 PlotFrame::to_screen(double x, double y) const {
     const double xs = ax.x_max > ax.x_min ? (x - ax.x_min) / (ax.x_max - ax.x_min) : 0.5;
@@ -46,12 +91,10 @@ PlotFrame begin_plot(const char* id, ImVec2 size, const PlotAxes& axes) {
 
     // Room for the tick labels on the left, the y label on top, the tick labels and x label below.
     char buf[64];
-    float y_label_w = 0;
-    for (int i = 0; i <= axes.y_ticks; ++i) {
-        const double t = axes.y_ticks > 0 ? double(i) / axes.y_ticks : 0;
-        double v       = axes.y_min + t * (axes.y_max - axes.y_min);
-        if (axes.y_log)
-            v = std::pow(10.0, std::log10(axes.y_min) + t * (std::log10(axes.y_max) - std::log10(axes.y_min)));
+    float y_label_w    = 0;
+    const auto y_ticks = axis_ticks(axes.y_min, axes.y_max, axes.y_ticks, axes.y_log, integer_format(axes.y_fmt));
+    const auto x_ticks = axis_ticks(axes.x_min, axes.x_max, axes.x_ticks, false, integer_format(axes.x_fmt));
+    for (const auto& [t, v] : y_ticks) {
         std::snprintf(buf, sizeof buf, axes.y_fmt, v);
         y_label_w = std::max(y_label_w, ImGui::CalcTextSize(buf).x);
     }
@@ -64,11 +107,7 @@ PlotFrame begin_plot(const char* id, ImVec2 size, const PlotAxes& axes) {
 
     f.dl->AddRectFilled(f.p0, f.p1, ImGui::GetColorU32(ImGuiCol_FrameBg));
     // y ticks and grid
-    for (int i = 0; i <= axes.y_ticks && axes.y_ticks > 0; ++i) {
-        const double t = double(i) / axes.y_ticks;
-        double v       = axes.y_min + t * (axes.y_max - axes.y_min);
-        if (axes.y_log)
-            v = std::pow(10.0, std::log10(axes.y_min) + t * (std::log10(axes.y_max) - std::log10(axes.y_min)));
+    for (const auto& [t, v] : y_ticks) {
         const float y = f.p1.y - float(t) * f.height();
         f.dl->AddLine(ImVec2(f.p0.x, y), ImVec2(f.p1.x, y), plot_colors::kGrid);
         std::snprintf(buf, sizeof buf, axes.y_fmt, v);
@@ -76,10 +115,8 @@ PlotFrame begin_plot(const char* id, ImVec2 size, const PlotAxes& axes) {
         f.dl->AddText(ImVec2(f.p0.x - ts.x - 4.0f, y - ts.y * 0.5f), dim, buf);
     }
     // x ticks
-    for (int i = 0; i <= axes.x_ticks && axes.x_ticks > 0; ++i) {
-        const double t = double(i) / axes.x_ticks;
-        const double v = axes.x_min + t * (axes.x_max - axes.x_min);
-        const float x  = f.p0.x + float(t) * f.width();
+    for (const auto& [t, v] : x_ticks) {
+        const float x = f.p0.x + float(t) * f.width();
         f.dl->AddLine(ImVec2(x, f.p1.y), ImVec2(x, f.p1.y + 3.0f), plot_colors::kAxis);
         std::snprintf(buf, sizeof buf, axes.x_fmt, v);
         const ImVec2 ts = ImGui::CalcTextSize(buf);

@@ -6,13 +6,16 @@
 
 #include <imgui.h>
 
+#include <vector>
+
 namespace ts::app {
 
 struct PlotAxes {
     const char* x_label = "";
     const char* y_label = "";
     double x_min = 0, x_max = 1, y_min = 0, y_max = 1;
-    int x_ticks = 5, y_ticks = 4;  // tick intervals (0: no ticks on that axis)
+    int x_ticks = 5, y_ticks = 4;  // about this many tick intervals, at round values (0: no ticks on that axis);
+                                   // a log axis has one tick per y_ticks-th of its exponent range
     const char* x_fmt = "%.0f";    // printf format of the tick labels
     const char* y_fmt = "%.2f";
     bool y_log        = false;  // y is log10-scaled (y_min, y_max are the exponents' bounds in data units > 0)
@@ -31,6 +34,10 @@ struct PlotFrame {
     float width() const { return p1.x - p0.x; }
     float height() const { return p1.y - p0.y; }
 };
+
+// Tick values for a linear axis over [lo, hi]: the multiples of a round step (1, 2 or 5 × 10^k) that fall inside,
+// with the step the smallest round one giving at most `target` intervals; `integer` axes never step below 1.
+[[nodiscard]] std::vector<double> nice_ticks(double lo, double hi, int target, bool integer);
 
 // Reserves `size` (an invisible button named `id`, so the plot takes the mouse) and draws the frame, the axes and
 // their labels (y label above the axis, x label under it). Data outside the ranges is the caller's to clip.

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "app/ui/heatmap_view.hpp"
+#include "app/ui/plot_frame.hpp"
 #include "app/ui/sampler_sliders.hpp"
 #include "app/ui/token_text.hpp"
 #include "core/model/model.hpp"
@@ -139,6 +140,24 @@ TEST(HeatmapView, ZoomKeepsTheCellUnderTheCursor) {
 }
 
 // ---- sampler sliders -------------------------------------------------------------------------------------------
+
+TEST(PlotTicks, RoundStepsInsideTheRange) {
+    EXPECT_EQ(nice_ticks(0, 19, 6, true), (std::vector<double>{0, 5, 10, 15}));
+    EXPECT_EQ(nice_ticks(0, 20, 8, true), (std::vector<double>{0, 5, 10, 15, 20}));
+    EXPECT_EQ(nice_ticks(0, 4, 4, true), (std::vector<double>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(nice_ticks(0, 3, 8, true), (std::vector<double>{0, 1, 2, 3}));  // never a step below 1
+    EXPECT_EQ(nice_ticks(-0.92, 0.92, 4, false), (std::vector<double>{-0.5, 0, 0.5}));
+    const auto mid = nice_ticks(-0.75, 0.75, 6, false);
+    ASSERT_EQ(mid.size(), 3u);
+    EXPECT_EQ(mid[1], 0.0);
+    EXPECT_FALSE(std::signbit(mid[1]));  // reads "0", not "-0"
+    const auto fifths = nice_ticks(0, 1.0, 5, false);
+    ASSERT_EQ(fifths.size(), 6u);
+    EXPECT_DOUBLE_EQ(fifths[1], 0.2);
+    EXPECT_DOUBLE_EQ(fifths[5], 1.0);
+    EXPECT_EQ(nice_ticks(-1e6, 1e6, 4, false).size(), 5u);
+    EXPECT_EQ(nice_ticks(2, 2, 4, false), (std::vector<double>{2}));  // an empty range: one tick
+}
 
 TEST(SamplerSliders, ValuesLandInTheirFieldsClampedAndRounded) {
     core::sample::SamplerSettings s;
