@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerates the README's screenshots with `tokenscope shot` on the built-in default model (no display needed:
+# it runs itself under xvfb-run when DISPLAY is unset). Run after scripts/explore.sh or scripts/test.sh has built
+# build/release/tokenscope.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+exe=build/release/tokenscope
+[ -x "$exe" ] || { echo "error: $exe is missing: build first (bash scripts/test.sh)" >&2; exit 1; }
+if [ -z "${DISPLAY:-}" ]; then exec xvfb-run -a -s "-screen 0 1920x1200x24" bash "$0" "$@"; fi
+mkdir -p docs/panels
+prompt="And God said"
+"$exe" shot -p "$prompt" -n 40 --panel all --layer 2 --head 0 --size 1600x1000 -o docs/screenshot.png
+for panel in attention qk softmax logits kv layers geometry model; do
+    "$exe" shot -p "$prompt" -n 16 --panel "$panel" --layer 1 --head 3 --size 1200x750 -o "docs/panels/$panel.png"
+done
+"$exe" shot -p "$prompt" -n 16 --panel attention --attention heads --layer 1 --size 1200x750 -o docs/panels/heads.png
+ls -l docs/screenshot.png docs/panels
