@@ -190,19 +190,66 @@ void select_layer_head(UiState& ui, int layer, int head) {
     ui.sel.head  = std::clamp(head, 0, n_head - 1);
 }
 
-void submit_prompt(UiState& ui) {
-    if (!ui.bridge.attached()) return;
+core::Result<std::vector<int32_t>> parse_prompt_ids(const std::string& text, const core::Model& model) {
+    const int n_vocab = model.hp.n_vocab;
+    std::vector<int32_t> ids;
+    size_t i = 0;
+    while (i < text.size()) {
+        const char c = text[i];
+        if (c == ' ' || c == ',' || c == '\t' || c == '\n' || c == '\r') {
+            ++i;
+            continue;
+        }
+        int64_t v      = 0;
+        const size_t j = i;
+        while (i < text.size() && text[i] >= '0' && text[i] <= '9' && v <= n_vocab) v = v * 10 + (text[i++] - '0');
+        if (i == j)
+            return core::make_error(core::Code::kInvalidArgument,
+                                    "this model has no tokenizer, so the prompt is token ids separated by spaces "
+                                    "(e.g. 1 450 4799); '%c' is not a digit",
+                                    c);
+        if (v >= n_vocab)
+            return core::make_error(core::Code::kInvalidArgument,
+                                    "prompt token id %s is outside the vocabulary [0, %d)",
+                                    text.substr(j, i - j).c_str(), n_vocab);
+        ids.push_back(int32_t(v));
+    }
+    if (ids.empty()) {
+        if (model.format == "llama2.c" && n_vocab > 1) return std::vector<int32_t>{1};  // llama2.c's BOS
+        return core::make_error(core::Code::kInvalidArgument,
+                                "this model has no tokenizer: type the prompt as token ids separated by spaces");
+    }
+    return ids;
+}
+
+bool submit_prompt(UiState& ui) {
+    if (!ui.bridge.attached()) return false;
     ui.applied_prompt = std::string(ui.prompt.data());
     ui.prompt_dirty   = false;
     ui.sel.pos        = -1;
+    core::cmd::SetPrompt cmd{ui.applied_prompt, {}};
+    if (ui.model && !ui.model->tokenizer) {
+        auto ids = parse_prompt_ids(ui.applied_prompt, *ui.model);
+        if (!ids) {
+            ui.status = ids.error().message;
+            if (!ui.screenshot) show_error(ui, "The prompt cannot be evaluated", ids.error().message);
+            ui.prompt_error = ids.error().message;
+            return false;
+        }
+        cmd.ids = std::move(*ids);
+    }
+    ui.prompt_error.clear();
     ui.bridge.push(core::cmd::SetSampler{ui.sampler, false});
-    ui.bridge.push(core::cmd::SetPrompt{ui.applied_prompt, {}});
+    ui.bridge.push(std::move(cmd));
+    return true;
 }
 
 namespace {
 
-void submit_if_changed(UiState& ui) {
-    if (ui.prompt_dirty || ui.applied_prompt != ui.prompt.data()) submit_prompt(ui);
+// False when the prompt box changed and cannot be evaluated (the error is shown).
+bool submit_if_changed(UiState& ui) {
+    if (ui.prompt_dirty || ui.applied_prompt != ui.prompt.data()) return submit_prompt(ui);
+    return true;
 }
 
 }  // namespace
@@ -226,7 +273,7 @@ void toggle_run(UiState& ui) {
         ui.bridge.push(core::cmd::Pause{});
         return;
     }
-    submit_if_changed(ui);
+    if (!submit_if_changed(ui)) return;
     if (ui.steps_per_s > 0.0f) {
         ui.playing     = true;  // begin_ui_frame pushes the steps
         ui.play_left   = std::max(1, ui.n_steps);

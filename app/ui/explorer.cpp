@@ -154,7 +154,8 @@ namespace {
 // the selection: the same flags give the same pixels.
 core::Status generate_for_shot(UiState& ui, const ShotOptions& opt) {
     if (!ui.bridge.attached()) return {};
-    if (ui.prompt_dirty) submit_prompt(ui);
+    if (ui.prompt_dirty && !submit_prompt(ui))
+        return core::make_error(core::Code::kInvalidArgument, "%s", ui.prompt_error.c_str());
     ui.bridge.push(core::cmd::Run{opt.explorer.n_steps});
     select_layer_head(ui, opt.layer, opt.head);
     // --attention LIST: a view (head, heads, mean) and options (log, magma), comma-separated.

@@ -187,11 +187,14 @@ void draw_model_picker(UiState& ui) {
 
 void draw_controls_panel(UiState& ui, const core::Snapshot* snap) {
     section_heading(ui, "Prompt & controls");
-    ImGui::TextDisabled("Prompt");
+    const bool ids_only = ui.model && !ui.model->tokenizer;
+    ImGui::TextDisabled(ids_only ? "Prompt: token ids (this model has no tokenizer)" : "Prompt");
     if (ImGui::InputTextMultiline("##prompt", ui.prompt.data(), ui.prompt.size(),
                                   ImVec2(-1.0f, ImGui::GetTextLineHeight() * 4.5f)))
         ui.prompt_dirty = std::string(ui.prompt.data()) != ui.applied_prompt;
-    item_tooltip("The text the model continues. Step or Run evaluates it first when it changed.");
+    item_tooltip(ids_only ? "The token ids the model continues, separated by spaces (empty: BOS alone). Without "
+                            "tokenizer.bin beside the checkpoint there is no text to tokenize."
+                          : "The text the model continues. Step or Run evaluates it first when it changed.");
     draw_buttons(ui, snap);
     if (snap) draw_status(ui, *snap);
     ImGui::Spacing();

@@ -144,6 +144,7 @@ struct UiState {
     bool show_shortcuts  = false;
     bool quit_requested  = false;
     std::string shown_engine_error;  // the worker's last error already shown (so it opens the modal once)
+    std::string prompt_error;        // why the prompt box's text was not sent ("" when it was)
 
     // Fonts: rebuilt between frames when a model brings new characters.
     Fonts fonts;
@@ -192,9 +193,15 @@ bool generating(const UiState& ui);
 // ---- commands (app/ui/bridge.cpp): what panels call; all return at once, the worker does the work ----
 void select_position(UiState& ui, int pos);  // -1: follow the newest
 void select_layer_head(UiState& ui, int layer, int head);
-void submit_prompt(UiState& ui);  // cmd::SetPrompt with the prompt box's text (forgets the generation)
-void step_token(UiState& ui);     // one token (submits a changed prompt first)
-void toggle_run(UiState& ui);     // Run ui.n_steps tokens (paced by ui.steps_per_s), or Pause when running
+// cmd::SetPrompt with the prompt box's text (forgets the generation); false (and the error shown, and kept in
+// ui.prompt_error) when the text cannot be a prompt for this model.
+bool submit_prompt(UiState& ui);
+// A model without a tokenizer (a llama2.c checkpoint with no tokenizer.bin beside it) takes its prompt as token ids:
+// numbers separated by spaces or commas, each in [0, n_vocab). An empty box is BOS alone for llama2.c (id 1, its
+// convention). The error says what to type.
+[[nodiscard]] core::Result<std::vector<int32_t>> parse_prompt_ids(const std::string& text, const core::Model& model);
+void step_token(UiState& ui);  // one token (submits a changed prompt first)
+void toggle_run(UiState& ui);  // Run ui.n_steps tokens (paced by ui.steps_per_s), or Pause when running
 void rewind_token(UiState& ui, int k = 1);
 void reset_generation(UiState& ui);  // back to the end of the prompt
 // "What if this token instead?": `token` is placed at `pos` (forgetting positions >= pos) and generation goes on

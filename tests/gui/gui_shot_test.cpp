@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/core/model/tiny_model.hpp"
 #include "tests/gui/tiny_gguf.hpp"
 
 namespace {
@@ -198,6 +199,48 @@ TEST_F(Shot, SmallMultiplesAndHeadMeanDrawTheirOwnPictures) {
     expect_not_blank(pm);
     EXPECT_GT(differing_share(ph, po), 0.02);
     EXPECT_GT(differing_share(pm, po), 0.01);
+}
+
+// karpathy/llama2.c checkpoints open in the explorer too: with a tokenizer.bin beside them (the prompt is text) and
+// without one (the prompt is BOS alone; tokens show as ids).
+TEST_F(Shot, Llama2cCheckpointsOpenWithAndWithoutATokenizer) {
+    namespace tiny         = ts::core::tiny;
+    const std::string dir  = ts::test::unique_temp_path("ts_gui_shot_l2c");
+    const std::string bare = ts::test::unique_temp_path("ts_gui_shot_l2c_bare");
+    ASSERT_EQ(std::system(("mkdir -p '" + dir + "' '" + bare + "'").c_str()), 0);
+    const auto bytes = tiny::llama2c_bytes(tiny::make_tiny_model(tiny::TinySpec{}));
+    ASSERT_TRUE(tiny::write_bytes(dir + "/model.bin", bytes));
+    ASSERT_TRUE(tiny::write_bytes(bare + "/model.bin", bytes));
+    // tokenizer.bin: max_token_length, then per token: f32 score, i32 length, bytes (37 tokens: specials, letters).
+    std::vector<uint8_t> tok;
+    auto put = [&](const void* p, size_t n) { tok.insert(tok.end(), (const uint8_t*)p, (const uint8_t*)p + n); };
+    const int32_t max_len = 5;
+    put(&max_len, 4);
+    for (int i = 0; i < 37; ++i) {
+        const std::string piece = i == 0   ? "<unk>"
+                                  : i == 1 ? "<s>"
+                                  : i == 2 ? "</s>"
+                                           : std::string(1, char('a' + (i - 3) % 26));
+        const float score       = float(-i);
+        const auto len          = int32_t(piece.size());
+        put(&score, 4);
+        put(&len, 4);
+        put(piece.data(), piece.size());
+    }
+    ASSERT_TRUE(tiny::write_bytes(dir + "/tokenizer.bin", tok));
+
+    for (const std::string& args : {"-m '" + dir + "/model.bin' -p 'abc'", "-m '" + bare + "/model.bin' -p ''"}) {
+        for (const char* panel : {"all", "model", "layers"}) {
+            const std::string png = out(std::string("l2c_") + panel + ".png");
+            const RunResult r = run("shot " + args + " -n 16 --panel " + panel + " --size 640x400 -o '" + png + "'");
+            ASSERT_EQ(r.code, 0) << args << " --panel " << panel << ": " << r.output;
+            const Png img = load_png(png);
+            EXPECT_EQ(img.w, 640);
+            EXPECT_EQ(img.h, 400);
+            expect_not_blank(img);
+        }
+    }
+    ASSERT_EQ(std::system(("rm -rf '" + dir + "' '" + bare + "'").c_str()), 0);
 }
 
 TEST_F(Shot, LayerOrHeadOutsideTheModelIsAnError) {

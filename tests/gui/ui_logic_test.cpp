@@ -9,6 +9,7 @@
 #include "app/ui/plot_frame.hpp"
 #include "app/ui/sampler_sliders.hpp"
 #include "app/ui/token_text.hpp"
+#include "app/ui/ui_state.hpp"
 #include "core/model/model.hpp"
 #include "tests/gui/tiny_gguf.hpp"
 
@@ -140,6 +141,26 @@ TEST(HeatmapView, ZoomKeepsTheCellUnderTheCursor) {
 }
 
 // ---- sampler sliders -------------------------------------------------------------------------------------------
+
+TEST(PromptIds, AModelWithoutATokenizerTakesIdsAndLlama2cStartsFromBos) {
+    core::Model m;
+    m.hp.n_vocab = 37;
+    m.format     = "llama2.c";
+    auto ids     = parse_prompt_ids(" 1, 5 36\n0", m);
+    ASSERT_TRUE(ids.ok()) << ids.error().message;
+    EXPECT_EQ(*ids, (std::vector<int32_t>{1, 5, 36, 0}));
+    EXPECT_EQ(parse_prompt_ids("", m).value(), (std::vector<int32_t>{1}));  // BOS alone
+    auto too_big = parse_prompt_ids("3 37", m);
+    ASSERT_FALSE(too_big.ok());
+    EXPECT_NE(too_big.error().message.find("37 is outside the vocabulary [0, 37)"), std::string::npos);
+    EXPECT_FALSE(parse_prompt_ids("99999999999999999999", m).ok());  // no overflow
+    auto text = parse_prompt_ids("hello", m);
+    ASSERT_FALSE(text.ok());
+    EXPECT_NE(text.error().message.find("token ids"), std::string::npos) << text.error().message;
+    EXPECT_FALSE(parse_prompt_ids("-3", m).ok());
+    m.format = "gguf v3";  // a GGUF without tokenizer metadata: no known BOS, so an empty prompt is an error
+    EXPECT_FALSE(parse_prompt_ids(" ", m).ok());
+}
 
 TEST(PlotTicks, RoundStepsInsideTheRange) {
     EXPECT_EQ(nice_ticks(0, 19, 6, true), (std::vector<double>{0, 5, 10, 15}));
