@@ -481,6 +481,7 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
             else
                 std::snprintf(label, sizeof label, "%s##%d", journey_title(s.kind), i);
             if (ImGui::Selectable(label, i == lv.stage)) go(i);
+            item_tooltip("Jump to this stage of the forward pass (Next / Previous step through them in order).");
             if (i == lv.stage && lv.scroll_list) {
                 ImGui::SetScrollHereY(0.4f);
                 lv.scroll_list = false;

@@ -183,6 +183,7 @@ void draw_empty_state(UiState& ui) {
     ImGui::Spacing();
     ImGui::SetCursorPosX(x0);
     if (ImGui::Button("Open a model…")) ui.open_dialog_requested = true;
+    item_tooltip("Type the path of a GGUF model or llama2.c checkpoint to load (Ctrl+O).");
 }
 
 // A panel that needs a snapshot, or what stands in while there is none.
@@ -261,13 +262,16 @@ void draw_dialogs(UiState& ui) {
     ImGui::SetNextWindowPos(center, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
     ImGui::SetNextWindowSize(ImVec2(em * 34.0f, 0.0f), ImGuiCond_Appearing);
     if (ImGui::BeginPopupModal("Open model", nullptr, ImGuiWindowFlags_NoSavedSettings)) {
-        ImGui::TextUnformatted("Path of a GGUF model file:");
+        ImGui::TextUnformatted("Path of a GGUF model or llama2.c checkpoint:");
         if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
         ImGui::SetNextItemWidth(-1.0f);
         const bool enter =
             ImGui::InputText("##path", ui.open_path.data(), ui.open_path.size(), ImGuiInputTextFlags_EnterReturnsTrue);
+        item_tooltip("A .gguf file, or a llama2.c .bin checkpoint (its tokenizer.bin beside it); Enter opens it.");
         ImGui::TextDisabled("Tip: you can also drop a file onto the window.");
-        if (ImGui::Button("Open", ImVec2(em * 6.0f, 0.0f)) || enter) {
+        const bool open = ImGui::Button("Open", ImVec2(em * 6.0f, 0.0f));
+        item_tooltip("Load this model in the background; the current one stays until it is ready.");
+        if (open || enter) {
             request_load(ui, std::string(ui.open_path.data()));
             ImGui::CloseCurrentPopup();
         }
