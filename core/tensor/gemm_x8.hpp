@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <type_traits>
 #include <utility>
 
 #include "core/tensor/blocks.hpp"
@@ -23,9 +25,10 @@ using avx2::nibbles;
 
 constexpr int kTok = kX8Tokens;  // tokens per group = int32 lanes of a register
 
-// ---- weight rows to unsigned bytes (value + offset, element order) and f32 scales --------------------------------
+// ---- weight rows to unsigned bytes (value + offset, element order), f32 scales and minimums --------------------
+// A decoder fills u[32 nb], d[nb] and, for the types with minimums, m[nb] (-minimum of each block of 32).
 
-inline void decode_q8_0(const void* row, int64_t nb, uint8_t* u, float* d) {
+inline void decode_q8_0(const void* row, int64_t nb, uint8_t* u, float* d, float*) {
     const auto* b = static_cast<const BlockQ8_0*>(row);
     for (int64_t i = 0; i < nb; ++i) {
         _mm256_store_si256(reinterpret_cast<__m256i*>(u + 32 * i),
@@ -34,7 +37,7 @@ inline void decode_q8_0(const void* row, int64_t nb, uint8_t* u, float* d) {
     }
 }
 
-inline void decode_q4_0(const void* row, int64_t nb, uint8_t* u, float* d) {
+inline void decode_q4_0(const void* row, int64_t nb, uint8_t* u, float* d, float*) {
     const auto* b = static_cast<const BlockQ4_0*>(row);
     for (int64_t i = 0; i < nb; ++i) {
         _mm256_store_si256(reinterpret_cast<__m256i*>(u + 32 * i), nibbles(b[i].qs));
@@ -42,12 +45,62 @@ inline void decode_q4_0(const void* row, int64_t nb, uint8_t* u, float* d) {
     }
 }
 
-inline void decode_q5_0(const void* row, int64_t nb, uint8_t* u, float* d) {
+inline void decode_q5_0(const void* row, int64_t nb, uint8_t* u, float* d, float*) {
     const auto* b = static_cast<const BlockQ5_0*>(row);
     for (int64_t i = 0; i < nb; ++i) {
         const __m256i hi = _mm256_and_si256(avx2::bytes_from_bits(load_u32(b[i].qh)), _mm256_set1_epi8(0x10));
         _mm256_store_si256(reinterpret_cast<__m256i*>(u + 32 * i), _mm256_or_si256(nibbles(b[i].qs), hi));
         d[i] = f16(b[i].d);
+    }
+}
+
+// The 6-bit scales and minimums of a K4 super-block (blocks.hpp's unpack_scales_k4, local for the reason in the
+// file comment).
+inline void unpack_k4(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
+    uint32_t u0, u1, u2;
+    std::memcpy(&u0, s, 4);
+    std::memcpy(&u1, s + 4, 4);
+    std::memcpy(&u2, s + 8, 4);
+    const uint32_t sc_lo = u0 & 0x3F3F3F3Fu, mn_lo = u1 & 0x3F3F3F3Fu;
+    const uint32_t sc_hi = (u2 & 0x0F0F0F0Fu) | (((u0 >> 6) & 0x03030303u) << 4);
+    const uint32_t mn_hi = ((u2 >> 4) & 0x0F0F0F0Fu) | (((u1 >> 6) & 0x03030303u) << 4);
+    std::memcpy(sc, &sc_lo, 4);
+    std::memcpy(sc + 4, &sc_hi, 4);
+    std::memcpy(mn, &mn_lo, 4);
+    std::memcpy(mn + 4, &mn_hi, 4);
+}
+
+// Q4_K / Q5_K: per chunk c of 64 elements, the 32 bytes of qs hold sub-block 2c in their low nibbles and 2c + 1 in
+// their high ones; Q5_K's fifth bits are bits 2c and 2c + 1 of the 32 qh bytes.
+template <bool kFive>
+inline void decode_k4(const void* row, int64_t nb, uint8_t* u, float* d, float* m) {
+    using Block         = std::conditional_t<kFive, BlockQ5_K, BlockQ4_K>;
+    const auto* b       = static_cast<const Block*>(row);
+    const __m256i low4  = _mm256_set1_epi8(0x0F);
+    const __m256i fifth = _mm256_set1_epi8(0x10);
+    for (int64_t i = 0; i < nb / 8; ++i, u += 256, d += 8, m += 8) {
+        const float sd = f16(b[i].d), smin = f16(b[i].dmin);
+        uint8_t sc[8], mn[8];
+        unpack_k4(b[i].scales, sc, mn);
+        __m256i qh = _mm256_setzero_si256();
+        if constexpr (kFive) qh = load256(b[i].qh);
+        for (int c = 0; c < 4; ++c) {
+            const __m256i q = load256(b[i].qs + 32 * c);
+            __m256i lo      = _mm256_and_si256(q, low4);
+            __m256i hi      = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+            if constexpr (kFive) {
+                // bit 2c of each qh byte to bit 4 of sub-block 2c's levels, bit 2c + 1 to sub-block 2c + 1's
+                lo = _mm256_or_si256(lo, _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * c), 4), fifth));
+                hi = _mm256_or_si256(hi,
+                                     _mm256_and_si256(_mm256_slli_epi16(_mm256_srli_epi16(qh, 2 * c + 1), 4), fifth));
+            }
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64 * c), lo);
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64 * c + 32), hi);
+            for (int h = 0; h < 2; ++h) {
+                d[2 * c + h] = sd * float(sc[2 * c + h]);
+                m[2 * c + h] = -smin * float(mn[2 * c + h]);
+            }
+        }
     }
 }
 
@@ -71,9 +124,11 @@ constexpr int kRows = kX8MaxRows;  // rows decoded at a time
 
 // Tile: a policy with kMaxRows (<= kRows) and kGroups, and template <int R, int T> static void run(...) with the
 // signature of TileFn: out[r][8t + j] = dot(row r, token 8t + j) for R decoded rows (u: bytes, row stride n; d:
-// scales, row stride nb) and T groups of packed x (x: group 0, group stride gs bytes), prefetching pf meanwhile.
+// scales and m: minimums, row stride nb) and T groups of packed x (x: group 0, group stride gs bytes), prefetching
+// pf meanwhile.
 
-using TileFn = void (*)(int64_t, const uint8_t*, const float*, int64_t, const uint8_t*, size_t, float*, Prefetch);
+using TileFn = void (*)(int64_t, const uint8_t*, const float*, const float*, int64_t, const uint8_t*, size_t, float*,
+                        Prefetch);
 
 // Tile::run<R, 1> .. Tile::run<R, kGroups>, indexed by T - 1.
 template <typename Tile, int R, int... T>
@@ -83,8 +138,8 @@ constexpr auto make_tiles(std::integer_sequence<int, T...>) {
 
 // R rows (decoded) against every token group: tiles of kGroups groups, then what is left.
 template <typename Tile, int R>
-void rows_x_tokens(int64_t n, const uint8_t* u, const float* d, const uint8_t* x, int64_t n_tok, float* y,
-                   int64_t y_stride, Prefetch pf) {
+void rows_x_tokens(int64_t n, const uint8_t* u, const float* d, const float* m, const uint8_t* x, int64_t n_tok,
+                   float* y, int64_t y_stride, Prefetch pf) {
     constexpr int kGroups        = Tile::kGroups;
     static constexpr auto kTiles = make_tiles<Tile, R>(std::make_integer_sequence<int, kGroups>{});
     const int64_t nb = n / kQK32, n_groups = (n_tok + kTok - 1) / kTok;
@@ -92,7 +147,7 @@ void rows_x_tokens(int64_t n, const uint8_t* u, const float* d, const uint8_t* x
     alignas(32) float out[R * kGroups * kTok];
     for (int64_t g0 = 0; g0 < n_groups;) {
         const int T = int(std::min<int64_t>(kGroups, n_groups - g0));
-        kTiles[size_t(T - 1)](nb, u, d, n, x + size_t(g0) * gs, gs, out, pf);
+        kTiles[size_t(T - 1)](nb, u, d, m, n, x + size_t(g0) * gs, gs, out, pf);
         pf = Prefetch{};  // the first tile fetched them
         // token by token: the R values of a token are adjacent in y (rows of y are far apart)
         for (int j = 0; j < T * kTok && g0 * kTok + j < n_tok; ++j)
@@ -101,14 +156,15 @@ void rows_x_tokens(int64_t n, const uint8_t* u, const float* d, const uint8_t* x
     }
 }
 
-using RowsFn = void (*)(int64_t, const uint8_t*, const float*, const uint8_t*, int64_t, float*, int64_t, Prefetch);
+using RowsFn = void (*)(int64_t, const uint8_t*, const float*, const float*, const uint8_t*, int64_t, float*, int64_t,
+                        Prefetch);
 
 template <typename Tile, int... R>
 constexpr auto make_rows(std::integer_sequence<int, R...>) {
     return std::array<RowsFn, sizeof...(R)>{rows_x_tokens<Tile, R + 1>...};
 }
 
-template <typename Tile, void (*Decode)(const void*, int64_t, uint8_t*, float*)>
+template <typename Tile, void (*Decode)(const void*, int64_t, uint8_t*, float*, float*)>
 void gemm_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x, int64_t n_tok, float* y,
              int64_t y_stride, void* scratch) {
     constexpr int kTileRows = Tile::kMaxRows;
@@ -117,15 +173,17 @@ void gemm_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const vo
     const int64_t nb              = n / kQK32;
     auto* u                       = static_cast<uint8_t*>(scratch);  // [kRows][n] (64-aligned, n % 32 == 0)
     auto* d                       = reinterpret_cast<float*>(u + kRows * size_t(n));  // [kRows][nb]
+    float* m                      = d + kRows * nb;                                   // [kRows][nb]
     const auto* wb                = static_cast<const uint8_t*>(w);
     const auto* xb                = static_cast<const uint8_t*>(x);
     for (int64_t r0 = 0; r0 < n_rows; r0 += kTileRows) {
         const int R = int(std::min<int64_t>(kTileRows, n_rows - r0));
-        for (int r = 0; r < R; ++r) Decode(wb + size_t(r0 + r) * w_stride, nb, u + size_t(r) * size_t(n), d + r * nb);
+        for (int r = 0; r < R; ++r)
+            Decode(wb + size_t(r0 + r) * w_stride, nb, u + size_t(r) * size_t(n), d + r * nb, m + r * nb);
         const int64_t r_next = r0 + R;
         const Prefetch pf{wb + size_t(r_next) * w_stride, int(std::min<int64_t>(kTileRows, n_rows - r_next)), w_stride,
                           w_stride / size_t(nb)};
-        kRowFns[size_t(R - 1)](n, u, d, xb, n_tok, y + r0, y_stride, pf);
+        kRowFns[size_t(R - 1)](n, u, d, m, xb, n_tok, y + r0, y_stride, pf);
     }
 }
 

@@ -31,12 +31,30 @@ using AxpyFn     = void (*)(float a, const float* x, float* y, int64_t n);
 //   d    [8 tokens]                           float  (bytes 256..287): the tokens' Q8_0 block scales
 //   corr [8 tokens]                           int32  (bytes 288..319): -offset * sum of the block's 32 values
 // A group is nb * kX8BlockBytes bytes; tokens past the end of the batch are zero (they add nothing).
+//
+// Q4_K and Q5_K (256-element super-blocks with a scale and a minimum per sub-block of 32: w = d_s * q - m_s) use it
+// too, one X8 block per sub-block: their activations are Q8_K (the companion of matvec), so the packed d is the
+// super-block's scale for each of its 8 sub-blocks and `corr` holds +sum(x) of the sub-block, which the tile
+// multiplies by the row's -m_s. The integer sums are those of the Q8_K dot kernels: prefill equals decode.
 inline constexpr int kX8Tokens     = 8;
 inline constexpr int kX8BlockBytes = 320;
 
-// The offset of an X8 weight type (the value of its level 0), or 0 if the type does not use X8.
+// The offset of an X8 weight type (the value of its level 0); -1 for the types with a minimum per sub-block
+// (their `corr` is +sum(x)); 0 if the type does not use X8.
 constexpr int32_t x8_offset(DType t) {
-    return t == DType::Q8_0 ? 128 : t == DType::Q4_0 ? 8 : t == DType::Q5_0 ? 16 : 0;
+    switch (t) {
+        case DType::Q8_0:
+            return 128;
+        case DType::Q4_0:
+            return 8;
+        case DType::Q5_0:
+            return 16;
+        case DType::Q4_K:
+        case DType::Q5_K:
+            return -1;
+        default:
+            return 0;
+    }
 }
 
 // Y for rows [0, n_rows) of w (row r at w + r * w_stride bytes) and tokens [0, n_tok) of the packed x (groups of
@@ -51,8 +69,9 @@ using GemmF32Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_
                            float* y, int64_t y_stride);
 
 inline constexpr int kX8MaxRows = 6;  // rows decoded at a time by a GemmX8Fn
+// Per decoded row: n unsigned bytes, then a scale and a minimum per block of 32 as f32.
 inline size_t x8_scratch_bytes(int64_t n) {
-    return size_t(kX8MaxRows) * (size_t(n) + size_t(n / 32) * sizeof(float)) + 64;
+    return size_t(kX8MaxRows) * (size_t(n) + 2 * size_t(n / 32) * sizeof(float)) + 64;
 }
 
 inline constexpr uint32_t kMaxTypeId = 32;

@@ -2,7 +2,7 @@
 // ThreadPool: activations are quantised once per call to the weight type's companion (into pool-owned scratch that
 // only grows), then rows are handed out to the threads in chunks from an atomic counter, so a thread that the OS
 // preempts does not hold up the others. matmul (batched prefill) prefers the register-tiled kernels where the
-// level has one: X8 int8 tiles for Q8_0 / Q4_0 / Q5_0 (matmul_x8), float tiles for F32 / F16 / BF16
+// level has one: X8 int8 tiles for Q8_0 / Q4_0 / Q5_0 / Q4_K / Q5_K (matmul_x8), float tiles for F32 / F16 / BF16
 // (matmul_f32); other types go row by row through dot4 / dot.
 #include "core/tensor/ops.hpp"
 
@@ -133,7 +133,31 @@ void pack_x8_group(const uint8_t* xq, size_t xs, int64_t n, int64_t n_tokens, in
     }
 }
 
-// matmul through an X8 kernel: x quantised to Q8_0 and packed in groups of 8 tokens (in parallel), then work items
+// The same from Q8_K rows (the activations of Q4_K / Q5_K): each sub-block of 32 is an X8 block with the
+// super-block's scale, and corr = -offset * its sum, from the two bsums of 16 that make it up.
+void pack_x8_group_q8_k(const uint8_t* xq, size_t xs, int64_t n, int64_t n_tokens, int64_t group, int32_t offset,
+                        uint8_t* dst) {
+    const int64_t nb = n / kQK32;
+    std::memset(dst, 0, size_t(nb) * kernels::kX8BlockBytes);
+    for (int j = 0; j < kernels::kX8Tokens; ++j) {
+        const int64_t t = group * kernels::kX8Tokens + j;
+        if (t >= n_tokens) break;
+        const auto* blk = reinterpret_cast<const BlockQ8_K*>(xq + size_t(t) * xs);
+        for (int64_t b = 0; b < nb; ++b) {
+            uint8_t* o          = dst + size_t(b) * kernels::kX8BlockBytes;
+            const BlockQ8_K& sb = blk[b / 8];
+            const int s         = int(b % 8);
+            const int8_t* qs    = sb.qs + 32 * s;
+            for (int g = 0; g < kQK32 / 4; ++g) std::memcpy(o + 32 * g + 4 * j, qs + 4 * g, 4);
+            const int32_t corr = -offset * (int32_t(sb.bsums[2 * s]) + int32_t(sb.bsums[2 * s + 1]));
+            std::memcpy(o + 256 + 4 * j, &sb.d, 4);
+            std::memcpy(o + 288 + 4 * j, &corr, 4);
+        }
+    }
+}
+
+// matmul through an X8 kernel: x quantised to its companion type (Q8_0; Q8_K for the K-quants, as in matvec) and
+// packed in groups of 8 tokens (in parallel), then work items
 // of kX8TileTokens tokens x a chunk of rows, token tile outermost so that its packed x stays in L2 while the
 // rows stream past. Each thread decodes its rows into its own slice of the scratch.
 void matmul_x8(const KernelTable& k, kernels::GemmX8Fn gemm, const Tensor& w, const float* x, int64_t n_tokens,
@@ -144,7 +168,8 @@ void matmul_x8(const KernelTable& k, kernels::GemmX8Fn gemm, const Tensor& w, co
     const int64_t n = w.ne[0], rows = w.n_rows();
     const int nth           = pool.n_threads();
     const int64_t n_groups  = (n_tokens + kernels::kX8Tokens - 1) / kernels::kX8Tokens;
-    const size_t xs         = row_bytes(DType::Q8_0, n);
+    const DType ct          = companion_type(w.type);
+    const size_t xs         = row_bytes(ct, n);
     const size_t gs         = size_t(n / kQK32) * kernels::kX8BlockBytes;
     const size_t q_bytes    = align(xs * size_t(n_tokens));
     const size_t pack_bytes = align(gs * size_t(n_groups));
@@ -157,8 +182,10 @@ void matmul_x8(const KernelTable& k, kernels::GemmX8Fn gemm, const Tensor& w, co
 
     const auto pack = [&](int64_t g0, int64_t g1) {
         const int64_t t0 = g0 * kernels::kX8Tokens, t1 = std::min(n_tokens, g1 * kernels::kX8Tokens);
-        for (int64_t t = t0; t < t1; ++t) quantize_x(k, DType::Q8_0, x + t * n, xq + size_t(t) * xs, n);
-        for (int64_t g = g0; g < g1; ++g) pack_x8_group(xq, xs, n, n_tokens, g, offset, xp + size_t(g) * gs);
+        for (int64_t t = t0; t < t1; ++t) quantize_x(k, ct, x + t * n, xq + size_t(t) * xs, n);
+        for (int64_t g = g0; g < g1; ++g)
+            (ct == DType::Q8_K ? pack_x8_group_q8_k : pack_x8_group)(xq, xs, n, n_tokens, g, offset,
+                                                                     xp + size_t(g) * gs);
     };
     pool.parallel_for(n_groups, std::cref(pack));
 

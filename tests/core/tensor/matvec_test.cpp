@@ -52,9 +52,11 @@ std::vector<float> naive(const Matrix& m, const std::vector<float>& x, int64_t n
     return y;
 }
 
-// Error budget: the activations are quantised to Q8_0 / Q8_K (~3e-5 NMSE each), floats only reorder sums.
+// Error budget: the activations are quantised to Q8_0 / Q8_K (~3e-5 NMSE each), floats only reorder sums. Q8_K has
+// one scale per 256 values, coarser than Q8_0's per 32: on a handful of outputs its NMSE reaches 2.2e-4.
 double limit_for(DType t) {
-    return companion_type(t) == DType::F32 ? 1e-10 : 2e-4;
+    const DType ct = companion_type(t);
+    return ct == DType::F32 ? 1e-10 : ct == DType::Q8_K ? 4e-4 : 2e-4;
 }
 
 // Row lengths that reach every path of the kernels: 11 blocks of 32 = one 8-block step plus a 3-block tail.
@@ -124,7 +126,8 @@ TEST(Matmul, TokensBeyondOneTileAndRowsBeyondOneTile) {
 // those edges, one and two threads.
 TEST(Matmul, RaggedRowAndTokenTilesEqualNaive) {
     SimdLevelGuard guard;
-    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::F16, DType::BF16, DType::F32}) {
+    for (DType type :
+         {DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q5_K, DType::F16, DType::BF16, DType::F32}) {
         const int64_t n = width_for(type);
         const auto x    = random_normal(size_t(n * 130), 12);
         for (int64_t rows = 1; rows <= 13; ++rows) {
@@ -157,7 +160,7 @@ TEST(Matmul, ExtremeValuesAndZeroBlocksEqualNaive) {
     for (int64_t t = 0; t < nt; ++t)
         for (int64_t i = 0; i < n; ++i)
             x[size_t(t * n + i)] = (i / 32) % 3 == 1 ? 0.0f : ((i + t) % 2 ? 100.0f : -100.0f);
-    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q5_0}) {
+    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K}) {  // the types we can quantise
         Matrix m = make_matrix(type, n, rows, 21);
         std::vector<float> wf(static_cast<size_t>(n));
         for (int64_t r = 0; r < rows; ++r) {  // rows of +-max, quantised to the type's extreme levels
@@ -179,7 +182,7 @@ TEST(Matmul, ExtremeValuesAndZeroBlocksEqualNaive) {
 TEST(Matmul, EachTokenEqualsItsOwnMatvec) {
     SimdLevelGuard guard;
     ThreadPool pool(2);
-    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q5_K, DType::Q6_K}) {
         const int64_t n = width_for(type), rows = 23, nt = 6;
         const Matrix m = make_matrix(type, n, rows, 10);
         const auto x   = random_normal(size_t(n * nt), 11);
