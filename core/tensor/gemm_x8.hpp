@@ -122,6 +122,108 @@ inline void prefetch_block(const Prefetch& pf, int64_t b) {
 
 constexpr int kRows = kX8MaxRows;  // rows decoded at a time
 
+// ---- the float side of a tile, per block of 32 (shared by the instruction sets) ---------------------------------
+//
+// How a type's integer sums become floats. s[r][t] holds sum(u . x) of row r and token lane t over a block, or over
+// half a block for Halves; the tile calls part() after each, and part() adds to acc:
+//   Offset  (Q8_0 Q4_0 Q5_0)  s started from corr = -offset * sum(x):      acc += d_w d_x s
+//   Mins    (Q4_K Q5_K)       s started from 0, corr = +sum(x), m = -min:  acc += d_x (d_w s + m_w sum(x))
+//   Halves  (Q6_K)            a scale per 16 elements, each half's s from 0; corr holds the halves' sums as two
+//                             int16, m = -32 d_w per half:                acc += d_x d_w,h s_h, and after the second
+//                             half acc += d_x (m_0 sum_0(x) + m_1 sum_1(x))
+// Scales and minimums: kScales (1, or 2 for Halves) per block, row stride kScales * nb.
+enum class Form { Offset, Mins, Halves };
+
+template <Form F>
+constexpr int kScales = F == Form::Halves ? 2 : 1;
+
+template <Form F>
+inline __m256i initial_sum(const uint8_t* xb, size_t gs, int t) {
+    if constexpr (F == Form::Offset) return load256(xb + size_t(t) * gs + 288);
+    return _mm256_setzero_si256();
+}
+
+template <Form F, int R, int T>
+inline void part(__m256 (&acc)[R][T], __m256i (&s)[R][T], const float* d, const float* m, int64_t nb, int64_t b,
+                 int half, const uint8_t* xb, size_t gs, const __m256 (&dx)[T]) {
+    constexpr int kS   = kScales<F>;
+    const size_t at    = size_t(kS) * size_t(b) + size_t(half);
+    const size_t rstep = size_t(kS) * size_t(nb);
+    if constexpr (F == Form::Mins) {
+        __m256 sx[T];
+        for (int t = 0; t < T; ++t) sx[t] = _mm256_cvtepi32_ps(load256(xb + size_t(t) * gs + 288));
+        for (int r = 0; r < R; ++r) {
+            const __m256 dw = _mm256_set1_ps(d[size_t(r) * rstep + at]);
+            const __m256 mw = _mm256_set1_ps(m[size_t(r) * rstep + at]);
+            for (int t = 0; t < T; ++t)
+                acc[r][t] = _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][t]), dw, _mm256_mul_ps(mw, sx[t])),
+                                            dx[t], acc[r][t]);
+        }
+        return;
+    }
+    for (int r = 0; r < R; ++r) {
+        const __m256 dw = _mm256_set1_ps(d[size_t(r) * rstep + at]);
+        for (int t = 0; t < T; ++t)
+            acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][t]), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
+    }
+    if constexpr (F == Form::Halves) {
+        if (half == 0) {
+            for (int r = 0; r < R; ++r)
+                for (int t = 0; t < T; ++t) s[r][t] = _mm256_setzero_si256();
+            return;
+        }
+        __m256 s0[T], s1[T];  // the two int16 sums of 16 packed in corr
+        for (int t = 0; t < T; ++t) {
+            const __m256i c = load256(xb + size_t(t) * gs + 288);
+            s0[t]           = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(c, 16), 16));
+            s1[t]           = _mm256_cvtepi32_ps(_mm256_srai_epi32(c, 16));
+        }
+        for (int r = 0; r < R; ++r) {
+            const __m256 m0 = _mm256_set1_ps(m[size_t(r) * rstep + at - 1]);
+            const __m256 m1 = _mm256_set1_ps(m[size_t(r) * rstep + at]);
+            for (int t = 0; t < T; ++t)
+                acc[r][t] = _mm256_fmadd_ps(_mm256_fmadd_ps(m0, s0[t], _mm256_mul_ps(m1, s1[t])), dx[t], acc[r][t]);
+        }
+    }
+}
+
+template <int T>
+inline void load_dx(const uint8_t* xb, size_t gs, __m256 (&dx)[T]) {
+    for (int t = 0; t < T; ++t) dx[t] = _mm256_loadu_ps(reinterpret_cast<const float*>(xb + size_t(t) * gs + 256));
+}
+
+// Q6_K: levels q (6 bits: 4 in ql, 2 in qh) in element order, a scale per 16 elements, value d * sc * (q - 32).
+// Per half of 128: bytes l of ql[0..32) / ql[32..64) / qh give elements l (low nibble of ql[l], qh bits 0-1),
+// 32 + l (ql[32 + l], bits 2-3), 64 + l (high nibble of ql[l], bits 4-5) and 96 + l (ql[32 + l], bits 6-7).
+inline void decode_q6_k(const void* row, int64_t nb, uint8_t* u, float* d, float* m) {
+    const auto* b       = static_cast<const BlockQ6_K*>(row);
+    const __m256i low4  = _mm256_set1_epi8(0x0F);
+    const __m256i two54 = _mm256_set1_epi8(0x30);
+    for (int64_t i = 0; i < nb / 8; ++i) {
+        const float sd = f16(b[i].d);
+        for (int h = 0; h < 2; ++h, u += 128) {
+            const __m256i l0 = load256(b[i].ql + 64 * h), l1 = load256(b[i].ql + 64 * h + 32);
+            const __m256i qh = load256(b[i].qh + 32 * h);
+            const __m256i q0 =
+                _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two54));
+            const __m256i q1 =
+                _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two54));
+            const __m256i q2 =
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_and_si256(qh, two54));
+            const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
+                                               _mm256_and_si256(_mm256_srli_epi16(qh, 2), two54));
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u), q0);
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u + 32), q1);
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64), q2);
+            _mm256_store_si256(reinterpret_cast<__m256i*>(u + 96), q3);
+        }
+        for (int j = 0; j < 16; ++j, ++d, ++m) {
+            *d = sd * float(b[i].scales[j]);
+            *m = -32.0f * *d;
+        }
+    }
+}
+
 // Tile: a policy with kMaxRows (<= kRows) and kGroups, and template <int R, int T> static void run(...) with the
 // signature of TileFn: out[r][8t + j] = dot(row r, token 8t + j) for R decoded rows (u: bytes, row stride n; d:
 // scales and m: minimums, row stride nb) and T groups of packed x (x: group 0, group stride gs bytes), prefetching
@@ -172,14 +274,15 @@ void gemm_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const vo
     static constexpr auto kRowFns = make_rows<Tile>(std::make_integer_sequence<int, kTileRows>{});
     const int64_t nb              = n / kQK32;
     auto* u                       = static_cast<uint8_t*>(scratch);  // [kRows][n] (64-aligned, n % 32 == 0)
-    auto* d                       = reinterpret_cast<float*>(u + kRows * size_t(n));  // [kRows][nb]
-    float* m                      = d + kRows * nb;                                   // [kRows][nb]
+    constexpr int64_t kS          = kScales<Tile::kForm>;
+    auto* d                       = reinterpret_cast<float*>(u + kRows * size_t(n));  // [kRows][kS nb]
+    float* m                      = d + kRows * kS * nb;                              // [kRows][kS nb]
     const auto* wb                = static_cast<const uint8_t*>(w);
     const auto* xb                = static_cast<const uint8_t*>(x);
     for (int64_t r0 = 0; r0 < n_rows; r0 += kTileRows) {
         const int R = int(std::min<int64_t>(kTileRows, n_rows - r0));
         for (int r = 0; r < R; ++r)
-            Decode(wb + size_t(r0 + r) * w_stride, nb, u + size_t(r) * size_t(n), d + r * nb, m + r * nb);
+            Decode(wb + size_t(r0 + r) * w_stride, nb, u + size_t(r) * size_t(n), d + r * kS * nb, m + r * kS * nb);
         const int64_t r_next = r0 + R;
         const Prefetch pf{wb + size_t(r_next) * w_stride, int(std::min<int64_t>(kTileRows, n_rows - r_next)), w_stride,
                           w_stride / size_t(nb)};

@@ -36,6 +36,8 @@ using AxpyFn     = void (*)(float a, const float* x, float* y, int64_t n);
 // too, one X8 block per sub-block: their activations are Q8_K (the companion of matvec), so the packed d is the
 // super-block's scale for each of its 8 sub-blocks and `corr` holds +sum(x) of the sub-block, which the tile
 // multiplies by the row's -m_s. The integer sums are those of the Q8_K dot kernels: prefill equals decode.
+// Q6_K (a scale per 16 elements, levels 0..63 with offset 32) too: its `corr` holds the sums of the block's two
+// halves as two int16 (Q8_K's bsums), low half first.
 inline constexpr int kX8Tokens     = 8;
 inline constexpr int kX8BlockBytes = 320;
 
@@ -69,9 +71,9 @@ using GemmF32Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_
                            float* y, int64_t y_stride);
 
 inline constexpr int kX8MaxRows = 6;  // rows decoded at a time by a GemmX8Fn
-// Per decoded row: n unsigned bytes, then a scale and a minimum per block of 32 as f32.
+// Per decoded row: n unsigned bytes, then up to two scales and two minimums per block of 32 (Q6_K: per 16) as f32.
 inline size_t x8_scratch_bytes(int64_t n) {
-    return size_t(kX8MaxRows) * (size_t(n) + 2 * size_t(n / 32) * sizeof(float)) + 64;
+    return size_t(kX8MaxRows) * (size_t(n) + 4 * size_t(n / 32) * sizeof(float)) + 64;
 }
 
 inline constexpr uint32_t kMaxTypeId = 32;

@@ -2,8 +2,8 @@
 // ThreadPool: activations are quantised once per call to the weight type's companion (into pool-owned scratch that
 // only grows), then rows are handed out to the threads in chunks from an atomic counter, so a thread that the OS
 // preempts does not hold up the others. matmul (batched prefill) prefers the register-tiled kernels where the
-// level has one: X8 int8 tiles for Q8_0 / Q4_0 / Q5_0 / Q4_K / Q5_K (matmul_x8), float tiles for F32 / F16 / BF16
-// (matmul_f32); other types go row by row through dot4 / dot.
+// level has one: X8 int8 tiles for Q8_0 / Q4_0 / Q5_0 / Q4_K / Q5_K / Q6_K (matmul_x8), float tiles for F32 / F16 /
+// BF16 (matmul_f32); other types go row by row through dot4 / dot.
 #include "core/tensor/ops.hpp"
 
 #include <algorithm>
@@ -133,10 +133,11 @@ void pack_x8_group(const uint8_t* xq, size_t xs, int64_t n, int64_t n_tokens, in
     }
 }
 
-// The same from Q8_K rows (the activations of Q4_K / Q5_K): each sub-block of 32 is an X8 block with the
-// super-block's scale, and corr = -offset * its sum, from the two bsums of 16 that make it up.
+// The same from Q8_K rows (the activations of the K-quants): each sub-block of 32 is an X8 block with the
+// super-block's scale, and corr = -offset * its sum, from the two bsums of 16 that make it up; with `halves` (Q6_K)
+// corr holds those two bsums as int16, low half first.
 void pack_x8_group_q8_k(const uint8_t* xq, size_t xs, int64_t n, int64_t n_tokens, int64_t group, int32_t offset,
-                        uint8_t* dst) {
+                        bool halves, uint8_t* dst) {
     const int64_t nb = n / kQK32;
     std::memset(dst, 0, size_t(nb) * kernels::kX8BlockBytes);
     for (int j = 0; j < kernels::kX8Tokens; ++j) {
@@ -149,7 +150,9 @@ void pack_x8_group_q8_k(const uint8_t* xq, size_t xs, int64_t n, int64_t n_token
             const int s         = int(b % 8);
             const int8_t* qs    = sb.qs + 32 * s;
             for (int g = 0; g < kQK32 / 4; ++g) std::memcpy(o + 32 * g + 4 * j, qs + 4 * g, 4);
-            const int32_t corr = -offset * (int32_t(sb.bsums[2 * s]) + int32_t(sb.bsums[2 * s + 1]));
+            const int32_t corr =
+                halves ? int32_t(uint32_t(uint16_t(sb.bsums[2 * s])) | (uint32_t(uint16_t(sb.bsums[2 * s + 1])) << 16))
+                       : -offset * (int32_t(sb.bsums[2 * s]) + int32_t(sb.bsums[2 * s + 1]));
             std::memcpy(o + 256 + 4 * j, &sb.d, 4);
             std::memcpy(o + 288 + 4 * j, &corr, 4);
         }
@@ -183,9 +186,12 @@ void matmul_x8(const KernelTable& k, kernels::GemmX8Fn gemm, const Tensor& w, co
     const auto pack = [&](int64_t g0, int64_t g1) {
         const int64_t t0 = g0 * kernels::kX8Tokens, t1 = std::min(n_tokens, g1 * kernels::kX8Tokens);
         for (int64_t t = t0; t < t1; ++t) quantize_x(k, ct, x + t * n, xq + size_t(t) * xs, n);
-        for (int64_t g = g0; g < g1; ++g)
-            (ct == DType::Q8_K ? pack_x8_group_q8_k : pack_x8_group)(xq, xs, n, n_tokens, g, offset,
-                                                                     xp + size_t(g) * gs);
+        for (int64_t g = g0; g < g1; ++g) {
+            if (ct == DType::Q8_K)
+                pack_x8_group_q8_k(xq, xs, n, n_tokens, g, offset, w.type == DType::Q6_K, xp + size_t(g) * gs);
+            else
+                pack_x8_group(xq, xs, n, n_tokens, g, offset, xp + size_t(g) * gs);
+        }
     };
     pool.parallel_for(n_groups, std::cref(pack));
 

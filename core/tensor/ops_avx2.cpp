@@ -229,18 +229,20 @@ void dot4_blocks_q8_0(int64_t n, const void* w, const void* x, size_t xs, float*
 
 // maddubs gives int16 sums of two u8 x s8 products, exact while the unsigned weight level is small: Q5_0 (<= 31)
 // pairs reach 2 * 31 * 127 = 7874, so 4 groups add up in int16 (31496 < 32767) before one madd widens them to
-// int32 (Q4_0 could sum all 8, but 4 measured 9% faster: shorter dependency chains). Q8_0's levels reach 255 and
-// would saturate: it keeps dot4 at this level.
-template <int kSumGroups, bool kMins = false>
+// int32 (Q4_0 could sum all 8, but 4 measured 9% faster: shorter dependency chains); Q6_K's levels (<= 63) allow
+// 2 groups (32004). Q8_0's levels reach 255 and would saturate: it keeps dot4 at this level.
+template <int kSumGroups, x8::Form F = x8::Form::Offset>
 struct Avx2Tile {
-    static constexpr int kMaxRows = 2;  // 4 float, 4 int16 and 4 int32 sums, 2 x, 1 w: the 16 registers of AVX2
-    static constexpr int kGroups  = 2;
-    static_assert(8 % kSumGroups == 0, "whole chunks of a block's 8 groups");
+    static constexpr x8::Form kForm = F;
+    static constexpr int kMaxRows   = 2;  // 4 float, 4 int16 and 4 int32 sums, 2 x, 1 w: the 16 registers of AVX2
+    static constexpr int kGroups    = 2;
+    static_assert(8 % kSumGroups == 0 && kSumGroups <= 4, "whole chunks of a block's (or half block's) groups");
 
     template <int R, int T>
     static void run(int64_t nb, const uint8_t* u, const float* d, const float* m, int64_t n, const uint8_t* x,
                     size_t gs, float* out, x8::Prefetch pf) {
-        const __m256i ones = _mm256_set1_epi16(1);
+        constexpr int kParts = F == x8::Form::Halves ? 2 : 1;
+        const __m256i ones   = _mm256_set1_epi16(1);
         __m256 acc[R][T];
         for (int r = 0; r < R; ++r)
             for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
@@ -249,48 +251,31 @@ struct Avx2Tile {
             x8::prefetch_block(pf, b);
             __m256i s[R][T];
             for (int t = 0; t < T; ++t) {
-                // -offset * sum(x) per token; with minimums, sum(x) meets them after the block instead
-                const __m256i corr = kMins ? _mm256_setzero_si256() : load256(xb + size_t(t) * gs + 288);
-                for (int r = 0; r < R; ++r) s[r][t] = corr;
-            }
-            for (int g0 = 0; g0 < 8; g0 += kSumGroups) {
-                __m256i h[R][T];  // int16 pair sums of groups g0 .. g0 + kSumGroups - 1
-                for (int g = g0; g < g0 + kSumGroups; ++g) {
-                    __m256i xv[T];
-                    for (int t = 0; t < T; ++t) xv[t] = load256(xb + size_t(t) * gs + 32 * g);
-                    for (int r = 0; r < R; ++r) {
-                        const __m256i wv =
-                            _mm256_set1_epi32(int32_t(load_u32(u + size_t(r) * size_t(n) + 32 * b + 4 * g)));
-                        for (int t = 0; t < T; ++t) {
-                            const __m256i p = _mm256_maddubs_epi16(wv, xv[t]);
-                            h[r][t]         = g == g0 ? p : _mm256_add_epi16(h[r][t], p);
-                        }
-                    }
-                }
-                for (int r = 0; r < R; ++r)
-                    for (int t = 0; t < T; ++t) s[r][t] = _mm256_add_epi32(s[r][t], _mm256_madd_epi16(h[r][t], ones));
+                const __m256i s0 = x8::initial_sum<F>(xb, gs, t);
+                for (int r = 0; r < R; ++r) s[r][t] = s0;
             }
             __m256 dx[T];
-            for (int t = 0; t < T; ++t)
-                dx[t] = _mm256_loadu_ps(reinterpret_cast<const float*>(xb + size_t(t) * gs + 256));
-            if constexpr (kMins) {
-                // d_x * (d_w * (u . x) - m_w * sum(x)), the row's -m_w decoded into m
-                __m256 sx[T];
-                for (int t = 0; t < T; ++t) sx[t] = _mm256_cvtepi32_ps(load256(xb + size_t(t) * gs + 288));
-                for (int r = 0; r < R; ++r) {
-                    const __m256 dw = _mm256_set1_ps(d[size_t(r) * size_t(nb) + size_t(b)]);
-                    const __m256 mw = _mm256_set1_ps(m[size_t(r) * size_t(nb) + size_t(b)]);
-                    for (int t = 0; t < T; ++t)
-                        acc[r][t] =
-                            _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][t]), dw, _mm256_mul_ps(mw, sx[t])),
-                                            dx[t], acc[r][t]);
+            x8::load_dx(xb, gs, dx);
+            for (int part = 0; part < kParts; ++part) {
+                for (int g0 = part * 8 / kParts; g0 < (part + 1) * 8 / kParts; g0 += kSumGroups) {
+                    __m256i h[R][T];  // int16 pair sums of groups g0 .. g0 + kSumGroups - 1
+                    for (int g = g0; g < g0 + kSumGroups; ++g) {
+                        __m256i xv[T];
+                        for (int t = 0; t < T; ++t) xv[t] = load256(xb + size_t(t) * gs + 32 * g);
+                        for (int r = 0; r < R; ++r) {
+                            const __m256i wv =
+                                _mm256_set1_epi32(int32_t(load_u32(u + size_t(r) * size_t(n) + 32 * b + 4 * g)));
+                            for (int t = 0; t < T; ++t) {
+                                const __m256i p = _mm256_maddubs_epi16(wv, xv[t]);
+                                h[r][t]         = g == g0 ? p : _mm256_add_epi16(h[r][t], p);
+                            }
+                        }
+                    }
+                    for (int r = 0; r < R; ++r)
+                        for (int t = 0; t < T; ++t)
+                            s[r][t] = _mm256_add_epi32(s[r][t], _mm256_madd_epi16(h[r][t], ones));
                 }
-            } else {
-                for (int r = 0; r < R; ++r) {
-                    const __m256 dw = _mm256_set1_ps(d[size_t(r) * size_t(nb) + size_t(b)]);
-                    for (int t = 0; t < T; ++t)
-                        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][t]), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
-                }
+                x8::part<F, R, T>(acc, s, d, m, nb, b, part, xb, gs, dx);
             }
         }
         for (int r = 0; r < R; ++r)
@@ -402,8 +387,10 @@ void fill_avx2(KernelTable& t) {
     t.dot4[uint32_t(DType::Q4_0)]    = avx2::dot4_blocks_q8_0<BlockQ4_0, avx2::q4_0_values>;
     t.gemm_x8[uint32_t(DType::Q4_0)] = x8::gemm_x8<avx2::Avx2Tile<4>, x8::decode_q4_0>;
     t.gemm_x8[uint32_t(DType::Q5_0)] = x8::gemm_x8<avx2::Avx2Tile<4>, x8::decode_q5_0>;
-    t.gemm_x8[uint32_t(DType::Q4_K)] = x8::gemm_x8<avx2::Avx2Tile<4, true>, x8::decode_k4<false>>;
-    t.gemm_x8[uint32_t(DType::Q5_K)] = x8::gemm_x8<avx2::Avx2Tile<4, true>, x8::decode_k4<true>>;
+    using x8::Form;
+    t.gemm_x8[uint32_t(DType::Q4_K)] = x8::gemm_x8<avx2::Avx2Tile<4, Form::Mins>, x8::decode_k4<false>>;
+    t.gemm_x8[uint32_t(DType::Q5_K)] = x8::gemm_x8<avx2::Avx2Tile<4, Form::Mins>, x8::decode_k4<true>>;
+    t.gemm_x8[uint32_t(DType::Q6_K)] = x8::gemm_x8<avx2::Avx2Tile<2, Form::Halves>, x8::decode_q6_k>;
     t.quantize_q8_0                  = avx2::quantize_q8_0;
     t.quantize_q8_k                  = avx2::quantize_q8_k;
     t.dot_f32                        = avx2::dot_f32_f32;

@@ -15,15 +15,18 @@ namespace {
 
 using namespace x8;  // NOLINT(google-build-using-namespace): the shared driver's pieces
 
-// The tile: R x T int32 sums per block by vpdpbusd, one convert and multiply-add per block and (row, group).
-template <bool kMins = false>
+// The tile: R x T int32 sums per block (or half block) by vpdpbusd, then the float side of gemm_x8.hpp (part()).
+template <Form F = Form::Offset>
 struct VnniTile {
-    static constexpr int kMaxRows = 6;  // 12 float + 12 int32 accumulators, 2 x, 1 w: 27 of 32 registers
+    static constexpr Form kForm = F;
+    // 12 float + 12 int32 accumulators, 2 x, 1 w: 27 of 32 registers (Halves keeps dx live through the block: 4 rows)
+    static constexpr int kMaxRows = F == Form::Halves ? 4 : 6;
     static constexpr int kGroups  = 2;
 
     template <int R, int T>
     static void run(int64_t nb, const uint8_t* u, const float* d, const float* m, int64_t n, const uint8_t* x,
                     size_t gs, float* out, Prefetch pf) {
+        constexpr int kParts = F == Form::Halves ? 2 : 1;
         __m256 acc[R][T];
         for (int r = 0; r < R; ++r)
             for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
@@ -32,39 +35,22 @@ struct VnniTile {
             prefetch_block(pf, b);
             __m256i s[R][T];
             for (int t = 0; t < T; ++t) {
-                // -offset * sum(x) per token; with minimums, sum(x) meets them after the block instead
-                const __m256i corr = kMins ? _mm256_setzero_si256() : load256(xb + size_t(t) * gs + 288);
-                for (int r = 0; r < R; ++r) s[r][t] = corr;
-            }
-            for (int g = 0; g < 8; ++g) {
-                __m256i xv[T];
-                for (int t = 0; t < T; ++t) xv[t] = load256(xb + size_t(t) * gs + 32 * g);
-                for (int r = 0; r < R; ++r) {
-                    const __m256i wv = _mm256_set1_epi32(int32_t(load_u32(u + size_t(r) * size_t(n) + 32 * b + 4 * g)));
-                    for (int t = 0; t < T; ++t) s[r][t] = _mm256_dpbusd_epi32(s[r][t], wv, xv[t]);
-                }
+                const __m256i s0 = initial_sum<F>(xb, gs, t);
+                for (int r = 0; r < R; ++r) s[r][t] = s0;
             }
             __m256 dx[T];
-            for (int t = 0; t < T; ++t)
-                dx[t] = _mm256_loadu_ps(reinterpret_cast<const float*>(xb + size_t(t) * gs + 256));
-            if constexpr (kMins) {
-                // d_x * (d_w * (u . x) - m_w * sum(x)), the row's -m_w decoded into m
-                __m256 sx[T];
-                for (int t = 0; t < T; ++t) sx[t] = _mm256_cvtepi32_ps(load256(xb + size_t(t) * gs + 288));
-                for (int r = 0; r < R; ++r) {
-                    const __m256 dw = _mm256_set1_ps(d[size_t(r) * size_t(nb) + size_t(b)]);
-                    const __m256 mw = _mm256_set1_ps(m[size_t(r) * size_t(nb) + size_t(b)]);
-                    for (int t = 0; t < T; ++t)
-                        acc[r][t] =
-                            _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][t]), dw, _mm256_mul_ps(mw, sx[t])),
-                                            dx[t], acc[r][t]);
+            load_dx(xb, gs, dx);
+            for (int h = 0; h < kParts; ++h) {
+                for (int g = h * 8 / kParts; g < (h + 1) * 8 / kParts; ++g) {
+                    __m256i xv[T];
+                    for (int t = 0; t < T; ++t) xv[t] = load256(xb + size_t(t) * gs + 32 * g);
+                    for (int r = 0; r < R; ++r) {
+                        const __m256i wv =
+                            _mm256_set1_epi32(int32_t(load_u32(u + size_t(r) * size_t(n) + 32 * b + 4 * g)));
+                        for (int t = 0; t < T; ++t) s[r][t] = _mm256_dpbusd_epi32(s[r][t], wv, xv[t]);
+                    }
                 }
-            } else {
-                for (int r = 0; r < R; ++r) {
-                    const __m256 dw = _mm256_set1_ps(d[size_t(r) * size_t(nb) + size_t(b)]);
-                    for (int t = 0; t < T; ++t)
-                        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][t]), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
-                }
+                part<F, R, T>(acc, s, d, m, nb, b, h, xb, gs, dx);
             }
         }
         for (int r = 0; r < R; ++r)
@@ -76,11 +62,13 @@ struct VnniTile {
 }  // namespace vnni
 
 void fill_avx512_vnni(KernelTable& t) {
+    using x8::Form;
     t.gemm_x8[uint32_t(DType::Q8_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q8_0>;
     t.gemm_x8[uint32_t(DType::Q4_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q4_0>;
     t.gemm_x8[uint32_t(DType::Q5_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q5_0>;
-    t.gemm_x8[uint32_t(DType::Q4_K)] = x8::gemm_x8<vnni::VnniTile<true>, x8::decode_k4<false>>;
-    t.gemm_x8[uint32_t(DType::Q5_K)] = x8::gemm_x8<vnni::VnniTile<true>, x8::decode_k4<true>>;
+    t.gemm_x8[uint32_t(DType::Q4_K)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_k4<false>>;
+    t.gemm_x8[uint32_t(DType::Q5_K)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_k4<true>>;
+    t.gemm_x8[uint32_t(DType::Q6_K)] = x8::gemm_x8<vnni::VnniTile<Form::Halves>, x8::decode_q6_k>;
 }
 
 }  // namespace ts::core::kernels

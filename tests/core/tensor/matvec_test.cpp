@@ -126,8 +126,8 @@ TEST(Matmul, TokensBeyondOneTileAndRowsBeyondOneTile) {
 // those edges, one and two threads.
 TEST(Matmul, RaggedRowAndTokenTilesEqualNaive) {
     SimdLevelGuard guard;
-    for (DType type :
-         {DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q5_K, DType::F16, DType::BF16, DType::F32}) {
+    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q5_0, DType::Q4_K, DType::Q5_K, DType::Q6_K, DType::F16,
+                       DType::BF16, DType::F32}) {
         const int64_t n = width_for(type);
         const auto x    = random_normal(size_t(n * 130), 12);
         for (int64_t rows = 1; rows <= 13; ++rows) {
