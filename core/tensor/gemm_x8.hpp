@@ -22,6 +22,7 @@ using avx2::f16;
 using avx2::load256;
 using avx2::load_u32;
 using avx2::nibbles;
+using avx2::unpack_k4;
 
 constexpr int kTok = kX8Tokens;  // tokens per group = int32 lanes of a register
 
@@ -52,22 +53,6 @@ inline void decode_q5_0(const void* row, int64_t nb, uint8_t* u, float* d, float
         _mm256_store_si256(reinterpret_cast<__m256i*>(u + 32 * i), _mm256_or_si256(nibbles(b[i].qs), hi));
         d[i] = f16(b[i].d);
     }
-}
-
-// The 6-bit scales and minimums of a K4 super-block (blocks.hpp's unpack_scales_k4, local for the reason in the
-// file comment).
-inline void unpack_k4(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
-    uint32_t u0, u1, u2;
-    std::memcpy(&u0, s, 4);
-    std::memcpy(&u1, s + 4, 4);
-    std::memcpy(&u2, s + 8, 4);
-    const uint32_t sc_lo = u0 & 0x3F3F3F3Fu, mn_lo = u1 & 0x3F3F3F3Fu;
-    const uint32_t sc_hi = (u2 & 0x0F0F0F0Fu) | (((u0 >> 6) & 0x03030303u) << 4);
-    const uint32_t mn_hi = ((u2 >> 4) & 0x0F0F0F0Fu) | (((u1 >> 6) & 0x03030303u) << 4);
-    std::memcpy(sc, &sc_lo, 4);
-    std::memcpy(sc + 4, &sc_hi, 4);
-    std::memcpy(mn, &mn_lo, 4);
-    std::memcpy(mn + 4, &mn_hi, 4);
 }
 
 // Q4_K / Q5_K: per chunk c of 64 elements, the 32 bytes of qs hold sub-block 2c in their low nibbles and 2c + 1 in

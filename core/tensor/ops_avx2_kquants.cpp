@@ -10,22 +10,6 @@ namespace ts::core::kernels {
 namespace avx2 {
 namespace {
 
-// As unpack_scales_k4 (blocks.hpp), local so this file only runs code compiled with its own flags.
-inline void unpack_k4(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
-    // four bytes at a time: the same bit moves as unpack_scales_k4, in 32-bit words
-    uint32_t u0, u1, u2;
-    std::memcpy(&u0, s, 4);
-    std::memcpy(&u1, s + 4, 4);
-    std::memcpy(&u2, s + 8, 4);
-    const uint32_t sc_lo = u0 & 0x3F3F3F3Fu, mn_lo = u1 & 0x3F3F3F3Fu;
-    const uint32_t sc_hi = (u2 & 0x0F0F0F0Fu) | (((u0 >> 6) & 0x03030303u) << 4);
-    const uint32_t mn_hi = ((u2 >> 4) & 0x0F0F0F0Fu) | (((u1 >> 6) & 0x03030303u) << 4);
-    std::memcpy(sc, &sc_lo, 4);
-    std::memcpy(sc + 4, &sc_hi, 4);
-    std::memcpy(mn, &mn_lo, 4);
-    std::memcpy(mn + 4, &mn_hi, 4);
-}
-
 // sum_s mn[s] * (sum of y over sub-block s of 32), from the 16 bsums of 16 elements.
 inline __m128i mins_dot(const uint8_t* mn, const int16_t* bsums) {
     const __m256i bs   = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(bsums));

@@ -188,20 +188,7 @@ float dot_blocks_q8_0(int64_t n, const void* w, const void* x) {
 
 // ---- K-quants ---------------------------------------------------------------------------------------------------
 
-inline void unpack_k4(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
-    // four bytes at a time: the same bit moves as unpack_scales_k4, in 32-bit words
-    uint32_t u0, u1, u2;
-    std::memcpy(&u0, s, 4);
-    std::memcpy(&u1, s + 4, 4);
-    std::memcpy(&u2, s + 8, 4);
-    const uint32_t sc_lo = u0 & 0x3F3F3F3Fu, mn_lo = u1 & 0x3F3F3F3Fu;
-    const uint32_t sc_hi = (u2 & 0x0F0F0F0Fu) | (((u0 >> 6) & 0x03030303u) << 4);
-    const uint32_t mn_hi = ((u2 >> 4) & 0x0F0F0F0Fu) | (((u1 >> 6) & 0x03030303u) << 4);
-    std::memcpy(sc, &sc_lo, 4);
-    std::memcpy(sc + 4, &sc_hi, 4);
-    std::memcpy(mn, &mn_lo, 4);
-    std::memcpy(mn + 4, &mn_hi, 4);
-}
+using avx2::unpack_k4;
 
 // int16 vector whose lanes 0..15 hold s[2c] and 16..31 hold s[2c + 1] (one scale per 32 elements).
 inline __m512i pair_scales(__m512i s16, int c) {

@@ -30,6 +30,22 @@ inline float f16(uint16_t h) {
     return _cvtsh_ss(h);
 }
 
+// The 6-bit scales and minimums of a Q4_K / Q5_K super-block: blocks.hpp's unpack_scales_k4, four bytes at a time
+// (the same bit moves in 32-bit words), here for the reason in the file comment.
+inline void unpack_k4(const uint8_t* s, uint8_t* sc, uint8_t* mn) {
+    uint32_t u0, u1, u2;
+    std::memcpy(&u0, s, 4);
+    std::memcpy(&u1, s + 4, 4);
+    std::memcpy(&u2, s + 8, 4);
+    const uint32_t sc_lo = u0 & 0x3F3F3F3Fu, mn_lo = u1 & 0x3F3F3F3Fu;
+    const uint32_t sc_hi = (u2 & 0x0F0F0F0Fu) | (((u0 >> 6) & 0x03030303u) << 4);
+    const uint32_t mn_hi = ((u2 >> 4) & 0x0F0F0F0Fu) | (((u1 >> 6) & 0x03030303u) << 4);
+    std::memcpy(sc, &sc_lo, 4);
+    std::memcpy(sc + 4, &sc_hi, 4);
+    std::memcpy(mn, &mn_lo, 4);
+    std::memcpy(mn + 4, &mn_hi, 4);
+}
+
 // 8 int32 sums of 4 products each: unsigned bytes u (< 128 where it matters) times signed bytes s.
 inline __m256i dot_u8i8(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));

@@ -211,23 +211,9 @@ TEST_F(Shot, Llama2cCheckpointsOpenWithAndWithoutATokenizer) {
     const auto bytes = tiny::llama2c_bytes(tiny::make_tiny_model(tiny::TinySpec{}));
     ASSERT_TRUE(tiny::write_bytes(dir + "/model.bin", bytes));
     ASSERT_TRUE(tiny::write_bytes(bare + "/model.bin", bytes));
-    // tokenizer.bin: max_token_length, then per token: f32 score, i32 length, bytes (37 tokens: specials, letters).
-    std::vector<uint8_t> tok;
-    auto put = [&](const void* p, size_t n) { tok.insert(tok.end(), (const uint8_t*)p, (const uint8_t*)p + n); };
-    const int32_t max_len = 5;
-    put(&max_len, 4);
-    for (int i = 0; i < 37; ++i) {
-        const std::string piece = i == 0   ? "<unk>"
-                                  : i == 1 ? "<s>"
-                                  : i == 2 ? "</s>"
-                                           : std::string(1, char('a' + (i - 3) % 26));
-        const float score       = float(-i);
-        const auto len          = int32_t(piece.size());
-        put(&score, 4);
-        put(&len, 4);
-        put(piece.data(), piece.size());
-    }
-    ASSERT_TRUE(tiny::write_bytes(dir + "/tokenizer.bin", tok));
+    std::vector<std::string> pieces = {"<unk>", "<s>", "</s>"};  // then letters: 37 tokens, the model's vocabulary
+    for (int i = 3; i < 37; ++i) pieces.emplace_back(1, char('a' + (i - 3) % 26));
+    ASSERT_TRUE(tiny::write_bytes(dir + "/tokenizer.bin", tiny::tokenizer_bin_bytes(pieces)));
 
     for (const std::string& args : {"-m '" + dir + "/model.bin' -p 'abc'", "-m '" + bare + "/model.bin' -p ''"}) {
         for (const char* panel : {"all", "model", "layers"}) {

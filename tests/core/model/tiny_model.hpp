@@ -299,6 +299,26 @@ inline std::vector<uint8_t> llama2c_bytes(const TinyModel& m) {
     return out;
 }
 
+// A llama2.c tokenizer.bin: max_token_length, then per token: f32 score (here -id), i32 length, the bytes.
+inline std::vector<uint8_t> tokenizer_bin_bytes(const std::vector<std::string>& pieces) {
+    std::vector<uint8_t> out;
+    auto put = [&](const void* p, size_t n) {
+        const auto* b = static_cast<const uint8_t*>(p);
+        out.insert(out.end(), b, b + n);
+    };
+    int32_t max_len = 0;
+    for (const std::string& piece : pieces) max_len = std::max(max_len, int32_t(piece.size()));
+    put(&max_len, 4);
+    for (size_t i = 0; i < pieces.size(); ++i) {
+        const float score = -float(i);
+        const auto len    = int32_t(pieces[i].size());
+        put(&score, 4);
+        put(&len, 4);
+        put(pieces[i].data(), pieces[i].size());
+    }
+    return out;
+}
+
 inline bool write_bytes(const std::string& path, const std::vector<uint8_t>& bytes) {
     FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) return false;
