@@ -141,6 +141,24 @@ TEST_F(Shot, WithoutAModelShowsTheEmptyState) {
     expect_not_blank(img);
 }
 
+// Without -m, from a folder with no assets/ in it: the model built into the executable opens.
+TEST_F(Shot, WithoutModelFlagTheBuiltInModelOpensFromAnyFolder) {
+    const std::string dir = ts::test::unique_temp_path("ts_gui_shot_nowhere");
+    ASSERT_EQ(std::system(("mkdir -p '" + dir + "'").c_str()), 0);
+    const std::string path = out("builtin.png");
+    const RunResult r =
+        run("shot -p 'And God said' -n 4 --panel model --size 640x400 -o '" + path + "'", "cd '" + dir + "' &&");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const Png img = load_png(path);
+    EXPECT_EQ(img.w, 640);
+    expect_not_blank(img);
+    // The empty state (no model) looks different from the Model panel of the built-in model.
+    const std::string empty = out("builtin_empty.png");
+    ASSERT_EQ(run("shot -m '' --panel model --size 640x400 -o '" + empty + "'").code, 0);
+    EXPECT_GT(differing_share(img, load_png(empty)), 0.05);
+    ASSERT_EQ(std::system(("rm -rf '" + dir + "'").c_str()), 0);
+}
+
 TEST_F(Shot, FramesFlagReportsPercentiles) {
     const RunResult r = run("shot -m '" + *model_ + "' --size 320x240 --frames 4 -o '" + out("frames.png") + "'");
     ASSERT_EQ(r.code, 0) << r.output;
