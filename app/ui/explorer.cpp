@@ -268,9 +268,18 @@ int shot_frames(UiState& ui, gl::GlWindow& w, const ShotOptions& opt) {
         std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
         return 1;
     }
-    if (opt.report_frames)
-        std::printf("frames: %d p50_ms=%.2f p95_ms=%.2f ui_p50_ms=%.2f ui_p95_ms=%.2f\n", frames, percentile(ms, 0.5),
-                    percentile(ms, 0.95), percentile(ui_ms, 0.5), percentile(ui_ms, 0.95));
+    if (opt.report_frames) {
+        // Draw calls and vertices of the last frame: what a software rasteriser's time grows with.
+        const ImDrawData* dd = ImGui::GetDrawData();
+        int calls = 0, vertices = 0;
+        for (int i = 0; dd && i < dd->CmdListsCount; ++i) calls += dd->CmdLists[i]->CmdBuffer.Size;
+        vertices = dd ? dd->TotalVtxCount : 0;
+        std::printf(
+            "frames: %d p50_ms=%.2f p95_ms=%.2f ui_p50_ms=%.2f ui_p95_ms=%.2f draw_calls=%d vertices=%d "
+            "font_atlas=%dx%d\n",
+            frames, percentile(ms, 0.5), percentile(ms, 0.95), percentile(ui_ms, 0.5), percentile(ui_ms, 0.95), calls,
+            vertices, ImGui::GetIO().Fonts->TexWidth, ImGui::GetIO().Fonts->TexHeight);
+    }
     return 0;
 }
 
