@@ -150,7 +150,17 @@ void GlWindow::end_frame() {
     glClearColor(clear_[0], clear_[1], clear_[2], 1.0f);
     glClear(GL_COLOR_BUFFER_BIT);
     ImGui_ImplOpenGL3_RenderDrawData(ImGui::GetDrawData());
+    if (capture_requested_) {
+        capture_requested_ = false;
+        frame_capture_     = read_framebuffer(fbo_, fb_w, fb_h);
+    }
     if (!cfg_.offscreen) glfwSwapBuffers(window_);
+}
+
+std::optional<core::Result<Image>> GlWindow::take_frame_capture() {
+    std::optional<core::Result<Image>> out;
+    out.swap(frame_capture_);
+    return out;
 }
 
 void GlWindow::reload_fonts() {

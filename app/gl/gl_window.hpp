@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,6 +50,10 @@ public:
     void finish();
     // Pixels of the last rendered frame; offscreen mode only.
     [[nodiscard]] core::Result<Image> capture();
+    // On screen: the next end_frame() keeps a copy of what it drew (read before the buffers swap); take it once
+    // with take_frame_capture(). Offscreen windows use capture() instead.
+    void request_frame_capture() { capture_requested_ = true; }
+    [[nodiscard]] std::optional<core::Result<Image>> take_frame_capture();
     // The colour each frame starts from (the explorer sets its window background colour, so that its full-window
     // panel needs no background quad of its own: one less full-screen fill for a software rasteriser).
     void set_clear_color(float r, float g, float b) {
@@ -76,6 +81,8 @@ private:
     float clear_[3]      = {0.08f, 0.08f, 0.09f};
     std::string renderer_info_;
     std::vector<std::string> dropped_;
+    bool capture_requested_ = false;
+    std::optional<core::Result<Image>> frame_capture_;
 };
 
 }  // namespace ts::app::gl

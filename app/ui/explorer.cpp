@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <memory>
 #include <vector>
 
@@ -76,6 +77,18 @@ std::string window_title(const UiState& ui) {
     return ui.summary ? "TokenScope — " + ui.summary->title : std::string("TokenScope");
 }
 
+// Writes the frame the window just drew as PNG (File ▸ Save screenshot, F12) and says where in the status bar.
+void save_screenshot(UiState& ui, gl::GlWindow& w) {
+    auto img = w.take_frame_capture();
+    if (!img) return;
+    const std::string path = screenshot_path(std::time(nullptr));
+    core::Status st        = *img ? gl::write_png(**img, path) : core::Status(img->error());
+    if (st)
+        ui.status = "Saved screenshot " + path;
+    else
+        show_error(ui, "Cannot save the screenshot", st.error().message);
+}
+
 double percentile(std::vector<double> v, double q) {
     if (v.empty()) return 0.0;
     std::sort(v.begin(), v.end());
@@ -140,7 +153,11 @@ int run_explorer(const ExplorerOptions& opt) {
         const bool input = w.begin_frame(poll ? 0.0 : 0.25);
         quiet_frames     = busy || (!poll && input) ? 0 : quiet_frames + 1;
         draw_shell(ui);
+        const bool save         = ui.screenshot_requested;
+        ui.screenshot_requested = false;
+        if (save) w.request_frame_capture();
         w.end_frame();
+        if (save) save_screenshot(ui, w);
     }
     ui.bridge.detach();
     ui.views   = PanelViews{};  // GL textures go while the context is still there

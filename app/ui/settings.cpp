@@ -5,6 +5,7 @@
 #include <imgui_internal.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -71,6 +72,24 @@ std::string default_ini_path() {
     fs::create_directories(dir, ec);
     if (ec || !fs::is_directory(dir, ec)) return {};
     return (dir / "imgui.ini").string();
+}
+
+std::string screenshot_path(std::time_t when) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path dir = ".";
+    if (const char* home = std::getenv("HOME"); home && *home == '/') {
+        dir = home;
+        if (fs::is_directory(dir / "Pictures", ec)) dir /= "Pictures";
+    }
+    std::tm tm{};
+    localtime_r(&when, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    const std::string base = (dir / (std::string("tokenscope-") + stamp)).string();
+    std::string path       = base + ".png";
+    for (int i = 2; fs::exists(path, ec) && i < 1000; ++i) path = base + "-" + std::to_string(i) + ".png";
+    return path;
 }
 
 void install_settings(UiState& ui) {

@@ -3,6 +3,7 @@
 // map and log scale; the Q·K panel's key order).
 #pragma once
 
+#include <ctime>
 #include <string>
 
 #include "app/ui/ui_state.hpp"
@@ -12,6 +13,10 @@ namespace ts::app {
 // $XDG_CONFIG_HOME/tokenscope/imgui.ini, else ~/.config/tokenscope/imgui.ini; the folder is created. "" when
 // neither can be determined or created (settings are then not saved).
 [[nodiscard]] std::string default_ini_path();
+
+// Where File ▸ Save screenshot writes: ~/Pictures (or $HOME, or the working directory when there is no home)
+// /tokenscope-YYYYMMDD-HHMMSS.png for the local time `when`; a -2, -3 … suffix when that name exists.
+[[nodiscard]] std::string screenshot_path(std::time_t when);
 
 // Registers the [TokenScope] ini section with the current ImGui context (before the first frame) and points
 // ImGui at `ui.ini_path` ("" = do not read or write any file).

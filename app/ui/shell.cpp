@@ -50,6 +50,7 @@ void draw_menu_bar(UiState& ui) {
             ImGui::EndMenu();
             if (!chosen.empty()) request_load(ui, chosen);
         }
+        if (ImGui::MenuItem("Save screenshot", "F12")) ui.screenshot_requested = true;
         ImGui::Separator();
         if (ImGui::MenuItem("Quit", "Ctrl+Q")) ui.quit_requested = true;
         ImGui::EndMenu();
@@ -74,7 +75,7 @@ void draw_menu_bar(UiState& ui) {
 }
 
 // GLFW key codes (the GLFW backend indexes io.KeysDown by them; letters and brackets equal their ASCII codes).
-constexpr int kKeyF1 = 290, kKeyLeftBracket = '[', kKeyRightBracket = ']';
+constexpr int kKeyF1 = 290, kKeyF12 = 301, kKeyLeftBracket = '[', kKeyRightBracket = ']';
 
 bool key_pressed(ImGuiKey key, bool repeat = true) {
     return ImGui::IsKeyPressed(ImGui::GetKeyIndex(key), repeat);
@@ -96,6 +97,7 @@ void handle_shortcuts(UiState& ui) {
     if (io.KeyCtrl && ImGui::IsKeyPressed('O', false)) ui.open_dialog_requested = true;
     if (io.KeyCtrl && ImGui::IsKeyPressed('Q', false)) ui.quit_requested = true;
     if (ImGui::IsKeyPressed(kKeyF1, false)) ui.show_shortcuts = true;
+    if (ImGui::IsKeyPressed(kKeyF12, false)) ui.screenshot_requested = true;
     if (io.KeyCtrl || io.KeyAlt || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) return;
     const bool busy = generating(ui);
     if (key_pressed(ImGuiKey_RightArrow) && !busy) step_token(ui);
@@ -331,6 +333,7 @@ void draw_dialogs(UiState& ui) {
                                                        {"Shift+[ ]", "previous / next layer"},
                                                        {"click a token", "make it the query position of every panel"},
                                                        {"Ctrl+O", "open a model file"},
+                                                       {"F12", "save a screenshot of the window (PNG)"},
                                                        {"Ctrl+Q", "quit"},
                                                        {"F1", "this list"},
                                                        {"drag & drop", "open the dropped .gguf file"}};

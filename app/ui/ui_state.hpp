@@ -139,12 +139,13 @@ struct UiState {
     std::array<char, 1024> open_path{};
     std::string error_title;
     std::string error_message;
-    bool error_requested = false;
-    bool show_about      = false;
-    bool show_shortcuts  = false;
-    bool quit_requested  = false;
-    std::string shown_engine_error;  // the worker's last error already shown (so it opens the modal once)
-    std::string prompt_error;        // why the prompt box's text was not sent ("" when it was)
+    bool error_requested      = false;
+    bool show_about           = false;
+    bool show_shortcuts       = false;
+    bool quit_requested       = false;
+    bool screenshot_requested = false;  // File ▸ Save screenshot (F12): the loop saves the next frame as PNG
+    std::string shown_engine_error;     // the worker's last error already shown (so it opens the modal once)
+    std::string prompt_error;           // why the prompt box's text was not sent ("" when it was)
 
     // Fonts: rebuilt between frames when a model brings new characters.
     Fonts fonts;

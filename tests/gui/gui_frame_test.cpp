@@ -5,6 +5,9 @@
 #include <imgui.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
 #include <functional>
 #include <string>
 
@@ -206,6 +209,35 @@ TEST_F(Frames, ADroppedModelFileLoadsAndADroppedNonModelShowsAnError) {
     EXPECT_NE(ui_.error_message.find("ts_gui_frame_drop.txt"), std::string::npos) << ui_.error_message;
     std::remove(junk.c_str());
     std::remove(path.c_str());
+}
+
+TEST_F(Frames, F12AsksForAScreenshotAndItsPathIsDatedAndNew) {
+    frames(2);
+    ImGuiIO& io      = ImGui::GetIO();
+    io.KeysDown[301] = true;  // GLFW_KEY_F12
+    frames(1);
+    io.KeysDown[301] = false;
+    EXPECT_TRUE(ui_.screenshot_requested);  // the explorer loop saves the next frame
+
+    namespace fs          = std::filesystem;
+    const fs::path home   = fs::path(ts::test::unique_temp_path("ts_gui_home"));
+    const char* old_home  = std::getenv("HOME");
+    const std::string old = old_home ? old_home : "";
+    fs::create_directories(home);
+    setenv("HOME", home.c_str(), 1);
+    std::tm tm{};
+    tm.tm_year = 126, tm.tm_mon = 10, tm.tm_mday = 26, tm.tm_hour = 1, tm.tm_min = 2, tm.tm_sec = 3, tm.tm_isdst = -1;
+    const std::time_t when = std::mktime(&tm);
+    EXPECT_EQ(screenshot_path(when), (home / "tokenscope-20261126-010203.png").string());
+    fs::create_directories(home / "Pictures");
+    EXPECT_EQ(screenshot_path(when), (home / "Pictures" / "tokenscope-20261126-010203.png").string());
+    {
+        std::FILE* f = std::fopen((home / "Pictures" / "tokenscope-20261126-010203.png").c_str(), "wb");
+        std::fclose(f);
+    }
+    EXPECT_EQ(screenshot_path(when), (home / "Pictures" / "tokenscope-20261126-010203-2.png").string());
+    if (old_home) setenv("HOME", old.c_str(), 1);
+    fs::remove_all(home);
 }
 
 TEST_F(Frames, AttentionAndQkViewOptionsRoundTripThroughImguiIni) {

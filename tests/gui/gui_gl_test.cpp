@@ -2,6 +2,7 @@
 // colours must equal the CPU colour map's (what is shown is what was computed).
 #include <GLFW/glfw3.h>
 #include <gtest/gtest.h>
+#include <imgui.h>
 #include <stb_image.h>
 
 #include <cmath>
@@ -162,6 +163,39 @@ TEST(Window, FilesDroppedOntoItAreCollectedUntilTaken) {
     const std::vector<std::string> want = {"/models/a.gguf", "/models/b b.gguf", "/models/ü.gguf"};
     EXPECT_EQ(win->take_dropped_paths(), want);
     EXPECT_TRUE(win->take_dropped_paths().empty());  // taken once
+}
+
+// File ▸ Save screenshot on a real (Xvfb) window: the frame is read from the back buffer before the swap.
+TEST(Window, OnScreenFrameCaptureHasTheFramebufferSize) {
+    const char* display = std::getenv("DISPLAY");
+    ASSERT_TRUE(display && *display) << "run under xvfb-run -a";
+    WindowConfig cfg;
+    cfg.width  = 320;
+    cfg.height = 200;
+    auto win   = GlWindow::create(cfg);
+    ASSERT_TRUE(win.ok()) << win.error().message;
+    GlWindow& w = **win;
+    w.set_clear_color(0.2f, 0.4f, 0.6f);
+    EXPECT_FALSE(w.take_frame_capture().has_value());  // nothing asked for
+    w.begin_frame(0.0);
+    ImGui::Begin("hello");
+    ImGui::TextUnformatted("a window with some text in it");
+    ImGui::End();
+    w.request_frame_capture();
+    w.end_frame();
+    auto img = w.take_frame_capture();
+    ASSERT_TRUE(img.has_value());
+    ASSERT_TRUE(img->ok()) << img->error().message;
+    int fb_w = 0, fb_h = 0;
+    glfwGetFramebufferSize(w.glfw_window(), &fb_w, &fb_h);
+    EXPECT_EQ((*img)->width, fb_w);
+    EXPECT_EQ((*img)->height, fb_h);
+    // The clear colour fills the corner the ImGui window does not cover (bottom right).
+    const size_t at = (size_t((*img)->height - 1) * size_t((*img)->width) + size_t((*img)->width - 1)) * 4;
+    EXPECT_NEAR((*img)->rgba[at + 0], 51, 2);
+    EXPECT_NEAR((*img)->rgba[at + 1], 102, 2);
+    EXPECT_NEAR((*img)->rgba[at + 2], 153, 2);
+    EXPECT_FALSE(w.take_frame_capture().has_value());  // taken once
 }
 
 TEST(Capture, ReportsAnUnwritablePath) {
