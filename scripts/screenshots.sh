@@ -10,7 +10,10 @@ if [ -z "${DISPLAY:-}" ]; then exec xvfb-run -a -s "-screen 0 1920x1200x24" bash
 mkdir -p docs/panels
 prompt="And God said"
 "$exe" shot -p "$prompt" -n 40 --panel all --layer 2 --head 0 --size 1600x1000 -o docs/screenshot.png
-for panel in attention qk softmax logits kv layers geometry; do
+# The attention panel with the mouse on a cell, so its tooltip shows.
+"$exe" shot -p "$prompt" -n 16 --panel attention --layer 1 --head 3 --size 1200x750 --hover 400,420 \
+    -o docs/panels/attention.png
+for panel in qk softmax logits kv layers geometry; do
     "$exe" shot -p "$prompt" -n 16 --panel "$panel" --layer 1 --head 3 --size 1200x750 -o "docs/panels/$panel.png"
 done
 "$exe" shot -p "$prompt" -n 16 --panel attention --attention heads --layer 1 --size 1200x750 -o docs/panels/heads.png

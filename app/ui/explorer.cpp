@@ -4,6 +4,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -266,6 +267,8 @@ int shot_frames(UiState& ui, gl::GlWindow& w, const ShotOptions& opt) {
     using Ms         = std::chrono::duration<double, std::milli>;
     for (int i = 0; i < frames; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
+        // Offscreen there is no input backend: the mouse is wherever --hover puts it, or nowhere.
+        ImGui::GetIO().MousePos = opt.hover_x >= 0 ? ImVec2(opt.hover_x, opt.hover_y) : ImVec2(-FLT_MAX, -FLT_MAX);
         w.begin_frame(0.0);
         if (opt.panel == "all")
             draw_shell(ui);

@@ -20,8 +20,9 @@ struct ShotOptions {
     std::string attention_mode;  // comma-separated: head | heads (small multiples) | mean, and log, magma
     int width          = 1280;
     int height         = 800;
-    int frames         = 3;      // frames drawn before the capture (ImGui settles its layout in 2)
-    bool report_frames = false;  // print "frames: N p50_ms=... p95_ms=..."
+    int frames         = 3;            // frames drawn before the capture (ImGui settles its layout in 2)
+    bool report_frames = false;        // print "frames: N p50_ms=... p95_ms=..."
+    float hover_x = -1, hover_y = -1;  // --hover X,Y: the mouse rests there (tooltips show); < 0: no mouse
     std::string out;
 };
 

@@ -68,9 +68,10 @@ int cmd_gui(int argc, char** argv) {
 int cmd_shot(int argc, char** argv) {
     ShotOptions opt;
     std::string size = "1280x800";
+    std::string hover;
     ArgParser ap("shot",
                  "[-m FILE] [-p TEXT] [-n STEPS] [--panel NAME|all] [--layer L --head H] [--size WxH] [--frames N] "
-                 "-o FILE.png",
+                 "[--hover X,Y] -o FILE.png",
                  "generate STEPS tokens, then render the explorer offscreen and write a PNG");
     ap.add_string("-m", "--model", "FILE", &opt.explorer.model_path, "model file (GGUF)");
     ap.add_string("-p", "--prompt", "TEXT", &opt.explorer.prompt, "prompt to evaluate (\"\": BOS alone)");
@@ -83,6 +84,7 @@ int cmd_shot(int argc, char** argv) {
                   "attention view: head, heads (all) or mean; add log (log scale) or magma, e.g. heads,log");
     ap.add_string("", "--size", "WxH", &size, "image size in pixels");
     ap.add_int("", "--frames", "N", &opt.frames, 1, 100000, "frames to draw; prints their p50/p95 CPU time");
+    ap.add_string("", "--hover", "X,Y", &hover, "rest the mouse at pixel X,Y (shows that spot's tooltip)");
     ap.add_string("-o", "--output", "FILE.png", &opt.out, "PNG file to write");
     if (auto code = ap.parse(argc, argv)) return *code;
     if (opt.out.empty()) return ap.usage_error("-o FILE.png is required");
@@ -93,6 +95,14 @@ int cmd_shot(int argc, char** argv) {
     if (!valid_attention_options(opt.attention_mode))
         return ap.usage_error("--attention wants a comma-separated list of head|heads|mean, log, magma; got '" +
                               opt.attention_mode + "'");
+    if (!hover.empty()) {
+        int x = 0, y = 0, used = 0;
+        if (std::sscanf(hover.c_str(), "%d,%d%n", &x, &y, &used) != 2 || size_t(used) != hover.size() || x < 0 ||
+            y < 0 || x >= opt.width || y >= opt.height)
+            return ap.usage_error("--hover wants X,Y inside the image (" + size + "), got '" + hover + "'");
+        opt.hover_x = float(x);
+        opt.hover_y = float(y);
+    }
     opt.report_frames = ap.was_set("--frames");
     if (!ap.was_set("-m")) opt.explorer.model_path = default_gui_model();
     return run_shot(opt);

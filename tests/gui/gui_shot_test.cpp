@@ -254,9 +254,22 @@ TEST_F(Shot, LayerOrHeadOutsideTheModelIsAnError) {
     EXPECT_NE(r.output.find("layers"), std::string::npos) << r.output;
 }
 
+// --hover rests the mouse on a heatmap cell: its tooltip ("query → key: weight") is in the picture.
+TEST_F(Shot, HoverShowsTheTooltipOfTheCellUnderTheMouse) {
+    const std::string plain = out("hover_none.png"), hovered = out("hover_cell.png");
+    const std::string args = "shot -m '" + *model_ + "' -n 16 --panel attention --size 800x600 -o '";
+    ASSERT_EQ(run(args + plain + "'").code, 0);
+    const RunResult r = run(args + hovered + "' --hover 300,300");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const double diff = differing_share(load_png(plain), load_png(hovered));
+    EXPECT_GT(diff, 0.005) << "no tooltip appeared";
+    EXPECT_LT(diff, 0.3) << "more changed than a tooltip";
+}
+
 TEST_F(Shot, BadUsageExitsWithTwo) {
     for (const char* args : {"shot --bogus -o x.png", "shot --size 12 -o x.png", "shot --panel nope -o x.png",
-                             "shot --size 800x600", "shot --attention sideways -o x.png"}) {
+                             "shot --size 800x600", "shot --attention sideways -o x.png", "shot --hover 10 -o x.png",
+                             "shot --size 100x100 --hover 100,5 -o x.png", "shot --hover -1,5 -o x.png"}) {
         const RunResult r = run(args);
         EXPECT_EQ(r.code, 2) << args << "\n" << r.output;
         EXPECT_EQ(r.output.rfind("error:", 0), 0u) << args << "\n" << r.output;
