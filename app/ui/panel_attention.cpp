@@ -33,7 +33,8 @@ struct AttentionView {
     // Token labels of the positions, rebuilt per snapshot version.
     uint64_t labels_version = 0;
     std::vector<std::string> labels;
-    bool dragging = false;
+    float labels_width = 0;  // the widest "label position" row title, in pixels
+    bool dragging      = false;
     ScreenRect heatmap_rect;  // where the big heatmap was last drawn
     int heatmap_n = 0;
 };
@@ -99,7 +100,13 @@ void refresh_labels(AttentionView& v, const core::Snapshot& snap) {
     if (v.labels_version == snap.version) return;
     v.labels_version = snap.version;
     v.labels.clear();
-    for (const auto& st : snap.steps) v.labels.push_back(token_label(snap.model.get(), st->token, 14));
+    v.labels_width = 0;
+    for (size_t i = 0; i < snap.steps.size(); ++i) {
+        v.labels.push_back(token_label(snap.model.get(), snap.steps[i]->token, 14));
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "%s %zu", v.labels.back().c_str(), i);
+        v.labels_width = std::max(v.labels_width, ImGui::CalcTextSize(buf).x);
+    }
 }
 
 const char* label_of(const AttentionView& v, int pos) {
@@ -194,9 +201,9 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
     const float em      = ImGui::GetFontSize();
     const float th      = ImGui::GetTextLineHeight();
     const ImVec2 avail  = ImGui::GetContentRegionAvail();
-    const float left    = em * 7.5f;  // row labels
-    const float top     = th * 2.4f;  // axis title + column numbers
-    const float right   = em * 5.0f;  // colour bar
+    const float left    = std::clamp(v.labels_width + 8.0f, em * 4.0f, em * 12.0f);  // row labels
+    const float top     = th * 2.4f;                                                 // axis title + column numbers
+    const float right   = em * 5.0f;                                                 // colour bar
     const float side    = std::max(40.0f, std::min(avail.x - left - right, avail.y - top - th * 1.5f));
     const ImVec2 p0     = ImGui::GetCursorScreenPos();
     const ScreenRect rect{p0.x + left, p0.y + top, side, side};
