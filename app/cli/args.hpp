@@ -89,6 +89,9 @@ private:
     std::vector<Spec> specs_;
 };
 
+// The most threads -t accepts (every verb).
+inline constexpr int kMaxThreads = 256;
+
 // The name under which the executable's built-in copy of assets/models/default.gguf opens (app/builtin_model.cpp).
 inline constexpr const char* kBuiltinModelName = "builtin:default.gguf";
 // Registers that copy (main() calls it first; a no-op in builds without it).

@@ -44,7 +44,7 @@ int cmd_bench(int argc, char** argv) {
     ap.add_string("-m", "--model", "FILE", &model_path, "model file (GGUF or llama2.c .bin)");
     ap.add_int("-p", "--n-prompt", "N", &n_prompt, 1, 1 << 20, "prompt length in tokens");
     ap.add_int("-n", "--n-gen", "N", &n_gen, 0, 1 << 20, "tokens to generate (greedy)");
-    ap.add_int("-t", "--threads", "N", &n_threads, 1, 256, "worker threads");
+    ap.add_int("-t", "--threads", "N", &n_threads, 1, kMaxThreads, "worker threads");
     ap.add_choice("", "--trace", {"on", "off"}, &trace,
                   "on: record queries + residual stream of every position, as the explorer does; off: norms and "
                   "sampler views only");

@@ -79,7 +79,7 @@ int cmd_eval(int argc, char** argv) {
                  "held-out tail (default: the GGUF's tokenscope.train.val_frac, else 0.05)");
     ap.add_int("", "--windows", "N", &max_windows, 0, INT32_MAX,
                "score only the first N windows (the trainer reports 32); 0 = all");
-    ap.add_int("-t", "--threads", "N", &n_threads, 1, 256, "worker threads");
+    ap.add_int("-t", "--threads", "N", &n_threads, 1, kMaxThreads, "worker threads");
     ap.add_flag("", "--no-baselines", &no_baselines, "skip the unigram and bigram baselines");
     ap.add_flag("", "--json", &json, "one JSON object instead of the table");
     if (auto code = ap.parse(argc, argv)) return *code;

@@ -32,7 +32,6 @@ using core::json_string;
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kMaxThreads          = 256;
 constexpr int kJsonTop             = 5;                  // candidates listed per token in --json
 constexpr uint64_t kMaxTraceBudget = uint64_t(1) << 40;  // 1 TiB: anything larger is a typo
 

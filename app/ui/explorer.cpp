@@ -54,7 +54,9 @@ void apply_style(float scale) {
 // Sets up fonts and settings and, when asked, starts loading the model. Shared by gui and shot.
 void init_ui(UiState& ui, const ExplorerOptions& opt, float scale) {
     std::snprintf(ui.prompt.data(), ui.prompt.size(), "%s", opt.prompt.c_str());
-    ui.n_steps = opt.n_steps;
+    ui.n_steps                   = opt.n_steps;
+    ui.session_options.n_ctx     = opt.n_ctx;
+    ui.session_options.n_threads = opt.n_threads;
     install_settings(ui);
     apply_style(scale);
     load_fonts(ui.fonts, {}, scale);
@@ -240,6 +242,12 @@ int run_shot(const ShotOptions& opt) {
         if (done && !*done) {
             std::fprintf(stderr, "error: %s\n", done->error().message.c_str());
             return 1;
+        }
+        if (done && done->ok()) {
+            if (std::string why = context_problem(*done->value().model, opt.explorer.n_ctx); !why.empty()) {
+                std::fprintf(stderr, "error: %s\n", why.c_str());
+                return 2;
+            }
         }
         if (done) accept_load(ui, std::move(*done), opt.explorer.model_path);
         // No load time in the picture: the same input must give the same pixels.

@@ -50,19 +50,31 @@ void open_dropped(UiState& ui, const std::vector<std::string>& paths) {
                     " files dropped: one model at a time, the first one)";
 }
 
+std::string context_problem(const core::Model& model, int n_ctx) {
+    const int train = model.hp.n_ctx_train;
+    if (n_ctx <= 0 || train <= 0 || n_ctx <= train) return {};
+    return "-c " + std::to_string(n_ctx) + " is larger than the model's context of " + std::to_string(train) +
+           " tokens";
+}
+
 void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::string& path) {
     if (!result) {
         ui.status = "Could not load " + file_name(path);
         show_error(ui, "Cannot open model", result.error().message);
         return;
     }
-    ui.model   = result->model;
-    ui.summary = result->summary;
-    ui.snap    = nullptr;
-    ui.sel     = Selection{};
-    ui.preview = SamplerPreview{};
-    ui.views   = PanelViews{};
-    if (auto st = ui.bridge.attach(ui.model, ui.session_options); !st) {
+    ui.model                = result->model;
+    ui.summary              = result->summary;
+    ui.snap                 = nullptr;
+    ui.sel                  = Selection{};
+    ui.preview              = SamplerPreview{};
+    ui.views                = PanelViews{};
+    core::SessionOptions so = ui.session_options;
+    if (std::string why = context_problem(*ui.model, so.n_ctx); !why.empty()) {
+        so.n_ctx = 0;  // the model's own context; the user is told
+        show_error(ui, "Context too long for this model", why + "; using the model's context instead.");
+    }
+    if (auto st = ui.bridge.attach(ui.model, so); !st) {
         show_error(ui, "Cannot start the engine", st.error().message);
     } else if (ui.prompt[0] != '\0') {
         submit_prompt(ui);  // the prompt box's text is evaluated at once

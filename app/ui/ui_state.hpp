@@ -168,6 +168,8 @@ void show_error(UiState& ui, std::string title, std::string message);
 void request_load(UiState& ui, const std::string& path);
 // Files dropped onto the window (GlWindow::take_dropped_paths): loads the first (one model at a time).
 void open_dropped(UiState& ui, const std::vector<std::string>& paths);
+// Why `n_ctx` (-c) cannot be the context for `model` (larger than the context it was trained for), or "".
+[[nodiscard]] std::string context_problem(const core::Model& model, int n_ctx);
 // Takes a finished load: swaps the model in, starts its engine worker (and prefills the prompt box's text), asks
 // for new fonts; or opens the error modal.
 void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::string& path);

@@ -55,6 +55,8 @@ int cmd_gui(int argc, char** argv) {
     ap.add_string("-m", "--model", "FILE", &opt.model_path, "model file to open (GGUF)");
     ap.add_string("-p", "--prompt", "TEXT", &opt.prompt, "prompt to start with");
     ap.add_int("-n", "--n-predict", "N", &opt.n_steps, 1, 1 << 20, "steps to generate");
+    ap.add_int("-c", "--ctx-size", "N", &opt.n_ctx, 1, 1 << 20, "context size (default: the model's, at most 4096)");
+    ap.add_int("-t", "--threads", "N", &opt.n_threads, 1, kMaxThreads, "engine threads");
     // `tokenscope` alone and `tokenscope -m FILE` arrive here with argv[0] = "tokenscope", which is not a flag.
     if (auto code = ap.parse(argc, argv)) return *code;
     if (!ap.was_set("-m")) {
@@ -76,6 +78,9 @@ int cmd_shot(int argc, char** argv) {
     ap.add_string("-m", "--model", "FILE", &opt.explorer.model_path, "model file (GGUF)");
     ap.add_string("-p", "--prompt", "TEXT", &opt.explorer.prompt, "prompt to evaluate (\"\": BOS alone)");
     ap.add_int("-n", "--n-predict", "STEPS", &opt.explorer.n_steps, 0, 1 << 20, "tokens to generate before the shot");
+    ap.add_int("-c", "--ctx-size", "N", &opt.explorer.n_ctx, 1, 1 << 20,
+               "context size (default: the model's, at most 4096)");
+    ap.add_int("-t", "--threads", "N", &opt.explorer.n_threads, 1, kMaxThreads, "engine threads");
     ap.add_string("", "--panel", "NAME", &opt.panel,
                   "all, or one panel: model tokens attention qk softmax logits kv layers geometry");
     ap.add_int("", "--layer", "L", &opt.layer, 0, 1 << 16, "layer shown by the attention and Q·K panels");

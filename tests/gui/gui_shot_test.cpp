@@ -266,6 +266,18 @@ TEST_F(Shot, HoverShowsTheTooltipOfTheCellUnderTheMouse) {
     EXPECT_LT(diff, 0.3) << "more changed than a tooltip";
 }
 
+// -c sets the context: a run longer than it stops when the cache is full; more than the model's context is an error.
+TEST_F(Shot, ContextFlagBoundsTheCacheAndIsChecked) {
+    const RunResult ok =
+        run("shot -m '" + *model_ + "' -c 12 -n 40 --panel kv --size 640x400 -o '" + out("c12.png") + "'");
+    ASSERT_EQ(ok.code, 0) << ok.output;
+    expect_not_blank(load_png(out("c12.png")));
+    const RunResult big = run("shot -m '" + *model_ + "' -c 100000 -o '" + out("cbig.png") + "'");
+    EXPECT_EQ(big.code, 2) << big.output;
+    EXPECT_NE(big.output.find("error: -c 100000 is larger than the model's context of"), std::string::npos)
+        << big.output;
+}
+
 TEST_F(Shot, BadUsageExitsWithTwo) {
     for (const char* args : {"shot --bogus -o x.png", "shot --size 12 -o x.png", "shot --panel nope -o x.png",
                              "shot --size 800x600", "shot --attention sideways -o x.png", "shot --hover 10 -o x.png",

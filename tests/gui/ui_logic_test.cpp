@@ -162,6 +162,16 @@ TEST(PromptIds, AModelWithoutATokenizerTakesIdsAndLlama2cStartsFromBos) {
     EXPECT_FALSE(parse_prompt_ids(" ", m).ok());
 }
 
+TEST(ContextFlag, MoreThanTheTrainedContextIsRefusedWithTheNumbers) {
+    core::Model m;
+    m.hp.n_ctx_train = 256;
+    EXPECT_EQ(context_problem(m, 0), "");  // the model's own
+    EXPECT_EQ(context_problem(m, 256), "");
+    EXPECT_EQ(context_problem(m, 257), "-c 257 is larger than the model's context of 256 tokens");
+    m.hp.n_ctx_train = 0;  // unknown: anything goes
+    EXPECT_EQ(context_problem(m, 100000), "");
+}
+
 TEST(PlotTicks, RoundStepsInsideTheRange) {
     EXPECT_EQ(nice_ticks(0, 19, 6, true), (std::vector<double>{0, 5, 10, 15}));
     EXPECT_EQ(nice_ticks(0, 20, 8, true), (std::vector<double>{0, 5, 10, 15, 20}));
