@@ -7,6 +7,7 @@
 #include <map>
 
 #include "app/ui/format.hpp"
+#include "core/base/mmap.hpp"
 #include "core/base/utf8.hpp"
 
 namespace ts::app {
@@ -102,6 +103,7 @@ ModelSummary summarize_model(const core::Model& m) {
     std::sort(s.types.begin(), s.types.end(), [](const TypeRow& a, const TypeRow& b) { return a.bytes > b.bytes; });
 
     const uint64_t mapped = m.map ? m.map->size() : 0;
+    const bool builtin    = core::is_builtin_file(m.path);
     s.subtitle = hp.arch_name + " · " + m.format + " · " + format_count_short(uint64_t(m.n_params)) + " parameters";
 
     s.overview = {
@@ -109,12 +111,17 @@ ModelSummary summarize_model(const core::Model& m) {
          "The layer recipe the file declares (general.architecture); it decides norms, RoPE pairing and biases."},
         {"Name", hp.name.empty() ? "(none)" : hp.name, "The model's own name from general.name, if the file has one."},
         {"File format", m.format, "How the weights are stored on disk; GGUF keeps metadata and tensors in one file."},
-        {"File", m.path, "The file the weights are read from."},
+        {"File", builtin ? m.path + " (in the program)" : m.path,
+         builtin ? "The default model is compiled into the program, so it opens from any folder with no file beside it."
+                 : "The file the weights are read from."},
         {"Parameters", format_thousands(uint64_t(m.n_params)) + "  (" + format_count_short(uint64_t(m.n_params)) + ")",
          "Number of learned weights in all tensors: the numbers training adjusted."},
         {"Weight bytes", format_bytes(m.weight_bytes) + "  (" + format_thousands(m.weight_bytes) + " B)",
          "Bytes the weight tensors take; fewer bits per weight (quantisation) make this smaller than 4 per parameter."},
-        {"Memory mapped", mapped ? format_bytes(mapped) + "  (" + format_thousands(mapped) + " B)" : "no (copied)",
+        {"Memory mapped",
+         mapped
+             ? format_bytes(mapped) + "  (" + format_thousands(mapped) + " B)" + (builtin ? ", with the program" : "")
+             : "no (copied)",
          "The file is mapped into memory, not copied: the OS pages weights in as the forward pass touches them."},
     };
 
