@@ -202,7 +202,8 @@ core::Result<std::vector<int32_t>> parse_prompt_ids(const std::string& text, con
         }
         int64_t v      = 0;
         const size_t j = i;
-        while (i < text.size() && text[i] >= '0' && text[i] <= '9' && v <= n_vocab) v = v * 10 + (text[i++] - '0');
+        for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i)
+            if (v <= n_vocab) v = v * 10 + (text[i] - '0');  // stops growing once out of range: no overflow
         if (i == j)
             return core::make_error(core::Code::kInvalidArgument,
                                     "this model has no tokenizer, so the prompt is token ids separated by spaces "

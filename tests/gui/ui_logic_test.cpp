@@ -153,7 +153,9 @@ TEST(PromptIds, AModelWithoutATokenizerTakesIdsAndLlama2cStartsFromBos) {
     auto too_big = parse_prompt_ids("3 37", m);
     ASSERT_FALSE(too_big.ok());
     EXPECT_NE(too_big.error().message.find("37 is outside the vocabulary [0, 37)"), std::string::npos);
-    EXPECT_FALSE(parse_prompt_ids("99999999999999999999", m).ok());  // no overflow
+    auto huge = parse_prompt_ids("99999999999999999999", m);  // no overflow, and the whole number is named
+    ASSERT_FALSE(huge.ok());
+    EXPECT_NE(huge.error().message.find("99999999999999999999 is outside"), std::string::npos) << huge.error().message;
     auto text = parse_prompt_ids("hello", m);
     ASSERT_FALSE(text.ok());
     EXPECT_NE(text.error().message.find("token ids"), std::string::npos) << text.error().message;
