@@ -27,7 +27,8 @@ using avx2::unpack_k4;
 constexpr int kTok = kX8Tokens;  // tokens per group = int32 lanes of a register
 
 // ---- weight rows to unsigned bytes (value + offset, element order), f32 scales and minimums --------------------
-// A decoder fills u[32 nb], d[nb] and, for the types with minimums, m[nb] (-minimum of each block of 32).
+// A decoder fills u[32 nb] and the scales d; the types with minimums or offsets per sub-block also m (see Form
+// below for what they hold and how many per block).
 
 inline void decode_q8_0(const void* row, int64_t nb, uint8_t* u, float* d, float*) {
     const auto* b = static_cast<const BlockQ8_0*>(row);
@@ -181,22 +182,22 @@ inline void load_dx(const uint8_t* xb, size_t gs, __m256 (&dx)[T]) {
 // Per half of 128: bytes l of ql[0..32) / ql[32..64) / qh give elements l (low nibble of ql[l], qh bits 0-1),
 // 32 + l (ql[32 + l], bits 2-3), 64 + l (high nibble of ql[l], bits 4-5) and 96 + l (ql[32 + l], bits 6-7).
 inline void decode_q6_k(const void* row, int64_t nb, uint8_t* u, float* d, float* m) {
-    const auto* b       = static_cast<const BlockQ6_K*>(row);
-    const __m256i low4  = _mm256_set1_epi8(0x0F);
-    const __m256i two54 = _mm256_set1_epi8(0x30);
+    const auto* b        = static_cast<const BlockQ6_K*>(row);
+    const __m256i low4   = _mm256_set1_epi8(0x0F);
+    const __m256i bits45 = _mm256_set1_epi8(0x30);
     for (int64_t i = 0; i < nb / 8; ++i) {
         const float sd = f16(b[i].d);
         for (int h = 0; h < 2; ++h, u += 128) {
             const __m256i l0 = load256(b[i].ql + 64 * h), l1 = load256(b[i].ql + 64 * h + 32);
             const __m256i qh = load256(b[i].qh + 32 * h);
             const __m256i q0 =
-                _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), two54));
+                _mm256_or_si256(_mm256_and_si256(l0, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 4), bits45));
             const __m256i q1 =
-                _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), two54));
+                _mm256_or_si256(_mm256_and_si256(l1, low4), _mm256_and_si256(_mm256_slli_epi16(qh, 2), bits45));
             const __m256i q2 =
-                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_and_si256(qh, two54));
+                _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l0, 4), low4), _mm256_and_si256(qh, bits45));
             const __m256i q3 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(l1, 4), low4),
-                                               _mm256_and_si256(_mm256_srli_epi16(qh, 2), two54));
+                                               _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45));
             _mm256_store_si256(reinterpret_cast<__m256i*>(u), q0);
             _mm256_store_si256(reinterpret_cast<__m256i*>(u + 32), q1);
             _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64), q2);
@@ -211,8 +212,8 @@ inline void decode_q6_k(const void* row, int64_t nb, uint8_t* u, float* d, float
 
 // Tile: a policy with kMaxRows (<= kRows) and kGroups, and template <int R, int T> static void run(...) with the
 // signature of TileFn: out[r][8t + j] = dot(row r, token 8t + j) for R decoded rows (u: bytes, row stride n; d:
-// scales and m: minimums, row stride nb) and T groups of packed x (x: group 0, group stride gs bytes), prefetching
-// pf meanwhile.
+// scales and m: minimums, row stride kScales * nb) and T groups of packed x (x: group 0, group stride gs bytes),
+// prefetching pf meanwhile.
 
 using TileFn = void (*)(int64_t, const uint8_t*, const float*, const float*, int64_t, const uint8_t*, size_t, float*,
                         Prefetch);
