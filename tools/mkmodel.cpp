@@ -19,6 +19,7 @@ int cmd_random(int argc, char** argv) {
     bool no_vocab    = false;
     ts::app::ArgParser ap("random", "OUT.gguf [flags]", "write a llama model with random weights");
     ap.set_program("ts_mkmodel");
+    ap.add_string("", "--arch", "NAME", &s.arch, "llama (default) or qwen2 (NeoX RoPE, biases on Q K V)");
     ap.add_int("", "--layers", "N", &s.n_layer, 1, 1024, "transformer blocks");
     ap.add_int("", "--dim", "N", &s.n_embd, 2, 1 << 16, "embedding width");
     ap.add_int("", "--heads", "N", &s.n_head, 1, 1024, "attention heads");
@@ -57,7 +58,8 @@ int cmd_random(int argc, char** argv) {
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "random") return cmd_random(argc - 1, argv + 1);
     std::fprintf(stderr,
-                 "usage: ts_mkmodel random OUT.gguf [--layers N --dim N --heads N --kv-heads N --ffn N --vocab N "
+                 "usage: ts_mkmodel random OUT.gguf [--arch llama|qwen2 --layers N --dim N --heads N --kv-heads N "
+                 "--ffn N --vocab N "
                  "--type f32|f16|q8_0|q4_0|q4_k --seed S]\n");
     return 2;
 }

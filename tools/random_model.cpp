@@ -18,6 +18,13 @@ using core::DType;
 using core::make_error;
 using core::gguf::Value;
 
+// n values uniform in (-scale, scale): the qwen2 biases.
+std::vector<float> random_vector(int64_t n, float scale, core::sample::Rng& rng) {
+    std::vector<float> v(static_cast<size_t>(n));
+    for (float& x : v) x = (2.0f * rng.uniform() - 1.0f) * scale;
+    return v;
+}
+
 // A [ne1][ne0] matrix of uniform noise with variance 1 / ne0 (the fan-in), quantised to `type`.
 std::vector<uint8_t> random_matrix(DType type, int64_t ne0, int64_t ne1, core::sample::Rng& rng) {
     const size_t row_size = core::row_bytes(type, ne0);
@@ -84,6 +91,8 @@ core::Result<DType> parse_dtype(const std::string& name) {
 }
 
 core::Status validate_spec(const RandomModelSpec& s) {
+    if (s.arch != "llama" && s.arch != "qwen2")
+        return make_error(Code::kInvalidArgument, "unknown architecture '%s' (llama or qwen2)", s.arch.c_str());
     if (s.n_layer <= 0 || s.n_embd <= 0 || s.n_head <= 0 || s.n_head_kv <= 0 || s.n_ff <= 0 || s.n_vocab <= 0 ||
         s.n_ctx <= 0)
         return make_error(Code::kInvalidArgument, "every size must be positive");
@@ -109,19 +118,20 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     const int head_dim = s.n_embd / s.n_head, kv_dim = head_dim * s.n_head_kv;
     std::string name = s.name;
     if (name.empty())
-        name = "random llama " + std::to_string(s.n_layer) + "x" + std::to_string(s.n_embd) + " " +
+        name = "random " + s.arch + " " + std::to_string(s.n_layer) + "x" + std::to_string(s.n_embd) + " " +
                std::string(core::dtype_name(s.type));
-    w.add("general.architecture", Value::make_string("llama"));
+    const std::string& a = s.arch;  // the metadata keys' prefix
+    w.add("general.architecture", Value::make_string(a));
     w.add("general.name", Value::make_string(name));
-    w.add("llama.context_length", Value::make_u32(uint32_t(s.n_ctx)));
-    w.add("llama.embedding_length", Value::make_u32(uint32_t(s.n_embd)));
-    w.add("llama.block_count", Value::make_u32(uint32_t(s.n_layer)));
-    w.add("llama.feed_forward_length", Value::make_u32(uint32_t(s.n_ff)));
-    w.add("llama.attention.head_count", Value::make_u32(uint32_t(s.n_head)));
-    w.add("llama.attention.head_count_kv", Value::make_u32(uint32_t(s.n_head_kv)));
-    w.add("llama.rope.dimension_count", Value::make_u32(uint32_t(head_dim)));
-    w.add("llama.attention.layer_norm_rms_epsilon", Value::make_f32(1e-5f));
-    w.add("llama.rope.freq_base", Value::make_f32(s.rope_base));
+    w.add(a + ".context_length", Value::make_u32(uint32_t(s.n_ctx)));
+    w.add(a + ".embedding_length", Value::make_u32(uint32_t(s.n_embd)));
+    w.add(a + ".block_count", Value::make_u32(uint32_t(s.n_layer)));
+    w.add(a + ".feed_forward_length", Value::make_u32(uint32_t(s.n_ff)));
+    w.add(a + ".attention.head_count", Value::make_u32(uint32_t(s.n_head)));
+    w.add(a + ".attention.head_count_kv", Value::make_u32(uint32_t(s.n_head_kv)));
+    w.add(a + ".rope.dimension_count", Value::make_u32(uint32_t(head_dim)));
+    w.add(a + ".attention.layer_norm_rms_epsilon", Value::make_f32(1e-5f));
+    w.add(a + ".rope.freq_base", Value::make_f32(s.rope_base));
     if (s.vocab) add_placeholder_vocab(w, s.n_vocab);
 
     core::sample::Rng rng(s.seed);
@@ -134,6 +144,11 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
         w.add_tensor(blk + "attn_q.weight", t, {s.n_embd, s.n_embd}, random_matrix(t, s.n_embd, s.n_embd, rng));
         w.add_tensor(blk + "attn_k.weight", t, {s.n_embd, kv_dim}, random_matrix(t, s.n_embd, kv_dim, rng));
         w.add_tensor(blk + "attn_v.weight", t, {s.n_embd, kv_dim}, random_matrix(t, s.n_embd, kv_dim, rng));
+        if (s.arch == "qwen2") {  // biases of a size that matters (the weights' outputs are about unit size)
+            w.add_tensor_f32(blk + "attn_q.bias", {s.n_embd}, random_vector(s.n_embd, 0.5f, rng));
+            w.add_tensor_f32(blk + "attn_k.bias", {kv_dim}, random_vector(kv_dim, 0.5f, rng));
+            w.add_tensor_f32(blk + "attn_v.bias", {kv_dim}, random_vector(kv_dim, 0.5f, rng));
+        }
         w.add_tensor(blk + "attn_output.weight", t, {s.n_embd, s.n_embd}, random_matrix(t, s.n_embd, s.n_embd, rng));
         w.add_tensor_f32(blk + "ffn_norm.weight", {s.n_embd}, ones);
         w.add_tensor(blk + "ffn_gate.weight", t, {s.n_embd, s.n_ff}, random_matrix(t, s.n_embd, s.n_ff, rng));

@@ -1,6 +1,6 @@
-// Random-weight llama models written with the project's own GGUF writer and quantisers: models of a real model's
-// shape for benchmarks (`ts_mkmodel random`) and tiny ones for the CLI tests. The weights are uniform noise with
-// the variance of a fresh initialisation (1 / fan-in), reproducible from a seed.
+// Random-weight llama (or qwen2) models written with the project's own GGUF writer and quantisers: models of a real
+// model's shape for benchmarks (`ts_mkmodel random`) and tiny ones for the CLI tests. The weights are uniform noise
+// with the variance of a fresh initialisation (1 / fan-in), reproducible from a seed.
 #pragma once
 
 #include <cstdint>
@@ -12,6 +12,7 @@
 namespace ts::tools {
 
 struct RandomModelSpec {
+    std::string arch = "llama";  // or "qwen2": NeoX RoPE and biases on Q, K and V
     int n_layer      = 2;
     int n_embd       = 64;
     int n_head       = 4;
