@@ -56,6 +56,21 @@ inline void decode_q5_0(const void* row, int64_t nb, uint8_t* u, float* d, float
     }
 }
 
+// Q4_1 / Q5_1: value d * q + m with unsigned q (4 or 5 bits); m is added, so it goes to m as it is.
+template <bool kFive>
+inline void decode_q_1(const void* row, int64_t nb, uint8_t* u, float* d, float* m) {
+    using Block   = std::conditional_t<kFive, BlockQ5_1, BlockQ4_1>;
+    const auto* b = static_cast<const Block*>(row);
+    for (int64_t i = 0; i < nb; ++i) {
+        __m256i q = nibbles(b[i].qs);
+        if constexpr (kFive)
+            q = _mm256_or_si256(q, _mm256_and_si256(avx2::bytes_from_bits(load_u32(b[i].qh)), _mm256_set1_epi8(0x10)));
+        _mm256_store_si256(reinterpret_cast<__m256i*>(u + 32 * i), q);
+        d[i] = f16(b[i].d);
+        m[i] = f16(b[i].m);
+    }
+}
+
 // Q4_K / Q5_K: per chunk c of 64 elements, the 32 bytes of qs hold sub-block 2c in their low nibbles and 2c + 1 in
 // their high ones; Q5_K's fifth bits are bits 2c and 2c + 1 of the 32 qh bytes.
 template <bool kFive>
@@ -113,7 +128,8 @@ constexpr int kRows = kX8MaxRows;  // rows decoded at a time
 // How a type's integer sums become floats. s[r][t] holds sum(u . x) of row r and token lane t over a block, or over
 // half a block for Halves; the tile calls part() after each, and part() adds to acc:
 //   Offset  (Q8_0 Q4_0 Q5_0)  s started from corr = -offset * sum(x):      acc += d_w d_x s
-//   Mins    (Q4_K Q5_K)       s started from 0, corr = +sum(x), m = -min:  acc += d_x (d_w s + m_w sum(x))
+//   Mins    (Q4_K Q5_K Q4_1   s started from 0, corr = +sum(x), m = the    acc += d_x (d_w s + m_w sum(x))
+//            Q5_1)            block's additive term (-min for the K-quants)
 //   Halves  (Q6_K)            a scale per 16 elements, each half's s from 0; corr holds the halves' sums as two
 //                             int16, m = -32 d_w per half:                acc += d_x d_w,h s_h, and after the second
 //                             half acc += d_x (m_0 sum_0(x) + m_1 sum_1(x))

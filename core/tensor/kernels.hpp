@@ -41,8 +41,8 @@ using AxpyFn     = void (*)(float a, const float* x, float* y, int64_t n);
 inline constexpr int kX8Tokens     = 8;
 inline constexpr int kX8BlockBytes = 320;
 
-// The offset of an X8 weight type (the value of its level 0); -1 for the types with a minimum per sub-block
-// (their `corr` is +sum(x)); 0 if the type does not use X8.
+// The offset of an X8 weight type (the value of its level 0); -1 for the types with an additive term per block
+// (Q4_1 Q5_1: +m; Q4_K Q5_K: -min per sub-block), whose `corr` is +sum(x); 0 if the type does not use X8.
 constexpr int32_t x8_offset(DType t) {
     switch (t) {
         case DType::Q8_0:
@@ -51,9 +51,13 @@ constexpr int32_t x8_offset(DType t) {
             return 8;
         case DType::Q5_0:
             return 16;
+        case DType::Q4_1:
+        case DType::Q5_1:
         case DType::Q4_K:
         case DType::Q5_K:
             return -1;
+        case DType::Q6_K:
+            return 32;  // its corr holds the halves' sums instead (see above)
         default:
             return 0;
     }

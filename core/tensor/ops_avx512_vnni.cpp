@@ -66,6 +66,8 @@ void fill_avx512_vnni(KernelTable& t) {
     t.gemm_x8[uint32_t(DType::Q8_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q8_0>;
     t.gemm_x8[uint32_t(DType::Q4_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q4_0>;
     t.gemm_x8[uint32_t(DType::Q5_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q5_0>;
+    t.gemm_x8[uint32_t(DType::Q4_1)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_q_1<false>>;
+    t.gemm_x8[uint32_t(DType::Q5_1)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_q_1<true>>;
     t.gemm_x8[uint32_t(DType::Q4_K)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_k4<false>>;
     t.gemm_x8[uint32_t(DType::Q5_K)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_k4<true>>;
     t.gemm_x8[uint32_t(DType::Q6_K)] = x8::gemm_x8<vnni::VnniTile<Form::Halves>, x8::decode_q6_k>;
