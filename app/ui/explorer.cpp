@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -21,6 +22,14 @@
 
 namespace ts::app {
 namespace {
+
+// Ctrl+C or SIGTERM in the terminal that started the window: close it as File ▸ Quit would (the layout is saved and
+// the engine thread stops), within one wait of the loop (at most 0.25 s).
+volatile std::sig_atomic_t g_stop_signal = 0;  // NOLINT: written by the signal handler only
+
+extern "C" void on_stop_signal(int sig) {
+    g_stop_signal = sig;
+}
 
 constexpr const char* kPanels[] = {"all",     "model",  "tokens", "attention", "qk",
                                    "softmax", "logits", "kv",     "layers",    "geometry"};
@@ -136,7 +145,9 @@ int run_explorer(const ExplorerOptions& opt) {
 
     int quiet_frames      = 0;
     uint64_t seen_version = 0;
-    while (!w.should_close() && !ui.quit_requested) {
+    std::signal(SIGINT, on_stop_signal);
+    std::signal(SIGTERM, on_stop_signal);
+    while (!w.should_close() && !ui.quit_requested && g_stop_signal == 0) {
         open_dropped(ui, w.take_dropped_paths());
         if (auto done = ui.loader.poll()) {
             const std::string path = ui.loader.path();

@@ -278,6 +278,33 @@ TEST_F(Shot, ContextFlagBoundsTheCacheAndIsChecked) {
         << big.output;
 }
 
+// The interactive window itself, end to end: it starts on the built-in model, reads the layout and view from
+// imgui.ini, and on SIGTERM (as on Ctrl+C) closes cleanly and writes them back, with the model in the recent list.
+TEST_F(Shot, TheWindowKeepsItsLayoutAcrossRunsAndClosesCleanlyOnSigterm) {
+    const std::string cfg = ts::test::unique_temp_path("ts_gui_config");
+    ASSERT_EQ(std::system(("rm -rf '" + cfg + "' && mkdir -p '" + cfg + "/tokenscope'").c_str()), 0);
+    {
+        FILE* f = std::fopen((cfg + "/tokenscope/imgui.ini").c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        std::fputs(
+            "[TokenScope][Layout]\nLeftWidth=400\nBottomHeight=150\n\n"
+            "[TokenScope][View]\nAttentionMode=mean\nAttentionLog=1\n",
+            f);
+        std::fclose(f);
+    }
+    const RunResult r = run("", "cd / && XDG_CONFIG_HOME='" + cfg + "' timeout --preserve-status -s TERM 4");
+    EXPECT_EQ(r.code, 0) << r.output;  // the signal ended it as a Quit would, not as a kill
+    std::FILE* f = std::fopen((cfg + "/tokenscope/imgui.ini").c_str(), "r");
+    ASSERT_NE(f, nullptr);
+    std::string ini;
+    for (int ch = 0; (ch = std::fgetc(f)) != EOF;) ini += char(ch);
+    std::fclose(f);
+    EXPECT_NE(ini.find("LeftWidth=400\nBottomHeight=150\n"), std::string::npos) << ini;
+    EXPECT_NE(ini.find("Recent=builtin:default.gguf"), std::string::npos) << ini;  // it loaded the model
+    EXPECT_NE(ini.find("AttentionMode=mean\nAttentionLog=1\n"), std::string::npos) << ini;
+    ASSERT_EQ(std::system(("rm -rf '" + cfg + "'").c_str()), 0);
+}
+
 TEST_F(Shot, BadUsageExitsWithTwo) {
     for (const char* args : {"shot --bogus -o x.png", "shot --size 12 -o x.png", "shot --panel nope -o x.png",
                              "shot --size 800x600", "shot --attention sideways -o x.png", "shot --hover 10 -o x.png",
