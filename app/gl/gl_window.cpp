@@ -177,6 +177,10 @@ core::Result<Image> GlWindow::capture() {
     return read_framebuffer(fbo_, cfg_.width, cfg_.height);
 }
 
+void GlWindow::wake() {
+    glfwPostEmptyEvent();
+}
+
 std::vector<std::string> GlWindow::take_dropped_paths() {
     std::vector<std::string> out;
     out.swap(dropped_);

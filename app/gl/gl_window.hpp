@@ -61,6 +61,8 @@ public:
         clear_[1] = g;
         clear_[2] = b;
     }
+    // Ends a begin_frame() wait early; callable from any thread (GLFW posts an empty event).
+    static void wake();
     // Files dropped onto the window since the last call (GLFW's drop callback collects them).
     std::vector<std::string> take_dropped_paths();
     // The GLFW window (tests deliver drops through the callback GLFW holds for it).

@@ -19,7 +19,7 @@ core::Status Bridge::attach(std::shared_ptr<const core::Model> model, const core
     detach();
     auto s = core::Session::create(std::move(model), opt);
     if (!s) return s.error();
-    worker_      = std::make_unique<core::EngineWorker>(std::move(*s), opt);
+    worker_      = std::make_unique<core::EngineWorker>(std::move(*s), opt, wake_);
     focus_sent_  = false;
     last_ticket_ = 0;
     return {};
@@ -53,10 +53,6 @@ bool Bridge::wait_for(uint64_t ticket, std::chrono::milliseconds timeout, bool d
 
 namespace {
 
-double now_s() {
-    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
 // A paced Run: one Step whenever the previous one is done and its time has come.
 void pace_run(UiState& ui, const core::Snapshot& s) {
     if (!ui.playing) return;
@@ -65,7 +61,7 @@ void pace_run(UiState& ui, const core::Snapshot& s) {
         ui.playing = false;
         return;
     }
-    const double t = now_s();
+    const double t = steady_seconds();
     if (engine_busy(s) || s.commands_done < ui.bridge.last_ticket() || t < ui.play_next) return;
     ui.play_ticket = ui.bridge.push(core::cmd::Step{});
     --ui.play_left;
@@ -73,6 +69,10 @@ void pace_run(UiState& ui, const core::Snapshot& s) {
 }
 
 }  // namespace
+
+double steady_seconds() {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
 
 // ---- per frame ------------------------------------------------------------------------------------------------------
 

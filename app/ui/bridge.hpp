@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "core/base/result.hpp"
@@ -27,6 +28,9 @@ public:
     bool attached() const { return worker_ != nullptr; }
     // Drops the worker (and the session with it).
     void detach();
+    // Called on the engine thread whenever it publishes a snapshot (the explorer wakes its event loop), for the
+    // workers attached from now on.
+    void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
 
     // Queues a command (ignored when nothing is attached); returns its ticket (0 when ignored).
     uint64_t push(core::Command c);
@@ -47,6 +51,7 @@ public:
 
 private:
     std::unique_ptr<core::EngineWorker> worker_;
+    std::function<void()> wake_;
     core::Focus focus_;
     bool focus_sent_      = false;
     uint64_t last_ticket_ = 0;

@@ -141,6 +141,7 @@ int run_explorer(const ExplorerOptions& opt) {
     const float scale = w.content_scale();
     init_ui(ui, opt, scale);
     match_clear_color(w);
+    ui.bridge.set_wake(&gl::GlWindow::wake);
     if (!opt.model_path.empty()) request_load(ui, opt.model_path);
 
     int quiet_frames      = 0;
@@ -155,17 +156,24 @@ int run_explorer(const ExplorerOptions& opt) {
             w.set_title(window_title(ui));
         }
         refresh_fonts(ui, w, scale);
-        // Draw continuously while something moves; otherwise sleep until input. A few frames after each event
-        // let ImGui settle popups, hover states and layout.
-        // A new snapshot from the engine is drawn at once, and frames keep coming while it works.
-        const auto snap   = ui.bridge.load();
-        const bool engine = snap && (engine_busy(*snap) || snap->derived_pending || snap->version != seen_version);
-        seen_version      = snap ? snap->version : 0;
-        const bool busy =
-            engine || ui.playing || ui.loader.busy() || ImGui::IsAnyMouseDown() || ImGui::IsAnyItemActive();
-        const bool poll  = busy || quiet_frames < 3;
-        const bool input = w.begin_frame(poll ? 0.0 : 0.25);
-        quiet_frames     = busy || (!poll && input) ? 0 : quiet_frames + 1;
+        // Draw at once what changed (input, a new snapshot) and a few frames after it, so ImGui settles popups,
+        // hover states and layout; otherwise sleep until input or the engine's next publish wakes the loop (the
+        // worker calls GlWindow::wake). Frames are never drawn in a busy loop: on a small machine the UI would take
+        // a core from the engine it shows.
+        const auto snap        = ui.bridge.load();
+        const bool fresh       = snap && snap->version != seen_version;
+        seen_version           = snap ? snap->version : 0;
+        const bool interacting = ImGui::IsAnyMouseDown() || ImGui::IsAnyItemActive();
+        const bool working     = ui.loader.busy() || (snap && (engine_busy(*snap) || snap->derived_pending));
+        double wait            = 1.0;  // idle: input and publishes wake the loop sooner
+        if (fresh || interacting || quiet_frames < 3)
+            wait = 0.0;
+        else if (working)
+            wait = 1.0 / 30.0;  // progress bars and timers move
+        else if (ui.playing)
+            wait = std::clamp(ui.play_next - steady_seconds(), 0.0, 0.25);  // the next paced step
+        const bool input = w.begin_frame(wait);
+        quiet_frames     = fresh || interacting || (wait > 0.0 && input) ? 0 : quiet_frames + 1;
         draw_shell(ui);
         const bool save         = ui.screenshot_requested;
         ui.screenshot_requested = false;

@@ -120,7 +120,7 @@ struct UiState {
     float steps_per_s    = 0.0f;   // Run's pace, so a learner can watch each step; 0: as fast as the engine goes
     bool playing         = false;  // a paced Run in progress (the UI pushes one Step at a time)
     int play_left        = 0;      // steps the paced Run still has to go
-    double play_next     = 0;      // steady-clock seconds when the next paced Step is due
+    double play_next     = 0;      // steady_seconds() when the next paced Step is due
     uint64_t play_ticket = 0;      // the last paced Step's ticket (0: none yet)
     bool prompt_dirty    = true;   // the prompt box differs from what the worker prefilled
     std::string applied_prompt;    // the text last sent with cmd::SetPrompt
@@ -188,6 +188,8 @@ const core::StepTrace* selected_step(const UiState& ui, const core::Snapshot& sn
 const core::Derived* current_derived(const UiState& ui, const core::Snapshot& snap);
 // The newest position re-sampled with ui.sampler (see SamplerPreview).
 const SamplerPreview& sampler_preview(UiState& ui, const core::Snapshot& snap);
+// Seconds on the steady clock: the clock of UiState::play_next.
+double steady_seconds();
 // True while the worker prefills or runs.
 bool engine_busy(const core::Snapshot& snap);
 // True while tokens are being generated: the worker is busy, or a paced Run is playing.

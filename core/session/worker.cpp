@@ -31,8 +31,9 @@ Status no_session() {
 
 }  // namespace
 
-EngineWorker::EngineWorker(std::unique_ptr<Session> session, const SessionOptions& opt)
-    : session_(std::move(session)), opt_(session_ ? session_->options() : opt) {
+EngineWorker::EngineWorker(std::unique_ptr<Session> session, const SessionOptions& opt,
+                           std::function<void()> on_publish)
+    : session_(std::move(session)), opt_(session_ ? session_->options() : opt), on_publish_(std::move(on_publish)) {
     publish(true);
     thread_ = std::thread([this] { loop(); });
 }
@@ -364,6 +365,7 @@ void EngineWorker::publish(bool state_changed) {
         snap->trace_budget = s.options().trace_budget;
     }
     snap_.store(std::move(snap), std::memory_order_release);
+    if (on_publish_) on_publish_();
 }
 
 }  // namespace ts::core

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -123,7 +124,10 @@ using Command = std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cm
 class EngineWorker {
 public:
     // Starts the thread. `session` may be null: nothing is loaded until cmd::Load. `opt` is what Load uses.
-    explicit EngineWorker(std::unique_ptr<Session> session, const SessionOptions& opt = {});
+    // `on_publish`, when given, runs on the worker thread after every snapshot it publishes (a UI wakes its event
+    // loop with it instead of polling); it must be cheap and safe to call from another thread.
+    explicit EngineWorker(std::unique_ptr<Session> session, const SessionOptions& opt = {},
+                          std::function<void()> on_publish = {});
     ~EngineWorker();  // stops the thread (cancelling what runs) and joins it
     EngineWorker(const EngineWorker&)            = delete;
     EngineWorker& operator=(const EngineWorker&) = delete;
@@ -176,6 +180,7 @@ private:
     Focus focus_;
     bool focus_changed_ = true;
     std::shared_ptr<const Derived> derived_;
+    std::function<void()> on_publish_;  // set before the thread starts, then only read
     std::chrono::steady_clock::time_point next_live_derive_{};
     uint64_t live_derivations_ = 0;
     std::string error_;
