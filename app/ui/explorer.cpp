@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "app/gl/gl_window.hpp"
@@ -146,6 +147,7 @@ int run_explorer(const ExplorerOptions& opt) {
 
     int quiet_frames      = 0;
     uint64_t seen_version = 0;
+    double next_frame     = 0;  // steady_seconds() before which no frame starts
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
     while (!w.should_close() && !ui.quit_requested && g_stop_signal == 0) {
@@ -172,6 +174,11 @@ int run_explorer(const ExplorerOptions& opt) {
             wait = 1.0 / 30.0;  // progress bars and timers move
         else if (ui.playing)
             wait = std::clamp(ui.play_next - steady_seconds(), 0.0, 0.25);  // the next paced step
+        // At most 60 frames a second: a fast run publishes hundreds of snapshots a second, and a software renderer
+        // without vsync would draw every one of them.
+        if (const double early = next_frame - steady_seconds(); early > 0.0)
+            std::this_thread::sleep_for(std::chrono::duration<double>(early));
+        next_frame       = steady_seconds() + 1.0 / 60.0;
         const bool input = w.begin_frame(wait);
         quiet_frames     = fresh || interacting || (wait > 0.0 && input) ? 0 : quiet_frames + 1;
         draw_shell(ui);
