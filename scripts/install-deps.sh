@@ -12,6 +12,8 @@ PACKAGES=(
     libpcre2-dev
     # tests: GoogleTest, a virtual X server with Mesa's software OpenGL, fonts with wide Unicode coverage
     libgtest-dev libgmock-dev xvfb xauth libgl1-mesa-dri fonts-dejavu-core
+    # tests: keys typed into the real window (tests/gui/gui_window_test.cpp)
+    xdotool
     # the default model's corpus and the trainer's plot
     bible-kjv python3-numpy
 )

@@ -57,6 +57,7 @@ core::Result<std::unique_ptr<GlWindow>> GlWindow::create(const WindowConfig& cfg
     glfwSwapInterval(cfg.offscreen ? 0 : 1);
     glfwSetWindowUserPointer(w->window_, w.get());
     glfwSetDropCallback(w->window_, &GlWindow::on_drop);
+    glfwSetKeyCallback(w->window_, &GlWindow::on_key);  // ImGui's backend installs its own and chains to this one
 
     const char* renderer = reinterpret_cast<const char*>(glGetString(GL_RENDERER));
     const char* version  = reinterpret_cast<const char*>(glGetString(GL_VERSION));
@@ -134,6 +135,7 @@ bool GlWindow::begin_frame(double wait_s) {
             glfwPollEvents();
         }
         ImGui_ImplGlfw_NewFrame();
+        latch_keys();
     }
     ImGui_ImplOpenGL3_NewFrame();
     ImGui::NewFrame();
@@ -185,6 +187,32 @@ std::vector<std::string> GlWindow::take_dropped_paths() {
     std::vector<std::string> out;
     out.swap(dropped_);
     return out;
+}
+
+void GlWindow::on_key(GLFWwindow* w, int key, int, int action, int) {
+    auto* self = static_cast<GlWindow*>(glfwGetWindowUserPointer(w));
+    if (self && action == GLFW_PRESS && key >= 0 && key < int(IM_ARRAYSIZE(ImGuiIO::KeysDown)))
+        self->pressed_.push_back(key);
+}
+
+// ImGui 1.86 reads the keys' state once a frame, so a press and its release handled in the same poll (a quick tap,
+// or keys sent by a tool) would never be seen. A key pressed since the last frame is held down for this frame and
+// let go in the next one unless it is really still down.
+void GlWindow::latch_keys() {
+    ImGuiIO& io = ImGui::GetIO();
+    for (int k : held_)
+        if (glfwGetKey(window_, k) == GLFW_RELEASE) io.KeysDown[k] = false;
+    held_.clear();
+    for (int k : pressed_)
+        if (!io.KeysDown[k]) {
+            io.KeysDown[k] = true;
+            held_.push_back(k);
+        }
+    pressed_.clear();
+    io.KeyCtrl  = io.KeysDown[GLFW_KEY_LEFT_CONTROL] || io.KeysDown[GLFW_KEY_RIGHT_CONTROL];
+    io.KeyShift = io.KeysDown[GLFW_KEY_LEFT_SHIFT] || io.KeysDown[GLFW_KEY_RIGHT_SHIFT];
+    io.KeyAlt   = io.KeysDown[GLFW_KEY_LEFT_ALT] || io.KeysDown[GLFW_KEY_RIGHT_ALT];
+    io.KeySuper = io.KeysDown[GLFW_KEY_LEFT_SUPER] || io.KeysDown[GLFW_KEY_RIGHT_SUPER];
 }
 
 void GlWindow::on_drop(GLFWwindow* w, int count, const char** paths) {

@@ -71,6 +71,8 @@ public:
 private:
     GlWindow() = default;
     static void on_drop(GLFWwindow* w, int count, const char** paths);
+    static void on_key(GLFWwindow* w, int key, int scancode, int action, int mods);
+    void latch_keys();
 
     WindowConfig cfg_;
     GLFWwindow* window_  = nullptr;
@@ -83,6 +85,8 @@ private:
     float clear_[3]      = {0.08f, 0.08f, 0.09f};
     std::string renderer_info_;
     std::vector<std::string> dropped_;
+    std::vector<int> pressed_;  // keys pressed since the last frame began
+    std::vector<int> held_;     // keys latched down for the current frame
     bool capture_requested_ = false;
     std::optional<core::Result<Image>> frame_capture_;
 };

@@ -15,63 +15,12 @@
 #include <vector>
 
 #include "tests/core/model/tiny_model.hpp"
+#include "tests/gui/exe_harness.hpp"
 #include "tests/gui/tiny_gguf.hpp"
 
 namespace {
 
-struct RunResult {
-    int code = -1;
-    std::string output;  // stdout and stderr
-};
-
-// Runs `tokenscope ARGS` through the shell (after `prefix`, e.g. "env -u DISPLAY").
-RunResult run(const std::string& args, const std::string& prefix = "") {
-    const std::string cmd = prefix + " '" + TOKENSCOPE_EXE + "' " + args + " 2>&1";
-    RunResult r;
-    FILE* p = popen(cmd.c_str(), "r");
-    if (!p) return r;
-    std::array<char, 4096> buf;
-    size_t n = 0;
-    while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) r.output.append(buf.data(), n);
-    const int status = pclose(p);
-    r.code           = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-    return r;
-}
-
-struct Png {
-    int w = 0, h = 0;
-    std::vector<uint8_t> rgba;
-};
-
-Png load_png(const std::string& path) {
-    Png img;
-    int n             = 0;
-    unsigned char* px = stbi_load(path.c_str(), &img.w, &img.h, &n, 4);
-    if (!px) return img;
-    img.rgba.assign(px, px + size_t(img.w) * size_t(img.h) * 4);
-    stbi_image_free(px);
-    return img;
-}
-
-size_t distinct_colours(const Png& img) {
-    std::set<uint32_t> colours;
-    for (size_t i = 0; i + 3 < img.rgba.size(); i += 4)
-        colours.insert(uint32_t(img.rgba[i]) | uint32_t(img.rgba[i + 1]) << 8 | uint32_t(img.rgba[i + 2]) << 16);
-    return colours.size();
-}
-
-// Share of pixels whose colour differs by more than a few levels in any channel.
-double differing_share(const Png& a, const Png& b) {
-    if (a.rgba.size() != b.rgba.size() || a.rgba.empty()) return 1.0;
-    size_t diff = 0;
-    for (size_t i = 0; i < a.rgba.size(); i += 4)
-        for (size_t c = 0; c < 3; ++c)
-            if (std::abs(int(a.rgba[i + c]) - int(b.rgba[i + c])) > 8) {
-                ++diff;
-                break;
-            }
-    return double(diff) / double(a.rgba.size() / 4);
-}
+using namespace ts::test::exe;  // NOLINT(google-build-using-namespace): run(), Png and the image checks
 
 class Shot : public ::testing::Test {
 protected:
@@ -93,18 +42,6 @@ protected:
     static std::string* model_;
 };
 std::string* Shot::model_ = nullptr;
-
-void expect_not_blank(const Png& img) {
-    EXPECT_GT(distinct_colours(img), 50u) << "the image looks blank (too few colours)";
-    // Not one dominant colour everywhere: count pixels that differ from the top-left pixel's colour.
-    size_t other = 0;
-    for (size_t i = 0; i < img.rgba.size(); i += 4)
-        if (std::abs(int(img.rgba[i]) - int(img.rgba[0])) + std::abs(int(img.rgba[i + 1]) - int(img.rgba[1])) +
-                std::abs(int(img.rgba[i + 2]) - int(img.rgba[2])) >
-            24)
-            ++other;
-    EXPECT_GT(double(other) / double(img.rgba.size() / 4), 0.01) << "the image is nearly uniform";
-}
 
 TEST_F(Shot, WholeWindowAndModelPanelAreNonBlankPngsOfTheAskedSizeThatDiffer) {
     const std::string all = out("all.png"), model = out("model.png");
@@ -276,33 +213,6 @@ TEST_F(Shot, ContextFlagBoundsTheCacheAndIsChecked) {
     EXPECT_EQ(big.code, 2) << big.output;
     EXPECT_NE(big.output.find("error: -c 100000 is larger than the model's context of"), std::string::npos)
         << big.output;
-}
-
-// The interactive window itself, end to end: it starts on the built-in model, reads the layout and view from
-// imgui.ini, and on SIGTERM (as on Ctrl+C) closes cleanly and writes them back, with the model in the recent list.
-TEST_F(Shot, TheWindowKeepsItsLayoutAcrossRunsAndClosesCleanlyOnSigterm) {
-    const std::string cfg = ts::test::unique_temp_path("ts_gui_config");
-    ASSERT_EQ(std::system(("rm -rf '" + cfg + "' && mkdir -p '" + cfg + "/tokenscope'").c_str()), 0);
-    {
-        FILE* f = std::fopen((cfg + "/tokenscope/imgui.ini").c_str(), "w");
-        ASSERT_NE(f, nullptr);
-        std::fputs(
-            "[TokenScope][Layout]\nLeftWidth=400\nBottomHeight=150\n\n"
-            "[TokenScope][View]\nAttentionMode=mean\nAttentionLog=1\n",
-            f);
-        std::fclose(f);
-    }
-    const RunResult r = run("", "cd / && XDG_CONFIG_HOME='" + cfg + "' timeout --preserve-status -s TERM 4");
-    EXPECT_EQ(r.code, 0) << r.output;  // the signal ended it as a Quit would, not as a kill
-    std::FILE* f = std::fopen((cfg + "/tokenscope/imgui.ini").c_str(), "r");
-    ASSERT_NE(f, nullptr);
-    std::string ini;
-    for (int ch = 0; (ch = std::fgetc(f)) != EOF;) ini += char(ch);
-    std::fclose(f);
-    EXPECT_NE(ini.find("LeftWidth=400\nBottomHeight=150\n"), std::string::npos) << ini;
-    EXPECT_NE(ini.find("Recent=builtin:default.gguf"), std::string::npos) << ini;  // it loaded the model
-    EXPECT_NE(ini.find("AttentionMode=mean\nAttentionLog=1\n"), std::string::npos) << ini;
-    ASSERT_EQ(std::system(("rm -rf '" + cfg + "'").c_str()), 0);
 }
 
 TEST_F(Shot, BadUsageExitsWithTwo) {
