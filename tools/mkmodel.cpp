@@ -27,7 +27,9 @@ int cmd_random(int argc, char** argv) {
     ap.add_int("", "--ffn", "N", &s.n_ff, 1, 1 << 18, "MLP width");
     ap.add_int("", "--vocab", "N", &s.n_vocab, 1, 1 << 22, "vocabulary size");
     ap.add_int("", "--ctx", "N", &s.n_ctx, 1, 1 << 22, "context length written as llama.context_length");
-    ap.add_string("", "--type", "TYPE", &type, "type of the matrices: f32 f16 q8_0 q4_0 q4_k");
+    ap.add_string("", "--type", "TYPE", &type,
+                  "type of the matrices: f32 f16 q8_0 q4_0 q4_1 q5_0 q5_1 q4_k q6_k, or q4_k_m (attn_v, ffn_down and "
+                  "output in q6_k)");
     ap.add_int("", "--seed", "S", &seed, 0, INT32_MAX, "seed of the weights");
     ap.add_flag("", "--no-vocab", &no_vocab, "write no tokenizer metadata");
     ap.add_flag("", "--tied", &s.tied, "no output.weight (tied to token_embd)");
@@ -44,7 +46,8 @@ int cmd_random(int argc, char** argv) {
     if (auto code = ap.parse(argc - 1, argv + 1)) return *code;
     s.seed  = uint64_t(seed);
     s.vocab = !no_vocab;
-    auto t  = ts::tools::parse_dtype(type);
+    s.k_mix = type == "q4_k_m" || type == "Q4_K_M";
+    auto t  = ts::tools::parse_dtype(s.k_mix ? std::string("q4_k") : type);
     if (!t) return ap.usage_error(t.error().message);
     s.type = *t;
     if (auto st = ts::tools::validate_spec(s); !st.ok()) return ap.usage_error(st.error().message);
@@ -60,6 +63,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: ts_mkmodel random OUT.gguf [--arch llama|qwen2 --layers N --dim N --heads N --kv-heads N "
                  "--ffn N --vocab N "
-                 "--type f32|f16|q8_0|q4_0|q4_k --seed S]\n");
+                 "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
     return 2;
 }

@@ -119,7 +119,7 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     std::string name = s.name;
     if (name.empty())
         name = "random " + s.arch + " " + std::to_string(s.n_layer) + "x" + std::to_string(s.n_embd) + " " +
-               std::string(core::dtype_name(s.type));
+               (s.k_mix ? std::string("q4_K_M-like") : std::string(core::dtype_name(s.type)));
     const std::string& a = s.arch;  // the metadata keys' prefix
     w.add("general.architecture", Value::make_string(a));
     w.add("general.name", Value::make_string(name));
@@ -135,7 +135,8 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     if (s.vocab) add_placeholder_vocab(w, s.n_vocab);
 
     core::sample::Rng rng(s.seed);
-    const DType t = s.type;
+    const DType t   = s.k_mix ? DType::Q4_K : s.type;
+    const DType big = s.k_mix ? DType::Q6_K : t;  // the matrices Q4_K_M keeps at more bits
     const std::vector<float> ones(size_t(s.n_embd), 1.0f);
     w.add_tensor("token_embd.weight", t, {s.n_embd, s.n_vocab}, random_matrix(t, s.n_embd, s.n_vocab, rng));
     for (int il = 0; il < s.n_layer; ++il) {
@@ -143,7 +144,7 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
         w.add_tensor_f32(blk + "attn_norm.weight", {s.n_embd}, ones);
         w.add_tensor(blk + "attn_q.weight", t, {s.n_embd, s.n_embd}, random_matrix(t, s.n_embd, s.n_embd, rng));
         w.add_tensor(blk + "attn_k.weight", t, {s.n_embd, kv_dim}, random_matrix(t, s.n_embd, kv_dim, rng));
-        w.add_tensor(blk + "attn_v.weight", t, {s.n_embd, kv_dim}, random_matrix(t, s.n_embd, kv_dim, rng));
+        w.add_tensor(blk + "attn_v.weight", big, {s.n_embd, kv_dim}, random_matrix(big, s.n_embd, kv_dim, rng));
         if (s.arch == "qwen2") {  // biases of a size that matters (the weights' outputs are about unit size)
             w.add_tensor_f32(blk + "attn_q.bias", {s.n_embd}, random_vector(s.n_embd, 0.5f, rng));
             w.add_tensor_f32(blk + "attn_k.bias", {kv_dim}, random_vector(kv_dim, 0.5f, rng));
@@ -153,10 +154,11 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
         w.add_tensor_f32(blk + "ffn_norm.weight", {s.n_embd}, ones);
         w.add_tensor(blk + "ffn_gate.weight", t, {s.n_embd, s.n_ff}, random_matrix(t, s.n_embd, s.n_ff, rng));
         w.add_tensor(blk + "ffn_up.weight", t, {s.n_embd, s.n_ff}, random_matrix(t, s.n_embd, s.n_ff, rng));
-        w.add_tensor(blk + "ffn_down.weight", t, {s.n_ff, s.n_embd}, random_matrix(t, s.n_ff, s.n_embd, rng));
+        w.add_tensor(blk + "ffn_down.weight", big, {s.n_ff, s.n_embd}, random_matrix(big, s.n_ff, s.n_embd, rng));
     }
     w.add_tensor_f32("output_norm.weight", {s.n_embd}, ones);
-    if (!s.tied) w.add_tensor("output.weight", t, {s.n_embd, s.n_vocab}, random_matrix(t, s.n_embd, s.n_vocab, rng));
+    if (!s.tied)
+        w.add_tensor("output.weight", big, {s.n_embd, s.n_vocab}, random_matrix(big, s.n_embd, s.n_vocab, rng));
     return w.write(path);
 }
 

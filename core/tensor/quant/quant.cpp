@@ -68,6 +68,7 @@ bool can_quantize(DType t) {
         case DType::Q5_1:
         case DType::Q8_0:
         case DType::Q4_K:
+        case DType::Q6_K:
         case DType::Q8_K:
             return true;
         default:
@@ -108,6 +109,9 @@ void quantize_row(DType t, const float* src, void* dst, int64_t n) {
             return;
         case DType::Q4_K:
             quant::quantize_q4_k(src, dst, n);
+            return;
+        case DType::Q6_K:
+            quant::quantize_q6_k(src, dst, n);
             return;
         case DType::Q8_K:
             quant::quantize_q8_k(src, dst, n);

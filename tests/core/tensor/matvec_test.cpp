@@ -160,7 +160,7 @@ TEST(Matmul, ExtremeValuesAndZeroBlocksEqualNaive) {
     for (int64_t t = 0; t < nt; ++t)
         for (int64_t i = 0; i < n; ++i)
             x[size_t(t * n + i)] = (i / 32) % 3 == 1 ? 0.0f : ((i + t) % 2 ? 100.0f : -100.0f);
-    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q4_K}) {
+    for (DType type : {DType::Q8_0, DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q4_K, DType::Q6_K}) {
         Matrix m = make_matrix(type, n, rows, 21);
         std::vector<float> wf(static_cast<size_t>(n));
         for (int64_t r = 0; r < rows; ++r) {  // rows of +-max, quantised to the type's extreme levels

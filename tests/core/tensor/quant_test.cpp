@@ -41,6 +41,7 @@ TEST(Quant, RoundTripErrorWithinPerTypeLimits) {
         {DType::Q4_0, 1e-2},                      // ~8.6e-3
         {DType::Q4_1, 1e-2},                      // ~7.4e-3
         {DType::Q4_K, 6e-3},                      // ~5.0e-3
+        {DType::Q6_K, 4e-4},                      // ~2.9e-4
     };
     for (const Case& c : cases) {
         const double e = round_trip_nmse(c.t, 8192, 1234);
@@ -52,7 +53,8 @@ TEST(Quant, RoundTripErrorWithinPerTypeLimits) {
 TEST(Quant, ZerosStayZeroWithoutNaN) {
     const int64_t n = 512;
     const std::vector<float> x(size_t(n), 0.0f);
-    for (DType t : {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q4_K, DType::Q8_K}) {
+    for (DType t :
+         {DType::Q4_0, DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0, DType::Q4_K, DType::Q6_K, DType::Q8_K}) {
         std::vector<uint8_t> q(row_bytes(t, n));
         std::vector<float> y(size_t(n), 1.0f);
         quantize_row(t, x.data(), q.data(), n);

@@ -43,9 +43,6 @@ inline std::vector<uint8_t> random_row(DType t, int64_t n, uint32_t seed) {
             b[i].d    = f32_to_fp16(scale(rng));
             b[i].dmin = f32_to_fp16(scale(rng));
         }
-    } else if (t == DType::Q6_K) {
-        auto* b = reinterpret_cast<BlockQ6_K*>(row.data());
-        for (int64_t i = 0; i < n / kQKK; ++i) b[i].d = f32_to_fp16(scale(rng));
     }
     return row;
 }
