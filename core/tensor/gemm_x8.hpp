@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <array>
-#include <cstring>
 #include <type_traits>
 #include <utility>
 
@@ -27,8 +26,8 @@ using avx2::unpack_k4;
 constexpr int kTok = kX8Tokens;  // tokens per group = int32 lanes of a register
 
 // ---- weight rows to unsigned bytes (value + offset, element order), f32 scales and minimums --------------------
-// A decoder fills u[32 nb] and the scales d; the types with minimums or offsets per sub-block also m (see Form
-// below for what they hold and how many per block).
+// A decoder fills u[32 nb] and the scales d; the types with an additive term per block also m (see Form below for
+// what they hold and how many per block).
 
 inline void decode_q8_0(const void* row, int64_t nb, uint8_t* u, float* d, float*) {
     const auto* b = static_cast<const BlockQ8_0*>(row);
@@ -126,23 +125,27 @@ constexpr int kRows = kX8MaxRows;  // rows decoded at a time
 // ---- the float side of a tile, per block of 32 (shared by the instruction sets) ---------------------------------
 //
 // How a type's integer sums become floats. s[r][t] holds sum(u . x) of row r and token lane t over a block, or over
-// half a block for Halves; the tile calls part() after each, and part() adds to acc:
-//   Offset  (Q8_0 Q4_0 Q5_0)  s started from corr = -offset * sum(x):      acc += d_w d_x s
-//   Mins    (Q4_K Q5_K Q4_1   s started from 0, corr = +sum(x), m = the    acc += d_x (d_w s + m_w sum(x))
-//            Q5_1)            block's additive term (-min for the K-quants)
-//   Halves  (Q6_K)            a scale per 16 elements, each half's s from 0; corr holds the halves' sums as two
-//                             int16, m = -32 d_w per half:                acc += d_x d_w,h s_h, and after the second
-//                             half acc += d_x (m_0 sum_0(x) + m_1 sum_1(x))
-// Scales and minimums: kScales (1, or 2 for Halves) per block, row stride kScales * nb.
+// half a block for Halves, started from initial_sum(); the tile calls part() after each, and part() adds to acc:
+//   Offset  (Q8_0 Q4_0 Q5_0)  s from corr = -offset * sum(x):                 acc += d_w d_x s
+//   Mins    (Q4_K Q5_K Q4_1   s from 0, corr = +sum(x), m = the block's       acc += d_x (d_w s + m_w sum(x))
+//            Q5_1)            additive term (-min for the K-quants)
+//   Halves  (Q6_K)            a scale per 16 elements; corr holds the halves' sums as two int16 and each half's s
+//                             starts from -32 * its sum (the offset of Q6_K's levels):  acc += d_x d_w,h s_h
+// Scales (and minimums): kScales (1, or 2 for Halves) per block, row stride kScales * nb.
 enum class Form { Offset, Mins, Halves };
 
 template <Form F>
 constexpr int kScales = F == Form::Halves ? 2 : 1;
 
+// The int32 sums a block (Halves: half `half` of it) starts from, for token lane group t.
 template <Form F>
-inline __m256i initial_sum(const uint8_t* xb, size_t gs, int t) {
-    if constexpr (F == Form::Offset) return load256(xb + size_t(t) * gs + 288);
-    return _mm256_setzero_si256();
+inline __m256i initial_sum(const uint8_t* xb, size_t gs, int t, int half = 0) {
+    if constexpr (F == Form::Mins) return _mm256_setzero_si256();
+    const __m256i corr = load256(xb + size_t(t) * gs + 288);
+    if constexpr (F == Form::Offset) return corr;
+    // Halves: -32 * the half's sum, sign-extended from its int16 (-32 * 2032 still fits an int32 comfortably)
+    const __m256i sum = half == 0 ? _mm256_srai_epi32(_mm256_slli_epi32(corr, 16), 16) : _mm256_srai_epi32(corr, 16);
+    return _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sum, 5));
 }
 
 template <Form F, int R, int T>
@@ -169,23 +172,11 @@ inline void part(__m256 (&acc)[R][T], __m256i (&s)[R][T], const float* d, const 
             acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][t]), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
     }
     if constexpr (F == Form::Halves) {
-        if (half == 0) {
-            for (int r = 0; r < R; ++r)
-                for (int t = 0; t < T; ++t) s[r][t] = _mm256_setzero_si256();
-            return;
-        }
-        __m256 s0[T], s1[T];  // the two int16 sums of 16 packed in corr
-        for (int t = 0; t < T; ++t) {
-            const __m256i c = load256(xb + size_t(t) * gs + 288);
-            s0[t]           = _mm256_cvtepi32_ps(_mm256_srai_epi32(_mm256_slli_epi32(c, 16), 16));
-            s1[t]           = _mm256_cvtepi32_ps(_mm256_srai_epi32(c, 16));
-        }
-        for (int r = 0; r < R; ++r) {
-            const __m256 m0 = _mm256_set1_ps(m[size_t(r) * rstep + at - 1]);
-            const __m256 m1 = _mm256_set1_ps(m[size_t(r) * rstep + at]);
-            for (int t = 0; t < T; ++t)
-                acc[r][t] = _mm256_fmadd_ps(_mm256_fmadd_ps(m0, s0[t], _mm256_mul_ps(m1, s1[t])), dx[t], acc[r][t]);
-        }
+        if (half == 0)  // the second half starts from its own offset term
+            for (int t = 0; t < T; ++t) {
+                const __m256i s1 = initial_sum<F>(xb, gs, t, 1);
+                for (int r = 0; r < R; ++r) s[r][t] = s1;
+            }
     }
 }
 
@@ -197,7 +188,7 @@ inline void load_dx(const uint8_t* xb, size_t gs, __m256 (&dx)[T]) {
 // Q6_K: levels q (6 bits: 4 in ql, 2 in qh) in element order, a scale per 16 elements, value d * sc * (q - 32).
 // Per half of 128: bytes l of ql[0..32) / ql[32..64) / qh give elements l (low nibble of ql[l], qh bits 0-1),
 // 32 + l (ql[32 + l], bits 2-3), 64 + l (high nibble of ql[l], bits 4-5) and 96 + l (ql[32 + l], bits 6-7).
-inline void decode_q6_k(const void* row, int64_t nb, uint8_t* u, float* d, float* m) {
+inline void decode_q6_k(const void* row, int64_t nb, uint8_t* u, float* d, float*) {
     const auto* b        = static_cast<const BlockQ6_K*>(row);
     const __m256i low4   = _mm256_set1_epi8(0x0F);
     const __m256i bits45 = _mm256_set1_epi8(0x30);
@@ -219,10 +210,7 @@ inline void decode_q6_k(const void* row, int64_t nb, uint8_t* u, float* d, float
             _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64), q2);
             _mm256_store_si256(reinterpret_cast<__m256i*>(u + 96), q3);
         }
-        for (int j = 0; j < 16; ++j, ++d, ++m) {
-            *d = sd * float(b[i].scales[j]);
-            *m = -32.0f * *d;
-        }
+        for (int j = 0; j < 16; ++j) *d++ = sd * float(b[i].scales[j]);
     }
 }
 

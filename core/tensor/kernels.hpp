@@ -57,7 +57,7 @@ constexpr int32_t x8_offset(DType t) {
         case DType::Q5_K:
             return -1;
         case DType::Q6_K:
-            return 32;  // its corr holds the halves' sums instead (see above)
+            return 32;  // applied by the tile per half (its corr holds the halves' sums, see above)
         default:
             return 0;
     }
@@ -75,7 +75,8 @@ using GemmF32Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_
                            float* y, int64_t y_stride);
 
 inline constexpr int kX8MaxRows = 6;  // rows decoded at a time by a GemmX8Fn
-// Per decoded row: n unsigned bytes, then up to two scales and two minimums per block of 32 (Q6_K: per 16) as f32.
+// Per decoded row: n unsigned bytes, then up to two scales (Q6_K: one per 16) and two additive terms per block of 32
+// as f32.
 inline size_t x8_scratch_bytes(int64_t n) {
     return size_t(kX8MaxRows) * (size_t(n) + 4 * size_t(n / 32) * sizeof(float)) + 64;
 }
