@@ -30,9 +30,10 @@ struct AttentionView {
     gl::HeatmapTexture main;                                 // the selected head, or the head mean
     std::vector<std::unique_ptr<gl::HeatmapTexture>> heads;  // small multiples, [n_head]
     std::vector<float> buf;                                  // scratch for the coloured values
-    // Token labels of the positions, rebuilt per snapshot version.
+    // Token labels of the positions (and the tokens they were made from), updated per snapshot version.
     uint64_t labels_version = 0;
     std::vector<std::string> labels;
+    std::vector<int32_t> tokens;
     float labels_width = 0;  // the widest "label position" row title, in pixels
     bool dragging      = false;
     ScreenRect heatmap_rect;  // where the big heatmap was last drawn
@@ -40,6 +41,13 @@ struct AttentionView {
 };
 
 namespace {
+
+// Width of a heatmap row title: "label position".
+float row_title_width(const std::string& label, size_t pos) {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%s %zu", label.c_str(), pos);
+    return ImGui::CalcTextSize(buf).x;
+}
 
 constexpr float kLogFloor = -4.0f;  // log scale: weights <= 1e-4 get the lowest colour
 
@@ -96,16 +104,23 @@ void refresh(UiState& ui, AttentionView& v, const std::shared_ptr<const core::De
     }
 }
 
+// Labels of the positions, kept in step with the snapshot: during a run only the new positions are labelled and
+// measured (a rewind or branch relabels from where the tokens differ). Position i's token is steps[i]->token.
 void refresh_labels(AttentionView& v, const core::Snapshot& snap) {
     if (v.labels_version == snap.version) return;
     v.labels_version = snap.version;
-    v.labels.clear();
-    v.labels_width = 0;
-    for (size_t i = 0; i < snap.steps.size(); ++i) {
+    size_t same      = 0;
+    while (same < v.labels.size() && same < snap.steps.size() && v.tokens[same] == snap.steps[same]->token) ++same;
+    if (same < v.labels.size()) {  // some positions changed: their labels go, and the width is measured again
+        v.labels.resize(same);
+        v.tokens.resize(same);
+        v.labels_width = 0;
+        for (size_t i = 0; i < same; ++i) v.labels_width = std::max(v.labels_width, row_title_width(v.labels[i], i));
+    }
+    for (size_t i = same; i < snap.steps.size(); ++i) {
+        v.tokens.push_back(snap.steps[i]->token);
         v.labels.push_back(token_label(snap.model.get(), snap.steps[i]->token, 14));
-        char buf[48];
-        std::snprintf(buf, sizeof buf, "%s %zu", v.labels.back().c_str(), i);
-        v.labels_width = std::max(v.labels_width, ImGui::CalcTextSize(buf).x);
+        v.labels_width = std::max(v.labels_width, row_title_width(v.labels.back(), i));
     }
 }
 
@@ -435,6 +450,11 @@ void draw_attention_panel(UiState& ui, const core::Snapshot& snap) {
     const int n = main_n(ui, *d);
     draw_query_summary(ui, v, snap, *probs, n);
     draw_heatmap(ui, v, snap, *probs, n, *d);
+}
+
+std::string attention_row_label(const UiState& ui, int pos) {
+    if (!ui.views.attention || pos < 0 || size_t(pos) >= ui.views.attention->labels.size()) return {};
+    return ui.views.attention->labels[size_t(pos)];
 }
 
 bool attention_heatmap_rect(const UiState& ui, float rect[4], int* n) {

@@ -5,6 +5,8 @@
 // selection changes), and acts on the engine only through the command functions of ui_state.hpp.
 #pragma once
 
+#include <string>
+
 #include "app/ui/model_summary.hpp"
 #include "app/ui/ui_state.hpp"
 #include "core/session/worker.hpp"
@@ -22,6 +24,8 @@ bool token_chip_rect(const UiState& ui, int pos, float rect[4]);
 void draw_attention_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_attention.cpp
 // Screen rectangle of the big heatmap as last drawn and its positions per side; false when none was (tests, tours).
 bool attention_heatmap_rect(const UiState& ui, float rect[4], int* n);
+// The heatmap's row title of position `pos` as last drawn ("" when there is none): tests.
+std::string attention_row_label(const UiState& ui, int pos);
 void draw_qk_panel(UiState& ui, const core::Snapshot& snap);        // app/ui/panel_qk.cpp: Q·K scores
 void draw_softmax_panel(UiState& ui, const core::Snapshot& snap);   // app/ui/panel_softmax.cpp: sampler stages
 void draw_logits_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_logits.cpp: ranked candidates

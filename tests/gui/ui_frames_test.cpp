@@ -10,6 +10,7 @@
 
 #include "app/ui/panels.hpp"
 #include "app/ui/shell.hpp"
+#include "app/ui/token_text.hpp"
 #include "tests/gui/panel_fixture.hpp"
 
 namespace ts::app {
@@ -83,6 +84,29 @@ TEST_F(ExplorerFrames, AttentionPanelDrawsOneHeadAllHeadsAndTheMean) {
         return d && d->has_summary && !d->focus.all_heads;
     }));
     EXPECT_GT(frame(draw_attention_panel), 1000);
+}
+
+// Row titles follow the sequence: new positions get labels as they come, and after a rewind and a branch to another
+// token the changed position is labelled anew (the labels are kept between snapshots, not rebuilt each time).
+TEST_F(ExplorerFrames, HeatmapRowLabelsFollowRunsRewindsAndBranches) {
+    start("the model", 6);
+    auto labels_match = [&] {
+        frame(draw_attention_panel);
+        const auto& steps = ui_.snap->steps;
+        for (size_t i = 0; i < steps.size(); ++i)
+            if (attention_row_label(ui_, int(i)) != token_label(ui_.model.get(), steps[i]->token, 14)) return false;
+        return attention_row_label(ui_, int(steps.size())).empty();
+    };
+    ASSERT_TRUE(frames_until(draw_attention_panel, labels_match));
+    wait(ui_.bridge.push(core::cmd::Run{4}));
+    EXPECT_TRUE(labels_match()) << "after a run";
+    wait(ui_.bridge.push(core::cmd::Rewind{3}));
+    EXPECT_TRUE(labels_match()) << "after a rewind";
+    const int pos       = int(ui_.snap->steps.size()) - 1;
+    const int32_t other = (ui_.snap->steps[size_t(pos)]->token + 1) % ui_.model->hp.n_vocab;
+    wait(ui_.bridge.push(core::cmd::Branch{pos, other}));
+    ASSERT_EQ(ui_.snap->steps[size_t(pos)]->token, other);
+    EXPECT_TRUE(labels_match()) << "after a branch to another token";
 }
 
 TEST_F(ExplorerFrames, HeatmapHoverShowsACellClickSelectsItsRowAndTheWheelZooms) {
