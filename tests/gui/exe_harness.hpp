@@ -6,6 +6,7 @@
 #include <stb_image.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
@@ -61,17 +62,18 @@ inline size_t distinct_colours(const Png& img) {
     return colours.size();
 }
 
-// Share of pixels whose colour differs by more than a few levels in any channel.
-inline double differing_share(const Png& a, const Png& b) {
+// Share of pixels whose colour differs by more than a few levels in any channel (leaving out the bottom rows).
+inline double differing_share(const Png& a, const Png& b, int skip_bottom_rows = 0) {
     if (a.rgba.size() != b.rgba.size() || a.rgba.empty()) return 1.0;
-    size_t diff = 0;
-    for (size_t i = 0; i < a.rgba.size(); i += 4)
+    const size_t end = size_t(std::max(0, a.h - skip_bottom_rows)) * size_t(a.w) * 4;
+    size_t diff      = 0;
+    for (size_t i = 0; i < end; i += 4)
         for (size_t c = 0; c < 3; ++c)
             if (std::abs(int(a.rgba[i + c]) - int(b.rgba[i + c])) > 8) {
                 ++diff;
                 break;
             }
-    return double(diff) / double(a.rgba.size() / 4);
+    return end ? double(diff) / double(end / 4) : 0.0;
 }
 
 // A picture that shows something: many colours, and not one colour nearly everywhere.

@@ -236,7 +236,10 @@ TEST_F(Frames, F12AsksForAScreenshotAndItsPathIsDatedAndNew) {
         std::fclose(f);
     }
     EXPECT_EQ(screenshot_path(when), (home / "Pictures" / "tokenscope-20261126-010203-2.png").string());
-    if (old_home) setenv("HOME", old.c_str(), 1);
+    if (old_home)
+        setenv("HOME", old.c_str(), 1);
+    else
+        unsetenv("HOME");
     fs::remove_all(home);
 }
 
