@@ -5,6 +5,7 @@
 
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
+#include "app/cli/simd_choice.hpp"
 
 namespace {
 
@@ -35,6 +36,10 @@ void print_usage(FILE* out) {
 
 int main(int argc, char** argv) {
     ts::app::register_builtin_model();
+    if (const ts::core::Status st = ts::app::apply_simd_env(); !st.ok()) {
+        std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
+        return 2;
+    }
     if (argc < 2) return ts::app::cmd_gui(argc, argv);
     const std::string_view verb = argv[1];
     if (verb == "-h" || verb == "--help" || verb == "help") {

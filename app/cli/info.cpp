@@ -8,6 +8,7 @@
 
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
+#include "app/cli/simd_choice.hpp"
 #include "core/base/mmap.hpp"
 #include "core/gguf/gguf_reader.hpp"
 #include "core/model/model.hpp"
@@ -106,6 +107,7 @@ int cmd_info(int argc, char** argv) {
         std::printf("%-14s %s (%" PRId64 "), %s of weights\n", "parameters", human_count(m.n_params).c_str(),
                     m.n_params, human_bytes(m.weight_bytes).c_str());
         for (const std::string& note : m.notes) std::printf("%-14s %s\n", "note", note.c_str());
+        std::printf("%-14s %s\n", "simd", simd_summary().c_str());
     } else {
         // A valid GGUF that is not a model we can run: say why, and still describe what the header holds.
         const auto& f = *gguf;

@@ -280,5 +280,110 @@ void gemm_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const vo
     }
 }
 
+// ---- one token (decode): the same arithmetic with rows in the lanes -------------------------------------------
+//
+// gemv_x8 gives y[r] = dot(row r, x) for one token by the very operations the tiles above do for each (row, token)
+// pair: the block's exact integer sum, started from the same corr, then the same float multiply-adds in the same
+// order (part()). Only what sits in the lanes differs: 8 rows side by side instead of 8 tokens. So a token's
+// outputs are bit-identical whether it came in a batch (gemm_x8) or alone (gemv_x8): prefill, decode and a
+// re-evaluation after a rewind agree exactly (kernels.hpp). The integer sums are exact, so how a level adds them up
+// (Isa::dot32 plus a reduction across lanes here, int32 lanes per token there) cannot change a bit.
+
+constexpr int kGemvRows = 8;  // rows per step: the lanes of a 256-bit register
+
+// The integer sums of 8 rows over one block, by halves: from p[r], row r's 8 partial sums of 4 elements (lanes 0..3
+// cover elements 0..15), h0[r] = the sum over elements 0..15 and h1[r] over 16..31.
+inline void row_sums(const __m256i (&p)[kGemvRows], __m256i& h0, __m256i& h1) {
+    const __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+    const __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+    h0              = _mm256_permute2x128_si256(a, b, 0x20);  // lanes 0..3: rows 0..3, lanes 4..7: rows 4..7
+    h1              = _mm256_permute2x128_si256(a, b, 0x31);
+}
+
+// dst[8 j + r] = src[r * stride + j] for r, j < 8: the scales of 8 rows x 8 blocks, rows into the lanes.
+inline void transpose8(const float* src, int stride, float* dst) {
+    __m256 r[8], t[8], v[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * stride);
+    for (int i = 0; i < 8; i += 2) {
+        t[i]     = _mm256_unpacklo_ps(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        v[i]     = _mm256_shuffle_ps(t[i], t[i + 2], 0x44);
+        v[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], 0xEE);
+        v[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0x44);
+        v[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xEE);
+    }
+    for (int i = 0; i < 4; ++i) {
+        _mm256_storeu_ps(dst + 8 * i, _mm256_permute2f128_ps(v[i], v[i + 4], 0x20));
+        _mm256_storeu_ps(dst + 8 * (i + 4), _mm256_permute2f128_ps(v[i], v[i + 4], 0x31));
+    }
+}
+
+// Isa: a policy with static __m256i dot32(__m256i u, __m256i x), 8 int32 sums of 4 products (unsigned u, signed x)
+// that must be exact for the type's levels. x1 is the token in the X1 layout of kernels.hpp. As gemm_x8 does, 8 whole
+// rows are decoded at a time (one sequential stream from memory), the next 8 prefetched while these compute.
+template <typename Isa, Form F, void (*Decode)(const void*, int64_t, uint8_t*, float*, float*)>
+void gemv_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x1, float* y, void* scratch) {
+    constexpr int kS = kScales<F>;
+    const int64_t nb = n / kQK32;
+    const int64_t ds = (kS * nb + 7) / 8 * 8;  // scales per row, padded to whole 8 x 8 transposes
+    const auto* xs   = static_cast<const int8_t*>(x1);
+    const auto* dx   = reinterpret_cast<const float*>(xs + n);
+    const auto* corr = reinterpret_cast<const int32_t*>(dx + nb);
+    auto* u          = static_cast<uint8_t*>(scratch);               // [8 rows][n]
+    float* d         = reinterpret_cast<float*>(u + kGemvRows * n);  // [8 rows][ds] as decoded
+    float* m         = d + kGemvRows * ds;                           // [8 rows][ds]
+    float* dt        = m + kGemvRows * ds;                           // [ds][8 rows]: rows in the lanes
+    float* mt        = dt + kGemvRows * ds;                          // [ds][8 rows]
+    const auto* wb   = static_cast<const uint8_t*>(w);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += kGemvRows) {
+        const int R = int(std::min<int64_t>(kGemvRows, n_rows - r0));
+        if (R < kGemvRows) {  // lanes past the last row: zeros, computed and dropped
+            std::memset(u, 0, size_t(kGemvRows) * size_t(n));
+            std::memset(d, 0, size_t(2 * kGemvRows * ds) * sizeof(float));  // d and m
+        }
+        for (int r = 0; r < R; ++r) Decode(wb + size_t(r0 + r) * w_stride, nb, u + r * n, d + r * ds, m + r * ds);
+        for (int64_t j = 0; j < ds; j += 8) {
+            transpose8(d + j, int(ds), dt + j * kGemvRows);
+            if constexpr (F == Form::Mins) transpose8(m + j, int(ds), mt + j * kGemvRows);
+        }
+        const int64_t r_next = r0 + R;
+        const Prefetch pf{wb + size_t(r_next) * w_stride, int(std::min<int64_t>(kGemvRows, n_rows - r_next)), w_stride,
+                          w_stride / size_t(nb)};
+        __m256 acc = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; ++b) {
+            prefetch_block(pf, b);
+            const __m256i xv = load256(xs + 32 * b);
+            __m256i p[kGemvRows];
+            for (int r = 0; r < kGemvRows; ++r) p[r] = Isa::dot32(load256(u + r * n + 32 * b), xv);
+            __m256i h0, h1;
+            row_sums(p, h0, h1);
+            const __m256 dxb = _mm256_set1_ps(dx[b]);
+            const int32_t c  = corr[b];
+            const float* dw  = dt + kS * kGemvRows * b;
+            if constexpr (F == Form::Offset) {
+                const __m256i s = _mm256_add_epi32(_mm256_set1_epi32(c), _mm256_add_epi32(h0, h1));
+                acc             = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(_mm256_loadu_ps(dw), dxb), acc);
+            } else if constexpr (F == Form::Mins) {
+                const __m256 sx = _mm256_cvtepi32_ps(_mm256_set1_epi32(c));
+                const __m256 mw = _mm256_loadu_ps(mt + kGemvRows * b);
+                const __m256 s  = _mm256_cvtepi32_ps(_mm256_add_epi32(h0, h1));
+                acc = _mm256_fmadd_ps(_mm256_fmadd_ps(s, _mm256_loadu_ps(dw), _mm256_mul_ps(mw, sx)), dxb, acc);
+            } else {  // Halves: each half from -32 * its sum (initial_sum), with its own scale
+                const int32_t s0 = -(int32_t(int16_t(uint32_t(c) & 0xFFFF)) * 32);
+                const int32_t s1 = -(int32_t(int16_t(uint32_t(c) >> 16)) * 32);
+                const __m256i a0 = _mm256_add_epi32(_mm256_set1_epi32(s0), h0);
+                const __m256i a1 = _mm256_add_epi32(_mm256_set1_epi32(s1), h1);
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a0), _mm256_mul_ps(_mm256_loadu_ps(dw), dxb), acc);
+                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a1), _mm256_mul_ps(_mm256_loadu_ps(dw + 8), dxb), acc);
+            }
+        }
+        alignas(32) float out[kGemvRows];
+        _mm256_store_ps(out, acc);
+        for (int r = 0; r < R; ++r) y[r0 + r] = out[r];
+    }
+}
+
 }  // namespace
 }  // namespace ts::core::kernels::x8

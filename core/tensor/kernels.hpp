@@ -74,6 +74,23 @@ using GemmX8Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_r
 using GemmF32Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const float* x, int64_t n_tok,
                            float* y, int64_t y_stride);
 
+// One token (decode) through the same arithmetic ("X1"): y[r] = dot(row r, x) for rows [0, n_rows), computed per
+// row exactly as a GemmX8Fn computes each (row, token) pair, so that a token's outputs do not depend on whether it
+// came in a batch or alone (gemm_x8.hpp, gemv_x8). x1 holds the token as X8 would pack it, unpacked:
+//   values [n]    int8   the companion-type values of the token, in element order
+//   d      [nb]   float  each block's scale (the d of X8)
+//   corr   [nb]   int32  each block's corr (the corr of X8)
+// scratch: gemv_scratch_bytes(n), 64-aligned, the caller's own.
+using GemvX8Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x1, float* y,
+                          void* scratch);
+inline size_t x1_bytes(int64_t n) {
+    return size_t(n) + 8 * size_t(n / 32);
+}
+// 8 decoded rows (n bytes each) and four [8][2 nb + 8] float arrays of scales and minimums (two per block at most).
+inline size_t gemv_scratch_bytes(int64_t n) {
+    return 16 * size_t(n) + 1024 + 64;
+}
+
 inline constexpr int kX8MaxRows = 6;  // rows decoded at a time by a GemmX8Fn
 // Per decoded row: n unsigned bytes, then up to two scales (Q6_K: one per 16) and two additive terms per block of 32
 // as f32.
@@ -87,6 +104,7 @@ struct KernelTable {
     DotFn dot[kMaxTypeId]          = {};       // indexed by the DType id; null = not supported as weights
     Dot4Fn dot4[kMaxTypeId]        = {};       // optional; null = four dot calls
     GemmX8Fn gemm_x8[kMaxTypeId]   = {};       // optional; set: matmul packs x in groups of 8 and calls this
+    GemvX8Fn gemv_x8[kMaxTypeId]   = {};       // set with gemm_x8: matvec (one token) calls this
     GemmF32Fn gemm_f32[kMaxTypeId] = {};       // optional, float weight types; set: matmul calls this on f32 x
     QuantizeFn quantize_q8_0       = nullptr;  // null: quantize_row
     QuantizeFn quantize_q8_k       = nullptr;

@@ -110,52 +110,69 @@ int64_t row_chunk(int64_t rows, int nth) {
     return std::clamp<int64_t>(rows / (int64_t(nth) * 8), 4, 256);
 }
 
-// Packs tokens [8 group, 8 group + 8) of the Q8_0 rows xq (row stride xs bytes) into one X8 group (kernels.hpp):
-// 4-byte slices of 8 tokens side by side, their scales as f32 and -offset * sum(values) per block.
-void pack_x8_group(const uint8_t* xq, size_t xs, int64_t n, int64_t n_tokens, int64_t group, int32_t offset,
-                   uint8_t* dst) {
+// The d and corr that X8 stores for block b (of 32 elements) of one token (kernels.hpp): from a Q8_0 row, the
+// block's scale and -offset * the sum of its values; from a Q8_K row (the K-quants), the super-block's scale and
+// -offset * the sum from the two bsums of 16 that make up the block, or with `halves` (Q6_K) those two bsums as
+// int16, low half first. One place for both forms of the token (X8 packed, X1 for one token), so they agree.
+struct X8Terms {
+    float d;
+    int32_t corr;
+};
+
+X8Terms x8_terms_q8_0(const BlockQ8_0& blk, int32_t offset) {
+    int32_t sum = 0;
+    for (int i = 0; i < kQK32; ++i) sum += blk.qs[i];
+    return {fp16_to_f32(blk.d), -offset * sum};
+}
+
+X8Terms x8_terms_q8_k(const BlockQ8_K& sb, int s, int32_t offset, bool halves) {
+    const int16_t lo = sb.bsums[2 * s], hi = sb.bsums[2 * s + 1];
+    if (halves) return {sb.d, int32_t(uint32_t(uint16_t(lo)) | (uint32_t(uint16_t(hi)) << 16))};
+    return {sb.d, -offset * (int32_t(lo) + int32_t(hi))};
+}
+
+// The values of block b of a token quantised to ct (Q8_0 or Q8_K), and its X8 terms.
+const int8_t* x8_block(DType ct, const uint8_t* xq, int64_t b, int32_t offset, bool halves, X8Terms& terms) {
+    if (ct == DType::Q8_K) {
+        const auto& sb = reinterpret_cast<const BlockQ8_K*>(xq)[b / 8];
+        terms          = x8_terms_q8_k(sb, int(b % 8), offset, halves);
+        return sb.qs + 32 * (b % 8);
+    }
+    const auto& blk = reinterpret_cast<const BlockQ8_0*>(xq)[b];
+    terms           = x8_terms_q8_0(blk, offset);
+    return blk.qs;
+}
+
+// Packs tokens [8 group, 8 group + 8) of the rows xq (type ct, row stride xs bytes) into one X8 group
+// (kernels.hpp): 4-byte slices of 8 tokens side by side, then their d and corr.
+void pack_x8_group(DType ct, const uint8_t* xq, size_t xs, int64_t n, int64_t n_tokens, int64_t group, int32_t offset,
+                   bool halves, uint8_t* dst) {
     const int64_t nb = n / kQK32;
     std::memset(dst, 0, size_t(nb) * kernels::kX8BlockBytes);
     for (int j = 0; j < kernels::kX8Tokens; ++j) {
         const int64_t t = group * kernels::kX8Tokens + j;
         if (t >= n_tokens) break;
-        const auto* blk = reinterpret_cast<const BlockQ8_0*>(xq + size_t(t) * xs);
         for (int64_t b = 0; b < nb; ++b) {
-            uint8_t* o  = dst + size_t(b) * kernels::kX8BlockBytes;
-            int32_t sum = 0;
-            for (int i = 0; i < kQK32; ++i) sum += blk[b].qs[i];
-            for (int g = 0; g < kQK32 / 4; ++g) std::memcpy(o + 32 * g + 4 * j, blk[b].qs + 4 * g, 4);
-            const float d      = fp16_to_f32(blk[b].d);
-            const int32_t corr = -offset * sum;
-            std::memcpy(o + 256 + 4 * j, &d, 4);
-            std::memcpy(o + 288 + 4 * j, &corr, 4);
+            uint8_t* o = dst + size_t(b) * kernels::kX8BlockBytes;
+            X8Terms terms;
+            const int8_t* qs = x8_block(ct, xq + size_t(t) * xs, b, offset, halves, terms);
+            for (int g = 0; g < kQK32 / 4; ++g) std::memcpy(o + 32 * g + 4 * j, qs + 4 * g, 4);
+            std::memcpy(o + 256 + 4 * j, &terms.d, 4);
+            std::memcpy(o + 288 + 4 * j, &terms.corr, 4);
         }
     }
 }
 
-// The same from Q8_K rows (the activations of the K-quants): each sub-block of 32 is an X8 block with the
-// super-block's scale, and corr = -offset * its sum, from the two bsums of 16 that make it up; with `halves` (Q6_K)
-// corr holds those two bsums as int16, low half first.
-void pack_x8_group_q8_k(const uint8_t* xq, size_t xs, int64_t n, int64_t n_tokens, int64_t group, int32_t offset,
-                        bool halves, uint8_t* dst) {
+// One token in the X1 layout of kernels.hpp (values, then every block's d, then every block's corr).
+void pack_x1(DType ct, const uint8_t* xq, int64_t n, int32_t offset, bool halves, uint8_t* dst) {
     const int64_t nb = n / kQK32;
-    std::memset(dst, 0, size_t(nb) * kernels::kX8BlockBytes);
-    for (int j = 0; j < kernels::kX8Tokens; ++j) {
-        const int64_t t = group * kernels::kX8Tokens + j;
-        if (t >= n_tokens) break;
-        const auto* blk = reinterpret_cast<const BlockQ8_K*>(xq + size_t(t) * xs);
-        for (int64_t b = 0; b < nb; ++b) {
-            uint8_t* o          = dst + size_t(b) * kernels::kX8BlockBytes;
-            const BlockQ8_K& sb = blk[b / 8];
-            const int s         = int(b % 8);
-            const int8_t* qs    = sb.qs + 32 * s;
-            for (int g = 0; g < kQK32 / 4; ++g) std::memcpy(o + 32 * g + 4 * j, qs + 4 * g, 4);
-            const int32_t corr =
-                halves ? int32_t(uint32_t(uint16_t(sb.bsums[2 * s])) | (uint32_t(uint16_t(sb.bsums[2 * s + 1])) << 16))
-                       : -offset * (int32_t(sb.bsums[2 * s]) + int32_t(sb.bsums[2 * s + 1]));
-            std::memcpy(o + 256 + 4 * j, &sb.d, 4);
-            std::memcpy(o + 288 + 4 * j, &corr, 4);
-        }
+    auto* d          = reinterpret_cast<float*>(dst + n);
+    auto* corr       = reinterpret_cast<int32_t*>(d + nb);
+    for (int64_t b = 0; b < nb; ++b) {
+        X8Terms terms;
+        std::memcpy(dst + 32 * b, x8_block(ct, xq, b, offset, halves, terms), 32);
+        d[b]    = terms.d;
+        corr[b] = terms.corr;
     }
 }
 
@@ -186,12 +203,8 @@ void matmul_x8(const KernelTable& k, kernels::GemmX8Fn gemm, const Tensor& w, co
     const auto pack = [&](int64_t g0, int64_t g1) {
         const int64_t t0 = g0 * kernels::kX8Tokens, t1 = std::min(n_tokens, g1 * kernels::kX8Tokens);
         for (int64_t t = t0; t < t1; ++t) quantize_x(k, ct, x + t * n, xq + size_t(t) * xs, n);
-        for (int64_t g = g0; g < g1; ++g) {
-            if (ct == DType::Q8_K)
-                pack_x8_group_q8_k(xq, xs, n, n_tokens, g, offset, w.type == DType::Q6_K, xp + size_t(g) * gs);
-            else
-                pack_x8_group(xq, xs, n, n_tokens, g, offset, xp + size_t(g) * gs);
-        }
+        for (int64_t g = g0; g < g1; ++g)
+            pack_x8_group(ct, xq, xs, n, n_tokens, g, offset, w.type == DType::Q6_K, xp + size_t(g) * gs);
     };
     pool.parallel_for(n_groups, std::cref(pack));
 
@@ -239,6 +252,37 @@ void matmul_f32(kernels::GemmF32Fn gemm, const Tensor& w, const float* x, int64_
             const int64_t t0 = tt * tok_tile, nt = std::min(n_tokens - t0, tok_tile);
             const int64_t r0 = rc * chunk, nr = std::min(rows - r0, chunk);
             gemm(n, base + size_t(r0) * rs, rs, nr, x + t0 * n, nt, y + t0 * rows + r0, rows);
+        }
+    };
+    pool.run(std::cref(job));
+}
+
+// matvec through the one-token form of an X8 kernel: x quantised and laid out as X1, then chunks of rows (a
+// multiple of the kernel's 8) handed out to the threads, each with its own slice of the scratch.
+void matvec_x8(const KernelTable& k, kernels::GemvX8Fn gemv, const Tensor& w, const float* x, float* y,
+               ThreadPool& pool) {
+    constexpr size_t kAlign = 64;
+    const auto align        = [](size_t b) { return (b + kAlign - 1) / kAlign * kAlign; };
+    const int64_t n = w.ne[0], rows = w.n_rows();
+    const int nth        = pool.n_threads();
+    const DType ct       = companion_type(w.type);
+    const size_t q_bytes = align(row_bytes(ct, n)), x1_bytes = align(kernels::x1_bytes(n));
+    const size_t thr = align(kernels::gemv_scratch_bytes(n));
+    auto* buf        = static_cast<uint8_t*>(pool.scratch(q_bytes + x1_bytes + thr * size_t(nth)));
+    quantize_x(k, ct, x, buf, n);
+    pack_x1(ct, buf, n, kernels::x8_offset(w.type), w.type == DType::Q6_K, buf + q_bytes);
+    const uint8_t* x1    = buf + q_bytes;
+    uint8_t* scratch     = buf + q_bytes + x1_bytes;
+    constexpr int64_t kR = 8;  // gemv_x8's rows per step
+    const int64_t chunk  = std::clamp<int64_t>(rows / (int64_t(nth) * 8) / kR, 1, 32) * kR;
+    const auto* base     = static_cast<const uint8_t*>(w.data);
+    const size_t rs      = w.row_size();
+    std::atomic<int64_t> next{0};
+    const auto job = [&](int ith, int) {
+        for (;;) {
+            const int64_t r0 = next.fetch_add(chunk, std::memory_order_relaxed);
+            if (r0 >= rows) return;
+            gemv(n, base + size_t(r0) * rs, rs, std::min(chunk, rows - r0), x1, y + r0, scratch + size_t(ith) * thr);
         }
     };
     pool.run(std::cref(job));
@@ -295,9 +339,22 @@ const char* simd_name(SimdLevel l) {
     return "?";
 }
 
+std::optional<SimdLevel> simd_level_from_name(std::string_view name) {
+    if (name == "scalar") return SimdLevel::Scalar;
+    if (name == "avx2") return SimdLevel::Avx2;
+    if (name == "avx512") return SimdLevel::Avx512;
+    if (name == "vnni" || name == "avx512vnni") return SimdLevel::Avx512Vnni;
+    return std::nullopt;
+}
+
+// One token goes through the batched kernel's own arithmetic where the level has one (gemv_x8 for the X8 types,
+// the float tile with one token for F32 / F16 / BF16), so its outputs equal those of the same token in a batch.
 void matvec(const Tensor& w, const float* x, float* y, ThreadPool& pool) {
+    const KernelTable& k = active_table();
+    if (const kernels::GemvX8Fn gemv = k.gemv_x8[uint32_t(w.type)]) return matvec_x8(k, gemv, w, x, y, pool);
+    TS_CHECK(k.gemm_x8[uint32_t(w.type)] == nullptr, "an X8 type without its one-token kernel");
+    if (const kernels::GemmF32Fn gemm = k.gemm_f32[uint32_t(w.type)]) return matmul_f32(gemm, w, x, 1, y, pool);
     const int64_t n = w.ne[0], rows = w.n_rows();
-    const KernelTable& k     = active_table();
     const kernels::DotFn dot = dot_fn(k, w.type);
     const DType ct           = companion_type(w.type);
     const void* xq           = x;

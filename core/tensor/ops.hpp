@@ -6,6 +6,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string_view>
 
 #include "core/tensor/tensor.hpp"
 #include "core/tensor/thread_pool.hpp"
@@ -20,6 +22,9 @@ SimdLevel preferred_simd();        // the fastest level on this CPU, the default
 SimdLevel active_simd();           // what the kernels use now
 void set_simd_level(SimdLevel l);  // tests force a level (clamped to detected)
 const char* simd_name(SimdLevel l);
+// The level called `name`: "scalar", "avx2", "avx512", "vnni" (or "avx512vnni", simd_name's spelling); nullopt for
+// any other text. Pure: the app decides where names come from (TS_SIMD).
+std::optional<SimdLevel> simd_level_from_name(std::string_view name);
 
 // y[r] = dot(W row r, x) for r in [0, rows): W is [rows][n] (ne = {n, rows}), x has n floats, y has rows floats.
 void matvec(const Tensor& w, const float* x, float* y, ThreadPool& pool);

@@ -131,11 +131,6 @@ inline __m256i q8_0_values(const BlockQ8_0& blk) {
     return load256(blk.qs);
 }
 
-// A block's 8 int32 partial dots with the activation bytes y.
-inline __m256i q8_0_dot(const BlockQ8_0& blk, __m256i y) {
-    return dot_i8i8(load256(blk.qs), y);
-}
-
 // Q4_0 with unsigned nibbles: (q - 8) . y = q . y - 8 . y, both halves by maddubs (no sign juggling).
 inline __m256i q4_0_dot(const BlockQ4_0& blk, __m256i y) {
     const __m256i p =
@@ -190,24 +185,29 @@ float dot_q5_1(int64_t n, const void* w, const void* x) {
 
 // ---- one weight row against 4 activation rows (batched prefill) ----------------------------------------------
 
-// Each weight block is decoded once and meets 4 tokens; scales go 8 blocks at a time as in dot_blocks_q8_0.
-template <typename Block, __m256i (*Values)(const Block&)>
+// Each weight block is decoded once and meets K tokens (4; 1 for the one-token dot of a type that has no X8 tile
+// at this level, so that prefill and decode do the same operations per token); scales go 8 blocks at a time as in
+// dot_blocks_q8_0.
+template <typename Block, __m256i (*Values)(const Block&), int K = 4>
 void dot4_blocks_q8_0(int64_t n, const void* w, const void* x, size_t xs, float* out) {
     const auto* a    = static_cast<const Block*>(w);
     const auto* xb   = static_cast<const uint8_t*>(x);
     const int64_t nb = n / kQK32;
-    const BlockQ8_0* b[4];
-    for (int k = 0; k < 4; ++k) b[k] = reinterpret_cast<const BlockQ8_0*>(xb + size_t(k) * xs);
-    __m256 acc[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
-    int64_t i     = 0;
+    const BlockQ8_0* b[K];
+    __m256 acc[K];
+    for (int k = 0; k < K; ++k) {
+        b[k]   = reinterpret_cast<const BlockQ8_0*>(xb + size_t(k) * xs);
+        acc[k] = _mm256_setzero_ps();
+    }
+    int64_t i = 0;
     for (; i + 8 <= nb; i += 8) {
         const __m256 da = scales8(a + i);
-        __m256 d[4];
-        for (int k = 0; k < 4; ++k) d[k] = _mm256_mul_ps(da, scales8(b[k] + i));
+        __m256 d[K];
+        for (int k = 0; k < K; ++k) d[k] = _mm256_mul_ps(da, scales8(b[k] + i));
         for (int j = 0; j < 8; ++j) {
             const __m256i q  = Values(a[i + j]);
             const __m256i aq = _mm256_sign_epi8(q, q);
-            for (int k = 0; k < 4; ++k) {
+            for (int k = 0; k < K; ++k) {
                 const __m256i p = dot_u8i8(aq, _mm256_sign_epi8(load256(b[k][i + j].qs), q));
                 acc[k]          = _mm256_fmadd_ps(lane(d[k], j), _mm256_cvtepi32_ps(p), acc[k]);
             }
@@ -217,12 +217,20 @@ void dot4_blocks_q8_0(int64_t n, const void* w, const void* x, size_t xs, float*
         const __m256i q  = Values(a[i]);
         const __m256i aq = _mm256_sign_epi8(q, q);
         const float da   = f16(a[i].d);
-        for (int k = 0; k < 4; ++k) {
+        for (int k = 0; k < K; ++k) {
             const __m256i p = dot_u8i8(aq, _mm256_sign_epi8(load256(b[k][i].qs), q));
             acc[k]          = _mm256_fmadd_ps(_mm256_set1_ps(da * f16(b[k][i].d)), _mm256_cvtepi32_ps(p), acc[k]);
         }
     }
-    for (int k = 0; k < 4; ++k) out[k] = hsum(acc[k]);
+    for (int k = 0; k < K; ++k) out[k] = hsum(acc[k]);
+}
+
+// dot() as one token of dot4 (the same operations, so a token alone equals the token in a batch).
+template <typename Block, __m256i (*Values)(const Block&)>
+float dot1_blocks_q8_0(int64_t n, const void* w, const void* x) {
+    float out;
+    dot4_blocks_q8_0<Block, Values, 1>(n, w, x, 0, &out);
+    return out;
 }
 
 // ---- batched prefill: the X8 int8 matmul (gemm_x8.hpp) without VNNI ------------------------------------------
@@ -281,6 +289,12 @@ struct Avx2Tile {
         for (int r = 0; r < R; ++r)
             for (int t = 0; t < T; ++t) _mm256_storeu_ps(out + r * (T * x8::kTok) + t * x8::kTok, acc[r][t]);
     }
+};
+
+// The integer dot of gemv_x8 (one token, rows in lanes): maddubs then madd, exact for the levels of the X8 types of
+// this level (<= 63; Q8_0 is not one of them, see above).
+struct Avx2Dot {
+    static __m256i dot32(__m256i u, __m256i x) { return dot_u8i8(u, x); }
 };
 
 // ---- activation quantisers (byte-identical to quant/q_legacy.cpp and quant/q_k.cpp) -------------------------
@@ -375,24 +389,31 @@ void quantize_q8_k(const float* x, void* dst, int64_t n) {
 }  // namespace avx2
 
 void fill_avx2(KernelTable& t) {
-    t.dot[uint32_t(DType::F32)]      = avx2::dot_f32;
-    t.dot[uint32_t(DType::F16)]      = avx2::dot_half<avx2::load_f16x8, avx2::f16>;
-    t.dot[uint32_t(DType::BF16)]     = avx2::dot_half<avx2::load_bf16x8, avx2::bf16_scalar>;
-    t.dot[uint32_t(DType::Q4_0)]     = avx2::dot_blocks_q8_0<BlockQ4_0, avx2::q4_0_dot>;
-    t.dot[uint32_t(DType::Q4_1)]     = avx2::dot_q4_1;
-    t.dot[uint32_t(DType::Q5_0)]     = avx2::dot_blocks_q8_0<BlockQ5_0, avx2::q5_0_dot>;
-    t.dot[uint32_t(DType::Q5_1)]     = avx2::dot_q5_1;
-    t.dot[uint32_t(DType::Q8_0)]     = avx2::dot_blocks_q8_0<BlockQ8_0, avx2::q8_0_dot>;
-    t.dot4[uint32_t(DType::Q8_0)]    = avx2::dot4_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
-    t.dot4[uint32_t(DType::Q4_0)]    = avx2::dot4_blocks_q8_0<BlockQ4_0, avx2::q4_0_values>;
-    t.gemm_x8[uint32_t(DType::Q4_0)] = x8::gemm_x8<avx2::Avx2Tile<4>, x8::decode_q4_0>;
-    t.gemm_x8[uint32_t(DType::Q5_0)] = x8::gemm_x8<avx2::Avx2Tile<4>, x8::decode_q5_0>;
+    t.dot[uint32_t(DType::F32)]   = avx2::dot_f32;
+    t.dot[uint32_t(DType::F16)]   = avx2::dot_half<avx2::load_f16x8, avx2::f16>;
+    t.dot[uint32_t(DType::BF16)]  = avx2::dot_half<avx2::load_bf16x8, avx2::bf16_scalar>;
+    t.dot[uint32_t(DType::Q4_0)]  = avx2::dot_blocks_q8_0<BlockQ4_0, avx2::q4_0_dot>;
+    t.dot[uint32_t(DType::Q4_1)]  = avx2::dot_q4_1;
+    t.dot[uint32_t(DType::Q5_0)]  = avx2::dot_blocks_q8_0<BlockQ5_0, avx2::q5_0_dot>;
+    t.dot[uint32_t(DType::Q5_1)]  = avx2::dot_q5_1;
+    t.dot[uint32_t(DType::Q8_0)]  = avx2::dot1_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
+    t.dot4[uint32_t(DType::Q8_0)] = avx2::dot4_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
+    t.dot4[uint32_t(DType::Q4_0)] = avx2::dot4_blocks_q8_0<BlockQ4_0, avx2::q4_0_values>;
     using x8::Form;
+    t.gemm_x8[uint32_t(DType::Q4_0)] = x8::gemm_x8<avx2::Avx2Tile<4>, x8::decode_q4_0>;
+    t.gemv_x8[uint32_t(DType::Q4_0)] = x8::gemv_x8<avx2::Avx2Dot, Form::Offset, x8::decode_q4_0>;
+    t.gemm_x8[uint32_t(DType::Q5_0)] = x8::gemm_x8<avx2::Avx2Tile<4>, x8::decode_q5_0>;
+    t.gemv_x8[uint32_t(DType::Q5_0)] = x8::gemv_x8<avx2::Avx2Dot, Form::Offset, x8::decode_q5_0>;
     t.gemm_x8[uint32_t(DType::Q4_1)] = x8::gemm_x8<avx2::Avx2Tile<4, Form::Mins>, x8::decode_q_1<false>>;
+    t.gemv_x8[uint32_t(DType::Q4_1)] = x8::gemv_x8<avx2::Avx2Dot, Form::Mins, x8::decode_q_1<false>>;
     t.gemm_x8[uint32_t(DType::Q5_1)] = x8::gemm_x8<avx2::Avx2Tile<4, Form::Mins>, x8::decode_q_1<true>>;
+    t.gemv_x8[uint32_t(DType::Q5_1)] = x8::gemv_x8<avx2::Avx2Dot, Form::Mins, x8::decode_q_1<true>>;
     t.gemm_x8[uint32_t(DType::Q4_K)] = x8::gemm_x8<avx2::Avx2Tile<4, Form::Mins>, x8::decode_k4<false>>;
+    t.gemv_x8[uint32_t(DType::Q4_K)] = x8::gemv_x8<avx2::Avx2Dot, Form::Mins, x8::decode_k4<false>>;
     t.gemm_x8[uint32_t(DType::Q5_K)] = x8::gemm_x8<avx2::Avx2Tile<4, Form::Mins>, x8::decode_k4<true>>;
+    t.gemv_x8[uint32_t(DType::Q5_K)] = x8::gemv_x8<avx2::Avx2Dot, Form::Mins, x8::decode_k4<true>>;
     t.gemm_x8[uint32_t(DType::Q6_K)] = x8::gemm_x8<avx2::Avx2Tile<2, Form::Halves>, x8::decode_q6_k>;
+    t.gemv_x8[uint32_t(DType::Q6_K)] = x8::gemv_x8<avx2::Avx2Dot, Form::Halves, x8::decode_q6_k>;
     t.quantize_q8_0                  = avx2::quantize_q8_0;
     t.quantize_q8_k                  = avx2::quantize_q8_k;
     t.dot_f32                        = avx2::dot_f32_f32;

@@ -38,12 +38,6 @@ inline __m512i dot_u8i8(__m512i u, __m512i s) {
     return _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), _mm512_set1_epi16(1));
 }
 
-// Signed x signed: AVX-512 has no vpsignb, so negate y where x is negative with a mask.
-inline __m512i dot_i8i8(__m512i x, __m512i y) {
-    const __mmask64 neg = _mm512_movepi8_mask(x);
-    return dot_u8i8(_mm512_abs_epi8(x), _mm512_mask_sub_epi8(y, neg, _mm512_setzero_si512(), y));
-}
-
 // ---- float types --------------------------------------------------------------------------------------------
 
 float dot_f32_f32(const float* a, const float* b, int64_t n) {
@@ -139,11 +133,6 @@ inline __m512i q4_0_pair(const BlockQ4_0& b0, const BlockQ4_0& b1) {
     const __m512i qq = _mm512_permutexvar_epi64(_mm512_setr_epi64(0, 1, 0, 1, 2, 3, 2, 3), _mm512_castsi256_si512(q));
     const __m512i v  = _mm512_mask_blend_epi64(0xCC, qq, _mm512_srli_epi16(qq, 4));
     return _mm512_and_si512(v, _mm512_set1_epi8(0x0F));
-}
-
-// Two blocks' dots with y as 16 int32 partial sums (lanes 0..7 block a0, 8..15 block a1).
-inline __m512i q8_0_pair_dot(const BlockQ8_0& a0, const BlockQ8_0& a1, __m512i y) {
-    return dot_i8i8(q8_0_pair(a0, a1), y);
 }
 
 // Q4_0 with unsigned nibbles: (q - 8) . y = q . y - 8 . y, no sign handling needed.
@@ -351,7 +340,6 @@ void fill_avx512(KernelTable& t) {
     t.dot[uint32_t(DType::F32)]  = avx512::dot_f32;
     t.dot[uint32_t(DType::F16)]  = avx512::dot_half<avx512::load_f16x16, avx2::f16>;
     t.dot[uint32_t(DType::BF16)] = avx512::dot_half<avx512::load_bf16x16, avx512::bf16_scalar>;
-    t.dot[uint32_t(DType::Q8_0)] = avx512::dot_blocks_q8_0<BlockQ8_0, avx512::q8_0_pair_dot>;
     t.dot[uint32_t(DType::Q4_0)] = avx512::dot_blocks_q8_0<BlockQ4_0, avx512::q4_0_pair_dot>;
     t.dot[uint32_t(DType::Q4_K)] = avx512::dot_q4_k;
     t.dot[uint32_t(DType::Q6_K)] = avx512::dot_q6_k;

@@ -58,19 +58,32 @@ struct VnniTile {
     }
 };
 
+// The integer dot of gemv_x8 (one token, rows in lanes): one vpdpbusd, exact for every X8 type.
+struct VnniDot {
+    static __m256i dot32(__m256i u, __m256i x) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, x); }
+};
+
 }  // namespace
 }  // namespace vnni
 
 void fill_avx512_vnni(KernelTable& t) {
     using x8::Form;
     t.gemm_x8[uint32_t(DType::Q8_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q8_0>;
+    t.gemv_x8[uint32_t(DType::Q8_0)] = x8::gemv_x8<vnni::VnniDot, Form::Offset, x8::decode_q8_0>;
     t.gemm_x8[uint32_t(DType::Q4_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q4_0>;
+    t.gemv_x8[uint32_t(DType::Q4_0)] = x8::gemv_x8<vnni::VnniDot, Form::Offset, x8::decode_q4_0>;
     t.gemm_x8[uint32_t(DType::Q5_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q5_0>;
+    t.gemv_x8[uint32_t(DType::Q5_0)] = x8::gemv_x8<vnni::VnniDot, Form::Offset, x8::decode_q5_0>;
     t.gemm_x8[uint32_t(DType::Q4_1)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_q_1<false>>;
+    t.gemv_x8[uint32_t(DType::Q4_1)] = x8::gemv_x8<vnni::VnniDot, Form::Mins, x8::decode_q_1<false>>;
     t.gemm_x8[uint32_t(DType::Q5_1)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_q_1<true>>;
+    t.gemv_x8[uint32_t(DType::Q5_1)] = x8::gemv_x8<vnni::VnniDot, Form::Mins, x8::decode_q_1<true>>;
     t.gemm_x8[uint32_t(DType::Q4_K)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_k4<false>>;
+    t.gemv_x8[uint32_t(DType::Q4_K)] = x8::gemv_x8<vnni::VnniDot, Form::Mins, x8::decode_k4<false>>;
     t.gemm_x8[uint32_t(DType::Q5_K)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_k4<true>>;
+    t.gemv_x8[uint32_t(DType::Q5_K)] = x8::gemv_x8<vnni::VnniDot, Form::Mins, x8::decode_k4<true>>;
     t.gemm_x8[uint32_t(DType::Q6_K)] = x8::gemm_x8<vnni::VnniTile<Form::Halves>, x8::decode_q6_k>;
+    t.gemv_x8[uint32_t(DType::Q6_K)] = x8::gemv_x8<vnni::VnniDot, Form::Halves, x8::decode_q6_k>;
 }
 
 }  // namespace ts::core::kernels

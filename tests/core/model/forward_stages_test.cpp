@@ -11,10 +11,15 @@
 
 #include "core/model/forward.hpp"
 #include "core/model/model.hpp"
+#include "tests/core/at_every_level.hpp"
 #include "tests/core/model/tiny_model.hpp"
 
 namespace ts::core {
 namespace {
+
+// Every test of these suites runs at every SIMD level the CPU has (tests/core/at_every_level.hpp).
+class ForwardStages : public testing::AtEveryLevel {};
+TS_AT_EVERY_LEVEL(ForwardStages);
 
 using tiny::TinySpec;
 using tiny::TinyTensor;
@@ -131,18 +136,18 @@ void check_stages(const TinySpec& s) {
     }
 }
 
-TEST(ForwardStages, F32LlamaMatchesEveryStage) {
+TEST_P(ForwardStages, F32LlamaMatchesEveryStage) {
     check_stages(TinySpec{});
 }
 
-TEST(ForwardStages, Qwen2WithBiasesMatchesEveryStage) {
+TEST_P(ForwardStages, Qwen2WithBiasesMatchesEveryStage) {
     TinySpec s;
     s.arch = "qwen2";
     s.tied = true;
     check_stages(s);
 }
 
-TEST(ForwardStages, QuantisedWeightsMatchEveryStage) {
+TEST_P(ForwardStages, QuantisedWeightsMatchEveryStage) {
     for (DType t : {DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K}) {
         if (!can_quantize(t)) continue;
         for (const char* arch : {"llama", "qwen2"}) {

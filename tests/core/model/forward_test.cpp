@@ -9,10 +9,17 @@
 #include <map>
 
 #include "core/model/model.hpp"
+#include "tests/core/at_every_level.hpp"
 #include "tests/core/model/tiny_model.hpp"
 
 namespace ts::core {
 namespace {
+
+// Every test of these suites runs at every SIMD level the CPU has (tests/core/at_every_level.hpp).
+class ForwardPass : public testing::AtEveryLevel {};
+TS_AT_EVERY_LEVEL(ForwardPass);
+class ForwardObserver : public testing::AtEveryLevel {};
+TS_AT_EVERY_LEVEL(ForwardObserver);
 
 using tiny::TinySpec;
 
@@ -63,18 +70,18 @@ void expect_matches_reference(const TinySpec& spec, float tol, bool relative) {
     expect_close(prefill_all(*model, kTokens), tiny::reference_logits(m, kTokens), tol, relative);
 }
 
-TEST(Forward, LlamaF32MatchesReference) {
+TEST_P(ForwardPass, LlamaF32MatchesReference) {
     expect_matches_reference(TinySpec{}, 1e-4f, false);
 }
 
-TEST(Forward, Qwen2NeoxRopeWithBiasesMatchesReference) {
+TEST_P(ForwardPass, Qwen2NeoxRopeWithBiasesMatchesReference) {
     TinySpec s;
     s.arch = "qwen2";
     s.seed = 2;
     expect_matches_reference(s, 1e-4f, false);
 }
 
-TEST(Forward, TiedOutputMatchesReference) {
+TEST_P(ForwardPass, TiedOutputMatchesReference) {
     TinySpec s;
     s.tied = true;
     s.seed = 3;
@@ -83,7 +90,7 @@ TEST(Forward, TiedOutputMatchesReference) {
     expect_matches_reference(s, 1e-4f, false);
 }
 
-TEST(Forward, PartialRotaryAndLinearScalingMatchReference) {
+TEST_P(ForwardPass, PartialRotaryAndLinearScalingMatchReference) {
     for (const char* arch : {"llama", "qwen2"}) {
         SCOPED_TRACE(arch);
         TinySpec s;
@@ -96,7 +103,7 @@ TEST(Forward, PartialRotaryAndLinearScalingMatchReference) {
     }
 }
 
-TEST(Forward, MultiQueryAttentionMatchesReference) {
+TEST_P(ForwardPass, MultiQueryAttentionMatchesReference) {
     TinySpec s;
     s.n_head_kv = 1;
     expect_matches_reference(s, 1e-4f, false);
@@ -104,13 +111,13 @@ TEST(Forward, MultiQueryAttentionMatchesReference) {
     expect_matches_reference(s, 1e-4f, false);
 }
 
-TEST(Forward, F16WeightsMatchReference) {
+TEST_P(ForwardPass, F16WeightsMatchReference) {
     TinySpec s;
     s.matrix_type = DType::F16;
     expect_matches_reference(s, 1e-4f, true);
 }
 
-TEST(Forward, Q8_0WeightsMatchReference) {
+TEST_P(ForwardPass, Q8_0WeightsMatchReference) {
     for (const char* arch : {"llama", "qwen2"}) {
         SCOPED_TRACE(arch);
         TinySpec s;
@@ -122,7 +129,7 @@ TEST(Forward, Q8_0WeightsMatchReference) {
     }
 }
 
-TEST(Forward, Q4_0WeightsMatchReference) {
+TEST_P(ForwardPass, Q4_0WeightsMatchReference) {
     TinySpec s;
     s.n_embd      = 32;
     s.n_ff        = 64;
@@ -132,7 +139,7 @@ TEST(Forward, Q4_0WeightsMatchReference) {
 
 // With 256-wide rows, one activation rounding flip (Q8_K) between engine and reference moves logits by up to ~2%:
 // end to end only closeness is checked here; forward_stages_test.cpp checks every stage of K-quant models to 1e-4.
-TEST(Forward, Q4_KWeightsStayCloseToReference) {
+TEST_P(ForwardPass, Q4_KWeightsStayCloseToReference) {
     TinySpec s;
     s.n_embd      = 256;  // 256-element super-blocks
     s.n_ff        = 256;
@@ -141,7 +148,7 @@ TEST(Forward, Q4_KWeightsStayCloseToReference) {
     expect_matches_reference(s, 5e-2f, true);
 }
 
-TEST(Forward, DecodeEqualsBatchedPrefillAndRecompute) {
+TEST_P(ForwardPass, DecodeEqualsBatchedPrefillAndRecompute) {
     for (const char* arch : {"llama", "qwen2"}) {
         SCOPED_TRACE(arch);
         TinySpec s;
@@ -166,7 +173,7 @@ TEST(Forward, DecodeEqualsBatchedPrefillAndRecompute) {
     }
 }
 
-TEST(Forward, LastTokenLogitsEqualLastRowOfAllLogits) {
+TEST_P(ForwardPass, LastTokenLogitsEqualLastRowOfAllLogits) {
     const auto model = load_tiny(tiny::make_tiny_model(TinySpec{}));
     ASSERT_TRUE(model);
     const int V    = model->hp.n_vocab;
@@ -180,7 +187,7 @@ TEST(Forward, LastTokenLogitsEqualLastRowOfAllLogits) {
     expect_close(last, std::vector<float>(all.end() - V, all.end()), 0.0f);
 }
 
-TEST(Forward, RewindThenDecodeIsBitIdentical) {
+TEST_P(ForwardPass, RewindThenDecodeIsBitIdentical) {
     const auto model = load_tiny(tiny::make_tiny_model(TinySpec{}));
     ASSERT_TRUE(model);
     const int V = model->hp.n_vocab;
@@ -205,7 +212,7 @@ TEST(Forward, RewindThenDecodeIsBitIdentical) {
     }
 }
 
-TEST(Forward, EvalAtAnEarlierPositionRewindsTheCache) {
+TEST_P(ForwardPass, EvalAtAnEarlierPositionRewindsTheCache) {
     const auto model = load_tiny(tiny::make_tiny_model(TinySpec{}));
     ASSERT_TRUE(model);
     ThreadPool pool(1);
@@ -220,13 +227,13 @@ TEST(Forward, EvalAtAnEarlierPositionRewindsTheCache) {
     EXPECT_EQ(a, b);
 }
 
-TEST(Forward, F16CacheStaysCloseToF32) {
+TEST_P(ForwardPass, F16CacheStaysCloseToF32) {
     const auto model = load_tiny(tiny::make_tiny_model(TinySpec{}));
     ASSERT_TRUE(model);
     expect_close(prefill_all(*model, kTokens, 1, 32, DType::F16), prefill_all(*model, kTokens), 1e-2f, true);
 }
 
-TEST(Forward, ThreadsGiveSameLogitsAtLongContext) {
+TEST_P(ForwardPass, ThreadsGiveSameLogitsAtLongContext) {
     // Long enough (n_pos · n_embd >= 2^15) that attention is spread over the threads by head.
     TinySpec s;
     s.n_embd         = 32;
@@ -316,7 +323,7 @@ struct Recorder : Observer {
     }
 };
 
-TEST(ForwardObserver, ProbsSumToOneAndScoresAreScaledDotsOfObservedQK) {
+TEST_P(ForwardObserver, ProbsSumToOneAndScoresAreScaledDotsOfObservedQK) {
     const auto model = load_tiny(tiny::make_tiny_model(TinySpec{}));
     ASSERT_TRUE(model);
     const Hparams& hp = model->hp;
@@ -361,7 +368,7 @@ TEST(ForwardObserver, ProbsSumToOneAndScoresAreScaledDotsOfObservedQK) {
     for (int il = -1; il < hp.n_layer; ++il) EXPECT_EQ(rec.asked[il], 2) << il;
 }
 
-TEST(ForwardObserver, NothingIsObservedUnlessAsked) {
+TEST_P(ForwardObserver, NothingIsObservedUnlessAsked) {
     const auto model = load_tiny(tiny::make_tiny_model(TinySpec{}));
     ASSERT_TRUE(model);
     ThreadPool pool(1);
@@ -379,7 +386,7 @@ TEST(ForwardObserver, NothingIsObservedUnlessAsked) {
 }
 
 // An observer may edit what it sees (later: interventions). Zeroing every value row makes attention output zero.
-TEST(ForwardObserver, EditsInPlaceReachTheComputation) {
+TEST_P(ForwardObserver, EditsInPlaceReachTheComputation) {
     struct ZeroV : Observer {
         ProbeMask wants(int) const override { return ProbeMask{}.set(Probe::V).set(Probe::AttnOut); }
         void observe(Probe p, int, int, TensorView v) override {

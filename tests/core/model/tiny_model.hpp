@@ -16,7 +16,10 @@
 #include <string>
 #include <vector>
 
+#include "core/base/check.hpp"
+#include "core/base/fp16.hpp"
 #include "core/gguf/gguf_writer.hpp"
+#include "core/tensor/blocks.hpp"
 #include "core/tensor/quant.hpp"
 
 namespace ts::core::tiny {
@@ -75,7 +78,17 @@ inline TinyTensor make_tensor(DType type, std::vector<int64_t> ne, Lcg& rng, flo
     t.ref.resize(values.size());
     for (int64_t r = 0; r < rows; ++r) {
         uint8_t* dst = t.bytes.data() + size_t(r) * row_bytes(type, cols);
-        quantize_row(type, values.data() + r * cols, dst, cols);
+        if (can_quantize(type)) {
+            quantize_row(type, values.data() + r * cols, dst, cols);
+        } else {  // Q5_K has no quantiser: random levels and minimums, scales small enough for sane activations
+            for (size_t i = 0; i < row_bytes(type, cols); ++i) dst[i] = uint8_t(rng.next() * 128.0f + 128.0f);
+            TS_CHECK(type == DType::Q5_K, "make_tensor: a type without a quantiser other than Q5_K");
+            auto* b = reinterpret_cast<BlockQ5_K*>(dst);
+            for (int64_t i = 0; i < cols / kQKK; ++i) {
+                b[i].d    = f32_to_fp16(scale * 0.002f);
+                b[i].dmin = f32_to_fp16(scale * 0.02f);
+            }
+        }
         dequantize_row(type, dst, t.ref.data() + r * cols, cols);
     }
     return t;
@@ -142,7 +155,9 @@ inline gguf::GgufWriter gguf_writer_for(const TinyModel& m, const std::vector<st
 // A path in the test's temporary folder, unique per test and name.
 inline std::string temp_path(const std::string& name) {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    return ::testing::TempDir() + "ts_model_" + info->test_suite_name() + "_" + info->name() + "_" + name;
+    std::string id   = std::string(info->test_suite_name()) + "_" + info->name();
+    std::replace(id.begin(), id.end(), '/', '_');  // parameterised tests: Simd/Suite.Name/avx2
+    return ::testing::TempDir() + "ts_model_" + id + "_" + name;
 }
 
 // ---- the reference forward pass ------------------------------------------------------------------------------

@@ -6,10 +6,15 @@
 
 #include <cmath>
 
+#include "tests/core/at_every_level.hpp"
 #include "tests/core/session/tiny_session.hpp"
 
 namespace ts::core {
 namespace {
+
+// Every test of these suites runs at every SIMD level the CPU has (tests/core/at_every_level.hpp).
+class SessionFlow : public testing::AtEveryLevel {};
+TS_AT_EVERY_LEVEL(SessionFlow);
 
 const std::vector<int32_t> kPrompt = {1, 5, 36, 9, 17, 17, 2};
 
@@ -17,7 +22,7 @@ std::vector<float> logits_of(const Session& s) {
     return *s.logits();
 }
 
-TEST(Session, PrefillEvaluatesThePromptAndProposesAToken) {
+TEST_P(SessionFlow, PrefillEvaluatesThePromptAndProposesAToken) {
     auto s = tiny::make_session(tiny::load_tiny_with_vocab());
     ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());
     EXPECT_EQ(s->n_pos(), 0);
@@ -44,7 +49,7 @@ TEST(Session, PrefillEvaluatesThePromptAndProposesAToken) {
     EXPECT_EQ(int(s->logits()->size()), 37);
 }
 
-TEST(Session, StepAppendsTheProposalAndRecordsTheStep) {
+TEST_P(SessionFlow, StepAppendsTheProposalAndRecordsTheStep) {
     auto s = tiny::make_session(tiny::load_tiny_with_vocab());
     ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());
     ASSERT_TRUE(s->prefill().ok());
@@ -72,7 +77,7 @@ TEST(Session, StepAppendsTheProposalAndRecordsTheStep) {
     EXPECT_EQ(s->sampler().history(), s->tokens());
 }
 
-TEST(Session, RewindThenStepReproducesTheSameLogitsBitForBit) {
+TEST_P(SessionFlow, RewindThenStepReproducesTheSameLogitsBitForBit) {
     SessionOptions opt;
     opt.keep_logits = 2;  // rewinding 4 must re-evaluate the position it lands on
     auto s          = tiny::make_session(tiny::load_tiny_with_vocab(), opt);
@@ -98,7 +103,7 @@ TEST(Session, RewindThenStepReproducesTheSameLogitsBitForBit) {
     }
 }
 
-TEST(Session, RewindIntoThePromptEvaluatesTheNewLastPosition) {
+TEST_P(SessionFlow, RewindIntoThePromptEvaluatesTheNewLastPosition) {
     auto s = tiny::make_session(tiny::load_tiny_with_vocab());
     ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());
     ASSERT_TRUE(s->prefill().ok());
@@ -114,7 +119,7 @@ TEST(Session, RewindIntoThePromptEvaluatesTheNewLastPosition) {
     EXPECT_FALSE(s->rewind(0).ok());
 }
 
-TEST(Session, BranchPutsTheChosenTokenAtPosAndContinues) {
+TEST_P(SessionFlow, BranchPutsTheChosenTokenAtPosAndContinues) {
     SessionOptions opt;
     opt.n_batch = 1;  // single-token evaluation everywhere, so the reference below matches bit for bit
     auto model  = tiny::load_tiny_with_vocab();
@@ -152,7 +157,7 @@ TEST(Session, BranchPutsTheChosenTokenAtPosAndContinues) {
     EXPECT_FALSE(s->branch(5, 3).ok());
 }
 
-TEST(Session, ResampleChangesOnlyTheSampledTokenAndTheView) {
+TEST_P(SessionFlow, ResampleChangesOnlyTheSampledTokenAndTheView) {
     auto s = tiny::make_session(tiny::load_tiny_with_vocab());
     ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());
     ASSERT_TRUE(s->prefill().ok());
@@ -198,7 +203,7 @@ TEST(Session, ResampleChangesOnlyTheSampledTokenAndTheView) {
     EXPECT_EQ(s->steps().back()->token, proposal);
 }
 
-TEST(Session, AFullContextIsAStateNotAWrapAround) {
+TEST_P(SessionFlow, AFullContextIsAStateNotAWrapAround) {
     SessionOptions opt;
     opt.n_ctx = 10;
     auto s    = tiny::make_session(tiny::load_tiny_with_vocab(), opt);
@@ -219,7 +224,7 @@ TEST(Session, AFullContextIsAStateNotAWrapAround) {
     EXPECT_TRUE(s->step().ok());
 }
 
-TEST(Session, RunStopsAtTheEndOfText) {
+TEST_P(SessionFlow, RunStopsAtTheEndOfText) {
     SessionOptions opt;
     opt.sampler.temp = 0;  // greedy; all logits tie, so id 0 (EOS) wins
     auto s           = tiny::make_session(tiny::load_tiny_with_vocab({}, /*zero_output=*/true), opt);
@@ -232,7 +237,7 @@ TEST(Session, RunStopsAtTheEndOfText) {
     EXPECT_TRUE(s->at_end_of_text());
 }
 
-TEST(Session, CancelledPrefillGoesOnWhereItStopped) {
+TEST_P(SessionFlow, CancelledPrefillGoesOnWhereItStopped) {
     SessionOptions opt;
     opt.n_batch = 2;
     auto model  = tiny::load_tiny_with_vocab();
@@ -262,7 +267,7 @@ TEST(Session, CancelledPrefillGoesOnWhereItStopped) {
     EXPECT_EQ(ref->steps().back()->next_token, s->steps().back()->next_token);
 }
 
-TEST(Session, TraceBudgetKeepsTheNewestRecords) {
+TEST_P(SessionFlow, TraceBudgetKeepsTheNewestRecords) {
     auto model       = tiny::load_tiny_with_vocab();
     const size_t per = record_bytes_per_position(model->hp);
     SessionOptions opt;
@@ -281,7 +286,7 @@ TEST(Session, TraceBudgetKeepsTheNewestRecords) {
     EXPECT_EQ(s->trace_bytes(), per);
 }
 
-TEST(Session, RecordingOffKeepsNormsAndSamplerViews) {
+TEST_P(SessionFlow, RecordingOffKeepsNormsAndSamplerViews) {
     SessionOptions opt;
     opt.record = false;
     auto s     = tiny::make_session(tiny::load_tiny_with_vocab(), opt);
@@ -294,7 +299,7 @@ TEST(Session, RecordingOffKeepsNormsAndSamplerViews) {
     EXPECT_FALSE(s->steps().back()->sampler.stages.empty());
 }
 
-TEST(Session, DerivedRowsOfTheSessionSumToOne) {
+TEST_P(SessionFlow, DerivedRowsOfTheSessionSumToOne) {
     auto s = tiny::make_session(tiny::load_tiny_with_vocab());
     ASSERT_TRUE(s->set_prompt("the cat").ok());
     ASSERT_TRUE(s->prefill().ok());
@@ -311,7 +316,7 @@ TEST(Session, DerivedRowsOfTheSessionSumToOne) {
     EXPECT_EQ(lens->back().top.front().logit, want.front().logit);
 }
 
-TEST(Session, GeneratesWhatAPlainForwardAndSamplerLoopGenerates) {
+TEST_P(SessionFlow, GeneratesWhatAPlainForwardAndSamplerLoopGenerates) {
     // The command line's loop (Forward + Sampler, no observer, no views): a session must give the same tokens and
     // logits, so the CLI can switch to it for --trace without changing its output.
     SessionOptions opt;
@@ -339,7 +344,7 @@ TEST(Session, GeneratesWhatAPlainForwardAndSamplerLoopGenerates) {
     EXPECT_EQ(logits_of(*s), logits);
 }
 
-TEST(Session, ResetGoesBackToTheEndOfThePrompt) {
+TEST_P(SessionFlow, ResetGoesBackToTheEndOfThePrompt) {
     auto s = tiny::make_session(tiny::load_tiny_with_vocab());
     ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());
     ASSERT_TRUE(s->prefill().ok());
