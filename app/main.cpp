@@ -45,8 +45,7 @@ int run_verb(int (*fn)(int, char**), int argc, char** argv) {
     } catch (const std::exception& e) {
         rc = ts::app::print_error(std::string("internal error: ") + e.what());
     }
-    const int out = ts::app::flush_stdout();
-    return rc != 0 ? rc : out;
+    return rc != 0 ? rc : ts::app::flush_stdout();  // a verb that failed has said why already: one error line
 }
 
 }  // namespace

@@ -107,8 +107,11 @@ TEST_F(CliInput, OutputThatCannotBeWrittenIsAnError) {
         {"tokenize", "-m", model(), "-p", "hello world", "--ids"},
         {"info", "-m", model()},
         {"run", "--help"}};
-    for (const auto& args : cases)
-        expect_error_with(run_t(args, "/dev/full"), 1, "error: writing output: No space left on device");
+    for (const auto& args : cases) {
+        const Outcome r = run_t(args, "/dev/full");
+        expect_error_with(r, 1, "error: writing output: No space left on device");
+        EXPECT_EQ(lines_of(r.err).size(), 1u) << "one error line, nothing else: " << r.err;
+    }
 }
 
 TEST_F(CliInput, TokenizeOnAFileThatIsNoModelSaysSo) {
