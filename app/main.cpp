@@ -1,6 +1,9 @@
 // tokenscope: verb dispatch only. `tokenscope` alone opens the explorer on the default model.
 #include <cstdio>
 #include <cstring>
+#include <exception>
+#include <new>
+#include <string>
 #include <string_view>
 
 #include "app/cli/args.hpp"
@@ -32,6 +35,20 @@ void print_usage(FILE* out) {
     std::fprintf(out, "\n`tokenscope VERB --help` lists a verb's flags.\n");
 }
 
+// The verb boundary: an allocation that fails (a model larger than memory) or any other exception becomes one
+// `error:` line and exit 1, not an abort; and output that did not reach stdout (a full disk) is an error too.
+int run_verb(int (*fn)(int, char**), int argc, char** argv) {
+    int rc = 0;
+    try {
+        rc = fn(argc, argv);
+    } catch (const std::bad_alloc&) {
+        rc = ts::app::print_error("out of memory");
+    } catch (const std::exception& e) {
+        rc = ts::app::print_error(std::string("internal error: ") + e.what());
+    }
+    return rc != 0 ? rc : ts::app::flush_stdout();  // a verb that failed has said why already: one error line
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -40,19 +57,19 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
         return 2;
     }
-    if (argc < 2) return ts::app::cmd_gui(argc, argv);
+    if (argc < 2) return run_verb(ts::app::cmd_gui, argc, argv);
     const std::string_view verb = argv[1];
     if (verb == "-h" || verb == "--help" || verb == "help") {
         print_usage(stdout);
-        return 0;
+        return ts::app::flush_stdout();
     }
     if (verb == "--version") {
         std::printf("tokenscope 0.1.0\n");
-        return 0;
+        return ts::app::flush_stdout();
     }
     for (const Verb& v : kVerbs)
-        if (verb == v.name) return v.fn(argc - 1, argv + 1);
-    if (!verb.empty() && verb[0] == '-') return ts::app::cmd_gui(argc, argv);  // `tokenscope -m FILE`
+        if (verb == v.name) return run_verb(v.fn, argc - 1, argv + 1);
+    if (!verb.empty() && verb[0] == '-') return run_verb(ts::app::cmd_gui, argc, argv);  // `tokenscope -m FILE`
     std::fprintf(stderr, "error: unknown verb '%s'\n", argv[1]);
     print_usage(stderr);
     return 2;

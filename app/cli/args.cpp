@@ -7,7 +7,9 @@
 #include <cerrno>
 #include <climits>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "core/base/check.hpp"
@@ -307,6 +309,14 @@ std::optional<uint64_t> parse_byte_size(std::string_view text) {
 int print_error(const std::string& message) {
     std::fprintf(stderr, "error: %s\n", message.c_str());
     return 1;
+}
+
+int flush_stdout() {
+    errno          = 0;
+    const bool bad = std::fflush(stdout) != 0 || std::ferror(stdout);
+    if (!bad) return 0;
+    const int e = errno;  // from the failing write; an earlier failure may have left none
+    return print_error(std::string("writing output: ") + (e ? std::strerror(e) : "write error"));
 }
 
 }  // namespace ts::app

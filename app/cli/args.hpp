@@ -110,4 +110,9 @@ std::optional<uint64_t> parse_byte_size(std::string_view text);
 // "error: <message>" on stderr; returns 1 (DESIGN §5: 1 = an error that is not bad usage).
 int print_error(const std::string& message);
 
+// Flushes stdout and checks that everything written to it arrived: 0 when it did, else (a full disk, /dev/full, a
+// closed descriptor) prints `error: writing output: <reason>` and returns 1. main() calls it after every verb, so
+// no verb exits 0 with its output lost; verbs that print while they work (run) call it to stop early.
+int flush_stdout();
+
 }  // namespace ts::app

@@ -1,7 +1,7 @@
-// `tokenscope run`: generate text from a prompt (DESIGN §5) through core/session's Session — the same prefill / step
-// / sampler path the explorer uses — streaming the text or, with --json, one JSON object per generated token and a
-// summary line. With --trace FILE the session records every position (queries, residual stream, sampler views) and
-// writes the trace file after generation (format: core/trace/README.md).
+// `tokenscope run`: generate text from a prompt (-p TEXT, -f FILE or --prompt-ids; DESIGN §5) through
+// core/session's Session — the same prefill / step / sampler path the explorer uses — streaming the text or, with
+// --json, one JSON object per generated token and a summary line. With --trace FILE the session records every position
+// (queries, residual stream, sampler views) and writes the trace file after generation (format: core/trace/README.md).
 //
 // Generated tokens are the session's proposals: the token sampled from the newest position's logits is printed at
 // once and evaluated only when another token is wanted, so the last generated token is never evaluated (as in a
@@ -20,6 +20,7 @@
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
 #include "core/base/json.hpp"
+#include "core/base/mmap.hpp"
 #include "core/model/model.hpp"
 #include "core/sample/sampler.hpp"
 #include "core/session/session.hpp"
@@ -59,7 +60,6 @@ void print_token_json(const core::Model& m, int pos, int32_t id, float p, const 
     }
     line += "]}\n";
     std::fputs(line.c_str(), stdout);
-    std::fflush(stdout);
 }
 
 // Checks before any work that the trace file can be written: not a directory, its folder exists and the file can be
@@ -80,7 +80,7 @@ std::string check_trace_path(const std::string& path) {
 
 int cmd_run(int argc, char** argv) {
     std::string model_path = default_model_path();
-    std::string prompt;
+    std::string prompt, prompt_file;
     std::vector<int32_t> prompt_ids;
     int32_t n_predict = 32;
     int32_t n_threads = default_threads();
@@ -90,10 +90,13 @@ int cmd_run(int argc, char** argv) {
     std::string trace_budget_text = "1G";
     core::sample::SamplerSettings ss;
 
-    ArgParser ap("run", "-m FILE (-p TEXT | --prompt-ids IDS) -n N [flags]",
+    ArgParser ap("run", "-m FILE (-p TEXT | -f FILE | --prompt-ids IDS) -n N [flags]",
                  "generate text from a prompt with the model's forward pass and the sampler");
     ap.add_string("-m", "--model", "FILE", &model_path, "model file (GGUF or llama2.c .bin)");
     ap.add_string("-p", "--prompt", "TEXT", &prompt, "prompt text; \"\" = BOS alone (where the model adds BOS)");
+    ap.add_string("-f", "--file", "FILE", &prompt_file,
+                  "read the prompt text from a file (a regular file of at most 64 MiB; for prompts longer than a "
+                  "command line may hold)");
     ap.add_int_list("", "--prompt-ids", "IDS", &prompt_ids, 0, INT32_MAX, "prompt as token ids, e.g. 1,2,3");
     ap.add_int("-n", "--n-predict", "N", &n_predict, 0, 1 << 24, "tokens to generate");
     ap.add_float("", "--temp", "T", &ss.temp, 0.0f, 1e6f, "temperature; 0 = greedy");
@@ -116,9 +119,11 @@ int cmd_run(int argc, char** argv) {
                   "beyond it the oldest positions keep only norms and sampler views; 0 = none");
     if (auto code = ap.parse(argc, argv)) return *code;
 
-    const bool have_ids = ap.was_set("--prompt-ids"), have_text = ap.was_set("-p");
-    if (have_ids && have_text) return ap.usage_error("give either -p TEXT or --prompt-ids, not both");
-    if (!have_ids && !have_text) return ap.usage_error("give a prompt with -p TEXT or --prompt-ids 1,2,3");
+    const bool have_ids = ap.was_set("--prompt-ids"), have_file = ap.was_set("-f");
+    const bool have_text = ap.was_set("-p") || have_file;
+    if (int(have_ids) + int(ap.was_set("-p")) + int(have_file) > 1)
+        return ap.usage_error("give one prompt: -p TEXT, -f FILE or --prompt-ids, not several");
+    if (!have_ids && !have_text) return ap.usage_error("give a prompt with -p TEXT, -f FILE or --prompt-ids 1,2,3");
     if (auto st = core::sample::validate_settings(ss); !st.ok()) return ap.usage_error(st.error().message);
     const bool tracing = ap.was_set("--trace");
     if (tracing && trace_path.empty()) return ap.usage_error("--trace needs a file name");
@@ -131,6 +136,12 @@ int cmd_run(int argc, char** argv) {
         return ap.usage_error("--trace-budget: " + trace_budget_text + " is more than the limit of 1T");
     if (tracing)
         if (std::string why = check_trace_path(trace_path); !why.empty()) return print_error(why);
+
+    if (have_file) {
+        auto text = core::read_file(prompt_file);
+        if (!text) return print_error(text.error().message);
+        prompt = std::move(*text);
+    }
 
     auto loaded = core::load_model(model_path);
     if (!loaded) return print_error(loaded.error().message);
@@ -154,7 +165,8 @@ int cmd_run(int argc, char** argv) {
         ids = prompt_ids;
     } else {
         if (!m.tokenizer)
-            return print_error(model_path + ": the model has no tokenizer; give the prompt as --prompt-ids");
+            return print_error(model_path + ": the model has no tokenizer (" + m.tokenizer_error +
+                               "); give the prompt as --prompt-ids");
         auto enc = m.tokenizer->encode(prompt, /*add_special=*/true, /*parse_special=*/true);
         if (!enc) return print_error(enc.error().message);
         ids = std::move(*enc);
@@ -189,7 +201,7 @@ int cmd_run(int argc, char** argv) {
         std::string echo;
         for (int32_t id : ids) echo += stream->push(id);
         std::fputs(echo.c_str(), stdout);
-        std::fflush(stdout);
+        if (flush_stdout() != 0) return 1;
     }
 
     // Decode: report the newest position's proposal, then (when another token is wanted) append and evaluate it,
@@ -205,11 +217,10 @@ int cmd_run(int argc, char** argv) {
             print_token_json(m, s.n_pos(), id, last.next_p, *s.logits());
         } else if (stream) {
             std::fputs(stream->push(id).c_str(), stdout);
-            std::fflush(stdout);
         } else {
             std::printf("%s%d", generated > 1 ? " " : "", id);
-            std::fflush(stdout);
         }
+        if (flush_stdout() != 0) return 1;  // the output is lost: no point generating more
         if (m.tokenizer && m.tokenizer->is_eog(id)) break;
         if (generated == n_predict) break;
         if (s.context_full()) {
@@ -223,7 +234,7 @@ int cmd_run(int argc, char** argv) {
     }
     if (stream) std::fputs(stream->flush().c_str(), stdout);
     if (!json) std::fputs("\n", stdout);
-    std::fflush(stdout);
+    if (flush_stdout() != 0) return 1;
     if (context_full)
         std::fprintf(stderr, "note: the context of %d tokens is full; stopped after %d generated tokens\n", n_ctx,
                      generated);
@@ -237,7 +248,7 @@ int cmd_run(int argc, char** argv) {
         std::fprintf(stderr, "prompt %d tokens, %.1f tok/s; generated %d tokens, %.1f tok/s\n", n_prompt, prefill_tok_s,
                      generated, decode_tok_s);
     }
-    std::fflush(stdout);
+    if (flush_stdout() != 0) return 1;
 
     if (tracing) {
         if (auto st = s.write_trace(trace_path); !st.ok()) return print_error(st.error().message);

@@ -13,6 +13,7 @@
 #include "app/cli/commands.hpp"
 #include "core/base/mmap.hpp"
 #include "core/gguf/gguf_reader.hpp"
+#include "core/model/model.hpp"
 #include "core/tokenizer/tokenizer.hpp"
 
 namespace ts::app {
@@ -26,37 +27,25 @@ std::string base_name(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-// The first `n` bytes of a file ("" when it cannot be read; the loaders then report why).
-std::string read_head(const std::string& path, size_t n) {
-    std::string head(n, '\0');
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) return {};
-    head.resize(std::fread(head.data(), 1, n, f));
-    std::fclose(f);
-    return head;
-}
-
+// A GGUF (a vocabulary-only one is enough), a llama2.c tokenizer.bin (named so), or a llama2.c checkpoint with
+// tokenizer.bin beside it. The file is mapped, not read (MappedFile refuses FIFOs and devices before opening them).
 Result<std::shared_ptr<const Tokenizer>> load_tokenizer(const std::string& path) {
-    const std::string head = read_head(path, 28);
-    if (head.size() >= 4 && std::memcmp(head.data(), "GGUF", 4) == 0) {
+    auto map = core::MappedFile::open(path);
+    if (!map.ok()) return map.error();
+    const bool gguf = (*map)->size() >= 4 && std::memcmp((*map)->data(), "GGUF", 4) == 0;
+    if (gguf) {
         auto f = core::gguf::GgufFile::open(path);
         if (!f.ok()) return f.error();
         return Tokenizer::from_gguf(*f);
     }
     if (base_name(path).find("tokenizer") != std::string::npos) return Tokenizer::from_llama2c(path, 0);
-    if (head.size() == 28) {
-        // A llama2.c checkpoint: 7 i32 (dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len);
-        // a negative vocab_size only says the classifier is not shared.
-        int32_t n_vocab = 0;
-        std::memcpy(&n_vocab, head.data() + 20, 4);
-        const size_t slash = path.find_last_of('/');
-        const std::string tok =
-            (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + "tokenizer.bin";
-        return Tokenizer::from_llama2c(tok, n_vocab < 0 ? -n_vocab : n_vocab);
-    }
-    auto f = core::gguf::GgufFile::open(path);  // not GGUF: let the reader say why
-    if (!f.ok()) return f.error();
-    return Tokenizer::from_gguf(*f);
+    // Anything else can only be a llama2.c checkpoint: the model loader checks its header against the file size and
+    // says why it is not one, or why its tokenizer did not load.
+    auto model = core::load_model(path);
+    if (!model.ok()) return model.error();
+    if (!(*model)->tokenizer)
+        return core::make_error(core::Code::kFormat, "%s: %s", path.c_str(), (*model)->tokenizer_error.c_str());
+    return (*model)->tokenizer;
 }
 
 void append_int(std::string& out, int32_t v) {
@@ -74,7 +63,7 @@ int cmd_tokenize(int argc, char** argv) {
     ArgParser ap("tokenize", "-m FILE (-p TEXT | -f FILE) [--ids] [--special]", "show how text becomes tokens");
     ap.add_string("-m", "--model", "FILE", &model_path, "model or vocabulary file (GGUF, llama2.c tokenizer.bin)");
     ap.add_string("-p", "--prompt", "TEXT", &prompt, "text to tokenize");
-    ap.add_string("-f", "--file", "FILE", &prompt_file, "read the text from a file");
+    ap.add_string("-f", "--file", "FILE", &prompt_file, "read the text from a file (a regular file of at most 64 MiB)");
     ap.add_flag("", "--ids", &ids_only, "print only the ids, on one line separated by spaces");
     ap.add_flag("", "--special", &special, "parse special-token text such as <s> or <|im_start|> into its id");
     if (auto code = ap.parse(argc, argv)) return *code;
@@ -115,9 +104,8 @@ int cmd_tokenize(int argc, char** argv) {
             out += '\n';
         }
     }
-    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0)
-        return print_error("writing to stdout failed");
-    return 0;
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return flush_stdout();
 }
 
 }  // namespace ts::app

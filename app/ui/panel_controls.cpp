@@ -1,6 +1,7 @@
 // Prompt & controls (the left column): prompt box, Step / Run-Pause / Rewind / Reset, tokens per run, steps/s,
 // progress, the sampler's sliders (applied live through the worker, with "Apply from here"), and the model picker.
 #include <imgui.h>
+#include <imgui_internal.h>
 
 #include <algorithm>
 #include <cmath>
@@ -189,6 +190,11 @@ void draw_controls_panel(UiState& ui, const core::Snapshot* snap) {
     section_heading(ui, "Prompt & controls");
     const bool ids_only = ui.model && !ui.model->tokenizer;
     ImGui::TextDisabled(ids_only ? "Prompt: token ids (this model has no tokenizer)" : "Prompt");
+    // Escape gives the keyboard back (the shortcuts are ignored while a text box has it) and keeps the text: the box
+    // is released before it can see the key, since ImGui 1.86's own Escape reverts the edit and keeps the focus.
+    const ImGuiID prompt_id = ImGui::GetID("##prompt");
+    if (ImGui::GetActiveID() == prompt_id && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false))
+        ImGui::ClearActiveID();
     if (ImGui::InputTextMultiline("##prompt", ui.prompt.data(), ui.prompt.size(),
                                   ImVec2(-1.0f, ImGui::GetTextLineHeight() * 4.5f)))
         ui.prompt_dirty = std::string(ui.prompt.data()) != ui.applied_prompt;

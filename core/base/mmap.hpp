@@ -13,7 +13,9 @@ namespace ts::core {
 class MappedFile {
 public:
     // Maps `path` read-only. An empty file maps to size() == 0 and data() == nullptr. A name registered with
-    // register_builtin_file() opens those bytes instead (no file system access, nothing copied).
+    // register_builtin_file() opens those bytes instead (no file system access, nothing copied). Only regular files
+    // are opened: a directory, FIFO, socket or device is an error before open() is called (open() on a FIFO would
+    // block until a writer appears).
     [[nodiscard]] static Result<std::shared_ptr<const MappedFile>> open(const std::string& path);
     ~MappedFile();
     MappedFile(const MappedFile&)            = delete;
@@ -37,7 +39,12 @@ private:
 void register_builtin_file(const std::string& name, const uint8_t* data, size_t size);
 [[nodiscard]] bool is_builtin_file(const std::string& name);
 
-// Reads a whole (small) file into a string: tokenizer files, prompts.
-[[nodiscard]] Result<std::string> read_file(const std::string& path);
+// The most read_file() reads by default: prompts and tokenizer files are text, never this large, and a cap keeps a
+// mistaken path (a disk image, a log) from using all memory.
+inline constexpr size_t kMaxTextFileBytes = size_t(64) << 20;  // 64 MiB
+
+// Reads a whole (small) regular file into a string: tokenizer files, prompts. A directory, FIFO or device
+// (/dev/zero) is an error, and so is a file of more than `max_bytes` (the message states the limit).
+[[nodiscard]] Result<std::string> read_file(const std::string& path, size_t max_bytes = kMaxTextFileBytes);
 
 }  // namespace ts::core

@@ -9,37 +9,68 @@
 namespace ts::core::model_detail {
 namespace {
 
+// The most layers a model may declare: llama.cpp's LLAMA_MAX_LAYERS. The largest published models have about 130.
+constexpr int kMaxLayers = 512;
+
+// "m.gguf: metadata key 'general.architecture' has type u32, expected string": a key that is present with the
+// wrong type is not "missing".
+Error wrong_type(const gguf::GgufFile& f, const std::string& key, const gguf::Value& v, const char* expected) {
+    return make_error(Code::kFormat, "%s: metadata key '%s' has type %s, expected %s", f.name().c_str(), key.c_str(),
+                      gguf::value_type_name(v.type), expected);
+}
+
+bool is_integer(gguf::ValueType t) {
+    using VT = gguf::ValueType;
+    return t == VT::U8 || t == VT::I8 || t == VT::U16 || t == VT::I16 || t == VT::U32 || t == VT::I32 || t == VT::U64 ||
+           t == VT::I64;
+}
+
 // A required or defaulted integer key, in [1, INT_MAX].
 Status read_int(const gguf::GgufFile& f, const std::string& key, int& out, bool required) {
-    if (!f.find(key)) {
+    const gguf::Value* v = f.find(key);
+    if (!v) {
         if (required)
             return make_error(Code::kFormat, "%s: metadata key '%s' is missing", f.name().c_str(), key.c_str());
         return {};
     }
-    const auto v = f.get_u64(key);
-    if (!v || *v == 0 || *v > uint64_t(INT_MAX))
-        return make_error(Code::kFormat, "%s: metadata key '%s' must be a positive integer", f.name().c_str(),
-                          key.c_str());
-    out = int(*v);
+    if (!is_integer(v->type)) return wrong_type(f, key, *v, "an integer");
+    uint64_t ux = 0;
+    int64_t sx  = 0;
+    if (!v->as_u64(ux) || ux == 0 || ux > uint64_t(INT_MAX)) {
+        const std::string got = v->as_i64(sx) ? std::to_string(sx) : std::to_string(v->u);
+        return make_error(Code::kFormat, "%s: metadata key '%s' is %s, expected a positive integer up to %d",
+                          f.name().c_str(), key.c_str(), got.c_str(), INT_MAX);
+    }
+    out = int(ux);
     return {};
 }
 
 Status read_float(const gguf::GgufFile& f, const std::string& key, float& out) {
-    if (!f.find(key)) return {};
-    const auto v = f.get_f64(key);
-    if (!v || !std::isfinite(*v))
+    const gguf::Value* v = f.find(key);
+    if (!v) return {};
+    double x = 0;
+    if (!v->as_f64(x)) return wrong_type(f, key, *v, "a number");
+    if (!std::isfinite(x))
         return make_error(Code::kFormat, "%s: metadata key '%s' must be a finite number", f.name().c_str(),
                           key.c_str());
-    out = float(*v);
+    out = float(x);
     return {};
+}
+
+// A required string key.
+Result<std::string> read_string(const gguf::GgufFile& f, const std::string& key) {
+    const gguf::Value* v = f.find(key);
+    if (!v) return make_error(Code::kFormat, "%s: metadata key '%s' is missing", f.name().c_str(), key.c_str());
+    if (v->type != gguf::ValueType::String) return wrong_type(f, key, *v, "string");
+    return v->s;
 }
 
 }  // namespace
 
 Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     const std::string& path = f.name();
-    const auto arch         = f.get_string("general.architecture");
-    if (!arch) return make_error(Code::kFormat, "%s: metadata key 'general.architecture' is missing", path.c_str());
+    const auto arch         = read_string(f, "general.architecture");
+    if (!arch) return arch.error();
 
     Hparams hp;
     hp.arch_name = *arch;
@@ -80,7 +111,9 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     // RoPE scaling: only linear (positions multiplied by 1/factor). The older key rope.scale_linear means the same.
     float factor = 1.0f;
     TS_TRY(read_float(f, a + "rope.scale_linear", factor));
-    if (auto type = f.get_string(a + "rope.scaling.type")) {
+    if (f.find(a + "rope.scaling.type")) {
+        const auto type = read_string(f, a + "rope.scaling.type");
+        if (!type) return type.error();
         if (*type == "linear") {
             TS_TRY(read_float(f, a + "rope.scaling.factor", factor));
         } else if (*type != "none") {
@@ -101,6 +134,9 @@ Status validate_hparams(const std::string& path, const Hparams& hp) {
                           "%s: sizes must be positive (n_embd %d, n_layer %d, n_ff %d, n_head %d, n_head_kv %d, "
                           "n_vocab %d)",
                           p, hp.n_embd, hp.n_layer, hp.n_ff, hp.n_head, hp.n_head_kv, hp.n_vocab);
+    if (hp.n_layer > kMaxLayers)
+        return make_error(Code::kFormat, "%s: n_layer %d is more than the %d layers a model may have", p, hp.n_layer,
+                          kMaxLayers);
     if (hp.n_embd % hp.n_head != 0 || hp.head_dim != hp.n_embd / hp.n_head)
         return make_error(Code::kFormat, "%s: n_embd %d is not n_head %d x head_dim %d", p, hp.n_embd, hp.n_head,
                           hp.head_dim);

@@ -1,5 +1,7 @@
 // Loading a GGUF model: parse the mapped file, read the hyper-parameters, bind and check every weight, and read the
-// tokenizer from the same file (a missing or unreadable tokenizer leaves Model::tokenizer null with a note).
+// tokenizer from the same file (a missing or unreadable tokenizer leaves Model::tokenizer null with a note and the
+// reason; a tokenizer whose size disagrees with token_embd's rows is an error, as in llama.cpp, since ids of one
+// would index rows the other does not have).
 #include <new>
 
 #include "core/gguf/gguf_reader.hpp"
@@ -24,11 +26,14 @@ Result<std::shared_ptr<const Model>> load_gguf(std::shared_ptr<const MappedFile>
 
     auto tok = Tokenizer::from_gguf(f);
     if (tok) {
+        if ((*tok)->n_vocab() != m->hp.n_vocab)
+            return make_error(Code::kFormat,
+                              "%s: the tokenizer has %d tokens but tensor 'token_embd.weight' has %d rows (n_vocab); "
+                              "they must agree",
+                              f.name().c_str(), (*tok)->n_vocab(), m->hp.n_vocab);
         m->tokenizer = *tok;
-        if (m->tokenizer->n_vocab() != m->hp.n_vocab)
-            m->notes.push_back("tokenizer has " + std::to_string(m->tokenizer->n_vocab()) + " tokens, the model " +
-                               std::to_string(m->hp.n_vocab));
     } else {
+        m->tokenizer_error = tok.error().message;
         m->notes.push_back("no tokenizer: " + tok.error().message);
     }
     m->map = std::move(map);

@@ -69,8 +69,8 @@ Result<std::shared_ptr<const Model>> load_llama2c(std::shared_ptr<const MappedFi
                           p, dim, hidden, n_layers, n_heads, n_kv_heads, static_cast<long long>(vocab_signed), seq_len);
     if (dim % n_heads != 0 || n_heads % n_kv_heads != 0 || (dim / n_heads) % 2 != 0)
         return make_error(Code::kFormat,
-                          "%s: llama2.c header: dim %d must be n_heads %d x an even head size, and n_heads a multiple "
-                          "of n_kv_heads %d",
+                          "%s: not a GGUF file, nor a llama2.c checkpoint: header dim %d must be n_heads %d x an even "
+                          "head size, and n_heads a multiple of n_kv_heads %d",
                           p, dim, n_heads, n_kv_heads);
 
     // Expected size, every product checked (all factors are positive 32-bit values, sums of a few 62-bit products).
@@ -160,7 +160,9 @@ Result<std::shared_ptr<const Model>> load_llama2c(std::shared_ptr<const MappedFi
         const size_t slash = path.find_last_of('/');
         tok_path           = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + "tokenizer.bin";
         if (!file_exists(tok_path)) {
-            m->notes.push_back("no tokenizer: " + tok_path + " does not exist (pass the tokenizer's path)");
+            m->tokenizer_error = "a llama2.c checkpoint's tokenizer is read from " + tok_path +
+                                 ", which does not exist (pass the tokenizer's path)";
+            m->notes.push_back("no tokenizer: " + m->tokenizer_error);
             tok_path.clear();
         }
     } else if (!file_exists(tok_path)) {

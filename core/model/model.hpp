@@ -60,6 +60,7 @@ struct Model {
     Hparams hp;
     Weights w;
     std::shared_ptr<const Tokenizer> tokenizer;  // may be null (a GGUF without tokenizer metadata)
+    std::string tokenizer_error;                 // why `tokenizer` is null ("" when it is not)
     std::shared_ptr<const MappedFile> map;       // keeps weights alive
     std::vector<std::vector<uint8_t>> owned;     // converted buffers (e.g. llama2.c f32 arrays) when not mapped
     size_t weight_bytes = 0;                     // bytes of all weight tensors

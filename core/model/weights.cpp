@@ -2,6 +2,7 @@
 // shape before use, so that a wrong file is explained ("tensor 'blk.3.attn_q.weight': expected [2048, 2048], got
 // Q8_0 [2048, 256]") instead of read out of bounds.
 #include <cctype>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,40 @@ Status bind(const gguf::GgufFile& f, const std::string& name, const std::vector<
     return {};
 }
 
+// The layer index of a tensor named "blk.N.…", or -1 for any other name (N up to 9 digits, so it fits an int).
+int64_t layer_of(const std::string& name) {
+    if (name.rfind("blk.", 0) != 0) return -1;
+    size_t i  = 4;
+    int64_t n = 0;
+    while (i < name.size() && i < 13 && name[i] >= '0' && name[i] <= '9') n = n * 10 + (name[i++] - '0');
+    if (i == 4 || i >= name.size() || name[i] != '.') return -1;
+    return n;
+}
+
+// block_count against the blk.N tensors the file holds, in both directions, before n_layer layers are allocated: a
+// block_count of 2^31-1 in a small file must be an error, not 2^31 empty layers; tensors for layers past
+// block_count would be ignored silently.
+Status check_layer_count(const gguf::GgufFile& f, const Hparams& hp) {
+    const char* path      = f.name().c_str();
+    const std::string key = hp.arch_name + ".block_count";
+    std::set<int64_t> present;
+    for (const Tensor& t : f.tensors()) {
+        const int64_t il = layer_of(t.name);
+        if (il < 0) continue;
+        if (il >= hp.n_layer)
+            return make_error(Code::kFormat, "%s: tensor '%s' is for layer %lld, but %s is %d (layers 0..%d)", path,
+                              t.name.c_str(), static_cast<long long>(il), key.c_str(), hp.n_layer, hp.n_layer - 1);
+        present.insert(il);
+    }
+    if (int64_t(present.size()) < int64_t(hp.n_layer)) {
+        int64_t missing = 0;
+        while (present.count(missing)) ++missing;
+        return make_error(Code::kFormat, "%s: %s is %d, but the file has tensors for %zu layers (none for blk.%lld)",
+                          path, key.c_str(), hp.n_layer, present.size(), static_cast<long long>(missing));
+    }
+    return {};
+}
+
 }  // namespace
 
 Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
@@ -80,6 +115,7 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
 
     // Biases on Q, K, V: always there in qwen2; accepted in llama files that carry them.
     const Need bias = hp.arch == Arch::Qwen2 ? Need::Required : Need::Optional;
+    TS_TRY(check_layer_count(f, hp));
     w.layers.assign(size_t(hp.n_layer), LayerWeights{});
     for (int il = 0; il < hp.n_layer; ++il) {
         LayerWeights& L       = w.layers[size_t(il)];

@@ -36,8 +36,11 @@ inline std::string slurp(const std::string& path) {
     return ss.str();
 }
 
-// Runs tokenscope with `args` (in folder `cwd` when given), capturing stdout and stderr in files.
-inline Outcome run_tokenscope(const std::vector<std::string>& args, const std::string& cwd = "") {
+// Runs tokenscope with `args` (in folder `cwd` when given), capturing stdout and stderr in files. `stdout_to` sends
+// stdout to that path instead (/dev/full: a write error); a `timeout_s` > 0 ends a process that hangs with SIGALRM
+// (seen as Outcome::signal), so a test of something that once blocked fails instead of hanging.
+inline Outcome run_tokenscope(const std::vector<std::string>& args, const std::string& cwd = "",
+                              const std::string& stdout_to = "", unsigned timeout_s = 0) {
     static int counter = 0;
     const std::string base =
         (fs::temp_directory_path() / ("ts_cli_" + std::to_string(getpid()) + "_" + std::to_string(counter++))).string();
@@ -49,11 +52,13 @@ inline Outcome run_tokenscope(const std::vector<std::string>& args, const std::s
     argv.push_back(nullptr);
     const pid_t pid = fork();
     if (pid == 0) {
-        const int o = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        const int o = stdout_to.empty() ? open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600)
+                                        : open(stdout_to.c_str(), O_WRONLY);
         const int e = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
         dup2(o, 1);
         dup2(e, 2);
         if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+        if (timeout_s > 0) alarm(timeout_s);  // survives execv
         execv(argv[0], argv.data());
         _exit(127);
     }

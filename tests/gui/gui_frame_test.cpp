@@ -3,6 +3,7 @@
 // its asserts on, so any misuse of the ImGui API in the shell or a panel aborts the test.
 #include <gtest/gtest.h>
 #include <imgui.h>
+#include <imgui_internal.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,9 @@
 
 namespace ts::app {
 namespace {
+
+// GLFW key codes, as the GLFW backend indexes io.KeysDown (an int, not a char: clang's -Wchar-subscripts).
+constexpr int kKeyO = 'O', kKeyQ = 'Q', kKeyEscape = 256;
 
 class Frames : public ::testing::Test {
 protected:
@@ -93,13 +97,48 @@ TEST_F(Frames, AFailedLoadOpensTheErrorModal) {
 
 TEST_F(Frames, CtrlOOpensThePathDialog) {
     frames(1);
-    ImGuiIO& io      = ImGui::GetIO();
-    io.KeyCtrl       = true;
-    io.KeysDown['O'] = true;  // GLFW_KEY_O == 'O'
+    ImGuiIO& io        = ImGui::GetIO();
+    io.KeyCtrl         = true;
+    io.KeysDown[kKeyO] = true;
     EXPECT_TRUE(frames(1, "Open model"));
-    io.KeysDown['O'] = false;
-    io.KeyCtrl       = false;
+    io.KeysDown[kKeyO] = false;
+    io.KeyCtrl         = false;
     EXPECT_TRUE(frames(1, "Open model"));
+}
+
+// The prompt box takes the keyboard when clicked; Escape must give it back, so that the shortcuts work again without
+// a click elsewhere. The text typed so far stays.
+TEST_F(Frames, EscapeReleasesThePromptBoxAndTheShortcutsWorkAgain) {
+    load_tiny();
+    ImGuiIO& io                = ImGui::GetIO();
+    io.KeyMap[ImGuiKey_Escape] = kKeyEscape;  // as the GLFW backend maps it
+    frames(2);
+    const ImGuiWindow* box = nullptr;  // InputTextMultiline draws into a child window named after its label
+    for (const ImGuiWindow* w : ImGui::GetCurrentContext()->Windows)
+        if (std::string(w->Name).find("##prompt") != std::string::npos) box = w;
+    ASSERT_NE(box, nullptr);
+    io.MousePos     = ImVec2(box->Pos.x + box->Size.x / 2, box->Pos.y + box->Size.y / 2);
+    io.MouseDown[0] = true;
+    frames(1);
+    io.MouseDown[0] = false;
+    frames(1);
+    ASSERT_TRUE(io.WantTextInput) << "the click did not focus the prompt box";
+    io.AddInputCharacter('x');
+    frames(1);
+    EXPECT_EQ(std::string(ui_.prompt.data()).back(), 'x');
+
+    io.KeysDown[kKeyEscape] = true;
+    frames(1);
+    io.KeysDown[kKeyEscape] = false;
+    frames(1);
+    EXPECT_FALSE(io.WantTextInput);
+    EXPECT_EQ(std::string(ui_.prompt.data()).back(), 'x') << "Escape must not throw the edit away";
+    io.KeyCtrl         = true;
+    io.KeysDown[kKeyQ] = true;
+    frames(1);
+    io.KeysDown[kKeyQ] = false;
+    io.KeyCtrl         = false;
+    EXPECT_TRUE(ui_.quit_requested);
 }
 
 TEST_F(Frames, LayoutAndRecentFilesRoundTripThroughImguiIni) {

@@ -1,6 +1,11 @@
 // load_model() on GGUF files: hyper-parameters and weights of both architectures, and an explained error for every
 // kind of wrong file (unknown architecture, missing tensor, wrong shape or type, inconsistent sizes).
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <string>
+#include <vector>
 
 #include "core/model/model.hpp"
 #include "tests/core/model/tiny_model.hpp"
@@ -195,6 +200,80 @@ TEST(LoadGguf, ATokenizerInTheFileIsAttached) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     ASSERT_NE((*r)->tokenizer, nullptr) << ((*r)->notes.empty() ? "" : (*r)->notes[0]);
     EXPECT_EQ((*r)->tokenizer->n_vocab(), 37);
+}
+
+// A block_count far beyond the layers a small file holds is an error before anything is sized from it (it was an
+// uncaught std::bad_alloc for 2^31-1 and a gigabyte of empty layers for 10^6).
+TEST(LoadGguf, BlockCountBeyondTheLayersPresentIsAnError) {
+    auto m = tiny::make_tiny_model(TinySpec{});  // tensors for layers 0 and 1
+    for (const int n : {2147483647, 10000000, 1000000}) {
+        m.spec.n_layer = n;
+        expect_error(load_with(tiny::gguf_writer_for(m)), Code::kFormat,
+                     {"n_layer " + std::to_string(n) + " is more than the 512 layers a model may have"});
+    }
+    m.spec.n_layer = 3;
+    expect_error(load_with(tiny::gguf_writer_for(m)), Code::kFormat,
+                 {"m.gguf: llama.block_count is 3, but the file has tensors for 2 layers (none for blk.2)"});
+}
+
+TEST(LoadGguf, TensorsForLayersPastBlockCountAreAnError) {
+    auto m         = tiny::make_tiny_model(TinySpec{});
+    m.spec.n_layer = 1;
+    expect_error(load_with(tiny::gguf_writer_for(m)), Code::kFormat,
+                 {"m.gguf: tensor 'blk.1.", "is for layer 1, but llama.block_count is 1 (layers 0..0)"});
+}
+
+// As in llama.cpp, the tokenizer and token_embd must agree on n_vocab: ids of the one index rows of the other.
+TEST(LoadGguf, ATokenizerOfAnotherSizeThanTheEmbeddingIsAnError) {
+    for (const int n_tokens : {30, 40}) {
+        auto w = tiny::gguf_writer_for(tiny::make_tiny_model(TinySpec{}));  // 37 rows
+        std::vector<std::string> pieces;
+        for (int i = 0; i < n_tokens; ++i) pieces.push_back(std::string(1, char('a' + i % 26)) + std::to_string(i));
+        w.add("tokenizer.ggml.model", gguf::Value::make_string("llama"));
+        w.add("tokenizer.ggml.tokens", gguf::Value::make_string_array(pieces));
+        expect_error(load_with(w), Code::kFormat,
+                     {"the tokenizer has " + std::to_string(n_tokens) +
+                      " tokens but tensor 'token_embd.weight' has 37 rows (n_vocab)"});
+    }
+}
+
+// A key of the wrong type is not "missing": the message names the key, the expected and the actual type.
+TEST(LoadGguf, AKeyOfTheWrongTypeIsNamedWithBothTypes) {
+    gguf::GgufWriter w;
+    w.add("general.architecture", gguf::Value::make_u32(7));
+    expect_error(load_with(w), Code::kFormat, {"metadata key 'general.architecture' has type u32, expected string"});
+
+    gguf::GgufWriter v;
+    v.add("general.architecture", gguf::Value::make_string("llama"));
+    v.add("llama.embedding_length", gguf::Value::make_string("sixteen"));
+    expect_error(load_with(v), Code::kFormat,
+                 {"metadata key 'llama.embedding_length' has type string, expected an integer"});
+
+    gguf::GgufWriter neg;
+    neg.add("general.architecture", gguf::Value::make_string("llama"));
+    neg.add("llama.embedding_length", gguf::Value::make_i32(-16));
+    expect_error(load_with(neg), Code::kFormat,
+                 {"metadata key 'llama.embedding_length' is -16, expected a positive integer"});
+}
+
+// Without a tokenizer the model says why, so `run -p` can pass the reason on.
+TEST(LoadGguf, AMissingTokenizerKeepsItsReason) {
+    const auto r = load_with(tiny::gguf_writer_for(tiny::make_tiny_model(TinySpec{})));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_NE((*r)->tokenizer_error.find("tokenizer.ggml.model is missing"), std::string::npos)
+        << (*r)->tokenizer_error;
+}
+
+// A FIFO is refused before open(), which would wait for a writer forever.
+TEST(LoadModel, AFifoIsRefusedWithoutBlocking) {
+    const std::string path = tiny::temp_path("fifo.gguf");
+    std::remove(path.c_str());
+    ASSERT_EQ(mkfifo(path.c_str(), 0600), 0);
+    const auto r = load_model(path);
+    expect_error(r, Code::kIo, {"is a FIFO (named pipe), not a regular file"});
+    std::remove(path.c_str());
+    expect_error(load_model("/"), Code::kIo, {"/: is a directory, not a regular file"});
+    expect_error(load_model("/dev/zero"), Code::kIo, {"is a character device, not a regular file"});
 }
 
 }  // namespace
