@@ -5,6 +5,7 @@
 
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
+#include "app/cli/model_fault.hpp"
 
 namespace {
 
@@ -35,6 +36,7 @@ void print_usage(FILE* out) {
 
 int main(int argc, char** argv) {
     ts::app::register_builtin_model();
+    ts::app::install_model_fault_handler();  // a model file truncated under its mapping: an error, not a crash
     if (argc < 2) return ts::app::cmd_gui(argc, argv);
     const std::string_view verb = argv[1];
     if (verb == "-h" || verb == "--help" || verb == "help") {

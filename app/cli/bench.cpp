@@ -49,9 +49,11 @@ int cmd_bench(int argc, char** argv) {
                   "on: record queries + residual stream of every position, as the explorer does; off: norms and "
                   "sampler views only");
     ap.add_flag("", "--json", &json, "one JSON line instead of a table");
+    core::LoadOptions load;
+    add_load_flags(ap, &load);
     if (auto code = ap.parse(argc, argv)) return *code;
 
-    auto loaded = core::load_model(model_path);
+    auto loaded = core::load_model(model_path, "", load);
     if (!loaded) return print_error(loaded.error().message);
     const core::Model& m = **loaded;
 

@@ -30,6 +30,42 @@ std::string write_poisoned(const std::string& name, const std::string& tensor, i
     return path;
 }
 
+TEST(CheckTensors, NamesTheTensorRowAndColumnOfANaN) {
+    const std::string path = write_poisoned("nan.gguf", "blk.1.ffn_up.weight", 5, 3, kNaN);
+    auto plain             = load_model(path);  // without the scan the model loads
+    ASSERT_TRUE(plain.ok()) << plain.error().message;
+    const Status st = check_tensors_finite(**plain);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("'blk.1.ffn_up.weight'"), std::string::npos) << st.error().message;
+    EXPECT_NE(st.error().message.find("NaN at row 5, column 3"), std::string::npos) << st.error().message;
+    LoadOptions opt;
+    opt.check_tensors = true;
+    auto scanned      = load_model(path, "", opt);
+    ASSERT_FALSE(scanned.ok());
+    EXPECT_EQ(scanned.error().message, st.error().message);
+}
+
+TEST(CheckTensors, FindsAnInfInsideAQuantisedBlockScale) {
+    tiny::TinySpec spec;
+    spec.matrix_type       = DType::Q8_0;
+    spec.n_embd            = 32;  // rows must be whole 32-element blocks
+    spec.n_ff              = 64;
+    tiny::TinyModel m      = tiny::make_tiny_model(spec);
+    tiny::TinyTensor& t    = m.tensors.at("blk.0.attn_k.weight");
+    const uint16_t inf_f16 = 0x7c00;  // block 0 of row 0: its f16 scale d
+    std::memcpy(t.bytes.data(), &inf_f16, sizeof inf_f16);
+    const std::string path = tiny::temp_path("q8.gguf");
+    ASSERT_TRUE(tiny::gguf_writer_for(m).write(path).ok());
+    LoadOptions opt;
+    opt.check_tensors = true;
+    auto r            = load_model(path, "", opt);
+    ASSERT_FALSE(r.ok());
+    EXPECT_NE(r.error().message.find("'blk.0.attn_k.weight' (Q8_0"), std::string::npos) << r.error().message;
+    EXPECT_NE(r.error().message.find("at row 0"), std::string::npos) << r.error().message;
+    opt.check_tensors = false;
+    EXPECT_TRUE(load_model(path, "", opt).ok());
+}
+
 TEST(NonFinite, SessionNamesTheFirstStageLayerAndPositionAndKeepsNothing) {
     // A NaN in layer 1's output projection: layer 0 is fine, layer 1's attention output is the first NaN.
     const std::string path = write_poisoned("wo.gguf", "blk.1.attn_output.weight", 2, 7, kNaN);
