@@ -9,6 +9,7 @@
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
 #include "app/cli/simd_choice.hpp"
+#include "app/cli/model_fault.hpp"
 
 namespace {
 
@@ -53,6 +54,7 @@ int run_verb(int (*fn)(int, char**), int argc, char** argv) {
 
 int main(int argc, char** argv) {
     ts::app::register_builtin_model();
+    ts::app::install_model_fault_handler();  // a model file truncated under its mapping: an error, not a crash
     if (const ts::core::Status st = ts::app::apply_simd_env(); !st.ok()) {
         std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
         return 2;

@@ -319,4 +319,11 @@ int flush_stdout() {
     return print_error(std::string("writing output: ") + (e ? std::strerror(e) : "write error"));
 }
 
+void add_load_flags(ArgParser& ap, core::LoadOptions* out) {
+    ap.add_flag("", "--no-mmap", &out->no_mmap,
+                "read the whole model into memory instead of mapping it (immune to the file changing on disk)");
+    ap.add_flag("", "--check-tensors", &out->check_tensors,
+                "scan every weight for NaN/Inf at load (dequantising each block); names the tensor and row");
+}
+
 }  // namespace ts::app

@@ -24,6 +24,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/model/model.hpp"
+
 namespace ts::app {
 
 class ArgParser {
@@ -88,6 +90,9 @@ private:
     std::string verb_, usage_, summary_;
     std::vector<Spec> specs_;
 };
+
+// --no-mmap and --check-tensors (llama.cpp's names), for every verb that loads a model (run gui info bench shot).
+void add_load_flags(ArgParser& ap, core::LoadOptions* out);
 
 // The most threads -t accepts (every verb).
 inline constexpr int kMaxThreads = 256;

@@ -58,9 +58,11 @@ int cmd_bench(int argc, char** argv) {
     ap.add_flag("", "--json", &json, "one JSON line instead of a table");
     ap.add_int("", "--membw", "MIB", &membw_mib, 0, 1 << 16,
                "measure the read bandwidth on a buffer of MIB MiB (0: skip) and show decode as a fraction of it");
+    core::LoadOptions load;
+    add_load_flags(ap, &load);
     if (auto code = ap.parse(argc, argv)) return *code;
 
-    auto loaded = core::load_model(model_path);
+    auto loaded = core::load_model(model_path, "", load);
     if (!loaded) return print_error(loaded.error().message);
     const core::Model& m = **loaded;
 

@@ -70,14 +70,18 @@ int cmd_info(int argc, char** argv) {
     std::string model_path = default_model_path();
     ArgParser ap("info", "-m FILE", "describe a model file: shape, tokenizer, tensor types and sizes");
     ap.add_string("-m", "--model", "FILE", &model_path, "model file (GGUF or llama2.c .bin)");
+    core::LoadOptions load;
+    add_load_flags(ap, &load);
     if (auto code = ap.parse(argc, argv)) return *code;
 
-    auto map = core::MappedFile::open(model_path);  // also the executable's built-in model
+    // The scan runs after the description (a model with NaN weights is still described, then the scan fails).
+    auto model = core::load_model(model_path, "", core::LoadOptions{load.no_mmap, false});
+    auto map   = model ? core::Result<std::shared_ptr<const core::MappedFile>>((*model)->map)
+                       : core::MappedFile::open(model_path);  // also the executable's built-in model
     if (!map) return print_error(map.error().message);
     const uint64_t file_size = (*map)->size();
 
-    auto gguf  = core::gguf::GgufFile::open(model_path);
-    auto model = core::load_model(model_path);
+    auto gguf = core::gguf::GgufFile::parse((*map)->data(), (*map)->size(), model_path);
     if (!gguf && !model) return print_error(model.error().message);
 
     std::printf("%-14s %s\n", "file", model_path.c_str());
@@ -155,6 +159,11 @@ int cmd_info(int argc, char** argv) {
         for (const auto& [type, r] : by_type)
             std::printf("  %-8s %7d %16" PRIu64 " %12s %14" PRId64 "\n", type.c_str(), r.count, r.bytes,
                         human_bytes(r.bytes).c_str(), r.elems);
+    }
+    if (load.check_tensors) {
+        if (!model) return print_error("--check-tensors: the model did not load: " + model.error().message);
+        if (auto st = core::check_tensors_finite(**model); !st.ok()) return print_error(st.error().message);
+        std::printf("%-14s every weight is finite (no NaN or Inf)\n", "check");
     }
     return 0;
 }

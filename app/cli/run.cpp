@@ -117,6 +117,8 @@ int cmd_run(int argc, char** argv) {
     ap.add_string("", "--trace-budget", "BYTES", &trace_budget_text,
                   "with --trace: memory for the per-position queries + residual stream (suffixes K M G T, e.g. 512M); "
                   "beyond it the oldest positions keep only norms and sampler views; 0 = none");
+    core::LoadOptions load;
+    add_load_flags(ap, &load);
     if (auto code = ap.parse(argc, argv)) return *code;
 
     const bool have_ids = ap.was_set("--prompt-ids"), have_file = ap.was_set("-f");
@@ -143,7 +145,7 @@ int cmd_run(int argc, char** argv) {
         prompt = std::move(*text);
     }
 
-    auto loaded = core::load_model(model_path);
+    auto loaded = core::load_model(model_path, "", load);
     if (!loaded) return print_error(loaded.error().message);
     const core::Model& m = **loaded;
     const int n_vocab    = m.hp.n_vocab;

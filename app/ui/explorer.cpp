@@ -67,6 +67,7 @@ void init_ui(UiState& ui, const ExplorerOptions& opt, float scale) {
     ui.n_steps                   = opt.n_steps;
     ui.session_options.n_ctx     = opt.n_ctx;
     ui.session_options.n_threads = opt.n_threads;
+    ui.load_options              = opt.load;
     install_settings(ui);
     apply_style(scale);
     load_fonts(ui.fonts, {}, scale);
@@ -156,6 +157,10 @@ int run_explorer(const ExplorerOptions& opt) {
             const std::string path = ui.loader.path();
             accept_load(ui, std::move(*done), path);
             w.set_title(window_title(ui));
+        }
+        if (const double now = steady_seconds(); now >= ui.next_file_check) {
+            check_model_file(ui);  // a rewritten model file: the status bar offers Reload
+            ui.next_file_check = now + 1.0;
         }
         refresh_fonts(ui, w, scale);
         // Draw at once what changed (input, a new snapshot) and a few frames after it, so ImGui settles popups,

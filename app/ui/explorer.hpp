@@ -4,14 +4,17 @@
 
 #include <string>
 
+#include "core/model/model.hpp"
+
 namespace ts::app {
 
 struct ExplorerOptions {
     std::string model_path;  // "" = start with the empty state
     std::string prompt;
     int n_steps   = 16;
-    int n_ctx     = 0;  // -c: positions of the KV cache (0: the model's context, at most 4096)
-    int n_threads = 2;  // -t: engine threads
+    int n_ctx     = 0;       // -c: positions of the KV cache (0: the model's context, at most 4096)
+    int n_threads = 2;       // -t: engine threads
+    core::LoadOptions load;  // --no-mmap, --check-tensors
 };
 
 struct ShotOptions {

@@ -6,8 +6,8 @@
 
 namespace ts::app {
 
-core::Result<LoadedModel> load_and_summarize(const std::string& path) {
-    auto model = core::load_model(path);
+core::Result<LoadedModel> load_and_summarize(const std::string& path, const core::LoadOptions& opt) {
+    auto model = core::load_model(path, "", opt);
     if (!model) return model.error();
     LoadedModel out;
     out.model = *model;
@@ -24,17 +24,18 @@ ModelLoader::~ModelLoader() {
     if (thread_.joinable()) thread_.join();
 }
 
-bool ModelLoader::start(const std::string& path) {
+bool ModelLoader::start(const std::string& path, const core::LoadOptions& opt) {
     if (job_) return false;
     if (thread_.joinable()) thread_.join();
     auto job  = std::make_shared<Job>();
     job->path = path;
+    job->opt  = opt;
     job_      = job;
     path_     = path;
     started_  = std::chrono::steady_clock::now();
     thread_   = std::thread([job] {
         try {
-            job->result.emplace(load_and_summarize(job->path));
+            job->result.emplace(load_and_summarize(job->path, job->opt));
         } catch (const std::exception& e) {  // nothing may escape a thread; report it like any failed load
             job->result.emplace(core::make_error(core::Code::kInternal, "%s: %s", job->path.c_str(), e.what()));
         }

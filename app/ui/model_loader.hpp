@@ -28,7 +28,7 @@ public:
     ModelLoader& operator=(const ModelLoader&) = delete;
 
     // Starts loading `path`; false (and nothing started) while another load is in flight.
-    bool start(const std::string& path);
+    bool start(const std::string& path, const core::LoadOptions& opt = {});
     bool busy() const { return job_ != nullptr; }
     const std::string& path() const { return path_; }
     double elapsed_s() const;
@@ -40,6 +40,7 @@ public:
 private:
     struct Job {
         std::string path;
+        core::LoadOptions opt;
         std::atomic<bool> done{false};
         std::optional<core::Result<LoadedModel>> result;  // written by the thread before `done`
     };
@@ -50,6 +51,6 @@ private:
 };
 
 // Loads and summarises a model on the calling thread (what the loader's thread runs).
-[[nodiscard]] core::Result<LoadedModel> load_and_summarize(const std::string& path);
+[[nodiscard]] core::Result<LoadedModel> load_and_summarize(const std::string& path, const core::LoadOptions& opt = {});
 
 }  // namespace ts::app

@@ -239,6 +239,11 @@ void draw_status_bar(UiState& ui) {
                 ImGui::Text("Loading %s … %.1f s", ui.loader.path().c_str(), ui.loader.elapsed_s());
             else
                 ImGui::TextUnformatted(ui.status.empty() ? "Ready" : ui.status.c_str());
+            if (ui.model_file_changed && !ui.loader.busy()) {
+                // The file under the loaded model was rewritten: what is shown no longer matches it.
+                ImGui::SameLine();
+                if (ImGui::SmallButton("Reload")) reload_model(ui);
+            }
             if (ui.model) {
                 char right[200];
                 std::snprintf(right, sizeof right, "%s  ·  %d layers  ·  %s-token vocabulary",

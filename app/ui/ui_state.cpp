@@ -35,7 +35,7 @@ void show_error(UiState& ui, std::string title, std::string message) {
 
 void request_load(UiState& ui, const std::string& path) {
     if (path.empty()) return;
-    if (!ui.loader.start(path)) {
+    if (!ui.loader.start(path, ui.load_options)) {
         ui.status = "Still loading " + file_name(ui.loader.path()) + "; try again when it is done";
         return;
     }
@@ -48,6 +48,18 @@ void open_dropped(UiState& ui, const std::vector<std::string>& paths) {
     if (paths.size() > 1 && ui.loader.busy() && ui.loader.path() == paths.front())
         ui.status = "Loading " + file_name(paths.front()) + " … (" + std::to_string(paths.size()) +
                     " files dropped: one model at a time, the first one)";
+}
+
+void check_model_file(UiState& ui) {
+    if (!ui.model || ui.model_file_changed || core::is_builtin_file(ui.model->path)) return;
+    const auto now        = core::stamp_file(ui.model->path);
+    ui.model_file_changed = !now || !(*now == ui.model_stamp);
+    if (ui.model_file_changed) ui.status = file_name(ui.model->path) + " changed on disk since it was loaded";
+}
+
+void reload_model(UiState& ui) {
+    if (!ui.model) return;
+    request_load(ui, ui.model->path);
 }
 
 std::string context_problem(const core::Model& model, int n_ctx) {
@@ -65,6 +77,8 @@ void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::strin
     }
     ui.model                = result->model;
     ui.summary              = result->summary;
+    ui.model_stamp          = ui.model->map ? ui.model->map->stamp() : core::FileStamp{};
+    ui.model_file_changed   = false;
     ui.snap                 = nullptr;
     ui.sel                  = Selection{};
     ui.preview              = SamplerPreview{};

@@ -98,6 +98,12 @@ struct UiState {
     std::shared_ptr<const core::Model> model;
     std::shared_ptr<const ModelSummary> summary;
     ModelLoader loader;
+    core::LoadOptions load_options;  // --no-mmap, --check-tensors: every load uses them
+    // The model file as it was loaded; when the file on disk no longer matches (rewritten, replaced, removed),
+    // model_file_changed is set and the status bar offers to reload it (check_model_file).
+    core::FileStamp model_stamp;
+    bool model_file_changed = false;
+    double next_file_check  = 0;  // steady_seconds() of the next check
 
     // The engine: the worker thread behind the bridge, and the snapshot this frame draws (loaded once at the start
     // of the frame by begin_ui_frame; null when no model is attached).
@@ -170,6 +176,11 @@ void request_load(UiState& ui, const std::string& path);
 void open_dropped(UiState& ui, const std::vector<std::string>& paths);
 // Why `n_ctx` (-c) cannot be the context for `model` (larger than the context it was trained for), or "".
 [[nodiscard]] std::string context_problem(const core::Model& model, int n_ctx);
+// Whether the loaded model's file changed on disk since it was loaded (size, mtime, inode); sets
+// ui.model_file_changed. Cheap (one stat); the explorer loop calls it about once a second.
+void check_model_file(UiState& ui);
+// Loads the model's file again (the status bar's Reload button), with the same options.
+void reload_model(UiState& ui);
 // Takes a finished load: swaps the model in, starts its engine worker (and prefills the prompt box's text), asks
 // for new fonts; or opens the error modal.
 void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::string& path);

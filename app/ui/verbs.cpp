@@ -57,6 +57,7 @@ int cmd_gui(int argc, char** argv) {
     ap.add_int("-n", "--n-predict", "N", &opt.n_steps, 1, 1 << 20, "steps to generate");
     ap.add_int("-c", "--ctx-size", "N", &opt.n_ctx, 1, 1 << 20, "context size (default: the model's, at most 4096)");
     ap.add_int("-t", "--threads", "N", &opt.n_threads, 1, kMaxThreads, "engine threads");
+    add_load_flags(ap, &opt.load);
     // `tokenscope` alone and `tokenscope -m FILE` arrive here with argv[0] = "tokenscope", which is not a flag.
     if (auto code = ap.parse(argc, argv)) return *code;
     if (!ap.was_set("-m")) {
@@ -81,6 +82,7 @@ int cmd_shot(int argc, char** argv) {
     ap.add_int("-c", "--ctx-size", "N", &opt.explorer.n_ctx, 1, 1 << 20,
                "context size (default: the model's, at most 4096)");
     ap.add_int("-t", "--threads", "N", &opt.explorer.n_threads, 1, kMaxThreads, "engine threads");
+    add_load_flags(ap, &opt.explorer.load);
     ap.add_string("", "--panel", "NAME", &opt.panel,
                   "all, or one panel: model tokens attention qk softmax logits kv layers geometry");
     ap.add_int("", "--layer", "L", &opt.layer, 0, 1 << 16, "layer shown by the attention and Q·K panels");

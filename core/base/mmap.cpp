@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <mutex>
@@ -47,6 +49,7 @@ const char* file_kind(mode_t mode) {
 struct RegularFile {
     int fd      = -1;
     size_t size = 0;
+    struct stat st {};  // of what was opened
 };
 
 // Opens `path` read-only if it is a regular file. stat() comes first, so a FIFO or a device is refused without
@@ -63,10 +66,98 @@ Result<RegularFile> open_regular_file(const std::string& path) {
         ::close(fd);
         return make_error(Code::kIo, "%s: is %s, not a regular file", p, file_kind(st.st_mode));
     }
-    return RegularFile{fd, size_t(st.st_size)};
+    return RegularFile{fd, size_t(st.st_size), st};
+}
+
+// The mappings a SIGBUS handler may look up. Fixed slots of atomics: constant-initialised (no guard variable), read
+// without locks from a signal handler. A slot is claimed with `used`, then filled; `begin` is published last.
+struct MappingSlot {
+    std::atomic<bool> used{false};
+    std::atomic<uintptr_t> begin{0};
+    std::atomic<size_t> size{0};
+    std::atomic<const char*> path{nullptr};
+};
+constexpr int kMappingSlots = 64;
+
+MappingSlot* mapping_slots() {
+    static MappingSlot slots[kMappingSlots];
+    return slots;
+}
+
+int list_mapping(const uint8_t* data, size_t size, const char* path) {
+    MappingSlot* slots = mapping_slots();
+    for (int i = 0; i < kMappingSlots; ++i) {
+        bool expected = false;
+        if (!slots[i].used.compare_exchange_strong(expected, true)) continue;
+        slots[i].path.store(path);
+        slots[i].size.store(size);
+        slots[i].begin.store(reinterpret_cast<uintptr_t>(data), std::memory_order_release);
+        return i;
+    }
+    return -1;
+}
+
+void unlist_mapping(int slot) {
+    if (slot < 0) return;
+    MappingSlot& s = mapping_slots()[slot];
+    s.begin.store(0, std::memory_order_release);
+    s.size.store(0);
+    s.path.store(nullptr);
+    s.used.store(false, std::memory_order_release);
+}
+
+FileStamp stamp_of(const struct stat& st) {
+    FileStamp s;
+    s.dev      = uint64_t(st.st_dev);
+    s.ino      = uint64_t(st.st_ino);
+    s.size     = uint64_t(st.st_size);
+    s.mtime_ns = int64_t(st.st_mtim.tv_sec) * 1000000000 + int64_t(st.st_mtim.tv_nsec);
+    return s;
+}
+
+// Reads `size` bytes of fd into a 64-byte-aligned buffer (tensor rows keep the alignment they have in a mapping).
+Result<uint8_t*> read_whole(int fd, size_t size, const std::string& path) {
+    void* p = nullptr;
+    if (posix_memalign(&p, 64, size) != 0)
+        return make_error(Code::kOutOfMemory, "%s: cannot allocate %zu bytes to read it into memory", path.c_str(),
+                          size);
+    auto* buf   = static_cast<uint8_t*>(p);
+    size_t done = 0;
+    while (done < size) {
+        const ssize_t n = ::read(fd, buf + done, size - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            const int e = n < 0 ? errno : 0;
+            std::free(buf);
+            if (n == 0)
+                return make_error(Code::kIo, "%s: the file shrank while being read (%zu of %zu bytes)", path.c_str(),
+                                  done, size);
+            return make_error(Code::kIo, "%s: read error: %s", path.c_str(), std::strerror(e));
+        }
+        done += size_t(n);
+    }
+    return buf;
 }
 
 }  // namespace
+
+const char* find_mapped_file(const void* addr) {
+    const auto a             = reinterpret_cast<uintptr_t>(addr);
+    const MappingSlot* slots = mapping_slots();
+    for (int i = 0; i < kMappingSlots; ++i) {
+        const uintptr_t b = slots[i].begin.load(std::memory_order_acquire);
+        if (b != 0 && a >= b && a - b < slots[i].size.load()) return slots[i].path.load();
+    }
+    return nullptr;
+}
+
+Result<FileStamp> stamp_file(const std::string& path) {
+    if (find_builtin(path)) return FileStamp{};
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0)
+        return make_error(Code::kIo, "%s: cannot stat: %s", path.c_str(), std::strerror(errno));
+    return stamp_of(st);
+}
 
 void register_builtin_file(const std::string& name, const uint8_t* data, size_t size) {
     Builtins& b = builtins();
@@ -78,7 +169,7 @@ bool is_builtin_file(const std::string& name) {
     return find_builtin(name).has_value();
 }
 
-Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& path) {
+Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& path, FileAccess access) {
     if (const auto builtin = find_builtin(path)) {
         std::shared_ptr<MappedFile> f(new MappedFile());
         f->path_ = path;
@@ -90,8 +181,17 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& pa
     if (!file) return file.error();
     const int fd = file->fd;
     std::shared_ptr<MappedFile> f(new MappedFile());
-    f->path_ = path;
-    f->size_ = file->size;
+    f->path_  = path;
+    f->size_  = file->size;
+    f->stamp_ = stamp_of(file->st);
+    if (f->size_ > 0 && access == FileAccess::Read) {
+        auto buf = read_whole(fd, f->size_, path);
+        ::close(fd);
+        if (!buf) return buf.error();
+        f->data_  = *buf;
+        f->owned_ = true;
+        return std::shared_ptr<const MappedFile>(std::move(f));
+    }
     if (f->size_ > 0) {
         void* p = mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
         if (p == MAP_FAILED) {
@@ -101,13 +201,16 @@ Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& pa
         }
         f->data_   = static_cast<const uint8_t*>(p);
         f->mapped_ = true;
+        f->slot_   = list_mapping(f->data_, f->size_, f->path_.c_str());
     }
     ::close(fd);
     return std::shared_ptr<const MappedFile>(std::move(f));
 }
 
 MappedFile::~MappedFile() {
+    unlist_mapping(slot_);  // before the unmap: a fault address is never looked up in a freed path
     if (data_ && mapped_) munmap(const_cast<uint8_t*>(data_), size_);
+    if (data_ && owned_) std::free(const_cast<uint8_t*>(data_));
 }
 
 Result<std::string> read_file(const std::string& path, size_t max_bytes) {

@@ -83,13 +83,27 @@ private:
     const std::string& name_;
 };
 
-// Counts metadata values against kMaxMetadataValues.
+// Memory the parsed metadata may take: kMetadataMemorySlack plus kMetadataMemoryPerFileByte times the file's size.
+// A Value is ~100 bytes in memory while an empty array element is 12 bytes in the file, so without this bound a
+// 48 MB file of empty arrays took 932 MB; real files (a 262k-token vocabulary with scores, types and merges is
+// ~90 MB of Values) stay far below, since the tensors dominate a model file's size.
+inline constexpr uint64_t kMetadataMemorySlack       = uint64_t(128) << 20;
+inline constexpr uint64_t kMetadataMemoryPerFileByte = 2;
+
+// Counts metadata values against kMaxMetadataValues and their memory against the bound above, before allocating.
 class ValueBudget {
 public:
+    explicit ValueBudget(uint64_t file_size)
+        : max_bytes_(kMetadataMemorySlack + kMetadataMemoryPerFileByte * file_size) {}
+    // n values of `key` (each a Value in memory).
     Status take(const Cursor& c, uint64_t n, const std::string& key);
+    // Bytes beyond the Values themselves: string contents, keys, the kv table.
+    Status take_bytes(const Cursor& c, uint64_t bytes, const std::string& key);
 
 private:
-    uint64_t used_ = 0;
+    uint64_t used_      = 0;
+    uint64_t bytes_     = 0;
+    uint64_t max_bytes_ = 0;
 };
 
 // Reads one value of raw type `type` (validated here) for metadata key `key`; `depth` is the array nesting level.

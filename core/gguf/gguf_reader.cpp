@@ -81,7 +81,7 @@ Status read_metadata(Cursor& c, uint64_t n_kv, std::vector<KeyValue>& kvs, uint6
         return make_error(Code::kFormat, "%s: metadata count %llu is more than the limit of %llu values", c.name(),
                           (unsigned long long)n_kv, (unsigned long long)kMaxMetadataValues);
     }
-    ValueBudget budget;
+    ValueBudget budget(c.size());
     std::unordered_set<std::string> seen;
     // Grow with what is actually read: the count is bounded by the file size, but a KeyValue is ~10x its minimum
     // size in the file.
@@ -98,6 +98,8 @@ Status read_metadata(Cursor& c, uint64_t n_kv, std::vector<KeyValue>& kvs, uint6
                               (unsigned long long)k);
         }
         TS_TRY(budget.take(c, 1, kv.key));
+        // The KeyValue beside its Value, the key twice (the entry and the duplicate check) and a hash node.
+        TS_TRY(budget.take_bytes(c, sizeof(KeyValue) - sizeof(Value) + 2 * kv.key.size() + 64, kv.key));
         uint32_t type = 0;
         TS_TRY(c.read(type, [&] { return "the value type of key '" + kv.key + "'"; }));
         TS_TRY(read_value(c, type, kv.value, 0, kv.key, budget));

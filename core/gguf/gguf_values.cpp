@@ -112,6 +112,7 @@ Status read_array(Cursor& c, Value& out, int depth, const std::string& key, Valu
             e.type = ValueType::String;
             TS_TRY(c.read_string(e.s, kMaxStringLength,
                                  [&] { return "string " + std::to_string(i) + " of array '" + key + "'"; }));
+            if (e.s.size() > 15) TS_TRY(budget.take_bytes(c, e.s.size() + 1, key));  // beyond the SSO buffer
         } else {
             e.type = ValueType::Array;
             TS_TRY(read_array(c, e, depth + 1, key, budget));
@@ -144,6 +145,18 @@ Status ValueBudget::take(const Cursor& c, uint64_t n, const std::string& key) {
                           ull(kMaxMetadataValues));
     }
     used_ += n;
+    return take_bytes(c, n * sizeof(Value), key);  // n <= 2^22: no overflow
+}
+
+Status ValueBudget::take_bytes(const Cursor& c, uint64_t bytes, const std::string& key) {
+    if (bytes > max_bytes_ - bytes_) {
+        return make_error(Code::kFormat,
+                          "%s: key '%s': the metadata would take more than %llu MiB of memory (%llu MiB + %llu x the "
+                          "file's %zu bytes); the file is mostly metadata values, which is not a model",
+                          c.name(), key.c_str(), ull(max_bytes_ >> 20), ull(kMetadataMemorySlack >> 20),
+                          ull(kMetadataMemoryPerFileByte), c.size());
+    }
+    bytes_ += bytes;
     return {};
 }
 

@@ -4,13 +4,12 @@
 #include "core/gguf/gguf_writer.hpp"
 
 #include <bit>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <string_view>
 #include <unordered_set>
 
 #include "core/base/check.hpp"
+#include "core/base/replace_file.hpp"
 
 namespace ts::core::gguf {
 
@@ -184,16 +183,9 @@ std::vector<uint8_t> GgufWriter::to_bytes() const {
 }
 
 Status GgufWriter::write(const std::string& path) const {
+    // Never rewrite in place: a process that has the old file mapped would die of SIGBUS (see replace_file.hpp).
     const std::vector<uint8_t> bytes = to_bytes();
-    std::FILE* f                     = std::fopen(path.c_str(), "wb");
-    if (!f) return make_error(Code::kIo, "%s: cannot create: %s", path.c_str(), std::strerror(errno));
-    const size_t written  = std::fwrite(bytes.data(), 1, bytes.size(), f);
-    const int write_errno = errno;
-    if (std::fclose(f) != 0 || written != bytes.size()) {
-        return make_error(Code::kIo, "%s: wrote %zu of %zu bytes: %s", path.c_str(), written, bytes.size(),
-                          std::strerror(write_errno));
-    }
-    return {};
+    return replace_file(path, bytes.data(), bytes.size());
 }
 
 }  // namespace ts::core::gguf

@@ -1,9 +1,13 @@
-// KV cache storage: one K and one V buffer per layer, [n_ctx][kv_dim] elements of f32 or f16, allocated once.
+// KV cache storage: one K and one V buffer per layer, [n_ctx][kv_dim] elements of f32 or f16, reserved once as one
+// anonymous mapping (MAP_NORESERVE): the kernel commits a page when it is first written, so a 4096-position cache
+// of which 12 positions are used costs 12 positions of memory, not a 4 GiB zeroed allocation up front.
 // Stores convert from f32; loads convert back. What is "filled" is only n_pos_: truncating (rewinding) is O(1).
 #include "core/kv/kv_cache.hpp"
 
+#include <sys/mman.h>
+
+#include <cerrno>
 #include <cstring>
-#include <new>
 
 #include "core/base/check.hpp"
 #include "core/base/checked_math.hpp"
@@ -30,14 +34,17 @@ Result<KvCache> KvCache::create(int n_layer, int n_ctx, int kv_dim, DType type) 
     if (!total || *total > uint64_t(1) << 46)
         return make_error(Code::kOutOfMemory, "KV cache: %d layers x %d positions x %d values is too large", n_layer,
                           n_ctx, kv_dim);
-    try {
-        c.k_.assign(size_t(n_layer), std::vector<uint8_t>(size_t(*bytes)));
-        c.v_.assign(size_t(n_layer), std::vector<uint8_t>(size_t(*bytes)));
-    } catch (const std::bad_alloc&) {
-        return make_error(Code::kOutOfMemory, "KV cache: cannot allocate %llu bytes",
-                          static_cast<unsigned long long>(*total));
-    }
+    void* p = mmap(nullptr, size_t(*total), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (p == MAP_FAILED)
+        return make_error(Code::kOutOfMemory, "KV cache: cannot reserve %llu bytes: %s",
+                          static_cast<unsigned long long>(*total), std::strerror(errno));
+    c.mem_         = std::unique_ptr<uint8_t, KvUnmap>(static_cast<uint8_t*>(p), KvUnmap{size_t(*total)});
+    c.layer_bytes_ = size_t(*bytes);
     return c;
+}
+
+void KvUnmap::operator()(uint8_t* p) const {
+    if (p) munmap(p, bytes);
 }
 
 namespace {
@@ -66,8 +73,8 @@ void KvCache::store(int layer, int pos, const float* k, const float* v) {
     TS_CHECK(layer >= 0 && layer < n_layer_, "KV store: layer out of range");
     TS_CHECK(pos >= 0 && pos < n_ctx_, "KV store: position out of range");
     const size_t off = size_t(pos) * size_t(kv_dim_) * elem_size_;
-    store_row(type_, k, k_[size_t(layer)].data() + off, kv_dim_);
-    store_row(type_, v, v_[size_t(layer)].data() + off, kv_dim_);
+    store_row(type_, k, k_base(layer) + off, kv_dim_);
+    store_row(type_, v, v_base(layer) + off, kv_dim_);
 }
 
 void KvCache::set_n_pos(int n) {
@@ -82,12 +89,12 @@ void KvCache::truncate(int n) {
 
 const void* KvCache::k_row(int layer, int pos) const {
     TS_CHECK(layer >= 0 && layer < n_layer_ && pos >= 0 && pos < n_ctx_, "KV k_row: out of range");
-    return k_[size_t(layer)].data() + size_t(pos) * size_t(kv_dim_) * elem_size_;
+    return k_base(layer) + size_t(pos) * size_t(kv_dim_) * elem_size_;
 }
 
 const void* KvCache::v_row(int layer, int pos) const {
     TS_CHECK(layer >= 0 && layer < n_layer_ && pos >= 0 && pos < n_ctx_, "KV v_row: out of range");
-    return v_[size_t(layer)].data() + size_t(pos) * size_t(kv_dim_) * elem_size_;
+    return v_base(layer) + size_t(pos) * size_t(kv_dim_) * elem_size_;
 }
 
 void KvCache::load_k(int layer, int pos, float* out) const {
@@ -108,10 +115,10 @@ Status KvCache::copy_prefix(const KvCache& src, int n) {
         return make_error(Code::kInvalidArgument, "KV copy: %d positions, source holds %d, capacity %d", n, src.n_pos_,
                           n_ctx_);
     const size_t bytes = size_t(n) * size_t(kv_dim_) * elem_size_;
-    for (size_t l = 0; l < size_t(n_layer_); ++l) {
+    for (int l = 0; l < n_layer_; ++l) {
         if (bytes == 0) break;
-        std::memcpy(k_[l].data(), src.k_[l].data(), bytes);
-        std::memcpy(v_[l].data(), src.v_[l].data(), bytes);
+        std::memcpy(k_base(l), src.k_base(l), bytes);
+        std::memcpy(v_base(l), src.v_base(l), bytes);
     }
     n_pos_ = n;
     return {};

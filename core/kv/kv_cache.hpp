@@ -2,18 +2,26 @@
 // Layout per layer: k[pos][n_head_kv * head_dim], v[pos][n_head_kv * head_dim].
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
-#include <vector>
+#include <memory>
 
 #include "core/base/result.hpp"
 #include "core/tensor/dtype.hpp"
 
 namespace ts::core {
 
+// Releases the cache's anonymous mapping (munmap of `bytes`).
+struct KvUnmap {
+    size_t bytes = 0;
+    void operator()(uint8_t* p) const;
+};
+
 class KvCache {
 public:
     KvCache() = default;
-    // type: DType::F32 or DType::F16. Allocates n_layer * n_ctx * kv_dim * 2 elements up front.
+    // type: DType::F32 or DType::F16. Reserves address space for n_layer * n_ctx * kv_dim * 2 elements up front;
+    // memory is committed page by page as positions are stored, so a long context costs only what is used.
     [[nodiscard]] static Result<KvCache> create(int n_layer, int n_ctx, int kv_dim, DType type);
 
     int n_layer() const { return n_layer_; }
@@ -45,14 +53,19 @@ public:
 
     size_t bytes_used() const;            // of positions filled, all layers
     size_t bytes_used_per_layer() const;  // of positions filled, one layer
-    size_t bytes_capacity() const;        // allocated
+    size_t bytes_capacity() const;        // reserved (address space; pages are committed when first written)
     size_t bytes_per_pos() const { return 2 * size_t(n_layer_) * size_t(kv_dim_) * elem_size_; }  // all layers
 
 private:
     int n_layer_ = 0, n_ctx_ = 0, kv_dim_ = 0, n_pos_ = 0;
     DType type_       = DType::F32;
     size_t elem_size_ = 4;
-    std::vector<std::vector<uint8_t>> k_, v_;  // [n_layer] of n_ctx * kv_dim elements
+    // One anonymous mapping: layer l's K at [2l * layer_bytes_], its V at [(2l + 1) * layer_bytes_], each
+    // [n_ctx][kv_dim] elements. Untouched pages read as zeros and take no memory.
+    std::unique_ptr<uint8_t, KvUnmap> mem_;
+    size_t layer_bytes_ = 0;  // n_ctx * kv_dim * elem_size
+    uint8_t* k_base(int layer) const { return mem_.get() + 2 * size_t(layer) * layer_bytes_; }
+    uint8_t* v_base(int layer) const { return k_base(layer) + layer_bytes_; }
 };
 
 }  // namespace ts::core

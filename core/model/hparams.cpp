@@ -50,8 +50,9 @@ Status read_float(const gguf::GgufFile& f, const std::string& key, float& out) {
     if (!v) return {};
     double x = 0;
     if (!v->as_f64(x)) return wrong_type(f, key, *v, "a number");
-    if (!std::isfinite(x))
-        return make_error(Code::kFormat, "%s: metadata key '%s' must be a finite number", f.name().c_str(),
+    // Finite as a float too: an f64 of 1e300 is finite but becomes inf when narrowed.
+    if (!std::isfinite(x) || !std::isfinite(float(x)))
+        return make_error(Code::kFormat, "%s: metadata key '%s' must be a finite number (a float)", f.name().c_str(),
                           key.c_str());
     out = float(x);
     return {};
@@ -121,8 +122,11 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
                               type->c_str());
         }
     }
-    if (!(factor > 0.0f))
-        return make_error(Code::kFormat, "%s: rope scaling factor %g must be positive", path.c_str(), double(factor));
+    if (!(factor > 0.0f) || !std::isfinite(1.0f / factor))
+        return make_error(Code::kFormat,
+                          "%s: rope scaling factor %g must be positive and large enough that 1/factor "
+                          "is finite",
+                          path.c_str(), double(factor));
     hp.rope_freq_scale = 1.0f / factor;
     return hp;
 }
@@ -145,9 +149,15 @@ Status validate_hparams(const std::string& path, const Hparams& hp) {
     if (hp.n_rot <= 0 || hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0)
         return make_error(Code::kFormat, "%s: rope dimension count %d must be even and in [2, head_dim %d]", p,
                           hp.n_rot, hp.head_dim);
-    if (!(hp.norm_eps >= 0.0f) || !(hp.rope_freq_base > 0.0f) || !(hp.rope_freq_scale > 0.0f))
-        return make_error(Code::kFormat, "%s: norm epsilon %g, rope base %g, rope scale %g out of range", p,
-                          double(hp.norm_eps), double(hp.rope_freq_base), double(hp.rope_freq_scale));
+    // Each must be a finite float in range, or every activation downstream is NaN/Inf (a silent wrong answer).
+    if (!(hp.norm_eps >= 0.0f) || !std::isfinite(hp.norm_eps))
+        return make_error(Code::kFormat, "%s: norm epsilon %g must be finite and >= 0", p, double(hp.norm_eps));
+    if (!(hp.rope_freq_base > 0.0f) || !std::isfinite(hp.rope_freq_base))
+        return make_error(Code::kFormat, "%s: rope frequency base %g must be finite and > 0", p,
+                          double(hp.rope_freq_base));
+    if (!(hp.rope_freq_scale > 0.0f) || !std::isfinite(hp.rope_freq_scale))
+        return make_error(Code::kFormat, "%s: rope frequency scale %g (1 / rope scaling factor) must be finite and > 0",
+                          p, double(hp.rope_freq_scale));
     return {};
 }
 

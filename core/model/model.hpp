@@ -68,9 +68,20 @@ struct Model {
     std::vector<std::string> notes;  // non-fatal remarks for the user ("no tokenizer.bin beside ...")
 };
 
+// How load_model reads the file (the CLI's --no-mmap and --check-tensors, llama.cpp's names).
+struct LoadOptions {
+    bool no_mmap       = false;  // read the whole file into memory (FileAccess::Read): immune to later changes
+    bool check_tensors = false;  // scan every weight for NaN/Inf (dequantising each block) at load
+};
+
 // Loads a GGUF file or a llama2.c checkpoint (detected from the magic). For llama2.c, `tokenizer_path` names its
 // tokenizer.bin (default: tokenizer.bin in the checkpoint's folder).
 [[nodiscard]] Result<std::shared_ptr<const Model>> load_model(const std::string& path,
-                                                              const std::string& tokenizer_path = "");
+                                                              const std::string& tokenizer_path = "",
+                                                              const LoadOptions& opt            = {});
+
+// Every weight tensor dequantised row by row and checked for NaN/Inf; the error names the tensor, its type and
+// shape, and the first bad row and column. Cost: one pass over all weights (seconds for a 7B model).
+[[nodiscard]] Status check_tensors_finite(const Model& m);
 
 }  // namespace ts::core

@@ -56,6 +56,17 @@ Result<SampleResult> run_chain(std::span<const float> logits, const SamplerSetti
                                std::span<const int32_t> history, Rng& rng, SamplerView* view) {
     if (logits.empty()) return make_error(Code::kInvalidArgument, "sampler: no logits (empty vocabulary)");
     TS_TRY(validate_settings(s));
+    // A token drawn from NaN or +Inf logits would carry a made-up probability: refuse. -Inf is a masked token; at
+    // least one logit must be finite.
+    bool any_finite = false;
+    for (size_t i = 0; i < logits.size(); ++i) {
+        const float x = logits[i];
+        if (std::isnan(x) || x == std::numeric_limits<float>::infinity())
+            return make_error(Code::kInvalidArgument, "sampler: logit %zu is %s; no token can be sampled", i,
+                              std::isnan(x) ? "NaN" : "+Inf");
+        any_finite = any_finite || std::isfinite(x);
+    }
+    if (!any_finite) return make_error(Code::kInvalidArgument, "sampler: every logit is -Inf; no token can be sampled");
     if (view) {
         view->stages.clear();
         view->greedy = s.temp <= 0.0f;

@@ -182,7 +182,20 @@ Result<StepTracePtr> Session::append_token(int32_t token, TokenSource source, fl
 Status Session::eval_append(const int32_t* tokens, int n, TokenSource source, float p_first, float* logits) {
     const int pos0 = n_pos();
     const auto t0  = Clock::now();
+    recorder_.clear_non_finite();
     TS_TRY(fwd_->eval(cache_, tokens, n, pos0, logits, false, *pool_, &recorder_));
+    if (const auto& nf = recorder_.non_finite()) {
+        // The numbers are not numbers: report where they first appeared and keep nothing of this call, so the
+        // session stays as it was (and no token is ever sampled from NaN logits).
+        const std::string where = describe_non_finite(*nf);
+        for (int t = 0; t < n; ++t) (void)recorder_.take(pos0 + t);
+        recorder_.clear_non_finite();
+        cache_.truncate(pos0);
+        return make_error(Code::kFormat,
+                          "%s: non-finite values (NaN/Inf) first at %s (--check-tensors finds NaN/Inf "
+                          "weights)",
+                          model_->path.c_str(), where.c_str());
+    }
     const double forward_ms = ms_since(t0);
     const KvStats kv        = kv_stats();
     for (int t = 0; t < n; ++t) {

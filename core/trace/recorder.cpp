@@ -16,9 +16,52 @@ TraceRecorder::TraceRecorder(const Hparams& hp, RecordOptions opt, int n_ctx_hin
     if (n_ctx_hint > 0) slots_.reserve(size_t(n_ctx_hint));
 }
 
+std::string describe_non_finite(const NonFinite& nf) {
+    const std::string at = ", position " + std::to_string(nf.pos);
+    switch (nf.probe) {
+        case Probe::Embed:
+            return "the token embedding" + at;
+        case Probe::ResidAttn:
+            return "layer " + std::to_string(nf.layer) + ", attention output" + at;
+        case Probe::ResidFfn:
+            return "layer " + std::to_string(nf.layer) + ", MLP output" + at;
+        case Probe::Logits:
+            return "the logits (output projection)" + at;
+        default:
+            return std::string(kProbeNames[size_t(nf.probe)]) + ", layer " + std::to_string(nf.layer) + at;
+    }
+}
+
+namespace {
+
+bool all_finite(const TensorView& v) {
+    const size_t n = size_t(v.rows) * size_t(v.cols);
+    for (size_t i = 0; i < n; ++i)
+        if (!std::isfinite(v.data[i])) return false;
+    return true;
+}
+
+// Order of "first": the embedding, then layers bottom up (attention before MLP), then the logits; then position.
+int stage_rank(Probe p, int layer) {
+    if (p == Probe::Embed) return 0;
+    if (p == Probe::Logits) return 1 << 30;
+    return 1 + 2 * layer + (p == Probe::ResidFfn ? 1 : 0);
+}
+
+}  // namespace
+
+void TraceRecorder::note_non_finite(Probe probe, int layer, int pos, const TensorView& view) {
+    if (all_finite(view)) return;  // e.g. a norm that overflowed while every element is finite
+    if (non_finite_) {
+        const int old = stage_rank(non_finite_->probe, non_finite_->layer), now = stage_rank(probe, layer);
+        if (old < now || (old == now && non_finite_->pos <= pos)) return;
+    }
+    non_finite_ = NonFinite{probe, layer, pos};
+}
+
 ProbeMask TraceRecorder::wants(int layer) const {
     ProbeMask m;
-    if (layer < 0) return m;
+    if (layer < 0) return m.set(Probe::Embed).set(Probe::Logits);  // scanned for NaN/Inf only
     m.set(Probe::ResidAttn).set(Probe::ResidFfn);
     if (opt_.records) m.set(Probe::Q);
     return m;
@@ -51,6 +94,11 @@ PositionCapture& TraceRecorder::slot(int pos) {
 }
 
 void TraceRecorder::observe(Probe probe, int layer, int pos, TensorView view) {
+    if (probe == Probe::Embed || probe == Probe::Logits) {
+        if (!non_finite_ || stage_rank(probe, layer) <= stage_rank(non_finite_->probe, non_finite_->layer))
+            note_non_finite(probe, layer, pos, view);
+        return;
+    }
     if (layer < 0 || layer >= n_layer_) return;
     PositionCapture& c = slot(pos);
     const size_t n     = size_t(view.rows) * size_t(view.cols);
@@ -61,9 +109,11 @@ void TraceRecorder::observe(Probe probe, int layer, int pos, TensorView view) {
             break;
         case Probe::ResidAttn:
             c.layers[size_t(layer)].resid_norm_attn = std::sqrt(dot_f32(view.data, view.data, int64_t(n)));
+            if (!std::isfinite(c.layers[size_t(layer)].resid_norm_attn)) note_non_finite(probe, layer, pos, view);
             break;
         case Probe::ResidFfn: {
             c.layers[size_t(layer)].resid_norm_ffn = std::sqrt(dot_f32(view.data, view.data, int64_t(n)));
+            if (!std::isfinite(c.layers[size_t(layer)].resid_norm_ffn)) note_non_finite(probe, layer, pos, view);
             if (!c.record || n != size_t(n_embd_)) break;
             const size_t at = size_t(layer) * size_t(n_embd_);
             if (opt_.resid_type == DType::F16) {

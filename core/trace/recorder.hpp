@@ -4,10 +4,14 @@
 //
 // Cost: it asks for three probes per layer (Q, ResidAttn, ResidFfn); each call copies one row of n_embd floats
 // into a buffer allocated once per position (never per probe call) and takes one dot product for the norm.
-// Nothing is observed for layer -1 (embedding, final norm, logits).
+// It is also the forward pass's NaN/Inf detector, at no extra cost: a residual norm that is not finite means the
+// residual row holds NaN/Inf (then confirmed element by element), and the embedding row and the logits are scanned.
+// The first such place (the lowest layer, then the lowest position) is kept for the session to report.
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "core/model/model.hpp"
@@ -20,6 +24,16 @@ struct RecordOptions {
     bool records     = true;        // keep q and the residual stream per position (false: norms only)
     DType resid_type = DType::F32;  // F32 or F16 storage of the residual stream
 };
+
+// Where non-finite values (NaN/Inf) first appeared in a forward call: probe Embed (layer -1), ResidAttn or ResidFfn
+// (layer 0 ..), or Logits (layer -1, after every layer).
+struct NonFinite {
+    Probe probe = Probe::Embed;
+    int layer   = -1;
+    int pos     = 0;
+};
+// "layer 3, attention output, position 5" / "the token embedding, position 0" / "the logits, position 7".
+std::string describe_non_finite(const NonFinite& nf);
 
 // What the recorder captured of one position.
 struct PositionCapture {
@@ -45,6 +59,9 @@ public:
     PositionCapture take(int pos);
     // Forgets every capture.
     void clear();
+    // The first non-finite place seen since the last clear_non_finite() (nullopt: all finite).
+    const std::optional<NonFinite>& non_finite() const { return non_finite_; }
+    void clear_non_finite() { non_finite_.reset(); }
 
 private:
     PositionCapture& slot(int pos);
@@ -53,6 +70,8 @@ private:
     RecordOptions opt_;
     int record_from_ = 0;
     std::vector<PositionCapture> slots_;  // [pos]
+    std::optional<NonFinite> non_finite_;
+    void note_non_finite(Probe probe, int layer, int pos, const TensorView& view);
 };
 
 }  // namespace ts::core

@@ -7,6 +7,8 @@
 #include <iterator>
 #include <type_traits>
 
+#include "core/base/replace_file.hpp"
+
 namespace ts::core::train {
 namespace {
 
@@ -168,16 +170,7 @@ Result<TrainState> parse_checkpoint(const uint8_t* data, size_t size, const std:
 
 Status write_checkpoint(const std::string& path, const TrainState& st) {
     const std::vector<uint8_t> bytes = checkpoint_bytes(st);
-    const std::string tmp            = path + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        if (!f) return make_error(Code::kIo, "%s: cannot open for writing", tmp.c_str());
-        f.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
-        if (!f.flush()) return make_error(Code::kIo, "%s: write failed", tmp.c_str());
-    }
-    if (std::rename(tmp.c_str(), path.c_str()) != 0)
-        return make_error(Code::kIo, "%s: cannot rename to %s", tmp.c_str(), path.c_str());
-    return {};
+    return replace_file(path, bytes.data(), bytes.size());
 }
 
 Result<TrainState> read_checkpoint(const std::string& path) {

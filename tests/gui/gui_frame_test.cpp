@@ -302,5 +302,55 @@ TEST_F(Frames, AttentionAndQkViewOptionsRoundTripThroughImguiIni) {
         << ini;
 }
 
+// Clicks along the status bar, one position at a time, until a load starts (only the Reload button starts one
+// there); false when none did.
+bool click_along_status_bar(UiState& ui, const std::function<bool(int)>& frames) {
+    ImGuiIO& io   = ImGui::GetIO();
+    const float y = io.DisplaySize.y - ImGui::GetFrameHeight() * 0.5f;
+    bool started  = false;
+    for (float x = 4.0f; x < io.DisplaySize.x && !started; x += 6.0f) {
+        io.MousePos     = ImVec2(x, y);
+        io.MouseDown[0] = true;
+        frames(1);
+        io.MouseDown[0] = false;
+        frames(1);
+        started = ui.loader.busy();
+    }
+    io.MousePos = ImVec2(-1.0f, -1.0f);
+    return started;
+}
+
+TEST_F(Frames, AModelFileChangedOnDiskOffersAReloadInTheStatusBar) {
+    const std::string path = ts::test::unique_temp_path("ts_gui_frame_reload.gguf");
+    ASSERT_TRUE(test::write_tiny_gguf(path).ok());
+    request_load(ui_, path);
+    auto done = ui_.loader.wait();
+    ASSERT_TRUE(done.has_value() && done->ok());
+    accept_load(ui_, std::move(*done), path);
+    const auto* first = ui_.model.get();
+    auto draw         = [&](int n) { return frames(n); };
+    frames(2);
+
+    check_model_file(ui_);  // unchanged: nothing to offer
+    EXPECT_FALSE(ui_.model_file_changed);
+    EXPECT_FALSE(click_along_status_bar(ui_, draw)) << "a load started although the file did not change";
+
+    ASSERT_TRUE(test::write_tiny_gguf(path).ok());  // rewritten (our writer: a new file renamed over it)
+    check_model_file(ui_);
+    EXPECT_TRUE(ui_.model_file_changed);
+    EXPECT_NE(ui_.status.find("changed on disk"), std::string::npos) << ui_.status;
+    ASSERT_TRUE(click_along_status_bar(ui_, draw)) << "no Reload button in the status bar";
+    EXPECT_EQ(ui_.loader.path(), path);
+    auto again = ui_.loader.wait();
+    ASSERT_TRUE(again.has_value() && again->ok());
+    accept_load(ui_, std::move(*again), path);
+    EXPECT_NE(ui_.model.get(), first);
+    EXPECT_FALSE(ui_.model_file_changed);
+    check_model_file(ui_);
+    EXPECT_FALSE(ui_.model_file_changed);
+    frames(2);
+    std::remove(path.c_str());
+}
+
 }  // namespace
 }  // namespace ts::app

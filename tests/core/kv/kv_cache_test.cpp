@@ -2,7 +2,9 @@
 #include "core/kv/kv_cache.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <cstdio>
 #include <vector>
 
 #include "core/base/fp16.hpp"
@@ -146,5 +148,40 @@ TEST(KvCache, RefusesAbsurdSizesWithoutAllocating) {
     EXPECT_EQ(c.error().code, Code::kOutOfMemory);
 }
 
+// Resident memory of this process (Linux /proc/self/statm, second field, in pages).
+size_t resident_bytes() {
+    std::FILE* f = std::fopen("/proc/self/statm", "r");
+    if (!f) return 0;
+    unsigned long long total = 0, resident = 0;
+    const int n = std::fscanf(f, "%llu %llu", &total, &resident);
+    std::fclose(f);
+    return n == 2 ? size_t(resident) * size_t(sysconf(_SC_PAGESIZE)) : 0;
+}
+
 }  // namespace
+
+// A 7B-shaped layer width at a long context: reserving the cache must not commit (or zero) its capacity; storing a
+// few positions commits about those positions only.
+TEST(KvCache, MemoryGrowsWithThePositionsStoredNotTheCapacity) {
+    constexpr int kLayers = 8, kCtx = 4096, kDim = 4096;  // 8 x 2 x 4096 x 4096 x 4 bytes = 1 GiB reserved
+    const size_t before = resident_bytes();
+    ASSERT_GT(before, 0u);
+    auto c = KvCache::create(kLayers, kCtx, kDim, DType::F32);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->bytes_capacity(), size_t(1) << 30);
+    const size_t after_create = resident_bytes();
+    EXPECT_LT(after_create, before + (size_t(16) << 20)) << "creating a 1 GiB cache committed its memory";
+    std::vector<float> k(kDim, 1.0f), v(kDim, 2.0f);
+    for (int p = 0; p < 12; ++p)
+        for (int l = 0; l < kLayers; ++l) c->store(l, p, k.data(), v.data());
+    c->set_n_pos(12);
+    const size_t after_store = resident_bytes();
+    EXPECT_LT(after_store, before + (size_t(16) << 20)) << "12 positions (3 MiB) committed far more";
+    float out[kDim];
+    c->load_v(kLayers - 1, 11, out);
+    EXPECT_EQ(out[kDim - 1], 2.0f);
+    c->load_k(0, kCtx - 1, out);  // never written: reads as zeros
+    EXPECT_EQ(out[0], 0.0f);
+}
+
 }  // namespace ts::core
