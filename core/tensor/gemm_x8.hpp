@@ -96,11 +96,13 @@ inline void decode_k4(const void* row, int64_t nb, uint8_t* u, float* d, float* 
             }
             _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64 * c), lo);
             _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64 * c + 32), hi);
-            for (int h = 0; h < 2; ++h) {
-                d[2 * c + h] = sd * float(sc[2 * c + h]);
-                m[2 * c + h] = -smin * float(mn[2 * c + h]);
-            }
         }
+        // d = sd * sc and m = -smin * mn for the 8 sub-blocks at once (the same products as one at a time)
+        const auto bytes8 = [](const uint8_t* p) {
+            return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+        };
+        _mm256_storeu_ps(d, _mm256_mul_ps(_mm256_set1_ps(sd), bytes8(sc)));
+        _mm256_storeu_ps(m, _mm256_mul_ps(_mm256_set1_ps(-smin), bytes8(mn)));
     }
 }
 
@@ -118,6 +120,16 @@ inline void prefetch_block(const Prefetch& pf, int64_t b) {
     for (int r = 0; r < pf.n_rows; ++r)
         _mm_prefetch(reinterpret_cast<const char*>(pf.rows + size_t(r) * pf.stride + size_t(b) * pf.step),
                      _MM_HINT_T1);  // to L2: the activations streaming through L1 would evict them
+}
+
+// The same, but only where block b starts a new cache line (a block's bytes, `step`, are fewer than a line's 64
+// for every X8 type, so every line holds a block start): gemv_x8's compute is too short per block to pay for a
+// prefetch per row and block.
+inline void prefetch_new_lines(const Prefetch& pf, int64_t b) {
+    const size_t at = size_t(b) * pf.step;
+    if (b > 0 && at / 64 == (at - pf.step) / 64) return;
+    for (int r = 0; r < pf.n_rows; ++r)
+        _mm_prefetch(reinterpret_cast<const char*>(pf.rows + size_t(r) * pf.stride + at), _MM_HINT_T1);
 }
 
 constexpr int kRows = kX8MaxRows;  // rows decoded at a time
@@ -210,7 +222,10 @@ inline void decode_q6_k(const void* row, int64_t nb, uint8_t* u, float* d, float
             _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64), q2);
             _mm256_store_si256(reinterpret_cast<__m256i*>(u + 96), q3);
         }
-        for (int j = 0; j < 16; ++j) *d++ = sd * float(b[i].scales[j]);
+        for (int j = 0; j < 16; j += 8, d += 8) {  // sd * scale, 8 at a time (the same products)
+            const __m128i s8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b[i].scales + j));
+            _mm256_storeu_ps(d, _mm256_mul_ps(_mm256_set1_ps(sd), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(s8))));
+        }
     }
 }
 
@@ -320,9 +335,13 @@ inline void transpose8(const float* src, int stride, float* dst) {
     }
 }
 
-// Isa: a policy with static __m256i dot32(__m256i u, __m256i x), 8 int32 sums of 4 products (unsigned u, signed x)
-// that must be exact for the type's levels. x1 is the token in the X1 layout of kernels.hpp. As gemm_x8 does, 8 whole
-// rows are decoded at a time (one sequential stream from memory), the next 8 prefetched while these compute.
+// Isa: a policy with
+//   static __m256i dot32(__m256i u, __m256i x): 8 int32 sums of 4 products (unsigned u, signed x), exact for the
+//     type's levels;
+//   kBlocks: 1, or 2 with static void sums2(const uint8_t* u, int64_t n, const int8_t* x, __m256i (&h0)[2],
+//     __m256i (&h1)[2]): the halves' sums (as row_sums gives them) of blocks b and b + 1 at once, u and x at block b.
+// x1 is the token in the X1 layout of kernels.hpp. As gemm_x8 does, 8 whole rows are decoded at a time (one
+// sequential stream from memory), the next 8 prefetched while these compute.
 template <typename Isa, Form F, void (*Decode)(const void*, int64_t, uint8_t*, float*, float*)>
 void gemv_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x1, float* y, void* scratch) {
     constexpr int kS = kScales<F>;
@@ -352,13 +371,8 @@ void gemv_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const vo
         const Prefetch pf{wb + size_t(r_next) * w_stride, int(std::min<int64_t>(kGemvRows, n_rows - r_next)), w_stride,
                           w_stride / size_t(nb)};
         __m256 acc = _mm256_setzero_ps();
-        for (int64_t b = 0; b < nb; ++b) {
-            prefetch_block(pf, b);
-            const __m256i xv = load256(xs + 32 * b);
-            __m256i p[kGemvRows];
-            for (int r = 0; r < kGemvRows; ++r) p[r] = Isa::dot32(load256(u + r * n + 32 * b), xv);
-            __m256i h0, h1;
-            row_sums(p, h0, h1);
+        // The float side of one block from its halves' sums: the operations of part() for one (row, token) pair.
+        const auto block = [&](int64_t b, __m256i h0, __m256i h1) {
             const __m256 dxb = _mm256_set1_ps(dx[b]);
             const int32_t c  = corr[b];
             const float* dw  = dt + kS * kGemvRows * b;
@@ -378,6 +392,26 @@ void gemv_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const vo
                 acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a0), _mm256_mul_ps(_mm256_loadu_ps(dw), dxb), acc);
                 acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a1), _mm256_mul_ps(_mm256_loadu_ps(dw + 8), dxb), acc);
             }
+        };
+        int64_t b = 0;
+        if constexpr (Isa::kBlocks == 2) {
+            for (; b + 2 <= nb; b += 2) {
+                prefetch_new_lines(pf, b);
+                prefetch_new_lines(pf, b + 1);
+                __m256i h0[2], h1[2];
+                Isa::sums2(u + 32 * b, n, xs + 32 * b, h0, h1);
+                block(b, h0[0], h1[0]);
+                block(b + 1, h0[1], h1[1]);
+            }
+        }
+        for (; b < nb; ++b) {
+            prefetch_new_lines(pf, b);
+            const __m256i xv = load256(xs + 32 * b);
+            __m256i p[kGemvRows];
+            for (int r = 0; r < kGemvRows; ++r) p[r] = Isa::dot32(load256(u + r * n + 32 * b), xv);
+            __m256i h0, h1;
+            row_sums(p, h0, h1);
+            block(b, h0, h1);
         }
         alignas(32) float out[kGemvRows];
         _mm256_store_ps(out, acc);

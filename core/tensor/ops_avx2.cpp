@@ -294,6 +294,7 @@ struct Avx2Tile {
 // The integer dot of gemv_x8 (one token, rows in lanes): maddubs then madd, exact for the levels of the X8 types of
 // this level (<= 63; Q8_0 is not one of them, see above).
 struct Avx2Dot {
+    static constexpr int kBlocks = 1;
     static __m256i dot32(__m256i u, __m256i x) { return dot_u8i8(u, x); }
 };
 

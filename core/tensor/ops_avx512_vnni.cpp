@@ -7,6 +7,12 @@
 // each int32 lane is one (row, token) dot and the block's sum needs no horizontal add: one convert and one
 // multiply-add by d_w * d_x per block turn the R x T integer sums into floats. Each weight byte is used by 8T
 // tokens, each activation byte by R rows.
+// GCC 12 warns about _mm512_undefined_* inside its own intrinsics once they are inlined (GCC bug 105593).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
+
 #include "core/tensor/gemm_x8.hpp"
 
 namespace ts::core::kernels {
@@ -58,9 +64,33 @@ struct VnniTile {
     }
 };
 
-// The integer dot of gemv_x8 (one token, rows in lanes): one vpdpbusd, exact for every X8 type.
+// The integer sums of gemv_x8 (one token, rows in lanes): vpdpbusd, exact for every X8 type. Two blocks at a time
+// on 512-bit registers: 8 vpdpbusd give 8 rows x 16 partial sums, and 14 shuffles reduce them to the halves' sums
+// of both blocks (28 on 256-bit registers; the shuffles, not the multiplies, are what limits this kernel on Intel).
 struct VnniDot {
+    static constexpr int kBlocks = 2;
     static __m256i dot32(__m256i u, __m256i x) { return _mm256_dpbusd_epi32(_mm256_setzero_si256(), u, x); }
+
+    static void sums2(const uint8_t* u, int64_t n, const int8_t* x, __m256i (&h0)[2], __m256i (&h1)[2]) {
+        const __m512i xv = _mm512_loadu_si512(x);
+        __m512i p[8];  // row r: 4-element partial sums, 128-bit quarter k: block b + k / 2, half k % 2
+        for (int r = 0; r < 8; ++r)
+            p[r] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_loadu_si512(u + r * n), xv);
+        __m512i q[4];  // per quarter: [row 2k, row 2k + 1, row 2k, row 2k + 1] partial pairs
+        for (int k = 0; k < 4; ++k)
+            q[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2 * k], p[2 * k + 1]),
+                                    _mm512_unpackhi_epi32(p[2 * k], p[2 * k + 1]));
+        // per quarter: the sums of rows 0..3 (lo) and 4..7 (hi)
+        const __m512i lo = _mm512_add_epi32(_mm512_unpacklo_epi64(q[0], q[1]), _mm512_unpackhi_epi64(q[0], q[1]));
+        const __m512i hi = _mm512_add_epi32(_mm512_unpacklo_epi64(q[2], q[3]), _mm512_unpackhi_epi64(q[2], q[3]));
+        // rows 0..7 in order: half 0 of blocks b and b + 1 (quarters 0 and 2), half 1 (quarters 1 and 3)
+        const __m512i a = _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), hi);
+        const __m512i c = _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15), hi);
+        h0[0]           = _mm512_castsi512_si256(a);
+        h1[0]           = _mm512_castsi512_si256(c);
+        h0[1]           = _mm512_extracti64x4_epi64(a, 1);
+        h1[1]           = _mm512_extracti64x4_epi64(c, 1);
+    }
 };
 
 }  // namespace

@@ -65,9 +65,11 @@ inline __m256i bytes_from_bits(uint32_t x) {
 }
 
 // The 32 nibbles of 16 bytes in element order: low nibbles (elements 0..15) then high nibbles (16..31).
+// The 16 bytes go to both halves by a broadcast load and the upper half is shifted by a per-lane count: no
+// cross-lane shuffle (on Intel those all compete for one port, which the int8 kernels already keep busy).
 inline __m256i nibbles(const uint8_t* qs) {
-    const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-    return _mm256_and_si256(_mm256_set_m128i(_mm_srli_epi16(q, 4), q), _mm256_set1_epi8(0x0F));
+    const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+    return _mm256_and_si256(_mm256_srlv_epi64(q, _mm256_set_epi64x(4, 4, 0, 0)), _mm256_set1_epi8(0x0F));
 }
 
 inline __m256i load256(const void* p) {
