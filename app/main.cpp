@@ -8,8 +8,8 @@
 
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
-#include "app/cli/simd_choice.hpp"
 #include "app/cli/model_fault.hpp"
+#include "app/cli/simd_choice.hpp"
 
 namespace {
 
@@ -55,7 +55,12 @@ int run_verb(int (*fn)(int, char**), int argc, char** argv) {
 int main(int argc, char** argv) {
     ts::app::register_builtin_model();
     ts::app::install_model_fault_handler();  // a model file truncated under its mapping: an error, not a crash
-    if (const ts::core::Status st = ts::app::apply_simd_env(); !st.ok()) {
+    // The verbs that run a model measure the fastest SIMD level once per machine (cached); the others use the cache.
+    const std::string_view first = argc > 1 ? argv[1] : "gui";
+    const bool runs_model =
+        first == "gui" || first == "run" || first == "bench" || first == "shot" || first == "eval" ||
+        (!first.empty() && first[0] == '-' && first != "--help" && first != "-h" && first != "--version");
+    if (const ts::core::Status st = ts::app::apply_simd_env(runs_model); !st.ok()) {
         std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
         return 2;
     }

@@ -4,6 +4,8 @@
 #   2. ASan + UBSan (clang): every test that needs no display.
 #   3. libFuzzer (clang): the GGUF, tokenizer, model-loading and llama2.c fuzzers replay their seed corpora, then run
 #      60 s each.
+#   4. ThreadSanitizer (clang): the threaded tests only (thread pool, matvec/matmul on the pool, session, engine
+#      worker, the explorer's bridge and headless frames over a running engine), to keep CI well under its budget.
 # TS_TEST_QUICK=1 runs step 1 only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,4 +23,9 @@ if [ "${TS_TEST_QUICK:-0}" != "1" ]; then
     cmake --preset fuzz
     cmake --build --preset fuzz --target fuzz_gguf fuzz_tokenizer fuzz_load_model fuzz_llama2c
     ctest --test-dir build/fuzz -L fuzz --output-on-failure
+
+    cmake --preset tsan
+    cmake --build --preset tsan --target thread_pool_test matvec_test session_test worker_test ui_frames_test \
+        gui_frame_test
+    ctest --preset tsan -E "_NOT_BUILT"  # the targets above only
 fi

@@ -1,6 +1,15 @@
 #include "app/cli/simd_choice.hpp"
 
+#include <sys/stat.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "core/base/mmap.hpp"
+#include "core/base/replace_file.hpp"
+#include "core/tensor/calibrate.hpp"
 
 namespace ts::app {
 namespace {
@@ -11,10 +20,59 @@ std::string& last_reason() {
     return why;
 }
 
+// The CPU's model name as the kernel reports it ("Intel(R) Xeon(R) Processor", "AMD EPYC 9R14 ..."), or "unknown".
+std::string cpu_model() {
+    std::ifstream in("/proc/cpuinfo");
+    std::string line;
+    while (std::getline(in, line))
+        if (line.rfind("model name", 0) == 0) {
+            const size_t colon = line.find(':');
+            if (colon != std::string::npos) return line.substr(line.find_first_not_of(' ', colon + 1));
+        }
+    return "unknown";
+}
+
+// $XDG_CACHE_HOME/tokenscope or ~/.cache/tokenscope; empty when neither variable is set.
+std::string cache_dir() {
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/tokenscope";
+    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/tokenscope";
+    return "";
+}
+
+// The measured choice: a cached level for this CPU, or (with `measure`) a new measurement, cached when possible.
+std::optional<SimdChoice> measured_choice(bool measure) {
+    const std::string dir = cache_dir(), cpu = cpu_model();
+    const std::string path = dir.empty() ? "" : dir + "/simd-level";
+    if (!path.empty())
+        if (auto text = core::read_file(path, 4096))
+            if (auto level = parse_simd_cache(*text, cpu))
+                return SimdChoice{*level, "measured fastest on this CPU, cached in " + path};
+    if (!measure || core::detected_simd() < core::SimdLevel::Avx2) return std::nullopt;
+
+    core::ThreadPool pool(2);  // decode's usual thread count here; the level's relative speed is what matters
+    const auto timings = core::time_simd_levels(pool);
+    const auto level   = core::fastest_level(timings);
+    std::string why    = "measured fastest on this CPU just now (";
+    for (size_t i = 0; i < timings.size(); ++i) {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%s%s %.2f ms", i ? ", " : "", core::simd_name(timings[i].level),
+                      timings[i].seconds * 1e3);
+        why += buf;
+    }
+    why += ")";
+    if (!path.empty()) {  // best effort: a read-only home only means measuring again next time
+        ::mkdir((dir.substr(0, dir.rfind('/'))).c_str(), 0755);
+        ::mkdir(dir.c_str(), 0755);
+        const std::string text = format_simd_cache(cpu, level);
+        if (core::replace_file(path, text.data(), text.size()).ok()) why += ", cached in " + path;
+    }
+    return SimdChoice{level, why};
+}
+
 }  // namespace
 
-core::Result<SimdChoice> choose_simd(const char* ts_simd, core::SimdLevel detected, core::SimdLevel preferred) {
-    if (ts_simd == nullptr || *ts_simd == '\0') return SimdChoice{preferred, "the best level this CPU has"};
+core::Result<SimdChoice> choose_simd(const char* ts_simd, core::SimdLevel detected, const SimdChoice& fallback) {
+    if (ts_simd == nullptr || *ts_simd == '\0') return fallback;
     const auto level = core::simd_level_from_name(ts_simd);
     if (!level)
         return core::make_error(core::Code::kInvalidArgument,
@@ -25,8 +83,29 @@ core::Result<SimdChoice> choose_simd(const char* ts_simd, core::SimdLevel detect
     return SimdChoice{*level, std::string("TS_SIMD=") + ts_simd};
 }
 
-core::Status apply_simd_env() {
-    auto choice = choose_simd(std::getenv("TS_SIMD"), core::detected_simd(), core::preferred_simd());
+std::string format_simd_cache(const std::string& cpu, core::SimdLevel level) {
+    return "# tokenscope: the SIMD level measured fastest on this CPU (delete to measure again)\ncpu=" + cpu +
+           "\nlevel=" + core::simd_name(level) + "\n";
+}
+
+std::optional<core::SimdLevel> parse_simd_cache(const std::string& text, const std::string& cpu) {
+    std::istringstream in(text);
+    std::string line, file_cpu, level;
+    while (std::getline(in, line)) {
+        if (line.rfind("cpu=", 0) == 0) file_cpu = line.substr(4);
+        if (line.rfind("level=", 0) == 0) level = line.substr(6);
+    }
+    const auto l = core::simd_level_from_name(level);
+    if (file_cpu != cpu || !l || int(*l) > int(core::detected_simd())) return std::nullopt;
+    return l;
+}
+
+core::Status apply_simd_env(bool measure) {
+    const char* env = std::getenv("TS_SIMD");
+    SimdChoice fallback{core::preferred_simd(), "the best level this CPU has"};
+    if (env == nullptr || *env == '\0')
+        if (auto m = measured_choice(measure)) fallback = *m;
+    auto choice = choose_simd(env, core::detected_simd(), fallback);
     if (!choice) return choice.error();
     core::set_simd_level(choice->level);
     last_reason() = choice->why;

@@ -12,10 +12,6 @@
 #include <functional>
 #include <vector>
 
-#if defined(__x86_64__) || defined(__i386__)
-#include <cpuid.h>
-#endif
-
 #include "core/base/check.hpp"
 #include "core/base/fp16.hpp"
 #include "core/tensor/blocks.hpp"
@@ -31,19 +27,6 @@ struct Tables {
     KernelTable ref, avx2, avx512, avx512_vnni;
 };
 
-// AMD family 0x19 (Zen 3 / Zen 4): of these only Zen 4 has AVX-512, which it runs as two 256-bit halves.
-bool is_amd_zen4() {
-#if defined(__x86_64__) || defined(__i386__)
-    unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
-    __builtin_cpu_init();
-    if (__builtin_cpu_is("amd") && __builtin_cpu_supports("avx512f") && __get_cpuid(1, &eax, &ebx, &ecx, &edx)) {
-        const unsigned family = ((eax >> 8) & 0xF) + ((eax >> 20) & 0xFF);
-        return family == 0x19;
-    }
-#endif
-    return false;
-}
-
 const Tables& tables() {
     static const Tables t = [] {
         // Only levels the CPU has are filled: the fill functions themselves are compiled with those ISA flags.
@@ -56,8 +39,7 @@ const Tables& tables() {
             kernels::fill_avx512(r.avx512);
             kernels::fill_avx512_gemm(r.avx512);
         }
-        // VNNI on top of the 512-bit dots, except where those lose to AVX2's (Zen 4, see preferred_simd).
-        r.avx512_vnni = is_amd_zen4() ? r.avx2 : r.avx512;
+        r.avx512_vnni = r.avx512;
         if (detected_simd() >= SimdLevel::Avx512Vnni) {
             kernels::fill_avx512_gemm(r.avx512_vnni);
             kernels::fill_avx512_vnni(r.avx512_vnni);
@@ -302,14 +284,10 @@ SimdLevel detected_simd() {
     return SimdLevel::Scalar;
 }
 
-// AMD Zen 4 (family 0x19) runs 512-bit instructions as two 256-bit halves; there kernel_bench --cpu-time measured
-// the AVX2 dot kernels 5-20% faster than the AVX-512 ones for Q4_0, Q8_0, Q4_K and F16, so without VNNI it starts
-// on AVX2, and its Avx512Vnni table keeps the AVX2 dots (tables()). Tests and users can still select any level
-// with set_simd_level.
+// The best level the CPU has; which level is fastest on a given CPU is a matter of measurement (calibrate.hpp), and
+// the app makes that choice (TS_SIMD or a cached calibration).
 SimdLevel preferred_simd() {
-    const SimdLevel d = detected_simd();
-    if (d == SimdLevel::Avx512 && is_amd_zen4()) return SimdLevel::Avx2;
-    return d;
+    return detected_simd();
 }
 
 SimdLevel active_simd() {

@@ -18,7 +18,7 @@ namespace ts::core {
 // registers) to the Avx512 table.
 enum class SimdLevel { Scalar, Avx2, Avx512, Avx512Vnni };
 SimdLevel detected_simd();         // what the CPU supports
-SimdLevel preferred_simd();        // the fastest level on this CPU, the default of active_simd (see ops.cpp)
+SimdLevel preferred_simd();        // the default of active_simd: the best level the CPU has (see calibrate.hpp)
 SimdLevel active_simd();           // what the kernels use now
 void set_simd_level(SimdLevel l);  // tests force a level (clamped to detected)
 const char* simd_name(SimdLevel l);

@@ -34,10 +34,6 @@ inline __m512 scales2(float lo, float hi) {
     return _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(lo), _mm512_set1_ps(hi));
 }
 
-inline __m512i dot_u8i8(__m512i u, __m512i s) {
-    return _mm512_madd_epi16(_mm512_maddubs_epi16(u, s), _mm512_set1_epi16(1));
-}
-
 // ---- float types --------------------------------------------------------------------------------------------
 
 float dot_f32_f32(const float* a, const float* b, int64_t n) {
