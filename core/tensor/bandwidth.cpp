@@ -25,28 +25,33 @@ Result<Bandwidth> measure_read_bandwidth(size_t bytes, int passes, ThreadPool& p
     const int nth = pool.n_threads();
     std::vector<uint64_t> sums(size_t(nth) * 8);  // one cache line per thread: no false sharing of the results
     const uint64_t* data = buf.data();
-    const auto job       = [&](int ith, int) {
-        const size_t per = n / 8 / size_t(nth) * 8;
-        const size_t i0 = per * size_t(ith), i1 = ith == nth - 1 ? n : i0 + per;
-        uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-        for (size_t i = i0; i < i1; i += 8) {
-            a0 += data[i];
-            a1 += data[i + 1];
-            a2 += data[i + 2];
-            a3 += data[i + 3];
-            a4 += data[i + 4];
-            a5 += data[i + 5];
-            a6 += data[i + 6];
-            a7 += data[i + 7];
-        }
-        sums[size_t(ith) * 8] = a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
+    // Each thread reads its slice as kStreams interleaved sequential streams: one stream per core leaves the memory
+    // system idle between the hardware prefetcher's requests (a sequential sum measured 15.6 GB/s on 2 cores of a
+    // machine where 4 streams per core reach 21), and the kernels read several rows at once too.
+    constexpr size_t kStreams = 4;
+    const auto job            = [&](int ith, int) {
+        const size_t per        = n / 8 / size_t(nth) / kStreams * 8;  // words per stream, whole groups of 8
+        const uint64_t* base    = data + per * kStreams * size_t(ith);
+        uint64_t a[kStreams][4] = {};
+        for (size_t i = 0; i < per; i += 8)
+            for (size_t k = 0; k < kStreams; ++k) {
+                const uint64_t* p = base + k * per + i;
+                a[k][0] += p[0] + p[4];
+                a[k][1] += p[1] + p[5];
+                a[k][2] += p[2] + p[6];
+                a[k][3] += p[3] + p[7];
+            }
+        uint64_t sum = 0;
+        for (const auto& ak : a) sum += ak[0] + ak[1] + ak[2] + ak[3];
+        sums[size_t(ith) * 8] = sum;
     };
     double best = 0;
     for (int p = 0; p < passes; ++p) {
         const auto t0 = std::chrono::steady_clock::now();
         pool.run(std::cref(job));
-        const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-        if (s > 0) best = std::max(best, double(n * sizeof(uint64_t)) / s);
+        const double s    = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const size_t read = n / 8 / size_t(nth) / kStreams * 8 * kStreams * size_t(nth) * sizeof(uint64_t);
+        if (s > 0) best = std::max(best, double(read) / s);
     }
     // The sums must be used, or the loads could be dropped: fold them into the figure's lowest bit of nothing.
     uint64_t total = 0;

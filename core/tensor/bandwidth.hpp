@@ -1,7 +1,8 @@
 // How fast this machine reads memory: the ceiling of decode, which reads every weight once per token. A buffer
-// much larger than the caches is summed by the pool's threads (each its own contiguous slice, 8 independent
-// accumulators so that the loads, not the adds, are the limit); the best of a few passes is reported. For
-// `tokenscope bench` (decode as a fraction of this) and bench/membw_bench; never used by the engine itself.
+// much larger than the caches is summed by the pool's threads (each its own slice, read as 4 interleaved
+// sequential streams with independent accumulators, so that the loads, not the adds, are the limit); the best of a few
+// passes is reported. For `tokenscope bench` (decode as a fraction of this) and bench/membw_bench; never used by the
+// engine itself.
 #pragma once
 
 #include <cstddef>

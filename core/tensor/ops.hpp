@@ -2,7 +2,17 @@
 // the mmap); activations are quantised once per call to the weight type's companion ("vec_dot_type": Q8_0 for
 // the 32-blocks, Q8_K for the K-quants, f32 for f32/f16/bf16), as ggml does, then dotted row by row.
 // Every kernel has a plain scalar reference (ops_ref) that is the spec; AVX2 / AVX-512 versions are picked at run
-// time from the CPU's features.
+// time from the CPU's features (and by measurement among those, calibrate.hpp).
+//
+// Numbers, within one level and between levels:
+// - Within a level, one (row, token) dot is the same sequence of operations whether the token came alone (matvec,
+//   decode) or in a batch of any size (matmul, prefill), on any number of threads: the one-token kernels are the
+//   batched kernels' arithmetic with rows in the lanes instead of tokens (kernels.hpp). So a position's logits are
+//   bit-identical in a batch, as a decode step and after a rewind (tests/core/model/paths_agree_test.cpp).
+// - Between levels, integer block sums are exact everywhere; only the order of float additions (and, for the float
+//   types, the vector width) differs. Each level stays within the reference's tolerances: NMSE against a naive f64
+//   loop below 1e-10 for F32/F16/BF16 weights, 2e-4 for the Q8_0-companion types and 4e-4 for the K-quants
+//   (activations quantised to Q8_K), per output (tests/core/tensor/matvec_test.cpp, dot_kernels_test.cpp).
 #pragma once
 
 #include <cstdint>

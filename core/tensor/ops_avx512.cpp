@@ -276,6 +276,11 @@ void tile_f(int64_t n, const typename E::W* w, size_t ws, const float* x, float*
         for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
+        if constexpr (T == 1) {  // decode: no compute to hide memory behind, so fetch the next rows' line ahead
+            if ((i * int64_t(sizeof(typename E::W))) % 64 == 0)
+                for (int r = 0; r < R; ++r)
+                    _mm_prefetch(reinterpret_cast<const char*>(w + size_t(R + r) * ws + size_t(i)), _MM_HINT_T0);
+        }
         __m256 xv[T];
         for (int t = 0; t < T; ++t) xv[t] = _mm256_loadu_ps(x + t * n + i);
         for (int r = 0; r < R; ++r) {
