@@ -12,21 +12,15 @@
 #include "core/gguf/gguf_reader.hpp"
 #include "core/gguf/gguf_writer.hpp"
 #include "tests/core/gguf/gguf_bytes.hpp"
+#include "tests/core/resident_memory.hpp"
 
 namespace ts::core::gguf {
 namespace {
 
+using ts::core::testing::resident_bytes;
+
 using testing::Bytes;
 using ::testing::HasSubstr;
-
-size_t resident_bytes() {
-    std::FILE* f = std::fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long long total = 0, resident = 0;
-    const int n = std::fscanf(f, "%llu %llu", &total, &resident);
-    std::fclose(f);
-    return n == 2 ? size_t(resident) * size_t(sysconf(_SC_PAGESIZE)) : 0;
-}
 
 std::string temp_file(const std::string& name) {
     return (std::filesystem::temp_directory_path() / ("ts_gguf_mem_" + std::to_string(getpid()) + "_" + name)).string();

@@ -8,9 +8,12 @@
 #include <vector>
 
 #include "core/base/fp16.hpp"
+#include "tests/core/resident_memory.hpp"
 
 namespace ts::core {
 namespace {
+
+using ts::core::testing::resident_bytes;
 
 std::vector<float> ramp(int n, float start, float step) {
     std::vector<float> v(static_cast<size_t>(n));
@@ -146,16 +149,6 @@ TEST(KvCache, RefusesAbsurdSizesWithoutAllocating) {
     const auto c = KvCache::create(1 << 30, 1 << 30, 1 << 30, DType::F32);
     ASSERT_FALSE(c.ok());
     EXPECT_EQ(c.error().code, Code::kOutOfMemory);
-}
-
-// Resident memory of this process (Linux /proc/self/statm, second field, in pages).
-size_t resident_bytes() {
-    std::FILE* f = std::fopen("/proc/self/statm", "r");
-    if (!f) return 0;
-    unsigned long long total = 0, resident = 0;
-    const int n = std::fscanf(f, "%llu %llu", &total, &resident);
-    std::fclose(f);
-    return n == 2 ? size_t(resident) * size_t(sysconf(_SC_PAGESIZE)) : 0;
 }
 
 }  // namespace
