@@ -14,7 +14,7 @@ Result<std::shared_ptr<const Model>> load_model(const std::string& path, const s
         auto map = MappedFile::open(path, opt.no_mmap ? FileAccess::Read : FileAccess::Map);
         if (!map) return map.error();
         const bool is_gguf = (*map)->size() >= 4 && std::memcmp((*map)->data(), "GGUF", 4) == 0;
-        auto model = is_gguf ? model_detail::load_gguf(*map) : model_detail::load_llama2c(*map, tokenizer_path);
+        auto model         = is_gguf ? model_detail::load_gguf(*map) : model_detail::load_llama2c(*map, tokenizer_path);
         if (model && opt.check_tensors) TS_TRY(check_tensors_finite(**model));
         return model;
     } catch (const std::bad_alloc&) {
