@@ -3,7 +3,9 @@
 // only grows), then rows are handed out to the threads in chunks from an atomic counter, so a thread that the OS
 // preempts does not hold up the others. matmul (batched prefill) prefers the register-tiled kernels where the
 // level has one: X8 int8 tiles for Q8_0 / Q4_0 / Q4_1 / Q5_0 / Q5_1 / Q4_K / Q5_K / Q6_K (matmul_x8), float tiles for
-// F32 / F16 / BF16 (matmul_f32); other types go row by row through dot4 / dot.
+// F32 / F16 / BF16 (matmul_f32); other types go row by row through dot4 / dot. matvec (one token, decode) takes
+// the same kernels' one-token form (gemv_x8, the float tile with one token) or dot where matmul takes dot4, so a
+// token's outputs never depend on the path (ops.hpp).
 #include "core/tensor/ops.hpp"
 
 #include <algorithm>
