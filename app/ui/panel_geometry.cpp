@@ -64,7 +64,7 @@ void update_neighbours(GeometryView& gv, const core::Snapshot& snap, int32_t tok
     gv.nn_cancel    = std::make_shared<std::atomic<bool>>(false);
     gv.nn_job_token = token;
     gv.nn_job       = std::async(std::launch::async, [model = snap.model, token, cancel = gv.nn_cancel] {
-        const std::vector<float> q = embedding_row(*model, token);
+        const std::vector<float> q = core::embedding_row(*model, token);
         return nearest_by_cosine(model->w.token_embd, q, kNeighbours, token, cancel.get());
     });
 }

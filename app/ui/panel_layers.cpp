@@ -39,7 +39,7 @@ void update_trip(LayersView& lv, const Snapshot& snap, int pos, int layer) {
     if (lv.job.valid() && lv.job.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
         auto r = lv.job.get();
         if (r) {
-            lv.trip = std::make_shared<const LayerTrip>(std::move(*r));
+            lv.trip = std::make_shared<const core::LayerTrip>(std::move(*r));
             lv.trip_error.clear();
         } else if (r.error().code != core::Code::kCancelled) {
             lv.trip.reset();
@@ -59,7 +59,7 @@ void update_trip(LayersView& lv, const Snapshot& snap, int pos, int layer) {
     std::vector<core::StepTracePtr> steps(snap.steps.begin(), snap.steps.begin() + pos + 1);
     lv.job = std::async(std::launch::async, [model = snap.model, steps = std::move(steps), pos, layer,
                                              type = cache_type(snap), cancel = lv.cancel] {
-        return compute_layer_trip(*model, steps, pos, layer, type, cancel.get());
+        return core::compute_layer_trip(*model, steps, pos, layer, type, cancel.get());
     });
 }
 
@@ -170,7 +170,7 @@ void draw_stage_numbers(UiState& ui, LayersView& lv, const Snapshot& snap, const
                         const JourneyStage& s) {
     const core::Model& model = *snap.model;
     const core::Hparams& hp  = model.hp;
-    const LayerTrip* t       = lv.trip && lv.trip->pos == pos && lv.trip->layer == s.layer ? lv.trip.get() : nullptr;
+    const core::LayerTrip* t = lv.trip && lv.trip->pos == pos && lv.trip->layer == s.layer ? lv.trip.get() : nullptr;
     const int head           = std::clamp(ui.sel.head, 0, hp.n_head - 1);
     const int hd             = hp.head_dim;
     const int kvh            = head / std::max(1, hp.n_head / std::max(1, hp.n_head_kv));
@@ -436,9 +436,9 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
     if (lv.tok_state != snap.state || lv.tok_pos != pos) {
         lv.tok_state  = snap.state;
         lv.tok_pos    = pos;
-        lv.emb        = embedding_row(*snap.model, st->token);
-        lv.angles     = rope_angles_at(hp, pos);
-        lv.final_norm = final_norm_of(*snap.model, *st);
+        lv.emb        = core::embedding_row(*snap.model, st->token);
+        lv.angles     = core::rope_thetas_at(hp, pos);
+        lv.final_norm = core::final_norm_of(*snap.model, *st);
     }
 
     section_heading(ui, "Journey of one token");

@@ -20,9 +20,9 @@ GeometryData build_geometry(const core::Model& model, std::span<const core::Step
     for (int p = 0; p < g.n; ++p) {
         const core::StepTrace& st = *steps[size_t(p)];
         g.tokens.push_back(st.token);
-        const std::vector<float> row = embedding_row(model, st.token);
+        const std::vector<float> row = core::embedding_row(model, st.token);
         std::copy(row.begin(), row.end(), emb.begin() + size_t(p) * size_t(d));
-        std::vector<float> h = final_norm_of(model, st);
+        std::vector<float> h = core::final_norm_of(model, st);
         if (h.empty()) continue;
         if (p == sel_pos) sel_hidden = h;
         hid.insert(hid.end(), h.begin(), h.end());

@@ -16,14 +16,23 @@ void rms_norm(const float* x, const float* weight, float eps, int n, float* out)
     for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
+double rope_theta(int pos, int i, int n_rot, float freq_base, float freq_scale) {
+    return double(pos) * double(freq_scale) * std::pow(double(freq_base), -2.0 * double(i) / double(n_rot));
+}
+
 void rope_angles(int pos, int n_rot, float freq_base, float freq_scale, float* cos_out, float* sin_out) {
-    const double p = double(pos) * double(freq_scale);
     for (int i = 0; i < n_rot / 2; ++i) {
-        const double freq  = std::pow(double(freq_base), -2.0 * double(i) / double(n_rot));
-        const double angle = p * freq;
+        const double angle = rope_theta(pos, i, n_rot, freq_base, freq_scale);
         cos_out[i]         = float(std::cos(angle));
         sin_out[i]         = float(std::sin(angle));
     }
+}
+
+void add_bias(const Tensor& b, int n, int dim, float* out) {
+    if (!b.data) return;
+    const auto* bias = static_cast<const float*>(b.data);
+    for (int t = 0; t < n; ++t)
+        for (int i = 0; i < dim; ++i) out[size_t(t) * size_t(dim) + size_t(i)] += bias[i];
 }
 
 void apply_rope(float* head, int n_rot, RopeStyle style, const float* cos_a, const float* sin_a) {

@@ -14,13 +14,18 @@ namespace ts::core {
 // out = x / sqrt(mean(x²) + eps) * weight, n floats (out may alias x).
 void rms_norm(const float* x, const float* weight, float eps, int n, float* out);
 
-// cos / sin of every rotated pair at one position: angle_i = pos * freq_scale * freq_base^(-2i / n_rot),
-// i in [0, n_rot/2). cos_out and sin_out hold n_rot/2 floats.
+// The angle of rotated pair i at one position: pos * freq_scale * freq_base^(-2i / n_rot), i in [0, n_rot/2).
+double rope_theta(int pos, int i, int n_rot, float freq_base, float freq_scale);
+
+// cos / sin of every rotated pair at one position (rope_theta of each). cos_out and sin_out hold n_rot/2 floats.
 void rope_angles(int pos, int n_rot, float freq_base, float freq_scale, float* cos_out, float* sin_out);
 
 // Rotates one head vector (head_dim floats) in place with the angles of rope_angles(). Normal pairs (2i, 2i+1);
 // NeoX pairs (i, i + n_rot/2). Dimensions >= n_rot are left as they are.
 void apply_rope(float* head, int n_rot, RopeStyle style, const float* cos_a, const float* sin_a);
+
+// out[t] += b for each of the n rows of `dim` floats; a bias without data (llama) adds nothing.
+void add_bias(const Tensor& b, int n, int dim, float* out);
 
 // silu(gate) * up, elementwise, into gate (n floats): the SwiGLU non-linearity.
 void swiglu(float* gate, const float* up, int64_t n);

@@ -35,7 +35,7 @@ TEST_F(LayersFrames, RecomputedLayerEqualsTheRecordedForwardPass) {
     const auto& snap = *ui_.snap;
     for (int layer = 0; layer < snap.model->hp.n_layer; ++layer)
         for (int pos : {0, 2, int(snap.steps.size()) - 1}) {
-            auto t = compute_layer_trip(*snap.model, snap.steps, pos, layer, core::DType::F32);
+            auto t = core::compute_layer_trip(*snap.model, snap.steps, pos, layer, core::DType::F32);
             ASSERT_TRUE(t.ok()) << t.error().message;
             EXPECT_LT(t->q_max_diff, 1e-4f) << "layer " << layer << " pos " << pos;
             EXPECT_LT(t->resid_max_diff, 1e-3f) << "layer " << layer << " pos " << pos;
@@ -44,7 +44,7 @@ TEST_F(LayersFrames, RecomputedLayerEqualsTheRecordedForwardPass) {
             for (int j = 0; j <= pos; ++j) sum += t->probs[size_t(j)];
             EXPECT_NEAR(sum, 1.0, 1e-5);
         }
-    EXPECT_FALSE(compute_layer_trip(*snap.model, snap.steps, 99, 0, core::DType::F32).ok());
+    EXPECT_FALSE(core::compute_layer_trip(*snap.model, snap.steps, 99, 0, core::DType::F32).ok());
 }
 
 TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {

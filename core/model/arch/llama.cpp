@@ -31,14 +31,6 @@ void linear(const Tensor& w, const float* in, int n, float* out, ThreadPool& poo
     }
 }
 
-// out[t] += b for each of the n rows of `dim` floats; a bias without data (llama) adds nothing.
-void add_bias(const Tensor& b, int n, int dim, float* out) {
-    if (!b.data) return;
-    const auto* bias = static_cast<const float*>(b.data);
-    for (int t = 0; t < n; ++t)
-        for (int i = 0; i < dim; ++i) out[size_t(t) * size_t(dim) + size_t(i)] += bias[i];
-}
-
 // A probe point: hands the observer a view of `rows` x `cols` floats, only when it asked for this probe.
 void probe(Observer* observer, ProbeMask mask, Probe p, int layer, int pos, float* data, int rows, int cols) {
     if (mask.has(p)) observer->observe(p, layer, pos, TensorView{data, rows, cols});
