@@ -16,19 +16,33 @@ namespace {
 struct Verb {
     const char* name;
     int (*fn)(int, char**);
+    bool runs_model;  // runs a forward pass: measures the fastest SIMD level once per machine (simd_choice.hpp)
     const char* help;
 };
 
 constexpr Verb kVerbs[] = {
-    {"gui", ts::app::cmd_gui, "open the explorer            tokenscope gui [-m FILE] [-p TEXT]"},
-    {"run", ts::app::cmd_run, "generate text                tokenscope run -m FILE -p TEXT -n N [--json] ..."},
-    {"tokenize", ts::app::cmd_tokenize, "show how text becomes tokens tokenscope tokenize -m FILE -p TEXT [--ids]"},
-    {"info", ts::app::cmd_info, "describe a model file        tokenscope info -m FILE"},
-    {"bench", ts::app::cmd_bench, "measure prefill and decode   tokenscope bench -m FILE [-p N] [-n N] [-t T]"},
-    {"shot", ts::app::cmd_shot, "render the explorer to PNG   tokenscope shot [-m FILE] [--panel NAME] -o FILE.png"},
-    {"train", ts::app::cmd_train, "train a small model          tokenscope train --corpus FILE -o FILE.gguf"},
-    {"eval", ts::app::cmd_eval, "held-out loss and baselines  tokenscope eval -m FILE --corpus FILE [--json]"},
+    {"gui", ts::app::cmd_gui, true, "open the explorer            tokenscope gui [-m FILE] [-p TEXT]"},
+    {"run", ts::app::cmd_run, true, "generate text                tokenscope run -m FILE -p TEXT -n N [--json] ..."},
+    {"tokenize", ts::app::cmd_tokenize, false,
+     "show how text becomes tokens tokenscope tokenize -m FILE -p TEXT [--ids]"},
+    {"info", ts::app::cmd_info, false, "describe a model file        tokenscope info -m FILE"},
+    {"bench", ts::app::cmd_bench, true, "measure prefill and decode   tokenscope bench -m FILE [-p N] [-n N] [-t T]"},
+    {"shot", ts::app::cmd_shot, true,
+     "render the explorer to PNG   tokenscope shot [-m FILE] [--panel NAME] -o FILE.png"},
+    {"train", ts::app::cmd_train, false, "train a small model          tokenscope train --corpus FILE -o FILE.gguf"},
+    {"eval", ts::app::cmd_eval, true, "held-out loss and baselines  tokenscope eval -m FILE --corpus FILE [--json]"},
 };
+
+// The verb argv asks for: a name from kVerbs, or the explorer for no verb or a flag first (`tokenscope -m FILE`);
+// null for --help, --version and unknown names.
+const Verb* find_verb(int argc, char** argv) {
+    if (argc < 2) return &kVerbs[0];
+    const std::string_view verb = argv[1];
+    for (const Verb& v : kVerbs)
+        if (verb == v.name) return &v;
+    if (!verb.empty() && verb[0] == '-' && verb != "-h" && verb != "--help" && verb != "--version") return &kVerbs[0];
+    return nullptr;
+}
 
 void print_usage(FILE* out) {
     std::fprintf(out, "usage: tokenscope [VERB] [FLAGS]   (no verb: the explorer on the default model)\n\nverbs:\n");
@@ -55,28 +69,24 @@ int run_verb(int (*fn)(int, char**), int argc, char** argv) {
 int main(int argc, char** argv) {
     ts::app::register_builtin_model();
     ts::app::install_model_fault_handler();  // a model file truncated under its mapping: an error, not a crash
-    // The verbs that run a model measure the fastest SIMD level once per machine (cached); the others use the cache.
-    const std::string_view first = argc > 1 ? argv[1] : "gui";
-    const bool runs_model =
-        first == "gui" || first == "run" || first == "bench" || first == "shot" || first == "eval" ||
-        (!first.empty() && first[0] == '-' && first != "--help" && first != "-h" && first != "--version");
-    if (const ts::core::Status st = ts::app::apply_simd_env(runs_model); !st.ok()) {
+    const Verb* verb = find_verb(argc, argv);
+    if (const ts::core::Status st = ts::app::apply_simd_env(verb && verb->runs_model); !st.ok()) {
         std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
         return 2;
     }
-    if (argc < 2) return run_verb(ts::app::cmd_gui, argc, argv);
-    const std::string_view verb = argv[1];
-    if (verb == "-h" || verb == "--help" || verb == "help") {
+    if (verb) {
+        const bool named = argc >= 2 && std::string_view(argv[1]) == verb->name;  // else `tokenscope [-m FILE ...]`
+        return named ? run_verb(verb->fn, argc - 1, argv + 1) : run_verb(verb->fn, argc, argv);
+    }
+    const std::string_view arg = argv[1];
+    if (arg == "-h" || arg == "--help" || arg == "help") {
         print_usage(stdout);
         return ts::app::flush_stdout();
     }
-    if (verb == "--version") {
+    if (arg == "--version") {
         std::printf("tokenscope 0.1.0\n");
         return ts::app::flush_stdout();
     }
-    for (const Verb& v : kVerbs)
-        if (verb == v.name) return run_verb(v.fn, argc - 1, argv + 1);
-    if (!verb.empty() && verb[0] == '-') return run_verb(ts::app::cmd_gui, argc, argv);  // `tokenscope -m FILE`
     std::fprintf(stderr, "error: unknown verb '%s'\n", argv[1]);
     print_usage(stderr);
     return 2;

@@ -304,8 +304,6 @@ void gemm_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const vo
 // re-evaluation after a rewind agree exactly (kernels.hpp). The integer sums are exact, so how a level adds them up
 // (Isa::dot32 plus a reduction across lanes here, int32 lanes per token there) cannot change a bit.
 
-constexpr int kGemvRows = 8;  // rows per step: the lanes of a 256-bit register
-
 // The integer sums of 8 rows over one block, by halves: from p[r], row r's 8 partial sums of 4 elements (lanes 0..3
 // cover elements 0..15), h0[r] = the sum over elements 0..15 and h1[r] over 16..31.
 inline void row_sums(const __m256i (&p)[kGemvRows], __m256i& h0, __m256i& h1) {

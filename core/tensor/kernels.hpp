@@ -86,6 +86,7 @@ using GemmF32Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_
 // scratch: gemv_scratch_bytes(n), 64-aligned, the caller's own.
 using GemvX8Fn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x1, float* y,
                           void* scratch);
+inline constexpr int kGemvRows = 8;  // rows a GemvX8Fn computes at a time (the lanes of a 256-bit register)
 inline size_t x1_bytes(int64_t n) {
     return size_t(n) + 8 * size_t(n / 32);
 }

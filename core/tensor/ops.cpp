@@ -89,6 +89,11 @@ void quantize_x(const KernelTable& k, DType ct, const float* x, void* dst, int64
     }
 }
 
+// b rounded up to whole cache lines: the pieces of one scratch buffer each start on their own line.
+size_t align64(size_t b) {
+    return (b + 63) / 64 * 64;
+}
+
 // Rows per work item: small enough to balance 2..16 threads, large enough to keep the atomic counter cold.
 int64_t row_chunk(int64_t rows, int nth) {
     return std::clamp<int64_t>(rows / (int64_t(nth) * 8), 4, 256);
@@ -167,17 +172,15 @@ void pack_x1(DType ct, const uint8_t* xq, int64_t n, int32_t offset, bool halves
 void matmul_x8(const KernelTable& k, kernels::GemmX8Fn gemm, const Tensor& w, const float* x, int64_t n_tokens,
                float* y, ThreadPool& pool) {
     constexpr int64_t kX8TileTokens = 64;
-    constexpr size_t kAlign         = 64;
-    const auto align                = [](size_t b) { return (b + kAlign - 1) / kAlign * kAlign; };
     const int64_t n = w.ne[0], rows = w.n_rows();
     const int nth           = pool.n_threads();
     const int64_t n_groups  = (n_tokens + kernels::kX8Tokens - 1) / kernels::kX8Tokens;
     const DType ct          = companion_type(w.type);
     const size_t xs         = row_bytes(ct, n);
     const size_t gs         = size_t(n / kQK32) * kernels::kX8BlockBytes;
-    const size_t q_bytes    = align(xs * size_t(n_tokens));
-    const size_t pack_bytes = align(gs * size_t(n_groups));
-    const size_t thr_bytes  = align(kernels::x8_scratch_bytes(n));
+    const size_t q_bytes    = align64(xs * size_t(n_tokens));
+    const size_t pack_bytes = align64(gs * size_t(n_groups));
+    const size_t thr_bytes  = align64(kernels::x8_scratch_bytes(n));
     auto* buf               = static_cast<uint8_t*>(pool.scratch(q_bytes + pack_bytes + thr_bytes * size_t(nth)));
     uint8_t* xq             = buf;
     uint8_t* xp             = buf + q_bytes;
@@ -245,19 +248,17 @@ void matmul_f32(kernels::GemmF32Fn gemm, const Tensor& w, const float* x, int64_
 // multiple of the kernel's 8) handed out to the threads, each with its own slice of the scratch.
 void matvec_x8(const KernelTable& k, kernels::GemvX8Fn gemv, const Tensor& w, const float* x, float* y,
                ThreadPool& pool) {
-    constexpr size_t kAlign = 64;
-    const auto align        = [](size_t b) { return (b + kAlign - 1) / kAlign * kAlign; };
     const int64_t n = w.ne[0], rows = w.n_rows();
     const int nth        = pool.n_threads();
     const DType ct       = companion_type(w.type);
-    const size_t q_bytes = align(row_bytes(ct, n)), x1_bytes = align(kernels::x1_bytes(n));
-    const size_t thr = align(kernels::gemv_scratch_bytes(n));
+    const size_t q_bytes = align64(row_bytes(ct, n)), x1_bytes = align64(kernels::x1_bytes(n));
+    const size_t thr = align64(kernels::gemv_scratch_bytes(n));
     auto* buf        = static_cast<uint8_t*>(pool.scratch(q_bytes + x1_bytes + thr * size_t(nth)));
     quantize_x(k, ct, x, buf, n);
     pack_x1(ct, buf, n, kernels::x8_offset(w.type), w.type == DType::Q6_K, buf + q_bytes);
     const uint8_t* x1    = buf + q_bytes;
     uint8_t* scratch     = buf + q_bytes + x1_bytes;
-    constexpr int64_t kR = 8;  // gemv_x8's rows per step
+    constexpr int64_t kR = kernels::kGemvRows;
     const int64_t chunk  = std::clamp<int64_t>(rows / (int64_t(nth) * 8) / kR, 1, 32) * kR;
     const auto* base     = static_cast<const uint8_t*>(w.data);
     const size_t rs      = w.row_size();
