@@ -1,6 +1,7 @@
-// AVX2 + FMA + F16C dot kernels (this file is compiled with -mavx2 -mfma -mf16c and only called when the CPU has
-// them). Each mirrors its scalar reference in ops_ref.cpp: exact integer sums per block, then one float
-// multiply-add per block with the block's scales. K-quants live in ops_avx2_kquants.cpp.
+// AVX2 + FMA + F16C kernels (this file is compiled with -mavx2 -mfma -mf16c and only called when the CPU has them):
+// the float dots, Q8_0's dot / dot4 (its levels saturate maddubs, so it has no X8 tile at this level), the X8 tiles
+// and one-token kernels of the other int8 types (gemm_x8.hpp), and the activation quantisers. Each is tested against
+// its scalar reference in ops_ref.cpp.
 #include "core/tensor/blocks.hpp"
 #include "core/tensor/gemm_x8.hpp"
 #include "core/tensor/kernels.hpp"
@@ -8,8 +9,6 @@
 
 namespace ts::core::kernels {
 namespace avx2 {
-
-void fill_kquants(KernelTable& t);  // ops_avx2_kquants.cpp
 
 namespace {
 
@@ -78,10 +77,6 @@ float bf16_scalar(uint16_t b) {
 
 // ---- 32-element blocks against Q8_0 ---------------------------------------------------------------------------
 
-inline __m256i q4_0_values(const BlockQ4_0& blk) {
-    return _mm256_sub_epi8(nibbles(blk.qs), _mm256_set1_epi8(8));
-}
-
 // The f16 scales of blocks p[0..7] as 8 floats: 16-bit inserts and one conversion, cheaper per block than a
 // scalar conversion and product each (and than a gather, which is slow on Zen 4).
 template <typename Block>
@@ -102,92 +97,15 @@ inline __m256 lane(__m256 v, int k) {
     return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(k));
 }
 
-// 8 blocks per step with the 8 scale products computed as one vector; Dot(block, y) gives the block's exact
-// integer dot with the activation bytes y as 8 int32 partial sums; one multiply-add per block applies the scale.
-template <typename Block, __m256i (*Dot)(const Block&, __m256i)>
-float dot_blocks_q8_0(int64_t n, const void* w, const void* x) {
-    const auto* a    = static_cast<const Block*>(w);
-    const auto* b    = static_cast<const BlockQ8_0*>(x);
-    const int64_t nb = n / kQK32;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    int64_t i = 0;
-    for (; i + 8 <= nb; i += 8) {
-        const __m256 d = _mm256_mul_ps(scales8(a + i), scales8(b + i));
-        for (int k = 0; k < 8; k += 2) {
-            const __m256i p0 = Dot(a[i + k], load256(b[i + k].qs));
-            const __m256i p1 = Dot(a[i + k + 1], load256(b[i + k + 1].qs));
-            acc0             = _mm256_fmadd_ps(lane(d, k), _mm256_cvtepi32_ps(p0), acc0);
-            acc1             = _mm256_fmadd_ps(lane(d, k + 1), _mm256_cvtepi32_ps(p1), acc1);
-        }
-    }
-    for (; i < nb; ++i) {
-        const __m256i p = Dot(a[i], load256(b[i].qs));
-        acc0            = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].d) * f16(b[i].d)), _mm256_cvtepi32_ps(p), acc0);
-    }
-    return hsum(_mm256_add_ps(acc0, acc1));
-}
-
 inline __m256i q8_0_values(const BlockQ8_0& blk) {
     return load256(blk.qs);
-}
-
-// Q4_0 with unsigned nibbles: (q - 8) . y = q . y - 8 . y, both halves by maddubs (no sign juggling).
-inline __m256i q4_0_dot(const BlockQ4_0& blk, __m256i y) {
-    const __m256i p =
-        _mm256_sub_epi16(_mm256_maddubs_epi16(nibbles(blk.qs), y), _mm256_maddubs_epi16(_mm256_set1_epi8(8), y));
-    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
-}
-
-// Q4_1 / Q5_1 decode as d*q + m with unsigned q, so the dot is d*dy*(q . y) + m*dy*sum(y).
-float dot_q4_1(int64_t n, const void* w, const void* x) {
-    const auto* a      = static_cast<const BlockQ4_1*>(w);
-    const auto* b      = static_cast<const BlockQ8_0*>(x);
-    const __m256i ones = _mm256_set1_epi8(1);
-    __m256 acc = _mm256_setzero_ps(), accm = acc;
-    for (int64_t i = 0; i < n / kQK32; ++i) {
-        const __m256i y  = load256(b[i].qs);
-        const float dy   = f16(b[i].d);
-        const __m256i p  = dot_u8i8(nibbles(a[i].qs), y);
-        const __m256i sy = dot_u8i8(ones, y);
-        acc              = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].d) * dy), _mm256_cvtepi32_ps(p), acc);
-        accm             = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].m) * dy), _mm256_cvtepi32_ps(sy), accm);
-    }
-    return hsum(_mm256_add_ps(acc, accm));
-}
-
-inline __m256i q5_values(const uint8_t* qs, const uint8_t* qh) {
-    const __m256i hi = _mm256_and_si256(bytes_from_bits(load_u32(qh)), _mm256_set1_epi8(0x10));
-    return _mm256_or_si256(nibbles(qs), hi);
-}
-
-// (q - 16).y = q.y - 16.y with unsigned 5-bit q, as Q4_0; 8 blocks per step through dot_blocks_q8_0.
-inline __m256i q5_0_dot(const BlockQ5_0& blk, __m256i y) {
-    const __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(q5_values(blk.qs, blk.qh), y),
-                                       _mm256_maddubs_epi16(_mm256_set1_epi8(16), y));
-    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
-}
-
-float dot_q5_1(int64_t n, const void* w, const void* x) {
-    const auto* a      = static_cast<const BlockQ5_1*>(w);
-    const auto* b      = static_cast<const BlockQ8_0*>(x);
-    const __m256i ones = _mm256_set1_epi8(1);
-    __m256 acc = _mm256_setzero_ps(), accm = acc;
-    for (int64_t i = 0; i < n / kQK32; ++i) {
-        const __m256i y  = load256(b[i].qs);
-        const float dy   = f16(b[i].d);
-        const __m256i p  = dot_u8i8(q5_values(a[i].qs, a[i].qh), y);
-        const __m256i sy = dot_u8i8(ones, y);
-        acc              = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].d) * dy), _mm256_cvtepi32_ps(p), acc);
-        accm             = _mm256_fmadd_ps(_mm256_set1_ps(f16(a[i].m) * dy), _mm256_cvtepi32_ps(sy), accm);
-    }
-    return hsum(_mm256_add_ps(acc, accm));
 }
 
 // ---- one weight row against 4 activation rows (batched prefill) ----------------------------------------------
 
 // Each weight block is decoded once and meets K tokens (4; 1 for the one-token dot of a type that has no X8 tile
-// at this level, so that prefill and decode do the same operations per token); scales go 8 blocks at a time as in
-// dot_blocks_q8_0.
+// at this level, so that prefill and decode do the same operations per token); the 8 blocks' scale products are
+// computed as one vector.
 template <typename Block, __m256i (*Values)(const Block&), int K = 4>
 void dot4_blocks_q8_0(int64_t n, const void* w, const void* x, size_t xs, float* out) {
     const auto* a    = static_cast<const Block*>(w);
@@ -393,13 +311,8 @@ void fill_avx2(KernelTable& t) {
     t.dot[uint32_t(DType::F32)]   = avx2::dot_f32;
     t.dot[uint32_t(DType::F16)]   = avx2::dot_half<avx2::load_f16x8, avx2::f16>;
     t.dot[uint32_t(DType::BF16)]  = avx2::dot_half<avx2::load_bf16x8, avx2::bf16_scalar>;
-    t.dot[uint32_t(DType::Q4_0)]  = avx2::dot_blocks_q8_0<BlockQ4_0, avx2::q4_0_dot>;
-    t.dot[uint32_t(DType::Q4_1)]  = avx2::dot_q4_1;
-    t.dot[uint32_t(DType::Q5_0)]  = avx2::dot_blocks_q8_0<BlockQ5_0, avx2::q5_0_dot>;
-    t.dot[uint32_t(DType::Q5_1)]  = avx2::dot_q5_1;
     t.dot[uint32_t(DType::Q8_0)]  = avx2::dot1_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
     t.dot4[uint32_t(DType::Q8_0)] = avx2::dot4_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
-    t.dot4[uint32_t(DType::Q4_0)] = avx2::dot4_blocks_q8_0<BlockQ4_0, avx2::q4_0_values>;
     using x8::Form;
     t.gemm_x8[uint32_t(DType::Q4_0)] = x8::gemm_x8<avx2::Avx2Tile<4>, x8::decode_q4_0>;
     t.gemv_x8[uint32_t(DType::Q4_0)] = x8::gemv_x8<avx2::Avx2Dot, Form::Offset, x8::decode_q4_0>;
@@ -419,7 +332,6 @@ void fill_avx2(KernelTable& t) {
     t.quantize_q8_k                  = avx2::quantize_q8_k;
     t.dot_f32                        = avx2::dot_f32_f32;
     t.axpy_f32                       = avx2::axpy;
-    avx2::fill_kquants(t);
 }
 
 }  // namespace ts::core::kernels
