@@ -122,7 +122,7 @@ int cmd_bench(int argc, char** argv) {
             "\"read_bandwidth_gb_s\":%s,\"decode_bandwidth_fraction\":%s}\n",
             json_string(model_path).c_str(), n_threads, trace.c_str(), core::simd_name(core::active_simd()), n_prompt,
             json_number(prefill_tok_s, 4).c_str(), n_gen, json_number(decode_tok_s, 4).c_str(),
-            json_number(per_token, 0).c_str(), json_number(bandwidth / 1e9, 4).c_str(),
+            std::to_string(uint64_t(per_token)).c_str(), json_number(bandwidth / 1e9, 4).c_str(),
             json_number(fraction, 4).c_str());
         return 0;
     }

@@ -3,6 +3,7 @@
 // never a signal. The trace verbs' tests are in cli_trace_test.cpp.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -141,7 +142,7 @@ TEST_F(Cli, InfoShowsTheShape) {
 }
 
 TEST_F(Cli, BenchJsonHasTheDocumentedKeys) {
-    const Outcome r = run({"bench", "-m", model(), "-p", "8", "-n", "4", "-t", "1", "--json"});
+    const Outcome r = run({"bench", "-m", model(), "-p", "8", "-n", "4", "-t", "1", "--json", "--membw", "0"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     const auto lines = lines_of(r.out);
     ASSERT_EQ(lines.size(), 1u);
@@ -154,10 +155,28 @@ TEST_F(Cli, BenchJsonHasTheDocumentedKeys) {
 }
 
 TEST_F(Cli, BenchTableWithoutJson) {
-    const Outcome r = run({"bench", "-m", model(), "-p", "4", "-n", "2", "-t", "1", "--trace", "on"});
+    const Outcome r = run({"bench", "-m", model(), "-p", "4", "-n", "2", "-t", "1", "--trace", "on", "--membw", "0"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("prefill"), std::string::npos);
     EXPECT_NE(r.out.find("decode"), std::string::npos);
+}
+
+// --membw measures the read bandwidth (a small buffer here) and relates decode to it; 0 skips the measurement.
+TEST_F(Cli, BenchRelatesDecodeToTheMeasuredBandwidth) {
+    const Outcome j = run({"bench", "-m", model(), "-p", "4", "-n", "4", "-t", "1", "--json", "--membw", "64"});
+    ASSERT_EQ(j.exit_code, 0) << j.err;
+    const Json o = parse_json(lines_of(j.out).at(0));
+    EXPECT_GT(o.at("weight_bytes_per_token").num, 0);
+    EXPECT_EQ(o.at("weight_bytes_per_token").num, std::floor(o.at("weight_bytes_per_token").num));  // whole bytes
+    EXPECT_GT(o.at("read_bandwidth_gb_s").num, 0);
+    EXPECT_GT(o.at("decode_bandwidth_fraction").num, 0);
+    EXPECT_FALSE(o.at("simd").str.empty());
+    const Outcome skip = run({"bench", "-m", model(), "-p", "4", "-n", "2", "-t", "1", "--json", "--membw", "0"});
+    ASSERT_EQ(skip.exit_code, 0) << skip.err;
+    EXPECT_EQ(parse_json(lines_of(skip.out).at(0)).at("read_bandwidth_gb_s").num, 0);
+    const Outcome table = run({"bench", "-m", model(), "-p", "4", "-n", "2", "-t", "1", "--membw", "64"});
+    ASSERT_EQ(table.exit_code, 0) << table.err;
+    EXPECT_NE(table.out.find("% of the memory bandwidth"), std::string::npos) << table.out;
 }
 
 TEST_F(Cli, MissingFileIsAnError) {

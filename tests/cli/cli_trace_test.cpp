@@ -198,7 +198,8 @@ TEST_F(CliTrace, BadTracePathsAreErrorsBeforeGenerating) {
 
 TEST_F(CliTrace, BenchJsonSaysWhetherTheTraceWasOn) {
     for (const char* mode : {"on", "off"}) {
-        const Outcome r = run({"bench", "-m", model(), "-p", "8", "-n", "4", "-t", "1", "--trace", mode, "--json"});
+        const Outcome r =
+            run({"bench", "-m", model(), "-p", "8", "-n", "4", "-t", "1", "--trace", mode, "--json", "--membw", "0"});
         ASSERT_EQ(r.exit_code, 0) << r.err;
         const auto lines = lines_of(r.out);
         ASSERT_EQ(lines.size(), 1u) << r.out;
