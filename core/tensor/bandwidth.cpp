@@ -1,7 +1,6 @@
 #include "core/tensor/bandwidth.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -53,10 +52,9 @@ Result<Bandwidth> measure_read_bandwidth(size_t bytes, int passes, ThreadPool& p
         const size_t read = n / 8 / size_t(nth) / kStreams * 8 * kStreams * size_t(nth) * sizeof(uint64_t);
         if (s > 0) best = std::max(best, double(read) / s);
     }
-    // The sums must be used, or the loads could be dropped: fold them into the figure's lowest bit of nothing.
+    // The sums must be used, or the compiler could drop the loads.
     uint64_t total = 0;
     for (uint64_t s : sums) total += s;
-    std::atomic_signal_fence(std::memory_order_seq_cst);
     volatile uint64_t sink = total;
     (void)sink;
     return Bandwidth{best, n * sizeof(uint64_t), nth, passes};

@@ -1,8 +1,8 @@
 // Internal: the table of kernels of one SIMD level. ops.cpp picks a table at run time; ops_ref.cpp fills the
 // scalar reference (the spec), ops_avx2.cpp / ops_avx512*.cpp override the entries they accelerate. Where a level
 // has a batched kernel for a type (gemm_x8, gemm_f32), one token goes through its one-token form (gemv_x8, the float
-// tile with one token), never through `dot`: the dots of those types are then tested against the reference but
-// unused by matvec / matmul at that level.
+// tile with one token), never through `dot`, so those levels fill no dot of their own for such types (the entry
+// is the level below's, for dot_row and the tests).
 #pragma once
 
 #include <cstddef>
