@@ -80,7 +80,7 @@ int main(int argc, char** argv) {
     std::vector<float> logits(static_cast<size_t>(m.hp.n_vocab));
 
     // warm-up: one token touches every weight page
-    if (auto st = fwd.eval(*cache, prompt.data(), 1, 0, logits.data(), false, pool); !st.ok()) {
+    if (auto st = fwd.eval(*cache, prompt.data(), 1, 0, logits.data(), LogitRows::Last, pool); !st.ok()) {
         std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
         return 1;
     }
@@ -89,12 +89,12 @@ int main(int argc, char** argv) {
     std::printf("%-8s %6s %10s %10s %12s\n", "test", "tokens", "wall s", "tok/s", "tok/cpu-s");
     for (int r = 0; r < repeats; ++r) {
         const Clocks a = now();
-        (void)fwd.eval(*cache, prompt.data(), n_prompt, 0, logits.data(), false, pool);
+        (void)fwd.eval(*cache, prompt.data(), n_prompt, 0, logits.data(), LogitRows::Last, pool);
         const Clocks b = now();
         int32_t next   = 0;
         for (int i = 0; i < n_gen; ++i) {
             next = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
-            (void)fwd.eval(*cache, &next, 1, n_prompt + i, logits.data(), false, pool);
+            (void)fwd.eval(*cache, &next, 1, n_prompt + i, logits.data(), LogitRows::Last, pool);
         }
         const Clocks c = now();
         std::printf("%-8s %6d %10.3f %10.2f %12.2f\n", "prefill", n_prompt, b.wall - a.wall,

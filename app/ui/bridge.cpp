@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "app/ui/ui_state.hpp"
+#include "app/ui/view_journey.hpp"
 
 namespace ts::app {
 
@@ -77,6 +78,7 @@ double steady_seconds() {
 // ---- per frame ------------------------------------------------------------------------------------------------------
 
 void begin_ui_frame(UiState& ui) {
+    ++ui.frame;
     ui.snap = ui.bridge.load();
     if (!ui.snap) return;
     const core::Snapshot& s = *ui.snap;
@@ -97,6 +99,8 @@ void begin_ui_frame(UiState& ui) {
     // Small multiples keep every head's T×T matrices (scores and weights): only while that stays below ~128 MiB.
     const double cells = double(n) * double(n) * double(s.model ? s.model->hp.n_head : 1);
     f.all_heads        = ui.attention.mode == AttentionMode::AllHeads && cells * 8.0 <= double(128 << 20);
+    // The Journey's replay (one forward pass of one token) only while its panel is on screen.
+    f.journey = ui.views.layers && ui.views.layers->drawn_frame + 2 >= ui.frame;
     ui.bridge.sync_focus(f);
     pace_run(ui, s);
 

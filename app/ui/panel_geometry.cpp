@@ -20,6 +20,7 @@
 #include "app/ui/view_journey.hpp"
 #include "app/ui/view_sampling.hpp"
 #include "app/ui/widgets.hpp"
+#include "core/trace/derive.hpp"
 
 namespace ts::app {
 
@@ -64,7 +65,7 @@ void update_neighbours(GeometryView& gv, const core::Snapshot& snap, int32_t tok
     gv.nn_cancel    = std::make_shared<std::atomic<bool>>(false);
     gv.nn_job_token = token;
     gv.nn_job       = std::async(std::launch::async, [model = snap.model, token, cancel = gv.nn_cancel] {
-        const std::vector<float> q = core::embedding_row(*model, token);
+        const std::vector<float> q = core::derive::embedding_row(*model, token);
         return nearest_by_cosine(model->w.token_embd, q, kNeighbours, token, cancel.get());
     });
 }

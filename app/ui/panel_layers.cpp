@@ -1,17 +1,14 @@
-// The Journey panel (`layers`, DESIGN §6, issue 6 item 9): the selected token's trip through one forward pass as an
-// itinerary a learner steps through with Next / Previous — token id → embedding → position → per layer: norm,
-// Q K V, scores, softmax, weighted sum, heads combined, residual, MLP norm, MLP, residual → final norm → logits →
-// softmax → sampler → appended token — each stage with the running model's shapes and real numbers. The numbers
-// of a layer are recomputed on a std::thread from the snapshot's immutable data (view_journey.hpp) and checked
-// against what the forward pass recorded. Below: the residual-stream norm per layer and the logit lens.
+// The Journey panel (`layers`): the selected token's trip through one forward pass as an itinerary a learner steps
+// through with Next / Previous — token id → the architecture's stages before the layers → its block for each
+// layer → the stages after them → softmax → sampler → appended token — each stage with the running model's shapes
+// and real numbers. The stages come from the architecture's description (core/model/stage.hpp); the numbers are
+// the engine's own: the worker replays the position against its KV cache (core/trace/journey.hpp) and the panel
+// only draws Snapshot::derived->journey. Below: the residual-stream norm per layer and the logit lens.
 #include <imgui.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <future>
 #include <memory>
 
 #include "app/ui/panels.hpp"
@@ -19,48 +16,20 @@
 #include "app/ui/view_journey.hpp"
 #include "app/ui/view_sampling.hpp"
 #include "app/ui/widgets.hpp"
+#include "core/trace/derive.hpp"
 
 namespace ts::app {
 
 namespace {
 
 using core::Snapshot;
+using core::Stage;
 using core::StepTrace;
 
-core::DType cache_type(const Snapshot& snap) {
-    if (snap.steps.empty() || !snap.model) return core::DType::F32;
-    const core::KvStats& kv = snap.steps.back()->kv;
-    const size_t per        = kv.n_pos > 0 ? kv.bytes_per_layer / size_t(kv.n_pos) : 0;
-    return per == 2 * size_t(snap.model->hp.kv_dim()) * 2 ? core::DType::F16 : core::DType::F32;
-}
-
-// Starts, collects or restarts the recomputation of (pos, layer) for this snapshot state.
-void update_trip(LayersView& lv, const Snapshot& snap, int pos, int layer) {
-    if (lv.job.valid() && lv.job.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-        auto r = lv.job.get();
-        if (r) {
-            lv.trip = std::make_shared<const core::LayerTrip>(std::move(*r));
-            lv.trip_error.clear();
-        } else if (r.error().code != core::Code::kCancelled) {
-            lv.trip.reset();
-            lv.trip_error = r.error().message;
-        }
-    }
-    const bool same = lv.key_state == snap.state && lv.key_pos == pos && lv.key_layer == layer;
-    if (same || layer < 0 || pos < 0) return;
-    if (lv.job.valid()) {  // a stale job: ask it to stop, start the new one when it has
-        lv.cancel->store(true);
-        return;
-    }
-    lv.key_state = snap.state;
-    lv.key_pos   = pos;
-    lv.key_layer = layer;
-    lv.cancel    = std::make_shared<std::atomic<bool>>(false);
-    std::vector<core::StepTracePtr> steps(snap.steps.begin(), snap.steps.begin() + pos + 1);
-    lv.job = std::async(std::launch::async, [model = snap.model, steps = std::move(steps), pos, layer,
-                                             type = cache_type(snap), cancel = lv.cancel] {
-        return core::compute_layer_trip(*model, steps, pos, layer, type, cancel.get());
-    });
+// The replayed position, when the worker has delivered the one on screen.
+const core::Journey* journey_of(UiState& ui, const Snapshot& snap, int pos) {
+    const core::Derived* d = current_derived(ui, snap);
+    return d && d->journey && d->journey->pos == pos ? d->journey.get() : nullptr;
 }
 
 // "name  ‖v‖ = …  [v0, v1, …]" and a bar sparkline of the first values (hover: index and value).
@@ -165,25 +134,123 @@ void top_tokens(const UiState& ui, const core::Model& model, const std::vector<c
     }
 }
 
-// The numbers of one stage.
-void draw_stage_numbers(UiState& ui, LayersView& lv, const Snapshot& snap, const StepTrace& st, int pos,
-                        const JourneyStage& s) {
-    const core::Model& model = *snap.model;
-    const core::Hparams& hp  = model.hp;
-    const core::LayerTrip* t = lv.trip && lv.trip->pos == pos && lv.trip->layer == s.layer ? lv.trip.get() : nullptr;
-    const int head           = std::clamp(ui.sel.head, 0, hp.n_head - 1);
-    const int hd             = hp.head_dim;
-    const int kvh            = head / std::max(1, hp.n_head / std::max(1, hp.n_head_kv));
-    if (s.layer >= 0 && !t) {
-        if (!lv.trip_error.empty() && lv.key_pos == pos && lv.key_layer == s.layer)
-            disabled_wrapped(lv.trip_error.c_str());
-        else
-            ImGui::TextDisabled("Recomputing layer %d at position %d …", s.layer, pos);
+// The numbers of one model stage: how each is drawn follows its shape, with a few stage-specific lines.
+void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, const core::Journey& j,
+                      const JourneyStage& s) {
+    const core::Hparams& hp    = snap.model->hp;
+    const core::Stage id       = s.desc->id;
+    const core::StageTensor* t = j.find(id, s.layer);
+    if (!t) {
+        ImGui::TextDisabled("(not computed at this position)");
         return;
     }
-    auto span_of = [](const std::vector<float>& v, size_t off, size_t n) {
-        return std::span<const float>(v.data() + off, std::min(n, v.size() - std::min(off, v.size())));
-    };
+    const int head              = std::clamp(ui.sel.head, 0, hp.n_head - 1);
+    const int kvh               = head / std::max(1, hp.n_head / std::max(1, hp.n_head_kv));
+    const core::JourneyLayer* L = s.layer >= 0 ? &j.layers[size_t(s.layer)] : nullptr;
+    const int pos               = j.pos;
+    switch (id) {
+        case Stage::Rope: {
+            ImGui::Text("position %d, %s pairing", pos,
+                        hp.rope_style == core::RopeStyle::NeoX ? "NeoX (i, i + n_rot/2)" : "adjacent (2i, 2i+1)");
+            const std::vector<float> angles = core::derive::rope_thetas_at(hp, pos);
+            std::string a;
+            char buf[48];
+            for (int i = 0; i < std::min<int>(6, int(angles.size())); ++i) {
+                std::snprintf(buf, sizeof buf, "%sθ%d = %.4f", i ? "   " : "", i, double(angles[size_t(i)]));
+                a += buf;
+            }
+            ImGui::PushFont(ui.fonts.mono);
+            ImGui::TextUnformatted(a.c_str());
+            ImGui::PopFont();
+            if (!angles.empty())
+                ImGui::TextDisabled("slowest pair: θ%d = %.6f rad", int(angles.size()) - 1, double(angles.back()));
+            vec_preview(ui, "cos θ", t->row(0));
+            vec_preview(ui, "sin θ", t->row(1));
+            return;
+        }
+        case Stage::AttnNorm:
+        case Stage::FfnNorm: {
+            const bool attn = id == Stage::AttnNorm;
+            const core::StageTensor* x =
+                attn ? (s.layer == 0 ? j.find(Stage::Embed, -1) : j.find(Stage::ResidFfn, s.layer - 1))
+                     : j.find(Stage::ResidAttn, s.layer);
+            if (x)
+                vec_preview(ui, attn ? (s.layer == 0 ? "x in (embedding)" : "x in (previous layer's output)") : "x in",
+                            x->all());
+            ImGui::Text("RMS = √(mean(x²) + ε) = %.5f", double(attn ? L->rms_attn_in : L->rms_ffn_in));
+            vec_preview(ui, "x / RMS · weight", t->all());
+            return;
+        }
+        case Stage::QProj:
+        case Stage::Q:
+        case Stage::AttnOut:
+            ImGui::Text("head %d of %d", head, hp.n_head);
+            vec_preview(ui, std::string(core::stage_key(id)).c_str(), t->row(head));
+            if (id == Stage::Q && !std::isnan(L->q_max_diff))
+                ImGui::TextDisabled(
+                    "replayed q vs the q recorded when the position was first evaluated: max |Δ| = %.3g",
+                    double(L->q_max_diff));
+            return;
+        case Stage::KProj:
+        case Stage::K:
+        case Stage::V:
+            ImGui::Text("kv head %d (read by query head %d)", kvh, head);
+            vec_preview(ui, std::string(core::stage_key(id)).c_str(), t->row(kvh));
+            return;
+        case Stage::AttnScores:
+        case Stage::AttnProbs: {
+            const bool probs = id == Stage::AttnProbs;
+            const auto row   = t->row(head);
+            const float mx   = *std::max_element(row.begin(), row.end());
+            if (probs) {
+                double sum = 0;
+                for (float p : row) sum += p;
+                ImGui::Text("head %d: Σ weights = %.6f, largest weight %.4f", head, sum, double(mx));
+            } else {
+                ImGui::Text("head %d: %d keys (0 … %d), √head_dim = %.3f, max %.4f", head, j.n_keys, pos,
+                            std::sqrt(double(hp.head_dim)), double(mx));
+            }
+            key_bars(ui, snap, probs ? "probs" : "scores", row, probs, 150.0f);
+            return;
+        }
+        case Stage::FfnAct: {
+            int active = 0;
+            for (float h : t->data) active += h > 0 ? 1 : 0;
+            vec_preview(ui, "silu(gate) ⊙ up", t->all());
+            ImGui::TextDisabled("%d of %d hidden units positive (%.1f%%)", active, int(t->data.size()),
+                                100.0 * active / std::max<size_t>(1, t->data.size()));
+            return;
+        }
+        case Stage::ResidAttn:
+        case Stage::ResidFfn: {
+            const bool ffn = id == Stage::ResidFfn;
+            vec_preview(ui, ffn ? "layer output x + MLP" : "x + attention", t->all());
+            const core::LayerStep& ls = st.layers[size_t(s.layer)];
+            ImGui::TextDisabled("recorded ‖x‖: %.4f", double(ffn ? ls.resid_norm_ffn : ls.resid_norm_attn));
+            if (ffn && !std::isnan(L->resid_max_diff))
+                ImGui::TextDisabled("replayed vs the recorded residual stream: max |Δ| = %.3g",
+                                    double(L->resid_max_diff));
+            return;
+        }
+        case Stage::Logits:
+            if (st.has_next && !st.sampler.stages.empty()) {
+                top_tokens(ui, *snap.model, st.sampler.stages.front().top, 8, true);
+            } else if (const core::Derived* d = current_derived(ui, snap);
+                       d && d->has_lens && !d->lens.empty() && d->lens_pos == pos) {
+                ImGui::TextDisabled("(from the logit lens of the last layer: the model's own logits here)");
+                top_tokens(ui, *snap.model, d->lens.back().top, 8, true);
+            }
+            vec_preview(ui, "logits", t->all());
+            return;
+        default:
+            vec_preview(ui, std::string(core::stage_key(id)).c_str(), t->all());
+            return;
+    }
+}
+
+// The numbers of one stage.
+void draw_stage_numbers(UiState& ui, const Snapshot& snap, const StepTrace& st, int pos, const JourneyStage& s) {
+    const core::Model& model = *snap.model;
     switch (s.kind) {
         case JourneyKind::Token:
             ImGui::PushFont(ui.fonts.title);
@@ -193,111 +260,28 @@ void draw_stage_numbers(UiState& ui, LayersView& lv, const Snapshot& snap, const
                         std::string(core::kTokenSourceNames[size_t(st.source)]).c_str());
             if (!std::isnan(st.p_token)) ImGui::Text("probability when chosen: %.5f", double(st.p_token));
             break;
-        case JourneyKind::Embedding:
-            vec_preview(ui, "x = token_embd[id]", lv.emb);
-            break;
-        case JourneyKind::Position: {
-            ImGui::Text("position %d, %s pairing", pos,
-                        hp.rope_style == core::RopeStyle::NeoX ? "NeoX (i, i + n_rot/2)" : "adjacent (2i, 2i+1)");
-            std::string a;
-            char buf[48];
-            for (int i = 0; i < std::min<int>(6, int(lv.angles.size())); ++i) {
-                std::snprintf(buf, sizeof buf, "%sθ%d = %.4f", i ? "   " : "", i, double(lv.angles[size_t(i)]));
-                a += buf;
-            }
-            ImGui::PushFont(ui.fonts.mono);
-            ImGui::TextUnformatted(a.c_str());
-            ImGui::PopFont();
-            if (!lv.angles.empty())
-                ImGui::TextDisabled("slowest pair: θ%d = %.6f rad", int(lv.angles.size()) - 1,
-                                    double(lv.angles.back()));
-            vec_preview(ui, "angles (rad)", lv.angles);
-            break;
-        }
-        case JourneyKind::AttnNorm:
-            vec_preview(ui, s.layer == 0 ? "x in (embedding)" : "x in (previous layer's output)", t->x_in);
-            ImGui::Text("RMS = √(mean(x²) + ε) = %.5f", double(t->rms_in));
-            vec_preview(ui, "xb = x / RMS · attn_norm", t->xb);
-            break;
-        case JourneyKind::Qkv:
-            ImGui::Text("head %d (kv head %d)", head, kvh);
-            vec_preview(ui, "q before RoPE", span_of(t->q_pre, size_t(head) * size_t(hd), size_t(hd)));
-            vec_preview(ui, "q after RoPE", span_of(t->q, size_t(head) * size_t(hd), size_t(hd)));
-            vec_preview(ui, "k after RoPE", span_of(t->k, size_t(kvh) * size_t(hd), size_t(hd)));
-            vec_preview(ui, "v", span_of(t->v, size_t(kvh) * size_t(hd), size_t(hd)));
-            if (!std::isnan(t->q_max_diff))
-                ImGui::TextDisabled("recomputed q vs the forward pass's recorded q: max |Δ| = %.3g",
-                                    double(t->q_max_diff));
-            break;
-        case JourneyKind::Scores:
-        case JourneyKind::Softmax: {
-            const bool probs = s.kind == JourneyKind::Softmax;
-            const auto row = span_of(probs ? t->probs : t->scores, size_t(head) * size_t(t->n_keys), size_t(t->n_keys));
-            const float mx = *std::max_element(row.begin(), row.end());
-            if (probs) {
-                double sum = 0;
-                for (float p : row) sum += p;
-                const auto srow = span_of(t->scores, size_t(head) * size_t(t->n_keys), size_t(t->n_keys));
-                ImGui::Text("head %d: max score %.4f subtracted, Σ weights = %.6f, largest weight %.4f", head,
-                            double(*std::max_element(srow.begin(), srow.end())), sum, double(mx));
+        case JourneyKind::Model: {
+            const core::Journey* j = journey_of(ui, snap, pos);
+            if (j) {
+                draw_model_stage(ui, snap, st, *j, s);
             } else {
-                ImGui::Text("head %d: %d keys (0 … %d), √head_dim = %.3f, max %.4f", head, t->n_keys, pos,
-                            std::sqrt(double(hd)), double(mx));
+                const core::Derived* d = current_derived(ui, snap);
+                if (d && !d->error.empty() && d->query_pos == pos)
+                    disabled_wrapped(d->error.c_str());
+                else
+                    ImGui::TextDisabled("Replaying position %d through the model …", pos);
             }
-            key_bars(ui, snap, probs ? "probs" : "scores", row, probs, 150.0f);
             break;
         }
-        case JourneyKind::WeightedSum:
-            ImGui::Text("head %d: out = Σ_j p_j · v_j over %d keys", head, t->n_keys);
-            vec_preview(ui, "head output", span_of(t->att, size_t(head) * size_t(hd), size_t(hd)));
-            break;
-        case JourneyKind::HeadsCombined:
-            vec_preview(ui, "heads side by side", t->att);
-            vec_preview(ui, "wo · heads", t->attn_out);
-            break;
-        case JourneyKind::ResidAttn:
-            vec_preview(ui, "x + attention", t->resid_attn);
-            ImGui::TextDisabled("recorded ‖x‖ after attention: %.4f",
-                                double(st.layers[size_t(s.layer)].resid_norm_attn));
-            break;
-        case JourneyKind::FfnNorm:
-            ImGui::Text("RMS = %.5f", double(t->rms_attn));
-            vec_preview(ui, "xb = x / RMS · ffn_norm", t->xb2);
-            break;
-        case JourneyKind::Mlp: {
-            int active = 0;
-            for (float h : t->hidden) active += h > 0 ? 1 : 0;
-            vec_preview(ui, "silu(gate) ⊙ up", t->hidden);
-            ImGui::TextDisabled("%d of %d hidden units positive (%.1f%%)", active, int(t->hidden.size()),
-                                100.0 * active / std::max<size_t>(1, t->hidden.size()));
-            vec_preview(ui, "w_down · hidden", t->mlp_out);
-            break;
-        }
-        case JourneyKind::ResidFfn:
-            vec_preview(ui, "layer output x + MLP", t->resid_ffn);
-            ImGui::TextDisabled("recorded ‖x‖: %.4f", double(st.layers[size_t(s.layer)].resid_norm_ffn));
-            if (!std::isnan(t->resid_max_diff))
-                ImGui::TextDisabled("recomputed vs the recorded residual stream: max |Δ| = %.3g",
-                                    double(t->resid_max_diff));
-            break;
-        case JourneyKind::FinalNorm:
-            if (lv.final_norm.empty())
-                disabled_wrapped("No recorded residual stream at this position (recording off or dropped).");
-            else
-                vec_preview(ui, "RMSNorm(x) · output_norm", lv.final_norm);
-            break;
-        case JourneyKind::Logits:
         case JourneyKind::Probs: {
             const core::Derived* d = current_derived(ui, snap);
             if (st.has_next && !st.sampler.stages.empty()) {
                 const auto& raw = st.sampler.stages.front();
-                if (s.kind == JourneyKind::Probs)
-                    ImGui::Text("entropy %.4f nats = %.4f bits", double(raw.entropy),
-                                double(nats_to_bits(raw.entropy)));
-                top_tokens(ui, model, raw.top, 8, s.kind == JourneyKind::Logits);
+                ImGui::Text("entropy %.4f nats = %.4f bits", double(raw.entropy), double(nats_to_bits(raw.entropy)));
+                top_tokens(ui, model, raw.top, 8, false);
             } else if (d && d->has_lens && !d->lens.empty() && d->lens_pos == pos) {
                 ImGui::TextDisabled("(from the logit lens of the last layer: the model's own logits here)");
-                top_tokens(ui, model, d->lens.back().top, 8, s.kind == JourneyKind::Logits);
+                top_tokens(ui, model, d->lens.back().top, 8, false);
             } else {
                 ImGui::TextDisabled("Deriving the logits of this prompt position …");
             }
@@ -335,18 +319,19 @@ void draw_stage_numbers(UiState& ui, LayersView& lv, const Snapshot& snap, const
                 ImGui::PushFont(ui.fonts.mono);
                 ImGui::TextUnformatted(token_label(model, st.next_token).c_str());
                 ImGui::PopFont();
-                ImGui::TextDisabled("Press Step (→) to append it and run the next forward pass.");
+                if (snap.context_full)
+                    ImGui::TextDisabled("The context is full: nothing more can be appended (raise -c, or rewind).");
+                else
+                    ImGui::TextDisabled("Press Step (→) to append it and run the next forward pass.");
             }
-            break;
-        case JourneyKind::kCount:
             break;
     }
 }
 
 // ‖x‖ after each half of every layer at the position (the embedding at x = 0).
-void draw_norm_plot(const LayersView& lv, const StepTrace& st, int cur_layer, float width, float height) {
+void draw_norm_plot(float emb_norm, const StepTrace& st, int cur_layer, float width, float height) {
     const int n = int(st.layers.size());
-    float hi    = l2_norm(lv.emb);
+    float hi    = emb_norm;
     for (const auto& l : st.layers) hi = std::max({hi, l.resid_norm_attn, l.resid_norm_ffn});
     PlotAxes ax;
     ax.x_label              = "layer (0 = embedding; half steps: after attention)";
@@ -356,7 +341,7 @@ void draw_norm_plot(const LayersView& lv, const StepTrace& st, int cur_layer, fl
     ax.y_max                = std::max(1e-3, double(hi) * 1.1);
     ax.y_fmt                = "%.1f";
     PlotFrame f             = begin_plot("norms", ImVec2(width, height), ax);
-    std::vector<ImVec2> pts = {f.to_screen(0, double(l2_norm(lv.emb)))};
+    std::vector<ImVec2> pts = {f.to_screen(0, double(emb_norm))};
     for (int l = 0; l < n; ++l) {
         pts.push_back(f.to_screen(l + 0.5, double(st.layers[size_t(l)].resid_norm_attn)));
         pts.push_back(f.to_screen(l + 1.0, double(st.layers[size_t(l)].resid_norm_ffn)));
@@ -371,7 +356,7 @@ void draw_norm_plot(const LayersView& lv, const StepTrace& st, int cur_layer, fl
         const double x = f.x_from_screen(f.mouse.x);
         const int i    = std::clamp(int(std::lround(x * 2)), 0, int(pts.size()) - 1);
         if (i == 0) {
-            ImGui::SetTooltip("embedding: ‖x‖ = %.4f", double(l2_norm(lv.emb)));
+            ImGui::SetTooltip("embedding: ‖x‖ = %.4f", double(emb_norm));
         } else {
             const int l     = (i - 1) / 2;
             const bool attn = i % 2 == 1;
@@ -431,15 +416,10 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
         return;
     }
     const core::Hparams& hp                = snap.model->hp;
-    const std::vector<JourneyStage> stages = journey_stages(hp.n_layer);
+    const core::ArchDesc& arch             = core::arch_desc(hp.arch);
+    const std::vector<JourneyStage> stages = journey_stages(arch, hp.n_layer);
     lv.stage                               = std::clamp(lv.stage, 0, int(stages.size()) - 1);
-    if (lv.tok_state != snap.state || lv.tok_pos != pos) {
-        lv.tok_state  = snap.state;
-        lv.tok_pos    = pos;
-        lv.emb        = core::embedding_row(*snap.model, st->token);
-        lv.angles     = core::rope_thetas_at(hp, pos);
-        lv.final_norm = core::final_norm_of(*snap.model, *st);
-    }
+    lv.drawn_frame                         = ui.frame;
 
     section_heading(ui, "Journey of one token");
     auto go = [&](int to) {
@@ -460,11 +440,10 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
     ImGui::SameLine();
     int jump = std::max(0, stages[size_t(lv.stage)].layer);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10.0f);
-    if (ImGui::SliderInt("layer", &jump, 0, hp.n_layer - 1)) go(journey_layer_start(jump));
+    if (ImGui::SliderInt("layer", &jump, 0, hp.n_layer - 1)) go(journey_layer_start(arch, jump));
     item_tooltip("Jump to the start of a layer; the Attention and Q·K panels follow the same layer.");
 
     const JourneyStage& cur = stages[size_t(lv.stage)];
-    update_trip(lv, snap, pos, cur.layer);
 
     const float bottom_h = std::max(150.0f, ImGui::GetContentRegionAvail().y * 0.36f);
     const float list_w   = ImGui::GetFontSize() * 16.5f;
@@ -477,9 +456,11 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
             const JourneyStage& s = stages[size_t(i)];
             char label[96];
             if (s.layer >= 0)
-                std::snprintf(label, sizeof label, "L%d · %s##%d", s.layer, journey_title(s.kind), i);
+                std::snprintf(label, sizeof label, "L%d · %.*s##%d", s.layer, int(journey_title(s).size()),
+                              journey_title(s).data(), i);
             else
-                std::snprintf(label, sizeof label, "%s##%d", journey_title(s.kind), i);
+                std::snprintf(label, sizeof label, "%.*s##%d", int(journey_title(s).size()), journey_title(s).data(),
+                              i);
             if (ImGui::Selectable(label, i == lv.stage)) go(i);
             item_tooltip("Jump to this stage of the forward pass (Next / Previous step through them in order).");
             if (i == lv.stage && lv.scroll_list) {
@@ -493,22 +474,25 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
     ImGui::BeginChild("stage", ImVec2(0, -bottom_h), true);
     ImGui::PushFont(ui.fonts.title);
     if (cur.layer >= 0)
-        ImGui::Text("Layer %d: %s", cur.layer, journey_title(cur.kind));
+        ImGui::Text("Layer %d: %.*s", cur.layer, int(journey_title(cur).size()), journey_title(cur).data());
     else
-        ImGui::TextUnformatted(journey_title(cur.kind));
+        ImGui::TextUnformatted(journey_title(cur).data(), journey_title(cur).data() + journey_title(cur).size());
     ImGui::PopFont();
     ImGui::PushFont(ui.fonts.mono);
-    ImGui::TextDisabled("%s", journey_shape(cur.kind, hp, pos + 1).c_str());
+    ImGui::TextDisabled("%s", journey_shape(cur, hp, pos + 1).c_str());
     ImGui::PopFont();
     ImGui::PushTextWrapPos(0.0f);
-    ImGui::TextUnformatted(journey_explain(cur.kind));
+    const std::string_view explain = journey_explain(cur);
+    ImGui::TextUnformatted(explain.data(), explain.data() + explain.size());
     ImGui::PopTextWrapPos();
     ImGui::Separator();
-    draw_stage_numbers(ui, lv, snap, *st, pos, cur);
+    draw_stage_numbers(ui, snap, *st, pos, cur);
     ImGui::EndChild();
 
-    const float half = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
-    draw_norm_plot(lv, *st, cur.layer, half, bottom_h - ImGui::GetStyle().ItemSpacing.y);
+    const float half             = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
+    const core::Journey* j       = journey_of(ui, snap, pos);
+    const core::StageTensor* emb = j ? j->find(Stage::Embed, -1) : nullptr;
+    draw_norm_plot(emb ? l2_norm(emb->all()) : 0.0f, *st, cur.layer, half, bottom_h - ImGui::GetStyle().ItemSpacing.y);
     ImGui::SameLine();
     ImGui::BeginChild("lens_box", ImVec2(0, bottom_h - ImGui::GetStyle().ItemSpacing.y));
     draw_lens(ui, snap, pos);

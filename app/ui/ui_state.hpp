@@ -137,6 +137,7 @@ struct UiState {
     float bottom_height   = kDefaultBottomHeight;
     CenterTab tab_request = CenterTab::kCount;  // kCount: leave the tab bar alone this frame
     CenterTab tab_shown   = CenterTab::Model;   // the tab drawn last frame
+    uint64_t frame        = 0;                  // counts begin_ui_frame() calls
     std::vector<std::string> recent;            // most recent first, at most kMaxRecent
     static constexpr size_t kMaxRecent = 8;
 

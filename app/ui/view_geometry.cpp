@@ -6,6 +6,7 @@
 
 #include "app/ui/view_journey.hpp"
 #include "core/tensor/quant.hpp"
+#include "core/trace/derive.hpp"
 
 namespace ts::app {
 
@@ -20,9 +21,9 @@ GeometryData build_geometry(const core::Model& model, std::span<const core::Step
     for (int p = 0; p < g.n; ++p) {
         const core::StepTrace& st = *steps[size_t(p)];
         g.tokens.push_back(st.token);
-        const std::vector<float> row = core::embedding_row(model, st.token);
+        const std::vector<float> row = core::derive::embedding_row(model, st.token);
         std::copy(row.begin(), row.end(), emb.begin() + size_t(p) * size_t(d));
-        std::vector<float> h = core::final_norm_of(model, st);
+        std::vector<float> h = core::derive::final_norm_of(model, st);
         if (h.empty()) continue;
         if (p == sel_pos) sel_hidden = h;
         hid.insert(hid.end(), h.begin(), h.end());

@@ -1,82 +1,54 @@
-// View-model of the Journey panel (the `layers` panel, issue 6 item 9): the itinerary of one token through one
-// forward pass as a list of stages, and the panel's state. The numbers of a layer are derived by the engine side
-// (core/trace/layer_trip.hpp); this file only arranges them for drawing.
+// View-model of the Journey panel (the `layers` panel): the itinerary of one token through one forward pass, and
+// the panel's state. The model's stages — their order, titles, explanations and shapes — come from the
+// architecture's description (core/model/stage.hpp, arch_desc()); only the sampler's stages around them (the token,
+// the probabilities, the draw, the appended token) are the panel's own. The numbers are the engine's: the worker
+// replays the position (core/trace/journey.hpp) and delivers it in Snapshot::derived.
 #pragma once
 
-#include <atomic>
-#include <cmath>
 #include <cstdint>
-#include <future>
-#include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
-#include "core/base/result.hpp"
 #include "core/model/model.hpp"
-#include "core/trace/layer_trip.hpp"
-#include "core/trace/step_trace.hpp"
+#include "core/model/stage.hpp"
 
 namespace ts::app {
 
 enum class JourneyKind : uint8_t {
-    Token,
-    Embedding,
-    Position,  // before the layers
-    AttnNorm,
-    Qkv,
-    Scores,
-    Softmax,
-    WeightedSum,
-    HeadsCombined,  // each layer: attention block
-    ResidAttn,
-    FfnNorm,
-    Mlp,
-    ResidFfn,  // each layer: MLP block
-    FinalNorm,
-    Logits,
-    Probs,
-    Sampler,
-    Appended,  // after the layers
-    kCount
+    Token,     // the id the tokenizer gave (before the model)
+    Model,     // one stage of the architecture's description
+    Probs,     // softmax over the vocabulary at T = 1
+    Sampler,   // the sampler's stages and its draw
+    Appended,  // the token appended to the sequence
 };
 
 struct JourneyStage {
-    JourneyKind kind = JourneyKind::Token;
-    int layer        = -1;  // the layer of per-layer stages, -1 otherwise
+    JourneyKind kind            = JourneyKind::Token;
+    const core::StageDesc* desc = nullptr;  // when kind == Model
+    int layer                   = -1;       // the layer of a block stage, -1 otherwise
 };
 
-// Token, Embedding, Position, then the ten per-layer stages for each layer, then FinalNorm .. Appended.
-std::vector<JourneyStage> journey_stages(int n_layer);
-// Index in journey_stages(n_layer) of the first stage of `layer` (its AttnNorm).
-int journey_layer_start(int layer);
-const char* journey_title(JourneyKind kind);
+// Token, the description's stages before the layers, its block for each layer, its stages after the layers, then
+// Probs, Sampler, Appended.
+std::vector<JourneyStage> journey_stages(const core::ArchDesc& arch, int n_layer);
+// Index in journey_stages() of the first stage of `layer`.
+int journey_layer_start(const core::ArchDesc& arch, int layer);
+std::string_view journey_title(const JourneyStage& s);
 // One or two sentences on what the stage computes, for a learner.
-const char* journey_explain(JourneyKind kind);
-// The tensor shapes of the stage with the running model's numbers, e.g. "q [8 heads × 64] = 512 floats".
-std::string journey_shape(JourneyKind kind, const core::Hparams& hp, int n_keys);
+std::string_view journey_explain(const JourneyStage& s);
+// The stage's output shape with the running model's numbers and the weights it reads, e.g.
+// "[8 heads × 64] = 512 floats · reads blk.3.attn_q.weight".
+std::string journey_shape(const JourneyStage& s, const core::Hparams& hp, int n_keys);
 
 float l2_norm(std::span<const float> v);
 
 // The panel's view-model, kept in UiState::views (defined here so tests can look at it).
 struct LayersView {
-    int stage        = 0;
-    bool scroll_list = true;  // bring the current stage into view in the itinerary once
-    // The layer recomputation: one job at a time, keyed by (state, pos, layer).
-    uint64_t key_state = 0;
-    int key_pos = -1, key_layer = -1;
-    std::future<core::Result<core::LayerTrip>> job;
-    std::shared_ptr<std::atomic<bool>> cancel;
-    std::shared_ptr<const core::LayerTrip> trip;
-    std::string trip_error;
-    // Per (state, pos): the embedding row, RoPE angles and final norm.
-    uint64_t tok_state = 0;
-    int tok_pos        = -1;
-    std::vector<float> emb, angles, final_norm;
-
-    ~LayersView() {
-        if (cancel) cancel->store(true);  // the future's destructor then waits for a thread that stops at once
-    }
+    int stage            = 0;
+    bool scroll_list     = true;  // bring the current stage into view in the itinerary once
+    uint64_t drawn_frame = 0;  // UiState::frame the panel was last drawn in: the bridge asks for the replay only then
 };
 
 }  // namespace ts::app

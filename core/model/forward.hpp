@@ -3,10 +3,10 @@
 //
 //   Forward fwd(*model, 2048);
 //   auto cache = fwd.make_cache(DType::F32);
-//   fwd.eval(*cache, prompt.data(), n_prompt, 0, logits.data(), false, pool);   // prefill, logits of the last token
-//   fwd.eval(*cache, &next, 1, n_prompt, logits.data(), false, pool);           // decode one token
+//   fwd.eval(*cache, prompt.data(), n_prompt, 0, logits.data(), LogitRows::Last, pool);   // prefill
+//   fwd.eval(*cache, &next, 1, n_prompt, logits.data(), LogitRows::Last, pool);           // decode one token
 //
-// The stages, top to bottom, are in arch/llama.cpp.
+// The stages, top to bottom, are declared and run in arch/llama.cpp (the list: arch_desc() in stage.hpp).
 #pragma once
 
 #include <cstdint>
@@ -15,10 +15,14 @@
 #include "core/base/result.hpp"
 #include "core/kv/kv_cache.hpp"
 #include "core/model/model.hpp"
+#include "core/model/stage.hpp"
 #include "core/tensor/thread_pool.hpp"
-#include "core/trace/probe.hpp"
 
 namespace ts::core {
+
+// Which tokens' logits a forward call computes: none (a prefill whose logits nobody reads), the last token's, or
+// every token's.
+enum class LogitRows : uint8_t { None, Last, All };
 
 class Forward {
 public:
@@ -38,21 +42,31 @@ public:
 
     // Runs tokens[0 .. n_tokens) at positions pos0 .. pos0 + n_tokens - 1, storing their K and V in `cache`.
     // The cache must already hold positions [0, pos0) (pos0 <= cache.n_pos()); afterwards it holds
-    // [0, pos0 + n_tokens). logits: [n_vocab] of the last token, or [n_tokens][n_vocab] when all_logits; nullptr
-    // skips the output layer (a prefill whose logits nobody reads). Errors (nothing is written then): a context
-    // overflow, a token id out of range, a cache of another shape.
+    // [0, pos0 + n_tokens). logits: [n_vocab] of the last token (LogitRows::Last), [n_tokens][n_vocab] (All), or
+    // unused (None: the output layer is skipped; logits may be null). Errors (nothing is written then): a context
+    // overflow, a token id out of range, a cache of another shape, logits null while rows are wanted.
     [[nodiscard]] Status eval(KvCache& cache, const int32_t* tokens, int n_tokens, int pos0, float* logits,
-                              bool all_logits, ThreadPool& pool, Observer* observer = nullptr);
+                              LogitRows rows, ThreadPool& pool, Observer* observer = nullptr);
+
+    // Evaluates again the token at `pos`, which the cache already holds (pos < cache.n_pos()), reading the cache
+    // and writing nothing: the observer sees every stage exactly as when the position was first evaluated (the
+    // batched and one-token paths agree bit for bit), and logits ([n_vocab], may be null) get its logits. The
+    // explorer's Journey shows a position this way, against the real cache, without recomputing earlier positions.
+    [[nodiscard]] Status replay(const KvCache& cache, int32_t token, int pos, float* logits, ThreadPool& pool,
+                                Observer* observer);
 
 private:
-    // One batch of n <= n_batch tokens (arch/llama.cpp). want_logits: 0 none, 1 last token, 2 every token.
-    void eval_batch(KvCache& cache, const int32_t* tokens, int n, int pos0, float* logits, int want_logits,
-                    ThreadPool& pool, Observer* observer);
+    void ask_observer(Observer* observer);
+    // One batch of n <= n_batch tokens through the architecture's stage list (arch/llama.cpp), reading keys and
+    // values from `cache`. store: where each token's K and V are written (== &cache), or null (a replay: the cache
+    // already holds them).
+    void eval_batch(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
+                    LogitRows rows, ThreadPool& pool, Observer* observer);
     // Attention of one token at `pos` for every head (arch/llama.cpp): q [n_head][head_dim] → out [n_embd].
     void attention(const KvCache& cache, int layer, int pos, float* q, float* out, ThreadPool& pool, Observer* observer,
-                   ProbeMask mask);
+                   StageMask mask);
     // The same for the n tokens at pos0 .. pos0 + n - 1 of a batch (q, out: [n][n_embd]), heads spread over the
-    // threads; no probes (the caller goes token by token when scores or probs are observed).
+    // threads; no observer (the caller goes token by token when scores or probs are observed).
     void attention_batch(const KvCache& cache, int layer, int pos0, int n, const float* q, float* out,
                          ThreadPool& pool);
 
@@ -71,9 +85,8 @@ private:
     std::vector<float> hb2_;        // [n_batch][n_ff]    MLP up
     std::vector<float> scores_;     // [n_head][n_pos]    q·k/√head_dim of one token (row stride n_pos)
     std::vector<float> probs_;      // [n_head][n_pos]    softmax of scores
-    std::vector<float> rope_cos_;   // [n_batch][n_rot/2] RoPE angles of each token's position
-    std::vector<float> rope_sin_;   // [n_batch][n_rot/2]
-    std::vector<ProbeMask> wants_;  // [n_layer + 1]      what the observer asked for; [0] is layer -1
+    std::vector<float> rope_;       // [n_batch][2][n_rot/2] cos, then sin, of each token's RoPE angles
+    std::vector<StageMask> wants_;  // [n_layer + 1]      what the observer asked for; [0] is layer -1
 };
 
 }  // namespace ts::core

@@ -30,7 +30,7 @@ void rope_angles(int pos, int n_rot, float freq_base, float freq_scale, float* c
 
 void add_bias(const Tensor& b, int n, int dim, float* out) {
     if (!b.data) return;
-    const auto* bias = static_cast<const float*>(b.data);
+    const auto* bias = b.f32();
     for (int t = 0; t < n; ++t)
         for (int i = 0; i < dim; ++i) out[size_t(t) * size_t(dim) + size_t(i)] += bias[i];
 }

@@ -183,7 +183,7 @@ Status Session::eval_append(const int32_t* tokens, int n, TokenSource source, fl
     const int pos0 = n_pos();
     const auto t0  = Clock::now();
     recorder_.clear_non_finite();
-    TS_TRY(fwd_->eval(cache_, tokens, n, pos0, logits, false, *pool_, &recorder_));
+    TS_TRY(fwd_->eval(cache_, tokens, n, pos0, logits, logits ? LogitRows::Last : LogitRows::None, *pool_, &recorder_));
     if (const auto& nf = recorder_.non_finite()) {
         // The numbers are not numbers: report where they first appeared and keep nothing of this call, so the
         // session stays as it was (and no token is ever sampled from NaN logits).

@@ -32,6 +32,7 @@
 #include "core/sample/sampler.hpp"
 #include "core/tensor/thread_pool.hpp"
 #include "core/trace/derive.hpp"
+#include "core/trace/journey.hpp"
 #include "core/trace/recorder.hpp"
 #include "core/trace/step_trace.hpp"
 #include "core/trace/trace_json.hpp"
@@ -137,6 +138,8 @@ public:
     [[nodiscard]] Result<derive::AttnMatrix> attention_matrix(int layer, int head) const;
     [[nodiscard]] Result<derive::HeadSummary> head_summary(int layer) const;
     [[nodiscard]] Result<std::vector<derive::LensLayer>> logit_lens(int pos, int top_k = 10);
+    // Every stage of position `pos` (< n_pos()), replayed by the forward pass against the cache (journey.hpp).
+    [[nodiscard]] Result<Journey> journey(int pos);
 
     // The whole trace as JSON (+ .npy arrays), see trace_json.hpp.
     [[nodiscard]] Status write_trace(const std::string& path, const TraceWriteOptions& wo = {});

@@ -19,6 +19,14 @@ Result<std::vector<derive::LensLayer>> Session::logit_lens(int pos, int top_k) {
     return derive::logit_lens(trace_view(), pos, top_k, *pool_);
 }
 
+Result<Journey> Session::journey(int pos) {
+    if (pos < 0 || pos >= n_pos())
+        return make_error(Code::kInvalidArgument, "journey: position %d is not in the sequence (%d positions)", pos,
+                          n_pos());
+    const StepTrace& st = *steps_[size_t(pos)];
+    return replay_journey(*fwd_, cache_, st.token, pos, *pool_, st.record.get());
+}
+
 Status Session::write_trace(const std::string& path, const TraceWriteOptions& wo) {
     const auto lg = logits();
     TraceSource src{*model_, steps_};

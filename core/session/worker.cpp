@@ -314,6 +314,17 @@ void EngineWorker::update_derived() {
             add_error(l.error());
         }
     }
+    if (interrupted()) return;
+    if (f.journey) {
+        // One forward pass of one token: reused while the sequence and the position stay the same.
+        if (derived_ && derived_->journey && derived_->state == state_ && derived_->journey->pos == d->query_pos) {
+            d->journey = derived_->journey;
+        } else if (auto j = s.journey(d->query_pos)) {
+            d->journey = std::make_shared<const Journey>(std::move(*j));
+        } else {
+            add_error(j.error());
+        }
+    }
     derived_       = std::move(d);
     focus_changed_ = false;
 }

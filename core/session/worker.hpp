@@ -41,6 +41,7 @@ struct Focus {
     bool summary             = false;  // mean / max over the heads of `layer` (n_head matrices: costly on large models)
     bool all_heads           = false;  // the T×T matrix of every head of `layer` (the explorer's small multiples)
     bool lens                = true;   // the logit lens of lens_pos
+    bool journey             = false;  // every stage of query_pos, replayed (the explorer's Journey panel)
     int lens_top             = 10;
     int max_matrix_positions = 1024;  // matrix and summary are skipped beyond this many positions
     int live_interval_ms     = 100;   // during a run, derive again at most this often (0: after every token the
@@ -60,6 +61,7 @@ struct Derived {
     bool has_heads = false;
     std::vector<derive::AttnMatrix> heads;  // [n_head], when focus.all_heads
     std::vector<derive::LensLayer> lens;
+    std::shared_ptr<const Journey> journey;  // when focus.journey: of query_pos (kept while state and position hold)
     std::string error;  // why something asked for is missing (e.g. a position whose records the budget dropped)
 };
 

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <string>
 
+#include "core/base/check.hpp"
 #include "core/tensor/dtype.hpp"
 
 namespace ts::core {
@@ -23,6 +24,11 @@ struct Tensor {
     int64_t n_rows() const { return ne[1] * ne[2] * ne[3]; }
     size_t row_size() const { return row_bytes(type, ne[0]); }
     const uint8_t* row(int64_t i) const { return static_cast<const uint8_t*>(data) + size_t(i) * row_size(); }
+    // The elements of an F32 tensor (norm weights, biases); the loader checked the type, so another is a bug.
+    const float* f32() const {
+        TS_CHECK(type == DType::F32 || data == nullptr, "Tensor::f32 on a tensor of another type");
+        return static_cast<const float*>(data);
+    }
 };
 
 }  // namespace ts::core

@@ -7,6 +7,7 @@
 
 #include "core/model/layers.hpp"
 #include "core/tensor/ops.hpp"
+#include "core/tensor/quant.hpp"
 
 namespace ts::core::derive {
 namespace {
@@ -136,11 +137,34 @@ Result<std::vector<LensLayer>> logit_lens(const TraceView& tv, int pos, int top_
     for (int il = 0; il < hp.n_layer; ++il) {
         // The forward pass's last stage, applied to this layer's residual stream.
         (*r)->load_resid(il, x.data());
-        rms_norm(x.data(), static_cast<const float*>(w.output_norm.data), hp.norm_eps, hp.n_embd, xb.data());
+        rms_norm(x.data(), w.output_norm.f32(), hp.norm_eps, hp.n_embd, xb.data());
         matvec(w.output, xb.data(), logits.data(), pool);
         out.push_back(LensLayer{il, sample::top_candidates(logits, top_k)});
     }
     return out;
+}
+
+std::vector<float> embedding_row(const Model& model, int32_t token) {
+    const Tensor& t = model.w.token_embd;
+    std::vector<float> out(static_cast<size_t>(model.hp.n_embd), 0.0f);
+    if (token < 0 || token >= t.n_rows()) return out;
+    dequantize_row(t.type, t.row(token), out.data(), model.hp.n_embd);
+    return out;
+}
+
+std::vector<float> rope_thetas_at(const Hparams& hp, int pos) {
+    std::vector<float> a(static_cast<size_t>(std::max(0, hp.n_rot / 2)));
+    for (size_t i = 0; i < a.size(); ++i)
+        a[i] = float(rope_theta(pos, int(i), hp.n_rot, hp.rope_freq_base, hp.rope_freq_scale));
+    return a;
+}
+
+std::vector<float> final_norm_of(const Model& model, const StepTrace& st) {
+    if (!st.record || st.record->n_layer != model.hp.n_layer) return {};
+    std::vector<float> x(static_cast<size_t>(model.hp.n_embd));
+    st.record->load_resid(model.hp.n_layer - 1, x.data());
+    rms_norm(x.data(), model.w.output_norm.f32(), model.hp.norm_eps, model.hp.n_embd, x.data());
+    return x;
 }
 
 }  // namespace ts::core::derive

@@ -64,4 +64,10 @@ struct LensLayer {
 // One entry per layer, 0 .. n_layer-1; the last equals the model's own logits at `pos`.
 [[nodiscard]] Result<std::vector<LensLayer>> logit_lens(const TraceView& tv, int pos, int top_k, ThreadPool& pool);
 
+// The embedding row of `token` (dequantised; zeros for an id outside the vocabulary), the RoPE angles of `pos`
+// ([n_rot/2]), and the final norm of the recorded last-layer residual at a position (empty when it has no record).
+std::vector<float> embedding_row(const Model& model, int32_t token);
+std::vector<float> rope_thetas_at(const Hparams& hp, int pos);
+std::vector<float> final_norm_of(const Model& model, const StepTrace& st);
+
 }  // namespace ts::core::derive

@@ -1,4 +1,4 @@
-// TraceRecorder: copies the probes it asked for into per-position buffers (see recorder.hpp).
+// TraceRecorder: copies the stages it asked for into per-position buffers (see recorder.hpp).
 #include "core/trace/recorder.hpp"
 
 #include <cmath>
@@ -18,17 +18,17 @@ TraceRecorder::TraceRecorder(const Hparams& hp, RecordOptions opt, int n_ctx_hin
 
 std::string describe_non_finite(const NonFinite& nf) {
     const std::string at = ", position " + std::to_string(nf.pos);
-    switch (nf.probe) {
-        case Probe::Embed:
+    switch (nf.stage) {
+        case Stage::Embed:
             return "the token embedding" + at;
-        case Probe::ResidAttn:
+        case Stage::ResidAttn:
             return "layer " + std::to_string(nf.layer) + ", attention output" + at;
-        case Probe::ResidFfn:
+        case Stage::ResidFfn:
             return "layer " + std::to_string(nf.layer) + ", MLP output" + at;
-        case Probe::Logits:
+        case Stage::Logits:
             return "the logits (output projection)" + at;
         default:
-            return std::string(kProbeNames[size_t(nf.probe)]) + ", layer " + std::to_string(nf.layer) + at;
+            return std::string(stage_key(nf.stage)) + ", layer " + std::to_string(nf.layer) + at;
     }
 }
 
@@ -42,28 +42,28 @@ bool all_finite(const TensorView& v) {
 }
 
 // Order of "first": the embedding, then layers bottom up (attention before MLP), then the logits; then position.
-int stage_rank(Probe p, int layer) {
-    if (p == Probe::Embed) return 0;
-    if (p == Probe::Logits) return 1 << 30;
-    return 1 + 2 * layer + (p == Probe::ResidFfn ? 1 : 0);
+int stage_rank(Stage p, int layer) {
+    if (p == Stage::Embed) return 0;
+    if (p == Stage::Logits) return 1 << 30;
+    return 1 + 2 * layer + (p == Stage::ResidFfn ? 1 : 0);
 }
 
 }  // namespace
 
-void TraceRecorder::note_non_finite(Probe probe, int layer, int pos, const TensorView& view) {
+void TraceRecorder::note_non_finite(Stage stage, int layer, int pos, const TensorView& view) {
     if (all_finite(view)) return;  // e.g. a norm that overflowed while every element is finite
     if (non_finite_) {
-        const int old = stage_rank(non_finite_->probe, non_finite_->layer), now = stage_rank(probe, layer);
+        const int old = stage_rank(non_finite_->stage, non_finite_->layer), now = stage_rank(stage, layer);
         if (old < now || (old == now && non_finite_->pos <= pos)) return;
     }
-    non_finite_ = NonFinite{probe, layer, pos};
+    non_finite_ = NonFinite{stage, layer, pos};
 }
 
-ProbeMask TraceRecorder::wants(int layer) const {
-    ProbeMask m;
-    if (layer < 0) return m.set(Probe::Embed).set(Probe::Logits);  // scanned for NaN/Inf only
-    m.set(Probe::ResidAttn).set(Probe::ResidFfn);
-    if (opt_.records) m.set(Probe::Q);
+StageMask TraceRecorder::wants(int layer) const {
+    StageMask m;
+    if (layer < 0) return m.set(Stage::Embed).set(Stage::Logits);  // scanned for NaN/Inf only
+    m.set(Stage::ResidAttn).set(Stage::ResidFfn);
+    if (opt_.records) m.set(Stage::Q);
     return m;
 }
 
@@ -72,7 +72,7 @@ PositionCapture& TraceRecorder::slot(int pos) {
     if (size_t(pos) >= slots_.size()) slots_.resize(size_t(pos) + 1);
     PositionCapture& c = slots_[size_t(pos)];
     if (c.layers.empty()) {
-        // First probe of this position: allocate everything it will need at once.
+        // First stage of this position: allocate everything it will need at once.
         c.layers.assign(size_t(n_layer_), LayerStep{});
         if (opt_.records && pos >= record_from_) {
             auto r        = std::make_shared<PositionRecord>();
@@ -93,27 +93,27 @@ PositionCapture& TraceRecorder::slot(int pos) {
     return c;
 }
 
-void TraceRecorder::observe(Probe probe, int layer, int pos, TensorView view) {
-    if (probe == Probe::Embed || probe == Probe::Logits) {
-        if (!non_finite_ || stage_rank(probe, layer) <= stage_rank(non_finite_->probe, non_finite_->layer))
-            note_non_finite(probe, layer, pos, view);
+void TraceRecorder::observe(Stage stage, int layer, int pos, TensorView view) {
+    if (stage == Stage::Embed || stage == Stage::Logits) {
+        if (!non_finite_ || stage_rank(stage, layer) <= stage_rank(non_finite_->stage, non_finite_->layer))
+            note_non_finite(stage, layer, pos, view);
         return;
     }
     if (layer < 0 || layer >= n_layer_) return;
     PositionCapture& c = slot(pos);
     const size_t n     = size_t(view.rows) * size_t(view.cols);
-    switch (probe) {
-        case Probe::Q:
+    switch (stage) {
+        case Stage::Q:
             if (c.record && n == size_t(q_dim_))
                 std::memcpy(c.record->q.data() + size_t(layer) * size_t(q_dim_), view.data, n * sizeof(float));
             break;
-        case Probe::ResidAttn:
+        case Stage::ResidAttn:
             c.layers[size_t(layer)].resid_norm_attn = std::sqrt(dot_f32(view.data, view.data, int64_t(n)));
-            if (!std::isfinite(c.layers[size_t(layer)].resid_norm_attn)) note_non_finite(probe, layer, pos, view);
+            if (!std::isfinite(c.layers[size_t(layer)].resid_norm_attn)) note_non_finite(stage, layer, pos, view);
             break;
-        case Probe::ResidFfn: {
+        case Stage::ResidFfn: {
             c.layers[size_t(layer)].resid_norm_ffn = std::sqrt(dot_f32(view.data, view.data, int64_t(n)));
-            if (!std::isfinite(c.layers[size_t(layer)].resid_norm_ffn)) note_non_finite(probe, layer, pos, view);
+            if (!std::isfinite(c.layers[size_t(layer)].resid_norm_ffn)) note_non_finite(stage, layer, pos, view);
             if (!c.record || n != size_t(n_embd_)) break;
             const size_t at = size_t(layer) * size_t(n_embd_);
             if (opt_.resid_type == DType::F16) {

@@ -1,9 +1,9 @@
 // TraceRecorder: the Observer that captures, for each position the forward pass evaluates, the residual-stream
 // norms of every layer and (when recording is on) the post-RoPE queries and the residual stream after every layer.
-// Attaching it is one argument: `fwd.eval(cache, ids, n, pos0, logits, false, pool, &recorder)`.
+// Attaching it is one argument: `fwd.eval(cache, ids, n, pos0, logits, LogitRows::Last, pool, &recorder)`.
 //
-// Cost: it asks for three probes per layer (Q, ResidAttn, ResidFfn); each call copies one row of n_embd floats
-// into a buffer allocated once per position (never per probe call) and takes one dot product for the norm.
+// Cost: it asks for three stages per layer (Q, ResidAttn, ResidFfn); each call copies one row of n_embd floats
+// into a buffer allocated once per position (never per stage call) and takes one dot product for the norm.
 // It is also the forward pass's NaN/Inf detector, at no extra cost: a residual norm that is not finite means the
 // residual row holds NaN/Inf (then confirmed element by element), and the embedding row and the logits are scanned.
 // The first such place (the lowest layer, then the lowest position) is kept for the session to report.
@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/model/model.hpp"
-#include "core/trace/probe.hpp"
+#include "core/model/stage.hpp"
 #include "core/trace/step_trace.hpp"
 
 namespace ts::core {
@@ -25,10 +25,10 @@ struct RecordOptions {
     DType resid_type = DType::F32;  // F32 or F16 storage of the residual stream
 };
 
-// Where non-finite values (NaN/Inf) first appeared in a forward call: probe Embed (layer -1), ResidAttn or ResidFfn
+// Where non-finite values (NaN/Inf) first appeared in a forward call: stage Embed (layer -1), ResidAttn or ResidFfn
 // (layer 0 ..), or Logits (layer -1, after every layer).
 struct NonFinite {
-    Probe probe = Probe::Embed;
+    Stage stage = Stage::Embed;
     int layer   = -1;
     int pos     = 0;
 };
@@ -50,8 +50,8 @@ public:
     // Positions below `pos` get norms only, no record (the session uses it to stay inside its budget).
     void set_record_from(int pos) { record_from_ = pos; }
 
-    ProbeMask wants(int layer) const override;
-    void observe(Probe probe, int layer, int pos, TensorView view) override;
+    StageMask wants(int layer) const override;
+    void observe(Stage stage, int layer, int pos, TensorView view) override;
 
     // Whether anything was captured of `pos` since it was last taken.
     bool has(int pos) const;
@@ -71,7 +71,7 @@ private:
     int record_from_ = 0;
     std::vector<PositionCapture> slots_;  // [pos]
     std::optional<NonFinite> non_finite_;
-    void note_non_finite(Probe probe, int layer, int pos, const TensorView& view);
+    void note_non_finite(Stage stage, int layer, int pos, const TensorView& view);
 };
 
 }  // namespace ts::core

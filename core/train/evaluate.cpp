@@ -102,7 +102,7 @@ Result<EvalReport> evaluate_ids(const Model& model, const std::vector<int32_t>& 
             targets[size_t(t)] = data.val[off + size_t(t)];
             r.eval_bytes += int64_t(tok.token_bytes(targets[size_t(t)]).size());
         }
-        TS_TRY(fwd.eval(*cache, tokens.data(), T, 0, logits.data(), /*all_logits=*/true, pool));
+        TS_TRY(fwd.eval(*cache, tokens.data(), T, 0, logits.data(), LogitRows::All, pool));
         model_sum += mean_cross_entropy(logits.data(), targets.data(), T, n_vocab) * double(T);
     }
     r.eval_tokens = r.windows * T;

@@ -66,7 +66,7 @@ inline void check_model(const core::Result<std::shared_ptr<const core::Model>>& 
     if (!cache.ok()) return;  // out of memory is an answer too
     std::vector<float> logits(size_t(hp.n_vocab));
     const int32_t tokens[2] = {0, hp.n_vocab - 1};
-    const core::Status st   = fwd.eval(*cache, tokens, 2, 0, logits.data(), false, pool);
+    const core::Status st   = fwd.eval(*cache, tokens, 2, 0, logits.data(), core::LogitRows::Last, pool);
     TS_CHECK(st.ok(), "a forward step over valid tokens succeeds");
 }
 

@@ -196,14 +196,14 @@ TEST_F(DefaultModel, GreedyGenerationGivesTheGoldenIds) {
     ASSERT_TRUE(cache.ok());
     ThreadPool pool(2);
     std::vector<float> logits(static_cast<size_t>(n_vocab));
-    ASSERT_TRUE(fwd.eval(*cache, ids->data(), int(ids->size()), 0, logits.data(), false, pool).ok());
+    ASSERT_TRUE(fwd.eval(*cache, ids->data(), int(ids->size()), 0, logits.data(), LogitRows::Last, pool).ok());
     std::vector<int32_t> got;
     int pos = int(ids->size());
     while (got.size() < want.size()) {
         const int32_t next = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
         got.push_back(next);
         if (got.size() == want.size()) break;
-        ASSERT_TRUE(fwd.eval(*cache, &next, 1, pos++, logits.data(), false, pool).ok());
+        ASSERT_TRUE(fwd.eval(*cache, &next, 1, pos++, logits.data(), LogitRows::Last, pool).ok());
     }
     EXPECT_EQ(got, want) << "continuation: " << model_->tokenizer->decode(got);
 }

@@ -1,5 +1,5 @@
-// The Journey panel: the stage list, the exact recomputation of a layer from the trace (equal to what the forward
-// pass recorded), and headless frames of every stage.
+// The Journey panel: the stage list from the architecture's description, the replayed position delivered by the
+// worker (equal to what the forward pass recorded), and headless frames of every stage.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -10,54 +10,74 @@
 namespace ts::app {
 namespace {
 
-TEST(JourneyStages, ListsTheWholeForwardPass) {
-    const auto s = journey_stages(3);
-    ASSERT_EQ(s.size(), 3u + 3u * 10u + 5u);
-    EXPECT_EQ(s.front().kind, JourneyKind::Token);
-    EXPECT_EQ(s[size_t(journey_layer_start(1))].kind, JourneyKind::AttnNorm);
-    EXPECT_EQ(s[size_t(journey_layer_start(1))].layer, 1);
-    EXPECT_EQ(s[size_t(journey_layer_start(2)) + 9].kind, JourneyKind::ResidFfn);
-    EXPECT_EQ(s.back().kind, JourneyKind::Appended);
-    for (const auto& st : s) {
-        EXPECT_STRNE(journey_title(st.kind), "?");
-        EXPECT_STRNE(journey_explain(st.kind), "");
+TEST(JourneyStages, ListTheArchitecturesOwnStages) {
+    for (core::Arch a : {core::Arch::Llama, core::Arch::Qwen2}) {
+        const core::ArchDesc& arch = core::arch_desc(a);
+        const auto s               = journey_stages(arch, 3);
+        ASSERT_EQ(s.size(), 1u + arch.before.size() + 3u * arch.block.size() + arch.after.size() + 3u);
+        EXPECT_EQ(s.front().kind, JourneyKind::Token);
+        const JourneyStage& l1 = s[size_t(journey_layer_start(arch, 1))];
+        EXPECT_EQ(l1.kind, JourneyKind::Model);
+        EXPECT_EQ(l1.desc->id, core::Stage::AttnNorm);
+        EXPECT_EQ(l1.layer, 1);
+        EXPECT_EQ(s[size_t(journey_layer_start(arch, 3)) - 1].desc->id, core::Stage::ResidFfn);
+        EXPECT_EQ(s.back().kind, JourneyKind::Appended);
+        for (const auto& st : s) {
+            EXPECT_NE(journey_title(st), "?");
+            EXPECT_NE(journey_explain(st), "");
+        }
     }
     core::Hparams hp;
     hp.n_head = 8, hp.head_dim = 64, hp.n_head_kv = 2, hp.n_embd = 512;
-    EXPECT_EQ(journey_shape(JourneyKind::Qkv, hp, 5), "q [8 heads × 64], k and v [2 kv heads × 64]");
-    EXPECT_EQ(journey_shape(JourneyKind::Scores, hp, 5), "[8 heads × 5 keys]");
+    const auto s = journey_stages(core::arch_desc(core::Arch::Llama), 4);
+    auto at      = [&](core::Stage id, int layer) {
+        for (const auto& st : s)
+            if (st.desc && st.desc->id == id && st.layer == layer) return st;
+        return JourneyStage{};
+    };
+    EXPECT_EQ(journey_shape(at(core::Stage::QProj, 3), hp, 5),
+              "[8 heads × 64] = 512 floats · reads blk.3.attn_q.weight");
+    EXPECT_EQ(journey_shape(at(core::Stage::AttnScores, 0), hp, 5), "[8 heads × 5 keys]");
 }
 
 using LayersFrames = test::PanelFrames;
 
-TEST_F(LayersFrames, RecomputedLayerEqualsTheRecordedForwardPass) {
+TEST_F(LayersFrames, TheReplayedPositionEqualsTheRecordedForwardPass) {
     start("the model", 4);
-    const auto& snap = *ui_.snap;
-    for (int layer = 0; layer < snap.model->hp.n_layer; ++layer)
-        for (int pos : {0, 2, int(snap.steps.size()) - 1}) {
-            auto t = core::compute_layer_trip(*snap.model, snap.steps, pos, layer, core::DType::F32);
-            ASSERT_TRUE(t.ok()) << t.error().message;
-            EXPECT_LT(t->q_max_diff, 1e-4f) << "layer " << layer << " pos " << pos;
-            EXPECT_LT(t->resid_max_diff, 1e-3f) << "layer " << layer << " pos " << pos;
-            EXPECT_NEAR(l2_norm(t->resid_ffn), snap.steps[size_t(pos)]->layers[size_t(layer)].resid_norm_ffn, 1e-3);
+    frame(draw_layers_panel);  // the panel on screen: the bridge asks for the replay
+    for (int pos : {0, 2, int(ui_.snap->steps.size()) - 1}) {
+        ui_.sel.pos = pos;
+        ASSERT_TRUE(frames_until(draw_layers_panel,
+                                 [&] {
+                                     const core::Derived* d = ui_.snap->derived.get();
+                                     return d && d->journey && d->journey->pos == pos;
+                                 }))
+            << "pos " << pos;
+        const core::Journey& j  = *ui_.snap->derived->journey;
+        const core::Hparams& hp = ui_.snap->model->hp;
+        for (int layer = 0; layer < hp.n_layer; ++layer) {
+            EXPECT_EQ(j.layers[size_t(layer)].q_max_diff, 0.0f) << "layer " << layer << " pos " << pos;
+            EXPECT_EQ(j.layers[size_t(layer)].resid_max_diff, 0.0f) << "layer " << layer << " pos " << pos;
+            EXPECT_NEAR(l2_norm(j.find(core::Stage::ResidFfn, layer)->all()),
+                        ui_.snap->steps[size_t(pos)]->layers[size_t(layer)].resid_norm_ffn, 1e-3);
             double sum = 0;
-            for (int j = 0; j <= pos; ++j) sum += t->probs[size_t(j)];
+            for (float p : j.find(core::Stage::AttnProbs, layer)->row(0)) sum += p;
             EXPECT_NEAR(sum, 1.0, 1e-5);
         }
-    EXPECT_FALSE(core::compute_layer_trip(*snap.model, snap.steps, 99, 0, core::DType::F32).ok());
+    }
 }
 
 TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {
     start("the model", 3);
-    const int n_stages = int(journey_stages(ui_.snap->model->hp.n_layer).size());
+    const core::ArchDesc& arch = core::arch_desc(ui_.snap->model->hp.arch);
+    const int n_stages         = int(journey_stages(arch, ui_.snap->model->hp.n_layer).size());
     for (int i = 0; i < n_stages; ++i) {
         ASSERT_TRUE(ui_.views.layers || i == 0);
         if (ui_.views.layers) ui_.views.layers->stage = i;
-        // frames until this stage's layer numbers arrived (stages outside the layers need none)
+        // frames until the replayed position arrived
         const bool ok = frames_until(draw_layers_panel, [&] {
-            const auto& lv = *ui_.views.layers;
-            const int l    = journey_stages(ui_.snap->model->hp.n_layer)[size_t(i)].layer;
-            return l < 0 || (lv.trip && lv.trip->layer == l);
+            const core::Derived* d = ui_.snap->derived.get();
+            return d && d->journey && d->journey->pos == int(ui_.snap->steps.size()) - 1;
         });
         ASSERT_TRUE(ok) << "stage " << i;
         EXPECT_GT(frame(draw_layers_panel), 1000) << "stage " << i;

@@ -1,13 +1,15 @@
-// The llama-family forward pass (GGUF `llama`, `qwen2`, llama2.c checkpoints), read top to bottom like the math:
+// The llama family (GGUF `llama`, `qwen2`, llama2.c checkpoints): its stage list and the block function that runs
+// it, read top to bottom like the math:
 //
-//   token → embedding row → per layer: RMSNorm → Q, K, V (+ bias) → RoPE → store K, V in the cache
-//         → scores = q·k/√head_dim → softmax → Σ probs·v → output projection → residual add
-//         → RMSNorm → SwiGLU MLP → residual add
+//   token → embedding row;  position → RoPE angles
+//   per layer: RMSNorm → Q, K, V projections (+ bias: qwen2) → RoPE on Q and K → store K, V in the cache
+//            → scores = q·k/√head_dim → softmax → Σ probs·v → output projection → residual add
+//            → RMSNorm → gate, up → silu(gate)·up → down → residual add
 //   → final RMSNorm → logits
 //
 // A batch of n tokens goes through each stage together, so the projections are matmuls that read every weight row
-// once for all n tokens; attention is per token and causal (token t sees positions <= pos0 + t).
-// Each stage that a learner can look at is a probe point: observe() is called only when the observer asked for it.
+// once for all n tokens; attention is per token and causal (token t sees positions <= pos0 + t). After each stage
+// the observer sees that stage's rows (when it asked for them), so what it sees is what the next stage reads.
 #include <cstdint>
 #include <functional>
 
@@ -18,6 +20,140 @@
 
 namespace ts::core {
 namespace {
+
+// ---- the description -----------------------------------------------------------------------------------------
+
+constexpr std::string_view kNormExplain =
+    "RMSNorm divides the residual stream by its root-mean-square and scales each dimension by a learned weight, so "
+    "the next projections see vectors of a steady size.";
+
+constexpr StageDesc kBefore[] = {
+    {Stage::Embed,
+     "Embedding row",
+     "The token id selects one row of the embedding matrix: this vector is the token's starting point in the "
+     "residual stream.",
+     Dims::Embd,
+     {"token_embd.weight"}},
+    {Stage::Rope,
+     "Position (RoPE angles)",
+     "The position is not added to the vector: RoPE later rotates each pair of Q and K dimensions by an angle "
+     "proportional to the position, fast for the first pairs, slow for the last.",
+     Dims::Rope,
+     {}},
+};
+
+#define TS_LLAMA_BLOCK(Q_EXPLAIN, Q_BIAS, K_BIAS, V_BIAS)                                                        \
+    {Stage::AttnNorm, "Attention norm", kNormExplain, Dims::Embd, {"attn_norm.weight"}},                         \
+        {Stage::QProj, "Query projection", Q_EXPLAIN, Dims::QHeads, {"attn_q.weight", Q_BIAS}},                  \
+        {Stage::KProj,                                                                                           \
+         "Key projection",                                                                                       \
+         "Wk maps the normed vector to one key per kv head: what this token offers to later queries. Several "   \
+         "query heads may share one kv head (grouped-query attention).",                                         \
+         Dims::KvHeads,                                                                                          \
+         {"attn_k.weight", K_BIAS}},                                                                             \
+        {Stage::V,                                                                                               \
+         "Value projection",                                                                                     \
+         "Wv maps it to one value per kv head: what this token passes on to the positions that attend to it.",   \
+         Dims::KvHeads,                                                                                          \
+         {"attn_v.weight", V_BIAS}},                                                                             \
+        {Stage::Q,                                                                                               \
+         "RoPE on the queries",                                                                                  \
+         "Each pair of query dimensions is rotated by an angle proportional to the position, so a query·key "   \
+         "product depends on how far apart the two tokens are.",                                                 \
+         Dims::QHeads,                                                                                           \
+         {}},                                                                                                    \
+        {Stage::K,                                                                                               \
+         "RoPE on the keys",                                                                                     \
+         "The keys are rotated the same way. K and V of this position then go into the KV cache, where later "   \
+         "tokens read them without recomputing.",                                                                \
+         Dims::KvHeads,                                                                                          \
+         {}},                                                                                                    \
+        {Stage::AttnScores,                                                                                      \
+         "Scores q·k/√d",                                                                                        \
+         "The query of each head is compared with the key of every position up to this one: the dot product "    \
+         "divided by √head_dim. Later positions are masked (causal).",                                           \
+         Dims::HeadKeys,                                                                                         \
+         {}},                                                                                                    \
+        {Stage::AttnProbs,                                                                                       \
+         "Softmax",                                                                                              \
+         "Softmax turns a head's scores into weights that are positive and sum to 1 (the maximum is subtracted " \
+         "first so nothing overflows).",                                                                         \
+         Dims::HeadKeys,                                                                                         \
+         {}},                                                                                                    \
+        {Stage::AttnOut,                                                                                         \
+         "Weighted sum of V",                                                                                    \
+         "Each head mixes the value vectors of the positions it attends to, weighted by the softmax; the "       \
+         "heads' outputs lie side by side.",                                                                     \
+         Dims::QHeads,                                                                                           \
+         {}},                                                                                                    \
+        {Stage::AttnProj,                                                                                        \
+         "Heads combined (wo)",                                                                                  \
+         "The output matrix wo maps the heads' outputs back to the residual stream's width.",                    \
+         Dims::Embd,                                                                                             \
+         {"attn_output.weight"}},                                                                                \
+        {Stage::ResidAttn,                                                                                       \
+         "Residual add",                                                                                         \
+         "The attention block's result is added to the residual stream: the block writes a correction, it does " \
+         "not replace the vector.",                                                                              \
+         Dims::Embd,                                                                                             \
+         {}},                                                                                                    \
+        {Stage::FfnNorm, "MLP norm", kNormExplain, Dims::Embd, {"ffn_norm.weight"}},                             \
+        {Stage::FfnGate,                                                                                         \
+         "Gate projection",                                                                                      \
+         "W_gate widens the vector to the MLP's hidden size: how far each hidden unit opens.",                   \
+         Dims::Ff,                                                                                               \
+         {"ffn_gate.weight"}},                                                                                   \
+        {Stage::FfnUp,                                                                                           \
+         "Up projection",                                                                                        \
+         "W_up widens it a second time: the values that the open units let through.",                            \
+         Dims::Ff,                                                                                               \
+         {"ffn_up.weight"}},                                                                                     \
+        {Stage::FfnAct,                                                                                          \
+         "SwiGLU",                                                                                               \
+         "silu(gate) × up, unit by unit: a unit whose gate is negative stays nearly closed. The MLP mixes no "  \
+         "positions, only the features of this token.",                                                          \
+         Dims::Ff,                                                                                               \
+         {}},                                                                                                    \
+        {Stage::FfnOut,                                                                                          \
+         "Down projection",                                                                                      \
+         "W_down maps the hidden units back to the residual stream's width: the MLP's output.",                  \
+         Dims::Embd,                                                                                             \
+         {"ffn_down.weight"}},                                                                                   \
+        {Stage::ResidFfn,                                                                                        \
+         "Residual add (layer output)",                                                                          \
+         "The MLP's result is added to the residual stream: this is the layer's output and the next layer's "    \
+         "input.",                                                                                               \
+         Dims::Embd,                                                                                             \
+         {}},
+
+constexpr StageDesc kLlamaBlock[] = {
+    TS_LLAMA_BLOCK("Wq maps the normed vector to one query per head: what this token is looking for.", "", "", "")};
+constexpr StageDesc kQwen2Block[] = {
+    TS_LLAMA_BLOCK("Wq maps the normed vector to one query per head (plus a learned bias, as in every qwen2 Q, K and "
+                   "V projection): what this token is looking for.",
+                   "attn_q.bias", "attn_k.bias", "attn_v.bias")};
+#undef TS_LLAMA_BLOCK
+
+constexpr StageDesc kAfter[] = {
+    {Stage::FinalNorm,
+     "Final norm",
+     "After the last layer a final RMSNorm prepares the residual stream for the output matrix.",
+     Dims::Embd,
+     {"output_norm.weight"}},
+    {Stage::Logits,
+     "Logits",
+     "The output matrix (the embedding matrix itself when the model ties them) scores every vocabulary entry "
+     "against the final vector: one logit per token.",
+     Dims::Vocab,
+     {"output.weight"}},
+};
+
+constexpr ArchDesc kLlama = {"llama", "decoder-only transformer: RMSNorm, RoPE, grouped-query attention, SwiGLU MLP",
+                             kBefore, kLlamaBlock, kAfter};
+constexpr ArchDesc kQwen2 = {"qwen2", "the llama block with biases on the Q, K and V projections and NeoX RoPE",
+                             kBefore, kQwen2Block, kAfter};
+
+// ---- the block function ---------------------------------------------------------------------------------------
 
 // Attention is spread over the threads (by head) once n_pos · n_embd reaches this, below it the hand-off costs more.
 constexpr int64_t kParallelAttnWork = int64_t(1) << 15;
@@ -31,138 +167,201 @@ void linear(const Tensor& w, const float* in, int n, float* out, ThreadPool& poo
     }
 }
 
-// A probe point: hands the observer a view of `rows` x `cols` floats, only when it asked for this probe.
-void probe(Observer* observer, ProbeMask mask, Probe p, int layer, int pos, float* data, int rows, int cols) {
-    if (mask.has(p)) observer->observe(p, layer, pos, TensorView{data, rows, cols});
-}
-
 }  // namespace
 
-void Forward::eval_batch(KvCache& cache, const int32_t* tokens, int n, int pos0, float* logits, int want_logits,
-                         ThreadPool& pool, Observer* observer) {
-    const Hparams& hp = model_.hp;
-    const Weights& w  = model_.w;
+const ArchDesc& arch_desc(Arch arch) {
+    return arch == Arch::Qwen2 ? kQwen2 : kLlama;
+}
+
+void Forward::eval_batch(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
+                         LogitRows rows, ThreadPool& pool, Observer* observer) {
+    const Hparams& hp    = model_.hp;
+    const Weights& w     = model_.w;
+    const ArchDesc& arch = arch_desc(hp.arch);
     const int n_embd = hp.n_embd, kv_dim = hp.kv_dim(), n_ff = hp.n_ff, head_dim = hp.head_dim;
-    const int half_rot  = hp.n_rot / 2;
-    float* x            = x_.data();    // [n][n_embd] residual stream
-    float* xb           = xb_.data();   // [n][n_embd] normed input of a block, then its projected output
-    float* q            = q_.data();    // [n][n_head][head_dim]
-    float* k            = k_.data();    // [n][n_head_kv][head_dim]
-    float* v            = v_.data();    // [n][n_head_kv][head_dim]
-    float* att          = att_.data();  // [n][n_head][head_dim] attention output, heads side by side
-    float* hb           = hb_.data();   // [n][n_ff]
-    float* hb2          = hb2_.data();  // [n][n_ff]
-    auto row            = [](float* buf, int t, int dim) { return buf + size_t(t) * size_t(dim); };
-    const ProbeMask top = wants_[0];
+    const int half_rot = hp.n_rot / 2;
+    float* x           = x_.data();     // [n][n_embd] residual stream
+    float* xb          = xb_.data();    // [n][n_embd] normed input of a block, then its projected output
+    float* q           = q_.data();     // [n][n_head][head_dim]
+    float* k           = k_.data();     // [n][n_head_kv][head_dim]
+    float* v           = v_.data();     // [n][n_head_kv][head_dim]
+    float* att         = att_.data();   // [n][n_head][head_dim] attention output, heads side by side
+    float* hb          = hb_.data();    // [n][n_ff] gate, then silu(gate)·up
+    float* hb2         = hb2_.data();   // [n][n_ff] up
+    float* rope        = rope_.data();  // [n][2][n_rot/2] cos, sin
+    auto row           = [](float* buf, int t, int dim) { return buf + size_t(t) * size_t(dim); };
+    const int first    = rows == LogitRows::All ? 0 : n - 1;  // the tokens whose logits are computed
 
-    // Token embedding: row `token` of token_embd, dequantised from the file's type.          x: [n][n_embd]
-    for (int t = 0; t < n; ++t) {
-        dequantize_row(w.token_embd.type, w.token_embd.row(tokens[t]), row(x, t, n_embd), n_embd);
-        probe(observer, top, Probe::Embed, -1, pos0 + t, row(x, t, n_embd), 1, n_embd);
+    // Where each stage's output lies for token t, and its shape: what the observer is shown.
+    auto view = [&](Stage s, int t) -> TensorView {
+        switch (s) {
+            case Stage::Embed:
+            case Stage::ResidAttn:
+            case Stage::ResidFfn:
+                return {row(x, t, n_embd), 1, n_embd};
+            case Stage::Rope:
+                return {row(rope, t, 2 * half_rot), 2, half_rot};
+            case Stage::AttnNorm:
+            case Stage::AttnProj:
+            case Stage::FfnNorm:
+            case Stage::FfnOut:
+            case Stage::FinalNorm:
+                return {row(xb, t, n_embd), 1, n_embd};
+            case Stage::QProj:
+            case Stage::Q:
+                return {row(q, t, n_embd), hp.n_head, head_dim};
+            case Stage::KProj:
+            case Stage::K:
+                return {row(k, t, kv_dim), hp.n_head_kv, head_dim};
+            case Stage::V:
+                return {row(v, t, kv_dim), hp.n_head_kv, head_dim};
+            case Stage::AttnOut:
+                return {row(att, t, n_embd), hp.n_head, head_dim};
+            case Stage::FfnGate:
+            case Stage::FfnAct:
+                return {row(hb, t, n_ff), 1, n_ff};
+            case Stage::FfnUp:
+                return {row(hb2, t, n_ff), 1, n_ff};
+            case Stage::Logits:
+                return {row(logits, t - first, hp.n_vocab), 1, hp.n_vocab};
+            default:  // the scores and probs are shown from inside the attention loop
+                return {};
+        }
+    };
+    // After a stage ran for the batch: its rows to the observer, when it asked for this stage.
+    auto show = [&](Stage s, int layer, StageMask mask, int t0) {
+        if (!mask.has(s) || s == Stage::AttnScores || s == Stage::AttnProbs) return;
+        for (int t = t0; t < n; ++t) observer->observe(s, layer, pos0 + t, view(s, t));
+    };
+
+    // The stages before the layers.
+    for (const StageDesc& sd : arch.before) {
+        switch (sd.id) {
+            case Stage::Embed:  // row `token` of token_embd, dequantised from the file's type
+                for (int t = 0; t < n; ++t)
+                    dequantize_row(w.token_embd.type, w.token_embd.row(tokens[t]), row(x, t, n_embd), n_embd);
+                break;
+            case Stage::Rope:  // the angles of each token's position, shared by every layer and head
+                for (int t = 0; t < n; ++t) {
+                    float* cs = row(rope, t, 2 * half_rot);
+                    rope_angles(pos0 + t, hp.n_rot, hp.rope_freq_base, hp.rope_freq_scale, cs, cs + half_rot);
+                }
+                break;
+            default:
+                break;
+        }
+        show(sd.id, -1, wants_[0], 0);
     }
-
-    // RoPE angles of each token's position, shared by every layer and head.   cos, sin: [n][n_rot/2]
-    for (int t = 0; t < n; ++t)
-        rope_angles(pos0 + t, hp.n_rot, hp.rope_freq_base, hp.rope_freq_scale, row(rope_cos_.data(), t, half_rot),
-                    row(rope_sin_.data(), t, half_rot));
 
     for (int il = 0; il < hp.n_layer; ++il) {
         const LayerWeights& L = w.layers[size_t(il)];
-        const ProbeMask mask  = wants_[size_t(il) + 1];
-
-        // Attention norm: xb = RMSNorm(x) · attn_norm.                                     xb: [n][n_embd]
-        for (int t = 0; t < n; ++t) {
-            rms_norm(row(x, t, n_embd), static_cast<const float*>(L.attn_norm.data), hp.norm_eps, n_embd,
-                     row(xb, t, n_embd));
-            probe(observer, mask, Probe::AttnNorm, il, pos0 + t, row(xb, t, n_embd), 1, n_embd);
-        }
-
-        // Q, K, V projections (qwen2 adds biases).        q: [n][n_head·head_dim], k, v: [n][n_head_kv·head_dim]
-        linear(L.wq, xb, n, q, pool);
-        linear(L.wk, xb, n, k, pool);
-        linear(L.wv, xb, n, v, pool);
-        add_bias(L.bq, n, n_embd, q);
-        add_bias(L.bk, n, kv_dim, k);
-        add_bias(L.bv, n, kv_dim, v);
-
-        for (int t = 0; t < n; ++t) {
-            float* q_t = row(q, t, n_embd);
-            float* k_t = row(k, t, kv_dim);
-            float* v_t = row(v, t, kv_dim);
-            // RoPE: rotate each pair of every Q and K head by its position's angle (Normal or NeoX pairing).
-            const float* cos_t = row(rope_cos_.data(), t, half_rot);
-            const float* sin_t = row(rope_sin_.data(), t, half_rot);
-            for (int h = 0; h < hp.n_head; ++h)
-                apply_rope(row(q_t, h, head_dim), hp.n_rot, hp.rope_style, cos_t, sin_t);
-            for (int h = 0; h < hp.n_head_kv; ++h)
-                apply_rope(row(k_t, h, head_dim), hp.n_rot, hp.rope_style, cos_t, sin_t);
-            probe(observer, mask, Probe::Q, il, pos0 + t, q_t, hp.n_head, head_dim);
-            probe(observer, mask, Probe::K, il, pos0 + t, k_t, hp.n_head_kv, head_dim);
-            probe(observer, mask, Probe::V, il, pos0 + t, v_t, hp.n_head_kv, head_dim);
-
-            // Store this position's K and V: later tokens attend to them without recomputing.
-            cache.store(il, pos0 + t, k_t, v_t);
-        }
-
-        // Attention of each token over the positions up to its own (causal), every head.  att: [n][n_embd]
-        // When nobody looks at the scores or probs, a batch goes head by head (one hand-off to the threads for
-        // all its tokens); otherwise token by token, so the observer sees every head of a token at once.
-        if (n > 1 && !mask.has(Probe::AttnScores) && !mask.has(Probe::AttnProbs)) {
-            attention_batch(cache, il, pos0, n, q, att, pool);
-        } else {
-            for (int t = 0; t < n; ++t)
-                attention(cache, il, pos0 + t, row(q, t, n_embd), row(att, t, n_embd), pool, observer, mask);
-        }
-        for (int t = 0; t < n; ++t) probe(observer, mask, Probe::AttnOut, il, pos0 + t, row(att, t, n_embd), 1, n_embd);
-
-        // Output projection and residual add: x = x + Wo · att.
-        linear(L.wo, att, n, xb, pool);
-        for (int t = 0; t < n; ++t) {
-            float* x_t        = row(x, t, n_embd);
-            const float* xb_t = row(xb, t, n_embd);
-            for (int i = 0; i < n_embd; ++i) x_t[i] += xb_t[i];
-            probe(observer, mask, Probe::ResidAttn, il, pos0 + t, x_t, 1, n_embd);
-        }
-
-        // MLP norm: xb = RMSNorm(x) · ffn_norm.
-        for (int t = 0; t < n; ++t) {
-            rms_norm(row(x, t, n_embd), static_cast<const float*>(L.ffn_norm.data), hp.norm_eps, n_embd,
-                     row(xb, t, n_embd));
-            probe(observer, mask, Probe::FfnNorm, il, pos0 + t, row(xb, t, n_embd), 1, n_embd);
-        }
-
-        // SwiGLU MLP: hb = silu(W_gate · xb) ⊙ (W_up · xb), then xb = W_down · hb.         hb: [n][n_ff]
-        linear(L.w_gate, xb, n, hb, pool);
-        linear(L.w_up, xb, n, hb2, pool);
-        swiglu(hb, hb2, int64_t(n) * n_ff);
-        linear(L.w_down, hb, n, xb, pool);
-
-        // Residual add: x = x + MLP(x).
-        for (int t = 0; t < n; ++t) {
-            float* x_t  = row(x, t, n_embd);
-            float* xb_t = row(xb, t, n_embd);
-            probe(observer, mask, Probe::FfnOut, il, pos0 + t, xb_t, 1, n_embd);
-            for (int i = 0; i < n_embd; ++i) x_t[i] += xb_t[i];
-            probe(observer, mask, Probe::ResidFfn, il, pos0 + t, x_t, 1, n_embd);
+        const StageMask mask  = wants_[size_t(il) + 1];
+        for (const StageDesc& sd : arch.block) {
+            switch (sd.id) {
+                case Stage::AttnNorm:  // xb = RMSNorm(x) · attn_norm
+                    for (int t = 0; t < n; ++t)
+                        rms_norm(row(x, t, n_embd), L.attn_norm.f32(), hp.norm_eps, n_embd, row(xb, t, n_embd));
+                    break;
+                case Stage::QProj:  // q = Wq · xb (+ bq)
+                    linear(L.wq, xb, n, q, pool);
+                    add_bias(L.bq, n, n_embd, q);
+                    break;
+                case Stage::KProj:
+                    linear(L.wk, xb, n, k, pool);
+                    add_bias(L.bk, n, kv_dim, k);
+                    break;
+                case Stage::V:
+                    linear(L.wv, xb, n, v, pool);
+                    add_bias(L.bv, n, kv_dim, v);
+                    break;
+                case Stage::Q:  // rotate each pair of every head by its position's angle (Normal or NeoX pairing)
+                    for (int t = 0; t < n; ++t) {
+                        const float* cs = row(rope, t, 2 * half_rot);
+                        for (int h = 0; h < hp.n_head; ++h)
+                            apply_rope(row(row(q, t, n_embd), h, head_dim), hp.n_rot, hp.rope_style, cs, cs + half_rot);
+                    }
+                    break;
+                case Stage::K:
+                    for (int t = 0; t < n; ++t) {
+                        const float* cs = row(rope, t, 2 * half_rot);
+                        for (int h = 0; h < hp.n_head_kv; ++h)
+                            apply_rope(row(row(k, t, kv_dim), h, head_dim), hp.n_rot, hp.rope_style, cs, cs + half_rot);
+                    }
+                    break;
+                case Stage::AttnScores:
+                    // K and V of each position go into the cache (as the observer left them), then every token
+                    // attends over the positions up to its own. Scores, softmax and the weighted sum run in one
+                    // loop over tokens and heads: a token's score rows live only while it is processed. When
+                    // nobody looks at the scores or probs, a batch goes head by head (one hand-off to the threads
+                    // for all its tokens); otherwise token by token, so the observer sees every head at once.
+                    if (store)
+                        for (int t = 0; t < n; ++t) store->store(il, pos0 + t, row(k, t, kv_dim), row(v, t, kv_dim));
+                    if (n > 1 && !mask.has(Stage::AttnScores) && !mask.has(Stage::AttnProbs)) {
+                        attention_batch(cache, il, pos0, n, q, att, pool);
+                    } else {
+                        for (int t = 0; t < n; ++t)
+                            attention(cache, il, pos0 + t, row(q, t, n_embd), row(att, t, n_embd), pool, observer,
+                                      mask);
+                    }
+                    break;
+                case Stage::AttnProbs:  // computed with the scores, above
+                case Stage::AttnOut:
+                    break;
+                case Stage::AttnProj:  // xb = Wo · att
+                    linear(L.wo, att, n, xb, pool);
+                    break;
+                case Stage::ResidAttn:
+                case Stage::ResidFfn:  // x = x + the block's output
+                    for (int t = 0; t < n; ++t) {
+                        float* x_t        = row(x, t, n_embd);
+                        const float* xb_t = row(xb, t, n_embd);
+                        for (int i = 0; i < n_embd; ++i) x_t[i] += xb_t[i];
+                    }
+                    break;
+                case Stage::FfnNorm:  // xb = RMSNorm(x) · ffn_norm
+                    for (int t = 0; t < n; ++t)
+                        rms_norm(row(x, t, n_embd), L.ffn_norm.f32(), hp.norm_eps, n_embd, row(xb, t, n_embd));
+                    break;
+                case Stage::FfnGate:
+                    linear(L.w_gate, xb, n, hb, pool);
+                    break;
+                case Stage::FfnUp:
+                    linear(L.w_up, xb, n, hb2, pool);
+                    break;
+                case Stage::FfnAct:  // hb = silu(gate) ⊙ up
+                    swiglu(hb, hb2, int64_t(n) * n_ff);
+                    break;
+                case Stage::FfnOut:  // xb = W_down · hb
+                    linear(L.w_down, hb, n, xb, pool);
+                    break;
+                default:
+                    break;
+            }
+            show(sd.id, il, mask, 0);
         }
     }
-    if (want_logits == 0) return;
+    if (rows == LogitRows::None) return;
 
-    // Final norm, then logits = output · xb for the tokens whose logits are wanted.     logits: [m][n_vocab]
-    const int first = want_logits == 2 ? 0 : n - 1;
-    const int m     = n - first;
-    for (int t = first; t < n; ++t) {
-        rms_norm(row(x, t, n_embd), static_cast<const float*>(w.output_norm.data), hp.norm_eps, n_embd,
-                 row(xb, t, n_embd));
-        probe(observer, top, Probe::FinalNorm, -1, pos0 + t, row(xb, t, n_embd), 1, n_embd);
+    // The stages after the layers, for the tokens whose logits are wanted.                logits: [m][n_vocab]
+    const StageMask top = wants_[0];
+    for (const StageDesc& sd : arch.after) {
+        switch (sd.id) {
+            case Stage::FinalNorm:
+                for (int t = first; t < n; ++t)
+                    rms_norm(row(x, t, n_embd), w.output_norm.f32(), hp.norm_eps, n_embd, row(xb, t, n_embd));
+                break;
+            case Stage::Logits:
+                linear(w.output, row(xb, first, n_embd), n - first, logits, pool);
+                break;
+            default:
+                break;
+        }
+        show(sd.id, -1, top, first);
     }
-    linear(w.output, row(xb, first, n_embd), m, logits, pool);
-    for (int t = 0; t < m; ++t)
-        probe(observer, top, Probe::Logits, -1, pos0 + first + t, row(logits, t, hp.n_vocab), 1, hp.n_vocab);
 }
 
 void Forward::attention(const KvCache& cache, int layer, int pos, float* q, float* out, ThreadPool& pool,
-                        Observer* observer, ProbeMask mask) {
+                        Observer* observer, StageMask mask) {
     const Hparams& hp  = model_.hp;
     const int n_pos    = pos + 1;  // causal mask: keys 0 .. pos only
     const int head_dim = hp.head_dim;
@@ -186,13 +385,13 @@ void Forward::attention(const KvCache& cache, int layer, int pos, float* q, floa
         for (int h = h0; h < h1; ++h)
             attn::scores_row(q + size_t(h) * size_t(head_dim), cache, layer, h / group, head_dim, n_pos, at(scores, h));
     });
-    probe(observer, mask, Probe::AttnScores, layer, pos, scores, hp.n_head, n_pos);
+    if (mask.has(Stage::AttnScores)) observer->observe(Stage::AttnScores, layer, pos, {scores, hp.n_head, n_pos});
 
     // Softmax over the key positions (the maximum subtracted first, so it cannot overflow).
     for_heads([&](int h0, int h1) {
         for (int h = h0; h < h1; ++h) attn::softmax_row(at(scores, h), at(probs, h), n_pos);
     });
-    probe(observer, mask, Probe::AttnProbs, layer, pos, probs, hp.n_head, n_pos);
+    if (mask.has(Stage::AttnProbs)) observer->observe(Stage::AttnProbs, layer, pos, {probs, hp.n_head, n_pos});
 
     // Weighted sum of the values: out_h = Σ_j probs[h][j] · v_j.                      out: [n_head][head_dim]
     for_heads([&](int h0, int h1) {

@@ -1,4 +1,4 @@
-// The forward pass checked stage by stage: an observer records every probe point, and each stage is recomputed with
+// The forward pass checked stage by stage: an observer records every stage, and each stage is recomputed with
 // plain loops (tiny_model.hpp) from the engine's own observed inputs of that stage. For quantised weights this is
 // the exact check: the engine multiplies quantised rows with activations rounded to Q8_0 / Q8_K, and a 1-ulp
 // difference in an activation can flip one rounding and move the final logits by ~1e-2, so end-to-end comparisons
@@ -11,6 +11,7 @@
 
 #include "core/model/forward.hpp"
 #include "core/model/model.hpp"
+#include "core/model/stage.hpp"
 #include "tests/core/at_every_level.hpp"
 #include "tests/core/model/tiny_model.hpp"
 
@@ -21,16 +22,24 @@ namespace {
 class ForwardStages : public testing::AtEveryLevel {};
 TS_AT_EVERY_LEVEL(ForwardStages);
 
+using tiny::TinyModel;
 using tiny::TinySpec;
 using tiny::TinyTensor;
 
+struct Seen {
+    Stage stage;
+    int layer, pos, rows, cols;
+};
+
 struct Recorder : Observer {
-    std::map<std::tuple<Probe, int, int>, std::vector<float>> seen;
-    ProbeMask wants(int) const override { return ProbeMask::all(); }
-    void observe(Probe p, int layer, int pos, TensorView v) override {
+    std::map<std::tuple<Stage, int, int>, std::vector<float>> seen;
+    std::vector<Seen> order;  // every observe() call, in order
+    StageMask wants(int) const override { return StageMask::all(); }
+    void observe(Stage p, int layer, int pos, TensorView v) override {
         seen[{p, layer, pos}].assign(v.data, v.data + size_t(v.rows) * size_t(v.cols));
+        order.push_back({p, layer, pos, v.rows, v.cols});
     }
-    const std::vector<float>& at(Probe p, int layer, int pos) const { return seen.at({p, layer, pos}); }
+    const std::vector<float>& at(Stage p, int layer, int pos) const { return seen.at({p, layer, pos}); }
 };
 
 // |got - want| <= 1e-4 · max(1, max |want|), element by element.
@@ -50,6 +59,42 @@ std::vector<float> add(const std::vector<float>& a, const std::vector<float>& b)
     return r;
 }
 
+// The architecture's description and the forward pass agree: at each position, every declared stage was observed
+// exactly once per layer, in the declared order, with the declared shape; every weight a stage names is in the file.
+void check_stage_list(const TinyModel& m, const Model& model, const Recorder& rec, int n) {
+    const ArchDesc& arch = arch_desc(model.hp.arch);
+    EXPECT_EQ(arch.name, model.hp.arch_name);
+    for (int pos = 0; pos < n; ++pos) {
+        std::vector<std::pair<Stage, int>> want;
+        for (const StageDesc& d : arch.before) want.emplace_back(d.id, -1);
+        for (int il = 0; il < model.hp.n_layer; ++il)
+            for (const StageDesc& d : arch.block) want.emplace_back(d.id, il);
+        for (const StageDesc& d : arch.after) want.emplace_back(d.id, -1);
+        std::vector<std::pair<Stage, int>> got;
+        for (const Seen& e : rec.order) {
+            if (e.pos != pos) continue;
+            got.emplace_back(e.stage, e.layer);
+            const StageDesc* d = find_stage(arch, e.stage);
+            ASSERT_NE(d, nullptr) << stage_key(e.stage) << " is not in the description";
+            const StageShape sh = stage_shape(d->dims, model.hp, pos + 1);
+            EXPECT_EQ(e.rows, sh.rows) << stage_key(e.stage) << " layer " << e.layer << " pos " << pos;
+            EXPECT_EQ(e.cols, sh.cols) << stage_key(e.stage) << " layer " << e.layer << " pos " << pos;
+        }
+        ASSERT_EQ(got, want) << "position " << pos;
+    }
+    for (const StageDesc& d : arch.block)
+        for (std::string_view w : d.weights) EXPECT_TRUE(w.empty() || m.has("blk.0." + std::string(w))) << w;
+    for (auto list : {arch.before, arch.after})
+        for (const StageDesc& d : list)
+            for (std::string_view w : d.weights)
+                EXPECT_TRUE(w.empty() || (w == "output.weight" && m.spec.tied) || m.has(std::string(w))) << w;
+    for (auto list : {arch.before, arch.block, arch.after})
+        for (const StageDesc& d : list) {
+            EXPECT_FALSE(d.title.empty()) << stage_key(d.id);
+            EXPECT_FALSE(d.explain.empty()) << stage_key(d.id);
+        }
+}
+
 void check_stages(const TinySpec& s) {
     const auto m           = tiny::make_tiny_model(s);
     const std::string path = tiny::temp_path("model.gguf");
@@ -66,11 +111,12 @@ void check_stages(const TinySpec& s) {
     ASSERT_TRUE(cache.ok());
     Recorder rec;
     std::vector<float> logits(size_t(n) * size_t(s.n_vocab));
-    ASSERT_TRUE(fwd.eval(*cache, tokens.data(), n, 0, logits.data(), true, pool, &rec).ok());
+    ASSERT_TRUE(fwd.eval(*cache, tokens.data(), n, 0, logits.data(), LogitRows::All, pool, &rec).ok());
+    check_stage_list(m, model, rec, n);
 
     const TinyTensor& embd = m.at("token_embd.weight");
     for (int pos = 0; pos < n; ++pos) {
-        std::vector<float> resid = rec.at(Probe::Embed, -1, pos);
+        std::vector<float> resid = rec.at(Stage::Embed, -1, pos);
         expect_stage(resid,
                      std::vector<float>(embd.ref.begin() + tokens[size_t(pos)] * s.n_embd,
                                         embd.ref.begin() + (tokens[size_t(pos)] + 1) * s.n_embd),
@@ -78,27 +124,29 @@ void check_stages(const TinySpec& s) {
         for (int il = 0; il < s.n_layer; ++il) {
             const std::string b = "blk." + std::to_string(il) + ".";
             auto bias           = [&](const char* name) { return m.has(b + name) ? &m.at(b + name) : nullptr; };
-            const auto& xb      = rec.at(Probe::AttnNorm, il, pos);
+            const auto& xb      = rec.at(Stage::AttnNorm, il, pos);
             expect_stage(xb, tiny::ref_rms_norm(resid, m.at(b + "attn_norm.weight"), s.eps), "attn_norm", il, pos);
 
             auto q = tiny::ref_linear(m.at(b + "attn_q.weight"), xb, bias("attn_q.bias"));
             auto k = tiny::ref_linear(m.at(b + "attn_k.weight"), xb, bias("attn_k.bias"));
+            expect_stage(rec.at(Stage::QProj, il, pos), q, "q_proj", il, pos);
+            expect_stage(rec.at(Stage::KProj, il, pos), k, "k_proj", il, pos);
             for (int h = 0; h < s.n_head; ++h) tiny::ref_rope(q.data() + h * hd, pos, s);
             for (int h = 0; h < s.n_head_kv; ++h) tiny::ref_rope(k.data() + h * hd, pos, s);
-            expect_stage(rec.at(Probe::Q, il, pos), q, "q", il, pos);
-            expect_stage(rec.at(Probe::K, il, pos), k, "k", il, pos);
-            expect_stage(rec.at(Probe::V, il, pos),
+            expect_stage(rec.at(Stage::Q, il, pos), q, "q", il, pos);
+            expect_stage(rec.at(Stage::K, il, pos), k, "k", il, pos);
+            expect_stage(rec.at(Stage::V, il, pos),
                          tiny::ref_linear(m.at(b + "attn_v.weight"), xb, bias("attn_v.bias")), "v", il, pos);
 
             // Attention from the observed Q, K, V of every position up to this one.
-            const auto& q_obs = rec.at(Probe::Q, il, pos);
+            const auto& q_obs = rec.at(Stage::Q, il, pos);
             std::vector<float> att(size_t(s.n_embd), 0.0f);
             for (int h = 0; h < s.n_head; ++h) {
                 const int kvh = h / group;
                 std::vector<double> p(size_t(pos + 1));
                 double max = -1e300, sum = 0;
                 for (int j = 0; j <= pos; ++j) {
-                    const auto& kj = rec.at(Probe::K, il, j);
+                    const auto& kj = rec.at(Stage::K, il, j);
                     double d       = 0;
                     for (int i = 0; i < hd; ++i) d += double(q_obs[size_t(h * hd + i)]) * kj[size_t(kvh * hd + i)];
                     p[size_t(j)] = d / std::sqrt(double(hd));
@@ -106,31 +154,39 @@ void check_stages(const TinySpec& s) {
                 }
                 for (double& e : p) sum += (e = std::exp(e - max));
                 for (int j = 0; j <= pos; ++j) {
-                    const auto& vj = rec.at(Probe::V, il, j);
+                    const auto& vj = rec.at(Stage::V, il, j);
                     for (int i = 0; i < hd; ++i)
                         att[size_t(h * hd + i)] += float(p[size_t(j)] / sum * vj[size_t(kvh * hd + i)]);
                 }
             }
-            const auto& att_obs = rec.at(Probe::AttnOut, il, pos);
+            const auto& att_obs = rec.at(Stage::AttnOut, il, pos);
             expect_stage(att_obs, att, "attn_out", il, pos);
-            expect_stage(rec.at(Probe::ResidAttn, il, pos),
-                         add(resid, tiny::ref_linear(m.at(b + "attn_output.weight"), att_obs)), "resid_attn", il, pos);
-            resid = rec.at(Probe::ResidAttn, il, pos);
+            const auto& proj_obs = rec.at(Stage::AttnProj, il, pos);
+            expect_stage(proj_obs, tiny::ref_linear(m.at(b + "attn_output.weight"), att_obs), "attn_proj", il, pos);
+            expect_stage(rec.at(Stage::ResidAttn, il, pos), add(resid, proj_obs), "resid_attn", il, pos);
+            resid = rec.at(Stage::ResidAttn, il, pos);
 
-            const auto& fb = rec.at(Probe::FfnNorm, il, pos);
+            const auto& fb = rec.at(Stage::FfnNorm, il, pos);
             expect_stage(fb, tiny::ref_rms_norm(resid, m.at(b + "ffn_norm.weight"), s.eps), "ffn_norm", il, pos);
-            auto g       = tiny::ref_linear(m.at(b + "ffn_gate.weight"), fb);
-            const auto u = tiny::ref_linear(m.at(b + "ffn_up.weight"), fb);
-            for (size_t i = 0; i < g.size(); ++i) g[i] = float(g[i] / (1.0 + std::exp(-double(g[i]))) * u[i]);
-            const auto& ffn_obs = rec.at(Probe::FfnOut, il, pos);
-            expect_stage(ffn_obs, tiny::ref_linear(m.at(b + "ffn_down.weight"), g), "ffn_out", il, pos);
-            expect_stage(rec.at(Probe::ResidFfn, il, pos), add(resid, ffn_obs), "resid_ffn", il, pos);
-            resid = rec.at(Probe::ResidFfn, il, pos);
+            expect_stage(rec.at(Stage::FfnGate, il, pos), tiny::ref_linear(m.at(b + "ffn_gate.weight"), fb), "ffn_gate",
+                         il, pos);
+            expect_stage(rec.at(Stage::FfnUp, il, pos), tiny::ref_linear(m.at(b + "ffn_up.weight"), fb), "ffn_up", il,
+                         pos);
+            const auto& g0 = rec.at(Stage::FfnGate, il, pos);
+            const auto& u  = rec.at(Stage::FfnUp, il, pos);
+            std::vector<float> g(g0.size());
+            for (size_t i = 0; i < g.size(); ++i) g[i] = float(g0[i] / (1.0 + std::exp(-double(g0[i]))) * u[i]);
+            expect_stage(rec.at(Stage::FfnAct, il, pos), g, "ffn_act", il, pos);
+            const auto& ffn_obs = rec.at(Stage::FfnOut, il, pos);
+            expect_stage(ffn_obs, tiny::ref_linear(m.at(b + "ffn_down.weight"), rec.at(Stage::FfnAct, il, pos)),
+                         "ffn_out", il, pos);
+            expect_stage(rec.at(Stage::ResidFfn, il, pos), add(resid, ffn_obs), "resid_ffn", il, pos);
+            resid = rec.at(Stage::ResidFfn, il, pos);
         }
-        const auto& fin = rec.at(Probe::FinalNorm, -1, pos);
+        const auto& fin = rec.at(Stage::FinalNorm, -1, pos);
         expect_stage(fin, tiny::ref_rms_norm(resid, m.at("output_norm.weight"), s.eps), "final_norm", -1, pos);
         const auto want = tiny::ref_linear(s.tied ? embd : m.at("output.weight"), fin);
-        expect_stage(rec.at(Probe::Logits, -1, pos), want, "logits", -1, pos);
+        expect_stage(rec.at(Stage::Logits, -1, pos), want, "logits", -1, pos);
         expect_stage(std::vector<float>(logits.begin() + pos * s.n_vocab, logits.begin() + (pos + 1) * s.n_vocab), want,
                      "returned logits", -1, pos);
     }

@@ -42,7 +42,7 @@ std::vector<float> prefill_all(const Model& model, const std::vector<int32_t>& t
     auto cache = fwd.make_cache(kv);
     EXPECT_TRUE(cache.ok());
     std::vector<float> logits(tokens.size() * size_t(model.hp.n_vocab));
-    const Status st = fwd.eval(*cache, tokens.data(), int(tokens.size()), 0, logits.data(), true, pool);
+    const Status st = fwd.eval(*cache, tokens.data(), int(tokens.size()), 0, logits.data(), LogitRows::All, pool);
     EXPECT_TRUE(st.ok()) << st.error().message;
     EXPECT_EQ(cache->n_pos(), int(tokens.size()));
     return logits;
@@ -164,7 +164,7 @@ TEST_P(ForwardPass, DecodeEqualsBatchedPrefillAndRecompute) {
         ASSERT_TRUE(cache.ok());
         std::vector<float> decoded, logits(static_cast<size_t>(V));
         for (size_t t = 0; t < kTokens.size(); ++t) {
-            ASSERT_TRUE(fwd.eval(*cache, &kTokens[t], 1, int(t), logits.data(), false, pool).ok());
+            ASSERT_TRUE(fwd.eval(*cache, &kTokens[t], 1, int(t), logits.data(), LogitRows::Last, pool).ok());
             decoded.insert(decoded.end(), logits.begin(), logits.end());
         }
         expect_close(decoded, prefill_all(*model, kTokens), 1e-4f);
@@ -183,7 +183,7 @@ TEST_P(ForwardPass, LastTokenLogitsEqualLastRowOfAllLogits) {
     auto cache = fwd.make_cache();
     ASSERT_TRUE(cache.ok());
     std::vector<float> last(static_cast<size_t>(V));
-    ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), int(kTokens.size()), 0, last.data(), false, pool).ok());
+    ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), int(kTokens.size()), 0, last.data(), LogitRows::Last, pool).ok());
     expect_close(last, std::vector<float>(all.end() - V, all.end()), 0.0f);
 }
 
@@ -197,16 +197,16 @@ TEST_P(ForwardPass, RewindThenDecodeIsBitIdentical) {
         auto cache = fwd.make_cache(kv);
         ASSERT_TRUE(cache.ok());
         std::vector<float> first(static_cast<size_t>(V)), again(static_cast<size_t>(V)), other(static_cast<size_t>(V));
-        ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 6, 0, nullptr, false, pool).ok());
-        ASSERT_TRUE(fwd.eval(*cache, &kTokens[6], 1, 6, first.data(), false, pool).ok());
-        ASSERT_TRUE(fwd.eval(*cache, &kTokens[7], 3, 7, nullptr, false, pool).ok());
+        ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 6, 0, nullptr, LogitRows::None, pool).ok());
+        ASSERT_TRUE(fwd.eval(*cache, &kTokens[6], 1, 6, first.data(), LogitRows::Last, pool).ok());
+        ASSERT_TRUE(fwd.eval(*cache, &kTokens[7], 3, 7, nullptr, LogitRows::None, pool).ok());
         EXPECT_EQ(cache->n_pos(), 10);
 
         cache->truncate(6);  // rewind to before token 6, take another branch, then rewind and replay
         const int32_t branch = 3;
-        ASSERT_TRUE(fwd.eval(*cache, &branch, 1, 6, other.data(), false, pool).ok());
+        ASSERT_TRUE(fwd.eval(*cache, &branch, 1, 6, other.data(), LogitRows::Last, pool).ok());
         cache->truncate(6);
-        ASSERT_TRUE(fwd.eval(*cache, &kTokens[6], 1, 6, again.data(), false, pool).ok());
+        ASSERT_TRUE(fwd.eval(*cache, &kTokens[6], 1, 6, again.data(), LogitRows::Last, pool).ok());
         EXPECT_EQ(first, again);
         EXPECT_NE(first, other);
     }
@@ -220,9 +220,9 @@ TEST_P(ForwardPass, EvalAtAnEarlierPositionRewindsTheCache) {
     auto cache = fwd.make_cache();
     ASSERT_TRUE(cache.ok());
     std::vector<float> a(static_cast<size_t>(model->hp.n_vocab)), b(a.size());
-    ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 5, 0, a.data(), false, pool).ok());
-    ASSERT_TRUE(fwd.eval(*cache, kTokens.data() + 5, 4, 5, nullptr, false, pool).ok());
-    ASSERT_TRUE(fwd.eval(*cache, kTokens.data() + 4, 1, 4, b.data(), false, pool).ok());
+    ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 5, 0, a.data(), LogitRows::Last, pool).ok());
+    ASSERT_TRUE(fwd.eval(*cache, kTokens.data() + 5, 4, 5, nullptr, LogitRows::None, pool).ok());
+    ASSERT_TRUE(fwd.eval(*cache, kTokens.data() + 4, 1, 4, b.data(), LogitRows::Last, pool).ok());
     EXPECT_EQ(cache->n_pos(), 5);
     EXPECT_EQ(a, b);
 }
@@ -262,7 +262,7 @@ protected:
         logits_.resize(size_t(model_->hp.n_vocab) * 16);
     }
     Status eval(const std::vector<int32_t>& tokens, int pos0) {
-        return fwd_->eval(cache_, tokens.data(), int(tokens.size()), pos0, logits_.data(), false, pool_);
+        return fwd_->eval(cache_, tokens.data(), int(tokens.size()), pos0, logits_.data(), LogitRows::Last, pool_);
     }
     std::shared_ptr<const Model> model_;
     std::unique_ptr<Forward> fwd_;
@@ -302,22 +302,22 @@ TEST_F(ForwardErrors, CacheOfAnotherShapeIsAnError) {
     auto other = KvCache::create(model_->hp.n_layer, 8, model_->hp.kv_dim() + 1, DType::F32);
     ASSERT_TRUE(other.ok());
     const int32_t tok = 1;
-    EXPECT_FALSE(fwd_->eval(*other, &tok, 1, 0, logits_.data(), false, pool_).ok());
+    EXPECT_FALSE(fwd_->eval(*other, &tok, 1, 0, logits_.data(), LogitRows::Last, pool_).ok());
 }
 
 // ---- the observer --------------------------------------------------------------------------------------------------
 
 // Records every observed tensor: (probe, layer, pos) -> a copy of the view.
 struct Recorder : Observer {
-    ProbeMask mask = ProbeMask::all();
+    StageMask mask = StageMask::all();
     mutable std::map<int, int> asked;  // layer -> times wants() was called
-    std::map<std::tuple<Probe, int, int>, std::vector<float>> seen;
-    std::map<std::tuple<Probe, int, int>, std::pair<int, int>> shape;
-    ProbeMask wants(int layer) const override {
+    std::map<std::tuple<Stage, int, int>, std::vector<float>> seen;
+    std::map<std::tuple<Stage, int, int>, std::pair<int, int>> shape;
+    StageMask wants(int layer) const override {
         ++asked[layer];
         return mask;
     }
-    void observe(Probe p, int layer, int pos, TensorView v) override {
+    void observe(Stage p, int layer, int pos, TensorView v) override {
         seen[{p, layer, pos}].assign(v.data, v.data + size_t(v.rows) * size_t(v.cols));
         shape[{p, layer, pos}] = {v.rows, v.cols};
     }
@@ -333,22 +333,22 @@ TEST_P(ForwardObserver, ProbsSumToOneAndScoresAreScaledDotsOfObservedQK) {
     ASSERT_TRUE(cache.ok());
     Recorder rec;
     std::vector<float> logits(kTokens.size() * size_t(hp.n_vocab));
-    ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 7, 0, logits.data(), true, pool, &rec).ok());
-    ASSERT_TRUE(fwd.eval(*cache, &kTokens[7], 1, 7, logits.data(), false, pool, &rec).ok());
+    ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 7, 0, logits.data(), LogitRows::All, pool, &rec).ok());
+    ASSERT_TRUE(fwd.eval(*cache, &kTokens[7], 1, 7, logits.data(), LogitRows::Last, pool, &rec).ok());
 
     const int hd = hp.head_dim, group = hp.n_head / hp.n_head_kv;
     for (int il = 0; il < hp.n_layer; ++il)
         for (int pos = 0; pos < 8; ++pos) {
-            const auto& probs  = rec.seen.at({Probe::AttnProbs, il, pos});
-            const auto& scores = rec.seen.at({Probe::AttnScores, il, pos});
-            const auto& q      = rec.seen.at({Probe::Q, il, pos});
-            EXPECT_EQ(rec.shape.at({Probe::AttnProbs, il, pos}), std::make_pair(hp.n_head, pos + 1));
+            const auto& probs  = rec.seen.at({Stage::AttnProbs, il, pos});
+            const auto& scores = rec.seen.at({Stage::AttnScores, il, pos});
+            const auto& q      = rec.seen.at({Stage::Q, il, pos});
+            EXPECT_EQ(rec.shape.at({Stage::AttnProbs, il, pos}), std::make_pair(hp.n_head, pos + 1));
             ASSERT_EQ(probs.size(), size_t(hp.n_head * (pos + 1)));
             for (int h = 0; h < hp.n_head; ++h) {
                 double sum = 0;
                 for (int j = 0; j <= pos; ++j) {
                     sum += probs[size_t(h * (pos + 1) + j)];
-                    const auto& k = rec.seen.at({Probe::K, il, j});
+                    const auto& k = rec.seen.at({Stage::K, il, j});
                     double dot    = 0;
                     for (int i = 0; i < hd; ++i) dot += double(q[size_t(h * hd + i)]) * k[size_t((h / group) * hd + i)];
                     EXPECT_NEAR(scores[size_t(h * (pos + 1) + j)], dot / std::sqrt(double(hd)), 1e-5);
@@ -358,12 +358,12 @@ TEST_P(ForwardObserver, ProbsSumToOneAndScoresAreScaledDotsOfObservedQK) {
         }
     // Every probe point of every layer was seen for every token, logits only for the tokens that produced them.
     for (int pos = 0; pos < 8; ++pos) {
-        EXPECT_TRUE(rec.seen.count({Probe::Embed, -1, pos}));
-        EXPECT_TRUE(rec.seen.count({Probe::FfnOut, 1, pos}));
-        EXPECT_TRUE(rec.seen.count({Probe::Logits, -1, pos}));
+        EXPECT_TRUE(rec.seen.count({Stage::Embed, -1, pos}));
+        EXPECT_TRUE(rec.seen.count({Stage::FfnOut, 1, pos}));
+        EXPECT_TRUE(rec.seen.count({Stage::Logits, -1, pos}));
     }
     // The observed logits are the returned ones.
-    EXPECT_EQ(rec.seen.at({Probe::Logits, -1, 7}), std::vector<float>(logits.begin(), logits.begin() + hp.n_vocab));
+    EXPECT_EQ(rec.seen.at({Stage::Logits, -1, 7}), std::vector<float>(logits.begin(), logits.begin() + hp.n_vocab));
     // wants() is asked once per layer per call.
     for (int il = -1; il < hp.n_layer; ++il) EXPECT_EQ(rec.asked[il], 2) << il;
 }
@@ -376,22 +376,22 @@ TEST_P(ForwardObserver, NothingIsObservedUnlessAsked) {
     auto cache = fwd.make_cache();
     ASSERT_TRUE(cache.ok());
     Recorder rec;
-    rec.mask = ProbeMask{};
+    rec.mask = StageMask{};
     std::vector<float> logits(static_cast<size_t>(model->hp.n_vocab));
-    ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 5, 0, logits.data(), false, pool, &rec).ok());
+    ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 5, 0, logits.data(), LogitRows::Last, pool, &rec).ok());
     EXPECT_TRUE(rec.seen.empty());
-    rec.mask = ProbeMask{}.set(Probe::AttnProbs);
-    ASSERT_TRUE(fwd.eval(*cache, &kTokens[5], 1, 5, logits.data(), false, pool, &rec).ok());
+    rec.mask = StageMask{}.set(Stage::AttnProbs);
+    ASSERT_TRUE(fwd.eval(*cache, &kTokens[5], 1, 5, logits.data(), LogitRows::Last, pool, &rec).ok());
     EXPECT_EQ(rec.seen.size(), size_t(model->hp.n_layer));
 }
 
 // An observer may edit what it sees (later: interventions). Zeroing every value row makes attention output zero.
 TEST_P(ForwardObserver, EditsInPlaceReachTheComputation) {
     struct ZeroV : Observer {
-        ProbeMask wants(int) const override { return ProbeMask{}.set(Probe::V).set(Probe::AttnOut); }
-        void observe(Probe p, int, int, TensorView v) override {
-            if (p == Probe::V) std::fill(v.data, v.data + v.rows * v.cols, 0.0f);
-            if (p == Probe::AttnOut)
+        StageMask wants(int) const override { return StageMask{}.set(Stage::V).set(Stage::AttnOut); }
+        void observe(Stage p, int, int, TensorView v) override {
+            if (p == Stage::V) std::fill(v.data, v.data + v.rows * v.cols, 0.0f);
+            if (p == Stage::AttnOut)
                 for (int i = 0; i < v.cols; ++i) max_abs = std::max(max_abs, std::fabs(v.data[i]));
         }
         float max_abs = 0;
@@ -402,7 +402,7 @@ TEST_P(ForwardObserver, EditsInPlaceReachTheComputation) {
     Forward fwd(*model, 32);
     auto cache = fwd.make_cache();
     ASSERT_TRUE(cache.ok());
-    ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 4, 0, nullptr, false, pool, &zero).ok());
+    ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 4, 0, nullptr, LogitRows::None, pool, &zero).ok());
     EXPECT_EQ(zero.max_abs, 0.0f);
 }
 

@@ -22,7 +22,7 @@ std::vector<float> all_logits(const Model& model) {
     auto cache = fwd.make_cache();
     EXPECT_TRUE(cache.ok());
     std::vector<float> logits(kTokens.size() * size_t(model.hp.n_vocab));
-    const Status st = fwd.eval(*cache, kTokens.data(), int(kTokens.size()), 0, logits.data(), true, pool);
+    const Status st = fwd.eval(*cache, kTokens.data(), int(kTokens.size()), 0, logits.data(), LogitRows::All, pool);
     EXPECT_TRUE(st.ok()) << st.error().message;
     return logits;
 }

@@ -51,7 +51,7 @@ protected:
         auto cache = fwd.make_cache(kv());
         EXPECT_TRUE(cache.ok());
         std::vector<float> logits(kTokens.size() * size_t(model_->hp.n_vocab));
-        EXPECT_TRUE(fwd.eval(*cache, kTokens.data(), int(kTokens.size()), 0, logits.data(), true, pool).ok());
+        EXPECT_TRUE(fwd.eval(*cache, kTokens.data(), int(kTokens.size()), 0, logits.data(), LogitRows::All, pool).ok());
         return logits;
     }
 
@@ -79,7 +79,7 @@ TEST_P(PathsAgree, BatchDecodeBatchSizesThreadsAndRewindGiveTheSameBits) {
     ASSERT_TRUE(cache.ok());
     std::vector<float> decoded, logits(V);
     for (size_t t = 0; t < kTokens.size(); ++t) {
-        ASSERT_TRUE(fwd.eval(*cache, &kTokens[t], 1, int(t), logits.data(), false, pool).ok());
+        ASSERT_TRUE(fwd.eval(*cache, &kTokens[t], 1, int(t), logits.data(), LogitRows::Last, pool).ok());
         decoded.insert(decoded.end(), logits.begin(), logits.end());
     }
     expect_same_bits(decoded, whole_prompt, "decode vs batch");
@@ -88,7 +88,7 @@ TEST_P(PathsAgree, BatchDecodeBatchSizesThreadsAndRewindGiveTheSameBits) {
 
     // Rewind to position 6 after a batch ran past it, then evaluate position 6 again, alone.
     cache->truncate(6);
-    ASSERT_TRUE(fwd.eval(*cache, &kTokens[6], 1, 6, logits.data(), false, pool).ok());
+    ASSERT_TRUE(fwd.eval(*cache, &kTokens[6], 1, 6, logits.data(), LogitRows::Last, pool).ok());
     expect_same_bits(logits, std::vector<float>(whole_prompt.begin() + 6 * V, whole_prompt.begin() + 7 * V),
                      "after a rewind vs batch");
 }

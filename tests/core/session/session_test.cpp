@@ -330,7 +330,7 @@ TEST_P(SessionFlow, GeneratesWhatAPlainForwardAndSamplerLoopGenerates) {
     Forward fwd(*model, 48, 4);
     auto cache = fwd.make_cache();
     std::vector<float> logits(37);
-    ASSERT_TRUE(fwd.eval(*cache, kPrompt.data(), 7, 0, logits.data(), false, pool).ok());
+    ASSERT_TRUE(fwd.eval(*cache, kPrompt.data(), 7, 0, logits.data(), LogitRows::Last, pool).ok());
     sample::Sampler sampler(opt.sampler);
     sampler.accept(kPrompt);
     std::vector<int32_t> ids = kPrompt;
@@ -338,7 +338,7 @@ TEST_P(SessionFlow, GeneratesWhatAPlainForwardAndSamplerLoopGenerates) {
         const int32_t id = sampler.sample(logits)->id;
         sampler.accept(id);
         ids.push_back(id);
-        ASSERT_TRUE(fwd.eval(*cache, &id, 1, int(ids.size()) - 1, logits.data(), false, pool).ok());
+        ASSERT_TRUE(fwd.eval(*cache, &id, 1, int(ids.size()) - 1, logits.data(), LogitRows::Last, pool).ok());
     }
     EXPECT_EQ(s->tokens(), ids);
     EXPECT_EQ(logits_of(*s), logits);

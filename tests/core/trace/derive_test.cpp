@@ -22,17 +22,17 @@ const std::vector<int32_t> kTokens = {1, 5, 36, 0, 17, 17, 2, 30, 11, 8, 17, 5};
 class Tee final : public Observer {
 public:
     explicit Tee(TraceRecorder& rec) : rec_(rec) {}
-    ProbeMask wants(int layer) const override {
-        ProbeMask m = rec_.wants(layer);
-        return m.set(Probe::AttnScores).set(Probe::AttnProbs).set(Probe::ResidFfn).set(Probe::Q).set(Probe::Logits);
+    StageMask wants(int layer) const override {
+        StageMask m = rec_.wants(layer);
+        return m.set(Stage::AttnScores).set(Stage::AttnProbs).set(Stage::ResidFfn).set(Stage::Q).set(Stage::Logits);
     }
-    void observe(Probe p, int layer, int pos, TensorView v) override {
+    void observe(Stage p, int layer, int pos, TensorView v) override {
         if (rec_.wants(layer).has(p)) rec_.observe(p, layer, pos, v);
         seen[{p, layer, pos}] = std::vector<float>(v.data, v.data + size_t(v.rows) * size_t(v.cols));
         cols[{p, layer, pos}] = v.cols;
     }
-    std::map<std::tuple<Probe, int, int>, std::vector<float>> seen;
-    std::map<std::tuple<Probe, int, int>, int> cols;
+    std::map<std::tuple<Stage, int, int>, std::vector<float>> seen;
+    std::map<std::tuple<Stage, int, int>, int> cols;
 
 private:
     TraceRecorder& rec_;
@@ -63,9 +63,12 @@ Traced run_traced(const tiny::TinySpec& spec, int n_prompt, RecordOptions ro = {
     t.rec      = std::make_unique<TraceRecorder>(t.model->hp, ro);
     t.tee      = std::make_unique<Tee>(*t.rec);
     t.last_logits.resize(size_t(t.model->hp.n_vocab));
-    EXPECT_TRUE(fwd.eval(*t.cache, kTokens.data(), n_prompt, 0, t.last_logits.data(), false, pool, t.tee.get()).ok());
+    EXPECT_TRUE(
+        fwd.eval(*t.cache, kTokens.data(), n_prompt, 0, t.last_logits.data(), LogitRows::Last, pool, t.tee.get()).ok());
     for (int p = n_prompt; p < int(kTokens.size()); ++p)
-        EXPECT_TRUE(fwd.eval(*t.cache, &kTokens[size_t(p)], 1, p, t.last_logits.data(), false, pool, t.tee.get()).ok());
+        EXPECT_TRUE(
+            fwd.eval(*t.cache, &kTokens[size_t(p)], 1, p, t.last_logits.data(), LogitRows::Last, pool, t.tee.get())
+                .ok());
     for (int p = 0; p < int(kTokens.size()); ++p) {
         auto st           = std::make_shared<StepTrace>();
         PositionCapture c = t.rec->take(p);
@@ -87,9 +90,9 @@ TEST(Derive, AttentionRowsEqualTheWeightsTheForwardPassUsed) {
             for (int p = 0; p < int(kTokens.size()); ++p) {
                 auto row = derive::attention_row(tv, l, h, p);
                 ASSERT_TRUE(row.ok()) << row.error().message;
-                const auto& probs  = t.tee->seen.at({Probe::AttnProbs, l, p});
-                const auto& scores = t.tee->seen.at({Probe::AttnScores, l, p});
-                const int stride   = t.tee->cols.at({Probe::AttnProbs, l, p});
+                const auto& probs  = t.tee->seen.at({Stage::AttnProbs, l, p});
+                const auto& scores = t.tee->seen.at({Stage::AttnScores, l, p});
+                const int stride   = t.tee->cols.at({Stage::AttnProbs, l, p});
                 ASSERT_EQ(stride, p + 1);
                 for (int j = 0; j <= p; ++j) {
                     EXPECT_NEAR(row->probs[size_t(j)], probs[size_t(h * stride + j)], 1e-6f)
@@ -178,9 +181,9 @@ TEST(Recorder, KeepsQueriesResidualAndNorms) {
         const StepTrace& st = *t.steps[size_t(p)];
         ASSERT_TRUE(st.record);
         for (int l = 0; l < t.model->hp.n_layer; ++l) {
-            const auto& q = t.tee->seen.at({Probe::Q, l, p});
+            const auto& q = t.tee->seen.at({Stage::Q, l, p});
             for (size_t i = 0; i < q.size(); ++i) EXPECT_EQ(st.record->q_layer(l)[i], q[i]);
-            const auto& x = t.tee->seen.at({Probe::ResidFfn, l, p});
+            const auto& x = t.tee->seen.at({Stage::ResidFfn, l, p});
             std::vector<float> got(x.size());
             st.record->load_resid(l, got.data());
             EXPECT_EQ(got, x);
@@ -194,7 +197,7 @@ TEST(Recorder, KeepsQueriesResidualAndNorms) {
 
 TEST(Recorder, F16ResidualIsTheRoundedStream) {
     Traced t      = run_traced(tiny::TinySpec{}, 4, RecordOptions{true, DType::F16});
-    const auto& x = t.tee->seen.at({Probe::ResidFfn, 1, 3});
+    const auto& x = t.tee->seen.at({Stage::ResidFfn, 1, 3});
     std::vector<float> got(x.size());
     t.steps[3]->record->load_resid(1, got.data());
     for (size_t i = 0; i < x.size(); ++i) EXPECT_NEAR(got[i], x[i], 1e-3f * std::max(1.0f, std::fabs(x[i])));

@@ -113,7 +113,7 @@ void check_engine_matches(bool tied) {
     ASSERT_TRUE(cache.ok());
     ThreadPool pool(1);
     std::vector<float> logits(size_t(n) * size_t(m.hp.n_vocab));
-    ASSERT_TRUE(fwd.eval(*cache, tokens.data(), n, 0, logits.data(), true, pool).ok());
+    ASSERT_TRUE(fwd.eval(*cache, tokens.data(), n, 0, logits.data(), LogitRows::All, pool).ok());
     double max_diff = 0;
     for (size_t i = 0; i < logits.size(); ++i)
         max_diff = std::max(max_diff, double(std::fabs(logits[i] - act.logits[i])));
@@ -123,7 +123,7 @@ void check_engine_matches(bool tied) {
     auto cache2 = fwd.make_cache(DType::F32);
     std::vector<float> row(size_t(m.hp.n_vocab));
     for (int p = 0; p < n; ++p) {
-        ASSERT_TRUE(fwd.eval(*cache2, &tokens[size_t(p)], 1, p, row.data(), false, pool).ok());
+        ASSERT_TRUE(fwd.eval(*cache2, &tokens[size_t(p)], 1, p, row.data(), LogitRows::Last, pool).ok());
         for (size_t j = 0; j < row.size(); ++j)
             ASSERT_NEAR(row[j], act.logits[size_t(p) * row.size() + j], 1e-4) << "pos " << p << " token " << j;
     }

@@ -1,0 +1,59 @@
+// Shapes and lookups of the stage descriptions (stage.hpp); the descriptions themselves are in arch/*.cpp.
+#include "core/model/stage.hpp"
+
+#include <cstdio>
+
+#include "core/model/model.hpp"
+
+namespace ts::core {
+
+const StageDesc* find_stage(const ArchDesc& arch, Stage s) {
+    for (auto list : {arch.before, arch.block, arch.after})
+        for (const StageDesc& d : list)
+            if (d.id == s) return &d;
+    return nullptr;
+}
+
+StageShape stage_shape(Dims d, const Hparams& hp, int n_pos) {
+    switch (d) {
+        case Dims::Embd:
+            return {1, hp.n_embd};
+        case Dims::Rope:
+            return {2, hp.n_rot / 2};
+        case Dims::QHeads:
+            return {hp.n_head, hp.head_dim};
+        case Dims::KvHeads:
+            return {hp.n_head_kv, hp.head_dim};
+        case Dims::HeadKeys:
+            return {hp.n_head, n_pos};
+        case Dims::Ff:
+            return {1, hp.n_ff};
+        case Dims::Vocab:
+            return {1, hp.n_vocab};
+    }
+    return {};
+}
+
+std::string describe_dims(Dims d, const Hparams& hp, int n_pos) {
+    const StageShape s = stage_shape(d, hp, n_pos);
+    char buf[96];
+    switch (d) {
+        case Dims::Rope:
+            std::snprintf(buf, sizeof buf, "[2 × %d] (cos, sin of each rotated pair)", s.cols);
+            break;
+        case Dims::QHeads:
+        case Dims::KvHeads:
+            std::snprintf(buf, sizeof buf, "[%d %sheads × %d] = %d floats", s.rows, d == Dims::KvHeads ? "kv " : "",
+                          s.cols, s.rows * s.cols);
+            break;
+        case Dims::HeadKeys:
+            std::snprintf(buf, sizeof buf, "[%d heads × %d keys]", s.rows, s.cols);
+            break;
+        default:
+            std::snprintf(buf, sizeof buf, "[%d]", s.cols);
+            break;
+    }
+    return buf;
+}
+
+}  // namespace ts::core

@@ -1,0 +1,143 @@
+// The named stages of a forward pass: what an architecture is made of, what an observer sees and (later) where an
+// intervention applies. An architecture is data plus one block function: it declares its stages in order — before
+// the layers, one block (repeated n_layer times), after the layers — each with its key, title, a sentence for
+// learners, the shape it produces and the weights it reads; the forward pass runs exactly that list and hands the
+// observer each stage's output once per layer and position, in the declared order. The Journey's itinerary,
+// `run --trace`'s list of tensors and the explorer's stage texts all read the same description (arch_desc()).
+//
+// llama / qwen2 (arch/llama.cpp):
+//   before: embed, rope
+//   block:  attn_norm, q_proj, k_proj, v, q, k, attn_scores, attn_probs, attn_out, attn_proj, resid_attn,
+//           ffn_norm, ffn_gate, ffn_up, ffn_act, ffn_out, resid_ffn
+//   after:  final_norm, logits
+// The families that come next fit the same scheme with a few more stage ids and their own block function:
+//   gpt2:   before adds pos_embd (learned positions, no rope); attn_norm / ffn_norm are LayerNorm (mean and
+//           variance); q_proj, k_proj, v come from one fused matrix with bias; no q / k (no RoPE); attn_proj and
+//           ffn_out have biases; ffn_up → ffn_act (GELU) → ffn_out, no ffn_gate.
+//   gemma2/3: embed is scaled by √n_embd; attn_post_norm after attn_proj and ffn_post_norm after ffn_out;
+//           attn_scores soft-capped (gemma2), q_norm / k_norm per head (gemma3); sliding-window layers change
+//           the mask of attn_scores, not the list; logits soft-capped (gemma2).
+//   phi3:   q_proj, k_proj, v from one fused attn_qkv; ffn_gate, ffn_up from one fused ffn_up; NeoX RoPE.
+//   MoE:    ffn_gate_inp (router logits) → ffn_route (top-k experts and their weights) → per expert ffn_gate,
+//           ffn_up, ffn_act, ffn_out → ffn_mix (the weighted sum); the observer sees each chosen expert's rows.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace ts::core {
+
+struct Hparams;
+enum class Arch;
+
+enum class Stage : uint8_t {
+    // before the layers (layer -1)
+    Embed,  // [n_embd] token embedding row
+    Rope,   // [2][n_rot/2] cos and sin of the rotation angle of each pair at this position
+    // one block (layer 0 .. n_layer-1)
+    AttnNorm,    // [n_embd] normed input of the attention block
+    QProj,       // [n_head][head_dim] Wq · x (+ bias), before RoPE
+    KProj,       // [n_head_kv][head_dim] Wk · x (+ bias), before RoPE
+    V,           // [n_head_kv][head_dim] Wv · x (+ bias)
+    Q,           // [n_head][head_dim] after RoPE
+    K,           // [n_head_kv][head_dim] after RoPE, as stored in the KV cache
+    AttnScores,  // [n_head][n_pos] q·k/√head_dim, causal mask applied (positions > pos are not present)
+    AttnProbs,   // [n_head][n_pos] softmax of the scores
+    AttnOut,     // [n_head][head_dim] weighted sum of V per head, heads side by side (before wo)
+    AttnProj,    // [n_embd] Wo · attn_out
+    ResidAttn,   // [n_embd] residual stream after the attention block
+    FfnNorm,     // [n_embd] normed input of the MLP
+    FfnGate,     // [n_ff] W_gate · x
+    FfnUp,       // [n_ff] W_up · x
+    FfnAct,      // [n_ff] the non-linearity: silu(gate) ⊙ up
+    FfnOut,      // [n_embd] W_down · act, the MLP's output
+    ResidFfn,    // [n_embd] residual stream after the MLP (the layer's output)
+    // after the layers (layer -1)
+    FinalNorm,  // [n_embd] after the final norm
+    Logits,     // [n_vocab]
+    kCount
+};
+
+inline constexpr std::array<std::string_view, size_t(Stage::kCount)> kStageKeys = {
+    "embed",    "rope",        "attn_norm",  "q_proj",   "k_proj",    "v",          "q",
+    "k",        "attn_scores", "attn_probs", "attn_out", "attn_proj", "resid_attn", "ffn_norm",
+    "ffn_gate", "ffn_up",      "ffn_act",    "ffn_out",  "resid_ffn", "final_norm", "logits",
+};
+static_assert(kStageKeys.size() == size_t(Stage::kCount));
+inline std::string_view stage_key(Stage s) {
+    return kStageKeys[size_t(s)];
+}
+
+// Which stages an observer wants at one layer.
+struct StageMask {
+    uint64_t bits = 0;
+    bool has(Stage s) const { return bits & (uint64_t(1) << uint32_t(s)); }
+    StageMask& set(Stage s) {
+        bits |= uint64_t(1) << uint32_t(s);
+        return *this;
+    }
+    bool any() const { return bits != 0; }
+    static StageMask all() { return StageMask{(uint64_t(1) << uint32_t(Stage::kCount)) - 1}; }
+};
+
+// A view of one observed tensor: `rows` rows of `cols` floats, contiguous.
+struct TensorView {
+    float* data = nullptr;
+    int rows    = 1;
+    int cols    = 0;
+};
+
+// The forward pass asks an Observer once per layer which stages it wants (so the cost is ~0 when nobody observes),
+// then calls observe() with a view of each wanted stage's output, right after the stage ran. The view is mutable
+// so that interventions (zero a head, skip an MLP) can edit what the next stage reads.
+struct Observer {
+    virtual ~Observer() = default;
+    // Asked once per layer (layer = -1 for the stages before and after the layers) per forward call.
+    virtual StageMask wants(int /*layer*/) const { return {}; }
+    // The view is valid only during the call. pos is the absolute position of the token.
+    virtual void observe(Stage /*stage*/, int /*layer*/, int /*pos*/, TensorView /*view*/) {}
+};
+
+// The shape a stage produces, in the model's own sizes.
+enum class Dims : uint8_t {
+    Embd,      // [n_embd]
+    Rope,      // [2][n_rot/2]
+    QHeads,    // [n_head][head_dim]
+    KvHeads,   // [n_head_kv][head_dim]
+    HeadKeys,  // [n_head][n_pos] (n_pos = pos + 1)
+    Ff,        // [n_ff]
+    Vocab,     // [n_vocab]
+};
+
+struct StageDesc {
+    Stage id;
+    std::string_view title;    // "Attention norm"
+    std::string_view explain;  // one or two sentences for a learner
+    Dims dims;
+    // The tensors it reads, GGUF names without the "blk.N." prefix ("attn_q.weight"); empty names are unused.
+    std::array<std::string_view, 3> weights{};
+};
+
+struct ArchDesc {
+    std::string_view name;     // "llama"
+    std::string_view summary;  // one line: what the family is
+    std::span<const StageDesc> before, block, after;
+};
+
+// The description of an architecture (arch/*.cpp).
+const ArchDesc& arch_desc(Arch arch);
+// The description of one stage in `arch`, or nullptr when the architecture has no such stage.
+const StageDesc* find_stage(const ArchDesc& arch, Stage s);
+
+// {rows, cols} of a stage's output for this model at a position with n_pos keys.
+struct StageShape {
+    int rows = 1, cols = 0;
+};
+StageShape stage_shape(Dims d, const Hparams& hp, int n_pos);
+// "[8 heads × 64]", "[2048]", "[8 heads × 12 keys]", "[2 × 32] (cos, sin)".
+std::string describe_dims(Dims d, const Hparams& hp, int n_pos);
+
+}  // namespace ts::core
