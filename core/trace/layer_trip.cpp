@@ -31,8 +31,7 @@ std::vector<float> embedding_row(const Model& model, int32_t token) {
 
 std::vector<float> rope_thetas_at(const Hparams& hp, int pos) {
     std::vector<float> a(static_cast<size_t>(std::max(0, hp.n_rot / 2)));
-    for (size_t i = 0; i < a.size(); ++i)
-        a[i] = float(rope_theta(pos, int(i), hp.n_rot, hp.rope_freq_base, hp.rope_freq_scale));
+    for (size_t i = 0; i < a.size(); ++i) a[i] = float(rope_theta(hp, pos, int(i)));
     return a;
 }
 
@@ -87,7 +86,7 @@ Result<LayerTrip> compute_layer_trip(const Model& model, std::span<const StepTra
         matvec(L.wv, xb.data(), v.data(), pool);
         add_bias(L.bk, 1, kv_dim, k.data());
         add_bias(L.bv, 1, kv_dim, v.data());
-        rope_angles(j, hp.n_rot, hp.rope_freq_base, hp.rope_freq_scale, cos_a.data(), sin_a.data());
+        rope_angles(hp, j, cos_a.data(), sin_a.data());
         if (j == pos) {
             t.x_in = x;
             t.xb   = xb;

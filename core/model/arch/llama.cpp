@@ -63,8 +63,7 @@ void Forward::eval_batch(KvCache& cache, const int32_t* tokens, int n, int pos0,
 
     // RoPE angles of each token's position, shared by every layer and head.   cos, sin: [n][n_rot/2]
     for (int t = 0; t < n; ++t)
-        rope_angles(pos0 + t, hp.n_rot, hp.rope_freq_base, hp.rope_freq_scale, row(rope_cos_.data(), t, half_rot),
-                    row(rope_sin_.data(), t, half_rot));
+        rope_angles(hp, pos0 + t, row(rope_cos_.data(), t, half_rot), row(rope_sin_.data(), t, half_rot));
 
     for (int il = 0; il < hp.n_layer; ++il) {
         const LayerWeights& L = w.layers[size_t(il)];
