@@ -141,8 +141,9 @@ std::string journey_shape(JourneyKind kind, const core::Hparams& hp, int n_keys)
             std::snprintf(buf, sizeof buf, "token_embd [%d × %d] → x [%d]", hp.n_vocab, e, e);
             break;
         case JourneyKind::Position:
-            std::snprintf(buf, sizeof buf, "%d rotated pairs per head (n_rot = %d, base %g)", hp.n_rot / 2, hp.n_rot,
-                          double(hp.rope_freq_base));
+            std::snprintf(buf, sizeof buf, "%d rotated pairs per head (n_rot = %d, base %g%s)", hp.n_rot / 2, hp.n_rot,
+                          double(hp.rope_freq_base),
+                          hp.rope_freq_factors.empty() ? "" : ", each angle ÷ its rope_freqs factor");
             break;
         case JourneyKind::AttnNorm:
         case JourneyKind::FfnNorm:
