@@ -47,6 +47,24 @@ TEST_F(LayersFrames, RecomputedLayerEqualsTheRecordedForwardPass) {
     EXPECT_FALSE(core::compute_layer_trip(*snap.model, snap.steps, 99, 0, core::DType::F32).ok());
 }
 
+// The same with Llama 3's frequency factors: the layer trip's RoPE (and the angles the Position stage shows) must
+// divide by them exactly as the forward pass does, or q would differ from the recorded one.
+TEST_F(LayersFrames, RecomputedLayerEqualsTheForwardPassWithLlama3RopeFactors) {
+    ts::test::TinyGgufSpec spec;
+    spec.rope_freqs = {1.0f, 1.0f, 1.5f, 2.0f, 4.0f, 8.0f, 16.0f, 32.0f};
+    start("the model", 4, spec);
+    const auto& snap = *ui_.snap;
+    ASSERT_EQ(snap.model->hp.rope_freq_factors, spec.rope_freqs);
+    const int last = int(snap.steps.size()) - 1;
+    for (int layer = 0; layer < snap.model->hp.n_layer; ++layer) {
+        auto t = core::compute_layer_trip(*snap.model, snap.steps, last, layer, core::DType::F32);
+        ASSERT_TRUE(t.ok()) << t.error().message;
+        EXPECT_LT(t->q_max_diff, 1e-4f) << "layer " << layer;
+    }
+    const std::vector<float> angles = core::rope_thetas_at(snap.model->hp, 3);
+    EXPECT_FLOAT_EQ(angles[7], float(3.0 * std::pow(10000.0, -14.0 / 16.0) / 32.0));
+}
+
 TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {
     start("the model", 3);
     const int n_stages = int(journey_stages(ui_.snap->model->hp.n_layer).size());
