@@ -146,7 +146,7 @@ TEST(RandomModel, Llama3RopeFactorsFollowTheLlama3Formula) {
 }
 
 // ts_mkmodel --arch llama3: a llama file with rope_freqs.weight, which `info` describes and `run` uses. (Against
-// llama.cpp through ../shared/tools/ref_llama.mjs, a 4-layer F32 one matched 32/32 greedy tokens after a 200-token
+// llama.cpp, through the lead's ref_llama.mjs runner, a 4-layer F32 one matched 32/32 greedy tokens after a 200-token
 // prompt, top logits within 4e-6; without the factors the greedy tokens part at the 12th.)
 TEST_F(Cli, RandomLlama3ModelsCarryTheirRopeFactors) {
     ts::tools::RandomModelSpec s;
