@@ -3,6 +3,8 @@
 //
 //   ts_mkmodel random /tmp/tinyllama-q8_0.gguf --layers 22 --dim 2048 --heads 32 --kv-heads 4 --ffn 5632
 //              --vocab 32000 --type q8_0
+//   ts_mkmodel random /tmp/llama3.2-1b-q8_0.gguf --arch llama3 --layers 16 --dim 2048 --heads 32 --kv-heads 8
+//              --ffn 8192 --vocab 128256 --tied --type q8_0      (Llama 3.2 1B's shape, with its rope_freqs)
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -19,7 +21,11 @@ int cmd_random(int argc, char** argv) {
     bool no_vocab    = false;
     ts::app::ArgParser ap("random", "OUT.gguf [flags]", "write a llama model with random weights");
     ap.set_program("ts_mkmodel");
-    ap.add_string("", "--arch", "NAME", &s.arch, "llama (default) or qwen2 (NeoX RoPE, biases on Q K V)");
+    ap.add_string("", "--arch", "NAME", &s.arch,
+                  "llama (default), llama3 (llama with Llama 3.2's rope_freqs.weight and rope base 500000) or qwen2 "
+                  "(NeoX RoPE, biases on Q K V)");
+    ap.add_float("", "--rope-base", "B", &s.rope_base, 1.0f, 1e9f,
+                 "RoPE frequency base (default 10000; llama3 500000)");
     ap.add_int("", "--layers", "N", &s.n_layer, 1, 1024, "transformer blocks");
     ap.add_int("", "--dim", "N", &s.n_embd, 2, 1 << 16, "embedding width");
     ap.add_int("", "--heads", "N", &s.n_head, 1, 1024, "attention heads");
@@ -44,6 +50,11 @@ int cmd_random(int argc, char** argv) {
     }
     const std::string out = argv[1];
     if (auto code = ap.parse(argc - 1, argv + 1)) return *code;
+    if (s.arch == "llama3") {
+        s.arch        = "llama";
+        s.llama3_rope = true;
+        if (!ap.was_set("--rope-base")) s.rope_base = 500000.0f;
+    }
     s.seed  = uint64_t(seed);
     s.vocab = !no_vocab;
     s.k_mix = type == "q4_k_m" || type == "Q4_K_M";
@@ -60,9 +71,10 @@ int cmd_random(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "random") return cmd_random(argc - 1, argv + 1);
-    std::fprintf(stderr,
-                 "usage: ts_mkmodel random OUT.gguf [--arch llama|qwen2 --layers N --dim N --heads N --kv-heads N "
-                 "--ffn N --vocab N "
-                 "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
+    std::fprintf(
+        stderr,
+        "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2 --layers N --dim N --heads N --kv-heads N "
+        "--ffn N --vocab N "
+        "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
     return 2;
 }

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cmath>
+#include <numbers>
 #include <vector>
 
 #include "core/gguf/gguf_writer.hpp"
@@ -78,6 +79,25 @@ void add_placeholder_vocab(core::gguf::GgufWriter& w, int n_vocab) {
 
 }  // namespace
 
+std::vector<float> llama3_rope_factors(int head_dim, float base, float factor, float low_freq, float high_freq,
+                                       int orig_ctx) {
+    const double low_wavelen = double(orig_ctx) / low_freq, high_wavelen = double(orig_ctx) / high_freq;
+    std::vector<float> factors;
+    for (int i = 0; i < head_dim; i += 2) {
+        const double freq    = std::pow(double(base), -double(i) / double(head_dim));
+        const double wavelen = 2.0 * std::numbers::pi / freq;
+        if (wavelen < high_wavelen) {
+            factors.push_back(1.0f);
+        } else if (wavelen > low_wavelen) {
+            factors.push_back(factor);
+        } else {
+            const double smooth = (double(orig_ctx) / wavelen - low_freq) / double(high_freq - low_freq);
+            factors.push_back(float(1.0 / ((1.0 - smooth) / factor + smooth)));
+        }
+    }
+    return factors;
+}
+
 core::Result<DType> parse_dtype(const std::string& name) {
     std::string lower;
     for (char c : name) lower += char(std::tolower(static_cast<unsigned char>(c)));
@@ -107,6 +127,11 @@ core::Status validate_spec(const RandomModelSpec& s) {
     if (s.n_embd % int(block) != 0 || s.n_ff % int(block) != 0)
         return make_error(Code::kInvalidArgument, "dim %d and ffn %d must be multiples of %s's block of %u", s.n_embd,
                           s.n_ff, std::string(core::dtype_name(s.type)).c_str(), block);
+    if (s.llama3_rope && s.arch != "llama")
+        return make_error(Code::kInvalidArgument, "llama3 RoPE factors are a llama file's tensor, not %s's",
+                          s.arch.c_str());
+    if (!(s.rope_base > 1.0f) || !std::isfinite(s.rope_base))
+        return make_error(Code::kInvalidArgument, "rope base %g must be finite and > 1", double(s.rope_base));
     if (s.vocab && s.n_vocab < 259)
         return make_error(Code::kInvalidArgument, "a placeholder vocabulary needs vocab >= 259, got %d", s.n_vocab);
     return {};
@@ -155,6 +180,10 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
         w.add_tensor(blk + "ffn_gate.weight", t, {s.n_embd, s.n_ff}, random_matrix(t, s.n_embd, s.n_ff, rng));
         w.add_tensor(blk + "ffn_up.weight", t, {s.n_embd, s.n_ff}, random_matrix(t, s.n_embd, s.n_ff, rng));
         w.add_tensor(blk + "ffn_down.weight", big, {s.n_ff, s.n_embd}, random_matrix(big, s.n_ff, s.n_embd, rng));
+    }
+    if (s.llama3_rope) {  // one unprefixed tensor for all layers, where llama.cpp's converter puts it
+        const std::vector<float> factors = llama3_rope_factors(head_dim, s.rope_base);
+        w.add_tensor_f32("rope_freqs.weight", {int64_t(factors.size())}, factors);
     }
     w.add_tensor_f32("output_norm.weight", {s.n_embd}, ones);
     if (!s.tied)

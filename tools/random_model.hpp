@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/base/result.hpp"
 #include "core/tensor/dtype.hpp"
@@ -21,6 +22,7 @@ struct RandomModelSpec {
     int n_vocab      = 300;
     int n_ctx        = 2048;
     float rope_base  = 10000.0f;
+    bool llama3_rope = false;  // write rope_freqs.weight with Llama 3.2's factors (llama3_rope_factors), llama only
     core::DType type = core::DType::Q8_0;  // of every matrix (norms stay F32)
     bool k_mix       = false;  // Q4_K_M-like: attn_v, ffn_down and output in Q6_K, the other matrices in Q4_K
     uint64_t seed    = 1;
@@ -28,6 +30,14 @@ struct RandomModelSpec {
     bool tied        = false;  // no output.weight: the output matrix is token_embd
     std::string name;          // general.name; default describes the shape
 };
+
+// The frequency factors Meta's "llama3" RoPE scaling gives each of the head_dim/2 pairs, as llama.cpp's converter
+// writes them to rope_freqs.weight: pairs whose wavelength 2π/freq is under orig_ctx/high_freq are kept (1), over
+// orig_ctx/low_freq slowed by `factor`, and in between a smooth blend. Llama 3.2: factor 32, low 1, high 4,
+// original context 8192 (Llama 3.1: factor 8).
+[[nodiscard]] std::vector<float> llama3_rope_factors(int head_dim, float base, float factor = 32.0f,
+                                                     float low_freq = 1.0f, float high_freq = 4.0f,
+                                                     int orig_ctx = 8192);
 
 // Checks the shape (positive sizes, heads divide n_embd, even head_dim, n_head a multiple of n_head_kv, rows whole
 // blocks of the type, a type the quantiser supports, a placeholder vocabulary needs n_vocab >= 259).

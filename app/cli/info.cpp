@@ -60,6 +60,7 @@ void print_hparams(const core::Hparams& hp) {
                 hp.rope_style == core::RopeStyle::Normal ? "adjacent" : "NeoX half-split");
     std::printf("  %-16s %g\n", "rope_freq_base", double(hp.rope_freq_base));
     if (hp.rope_freq_scale != 1.0f) std::printf("  %-16s %g\n", "rope_freq_scale", double(hp.rope_freq_scale));
+    std::printf("  %-16s %s\n", "rope_scaling", core::describe_rope_scaling(hp).c_str());
     std::printf("  %-16s %g\n", "norm_eps", double(hp.norm_eps));
     std::printf("  %-16s %s\n", "output", hp.tied_output ? "tied to token_embd" : "own matrix");
 }

@@ -127,9 +127,6 @@ ModelSummary summarize_model(const core::Model& m) {
 
     const char* rope_style =
         hp.rope_style == core::RopeStyle::NeoX ? "NeoX (pairs i, i + head_dim/2)" : "normal (adjacent pairs 2i, 2i+1)";
-    char rope_scale[48];
-    std::snprintf(rope_scale, sizeof rope_scale, hp.rope_freq_scale == 1.0f ? "none (×1)" : "linear ×%g",
-                  double(hp.rope_freq_scale));
     s.hparams = {
         {"n_vocab", num(hp.n_vocab), "Number of distinct tokens: the model reads them and gives one logit to each."},
         {"n_ctx_train", num(hp.n_ctx_train),
@@ -147,7 +144,10 @@ ModelSummary summarize_model(const core::Model& m) {
          "Base θ of rotary position embeddings: larger bases rotate slower and reach farther positions."},
         {"rope style", rope_style,
          "Which dimensions RoPE rotates together; the wrong pairing gives fluent-looking nonsense."},
-        {"rope scaling", rope_scale, "Factor applied to positions before rotation; stretches the usable context."},
+        {"rope scaling", core::describe_rope_scaling(hp),
+         "How positions are stretched before rotation: a linear factor divides every position; Llama 3's frequency "
+         "factors (rope_freqs.weight) divide each pair's rotation speed, slowing the slow pairs most, so a model "
+         "trained on a short context reaches a longer one."},
         {"rope dims", num(hp.n_rot), "How many dimensions of each head are rotated by position (usually all)."},
         {"norm eps", format_float(double(hp.norm_eps)),
          "Small constant inside RMSNorm's square root so it never divides by zero."},

@@ -164,6 +164,8 @@ void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, co
             ImGui::PopFont();
             if (!angles.empty())
                 ImGui::TextDisabled("slowest pair: θ%d = %.6f rad", int(angles.size()) - 1, double(angles.back()));
+            if (!hp.rope_freq_factors.empty())
+                ImGui::TextDisabled("each angle is divided by its pair's factor from rope_freqs.weight (Llama 3)");
             vec_preview(ui, "cos θ", t->row(0));
             vec_preview(ui, "sin θ", t->row(1));
             return;

@@ -1,7 +1,9 @@
 // Hyper-parameters of a GGUF model: which architecture, and the `<arch>.*` keys that size it. Also the checks that
 // every format's hyper-parameters must pass before any buffer is sized from them.
+#include <algorithm>
 #include <climits>
 #include <cmath>
+#include <cstdio>
 
 #include "core/gguf/gguf_reader.hpp"
 #include "core/model/loader.hpp"
@@ -66,6 +68,46 @@ Result<std::string> read_string(const gguf::GgufFile& f, const std::string& key)
     return v->s;
 }
 
+// RoPE scaling, read as llama.cpp reads it: rope.scaling.type defaults to "linear"; the factor is
+// rope.scaling.factor, else the older rope.scale_linear, and 0 (or absent) means 1; "none" never scales, whatever the
+// factor. Everything llama.cpp would apply that we do not (yarn, longrope, an attention factor) is refused.
+// Llama 3.1/3.2 files carry no type: their "llama3" scaling is the tensor rope_freqs.weight (bind_weights).
+Status read_rope_scaling(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
+    const char* path = f.name().c_str();
+    std::string type = "linear";
+    if (f.find(a + "rope.scaling.type")) {
+        auto t = read_string(f, a + "rope.scaling.type");
+        if (!t) return t.error();
+        type = *t;
+    }
+    if (type != "none" && type != "linear")
+        return make_error(Code::kUnsupported,
+                          "%s: rope scaling '%s' (%srope.scaling.type) is not supported (none, linear; llama3 "
+                          "scaling is read from tensor rope_freqs.weight)",
+                          path, type.c_str(), a.c_str());
+    hp.rope_scaling = type == "none" ? RopeScaling::None : RopeScaling::Linear;
+
+    float factor           = 0.0f;
+    std::string factor_key = a + "rope.scaling.factor";
+    if (!f.find(factor_key)) factor_key = a + "rope.scale_linear";
+    TS_TRY(read_float(f, factor_key, factor));
+    if (factor < 0.0f || (factor > 0.0f && !std::isfinite(1.0f / factor)))
+        return make_error(Code::kFormat,
+                          "%s: rope scaling factor %g (%s) must be positive and large enough that 1/factor is "
+                          "finite (0: no scaling)",
+                          path, double(factor), factor_key.c_str());
+    hp.rope_freq_scale = hp.rope_scaling == RopeScaling::None || factor == 0.0f ? 1.0f : 1.0f / factor;
+
+    // llama.cpp multiplies every cos and sin by this (its attn_factor); nothing here does, so only 1 is accepted.
+    float attn_factor = 1.0f;
+    TS_TRY(read_float(f, a + "rope.scaling.attn_factor", attn_factor));
+    if (attn_factor != 1.0f)
+        return make_error(Code::kUnsupported, "%s: %srope.scaling.attn_factor %g is not supported (only 1)", path,
+                          a.c_str(), double(attn_factor));
+    TS_TRY(read_int(f, a + "rope.scaling.original_context_length", hp.n_ctx_orig, false));
+    return {};
+}
+
 }  // namespace
 
 Result<Hparams> read_hparams(const gguf::GgufFile& f) {
@@ -100,34 +142,20 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     if (hp.n_embd % hp.n_head != 0)
         return make_error(Code::kFormat, "%s: embedding_length %d is not a multiple of head_count %d", path.c_str(),
                           hp.n_embd, hp.n_head);
-    hp.head_dim    = hp.n_embd / hp.n_head;
-    int key_length = hp.head_dim;
-    TS_TRY(read_int(f, a + "attention.key_length", key_length, false));
-    if (key_length != hp.head_dim)
-        return make_error(Code::kUnsupported, "%s: attention.key_length %d differs from embedding/heads = %d",
-                          path.c_str(), key_length, hp.head_dim);
+    hp.head_dim = hp.n_embd / hp.n_head;
+    // A head size other than embedding/heads (key_length, value_length) changes the shapes of Q, K, V and the
+    // output projection; the forward pass does not have that yet, so such files are refused, never misread.
+    for (const char* k : {"attention.key_length", "attention.value_length"}) {
+        int length = hp.head_dim;
+        TS_TRY(read_int(f, a + k, length, false));
+        if (length != hp.head_dim)
+            return make_error(Code::kUnsupported,
+                              "%s: %s%s is %d, but only head sizes of embedding_length/head_count = %d are supported",
+                              path.c_str(), a.c_str(), k, length, hp.head_dim);
+    }
     hp.n_rot = hp.head_dim;
     TS_TRY(read_int(f, a + "rope.dimension_count", hp.n_rot, false));
-
-    // RoPE scaling: only linear (positions multiplied by 1/factor). The older key rope.scale_linear means the same.
-    float factor = 1.0f;
-    TS_TRY(read_float(f, a + "rope.scale_linear", factor));
-    if (f.find(a + "rope.scaling.type")) {
-        const auto type = read_string(f, a + "rope.scaling.type");
-        if (!type) return type.error();
-        if (*type == "linear") {
-            TS_TRY(read_float(f, a + "rope.scaling.factor", factor));
-        } else if (*type != "none") {
-            return make_error(Code::kUnsupported, "%s: rope scaling '%s' is not supported (none, linear)", path.c_str(),
-                              type->c_str());
-        }
-    }
-    if (!(factor > 0.0f) || !std::isfinite(1.0f / factor))
-        return make_error(Code::kFormat,
-                          "%s: rope scaling factor %g must be positive and large enough that 1/factor "
-                          "is finite",
-                          path.c_str(), double(factor));
-    hp.rope_freq_scale = 1.0f / factor;
+    TS_TRY(read_rope_scaling(f, a, hp));
     return hp;
 }
 
@@ -162,3 +190,25 @@ Status validate_hparams(const std::string& path, const Hparams& hp) {
 }
 
 }  // namespace ts::core::model_detail
+
+namespace ts::core {
+
+std::string describe_rope_scaling(const Hparams& hp) {
+    char buf[160];
+    if (hp.rope_scaling == RopeScaling::None || hp.rope_freq_scale == 1.0f)
+        std::snprintf(buf, sizeof buf, "none");
+    else
+        std::snprintf(buf, sizeof buf, "linear, factor %g (positions x %g)", 1.0 / double(hp.rope_freq_scale),
+                      double(hp.rope_freq_scale));
+    std::string s = buf;
+    if (!hp.rope_freq_factors.empty()) {
+        const auto [lo, hi] = std::minmax_element(hp.rope_freq_factors.begin(), hp.rope_freq_factors.end());
+        std::snprintf(buf, sizeof buf, "; frequency factors (rope_freqs.weight): %zu pairs divided by %g to %g",
+                      hp.rope_freq_factors.size(), double(*lo), double(*hi));
+        s += buf;
+    }
+    if (hp.n_ctx_orig > 0) s += "; original context " + std::to_string(hp.n_ctx_orig);
+    return s;
+}
+
+}  // namespace ts::core

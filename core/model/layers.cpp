@@ -16,13 +16,15 @@ void rms_norm(const float* x, const float* weight, float eps, int n, float* out)
     for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
-double rope_theta(int pos, int i, int n_rot, float freq_base, float freq_scale) {
-    return double(pos) * double(freq_scale) * std::pow(double(freq_base), -2.0 * double(i) / double(n_rot));
+double rope_theta(const Hparams& hp, int pos, int i) {
+    const double factor = hp.rope_freq_factors.empty() ? 1.0 : double(hp.rope_freq_factors[size_t(i)]);
+    return double(pos) * double(hp.rope_freq_scale) *
+           std::pow(double(hp.rope_freq_base), -2.0 * double(i) / double(hp.n_rot)) / factor;
 }
 
-void rope_angles(int pos, int n_rot, float freq_base, float freq_scale, float* cos_out, float* sin_out) {
-    for (int i = 0; i < n_rot / 2; ++i) {
-        const double angle = rope_theta(pos, i, n_rot, freq_base, freq_scale);
+void rope_angles(const Hparams& hp, int pos, float* cos_out, float* sin_out) {
+    for (int i = 0; i < hp.n_rot / 2; ++i) {
+        const double angle = rope_theta(hp, pos, i);
         cos_out[i]         = float(std::cos(angle));
         sin_out[i]         = float(std::sin(angle));
     }

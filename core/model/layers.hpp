@@ -14,11 +14,15 @@ namespace ts::core {
 // out = x / sqrt(mean(x²) + eps) * weight, n floats (out may alias x).
 void rms_norm(const float* x, const float* weight, float eps, int n, float* out);
 
-// The angle of rotated pair i at one position: pos * freq_scale * freq_base^(-2i / n_rot), i in [0, n_rot/2).
-double rope_theta(int pos, int i, int n_rot, float freq_base, float freq_scale);
+// The angle of rotated pair i at one position, i in [0, n_rot/2):
+//   pos * freq_scale * freq_base^(-2i / n_rot) / factor[i]
+// with factor[i] = hp.rope_freq_factors[i] (Llama 3's rope_freqs.weight), 1 when the model has none. The factor
+// divides the frequency, as ggml's rope (its freq_factors) does. Taking the whole Hparams means no caller can forget
+// the scale or the factors.
+double rope_theta(const Hparams& hp, int pos, int i);
 
 // cos / sin of every rotated pair at one position (rope_theta of each). cos_out and sin_out hold n_rot/2 floats.
-void rope_angles(int pos, int n_rot, float freq_base, float freq_scale, float* cos_out, float* sin_out);
+void rope_angles(const Hparams& hp, int pos, float* cos_out, float* sin_out);
 
 // Rotates one head vector (head_dim floats) in place with the angles of rope_angles(). Normal pairs (2i, 2i+1);
 // NeoX pairs (i, i + n_rot/2). Dimensions >= n_rot are left as they are.

@@ -17,6 +17,10 @@ namespace ts::core {
 
 enum class Arch { Llama, Qwen2 };
 enum class RopeStyle { Normal, NeoX };  // Normal: adjacent pairs (2i, 2i+1); NeoX: pairs (i, i + head_dim/2)
+// rope.scaling.type as llama.cpp applies it: none (freq_scale 1 whatever the factor), linear (positions times
+// 1/factor; also what a file without the key gets). Llama 3's own scaling is not a type: the converter bakes it into
+// the per-pair frequency factors of tensor rope_freqs.weight (Hparams::rope_freq_factors).
+enum class RopeScaling { None, Linear };
 
 struct Hparams {
     Arch arch             = Arch::Llama;
@@ -36,6 +40,13 @@ struct Hparams {
     int n_rot             = 0;     // rotated dims per head (rope.dimension_count), usually head_dim
     RopeStyle rope_style  = RopeStyle::Normal;
     bool tied_output      = false;  // output matrix is token_embd
+    // RoPE scaling as llama.cpp reads it (rope_theta / rope_angles apply all of it). rope_scaling: rope.scaling.type
+    // (Linear with rope_freq_scale 1 = no scaling). n_ctx_orig: rope.scaling.original_context_length, 0 when absent;
+    // shown only, since none and linear do not use it. rope_freq_factors: [n_rot/2] from rope_freqs.weight (Llama
+    // 3.1/3.2), the angle of pair i divided by factor i; empty = every factor 1.
+    RopeScaling rope_scaling = RopeScaling::Linear;
+    int n_ctx_orig           = 0;
+    std::vector<float> rope_freq_factors;
     int kv_dim() const { return n_head_kv * head_dim; }
 };
 
@@ -52,6 +63,7 @@ struct Weights {
     std::vector<LayerWeights> layers;
     Tensor output_norm;  // [n_embd]
     Tensor output;       // {n_embd, n_vocab}; == token_embd when tied
+    Tensor rope_freqs;   // [n_rot/2] f32 (llama3 RoPE frequency factors); data == nullptr when the file has none
 };
 
 struct Model {
@@ -79,6 +91,11 @@ struct LoadOptions {
 [[nodiscard]] Result<std::shared_ptr<const Model>> load_model(const std::string& path,
                                                               const std::string& tokenizer_path = "",
                                                               const LoadOptions& opt            = {});
+
+// How positions are scaled before RoPE, in one line for `info` and the Model panel: "none", "linear, factor 2
+// (positions x 0.5)", then, when the file has them, "; frequency factors (rope_freqs.weight): 32 pairs divided by 1
+// to 32" and "; original context 8192".
+std::string describe_rope_scaling(const Hparams& hp);
 
 // Every weight tensor dequantised row by row and checked for NaN/Inf; the error names the tensor, its type and
 // shape, and the first bad row and column. Cost: one pass over all weights (seconds for a 7B model).

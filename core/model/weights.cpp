@@ -2,6 +2,8 @@
 // shape before use, so that a wrong file is explained ("tensor 'blk.3.attn_q.weight': expected [2048, 2048], got
 // Q8_0 [2048, 256]") instead of read out of bounds.
 #include <cctype>
+#include <cmath>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -91,6 +93,49 @@ Status check_layer_count(const gguf::GgufFile& f, const Hparams& hp) {
     return {};
 }
 
+// The llama3 RoPE frequency factors, unprefixed `rope_freqs.weight` (one tensor for every layer, as llama.cpp reads
+// it): F32 [n_rot/2], each finite and positive since it divides an angle. Copied into hp.rope_freq_factors, where
+// rope_theta reads it. llama.cpp binds it for llama only; a qwen2 file carrying it is refused, as llama.cpp refuses a
+// file with a tensor it does not use.
+Status bind_rope_freqs(const gguf::GgufFile& f, Hparams& hp, Tensor& out) {
+    const char* path    = f.name().c_str();
+    const char* name    = "rope_freqs.weight";
+    const Tensor* t     = f.find_tensor(name);
+    const int64_t n_rot = hp.n_rot;
+    if (!t) return {};
+    if (hp.arch != Arch::Llama)
+        return make_error(Code::kUnsupported,
+                          "%s: tensor '%s' (RoPE frequency factors) is not used by architecture '%s'", path, name,
+                          hp.arch_name.c_str());
+    if (t->type != DType::F32 || t->n_dims != 1 || t->ne[0] != n_rot / 2)
+        return make_error(
+            Code::kFormat, "%s: tensor '%s' (RoPE frequency factors): expected F32 [%lld] (n_rot %lld / 2), got %s",
+            path, name, static_cast<long long>(n_rot / 2), static_cast<long long>(n_rot), describe_tensor(*t).c_str());
+    std::vector<float> factors(size_t(n_rot / 2));
+    std::memcpy(factors.data(), t->data, factors.size() * sizeof(float));
+    for (size_t i = 0; i < factors.size(); ++i)
+        if (!(factors[i] > 0.0f) || !std::isfinite(factors[i]))
+            return make_error(Code::kFormat, "%s: tensor '%s': factor %zu is %g, expected a finite positive number",
+                              path, name, i, double(factors[i]));
+    hp.rope_freq_factors = std::move(factors);
+    out                  = *t;
+    return {};
+}
+
+// `<arch>.vocab_size`, when present, must be the number of token_embd rows (it sizes nothing here, but a file that
+// disagrees with itself is not trusted).
+Status check_vocab_size(const gguf::GgufFile& f, const Hparams& hp) {
+    const std::string key = hp.arch_name + ".vocab_size";
+    const gguf::Value* v  = f.find(key);
+    if (!v) return {};
+    uint64_t n = 0;
+    if (!v->as_u64(n) || n != uint64_t(hp.n_vocab))
+        return make_error(Code::kFormat, "%s: metadata key '%s' is %s, but tensor 'token_embd.weight' has %d rows",
+                          f.name().c_str(), key.c_str(), v->as_u64(n) ? std::to_string(n).c_str() : "not a count",
+                          hp.n_vocab);
+    return {};
+}
+
 }  // namespace
 
 Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
@@ -105,6 +150,8 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
                           hp.n_embd, describe_tensor(*embd).c_str());
     hp.n_vocab = int(embd->ne[1]);
     TS_TRY(validate_hparams(f.name(), hp));
+    TS_TRY(check_vocab_size(f, hp));
+    TS_TRY(bind_rope_freqs(f, hp, w.rope_freqs));
 
     const int64_t n_embd = hp.n_embd, n_vocab = hp.n_vocab, n_ff = hp.n_ff, kv_dim = hp.kv_dim();
     TS_TRY(bind(f, "token_embd.weight", {n_embd, n_vocab}, TR::AnySupported, Need::Required, w.token_embd));
@@ -146,6 +193,7 @@ void count_params(Model& m) {
     };
     add(m.w.token_embd);
     add(m.w.output_norm);
+    add(m.w.rope_freqs);
     if (!m.hp.tied_output) add(m.w.output);
     for (const LayerWeights& L : m.w.layers)
         for (const Tensor* t : {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wo, &L.bq, &L.bk, &L.bv, &L.ffn_norm, &L.w_gate,

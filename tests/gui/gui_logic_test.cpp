@@ -183,6 +183,18 @@ TEST_F(TinyModelSummary, ShowsHyperParametersWithAnExplanationEach) {
         for (const InfoRow& r : *rows) EXPECT_GT(r.help.size(), 20u) << r.label;
 }
 
+TEST_F(TinyModelSummary, ShowsTheRopeScalingWithLlama3FactorsWhenPresent) {
+    ASSERT_TRUE(row(summary_.hparams, "rope scaling"));
+    EXPECT_EQ(row(summary_.hparams, "rope scaling")->value, "none");
+    core::Model llama3                 = *model_;
+    llama3.hp.rope_freq_factors        = std::vector<float>(size_t(llama3.hp.n_rot / 2), 1.0f);
+    llama3.hp.rope_freq_factors.back() = 32.0f;
+    const ModelSummary s               = summarize_model(llama3);
+    const InfoRow* r                   = row(s.hparams, "rope scaling");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->value, "none; frequency factors (rope_freqs.weight): 8 pairs divided by 1 to 32");
+}
+
 TEST_F(TinyModelSummary, CollectsTheVocabularysCharactersForTheFont) {
     const auto& cps = summary_.vocab_codepoints;
     for (uint32_t cp : codepoints("éïθ→日本Ω"))

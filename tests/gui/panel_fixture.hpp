@@ -38,9 +38,9 @@ protected:
     }
 
     // Loads the tiny model, evaluates `prompt` and generates `n` tokens; waits for the derived numbers too.
-    void start(const char* prompt = "the model", int n = 6) {
+    void start(const char* prompt = "the model", int n = 6, const ts::test::TinyGgufSpec& spec = {}) {
         const std::string path = ts::test::unique_temp_path("ts_panel_tiny.gguf");
-        ASSERT_TRUE(ts::test::write_tiny_gguf(path).ok());
+        ASSERT_TRUE(ts::test::write_tiny_gguf(path, spec).ok());
         std::strncpy(ui_.prompt.data(), prompt, ui_.prompt.size() - 1);
         request_load(ui_, path);
         auto done = ui_.loader.wait();

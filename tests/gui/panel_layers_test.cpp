@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "app/ui/view_journey.hpp"
+#include "core/trace/derive.hpp"
 #include "tests/gui/panel_fixture.hpp"
 
 namespace ts::app {
@@ -65,6 +66,25 @@ TEST_F(LayersFrames, TheReplayedPositionEqualsTheRecordedForwardPass) {
             EXPECT_NEAR(sum, 1.0, 1e-5);
         }
     }
+}
+
+// The same with Llama 3's frequency factors: the replay's RoPE stage and the angles the Position stage names must
+// divide by them exactly as the forward pass did.
+TEST_F(LayersFrames, ReplayedPositionEqualsTheForwardPassWithLlama3RopeFactors) {
+    ts::test::TinyGgufSpec spec;
+    spec.rope_freqs = {1.0f, 1.0f, 1.5f, 2.0f, 4.0f, 8.0f, 16.0f, 32.0f};
+    start("the model", 4, spec);
+    ASSERT_EQ(ui_.snap->model->hp.rope_freq_factors, spec.rope_freqs);
+    ui_.sel.pos = 3;
+    ASSERT_TRUE(frames_until(draw_layers_panel, [&] {
+        const core::Derived* d = ui_.snap->derived.get();
+        return d && d->journey && d->journey->pos == 3;
+    }));
+    const core::Journey& j = *ui_.snap->derived->journey;
+    for (const core::JourneyLayer& L : j.layers) EXPECT_EQ(L.q_max_diff, 0.0f);
+    const double theta7 = 3.0 * std::pow(10000.0, -14.0 / 16.0) / 32.0;
+    EXPECT_FLOAT_EQ(core::derive::rope_thetas_at(ui_.snap->model->hp, 3)[7], float(theta7));
+    EXPECT_FLOAT_EQ(j.find(core::Stage::Rope, -1)->row(0)[7], float(std::cos(theta7)));
 }
 
 TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {

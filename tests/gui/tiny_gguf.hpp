@@ -26,6 +26,7 @@ inline std::string unique_temp_path(const std::string& name) {
 
 struct TinyGgufSpec {
     int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 128, n_ctx = 128;
+    std::vector<float> rope_freqs;  // [head_dim/2] llama3 RoPE frequency factors (rope_freqs.weight); empty: none
 };
 
 // The vocabulary: <unk> <s> </s>, the 256 byte tokens, then pieces. Includes "▁café", "θ", "→", "日本".
@@ -123,6 +124,7 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     }
     norm("output_norm.weight");
     q8("output.weight", E, V);
+    if (!s.rope_freqs.empty()) w.add_tensor_f32("rope_freqs.weight", {int64_t(s.rope_freqs.size())}, s.rope_freqs);
     return w.write(path);
 }
 

@@ -244,7 +244,7 @@ void Forward::eval_batch(const KvCache& cache, KvCache* store, const int32_t* to
             case Stage::Rope:  // the angles of each token's position, shared by every layer and head
                 for (int t = 0; t < n; ++t) {
                     float* cs = row(rope, t, 2 * half_rot);
-                    rope_angles(pos0 + t, hp.n_rot, hp.rope_freq_base, hp.rope_freq_scale, cs, cs + half_rot);
+                    rope_angles(hp, pos0 + t, cs, cs + half_rot);
                 }
                 break;
             default:

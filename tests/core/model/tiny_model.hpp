@@ -30,7 +30,8 @@ struct TinySpec {
     int n_rot         = 0;  // 0: head_dim
     float eps         = 1e-5f;
     float rope_base   = 10000.0f;
-    float rope_factor = 1.0f;  // linear scaling factor; positions are multiplied by 1/factor
+    float rope_factor = 1.0f;       // linear scaling factor; positions are multiplied by 1/factor
+    std::vector<float> rope_freqs;  // [rot()/2] llama3 frequency factors, written as rope_freqs.weight; empty: none
     bool tied         = false;
     DType matrix_type = DType::F32;  // type of every matrix (token_embd and output included)
     uint32_t seed     = 1;
@@ -119,6 +120,13 @@ inline TinyModel make_tiny_model(const TinySpec& s) {
         m.tensors[b + "ffn_gate.weight"] = make_tensor(T, {E, F}, rng, 0.5f);
         m.tensors[b + "ffn_up.weight"]   = make_tensor(T, {E, F}, rng, 0.5f);
         m.tensors[b + "ffn_down.weight"] = make_tensor(T, {F, E}, rng, 0.3f);
+    }
+    if (!s.rope_freqs.empty()) {
+        TinyTensor& t = m.tensors["rope_freqs.weight"];
+        t.ne          = {int64_t(s.rope_freqs.size())};
+        t.ref         = s.rope_freqs;
+        t.bytes.resize(s.rope_freqs.size() * sizeof(float));
+        std::memcpy(t.bytes.data(), s.rope_freqs.data(), t.bytes.size());
     }
     return m;
 }
@@ -211,13 +219,16 @@ inline std::vector<float> ref_rms_norm(const std::vector<float>& x, const TinyTe
     return y;
 }
 
-// RoPE on one head: llama rotates (2i, 2i+1), qwen2 rotates (i, i + n_rot/2); angle pos/factor · base^(-2i/n_rot).
+// RoPE on one head: llama rotates (2i, 2i+1), qwen2 rotates (i, i + n_rot/2); angle
+// pos/factor · base^(-2i/n_rot) / rope_freqs[i] (llama3's frequency factors divide each pair's frequency).
 inline void ref_rope(float* head, int pos, const TinySpec& s) {
     const int n_rot = s.rot();
     for (int i = 0; i < n_rot / 2; ++i) {
-        const double angle = double(pos) / s.rope_factor * std::pow(double(s.rope_base), -2.0 * i / n_rot);
-        const int a        = s.arch == "qwen2" ? i : 2 * i;
-        const int b        = s.arch == "qwen2" ? i + n_rot / 2 : 2 * i + 1;
+        const double freq_factor = s.rope_freqs.empty() ? 1.0 : double(s.rope_freqs[size_t(i)]);
+        const double angle =
+            double(pos) / s.rope_factor * std::pow(double(s.rope_base), -2.0 * i / n_rot) / freq_factor;
+        const int a    = s.arch == "qwen2" ? i : 2 * i;
+        const int b    = s.arch == "qwen2" ? i + n_rot / 2 : 2 * i + 1;
         const double x = head[a], y = head[b];
         head[a] = float(x * std::cos(angle) - y * std::sin(angle));
         head[b] = float(x * std::sin(angle) + y * std::cos(angle));
