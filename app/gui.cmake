@@ -32,6 +32,6 @@ add_library(ts_ui OBJECT ${TS_UI_SRCS} ${TS_SHADERS_CPP})
 target_include_directories(ts_ui PUBLIC ${PROJECT_SOURCE_DIR})
 target_compile_options(ts_ui PRIVATE ${TS_WARNINGS})
 target_compile_definitions(ts_ui PRIVATE TS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
-target_link_libraries(ts_ui PUBLIC ts_session ts_model ts_gguf ts::glad ts::imgui Threads::Threads)
+target_link_libraries(ts_ui PUBLIC ts_session ts_model ts_gguf ts_version ts::glad ts::imgui Threads::Threads)
 # Only the tokenscope executable gets the verbs (tests that link ts_ui do not need them, nor ts_cli).
 target_sources(ts_ui INTERFACE $<$<STREQUAL:$<TARGET_PROPERTY:NAME>,tokenscope>:${CMAKE_CURRENT_SOURCE_DIR}/ui/verbs.cpp>)
