@@ -278,8 +278,9 @@ std::string default_model_path() {
     if (fs::exists(rel, ec)) return rel.string();
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
-        const fs::path dir = exe.parent_path();
-        for (const fs::path& p : {dir / rel, dir.parent_path().parent_path() / rel})
+        const fs::path dir       = exe.parent_path();
+        const fs::path installed = dir.parent_path() / "share" / "tokenscope" / "models" / "default.gguf";
+        for (const fs::path& p : {installed, dir / rel, dir.parent_path().parent_path() / rel})
             if (fs::exists(p, ec)) return p.string();
     }
     return rel.string();
