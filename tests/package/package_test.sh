@@ -36,7 +36,7 @@ fi
 for path in usr/bin/tokenscope usr/share/applications/tokenscope.desktop usr/share/mime/packages/tokenscope.xml \
     usr/share/man/man1/tokenscope.1.gz usr/share/icons/hicolor/scalable/apps/tokenscope.svg \
     usr/share/icons/hicolor/48x48/apps/tokenscope.png usr/share/icons/hicolor/128x128/apps/tokenscope.png \
-    usr/share/icons/hicolor/256x256/apps/tokenscope.png; do
+    usr/share/icons/hicolor/256x256/apps/tokenscope.png usr/share/doc/tokenscope/examples/read_trace.py; do
     grep -q " \./$path$" "$tmp/contents" || fail "the package lacks /$path"
 done
 ! grep -E " \./usr/(lib|include)/| \./usr/local/|_test$" "$tmp/contents" || fail "the package holds files it should not"
