@@ -4,8 +4,20 @@
 # Inputs: OUT, SOURCE_DIR, VERSION (CMake's PROJECT_VERSION), BUILD_TYPE, GIT (the git executable, may be empty).
 set(commit "unknown")
 if(GIT)
-    execute_process(COMMAND ${GIT} -C ${SOURCE_DIR} rev-parse --short=12 HEAD
-                    OUTPUT_VARIABLE head OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc ERROR_QUIET)
+    # Only this source tree's own repository: a tarball unpacked inside some other checkout is "unknown".
+    execute_process(COMMAND ${GIT} -C ${SOURCE_DIR} rev-parse --show-toplevel
+                    OUTPUT_VARIABLE top OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc ERROR_QUIET)
+    if(rc EQUAL 0)
+        file(REAL_PATH "${top}" top)
+        file(REAL_PATH "${SOURCE_DIR}" src)
+        if(NOT top STREQUAL src)
+            set(rc 1)
+        endif()
+    endif()
+    if(rc EQUAL 0)
+        execute_process(COMMAND ${GIT} -C ${SOURCE_DIR} rev-parse --short=12 HEAD
+                        OUTPUT_VARIABLE head OUTPUT_STRIP_TRAILING_WHITESPACE RESULT_VARIABLE rc ERROR_QUIET)
+    endif()
     if(rc EQUAL 0 AND head)
         set(commit "${head}")
         # Tracked files that differ from the commit: say so, the binary is not that commit.
