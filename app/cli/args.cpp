@@ -258,7 +258,9 @@ void ArgParser::print_help(FILE* out) const {
         std::string left = names_of(s.short_name, s.long_name);
         if (!s.metavar.empty()) left += " " + s.metavar;
         std::string help = s.help;
-        if (!s.default_text.empty()) help += " (default: " + s.default_text + ")";
+        // A flag whose help says its default in words ("the model's") does not also show the placeholder value.
+        if (!s.default_text.empty() && help.find("(default:") == std::string::npos)
+            help += " (default: " + s.default_text + ")";
         std::fprintf(out, "  %-26s %s\n", left.c_str(), help.c_str());
     }
     std::fprintf(out, "  %-26s %s\n", "-h, --help", "show this help");
