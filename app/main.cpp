@@ -2,9 +2,11 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <new>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
@@ -31,6 +33,7 @@ constexpr Verb kVerbs[] = {
      "render the explorer to PNG   tokenscope shot [-m FILE] [--panel NAME] -o FILE.png"},
     {"train", ts::app::cmd_train, false, "train a small model          tokenscope train --corpus FILE -o FILE.gguf"},
     {"eval", ts::app::cmd_eval, true, "held-out loss and baselines  tokenscope eval -m FILE --corpus FILE [--json]"},
+    {"version", ts::app::cmd_version, false, "version, commit, compiler    tokenscope version (or --version)"},
 };
 
 // The verb argv asks for: a name from kVerbs, or the explorer for no verb or a flag first (`tokenscope -m FILE`);
@@ -48,6 +51,16 @@ void print_usage(FILE* out) {
     std::fprintf(out, "usage: tokenscope [VERB] [FLAGS]   (no verb: the explorer on the default model)\n\nverbs:\n");
     for (const Verb& v : kVerbs) std::fprintf(out, "  %-9s %s\n", v.name, v.help);
     std::fprintf(out, "\n`tokenscope VERB --help` lists a verb's flags.\n");
+}
+
+// `tokenscope FILE.gguf` (what a file manager's "Open with TokenScope" runs: the .desktop entry's `Exec=tokenscope
+// %f`): a first argument that is no verb and no flag but names a file, or ends in .gguf or .bin, opens it in the
+// explorer, as `tokenscope gui -m FILE` would. A missing .gguf is then the loader's error, which names the file.
+bool names_model_file(std::string_view arg) {
+    if (arg.empty() || arg[0] == '-') return false;
+    std::error_code ec;
+    const std::filesystem::path p(arg);
+    return p.extension() == ".gguf" || p.extension() == ".bin" || std::filesystem::is_regular_file(p, ec);
 }
 
 // The verb boundary: an allocation that fails (a model larger than memory) or any other exception becomes one
@@ -69,8 +82,9 @@ int run_verb(int (*fn)(int, char**), int argc, char** argv) {
 int main(int argc, char** argv) {
     ts::app::register_builtin_model();
     ts::app::install_model_fault_handler();  // a model file truncated under its mapping: an error, not a crash
-    const Verb* verb = find_verb(argc, argv);
-    if (const ts::core::Status st = ts::app::apply_simd_env(verb && verb->runs_model); !st.ok()) {
+    const Verb* verb     = find_verb(argc, argv);
+    const bool open_file = !verb && names_model_file(argv[1]);  // `tokenscope FILE.gguf`: the explorer on it
+    if (const ts::core::Status st = ts::app::apply_simd_env((verb && verb->runs_model) || open_file); !st.ok()) {
         std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
         return 2;
     }
@@ -83,9 +97,13 @@ int main(int argc, char** argv) {
         print_usage(stdout);
         return ts::app::flush_stdout();
     }
-    if (arg == "--version") {
-        std::printf("tokenscope 0.1.0\n");
-        return ts::app::flush_stdout();
+    if (arg == "--version") return run_verb(ts::app::cmd_version, 1, argv);  // argv[0]: no flags to parse
+    if (open_file) {
+        static char gui[] = "gui", model_flag[] = "-m";
+        std::vector<char*> gui_argv{gui, model_flag};
+        gui_argv.insert(gui_argv.end(), argv + 1, argv + argc);
+        gui_argv.push_back(nullptr);
+        return run_verb(ts::app::cmd_gui, int(gui_argv.size()) - 1, gui_argv.data());
     }
     std::fprintf(stderr, "error: unknown verb '%s'\n", argv[1]);
     print_usage(stderr);

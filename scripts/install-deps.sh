@@ -10,10 +10,14 @@ PACKAGES=(
     libimgui-dev libglfw3-dev libgl-dev python3-glad libstb-dev
     # tokenizers: Unicode-aware regular expressions for the pre-tokenizers
     libpcre2-dev
+    # install and package: the icon's PNG sizes (rsvg-convert), the .deb's dependencies (dpkg-shlibdeps)
+    librsvg2-bin dpkg-dev
     # tests: GoogleTest, a virtual X server with Mesa's software OpenGL, fonts with wide Unicode coverage
     libgtest-dev libgmock-dev xvfb xauth libgl1-mesa-dri fonts-dejavu-core
     # tests: keys typed into the real window (tests/gui/gui_window_test.cpp)
     xdotool
+    # tests: the package's desktop entry, MIME type and man page checked with Debian's tools (tests/package)
+    desktop-file-utils shared-mime-info man-db
     # the default model's corpus and the trainer's plot
     bible-kjv python3-numpy
 )

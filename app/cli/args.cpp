@@ -258,7 +258,9 @@ void ArgParser::print_help(FILE* out) const {
         std::string left = names_of(s.short_name, s.long_name);
         if (!s.metavar.empty()) left += " " + s.metavar;
         std::string help = s.help;
-        if (!s.default_text.empty()) help += " (default: " + s.default_text + ")";
+        // A flag whose help says its default in words ("the model's") does not also show the placeholder value.
+        if (!s.default_text.empty() && help.find("(default:") == std::string::npos)
+            help += " (default: " + s.default_text + ")";
         std::fprintf(out, "  %-26s %s\n", left.c_str(), help.c_str());
     }
     std::fprintf(out, "  %-26s %s\n", "-h, --help", "show this help");
@@ -278,8 +280,9 @@ std::string default_model_path() {
     if (fs::exists(rel, ec)) return rel.string();
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
-        const fs::path dir = exe.parent_path();
-        for (const fs::path& p : {dir / rel, dir.parent_path().parent_path() / rel})
+        const fs::path dir       = exe.parent_path();
+        const fs::path installed = dir.parent_path() / "share" / "tokenscope" / "models" / "default.gguf";
+        for (const fs::path& p : {installed, dir / rel, dir.parent_path().parent_path() / rel})
             if (fs::exists(p, ec)) return p.string();
     }
     return rel.string();

@@ -103,8 +103,9 @@ inline constexpr const char* kBuiltinModelName = "builtin:default.gguf";
 void register_builtin_model();
 
 // The model `-m` defaults to: the built-in copy when the executable has one; else assets/models/default.gguf,
-// looked up in the working directory, then beside the executable (installed layout), then two folders up from it
-// (build/<preset>/tokenscope in the source tree). When none exists, the working-directory path is returned so the
+// looked up in the working directory, then <exe>/../share/tokenscope/models/default.gguf (the installed layout,
+// packaging/CMakeLists.txt), beside the executable, then two folders up from it (build/<preset>/tokenscope in the
+// source tree). When none exists, the working-directory path is returned so the
 // error names the usual place.
 std::string default_model_path();
 

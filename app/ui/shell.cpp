@@ -12,9 +12,20 @@
 #include "app/ui/format.hpp"
 #include "app/ui/panels.hpp"
 #include "app/ui/widgets.hpp"
+#include "app/version/version.hpp"
+#include "core/tensor/ops.hpp"
 
 namespace ts::app {
 namespace {
+
+// `tokenscope --version`'s lines after the first (commit, compiler, SIMD), for the About box, whose title holds
+// the version. The SIMD level in use is the one main() chose before the explorer started.
+std::string about_build_text() {
+    const std::string in_use = std::string(core::simd_name(core::active_simd())) + " (this CPU has up to " +
+                               core::simd_name(core::detected_simd()) + ")";
+    const std::string text = version_text(in_use);
+    return text.substr(text.find('\n') + 1);
+}
 
 struct TabInfo {
     const char* title;
@@ -315,13 +326,16 @@ void draw_dialogs(UiState& ui) {
         if (ImGui::Begin("About TokenScope", &ui.show_about,
                          ImGuiWindowFlags_AlwaysAutoResize | ImGuiWindowFlags_NoSavedSettings)) {
             ImGui::PushFont(ui.fonts.title);
-            ImGui::TextUnformatted("TokenScope 0.1.0");
+            ImGui::Text("TokenScope %s", build_info().version);
             ImGui::PopFont();
             ImGui::PushTextWrapPos(em * 32.0f);
             ImGui::TextUnformatted(
                 "A desktop explorer of transformer inference: a real engine runs a real model "
                 "token by token, and the panels show what it computed.");
             ImGui::PopTextWrapPos();
+            ImGui::PushFont(ui.fonts.mono);
+            ImGui::TextDisabled("%s", about_build_text().c_str());
+            ImGui::PopFont();
             ImGui::TextDisabled("Dear ImGui %s · %s", IMGUI_VERSION, ui.renderer_info.c_str());
         }
         ImGui::End();

@@ -123,6 +123,17 @@ TEST(ArgParser, HelpListsFlagsWithDefaults) {
     EXPECT_NE(help.find("--trace on|off"), std::string::npos);
 }
 
+TEST(ArgParser, HelpThatStatesItsDefaultInWordsShowsNoSecondDefault) {
+    int32_t n_ctx = 0;  // 0: the model's own context
+    ArgParser ap("run", "-m FILE", "x");
+    ap.add_int("-c", "--ctx-size", "N", &n_ctx, 1, 1 << 20, "context size (default: the model's)");
+    testing::internal::CaptureStdout();
+    ap.print_help(stdout);
+    const std::string help = testing::internal::GetCapturedStdout();
+    EXPECT_NE(help.find("context size (default: the model's)\n"), std::string::npos) << help;
+    EXPECT_EQ(help.find("(default: 0)"), std::string::npos) << help;
+}
+
 TEST(ArgParser, ErrorMessageNamesFlagAndValue) {
     Flags f;
     ArgParser ap("run", "-m FILE", "x");

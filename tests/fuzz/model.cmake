@@ -6,7 +6,7 @@ file(GLOB TS_FUZZ_ARCH_SRCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/core/model/a
 foreach(name fuzz_load_model fuzz_llama2c)
     ts_add_fuzzer(${name} model tokenizer gguf kv)
     target_sources(${name} PRIVATE ${TS_FUZZ_ARCH_SRCS})  # the forward pass of each architecture (a subfolder)
-    target_link_libraries(${name} PRIVATE ts_tensor PkgConfig::PCRE2)
+    target_link_libraries(${name} PRIVATE ts_tensor ts::pcre2)
 endforeach()
 
 # Regenerates the committed seeds: make_model_corpus tests/fuzz/corpus

@@ -2,7 +2,7 @@
 #   include(${CMAKE_CURRENT_SOURCE_DIR}/tokenizer.cmake)
 # tests/fuzz/fuzz_tokenizer.cpp + core/tokenizer + core/gguf (for the fixture vocabularies), with PCRE2.
 ts_add_fuzzer(fuzz_tokenizer tokenizer gguf)
-target_link_libraries(fuzz_tokenizer PRIVATE PkgConfig::PCRE2)
+target_link_libraries(fuzz_tokenizer PRIVATE ts::pcre2)
 target_compile_definitions(fuzz_tokenizer PRIVATE TS_SHARED_DIR="${TS_SHARED_DIR}")
 
 # CI: replay the seeds once, then a short campaign whose new inputs go to the build folder.

@@ -84,6 +84,16 @@ TEST_F(Frames, ShellAndModelPanelDrawALoadedModel) {
     EXPECT_GT(ImGui::GetDrawData()->TotalVtxCount, 1000);
 }
 
+// Help ▸ About: the version text of `tokenscope --version` (commit, compiler, SIMD levels) in a window of its own.
+TEST_F(Frames, TheAboutBoxOpensWithTheVersionText) {
+    ui_.show_about = true;
+    frames(3);
+    const ImGuiWindow* about = ImGui::FindWindowByName("About TokenScope");
+    ASSERT_NE(about, nullptr);
+    EXPECT_TRUE(about->Active);
+    EXPECT_GT(about->Size.y, 120.0f);  // title, description, five lines of build facts, the ImGui line
+}
+
 TEST_F(Frames, AFailedLoadOpensTheErrorModal) {
     request_load(ui_, "/nonexistent/model.gguf");
     auto done = ui_.loader.wait();
