@@ -21,7 +21,7 @@
 #include "core/model/model.hpp"
 #include "core/session/session.hpp"
 #include "core/tensor/bandwidth.hpp"
-#include "core/tensor/ops.hpp"
+#include "core/tensor/simd.hpp"
 
 namespace ts::app {
 namespace {

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "core/base/result.hpp"
-#include "core/tensor/ops.hpp"
+#include "core/tensor/simd.hpp"
 
 namespace ts::app {
 

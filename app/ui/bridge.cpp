@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "app/ui/ui_state.hpp"
+#include "app/ui/view_geometry.hpp"
 #include "app/ui/view_journey.hpp"
 
 namespace ts::app {
@@ -101,6 +102,12 @@ void begin_ui_frame(UiState& ui) {
     f.all_heads        = ui.attention.mode == AttentionMode::AllHeads && cells * 8.0 <= double(128 << 20);
     // The Journey's replay (one forward pass of one token) only while its panel is on screen.
     f.journey = ui.views.layers && ui.views.layers->drawn_frame + 2 >= ui.frame;
+    // The Geometry panel's projections and neighbour search, likewise only while it is on screen.
+    if (ui.views.geometry && ui.views.geometry->drawn_frame + 2 >= ui.frame && n > 0) {
+        const int pos   = ui.sel.pos >= 0 ? ui.sel.pos : n - 1;
+        f.geometry      = true;
+        f.neighbours_of = ui.views.geometry->nn_token >= 0 ? ui.views.geometry->nn_token : s.steps[size_t(pos)]->token;
+    }
     ui.bridge.sync_focus(f);
     pace_run(ui, s);
 

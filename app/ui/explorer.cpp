@@ -304,15 +304,29 @@ int shot_frames(UiState& ui, gl::GlWindow& w, const ShotOptions& opt) {
     std::vector<double> ms, ui_ms;  // whole frame (until the GPU is done); building the ImGui frame alone
     const int frames = std::max(1, opt.frames);
     using Ms         = std::chrono::duration<double, std::milli>;
+    auto draw        = [&] {
+        if (opt.panel == "all")
+            draw_shell(ui);
+        else
+            draw_single_panel(ui, opt.panel);
+    };
+    // Two frames that are not measured: the first puts the panel on screen, the second sends the focus that asks
+    // the worker for what it shows (the Journey's replay, the Geometry's projections); then wait for those numbers.
+    for (int i = 0; i < 2; ++i) {
+        w.begin_frame(0.0);
+        draw();
+        w.end_frame();
+    }
+    if (ui.bridge.attached() && !ui.bridge.wait_for(ui.bridge.last_ticket(), std::chrono::minutes(5), true)) {
+        std::fprintf(stderr, "error: shot: deriving the panel's numbers took longer than 5 minutes\n");
+        return 1;
+    }
     for (int i = 0; i < frames; ++i) {
         const auto t0 = std::chrono::steady_clock::now();
         // Offscreen there is no input backend: the mouse is wherever --hover puts it, or nowhere.
         ImGui::GetIO().MousePos = opt.hover_x >= 0 ? ImVec2(opt.hover_x, opt.hover_y) : ImVec2(-FLT_MAX, -FLT_MAX);
         w.begin_frame(0.0);
-        if (opt.panel == "all")
-            draw_shell(ui);
-        else
-            draw_single_panel(ui, opt.panel);
+        draw();
         ui_ms.push_back(Ms(std::chrono::steady_clock::now() - t0).count());
         w.end_frame();
         w.finish();

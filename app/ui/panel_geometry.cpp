@@ -1,16 +1,12 @@
 // The Geometry panel (DESIGN §6, issue 6 item 10): a 2-D PCA of the context's token embeddings and of their final
 // hidden states, the output-embedding directions of the top candidates drawn into the hidden-state plane (so "the
 // final vector points toward certain continuations" can be seen), and the nearest neighbours by cosine of a token
-// in embedding space. The projections are built on a std::thread once per snapshot state and selected position;
-// the neighbour search over the whole vocabulary runs on another, on demand.
+// in embedding space. The engine worker derives all of it (core/trace/geometry.hpp); this file only draws.
 #include <imgui.h>
 
 #include <algorithm>
-#include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <future>
 #include <memory>
 
 #include "app/gl/colormap.hpp"
@@ -20,61 +16,21 @@
 #include "app/ui/view_journey.hpp"
 #include "app/ui/view_sampling.hpp"
 #include "app/ui/widgets.hpp"
-#include "core/trace/derive.hpp"
+#include "core/trace/geometry.hpp"
 
 namespace ts::app {
 
 namespace {
 
-constexpr int kCandidates = 6;
-constexpr int kNeighbours = 12;
-
-void update_projection(GeometryView& gv, const core::Snapshot& snap, int pos) {
-    if (gv.job.valid() && gv.job.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
-        gv.data = std::make_shared<const GeometryData>(gv.job.get());
-    if ((gv.key_state == snap.state && gv.key_pos == pos) || gv.job.valid()) return;
-    gv.key_state = snap.state;
-    gv.key_pos   = pos;
-    // Candidates: the model's own best next tokens after the selected position (or the newest one that has them).
-    std::vector<int32_t> cands;
-    const core::StepTrace* src = pos >= 0 ? snap.steps[size_t(pos)].get() : nullptr;
-    if (src && !src->has_next) src = snap.steps.back().get();
-    if (src && src->has_next && !src->sampler.stages.empty())
-        for (const auto& t : src->sampler.stages.front().top)
-            if (int(cands.size()) < kCandidates) cands.push_back(t.id);
-    gv.job = std::async(std::launch::async, [model = snap.model, steps = snap.steps, pos, cands = std::move(cands)] {
-        return build_geometry(*model, steps, pos, cands);
-    });
-}
-
-void update_neighbours(GeometryView& gv, const core::Snapshot& snap, int32_t token) {
-    if (gv.nn_job.valid() && gv.nn_job.wait_for(std::chrono::seconds(0)) == std::future_status::ready) {
-        gv.neighbours = gv.nn_job.get();
-        gv.nn_done    = gv.nn_job_token;
-    }
-    if (gv.nn_model != snap.model.get()) {  // another model: forget the old answer
-        gv.nn_model = snap.model.get();
-        gv.nn_done  = -1;
-        gv.neighbours.clear();
-    }
-    if (token < 0 || gv.nn_done == token || (gv.nn_job.valid() && gv.nn_job_token == token)) return;
-    if (gv.nn_job.valid()) {
-        gv.nn_cancel->store(true);
-        return;
-    }
-    gv.nn_cancel    = std::make_shared<std::atomic<bool>>(false);
-    gv.nn_job_token = token;
-    gv.nn_job       = std::async(std::launch::async, [model = snap.model, token, cancel = gv.nn_cancel] {
-        const std::vector<float> q = core::derive::embedding_row(*model, token);
-        return nearest_by_cosine(model->w.token_embd, q, kNeighbours, token, cancel.get());
-    });
-}
-
 // A scatter of PCA coordinates; returns the hovered point's index (or -1). Points coloured by position (viridis),
 // the selected position ringed. Candidate arrows when `arrows`.
+using core::derive::Geometry;
+using core::derive::Neighbour;
+using core::derive::Pca2;
+
 int scatter(const UiState& ui, const core::Model& model, const char* id, const Pca2& pca,
             const std::vector<int>& positions, const std::vector<int32_t>& tokens, int sel_pos, int n_ctx_pos,
-            const GeometryData* arrows, ImVec2 size) {
+            const Geometry* arrows, ImVec2 size) {
     float r = 1e-6f;
     for (float v : pca.xy) r = std::max(r, std::abs(v));
     r *= 1.15f;
@@ -142,7 +98,11 @@ int scatter(const UiState& ui, const core::Model& model, const char* id, const P
     return hovered;
 }
 
-void draw_neighbours(UiState& ui, GeometryView& gv, const core::Model& model, int32_t token) {
+void draw_neighbours(UiState& ui, GeometryView& gv, const core::Snapshot& snap, int32_t token) {
+    const core::Model& model = *snap.model;
+    const core::Derived* d   = current_derived(ui, snap);
+    const core::derive::Neighbours* nb =
+        d && d->neighbours && d->neighbours->token == token ? d->neighbours.get() : nullptr;
     ImGui::TextUnformatted("Nearest neighbours of");
     ImGui::SameLine();
     ImGui::PushFont(ui.fonts.mono);
@@ -154,7 +114,7 @@ void draw_neighbours(UiState& ui, GeometryView& gv, const core::Model& model, in
     if (ImGui::InputInt("id", &gv.nn_input, 0, 0, ImGuiInputTextFlags_EnterReturnsTrue))
         gv.nn_token = std::clamp(gv.nn_input, 0, model.hp.n_vocab - 1);
     item_tooltip("A token id to look up (Enter): its embedding row is compared with every other row by cosine.");
-    if (gv.nn_done != token) {
+    if (!nb) {
         ImGui::TextDisabled("searching %d rows …", model.hp.n_vocab);
         return;
     }
@@ -165,7 +125,7 @@ void draw_neighbours(UiState& ui, GeometryView& gv, const core::Model& model, in
     ImGui::TableSetupColumn("id");
     ImGui::TableSetupColumn("cosine");
     ImGui::TableHeadersRow();
-    for (const Neighbour& n : gv.neighbours) {
+    for (const Neighbour& n : nb->list) {
         ImGui::TableNextRow();
         ImGui::TableSetColumnIndex(0);
         ImGui::PushFont(ui.fonts.mono);
@@ -179,7 +139,7 @@ void draw_neighbours(UiState& ui, GeometryView& gv, const core::Model& model, in
     ImGui::EndTable();
 }
 
-void draw_candidates(const UiState& ui, const core::Model& model, const GeometryData& g) {
+void draw_candidates(const UiState& ui, const core::Model& model, const Geometry& g) {
     ImGui::Text("Where the final vector of position %d points", g.sel_pos);
     item_tooltip(
         "Cosine between the selected position's final hidden state and each candidate's output-embedding "
@@ -219,12 +179,12 @@ void draw_geometry_panel(UiState& ui, const core::Snapshot& snap) {
         disabled_wrapped("Nothing evaluated yet: type a prompt and press Step (→) to see the context's vectors.");
         return;
     }
-    update_projection(gv, snap, pos);
+    gv.drawn_frame      = ui.frame;
     const int32_t token = gv.nn_token >= 0 ? gv.nn_token : snap.steps[size_t(pos)]->token;
-    update_neighbours(gv, snap, token);
 
     section_heading(ui, "Geometry");
-    const GeometryData* g = gv.data.get();
+    const core::Derived* d = current_derived(ui, snap);
+    const Geometry* g      = d && d->geometry && d->geometry->sel_pos == pos ? d->geometry.get() : nullptr;
     if (!g) {
         ImGui::TextDisabled("projecting …");
         return;
@@ -258,7 +218,7 @@ void draw_geometry_panel(UiState& ui, const core::Snapshot& snap) {
     ImGui::EndGroup();
 
     ImGui::BeginChild("nn_box", ImVec2(w, 0));
-    draw_neighbours(ui, gv, model, token);
+    draw_neighbours(ui, gv, snap, token);
     ImGui::EndChild();
     ImGui::SameLine();
     ImGui::BeginChild("cand_box", ImVec2(0, 0));

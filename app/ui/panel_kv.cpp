@@ -24,7 +24,8 @@ void rebuild(KvView& v, const core::Snapshot& snap) {
     v.version       = snap.version;
     v.n_pos         = int(snap.steps.size());
     v.kv            = snap.steps.empty() ? core::KvStats{} : snap.steps.back()->kv;
-    v.bytes_per_pos = v.kv.n_pos > 0 ? v.kv.bytes_total / size_t(v.kv.n_pos) : 0;
+    v.kv_type       = snap.kv_type;
+    v.bytes_per_pos = kv_bytes_per_position(snap.model->hp, core::row_bytes(snap.kv_type, 1));
     v.with_cache.resize(size_t(v.n_pos));
     v.without_cache.resize(size_t(v.n_pos));
     for (int p = 0; p < v.n_pos; ++p) {
@@ -43,12 +44,9 @@ void draw_totals(const UiState& ui, const KvView& v, const core::Hparams& hp) {
                     "K and V of every filled position in every layer."});
     rows.push_back({"Per layer", format_bytes(kv.bytes_per_layer),
                     "Every layer stores the same: its own K and V for each position."});
-    std::snprintf(
-        buf, sizeof buf, "%s  = 2 (K, V) × %d layers × %d kv heads × %d dims × %llu B",
-        format_bytes(v.bytes_per_pos).c_str(), hp.n_layer, hp.n_head_kv, hp.head_dim,
-        static_cast<unsigned long long>(kv.n_pos > 0 && hp.n_layer > 0 && hp.kv_dim() > 0
-                                            ? v.bytes_per_pos / (2ull * uint64_t(hp.n_layer) * uint64_t(hp.kv_dim()))
-                                            : 0));
+    std::snprintf(buf, sizeof buf, "%s  = 2 (K, V) × %d layers × %d kv heads × %d dims × %zu B (%s)",
+                  format_bytes(v.bytes_per_pos).c_str(), hp.n_layer, hp.n_head_kv, hp.head_dim,
+                  core::row_bytes(v.kv_type, 1), std::string(core::dtype_name(v.kv_type)).c_str());
     rows.push_back({"Per token", buf, "What one more token adds to the cache."});
     rows.push_back({"Allocated", format_bytes(kv.bytes_capacity),
                     "Reserved up front for the whole context window, so generating never reallocates."});

@@ -13,7 +13,7 @@
 #include "app/ui/panels.hpp"
 #include "app/ui/widgets.hpp"
 #include "app/version/version.hpp"
-#include "core/tensor/ops.hpp"
+#include "core/tensor/simd.hpp"
 
 namespace ts::app {
 namespace {

@@ -34,6 +34,7 @@ struct KvView {
     uint64_t version = 0;
     int n_pos        = 0;
     core::KvStats kv;                               // of the newest position
+    core::DType kv_type    = core::DType::F32;      // the cache's element type (Snapshot::kv_type)
     uint64_t bytes_per_pos = 0;                     // all layers
     std::vector<double> with_cache, without_cache;  // [pos] multiply-adds of the step that evaluated pos
     bool whole_context = false;  // x axes span the whole context window instead of the positions so far

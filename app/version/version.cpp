@@ -1,7 +1,7 @@
 // The version text (version.hpp); the build's own facts come from the generated build_info().
 #include "app/version/version.hpp"
 
-#include "core/tensor/ops.hpp"
+#include "core/tensor/simd.hpp"
 
 namespace ts::app {
 

@@ -325,6 +325,33 @@ void EngineWorker::update_derived() {
             add_error(j.error());
         }
     }
+    if (interrupted()) return;
+    if (f.geometry) {
+        const bool same = derived_ && derived_->geometry && derived_->state == state_ &&
+                          derived_->geometry->sel_pos == d->query_pos &&
+                          int(derived_->geometry->cand_ids.size()) <= f.geometry_candidates;
+        if (same) {
+            d->geometry = derived_->geometry;
+        } else {
+            const auto cands = derive::top_candidates(s.steps(), d->query_pos, f.geometry_candidates);
+            d->geometry      = std::make_shared<const derive::Geometry>(
+                derive::build_geometry(s.model(), s.steps(), d->query_pos, cands));
+        }
+    }
+    if (interrupted()) return;
+    if (f.neighbours_of >= 0 && f.neighbours_of < s.model().hp.n_vocab) {
+        // The model is the session's for the worker's whole life between loads (a load resets derived_).
+        if (derived_ && derived_->neighbours && derived_->neighbours->token == f.neighbours_of) {
+            d->neighbours = derived_->neighbours;
+        } else {
+            auto nb   = std::make_shared<derive::Neighbours>();
+            nb->token = f.neighbours_of;
+            nb->list =
+                derive::nearest_by_cosine(s.model().w.token_embd, derive::embedding_row(s.model(), f.neighbours_of),
+                                          f.n_neighbours, f.neighbours_of);
+            d->neighbours = std::move(nb);
+        }
+    }
     derived_       = std::move(d);
     focus_changed_ = false;
 }
@@ -369,6 +396,7 @@ void EngineWorker::publish(bool state_changed) {
         snap->n_prompt     = s.n_prompt();
         snap->n_pending    = int(s.pending().size());
         snap->n_ctx        = s.n_ctx();
+        snap->kv_type      = s.cache().type();
         snap->context_full = s.context_full();
         snap->end_of_text  = s.at_end_of_text();
         snap->settings     = s.sampler().settings();

@@ -27,6 +27,7 @@
 
 #include "core/session/command_queue.hpp"
 #include "core/session/session.hpp"
+#include "core/trace/geometry.hpp"
 
 namespace ts::core {
 
@@ -42,6 +43,10 @@ struct Focus {
     bool all_heads           = false;  // the T×T matrix of every head of `layer` (the explorer's small multiples)
     bool lens                = true;   // the logit lens of lens_pos
     bool journey             = false;  // every stage of query_pos, replayed (the explorer's Journey panel)
+    bool geometry            = false;  // PCA of the context and the candidates of query_pos (the Geometry panel)
+    int geometry_candidates  = 6;
+    int32_t neighbours_of    = -1;  // a token whose nearest neighbours in embedding space are wanted (-1: none)
+    int n_neighbours         = 12;
     int lens_top             = 10;
     int max_matrix_positions = 1024;  // matrix and summary are skipped beyond this many positions
     int live_interval_ms     = 100;   // during a run, derive again at most this often (0: after every token the
@@ -62,6 +67,8 @@ struct Derived {
     std::vector<derive::AttnMatrix> heads;  // [n_head], when focus.all_heads
     std::vector<derive::LensLayer> lens;
     std::shared_ptr<const Journey> journey;  // when focus.journey: of query_pos (kept while state and position hold)
+    std::shared_ptr<const derive::Geometry> geometry;      // when focus.geometry (kept while state and position hold)
+    std::shared_ptr<const derive::Neighbours> neighbours;  // when focus.neighbours_of >= 0 (kept for the same token)
     std::string error;  // why something asked for is missing (e.g. a position whose records the budget dropped)
 };
 
@@ -75,6 +82,7 @@ struct Snapshot {
     std::vector<StepTracePtr> steps;                   // [pos]
     std::shared_ptr<const std::vector<float>> logits;  // of the newest position: the UI may run_chain() on it
     int n_prompt = 0, n_pending = 0, n_ctx = 0;
+    DType kv_type     = DType::F32;  // the KV cache's element type (F32 or F16)
     bool context_full = false, end_of_text = false;
     sample::SamplerSettings settings;
     Activity activity    = Activity::Idle;

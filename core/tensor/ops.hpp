@@ -19,22 +19,11 @@
 #include <optional>
 #include <string_view>
 
+#include "core/tensor/simd.hpp"
 #include "core/tensor/tensor.hpp"
 #include "core/tensor/thread_pool.hpp"
 
 namespace ts::core {
-
-// Each level includes the ones before it. Avx512Vnni adds the int8 matmul of batched prefill (vpdpbusd on 256-bit
-// registers) to the Avx512 table.
-enum class SimdLevel { Scalar, Avx2, Avx512, Avx512Vnni };
-SimdLevel detected_simd();         // what the CPU supports
-SimdLevel preferred_simd();        // the default of active_simd: the best level the CPU has (see calibrate.hpp)
-SimdLevel active_simd();           // what the kernels use now
-void set_simd_level(SimdLevel l);  // tests force a level (clamped to detected)
-const char* simd_name(SimdLevel l);
-// The level called `name`: "scalar", "avx2", "avx512", "vnni" (or "avx512vnni", simd_name's spelling); nullopt for
-// any other text. Pure: the app decides where names come from (TS_SIMD).
-std::optional<SimdLevel> simd_level_from_name(std::string_view name);
 
 // y[r] = dot(W row r, x) for r in [0, rows): W is [rows][n] (ne = {n, rows}), x has n floats, y has rows floats.
 void matvec(const Tensor& w, const float* x, float* y, ThreadPool& pool);

@@ -1,17 +1,25 @@
 // Exact two-component PCA by power iteration, and cosine nearest neighbours over an embedding matrix.
-#include "app/ui/pca.hpp"
+#include "core/trace/geometry.hpp"
 
 #include <algorithm>
 #include <cmath>
 
 #include "core/tensor/quant.hpp"
+#include "core/trace/derive.hpp"
 
-namespace ts::app {
+namespace ts::core::derive {
 namespace {
 
 double dot(const double* a, const double* b, int n) {
     double s = 0;
     for (int i = 0; i < n; ++i) s += a[i] * b[i];
+    return s;
+}
+
+// a · b over n floats, accumulated in double.
+double dot_of(const float* a, const float* b, int n) {
+    double s = 0;
+    for (int i = 0; i < n; ++i) s += double(a[i]) * double(b[i]);
     return s;
 }
 
@@ -131,7 +139,7 @@ float cosine(const float* a, const float* b, int n) {
     return float(ab / std::sqrt(aa * bb));
 }
 
-std::vector<Neighbour> nearest_by_cosine(const core::Tensor& matrix, std::span<const float> query, int k,
+std::vector<Neighbour> nearest_by_cosine(const Tensor& matrix, std::span<const float> query, int k,
                                          int32_t exclude, const std::atomic<bool>* cancel) {
     std::vector<Neighbour> best;
     const int64_t d = matrix.ne[0];
@@ -149,7 +157,7 @@ std::vector<Neighbour> nearest_by_cosine(const core::Tensor& matrix, std::span<c
     for (int64_t r = 0; r < n_rows; ++r) {
         if (cancel && (r & 1023) == 0 && cancel->load(std::memory_order_relaxed)) break;
         if (r == exclude) continue;
-        core::dequantize_row(matrix.type, matrix.row(r), row.data(), d);
+        dequantize_row(matrix.type, matrix.row(r), row.data(), d);
         double dot = 0, rr = 0;
         for (int64_t j = 0; j < d; ++j) {
             dot += double(row[size_t(j)]) * double(query[size_t(j)]);
@@ -170,4 +178,57 @@ std::vector<Neighbour> nearest_by_cosine(const core::Tensor& matrix, std::span<c
     return best;
 }
 
-}  // namespace ts::app
+std::vector<int32_t> top_candidates(std::span<const StepTracePtr> steps, int pos, int k) {
+    std::vector<int32_t> cands;
+    if (steps.empty()) return cands;
+    const StepTrace* src = pos >= 0 && pos < int(steps.size()) ? steps[size_t(pos)].get() : nullptr;
+    if (!src || !src->has_next) src = steps.back().get();
+    if (src->has_next && !src->sampler.stages.empty())
+        for (const auto& t : src->sampler.stages.front().top)
+            if (int(cands.size()) < k) cands.push_back(t.id);
+    return cands;
+}
+
+Geometry build_geometry(const Model& model, std::span<const StepTracePtr> steps, int sel_pos,
+                        std::span<const int32_t> cand_ids) {
+    Geometry g;
+    const int d = model.hp.n_embd;
+    g.n         = int(steps.size());
+    g.sel_pos   = sel_pos;
+    std::vector<float> emb(size_t(g.n) * size_t(d)), hid;
+    std::vector<float> sel_hidden;
+    for (int p = 0; p < g.n; ++p) {
+        const StepTrace& st = *steps[size_t(p)];
+        g.tokens.push_back(st.token);
+        const std::vector<float> row = embedding_row(model, st.token);
+        std::copy(row.begin(), row.end(), emb.begin() + size_t(p) * size_t(d));
+        std::vector<float> h = final_norm_of(model, st);
+        if (h.empty()) continue;
+        if (p == sel_pos) sel_hidden = h;
+        hid.insert(hid.end(), h.begin(), h.end());
+        g.hidden_pos.push_back(p);
+    }
+    g.emb    = pca2(emb, g.n, d);
+    g.hidden = pca2(hid, int(g.hidden_pos.size()), d);
+
+    const Tensor& out = model.w.output;
+    std::vector<float> row(static_cast<size_t>(d));
+    for (int32_t id : cand_ids) {
+        if (id < 0 || id >= out.n_rows()) continue;
+        dequantize_row(out.type, out.row(id), row.data(), d);
+        const float len = float(std::sqrt(dot_of(row.data(), row.data(), d)));
+        if (len > 0)
+            for (float& x : row) x /= len;
+        float xy[2] = {0, 0};
+        if (g.hidden.n > 0) project_direction(g.hidden, row.data(), xy);
+        g.cand_ids.push_back(id);
+        g.cand_dir.push_back(xy[0]);
+        g.cand_dir.push_back(xy[1]);
+        g.cand_cos.push_back(sel_hidden.empty() ? 0.0f : cosine(sel_hidden.data(), row.data(), d));
+        g.cand_logit.push_back(sel_hidden.empty() ? 0.0f
+                                                  : float(dot_of(sel_hidden.data(), row.data(), d)) * len);
+    }
+    return g;
+}
+
+}  // namespace ts::core::derive

@@ -1,0 +1,25 @@
+# The explorer and the CLI draw and parse; the model's math stays in core/ (docs/ARCHITECTURE.md, "Layers"). This
+# script fails when a file under app/ includes the per-token layer operations or the kernels, or calls one of them:
+# what a panel shows must come from the engine (the forward pass, core/trace), never from a second copy in the UI.
+#   cmake -DROOT=<checkout> -P tests/check_app_layering.cmake
+file(GLOB_RECURSE files "${ROOT}/app/*.cpp" "${ROOT}/app/*.hpp")
+set(include_re "#include \"core/(model/layers|model/arch/|tensor/ops|tensor/quant|tensor/kernels|tensor/gemm)")
+set(call_re "(^|[^a-z_])(rms_norm|layer_norm|matvec|matmul|apply_rope|rope_angles|swiglu|gelu|scores_row|softmax_row|weighted_sum_row|dequantize_row)[ ]*\\(")
+set(bad "")
+foreach(f ${files})
+    file(STRINGS "${f}" lines)
+    set(n 0)
+    foreach(line IN LISTS lines)
+        math(EXPR n "${n} + 1")
+        string(REGEX REPLACE "//.*$" "" code "${line}")
+        if(code MATCHES "${include_re}" OR code MATCHES "${call_re}")
+            file(RELATIVE_PATH rel "${ROOT}" "${f}")
+            string(APPEND bad "\n  ${rel}:${n}: ${line}")
+        endif()
+    endforeach()
+endforeach()
+list(LENGTH files n_files)
+if(bad)
+    message(FATAL_ERROR "app/ must not hold model math (include or call of a core kernel / layer operation):${bad}")
+endif()
+message(STATUS "app/ layering: ${n_files} files, no model math")
