@@ -1,0 +1,74 @@
+// The head atlas: what every attention head of a model does, measured on a built-in probe sequence in one forward
+// pass. The probe is [BOS] + R + R, where R is a fixed pseudo-random run of ordinary tokens: each head's attention
+// rows are scored for the classic behaviours —
+//   prev_token   weight on the position just before the query
+//   first_token  weight on position 0 (an attention "sink")
+//   self         weight on the query's own position
+//   duplicate    in the second copy, weight on the earlier occurrence of the same token
+//   induction    in the second copy, weight on the token that followed the earlier occurrence (the head that
+//                lets a model continue a sequence it has seen: the standard repeated-random-tokens test)
+//   entropy      bits of the attention row (low: focused; high: spread out)
+//   window       how many positions back, on average, hold 90 % of the weight (a local head has a small window)
+// — averaged over the queries where each applies, and tagged with its strongest behaviour. The numbers are the
+// forward pass's own attention probabilities (its attn_probs stage), not a re-derivation.
+//
+// "Confirm by ablation": probe_loss() is the model's loss on the second copy (the part an induction head makes
+// easy), with and without interventions (intervention.hpp), e.g. with the head zeroed.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "core/base/result.hpp"
+#include "core/model/intervention.hpp"
+#include "core/model/model.hpp"
+#include "core/tensor/thread_pool.hpp"
+
+namespace ts::core {
+
+struct HeadScores {
+    int layer = 0, head = 0;
+    float prev_token = 0, first_token = 0, self = 0, duplicate = 0, induction = 0;
+    float entropy_bits = 0;  // mean over queries
+    float window       = 0;  // mean over queries: positions back that hold 90 % of the weight
+    std::string_view tag;    // "previous-token", "first-token", "self", "duplicate-token", "induction", "diffuse"
+};
+
+struct AtlasOptions {
+    int half      = 48;  // length of R (the probe has 2·half tokens, plus BOS)
+    uint32_t seed = 1;
+};
+
+struct HeadAtlas {
+    int n_layer = 0, n_head = 0;
+    std::vector<int32_t> probe;     // the token ids the forward pass saw
+    int first_copy = 0;             // position of R's first token (1 with BOS, else 0)
+    std::vector<HeadScores> heads;  // [n_layer][n_head]
+    const HeadScores& at(int layer, int head) const { return heads[size_t(layer) * size_t(n_head) + size_t(head)]; }
+};
+
+// A tag is given when its score reaches this (otherwise "diffuse").
+inline constexpr float kAtlasTagThreshold = 0.3f;
+
+// The probe sequence of a model: BOS (when it has one) + R + R, R drawn from ordinary tokens (no control, unused
+// or byte tokens) with a fixed generator.
+std::vector<int32_t> atlas_probe(const Model& model, const AtlasOptions& opt, int* first_copy = nullptr);
+
+// Scores every head on the probe. Errors: a model whose context cannot hold the probe.
+[[nodiscard]] Result<HeadAtlas> build_head_atlas(const Model& model, ThreadPool& pool, const AtlasOptions& opt = {});
+
+// Scores of one head from its attention rows: probs(i, j) is the weight of query i on key j <= i, for a probe of
+// n tokens whose second copy starts at first_copy + half.
+struct AttentionRows {
+    const float* data = nullptr;  // [n][n], row i valid for j <= i
+    int n             = 0;
+};
+HeadScores score_head(const AttentionRows& rows, int first_copy, int half);
+
+// Mean negative log-likelihood (nats) of the probe's second copy, predicting each token from the ones before it,
+// with `interventions` applied.
+[[nodiscard]] Result<double> probe_loss(const Model& model, const std::vector<int32_t>& probe, int second_copy,
+                                        ThreadPool& pool, const std::vector<Intervention>& interventions = {});
+
+}  // namespace ts::core
