@@ -33,6 +33,7 @@ constexpr Verb kVerbs[] = {
      "render the explorer to PNG   tokenscope shot [-m FILE] [--panel NAME] -o FILE.png"},
     {"train", ts::app::cmd_train, false, "train a small model          tokenscope train --corpus FILE -o FILE.gguf"},
     {"eval", ts::app::cmd_eval, true, "held-out loss and baselines  tokenscope eval -m FILE --corpus FILE [--json]"},
+    {"heads", ts::app::cmd_heads, true, "what each attention head does tokenscope heads -m FILE [--json] [--ablate]"},
     {"version", ts::app::cmd_version, false, "version, commit, compiler    tokenscope version (or --version)"},
 };
 

@@ -1,0 +1,49 @@
+// `tokenscope heads` through the real binary on the default model: one JSON record per head with every score, the
+// text table's strongest heads, --ablate's losses, and bad flags.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/cli/cli_harness.hpp"
+
+namespace ts::cli_test {
+namespace {
+
+TEST(CliHeads, JsonHasOneRecordPerHeadWithEveryScore) {
+    const Outcome r = run_tokenscope({"heads", "--json"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), 4u * 8u) << r.out;  // the default model: 4 layers x 8 heads
+    int sinks = 0;
+    for (size_t i = 0; i < lines.size(); ++i) {
+        Json j;
+        ASSERT_TRUE(JsonParser(lines[i]).parse(j)) << lines[i];
+        EXPECT_EQ(int(j.at("layer").num), int(i) / 8);
+        EXPECT_EQ(int(j.at("head").num), int(i) % 8);
+        for (const char* k : {"prev_token", "first_token", "self", "duplicate", "induction", "entropy", "window"})
+            ASSERT_TRUE(j.has(k)) << k << " in " << lines[i];
+        for (const char* k : {"prev_token", "first_token", "self", "duplicate", "induction"}) {
+            EXPECT_GE(j.at(k).num, 0.0) << lines[i];
+            EXPECT_LE(j.at(k).num, 1.0) << lines[i];
+        }
+        sinks += j.at("tag").str == "first-token";
+    }
+    EXPECT_GE(sinks, 1);  // layer 0 head 5 puts 70 % of its weight on position 0
+}
+
+TEST(CliHeads, TextNamesTheStrongestHeadsAndAblationLosses) {
+    const Outcome r = run_tokenscope({"heads", "--ablate"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("first-token      layer 0 head 5"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("with it zeroed"), std::string::npos) << r.out;
+}
+
+TEST(CliHeads, BadFlagsAreUsageErrors) {
+    EXPECT_EQ(run_tokenscope({"heads", "--half", "1"}).exit_code, 2);
+    const Outcome r = run_tokenscope({"heads", "-m", "/nonexistent.gguf"});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_EQ(r.err.rfind("error:", 0), 0u) << r.err;
+}
+
+}  // namespace
+}  // namespace ts::cli_test
