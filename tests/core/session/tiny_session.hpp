@@ -26,18 +26,13 @@ inline std::vector<std::string> tiny_vocab() {
     return v;
 }
 
-// zero_output: every output row is zero, so all logits tie and greedy sampling picks id 0, the EOS.
-inline std::shared_ptr<const Model> load_tiny_with_vocab(const TinySpec& spec = {}, bool zero_output = false) {
-    TinyModel m = make_tiny_model(spec);
-    if (zero_output) {
-        TinyTensor& out = m.tensors.at("output.weight");
-        std::fill(out.bytes.begin(), out.bytes.end(), uint8_t(0));
-        std::fill(out.ref.begin(), out.ref.end(), 0.0f);
-    }
+// Writes `m` with the tiny llama vocabulary (the model's n_vocab must be 37) to a temporary file named `name` and
+// loads it.
+inline std::shared_ptr<const Model> load_with_vocab(const TinyModel& m, const std::string& name) {
     gguf::GgufWriter w = gguf_writer_for(m);
     using gguf::Value;
     const auto tokens = tiny_vocab();
-    EXPECT_EQ(int(tokens.size()), spec.n_vocab);
+    EXPECT_EQ(int(tokens.size()), m.spec.n_vocab);
     std::vector<float> scores;
     std::vector<int32_t> types;
     for (size_t i = 0; i < tokens.size(); ++i) {
@@ -52,12 +47,23 @@ inline std::shared_ptr<const Model> load_tiny_with_vocab(const TinySpec& spec = 
     w.add("tokenizer.ggml.bos_token_id", Value::make_u32(1));
     w.add("tokenizer.ggml.unknown_token_id", Value::make_u32(2));
     w.add("tokenizer.ggml.add_bos_token", Value::make_bool(true));
-    const std::string path = temp_path(zero_output ? "zero.gguf" : "model.gguf");
+    const std::string path = temp_path(name);
     const Status st        = w.write(path);
     EXPECT_TRUE(st.ok()) << st.error().message;
     auto r = load_model(path);
     EXPECT_TRUE(r.ok()) << r.error().message;
     return r.ok() ? *r : nullptr;
+}
+
+// zero_output: every output row is zero, so all logits tie and greedy sampling picks id 0, the EOS.
+inline std::shared_ptr<const Model> load_tiny_with_vocab(const TinySpec& spec = {}, bool zero_output = false) {
+    TinyModel m = make_tiny_model(spec);
+    if (zero_output) {
+        TinyTensor& out = m.tensors.at("output.weight");
+        std::fill(out.bytes.begin(), out.bytes.end(), uint8_t(0));
+        std::fill(out.ref.begin(), out.ref.end(), 0.0f);
+    }
+    return load_with_vocab(m, zero_output ? "zero.gguf" : "model.gguf");
 }
 
 inline std::unique_ptr<Session> make_session(std::shared_ptr<const Model> model, SessionOptions opt = {}) {
