@@ -23,6 +23,11 @@ constexpr std::string_view kLlama3 =
 constexpr std::string_view kQwen2 =
     R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N})"
     R"(| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+// Qwen3.5: as Qwen2, but a letter run also takes the combining marks (\p{M}) inside and after it, so Khmer, Thai
+// or Devanagari words whose vowel signs are marks stay one piece, and symbol runs stop at a mark.
+constexpr std::string_view kQwen35 =
+    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N})"
+    R"(| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr std::string_view kSingleDigit = R"(\p{N})";
 constexpr std::string_view kCjk         = R"([\x{4E00}-\x{9FA5}\x{0800}-\x{4E00}\x{AC00}-\x{D7FF}]+)";
 constexpr std::string_view kBloom       = R"( ?[^(\s|.,!?\x{2026}\x{3002}\x{FF0C}\x{3001}\x{0964}\x{06D4}\x{060C})]+)";
@@ -75,6 +80,7 @@ constexpr PretokenizerRow kRows[] = {
     {"qwen2", {kQwen2}},
     {"stablelm2", {kQwen2}},
     {"grok-2", {kQwen2}},
+    {"qwen35", {kQwen35}},
     {"starcoder", {kSingleDigit, kGpt2}},
     {"refact", {kSingleDigit, kGpt2}},
     {"command-r", {kSingleDigit, kGpt2}},

@@ -21,6 +21,7 @@ constexpr FixtureVocab kFixtureVocabs[] = {
     {"Gpt2", "ggml-vocab-gpt-2.gguf", TokenizerKind::Gpt2, 46},
     {"LlamaBpe", "ggml-vocab-llama-bpe.gguf", TokenizerKind::Gpt2, 46},
     {"Qwen2", "ggml-vocab-qwen2.gguf", TokenizerKind::Gpt2, 46},
+    {"Qwen35", "ggml-vocab-qwen35.gguf", TokenizerKind::Gpt2, 50},
     {"CommandR", "ggml-vocab-command-r.gguf", TokenizerKind::Gpt2, 46},
     {"DeepseekCoder", "ggml-vocab-deepseek-coder.gguf", TokenizerKind::Gpt2, 46},
     {"DeepseekLlm", "ggml-vocab-deepseek-llm.gguf", TokenizerKind::Gpt2, 46},

@@ -44,7 +44,7 @@ TEST(Pretokenizer, EveryRowCompilesAndRebuildsTheSample) {
 
 TEST(Pretokenizer, RequiredRowsExist) {
     for (const char* name : {"default", "gpt-2", "llama-bpe", "qwen2", "starcoder", "refact", "falcon", "mpt",
-                             "gpt-neox", "deepseek-llm", "deepseek-coder", "smollm", "phi-2"})
+                             "gpt-neox", "deepseek-llm", "deepseek-coder", "smollm", "phi-2", "qwen35"})
         EXPECT_NE(find_pretokenizer(name), nullptr) << name;
     EXPECT_EQ(find_pretokenizer("llama3"), find_pretokenizer("llama-bpe"));
     EXPECT_EQ(find_pretokenizer("no-such-pre"), nullptr);
@@ -70,6 +70,23 @@ TEST(Pretokenizer, DigitGroupingDiffersByRow) {
 TEST(Pretokenizer, Llama3ContractionsAreCaseInsensitiveAndNewlinesStayTogether) {
     EXPECT_EQ(split("llama-bpe", "IT'S ok.\n\nNext"), (std::vector<std::string>{"IT", "'S", " ok", ".\n\n", "Next"}));
     EXPECT_EQ(split("gpt-2", "IT'S"), (std::vector<std::string>{"IT", "'", "S"}));
+}
+
+// e + U+0301 (combining acute), then Khmer "ស្វា": ស, coeng U+17D2 (Mn), វ, vowel sign aa U+17B6 (Mc).
+constexpr std::string_view kMarks = "e\xCC\x81t\xC3\xA9 \xE1\x9E\x9F\xE1\x9F\x92\xE1\x9E\x9C\xE1\x9E\xB6";
+
+TEST(Pretokenizer, Qwen2CutsWordsAtCombiningMarks) {
+    EXPECT_EQ(split("qwen2", kMarks), (std::vector<std::string>{"e", "\xCC\x81t\xC3\xA9", " \xE1\x9E\x9F",
+                                                                "\xE1\x9F\x92\xE1\x9E\x9C", "\xE1\x9E\xB6"}));
+}
+
+TEST(Pretokenizer, Qwen35KeepsCombiningMarksInTheWord) {
+    EXPECT_EQ(split("qwen35", kMarks),
+              (std::vector<std::string>{"e\xCC\x81t\xC3\xA9", " \xE1\x9E\x9F\xE1\x9F\x92\xE1\x9E\x9C\xE1\x9E\xB6"}));
+    // A variation selector (U+FE0F, a mark) joins the symbol before it; the zero-width joiner (U+200D, a format
+    // character) starts the next symbol run: "❤️‍🔥" -> "❤️", "‍🔥".
+    EXPECT_EQ(split("qwen35", "\xE2\x9D\xA4\xEF\xB8\x8F\xE2\x80\x8D\xF0\x9F\x94\xA5"),
+              (std::vector<std::string>{"\xE2\x9D\xA4\xEF\xB8\x8F", "\xE2\x80\x8D\xF0\x9F\x94\xA5"}));
 }
 
 TEST(Pretokenizer, DeepseekCoderSplitsNewlinesAndCjk) {
