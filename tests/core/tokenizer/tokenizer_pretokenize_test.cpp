@@ -89,6 +89,15 @@ TEST(Pretokenizer, Qwen35KeepsCombiningMarksInTheWord) {
               (std::vector<std::string>{"\xE2\x9D\xA4\xEF\xB8\x8F", "\xE2\x80\x8D\xF0\x9F\x94\xA5"}));
 }
 
+// llama.cpp's whitespace, not PCRE2's: U+180E MONGOLIAN VOWEL SEPARATOR is a format character, so it joins the
+// symbol run after the space instead of ending a space run.
+TEST(Pretokenizer, MongolianVowelSeparatorIsNotASpace) {
+    EXPECT_EQ(split("qwen2", "a \xE1\xA0\x8E b"), (std::vector<std::string>{"a", " \xE1\xA0\x8E", " b"}));
+    EXPECT_EQ(split("gpt-2", "a \xE1\xA0\x8E b"), (std::vector<std::string>{"a", " \xE1\xA0\x8E", " b"}));
+    // Spaces that are spaces in both still are: U+3000 ideographic space, U+0085 next line.
+    EXPECT_EQ(split("qwen2", "a\xE3\x80\x80\xC2\x85 b"), (std::vector<std::string>{"a", "\xE3\x80\x80\xC2\x85", " b"}));
+}
+
 TEST(Pretokenizer, DeepseekCoderSplitsNewlinesAndCjk) {
     EXPECT_EQ(split("deepseek-coder", "ab\n\xE4\xBD\xA0\xE5\xA5\xBD"),
               (std::vector<std::string>{"ab", "\n", "\xE4\xBD\xA0\xE5\xA5\xBD"}));
