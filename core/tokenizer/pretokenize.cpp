@@ -101,6 +101,9 @@ constexpr PretokenizerRow kRows[] = {
     {"viking", {kBloom, kSingleDigit}},
     {"tekken", {kTekken}, /*ignore_merges=*/true, /*add_bos=*/true},
     {"gpt-4o", {kGpt4o}},
+    // Gemma 4 has no word splitting of its own (its normaliser only writes spaces as "▁"): as in llama.cpp, each
+    // line is merged whole and each run of newlines apart.
+    {"gemma4", {R"([^\n]+|[\n]+)"}, /*ignore_merges=*/false, /*add_bos=*/true, /*whole_newline_runs=*/true},
     {"seed-coder",
      {R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1})"
       R"(| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+)"}},
@@ -135,6 +138,7 @@ constexpr Alias kAliases[] = {
     {"llama4", "gpt-4o"},
     {"minimax-m2", "gpt-4o"},
     {"hunyuan-dense", "deepseek-v3"},
+    {"granite-embed-multi-311m", "gemma4"},
 };
 
 // llama.cpp's whitespace: tab to carriage return and the Unicode spaces (Zs, Zl, Zp) and U+0085. PCRE2's `\s` in

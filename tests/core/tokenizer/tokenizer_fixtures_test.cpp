@@ -22,6 +22,7 @@ constexpr FixtureVocab kFixtureVocabs[] = {
     {"LlamaBpe", "ggml-vocab-llama-bpe.gguf", TokenizerKind::Gpt2, 46},
     {"Qwen2", "ggml-vocab-qwen2.gguf", TokenizerKind::Gpt2, 46},
     {"Qwen35", "ggml-vocab-qwen35.gguf", TokenizerKind::Gpt2, 50},
+    {"Gemma4", "ggml-vocab-gemma-4.gguf", TokenizerKind::Gemma4, 46},
     {"CommandR", "ggml-vocab-command-r.gguf", TokenizerKind::Gpt2, 46},
     {"DeepseekCoder", "ggml-vocab-deepseek-coder.gguf", TokenizerKind::Gpt2, 46},
     {"DeepseekLlm", "ggml-vocab-deepseek-llm.gguf", TokenizerKind::Gpt2, 46},

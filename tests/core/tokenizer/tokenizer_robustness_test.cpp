@@ -1,5 +1,5 @@
 // Hostile and large inputs: empty text, NUL bytes, invalid UTF-8, random strings, 10 MB texts. Every one gives ids
-// (byte fallback) and, both vocabularies having every byte, decodes back to exactly the input.
+// (byte fallback) and, every vocabulary having every byte, decodes back to exactly the input.
 #include <gtest/gtest.h>
 
 #include <random>
@@ -10,7 +10,7 @@
 namespace ts::core {
 namespace {
 
-constexpr const char* kVocabs[] = {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf"};
+constexpr const char* kVocabs[] = {"ggml-vocab-llama-spm.gguf", "ggml-vocab-gpt-2.gguf", "ggml-vocab-gemma-4.gguf"};
 
 #define LOAD_OR_SKIP(tok, file)                                                                                 \
     if (!test::file_exists(test::fixture_path(file))) GTEST_SKIP() << test::fixture_path(file) << " is absent"; \
