@@ -43,7 +43,15 @@ std::string human_count(int64_t n) {
 }
 
 const char* tokenizer_kind_name(core::TokenizerKind k) {
-    return k == core::TokenizerKind::Llama ? "llama (SentencePiece-style BPE)" : "gpt2 (byte-level BPE)";
+    switch (k) {
+        case core::TokenizerKind::Llama:
+            return "llama (SentencePiece-style BPE)";
+        case core::TokenizerKind::Gpt2:
+            return "gpt2 (byte-level BPE)";
+        case core::TokenizerKind::Gemma4:
+            return "gemma4 (BPE with ranked merges over SentencePiece-style pieces)";
+    }
+    return "?";
 }
 
 void print_hparams(const core::Hparams& hp) {

@@ -158,23 +158,31 @@ ModelSummary summarize_model(const core::Model& m) {
     if (m.tokenizer) {
         const core::Vocab& v = m.tokenizer->vocab();
         const bool gpt2      = v.kind == core::TokenizerKind::Gpt2;
+        const bool ranked    = v.kind != core::TokenizerKind::Llama;  // merges by rank: gpt2, gemma4
         auto token_name      = [&](int32_t id) {
             if (id < 0) return std::string("(none)");
             return std::to_string(id) + "  " + m.tokenizer->display(id);
         };
+        const char* kind = gpt2     ? "gpt2 (byte-level BPE)"
+                           : ranked ? "gemma4 (BPE over SentencePiece-style pieces)"
+                                    : "llama (SentencePiece-style BPE)";
+        const char* kind_help =
+            gpt2 ? "Splits text into bytes mapped to characters, then merges frequent pairs by rank."
+            : ranked
+                ? "Writes each space as the mark U+2581, merges characters line by line in rank order, falling back to "
+                  "single bytes."
+                : "Merges characters into known pieces by score, falling back to single bytes.";
         s.tokenizer = {
-            {"Kind", gpt2 ? "gpt2 (byte-level BPE)" : "llama (SentencePiece-style BPE)",
-             gpt2 ? "Splits text into bytes mapped to characters, then merges frequent pairs by rank."
-                  : "Merges characters into known pieces by score, falling back to single bytes."},
+            {"Kind", kind, kind_help},
             {"Vocabulary", format_thousands(uint64_t(m.tokenizer->n_vocab())) + " tokens",
              "Number of pieces the tokenizer can produce; equal to n_vocab."},
-            {"Pre-tokenizer", gpt2 ? v.pre : "(none)",
+            {"Pre-tokenizer", ranked ? v.pre : "(none)",
              "How text is cut into words before merging (digits, spaces, punctuation rules)."},
             {"BOS", token_name(v.bos), "Beginning-of-sequence token, put before the prompt when the model asks."},
             {"EOS", token_name(v.eos), "End-of-sequence token: generating it ends the text."},
             {"Adds BOS", v.add_bos ? "yes" : "no", "Whether encoding a prompt prepends BOS automatically."},
         };
-        if (gpt2)
+        if (ranked)
             s.tokenizer.insert(s.tokenizer.begin() + 3, InfoRow{"Merges", format_thousands(v.merges.size()),
                                                                 "Learned pair merges, applied in rank order."});
         std::vector<bool> seen(0x10000, false);

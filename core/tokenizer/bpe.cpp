@@ -1,7 +1,9 @@
-// The `gpt2` encoder (byte-level BPE): the pre-tokenizer cuts the text into words; each word starts as one symbol
-// per byte and the adjacent pair with the lowest merge rank (ties: leftmost) is merged until no ranked pair is
-// left. Symbols carry their token id, so ranks are looked up by id pair, never by building strings.
-// With ignore_merges (llama-bpe) a word that is itself a vocabulary entry becomes that token directly.
+// The `gpt2` and `gemma4` encoders (BPE with ranked merges): the pre-tokenizer cuts the text into words; each word
+// starts as one symbol per byte (gpt2: bytes are mapped characters) or per UTF-8 character (gemma4: the text with
+// spaces escaped to "▁"), and the adjacent pair with the lowest merge rank (ties: leftmost) is merged until no
+// ranked pair is left. Symbols carry their token id, so ranks are looked up by id pair, never by building strings.
+// With ignore_merges (llama-bpe) a word that is itself a vocabulary entry becomes that token directly; with
+// whole_newline_runs (gemma4) so does a word of newlines only. A symbol without a token falls back to byte tokens.
 #include <queue>
 
 #include "core/base/check.hpp"
@@ -34,14 +36,16 @@ struct BigramOrder {
 
 class BpeSession {
 public:
-    explicit BpeSession(const Tokenizer::Impl& impl) : impl_(impl) {}
+    explicit BpeSession(const Tokenizer::Impl& impl)
+        : impl_(impl), byte_level_(impl.vocab.kind == TokenizerKind::Gpt2) {}
 
     Status run(std::string_view word, std::vector<int32_t>& out) {
-        if (word.size() == 1 && impl_.byte_to_id[uint8_t(word[0])] >= 0) {
+        if (byte_level_ && word.size() == 1 && impl_.byte_to_id[uint8_t(word[0])] >= 0) {
             out.push_back(impl_.byte_to_id[uint8_t(word[0])]);
             return {};
         }
-        if (impl_.ignore_merges) {
+        if (impl_.ignore_merges ||
+            (impl_.whole_newline_runs && word.find_first_not_of('\n') == std::string_view::npos)) {
             const int32_t id = impl_.find_piece(word);
             if (id >= 0) {
                 out.push_back(id);
@@ -49,10 +53,14 @@ public:
             }
         }
         symbols_.clear();
-        for (size_t i = 0; i < word.size(); ++i) {
-            const auto idx = int32_t(i);
-            symbols_.push_back({idx - 1, idx + 1, uint32_t(i), 1, impl_.byte_to_id[uint8_t(word[i])]});
+        for (size_t i = 0; i < word.size();) {
+            const size_t n   = byte_level_ ? 1 : symbol_len(word, i);
+            const int32_t id = byte_level_ ? impl_.byte_to_id[uint8_t(word[i])] : impl_.find_piece(word.substr(i, n));
+            const auto idx   = int32_t(symbols_.size());
+            symbols_.push_back({idx - 1, idx + 1, uint32_t(i), uint32_t(n), id});
+            i += n;
         }
+        if (symbols_.empty()) return {};
         symbols_.back().next = -1;
         for (int32_t i = 1; i < int32_t(symbols_.size()); ++i) try_add(i - 1, i);
 
@@ -95,6 +103,7 @@ private:
     }
 
     const Tokenizer::Impl& impl_;
+    const bool byte_level_;  // gpt2: one symbol per byte; gemma4: one per UTF-8 character
     std::vector<Symbol> symbols_;
     std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue_;
 };
@@ -102,7 +111,7 @@ private:
 }  // namespace
 
 Status encode_bpe(const Tokenizer::Impl& impl, std::string_view text, std::vector<int32_t>& out) {
-    TS_CHECK(impl.pre.has_value(), "gpt2 tokenizer without a pre-tokenizer");
+    TS_CHECK(impl.pre.has_value(), "BPE tokenizer without a pre-tokenizer");
     auto words = impl.pre->split(text);
     if (!words.ok()) return words.error();
     BpeSession session(impl);

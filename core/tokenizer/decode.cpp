@@ -52,7 +52,7 @@ std::string Tokenizer::display(int32_t id) const {
     const TokenType type    = impl_->vocab.types[size_t(id)];
     const std::string& text = impl_->vocab.tokens[size_t(id)];
     if (type == TokenType::Control || type == TokenType::Unknown || type == TokenType::UserDefined) return text;
-    if (type == TokenType::Byte && impl_->vocab.kind == TokenizerKind::Llama) return text;  // already "<0xE2>"
+    if (type == TokenType::Byte && impl_->vocab.kind != TokenizerKind::Gpt2) return text;  // already "<0xE2>"
     const std::string& b = impl_->bytes[size_t(id)];
     std::string out;
     for (size_t i = 0; i < b.size();) {

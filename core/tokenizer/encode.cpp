@@ -1,5 +1,6 @@
 // Tokenizer::encode: cut special tokens out of the text first (longest first), then run the vocabulary's encoder
 // on each stretch of plain text between them, adding BOS/EOS and (llama) the space prefix the way llama.cpp does.
+// (llama, gemma4: spaces escaped to "▁" first.)
 #include "core/tokenizer/tokenizer_impl.hpp"
 
 namespace ts::core {
@@ -69,9 +70,13 @@ Result<std::vector<int32_t>> Tokenizer::encode(std::string_view text, bool add_s
             prev_special = false;
         }
     } else {
+        // gemma4's pieces spell spaces "▁" (no space prefix, unlike llama); gpt2 works on the raw bytes.
+        const bool escape = v.kind == TokenizerKind::Gemma4;
         for (const Fragment& f : frags) {
             if (f.id >= 0)
                 out.push_back(f.id);
+            else if (escape)
+                TS_TRY(tok::encode_bpe(impl, tok::escape_spaces(text.substr(f.off, f.len)), out));
             else
                 TS_TRY(tok::encode_bpe(impl, text.substr(f.off, f.len), out));
         }

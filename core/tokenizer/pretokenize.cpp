@@ -23,6 +23,11 @@ constexpr std::string_view kLlama3 =
 constexpr std::string_view kQwen2 =
     R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N})"
     R"(| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
+// Qwen3.5: as Qwen2, but a letter run also takes the combining marks (\p{M}) inside and after it, so Khmer, Thai
+// or Devanagari words whose vowel signs are marks stay one piece, and symbol runs stop at a mark.
+constexpr std::string_view kQwen35 =
+    R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?[\p{L}\p{M}]+|\p{N})"
+    R"(| ?[^\s\p{L}\p{M}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+)";
 constexpr std::string_view kSingleDigit = R"(\p{N})";
 constexpr std::string_view kCjk         = R"([\x{4E00}-\x{9FA5}\x{0800}-\x{4E00}\x{AC00}-\x{D7FF}]+)";
 constexpr std::string_view kBloom       = R"( ?[^(\s|.,!?\x{2026}\x{3002}\x{FF0C}\x{3001}\x{0964}\x{06D4}\x{060C})]+)";
@@ -75,6 +80,7 @@ constexpr PretokenizerRow kRows[] = {
     {"qwen2", {kQwen2}},
     {"stablelm2", {kQwen2}},
     {"grok-2", {kQwen2}},
+    {"qwen35", {kQwen35}},
     {"starcoder", {kSingleDigit, kGpt2}},
     {"refact", {kSingleDigit, kGpt2}},
     {"command-r", {kSingleDigit, kGpt2}},
@@ -95,6 +101,9 @@ constexpr PretokenizerRow kRows[] = {
     {"viking", {kBloom, kSingleDigit}},
     {"tekken", {kTekken}, /*ignore_merges=*/true, /*add_bos=*/true},
     {"gpt-4o", {kGpt4o}},
+    // Gemma 4 has no word splitting of its own (its normaliser only writes spaces as "▁"): as in llama.cpp, each
+    // line is merged whole and each run of newlines apart.
+    {"gemma4", {R"([^\n]+|[\n]+)"}, /*ignore_merges=*/false, /*add_bos=*/true, /*whole_newline_runs=*/true},
     {"seed-coder",
      {R"((?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1})"
       R"(| ?[^\s\p{L}\p{N}\r\n]+|\s*[\r\n]+|\s+(?!\S)|\s+)"}},
@@ -129,7 +138,49 @@ constexpr Alias kAliases[] = {
     {"llama4", "gpt-4o"},
     {"minimax-m2", "gpt-4o"},
     {"hunyuan-dense", "deepseek-v3"},
+    {"granite-embed-multi-311m", "gemma4"},
 };
+
+// llama.cpp's whitespace: tab to carriage return and the Unicode spaces (Zs, Zl, Zp) and U+0085. PCRE2's `\s` in
+// UCP mode also matches U+180E MONGOLIAN VOWEL SEPARATOR (a format character since Unicode 6.3), which llama.cpp
+// does not count as a space, so `\s` and `\S` are spelled out with this set before an expression is compiled.
+constexpr std::string_view kSpaceSet =
+    R"(\t-\r \x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000})";
+
+// `expr` with every `\s` and `\S` replaced by kSpaceSet: `[set]` / `[^set]` outside a class, the bare set inside
+// one. A `\S` inside a class has no such spelling and is refused (no row needs it).
+Result<std::string> spell_out_spaces(std::string_view expr) {
+    std::string out;
+    out.reserve(expr.size() + 64);
+    bool in_class = false;
+    for (size_t i = 0; i < expr.size(); ++i) {
+        const char c = expr[i];
+        if (c == '\\' && i + 1 < expr.size()) {
+            const char e = expr[++i];
+            if (e == 's' || e == 'S') {
+                if (in_class && e == 'S') return make_error(Code::kInternal, "\\S inside a character class");
+                if (!in_class) out += e == 's' ? "[" : "[^";
+                out += kSpaceSet;
+                if (!in_class) out += ']';
+            } else {
+                out += c;
+                out += e;
+            }
+            continue;
+        }
+        if (!in_class && c == '[') {
+            in_class = true;
+            out += c;
+            // A ']' right after "[" or "[^" is a literal, not the end of the class.
+            if (i + 1 < expr.size() && expr[i + 1] == '^') out += expr[++i];
+            if (i + 1 < expr.size() && expr[i + 1] == ']') out += expr[++i];
+            continue;
+        }
+        if (in_class && c == ']') in_class = false;
+        out += c;
+    }
+    return out;
+}
 
 struct CodeDeleter {
     void operator()(pcre2_code* c) const { pcre2_code_free(c); }
@@ -162,13 +213,17 @@ Result<Pretokenizer> Pretokenizer::compile(const PretokenizerRow& row) {
     p.row_ = &row;
     for (std::string_view expr : row.exprs) {
         if (expr.empty()) continue;
+        auto spelled = spell_out_spaces(expr);
+        if (!spelled.ok())
+            return make_error(Code::kInternal, "pre-tokenizer '%.*s': expression %zu: %s", int(row.name.size()),
+                              row.name.data(), p.codes_.size(), spelled.error().message.c_str());
         int err          = 0;
         PCRE2_SIZE where = 0;
         // UTF + UCP: \p{L}, \s, \w follow Unicode; MATCH_INVALID_UTF: invalid bytes never match and never fail
         // the match, so arbitrary input splits (and round-trips); DOLLAR_ENDONLY: `$` is the end of the piece.
         const uint32_t opts = PCRE2_UTF | PCRE2_UCP | PCRE2_MATCH_INVALID_UTF | PCRE2_DOLLAR_ENDONLY;
         pcre2_code* code =
-            pcre2_compile(reinterpret_cast<PCRE2_SPTR>(expr.data()), expr.size(), opts, &err, &where, nullptr);
+            pcre2_compile(reinterpret_cast<PCRE2_SPTR>(spelled->data()), spelled->size(), opts, &err, &where, nullptr);
         if (!code) {
             PCRE2_UCHAR msg[256];
             pcre2_get_error_message(err, msg, sizeof msg);

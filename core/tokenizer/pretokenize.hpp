@@ -1,7 +1,7 @@
-// Pre-tokenizers of byte-level BPE vocabularies: how text is cut into words before merging, one table row per
-// `tokenizer.ggml.pre` value (its split expressions and flags), never a code fork. Expressions are PCRE2 (UTF,
-// UCP, JIT, invalid UTF-8 tolerated) and are applied in order, each one splitting the pieces the previous one left:
-// a match and the text between two matches both become pieces; matching never looks outside the current piece.
+// Pre-tokenizers of BPE vocabularies (byte-level gpt2 ones and gemma4): how text is cut into words before merging, one
+// table row per `tokenizer.ggml.pre` value (its split expressions and flags), never a code fork. Expressions are PCRE2
+// (UTF, UCP, JIT, invalid UTF-8 tolerated) and are applied in order, each one splitting the pieces the previous one
+// left: a match and the text between two matches both become pieces; matching never looks outside the current piece.
 #pragma once
 
 #include <array>
@@ -17,8 +17,9 @@ namespace ts::core {
 struct PretokenizerRow {
     std::string_view name;                  // canonical tokenizer.ggml.pre value
     std::array<std::string_view, 6> exprs;  // split expressions in order; unused slots are empty
-    bool ignore_merges = false;             // a word that is a whole vocabulary entry is not merged (llama-bpe)
-    bool add_bos       = false;             // BOS by default when the file does not say (llama-bpe, tekken)
+    bool ignore_merges      = false;        // a word that is a whole vocabulary entry is not merged (llama-bpe)
+    bool add_bos            = false;        // BOS by default when the file does not say (llama-bpe, tekken)
+    bool whole_newline_runs = false;        // a word of only newlines that is a token is not merged (gemma4)
 };
 
 // Every row, "default" first.

@@ -1,6 +1,7 @@
 // Tokenizer: text <-> token ids for the vocabularies GGUF stores (tokenizer.ggml.*) and llama2.c's tokenizer.bin.
 // `llama` = SentencePiece-style BPE merged by score with byte fallback; `gpt2` = byte-level BPE with ranked merges
-// and a pre-tokenizer chosen by tokenizer.ggml.pre.
+// and a pre-tokenizer chosen by tokenizer.ggml.pre; `gemma4` = BPE with ranked merges over SentencePiece-style
+// pieces (spaces written "▁", <0xXX> byte fallback), each line merged whole.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +17,7 @@ namespace gguf {
 class GgufFile;
 }
 
-enum class TokenizerKind { Llama, Gpt2 };
+enum class TokenizerKind { Llama, Gpt2, Gemma4 };
 
 // tokenizer.ggml.token_type values (llama.cpp's llama_token_type)
 enum class TokenType : int32_t {
@@ -31,11 +32,11 @@ enum class TokenType : int32_t {
 
 struct Vocab {
     TokenizerKind kind = TokenizerKind::Llama;
-    std::string pre    = "default";   // gpt2 pre-tokenizer name
-    std::vector<std::string> tokens;  // id -> piece (llama: "▁" for space; gpt2: byte-to-unicode mapped)
+    std::string pre    = "default";   // gpt2 / gemma4 pre-tokenizer name
+    std::vector<std::string> tokens;  // id -> piece (llama, gemma4: "▁" for space; gpt2: byte-to-unicode mapped)
     std::vector<float> scores;        // llama: merge priority (higher first)
     std::vector<TokenType> types;
-    std::vector<std::string> merges;  // gpt2: "a b" in rank order
+    std::vector<std::string> merges;  // gpt2, gemma4: "a b" in rank order
     int32_t bos = -1, eos = -1, eot = -1, unk = -1, pad = -1;
     bool add_bos = false, add_eos = false, add_space_prefix = true;
 };

@@ -25,23 +25,24 @@ struct Tokenizer::Impl {
     std::vector<std::string> bytes;
 
     // llama: piece text -> id for tokens that merges may produce (not control, unknown or byte tokens).
-    // gpt2: token bytes -> id for every token (later ids win, as in llama.cpp).
+    // gpt2: token bytes -> id for every token (later ids win, as in llama.cpp). gemma4: token text -> id, every token.
     std::unordered_map<std::string_view, int32_t> piece_to_id;
     size_t max_piece_len = 0;  // bytes of the longest key of piece_to_id
 
-    std::array<int32_t, 256> byte_to_id{};  // llama: the <0xXX> tokens (-1 when absent)
+    std::array<int32_t, 256> byte_to_id{};  // llama, gemma4: the <0xXX> tokens; gpt2: the mapped bytes (-1: none)
     // llama: no piece holds a "▁" right after another character (only at its start, or in runs of "▁"), so a
     // text can be merged word by word, cutting before each "▁" that follows another character.
     bool spm_word_cuts = false;
 
-    // gpt2: (left id, right id) -> merge rank and the id of the merged token.
+    // gpt2, gemma4: (left id, right id) -> merge rank and the id of the merged token.
     struct Merge {
         int32_t rank;
         int32_t id;
     };
     std::unordered_map<uint64_t, Merge> merges;
     std::optional<Pretokenizer> pre;
-    bool ignore_merges = false;
+    bool ignore_merges      = false;
+    bool whole_newline_runs = false;
 
     // Tokens matched in the text before the encoders run, longest text first: user-defined ones always, control
     // and unknown ones only when special parsing is on.
@@ -98,7 +99,8 @@ private:
 
 // llama (SentencePiece-style): text with spaces already escaped to "▁"; appends ids.
 [[nodiscard]] Status encode_spm(const Tokenizer::Impl& impl, std::string_view escaped, std::vector<int32_t>& out);
-// gpt2 (byte-level BPE): raw text of one fragment; pre-tokenizes, merges, appends ids.
+// gpt2 (byte-level BPE): raw text of one fragment; gemma4: one fragment with spaces already escaped to "▁".
+// Pre-tokenizes, merges, appends ids.
 [[nodiscard]] Status encode_bpe(const Tokenizer::Impl& impl, std::string_view text, std::vector<int32_t>& out);
 
 // Chunk ends for merging a long text in pieces of about chunk_bytes: each cut is where no key of impl.piece_to_id

@@ -84,6 +84,7 @@ Status index_vocab(Tokenizer::Impl& t) {
     check_special_ids(v, t.warnings);
 
     const bool llama = v.kind == TokenizerKind::Llama;
+    const bool gpt2  = v.kind == TokenizerKind::Gpt2;  // otherwise pieces are SentencePiece-style: "▁", <0xXX>
     t.byte_to_id.fill(-1);
     t.bytes.resize(n);
     for (size_t i = 0; i < n; ++i) {
@@ -91,7 +92,7 @@ Status index_vocab(Tokenizer::Impl& t) {
         const TokenType type    = v.types[i];
         if (is_special_type(type)) {
             t.bytes[i] = text;
-        } else if (llama) {
+        } else if (!gpt2) {
             const int b = parse_byte_piece(text);
             if (b >= 0 && (type == TokenType::Byte || type == TokenType::Normal || type == TokenType::Undefined)) {
                 t.bytes[i] = std::string(1, char(b));
@@ -105,7 +106,7 @@ Status index_vocab(Tokenizer::Impl& t) {
     }
 
     // Merge lookups. llama: pieces merges may produce (SentencePiece never matches control, unknown or byte pieces
-    // in text). gpt2: every token by its bytes.
+    // in text). gpt2: every token by its bytes. gemma4: every token by its text, as llama.cpp looks it up.
     for (size_t i = 0; i < n; ++i) {
         const TokenType type = v.types[i];
         std::string_view key;
@@ -113,8 +114,10 @@ Status index_vocab(Tokenizer::Impl& t) {
             if (is_special_type(type) && type != TokenType::UserDefined) continue;
             if (type == TokenType::Byte) continue;
             key = v.tokens[i];
-        } else {
+        } else if (gpt2) {
             key = t.bytes[i];
+        } else {
+            key = v.tokens[i];
         }
         if (key.empty()) continue;
         t.piece_to_id[key] = int32_t(i);
@@ -128,12 +131,15 @@ Status index_vocab(Tokenizer::Impl& t) {
             for (size_t k = piece.find(sp, 1); k != std::string_view::npos; k = piece.find(sp, k + 1))
                 if (k < sp.size() || piece.substr(k - sp.size(), sp.size()) != sp) t.spm_word_cuts = false;
     } else {
-        for (int b = 0; b < 256; ++b) {
-            const char c            = char(b);
-            t.byte_to_id[size_t(b)] = t.find_piece(std::string_view(&c, 1));
+        if (gpt2) {
+            for (int b = 0; b < 256; ++b) {
+                const char c            = char(b);
+                t.byte_to_id[size_t(b)] = t.find_piece(std::string_view(&c, 1));
+            }
         }
         if (v.merges.empty())
-            return make_error(Code::kFormat, "tokenizer: a gpt2 vocabulary needs merges (tokenizer.ggml.merges)");
+            return make_error(Code::kFormat, "tokenizer: a %s vocabulary needs merges (tokenizer.ggml.merges)",
+                              gpt2 ? "gpt2" : "gemma4");
         size_t skipped = 0;
         std::string left, right;
         for (size_t r = 0; r < v.merges.size(); ++r) {
@@ -144,8 +150,13 @@ Status index_vocab(Tokenizer::Impl& t) {
                 continue;
             }
             left.clear(), right.clear();
-            (void)t.byte_map.decode(std::string_view(m).substr(0, sp), left);
-            (void)t.byte_map.decode(std::string_view(m).substr(sp + 1), right);
+            if (gpt2) {
+                (void)t.byte_map.decode(std::string_view(m).substr(0, sp), left);
+                (void)t.byte_map.decode(std::string_view(m).substr(sp + 1), right);
+            } else {
+                left.assign(m, 0, sp);
+                right.assign(m, sp + 1);
+            }
             const int32_t l = t.find_piece(left), rr = t.find_piece(right);
             if (l < 0 || rr < 0) {
                 ++skipped;
@@ -166,7 +177,8 @@ Status index_vocab(Tokenizer::Impl& t) {
         auto pre = Pretokenizer::compile(*row);
         if (!pre.ok()) return pre.error();
         t.pre.emplace(std::move(pre.value()));
-        t.ignore_merges = row->ignore_merges;
+        t.ignore_merges      = row->ignore_merges;
+        t.whole_newline_runs = row->whole_newline_runs;
     }
 
     for (size_t i = 0; i < n; ++i)
@@ -231,9 +243,14 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_gguf(const gguf::GgufFi
     } else if (*model == "gpt2") {
         v.kind             = TokenizerKind::Gpt2;
         v.add_space_prefix = false;
+    } else if (*model == "gemma4") {
+        v.kind             = TokenizerKind::Gemma4;
+        v.add_space_prefix = false;
+        v.pre              = "gemma4";  // whatever tokenizer.ggml.pre says, as in llama.cpp
     } else {
-        return make_error(Code::kUnsupported, "%s: tokenizer.ggml.model '%s' is not supported (llama, gpt2 are)",
-                          file.c_str(), model->c_str());
+        return make_error(Code::kUnsupported,
+                          "%s: tokenizer.ggml.model '%s' is not supported (llama, gpt2, gemma4 are)", file.c_str(),
+                          model->c_str());
     }
 
     auto string_array = [&](const char* key, std::vector<std::string>& out, bool required) -> Status {
@@ -283,8 +300,12 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_gguf(const gguf::GgufFi
         if (!pre) warnings.push_back(file + ": no tokenizer.ggml.pre; using the 'default' pre-tokenizer");
         v.pre = pre ? *pre : "default";
         row   = find_pretokenizer(v.pre);
-        if (row) v.add_bos = row->add_bos;
+        // A gpt2 file with Gemma 4's pre-tokenizer has Gemma 4's pieces ("▁", <0xXX>): llama.cpp reads it so too.
+        if (row && row->name == "gemma4") v.kind = TokenizerKind::Gemma4;
+    } else if (v.kind == TokenizerKind::Gemma4) {
+        row = find_pretokenizer(v.pre);
     }
+    if (row) v.add_bos = row->add_bos;
 
     struct IdKey {
         const char* key;
@@ -305,10 +326,16 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_gguf(const gguf::GgufFi
     if (auto b = f.get_bool("tokenizer.ggml.add_bos_token")) v.add_bos = *b;
     if (auto b = f.get_bool("tokenizer.ggml.add_eos_token")) v.add_eos = *b;
     if (auto b = f.get_bool("tokenizer.ggml.add_space_prefix")) v.add_space_prefix = *b;
+    // llama.cpp always adds BOS for Gemma 4, even when the file says add_bos_token = false.
+    if (v.kind == TokenizerKind::Gemma4 && !v.add_bos) {
+        warnings.push_back(file + ": tokenizer.ggml.add_bos_token is false; Gemma 4 needs BOS, adding it");
+        v.add_bos = true;
+    }
 
     // No EOT key: recognise the usual end-of-turn texts, as llama.cpp does.
     if (v.eot < 0) {
-        for (const char* text : {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|end_of_text|>"}) {
+        for (const char* text :
+             {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<turn|>", "<|end_of_text|>"}) {
             auto it = std::find(v.tokens.begin(), v.tokens.end(), text);
             if (it != v.tokens.end()) {
                 v.eot = int32_t(it - v.tokens.begin());

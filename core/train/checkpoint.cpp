@@ -155,7 +155,9 @@ Result<TrainState> parse_checkpoint(const uint8_t* data, size_t size, const std:
     c.tied         = tied != 0;
     p.batch        = batch;
     p.eval_windows = eval_windows;
-    v.kind         = kind == uint32_t(TokenizerKind::Gpt2) ? TokenizerKind::Gpt2 : TokenizerKind::Llama;
+    v.kind         = kind == uint32_t(TokenizerKind::Gpt2)     ? TokenizerKind::Gpt2
+                     : kind == uint32_t(TokenizerKind::Gemma4) ? TokenizerKind::Gemma4
+                                                               : TokenizerKind::Llama;
     v.add_bos      = add_bos != 0;
     v.add_eos      = add_eos != 0;
     TS_TRY(c.validate());

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/gguf/gguf_writer.hpp"
 #include "tests/cli/cli_harness.hpp"
 
 namespace ts::cli_test {
@@ -175,6 +176,47 @@ TEST_F(Cli, InfoShowsTheShape) {
     for (const char* s : {"gguf v3", "llama", "n_layer          2", "n_embd           64", "n_head_kv        2",
                           "n_vocab          300", "q8_0", "f32", "parameters"})
         EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+}
+
+// A vocabulary-only Gemma 4 file (tokenizer.ggml.model gemma4, no tensors): <pad> <eos> <bos> <unk>, the 256
+// <0xXX> byte tokens, then "a" "▁" "▁a" and the one merge "▁ a". tokenize adds BOS, spells the space "▁" and falls
+// back to byte tokens for a character the vocabulary lacks.
+TEST_F(Cli, TokenizeReadsAVocabularyOnlyGemma4File) {
+    using core::gguf::Value;
+    std::vector<std::string> tokens{"<pad>", "<eos>", "<bos>", "<unk>"};
+    std::vector<int32_t> types{3, 3, 3, 2};
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (int b = 0; b < 256; ++b) {
+        tokens.push_back(std::string("<0x") + kHex[b >> 4] + kHex[b & 15] + ">");
+        types.push_back(6);
+    }
+    for (const char* t : {"a", "\xE2\x96\x81",
+                          "\xE2\x96\x81"
+                          "a"}) {
+        tokens.push_back(t);
+        types.push_back(1);
+    }
+    core::gguf::GgufWriter w;
+    w.add("general.architecture", Value::make_string("gemma4"));
+    w.add("tokenizer.ggml.model", Value::make_string("gemma4"));
+    w.add("tokenizer.ggml.tokens", Value::make_string_array(tokens));
+    w.add("tokenizer.ggml.token_type", Value::make_i32_array(types));
+    w.add("tokenizer.ggml.merges", Value::make_string_array({"\xE2\x96\x81 a"}));
+    w.add("tokenizer.ggml.bos_token_id", Value::make_u32(2));
+    w.add("tokenizer.ggml.eos_token_id", Value::make_u32(1));
+    const std::string path =
+        (fs::temp_directory_path() / ("ts_cli_gemma4_" + std::to_string(getpid()) + ".gguf")).string();
+    ASSERT_TRUE(w.write(path).ok());
+    const Outcome ids = run({"tokenize", "-m", path, "-p", "a a\xC3\xBC", "--ids"});
+    ASSERT_EQ(ids.exit_code, 0) << ids.err;
+    EXPECT_EQ(ids.out, "2 260 262 " + std::to_string(4 + 0xC3) + " " + std::to_string(4 + 0xBC) + "\n");
+    const Outcome table = run({"tokenize", "-m", path, "-p", "a a"});
+    ASSERT_EQ(table.exit_code, 0) << table.err;
+    EXPECT_NE(table.out.find("\xE2\x90\xA3"
+                             "a"),
+              std::string::npos)
+        << table.out;  // ␣a
+    fs::remove(path);
 }
 
 TEST_F(Cli, BenchJsonHasTheDocumentedKeys) {
