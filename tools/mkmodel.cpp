@@ -1,10 +1,12 @@
-// ts_mkmodel: writes random-weight llama GGUF models of a chosen shape with the project's own writer and
-// quantisers, for benchmarks on real model shapes without downloading weights.
+// ts_mkmodel: writes random-weight llama, qwen2, qwen3 or gpt2 GGUF models of a chosen shape with the project's own
+// writer and quantisers, for benchmarks on real model shapes without downloading weights.
 //
 //   ts_mkmodel random /tmp/tinyllama-q8_0.gguf --layers 22 --dim 2048 --heads 32 --kv-heads 4 --ffn 5632
 //              --vocab 32000 --type q8_0
 //   ts_mkmodel random /tmp/llama3.2-1b-q8_0.gguf --arch llama3 --layers 16 --dim 2048 --heads 32 --kv-heads 8
 //              --ffn 8192 --vocab 128256 --tied --type q8_0      (Llama 3.2 1B's shape, with its rope_freqs)
+//   ts_mkmodel random /tmp/gpt2-f32.gguf --arch gpt2 --type f32     (GPT-2 small's shape: the defaults of --arch gpt2)
+//   ts_mkmodel random /tmp/qwen3-2l.gguf --arch qwen3 --layers 2    (Qwen3-0.6B's shape, 2 of its 28 layers)
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -22,14 +24,18 @@ int cmd_random(int argc, char** argv) {
     ts::app::ArgParser ap("random", "OUT.gguf [flags]", "write a llama model with random weights");
     ap.set_program("ts_mkmodel");
     ap.add_string("", "--arch", "NAME", &s.arch,
-                  "llama (default), llama3 (llama with Llama 3.2's rope_freqs.weight and rope base 500000) or qwen2 "
-                  "(NeoX RoPE, biases on Q K V)");
+                  "llama (default), llama3 (llama with Llama 3.2's rope_freqs.weight and rope base 500000), qwen2 "
+                  "(NeoX RoPE, biases on Q K V), qwen3 (per-head q/k norm; Qwen3-0.6B's shape unless flags say "
+                  "otherwise) or gpt2 (LayerNorm, learned positions, GELU; GPT-2 small's shape unless flags say "
+                  "otherwise)");
     ap.add_float("", "--rope-base", "B", &s.rope_base, 1.0f, 1e9f,
                  "RoPE frequency base (default 10000; llama3 500000)");
     ap.add_int("", "--layers", "N", &s.n_layer, 1, 1024, "transformer blocks");
     ap.add_int("", "--dim", "N", &s.n_embd, 2, 1 << 16, "embedding width");
     ap.add_int("", "--heads", "N", &s.n_head, 1, 1024, "attention heads");
     ap.add_int("", "--kv-heads", "N", &s.n_head_kv, 1, 1024, "key/value heads");
+    ap.add_int("", "--head-dim", "N", &s.head_dim, 2, 1 << 12,
+               "qwen3 only: head size written as attention.key_length (default: dim / heads; qwen3 preset 128)");
     ap.add_int("", "--ffn", "N", &s.n_ff, 1, 1 << 18, "MLP width");
     ap.add_int("", "--vocab", "N", &s.n_vocab, 1, 1 << 22, "vocabulary size");
     ap.add_int("", "--ctx", "N", &s.n_ctx, 1, 1 << 22, "context length written as llama.context_length");
@@ -55,6 +61,31 @@ int cmd_random(int argc, char** argv) {
         s.llama3_rope = true;
         if (!ap.was_set("--rope-base")) s.rope_base = 500000.0f;
     }
+    // The real shapes of the two new families, each size overridable by its flag (--layers 2 for a quick file).
+    auto preset = [&](const char* flag, int& field, int value) {
+        if (!ap.was_set(flag)) field = value;
+    };
+    if (s.arch == "gpt2") {  // GPT-2 small (124M)
+        preset("--layers", s.n_layer, 12);
+        preset("--dim", s.n_embd, 768);
+        preset("--heads", s.n_head, 12);
+        preset("--kv-heads", s.n_head_kv, s.n_head);
+        preset("--ffn", s.n_ff, 3072);
+        preset("--vocab", s.n_vocab, 50257);
+        preset("--ctx", s.n_ctx, 1024);
+        if (!ap.was_set("--tied")) s.tied = true;
+    } else if (s.arch == "qwen3") {  // Qwen3-0.6B
+        preset("--layers", s.n_layer, 28);
+        preset("--dim", s.n_embd, 1024);
+        preset("--heads", s.n_head, 16);
+        preset("--kv-heads", s.n_head_kv, 8);
+        preset("--head-dim", s.head_dim, 128);
+        preset("--ffn", s.n_ff, 3072);
+        preset("--vocab", s.n_vocab, 151936);
+        preset("--ctx", s.n_ctx, 40960);
+        if (!ap.was_set("--rope-base")) s.rope_base = 1000000.0f;
+        if (!ap.was_set("--tied")) s.tied = true;
+    }
     s.seed  = uint64_t(seed);
     s.vocab = !no_vocab;
     s.k_mix = type == "q4_k_m" || type == "Q4_K_M";
@@ -71,10 +102,10 @@ int cmd_random(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "random") return cmd_random(argc - 1, argv + 1);
-    std::fprintf(
-        stderr,
-        "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2 --layers N --dim N --heads N --kv-heads N "
-        "--ffn N --vocab N "
-        "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
+    std::fprintf(stderr,
+                 "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2|qwen3|gpt2 --layers N --dim N --heads N "
+                 "--kv-heads N "
+                 "--ffn N --vocab N "
+                 "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
     return 2;
 }

@@ -1,5 +1,5 @@
-// Random-weight llama GGUF files (see random_model.hpp): llama.* metadata, an optional placeholder vocabulary, and
-// every weight drawn from the sampler's portable Rng, quantised row by row with core/tensor's quantize_row.
+// Random-weight GGUF files (see random_model.hpp): the architecture's metadata, an optional placeholder vocabulary,
+// and every weight drawn from the sampler's portable Rng, quantised row by row with core/tensor's quantize_row.
 #include "tools/random_model.hpp"
 
 #include <cctype>
@@ -77,6 +77,99 @@ void add_placeholder_vocab(core::gguf::GgufWriter& w, int n_vocab) {
     w.add("tokenizer.ggml.add_eos_token", Value::make_bool(false));
 }
 
+// GPT-2's byte-level alphabet: byte b is the UTF-8 of code point b when b is printable (33..126, 161..172,
+// 174..255), else of 256 + its rank among the others, so every byte is one visible character.
+std::string byte_token(int b) {
+    const bool printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+    int cp               = b;
+    if (!printable) {
+        cp = 256;
+        for (int i = 0; i < b; ++i)
+            if (!((i >= 33 && i <= 126) || (i >= 161 && i <= 172) || (i >= 174 && i <= 255))) ++cp;
+    }
+    std::string s;
+    if (cp < 0x80) {
+        s += char(cp);
+    } else {
+        s += char(0xC0 | (cp >> 6));
+        s += char(0x80 | (cp & 0x3F));
+    }
+    return s;
+}
+
+// The placeholder byte-level BPE vocabulary (gpt2, qwen3): ids 0..255 the bytes, then lowercase words of 2, 3, 4
+// letters in order, each with the merge (word minus its last letter, last letter), so every word is reachable;
+// the last id is <|endoftext|>, the bos and eos token as in GPT-2.
+void add_bpe_vocab(core::gguf::GgufWriter& w, int n_vocab, const std::string& pre) {
+    std::vector<std::string> tokens, merges;
+    std::vector<int32_t> types;
+    tokens.reserve(size_t(n_vocab));
+    for (int b = 0; b < 256; ++b) {
+        tokens.push_back(byte_token(b));
+        types.push_back(1);  // normal
+    }
+    std::string word = "a";  // grows a, b, ... z, aa, ab, ...: only words of two or more letters are added
+    while (int(tokens.size()) < n_vocab - 1) {
+        int i = int(word.size()) - 1;  // the next word in length-then-alphabetical order
+        while (i >= 0 && word[size_t(i)] == 'z') word[size_t(i--)] = 'a';
+        if (i < 0) {
+            word.insert(word.begin(), 'a');
+        } else {
+            ++word[size_t(i)];
+        }
+        if (word.size() < 2) continue;
+        tokens.push_back(word);
+        types.push_back(1);
+        merges.push_back(word.substr(0, word.size() - 1) + " " + word.substr(word.size() - 1));
+    }
+    tokens.emplace_back("<|endoftext|>");
+    types.push_back(3);  // control
+    const uint32_t eot = uint32_t(n_vocab - 1);
+    w.add("tokenizer.ggml.model", Value::make_string("gpt2"));
+    w.add("tokenizer.ggml.pre", Value::make_string(pre));
+    w.add("tokenizer.ggml.tokens", Value::make_string_array(tokens));
+    w.add("tokenizer.ggml.token_type", Value::make_i32_array(types));
+    w.add("tokenizer.ggml.merges", Value::make_string_array(merges));
+    w.add("tokenizer.ggml.bos_token_id", Value::make_u32(eot));
+    w.add("tokenizer.ggml.eos_token_id", Value::make_u32(eot));
+    w.add("tokenizer.ggml.add_bos_token", Value::make_bool(false));
+}
+
+// n values 1 + uniform(-spread, spread): norm weights that are not all ones, so a test sees them applied.
+std::vector<float> around_one(int64_t n, float spread, core::sample::Rng& rng) {
+    std::vector<float> v = random_vector(n, spread, rng);
+    for (float& x : v) x += 1.0f;
+    return v;
+}
+
+// GPT-2's tensors: LayerNorm weights and biases, learned positions, fused QKV with bias, a GELU MLP with biases.
+void add_gpt2_tensors(core::gguf::GgufWriter& w, const RandomModelSpec& s, core::sample::Rng& rng) {
+    const DType t   = s.type;
+    const int64_t E = s.n_embd, F = s.n_ff;
+    w.add_tensor("token_embd.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
+    // GPT-2's learned positions are about a tenth of the token embeddings' size; F32 as llama.cpp's converter keeps
+    // small 2-D tensors it does not quantise.
+    w.add_tensor_f32("position_embd.weight", {E, s.n_ctx}, random_vector(E * s.n_ctx, 0.1f, rng));
+    for (int il = 0; il < s.n_layer; ++il) {
+        const std::string blk = "blk." + std::to_string(il) + ".";
+        w.add_tensor_f32(blk + "attn_norm.weight", {E}, around_one(E, 0.2f, rng));
+        w.add_tensor_f32(blk + "attn_norm.bias", {E}, random_vector(E, 0.1f, rng));
+        w.add_tensor(blk + "attn_qkv.weight", t, {E, 3 * E}, random_matrix(t, E, 3 * E, rng));
+        w.add_tensor_f32(blk + "attn_qkv.bias", {3 * E}, random_vector(3 * E, 0.5f, rng));
+        w.add_tensor(blk + "attn_output.weight", t, {E, E}, random_matrix(t, E, E, rng));
+        w.add_tensor_f32(blk + "attn_output.bias", {E}, random_vector(E, 0.1f, rng));
+        w.add_tensor_f32(blk + "ffn_norm.weight", {E}, around_one(E, 0.2f, rng));
+        w.add_tensor_f32(blk + "ffn_norm.bias", {E}, random_vector(E, 0.1f, rng));
+        w.add_tensor(blk + "ffn_up.weight", t, {E, F}, random_matrix(t, E, F, rng));
+        w.add_tensor_f32(blk + "ffn_up.bias", {F}, random_vector(F, 0.5f, rng));
+        w.add_tensor(blk + "ffn_down.weight", t, {F, E}, random_matrix(t, F, E, rng));
+        w.add_tensor_f32(blk + "ffn_down.bias", {E}, random_vector(E, 0.1f, rng));
+    }
+    w.add_tensor_f32("output_norm.weight", {E}, around_one(E, 0.2f, rng));
+    w.add_tensor_f32("output_norm.bias", {E}, random_vector(E, 0.1f, rng));
+    if (!s.tied) w.add_tensor("output.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
+}
+
 }  // namespace
 
 std::vector<float> llama3_rope_factors(int head_dim, float base, float factor, float low_freq, float high_freq,
@@ -111,13 +204,21 @@ core::Result<DType> parse_dtype(const std::string& name) {
 }
 
 core::Status validate_spec(const RandomModelSpec& s) {
-    if (s.arch != "llama" && s.arch != "qwen2")
-        return make_error(Code::kInvalidArgument, "unknown architecture '%s' (llama or qwen2)", s.arch.c_str());
+    if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "gpt2")
+        return make_error(Code::kInvalidArgument, "unknown architecture '%s' (llama, qwen2, qwen3 or gpt2)",
+                          s.arch.c_str());
     if (s.n_layer <= 0 || s.n_embd <= 0 || s.n_head <= 0 || s.n_head_kv <= 0 || s.n_ff <= 0 || s.n_vocab <= 0 ||
-        s.n_ctx <= 0)
+        s.n_ctx <= 0 || s.head_dim < 0)
         return make_error(Code::kInvalidArgument, "every size must be positive");
-    if (s.n_embd % s.n_head != 0 || (s.n_embd / s.n_head) % 2 != 0)
+    if (s.head_dim > 0 && s.arch != "qwen3")
+        return make_error(Code::kInvalidArgument, "a head size of its own (--head-dim) is qwen3's, not %s's",
+                          s.arch.c_str());
+    if (s.head_dim == 0 && (s.n_embd % s.n_head != 0 || (s.n_embd / s.n_head) % 2 != 0))
         return make_error(Code::kInvalidArgument, "dim %d must be heads %d x an even head size", s.n_embd, s.n_head);
+    if (s.head_dim % 2 != 0) return make_error(Code::kInvalidArgument, "head size %d must be even", s.head_dim);
+    if (s.arch == "gpt2" && s.n_head_kv != s.n_head)
+        return make_error(Code::kInvalidArgument, "gpt2 has one kv head per head: kv-heads %d must be heads %d",
+                          s.n_head_kv, s.n_head);
     if (s.n_head % s.n_head_kv != 0)
         return make_error(Code::kInvalidArgument, "heads %d must be a multiple of kv-heads %d", s.n_head, s.n_head_kv);
     if (!core::can_quantize(s.type))
@@ -132,6 +233,10 @@ core::Status validate_spec(const RandomModelSpec& s) {
                           s.arch.c_str());
     if (!(s.rope_base > 1.0f) || !std::isfinite(s.rope_base))
         return make_error(Code::kInvalidArgument, "rope base %g must be finite and > 1", double(s.rope_base));
+    const int q_dim = (s.head_dim ? s.head_dim : s.n_embd / s.n_head) * s.n_head;
+    if (q_dim % int(block) != 0)
+        return make_error(Code::kInvalidArgument, "heads x head size %d must be a multiple of %s's block of %u", q_dim,
+                          std::string(core::dtype_name(s.type)).c_str(), block);
     if (s.vocab && s.n_vocab < 259)
         return make_error(Code::kInvalidArgument, "a placeholder vocabulary needs vocab >= 259, got %d", s.n_vocab);
     return {};
@@ -140,7 +245,9 @@ core::Status validate_spec(const RandomModelSpec& s) {
 core::Status write_random_model(const RandomModelSpec& s, const std::string& path) {
     TS_TRY(validate_spec(s));
     core::gguf::GgufWriter w;
-    const int head_dim = s.n_embd / s.n_head, kv_dim = head_dim * s.n_head_kv;
+    const int head_dim = s.head_dim ? s.head_dim : s.n_embd / s.n_head;
+    const int kv_dim = head_dim * s.n_head_kv, q_dim = head_dim * s.n_head;
+    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3";
     std::string name = s.name;
     if (name.empty())
         name = "random " + s.arch + " " + std::to_string(s.n_layer) + "x" + std::to_string(s.n_embd) + " " +
@@ -154,12 +261,30 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     w.add(a + ".feed_forward_length", Value::make_u32(uint32_t(s.n_ff)));
     w.add(a + ".attention.head_count", Value::make_u32(uint32_t(s.n_head)));
     w.add(a + ".attention.head_count_kv", Value::make_u32(uint32_t(s.n_head_kv)));
-    w.add(a + ".rope.dimension_count", Value::make_u32(uint32_t(head_dim)));
-    w.add(a + ".attention.layer_norm_rms_epsilon", Value::make_f32(1e-5f));
-    w.add(a + ".rope.freq_base", Value::make_f32(s.rope_base));
-    if (s.vocab) add_placeholder_vocab(w, s.n_vocab);
+    if (gpt2) {
+        w.add(a + ".attention.layer_norm_epsilon", Value::make_f32(1e-5f));
+    } else {
+        w.add(a + ".rope.dimension_count", Value::make_u32(uint32_t(head_dim)));
+        w.add(a + ".attention.layer_norm_rms_epsilon", Value::make_f32(qwen3 ? 1e-6f : 1e-5f));
+        w.add(a + ".rope.freq_base", Value::make_f32(s.rope_base));
+    }
+    if (qwen3) {
+        w.add(a + ".attention.key_length", Value::make_u32(uint32_t(head_dim)));
+        w.add(a + ".attention.value_length", Value::make_u32(uint32_t(head_dim)));
+    }
+    if (s.vocab) {
+        if (gpt2 || qwen3) {
+            add_bpe_vocab(w, s.n_vocab, gpt2 ? "gpt-2" : "qwen2");
+        } else {
+            add_placeholder_vocab(w, s.n_vocab);
+        }
+    }
 
     core::sample::Rng rng(s.seed);
+    if (gpt2) {
+        add_gpt2_tensors(w, s, rng);
+        return w.write(path);
+    }
     const DType t   = s.k_mix ? DType::Q4_K : s.type;
     const DType big = s.k_mix ? DType::Q6_K : t;  // the matrices Q4_K_M keeps at more bits
     const std::vector<float> ones(size_t(s.n_embd), 1.0f);
@@ -167,7 +292,7 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     for (int il = 0; il < s.n_layer; ++il) {
         const std::string blk = "blk." + std::to_string(il) + ".";
         w.add_tensor_f32(blk + "attn_norm.weight", {s.n_embd}, ones);
-        w.add_tensor(blk + "attn_q.weight", t, {s.n_embd, s.n_embd}, random_matrix(t, s.n_embd, s.n_embd, rng));
+        w.add_tensor(blk + "attn_q.weight", t, {s.n_embd, q_dim}, random_matrix(t, s.n_embd, q_dim, rng));
         w.add_tensor(blk + "attn_k.weight", t, {s.n_embd, kv_dim}, random_matrix(t, s.n_embd, kv_dim, rng));
         w.add_tensor(blk + "attn_v.weight", big, {s.n_embd, kv_dim}, random_matrix(big, s.n_embd, kv_dim, rng));
         if (s.arch == "qwen2") {  // biases of a size that matters (the weights' outputs are about unit size)
@@ -175,7 +300,11 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
             w.add_tensor_f32(blk + "attn_k.bias", {kv_dim}, random_vector(kv_dim, 0.5f, rng));
             w.add_tensor_f32(blk + "attn_v.bias", {kv_dim}, random_vector(kv_dim, 0.5f, rng));
         }
-        w.add_tensor(blk + "attn_output.weight", t, {s.n_embd, s.n_embd}, random_matrix(t, s.n_embd, s.n_embd, rng));
+        if (qwen3) {  // one RMSNorm weight per head dimension, shared by the heads
+            w.add_tensor_f32(blk + "attn_q_norm.weight", {head_dim}, around_one(head_dim, 0.2f, rng));
+            w.add_tensor_f32(blk + "attn_k_norm.weight", {head_dim}, around_one(head_dim, 0.2f, rng));
+        }
+        w.add_tensor(blk + "attn_output.weight", t, {q_dim, s.n_embd}, random_matrix(t, q_dim, s.n_embd, rng));
         w.add_tensor_f32(blk + "ffn_norm.weight", {s.n_embd}, ones);
         w.add_tensor(blk + "ffn_gate.weight", t, {s.n_embd, s.n_ff}, random_matrix(t, s.n_embd, s.n_ff, rng));
         w.add_tensor(blk + "ffn_up.weight", t, {s.n_embd, s.n_ff}, random_matrix(t, s.n_embd, s.n_ff, rng));

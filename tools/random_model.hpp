@@ -1,6 +1,6 @@
-// Random-weight llama (or qwen2) models written with the project's own GGUF writer and quantisers: models of a real
-// model's shape for benchmarks (`ts_mkmodel random`) and tiny ones for the CLI tests. The weights are uniform noise
-// with the variance of a fresh initialisation (1 / fan-in), reproducible from a seed.
+// Random-weight llama, qwen2, qwen3 or gpt2 models written with the project's own GGUF writer and quantisers: models
+// of a real model's shape for benchmarks (`ts_mkmodel random`) and tiny ones for the CLI tests. The weights are
+// uniform noise with the variance of a fresh initialisation (1 / fan-in), reproducible from a seed.
 #pragma once
 
 #include <cstdint>
@@ -13,11 +13,15 @@
 namespace ts::tools {
 
 struct RandomModelSpec {
-    std::string arch = "llama";  // or "qwen2": NeoX RoPE and biases on Q, K and V
+    // "llama"; "qwen2": NeoX RoPE and biases on Q, K and V; "qwen3": NeoX RoPE, per-head q/k RMSNorm, head_dim
+    // written as attention.key_length; "gpt2": LayerNorm, learned positions, fused QKV, GELU, biases (n_head_kv must
+    // equal n_head).
+    std::string arch = "llama";
     int n_layer      = 2;
     int n_embd       = 64;
     int n_head       = 4;
     int n_head_kv    = 2;
+    int head_dim     = 0;  // 0: n_embd / n_head; qwen3 may set another (Qwen3-0.6B: 128 with n_embd 1024, 16 heads)
     int n_ff         = 128;
     int n_vocab      = 300;
     int n_ctx        = 2048;
@@ -26,9 +30,12 @@ struct RandomModelSpec {
     core::DType type = core::DType::Q8_0;  // of every matrix (norms stay F32)
     bool k_mix       = false;  // Q4_K_M-like: attn_v, ffn_down and output in Q6_K, the other matrices in Q4_K
     uint64_t seed    = 1;
-    bool vocab       = true;   // a placeholder llama vocabulary (<unk> <s> </s>, 256 byte tokens, "▁a" "▁b" ...)
-    bool tied        = false;  // no output.weight: the output matrix is token_embd
-    std::string name;          // general.name; default describes the shape
+    // A placeholder vocabulary: llama, qwen2: SentencePiece-style (<unk> <s> </s>, 256 byte tokens, "▁a" "▁b" ...);
+    // gpt2, qwen3: byte-level BPE with merges (256 byte tokens, then "aa" "ab" ... each merged from its prefix and
+    // last letter, the last id <|endoftext|>), pre-tokenizer gpt-2 / qwen2.
+    bool vocab = true;
+    bool tied  = false;  // no output.weight: the output matrix is token_embd
+    std::string name;    // general.name; default describes the shape
 };
 
 // The frequency factors Meta's "llama3" RoPE scaling gives each of the head_dim/2 pairs, as llama.cpp's converter
@@ -39,8 +46,9 @@ struct RandomModelSpec {
                                                      float low_freq = 1.0f, float high_freq = 4.0f,
                                                      int orig_ctx = 8192);
 
-// Checks the shape (positive sizes, heads divide n_embd, even head_dim, n_head a multiple of n_head_kv, rows whole
-// blocks of the type, a type the quantiser supports, a placeholder vocabulary needs n_vocab >= 259).
+// Checks the shape (positive sizes, heads divide n_embd unless qwen3 sets head_dim, even head_dim, n_head a multiple
+// of n_head_kv, rows whole blocks of the type, a type the quantiser supports, a placeholder vocabulary needs n_vocab
+// >= 259).
 [[nodiscard]] core::Status validate_spec(const RandomModelSpec& s);
 
 // Builds the model and writes it to `path`. Peak memory is about twice the file size (the writer's buffers).

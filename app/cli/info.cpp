@@ -12,6 +12,7 @@
 #include "core/base/mmap.hpp"
 #include "core/gguf/gguf_reader.hpp"
 #include "core/model/model.hpp"
+#include "core/model/stage.hpp"
 
 namespace ts::app {
 namespace {
@@ -64,11 +65,15 @@ void print_hparams(const core::Hparams& hp) {
     std::printf("  %-16s %d\n", "n_head_kv", hp.n_head_kv);
     std::printf("  %-16s %d\n", "head_dim", hp.head_dim);
     std::printf("  %-16s %d\n", "n_ff", hp.n_ff);
-    std::printf("  %-16s %d (%s pairs)\n", "n_rot", hp.n_rot,
-                hp.rope_style == core::RopeStyle::Normal ? "adjacent" : "NeoX half-split");
-    std::printf("  %-16s %g\n", "rope_freq_base", double(hp.rope_freq_base));
-    if (hp.rope_freq_scale != 1.0f) std::printf("  %-16s %g\n", "rope_freq_scale", double(hp.rope_freq_scale));
-    std::printf("  %-16s %s\n", "rope_scaling", core::describe_rope_scaling(hp).c_str());
+    if (hp.n_rot > 0) {
+        std::printf("  %-16s %d (%s pairs)\n", "n_rot", hp.n_rot,
+                    hp.rope_style == core::RopeStyle::Normal ? "adjacent" : "NeoX half-split");
+        std::printf("  %-16s %g\n", "rope_freq_base", double(hp.rope_freq_base));
+        if (hp.rope_freq_scale != 1.0f) std::printf("  %-16s %g\n", "rope_freq_scale", double(hp.rope_freq_scale));
+        std::printf("  %-16s %s\n", "rope_scaling", core::describe_rope_scaling(hp).c_str());
+    } else {  // no RoPE (gpt2): one learned vector per position
+        std::printf("  %-16s learned (position_embd.weight, %d positions)\n", "positions", hp.n_ctx_train);
+    }
     std::printf("  %-16s %g\n", "norm_eps", double(hp.norm_eps));
     std::printf("  %-16s %s\n", "output", hp.tied_output ? "tied to token_embd" : "own matrix");
 }
@@ -108,7 +113,9 @@ int cmd_info(int argc, char** argv) {
     }
 
     if (model) {
-        const core::Model& m = **model;
+        const core::Model& m       = **model;
+        const core::ArchDesc& arch = core::arch_desc(m.hp.arch);
+        std::printf("%-14s %.*s\n", "features", int(arch.summary.size()), arch.summary.data());
         print_hparams(m.hp);
         if (m.tokenizer) {
             const auto& v = m.tokenizer->vocab();

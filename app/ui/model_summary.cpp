@@ -9,6 +9,7 @@
 #include "app/ui/format.hpp"
 #include "core/base/mmap.hpp"
 #include "core/base/utf8.hpp"
+#include "core/model/stage.hpp"
 
 namespace ts::app {
 namespace {
@@ -108,7 +109,8 @@ ModelSummary summarize_model(const core::Model& m) {
 
     s.overview = {
         {"Architecture", hp.arch_name,
-         "The layer recipe the file declares (general.architecture); it decides norms, RoPE pairing and biases."},
+         std::string(core::arch_desc(hp.arch).summary) +
+             ". The layer recipe the file declares (general.architecture) decides norms, positions and biases."},
         {"Name", hp.name.empty() ? "(none)" : hp.name, "The model's own name from general.name, if the file has one."},
         {"File format", m.format, "How the weights are stored on disk; GGUF keeps metadata and tensors in one file."},
         {"File", builtin ? m.path + " (in the program)" : m.path,
@@ -125,6 +127,7 @@ ModelSummary summarize_model(const core::Model& m) {
          "The file is mapped into memory, not copied: the OS pages weights in as the forward pass touches them."},
     };
 
+    const bool layer_norm = core::arch_desc(hp.arch).norm == core::NormKind::Layer;
     const char* rope_style =
         hp.rope_style == core::RopeStyle::NeoX ? "NeoX (pairs i, i + head_dim/2)" : "normal (adjacent pairs 2i, 2i+1)";
     s.hparams = {
@@ -140,20 +143,37 @@ ModelSummary summarize_model(const core::Model& m) {
                                   : "Key/value heads per layer: one per query head (plain multi-head attention)."},
         {"head_dim", num(hp.head_dim), "Length of one head's query, key and value vectors; scores are q·k/√head_dim."},
         {"n_ff", num(hp.n_ff), "Hidden width of the MLP (feed-forward block) inside every layer."},
-        {"rope base", format_float(double(hp.rope_freq_base)),
-         "Base θ of rotary position embeddings: larger bases rotate slower and reach farther positions."},
-        {"rope style", rope_style,
-         "Which dimensions RoPE rotates together; the wrong pairing gives fluent-looking nonsense."},
-        {"rope scaling", core::describe_rope_scaling(hp),
-         "How positions are stretched before rotation: a linear factor divides every position; Llama 3's frequency "
-         "factors (rope_freqs.weight) divide each pair's rotation speed, slowing the slow pairs most, so a model "
-         "trained on a short context reaches a longer one."},
-        {"rope dims", num(hp.n_rot), "How many dimensions of each head are rotated by position (usually all)."},
         {"norm eps", format_float(double(hp.norm_eps)),
-         "Small constant inside RMSNorm's square root so it never divides by zero."},
+         layer_norm ? "Small constant inside LayerNorm's square root (added to the variance) so it never divides by "
+                      "zero."
+                    : "Small constant inside RMSNorm's square root so it never divides by zero."},
         {"output", hp.tied_output ? "tied to token_embd" : "own matrix",
          "Whether the logits reuse the embedding matrix (tied) or have a separate output matrix."},
     };
+    // Positions: RoPE's settings, or the learned position matrix of an architecture without RoPE (gpt2).
+    if (hp.n_rot > 0) {
+        s.hparams.insert(
+            s.hparams.end() - 2,
+            {
+                {"rope base", format_float(double(hp.rope_freq_base)),
+                 "Base θ of rotary position embeddings: larger bases rotate slower and reach farther positions."},
+                {"rope style", rope_style,
+                 "Which dimensions RoPE rotates together; the wrong pairing gives fluent-looking nonsense."},
+                {"rope scaling", core::describe_rope_scaling(hp),
+                 "How positions are stretched before rotation: a linear factor divides every position; Llama 3's "
+                 "frequency "
+                 "factors (rope_freqs.weight) divide each pair's rotation speed, slowing the slow pairs most, so a "
+                 "model "
+                 "trained on a short context reaches a longer one."},
+                {"rope dims", num(hp.n_rot), "How many dimensions of each head are rotated by position (usually all)."},
+            });
+    } else {
+        s.hparams.insert(
+            s.hparams.end() - 2,
+            InfoRow{"positions", "learned (position_embd.weight, " + num(hp.n_ctx_train) + " rows)",
+                    "No RoPE: one learned vector per position is added to the token's embedding before layer "
+                    "0, so the model cannot see past its n_ctx_train positions."});
+    }
 
     if (m.tokenizer) {
         const core::Vocab& v = m.tokenizer->vocab();

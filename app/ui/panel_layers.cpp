@@ -172,28 +172,39 @@ void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, co
         }
         case Stage::AttnNorm:
         case Stage::FfnNorm: {
-            const bool attn = id == Stage::AttnNorm;
+            const bool attn              = id == Stage::AttnNorm;
+            const core::ArchDesc& arch_d = core::arch_desc(hp.arch);
             const core::StageTensor* x =
-                attn ? (s.layer == 0 ? j.find(Stage::Embed, -1) : j.find(Stage::ResidFfn, s.layer - 1))
+                attn ? (s.layer == 0 ? j.find(arch_d.layer_input, -1) : j.find(Stage::ResidFfn, s.layer - 1))
                      : j.find(Stage::ResidAttn, s.layer);
             if (x)
                 vec_preview(ui, attn ? (s.layer == 0 ? "x in (embedding)" : "x in (previous layer's output)") : "x in",
                             x->all());
-            ImGui::Text("RMS = √(mean(x²) + ε) = %.5f", double(attn ? L->rms_attn_in : L->rms_ffn_in));
-            vec_preview(ui, "x / RMS · weight", t->all());
+            const float div = attn ? L->rms_attn_in : L->rms_ffn_in;
+            if (arch_d.norm == core::NormKind::Layer) {  // LayerNorm centres first, then divides, then adds a bias
+                ImGui::Text("mean = %.5f,  σ = √(mean((x − mean)²) + ε) = %.5f",
+                            double(attn ? L->mean_attn_in : L->mean_ffn_in), double(div));
+                vec_preview(ui, "(x − mean) / σ · weight + bias", t->all());
+            } else {
+                ImGui::Text("RMS = √(mean(x²) + ε) = %.5f", double(div));
+                vec_preview(ui, "x / RMS · weight", t->all());
+            }
             return;
         }
         case Stage::QProj:
+        case Stage::QNorm:
         case Stage::Q:
         case Stage::AttnOut:
             ImGui::Text("head %d of %d", head, hp.n_head);
             vec_preview(ui, std::string(core::stage_key(id)).c_str(), t->row(head));
-            if (id == Stage::Q && !std::isnan(L->q_max_diff))
+            // The queries the scores read: after RoPE, or the projection itself where there is no RoPE (gpt2).
+            if (id == core::arch_desc(hp.arch).query && !std::isnan(L->q_max_diff))
                 ImGui::TextDisabled(
                     "replayed q vs the q recorded when the position was first evaluated: max |Δ| = %.3g",
                     double(L->q_max_diff));
             return;
         case Stage::KProj:
+        case Stage::KNorm:
         case Stage::K:
         case Stage::V:
             ImGui::Text("kv head %d (read by query head %d)", kvh, head);
@@ -218,7 +229,9 @@ void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, co
         case Stage::FfnAct: {
             int active = 0;
             for (float h : t->data) active += h > 0 ? 1 : 0;
-            vec_preview(ui, "silu(gate) ⊙ up", t->all());
+            // A gated MLP (SwiGLU) or one without a gate (gpt2's GELU of the up projection).
+            const bool gated = core::find_stage(core::arch_desc(hp.arch), Stage::FfnGate) != nullptr;
+            vec_preview(ui, gated ? "silu(gate) ⊙ up" : "GELU(up)", t->all());
             ImGui::TextDisabled("%d of %d hidden units positive (%.1f%%)", active, int(t->data.size()),
                                 100.0 * active / std::max<size_t>(1, t->data.size()));
             return;
@@ -493,7 +506,7 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
 
     const float half             = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
     const core::Journey* j       = journey_of(ui, snap, pos);
-    const core::StageTensor* emb = j ? j->find(Stage::Embed, -1) : nullptr;
+    const core::StageTensor* emb = j ? j->find(core::arch_desc(hp.arch).layer_input, -1) : nullptr;
     draw_norm_plot(emb ? l2_norm(emb->all()) : 0.0f, *st, cur.layer, half, bottom_h - ImGui::GetStyle().ItemSpacing.y);
     ImGui::SameLine();
     ImGui::BeginChild("lens_box", ImVec2(0, bottom_h - ImGui::GetStyle().ItemSpacing.y));

@@ -32,11 +32,11 @@ Status check_tensor(const std::string& path, const Tensor& t, std::vector<float>
 Status check_tensors_finite(const Model& m) {
     std::vector<float> row;
     TS_TRY(check_tensor(m.path, m.w.token_embd, row));
+    TS_TRY(check_tensor(m.path, m.w.pos_embd, row));
     for (const LayerWeights& L : m.w.layers)
-        for (const Tensor* t : {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wo, &L.bq, &L.bk, &L.bv, &L.ffn_norm, &L.w_gate,
-                                &L.w_up, &L.w_down})
-            TS_TRY(check_tensor(m.path, *t, row));
+        for (const Tensor* t : layer_tensors(L)) TS_TRY(check_tensor(m.path, *t, row));
     TS_TRY(check_tensor(m.path, m.w.output_norm, row));
+    TS_TRY(check_tensor(m.path, m.w.output_norm_b, row));
     if (!m.hp.tied_output) TS_TRY(check_tensor(m.path, m.w.output, row));
     return {};
 }

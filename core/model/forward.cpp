@@ -1,10 +1,12 @@
-// Forward: buffers, argument checks, and splitting a long prompt into batches. The stages themselves are in
-// arch/llama.cpp.
+// Forward: buffers, argument checks, splitting a long prompt into batches, and the attention every family shares
+// (scores, softmax, weighted sum of V over the KV cache). The stages themselves are in arch/<family>.cpp.
 #include "core/model/forward.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include "core/base/check.hpp"
+#include "core/model/layers.hpp"
 
 namespace ts::core {
 
@@ -15,10 +17,11 @@ Forward::Forward(const Model& model, int n_ctx, int n_batch) : model_(model), n_
     const size_t B    = size_t(n_batch_);
     x_.assign(B * size_t(hp.n_embd), 0.0f);
     xb_.assign(B * size_t(hp.n_embd), 0.0f);
-    q_.assign(B * size_t(hp.n_embd), 0.0f);
+    q_.assign(B * size_t(hp.q_dim()), 0.0f);
     k_.assign(B * size_t(hp.kv_dim()), 0.0f);
     v_.assign(B * size_t(hp.kv_dim()), 0.0f);
-    att_.assign(B * size_t(hp.n_embd), 0.0f);
+    if (hp.arch == Arch::Gpt2) qkv_.assign(B * size_t(hp.q_dim() + 2 * hp.kv_dim()), 0.0f);
+    att_.assign(B * size_t(hp.q_dim()), 0.0f);
     hb_.assign(B * size_t(hp.n_ff), 0.0f);
     hb2_.assign(B * size_t(hp.n_ff), 0.0f);
     scores_.assign(size_t(hp.n_head) * size_t(n_ctx), 0.0f);
@@ -50,6 +53,12 @@ Status Forward::eval(KvCache& cache, const int32_t* tokens, int n_tokens, int po
                           "forward: context overflow: %d tokens at position %d need %lld positions, the context holds "
                           "%d",
                           n_tokens, pos0, static_cast<long long>(end), n_ctx_max);
+    // Learned positions (gpt2) end where the position matrix ends, whatever the cache could hold.
+    if (model_.w.pos_embd.data && end > hp.n_ctx_train)
+        return make_error(Code::kInvalidArgument,
+                          "forward: context overflow: position %lld is past the %d positions %s learned "
+                          "(position_embd.weight)",
+                          static_cast<long long>(end - 1), hp.n_ctx_train, hp.arch_name.c_str());
     for (int t = 0; t < n_tokens; ++t)
         if (tokens[t] < 0 || tokens[t] >= hp.n_vocab)
             return make_error(Code::kInvalidArgument,
@@ -98,10 +107,116 @@ Status Forward::replay(const KvCache& cache, int32_t token, int pos, float* logi
     return {};
 }
 
+void Forward::eval_batch(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
+                         LogitRows rows, ThreadPool& pool, Observer* observer) {
+    // One branch per batch, never per token: each family's block function runs its whole stage list.
+    switch (model_.hp.arch) {
+        case Arch::Gpt2:
+            eval_gpt2(cache, store, tokens, n, pos0, logits, rows, pool, observer);
+            break;
+        case Arch::Llama:
+        case Arch::Qwen2:
+        case Arch::Qwen3:
+            eval_llama(cache, store, tokens, n, pos0, logits, rows, pool, observer);
+            break;
+    }
+}
+
 void Forward::ask_observer(Observer* observer) {
     // Once per layer for this call (layer -1: the stages before and after the layers).
     for (int il = -1; il < model_.hp.n_layer; ++il)
         wants_[size_t(il + 1)] = observer ? observer->wants(il) : StageMask{};
+}
+
+namespace {
+
+// Attention is spread over the threads (by head) once n_pos · n_embd reaches this, below it the hand-off costs more.
+constexpr int64_t kParallelAttnWork = int64_t(1) << 15;
+
+}  // namespace
+
+void Forward::attend(const KvCache& cache, KvCache* store, int layer, int pos0, int n, const float* q, const float* k,
+                     const float* v, float* att, ThreadPool& pool, Observer* observer, StageMask mask) {
+    const Hparams& hp  = model_.hp;
+    const size_t q_dim = size_t(hp.q_dim()), kv_dim = size_t(hp.kv_dim());
+    // K and V of each position go into the cache (as the observer left them), then every token attends over the
+    // positions up to its own. Scores, softmax and the weighted sum run in one loop over tokens and heads: a token's
+    // score rows live only while it is processed. When nobody looks at the scores or probs, a batch goes head by
+    // head (one hand-off to the threads for all its tokens); otherwise token by token, so the observer sees every
+    // head at once.
+    if (store)
+        for (int t = 0; t < n; ++t) store->store(layer, pos0 + t, k + size_t(t) * kv_dim, v + size_t(t) * kv_dim);
+    if (n > 1 && !mask.has(Stage::AttnScores) && !mask.has(Stage::AttnProbs)) {
+        attention_batch(cache, layer, pos0, n, q, att, pool);
+    } else {
+        for (int t = 0; t < n; ++t)
+            attention(cache, layer, pos0 + t, q + size_t(t) * q_dim, att + size_t(t) * q_dim, pool, observer, mask);
+    }
+}
+
+void Forward::attention(const KvCache& cache, int layer, int pos, const float* q, float* out, ThreadPool& pool,
+                        Observer* observer, StageMask mask) {
+    const Hparams& hp  = model_.hp;
+    const int n_pos    = pos + 1;  // causal mask: keys 0 .. pos only
+    const int head_dim = hp.head_dim;
+    const int group    = hp.n_head / hp.n_head_kv;  // grouped-query attention: query head h reads kv head h / group
+    float* scores      = scores_.data();            // [n_head][n_pos] q·k/√head_dim
+    float* probs       = probs_.data();             // [n_head][n_pos] softmax(scores)
+    auto at            = [n_pos](float* buf, int h) { return buf + size_t(h) * size_t(n_pos); };
+
+    // Heads are independent: spread them over the threads when the context is long enough.
+    const bool parallel = pool.n_threads() > 1 && int64_t(n_pos) * hp.n_embd >= kParallelAttnWork;
+    auto for_heads      = [&](auto&& fn) {
+        if (parallel) {
+            pool.parallel_for(hp.n_head, [&](int64_t b, int64_t e) { fn(int(b), int(e)); });
+        } else {
+            fn(0, hp.n_head);
+        }
+    };
+
+    // Scores: scores[h][j] = q_h · k_j / √head_dim for every key position j <= pos.
+    for_heads([&](int h0, int h1) {
+        for (int h = h0; h < h1; ++h)
+            attn::scores_row(q + size_t(h) * size_t(head_dim), cache, layer, h / group, head_dim, n_pos, at(scores, h));
+    });
+    if (mask.has(Stage::AttnScores)) observer->observe(Stage::AttnScores, layer, pos, {scores, hp.n_head, n_pos});
+
+    // Softmax over the key positions (the maximum subtracted first, so it cannot overflow).
+    for_heads([&](int h0, int h1) {
+        for (int h = h0; h < h1; ++h) attn::softmax_row(at(scores, h), at(probs, h), n_pos);
+    });
+    if (mask.has(Stage::AttnProbs)) observer->observe(Stage::AttnProbs, layer, pos, {probs, hp.n_head, n_pos});
+
+    // Weighted sum of the values: out_h = Σ_j probs[h][j] · v_j.                      out: [n_head][head_dim]
+    for_heads([&](int h0, int h1) {
+        for (int h = h0; h < h1; ++h)
+            attn::weighted_sum_row(at(probs, h), cache, layer, h / group, head_dim, n_pos,
+                                   out + size_t(h) * size_t(head_dim));
+    });
+}
+
+void Forward::attention_batch(const KvCache& cache, int layer, int pos0, int n, const float* q, float* out,
+                              ThreadPool& pool) {
+    const Hparams& hp  = model_.hp;
+    const int head_dim = hp.head_dim;
+    const int group    = hp.n_head / hp.n_head_kv;  // grouped-query attention: query head h reads kv head h / group
+    const size_t ctx   = size_t(n_ctx_);
+
+    // Each head is one thread's for every token of the batch; head h uses row h of scores_ and probs_.
+    const auto heads = [&](int64_t h0, int64_t h1) {
+        for (int h = int(h0); h < int(h1); ++h) {
+            float* scores = scores_.data() + size_t(h) * ctx;  // [n_pos] q·k/√head_dim of one token
+            float* probs  = probs_.data() + size_t(h) * ctx;   // [n_pos] softmax(scores)
+            for (int t = 0; t < n; ++t) {
+                const int n_pos   = pos0 + t + 1;  // causal mask: keys 0 .. pos only
+                const size_t head = size_t(t) * size_t(hp.q_dim()) + size_t(h) * size_t(head_dim);
+                attn::scores_row(q + head, cache, layer, h / group, head_dim, n_pos, scores);
+                attn::softmax_row(scores, probs, n_pos);
+                attn::weighted_sum_row(probs, cache, layer, h / group, head_dim, n_pos, out + head);
+            }
+        }
+    };
+    pool.parallel_for(hp.n_head, std::cref(heads));  // by reference: the std::function does not allocate
 }
 
 }  // namespace ts::core

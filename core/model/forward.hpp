@@ -1,12 +1,13 @@
-// Forward: the llama-family forward pass over a KV cache. It owns its scratch buffers (sized once for n_ctx and a
-// batch of n_batch tokens), so evaluating a token allocates nothing. One Forward serves one generation at a time.
+// Forward: the forward pass over a KV cache, for every architecture. It owns its scratch buffers (sized once for n_ctx
+// and a batch of n_batch tokens), so evaluating a token allocates nothing. One Forward serves one generation at a time.
 //
 //   Forward fwd(*model, 2048);
 //   auto cache = fwd.make_cache(DType::F32);
 //   fwd.eval(*cache, prompt.data(), n_prompt, 0, logits.data(), LogitRows::Last, pool);   // prefill
 //   fwd.eval(*cache, &next, 1, n_prompt, logits.data(), LogitRows::Last, pool);           // decode one token
 //
-// The stages, top to bottom, are declared and run in arch/llama.cpp (the list: arch_desc() in stage.hpp).
+// The stages, top to bottom, are declared and run in arch/<family>.cpp (the list: arch_desc() in stage.hpp): each
+// family has one block function, picked once per batch by the architecture.
 #pragma once
 
 #include <cstdint>
@@ -57,15 +58,25 @@ public:
 
 private:
     void ask_observer(Observer* observer);
-    // One batch of n <= n_batch tokens through the architecture's stage list (arch/llama.cpp), reading keys and
-    // values from `cache`. store: where each token's K and V are written (== &cache), or null (a replay: the cache
-    // already holds them).
+    // One batch of n <= n_batch tokens through the architecture's stage list, reading keys and values from
+    // `cache`. store: where each token's K and V are written (== &cache), or null (a replay: the cache already holds
+    // them). It hands the batch to the family's block function: eval_llama (arch/llama.cpp: llama, qwen2, qwen3) or
+    // eval_gpt2 (arch/gpt2.cpp).
     void eval_batch(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                     LogitRows rows, ThreadPool& pool, Observer* observer);
-    // Attention of one token at `pos` for every head (arch/llama.cpp): q [n_head][head_dim] → out [n_embd].
-    void attention(const KvCache& cache, int layer, int pos, float* q, float* out, ThreadPool& pool, Observer* observer,
-                   StageMask mask);
-    // The same for the n tokens at pos0 .. pos0 + n - 1 of a batch (q, out: [n][n_embd]), heads spread over the
+    void eval_llama(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
+                    LogitRows rows, ThreadPool& pool, Observer* observer);
+    void eval_gpt2(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
+                   LogitRows rows, ThreadPool& pool, Observer* observer);
+    // K and V of the batch into the cache, then the attention of each token over the positions up to its own:
+    // one token at a time when the observer looks at scores or probs, else the whole batch head by head.
+    // q: [n][q_dim], k, v: [n][kv_dim] → att: [n][q_dim].
+    void attend(const KvCache& cache, KvCache* store, int layer, int pos0, int n, const float* q, const float* k,
+                const float* v, float* att, ThreadPool& pool, Observer* observer, StageMask mask);
+    // Attention of one token at `pos` for every head: q [n_head][head_dim] → out [n_head][head_dim].
+    void attention(const KvCache& cache, int layer, int pos, const float* q, float* out, ThreadPool& pool,
+                   Observer* observer, StageMask mask);
+    // The same for the n tokens at pos0 .. pos0 + n - 1 of a batch (q, out: [n][q_dim]), heads spread over the
     // threads; no observer (the caller goes token by token when scores or probs are observed).
     void attention_batch(const KvCache& cache, int layer, int pos0, int n, const float* q, float* out,
                          ThreadPool& pool);
@@ -77,11 +88,12 @@ private:
     // Scratch, allocated once. Token t of a batch uses row t of each [n_batch][...] buffer.
     std::vector<float> x_;          // [n_batch][n_embd]  residual stream
     std::vector<float> xb_;         // [n_batch][n_embd]  normed input of a block / output of a projection
-    std::vector<float> q_;          // [n_batch][n_embd]  queries, n_head x head_dim
+    std::vector<float> q_;          // [n_batch][q_dim]   queries, n_head x head_dim
     std::vector<float> k_;          // [n_batch][kv_dim]  keys, n_head_kv x head_dim
     std::vector<float> v_;          // [n_batch][kv_dim]  values
-    std::vector<float> att_;        // [n_batch][n_embd]  attention output, heads concatenated
-    std::vector<float> hb_;         // [n_batch][n_ff]    MLP gate, then silu(gate)·up
+    std::vector<float> qkv_;        // [n_batch][q_dim + 2 kv_dim] gpt2's fused projection, rows q | k | v; else empty
+    std::vector<float> att_;        // [n_batch][q_dim]   attention output, heads concatenated
+    std::vector<float> hb_;         // [n_batch][n_ff]    MLP gate, then silu(gate)·up (gpt2: up, then GELU(up))
     std::vector<float> hb2_;        // [n_batch][n_ff]    MLP up
     std::vector<float> scores_;     // [n_head][n_pos]    q·k/√head_dim of one token (row stride n_pos)
     std::vector<float> probs_;      // [n_head][n_pos]    softmax of scores

@@ -120,39 +120,56 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     if (*arch == "llama") {
         hp.arch       = Arch::Llama;
         hp.rope_style = RopeStyle::Normal;  // the converter permuted Q and K for adjacent pairs
-    } else if (*arch == "qwen2") {
-        hp.arch       = Arch::Qwen2;
+    } else if (*arch == "qwen2" || *arch == "qwen3") {
+        hp.arch       = *arch == "qwen2" ? Arch::Qwen2 : Arch::Qwen3;
         hp.rope_style = RopeStyle::NeoX;  // pairs (i, i + n_rot/2)
+    } else if (*arch == "gpt2") {
+        hp.arch = Arch::Gpt2;  // learned positions: no RoPE at all (n_rot 0)
     } else {
-        return make_error(Code::kUnsupported, "%s: architecture '%s' is not supported (supported: llama, qwen2)",
-                          path.c_str(), arch->c_str());
+        return make_error(Code::kUnsupported,
+                          "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, gpt2)", path.c_str(),
+                          arch->c_str());
     }
     if (auto name = f.get_string("general.name")) hp.name = *name;
 
     const std::string a = *arch + ".";
+    const bool gpt2     = hp.arch == Arch::Gpt2;
     TS_TRY(read_int(f, a + "embedding_length", hp.n_embd, true));
     TS_TRY(read_int(f, a + "block_count", hp.n_layer, true));
     TS_TRY(read_int(f, a + "feed_forward_length", hp.n_ff, true));
     TS_TRY(read_int(f, a + "attention.head_count", hp.n_head, true));
     hp.n_head_kv = hp.n_head;
     TS_TRY(read_int(f, a + "attention.head_count_kv", hp.n_head_kv, false));
-    TS_TRY(read_int(f, a + "context_length", hp.n_ctx_train, false));
-    TS_TRY(read_float(f, a + "attention.layer_norm_rms_epsilon", hp.norm_eps));
-    TS_TRY(read_float(f, a + "rope.freq_base", hp.rope_freq_base));
-    if (hp.n_embd % hp.n_head != 0)
+    // gpt2's position matrix has context_length rows, so it sizes a tensor there.
+    TS_TRY(read_int(f, a + "context_length", hp.n_ctx_train, gpt2));
+    // LayerNorm's epsilon has its own key (llama.cpp reads only that one for gpt2).
+    TS_TRY(
+        read_float(f, a + (gpt2 ? "attention.layer_norm_epsilon" : "attention.layer_norm_rms_epsilon"), hp.norm_eps));
+
+    // The head size: attention.key_length when the file gives it (qwen3: 128 with n_embd 1024 and 16 heads), else
+    // n_embd / n_head. Values must be as long as keys (attention.value_length), since the weighted sum of V is
+    // written where the queries' heads lie.
+    const bool has_key_length = f.find(a + "attention.key_length") != nullptr;
+    if (!has_key_length && hp.n_embd % hp.n_head != 0)
         return make_error(Code::kFormat, "%s: embedding_length %d is not a multiple of head_count %d", path.c_str(),
                           hp.n_embd, hp.n_head);
     hp.head_dim = hp.n_embd / hp.n_head;
-    // A head size other than embedding/heads (key_length, value_length) changes the shapes of Q, K, V and the
-    // output projection; the forward pass does not have that yet, so such files are refused, never misread.
-    for (const char* k : {"attention.key_length", "attention.value_length"}) {
-        int length = hp.head_dim;
-        TS_TRY(read_int(f, a + k, length, false));
-        if (length != hp.head_dim)
-            return make_error(Code::kUnsupported,
-                              "%s: %s%s is %d, but only head sizes of embedding_length/head_count = %d are supported",
-                              path.c_str(), a.c_str(), k, length, hp.head_dim);
+    TS_TRY(read_int(f, a + "attention.key_length", hp.head_dim, false));
+    int value_length = hp.head_dim;
+    TS_TRY(read_int(f, a + "attention.value_length", value_length, false));
+    if (value_length != hp.head_dim)
+        return make_error(Code::kUnsupported,
+                          "%s: %sattention.value_length %d differs from the key length %d; only equal head sizes of "
+                          "keys and values are supported",
+                          path.c_str(), a.c_str(), value_length, hp.head_dim);
+    if (gpt2) {
+        if (hp.head_dim * hp.n_head != hp.n_embd)
+            return make_error(Code::kFormat, "%s: gpt2 heads of %d x %d must fill embedding_length %d", path.c_str(),
+                              hp.n_head, hp.head_dim, hp.n_embd);
+        hp.n_rot = 0;
+        return hp;
     }
+    TS_TRY(read_float(f, a + "rope.freq_base", hp.rope_freq_base));
     hp.n_rot = hp.head_dim;
     TS_TRY(read_int(f, a + "rope.dimension_count", hp.n_rot, false));
     TS_TRY(read_rope_scaling(f, a, hp));
@@ -169,12 +186,16 @@ Status validate_hparams(const std::string& path, const Hparams& hp) {
     if (hp.n_layer > kMaxLayers)
         return make_error(Code::kFormat, "%s: n_layer %d is more than the %d layers a model may have", p, hp.n_layer,
                           kMaxLayers);
-    if (hp.n_embd % hp.n_head != 0 || hp.head_dim != hp.n_embd / hp.n_head)
+    if (hp.head_dim <= 0 || (hp.arch == Arch::Gpt2 && hp.head_dim * hp.n_head != hp.n_embd))
         return make_error(Code::kFormat, "%s: n_embd %d is not n_head %d x head_dim %d", p, hp.n_embd, hp.n_head,
                           hp.head_dim);
     if (hp.n_head % hp.n_head_kv != 0)
         return make_error(Code::kFormat, "%s: n_head %d is not a multiple of n_head_kv %d", p, hp.n_head, hp.n_head_kv);
-    if (hp.n_rot <= 0 || hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0)
+    if (hp.arch == Arch::Gpt2) {
+        if (hp.n_rot != 0 || hp.n_ctx_train <= 0)
+            return make_error(Code::kFormat, "%s: gpt2 needs learned positions (context_length %d) and no RoPE", p,
+                              hp.n_ctx_train);
+    } else if (hp.n_rot <= 0 || hp.n_rot > hp.head_dim || hp.n_rot % 2 != 0)
         return make_error(Code::kFormat, "%s: rope dimension count %d must be even and in [2, head_dim %d]", p,
                           hp.n_rot, hp.head_dim);
     // Each must be a finite float in range, or every activation downstream is NaN/Inf (a silent wrong answer).

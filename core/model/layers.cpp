@@ -16,6 +16,40 @@ void rms_norm(const float* x, const float* weight, float eps, int n, float* out)
     for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
+void layer_norm(const float* x, const float* weight, const float* bias, float eps, int n, float* out) {
+    double sum = 0.0;
+    for (int i = 0; i < n; ++i) sum += double(x[i]);
+    const float mean = float(sum / double(n));
+    double var       = 0.0;
+    for (int i = 0; i < n; ++i) var += double(x[i] - mean) * double(x[i] - mean);
+    const float scale = float(1.0 / std::sqrt(var / double(n) + double(eps)));
+    for (int i = 0; i < n; ++i) out[i] = (x[i] - mean) * scale * weight[i] + bias[i];
+}
+
+void output_norm(const Model& model, const float* x, float* out) {
+    const Hparams& hp = model.hp;
+    const Weights& w  = model.w;
+    if (w.output_norm_b.data) {
+        layer_norm(x, w.output_norm.f32(), w.output_norm_b.f32(), hp.norm_eps, hp.n_embd, out);
+    } else {
+        rms_norm(x, w.output_norm.f32(), hp.norm_eps, hp.n_embd, out);
+    }
+}
+
+void gelu(float* x, int64_t n) {
+    constexpr float kCoefA = 0.044715f, kSqrt2OverPi = 0.79788456080286535587989211986876f;
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        if (v <= -10.0f) {
+            x[i] = 0.0f;
+        } else if (v < 10.0f) {
+            const float h = fp16_to_f32(f32_to_fp16(v));  // the table's index
+            const float g = 0.5f * h * (1.0f + std::tanh(kSqrt2OverPi * h * (1.0f + kCoefA * h * h)));
+            x[i]          = fp16_to_f32(f32_to_fp16(g));  // the table's entry
+        }
+    }
+}
+
 double rope_theta(const Hparams& hp, int pos, int i) {
     const double factor = hp.rope_freq_factors.empty() ? 1.0 : double(hp.rope_freq_factors[size_t(i)]);
     return double(pos) * double(hp.rope_freq_scale) *

@@ -14,6 +14,20 @@ namespace ts::core {
 // out = x / sqrt(mean(x²) + eps) * weight, n floats (out may alias x).
 void rms_norm(const float* x, const float* weight, float eps, int n, float* out);
 
+// LayerNorm (gpt2): out = (x - mean) / sqrt(var + eps) * weight + bias, mean and variance over the n features of one
+// position (out may alias x).
+void layer_norm(const float* x, const float* weight, const float* bias, float eps, int n, float* out);
+
+// The final norm of `model`'s architecture (RMSNorm, or LayerNorm with its bias) on one row of n_embd floats: what
+// the forward pass's final_norm stage computes, and what the logit lens applies to a layer's residual stream.
+void output_norm(const Model& model, const float* x, float* out);
+
+// GELU, in place, exactly as ggml's CPU backend computes it for llama.cpp: the tanh approximation
+// 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))) read from a table of fp16 values — x is rounded to fp16, the result
+// of that fp16 input is rounded to fp16 — with x <= -10 giving 0 and x >= 10 giving x. Computed here rather than
+// looked up (same numbers: the table holds f32_to_fp16 of the same float expression), so core keeps no table.
+void gelu(float* x, int64_t n);
+
 // The angle of rotated pair i at one position, i in [0, n_rot/2):
 //   pos * freq_scale * freq_base^(-2i / n_rot) / factor[i]
 // with factor[i] = hp.rope_freq_factors[i] (Llama 3's rope_freqs.weight), 1 when the model has none. The factor

@@ -1,8 +1,11 @@
 // A loaded model: hyper-parameters, weights (views into the file's memory map) and its tokenizer.
 // Architectures: GGUF `llama` (Llama 2/3, TinyLlama, SmolLM, Mistral without sliding window), `qwen2` (biases on
-// Q, K, V; NeoX RoPE) and karpathy/llama2.c checkpoints (.bin with tokenizer.bin beside it).
+// Q, K, V; NeoX RoPE), `qwen3` (per-head RMSNorm of Q and K, head size from attention.key_length), `gpt2` (LayerNorm,
+// learned positions, fused QKV, GELU MLP, biases everywhere) and karpathy/llama2.c checkpoints (.bin with
+// tokenizer.bin beside it).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,7 +18,7 @@
 
 namespace ts::core {
 
-enum class Arch { Llama, Qwen2 };
+enum class Arch { Llama, Qwen2, Qwen3, Gpt2 };
 enum class RopeStyle { Normal, NeoX };  // Normal: adjacent pairs (2i, 2i+1); NeoX: pairs (i, i + head_dim/2)
 // rope.scaling.type as llama.cpp applies it: none (freq_scale 1 whatever the factor), linear (positions times
 // 1/factor; also what a file without the key gets). Llama 3's own scaling is not a type: the converter bakes it into
@@ -32,12 +35,12 @@ struct Hparams {
     int n_layer           = 0;
     int n_head            = 0;
     int n_head_kv         = 0;
-    int head_dim          = 0;  // n_embd / n_head
+    int head_dim          = 0;  // attention.key_length when present (qwen3), else n_embd / n_head
     int n_ff              = 0;
-    float norm_eps        = 1e-5f;
+    float norm_eps        = 1e-5f;  // layer_norm_rms_epsilon (RMSNorm) or layer_norm_epsilon (gpt2's LayerNorm)
     float rope_freq_base  = 10000.0f;
     float rope_freq_scale = 1.0f;  // linear scaling: positions are multiplied by this (1 / rope.scaling.factor)
-    int n_rot             = 0;     // rotated dims per head (rope.dimension_count), usually head_dim
+    int n_rot             = 0;     // rotated dims per head (rope.dimension_count), usually head_dim; 0: no RoPE (gpt2)
     RopeStyle rope_style  = RopeStyle::Normal;
     bool tied_output      = false;  // output matrix is token_embd
     // RoPE scaling as llama.cpp reads it (rope_theta / rope_angles apply all of it). rope_scaling: rope.scaling.type
@@ -48,22 +51,39 @@ struct Hparams {
     int n_ctx_orig           = 0;
     std::vector<float> rope_freq_factors;
     int kv_dim() const { return n_head_kv * head_dim; }
+    int q_dim() const { return n_head * head_dim; }  // == n_embd except where key_length decouples them (qwen3)
 };
 
+// Tensors an architecture does not have stay empty (data == nullptr).
 struct LayerWeights {
     Tensor attn_norm;             // [n_embd] f32
-    Tensor wq, wk, wv, wo;        // wq: {n_embd, n_embd}, wk/wv: {n_embd, kv_dim}, wo: {n_embd, n_embd}
-    Tensor bq, bk, bv;            // qwen2 only (data == nullptr otherwise), f32
+    Tensor attn_norm_b;           // [n_embd] f32, gpt2's LayerNorm bias
+    Tensor wq, wk, wv, wo;        // wq: {n_embd, q_dim}, wk/wv: {n_embd, kv_dim}, wo: {q_dim, n_embd}
+    Tensor bq, bk, bv;            // qwen2 only, f32
+    Tensor wqkv, bqkv;            // gpt2: {n_embd, q_dim + 2 kv_dim} rows q | k | v, and its bias (f32)
+    Tensor bo;                    // [n_embd] f32, gpt2
+    Tensor q_norm, k_norm;        // [head_dim] f32, qwen3: RMSNorm weights shared by every head
     Tensor ffn_norm;              // [n_embd] f32
-    Tensor w_gate, w_up, w_down;  // gate/up: {n_embd, n_ff}, down: {n_ff, n_embd}
+    Tensor ffn_norm_b;            // [n_embd] f32, gpt2
+    Tensor w_gate, w_up, w_down;  // gate/up: {n_embd, n_ff}, down: {n_ff, n_embd}; gpt2 has no gate
+    Tensor b_up, b_down;          // [n_ff], [n_embd] f32, gpt2
 };
+
+// Every tensor of a layer, for code that visits them all (counting, the NaN scan); empty ones have data == nullptr.
+inline std::array<const Tensor*, 21> layer_tensors(const LayerWeights& L) {
+    return {&L.attn_norm, &L.attn_norm_b, &L.wq,     &L.wk,   &L.wv,     &L.wo,     &L.bq,
+            &L.bk,        &L.bv,          &L.wqkv,   &L.bqkv, &L.bo,     &L.q_norm, &L.k_norm,
+            &L.ffn_norm,  &L.ffn_norm_b,  &L.w_gate, &L.w_up, &L.w_down, &L.b_up,   &L.b_down};
+}
 
 struct Weights {
     Tensor token_embd;  // {n_embd, n_vocab}
+    Tensor pos_embd;    // {n_embd, n_ctx_train}, gpt2's learned positions
     std::vector<LayerWeights> layers;
-    Tensor output_norm;  // [n_embd]
-    Tensor output;       // {n_embd, n_vocab}; == token_embd when tied
-    Tensor rope_freqs;   // [n_rot/2] f32 (llama3 RoPE frequency factors); data == nullptr when the file has none
+    Tensor output_norm;    // [n_embd]
+    Tensor output_norm_b;  // [n_embd] f32, gpt2
+    Tensor output;         // {n_embd, n_vocab}; == token_embd when tied
+    Tensor rope_freqs;     // [n_rot/2] f32 (llama3 RoPE frequency factors); data == nullptr when the file has none
 };
 
 struct Model {

@@ -3,9 +3,22 @@
 
 #include <cstdio>
 
+#include "core/model/arch/arch.hpp"
 #include "core/model/model.hpp"
 
 namespace ts::core {
+
+const ArchDesc& arch_desc(Arch arch) {
+    switch (arch) {
+        case Arch::Gpt2:
+            return gpt2_desc();
+        case Arch::Llama:
+        case Arch::Qwen2:
+        case Arch::Qwen3:
+            break;
+    }
+    return llama_family_desc(arch);
+}
 
 const StageDesc* find_stage(const ArchDesc& arch, Stage s) {
     for (auto list : {arch.before, arch.block, arch.after})

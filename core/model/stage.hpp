@@ -10,10 +10,15 @@
 //   block:  attn_norm, q_proj, k_proj, v, q, k, attn_scores, attn_probs, attn_out, attn_proj, resid_attn,
 //           ffn_norm, ffn_gate, ffn_up, ffn_act, ffn_out, resid_ffn
 //   after:  final_norm, logits
+// qwen3 (arch/llama.cpp): the llama block with q_norm / k_norm (an RMSNorm of each head) between q_proj / k_proj
+//           and the RoPE stages q / k; head_dim is attention.key_length, not n_embd / n_head.
+// gpt2 (arch/gpt2.cpp, its own block function):
+//   before: embed, pos_embd (learned positions added to the embedding; no rope)
+//   block:  attn_norm (LayerNorm: mean and variance), q_proj, k_proj, v (one fused matrix with bias), attn_scores,
+//           attn_probs, attn_out, attn_proj (+ bias), resid_attn, ffn_norm (LayerNorm), ffn_up (+ bias),
+//           ffn_act (GELU), ffn_out (+ bias), resid_ffn
+//   after:  final_norm (LayerNorm), logits
 // The families that come next fit the same scheme with a few more stage ids and their own block function:
-//   gpt2:   before adds pos_embd (learned positions, no rope); attn_norm / ffn_norm are LayerNorm (mean and
-//           variance); q_proj, k_proj, v come from one fused matrix with bias; no q / k (no RoPE); attn_proj and
-//           ffn_out have biases; ffn_up → ffn_act (GELU) → ffn_out, no ffn_gate.
 //   gemma2/3: embed is scaled by √n_embd; attn_post_norm after attn_proj and ffn_post_norm after ffn_out;
 //           attn_scores soft-capped (gemma2), q_norm / k_norm per head (gemma3); sliding-window layers change
 //           the mask of attn_scores, not the list; logits soft-capped (gemma2).
@@ -58,13 +63,17 @@ enum class Stage : uint8_t {
     // after the layers (layer -1)
     FinalNorm,  // [n_embd] after the final norm
     Logits,     // [n_vocab]
+    // added with gpt2 and qwen3 (appended, so that the ids above keep their values)
+    PosEmbed,  // [n_embd] token embedding + the learned position row (gpt2), the input of layer 0
+    QNorm,     // [n_head][head_dim] each query head RMS-normed with attn_q_norm (qwen3), before RoPE
+    KNorm,     // [n_head_kv][head_dim] each key head RMS-normed with attn_k_norm (qwen3), before RoPE
     kCount
 };
 
 inline constexpr std::array<std::string_view, size_t(Stage::kCount)> kStageKeys = {
-    "embed",    "rope",        "attn_norm",  "q_proj",   "k_proj",    "v",          "q",
-    "k",        "attn_scores", "attn_probs", "attn_out", "attn_proj", "resid_attn", "ffn_norm",
-    "ffn_gate", "ffn_up",      "ffn_act",    "ffn_out",  "resid_ffn", "final_norm", "logits",
+    "embed",       "rope",       "attn_norm", "q_proj",     "k_proj",     "v",        "q",        "k",
+    "attn_scores", "attn_probs", "attn_out",  "attn_proj",  "resid_attn", "ffn_norm", "ffn_gate", "ffn_up",
+    "ffn_act",     "ffn_out",    "resid_ffn", "final_norm", "logits",     "pos_embd", "q_norm",   "k_norm",
 };
 static_assert(kStageKeys.size() == size_t(Stage::kCount));
 inline std::string_view stage_key(Stage s) {
@@ -121,10 +130,20 @@ struct StageDesc {
     std::array<std::string_view, 3> weights{};
 };
 
+// How an architecture normalises: RMSNorm (x / rms · w) or LayerNorm ((x - mean) / std · w + b).
+enum class NormKind : uint8_t { Rms, Layer };
+
 struct ArchDesc {
     std::string_view name;     // "llama"
     std::string_view summary;  // one line: what the family is
     std::span<const StageDesc> before, block, after;
+    NormKind norm = NormKind::Rms;
+    // The stage whose rows enter layer 0 (the last of `before` that writes the residual stream), the stage whose
+    // rows are the queries the scores read, and the one whose rows are the keys stored in the KV cache (after RoPE
+    // when there is RoPE, the projections themselves when there is none).
+    Stage layer_input = Stage::Embed;
+    Stage query       = Stage::Q;
+    Stage key         = Stage::K;
 };
 
 // The description of an architecture (arch/*.cpp).

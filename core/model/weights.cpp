@@ -1,6 +1,6 @@
-// Weight binding: every tensor the llama-family forward pass needs, found by its GGUF name and checked for type and
-// shape before use, so that a wrong file is explained ("tensor 'blk.3.attn_q.weight': expected [2048, 2048], got
-// Q8_0 [2048, 256]") instead of read out of bounds.
+// Weight binding: every tensor the forward pass of the file's architecture needs, found by its GGUF name and checked
+// for type and shape before use, so that a wrong file is explained ("tensor 'blk.3.attn_q.weight': expected [2048,
+// 2048], got Q8_0 [2048, 256]") instead of read out of bounds.
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -29,7 +29,9 @@ std::string describe_shape(const std::vector<int64_t>& shape) {
     return s + "]";
 }
 
-enum class Need { Required, Optional };
+// Absent: the architecture does not use the tensor, and a file that carries it is refused (as llama.cpp refuses a
+// file with tensors it does not read), so nothing the file says is silently ignored.
+enum class Need { Required, Optional, Absent };
 enum class TypeRule { AnySupported, F32Only };
 
 // Finds `name` and checks it: present (unless optional), of a supported type (F32 only for norms and biases), with
@@ -39,6 +41,10 @@ Status bind(const gguf::GgufFile& f, const std::string& name, const std::vector<
     const char* path   = f.name().c_str();
     const Tensor* t    = f.find_tensor(name);
     const bool f32only = rule == TypeRule::F32Only;
+    if (need == Need::Absent) {
+        if (!t) return {};
+        return make_error(Code::kFormat, "%s: tensor '%s' is not used by this architecture", path, name.c_str());
+    }
     if (!t) {
         if (need == Need::Optional) return {};
         return make_error(Code::kFormat, "%s: tensor '%s' is missing (expected %s%s)", path, name.c_str(),
@@ -153,32 +159,50 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
     TS_TRY(check_vocab_size(f, hp));
     TS_TRY(bind_rope_freqs(f, hp, w.rope_freqs));
 
-    const int64_t n_embd = hp.n_embd, n_vocab = hp.n_vocab, n_ff = hp.n_ff, kv_dim = hp.kv_dim();
+    const int64_t n_embd = hp.n_embd, n_vocab = hp.n_vocab, n_ff = hp.n_ff, kv_dim = hp.kv_dim(), q_dim = hp.q_dim();
+    const bool gpt2      = hp.arch == Arch::Gpt2;
+    const Need gpt2_only = gpt2 ? Need::Required : Need::Absent;
     TS_TRY(bind(f, "token_embd.weight", {n_embd, n_vocab}, TR::AnySupported, Need::Required, w.token_embd));
+    TS_TRY(bind(f, "position_embd.weight", {n_embd, hp.n_ctx_train}, TR::AnySupported, gpt2_only, w.pos_embd));
     TS_TRY(bind(f, "output_norm.weight", {n_embd}, TR::F32Only, Need::Required, w.output_norm));
+    TS_TRY(bind(f, "output_norm.bias", {n_embd}, TR::F32Only, gpt2_only, w.output_norm_b));
     TS_TRY(bind(f, "output.weight", {n_embd, n_vocab}, TR::AnySupported, Need::Optional, w.output));
     hp.tied_output = w.output.data == nullptr;
     if (hp.tied_output) w.output = w.token_embd;
 
     // Biases on Q, K, V: always there in qwen2; accepted in llama files that carry them.
-    const Need bias = hp.arch == Arch::Qwen2 ? Need::Required : Need::Optional;
+    const Need bias     = hp.arch == Arch::Qwen2 ? Need::Required : gpt2 ? Need::Absent : Need::Optional;
+    const Need separate = gpt2 ? Need::Absent : Need::Required;  // what gpt2 fuses or lacks
+    const Need qk_norm  = hp.arch == Arch::Qwen3 ? Need::Required : Need::Absent;
     TS_TRY(check_layer_count(f, hp));
     w.layers.assign(size_t(hp.n_layer), LayerWeights{});
     for (int il = 0; il < hp.n_layer; ++il) {
         LayerWeights& L       = w.layers[size_t(il)];
         const std::string blk = "blk." + std::to_string(il) + ".";
-        TS_TRY(bind(f, blk + "attn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.attn_norm));
-        TS_TRY(bind(f, blk + "attn_q.weight", {n_embd, n_embd}, TR::AnySupported, Need::Required, L.wq));
-        TS_TRY(bind(f, blk + "attn_k.weight", {n_embd, kv_dim}, TR::AnySupported, Need::Required, L.wk));
-        TS_TRY(bind(f, blk + "attn_v.weight", {n_embd, kv_dim}, TR::AnySupported, Need::Required, L.wv));
-        TS_TRY(bind(f, blk + "attn_output.weight", {n_embd, n_embd}, TR::AnySupported, Need::Required, L.wo));
-        TS_TRY(bind(f, blk + "attn_q.bias", {n_embd}, TR::F32Only, bias, L.bq));
-        TS_TRY(bind(f, blk + "attn_k.bias", {kv_dim}, TR::F32Only, bias, L.bk));
-        TS_TRY(bind(f, blk + "attn_v.bias", {kv_dim}, TR::F32Only, bias, L.bv));
-        TS_TRY(bind(f, blk + "ffn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.ffn_norm));
-        TS_TRY(bind(f, blk + "ffn_gate.weight", {n_embd, n_ff}, TR::AnySupported, Need::Required, L.w_gate));
-        TS_TRY(bind(f, blk + "ffn_up.weight", {n_embd, n_ff}, TR::AnySupported, Need::Required, L.w_up));
-        TS_TRY(bind(f, blk + "ffn_down.weight", {n_ff, n_embd}, TR::AnySupported, Need::Required, L.w_down));
+        auto b = [&](const char* name, const std::vector<int64_t>& shape, TypeRule rule, Need need, Tensor& out) {
+            return bind(f, blk + name, shape, rule, need, out);
+        };
+        TS_TRY(b("attn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.attn_norm));
+        TS_TRY(b("attn_norm.bias", {n_embd}, TR::F32Only, gpt2_only, L.attn_norm_b));
+        TS_TRY(b("attn_qkv.weight", {n_embd, q_dim + 2 * kv_dim}, TR::AnySupported, gpt2_only, L.wqkv));
+        TS_TRY(b("attn_qkv.bias", {q_dim + 2 * kv_dim}, TR::F32Only, gpt2_only, L.bqkv));
+        TS_TRY(b("attn_q.weight", {n_embd, q_dim}, TR::AnySupported, separate, L.wq));
+        TS_TRY(b("attn_k.weight", {n_embd, kv_dim}, TR::AnySupported, separate, L.wk));
+        TS_TRY(b("attn_v.weight", {n_embd, kv_dim}, TR::AnySupported, separate, L.wv));
+        TS_TRY(b("attn_output.weight", {q_dim, n_embd}, TR::AnySupported, Need::Required, L.wo));
+        TS_TRY(b("attn_output.bias", {n_embd}, TR::F32Only, gpt2_only, L.bo));
+        TS_TRY(b("attn_q.bias", {q_dim}, TR::F32Only, bias, L.bq));
+        TS_TRY(b("attn_k.bias", {kv_dim}, TR::F32Only, bias, L.bk));
+        TS_TRY(b("attn_v.bias", {kv_dim}, TR::F32Only, bias, L.bv));
+        TS_TRY(b("attn_q_norm.weight", {hp.head_dim}, TR::F32Only, qk_norm, L.q_norm));
+        TS_TRY(b("attn_k_norm.weight", {hp.head_dim}, TR::F32Only, qk_norm, L.k_norm));
+        TS_TRY(b("ffn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.ffn_norm));
+        TS_TRY(b("ffn_norm.bias", {n_embd}, TR::F32Only, gpt2_only, L.ffn_norm_b));
+        TS_TRY(b("ffn_gate.weight", {n_embd, n_ff}, TR::AnySupported, separate, L.w_gate));
+        TS_TRY(b("ffn_up.weight", {n_embd, n_ff}, TR::AnySupported, Need::Required, L.w_up));
+        TS_TRY(b("ffn_up.bias", {n_ff}, TR::F32Only, gpt2_only, L.b_up));
+        TS_TRY(b("ffn_down.weight", {n_ff, n_embd}, TR::AnySupported, Need::Required, L.w_down));
+        TS_TRY(b("ffn_down.bias", {n_embd}, TR::F32Only, gpt2_only, L.b_down));
     }
     return {};
 }
@@ -192,13 +216,13 @@ void count_params(Model& m) {
         bytes += t.nbytes;
     };
     add(m.w.token_embd);
+    add(m.w.pos_embd);
     add(m.w.output_norm);
+    add(m.w.output_norm_b);
     add(m.w.rope_freqs);
     if (!m.hp.tied_output) add(m.w.output);
     for (const LayerWeights& L : m.w.layers)
-        for (const Tensor* t : {&L.attn_norm, &L.wq, &L.wk, &L.wv, &L.wo, &L.bq, &L.bk, &L.bv, &L.ffn_norm, &L.w_gate,
-                                &L.w_up, &L.w_down})
-            add(*t);
+        for (const Tensor* t : layer_tensors(L)) add(*t);
     m.n_params     = n;
     m.weight_bytes = bytes;
 }

@@ -137,7 +137,7 @@ Result<std::vector<LensLayer>> logit_lens(const TraceView& tv, int pos, int top_
     for (int il = 0; il < hp.n_layer; ++il) {
         // The forward pass's last stage, applied to this layer's residual stream.
         (*r)->load_resid(il, x.data());
-        rms_norm(x.data(), w.output_norm.f32(), hp.norm_eps, hp.n_embd, xb.data());
+        output_norm(tv.model, x.data(), xb.data());
         matvec(w.output, xb.data(), logits.data(), pool);
         out.push_back(LensLayer{il, sample::top_candidates(logits, top_k)});
     }
@@ -162,7 +162,7 @@ std::vector<float> final_norm_of(const Model& model, const StepTrace& st) {
     if (!st.record || st.record->n_layer != model.hp.n_layer) return {};
     std::vector<float> x(static_cast<size_t>(model.hp.n_embd));
     st.record->load_resid(model.hp.n_layer - 1, x.data());
-    rms_norm(x.data(), model.w.output_norm.f32(), model.hp.norm_eps, model.hp.n_embd, x.data());
+    output_norm(model, x.data(), x.data());
     return x;
 }
 

@@ -26,10 +26,18 @@ private:
     std::vector<StageTensor>& out_;
 };
 
-float rms_of(std::span<const float> x, float eps) {
+// What a norm divides by: √(mean((x - mean)²) + ε), with mean = 0 for RMSNorm (which does not centre).
+float rms_of(std::span<const float> x, float mean, float eps) {
     double s = 0;
-    for (float v : x) s += double(v) * double(v);
+    for (float v : x) s += double(v - mean) * double(v - mean);
     return float(std::sqrt(s / double(std::max<size_t>(1, x.size())) + double(eps)));
+}
+
+float mean_of(std::span<const float> x, NormKind norm) {
+    if (norm == NormKind::Rms || x.empty()) return 0.0f;
+    double s = 0;
+    for (float v : x) s += double(v);
+    return float(s / double(x.size()));
 }
 
 float max_abs_diff(std::span<const float> a, const float* b) {
@@ -48,7 +56,8 @@ const StageTensor* Journey::find(Stage stage, int layer) const {
 
 Result<Journey> replay_journey(Forward& fwd, const KvCache& cache, int32_t token, int pos, ThreadPool& pool,
                                const PositionRecord* record) {
-    const Hparams& hp = fwd.model().hp;
+    const Hparams& hp    = fwd.model().hp;
+    const ArchDesc& arch = arch_desc(hp.arch);
     Journey j;
     j.pos    = pos;
     j.n_keys = pos + 1;
@@ -61,11 +70,17 @@ Result<Journey> replay_journey(Forward& fwd, const KvCache& cache, int32_t token
     std::vector<float> resid(size_t(hp.n_embd));
     for (int il = 0; il < hp.n_layer; ++il) {
         JourneyLayer& L       = j.layers[size_t(il)];
-        const StageTensor* in = il == 0 ? j.find(Stage::Embed, -1) : j.find(Stage::ResidFfn, il - 1);
-        if (in) L.rms_attn_in = rms_of(in->all(), hp.norm_eps);
-        if (const StageTensor* mid = j.find(Stage::ResidAttn, il)) L.rms_ffn_in = rms_of(mid->all(), hp.norm_eps);
+        const StageTensor* in = il == 0 ? j.find(arch.layer_input, -1) : j.find(Stage::ResidFfn, il - 1);
+        if (in) {
+            L.mean_attn_in = mean_of(in->all(), arch.norm);
+            L.rms_attn_in  = rms_of(in->all(), L.mean_attn_in, hp.norm_eps);
+        }
+        if (const StageTensor* mid = j.find(Stage::ResidAttn, il)) {
+            L.mean_ffn_in = mean_of(mid->all(), arch.norm);
+            L.rms_ffn_in  = rms_of(mid->all(), L.mean_ffn_in, hp.norm_eps);
+        }
         if (!record || record->n_layer != hp.n_layer) continue;
-        if (const StageTensor* q = j.find(Stage::Q, il); q && int(q->data.size()) == record->q_dim)
+        if (const StageTensor* q = j.find(arch.query, il); q && int(q->data.size()) == record->q_dim)
             L.q_max_diff = max_abs_diff(q->all(), record->q_layer(il));
         if (const StageTensor* out = j.find(Stage::ResidFfn, il); out && int(out->data.size()) == record->n_embd) {
             record->load_resid(il, resid.data());

@@ -34,10 +34,12 @@ struct StageTensor {
     std::span<const float> all() const { return data; }
 };
 
-// Per layer: the root-mean-square each norm divided by, and the replay against the recorded trace.
+// Per layer: what each norm subtracted and divided by, and the replay against the recorded trace.
 struct JourneyLayer {
-    float rms_attn_in    = 0;    // √(mean(x²) + ε) of the residual entering the layer
-    float rms_ffn_in     = 0;    // the same for the residual entering the MLP
+    float rms_attn_in = 0;  // RMSNorm: √(mean(x²) + ε) of the residual entering the layer; LayerNorm: √(var + ε)
+    float rms_ffn_in  = 0;  // the same for the residual entering the MLP
+    float mean_attn_in   = 0;  // LayerNorm only: the mean it subtracted (0 for RMSNorm, which subtracts nothing)
+    float mean_ffn_in    = 0;
     float q_max_diff     = NAN;  // max |q - recorded q| (NaN: no record of the position)
     float resid_max_diff = NAN;  // max |layer output - recorded residual|
 };

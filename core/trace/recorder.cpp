@@ -11,7 +11,7 @@
 namespace ts::core {
 
 TraceRecorder::TraceRecorder(const Hparams& hp, RecordOptions opt, int n_ctx_hint)
-    : n_layer_(hp.n_layer), q_dim_(hp.n_head * hp.head_dim), n_embd_(hp.n_embd), opt_(opt) {
+    : n_layer_(hp.n_layer), q_dim_(hp.q_dim()), n_embd_(hp.n_embd), query_(arch_desc(hp.arch).query), opt_(opt) {
     TS_CHECK(opt.resid_type == DType::F32 || opt.resid_type == DType::F16, "TraceRecorder: resid_type F32 or F16");
     if (n_ctx_hint > 0) slots_.reserve(size_t(n_ctx_hint));
 }
@@ -63,7 +63,7 @@ StageMask TraceRecorder::wants(int layer) const {
     StageMask m;
     if (layer < 0) return m.set(Stage::Embed).set(Stage::Logits);  // scanned for NaN/Inf only
     m.set(Stage::ResidAttn).set(Stage::ResidFfn);
-    if (opt_.records) m.set(Stage::Q);
+    if (opt_.records) m.set(query_);
     return m;
 }
 
@@ -102,11 +102,12 @@ void TraceRecorder::observe(Stage stage, int layer, int pos, TensorView view) {
     if (layer < 0 || layer >= n_layer_) return;
     PositionCapture& c = slot(pos);
     const size_t n     = size_t(view.rows) * size_t(view.cols);
+    if (stage == query_) {
+        if (c.record && n == size_t(q_dim_))
+            std::memcpy(c.record->q.data() + size_t(layer) * size_t(q_dim_), view.data, n * sizeof(float));
+        return;
+    }
     switch (stage) {
-        case Stage::Q:
-            if (c.record && n == size_t(q_dim_))
-                std::memcpy(c.record->q.data() + size_t(layer) * size_t(q_dim_), view.data, n * sizeof(float));
-            break;
         case Stage::ResidAttn:
             c.layers[size_t(layer)].resid_norm_attn = std::sqrt(dot_f32(view.data, view.data, int64_t(n)));
             if (!std::isfinite(c.layers[size_t(layer)].resid_norm_attn)) note_non_finite(stage, layer, pos, view);

@@ -67,6 +67,7 @@ private:
     PositionCapture& slot(int pos);
 
     int n_layer_ = 0, q_dim_ = 0, n_embd_ = 0;
+    Stage query_ = Stage::Q;  // the stage whose rows the scores read (arch_desc().query): Q, or QProj without RoPE
     RecordOptions opt_;
     int record_from_ = 0;
     std::vector<PositionCapture> slots_;  // [pos]

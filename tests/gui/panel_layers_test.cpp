@@ -2,8 +2,12 @@
 // worker (equal to what the forward pass recorded), and headless frames of every stage.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <string>
+#include <vector>
 
+#include "app/ui/model_summary.hpp"
 #include "app/ui/view_journey.hpp"
 #include "core/trace/derive.hpp"
 #include "tests/gui/panel_fixture.hpp"
@@ -12,7 +16,7 @@ namespace ts::app {
 namespace {
 
 TEST(JourneyStages, ListTheArchitecturesOwnStages) {
-    for (core::Arch a : {core::Arch::Llama, core::Arch::Qwen2}) {
+    for (core::Arch a : {core::Arch::Llama, core::Arch::Qwen2, core::Arch::Qwen3, core::Arch::Gpt2}) {
         const core::ArchDesc& arch = core::arch_desc(a);
         const auto s               = journey_stages(arch, 3);
         ASSERT_EQ(s.size(), 1u + arch.before.size() + 3u * arch.block.size() + arch.after.size() + 3u);
@@ -39,6 +43,38 @@ TEST(JourneyStages, ListTheArchitecturesOwnStages) {
     EXPECT_EQ(journey_shape(at(core::Stage::QProj, 3), hp, 5),
               "[8 heads × 64] = 512 floats · reads blk.3.attn_q.weight");
     EXPECT_EQ(journey_shape(at(core::Stage::AttnScores, 0), hp, 5), "[8 heads × 5 keys]");
+}
+
+// gpt2's itinerary names what it does differently: the added position row, LayerNorm, GELU; and it has no RoPE.
+// qwen3's has the per-head norms between the projections and RoPE.
+TEST(JourneyStages, Gpt2AndQwen3ShowTheirOwnStages) {
+    auto titles = [](core::Arch a) {
+        std::vector<std::string> t;
+        for (const auto& st : journey_stages(core::arch_desc(a), 1)) t.emplace_back(journey_title(st));
+        return t;
+    };
+    auto has = [](const std::vector<std::string>& t, const std::string& title) {
+        return std::find(t.begin(), t.end(), title) != t.end();
+    };
+    const auto gpt2 = titles(core::Arch::Gpt2);
+    EXPECT_TRUE(has(gpt2, "+ position embedding"));
+    EXPECT_TRUE(has(gpt2, "LayerNorm (mean and variance over the features of one position)"));
+    EXPECT_TRUE(has(gpt2, "GELU"));
+    EXPECT_FALSE(has(gpt2, "RoPE on the queries"));
+    EXPECT_FALSE(has(gpt2, "Gate projection"));
+    const auto qwen3 = titles(core::Arch::Qwen3);
+    EXPECT_TRUE(has(qwen3, "Query norm (per head)"));
+    EXPECT_TRUE(has(qwen3, "Key norm (per head)"));
+    EXPECT_TRUE(has(qwen3, "RoPE on the queries"));
+
+    core::Hparams hp;
+    hp.arch = core::Arch::Gpt2, hp.n_head = 12, hp.head_dim = 64, hp.n_head_kv = 12, hp.n_embd = 768;
+    const auto s = journey_stages(core::arch_desc(core::Arch::Gpt2), 2);
+    for (const auto& st : s)
+        if (st.desc && st.desc->id == core::Stage::QProj && st.layer == 1) {
+            EXPECT_EQ(journey_shape(st, hp, 5),
+                      "[12 heads × 64] = 768 floats · reads blk.1.attn_qkv.weight, blk.1.attn_qkv.bias");
+        }
 }
 
 using LayersFrames = test::PanelFrames;
@@ -101,6 +137,66 @@ TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {
         });
         ASSERT_TRUE(ok) << "stage " << i;
         EXPECT_GT(frame(draw_layers_panel), 1000) << "stage " << i;
+    }
+}
+
+// Every Journey stage of a gpt2 and a qwen3 file draws, and the replay equals the recorded forward pass (for gpt2 the
+// recorded query is the projection itself: there is no RoPE stage).
+TEST_F(LayersFrames, Gpt2AndQwen3StagesDrawAndReplayExactly) {
+    for (const char* arch : {"gpt2", "qwen3"}) {
+        SCOPED_TRACE(arch);
+        ts::test::TinyGgufSpec spec;
+        spec.arch = arch;
+        start("the model", 3, spec);
+        ASSERT_EQ(ui_.snap->model->hp.arch_name, arch);
+        const core::ArchDesc& arch_d = core::arch_desc(ui_.snap->model->hp.arch);
+        const int n_stages           = int(journey_stages(arch_d, ui_.snap->model->hp.n_layer).size());
+        for (int i = 0; i < n_stages; ++i) {
+            if (ui_.views.layers) ui_.views.layers->stage = i;
+            ASSERT_TRUE(frames_until(draw_layers_panel,
+                                     [&] {
+                                         const core::Derived* d = ui_.snap->derived.get();
+                                         return d && d->journey && d->journey->pos == int(ui_.snap->steps.size()) - 1;
+                                     }))
+                << "stage " << i;
+            EXPECT_GT(frame(draw_layers_panel), 1000) << "stage " << i;
+        }
+        const core::Journey& j = *ui_.snap->derived->journey;
+        for (const core::JourneyLayer& L : j.layers) {
+            EXPECT_EQ(L.q_max_diff, 0.0f);
+            EXPECT_EQ(L.resid_max_diff, 0.0f);
+        }
+        if (std::string(arch) == "gpt2") {  // LayerNorm centres: the mean it subtracted is shown
+            EXPECT_NE(j.layers[0].mean_attn_in, 0.0f);
+            EXPECT_NE(j.find(core::Stage::PosEmbed, -1), nullptr);
+        }
+        TearDown();
+        SetUp();
+    }
+}
+
+// Every panel draws for a gpt2 file (none assumes RoPE, a gate or RMSNorm).
+TEST_F(LayersFrames, EveryPanelDrawsForAGpt2File) {
+    ts::test::TinyGgufSpec spec;
+    spec.arch = "gpt2";
+    start("the model", 4, spec);
+    const ModelSummary summary                  = summarize_model(*ui_.snap->model);
+    const std::pair<const char*, Draw> panels[] = {
+        {"model", [&](UiState& ui, const core::Snapshot&) { draw_model_panel(ui, summary); }},
+        {"controls", [](UiState& ui, const core::Snapshot& s) { draw_controls_panel(ui, &s); }},
+        {"tokens", draw_tokens_panel},
+        {"attention", draw_attention_panel},
+        {"qk", draw_qk_panel},
+        {"softmax", draw_softmax_panel},
+        {"logits", draw_logits_panel},
+        {"kv", draw_kv_panel},
+        {"layers", draw_layers_panel},
+        {"geometry", draw_geometry_panel},
+    };
+    for (const auto& [name, draw] : panels) {
+        int vertices = 0;
+        for (int f = 0; f < 30; ++f) vertices = frame(draw);
+        EXPECT_GT(vertices, 100) << name;
     }
 }
 

@@ -25,6 +25,9 @@ inline std::string unique_temp_path(const std::string& name) {
 }
 
 struct TinyGgufSpec {
+    // "llama"; "gpt2" (LayerNorm with biases, learned positions, fused QKV, GELU; n_head_kv is taken as n_head);
+    // "qwen3" (per-head q/k norms, heads of key_length 32, wider than n_embd / n_head).
+    std::string arch = "llama";
     int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 128, n_ctx = 128;
     std::vector<float> rope_freqs;  // [head_dim/2] llama3 RoPE frequency factors (rope_freqs.weight); empty: none
 };
@@ -79,17 +82,26 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     using core::gguf::Value;
     core::gguf::GgufWriter w;
     const std::vector<std::string> vocab = tiny_vocab();
-    const int64_t E = s.n_embd, F = s.n_ff, V = int64_t(vocab.size()), KV = s.n_head_kv * (s.n_embd / s.n_head);
-    w.add("general.architecture", Value::make_string("llama"));
+    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3";
+    const int64_t head_dim = qwen3 ? 32 : s.n_embd / s.n_head, n_head_kv = gpt2 ? s.n_head : s.n_head_kv;
+    const int64_t E = s.n_embd, F = s.n_ff, V = int64_t(vocab.size()), KV = n_head_kv * head_dim,
+                  Q     = s.n_head * head_dim;
+    const std::string a = s.arch + ".";
+    w.add("general.architecture", Value::make_string(s.arch));
     w.add("general.name", Value::make_string("tiny test model"));
-    w.add("llama.context_length", Value::make_u32(uint32_t(s.n_ctx)));
-    w.add("llama.embedding_length", Value::make_u32(uint32_t(E)));
-    w.add("llama.block_count", Value::make_u32(uint32_t(s.n_layer)));
-    w.add("llama.feed_forward_length", Value::make_u32(uint32_t(F)));
-    w.add("llama.attention.head_count", Value::make_u32(uint32_t(s.n_head)));
-    w.add("llama.attention.head_count_kv", Value::make_u32(uint32_t(s.n_head_kv)));
-    w.add("llama.attention.layer_norm_rms_epsilon", Value::make_f32(1e-5f));
-    w.add("llama.rope.freq_base", Value::make_f32(10000.0f));
+    w.add(a + "context_length", Value::make_u32(uint32_t(s.n_ctx)));
+    w.add(a + "embedding_length", Value::make_u32(uint32_t(E)));
+    w.add(a + "block_count", Value::make_u32(uint32_t(s.n_layer)));
+    w.add(a + "feed_forward_length", Value::make_u32(uint32_t(F)));
+    w.add(a + "attention.head_count", Value::make_u32(uint32_t(s.n_head)));
+    w.add(a + "attention.head_count_kv", Value::make_u32(uint32_t(n_head_kv)));
+    if (gpt2) {
+        w.add(a + "attention.layer_norm_epsilon", Value::make_f32(1e-5f));
+    } else {
+        w.add(a + "attention.layer_norm_rms_epsilon", Value::make_f32(1e-5f));
+        w.add(a + "rope.freq_base", Value::make_f32(10000.0f));
+    }
+    if (qwen3) w.add(a + "attention.key_length", Value::make_u32(uint32_t(head_dim)));
     w.add("tokenizer.ggml.model", Value::make_string("llama"));
     w.add("tokenizer.ggml.tokens", Value::make_string_array(vocab));
     std::vector<float> scores(vocab.size());
@@ -106,23 +118,48 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
 
     TinyRng rng;
     auto norm = [&](const std::string& name) { w.add_tensor_f32(name, {E}, std::vector<float>(size_t(E), 1.0f)); };
-    auto q8   = [&](const std::string& name, int64_t cols, int64_t rows) {
+    auto bias = [&](const std::string& name, int64_t n) {
+        std::vector<float> b(static_cast<size_t>(n));
+        for (float& x : b) x = 0.1f * rng.next();
+        w.add_tensor_f32(name, {n}, b);
+    };
+    auto q8 = [&](const std::string& name, int64_t cols, int64_t rows) {
         w.add_tensor(name, DType::Q8_0, {cols, rows}, q8_0_bytes(cols * rows, rng, 0.1f));
     };
     w.add_tensor("token_embd.weight", DType::F16, {E, V}, f16_bytes(E * V, rng, 0.5f));
+    if (gpt2) w.add_tensor("position_embd.weight", DType::F16, {E, s.n_ctx}, f16_bytes(E * s.n_ctx, rng, 0.1f));
     for (int l = 0; l < s.n_layer; ++l) {
         const std::string b = "blk." + std::to_string(l) + ".";
         norm(b + "attn_norm.weight");
-        q8(b + "attn_q.weight", E, E);
+        if (gpt2) {
+            bias(b + "attn_norm.bias", E);
+            q8(b + "attn_qkv.weight", E, Q + 2 * KV);
+            bias(b + "attn_qkv.bias", Q + 2 * KV);
+            q8(b + "attn_output.weight", Q, E);
+            bias(b + "attn_output.bias", E);
+            norm(b + "ffn_norm.weight");
+            bias(b + "ffn_norm.bias", E);
+            q8(b + "ffn_up.weight", E, F);
+            bias(b + "ffn_up.bias", F);
+            q8(b + "ffn_down.weight", F, E);
+            bias(b + "ffn_down.bias", E);
+            continue;
+        }
+        q8(b + "attn_q.weight", E, Q);
         q8(b + "attn_k.weight", E, KV);
         q8(b + "attn_v.weight", E, KV);
-        q8(b + "attn_output.weight", E, E);
+        if (qwen3) {
+            w.add_tensor_f32(b + "attn_q_norm.weight", {head_dim}, std::vector<float>(size_t(head_dim), 1.0f));
+            w.add_tensor_f32(b + "attn_k_norm.weight", {head_dim}, std::vector<float>(size_t(head_dim), 1.0f));
+        }
+        q8(b + "attn_output.weight", Q, E);
         norm(b + "ffn_norm.weight");
         q8(b + "ffn_gate.weight", E, F);
         q8(b + "ffn_up.weight", E, F);
         q8(b + "ffn_down.weight", F, E);
     }
     norm("output_norm.weight");
+    if (gpt2) bias("output_norm.bias", E);
     q8("output.weight", E, V);
     if (!s.rope_freqs.empty()) w.add_tensor_f32("rope_freqs.weight", {int64_t(s.rope_freqs.size())}, s.rope_freqs);
     return w.write(path);

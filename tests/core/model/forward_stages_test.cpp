@@ -59,6 +59,34 @@ std::vector<float> add(const std::vector<float>& a, const std::vector<float>& b)
     return r;
 }
 
+// Attention of position `pos` from the observed queries (stage q_stage) and the keys (k_stage) and values of every
+// position up to it: [n_head][head_dim] heads side by side.
+std::vector<float> ref_attention(const Recorder& rec, const TinySpec& s, int il, int pos, Stage q_stage,
+                                 Stage k_stage) {
+    const int hd = s.head_dim(), group = s.n_head / s.n_head_kv;
+    const auto& q_obs = rec.at(q_stage, il, pos);
+    std::vector<float> att(size_t(s.q_dim()), 0.0f);
+    for (int h = 0; h < s.n_head; ++h) {
+        const int kvh = h / group;
+        std::vector<double> p(size_t(pos + 1));
+        double max = -1e300, sum = 0;
+        for (int j = 0; j <= pos; ++j) {
+            const auto& kj = rec.at(k_stage, il, j);
+            double d       = 0;
+            for (int i = 0; i < hd; ++i) d += double(q_obs[size_t(h * hd + i)]) * kj[size_t(kvh * hd + i)];
+            p[size_t(j)] = d / std::sqrt(double(hd));
+            max          = std::max(max, p[size_t(j)]);
+        }
+        for (double& e : p) sum += (e = std::exp(e - max));
+        for (int j = 0; j <= pos; ++j) {
+            const auto& vj = rec.at(Stage::V, il, j);
+            for (int i = 0; i < hd; ++i)
+                att[size_t(h * hd + i)] += float(p[size_t(j)] / sum * vj[size_t(kvh * hd + i)]);
+        }
+    }
+    return att;
+}
+
 // The architecture's description and the forward pass agree: at each position, every declared stage was observed
 // exactly once per layer, in the declared order, with the declared shape; every weight a stage names is in the file.
 void check_stage_list(const TinyModel& m, const Model& model, const Recorder& rec, int n) {
@@ -104,7 +132,7 @@ void check_stages(const TinySpec& s) {
     const Model& model = **loaded;
 
     const std::vector<int32_t> tokens = {1, 5, 36, 0, 17, 17, 2, 30, 11, 8};
-    const int n = int(tokens.size()), hd = s.head_dim(), group = s.n_head / s.n_head_kv;
+    const int n = int(tokens.size()), hd = s.head_dim();
     ThreadPool pool(1);
     Forward fwd(model, 16, 4);
     auto cache = fwd.make_cache();
@@ -131,6 +159,12 @@ void check_stages(const TinySpec& s) {
             auto k = tiny::ref_linear(m.at(b + "attn_k.weight"), xb, bias("attn_k.bias"));
             expect_stage(rec.at(Stage::QProj, il, pos), q, "q_proj", il, pos);
             expect_stage(rec.at(Stage::KProj, il, pos), k, "k_proj", il, pos);
+            if (s.arch == "qwen3") {  // each head RMS-normed, from the observed projections
+                q = tiny::ref_head_norm(rec.at(Stage::QProj, il, pos), m.at(b + "attn_q_norm.weight"), hd, s.eps);
+                k = tiny::ref_head_norm(rec.at(Stage::KProj, il, pos), m.at(b + "attn_k_norm.weight"), hd, s.eps);
+                expect_stage(rec.at(Stage::QNorm, il, pos), q, "q_norm", il, pos);
+                expect_stage(rec.at(Stage::KNorm, il, pos), k, "k_norm", il, pos);
+            }
             for (int h = 0; h < s.n_head; ++h) tiny::ref_rope(q.data() + h * hd, pos, s);
             for (int h = 0; h < s.n_head_kv; ++h) tiny::ref_rope(k.data() + h * hd, pos, s);
             expect_stage(rec.at(Stage::Q, il, pos), q, "q", il, pos);
@@ -139,26 +173,7 @@ void check_stages(const TinySpec& s) {
                          tiny::ref_linear(m.at(b + "attn_v.weight"), xb, bias("attn_v.bias")), "v", il, pos);
 
             // Attention from the observed Q, K, V of every position up to this one.
-            const auto& q_obs = rec.at(Stage::Q, il, pos);
-            std::vector<float> att(size_t(s.n_embd), 0.0f);
-            for (int h = 0; h < s.n_head; ++h) {
-                const int kvh = h / group;
-                std::vector<double> p(size_t(pos + 1));
-                double max = -1e300, sum = 0;
-                for (int j = 0; j <= pos; ++j) {
-                    const auto& kj = rec.at(Stage::K, il, j);
-                    double d       = 0;
-                    for (int i = 0; i < hd; ++i) d += double(q_obs[size_t(h * hd + i)]) * kj[size_t(kvh * hd + i)];
-                    p[size_t(j)] = d / std::sqrt(double(hd));
-                    max          = std::max(max, p[size_t(j)]);
-                }
-                for (double& e : p) sum += (e = std::exp(e - max));
-                for (int j = 0; j <= pos; ++j) {
-                    const auto& vj = rec.at(Stage::V, il, j);
-                    for (int i = 0; i < hd; ++i)
-                        att[size_t(h * hd + i)] += float(p[size_t(j)] / sum * vj[size_t(kvh * hd + i)]);
-                }
-            }
+            const auto att      = ref_attention(rec, s, il, pos, Stage::Q, Stage::K);
             const auto& att_obs = rec.at(Stage::AttnOut, il, pos);
             expect_stage(att_obs, att, "attn_out", il, pos);
             const auto& proj_obs = rec.at(Stage::AttnProj, il, pos);
@@ -192,6 +207,86 @@ void check_stages(const TinySpec& s) {
     }
 }
 
+// gpt2: learned positions, LayerNorm with bias, fused QKV, no RoPE (the scores read q_proj and k_proj), GELU MLP.
+void check_stages_gpt2(const TinySpec& s) {
+    const auto m           = tiny::make_tiny_model(s);
+    const std::string path = tiny::temp_path("gpt2.gguf");
+    ASSERT_TRUE(tiny::gguf_writer_for(m).write(path).ok());
+    const auto loaded = load_model(path);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    const Model& model = **loaded;
+
+    const std::vector<int32_t> tokens = {1, 5, 36, 0, 17, 17, 2, 30, 11, 8};
+    const int n = int(tokens.size()), E = s.n_embd, Q = s.q_dim(), KV = s.kv_dim();
+    ThreadPool pool(1);
+    Forward fwd(model, 16, 4);
+    auto cache = fwd.make_cache();
+    ASSERT_TRUE(cache.ok());
+    Recorder rec;
+    std::vector<float> logits(size_t(n) * size_t(s.n_vocab));
+    ASSERT_TRUE(fwd.eval(*cache, tokens.data(), n, 0, logits.data(), LogitRows::All, pool, &rec).ok());
+    check_stage_list(m, model, rec, n);
+
+    const TinyTensor& embd = m.at("token_embd.weight");
+    const TinyTensor& wpe  = m.at("position_embd.weight");
+    for (int pos = 0; pos < n; ++pos) {
+        const std::vector<float> tok(embd.ref.begin() + tokens[size_t(pos)] * E,
+                                     embd.ref.begin() + (tokens[size_t(pos)] + 1) * E);
+        expect_stage(rec.at(Stage::Embed, -1, pos), tok, "embed", -1, pos);
+        std::vector<float> resid = add(rec.at(Stage::Embed, -1, pos),
+                                       std::vector<float>(wpe.ref.begin() + pos * E, wpe.ref.begin() + (pos + 1) * E));
+        expect_stage(rec.at(Stage::PosEmbed, -1, pos), resid, "pos_embd", -1, pos);
+        resid = rec.at(Stage::PosEmbed, -1, pos);
+        for (int il = 0; il < s.n_layer; ++il) {
+            const std::string b = "blk." + std::to_string(il) + ".";
+            const auto& xb      = rec.at(Stage::AttnNorm, il, pos);
+            expect_stage(xb,
+                         tiny::ref_layer_norm(resid, m.at(b + "attn_norm.weight"), m.at(b + "attn_norm.bias"), s.eps),
+                         "attn_norm", il, pos);
+            const auto qkv = tiny::ref_linear(m.at(b + "attn_qkv.weight"), xb, &m.at(b + "attn_qkv.bias"));
+            expect_stage(rec.at(Stage::QProj, il, pos), std::vector<float>(qkv.begin(), qkv.begin() + Q), "q_proj", il,
+                         pos);
+            expect_stage(rec.at(Stage::KProj, il, pos), std::vector<float>(qkv.begin() + Q, qkv.begin() + Q + KV),
+                         "k_proj", il, pos);
+            expect_stage(rec.at(Stage::V, il, pos), std::vector<float>(qkv.begin() + Q + KV, qkv.end()), "v", il, pos);
+
+            const auto att      = ref_attention(rec, s, il, pos, Stage::QProj, Stage::KProj);
+            const auto& att_obs = rec.at(Stage::AttnOut, il, pos);
+            expect_stage(att_obs, att, "attn_out", il, pos);
+            const auto& proj_obs = rec.at(Stage::AttnProj, il, pos);
+            expect_stage(proj_obs,
+                         tiny::ref_linear(m.at(b + "attn_output.weight"), att_obs, &m.at(b + "attn_output.bias")),
+                         "attn_proj", il, pos);
+            expect_stage(rec.at(Stage::ResidAttn, il, pos), add(resid, proj_obs), "resid_attn", il, pos);
+            resid = rec.at(Stage::ResidAttn, il, pos);
+
+            const auto& fb = rec.at(Stage::FfnNorm, il, pos);
+            expect_stage(fb, tiny::ref_layer_norm(resid, m.at(b + "ffn_norm.weight"), m.at(b + "ffn_norm.bias"), s.eps),
+                         "ffn_norm", il, pos);
+            const auto& up = rec.at(Stage::FfnUp, il, pos);
+            expect_stage(up, tiny::ref_linear(m.at(b + "ffn_up.weight"), fb, &m.at(b + "ffn_up.bias")), "ffn_up", il,
+                         pos);
+            std::vector<float> g(up.size());
+            for (size_t i = 0; i < g.size(); ++i) g[i] = tiny::ref_gelu(up[i]);
+            expect_stage(rec.at(Stage::FfnAct, il, pos), g, "ffn_act", il, pos);
+            const auto& ffn_obs = rec.at(Stage::FfnOut, il, pos);
+            expect_stage(ffn_obs,
+                         tiny::ref_linear(m.at(b + "ffn_down.weight"), rec.at(Stage::FfnAct, il, pos),
+                                          &m.at(b + "ffn_down.bias")),
+                         "ffn_out", il, pos);
+            expect_stage(rec.at(Stage::ResidFfn, il, pos), add(resid, ffn_obs), "resid_ffn", il, pos);
+            resid = rec.at(Stage::ResidFfn, il, pos);
+        }
+        const auto& fin = rec.at(Stage::FinalNorm, -1, pos);
+        expect_stage(fin, tiny::ref_layer_norm(resid, m.at("output_norm.weight"), m.at("output_norm.bias"), s.eps),
+                     "final_norm", -1, pos);
+        const auto want = tiny::ref_linear(s.tied ? embd : m.at("output.weight"), fin);
+        expect_stage(rec.at(Stage::Logits, -1, pos), want, "logits", -1, pos);
+        expect_stage(std::vector<float>(logits.begin() + pos * s.n_vocab, logits.begin() + (pos + 1) * s.n_vocab), want,
+                     "returned logits", -1, pos);
+    }
+}
+
 TEST_P(ForwardStages, F32LlamaMatchesEveryStage) {
     check_stages(TinySpec{});
 }
@@ -203,10 +298,28 @@ TEST_P(ForwardStages, Qwen2WithBiasesMatchesEveryStage) {
     check_stages(s);
 }
 
+TEST_P(ForwardStages, Qwen3WithHeadNormsAndItsOwnHeadSizeMatchesEveryStage) {
+    TinySpec s;
+    s.arch       = "qwen3";
+    s.key_length = 8;  // 4 heads × 8 = 32 query dims from a 16-wide residual stream
+    check_stages(s);
+}
+
+TEST_P(ForwardStages, Gpt2MatchesEveryStage) {
+    for (bool tied : {true, false}) {
+        SCOPED_TRACE(tied ? "tied" : "output.weight");
+        TinySpec s;
+        s.arch      = "gpt2";
+        s.n_head_kv = s.n_head;
+        s.tied      = tied;
+        check_stages_gpt2(s);
+    }
+}
+
 TEST_P(ForwardStages, QuantisedWeightsMatchEveryStage) {
     for (DType t : {DType::F16, DType::BF16, DType::Q8_0, DType::Q4_0, DType::Q4_K}) {
         if (!can_quantize(t)) continue;
-        for (const char* arch : {"llama", "qwen2"}) {
+        for (const char* arch : {"llama", "qwen2", "qwen3", "gpt2"}) {
             SCOPED_TRACE(std::string(dtype_name(t)) + " " + arch);
             TinySpec s;
             s.arch        = arch;
@@ -214,8 +327,13 @@ TEST_P(ForwardStages, QuantisedWeightsMatchEveryStage) {
             s.n_embd      = t == DType::Q4_K ? 256 : 64;
             s.n_ff        = t == DType::Q4_K ? 256 : 96;
             s.n_head      = 8;
-            s.n_head_kv   = 2;
-            check_stages(s);
+            s.n_head_kv   = s.arch == "gpt2" ? 8 : 2;
+            if (s.arch == "qwen3") s.key_length = t == DType::Q4_K ? 64 : 16;  // q_dim 512 / 128: whole blocks
+            if (s.arch == "gpt2") {
+                check_stages_gpt2(s);
+            } else {
+                check_stages(s);
+            }
         }
     }
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/forward.hpp"
 #include "core/model/model.hpp"
 #include "tests/core/model/tiny_model.hpp"
 
@@ -90,11 +91,93 @@ TEST(LoadGguf, QuantisedMatricesKeepTheirType) {
     EXPECT_LT((*r)->weight_bytes, size_t((*r)->n_params) * 2);
 }
 
-TEST(LoadGguf, UnknownArchitectureIsUnsupported) {
+TEST(LoadGguf, UnknownArchitectureIsUnsupportedAndTheSupportedOnesAreListed) {
     TinySpec s;
-    s.arch = "gpt2";
+    s.arch = "gemma2";
     expect_error(load_with(tiny::gguf_writer_for(tiny::make_tiny_model(s))), Code::kUnsupported,
-                 {"m.gguf", "architecture 'gpt2' is not supported"});
+                 {"m.gguf", "architecture 'gemma2' is not supported", "llama, qwen2, qwen3, gpt2"});
+}
+
+TinySpec gpt2_spec() {
+    TinySpec s;
+    s.arch      = "gpt2";
+    s.n_head_kv = s.n_head;
+    return s;
+}
+
+TEST(LoadGguf, Gpt2HasLearnedPositionsLayerNormBiasesAndNoRope) {
+    const auto r = load_with(tiny::gguf_writer_for(tiny::make_tiny_model(gpt2_spec())));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    const Model& m = **r;
+    EXPECT_EQ(m.hp.arch, Arch::Gpt2);
+    EXPECT_EQ(m.hp.n_rot, 0);
+    EXPECT_EQ(m.hp.head_dim, 4);
+    EXPECT_EQ(m.hp.n_ctx_train, 64);
+    EXPECT_NE(m.w.pos_embd.data, nullptr);
+    EXPECT_NE(m.w.output_norm_b.data, nullptr);
+    EXPECT_NE(m.w.layers[1].wqkv.data, nullptr);
+    EXPECT_EQ(m.w.layers[1].wq.data, nullptr);
+    EXPECT_EQ(m.w.layers[1].w_gate.data, nullptr);
+    EXPECT_NE(m.w.layers[1].b_down.data, nullptr);
+}
+
+TEST(LoadGguf, Gpt2MissingOrIllShapedTensorsAreNamed) {
+    const auto m = tiny::make_tiny_model(gpt2_spec());
+    for (const char* name : {"position_embd.weight", "output_norm.bias", "blk.1.attn_qkv.bias", "blk.0.attn_norm.bias",
+                             "blk.0.ffn_up.bias", "blk.1.attn_output.bias"}) {
+        SCOPED_TRACE(name);
+        expect_error(load_with(tiny::gguf_writer_for(m, {name})), Code::kFormat,
+                     {"tensor '" + std::string(name) + "' is missing"});
+    }
+    tiny::Lcg rng(9);
+    auto bad                             = m;
+    bad.tensors["blk.0.attn_qkv.weight"] = tiny::make_tensor(DType::F32, {16, 16}, rng, 1.0f);  // only Q's rows
+    expect_error(load_with(tiny::gguf_writer_for(bad)), Code::kFormat,
+                 {"tensor 'blk.0.attn_qkv.weight': expected [16, 48], got F32 [16, 16]"});
+    bad                                 = m;
+    bad.tensors["position_embd.weight"] = tiny::make_tensor(DType::F32, {16, 32}, rng, 1.0f);  // fewer than 64 rows
+    expect_error(load_with(tiny::gguf_writer_for(bad)), Code::kFormat,
+                 {"tensor 'position_embd.weight': expected [16, 64], got F32 [16, 32]"});
+    bad                                  = m;
+    bad.tensors["blk.0.ffn_gate.weight"] = tiny::make_tensor(DType::F32, {16, 24}, rng, 1.0f);  // a llama tensor
+    expect_error(load_with(tiny::gguf_writer_for(bad)), Code::kFormat,
+                 {"tensor 'blk.0.ffn_gate.weight' is not used by this architecture"});
+}
+
+TEST(LoadGguf, Gpt2StopsAtItsLastLearnedPosition) {
+    const auto r = load_with(tiny::gguf_writer_for(tiny::make_tiny_model(gpt2_spec())));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    Forward fwd(**r, 128);
+    auto cache = fwd.make_cache();
+    ASSERT_TRUE(cache.ok());
+    ThreadPool pool(1);
+    std::vector<int32_t> tokens(65, 1);
+    std::vector<float> logits(37);
+    const Status st = fwd.eval(*cache, tokens.data(), 65, 0, logits.data(), LogitRows::Last, pool);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("position 64 is past the 64 positions gpt2 learned"), std::string::npos)
+        << st.error().message;
+    EXPECT_TRUE(fwd.eval(*cache, tokens.data(), 64, 0, logits.data(), LogitRows::Last, pool).ok());
+}
+
+TEST(LoadGguf, Qwen3ReadsItsHeadSizeAndNeedsItsHeadNorms) {
+    TinySpec s;
+    s.arch       = "qwen3";
+    s.key_length = 8;
+    const auto m = tiny::make_tiny_model(s);
+    const auto r = load_with(tiny::gguf_writer_for(m));
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ((*r)->hp.head_dim, 8);
+    EXPECT_EQ((*r)->hp.q_dim(), 32);
+    EXPECT_EQ((*r)->hp.kv_dim(), 16);
+    EXPECT_EQ((*r)->hp.rope_style, RopeStyle::NeoX);
+    expect_error(load_with(tiny::gguf_writer_for(m, {"blk.1.attn_k_norm.weight"}), "n.gguf"), Code::kFormat,
+                 {"tensor 'blk.1.attn_k_norm.weight' is missing (expected F32 [8])"});
+    auto bad = m;
+    tiny::Lcg rng(3);
+    bad.tensors["blk.0.attn_output.weight"] = tiny::make_tensor(DType::F32, {16, 16}, rng, 1.0f);
+    expect_error(load_with(tiny::gguf_writer_for(bad), "o.gguf"), Code::kFormat,
+                 {"tensor 'blk.0.attn_output.weight': expected [32, 16], got F32 [16, 16]"});
 }
 
 TEST(LoadGguf, MissingTensorIsNamed) {

@@ -209,14 +209,18 @@ TEST(RopeScaling, AnAttentionFactorOtherThanOneIsRefused) {
     EXPECT_TRUE(load_with_keys({{"llama.rope.scaling.attn_factor", gguf::Value::make_f32(1.0f)}}, "one.gguf").ok());
 }
 
-TEST(LlamaKeys, HeadSizesOtherThanWidthOverHeadsAreRefusedByKey) {
-    // The tiny model: n_embd 16, 4 heads → head size 4.
-    for (const char* key : {"llama.attention.key_length", "llama.attention.value_length"}) {
-        SCOPED_TRACE(key);
-        expect_error(load_with_keys({{key, gguf::Value::make_u32(8)}}), Code::kUnsupported,
-                     {std::string(key) + " is 8", "embedding_length/head_count = 4"});
-    }
+TEST(LlamaKeys, AKeyLengthSizesTheHeadsAndTheProjectionsMustFollow) {
+    // The tiny model: n_embd 16, 4 heads → head size 4. A key_length of 8 makes Q 4 × 8 = 32 wide, which the file's
+    // 16-wide attn_q does not have: the shape check explains it.
+    expect_error(load_with_keys({{"llama.attention.key_length", gguf::Value::make_u32(8)},
+                                 {"llama.attention.value_length", gguf::Value::make_u32(8)}}),
+                 Code::kFormat, {"blk.0.attn_q.weight", "expected [16, 32]"});
     EXPECT_TRUE(load_with_keys({{"llama.attention.value_length", gguf::Value::make_u32(4)}}, "same.gguf").ok());
+}
+
+TEST(LlamaKeys, ValuesOfAnotherLengthThanKeysAreRefused) {
+    expect_error(load_with_keys({{"llama.attention.value_length", gguf::Value::make_u32(8)}}), Code::kUnsupported,
+                 {"llama.attention.value_length 8", "key length 4"});
 }
 
 TEST(LlamaKeys, VocabSizeMustMatchTheEmbeddingRows) {

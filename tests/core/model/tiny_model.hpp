@@ -1,5 +1,5 @@
-// Test helpers for core/model: a tiny llama/qwen2 model with weights chosen by the test, written as GGUF (or as a
-// llama2.c checkpoint), and a reference forward pass written with plain loops that recomputes every position from
+// Test helpers for core/model: a tiny llama/qwen2/qwen3/gpt2 model with weights chosen by the test, written as GGUF (or
+// as a llama2.c checkpoint), and a reference forward pass written with plain loops that recomputes every position from
 // scratch (no cache, no kernels from core/model). Only the weight and activation rounding of quantised types comes
 // from core/tensor's quantiser, because the engine multiplies quantised rows with activations quantised to the
 // weight type's companion (Q8_0 for the 32-blocks, Q8_K for K-quants), as ggml does.
@@ -25,8 +25,11 @@
 namespace ts::core::tiny {
 
 struct TinySpec {
-    std::string arch = "llama";  // "llama" (adjacent-pair RoPE) or "qwen2" (NeoX RoPE, Q/K/V biases)
+    // "llama" (adjacent-pair RoPE), "qwen2" (NeoX RoPE, Q/K/V biases), "qwen3" (NeoX RoPE, per-head q/k RMSNorm) or
+    // "gpt2" (LayerNorm with bias, learned positions, fused QKV, GELU, biases; n_head_kv must equal n_head)
+    std::string arch = "llama";
     int n_vocab = 37, n_embd = 16, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 24, n_ctx = 64;
+    int key_length    = 0;  // qwen3: head size written as attention.key_length; 0: n_embd / n_head
     int n_rot         = 0;  // 0: head_dim
     float eps         = 1e-5f;
     float rope_base   = 10000.0f;
@@ -35,8 +38,10 @@ struct TinySpec {
     bool tied         = false;
     DType matrix_type = DType::F32;  // type of every matrix (token_embd and output included)
     uint32_t seed     = 1;
-    int head_dim() const { return n_embd / n_head; }
+    int head_dim() const { return key_length ? key_length : n_embd / n_head; }
+    int q_dim() const { return n_head * head_dim(); }
     int kv_dim() const { return n_head_kv * head_dim(); }
+    bool neox() const { return arch == "qwen2" || arch == "qwen3"; }
     int rot() const { return n_rot ? n_rot : head_dim(); }
 };
 
@@ -95,11 +100,42 @@ inline TinyTensor make_tensor(DType type, std::vector<int64_t> ne, Lcg& rng, flo
     return t;
 }
 
+// gpt2's tensors: every norm and projection with a bias, Q | K | V in one matrix, learned positions.
+inline void add_gpt2_tensors(TinyModel& m, Lcg& rng) {
+    const TinySpec& s = m.spec;
+    const int64_t E = s.n_embd, V = s.n_vocab, F = s.n_ff, QKV = s.q_dim() + 2 * s.kv_dim();
+    const DType T                     = s.matrix_type;
+    m.tensors["token_embd.weight"]    = make_tensor(T, {E, V}, rng, 1.0f);
+    m.tensors["position_embd.weight"] = make_tensor(DType::F32, {E, s.n_ctx}, rng, 0.5f);
+    m.tensors["output_norm.weight"]   = make_tensor(DType::F32, {E}, rng, 0.2f, 1.0f);
+    m.tensors["output_norm.bias"]     = make_tensor(DType::F32, {E}, rng, 0.2f);
+    if (!s.tied) m.tensors["output.weight"] = make_tensor(T, {E, V}, rng, 0.5f);
+    for (int il = 0; il < s.n_layer; ++il) {
+        const std::string b                 = "blk." + std::to_string(il) + ".";
+        m.tensors[b + "attn_norm.weight"]   = make_tensor(DType::F32, {E}, rng, 0.2f, 1.0f);
+        m.tensors[b + "attn_norm.bias"]     = make_tensor(DType::F32, {E}, rng, 0.2f);
+        m.tensors[b + "attn_qkv.weight"]    = make_tensor(T, {E, QKV}, rng, 0.5f);
+        m.tensors[b + "attn_qkv.bias"]      = make_tensor(DType::F32, {QKV}, rng, 0.5f);
+        m.tensors[b + "attn_output.weight"] = make_tensor(T, {E, E}, rng, 0.3f);
+        m.tensors[b + "attn_output.bias"]   = make_tensor(DType::F32, {E}, rng, 0.2f);
+        m.tensors[b + "ffn_norm.weight"]    = make_tensor(DType::F32, {E}, rng, 0.2f, 1.0f);
+        m.tensors[b + "ffn_norm.bias"]      = make_tensor(DType::F32, {E}, rng, 0.2f);
+        m.tensors[b + "ffn_up.weight"]      = make_tensor(T, {E, F}, rng, 0.5f);
+        m.tensors[b + "ffn_up.bias"]        = make_tensor(DType::F32, {F}, rng, 0.5f);
+        m.tensors[b + "ffn_down.weight"]    = make_tensor(T, {F, E}, rng, 0.3f);
+        m.tensors[b + "ffn_down.bias"]      = make_tensor(DType::F32, {E}, rng, 0.2f);
+    }
+}
+
 inline TinyModel make_tiny_model(const TinySpec& s) {
     TinyModel m;
     m.spec = s;
     Lcg rng(s.seed);
-    const int64_t E = s.n_embd, V = s.n_vocab, F = s.n_ff, KV = s.kv_dim();
+    if (s.arch == "gpt2") {
+        add_gpt2_tensors(m, rng);
+        return m;
+    }
+    const int64_t E = s.n_embd, V = s.n_vocab, F = s.n_ff, KV = s.kv_dim(), Q = s.q_dim(), HD = s.head_dim();
     const DType T                   = s.matrix_type;
     m.tensors["token_embd.weight"]  = make_tensor(T, {E, V}, rng, 1.0f);
     m.tensors["output_norm.weight"] = make_tensor(DType::F32, {E}, rng, 0.2f, 1.0f);
@@ -107,10 +143,14 @@ inline TinyModel make_tiny_model(const TinySpec& s) {
     for (int il = 0; il < s.n_layer; ++il) {
         const std::string b                 = "blk." + std::to_string(il) + ".";
         m.tensors[b + "attn_norm.weight"]   = make_tensor(DType::F32, {E}, rng, 0.2f, 1.0f);
-        m.tensors[b + "attn_q.weight"]      = make_tensor(T, {E, E}, rng, 0.5f);
+        m.tensors[b + "attn_q.weight"]      = make_tensor(T, {E, Q}, rng, 0.5f);
         m.tensors[b + "attn_k.weight"]      = make_tensor(T, {E, KV}, rng, 0.5f);
         m.tensors[b + "attn_v.weight"]      = make_tensor(T, {E, KV}, rng, 0.5f);
-        m.tensors[b + "attn_output.weight"] = make_tensor(T, {E, E}, rng, 0.3f);
+        m.tensors[b + "attn_output.weight"] = make_tensor(T, {Q, E}, rng, 0.3f);
+        if (s.arch == "qwen3") {
+            m.tensors[b + "attn_q_norm.weight"] = make_tensor(DType::F32, {HD}, rng, 0.2f, 1.0f);
+            m.tensors[b + "attn_k_norm.weight"] = make_tensor(DType::F32, {HD}, rng, 0.2f, 1.0f);
+        }
         if (s.arch == "qwen2") {
             m.tensors[b + "attn_q.bias"] = make_tensor(DType::F32, {E}, rng, 0.5f);
             m.tensors[b + "attn_k.bias"] = make_tensor(DType::F32, {KV}, rng, 0.5f);
@@ -145,8 +185,16 @@ inline gguf::GgufWriter gguf_writer_for(const TinyModel& m, const std::vector<st
     w.add(a + "feed_forward_length", Value::make_u32(uint32_t(s.n_ff)));
     w.add(a + "attention.head_count", Value::make_u32(uint32_t(s.n_head)));
     w.add(a + "attention.head_count_kv", Value::make_u32(uint32_t(s.n_head_kv)));
-    w.add(a + "attention.layer_norm_rms_epsilon", Value::make_f32(s.eps));
-    w.add(a + "rope.freq_base", Value::make_f32(s.rope_base));
+    if (s.key_length) {
+        w.add(a + "attention.key_length", Value::make_u32(uint32_t(s.key_length)));
+        w.add(a + "attention.value_length", Value::make_u32(uint32_t(s.key_length)));
+    }
+    if (s.arch == "gpt2") {  // LayerNorm's epsilon; no RoPE keys
+        w.add(a + "attention.layer_norm_epsilon", Value::make_f32(s.eps));
+    } else {
+        w.add(a + "attention.layer_norm_rms_epsilon", Value::make_f32(s.eps));
+        w.add(a + "rope.freq_base", Value::make_f32(s.rope_base));
+    }
     if (s.n_rot) w.add(a + "rope.dimension_count", Value::make_u32(uint32_t(s.n_rot)));
     if (s.rope_factor != 1.0f) {
         w.add(a + "rope.scaling.type", Value::make_string("linear"));
@@ -219,7 +267,45 @@ inline std::vector<float> ref_rms_norm(const std::vector<float>& x, const TinyTe
     return y;
 }
 
-// RoPE on one head: llama rotates (2i, 2i+1), qwen2 rotates (i, i + n_rot/2); angle
+// LayerNorm (gpt2): (x - mean) / √(var + eps) · w + b, mean and variance over the features.
+inline std::vector<float> ref_layer_norm(const std::vector<float>& x, const TinyTensor& w, const TinyTensor& b,
+                                         float eps) {
+    double mean = 0, var = 0;
+    for (float v : x) mean += v;
+    mean /= double(x.size());
+    for (float v : x) var += (v - mean) * (v - mean);
+    var /= double(x.size());
+    std::vector<float> y(x.size());
+    for (size_t i = 0; i < x.size(); ++i) y[i] = float((x[i] - mean) / std::sqrt(var + eps) * w.ref[i] + b.ref[i]);
+    return y;
+}
+
+// GELU as ggml's CPU backend defines it (its f16 table): the tanh approximation 0.5·h·(1 + tanh(√(2/π)·h·(1 +
+// 0.044715·h²))) of h = x rounded to f16, in float as ggml evaluates it, the result rounded to f16; 0 for x <= -10,
+// x for x >= 10.
+inline float ref_gelu(float x) {
+    if (x <= -10.0f) return 0.0f;
+    if (x >= 10.0f) return x;
+    const float h = fp16_to_f32(f32_to_fp16(x));
+    const float g = 0.5f * h * (1.0f + std::tanh(0.79788456080286535587989211986876f * h * (1.0f + 0.044715f * h * h)));
+    return fp16_to_f32(f32_to_fp16(g));
+}
+
+// RMSNorm of each head_dim-sized head of x (qwen3's q_norm / k_norm), with one weight shared by the heads.
+inline std::vector<float> ref_head_norm(const std::vector<float>& x, const TinyTensor& w, int head_dim, float eps) {
+    std::vector<float> y(x.size());
+    for (size_t h = 0; h < x.size() / size_t(head_dim); ++h) {
+        double ss = 0;
+        for (int i = 0; i < head_dim; ++i)
+            ss += double(x[h * size_t(head_dim) + size_t(i)]) * x[h * size_t(head_dim) + size_t(i)];
+        const double scale = 1.0 / std::sqrt(ss / head_dim + eps);
+        for (int i = 0; i < head_dim; ++i)
+            y[h * size_t(head_dim) + size_t(i)] = float(x[h * size_t(head_dim) + size_t(i)] * scale * w.ref[size_t(i)]);
+    }
+    return y;
+}
+
+// RoPE on one head: llama rotates (2i, 2i+1), qwen2 and qwen3 rotate (i, i + n_rot/2); angle
 // pos/factor · base^(-2i/n_rot) / rope_freqs[i] (llama3's frequency factors divide each pair's frequency).
 inline void ref_rope(float* head, int pos, const TinySpec& s) {
     const int n_rot = s.rot();
@@ -227,8 +313,8 @@ inline void ref_rope(float* head, int pos, const TinySpec& s) {
         const double freq_factor = s.rope_freqs.empty() ? 1.0 : double(s.rope_freqs[size_t(i)]);
         const double angle =
             double(pos) / s.rope_factor * std::pow(double(s.rope_base), -2.0 * i / n_rot) / freq_factor;
-        const int a    = s.arch == "qwen2" ? i : 2 * i;
-        const int b    = s.arch == "qwen2" ? i + n_rot / 2 : 2 * i + 1;
+        const int a    = s.neox() ? i : 2 * i;
+        const int b    = s.neox() ? i + n_rot / 2 : 2 * i + 1;
         const double x = head[a], y = head[b];
         head[a] = float(x * std::cos(angle) - y * std::sin(angle));
         head[b] = float(x * std::sin(angle) + y * std::cos(angle));
