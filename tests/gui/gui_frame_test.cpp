@@ -5,17 +5,23 @@
 #include <imgui.h>
 #include <imgui_internal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "app/ui/fonts.hpp"
 #include "app/ui/settings.hpp"
 #include "app/ui/shell.hpp"
 #include "app/ui/ui_state.hpp"
+#include "core/base/utf8.hpp"
 #include "tests/gui/tiny_gguf.hpp"
 
 namespace ts::app {
@@ -64,6 +70,67 @@ protected:
 
     UiState ui_;
 };
+
+// The non-ASCII code points inside the string literals of a C++ source (comments and character literals skipped):
+// the symbols a label, a button or a tooltip can show.
+std::set<uint32_t> literal_code_points(const std::string& src) {
+    std::set<uint32_t> out;
+    size_t i = 0;
+    while (i < src.size()) {
+        if (src.compare(i, 2, "//") == 0) {
+            i = src.find('\n', i);
+        } else if (src.compare(i, 2, "/*") == 0) {
+            i = src.find("*/", i);
+            if (i != std::string::npos) i += 2;
+        } else if (src[i] == '\'' || src[i] == '"') {
+            const char quote = src[i++];
+            std::string lit;
+            while (i < src.size() && src[i] != quote) {
+                if (src[i] == '\\') ++i;
+                if (i < src.size()) lit += src[i++];
+            }
+            ++i;
+            for (size_t k = 0; quote == '"' && k < lit.size();) {
+                size_t len       = 1;
+                const uint32_t c = core::utf8_decode(lit, k, &len);
+                if (c > 0x7E) out.insert(c);
+                k += std::max<size_t>(len, 1);
+            }
+        } else {
+            ++i;
+        }
+        if (i == std::string::npos) break;
+    }
+    return out;
+}
+
+// Every symbol the explorer's sources put in a string ("Pause ❚❚", "Step →", "≈ logit") has a glyph in the atlas,
+// so no label renders as '?'. Reads the sources, so a new label with a new symbol fails here until the glyph ranges
+// (app/ui/fonts.cpp) cover it.
+TEST_F(Frames, EverySymbolTheUiSourcesUseIsInTheFontAtlas) {
+    namespace fs = std::filesystem;
+    ASSERT_NE(ui_.fonts.ui, nullptr);
+    ASSERT_NE(ui_.fonts.ui, ui_.fonts.mono) << "DejaVu fonts are missing (fonts-dejavu-core)";
+    int files = 0;
+    for (const auto& e : fs::directory_iterator(fs::path(TS_SOURCE_DIR) / "app" / "ui")) {
+        if (e.path().extension() != ".cpp" && e.path().extension() != ".hpp") continue;
+        std::ifstream in(e.path());
+        std::stringstream text;
+        text << in.rdbuf();
+        ++files;
+        for (uint32_t cp : literal_code_points(text.str())) {
+            char hex[16];
+            std::snprintf(hex, sizeof hex, "U+%04X", unsigned(cp));
+            EXPECT_NE(ui_.fonts.ui->FindGlyphNoFallback(ImWchar(cp)), nullptr)
+                << hex << " in " << e.path().filename() << " is not in the UI font's atlas";
+            EXPECT_NE(ui_.fonts.mono->FindGlyphNoFallback(ImWchar(cp)), nullptr)
+                << hex << " in " << e.path().filename() << " is not in the mono font's atlas";
+        }
+    }
+    EXPECT_GT(files, 20);
+    // The Pause button's bars, named: the bug this test was written for.
+    EXPECT_NE(ui_.fonts.ui->FindGlyphNoFallback(ImWchar(0x275A)), nullptr);
+}
 
 TEST_F(Frames, EmptyStateDrawsWithoutAModel) {
     frames(3);
