@@ -16,6 +16,21 @@ void item_tooltip(const char* text) {
     ImGui::EndTooltip();
 }
 
+std::string elide_to_width(std::string_view text, float max_width) {
+    auto width = [](std::string_view t) { return ImGui::CalcTextSize(t.data(), t.data() + t.size()).x; };
+    if (width(text) <= max_width) return std::string(text);
+    static constexpr std::string_view kEllipsis = "…";
+    size_t end                                  = text.size();
+    while (end > 0) {
+        do --end;  // back to the start of the previous UTF-8 character
+        while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80);
+        std::string out(text.substr(0, end));
+        out += kEllipsis;
+        if (end > 0 && width(out) <= max_width) return out;
+    }
+    return {};
+}
+
 void section_heading(const UiState& ui, const char* text) {
     ImGui::PushFont(ui.fonts.title);
     ImGui::TextUnformatted(text);
