@@ -173,12 +173,12 @@ void draw_toolbar(UiState& ui, const core::Snapshot& snap) {
     int layer = ui.sel.layer, head = ui.sel.head;
     const float em = ImGui::GetFontSize();
     ImGui::SetNextItemWidth(em * 8.0f);
-    if (ImGui::SliderInt("layer", &layer, 0, std::max(0, hp.n_layer - 1))) select_layer_head(ui, layer, head);
+    if (slider_int("layer", &layer, 0, std::max(0, hp.n_layer - 1))) select_layer_head(ui, layer, head);
     item_tooltip("Which transformer block's attention to show ([ and ] with Shift step through layers).");
     ImGui::SameLine();
     ImGui::BeginDisabled(ui.attention.mode == AttentionMode::HeadMean);
     ImGui::SetNextItemWidth(em * 8.0f);
-    if (ImGui::SliderInt("head", &head, 0, std::max(0, hp.n_head - 1))) select_layer_head(ui, layer, head);
+    if (slider_int("head", &head, 0, std::max(0, hp.n_head - 1))) select_layer_head(ui, layer, head);
     item_tooltip(
         "Which attention head of the layer: each head has its own queries and keys, so it looks at "
         "different tokens ([ and ] step through heads).");

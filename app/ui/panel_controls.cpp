@@ -72,11 +72,11 @@ void draw_buttons(UiState& ui, const core::Snapshot* snap) {
     ImGui::EndDisabled();
 
     ImGui::SetNextItemWidth(half);
-    ImGui::SliderInt("##steps", &ui.n_steps, 1, 512, "run: %d tokens");
+    slider_int("##steps", &ui.n_steps, 1, 512, "run: %d tokens");
     item_tooltip("How many tokens Run generates before it stops by itself.");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(half);
-    ImGui::SliderFloat("##pace", &ui.steps_per_s, 0.0f, 10.0f, ui.steps_per_s > 0.0f ? "%.1f steps/s" : "full speed");
+    slider_float("##pace", &ui.steps_per_s, 0.0f, 10.0f, ui.steps_per_s > 0.0f ? "%.1f steps/s" : "full speed");
     item_tooltip(
         "How fast Run goes: a few steps per second lets you watch every token arrive; at the left end it "
         "generates as fast as the engine can.");
@@ -128,7 +128,7 @@ void draw_sampler(UiState& ui, const core::Snapshot* snap) {
             char fmt[32];
             const bool off = slider_is_off(ui.sampler, f) && spec.off;
             std::snprintf(fmt, sizeof fmt, "%s", off ? spec.off : spec.format);
-            if (ImGui::SliderFloat("##v", &v, spec.min, spec.max, fmt)) changed |= set_slider_value(ui.sampler, f, v);
+            if (slider_float("##v", &v, spec.min, spec.max, fmt)) changed |= set_slider_value(ui.sampler, f, v);
         }
         item_tooltip(spec.help);
         ImGui::PopID();
