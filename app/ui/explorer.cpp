@@ -148,6 +148,7 @@ int run_explorer(const ExplorerOptions& opt) {
 
     int quiet_frames      = 0;
     uint64_t seen_version = 0;
+    bool run_on_load      = opt.run_on_load;
     double next_frame     = 0;  // steady_seconds() before which no frame starts
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
@@ -157,6 +158,9 @@ int run_explorer(const ExplorerOptions& opt) {
             const std::string path = ui.loader.path();
             accept_load(ui, std::move(*done), path);
             w.set_title(window_title(ui));
+            if (run_on_load && ui.bridge.attached() && (!ui.prompt_dirty || submit_prompt(ui)))
+                ui.bridge.push(core::cmd::Run{ui.n_steps});  // gui -n N: the first model generates N tokens
+            run_on_load = false;
         }
         if (const double now = steady_seconds(); now >= ui.next_file_check) {
             check_model_file(ui);  // a rewritten model file: the status bar offers Reload

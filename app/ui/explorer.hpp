@@ -11,10 +11,11 @@ namespace ts::app {
 struct ExplorerOptions {
     std::string model_path;  // "" = start with the empty state
     std::string prompt;
-    int n_steps   = 16;
-    int n_ctx     = 0;       // -c: positions of the KV cache (0: the model's context, at most 4096)
-    int n_threads = 2;       // -t: engine threads
-    core::LoadOptions load;  // --no-mmap, --check-tensors
+    int n_steps      = 16;
+    bool run_on_load = false;  // gui -n N: generate n_steps tokens once the model is loaded (else -n sets Run's count)
+    int n_ctx        = 0;      // -c: positions of the KV cache (0: the model's context, at most 4096)
+    int n_threads    = 2;      // -t: engine threads
+    core::LoadOptions load;    // --no-mmap, --check-tensors
 };
 
 struct ShotOptions {

@@ -80,6 +80,9 @@ std::string screenshot_path(std::time_t when) {
     fs::path dir = ".";
     if (const char* home = std::getenv("HOME"); home && *home == '/') {
         dir = home;
+        // ~/Pictures is created when missing, so screenshots land where people look for them; $HOME only when it
+        // cannot be made.
+        fs::create_directories(dir / "Pictures", ec);
         if (fs::is_directory(dir / "Pictures", ec)) dir /= "Pictures";
     }
     std::tm tm{};

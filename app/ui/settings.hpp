@@ -14,7 +14,8 @@ namespace ts::app {
 // neither can be determined or created (settings are then not saved).
 [[nodiscard]] std::string default_ini_path();
 
-// Where File ▸ Save screenshot writes: ~/Pictures (or $HOME, or the working directory when there is no home)
+// Where File ▸ Save screenshot writes: ~/Pictures, created when missing (or $HOME when it cannot be, or the working
+// directory when there is no home)
 // /tokenscope-YYYYMMDD-HHMMSS.png for the local time `when`; a -2, -3 … suffix when that name exists.
 [[nodiscard]] std::string screenshot_path(std::time_t when);
 

@@ -54,12 +54,14 @@ int cmd_gui(int argc, char** argv) {
     ArgParser ap("gui", "[-m FILE] [-p TEXT]", "open the explorer (default model: assets/models/default.gguf)");
     ap.add_string("-m", "--model", "FILE", &opt.model_path, "model file to open (GGUF)");
     ap.add_string("-p", "--prompt", "TEXT", &opt.prompt, "prompt to start with");
-    ap.add_int("-n", "--n-predict", "N", &opt.n_steps, 1, 1 << 20, "steps to generate");
+    ap.add_int("-n", "--n-predict", "N", &opt.n_steps, 1, 1 << 20,
+               "tokens to generate once the model is loaded (and Run's count)");
     ap.add_int("-c", "--ctx-size", "N", &opt.n_ctx, 1, 1 << 20, "context size (default: the model's, at most 4096)");
     ap.add_int("-t", "--threads", "N", &opt.n_threads, 1, kMaxThreads, "engine threads");
     add_load_flags(ap, &opt.load);
     // `tokenscope` alone and `tokenscope -m FILE` arrive here with argv[0] = "tokenscope", which is not a flag.
     if (auto code = ap.parse(argc, argv)) return *code;
+    opt.run_on_load = ap.was_set("-n");
     if (!ap.was_set("-m")) {
         opt.model_path = default_gui_model();
         // The default model is the KJV one: open on a prompt that shows something at once.

@@ -344,9 +344,9 @@ TEST_F(Frames, F12AsksForAScreenshotAndItsPathIsDatedAndNew) {
     std::tm tm{};
     tm.tm_year = 126, tm.tm_mon = 10, tm.tm_mday = 26, tm.tm_hour = 1, tm.tm_min = 2, tm.tm_sec = 3, tm.tm_isdst = -1;
     const std::time_t when = std::mktime(&tm);
-    EXPECT_EQ(screenshot_path(when), (home / "tokenscope-20261126-010203.png").string());
-    fs::create_directories(home / "Pictures");
+    // No ~/Pictures yet: it is created (the XDG pictures folder), not replaced by $HOME.
     EXPECT_EQ(screenshot_path(when), (home / "Pictures" / "tokenscope-20261126-010203.png").string());
+    EXPECT_TRUE(fs::is_directory(home / "Pictures"));
     {
         std::FILE* f = std::fopen((home / "Pictures" / "tokenscope-20261126-010203.png").c_str(), "wb");
         std::fclose(f);
