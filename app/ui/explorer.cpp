@@ -293,6 +293,13 @@ int run_shot(const ShotOptions& opt) {
             return 1;
         }
     }
+    if (!opt.split.empty()) {
+        const size_t comma = opt.split.find(',');
+        ui.split.on        = true;
+        ui.split.left      = center_tab_named(opt.split.substr(0, comma));
+        ui.split.right     = center_tab_named(comma == std::string::npos ? "" : opt.split.substr(comma + 1));
+        ui.tab_request     = CenterTab::kCount;
+    }
     const int code = shot_frames(ui, w, opt);
     ui.bridge.detach();
     ui.views   = PanelViews{};

@@ -111,6 +111,7 @@ void draw_stage_strip(SoftmaxView& sv, const SamplerView& v, int selected) {
                                              : hovered     ? ImGuiCol_FrameBgHovered
                                                            : ImGuiCol_FrameBg),
                           4.0f);
+        dl->PushClipRect(p0, p1, true);  // narrow cards (a split view) cut their text instead of overlapping
         char buf[96];
         std::snprintf(buf, sizeof buf, "%s%s", stage_title(st.kind), st.enabled ? "" : " (off)");
         dl->AddText(ImVec2(p0.x + 5, p0.y + 3), ImGui::GetColorU32(st.enabled ? ImGuiCol_Text : ImGuiCol_TextDisabled),
@@ -132,6 +133,7 @@ void draw_stage_strip(SoftmaxView& sv, const SamplerView& v, int selected) {
             else
                 dl->AddLine(ImVec2(x0 + 1, bottom), ImVec2(x0 + bw - 1, bottom), plot_colors::kGrid, 2.0f);
         }
+        dl->PopClipRect();
         if (hovered) {
             ImGui::BeginTooltip();
             ImGui::PushTextWrapPos(ImGui::GetFontSize() * 26.0f);

@@ -1,6 +1,6 @@
 // Where the explorer keeps its settings (imgui.ini in the user's config folder, never the working directory) and
-// its [TokenScope] sections: [Layout] (split sizes, recent files) and [View] (the Attention panel's view, colour
-// map and log scale; the Q·K panel's key order).
+// its [TokenScope] sections: [Layout] (split sizes, the two-panel split, recent files) and [View] (the Attention
+// panel's view, colour map and log scale; the Q·K panel's key order).
 #pragma once
 
 #include <ctime>

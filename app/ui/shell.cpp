@@ -11,6 +11,7 @@
 
 #include "app/ui/format.hpp"
 #include "app/ui/panels.hpp"
+#include "app/ui/split_view.hpp"
 #include "app/ui/widgets.hpp"
 #include "app/version/version.hpp"
 #include "core/tensor/simd.hpp"
@@ -69,6 +70,8 @@ void draw_menu_bar(UiState& ui) {
     if (ImGui::BeginMenu("View")) {
         for (size_t i = 0; i < std::size(kTabs); ++i)
             if (ImGui::MenuItem(kTabs[i].title)) ui.tab_request = CenterTab(i);
+        ImGui::Separator();
+        draw_split_menu(ui);
         ImGui::Separator();
         if (ImGui::MenuItem("Reset layout")) {
             ui.left_width    = 0.0f;
@@ -212,16 +215,17 @@ void draw_center(UiState& ui) {
         draw_empty_state(ui);
         return;
     }
+    if (ui.split.on) {
+        draw_split_view(ui);
+        return;
+    }
     if (!ImGui::BeginTabBar("center_tabs", ImGuiTabBarFlags_FittingPolicyScroll)) return;
     for (size_t i = 0; i < std::size(kTabs); ++i) {
         const bool select = ui.tab_request == CenterTab(i);
         if (!ImGui::BeginTabItem(kTabs[i].title, nullptr, select ? ImGuiTabItemFlags_SetSelected : 0)) continue;
         ui.tab_shown = CenterTab(i);
         ImGui::BeginChild("tab_content", ImVec2(0, 0), false);
-        if (CenterTab(i) == CenterTab::Model)
-            draw_model_panel(ui, *ui.summary);
-        else
-            draw_snapshot_panel(ui, kTabs[i].draw);
+        draw_center_panel(ui, CenterTab(i));
         ImGui::EndChild();
         ImGui::EndTabItem();
     }
@@ -391,6 +395,27 @@ bool begin_fullscreen(const char* name) {
 }
 
 }  // namespace
+
+const char* center_tab_title(CenterTab tab) {
+    return tab < CenterTab::kCount ? kTabs[size_t(tab)].title : "";
+}
+
+const char* center_tab_name(CenterTab tab) {
+    return tab < CenterTab::kCount ? kTabs[size_t(tab)].shot_name : "";
+}
+
+CenterTab center_tab_named(const std::string& name) {
+    for (size_t i = 0; i < std::size(kTabs); ++i)
+        if (name == kTabs[i].shot_name) return CenterTab(i);
+    return CenterTab::kCount;
+}
+
+void draw_center_panel(UiState& ui, CenterTab tab) {
+    if (tab == CenterTab::Model)
+        draw_model_panel(ui, *ui.summary);
+    else if (tab < CenterTab::kCount)
+        draw_snapshot_panel(ui, kTabs[size_t(tab)].draw);
+}
 
 void draw_shell(UiState& ui) {
     begin_ui_frame(ui);

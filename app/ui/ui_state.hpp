@@ -133,8 +133,14 @@ struct UiState {
 
     // Layout, remembered in imgui.ini ([TokenScope][Layout]).
     static constexpr float kDefaultBottomHeight = 110.0f;
-    float left_width      = 0.0f;  // 0: automatic (a quarter of the window) until the user drags the splitter
-    float bottom_height   = kDefaultBottomHeight;
+    float left_width    = 0.0f;  // 0: automatic (a quarter of the window) until the user drags the splitter
+    float bottom_height = kDefaultBottomHeight;
+    // Two panels side by side instead of the tabs (app/ui/split_view.hpp).
+    struct SplitLayout {
+        bool on        = false;
+        CenterTab left = CenterTab::Attention, right = CenterTab::QkScores;
+        float fraction = 0.5f;  // the left side's share of the central area's width
+    } split;
     CenterTab tab_request = CenterTab::kCount;  // kCount: leave the tab bar alone this frame
     CenterTab tab_shown   = CenterTab::Model;   // the tab drawn last frame
     uint64_t frame        = 0;                  // counts begin_ui_frame() calls

@@ -8,6 +8,7 @@
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
 #include "app/ui/explorer.hpp"
+#include "app/ui/shell.hpp"
 #include "core/base/mmap.hpp"
 
 namespace ts::app {
@@ -91,6 +92,8 @@ int cmd_shot(int argc, char** argv) {
     ap.add_int("", "--head", "H", &opt.head, 0, 1 << 16, "head shown by the attention and Q·K panels");
     ap.add_string("", "--attention", "LIST", &opt.attention_mode,
                   "attention view: head, heads (all) or mean; add log (log scale) or magma, e.g. heads,log");
+    ap.add_string("", "--split", "LEFT,RIGHT", &opt.split,
+                  "two panels side by side (with --panel all), e.g. attention,qk or softmax,logits");
     ap.add_string("", "--size", "WxH", &size, "image size in pixels");
     ap.add_int("", "--frames", "N", &opt.frames, 1, 100000, "frames to draw; prints their p50/p95 CPU time");
     ap.add_string("", "--hover", "X,Y", &hover, "rest the mouse at pixel X,Y (shows that spot's tooltip)");
@@ -101,6 +104,15 @@ int cmd_shot(int argc, char** argv) {
         return ap.usage_error("--size wants WxH with each side in 16..8192, got '" + size + "'");
     if (!is_known_panel(opt.panel))
         return ap.usage_error("unknown panel '" + opt.panel + "'; panels: " + known_panels());
+    if (!opt.split.empty()) {
+        const size_t comma = opt.split.find(',');
+        if (comma == std::string::npos || center_tab_named(opt.split.substr(0, comma)) == CenterTab::kCount ||
+            center_tab_named(opt.split.substr(comma + 1)) == CenterTab::kCount)
+            return ap.usage_error(
+                "--split wants two panels LEFT,RIGHT of: model attention qk softmax logits kv "
+                "layers geometry; got '" +
+                opt.split + "'");
+    }
     if (!valid_attention_options(opt.attention_mode))
         return ap.usage_error("--attention wants a comma-separated list of head|heads|mean, log, magma; got '" +
                               opt.attention_mode + "'");

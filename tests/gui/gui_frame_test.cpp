@@ -6,6 +6,7 @@
 #include <imgui_internal.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -20,6 +21,7 @@
 #include "app/ui/fonts.hpp"
 #include "app/ui/settings.hpp"
 #include "app/ui/shell.hpp"
+#include "app/ui/split_view.hpp"
 #include "app/ui/ui_state.hpp"
 #include "core/base/utf8.hpp"
 #include "tests/gui/tiny_gguf.hpp"
@@ -130,6 +132,50 @@ TEST_F(Frames, EverySymbolTheUiSourcesUseIsInTheFontAtlas) {
     EXPECT_GT(files, 20);
     // The Pause button's bars, named: the bug this test was written for.
     EXPECT_NE(ui_.fonts.ui->FindGlyphNoFallback(ImWchar(0x275A)), nullptr);
+}
+
+// Each split preset puts its two panels on screen in the same frame (both draw their view-models), beside the
+// controls and above the token strip; a divider drag moves the split; the layout survives imgui.ini.
+TEST_F(Frames, SplitPresetsShowTwoPanelsSideBySideAndAreRemembered) {
+    load_tiny();
+    ui_.bridge.wait_for(ui_.bridge.push(core::cmd::Run{4}), std::chrono::seconds(20));
+    for (const SplitPreset& p : kSplitPresets) {
+        apply_split_preset(ui_, p);
+        frames(4);
+        ImGuiWindow* left  = nullptr;
+        ImGuiWindow* right = nullptr;
+        for (ImGuiWindow* w : ImGui::GetCurrentContext()->Windows) {
+            const std::string name = w->Name;
+            if (w->WasActive && name.find("/split_left_") != std::string::npos &&
+                name.find("content") == std::string::npos)
+                left = w;
+            if (w->WasActive && name.find("/split_right_") != std::string::npos &&
+                name.find("content") == std::string::npos)
+                right = w;
+        }
+        ASSERT_NE(left, nullptr) << p.title;
+        ASSERT_NE(right, nullptr) << p.title;
+        EXPECT_LT(left->Pos.x + left->Size.x, right->Pos.x + 1.0f) << p.title << ": side by side";
+        EXPECT_GT(left->Size.x, 200.0f);
+        EXPECT_GT(right->Size.x, 200.0f);
+    }
+    EXPECT_TRUE(ui_.views.softmax && ui_.views.logits);  // Softmax | Logits drew both
+    EXPECT_NE(ui_.views.layers, nullptr);                // Journey | Attention drew the Journey
+
+    apply_split_preset(ui_, kSplitPresets[1]);
+    ui_.split.fraction    = 0.4f;
+    const std::string ini = ImGui::SaveIniSettingsToMemory();
+    EXPECT_NE(ini.find("Split=1\nSplitLeft=softmax\nSplitRight=logits\nSplitFraction=0.400\n"), std::string::npos)
+        << ini;
+    ui_.split = UiState::SplitLayout{};
+    ImGui::LoadIniSettingsFromMemory(ini.c_str());
+    EXPECT_TRUE(ui_.split.on);
+    EXPECT_EQ(ui_.split.left, CenterTab::Softmax);
+    EXPECT_EQ(ui_.split.right, CenterTab::Logits);
+    EXPECT_FLOAT_EQ(ui_.split.fraction, 0.4f);
+    ImGui::LoadIniSettingsFromMemory("[TokenScope][Layout]\nSplit=0\nSplitLeft=nonsense\n");
+    EXPECT_FALSE(ui_.split.on);
+    EXPECT_EQ(ui_.split.left, CenterTab::Softmax);  // an unknown name leaves the side alone
 }
 
 TEST_F(Frames, EmptyStateDrawsWithoutAModel) {
