@@ -80,9 +80,12 @@ void match_clear_color(gl::GlWindow& w) {
     w.set_clear_color(bg.x, bg.y, bg.z);
 }
 
+// New fonts (a model's characters, or the UI scale) at the monitor's scale times the user's; the style is
+// re-scaled with them so paddings grow with the text.
 void refresh_fonts(UiState& ui, gl::GlWindow& win, float scale) {
     if (!ui.fonts_dirty) return;
-    load_fonts(ui.fonts, ui.summary ? ui.summary->vocab_codepoints : std::vector<uint32_t>{}, scale);
+    apply_style(scale * ui.ui_scale);
+    load_fonts(ui.fonts, ui.summary ? ui.summary->vocab_codepoints : std::vector<uint32_t>{}, scale * ui.ui_scale);
     win.reload_fonts();
     ui.fonts_dirty = false;
 }
@@ -293,6 +296,7 @@ int run_shot(const ShotOptions& opt) {
             return 1;
         }
     }
+    set_ui_scale(ui, opt.ui_scale);
     if (!opt.split.empty()) {
         const size_t comma = opt.split.find(',');
         ui.split.on        = true;

@@ -24,6 +24,7 @@ struct ShotOptions {
     int layer         = 0;      // the Attention / Q·K panels' layer and head
     int head          = 0;
     std::string attention_mode;  // comma-separated: head | heads (small multiples) | mean, and log, magma
+    float ui_scale = 1.0f;       // --scale PCT / 100: the presentation scale
     std::string split;           // --split LEFT,RIGHT: two panels side by side ("" = the tabs)
     int width          = 1280;
     int height         = 800;

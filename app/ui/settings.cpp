@@ -41,6 +41,7 @@ void settings_read_line(ImGuiContext*, ImGuiSettingsHandler*, void* entry, const
     float f = 0;
     if (std::sscanf(line, "LeftWidth=%f", &f) == 1) ui->left_width = f > 0.0f ? std::clamp(f, 160.0f, 2000.0f) : 0.0f;
     if (std::sscanf(line, "BottomHeight=%f", &f) == 1) ui->bottom_height = std::clamp(f, 48.0f, 2000.0f);
+    if (std::sscanf(line, "UiScale=%f", &f) == 1) set_ui_scale(*ui, f);
     int on = 0;
     if (std::sscanf(line, "Split=%d", &on) == 1) ui->split.on = on != 0;
     if (std::sscanf(line, "SplitFraction=%f", &f) == 1) ui->split.fraction = std::clamp(f, 0.15f, 0.85f);
@@ -57,11 +58,12 @@ void settings_write_all(ImGuiContext*, ImGuiSettingsHandler* h, ImGuiTextBuffer*
     buf->appendf("[%s][Layout]\n", h->TypeName);
     buf->appendf("LeftWidth=%.0f\n", double(ui->left_width));
     buf->appendf("BottomHeight=%.0f\n", double(ui->bottom_height));
+    for (const std::string& r : ui->recent) buf->appendf("Recent=%s\n", r.c_str());
+    buf->appendf("UiScale=%.2f\n", double(ui->ui_scale));
     buf->appendf("Split=%d\n", ui->split.on ? 1 : 0);
     buf->appendf("SplitLeft=%s\n", center_tab_name(ui->split.left));
     buf->appendf("SplitRight=%s\n", center_tab_name(ui->split.right));
     buf->appendf("SplitFraction=%.3f\n", double(ui->split.fraction));
-    for (const std::string& r : ui->recent) buf->appendf("Recent=%s\n", r.c_str());
     buf->append("\n");
     buf->appendf("[%s][View]\n", h->TypeName);
     buf->appendf("AttentionMode=%s\n", kModeNames[size_t(ui->attention.mode)]);

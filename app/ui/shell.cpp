@@ -73,6 +73,19 @@ void draw_menu_bar(UiState& ui) {
         ImGui::Separator();
         draw_split_menu(ui);
         ImGui::Separator();
+        if (ImGui::BeginMenu("UI scale")) {
+            for (float sc = UiState::kMinUiScale; sc <= UiState::kMaxUiScale + 1e-3f; sc += UiState::kUiScaleStep) {
+                char label[16];
+                std::snprintf(label, sizeof label, "%.0f %%", double(sc * 100.0f));
+                if (ImGui::MenuItem(label, sc == 1.0f ? "Ctrl+0" : nullptr, std::abs(sc - ui.ui_scale) < 1e-3f)) {
+                    set_ui_scale(ui, sc);
+                    ImGui::MarkIniSettingsDirty();
+                }
+            }
+            ImGui::TextDisabled("Ctrl+= larger, Ctrl+− smaller");
+            ImGui::EndMenu();
+        }
+        ImGui::Separator();
         if (ImGui::MenuItem("Reset layout")) {
             ui.left_width    = 0.0f;
             ui.bottom_height = UiState::kDefaultBottomHeight;
@@ -90,6 +103,7 @@ void draw_menu_bar(UiState& ui) {
 
 // GLFW key codes (the GLFW backend indexes io.KeysDown by them; letters and brackets equal their ASCII codes).
 constexpr int kKeyF1 = 290, kKeyF12 = 301, kKeyLeftBracket = '[', kKeyRightBracket = ']';
+constexpr int kKeyEqual = '=', kKeyMinus = '-', kKey0 = '0', kKeyKpAdd = 334, kKeyKpSubtract = 333;
 
 bool key_pressed(ImGuiKey key, bool repeat = true) {
     return ImGui::IsKeyPressed(ImGui::GetKeyIndex(key), repeat);
@@ -112,6 +126,12 @@ void handle_shortcuts(UiState& ui) {
     if (io.KeyCtrl && ImGui::IsKeyPressed('Q', false)) ui.quit_requested = true;
     if (ImGui::IsKeyPressed(kKeyF1, false)) ui.show_shortcuts = true;
     if (ImGui::IsKeyPressed(kKeyF12, false)) ui.screenshot_requested = true;
+    // Ctrl+= (also Ctrl++ and the keypad's), Ctrl+− and Ctrl+0: the presentation scale.
+    if (io.KeyCtrl && (ImGui::IsKeyPressed(kKeyEqual, false) || ImGui::IsKeyPressed(kKeyKpAdd, false)))
+        set_ui_scale(ui, ui.ui_scale + UiState::kUiScaleStep);
+    if (io.KeyCtrl && (ImGui::IsKeyPressed(kKeyMinus, false) || ImGui::IsKeyPressed(kKeyKpSubtract, false)))
+        set_ui_scale(ui, ui.ui_scale - UiState::kUiScaleStep);
+    if (io.KeyCtrl && ImGui::IsKeyPressed(kKey0, false)) set_ui_scale(ui, 1.0f);
     if (io.KeyCtrl || io.KeyAlt || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) return;
     const bool busy = generating(ui);
     if (key_pressed(ImGuiKey_RightArrow) && !busy) step_token(ui);

@@ -94,6 +94,8 @@ int cmd_shot(int argc, char** argv) {
                   "attention view: head, heads (all) or mean; add log (log scale) or magma, e.g. heads,log");
     ap.add_string("", "--split", "LEFT,RIGHT", &opt.split,
                   "two panels side by side (with --panel all), e.g. attention,qk or softmax,logits");
+    int scale_pct = 100;
+    ap.add_int("", "--scale", "PCT", &scale_pct, 100, 250, "UI scale in percent, as Ctrl+= sets it (100..250)");
     ap.add_string("", "--size", "WxH", &size, "image size in pixels");
     ap.add_int("", "--frames", "N", &opt.frames, 1, 100000, "frames to draw; prints their p50/p95 CPU time");
     ap.add_string("", "--hover", "X,Y", &hover, "rest the mouse at pixel X,Y (shows that spot's tooltip)");
@@ -125,6 +127,7 @@ int cmd_shot(int argc, char** argv) {
         opt.hover_y = float(y);
     }
     opt.report_frames = ap.was_set("--frames");
+    opt.ui_scale      = float(scale_pct) / 100.0f;
     if (!ap.was_set("-m")) opt.explorer.model_path = default_gui_model();
     return run_shot(opt);
 }

@@ -178,6 +178,54 @@ TEST_F(Frames, SplitPresetsShowTwoPanelsSideBySideAndAreRemembered) {
     EXPECT_EQ(ui_.split.left, CenterTab::Softmax);  // an unknown name leaves the side alone
 }
 
+// Presentation mode: at 200 % on a 1600×1000 window the fonts are re-rasterised at twice the size (sharp, not
+// scaled), and the controls column shows every control without cutting it off on the right.
+TEST_F(Frames, At200PercentNothingIsClippedInTheControlsColumn) {
+    load_tiny();
+    ui_.bridge.wait_for(ui_.bridge.push(core::cmd::Run{4}), std::chrono::seconds(20));
+    ImGuiIO& io    = ImGui::GetIO();
+    io.DisplaySize = ImVec2(1600.0f, 1000.0f);
+    io.KeyCtrl     = true;
+    for (int i = 0; i < 4; ++i) {  // Ctrl+= four times: 100 → 200 %
+        io.KeysDown['='] = true;
+        frames(1);
+        io.KeysDown['='] = false;
+        frames(1);
+    }
+    io.KeyCtrl = false;
+    EXPECT_FLOAT_EQ(ui_.ui_scale, 2.0f);
+    ASSERT_TRUE(ui_.fonts_dirty);
+    // What the explorer loop does between frames (refresh_fonts): style and fonts at the new scale.
+    ImGui::GetStyle() = ImGuiStyle();
+    ImGui::GetStyle().ScaleAllSizes(ui_.ui_scale);
+    load_fonts(ui_.fonts, {}, ui_.ui_scale);
+    unsigned char* px = nullptr;
+    int w = 0, h = 0;
+    io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
+    ui_.fonts_dirty = false;
+    EXPECT_FLOAT_EQ(ui_.fonts.ui->FontSize, 30.0f);  // 15 px text, rasterised at 30 px
+    std::snprintf(ui_.prompt.data(), ui_.prompt.size(), "%s", "a longer prompt that was edited but not evaluated");
+    ui_.prompt_dirty = true;  // the "edited — press Enter" mark is drawn too
+    frames(4);
+    ImGuiWindow* left = nullptr;
+    for (ImGuiWindow* win : ImGui::GetCurrentContext()->Windows) {
+        const std::string name = win->Name;  // "##root/left_1A2B3C4D", not its children (the prompt box's)
+        const size_t at        = name.find("/left_");
+        if (win->WasActive && at != std::string::npos && name.find('/', at + 1) == std::string::npos) left = win;
+    }
+    ASSERT_NE(left, nullptr);
+    // The rightmost edge any item reached, against the column's content edge (inside the padding and the
+    // vertical scrollbar): beyond it a control would be cut off.
+    EXPECT_LE(left->DC.CursorMaxPos.x, left->ContentRegionRect.Max.x + 1.0f)
+        << "something is wider than the controls column";
+    EXPECT_GT(left->Size.x, 300.0f);
+    // Ctrl+− goes back down; the scale stays within 100–250 %.
+    set_ui_scale(ui_, 9.0f);
+    EXPECT_FLOAT_EQ(ui_.ui_scale, 2.5f);
+    set_ui_scale(ui_, 0.1f);
+    EXPECT_FLOAT_EQ(ui_.ui_scale, 1.0f);
+}
+
 TEST_F(Frames, EmptyStateDrawsWithoutAModel) {
     frames(3);
     EXPECT_FALSE(ui_.model);
