@@ -458,11 +458,12 @@ void draw_shell(UiState& ui) {
         ImGui::SameLine(0.0f, 0.0f);
         ImGui::BeginGroup();
         const float right_h = ImGui::GetContentRegionAvail().y;
-        ui.bottom_height    = std::clamp(ui.bottom_height, em * 3.0f, std::max(em * 3.0f, right_h - em * 12.0f));
+        // At least the strip's heading and one row of chips, in ems: a larger UI scale grows the strip with its text.
+        ui.bottom_height = std::clamp(ui.bottom_height, em * 4.5f, std::max(em * 4.5f, right_h - em * 12.0f));
         ImGui::BeginChild("center", ImVec2(0.0f, right_h - ui.bottom_height - 6.0f), false);
         draw_center(ui);
         ImGui::EndChild();
-        splitter("##hsplit", false, &ui.bottom_height, em * 3.0f, right_h - em * 12.0f, -1.0f);
+        splitter("##hsplit", false, &ui.bottom_height, em * 4.5f, right_h - em * 12.0f, -1.0f);
         ImGui::BeginChild("bottom", ImVec2(0.0f, 0.0f), false);
         draw_token_strip(ui);
         ImGui::EndChild();
