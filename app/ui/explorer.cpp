@@ -80,9 +80,12 @@ void match_clear_color(gl::GlWindow& w) {
     w.set_clear_color(bg.x, bg.y, bg.z);
 }
 
+// New fonts (a model's characters, or the UI scale) at the monitor's scale times the user's; the style is
+// re-scaled with them so paddings grow with the text.
 void refresh_fonts(UiState& ui, gl::GlWindow& win, float scale) {
     if (!ui.fonts_dirty) return;
-    load_fonts(ui.fonts, ui.summary ? ui.summary->vocab_codepoints : std::vector<uint32_t>{}, scale);
+    apply_style(scale * ui.ui_scale);
+    load_fonts(ui.fonts, ui.summary ? ui.summary->vocab_codepoints : std::vector<uint32_t>{}, scale * ui.ui_scale);
     win.reload_fonts();
     ui.fonts_dirty = false;
 }
@@ -148,6 +151,7 @@ int run_explorer(const ExplorerOptions& opt) {
 
     int quiet_frames      = 0;
     uint64_t seen_version = 0;
+    bool run_on_load      = opt.run_on_load;
     double next_frame     = 0;  // steady_seconds() before which no frame starts
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
@@ -157,6 +161,9 @@ int run_explorer(const ExplorerOptions& opt) {
             const std::string path = ui.loader.path();
             accept_load(ui, std::move(*done), path);
             w.set_title(window_title(ui));
+            if (run_on_load && ui.bridge.attached() && (!ui.prompt_dirty || submit_prompt(ui)))
+                ui.bridge.push(core::cmd::Run{ui.n_steps});  // gui -n N: the first model generates N tokens
+            run_on_load = false;
         }
         if (const double now = steady_seconds(); now >= ui.next_file_check) {
             check_model_file(ui);  // a rewritten model file: the status bar offers Reload
@@ -288,6 +295,14 @@ int run_shot(const ShotOptions& opt) {
             std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
             return 1;
         }
+    }
+    set_ui_scale(ui, opt.ui_scale);
+    if (!opt.split.empty()) {
+        const size_t comma = opt.split.find(',');
+        ui.split.on        = true;
+        ui.split.left      = center_tab_named(opt.split.substr(0, comma));
+        ui.split.right     = center_tab_named(comma == std::string::npos ? "" : opt.split.substr(comma + 1));
+        ui.tab_request     = CenterTab::kCount;
     }
     const int code = shot_frames(ui, w, opt);
     ui.bridge.detach();

@@ -11,10 +11,11 @@ namespace ts::app {
 struct ExplorerOptions {
     std::string model_path;  // "" = start with the empty state
     std::string prompt;
-    int n_steps   = 16;
-    int n_ctx     = 0;       // -c: positions of the KV cache (0: the model's context, at most 4096)
-    int n_threads = 2;       // -t: engine threads
-    core::LoadOptions load;  // --no-mmap, --check-tensors
+    int n_steps      = 16;
+    bool run_on_load = false;  // gui -n N: generate n_steps tokens once the model is loaded (else -n sets Run's count)
+    int n_ctx        = 0;      // -c: positions of the KV cache (0: the model's context, at most 4096)
+    int n_threads    = 2;      // -t: engine threads
+    core::LoadOptions load;    // --no-mmap, --check-tensors
 };
 
 struct ShotOptions {
@@ -23,6 +24,8 @@ struct ShotOptions {
     int layer         = 0;      // the Attention / Q·K panels' layer and head
     int head          = 0;
     std::string attention_mode;  // comma-separated: head | heads (small multiples) | mean, and log, magma
+    float ui_scale = 1.0f;       // --scale PCT / 100: the presentation scale
+    std::string split;           // --split LEFT,RIGHT: two panels side by side ("" = the tabs)
     int width          = 1280;
     int height         = 800;
     int frames         = 3;            // frames drawn before the capture (ImGui settles its layout in 2)

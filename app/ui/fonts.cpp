@@ -19,6 +19,8 @@ std::vector<unsigned short> build_glyph_ranges(const std::vector<uint32_t>& extr
         0x2200, 0x22FF,  // Mathematical Operators (√ ≈ ≤)
         0x2400, 0x243F,  // Control Pictures (␣)
         0x25A0, 0x25FF,  // Geometric Shapes (▸ ● ■)
+        0x2700, 0x27BF,  // Dingbats (❚❚ of the Pause button)
+        0x27E6, 0x27EF,  // Mathematical brackets (⟨ ⟩)
         0xFFFD, 0xFFFD,  // the replacement character
         0,
     };

@@ -14,7 +14,8 @@ namespace ts::app {
 inline constexpr const char* kUiSymbols = "␣↵▸▾→←↑↓·×÷√θ≈≤≥…—–‖⟨⟩●○■□✓✗";
 
 // A zero-terminated ImWchar (16-bit) range list: Latin (Basic, Latin-1, Extended-A/B), Greek, punctuation, arrows,
-// math operators, control pictures, geometric shapes, kUiSymbols, and every code point of `extra` that fits in 16 bits.
+// math operators, control pictures, geometric shapes, dingbats, kUiSymbols, and every code point of `extra` that fits
+// in 16 bits.
 [[nodiscard]] std::vector<unsigned short> build_glyph_ranges(const std::vector<uint32_t>& extra);
 
 // Where the font files are: assets/fonts/ under the source tree if present, else Debian's fonts-dejavu-core.

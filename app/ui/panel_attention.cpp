@@ -173,12 +173,12 @@ void draw_toolbar(UiState& ui, const core::Snapshot& snap) {
     int layer = ui.sel.layer, head = ui.sel.head;
     const float em = ImGui::GetFontSize();
     ImGui::SetNextItemWidth(em * 8.0f);
-    if (ImGui::SliderInt("layer", &layer, 0, std::max(0, hp.n_layer - 1))) select_layer_head(ui, layer, head);
+    if (slider_int("layer", &layer, 0, std::max(0, hp.n_layer - 1))) select_layer_head(ui, layer, head);
     item_tooltip("Which transformer block's attention to show ([ and ] with Shift step through layers).");
     ImGui::SameLine();
     ImGui::BeginDisabled(ui.attention.mode == AttentionMode::HeadMean);
     ImGui::SetNextItemWidth(em * 8.0f);
-    if (ImGui::SliderInt("head", &head, 0, std::max(0, hp.n_head - 1))) select_layer_head(ui, layer, head);
+    if (slider_int("head", &head, 0, std::max(0, hp.n_head - 1))) select_layer_head(ui, layer, head);
     item_tooltip(
         "Which attention head of the layer: each head has its own queries and keys, so it looks at "
         "different tokens ([ and ] step through heads).");
@@ -357,9 +357,10 @@ void draw_small_multiples(UiState& ui, AttentionView& v, const core::Derived& d)
     for (int h = 0; h < n_head; ++h) {
         if (h % cols != 0) ImGui::SameLine(0.0f, gap);
         ImGui::BeginGroup();
-        const float ent = h < int(d.summary.entropy.size()) ? d.summary.entropy[size_t(h)] : NAN;
+        // derive's summary is in nats; the explorer shows every entropy in bits
+        const float ent = h < int(d.summary.entropy.size()) ? d.summary.entropy[size_t(h)] * 1.4426950f : NAN;
         if (std::isfinite(ent))
-            ImGui::Text("head %d  ·  H %.2f", h, ent);
+            ImGui::Text("head %d  ·  H %.2f bits", h, double(ent));
         else
             ImGui::Text("head %d", h);
         const ImVec2 a = ImGui::GetCursorScreenPos();
@@ -381,7 +382,8 @@ void draw_small_multiples(UiState& ui, AttentionView& v, const core::Derived& d)
             ImGui::BeginTooltip();
             ImGui::Text("layer %d head %d", ui.sel.layer, h);
             if (std::isfinite(ent))
-                ImGui::TextDisabled("mean row entropy %.3f nats: low = focused on few keys, high = spread out", ent);
+                ImGui::TextDisabled("mean row entropy %.3f bits: low = focused on few keys, high = spread out",
+                                    double(ent));
             ImGui::TextDisabled("click: open this head");
             ImGui::EndTooltip();
         }
@@ -400,15 +402,15 @@ void draw_query_summary(const UiState& ui, const AttentionView& v, const core::S
     double entropy   = 0;
     for (int j = 0; j <= q; ++j) {
         if (row[j] > row[best]) best = j;
-        if (row[j] > 0) entropy -= double(row[j]) * std::log(double(row[j]));
+        if (row[j] > 0) entropy -= double(row[j]) * std::log2(double(row[j]));
     }
     ImGui::PushFont(ui.fonts.mono);
-    ImGui::Text("query %s (%d) looks most at %s (%d): %.3f  ·  entropy %.2f of at most %.2f nats", label_of(v, q), q,
-                label_of(v, best), best, double(row[best]), entropy, std::log(double(q + 1)));
+    ImGui::Text("query %s (%d) looks most at %s (%d): %.3f  ·  entropy %.2f of at most %.2f bits", label_of(v, q), q,
+                label_of(v, best), best, double(row[best]), entropy, std::log2(double(q + 1)));
     ImGui::PopFont();
     item_tooltip(
         "The largest weight in the selected row, and the row's entropy: 0 when the query reads a single key, "
-        "ln(number of keys) when it spreads evenly over all of them.");
+        "log2(number of keys) bits when it spreads evenly over all of them.");
 }
 
 }  // namespace

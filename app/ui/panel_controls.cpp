@@ -72,11 +72,11 @@ void draw_buttons(UiState& ui, const core::Snapshot* snap) {
     ImGui::EndDisabled();
 
     ImGui::SetNextItemWidth(half);
-    ImGui::SliderInt("##steps", &ui.n_steps, 1, 512, "run: %d tokens");
+    slider_int("##steps", &ui.n_steps, 1, 512, "run: %d tokens");
     item_tooltip("How many tokens Run generates before it stops by itself.");
     ImGui::SameLine();
     ImGui::SetNextItemWidth(half);
-    ImGui::SliderFloat("##pace", &ui.steps_per_s, 0.0f, 10.0f, ui.steps_per_s > 0.0f ? "%.1f steps/s" : "full speed");
+    slider_float("##pace", &ui.steps_per_s, 0.0f, 10.0f, ui.steps_per_s > 0.0f ? "%.1f steps/s" : "full speed");
     item_tooltip(
         "How fast Run goes: a few steps per second lets you watch every token arrive; at the left end it "
         "generates as fast as the engine can.");
@@ -128,7 +128,7 @@ void draw_sampler(UiState& ui, const core::Snapshot* snap) {
             char fmt[32];
             const bool off = slider_is_off(ui.sampler, f) && spec.off;
             std::snprintf(fmt, sizeof fmt, "%s", off ? spec.off : spec.format);
-            if (ImGui::SliderFloat("##v", &v, spec.min, spec.max, fmt)) changed |= set_slider_value(ui.sampler, f, v);
+            if (slider_float("##v", &v, spec.min, spec.max, fmt)) changed |= set_slider_value(ui.sampler, f, v);
         }
         item_tooltip(spec.help);
         ImGui::PopID();
@@ -143,7 +143,12 @@ void draw_sampler(UiState& ui, const core::Snapshot* snap) {
     if (ImGui::Button(label)) apply_sampler_from(ui, pos);
     item_tooltip("Forget the tokens after the selected position and generate them again with these settings.");
     ImGui::EndDisabled();
-    ImGui::SameLine();
+    // Beside it when both fit (at a large UI scale they do not: then below).
+    const ImGuiStyle& style = ImGui::GetStyle();
+    const float defaults_w  = ImGui::CalcTextSize("Defaults").x + style.FramePadding.x * 2.0f;
+    if (ImGui::GetItemRectMax().x + style.ItemSpacing.x + defaults_w <=
+        ImGui::GetWindowPos().x + ImGui::GetWindowContentRegionMax().x)
+        ImGui::SameLine();
     if (ImGui::Button("Defaults")) {
         ui.sampler = core::sample::SamplerSettings{};
         push_sampler_settings(ui);
@@ -195,12 +200,23 @@ void draw_controls_panel(UiState& ui, const core::Snapshot* snap) {
     const ImGuiID prompt_id = ImGui::GetID("##prompt");
     if (ImGui::GetActiveID() == prompt_id && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false))
         ImGui::ClearActiveID();
-    if (ImGui::InputTextMultiline("##prompt", ui.prompt.data(), ui.prompt.size(),
-                                  ImVec2(-1.0f, ImGui::GetTextLineHeight() * 4.5f)))
-        ui.prompt_dirty = std::string(ui.prompt.data()) != ui.applied_prompt;
+    // Enter evaluates the edited prompt (Ctrl+Enter is a new line), so a class sees the new text's tokens at once.
+    const bool enter = ImGui::InputTextMultiline(
+        "##prompt", ui.prompt.data(), ui.prompt.size(), ImVec2(-1.0f, ImGui::GetTextLineHeight() * 4.5f),
+        ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CtrlEnterForNewLine);
+    if (ImGui::IsItemEdited()) ui.prompt_dirty = std::string(ui.prompt.data()) != ui.applied_prompt;
     item_tooltip(ids_only ? "The token ids the model continues, separated by spaces (empty: BOS alone). Without "
                             "tokenizer.bin beside the checkpoint there is no text to tokenize."
-                          : "The text the model continues. Step or Run evaluates it first when it changed.");
+                          : "The text the model continues. Enter evaluates it (Ctrl+Enter: a new line); Step or "
+                            "Run evaluate it first when it changed.");
+    if (enter && ui.prompt_dirty && ui.bridge.attached() && !generating(ui)) submit_prompt(ui);
+    if (ui.prompt_dirty && ui.bridge.attached()) {
+        // Until the worker has it, every panel still shows the previous prompt: say so where the edit happens.
+        ImGui::PushTextWrapPos(0.0f);
+        ImGui::TextColored(ImVec4(0.90f, 0.62f, 0.0f, 1.0f), "edited — press Enter to evaluate");
+        ImGui::PopTextWrapPos();
+        item_tooltip("The panels still show the prompt evaluated before; Enter (or Step, Run) evaluates this one.");
+    }
     draw_buttons(ui, snap);
     if (snap) draw_status(ui, *snap);
     ImGui::Spacing();

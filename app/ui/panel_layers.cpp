@@ -292,7 +292,7 @@ void draw_stage_numbers(UiState& ui, const Snapshot& snap, const StepTrace& st, 
             const core::Derived* d = current_derived(ui, snap);
             if (st.has_next && !st.sampler.stages.empty()) {
                 const auto& raw = st.sampler.stages.front();
-                ImGui::Text("entropy %.4f nats = %.4f bits", double(raw.entropy), double(nats_to_bits(raw.entropy)));
+                ImGui::Text("entropy %.4f bits", double(nats_to_bits(raw.entropy)));
                 top_tokens(ui, model, raw.top, 8, false);
             } else if (d && d->has_lens && !d->lens.empty() && d->lens_pos == pos) {
                 ImGui::TextDisabled("(from the logit lens of the last layer: the model's own logits here)");
@@ -307,9 +307,28 @@ void draw_stage_numbers(UiState& ui, const Snapshot& snap, const StepTrace& st, 
                 disabled_wrapped("Inside the prompt the next token is given, nothing is sampled.");
                 break;
             }
-            for (const auto& sv : st.sampler.stages)
-                ImGui::Text("%-12s kept %6d   entropy %.3f bits", stage_title(sv.kind), sv.n_kept,
-                            double(nats_to_bits(sv.entropy)));
+            // One table, so the stage names, counts and entropies line up in columns whatever the font.
+            if (ImGui::BeginTable(
+                    "sampler_stages", 4,
+                    ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg | ImGuiTableFlags_NoHostExtendX)) {
+                ImGui::TableSetupColumn("stage");
+                ImGui::TableSetupColumn("kept");
+                ImGui::TableSetupColumn("mass kept (of the previous stage)");
+                ImGui::TableSetupColumn("entropy (bits)");
+                ImGui::TableHeadersRow();
+                for (const auto& sv : st.sampler.stages) {
+                    ImGui::TableNextRow();
+                    ImGui::TableNextColumn();
+                    ImGui::TextUnformatted(stage_title(sv.kind));
+                    ImGui::TableNextColumn();
+                    ImGui::Text("%d", sv.n_kept);
+                    ImGui::TableNextColumn();
+                    ImGui::Text("%.2f%%", 100.0 * double(sv.mass_kept));
+                    ImGui::TableNextColumn();
+                    ImGui::Text("%.3f", double(nats_to_bits(sv.entropy)));
+                }
+                ImGui::EndTable();
+            }
             ImGui::Text("drew u = %.4f → ", double(st.sampler.draw_u));
             ImGui::SameLine();
             ImGui::PushFont(ui.fonts.mono);

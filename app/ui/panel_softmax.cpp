@@ -1,8 +1,8 @@
-// The Softmax & sampling panel (DESIGN §6, issue 6 item 6): the next-token distribution of the selected position
-// as it passes each sampler stage (raw logits → penalties → temperature → top-k → top-p → min-p → final), the
-// cumulative top-p cut, entropy per stage and the sampled token. For the newest position the chain is re-run on
-// the UI thread with the sliders' settings (ui_state.hpp's sampler_preview), so a slider redraws this panel in the
-// same frame; older positions show the view recorded with the settings they were sampled with.
+// The Softmax & sampling panel: the next-token distribution of the selected position as it passes each sampler stage
+// (raw logits → penalties → temperature → top-k → top-p → min-p → final), the cumulative top-p cut, entropy per stage
+// and the sampled token. For the newest position the chain is re-run on the UI thread with the sliders' settings
+// (ui_state.hpp's sampler_preview), so a slider redraws this panel in the same frame; older positions show the view
+// recorded with the settings they were sampled with.
 #include <imgui.h>
 
 #include <algorithm>
@@ -53,7 +53,14 @@ void draw_header(UiState& ui, const core::Model& model, const core::StepTrace& s
     ImGui::PopFont();
     item_tooltip("The token the sampler drew from the final distribution (orange in the charts).");
     ImGui::SameLine();
-    ImGui::Text("(id %d, p = %.4f%s)", v.chosen, double(v.p_chosen), v.greedy ? ", greedy" : "");
+    if (v.greedy) {
+        ImGui::Text("(id %d, p = %.4f, greedy)", v.chosen, double(v.p_chosen));
+    } else {
+        ImGui::Text("(id %d, p = %.4f, u = %.4f)", v.chosen, double(v.p_chosen), double(v.draw_u));
+        item_tooltip(
+            "u is the uniform random number of the draw. Walking the final distribution best first, the sampled "
+            "token is the first whose cumulative p passes u: select the final card to see it on the curve.");
+    }
 
     const auto& cfg = s.settings;
     char buf[200];
@@ -104,6 +111,7 @@ void draw_stage_strip(SoftmaxView& sv, const SamplerView& v, int selected) {
                                              : hovered     ? ImGuiCol_FrameBgHovered
                                                            : ImGuiCol_FrameBg),
                           4.0f);
+        dl->PushClipRect(p0, p1, true);  // narrow cards (a split view) cut their text instead of overlapping
         char buf[96];
         std::snprintf(buf, sizeof buf, "%s%s", stage_title(st.kind), st.enabled ? "" : " (off)");
         dl->AddText(ImVec2(p0.x + 5, p0.y + 3), ImGui::GetColorU32(st.enabled ? ImGuiCol_Text : ImGuiCol_TextDisabled),
@@ -125,13 +133,14 @@ void draw_stage_strip(SoftmaxView& sv, const SamplerView& v, int selected) {
             else
                 dl->AddLine(ImVec2(x0 + 1, bottom), ImVec2(x0 + bw - 1, bottom), plot_colors::kGrid, 2.0f);
         }
+        dl->PopClipRect();
         if (hovered) {
             ImGui::BeginTooltip();
             ImGui::PushTextWrapPos(ImGui::GetFontSize() * 26.0f);
             ImGui::Text("%s: %s", stage_title(st.kind), stage_help(st.kind));
             ImGui::Text(
-                "Kept %d candidates carrying %.1f%% of the previous stage's mass; entropy %.3f nats = %.3f bits.",
-                st.n_kept, 100.0 * double(st.mass_kept), double(st.entropy), double(nats_to_bits(st.entropy)));
+                "Kept %d candidates carrying %.1f%% of the previous stage's probability mass; entropy %.3f bits.",
+                st.n_kept, 100.0 * double(st.mass_kept), double(nats_to_bits(st.entropy)));
             ImGui::TextDisabled(
                 "Bars: the %d best tokens by raw logit, their probability after this stage. Click "
                 "to show this stage below.",
@@ -155,9 +164,10 @@ void draw_stage_chart(UiState& ui, const core::Model& model, SoftmaxView& sv, co
     const int n              = std::min<int>(sv.n_bars, int(st.top.size()));
 
     char title[160];
-    std::snprintf(title, sizeof title, "p after %s (bars), cumulative p (line)", stage_title(st.kind));
+    std::snprintf(title, sizeof title, "p after %s (bars: candidates best first), cumulative p (line)",
+                  stage_title(st.kind));
     PlotAxes ax;
-    ax.x_label     = "candidate rank at this stage (best first)";
+    ax.x_label     = "";  // the title says it: the two rows under the plot are the bars' token labels
     ax.y_label     = title;
     ax.x_min       = 0.5;
     ax.x_max       = double(std::max(n, 1)) + 0.5;
@@ -168,6 +178,28 @@ void draw_stage_chart(UiState& ui, const core::Model& model, SoftmaxView& sv, co
     PlotFrame f    = begin_plot("stage_chart", ImVec2(ImGui::GetContentRegionAvail().x, height), ax);
     const float bw = f.width() / float(std::max(n, 1));
     int hovered    = -1;
+    // Token labels under the bars: centred under each bar when all fit, else in two staggered rows (each label
+    // then has two bars' width) and elided with "…" when still too long: never silently dropped (the tooltip
+    // has the whole token).
+    ImGui::PushFont(ui.fonts.mono);
+    std::vector<std::string> labels(size_t(std::max(n, 0)));
+    bool all_fit = true;
+    for (int i = 0; i < n; ++i) {
+        labels[size_t(i)] = token_label(model, st.top[size_t(i)].id);
+        all_fit           = all_fit && ImGui::CalcTextSize(labels[size_t(i)].c_str()).x <= bw - 2.0f;
+    }
+    sv.label_room = all_fit ? bw - 2.0f : 2.0f * bw - 6.0f;
+    sv.bar_labels.assign(labels.size(), {});
+    const float line = ImGui::GetTextLineHeight();
+    for (int i = 0; i < n; ++i) {
+        const std::string shown = elide_to_width(labels[size_t(i)], sv.label_room);
+        const float tw          = ImGui::CalcTextSize(shown.c_str()).x;
+        const float cx          = f.p0.x + bw * (float(i) + 0.5f);
+        const float y           = f.p1.y + 2.0f + (!all_fit && i % 2 == 1 ? line + 2.0f : 0.0f);
+        f.dl->AddText(ImVec2(cx - tw * 0.5f, y), ImGui::GetColorU32(ImGuiCol_Text), shown.c_str());
+        sv.bar_labels[size_t(i)] = shown;
+    }
+    ImGui::PopFont();
     for (int i = 0; i < n; ++i) {
         const auto& t     = st.top[size_t(i)];
         const float x0    = f.p0.x + bw * float(i);
@@ -177,23 +209,37 @@ void draw_stage_chart(UiState& ui, const core::Model& model, SoftmaxView& sv, co
         const ImVec2 top  = f.to_screen(0, double(t.p));
         f.dl->AddRectFilled(ImVec2(x0 + 1.5f, std::min(top.y, f.p1.y - 1.0f)), ImVec2(x0 + bw - 1.5f, f.p1.y), col);
         if (f.hovered && f.mouse.x >= x0 && f.mouse.x < x0 + bw) hovered = i;
-        // token under its bar when there is room
-        const std::string label = token_label(model, t.id);
-        ImGui::PushFont(ui.fonts.mono);
-        const ImVec2 ts = ImGui::CalcTextSize(label.c_str());
-        if (ts.x <= bw - 2)
-            f.dl->AddText(ImVec2(x0 + (bw - ts.x) * 0.5f, f.p1.y + 2.0f), ImGui::GetColorU32(ImGuiCol_Text),
-                          label.c_str());
-        ImGui::PopFont();
         if (chosen)
             f.dl->AddTriangleFilled(ImVec2(x0 + bw * 0.5f - 5, top.y - 10), ImVec2(x0 + bw * 0.5f + 5, top.y - 10),
                                     ImVec2(x0 + bw * 0.5f, top.y - 2), plot_colors::kOrange);
     }
-    // cumulative line
-    for (int i = 0; i + 1 < n; ++i) {
-        const ImVec2 a(f.p0.x + bw * (float(i) + 0.5f), f.to_screen(0, double(cut.cum[size_t(i)])).y);
-        const ImVec2 b(f.p0.x + bw * (float(i) + 1.5f), f.to_screen(0, double(cut.cum[size_t(i) + 1])).y);
-        f.dl->AddLine(a, b, plot_colors::kGreen, 2.0f);
+    // cumulative line, from 0 at the left edge through the running sum at each bar's centre
+    auto cum_point = [&](int i) {
+        return i < 0 ? ImVec2(f.p0.x, f.p1.y)
+                     : ImVec2(f.p0.x + bw * (float(i) + 0.5f), f.to_screen(0, double(cut.cum[size_t(i)])).y);
+    };
+    for (int i = -1; i + 1 < n; ++i) f.dl->AddLine(cum_point(i), cum_point(i + 1), plot_colors::kGreen, 2.0f);
+    // The draw on the final distribution: u on the y axis, across to where the cumulative curve passes it, down to
+    // the bar it falls in (the sampled one: the draw walks best first, like this curve).
+    sv.drawn_u_bar = -1;
+    if (st.kind == StageKind::Final && !v.greedy) {
+        const int ub = u_bar(st.top, v.draw_u);
+        if (ub >= 0 && ub < n) {
+            const ImVec2 a = cum_point(ub - 1), b = cum_point(ub);
+            const float y = f.to_screen(0, double(v.draw_u)).y;
+            const float t = b.y != a.y ? (y - a.y) / (b.y - a.y) : 1.0f;
+            const ImVec2 cross(a.x + (b.x - a.x) * std::clamp(t, 0.0f, 1.0f), y);
+            const ImU32 col = IM_COL32(235, 235, 235, 230);
+            for (float x = f.p0.x; x < cross.x; x += 8.0f)  // dashed
+                f.dl->AddLine(ImVec2(x, y), ImVec2(std::min(x + 4.0f, cross.x), y), col, 1.5f);
+            f.dl->AddCircleFilled(cross, 4.0f, col);
+            const float bx = f.p0.x + bw * (float(ub) + 0.5f);
+            f.dl->AddLine(cross, ImVec2(bx, f.to_screen(0, double(st.top[size_t(ub)].p)).y - 12.0f), col, 1.0f);
+            char buf[48];
+            std::snprintf(buf, sizeof buf, "u = %.4f", double(v.draw_u));
+            f.dl->AddText(ImVec2(f.p0.x + 4.0f, y - ImGui::GetTextLineHeight() - 1.0f), col, buf);
+            sv.drawn_u_bar = ub;
+        }
     }
     if (show_cut) {
         const float y = f.to_screen(0, double(cfg.top_p)).y;
@@ -224,16 +270,17 @@ void draw_stage_chart(UiState& ui, const core::Model& model, SoftmaxView& sv, co
         ImGui::TextDisabled("The top-p cut falls after rank %d, beyond the %d bars shown.", cut.n_kept, n);
     if (show_cut && !cut.in_list)
         ImGui::TextDisabled("The top-p cut falls beyond the %d listed candidates.", int(st.top.size()));
+    if (st.kind != StageKind::Final && !v.greedy)
+        ImGui::TextDisabled("u = %.4f: select the final card to see which bar it falls in.", double(v.draw_u));
 }
 
 void draw_entropy_table(const SamplerView& v) {
     const ImGuiTableFlags flags =
         ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_SizingFixedFit;
-    if (!ImGui::BeginTable("stages", 5, flags)) return;
+    if (!ImGui::BeginTable("stages", 4, flags)) return;
     ImGui::TableSetupColumn("stage");
     ImGui::TableSetupColumn("kept");
-    ImGui::TableSetupColumn("mass kept");
-    ImGui::TableSetupColumn("entropy (nats)");
+    ImGui::TableSetupColumn("mass kept (of the previous stage)");
     ImGui::TableSetupColumn("entropy (bits)");
     ImGui::TableHeadersRow();
     for (const StageView& s : v.stages) {
@@ -245,10 +292,12 @@ void draw_entropy_table(const SamplerView& v) {
         ImGui::Text("%d", s.n_kept);
         ImGui::TableSetColumnIndex(2);
         ImGui::Text("%.2f%%", 100.0 * double(s.mass_kept));
+        item_tooltip(
+            "The share of the previous stage's probability the kept candidates carried, before renormalising. "
+            "Stages that reshape rather than remove (penalties, temperature) keep 100%.");
         ImGui::TableSetColumnIndex(3);
-        ImGui::Text("%.4f", double(s.entropy));
-        ImGui::TableSetColumnIndex(4);
         ImGui::Text("%.4f", double(nats_to_bits(s.entropy)));
+        item_tooltip("−Σ p·log2(p): 0 bits when one candidate is certain, log2(n) bits when n are equally likely.");
     }
     ImGui::EndTable();
 }

@@ -10,6 +10,9 @@
 #include <cstring>
 #include <filesystem>
 #include <iterator>
+#include <string>
+
+#include "app/ui/shell.hpp"
 
 namespace ts::app {
 namespace {
@@ -38,6 +41,14 @@ void settings_read_line(ImGuiContext*, ImGuiSettingsHandler*, void* entry, const
     float f = 0;
     if (std::sscanf(line, "LeftWidth=%f", &f) == 1) ui->left_width = f > 0.0f ? std::clamp(f, 160.0f, 2000.0f) : 0.0f;
     if (std::sscanf(line, "BottomHeight=%f", &f) == 1) ui->bottom_height = std::clamp(f, 48.0f, 2000.0f);
+    if (std::sscanf(line, "UiScale=%f", &f) == 1) set_ui_scale(*ui, f);
+    int on = 0;
+    if (std::sscanf(line, "Split=%d", &on) == 1) ui->split.on = on != 0;
+    if (std::sscanf(line, "SplitFraction=%f", &f) == 1) ui->split.fraction = std::clamp(f, 0.15f, 0.85f);
+    if (std::strncmp(line, "SplitLeft=", 10) == 0)
+        if (const CenterTab t = center_tab_named(line + 10); t != CenterTab::kCount) ui->split.left = t;
+    if (std::strncmp(line, "SplitRight=", 11) == 0)
+        if (const CenterTab t = center_tab_named(line + 11); t != CenterTab::kCount) ui->split.right = t;
     if (std::strncmp(line, "Recent=", 7) == 0 && line[7] != '\0' && ui->recent.size() < UiState::kMaxRecent)
         ui->recent.emplace_back(line + 7);
 }
@@ -48,6 +59,11 @@ void settings_write_all(ImGuiContext*, ImGuiSettingsHandler* h, ImGuiTextBuffer*
     buf->appendf("LeftWidth=%.0f\n", double(ui->left_width));
     buf->appendf("BottomHeight=%.0f\n", double(ui->bottom_height));
     for (const std::string& r : ui->recent) buf->appendf("Recent=%s\n", r.c_str());
+    buf->appendf("UiScale=%.2f\n", double(ui->ui_scale));
+    buf->appendf("Split=%d\n", ui->split.on ? 1 : 0);
+    buf->appendf("SplitLeft=%s\n", center_tab_name(ui->split.left));
+    buf->appendf("SplitRight=%s\n", center_tab_name(ui->split.right));
+    buf->appendf("SplitFraction=%.3f\n", double(ui->split.fraction));
     buf->append("\n");
     buf->appendf("[%s][View]\n", h->TypeName);
     buf->appendf("AttentionMode=%s\n", kModeNames[size_t(ui->attention.mode)]);
@@ -80,6 +96,9 @@ std::string screenshot_path(std::time_t when) {
     fs::path dir = ".";
     if (const char* home = std::getenv("HOME"); home && *home == '/') {
         dir = home;
+        // ~/Pictures is created when missing, so screenshots land where people look for them; $HOME only when it
+        // cannot be made.
+        fs::create_directories(dir / "Pictures", ec);
         if (fs::is_directory(dir / "Pictures", ec)) dir /= "Pictures";
     }
     std::tm tm{};

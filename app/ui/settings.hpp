@@ -1,6 +1,6 @@
 // Where the explorer keeps its settings (imgui.ini in the user's config folder, never the working directory) and
-// its [TokenScope] sections: [Layout] (split sizes, recent files) and [View] (the Attention panel's view, colour
-// map and log scale; the Q·K panel's key order).
+// its [TokenScope] sections: [Layout] (split sizes, the two-panel split, recent files) and [View] (the Attention
+// panel's view, colour map and log scale; the Q·K panel's key order).
 #pragma once
 
 #include <ctime>
@@ -14,7 +14,8 @@ namespace ts::app {
 // neither can be determined or created (settings are then not saved).
 [[nodiscard]] std::string default_ini_path();
 
-// Where File ▸ Save screenshot writes: ~/Pictures (or $HOME, or the working directory when there is no home)
+// Where File ▸ Save screenshot writes: ~/Pictures, created when missing (or $HOME when it cannot be, or the working
+// directory when there is no home)
 // /tokenscope-YYYYMMDD-HHMMSS.png for the local time `when`; a -2, -3 … suffix when that name exists.
 [[nodiscard]] std::string screenshot_path(std::time_t when);
 

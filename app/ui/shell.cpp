@@ -11,6 +11,7 @@
 
 #include "app/ui/format.hpp"
 #include "app/ui/panels.hpp"
+#include "app/ui/split_view.hpp"
 #include "app/ui/widgets.hpp"
 #include "app/version/version.hpp"
 #include "core/tensor/simd.hpp"
@@ -70,6 +71,21 @@ void draw_menu_bar(UiState& ui) {
         for (size_t i = 0; i < std::size(kTabs); ++i)
             if (ImGui::MenuItem(kTabs[i].title)) ui.tab_request = CenterTab(i);
         ImGui::Separator();
+        draw_split_menu(ui);
+        ImGui::Separator();
+        if (ImGui::BeginMenu("UI scale")) {
+            for (float sc = UiState::kMinUiScale; sc <= UiState::kMaxUiScale + 1e-3f; sc += UiState::kUiScaleStep) {
+                char label[16];
+                std::snprintf(label, sizeof label, "%.0f %%", double(sc * 100.0f));
+                if (ImGui::MenuItem(label, sc == 1.0f ? "Ctrl+0" : nullptr, std::abs(sc - ui.ui_scale) < 1e-3f)) {
+                    set_ui_scale(ui, sc);
+                    ImGui::MarkIniSettingsDirty();
+                }
+            }
+            ImGui::TextDisabled("Ctrl+= larger, Ctrl+− smaller");
+            ImGui::EndMenu();
+        }
+        ImGui::Separator();
         if (ImGui::MenuItem("Reset layout")) {
             ui.left_width    = 0.0f;
             ui.bottom_height = UiState::kDefaultBottomHeight;
@@ -87,6 +103,7 @@ void draw_menu_bar(UiState& ui) {
 
 // GLFW key codes (the GLFW backend indexes io.KeysDown by them; letters and brackets equal their ASCII codes).
 constexpr int kKeyF1 = 290, kKeyF12 = 301, kKeyLeftBracket = '[', kKeyRightBracket = ']';
+constexpr int kKeyEqual = '=', kKeyMinus = '-', kKey0 = '0', kKeyKpAdd = 334, kKeyKpSubtract = 333;
 
 bool key_pressed(ImGuiKey key, bool repeat = true) {
     return ImGui::IsKeyPressed(ImGui::GetKeyIndex(key), repeat);
@@ -109,6 +126,12 @@ void handle_shortcuts(UiState& ui) {
     if (io.KeyCtrl && ImGui::IsKeyPressed('Q', false)) ui.quit_requested = true;
     if (ImGui::IsKeyPressed(kKeyF1, false)) ui.show_shortcuts = true;
     if (ImGui::IsKeyPressed(kKeyF12, false)) ui.screenshot_requested = true;
+    // Ctrl+= (also Ctrl++ and the keypad's), Ctrl+− and Ctrl+0: the presentation scale.
+    if (io.KeyCtrl && (ImGui::IsKeyPressed(kKeyEqual, false) || ImGui::IsKeyPressed(kKeyKpAdd, false)))
+        set_ui_scale(ui, ui.ui_scale + UiState::kUiScaleStep);
+    if (io.KeyCtrl && (ImGui::IsKeyPressed(kKeyMinus, false) || ImGui::IsKeyPressed(kKeyKpSubtract, false)))
+        set_ui_scale(ui, ui.ui_scale - UiState::kUiScaleStep);
+    if (io.KeyCtrl && ImGui::IsKeyPressed(kKey0, false)) set_ui_scale(ui, 1.0f);
     if (io.KeyCtrl || io.KeyAlt || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) return;
     const bool busy = generating(ui);
     if (key_pressed(ImGuiKey_RightArrow) && !busy) step_token(ui);
@@ -212,16 +235,17 @@ void draw_center(UiState& ui) {
         draw_empty_state(ui);
         return;
     }
+    if (ui.split.on) {
+        draw_split_view(ui);
+        return;
+    }
     if (!ImGui::BeginTabBar("center_tabs", ImGuiTabBarFlags_FittingPolicyScroll)) return;
     for (size_t i = 0; i < std::size(kTabs); ++i) {
         const bool select = ui.tab_request == CenterTab(i);
         if (!ImGui::BeginTabItem(kTabs[i].title, nullptr, select ? ImGuiTabItemFlags_SetSelected : 0)) continue;
         ui.tab_shown = CenterTab(i);
         ImGui::BeginChild("tab_content", ImVec2(0, 0), false);
-        if (CenterTab(i) == CenterTab::Model)
-            draw_model_panel(ui, *ui.summary);
-        else
-            draw_snapshot_panel(ui, kTabs[i].draw);
+        draw_center_panel(ui, CenterTab(i));
         ImGui::EndChild();
         ImGui::EndTabItem();
     }
@@ -392,6 +416,27 @@ bool begin_fullscreen(const char* name) {
 
 }  // namespace
 
+const char* center_tab_title(CenterTab tab) {
+    return tab < CenterTab::kCount ? kTabs[size_t(tab)].title : "";
+}
+
+const char* center_tab_name(CenterTab tab) {
+    return tab < CenterTab::kCount ? kTabs[size_t(tab)].shot_name : "";
+}
+
+CenterTab center_tab_named(const std::string& name) {
+    for (size_t i = 0; i < std::size(kTabs); ++i)
+        if (name == kTabs[i].shot_name) return CenterTab(i);
+    return CenterTab::kCount;
+}
+
+void draw_center_panel(UiState& ui, CenterTab tab) {
+    if (tab == CenterTab::Model)
+        draw_model_panel(ui, *ui.summary);
+    else if (tab < CenterTab::kCount)
+        draw_snapshot_panel(ui, kTabs[size_t(tab)].draw);
+}
+
 void draw_shell(UiState& ui) {
     begin_ui_frame(ui);
     handle_shortcuts(ui);
@@ -413,11 +458,12 @@ void draw_shell(UiState& ui) {
         ImGui::SameLine(0.0f, 0.0f);
         ImGui::BeginGroup();
         const float right_h = ImGui::GetContentRegionAvail().y;
-        ui.bottom_height    = std::clamp(ui.bottom_height, em * 3.0f, std::max(em * 3.0f, right_h - em * 12.0f));
+        // At least the strip's heading and one row of chips, in ems: a larger UI scale grows the strip with its text.
+        ui.bottom_height = std::clamp(ui.bottom_height, em * 4.5f, std::max(em * 4.5f, right_h - em * 12.0f));
         ImGui::BeginChild("center", ImVec2(0.0f, right_h - ui.bottom_height - 6.0f), false);
         draw_center(ui);
         ImGui::EndChild();
-        splitter("##hsplit", false, &ui.bottom_height, em * 3.0f, right_h - em * 12.0f, -1.0f);
+        splitter("##hsplit", false, &ui.bottom_height, em * 4.5f, right_h - em * 12.0f, -1.0f);
         ImGui::BeginChild("bottom", ImVec2(0.0f, 0.0f), false);
         draw_token_strip(ui);
         ImGui::EndChild();

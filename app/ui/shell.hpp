@@ -14,6 +14,13 @@ void draw_shell(UiState& ui);
 // softmax, logits, kv, layers, geometry.
 void draw_single_panel(UiState& ui, const std::string& name);
 bool is_panel_name(const std::string& name);
+// The central area's panels by CenterTab: the tab title ("Q·K scores"), the short name of `shot --panel` and of
+// imgui.ini ("qk"), the panel drawn into the current window (needs ui.summary), and the tab of a short name
+// (kCount when none).
+const char* center_tab_title(CenterTab tab);
+const char* center_tab_name(CenterTab tab);
+void draw_center_panel(UiState& ui, CenterTab tab);
+CenterTab center_tab_named(const std::string& name);
 // draw_single_panel(ui, "model").
 void draw_model_only(UiState& ui);
 

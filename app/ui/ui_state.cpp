@@ -1,6 +1,9 @@
 // UiState actions shared by the shell, the menu and the explorer loop: errors, loads, the recent-files list.
 #include "app/ui/ui_state.hpp"
 
+#include <imgui.h>
+#include <imgui_internal.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -25,6 +28,14 @@ void remember_recent(UiState& ui, const std::string& path) {
 UiState::UiState() = default;
 UiState::~UiState() {
     bridge.detach();
+}
+
+void set_ui_scale(UiState& ui, float scale) {
+    scale = std::clamp(scale, UiState::kMinUiScale, UiState::kMaxUiScale);
+    if (scale == ui.ui_scale) return;
+    ui.ui_scale    = scale;
+    ui.fonts_dirty = true;
+    if (ImGui::GetCurrentContext()) ImGui::MarkIniSettingsDirty();
 }
 
 void show_error(UiState& ui, std::string title, std::string message) {

@@ -133,8 +133,14 @@ struct UiState {
 
     // Layout, remembered in imgui.ini ([TokenScope][Layout]).
     static constexpr float kDefaultBottomHeight = 110.0f;
-    float left_width      = 0.0f;  // 0: automatic (a quarter of the window) until the user drags the splitter
-    float bottom_height   = kDefaultBottomHeight;
+    float left_width    = 0.0f;  // 0: automatic (a quarter of the window) until the user drags the splitter
+    float bottom_height = kDefaultBottomHeight;
+    // Two panels side by side instead of the tabs (app/ui/split_view.hpp).
+    struct SplitLayout {
+        bool on        = false;
+        CenterTab left = CenterTab::Attention, right = CenterTab::QkScores;
+        float fraction = 0.5f;  // the left side's share of the central area's width
+    } split;
     CenterTab tab_request = CenterTab::kCount;  // kCount: leave the tab bar alone this frame
     CenterTab tab_shown   = CenterTab::Model;   // the tab drawn last frame
     uint64_t frame        = 0;                  // counts begin_ui_frame() calls
@@ -154,9 +160,13 @@ struct UiState {
     std::string shown_engine_error;     // the worker's last error already shown (so it opens the modal once)
     std::string prompt_error;           // why the prompt box's text was not sent ("" when it was)
 
-    // Fonts: rebuilt between frames when a model brings new characters.
+    // Fonts: rebuilt between frames when a model brings new characters or the UI scale changes.
     Fonts fonts;
     bool fonts_dirty = true;
+    // Presentation scale on top of the monitor's (View ▸ UI scale, Ctrl+= / Ctrl+−): fonts are re-rasterised at
+    // the new size and the style's sizes scaled, so a projector gets sharp, large text. Saved in [Layout].
+    static constexpr float kMinUiScale = 1.0f, kMaxUiScale = 2.5f, kUiScaleStep = 0.25f;
+    float ui_scale = 1.0f;
 
     // GL: the heatmap colouring (owned by the explorer loop; null in headless frame tests, where panels draw
     // without textures).
@@ -167,6 +177,9 @@ struct UiState {
     std::string renderer_info;  // GL renderer, for About
     std::string ini_path;       // ~/.config/tokenscope/imgui.ini ("" in screenshots: nothing read or written)
 };
+
+// Sets ui.ui_scale (clamped to [kMinUiScale, kMaxUiScale]) and asks for new fonts when it changed.
+void set_ui_scale(UiState& ui, float scale);
 
 // ---- dialogs and loading (app/ui/ui_state.cpp) ----
 // Shows `message` in the error modal next frame.

@@ -8,6 +8,7 @@
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
 #include "app/ui/explorer.hpp"
+#include "app/ui/shell.hpp"
 #include "core/base/mmap.hpp"
 
 namespace ts::app {
@@ -54,12 +55,14 @@ int cmd_gui(int argc, char** argv) {
     ArgParser ap("gui", "[-m FILE] [-p TEXT]", "open the explorer (default model: assets/models/default.gguf)");
     ap.add_string("-m", "--model", "FILE", &opt.model_path, "model file to open (GGUF)");
     ap.add_string("-p", "--prompt", "TEXT", &opt.prompt, "prompt to start with");
-    ap.add_int("-n", "--n-predict", "N", &opt.n_steps, 1, 1 << 20, "steps to generate");
+    ap.add_int("-n", "--n-predict", "N", &opt.n_steps, 1, 1 << 20,
+               "tokens to generate once the model is loaded (and Run's count)");
     ap.add_int("-c", "--ctx-size", "N", &opt.n_ctx, 1, 1 << 20, "context size (default: the model's, at most 4096)");
     ap.add_int("-t", "--threads", "N", &opt.n_threads, 1, kMaxThreads, "engine threads");
     add_load_flags(ap, &opt.load);
     // `tokenscope` alone and `tokenscope -m FILE` arrive here with argv[0] = "tokenscope", which is not a flag.
     if (auto code = ap.parse(argc, argv)) return *code;
+    opt.run_on_load = ap.was_set("-n");
     if (!ap.was_set("-m")) {
         opt.model_path = default_gui_model();
         // The default model is the KJV one: open on a prompt that shows something at once.
@@ -89,6 +92,10 @@ int cmd_shot(int argc, char** argv) {
     ap.add_int("", "--head", "H", &opt.head, 0, 1 << 16, "head shown by the attention and Q·K panels");
     ap.add_string("", "--attention", "LIST", &opt.attention_mode,
                   "attention view: head, heads (all) or mean; add log (log scale) or magma, e.g. heads,log");
+    ap.add_string("", "--split", "LEFT,RIGHT", &opt.split,
+                  "two panels side by side (with --panel all), e.g. attention,qk or softmax,logits");
+    int scale_pct = 100;
+    ap.add_int("", "--scale", "PCT", &scale_pct, 100, 250, "UI scale in percent, as Ctrl+= sets it (100..250)");
     ap.add_string("", "--size", "WxH", &size, "image size in pixels");
     ap.add_int("", "--frames", "N", &opt.frames, 1, 100000, "frames to draw; prints their p50/p95 CPU time");
     ap.add_string("", "--hover", "X,Y", &hover, "rest the mouse at pixel X,Y (shows that spot's tooltip)");
@@ -99,6 +106,15 @@ int cmd_shot(int argc, char** argv) {
         return ap.usage_error("--size wants WxH with each side in 16..8192, got '" + size + "'");
     if (!is_known_panel(opt.panel))
         return ap.usage_error("unknown panel '" + opt.panel + "'; panels: " + known_panels());
+    if (!opt.split.empty()) {
+        const size_t comma = opt.split.find(',');
+        if (comma == std::string::npos || center_tab_named(opt.split.substr(0, comma)) == CenterTab::kCount ||
+            center_tab_named(opt.split.substr(comma + 1)) == CenterTab::kCount)
+            return ap.usage_error(
+                "--split wants two panels LEFT,RIGHT of: model attention qk softmax logits kv "
+                "layers geometry; got '" +
+                opt.split + "'");
+    }
     if (!valid_attention_options(opt.attention_mode))
         return ap.usage_error("--attention wants a comma-separated list of head|heads|mean, log, magma; got '" +
                               opt.attention_mode + "'");
@@ -111,6 +127,7 @@ int cmd_shot(int argc, char** argv) {
         opt.hover_y = float(y);
     }
     opt.report_frames = ap.was_set("--frames");
+    opt.ui_scale      = float(scale_pct) / 100.0f;
     if (!ap.was_set("-m")) opt.explorer.model_path = default_gui_model();
     return run_shot(opt);
 }

@@ -27,6 +27,13 @@ CumulativeCut cumulative_cut(std::span<const TokenProb> sorted, float top_p) {
     return c;
 }
 
+int u_bar(std::span<const TokenProb> sorted, float u) {
+    double s = 0;
+    for (size_t i = 0; i < sorted.size(); ++i)
+        if ((s += double(sorted[i].p)) > double(u)) return int(i);
+    return -1;
+}
+
 const StageView* find_stage(const SamplerView& view, StageKind kind) {
     for (const StageView& s : view.stages)
         if (s.kind == kind) return &s;

@@ -23,6 +23,11 @@ struct CumulativeCut {
 };
 CumulativeCut cumulative_cut(std::span<const core::sample::TokenProb> sorted, float top_p);
 
+// Where the draw's u falls on a best-first list's cumulative curve: the index of the first item whose running sum
+// exceeds u, i.e. the bar the sampler drew (core/sample walks the final distribution best first); -1 when the list
+// ends before the sum passes u.
+int u_bar(std::span<const core::sample::TokenProb> sorted, float u);
+
 // The stage of `kind` in a view, or null when the chain did not report it (e.g. TopK when greedy).
 const core::sample::StageView* find_stage(const core::sample::SamplerView& view, core::sample::StageKind kind);
 // The stage whose distribution top-p cuts: the one just before TopP in the chain (TopK's output), or null.
@@ -61,6 +66,11 @@ std::string token_label(const core::Model& model, int32_t id);
 struct SoftmaxView {
     int stage  = -1;  // index into SamplerView::stages of the large chart; -1: the stage top-p cuts (or the last)
     int n_bars = 24;  // candidates the large chart shows
+    // What the last frame drew, for tests: each bar's label as shown (elided with "…" when it had to be), the room
+    // it had, and the bar u fell in on the final stage's chart (-1: not drawn).
+    std::vector<std::string> bar_labels;
+    float label_room = 0;
+    int drawn_u_bar  = -1;
 };
 
 // The panel's view-model, kept in UiState::views (defined here so tests can look at it).

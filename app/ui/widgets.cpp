@@ -4,6 +4,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cstdio>
 
 namespace ts::app {
 
@@ -14,6 +15,58 @@ void item_tooltip(const char* text) {
     ImGui::TextUnformatted(text);
     ImGui::PopTextWrapPos();
     ImGui::EndTooltip();
+}
+
+std::string elide_to_width(std::string_view text, float max_width) {
+    auto width = [](std::string_view t) { return ImGui::CalcTextSize(t.data(), t.data() + t.size()).x; };
+    if (width(text) <= max_width) return std::string(text);
+    static constexpr std::string_view kEllipsis = "…";
+    size_t end                                  = text.size();
+    while (end > 0) {
+        do --end;  // back to the start of the previous UTF-8 character
+        while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80);
+        std::string out(text.substr(0, end));
+        out += kEllipsis;
+        if (end > 0 && width(out) <= max_width) return out;
+    }
+    return {};
+}
+
+namespace {
+
+// The slider just drawn was `frame_w` wide (its label, if any, is to the right): its value text on a backing.
+void redraw_slider_value(const char* text, float frame_w) {
+    const ImVec2 a  = ImGui::GetItemRectMin();
+    const float h   = ImGui::GetItemRectSize().y;
+    const ImVec2 ts = ImGui::CalcTextSize(text);
+    if (ts.x <= 0.0f) return;
+    const ImVec2 c(a.x + frame_w * 0.5f, a.y + h * 0.5f);
+    const ImVec2 pad(3.0f, 1.0f);
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    dl->AddRectFilled(ImVec2(c.x - ts.x * 0.5f - pad.x, c.y - ts.y * 0.5f - pad.y),
+                      ImVec2(c.x + ts.x * 0.5f + pad.x, c.y + ts.y * 0.5f + pad.y),
+                      ImGui::GetColorU32(ImGuiCol_WindowBg, 0.8f), 3.0f);
+    dl->AddText(ImVec2(c.x - ts.x * 0.5f, c.y - ts.y * 0.5f), ImGui::GetColorU32(ImGuiCol_Text), text);
+}
+
+}  // namespace
+
+bool slider_int(const char* label, int* v, int v_min, int v_max, const char* format) {
+    const float w      = ImGui::CalcItemWidth();
+    const bool changed = ImGui::SliderInt(label, v, v_min, v_max, format);
+    char text[64];
+    std::snprintf(text, sizeof text, format, *v);
+    redraw_slider_value(text, w);
+    return changed;
+}
+
+bool slider_float(const char* label, float* v, float v_min, float v_max, const char* format) {
+    const float w      = ImGui::CalcItemWidth();
+    const bool changed = ImGui::SliderFloat(label, v, v_min, v_max, format);
+    char text[64];
+    std::snprintf(text, sizeof text, format, double(*v));
+    redraw_slider_value(text, w);
+    return changed;
 }
 
 void section_heading(const UiState& ui, const char* text) {

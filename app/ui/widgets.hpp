@@ -1,6 +1,8 @@
 // Drawing helpers shared by the panels: headings, explained key/value tables, tooltips.
 #pragma once
 
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "app/ui/model_summary.hpp"
@@ -21,6 +23,13 @@ void disabled_wrapped(const char* text);
 // every generated one). Otherwise draws why there is nothing to show — `nothing_yet` before anything was evaluated —
 // and returns nullptr. Shared by the panels that show a next-token distribution.
 const core::StepTrace* step_with_next_token(const UiState& ui, const core::Snapshot& snap, const char* nothing_yet);
+// ImGui's sliders with the value always readable: the value is drawn again, centred, over a dark backing, so the
+// grab (a quarter of the slider for a 4-layer model) never hides it. Same arguments and result as ImGui's.
+bool slider_int(const char* label, int* v, int v_min, int v_max, const char* format = "%d");
+bool slider_float(const char* label, float* v, float v_min, float v_max, const char* format = "%.3f");
+// `text` cut at a character boundary and ended with "…" so it is at most `max_width` wide in the current font;
+// the whole text when it fits, "" when not even one character and the ellipsis fit.
+[[nodiscard]] std::string elide_to_width(std::string_view text, float max_width);
 // Text centred horizontally in the current window/child, wrapped at `wrap_width`.
 void centered_text(const char* text, float wrap_width);
 

@@ -161,19 +161,25 @@ size_t argmax(const Candidates& c) {
     return best;
 }
 
-size_t draw(const Candidates& c, float u) {
+size_t draw(Candidates& c, float u) {
     double sum = 0;
     for (const Candidate& x : c.items) sum += x.p;
     const double target = double(u) * sum;
+    // Walk best first, sorting progressively (64, 128, ... best) like apply_top_p: the mass is usually in the first
+    // few, so a 150k vocabulary is not fully sorted.
     double cum          = 0;
     size_t last_nonzero = 0;
-    for (size_t i = 0; i < c.items.size(); ++i) {
-        if (c.items[i].p <= 0) continue;
-        cum += c.items[i].p;
-        last_nonzero = i;
-        if (cum > target) return i;
+    size_t i            = 0;
+    for (size_t chunk = 64;; chunk *= 2) {
+        sort_prefix(c, chunk);
+        for (; i < c.n_sorted; ++i) {
+            if (c.items[i].p <= 0) continue;
+            cum += c.items[i].p;
+            last_nonzero = i;
+            if (cum > target) return i;
+        }
+        if (c.n_sorted >= c.items.size()) return last_nonzero;  // rounding left the running sum at or below target
     }
-    return last_nonzero;  // rounding left the running sum at or below target
 }
 
 StageView view_stage(StageKind kind, const Candidates& c, int32_t n_top, double prev_log_z, double& log_z) {

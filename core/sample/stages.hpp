@@ -70,8 +70,10 @@ void renormalize(Candidates& c);
 size_t argmax(const Candidates& c);
 
 // Needs has_p. Index of the item drawn with probability p / Σp using u in [0, 1): the first item whose running
-// sum exceeds u·Σp, in list order.
-size_t draw(const Candidates& c, float u);
+// sum exceeds u·Σp, walking best first (logit descending, ties by lower id) — the order the explorer's cumulative
+// chart shows, so "u falls in this bar" holds and the same kept set gives the same token whichever stage cut it.
+// Sorts items as far as the walk goes (n_sorted grows); the index is into the reordered list.
+size_t draw(Candidates& c, float u);
 
 // The view of a stage: the best `n_top` items with the softmax of the current logits over the current items,
 // entropy, n_kept. mass_kept is computed from `prev_log_z` (log Σ exp(logit) of the previous stage, same logits)

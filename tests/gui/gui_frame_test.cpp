@@ -5,17 +5,25 @@
 #include <imgui.h>
 #include <imgui_internal.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <functional>
+#include <iterator>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "app/ui/fonts.hpp"
 #include "app/ui/settings.hpp"
 #include "app/ui/shell.hpp"
+#include "app/ui/split_view.hpp"
 #include "app/ui/ui_state.hpp"
+#include "core/base/utf8.hpp"
 #include "tests/gui/tiny_gguf.hpp"
 
 namespace ts::app {
@@ -64,6 +72,159 @@ protected:
 
     UiState ui_;
 };
+
+// The non-ASCII code points inside the string literals of a C++ source (comments and character literals skipped):
+// the symbols a label, a button or a tooltip can show.
+std::set<uint32_t> literal_code_points(const std::string& src) {
+    std::set<uint32_t> out;
+    size_t i = 0;
+    while (i < src.size()) {
+        if (src.compare(i, 2, "//") == 0) {
+            i = src.find('\n', i);
+        } else if (src.compare(i, 2, "/*") == 0) {
+            i = src.find("*/", i);
+            if (i != std::string::npos) i += 2;
+        } else if (src[i] == '\'' || src[i] == '"') {
+            const char quote = src[i++];
+            std::string lit;
+            while (i < src.size() && src[i] != quote) {
+                if (src[i] == '\\') ++i;
+                if (i < src.size()) lit += src[i++];
+            }
+            ++i;
+            for (size_t k = 0; quote == '"' && k < lit.size();) {
+                size_t len       = 1;
+                const uint32_t c = core::utf8_decode(lit, k, &len);
+                if (c > 0x7E) out.insert(c);
+                k += std::max<size_t>(len, 1);
+            }
+        } else {
+            ++i;
+        }
+        if (i == std::string::npos) break;
+    }
+    return out;
+}
+
+// Every symbol the explorer's sources put in a string ("Pause ❚❚", "Step →", "≈ logit") has a glyph in the atlas,
+// so no label renders as '?'. Reads the sources, so a new label with a new symbol fails here until the glyph ranges
+// (app/ui/fonts.cpp) cover it.
+TEST_F(Frames, EverySymbolTheUiSourcesUseIsInTheFontAtlas) {
+    namespace fs = std::filesystem;
+    ASSERT_NE(ui_.fonts.ui, nullptr);
+    ASSERT_NE(ui_.fonts.ui, ui_.fonts.mono) << "DejaVu fonts are missing (fonts-dejavu-core)";
+    int files = 0;
+    for (const auto& e : fs::directory_iterator(fs::path(TS_SOURCE_DIR) / "app" / "ui")) {
+        if (e.path().extension() != ".cpp" && e.path().extension() != ".hpp") continue;
+        std::ifstream in(e.path());
+        std::stringstream text;
+        text << in.rdbuf();
+        ++files;
+        for (uint32_t cp : literal_code_points(text.str())) {
+            char hex[16];
+            std::snprintf(hex, sizeof hex, "U+%04X", unsigned(cp));
+            EXPECT_NE(ui_.fonts.ui->FindGlyphNoFallback(ImWchar(cp)), nullptr)
+                << hex << " in " << e.path().filename() << " is not in the UI font's atlas";
+            EXPECT_NE(ui_.fonts.mono->FindGlyphNoFallback(ImWchar(cp)), nullptr)
+                << hex << " in " << e.path().filename() << " is not in the mono font's atlas";
+        }
+    }
+    EXPECT_GT(files, 20);
+    // The Pause button's bars, named: the bug this test was written for.
+    EXPECT_NE(ui_.fonts.ui->FindGlyphNoFallback(ImWchar(0x275A)), nullptr);
+}
+
+// Each split preset puts its two panels on screen in the same frame (both draw their view-models), beside the
+// controls and above the token strip; a divider drag moves the split; the layout survives imgui.ini.
+TEST_F(Frames, SplitPresetsShowTwoPanelsSideBySideAndAreRemembered) {
+    load_tiny();
+    ui_.bridge.wait_for(ui_.bridge.push(core::cmd::Run{4}), std::chrono::seconds(20));
+    for (const SplitPreset& p : kSplitPresets) {
+        apply_split_preset(ui_, p);
+        frames(4);
+        ImGuiWindow* left  = nullptr;
+        ImGuiWindow* right = nullptr;
+        for (ImGuiWindow* w : ImGui::GetCurrentContext()->Windows) {
+            const std::string name = w->Name;
+            if (w->WasActive && name.find("/split_left_") != std::string::npos &&
+                name.find("content") == std::string::npos)
+                left = w;
+            if (w->WasActive && name.find("/split_right_") != std::string::npos &&
+                name.find("content") == std::string::npos)
+                right = w;
+        }
+        ASSERT_NE(left, nullptr) << p.title;
+        ASSERT_NE(right, nullptr) << p.title;
+        EXPECT_LT(left->Pos.x + left->Size.x, right->Pos.x + 1.0f) << p.title << ": side by side";
+        EXPECT_GT(left->Size.x, 200.0f);
+        EXPECT_GT(right->Size.x, 200.0f);
+    }
+    EXPECT_TRUE(ui_.views.softmax && ui_.views.logits);  // Softmax | Logits drew both
+    EXPECT_NE(ui_.views.layers, nullptr);                // Journey | Attention drew the Journey
+
+    apply_split_preset(ui_, kSplitPresets[1]);
+    ui_.split.fraction    = 0.4f;
+    const std::string ini = ImGui::SaveIniSettingsToMemory();
+    EXPECT_NE(ini.find("Split=1\nSplitLeft=softmax\nSplitRight=logits\nSplitFraction=0.400\n"), std::string::npos)
+        << ini;
+    ui_.split = UiState::SplitLayout{};
+    ImGui::LoadIniSettingsFromMemory(ini.c_str());
+    EXPECT_TRUE(ui_.split.on);
+    EXPECT_EQ(ui_.split.left, CenterTab::Softmax);
+    EXPECT_EQ(ui_.split.right, CenterTab::Logits);
+    EXPECT_FLOAT_EQ(ui_.split.fraction, 0.4f);
+    ImGui::LoadIniSettingsFromMemory("[TokenScope][Layout]\nSplit=0\nSplitLeft=nonsense\n");
+    EXPECT_FALSE(ui_.split.on);
+    EXPECT_EQ(ui_.split.left, CenterTab::Softmax);  // an unknown name leaves the side alone
+}
+
+// Presentation mode: at 200 % on a 1600×1000 window the fonts are re-rasterised at twice the size (sharp, not
+// scaled), and the controls column shows every control without cutting it off on the right.
+TEST_F(Frames, At200PercentNothingIsClippedInTheControlsColumn) {
+    load_tiny();
+    ui_.bridge.wait_for(ui_.bridge.push(core::cmd::Run{4}), std::chrono::seconds(20));
+    ImGuiIO& io    = ImGui::GetIO();
+    io.DisplaySize = ImVec2(1600.0f, 1000.0f);
+    io.KeyCtrl     = true;
+    for (int i = 0; i < 4; ++i) {  // Ctrl+= four times: 100 → 200 %
+        io.KeysDown['='] = true;
+        frames(1);
+        io.KeysDown['='] = false;
+        frames(1);
+    }
+    io.KeyCtrl = false;
+    EXPECT_FLOAT_EQ(ui_.ui_scale, 2.0f);
+    ASSERT_TRUE(ui_.fonts_dirty);
+    // What the explorer loop does between frames (refresh_fonts): style and fonts at the new scale.
+    ImGui::GetStyle() = ImGuiStyle();
+    ImGui::GetStyle().ScaleAllSizes(ui_.ui_scale);
+    load_fonts(ui_.fonts, {}, ui_.ui_scale);
+    unsigned char* px = nullptr;
+    int w = 0, h = 0;
+    io.Fonts->GetTexDataAsRGBA32(&px, &w, &h);
+    ui_.fonts_dirty = false;
+    EXPECT_FLOAT_EQ(ui_.fonts.ui->FontSize, 30.0f);  // 15 px text, rasterised at 30 px
+    std::snprintf(ui_.prompt.data(), ui_.prompt.size(), "%s", "a longer prompt that was edited but not evaluated");
+    ui_.prompt_dirty = true;  // the "edited — press Enter" mark is drawn too
+    frames(4);
+    ImGuiWindow* left = nullptr;
+    for (ImGuiWindow* win : ImGui::GetCurrentContext()->Windows) {
+        const std::string name = win->Name;  // "##root/left_1A2B3C4D", not its children (the prompt box's)
+        const size_t at        = name.find("/left_");
+        if (win->WasActive && at != std::string::npos && name.find('/', at + 1) == std::string::npos) left = win;
+    }
+    ASSERT_NE(left, nullptr);
+    // The rightmost edge any item reached, against the column's content edge (inside the padding and the
+    // vertical scrollbar): beyond it a control would be cut off.
+    EXPECT_LE(left->DC.CursorMaxPos.x, left->ContentRegionRect.Max.x + 1.0f)
+        << "something is wider than the controls column";
+    EXPECT_GT(left->Size.x, 300.0f);
+    // Ctrl+− goes back down; the scale stays within 100–250 %.
+    set_ui_scale(ui_, 9.0f);
+    EXPECT_FLOAT_EQ(ui_.ui_scale, 2.5f);
+    set_ui_scale(ui_, 0.1f);
+    EXPECT_FLOAT_EQ(ui_.ui_scale, 1.0f);
+}
 
 TEST_F(Frames, EmptyStateDrawsWithoutAModel) {
     frames(3);
@@ -277,9 +438,9 @@ TEST_F(Frames, F12AsksForAScreenshotAndItsPathIsDatedAndNew) {
     std::tm tm{};
     tm.tm_year = 126, tm.tm_mon = 10, tm.tm_mday = 26, tm.tm_hour = 1, tm.tm_min = 2, tm.tm_sec = 3, tm.tm_isdst = -1;
     const std::time_t when = std::mktime(&tm);
-    EXPECT_EQ(screenshot_path(when), (home / "tokenscope-20261126-010203.png").string());
-    fs::create_directories(home / "Pictures");
+    // No ~/Pictures yet: it is created (the XDG pictures folder), not replaced by $HOME.
     EXPECT_EQ(screenshot_path(when), (home / "Pictures" / "tokenscope-20261126-010203.png").string());
+    EXPECT_TRUE(fs::is_directory(home / "Pictures"));
     {
         std::FILE* f = std::fopen((home / "Pictures" / "tokenscope-20261126-010203.png").c_str(), "wb");
         std::fclose(f);

@@ -2,9 +2,12 @@
 // stage lookup and the Logits table rows, and headless frames of both panels; clicking a Logits row branches.
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "app/ui/view_sampling.hpp"
+#include "app/ui/widgets.hpp"
 #include "core/sample/sampler.hpp"
 #include "tests/gui/panel_fixture.hpp"
 
@@ -88,6 +91,61 @@ TEST_F(SamplingFrames, SoftmaxPanelFollowsTheSlidersInTheSameFrame) {
     EXPECT_GT(ui_.preview.view.stages.back().entropy, h0);
     ui_.views.softmax->stage = 0;  // the raw-logits stage in the large chart
     EXPECT_GT(frame(draw_softmax_panel), 1500);
+}
+
+TEST_F(SamplingFrames, ElidingKeepsTextWithinTheWidthAndEndsWithAnEllipsis) {
+    ImGui::NewFrame();  // text is measured with the frame's font
+    const float w = ImGui::CalcTextSize("␣Abr").x;
+    EXPECT_EQ(elide_to_width("␣Abraham", 1000.0f), "␣Abraham");
+    const std::string e = elide_to_width("␣Abraham", w);
+    EXPECT_LE(ImGui::CalcTextSize(e.c_str()).x, w);
+    ASSERT_GE(e.size(), 4u);
+    EXPECT_EQ(e.substr(e.size() - 3), "…");
+    EXPECT_EQ(e.rfind("␣", 0), 0u);  // cut at a character boundary, the multi-byte ␣ kept whole
+    EXPECT_EQ(elide_to_width("␣Abraham", 1.0f), "");
+    ImGui::EndFrame();
+}
+
+// Every bar of the large chart has its token under it, within the room it has: longer tokens (Abraham, Pharaoh)
+// are elided, never dropped.
+TEST_F(SamplingFrames, EveryBarOfTheChartHasALabelThatFits) {
+    start();
+    ImGui::GetIO().DisplaySize = ImVec2(900.0f, 700.0f);  // narrow bars: labels must stagger or elide
+    ui_.views.softmax          = std::make_shared<SoftmaxView>();
+    ui_.views.softmax->n_bars  = 24;
+    ui_.sampler.top_k          = 0;  // a long list, so all 24 bars are drawn
+    ui_.sampler.top_p          = 1.0f;
+    ui_.sampler.min_p          = 0.0f;
+    frame([&](UiState& ui, const core::Snapshot& snap) {
+        draw_softmax_panel(ui, snap);
+        const SoftmaxView& sv = *ui.views.softmax;
+        ASSERT_EQ(sv.bar_labels.size(), 24u);
+        ImGui::PushFont(ui.fonts.mono);
+        for (const std::string& l : sv.bar_labels) {
+            EXPECT_FALSE(l.empty());
+            EXPECT_LE(ImGui::CalcTextSize(l.c_str()).x, sv.label_room) << l;
+        }
+        ImGui::PopFont();
+    });
+}
+
+// On the final stage's chart, u is drawn on the cumulative curve and falls in the sampled token's bar.
+TEST_F(SamplingFrames, UFallsInTheSampledTokensBarOnTheFinalChart) {
+    start();
+    ui_.sampler.top_k = 20;  // the tiny model is nearly flat: keep few enough that every kept candidate is listed
+    ui_.sampler.top_p = 1.0f;
+    ui_.sampler.min_p = 0.0f;
+    frame(draw_softmax_panel);
+    ASSERT_TRUE(ui_.preview.valid);
+    const auto& v             = ui_.preview.view;
+    ui_.views.softmax->stage  = int(v.stages.size()) - 1;  // the final card
+    ui_.views.softmax->n_bars = 100;
+    frame(draw_softmax_panel);
+    ASSERT_LE(v.stages.back().n_kept, int(v.stages.back().top.size()));
+    const int ub = ui_.views.softmax->drawn_u_bar;
+    ASSERT_GE(ub, 0);
+    EXPECT_EQ(v.stages.back().top[size_t(ub)].id, v.chosen);
+    EXPECT_EQ(u_bar(v.stages.back().top, v.draw_u), ub);
 }
 
 TEST_F(SamplingFrames, PromptPositionsExplainWhyThereIsNoDistribution) {

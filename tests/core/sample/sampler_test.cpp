@@ -119,6 +119,56 @@ TEST(Sampler, TopKThreeOfFourGivesHandComputedFinal) {
     EXPECT_NE(r->id, 0);
 }
 
+// The bug a teacher hit: top-k 4 and min-p 0.2 keep the same four tokens with the same probabilities, yet gave
+// different tokens for the same u, because min-p leaves the survivors in id order and the draw walked that order.
+// The draw walks best first whichever stage cut the list.
+TEST(Sampler, SameKeptSetGivesTheSameTokenWhicheverStageCutIt) {
+    std::vector<float> logits(10, -10.0f);
+    logits[7]                = 3.0f;  // the best candidate has a high id, so id order and rank order differ
+    logits[2]                = 2.5f;
+    logits[9]                = 2.0f;
+    logits[4]                = 1.6f;  // p / p_max = exp(-1.4) = 0.25 >= 0.2: min-p keeps it, and nothing else
+    SamplerSettings by_k     = plain(1.0f);
+    by_k.top_k               = 4;
+    SamplerSettings by_min_p = plain(1.0f);
+    by_min_p.min_p           = 0.2f;
+    for (uint64_t seed = 0; seed < 200; ++seed) {
+        Rng a(seed), b(seed);
+        SamplerView va, vb;
+        auto ra = run_chain(logits, by_k, {}, a, &va);
+        auto rb = run_chain(logits, by_min_p, {}, b, &vb);
+        ASSERT_TRUE(ra.ok() && rb.ok());
+        ASSERT_EQ(va.stages.back().n_kept, 4);
+        ASSERT_EQ(vb.stages.back().n_kept, 4);
+        ASSERT_EQ(va.draw_u, vb.draw_u);
+        EXPECT_EQ(ra->id, rb->id) << "seed " << seed << ", u = " << va.draw_u;
+        EXPECT_FLOAT_EQ(ra->p, rb->p);
+    }
+}
+
+// "u falls in this bar": the token drawn is the first of the final stage's best-first list whose cumulative p
+// exceeds u, the way the Softmax panel draws the cumulative curve.
+TEST(Sampler, DrawnTokenIsWhereUFallsOnTheFinalCumulativeCurve) {
+    const std::vector<float> logits{0.2f, 1.5f, -0.3f, 1.1f, 0.9f, 2.0f, 0.0f, 1.4f};
+    SamplerSettings s = plain(1.0f);
+    s.min_p           = 0.1f;
+    for (uint64_t seed = 0; seed < 100; ++seed) {
+        Rng rng(seed);
+        SamplerView v;
+        auto r = run_chain(logits, s, {}, rng, &v);
+        ASSERT_TRUE(r.ok());
+        const StageView& fin = v.stages.back();
+        double cum           = 0;
+        int32_t want         = fin.top.back().id;
+        for (const TokenProb& t : fin.top)
+            if ((cum += t.p) > double(v.draw_u)) {
+                want = t.id;
+                break;
+            }
+        EXPECT_EQ(r->id, want) << "seed " << seed;
+    }
+}
+
 TEST(Sampler, ViewListsEveryStageInChainOrder) {
     SamplerSettings s = plain(0.7f);
     s.top_k           = 3;

@@ -156,15 +156,49 @@ TEST(Stages, ArgmaxBreaksTiesByLowestId) {
     EXPECT_EQ(c.items[argmax(c)].id, 1);
 }
 
-TEST(Stages, DrawFollowsCumulativeMass) {
+TEST(Stages, DrawWalksTheCumulativeMassBestFirst) {
     Candidates c = make_candidates(logits_of({.1f, .2f, .3f, .4f}));
     apply_softmax(c);
-    EXPECT_EQ(draw(c, 0.0f), 0u);
-    EXPECT_EQ(draw(c, 0.05f), 0u);
-    EXPECT_EQ(draw(c, 0.15f), 1u);
-    EXPECT_EQ(draw(c, 0.45f), 2u);
-    EXPECT_EQ(draw(c, 0.65f), 3u);
-    EXPECT_EQ(draw(c, 0.99999994f), 3u);
+    // best first: id 3 (.4, cumulative .4), id 2 (.7), id 1 (.9), id 0 (1.0)
+    auto drawn = [&](float u) { return c.items[draw(c, u)].id; };
+    EXPECT_EQ(drawn(0.0f), 3);
+    EXPECT_EQ(drawn(0.39f), 3);
+    EXPECT_EQ(drawn(0.41f), 2);
+    EXPECT_EQ(drawn(0.69f), 2);
+    EXPECT_EQ(drawn(0.71f), 1);
+    EXPECT_EQ(drawn(0.91f), 0);
+    EXPECT_EQ(drawn(0.99999994f), 0);
+}
+
+TEST(Stages, DrawOrdersTiesByLowerId) {
+    Candidates c = make_candidates(std::vector<float>{1.0f, 2.0f, 2.0f, 1.0f});
+    apply_softmax(c);
+    EXPECT_EQ(c.items[draw(c, 0.01f)].id, 1);  // ids 1 and 2 tie: 1 comes first
+    EXPECT_EQ(c.items[draw(c, 0.99f)].id, 3);  // ids 0 and 3 tie: 3 is last
+}
+
+TEST(Stages, DrawOnALargeVocabMatchesAFullSortReference) {
+    const std::vector<float> logits = [] {
+        std::vector<float> l(150000);
+        Rng r(7);
+        for (float& x : l) x = float(int(r.next_u64() % 20000)) / 1000.0f - 10.0f;
+        return l;
+    }();
+    for (float u : {0.0f, 0.001f, 0.3f, 0.77f, 0.999f}) {
+        Candidates c = make_candidates(logits);
+        apply_softmax(c);
+        Candidates ref = c;
+        std::sort(ref.items.begin(), ref.items.end(), better);
+        double sum = 0, cum = 0;
+        for (const Candidate& x : ref.items) sum += x.p;
+        int32_t want = ref.items.back().id;
+        for (const Candidate& x : ref.items)
+            if ((cum += x.p) > double(u) * sum) {
+                want = x.id;
+                break;
+            }
+        EXPECT_EQ(c.items[draw(c, u)].id, want) << "u = " << u;
+    }
 }
 
 // A large vocabulary with a deterministic pseudo-random spread of logits (including ties).
