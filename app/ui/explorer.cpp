@@ -116,10 +116,6 @@ bool is_known_panel(const std::string& name) {
     return std::any_of(std::begin(kPanels), std::end(kPanels), [&](const char* p) { return name == p; });
 }
 
-bool is_available_panel(const std::string& name) {
-    return is_known_panel(name);
-}
-
 const char* known_panels() {
     return "all model tokens attention qk softmax logits kv layers geometry";
 }

@@ -36,7 +36,6 @@ int run_shot(const ShotOptions& opt);
 
 // Panel names `shot --panel` knows.
 bool is_known_panel(const std::string& name);
-bool is_available_panel(const std::string& name);  // the same (kept for callers of the first version)
-const char* known_panels();                        // "all model tokens attention qk softmax logits kv layers geometry"
+const char* known_panels();  // "all model tokens attention qk softmax logits kv layers geometry"
 
 }  // namespace ts::app

@@ -427,11 +427,6 @@ void draw_shell(UiState& ui) {
     draw_dialogs(ui);
 }
 
-bool is_panel_name(const std::string& name) {
-    if (name == "tokens") return true;
-    return std::any_of(std::begin(kTabs), std::end(kTabs), [&](const TabInfo& t) { return name == t.shot_name; });
-}
-
 void draw_single_panel(UiState& ui, const std::string& name) {
     begin_ui_frame(ui);
     if (begin_fullscreen("##single_panel")) {

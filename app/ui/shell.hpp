@@ -13,7 +13,6 @@ void draw_shell(UiState& ui);
 // One frame with a single panel filling the window (`tokenscope shot --panel NAME`): model, tokens, attention, qk,
 // softmax, logits, kv, layers, geometry.
 void draw_single_panel(UiState& ui, const std::string& name);
-bool is_panel_name(const std::string& name);
 // draw_single_panel(ui, "model").
 void draw_model_only(UiState& ui);
 

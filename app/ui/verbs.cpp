@@ -1,6 +1,5 @@
 // `tokenscope gui` and `tokenscope shot`: flag parsing, then the explorer (app/ui/explorer.cpp). Compiled into the
-// tokenscope executable itself (see app/gui.cmake) so these strong definitions replace the weak fallbacks of
-// GUI-less builds (app/cli/pending.cpp).
+// tokenscope executable itself (app/CMakeLists.txt) in builds with the GUI; without it, app/cli/pending.cpp stands in.
 #include <cstdio>
 #include <filesystem>
 #include <string>
