@@ -206,34 +206,29 @@ int cmd_run(int argc, char** argv) {
         if (flush_stdout() != 0) return 1;
     }
 
-    // Decode: report the newest position's proposal, then (when another token is wanted) append and evaluate it,
-    // which samples the next proposal.
-    int generated = 0, n_decoded = 0;
-    double t_decode   = 0;
-    bool context_full = false;
-    while (generated < n_predict) {
-        const core::StepTrace& last = *s.steps().back();
-        const int32_t id            = last.next_token;
-        ++generated;
+    // Decode: each token is printed as soon as it is proposed and evaluated only when another one is wanted.
+    core::RunHooks hooks;
+    hooks.evaluate_last = false;
+    bool output_lost    = false;
+    int printed         = 0;
+    hooks.on_token      = [&](const core::StepTrace& from) {
+        const int32_t id = from.next_token;
         if (json) {
-            print_token_json(m, s.n_pos(), id, last.next_p, *s.logits());
+            print_token_json(m, from.pos + 1, id, from.next_p, *s.logits());
         } else if (stream) {
             std::fputs(stream->push(id).c_str(), stdout);
         } else {
-            std::printf("%s%d", generated > 1 ? " " : "", id);
+            std::printf("%s%d", printed > 0 ? " " : "", id);
         }
-        if (flush_stdout() != 0) return 1;  // the output is lost: no point generating more
-        if (m.tokenizer && m.tokenizer->is_eog(id)) break;
-        if (generated == n_predict) break;
-        if (s.context_full()) {
-            context_full = true;
-            break;
-        }
-        const auto t1 = Clock::now();
-        if (auto st = s.step(); !st) return print_error(st.error().message);
-        t_decode += seconds_since(t1);
-        ++n_decoded;
-    }
+        ++printed;
+        output_lost = flush_stdout() != 0;  // the output is lost: no point generating more
+        return !output_lost;
+    };
+    auto ran = s.run(n_predict, hooks);
+    if (!ran) return print_error(ran.error().message);
+    if (output_lost) return 1;
+    const int generated     = ran->generated;
+    const bool context_full = ran->reason == core::StopReason::ContextFull;
     if (stream) std::fputs(stream->flush().c_str(), stdout);
     if (!json) std::fputs("\n", stdout);
     if (flush_stdout() != 0) return 1;
@@ -242,7 +237,7 @@ int cmd_run(int argc, char** argv) {
                      generated);
 
     const double prefill_tok_s = t_prefill > 0 ? n_prompt / t_prefill : 0;
-    const double decode_tok_s  = t_decode > 0 ? n_decoded / t_decode : 0;
+    const double decode_tok_s  = ran->eval_s > 0 ? ran->evaluated / ran->eval_s : 0;
     if (json) {
         std::printf("{\"summary\":{\"prompt_tokens\":%d,\"generated\":%d,\"prefill_tok_s\":%s,\"decode_tok_s\":%s}}\n",
                     n_prompt, generated, json_number(prefill_tok_s, 4).c_str(), json_number(decode_tok_s, 4).c_str());

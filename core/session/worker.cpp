@@ -209,31 +209,24 @@ bool EngineWorker::take_live_commands() {
 }
 
 void EngineWorker::run_tokens(int n) {
-    Session& s = *session_;
     activity_.store(Activity::Running, std::memory_order_relaxed);
     progress_done_.store(0, std::memory_order_relaxed);
     progress_total_.store(n, std::memory_order_relaxed);
     last_stop_ = StopReason::Count;
     error_.clear();  // a run that starts has succeeded so far, whatever failed before it
-    for (int i = 0; i < n; ++i) {
-        if (s.context_full()) {
-            last_stop_ = StopReason::ContextFull;
-            break;
-        }
-        if (!take_live_commands()) {
-            last_stop_ = StopReason::Cancelled;
-            break;
-        }
-        auto st = s.step();
-        note(st ? Status{} : Status{st.error()});
-        progress_done_.store(i + 1, std::memory_order_relaxed);
+    RunHooks hooks;
+    hooks.cancelled = [this] { return !take_live_commands(); };
+    hooks.progress  = [this](int done, int) { progress_done_.store(done, std::memory_order_relaxed); };
+    hooks.on_token  = [this](const StepTrace&) {
         publish(true);
-        if (!st) break;
         derive_during_run();
-        if (s.at_end_of_text()) {
-            last_stop_ = StopReason::EndOfText;
-            break;
-        }
+        return true;
+    };
+    auto r = session_->run(n, hooks);
+    if (r) {
+        last_stop_ = r->reason;
+    } else {
+        note(r.error());
     }
     activity_.store(Activity::Idle, std::memory_order_relaxed);
 }
