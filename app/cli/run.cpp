@@ -14,7 +14,6 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "app/cli/args.hpp"
@@ -24,6 +23,7 @@
 #include "core/model/model.hpp"
 #include "core/sample/sampler.hpp"
 #include "core/session/session.hpp"
+#include "core/tensor/thread_pool.hpp"
 
 namespace ts::app {
 namespace {
@@ -38,10 +38,6 @@ constexpr uint64_t kMaxTraceBudget = uint64_t(1) << 40;  // 1 TiB: anything larg
 
 double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-int default_threads() {
-    return std::clamp(int(std::thread::hardware_concurrency()), 1, 8);
 }
 
 std::string piece(const core::Model& m, int32_t id) {
@@ -83,7 +79,7 @@ int cmd_run(int argc, char** argv) {
     std::string prompt, prompt_file;
     std::vector<int32_t> prompt_ids;
     int32_t n_predict = 32;
-    int32_t n_threads = default_threads();
+    int32_t n_threads = core::default_thread_count();
     int32_t n_ctx     = 0;
     bool json         = false;
     std::string trace_path;

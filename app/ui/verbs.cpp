@@ -7,6 +7,7 @@
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
 #include "app/ui/explorer.hpp"
+#include "app/ui/shell.hpp"
 #include "core/base/mmap.hpp"
 
 namespace ts::app {
@@ -82,8 +83,7 @@ int cmd_shot(int argc, char** argv) {
                "context size (default: the model's, at most 4096)");
     ap.add_int("-t", "--threads", "N", &opt.explorer.n_threads, 1, kMaxThreads, "engine threads");
     add_load_flags(ap, &opt.explorer.load);
-    ap.add_string("", "--panel", "NAME", &opt.panel,
-                  "all, or one panel: model tokens attention qk softmax logits kv layers geometry");
+    ap.add_string("", "--panel", "NAME", &opt.panel, "all, or one panel: " + known_panels());
     ap.add_int("", "--layer", "L", &opt.layer, 0, 1 << 16, "layer shown by the attention and Q·K panels");
     ap.add_int("", "--head", "H", &opt.head, 0, 1 << 16, "head shown by the attention and Q·K panels");
     ap.add_string("", "--attention", "LIST", &opt.attention_mode,
@@ -97,7 +97,7 @@ int cmd_shot(int argc, char** argv) {
     if (!parse_size(size, opt.width, opt.height))
         return ap.usage_error("--size wants WxH with each side in 16..8192, got '" + size + "'");
     if (!is_known_panel(opt.panel))
-        return ap.usage_error("unknown panel '" + opt.panel + "'; panels: " + known_panels());
+        return ap.usage_error("unknown panel '" + opt.panel + "'; panels: all " + known_panels());
     if (!valid_attention_options(opt.attention_mode))
         return ap.usage_error("--attention wants a comma-separated list of head|heads|mean, log, magma; got '" +
                               opt.attention_mode + "'");
