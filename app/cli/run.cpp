@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -28,9 +29,6 @@
 namespace ts::app {
 namespace {
 
-using core::json_number;
-using core::json_string;
-
 using Clock = std::chrono::steady_clock;
 
 constexpr int kJsonTop             = 5;                  // candidates listed per token in --json
@@ -46,16 +44,11 @@ std::string piece(const core::Model& m, int32_t id) {
 
 // {"pos":…,"id":…,"text":…,"p":…,"top":[{"id":…,"text":…,"logit":…,"p":…},…]}
 void print_token_json(const core::Model& m, int pos, int32_t id, float p, const std::vector<float>& logits) {
-    std::string line = "{\"pos\":" + std::to_string(pos) + ",\"id\":" + std::to_string(id) +
-                       ",\"text\":" + json_string(piece(m, id)) + ",\"p\":" + json_number(p) + ",\"top\":[";
-    const auto top = core::sample::top_candidates(logits, kJsonTop);
-    for (size_t i = 0; i < top.size(); ++i) {
-        if (i) line += ',';
-        line += "{\"id\":" + std::to_string(top[i].id) + ",\"text\":" + json_string(piece(m, top[i].id)) +
-                ",\"logit\":" + json_number(top[i].logit) + ",\"p\":" + json_number(top[i].p) + "}";
-    }
-    line += "]}\n";
-    std::fputs(line.c_str(), stdout);
+    core::Json top = core::Json::array();
+    for (const auto& c : core::sample::top_candidates(logits, kJsonTop))
+        top.push_back({{"id", c.id}, {"text", piece(m, c.id)}, {"logit", c.logit}, {"p", c.p}});
+    const core::Json line{{"pos", pos}, {"id", id}, {"text", piece(m, id)}, {"p", p}, {"top", std::move(top)}};
+    std::fputs((core::dump_json(line) + "\n").c_str(), stdout);
 }
 
 // Checks before any work that the trace file can be written: not a directory, its folder exists and the file can be
@@ -235,8 +228,12 @@ int cmd_run(int argc, char** argv) {
     const double prefill_tok_s = t_prefill > 0 ? n_prompt / t_prefill : 0;
     const double decode_tok_s  = ran->eval_s > 0 ? ran->evaluated / ran->eval_s : 0;
     if (json) {
-        std::printf("{\"summary\":{\"prompt_tokens\":%d,\"generated\":%d,\"prefill_tok_s\":%s,\"decode_tok_s\":%s}}\n",
-                    n_prompt, generated, json_number(prefill_tok_s, 4).c_str(), json_number(decode_tok_s, 4).c_str());
+        auto tenths = [](double x) { return std::round(x * 10) / 10; };  // tok/s to 0.1
+        const core::Json summary{{"prompt_tokens", n_prompt},
+                                 {"generated", generated},
+                                 {"prefill_tok_s", tenths(prefill_tok_s)},
+                                 {"decode_tok_s", tenths(decode_tok_s)}};
+        std::fputs((core::dump_json({{"summary", summary}}) + "\n").c_str(), stdout);
     } else {
         std::fprintf(stderr, "prompt %d tokens, %.1f tok/s; generated %d tokens, %.1f tok/s\n", n_prompt, prefill_tok_s,
                      generated, decode_tok_s);
