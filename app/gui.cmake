@@ -1,8 +1,7 @@
 # The explorer's libraries (included by app/CMakeLists.txt): the embedded GLSL sources and ts_ui = app/gl (window,
 # shaders, colour maps, PNG capture) + app/ui (shell, panels), linked to Dear ImGui, GLFW and glad (third_party/).
-# cmd_gui / cmd_shot (app/ui/verbs.cpp) are compiled into the tokenscope executable as an INTERFACE source: the weak
-# placeholders in ts_cli's archive would otherwise satisfy the linker first and an archive member holding the real
-# verbs would never be pulled in.
+# cmd_gui / cmd_shot (app/ui/verbs.cpp) parse flags with ts_cli, so app/CMakeLists.txt compiles them into the
+# tokenscope executable only; the GUI tests link ts_ui without them.
 if(NOT TS_BUILD_GUI)
     return()
 endif()
@@ -22,10 +21,7 @@ add_custom_command(
     VERBATIM)
 
 # --- ts_ui ----------------------------------------------------------------------------------------------------------
-# An OBJECT library: its object files are linked directly into each consumer (tokenscope, the GUI tests), never
-# through an archive. app/ui/panels_pending.cpp holds weak placeholders of panels still being written; with an
-# archive, the linker could take a weak placeholder's member first and never pull in the member holding the strong
-# definition. With every object on the command line, the strong definition always wins.
+# An OBJECT library: its object files are linked directly into each consumer (tokenscope, the GUI tests).
 file(GLOB TS_UI_SRCS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/gl/*.cpp ${CMAKE_CURRENT_SOURCE_DIR}/ui/*.cpp)
 list(REMOVE_ITEM TS_UI_SRCS ${CMAKE_CURRENT_SOURCE_DIR}/ui/verbs.cpp)
 add_library(ts_ui OBJECT ${TS_UI_SRCS} ${TS_SHADERS_CPP})
@@ -33,5 +29,3 @@ target_include_directories(ts_ui PUBLIC ${PROJECT_SOURCE_DIR})
 target_compile_options(ts_ui PRIVATE ${TS_WARNINGS})
 target_compile_definitions(ts_ui PRIVATE TS_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
 target_link_libraries(ts_ui PUBLIC ts_session ts_model ts_gguf ts_version ts::glad ts::imgui Threads::Threads)
-# Only the tokenscope executable gets the verbs (tests that link ts_ui do not need them, nor ts_cli).
-target_sources(ts_ui INTERFACE $<$<STREQUAL:$<TARGET_PROPERTY:NAME>,tokenscope>:${CMAKE_CURRENT_SOURCE_DIR}/ui/verbs.cpp>)

@@ -10,6 +10,8 @@ PACKAGES=(
     libimgui-dev libglfw3-dev libgl-dev python3-glad libstb-dev
     # tokenizers: Unicode-aware regular expressions for the pre-tokenizers
     libpcre2-dev
+    # JSON written by a library: the trace file's document and `run --json` (header-only)
+    nlohmann-json3-dev
     # install and package: the icon's PNG sizes (rsvg-convert), the .deb's dependencies (dpkg-shlibdeps)
     librsvg2-bin dpkg-dev
     # tests: GoogleTest, a virtual X server with Mesa's software OpenGL, fonts with wide Unicode coverage

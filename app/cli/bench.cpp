@@ -11,7 +11,6 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "app/cli/args.hpp"
@@ -22,6 +21,7 @@
 #include "core/session/session.hpp"
 #include "core/tensor/bandwidth.hpp"
 #include "core/tensor/simd.hpp"
+#include "core/tensor/thread_pool.hpp"
 
 namespace ts::app {
 namespace {
@@ -41,7 +41,7 @@ int cmd_bench(int argc, char** argv) {
     std::string model_path = default_model_path();
     int32_t n_prompt       = 128;
     int32_t n_gen          = 32;
-    int32_t n_threads      = std::clamp(int(std::thread::hardware_concurrency()), 1, 256);
+    int32_t n_threads      = core::default_thread_count();
     std::string trace      = "off";
     bool json              = false;
     int32_t membw_mib      = 1024;

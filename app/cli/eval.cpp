@@ -7,7 +7,6 @@
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <thread>
 
 #include "app/cli/args.hpp"
 #include "app/cli/commands.hpp"
@@ -68,7 +67,7 @@ int cmd_eval(int argc, char** argv) {
     std::string corpus_path;
     float val_frac      = 0.05f;
     int32_t max_windows = 0;
-    int32_t n_threads   = std::clamp(int(std::thread::hardware_concurrency()), 1, 8);
+    int32_t n_threads   = core::default_thread_count();
     bool json = false, no_baselines = false;
 
     ArgParser ap("eval", "-m FILE --corpus FILE [--val-frac X] [--windows N] [--json]",

@@ -46,7 +46,7 @@ constexpr Best kBest[] = {{"previous-token", &HeadScores::prev_token},
 int cmd_heads(int argc, char** argv) {
     std::string model_path = default_model_path();
     int32_t half           = core::AtlasOptions{}.half;
-    int32_t n_threads      = std::clamp(int(std::thread::hardware_concurrency()), 1, 8);
+    int32_t n_threads      = core::default_thread_count();
     bool json = false, ablate = false;
     ArgParser ap("heads", "[-m FILE] [--json] [--half N] [--ablate]",
                  "score every attention head on a repeated random sequence and tag what it does");

@@ -1,8 +1,9 @@
-// Fallbacks for the explorer's verbs in builds without the GUI (TS_BUILD_GUI=OFF, e.g. the asan and tsan presets).
-// The real cmd_gui / cmd_shot (app/ui/verbs.cpp) are compiled into the executable and replace these weak ones.
-#include <cstdio>
-
+// The explorer's verbs in builds without the GUI (TS_BUILD_GUI=OFF, e.g. the asan preset): they say so and fail.
+// With the GUI, app/ui/verbs.cpp defines cmd_gui / cmd_shot instead and this file is empty.
 #include "app/cli/commands.hpp"
+
+#ifndef TS_HAVE_GUI
+#include <cstdio>
 
 namespace ts::app {
 namespace {
@@ -13,11 +14,12 @@ int not_in_this_build(const char* verb) {
 }
 }  // namespace
 
-__attribute__((weak)) int cmd_gui(int, char**) {
+int cmd_gui(int, char**) {
     return not_in_this_build("gui");
 }
-__attribute__((weak)) int cmd_shot(int, char**) {
+int cmd_shot(int, char**) {
     return not_in_this_build("shot");
 }
 
 }  // namespace ts::app
+#endif

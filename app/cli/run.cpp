@@ -9,12 +9,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "app/cli/args.hpp"
@@ -24,12 +24,10 @@
 #include "core/model/model.hpp"
 #include "core/sample/sampler.hpp"
 #include "core/session/session.hpp"
+#include "core/tensor/thread_pool.hpp"
 
 namespace ts::app {
 namespace {
-
-using core::json_number;
-using core::json_string;
 
 using Clock = std::chrono::steady_clock;
 
@@ -40,26 +38,17 @@ double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-int default_threads() {
-    return std::clamp(int(std::thread::hardware_concurrency()), 1, 8);
-}
-
 std::string piece(const core::Model& m, int32_t id) {
     return m.tokenizer ? m.tokenizer->token_bytes(id) : "";
 }
 
 // {"pos":…,"id":…,"text":…,"p":…,"top":[{"id":…,"text":…,"logit":…,"p":…},…]}
 void print_token_json(const core::Model& m, int pos, int32_t id, float p, const std::vector<float>& logits) {
-    std::string line = "{\"pos\":" + std::to_string(pos) + ",\"id\":" + std::to_string(id) +
-                       ",\"text\":" + json_string(piece(m, id)) + ",\"p\":" + json_number(p) + ",\"top\":[";
-    const auto top = core::sample::top_candidates(logits, kJsonTop);
-    for (size_t i = 0; i < top.size(); ++i) {
-        if (i) line += ',';
-        line += "{\"id\":" + std::to_string(top[i].id) + ",\"text\":" + json_string(piece(m, top[i].id)) +
-                ",\"logit\":" + json_number(top[i].logit) + ",\"p\":" + json_number(top[i].p) + "}";
-    }
-    line += "]}\n";
-    std::fputs(line.c_str(), stdout);
+    core::Json top = core::Json::array();
+    for (const auto& c : core::sample::top_candidates(logits, kJsonTop))
+        top.push_back({{"id", c.id}, {"text", piece(m, c.id)}, {"logit", c.logit}, {"p", c.p}});
+    const core::Json line{{"pos", pos}, {"id", id}, {"text", piece(m, id)}, {"p", p}, {"top", std::move(top)}};
+    std::fputs((core::dump_json(line) + "\n").c_str(), stdout);
 }
 
 // Checks before any work that the trace file can be written: not a directory, its folder exists and the file can be
@@ -83,7 +72,7 @@ int cmd_run(int argc, char** argv) {
     std::string prompt, prompt_file;
     std::vector<int32_t> prompt_ids;
     int32_t n_predict = 32;
-    int32_t n_threads = default_threads();
+    int32_t n_threads = core::default_thread_count();
     int32_t n_ctx     = 0;
     bool json         = false;
     std::string trace_path;
@@ -206,34 +195,29 @@ int cmd_run(int argc, char** argv) {
         if (flush_stdout() != 0) return 1;
     }
 
-    // Decode: report the newest position's proposal, then (when another token is wanted) append and evaluate it,
-    // which samples the next proposal.
-    int generated = 0, n_decoded = 0;
-    double t_decode   = 0;
-    bool context_full = false;
-    while (generated < n_predict) {
-        const core::StepTrace& last = *s.steps().back();
-        const int32_t id            = last.next_token;
-        ++generated;
+    // Decode: each token is printed as soon as it is proposed and evaluated only when another one is wanted.
+    core::RunHooks hooks;
+    hooks.evaluate_last = false;
+    bool output_lost    = false;
+    int printed         = 0;
+    hooks.on_token      = [&](const core::StepTrace& from) {
+        const int32_t id = from.next_token;
         if (json) {
-            print_token_json(m, s.n_pos(), id, last.next_p, *s.logits());
+            print_token_json(m, from.pos + 1, id, from.next_p, *s.logits());
         } else if (stream) {
             std::fputs(stream->push(id).c_str(), stdout);
         } else {
-            std::printf("%s%d", generated > 1 ? " " : "", id);
+            std::printf("%s%d", printed > 0 ? " " : "", id);
         }
-        if (flush_stdout() != 0) return 1;  // the output is lost: no point generating more
-        if (m.tokenizer && m.tokenizer->is_eog(id)) break;
-        if (generated == n_predict) break;
-        if (s.context_full()) {
-            context_full = true;
-            break;
-        }
-        const auto t1 = Clock::now();
-        if (auto st = s.step(); !st) return print_error(st.error().message);
-        t_decode += seconds_since(t1);
-        ++n_decoded;
-    }
+        ++printed;
+        output_lost = flush_stdout() != 0;  // the output is lost: no point generating more
+        return !output_lost;
+    };
+    auto ran = s.run(n_predict, hooks);
+    if (!ran) return print_error(ran.error().message);
+    if (output_lost) return 1;
+    const int generated     = ran->generated;
+    const bool context_full = ran->reason == core::StopReason::ContextFull;
     if (stream) std::fputs(stream->flush().c_str(), stdout);
     if (!json) std::fputs("\n", stdout);
     if (flush_stdout() != 0) return 1;
@@ -242,10 +226,14 @@ int cmd_run(int argc, char** argv) {
                      generated);
 
     const double prefill_tok_s = t_prefill > 0 ? n_prompt / t_prefill : 0;
-    const double decode_tok_s  = t_decode > 0 ? n_decoded / t_decode : 0;
+    const double decode_tok_s  = ran->eval_s > 0 ? ran->evaluated / ran->eval_s : 0;
     if (json) {
-        std::printf("{\"summary\":{\"prompt_tokens\":%d,\"generated\":%d,\"prefill_tok_s\":%s,\"decode_tok_s\":%s}}\n",
-                    n_prompt, generated, json_number(prefill_tok_s, 4).c_str(), json_number(decode_tok_s, 4).c_str());
+        auto tenths = [](double x) { return std::round(x * 10) / 10; };  // tok/s to 0.1
+        const core::Json summary{{"prompt_tokens", n_prompt},
+                                 {"generated", generated},
+                                 {"prefill_tok_s", tenths(prefill_tok_s)},
+                                 {"decode_tok_s", tenths(decode_tok_s)}};
+        std::fputs((core::dump_json({{"summary", summary}}) + "\n").c_str(), stdout);
     } else {
         std::fprintf(stderr, "prompt %d tokens, %.1f tok/s; generated %d tokens, %.1f tok/s\n", n_prompt, prefill_tok_s,
                      generated, decode_tok_s);

@@ -9,7 +9,6 @@
 #include <fstream>
 #include <iterator>
 #include <string>
-#include <thread>
 
 #include "app/cli/commands.hpp"
 #include "core/tensor/thread_pool.hpp"
@@ -46,7 +45,7 @@ constexpr const char* kUsage =
     "  --resume CKPT    continue a checkpoint (its model and vocabulary; --steps may extend it)\n"
     "  --log-every N    progress line every N steps (default 10)\n"
     "  --name NAME      general.name of the model (default tokenscope-default)\n"
-    "  -t THREADS       threads (default: all cores)\n";
+    "  -t THREADS       threads (default: the hardware's, at most 8)\n";
 
 struct Args {
     std::string corpus, out, ckpt, resume, name = "tokenscope-default";
@@ -154,7 +153,7 @@ int parse_args(int argc, char** argv, Args& a) {
     if (a.corpus.empty() || a.out.empty()) return usage_error("%s", "--corpus FILE and -o FILE.gguf are required");
     if (a.cfg.n_ff == 0) a.cfg.n_ff = (a.cfg.n_embd * 11 / 4 + 31) / 32 * 32;
     if (a.ckpt.empty()) a.ckpt = a.out + ".ckpt";
-    if (a.threads == 0) a.threads = int(std::max(1u, std::thread::hardware_concurrency()));
+    if (a.threads == 0) a.threads = default_thread_count();
     return -1;
 }
 

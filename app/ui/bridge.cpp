@@ -21,7 +21,7 @@ core::Status Bridge::attach(std::shared_ptr<const core::Model> model, const core
     detach();
     auto s = core::Session::create(std::move(model), opt);
     if (!s) return s.error();
-    worker_      = std::make_unique<core::EngineWorker>(std::move(*s), opt, wake_);
+    worker_      = std::make_unique<core::EngineWorker>(std::move(*s), wake_);
     focus_sent_  = false;
     last_ticket_ = 0;
     return {};
@@ -142,8 +142,7 @@ bool generating(const UiState& ui) {
 }
 
 bool engine_busy(const core::Snapshot& snap) {
-    return snap.activity == core::Activity::Prefilling || snap.activity == core::Activity::Running ||
-           snap.activity == core::Activity::Loading;
+    return snap.activity == core::Activity::Prefilling || snap.activity == core::Activity::Running;
 }
 
 namespace {

@@ -2,6 +2,8 @@
 // UI's commands into its queue, loads the worker's Snapshot once per frame (one atomic load, never a lock while
 // drawing) and keeps the worker's Focus (layer, head, query position) in step with what the panels look at.
 // Panels never see the worker: they call the command functions of ui_state.hpp, which come here.
+// Loading a model is not the worker's job: ModelLoader (model_loader.hpp) reads it on its own thread while the UI
+// draws, and accept_load (ui_state.hpp) hands it to attach(), which starts a new worker on a new session.
 #pragma once
 
 #include <chrono>

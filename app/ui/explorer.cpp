@@ -32,9 +32,6 @@ extern "C" void on_stop_signal(int sig) {
     g_stop_signal = sig;
 }
 
-constexpr const char* kPanels[] = {"all",     "model",  "tokens", "attention", "qk",
-                                   "softmax", "logits", "kv",     "layers",    "geometry"};
-
 void apply_style(float scale) {
     ImGui::StyleColorsDark();
     ImGuiStyle& st            = ImGui::GetStyle();
@@ -114,18 +111,6 @@ double percentile(std::vector<double> v, double q) {
 }
 
 }  // namespace
-
-bool is_known_panel(const std::string& name) {
-    return std::any_of(std::begin(kPanels), std::end(kPanels), [&](const char* p) { return name == p; });
-}
-
-bool is_available_panel(const std::string& name) {
-    return is_known_panel(name);
-}
-
-const char* known_panels() {
-    return "all model tokens attention qk softmax logits kv layers geometry";
-}
 
 int run_explorer(const ExplorerOptions& opt) {
     UiState ui;  // outlives the window: ImGui writes imgui.ini through it when its context is destroyed

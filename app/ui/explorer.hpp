@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/model/model.hpp"
+#include "core/tensor/thread_pool.hpp"
 
 namespace ts::app {
 
@@ -14,13 +15,13 @@ struct ExplorerOptions {
     int n_steps      = 16;
     bool run_on_load = false;  // gui -n N: generate n_steps tokens once the model is loaded (else -n sets Run's count)
     int n_ctx        = 0;      // -c: positions of the KV cache (0: the model's context, at most 4096)
-    int n_threads    = 2;      // -t: engine threads
-    core::LoadOptions load;    // --no-mmap, --check-tensors
+    int n_threads    = core::default_thread_count();  // -t: engine threads
+    core::LoadOptions load;                           // --no-mmap, --check-tensors
 };
 
 struct ShotOptions {
     ExplorerOptions explorer;
-    std::string panel = "all";  // "all" or one panel name (known_panels())
+    std::string panel = "all";  // "all" or one of panel_names() (shell.hpp)
     int layer         = 0;      // the Attention / Q·K panels' layer and head
     int head          = 0;
     std::string attention_mode;  // comma-separated: head | heads (small multiples) | mean, and log, magma
@@ -36,10 +37,5 @@ struct ShotOptions {
 
 int run_explorer(const ExplorerOptions& opt);
 int run_shot(const ShotOptions& opt);
-
-// Panel names `shot --panel` knows.
-bool is_known_panel(const std::string& name);
-bool is_available_panel(const std::string& name);  // the same (kept for callers of the first version)
-const char* known_panels();                        // "all model tokens attention qk softmax logits kv layers geometry"
 
 }  // namespace ts::app

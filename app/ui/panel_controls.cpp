@@ -34,8 +34,6 @@ const char* activity_text(const core::Snapshot& snap) {
             return "evaluating the prompt";
         case core::Activity::Running:
             return "generating";
-        case core::Activity::Loading:
-            return "loading";
         case core::Activity::Idle:
             break;
     }

@@ -45,6 +45,7 @@ constexpr TabInfo kTabs[] = {
     {"Geometry", "geometry", draw_geometry_panel},
 };
 static_assert(std::size(kTabs) == size_t(CenterTab::kCount), "one title per CenterTab");
+constexpr const char* kTokensPanel = "tokens";  // the token strip: not a tab, but `shot` draws it alone
 
 void draw_menu_bar(UiState& ui) {
     if (!ImGui::BeginMainMenuBar()) return;
@@ -473,31 +474,49 @@ void draw_shell(UiState& ui) {
     draw_dialogs(ui);
 }
 
-bool is_panel_name(const std::string& name) {
-    if (name == "tokens") return true;
-    return std::any_of(std::begin(kTabs), std::end(kTabs), [&](const TabInfo& t) { return name == t.shot_name; });
-}
-
 void draw_single_panel(UiState& ui, const std::string& name) {
     begin_ui_frame(ui);
     if (begin_fullscreen("##single_panel")) {
         if (!ui.summary) {
             draw_empty_state(ui);
-        } else if (name == "model") {
-            draw_model_panel(ui, *ui.summary);
-        } else if (name == "tokens") {
+        } else if (name == kTokensPanel) {
             draw_token_strip(ui);
         } else {
-            for (const TabInfo& t : kTabs)
-                if (name == t.shot_name && t.draw) draw_snapshot_panel(ui, t.draw);
+            for (const TabInfo& t : kTabs) {
+                if (name != t.shot_name) continue;
+                if (t.draw)
+                    draw_snapshot_panel(ui, t.draw);
+                else
+                    draw_model_panel(ui, *ui.summary);
+            }
         }
     }
     ImGui::End();
     draw_dialogs(ui);
 }
 
+std::vector<std::string> panel_names() {
+    std::vector<std::string> names;
+    for (const TabInfo& t : kTabs) {
+        names.emplace_back(t.shot_name);
+        if (&t == &kTabs[0]) names.emplace_back(kTokensPanel);  // beside the model, where the help has listed it
+    }
+    return names;
+}
+
+bool is_known_panel(const std::string& name) {
+    const auto names = panel_names();
+    return name == "all" || std::find(names.begin(), names.end(), name) != names.end();
+}
+
+std::string known_panels() {
+    std::string out;
+    for (const std::string& n : panel_names()) out += (out.empty() ? "" : " ") + n;
+    return out;
+}
+
 void draw_model_only(UiState& ui) {
-    draw_single_panel(ui, "model");
+    draw_single_panel(ui, kTabs[size_t(CenterTab::Model)].shot_name);
 }
 
 }  // namespace ts::app

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "app/ui/ui_state.hpp"
 
@@ -13,7 +14,11 @@ void draw_shell(UiState& ui);
 // One frame with a single panel filling the window (`tokenscope shot --panel NAME`): model, tokens, attention, qk,
 // softmax, logits, kv, layers, geometry.
 void draw_single_panel(UiState& ui, const std::string& name);
-bool is_panel_name(const std::string& name);
+// The names draw_single_panel knows, listed once in shell.cpp: every tab of the explorer and the token strip, in the
+// order `shot --help` shows them.
+std::vector<std::string> panel_names();
+bool is_known_panel(const std::string& name);  // "all" (the whole window) or one of panel_names()
+std::string known_panels();                    // panel_names() as "model tokens attention qk …", for help
 // The central area's panels by CenterTab: the tab title ("Q·K scores"), the short name of `shot --panel` and of
 // imgui.ini ("qk"), the panel drawn into the current window (needs ui.summary), and the tab of a short name
 // (kCount when none).

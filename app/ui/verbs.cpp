@@ -1,6 +1,5 @@
 // `tokenscope gui` and `tokenscope shot`: flag parsing, then the explorer (app/ui/explorer.cpp). Compiled into the
-// tokenscope executable itself (see app/gui.cmake) so these strong definitions replace the weak fallbacks of
-// GUI-less builds (app/cli/pending.cpp).
+// tokenscope executable itself (app/CMakeLists.txt) in builds with the GUI; without it, app/cli/pending.cpp stands in.
 #include <cstdio>
 #include <filesystem>
 #include <string>
@@ -86,8 +85,7 @@ int cmd_shot(int argc, char** argv) {
                "context size (default: the model's, at most 4096)");
     ap.add_int("-t", "--threads", "N", &opt.explorer.n_threads, 1, kMaxThreads, "engine threads");
     add_load_flags(ap, &opt.explorer.load);
-    ap.add_string("", "--panel", "NAME", &opt.panel,
-                  "all, or one panel: model tokens attention qk softmax logits kv layers geometry");
+    ap.add_string("", "--panel", "NAME", &opt.panel, "all, or one panel: " + known_panels());
     ap.add_int("", "--layer", "L", &opt.layer, 0, 1 << 16, "layer shown by the attention and Q·K panels");
     ap.add_int("", "--head", "H", &opt.head, 0, 1 << 16, "head shown by the attention and Q·K panels");
     ap.add_string("", "--attention", "LIST", &opt.attention_mode,
@@ -105,7 +103,7 @@ int cmd_shot(int argc, char** argv) {
     if (!parse_size(size, opt.width, opt.height))
         return ap.usage_error("--size wants WxH with each side in 16..8192, got '" + size + "'");
     if (!is_known_panel(opt.panel))
-        return ap.usage_error("unknown panel '" + opt.panel + "'; panels: " + known_panels());
+        return ap.usage_error("unknown panel '" + opt.panel + "'; panels: all " + known_panels());
     if (!opt.split.empty()) {
         const size_t comma = opt.split.find(',');
         if (comma == std::string::npos || center_tab_named(opt.split.substr(0, comma)) == CenterTab::kCount ||

@@ -1,16 +1,29 @@
-// JSON text helpers shared by the CLI's --json lines and the trace writer: string escaping that always yields valid
-// JSON (control characters escaped, invalid UTF-8 bytes as \ufffd, since token pieces may be partial characters)
-// and numbers (non-finite values, which JSON cannot hold, become null).
+// JSON for the CLI's --json lines and the trace writer: Json (nlohmann/json) and its one-line text, plus the older
+// text helpers the bench and eval lines still use: string escaping that always yields valid JSON (control
+// characters escaped, invalid UTF-8 bytes as \ufffd, since token pieces may be partial characters) and numbers
+// (non-finite values, which JSON cannot hold, become null).
 #pragma once
 
 #include <cmath>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 #include "core/base/utf8.hpp"
 
 namespace ts::core {
+
+// A JSON value built with nlohmann/json: keys keep the order they were added in, and numbers are floats, written in
+// the fewest digits that read back as the same float (NaN and infinities as null).
+using Json =
+    nlohmann::basic_json<nlohmann::ordered_map, std::vector, std::string, bool, std::int64_t, std::uint64_t, float>;
+
+// `j` as one line of JSON text. Strings pass as UTF-8; an invalid byte (a token piece may be part of a character)
+// becomes U+FFFD rather than an exception.
+inline std::string dump_json(const Json& j) {
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
 
 // Appends `s` as a quoted JSON string to `out`.
 inline void append_json_string(std::string& out, std::string_view s) {

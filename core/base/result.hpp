@@ -2,7 +2,6 @@
 // std::expected does not build with clang 14, so this is our own small version. No exceptions cross core headers.
 #pragma once
 
-#include <cstdio>
 #include <string>
 #include <utility>
 #include <variant>
@@ -24,18 +23,9 @@ struct Error {
     std::string message;
 };
 
-// printf-style Error construction: make_error(Code::kFormat, "%s: bad magic", path.c_str()).
-template <typename... Args>
-[[nodiscard]] Error make_error(Code code, const char* fmt, Args... args) {
-    if constexpr (sizeof...(Args) == 0) {
-        return Error{code, fmt};
-    } else {
-        int n = std::snprintf(nullptr, 0, fmt, args...);
-        std::string s(n > 0 ? size_t(n) : 0, '\0');
-        std::snprintf(s.data(), s.size() + 1, fmt, args...);
-        return Error{code, std::move(s)};
-    }
-}
+// printf-style Error construction: make_error(Code::kFormat, "%s: bad magic", path.c_str()). The format attribute
+// makes the compiler check every call's arguments against its format string (-Wformat, an error with -Werror).
+[[nodiscard]] Error make_error(Code code, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
 template <typename T>
 class [[nodiscard]] Result {

@@ -57,16 +57,6 @@ void store_row(DType type, const float* src, uint8_t* dst, int n) {
     auto* h = reinterpret_cast<uint16_t*>(dst);
     for (int i = 0; i < n; ++i) h[i] = f32_to_fp16(src[i]);
 }
-
-void load_row(DType type, const uint8_t* src, float* dst, int n) {
-    if (type == DType::F32) {
-        std::memcpy(dst, src, size_t(n) * 4);
-        return;
-    }
-    const auto* h = reinterpret_cast<const uint16_t*>(src);
-    for (int i = 0; i < n; ++i) dst[i] = fp16_to_f32(h[i]);
-}
-
 }  // namespace
 
 void KvCache::store(int layer, int pos, const float* k, const float* v) {
@@ -95,33 +85,6 @@ const void* KvCache::k_row(int layer, int pos) const {
 const void* KvCache::v_row(int layer, int pos) const {
     TS_CHECK(layer >= 0 && layer < n_layer_ && pos >= 0 && pos < n_ctx_, "KV v_row: out of range");
     return v_base(layer) + size_t(pos) * size_t(kv_dim_) * elem_size_;
-}
-
-void KvCache::load_k(int layer, int pos, float* out) const {
-    load_row(type_, static_cast<const uint8_t*>(k_row(layer, pos)), out, kv_dim_);
-}
-
-void KvCache::load_v(int layer, int pos, float* out) const {
-    load_row(type_, static_cast<const uint8_t*>(v_row(layer, pos)), out, kv_dim_);
-}
-
-Status KvCache::copy_prefix(const KvCache& src, int n) {
-    if (src.n_layer_ != n_layer_ || src.kv_dim_ != kv_dim_ || src.type_ != type_)
-        return make_error(Code::kInvalidArgument,
-                          "KV copy: source has %d layers x %d values (%s), this cache %d x %d (%s)", src.n_layer_,
-                          src.kv_dim_, std::string(dtype_name(src.type_)).c_str(), n_layer_, kv_dim_,
-                          std::string(dtype_name(type_)).c_str());
-    if (n < 0 || n > src.n_pos_ || n > n_ctx_)
-        return make_error(Code::kInvalidArgument, "KV copy: %d positions, source holds %d, capacity %d", n, src.n_pos_,
-                          n_ctx_);
-    const size_t bytes = size_t(n) * size_t(kv_dim_) * elem_size_;
-    for (int l = 0; l < n_layer_; ++l) {
-        if (bytes == 0) break;
-        std::memcpy(k_base(l), src.k_base(l), bytes);
-        std::memcpy(v_base(l), src.v_base(l), bytes);
-    }
-    n_pos_ = n;
-    return {};
 }
 
 size_t KvCache::bytes_used_per_layer() const {

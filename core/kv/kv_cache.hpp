@@ -40,13 +40,6 @@ public:
     void truncate(int n);
     // Forget everything (same as truncate(0)).
     void clear() { truncate(0); }
-    // Branch: makes this cache hold positions [0, n) of `src` (same n_layer, kv_dim and type; n <= src.n_pos(),
-    // n <= n_ctx()). Copies only those n positions, not the whole capacity.
-    [[nodiscard]] Status copy_prefix(const KvCache& src, int n);
-
-    // Reads back key / value `pos` of `layer` as f32 (kv_dim floats) into out.
-    void load_k(int layer, int pos, float* out) const;
-    void load_v(int layer, int pos, float* out) const;
     // Raw row pointers (kv_dim elements of type()) for fast kernels; head h starts at element h * head_dim.
     const void* k_row(int layer, int pos) const;
     const void* v_row(int layer, int pos) const;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 
 #include "core/base/check.hpp"
 
@@ -134,37 +135,52 @@ Result<StepTracePtr> Session::step() {
     return append_token(last.next_token, TokenSource::Sampled, last.next_p);
 }
 
-Result<RunResult> Session::run(int n, const LongOp& op) {
+Result<RunResult> Session::run(int n, const RunHooks& hooks) {
     RunResult rr;
     if (n < 0) return make_error(Code::kInvalidArgument, "run: the token count must be >= 0, got %d", n);
     if (!pending_.empty()) {
-        Status st = prefill(op);
+        Status st = prefill(LongOp{hooks.cancelled, hooks.progress});
         if (!st.ok() && st.error().code == Code::kCancelled) {
             rr.reason = StopReason::Cancelled;
             return rr;
         }
         TS_TRY(st);
     }
-    while (rr.generated < n) {
-        if (context_full()) {
-            rr.reason = StopReason::ContextFull;
-            return rr;
-        }
-        if (op.cancelled && op.cancelled()) {
-            rr.reason = StopReason::Cancelled;
-            return rr;
-        }
-        auto st = step();
+    if (n > 0 && steps_.empty()) return make_error(Code::kInvalidArgument, "nothing to step from: set a prompt first");
+    auto stopped = [&](StopReason why) {
+        rr.reason = why;
+        return rr;
+    };
+    // Appends the newest proposal; a stop reason instead when the context is full or the caller cancels.
+    auto advance = [&]() -> Result<std::optional<StopReason>> {
+        if (context_full()) return std::optional<StopReason>(StopReason::ContextFull);
+        if (hooks.cancelled && hooks.cancelled()) return std::optional<StopReason>(StopReason::Cancelled);
+        const auto t0 = Clock::now();
+        auto st       = step();
         if (!st) return st.error();
+        rr.eval_s += ms_since(t0) / 1000.0;
+        ++rr.evaluated;
+        return std::optional<StopReason>();
+    };
+    while (rr.generated < n) {
+        if (hooks.evaluate_last) {
+            auto stop = advance();
+            if (!stop) return stop.error();
+            if (*stop) return stopped(**stop);
+        }
+        // The position that proposed this token: the one before the newest once the token is appended.
+        const StepTracePtr from = steps_[size_t(n_pos() - (hooks.evaluate_last ? 2 : 1))];
         ++rr.generated;
-        if (op.progress) op.progress(rr.generated, n);
-        if (at_end_of_text()) {
-            rr.reason = StopReason::EndOfText;
-            return rr;
+        if (hooks.progress) hooks.progress(rr.generated, n);
+        if (hooks.on_token && !hooks.on_token(*from)) return stopped(StopReason::Cancelled);
+        if (model_->tokenizer && model_->tokenizer->is_eog(from->next_token)) return stopped(StopReason::EndOfText);
+        if (!hooks.evaluate_last && rr.generated < n) {
+            auto stop = advance();
+            if (!stop) return stop.error();
+            if (*stop) return stopped(**stop);
         }
     }
-    rr.reason = StopReason::Count;
-    return rr;
+    return stopped(StopReason::Count);
 }
 
 Result<StepTracePtr> Session::append_token(int32_t token, TokenSource source, float p_token) {

@@ -59,14 +59,32 @@ struct SessionOptions {
 enum class StopReason : uint8_t { Count, EndOfText, ContextFull, Cancelled };
 
 struct RunResult {
-    int generated     = 0;
+    int generated     = 0;  // tokens generated (reported through RunHooks::on_token)
     StopReason reason = StopReason::Count;
+    int evaluated     = 0;  // of those, how many were appended and evaluated (step() calls)
+    double eval_s     = 0;  // seconds spent in those step() calls
 };
 
 // Hooks of a long call (prefill, run), called on the calling thread between forward calls.
 struct LongOp {
     std::function<bool()> cancelled;                    // true: stop at the next batch / step boundary
     std::function<void(int done, int total)> progress;  // tokens done of the total
+};
+
+// The hooks of run(), the one generation loop (the engine worker and `tokenscope run` both call it). Each is
+// optional and runs on the calling thread; cancelled and progress are also the prefill's.
+struct RunHooks {
+    // Asked before each step: true stops the run (StopReason::Cancelled). The engine worker applies the commands
+    // that arrived meanwhile here, so a new sampler setting takes effect from the next token on.
+    std::function<bool()> cancelled;
+    std::function<void(int done, int total)> progress;  // tokens generated of n, after each token
+    // Each generated token, in order, given as the position that proposed it: the token is from.next_token, its
+    // position from.pos + 1. Returning false stops the run (StopReason::Cancelled), e.g. when the output is lost.
+    std::function<bool(const StepTrace& from)> on_token;
+    // true: every generated token is appended and evaluated before it is reported (the session then ends on it).
+    // false: a token is reported as soon as it is proposed and evaluated only when another one is wanted, so n
+    // tokens cost n - 1 steps and an end-of-text token is never evaluated (a streaming command line).
+    bool evaluate_last = true;
 };
 
 class Session {
@@ -98,9 +116,9 @@ public:
     // Appends the newest position's proposal, evaluates it and samples the next proposal.
     // Errors: nothing evaluated yet, prompt tokens pending, the context is full.
     [[nodiscard]] Result<StepTracePtr> step();
-    // step() until n tokens were appended, the appended token ends the text (EOS / EOT), the context is full, or
-    // op.cancelled(). Prefills pending prompt tokens first.
-    [[nodiscard]] Result<RunResult> run(int n, const LongOp& op = {});
+    // Generates until n tokens, a token that ends the text (EOS / EOT), a full context, or hooks.cancelled() /
+    // on_token() says stop; see RunHooks for what "generated" means. Prefills pending prompt tokens first.
+    [[nodiscard]] Result<RunResult> run(int n, const RunHooks& hooks = {});
     // Forgets the last k positions (1 <= k <= n_pos()): cache, trace and sampler history. The new last position
     // keeps its proposal and the Rng after its draw, so step() then reproduces what was forgotten, bit for bit.
     // When the new last position's logits are no longer kept, it is evaluated again (one forward pass).

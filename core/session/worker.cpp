@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "core/base/check.hpp"
+
 // ThreadSanitizer and libstdc++ 12's std::atomic<std::shared_ptr>: load() takes the pointer's lock bit with an
 // acquire CAS and drops it with a relaxed fetch_sub, so TSan cannot see that a later store() is ordered after the
 // reader's copy and reports a race inside _Sp_atomic (google/sanitizers#1558). Newer libstdc++ versions annotate
@@ -22,18 +24,14 @@ namespace {
 // Commands that stop a prefill or run in flight: they supersede it.
 bool cancels(const Command& c) {
     return std::holds_alternative<cmd::Pause>(c) || std::holds_alternative<cmd::SetPrompt>(c) ||
-           std::holds_alternative<cmd::Load>(c) || std::holds_alternative<cmd::Stop>(c);
-}
-
-Status no_session() {
-    return make_error(Code::kInvalidArgument, "no model is loaded");
+           std::holds_alternative<cmd::Stop>(c);
 }
 
 }  // namespace
 
-EngineWorker::EngineWorker(std::unique_ptr<Session> session, const SessionOptions& opt,
-                           std::function<void()> on_publish)
-    : session_(std::move(session)), opt_(session_ ? session_->options() : opt), on_publish_(std::move(on_publish)) {
+EngineWorker::EngineWorker(std::unique_ptr<Session> session, std::function<void()> on_publish)
+    : session_(std::move(session)), on_publish_(std::move(on_publish)) {
+    TS_CHECK(session_ != nullptr, "EngineWorker: no session");
     publish(true);
     thread_ = std::thread([this] { loop(); });
 }
@@ -119,25 +117,6 @@ bool EngineWorker::handle(Command& c) {
         focus_changed_ = true;
         return true;
     }
-    if (auto* l = std::get_if<cmd::Load>(&c)) {
-        activity_.store(Activity::Loading, std::memory_order_relaxed);
-        publish(false);
-        auto s = Session::load(l->path, opt_);
-        activity_.store(Activity::Idle, std::memory_order_relaxed);
-        if (!s) {
-            note(s.error());
-            return true;
-        }
-        session_ = std::move(*s);
-        derived_ = nullptr;
-        note({});
-        publish(true);
-        return true;
-    }
-    if (!session_) {
-        note(no_session());
-        return true;
-    }
     Session& s = *session_;
     if (auto* p = std::get_if<cmd::SetPrompt>(&c)) {
         Status st = p->ids.empty() ? s.set_prompt(p->text) : s.set_prompt_ids(std::move(p->ids));
@@ -209,31 +188,24 @@ bool EngineWorker::take_live_commands() {
 }
 
 void EngineWorker::run_tokens(int n) {
-    Session& s = *session_;
     activity_.store(Activity::Running, std::memory_order_relaxed);
     progress_done_.store(0, std::memory_order_relaxed);
     progress_total_.store(n, std::memory_order_relaxed);
     last_stop_ = StopReason::Count;
     error_.clear();  // a run that starts has succeeded so far, whatever failed before it
-    for (int i = 0; i < n; ++i) {
-        if (s.context_full()) {
-            last_stop_ = StopReason::ContextFull;
-            break;
-        }
-        if (!take_live_commands()) {
-            last_stop_ = StopReason::Cancelled;
-            break;
-        }
-        auto st = s.step();
-        note(st ? Status{} : Status{st.error()});
-        progress_done_.store(i + 1, std::memory_order_relaxed);
+    RunHooks hooks;
+    hooks.cancelled = [this] { return !take_live_commands(); };
+    hooks.progress  = [this](int done, int) { progress_done_.store(done, std::memory_order_relaxed); };
+    hooks.on_token  = [this](const StepTrace&) {
         publish(true);
-        if (!st) break;
         derive_during_run();
-        if (s.at_end_of_text()) {
-            last_stop_ = StopReason::EndOfText;
-            break;
-        }
+        return true;
+    };
+    auto r = session_->run(n, hooks);
+    if (r) {
+        last_stop_ = r->reason;
+    } else {
+        note(r.error());
     }
     activity_.store(Activity::Idle, std::memory_order_relaxed);
 }
@@ -373,7 +345,7 @@ void EngineWorker::derive_during_run() {
 }
 
 bool EngineWorker::derived_stale() const {
-    return session_ && (!derived_ || derived_->state != state_ || focus_changed_);
+    return !derived_ || derived_->state != state_ || focus_changed_;
 }
 
 void EngineWorker::publish(bool state_changed) {
@@ -388,21 +360,19 @@ void EngineWorker::publish(bool state_changed) {
     snap->derived          = derived_;
     snap->derived_pending  = derived_stale();
     snap->live_derivations = live_derivations_;
-    if (session_) {
-        const Session& s   = *session_;
-        snap->model        = s.model_ptr();
-        snap->steps        = s.steps();
-        snap->logits       = s.logits();
-        snap->n_prompt     = s.n_prompt();
-        snap->n_pending    = int(s.pending().size());
-        snap->n_ctx        = s.n_ctx();
-        snap->kv_type      = s.cache().type();
-        snap->context_full = s.context_full();
-        snap->end_of_text  = s.at_end_of_text();
-        snap->settings     = s.sampler().settings();
-        snap->trace_bytes  = s.trace_bytes();
-        snap->trace_budget = s.options().trace_budget;
-    }
+    const Session& s       = *session_;
+    snap->model            = s.model_ptr();
+    snap->steps            = s.steps();
+    snap->logits           = s.logits();
+    snap->n_prompt         = s.n_prompt();
+    snap->n_pending        = int(s.pending().size());
+    snap->n_ctx            = s.n_ctx();
+    snap->kv_type          = s.cache().type();
+    snap->context_full     = s.context_full();
+    snap->end_of_text      = s.at_end_of_text();
+    snap->settings         = s.sampler().settings();
+    snap->trace_bytes      = s.trace_bytes();
+    snap->trace_budget     = s.options().trace_budget;
     snap_.store(std::move(snap), std::memory_order_release);
     if (on_publish_) on_publish_();
 }

@@ -72,13 +72,13 @@ struct Derived {
     std::string error;  // why something asked for is missing (e.g. a position whose records the budget dropped)
 };
 
-enum class Activity : uint8_t { Idle, Loading, Prefilling, Running };
+enum class Activity : uint8_t { Idle, Prefilling, Running };
 
 struct Snapshot {
     uint64_t version       = 0;  // increases with every publish
     uint64_t state         = 0;  // increases when the sequence / trace changed (not for progress-only publishes)
     uint64_t commands_done = 0;  // ticket of the last command handled
-    std::shared_ptr<const Model> model;                // null until a model is loaded
+    std::shared_ptr<const Model> model;                // the session's model
     std::vector<StepTracePtr> steps;                   // [pos]
     std::shared_ptr<const std::vector<float>> logits;  // of the newest position: the UI may run_chain() on it
     int n_prompt = 0, n_pending = 0, n_ctx = 0;
@@ -100,7 +100,7 @@ struct SetPrompt {  // forgets everything, sets the prompt and prefills it
     std::vector<int32_t> ids;  // used instead of text when not empty
 };
 struct Step {};  // one token (prefills pending prompt tokens first)
-struct Run {     // tokens until n, end of text, a full context, or Pause / SetPrompt / Load (commands behind it wait)
+struct Run {     // tokens until n, end of text, a full context, or Pause / SetPrompt (commands behind it wait)
     int n = 1 << 30;
 };
 struct Pause {};  // stops a prefill / run; also what cancel() sends
@@ -122,22 +122,18 @@ struct SetFocus {  // applied live
     Focus focus;
 };
 struct Reset {};  // back to the end of the prompt
-struct Load {     // a new model (a new session with the worker's options); the old one stays on failure
-    std::string path;
-};
 struct Stop {};
 }  // namespace cmd
 
 using Command = std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cmd::Rewind, cmd::Branch, cmd::Resample,
-                             cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Load, cmd::Stop>;
+                             cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop>;
 
 class EngineWorker {
 public:
-    // Starts the thread. `session` may be null: nothing is loaded until cmd::Load. `opt` is what Load uses.
+    // Starts the thread on `session` (not null; a new model gets a new worker, see app/ui/bridge.hpp).
     // `on_publish`, when given, runs on the worker thread after every snapshot it publishes (a UI wakes its event
     // loop with it instead of polling); it must be cheap and safe to call from another thread.
-    explicit EngineWorker(std::unique_ptr<Session> session, const SessionOptions& opt = {},
-                          std::function<void()> on_publish = {});
+    explicit EngineWorker(std::unique_ptr<Session> session, std::function<void()> on_publish = {});
     ~EngineWorker();  // stops the thread (cancelling what runs) and joins it
     EngineWorker(const EngineWorker&)            = delete;
     EngineWorker& operator=(const EngineWorker&) = delete;
@@ -163,7 +159,7 @@ private:
     void run_tokens(int n);
     void prefill_pending();
     // Between the tokens of a run: applies SetSampler / SetFocus at once, keeps other commands for after the run;
-    // false when the run must stop (Pause, SetPrompt, Load, Stop).
+    // false when the run must stop (Pause, SetPrompt, Stop).
     bool take_live_commands();
     void note(const Status& st);
     void publish(bool state_changed);
@@ -174,12 +170,11 @@ private:
     bool cancel_requested() const;
 
     std::unique_ptr<Session> session_;
-    SessionOptions opt_;
     CommandQueue<Command> queue_;
     std::atomic<std::shared_ptr<const Snapshot>> snap_;
     std::atomic<int> progress_done_{0}, progress_total_{0};
     std::atomic<Activity> activity_{Activity::Idle};
-    std::atomic<uint64_t> cancels_pushed_{0};  // Pause / SetPrompt / Load / Stop pushed
+    std::atomic<uint64_t> cancels_pushed_{0};  // Pause / SetPrompt / Stop pushed
 
     // Worker-thread state.
     uint64_t cancels_seen_ = 0;  // of those, how many the worker has taken from the queue

@@ -10,6 +10,7 @@
 // sleep on pending_ with caller_waiting_.
 #include "core/tensor/thread_pool.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -27,6 +28,10 @@
 #endif
 
 namespace ts::core {
+
+int default_thread_count() {
+    return std::clamp(int(std::thread::hardware_concurrency()), 1, 8);
+}
 namespace {
 
 constexpr auto kPureSpinTime = std::chrono::microseconds(30);

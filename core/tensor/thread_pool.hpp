@@ -10,6 +10,11 @@
 
 namespace ts::core {
 
+// The threads a tool uses when it is not told (-t of every verb, the explorer's engine): the hardware's threads, at
+// most 8. Generating a token reads every weight once, so past about 8 threads memory bandwidth, not cores, sets the
+// speed, and the rest of the machine stays free for the UI and everything else.
+int default_thread_count();
+
 class ThreadPool {
 public:
     explicit ThreadPool(int n_threads);  // n_threads >= 1; 1 means run everything on the caller

@@ -18,59 +18,39 @@ namespace {
 
 constexpr int kFormatVersion = 1;
 
-// A JSON text built in memory and flushed to the file in large pieces.
+// The document, written top-level field by field so the steps (most of it) never sit in memory twice; each value
+// is a Json the library writes.
 class JsonOut {
 public:
     explicit JsonOut(std::FILE* f) : f_(f) {}
-    JsonOut& raw(const char* s) {
-        buf_ += s;
-        return maybe_flush();
+    // `"key":value`, after a comma unless it is the object's first field; `sep` goes before it (a line break).
+    JsonOut& field(const char* key, const Json& value, const char* sep = ",\n") {
+        buf_ += first_ ? "{" : sep;
+        first_ = false;
+        buf_ += dump_json(Json(key));
+        buf_ += ':';
+        return raw(dump_json(value));
     }
     JsonOut& raw(const std::string& s) {
         buf_ += s;
-        return maybe_flush();
-    }
-    JsonOut& key(const char* k) {
-        buf_ += '"';
-        buf_ += k;
-        buf_ += "\":";
+        if (buf_.size() >= (size_t(1) << 20)) flush();
         return *this;
     }
-    // A float in the fewest digits (up to 9) that read back as the same float; `digits` caps it lower.
-    JsonOut& num(double v, int digits = 9) {
-        if (!std::isfinite(v)) return raw("null");  // JSON has no NaN / inf
-        const auto f = float(v);
-        char b[40];
-        for (int d = std::min(6, digits); d <= digits; ++d) {
-            std::snprintf(b, sizeof b, "%.*g", d, double(f));
-            if (std::strtof(b, nullptr) == f) break;
-        }
-        return raw(b);
-    }
-    JsonOut& integer(long long v) { return raw(std::to_string(v)); }
-    JsonOut& boolean(bool v) { return raw(v ? "true" : "false"); }
-    // A JSON string of arbitrary bytes: valid UTF-8 passes, every invalid byte becomes U+FFFD.
-    JsonOut& str(std::string_view s) {
-        append_json_string(buf_, s);
-        return maybe_flush();
-    }
     bool finish() {
-        const bool ok = std::fwrite(buf_.data(), 1, buf_.size(), f_) == buf_.size() && ok_;
-        buf_.clear();
-        return ok;
+        raw("}\n");
+        flush();
+        return ok_;
     }
 
 private:
-    JsonOut& maybe_flush() {
-        if (buf_.size() >= (size_t(1) << 20)) {
-            ok_ = std::fwrite(buf_.data(), 1, buf_.size(), f_) == buf_.size() && ok_;
-            buf_.clear();
-        }
-        return *this;
+    void flush() {
+        ok_ = std::fwrite(buf_.data(), 1, buf_.size(), f_) == buf_.size() && ok_;
+        buf_.clear();
     }
     std::FILE* f_;
     std::string buf_;
-    bool ok_ = true;
+    bool first_ = true;
+    bool ok_    = true;
 };
 
 std::string base_name(const std::string& path) {
@@ -78,69 +58,73 @@ std::string base_name(const std::string& path) {
     return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
-void write_settings(JsonOut& j, const sample::SamplerSettings& s) {
-    j.raw("{").key("temp").num(s.temp).raw(",").key("top_k").integer(s.top_k).raw(",").key("top_p").num(s.top_p);
-    j.raw(",").key("min_p").num(s.min_p).raw(",").key("repeat_penalty").num(s.repeat_penalty);
-    j.raw(",").key("repeat_last_n").integer(s.repeat_last_n).raw(",").key("seed").raw(std::to_string(s.seed)).raw("}");
+Json settings_json(const sample::SamplerSettings& s) {
+    return Json{{"temp", s.temp},
+                {"top_k", s.top_k},
+                {"top_p", s.top_p},
+                {"min_p", s.min_p},
+                {"repeat_penalty", s.repeat_penalty},
+                {"repeat_last_n", s.repeat_last_n},
+                {"seed", s.seed}};
 }
 
-void write_int_array(JsonOut& j, const std::vector<int64_t>& v) {
-    j.raw("[");
-    for (size_t i = 0; i < v.size(); ++i) j.raw(i ? "," : "").integer(v[i]);
-    j.raw("]");
-}
-
-void write_step(JsonOut& j, const StepTrace& st, std::set<int32_t>& ids) {
+Json step_json(const StepTrace& st, std::set<int32_t>& ids) {
     ids.insert(st.token);
-    j.raw("{").key("step").integer(st.step).raw(",").key("pos").integer(st.pos).raw(",").key("token").integer(st.token);
-    j.raw(",").key("source").str(kTokenSourceNames[size_t(st.source)]).raw(",").key("branch").integer(st.branch_id);
-    j.raw(",").key("p_token").num(st.p_token).raw(",").key("recorded").boolean(st.record != nullptr);
-    j.raw(",").key("resid_norm_attn").raw("[");
-    for (size_t l = 0; l < st.layers.size(); ++l) j.raw(l ? "," : "").num(st.layers[l].resid_norm_attn, 7);
-    j.raw("],").key("resid_norm_ffn").raw("[");
-    for (size_t l = 0; l < st.layers.size(); ++l) j.raw(l ? "," : "").num(st.layers[l].resid_norm_ffn, 7);
-    j.raw("],").key("kv").raw("{").key("n_pos").integer(st.kv.n_pos).raw(",").key("n_ctx").integer(st.kv.n_ctx);
-    j.raw(",").key("bytes").integer((long long)st.kv.bytes_total);
-    j.raw(",").key("bytes_per_layer").integer((long long)st.kv.bytes_per_layer);
-    j.raw(",").key("bytes_capacity").integer((long long)st.kv.bytes_capacity).raw("}");
-    j.raw(",")
-        .key("t_ms")
-        .raw("{")
-        .key("forward")
-        .num(st.t.forward_ms, 6)
-        .raw(",")
-        .key("sample")
-        .num(st.t.sample_ms, 6);
-    j.raw(",").key("trace").num(st.t.trace_ms, 6).raw(",").key("batch").integer(st.t.batch).raw("}");
+    Json norm_attn = Json::array(), norm_ffn = Json::array();
+    for (const LayerStep& l : st.layers) {
+        norm_attn.push_back(l.resid_norm_attn);
+        norm_ffn.push_back(l.resid_norm_ffn);
+    }
+    Json j{
+        {"step", st.step},
+        {"pos", st.pos},
+        {"token", st.token},
+        {"source", kTokenSourceNames[size_t(st.source)]},
+        {"branch", st.branch_id},
+        {"p_token", st.p_token},
+        {"recorded", st.record != nullptr},
+        {"resid_norm_attn", std::move(norm_attn)},
+        {"resid_norm_ffn", std::move(norm_ffn)},
+        {"kv",
+         {{"n_pos", st.kv.n_pos},
+          {"n_ctx", st.kv.n_ctx},
+          {"bytes", st.kv.bytes_total},
+          {"bytes_per_layer", st.kv.bytes_per_layer},
+          {"bytes_capacity", st.kv.bytes_capacity}}},
+        {"t_ms",
+         {{"forward", st.t.forward_ms}, {"sample", st.t.sample_ms}, {"trace", st.t.trace_ms}, {"batch", st.t.batch}}}};
     if (!st.has_next) {
-        j.raw(",").key("next").raw("null}");
-        return;
+        j["next"] = nullptr;
+        return j;
     }
     ids.insert(st.next_token);
     const sample::SamplerView& v = st.sampler;
-    j.raw(",").key("next").raw("{").key("token").integer(st.next_token).raw(",").key("p").num(st.next_p);
-    j.raw(",").key("greedy").boolean(v.greedy).raw(",").key("draw_u").num(v.draw_u).raw(",").key("settings");
-    write_settings(j, st.settings);
-    j.raw(",").key("stages").raw("[");
-    for (size_t s = 0; s < v.stages.size(); ++s) {
-        const sample::StageView& sv = v.stages[s];
-        j.raw(s ? "," : "").raw("{").key("kind").str(sample::kStageNames[size_t(sv.kind)]);
-        j.raw(",").key("enabled").boolean(sv.enabled).raw(",").key("entropy").num(sv.entropy);
-        j.raw(",").key("n_kept").integer(sv.n_kept).raw(",").key("mass_kept").num(sv.mass_kept);
-        j.raw(",").key("mass_removed").num(1.0 - double(sv.mass_kept)).raw(",").key("top").raw("[");
-        for (size_t k = 0; k < sv.top.size(); ++k) {
-            ids.insert(sv.top[k].id);
-            j.raw(k ? ",[" : "[")
-                .integer(sv.top[k].id)
-                .raw(",")
-                .num(sv.top[k].logit)
-                .raw(",")
-                .num(sv.top[k].p)
-                .raw("]");
+    Json stages                  = Json::array();
+    for (const sample::StageView& sv : v.stages) {
+        Json top = Json::array();
+        for (const auto& t : sv.top) {
+            ids.insert(t.id);
+            top.push_back(Json::array({t.id, t.logit, t.p}));
         }
-        j.raw("]}");
+        stages.push_back({{"kind", sample::kStageNames[size_t(sv.kind)]},
+                          {"enabled", sv.enabled},
+                          {"entropy", sv.entropy},
+                          {"n_kept", sv.n_kept},
+                          {"mass_kept", sv.mass_kept},
+                          {"mass_removed", 1.0 - double(sv.mass_kept)},
+                          {"top", std::move(top)}});
     }
-    j.raw("]}}");
+    j["next"] = {{"token", st.next_token},
+                 {"p", st.next_p},
+                 {"greedy", v.greedy},
+                 {"draw_u", v.draw_u},
+                 {"settings", settings_json(st.settings)},
+                 {"stages", std::move(stages)}};
+    return j;
+}
+
+Json array_json(const std::string& path, const char* suffix, const std::vector<int64_t>& shape) {
+    return Json{{"file", base_name(trace_array_path(path, suffix))}, {"dtype", "float32"}, {"shape", shape}};
 }
 
 // STEM.q.npy and STEM.resid.npy: the recorded positions in order. Returns the positions written.
@@ -236,68 +220,48 @@ Status write_trace(const std::string& path, const TraceSource& src, const TraceW
     std::FILE* f = std::fopen(path.c_str(), "wb");
     if (!f) return make_error(Code::kIo, "%s: cannot create: %s", path.c_str(), std::strerror(errno));
     JsonOut j(f);
-    j.raw("{").key("format").str("tokenscope.trace").raw(",").key("version").integer(kFormatVersion);
-    j.raw(",\n").key("model").raw("{").key("name").str(hp.name).raw(",").key("arch").str(hp.arch_name);
-    j.raw(",").key("path").str(src.model.path).raw(",").key("n_vocab").integer(hp.n_vocab);
-    j.raw(",").key("n_embd").integer(hp.n_embd).raw(",").key("n_layer").integer(hp.n_layer);
-    j.raw(",").key("n_head").integer(hp.n_head).raw(",").key("n_head_kv").integer(hp.n_head_kv);
-    j.raw(",").key("head_dim").integer(hp.head_dim).raw(",").key("n_ff").integer(hp.n_ff);
-    j.raw(",").key("n_ctx_train").integer(hp.n_ctx_train).raw("}");
-    j.raw(",\n").key("n_ctx").integer(src.n_ctx).raw(",").key("n_prompt").integer(src.n_prompt);
-    j.raw(",").key("n_pos").integer(T);
-    if (src.settings) {
-        j.raw(",\n").key("sampler");
-        write_settings(j, *src.settings);
-    }
+    j.field("format", "tokenscope.trace").field("version", kFormatVersion, ",");
+    j.field("model", {{"name", hp.name},
+                      {"arch", hp.arch_name},
+                      {"path", src.model.path},
+                      {"n_vocab", hp.n_vocab},
+                      {"n_embd", hp.n_embd},
+                      {"n_layer", hp.n_layer},
+                      {"n_head", hp.n_head},
+                      {"n_head_kv", hp.n_head_kv},
+                      {"head_dim", hp.head_dim},
+                      {"n_ff", hp.n_ff},
+                      {"n_ctx_train", hp.n_ctx_train}});
+    j.field("n_ctx", src.n_ctx).field("n_prompt", src.n_prompt, ",").field("n_pos", T, ",");
+    if (src.settings) j.field("sampler", settings_json(*src.settings));
     std::set<int32_t> ids;
-    j.raw(",\n").key("steps").raw("[\n");
-    for (int p = 0; p < T; ++p) {
-        j.raw(p ? ",\n" : "");
-        write_step(j, *src.steps[size_t(p)], ids);
-    }
+    j.raw(",\n\"steps\":[\n");
+    for (int p = 0; p < T; ++p) j.raw((p ? ",\n" : "") + dump_json(step_json(*src.steps[size_t(p)], ids)));
     j.raw("\n]");
 
     // Text of every id the document mentions (raw bytes; invalid UTF-8 shown as U+FFFD).
-    j.raw(",\n").key("vocab").raw("{");
-    bool first = true;
-    for (int32_t id : ids) {
-        if (id < 0) continue;
-        j.raw(first ? "\"" : ",\"").integer(id).raw("\":");
-        j.str(src.model.tokenizer ? src.model.tokenizer->token_bytes(id, true) : std::string());
-        first = false;
-    }
-    j.raw("}");
+    Json vocab = Json::object();
+    for (int32_t id : ids)
+        if (id >= 0)
+            vocab[std::to_string(id)] =
+                src.model.tokenizer ? src.model.tokenizer->token_bytes(id, true) : std::string();
+    j.field("vocab", vocab);
 
-    j.raw(",\n").key("arrays").raw("{");
+    Json arrays = Json::object();
     if (opt.arrays) {
-        j.key("q").raw("{").key("file").str(base_name(trace_array_path(path, ".q.npy"))).raw(",").key("dtype");
-        j.str("float32").raw(",").key("shape");
-        write_int_array(j, {int64_t(positions.size()), hp.n_layer, hp.n_head, hp.head_dim});
-        j.raw(",").key("positions");
-        write_int_array(j, positions);
-        j.raw("},").key("resid").raw("{").key("file").str(base_name(trace_array_path(path, ".resid.npy")));
-        j.raw(",").key("dtype").str("float32").raw(",").key("shape");
-        write_int_array(j, {int64_t(positions.size()), hp.n_layer, hp.n_embd});
-        j.raw(",").key("positions");
-        write_int_array(j, positions);
-        j.raw("}");
+        const auto R                 = int64_t(positions.size());
+        arrays["q"]                  = array_json(path, ".q.npy", {R, hp.n_layer, hp.n_head, hp.head_dim});
+        arrays["q"]["positions"]     = positions;
+        arrays["resid"]              = array_json(path, ".resid.npy", {R, hp.n_layer, hp.n_embd});
+        arrays["resid"]["positions"] = positions;
         if (src.logits) {
-            j.raw(",").key("logits").raw("{").key("file").str(base_name(trace_array_path(path, ".logits.npy")));
-            j.raw(",").key("dtype").str("float32").raw(",").key("shape");
-            write_int_array(j, {int64_t(src.logits->size())});
-            j.raw(",").key("pos").integer(T - 1).raw("}");
+            arrays["logits"]        = array_json(path, ".logits.npy", {int64_t(src.logits->size())});
+            arrays["logits"]["pos"] = T - 1;
         }
     }
-    if (attn_written) {
-        j.raw(opt.arrays ? "," : "").key("attn").raw("{").key("file");
-        j.str(base_name(trace_array_path(path, ".attn.npy"))).raw(",").key("dtype").str("float32");
-        j.raw(",").key("shape");
-        write_int_array(j, {hp.n_layer, hp.n_head, T, T});
-        j.raw("}");
-    }
-    j.raw("}");
-    if (!attn_note.empty()) j.raw(",\n").key("attn_skipped").str(attn_note);
-    j.raw("}\n");
+    if (attn_written) arrays["attn"] = array_json(path, ".attn.npy", {hp.n_layer, hp.n_head, T, T});
+    j.field("arrays", arrays);
+    if (!attn_note.empty()) j.field("attn_skipped", attn_note);
     const bool ok = j.finish();
     if (std::fclose(f) != 0 || !ok) return make_error(Code::kIo, "%s: write failed", path.c_str());
     return {};

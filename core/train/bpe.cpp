@@ -138,7 +138,8 @@ Result<BpeEncoder> BpeEncoder::create(const Vocab& vocab) {
     e.byte_id_.assign(256, -1);
     for (int b = 0; b < 256; ++b) {
         auto it = id_of.find(std::string(bytemap.encode(uint8_t(b))));
-        if (it == id_of.end()) return make_error(Code::kFormat, "bpe: vocabulary lacks the token of byte 0x%02X", b);
+        if (it == id_of.end())
+            return make_error(Code::kFormat, "bpe: vocabulary lacks the token of byte 0x%02X", unsigned(b));
         e.byte_id_[size_t(b)] = it->second;
     }
     for (size_t r = 0; r < vocab.merges.size(); ++r) {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "app/ui/shell.hpp"
 #include "tests/core/model/tiny_model.hpp"
 #include "tests/gui/exe_harness.hpp"
 #include "tests/gui/tiny_gguf.hpp"
@@ -105,10 +106,11 @@ TEST_F(Shot, FramesFlagReportsPercentiles) {
 
 // Every panel after 16 generated steps: a PNG of the asked size that shows something, and no two panels alike.
 TEST_F(Shot, EveryPanelAfter16StepsIsANonBlankPngOfTheAskedSizeAndTheyDiffer) {
-    const char* panels[] = {"all",     "model",  "tokens", "attention", "qk",
-                            "softmax", "logits", "kv",     "layers",    "geometry"};
+    std::vector<std::string> panels = ts::app::panel_names();  // the explorer's own list, so a new panel is covered too
+    panels.insert(panels.begin(), "all");
+    ASSERT_GE(panels.size(), 10u);
     std::vector<Png> shots;
-    for (const char* panel : panels) {
+    for (const std::string& panel : panels) {
         const std::string path = out(std::string("panel_") + panel + ".png");
         const RunResult r      = run("shot -m '" + *model_ + "' -p 'the model' -n 16 --panel " + panel +
                                      " --size 900x640 -o '" + path + "'");

@@ -237,6 +237,87 @@ TEST_P(SessionFlow, RunStopsAtTheEndOfText) {
     EXPECT_TRUE(s->at_end_of_text());
 }
 
+TEST_P(SessionFlow, RunReportsEachTokenOnceInOrder) {
+    auto model = tiny::load_tiny_with_vocab();
+    auto s     = tiny::make_session(model);
+    ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());
+    std::vector<int32_t> reported;
+    std::vector<int> progress;
+    RunHooks hooks;
+    hooks.progress = [&](int done, int total) {
+        if (total == 6) progress.push_back(done);
+    };
+    hooks.on_token = [&](const StepTrace& from) {
+        reported.push_back(from.next_token);
+        EXPECT_EQ(from.pos + 2, s->n_pos());  // already appended
+        return true;
+    };
+    auto r = s->run(6, hooks);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->generated, 6);
+    EXPECT_EQ(r->evaluated, 6);
+    EXPECT_EQ(r->reason, StopReason::Count);
+    EXPECT_EQ(progress, (std::vector<int>{1, 2, 3, 4, 5, 6}));
+    const auto ids = s->tokens();
+    EXPECT_EQ(reported, std::vector<int32_t>(ids.begin() + 7, ids.end()));
+}
+
+// The command line's mode: a token is reported when proposed and evaluated only when another is wanted. The
+// tokens are those of the evaluating run, with one forward pass fewer.
+TEST_P(SessionFlow, RunWithoutEvaluatingTheLastTokenReportsTheSameTokens) {
+    auto model = tiny::load_tiny_with_vocab();
+    auto eager = tiny::make_session(model);
+    ASSERT_TRUE(eager->set_prompt_ids(kPrompt).ok());
+    ASSERT_TRUE(eager->run(6).ok());
+    auto lazy = tiny::make_session(model);
+    ASSERT_TRUE(lazy->set_prompt_ids(kPrompt).ok());
+    std::vector<int32_t> reported;
+    RunHooks hooks;
+    hooks.evaluate_last = false;
+    hooks.on_token      = [&](const StepTrace& from) {
+        EXPECT_EQ(from.pos + 1, lazy->n_pos());  // proposed, not appended
+        reported.push_back(from.next_token);
+        return true;
+    };
+    auto r = lazy->run(6, hooks);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->generated, 6);
+    EXPECT_EQ(r->evaluated, 5);
+    EXPECT_EQ(lazy->n_pos(), 7 + 5);
+    const auto ids = eager->tokens();
+    EXPECT_EQ(reported, std::vector<int32_t>(ids.begin() + 7, ids.end()));
+    EXPECT_EQ(lazy->steps().back()->next_token, ids.back());
+}
+
+TEST_P(SessionFlow, RunWithoutEvaluatingStopsBeforeTheEndOfTextToken) {
+    SessionOptions opt;
+    opt.sampler.temp = 0;  // greedy; all logits tie, so id 0 (EOS) wins
+    auto s           = tiny::make_session(tiny::load_tiny_with_vocab({}, /*zero_output=*/true), opt);
+    ASSERT_TRUE(s->set_prompt("the cat").ok());
+    RunHooks hooks;
+    hooks.evaluate_last = false;
+    auto r              = s->run(5, hooks);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->generated, 1);
+    EXPECT_EQ(r->evaluated, 0);
+    EXPECT_EQ(r->reason, StopReason::EndOfText);
+    EXPECT_FALSE(s->at_end_of_text());  // proposed, never evaluated
+    EXPECT_EQ(s->steps().back()->next_token, 0);
+}
+
+TEST_P(SessionFlow, RunStopsWhenTheTokenHookSaysSo) {
+    auto s = tiny::make_session(tiny::load_tiny_with_vocab());
+    ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());
+    int calls = 0;
+    RunHooks hooks;
+    hooks.on_token = [&](const StepTrace&) { return ++calls < 3; };
+    auto r         = s->run(10, hooks);
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->generated, 3);
+    EXPECT_EQ(r->reason, StopReason::Cancelled);
+    EXPECT_EQ(s->n_pos(), 7 + 3);
+}
+
 TEST_P(SessionFlow, CancelledPrefillGoesOnWhereItStopped) {
     SessionOptions opt;
     opt.n_batch = 2;

@@ -229,7 +229,7 @@ TEST(EngineWorker, CallsItsPublishHookForEverySnapshot) {
     std::atomic<uint64_t> calls{0};
     uint64_t published = 0;
     {
-        EngineWorker w(tiny::make_session(tiny::load_tiny_with_vocab(), greedy(64)), {}, [&] { ++calls; });
+        EngineWorker w(tiny::make_session(tiny::load_tiny_with_vocab(), greedy(64)), [&] { ++calls; });
         ASSERT_TRUE(w.wait_for(w.push(cmd::SetPrompt{"", kPrompt}), 10s));
         ASSERT_TRUE(w.wait_for(w.push(cmd::Run{5}), 10s, true));
         published = w.snapshot()->version;
@@ -237,15 +237,6 @@ TEST(EngineWorker, CallsItsPublishHookForEverySnapshot) {
     // Every published version called it once (the first, in the constructor, too), so the UI never misses news.
     EXPECT_GE(calls.load(), published);
     EXPECT_GT(published, 5u);
-}
-
-TEST(EngineWorker, CommandsWithoutAModelReportAnError) {
-    EngineWorker w(nullptr);
-    ASSERT_TRUE(w.wait_for(w.push(cmd::Step{}), 10s));
-    EXPECT_EQ(w.snapshot()->error, "no model is loaded");
-    ASSERT_TRUE(w.wait_for(w.push(cmd::Load{"/nonexistent/model.gguf"}), 10s));
-    EXPECT_NE(w.snapshot()->error.find("/nonexistent/model.gguf"), std::string::npos);
-    EXPECT_FALSE(w.snapshot()->model);
 }
 
 }  // namespace

@@ -1,1 +1,0 @@
-// Intentionally empty: a module with no sources yet still forms a library.
