@@ -13,7 +13,7 @@
 //
 // Accepted forms: `-n 5`, `--n-predict 5`, `--n-predict=5`. A value is always the next argument, so `-n -1` reads
 // -1 and is then rejected by the range. Errors print one `error: ...` line and the usage line on stderr, and parse
-// returns 2 (DESIGN §5: 2 = bad usage); `--help` / `-h` prints the verb's flags with their defaults on stdout and
+// returns 2 (ARCHITECTURE §5: 2 = bad usage); `--help` / `-h` prints the verb's flags with their defaults on stdout and
 // returns 0. Nothing here exits the process or throws.
 #pragma once
 
@@ -113,7 +113,7 @@ std::string default_model_path();
 // `iB`, any case: `512MiB`, `2gb`). nullopt for anything else: empty, a sign, a fraction, an unknown suffix, overflow.
 std::optional<uint64_t> parse_byte_size(std::string_view text);
 
-// "error: <message>" on stderr; returns 1 (DESIGN §5: 1 = an error that is not bad usage).
+// "error: <message>" on stderr; returns 1 (ARCHITECTURE §5: 1 = an error that is not bad usage).
 int print_error(const std::string& message);
 
 // Flushes stdout and checks that everything written to it arrived: 0 when it did, else (a full disk, /dev/full, a

@@ -1,5 +1,5 @@
-// `tokenscope bench`: prefill and decode speed of a model (DESIGN §5), measured through core/session's Session — what
-// the explorer pays per token. The prompt is N ids of its own (cycling over 1 .. n_vocab-1), so no tokenizer is
+// `tokenscope bench`: prefill and decode speed of a model (ARCHITECTURE §5), measured through core/session's Session —
+// what the explorer pays per token. The prompt is N ids of its own (cycling over 1 .. n_vocab-1), so no tokenizer is
 // needed; prefill is the session's batched prefill, decode is greedy, one step (forward pass + sampler with its
 // stage views) per token. `--trace on` records every position as the explorer does (queries + residual stream,
 // SessionOptions::record); `off` keeps only what a session always keeps (norms, sampler views, timings).

@@ -1,4 +1,4 @@
-// Entry points of the command-line verbs (DESIGN §5). Each returns the process exit code:
+// Entry points of the command-line verbs (ARCHITECTURE §5). Each returns the process exit code:
 // 0 success, 1 error (one `error:` line on stderr), 2 bad usage.
 #pragma once
 

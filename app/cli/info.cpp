@@ -1,4 +1,4 @@
-// `tokenscope info`: describe a model file (DESIGN §5): format, architecture, name, hyper-parameters, tokenizer,
+// `tokenscope info`: describe a model file (ARCHITECTURE §5): format, architecture, name, hyper-parameters, tokenizer,
 // parameter count, tensor types with counts and bytes, file size. Any valid GGUF is described from its own header
 // even when it is not a model we can run (another architecture, missing tensors): the reason is printed as a note.
 #include <cinttypes>

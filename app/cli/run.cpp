@@ -1,4 +1,4 @@
-// `tokenscope run`: generate text from a prompt (-p TEXT, -f FILE or --prompt-ids; DESIGN §5) through
+// `tokenscope run`: generate text from a prompt (-p TEXT, -f FILE or --prompt-ids; ARCHITECTURE §5) through
 // core/session's Session — the same prefill / step / sampler path the explorer uses — streaming the text or, with
 // --json, one JSON object per generated token and a summary line. With --trace FILE the session records every position
 // (queries, residual stream, sampler views) and writes the trace file after generation (format: core/trace/README.md).

@@ -1,4 +1,4 @@
-// `tokenscope tokenize -m FILE (-p TEXT | -f FILE) [--ids] [--special]` (DESIGN §5): how text becomes tokens.
+// `tokenscope tokenize -m FILE (-p TEXT | -f FILE) [--ids] [--special]` (ARCHITECTURE §5): how text becomes tokens.
 // Reads only the tokenizer: a vocabulary-only GGUF is enough, and no weights are loaded. Also accepts llama2.c
 // files: a tokenizer.bin itself, or a checkpoint with tokenizer.bin beside it.
 // Output: one token per line (id, visible form, byte length), or with --ids the ids on one line separated by

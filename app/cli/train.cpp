@@ -1,6 +1,6 @@
 // `tokenscope train`: trains a byte-level BPE vocabulary and a small llama-architecture model on a text corpus and
-// writes it as GGUF (DESIGN §7). Prints a progress line every few steps, validates on the held-out tail, and keeps a
-// checkpoint beside the output that `--resume` continues from.
+// writes it as GGUF (ARCHITECTURE §7). Prints a progress line every few steps, validates on the held-out tail, and
+// keeps a checkpoint beside the output that `--resume` continues from.
 #include <chrono>
 #include <cmath>
 #include <cstdio>

@@ -1,5 +1,5 @@
-// Bridge: the UI side of the engine thread (DESIGN §4). It owns the EngineWorker of the model on screen, pushes the
-// UI's commands into its queue, loads the worker's Snapshot once per frame (one atomic load, never a lock while
+// Bridge: the UI side of the engine thread (ARCHITECTURE §4). It owns the EngineWorker of the model on screen, pushes
+// the UI's commands into its queue, loads the worker's Snapshot once per frame (one atomic load, never a lock while
 // drawing) and keeps the worker's Focus (layer, head, query position) in step with what the panels look at.
 // Panels never see the worker: they call the command functions of ui_state.hpp, which come here.
 // Loading a model is not the worker's job: ModelLoader (model_loader.hpp) reads it on its own thread while the UI

@@ -1,4 +1,4 @@
-// The Geometry panel (DESIGN §6, issue 6 item 10): a 2-D PCA of the context's token embeddings and of their final
+// The Geometry panel (ARCHITECTURE §6): a 2-D PCA of the context's token embeddings and of their final
 // hidden states, the output-embedding directions of the top candidates drawn into the hidden-state plane (so "the
 // final vector points toward certain continuations" can be seen), and the nearest neighbours by cosine of a token
 // in embedding space. The engine worker derives all of it (core/trace/geometry.hpp); this file only draws.

@@ -1,4 +1,4 @@
-// The KV cache panel (DESIGN §6, issue 6 item 8): bytes in total and per layer, capacity against the context
+// The KV cache panel (ARCHITECTURE §6): bytes in total and per layer, capacity against the context
 // window, the growth over the positions so far, a layers × positions grid that fills up (one rectangle per layer
 // and token kind, not a widget per cell), and the multiply-adds of the selected step with the cache against
 // recomputing the whole sequence without it. Series are rebuilt when the snapshot's version changes.

@@ -1,4 +1,4 @@
-// The Logits panel (DESIGN §6, issue 6 item 7): the ranked candidates for the token after the selected position —
+// The Logits panel (ARCHITECTURE §6): the ranked candidates for the token after the selected position —
 // display form, id, raw logit, the model's probability (softmax at T = 1), the running sum, and what the sampler
 // chain left of it. Clicking a row branches: that token is placed after the selected position instead of the one
 // drawn, and generation goes on from it. The rows are rebuilt when the snapshot, position or settings change.

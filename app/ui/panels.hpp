@@ -1,4 +1,4 @@
-// Entry points of the explorer's panels (DESIGN §6): one file each, one function each, one shape:
+// Entry points of the explorer's panels (ARCHITECTURE §6): one file each, one function each, one shape:
 //     void draw_<name>_panel(UiState& ui, const core::Snapshot& snap);
 // A panel draws into the current window (a tab of the shell, or the whole window for `tokenscope shot --panel`),
 // reads the snapshot it is given and UiState, keeps its view-model in ui.views (rebuilt when snap.version or the

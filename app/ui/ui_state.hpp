@@ -24,7 +24,7 @@ namespace gl {
 class HeatmapRenderer;
 }
 
-// The tabs of the central area, in order (DESIGN §6). The token strip and the controls are outside the tabs.
+// The tabs of the central area, in order (ARCHITECTURE §6). The token strip and the controls are outside the tabs.
 enum class CenterTab { Model, Attention, QkScores, Softmax, Logits, KvCache, Journey, Geometry, kCount };
 
 struct Fonts {

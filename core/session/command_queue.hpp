@@ -1,4 +1,4 @@
-// CommandQueue: the UI → engine direction of DESIGN §4. A deque of small value types guarded by a mutex that is
+// CommandQueue: the UI → engine direction of ARCHITECTURE §4. A deque of small value types guarded by a mutex that is
 // held only to push or pop, and a condition variable the engine sleeps on when it has nothing to do.
 // Every push gets a ticket (1, 2, 3 ... in queue order), so a caller can tell when its command was handled.
 #pragma once

@@ -1,5 +1,5 @@
 // Session: one generation over one model — prompt → prefill → step / run / rewind / branch / resample — owning
-// the KV cache, the sampler state and the trace (DESIGN §3, STYLE "The trace of one step").
+// the KV cache, the sampler state and the trace (ARCHITECTURE §3, STYLE "The trace of one step").
 //
 //   auto s = Session::load("model.gguf").value();
 //   s->set_prompt("The capital of France is");

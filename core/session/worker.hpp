@@ -1,4 +1,4 @@
-// EngineWorker: the engine thread of DESIGN §4. It owns the Session; nothing else touches it. The UI pushes small
+// EngineWorker: the engine thread of ARCHITECTURE §4. It owns the Session; nothing else touches it. The UI pushes small
 // commands (a std::variant) into a CommandQueue and reads immutable Snapshots that the worker publishes through
 // std::atomic<std::shared_ptr<const Snapshot>> after every command and every generated token. A Snapshot holds
 // shared_ptrs to the (immutable) StepTraces, so publishing copies pointers, not traces. The UI never waits on a

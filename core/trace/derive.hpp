@@ -1,4 +1,4 @@
-// Numbers derived on demand from a trace, exactly (DESIGN §3): the scaled Q·K score row of one (layer, head,
+// Numbers derived on demand from a trace, exactly (ARCHITECTURE §3): the scaled Q·K score row of one (layer, head,
 // query position) with the causal mask, its softmax, the full T×T matrix of one (layer, head), summaries across
 // the heads of a layer, and the logit lens of one position. They call the functions the forward pass calls
 // (attn::scores_row, attn::softmax_row, rms_norm, matvec) on the queries the trace recorded and the keys in the

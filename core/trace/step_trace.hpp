@@ -1,4 +1,4 @@
-// The trace of one position of a generation (DESIGN §3: record little, derive the rest exactly). A StepTrace is
+// The trace of one position of a generation (ARCHITECTURE §3: record little, derive the rest exactly). A StepTrace is
 // immutable once published: the session swaps in a new one instead of editing it, so a snapshot can share it with
 // the UI thread without locks. What it keeps:
 //   - always: position, token, where the token came from, the probability it had, residual-stream norms of every

@@ -1,4 +1,4 @@
-// The shipped default model (assets/models/default.gguf, DESIGN §7) against tests/golden/default_model.json: it
+// The shipped default model (assets/models/default.gguf, ARCHITECTURE §7) against tests/golden/default_model.json: it
 // loads with the recorded shape, `tokenscope info` shows that shape, its held-out loss (engine forward pass, the
 // trainer's split, the first `val_windows` windows) is within ±0.05 of the recorded value, and greedy generation
 // from the recorded prompt gives the recorded ids, both through the engine directly and through `tokenscope run`.

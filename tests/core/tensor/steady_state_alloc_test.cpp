@@ -1,4 +1,4 @@
-// matvec / matmul allocate nothing once warm (DESIGN: no allocation per token): this executable replaces the
+// matvec / matmul allocate nothing once warm (no allocation per token): this executable replaces the
 // global operator new to count allocations made while the counter is armed.
 #include <gtest/gtest.h>
 
