@@ -84,7 +84,9 @@ TEST(CliVersion, AModelFileAsFirstArgumentOpensTheExplorer) {
     const Outcome r = run_tokenscope({"no-such-model.gguf"});
     if (!saved.empty()) setenv("DISPLAY", saved.c_str(), 1);
     EXPECT_EQ(r.exit_code, 1) << r.err;
-    EXPECT_NE(r.err.find("window"), std::string::npos) << r.err;
+    // The explorer fails to open a window without a display, or a build without the GUI says it has none.
+    EXPECT_TRUE(r.err.find("window") != std::string::npos || r.err.find("needs the explorer") != std::string::npos)
+        << r.err;
     EXPECT_EQ(r.err.find("unknown verb"), std::string::npos) << r.err;
     EXPECT_EQ(run_tokenscope({"no-such-verb"}).exit_code, 2);
 }
