@@ -187,9 +187,9 @@ TEST_F(Frames, At200PercentNothingIsClippedInTheControlsColumn) {
     io.DisplaySize = ImVec2(1600.0f, 1000.0f);
     io.KeyCtrl     = true;
     for (int i = 0; i < 4; ++i) {  // Ctrl+= four times: 100 → 200 %
-        io.KeysDown['='] = true;
+        io.KeysDown[int('=')] = true;
         frames(1);
-        io.KeysDown['='] = false;
+        io.KeysDown[int('=')] = false;
         frames(1);
     }
     io.KeyCtrl = false;
