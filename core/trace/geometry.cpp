@@ -139,8 +139,8 @@ float cosine(const float* a, const float* b, int n) {
     return float(ab / std::sqrt(aa * bb));
 }
 
-std::vector<Neighbour> nearest_by_cosine(const Tensor& matrix, std::span<const float> query, int k,
-                                         int32_t exclude, const std::atomic<bool>* cancel) {
+std::vector<Neighbour> nearest_by_cosine(const Tensor& matrix, std::span<const float> query, int k, int32_t exclude,
+                                         const std::atomic<bool>* cancel) {
     std::vector<Neighbour> best;
     const int64_t d = matrix.ne[0];
     if (k <= 0 || !matrix.data || int64_t(query.size()) != d) return best;
@@ -225,8 +225,7 @@ Geometry build_geometry(const Model& model, std::span<const StepTracePtr> steps,
         g.cand_dir.push_back(xy[0]);
         g.cand_dir.push_back(xy[1]);
         g.cand_cos.push_back(sel_hidden.empty() ? 0.0f : cosine(sel_hidden.data(), row.data(), d));
-        g.cand_logit.push_back(sel_hidden.empty() ? 0.0f
-                                                  : float(dot_of(sel_hidden.data(), row.data(), d)) * len);
+        g.cand_logit.push_back(sel_hidden.empty() ? 0.0f : float(dot_of(sel_hidden.data(), row.data(), d)) * len);
     }
     return g;
 }

@@ -196,7 +196,8 @@ TEST_F(LayersFrames, EveryPanelDrawsForAGpt2File) {
     for (const auto& [name, draw] : panels) {
         // Panels whose numbers the worker derives (Journey, Geometry) draw them a few frames later.
         int vertices = 0;
-        frames_until(draw, [&] { return (vertices = frame(draw)) > 100; }, 10000);
+        frames_until(
+            draw, [&] { return (vertices = frame(draw)) > 100; }, 10000);
         EXPECT_GT(vertices, 100) << name;
     }
 }
