@@ -8,8 +8,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <set>
+#include <span>
 
 #include "core/base/json.hpp"
+#include "core/model/stage.hpp"
 #include "core/trace/derive.hpp"
 #include "core/trace/npy.hpp"
 
@@ -127,6 +129,30 @@ Json array_json(const std::string& path, const char* suffix, const std::vector<i
     return Json{{"file", base_name(trace_array_path(path, suffix))}, {"dtype", "float32"}, {"shape", shape}};
 }
 
+// One stage of the architecture's description (core/model/stage.hpp): its key, title and explanation.
+Json stage_json(const StageDesc& d) {
+    return Json{{"key", stage_key(d.id)}, {"title", d.title}, {"explain", d.explain}};
+}
+
+// The description the forward pass ran: the stages before the layers, of each layer, and after them, in order.
+Json arch_stages_json(const ArchDesc& arch) {
+    auto list = [](std::span<const StageDesc> stages) {
+        Json a = Json::array();
+        for (const StageDesc& d : stages) a.push_back(stage_json(d));
+        return a;
+    };
+    return Json{{"before", list(arch.before)}, {"block", list(arch.block)}, {"after", list(arch.after)}};
+}
+
+// An array of recorded rows, named by the stage they were taken from.
+Json recorded_array_json(const std::string& path, const char* suffix, const std::vector<int64_t>& shape,
+                         const ArchDesc& arch, Stage stage, const std::vector<int64_t>& positions) {
+    Json a = array_json(path, suffix, shape);
+    if (const StageDesc* d = find_stage(arch, stage)) a["stage"] = stage_json(*d);
+    a["positions"] = positions;
+    return a;
+}
+
 // STEM.q.npy and STEM.resid.npy: the recorded positions in order. Returns the positions written.
 Result<std::vector<int64_t>> write_records(const std::string& path, const TraceSource& src) {
     const Hparams& hp = src.model.hp;
@@ -180,8 +206,9 @@ std::string trace_array_path(const std::string& path, const char* suffix) {
 }
 
 Status write_trace(const std::string& path, const TraceSource& src, const TraceWriteOptions& opt) {
-    const Hparams& hp = src.model.hp;
-    const int T       = int(src.steps.size());
+    const Hparams& hp    = src.model.hp;
+    const ArchDesc& arch = arch_desc(hp.arch);
+    const int T          = int(src.steps.size());
     for (int p = 0; p < T; ++p)
         if (!src.steps[size_t(p)] || src.steps[size_t(p)]->pos != p)
             return make_error(Code::kInvalidArgument, "%s: trace step %d is missing or out of order", path.c_str(), p);
@@ -231,7 +258,8 @@ Status write_trace(const std::string& path, const TraceSource& src, const TraceW
                       {"n_head_kv", hp.n_head_kv},
                       {"head_dim", hp.head_dim},
                       {"n_ff", hp.n_ff},
-                      {"n_ctx_train", hp.n_ctx_train}});
+                      {"n_ctx_train", hp.n_ctx_train},
+                      {"stages", arch_stages_json(arch)}});
     j.field("n_ctx", src.n_ctx).field("n_prompt", src.n_prompt, ",").field("n_pos", T, ",");
     if (src.settings) j.field("sampler", settings_json(*src.settings));
     std::set<int32_t> ids;
@@ -249,11 +277,12 @@ Status write_trace(const std::string& path, const TraceSource& src, const TraceW
 
     Json arrays = Json::object();
     if (opt.arrays) {
-        const auto R                 = int64_t(positions.size());
-        arrays["q"]                  = array_json(path, ".q.npy", {R, hp.n_layer, hp.n_head, hp.head_dim});
-        arrays["q"]["positions"]     = positions;
-        arrays["resid"]              = array_json(path, ".resid.npy", {R, hp.n_layer, hp.n_embd});
-        arrays["resid"]["positions"] = positions;
+        const auto R = int64_t(positions.size());
+        // The recorder's stages (recorder.hpp): the rows the scores read, and each layer's output.
+        arrays["q"] =
+            recorded_array_json(path, ".q.npy", {R, hp.n_layer, hp.n_head, hp.head_dim}, arch, arch.query, positions);
+        arrays["resid"] =
+            recorded_array_json(path, ".resid.npy", {R, hp.n_layer, hp.n_embd}, arch, Stage::ResidFfn, positions);
         if (src.logits) {
             arrays["logits"]        = array_json(path, ".logits.npy", {int64_t(src.logits->size())});
             arrays["logits"]["pos"] = T - 1;

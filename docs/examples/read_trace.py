@@ -8,9 +8,9 @@
 2. The last step's sampler, stage by stage: entropy, candidates kept, probability mass kept.
 3. The last position's raw logits (STEM.logits.npy) turned into probabilities here, which must equal the trace's own
    "logits" stage: the numbers in the files are the numbers the engine sampled from.
-4. How alike one head's queries are across positions (STEM.q.npy, post-RoPE): cosine similarity. That is the query
-   side of the attention heatmap; the attention itself also needs the keys, which stay in the KV cache and are not
-   written by `run` (see "The trace file" in core/trace/README.md for the format).
+4. How alike one head's queries are across positions (STEM.q.npy; arrays.q.stage names the stage it holds): cosine
+   similarity. That is the query side of the attention heatmap; the attention itself also needs the keys, which stay
+   in the KV cache and are not written by `run` (see "The trace file" in core/trace/README.md for the format).
 """
 import argparse
 import json
@@ -83,7 +83,9 @@ def main():
     qh /= np.maximum(np.linalg.norm(qh, axis=1, keepdims=True), 1e-12)
     sim = qh @ qh.T  # [R][R]
     shown = slice(max(0, len(positions) - 10), len(positions))  # the newest 10 positions
-    print(f"\ncosine similarity of layer {args.layer} head {args.head}'s queries (rows, columns: positions):")
+    stage = t["arrays"]["q"]["stage"]  # the architecture's stage these rows were taken from
+    print(f"\ncosine similarity of layer {args.layer} head {args.head}'s queries, stage {stage['key']} "
+          f"({stage['title']}) (rows, columns: positions):")
     print("      " + "".join(f"{p:>6d}" for p in positions[shown]))
     for r in range(len(positions))[shown]:
         print(f"{positions[r]:>6d}" + "".join(f"{v:6.2f}" for v in sim[r, shown]))

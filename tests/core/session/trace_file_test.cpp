@@ -211,6 +211,20 @@ TEST(TraceFile, JsonDescribesEveryStepAndArraysHoldTheRecords) {
         if (st->record) recorded.push_back(st->pos);
     ASSERT_EQ(q["positions"].a.size(), recorded.size());
     EXPECT_EQ(q["shape"][0].n, double(recorded.size()));
+    // Each array names the stage of the architecture's description it was taken from, and the model object lists
+    // that description in the order the forward pass ran it.
+    const ArchDesc& arch = arch_desc(s->model().hp.arch);
+    EXPECT_EQ(q["stage"]["key"].s, stage_key(arch.query));
+    EXPECT_EQ(q["stage"]["title"].s, find_stage(arch, arch.query)->title);
+    EXPECT_EQ(j["arrays"]["resid"]["stage"]["key"].s, "resid_ffn");
+    const Json& block = j["model"]["stages"]["block"];
+    ASSERT_EQ(block.a.size(), arch.block.size());
+    for (size_t i = 0; i < block.a.size(); ++i) {
+        EXPECT_EQ(block[i]["key"].s, stage_key(arch.block[i].id));
+        EXPECT_FALSE(block[i]["explain"].s.empty());
+    }
+    EXPECT_EQ(j["model"]["stages"]["before"].a.size(), arch.before.size());
+    EXPECT_EQ(j["model"]["stages"]["after"].a.size(), arch.after.size());
     const Npy qn = read_npy(tiny::temp_path("trace.q.npy"));
     EXPECT_NE(qn.dict.find("'shape': (" + std::to_string(recorded.size()) + ", 2, 4, 4)"), std::string::npos);
     ASSERT_EQ(qn.data.size(), recorded.size() * 32);
