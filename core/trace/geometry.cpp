@@ -129,14 +129,9 @@ void project_direction(const Pca2& pca, const float* v, float out[2]) {
 }
 
 float cosine(const float* a, const float* b, int n) {
-    double ab = 0, aa = 0, bb = 0;
-    for (int i = 0; i < n; ++i) {
-        ab += double(a[i]) * double(b[i]);
-        aa += double(a[i]) * double(a[i]);
-        bb += double(b[i]) * double(b[i]);
-    }
+    const double aa = dot_of(a, a, n), bb = dot_of(b, b, n);
     if (aa <= 0 || bb <= 0) return 0;
-    return float(ab / std::sqrt(aa * bb));
+    return float(dot_of(a, b, n) / std::sqrt(aa * bb));
 }
 
 std::vector<Neighbour> nearest_by_cosine(const Tensor& matrix, std::span<const float> query, int k, int32_t exclude,
@@ -144,8 +139,7 @@ std::vector<Neighbour> nearest_by_cosine(const Tensor& matrix, std::span<const f
     std::vector<Neighbour> best;
     const int64_t d = matrix.ne[0];
     if (k <= 0 || !matrix.data || int64_t(query.size()) != d) return best;
-    double qq = 0;
-    for (float v : query) qq += double(v) * double(v);
+    const double qq = dot_of(query.data(), query.data(), int(d));
     if (qq <= 0) return best;
     const double q_norm = std::sqrt(qq);
     // As a heap comparator "better" puts the worst kept neighbour on top; as a sort it orders best first.
@@ -158,13 +152,9 @@ std::vector<Neighbour> nearest_by_cosine(const Tensor& matrix, std::span<const f
         if (cancel && (r & 1023) == 0 && cancel->load(std::memory_order_relaxed)) break;
         if (r == exclude) continue;
         dequantize_row(matrix.type, matrix.row(r), row.data(), d);
-        double dot = 0, rr = 0;
-        for (int64_t j = 0; j < d; ++j) {
-            dot += double(row[size_t(j)]) * double(query[size_t(j)]);
-            rr += double(row[size_t(j)]) * double(row[size_t(j)]);
-        }
+        const double rr = dot_of(row.data(), row.data(), int(d));
         if (rr <= 0) continue;
-        const Neighbour cand{int32_t(r), float(dot / (std::sqrt(rr) * q_norm))};
+        const Neighbour cand{int32_t(r), float(dot_of(row.data(), query.data(), int(d)) / (std::sqrt(rr) * q_norm))};
         if (int(best.size()) < k) {
             best.push_back(cand);
             std::push_heap(best.begin(), best.end(), better);
