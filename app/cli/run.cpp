@@ -31,7 +31,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kJsonTop             = 5;                  // candidates listed per token in --json
+constexpr int kDefaultNProbs       = 5;                  // candidates listed per token in --json
+constexpr int kMaxNProbs           = 1000;               // more is a typo
 constexpr uint64_t kMaxTraceBudget = uint64_t(1) << 40;  // 1 TiB: anything larger is a typo
 
 double seconds_since(Clock::time_point t0) {
@@ -42,12 +43,37 @@ std::string piece(const core::Model& m, int32_t id) {
     return m.tokenizer ? m.tokenizer->token_bytes(id) : "";
 }
 
-// {"pos":…,"id":…,"text":…,"p":…,"top":[{"id":…,"text":…,"logit":…,"p":…},…]}
-void print_token_json(const core::Model& m, int pos, int32_t id, float p, const std::vector<float>& logits) {
-    core::Json top = core::Json::array();
-    for (const auto& c : core::sample::top_candidates(logits, kJsonTop))
-        top.push_back({{"id", c.id}, {"text", piece(m, c.id)}, {"logit", c.logit}, {"p", c.p}});
-    const core::Json line{{"pos", pos}, {"id", id}, {"text", piece(m, id)}, {"p", p}, {"top", std::move(top)}};
+// One generated token (the format is in the verb's help and README's CLI section):
+// {"pos","id","text","logit","p_model","p_sampler","top":[{"id","text","logit","p_model","p_sampler"},…]}
+// p_model: the model's probability, softmax at T = 1 of the raw logits; p_sampler: the probability in the sampler's
+// final distribution, the one the token was drawn from (0 for a candidate the sampler removed; null where the
+// sampler's view lists too few candidates to say).
+void print_token_json(const core::Model& m, const core::StepTrace& from, const std::vector<float>& logits,
+                      int n_probs) {
+    const core::sample::StageView* final_stage = from.sampler.stages.empty() ? nullptr : &from.sampler.stages.back();
+    auto p_sampler                             = [&](int32_t id) -> core::Json {
+        if (!final_stage) return nullptr;
+        for (const auto& c : final_stage->top)
+            if (c.id == id) return c.p;
+        // Not listed: removed, unless the final stage kept more candidates than its view lists.
+        if (final_stage->n_kept <= int32_t(final_stage->top.size())) return 0.0;
+        return nullptr;
+    };
+    const int32_t id = from.next_token;
+    core::Json top   = core::Json::array();
+    for (const auto& c : core::sample::top_candidates(logits, n_probs))
+        top.push_back({{"id", c.id},
+                       {"text", piece(m, c.id)},
+                       {"logit", c.logit},
+                       {"p_model", c.p},
+                       {"p_sampler", p_sampler(c.id)}});
+    const core::Json line{{"pos", from.pos + 1},
+                          {"id", id},
+                          {"text", piece(m, id)},
+                          {"logit", logits[size_t(id)]},
+                          {"p_model", core::sample::softmax_at(logits, id)},
+                          {"p_sampler", p_sampler(id)},
+                          {"top", std::move(top)}};
     std::fputs((core::dump_json(line) + "\n").c_str(), stdout);
 }
 
@@ -75,6 +101,7 @@ int cmd_run(int argc, char** argv) {
     int32_t n_threads = core::default_thread_count();
     int32_t n_ctx     = 0;
     bool json         = false;
+    int n_probs       = kDefaultNProbs;
     std::string trace_path;
     std::string trace_budget_text = "1G";
     core::sample::SamplerSettings ss;
@@ -98,7 +125,12 @@ int cmd_run(int argc, char** argv) {
     ap.add_u64("", "--seed", "S", &ss.seed, "sampler seed");
     ap.add_int("-t", "--threads", "N", &n_threads, 1, kMaxThreads, "worker threads");
     ap.add_int("-c", "--ctx-size", "N", &n_ctx, 1, INT32_MAX, "context size (default: the model's, at most 4096)");
-    ap.add_flag("", "--json", &json, "one JSON object per generated token, then a summary line");
+    ap.add_flag("", "--json", &json,
+                "one JSON object per generated token, then a summary line; each token: pos, id, text, logit, "
+                "p_model (softmax at T=1 of the raw logits), p_sampler (its probability in the sampler's final "
+                "distribution, the one it was drawn from; 0 = removed) and top (the N most likely, same fields)");
+    ap.add_int("", "--n-probs", "N", &n_probs, 0, kMaxNProbs,
+               "with --json: how many alternatives each token lists in top (llama.cpp's name)");
     ap.add_string("", "--trace", "FILE", &trace_path,
                   "after generating, write the trace (JSON) to FILE and its arrays beside it: STEM.q.npy (queries), "
                   "STEM.resid.npy (residual stream), STEM.logits.npy; STEM = FILE without .json "
@@ -175,6 +207,7 @@ int cmd_run(int argc, char** argv) {
     opt.record       = tracing && *trace_budget > 0;
     opt.trace_budget = size_t(*trace_budget);
     opt.sampler      = ss;
+    opt.n_top        = std::max(opt.n_top, n_probs);  // the sampler's view lists every alternative printed
     auto created     = core::Session::create(*loaded, opt);
     if (!created) return print_error(created.error().message);
     core::Session& s = **created;
@@ -203,7 +236,7 @@ int cmd_run(int argc, char** argv) {
     hooks.on_token      = [&](const core::StepTrace& from) {
         const int32_t id = from.next_token;
         if (json) {
-            print_token_json(m, from.pos + 1, id, from.next_p, *s.logits());
+            print_token_json(m, from, *s.logits(), n_probs);
         } else if (stream) {
             std::fputs(stream->push(id).c_str(), stdout);
         } else {

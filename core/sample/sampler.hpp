@@ -86,6 +86,9 @@ struct SampleResult {
 // The k highest logits (best first, ties by lower id) with their softmax probability at T = 1 over all logits:
 // "what the model itself thought", for --json's "top" list. O(n log k).
 std::vector<TokenProb> top_candidates(std::span<const float> logits, int k);
+// The softmax at T = 1 over all logits of one id, computed as top_candidates() computes its p (so the two agree to
+// the bit). An id outside the logits gives 0.
+float softmax_at(std::span<const float> logits, int32_t id);
 
 // A generation's sampler state: settings, the Rng and the token history for the repeat penalty.
 class Sampler {

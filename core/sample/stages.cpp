@@ -6,6 +6,8 @@
 #include <cmath>
 #include <limits>
 
+#include "core/sample/sampler.hpp"
+
 namespace ts::core::sample {
 namespace {
 
@@ -212,6 +214,17 @@ StageView view_stage(StageKind kind, const Candidates& c, int32_t n_top, double 
     v.top.reserve(k);
     for (const Candidate& x : best) v.top.push_back(TokenProb{x.id, x.logit, float(prob(x.logit))});
     return v;
+}
+
+float softmax_at(std::span<const float> logits, int32_t id) {
+    if (id < 0 || size_t(id) >= logits.size()) return 0;
+    // The arithmetic of view_stage(): the same maximum, the same sum in the same (id) order, the same division.
+    const Candidates c = make_candidates(logits);
+    const float lmax   = max_logit(c);
+    const bool flat    = lmax == kNegInf;
+    double sum         = 0;
+    for (const Candidate& x : c.items) sum += flat ? 1.0 : std::exp(double(x.logit) - double(lmax));
+    return float(flat ? 1.0 / sum : std::exp(double(c.items[size_t(id)].logit) - double(lmax)) / sum);
 }
 
 }  // namespace ts::core::sample

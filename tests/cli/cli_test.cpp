@@ -38,11 +38,13 @@ TEST_F(Cli, RunJsonLinesHaveTheDocumentedKeys) {
     ASSERT_EQ(lines.size(), 5u);
     for (size_t i = 0; i < 4; ++i) {
         const Json j = parse_json(lines[i]);
-        for (const char* k : {"pos", "id", "text", "p", "top"}) EXPECT_TRUE(j.has(k)) << k << " in " << lines[i];
+        for (const char* k : {"pos", "id", "text", "logit", "p_model", "p_sampler", "top"})
+            EXPECT_TRUE(j.has(k)) << k << " in " << lines[i];
+        EXPECT_FALSE(j.has("p")) << "renamed: p_model or p_sampler";
         EXPECT_EQ(int(j.at("pos").num), int(2 + i));
-        ASSERT_FALSE(j.at("top").arr.empty());
+        ASSERT_EQ(j.at("top").arr.size(), 5u);  // the default --n-probs
         for (const Json& t : j.at("top").arr)
-            for (const char* k : {"id", "text", "logit", "p"}) EXPECT_TRUE(t.has(k)) << k;
+            for (const char* k : {"id", "text", "logit", "p_model", "p_sampler"}) EXPECT_TRUE(t.has(k)) << k;
     }
     const Json s = parse_json(lines.back());
     ASSERT_TRUE(s.has("summary"));
@@ -50,6 +52,52 @@ TEST_F(Cli, RunJsonLinesHaveTheDocumentedKeys) {
         EXPECT_TRUE(s.at("summary").has(k)) << k;
     EXPECT_EQ(int(s.at("summary").at("prompt_tokens").num), 2);
     EXPECT_EQ(int(s.at("summary").at("generated").num), 4);
+}
+
+// --n-probs sets how many alternatives a token lists; p_model is the softmax at T = 1 (the same number for the token
+// and for its own entry in top), p_sampler the final distribution's (top-k 3 keeps three: the rest are 0).
+TEST_F(Cli, RunNProbsListsThatManyAlternativesWithBothProbabilities) {
+    const Outcome r =
+        run({"run", "-m",      model(), "--prompt-ids", "1,2", "-n",     "3",   "--json", "--n-probs", "12", "--top-k",
+             "3",   "--top-p", "1",     "--min-p",      "0",   "--temp", "0.8", "--seed", "4"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const auto lines = lines_of(r.out);
+    ASSERT_EQ(lines.size(), 4u);
+    for (size_t i = 0; i < 3; ++i) {
+        const Json j    = parse_json(lines[i]);
+        const auto& top = j.at("top").arr;
+        ASSERT_EQ(top.size(), 12u) << lines[i];
+        double sum_model = 0, sum_sampler = 0;
+        bool listed = false;
+        for (size_t c = 0; c < top.size(); ++c) {
+            const double pm = top[c].at("p_model").num, ps = top[c].at("p_sampler").num;
+            if (c > 0) {
+                EXPECT_LE(pm, top[c - 1].at("p_model").num);  // best first
+            }
+            if (c >= 3) {
+                EXPECT_EQ(ps, 0.0) << "removed by top-k 3";
+            }
+            sum_model += pm;
+            sum_sampler += ps;
+            if (int(top[c].at("id").num) == int(j.at("id").num)) {
+                listed = true;
+                EXPECT_EQ(top[c].at("p_model").num, j.at("p_model").num);
+                EXPECT_EQ(top[c].at("p_sampler").num, j.at("p_sampler").num);
+            }
+        }
+        EXPECT_TRUE(listed) << "top-k 3 draws one of the three best";
+        EXPECT_LE(sum_model, 1.0 + 1e-5);
+        EXPECT_NEAR(sum_sampler, 1.0, 1e-5);
+        EXPECT_GT(j.at("p_sampler").num, j.at("p_model").num * 0.999) << "truncation only raises a kept token's p";
+    }
+    const Outcome none = run({"run", "-m", model(), "--prompt-ids", "1,2", "-n", "2", "--json", "--n-probs", "0"});
+    ASSERT_EQ(none.exit_code, 0) << none.err;
+    EXPECT_TRUE(parse_json(lines_of(none.out)[0]).at("top").arr.empty());
+    for (const char* bad : {"-1", "1001", "many"}) {
+        const Outcome b = run({"run", "-m", model(), "--prompt-ids", "1", "-n", "1", "--json", "--n-probs", bad});
+        EXPECT_NE(b.exit_code, 0) << bad;
+        EXPECT_NE(b.err.find("--n-probs"), std::string::npos) << b.err;
+    }
 }
 
 TEST_F(Cli, RunSeedsReproduce) {
