@@ -2,6 +2,9 @@
 // selection upkeep, the readers panels share, the command functions of ui_state.hpp and the sampler preview.
 #include "app/ui/bridge.hpp"
 
+#include <imgui.h>
+#include <imgui_internal.h>
+
 #include <algorithm>
 #include <chrono>
 
@@ -250,6 +253,8 @@ bool submit_prompt(UiState& ui) {
         cmd.ids = std::move(*ids);
     }
     ui.prompt_error.clear();
+    ui.last_prompt = ui.applied_prompt;  // what `tokenscope` reopens next time (imgui.ini [Session])
+    if (ImGui::GetCurrentContext()) ImGui::MarkIniSettingsDirty();
     ui.bridge.push(core::cmd::SetSampler{ui.sampler, false});
     ui.bridge.push(std::move(cmd));
     return true;

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <filesystem>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "app/ui/settings.hpp"
 #include "app/ui/shell.hpp"
 #include "app/ui/ui_state.hpp"
+#include "core/base/mmap.hpp"
 
 namespace ts::app {
 namespace {
@@ -103,6 +105,19 @@ void save_screenshot(UiState& ui, gl::GlWindow& w) {
         show_error(ui, "Cannot save the screenshot", st.error().message);
 }
 
+// What `tokenscope` opens: without -m, the last session's model and prompt (imgui.ini's [Session], read by
+// install_settings) when the user keeps that on and the file is still there; else opt.model_path.
+std::string start_model(UiState& ui, const ExplorerOptions& opt) {
+    if (!opt.reopen_last || !ui.reopen_last || ui.last_model.empty()) return opt.model_path;
+    std::error_code ec;
+    if (!core::is_builtin_file(ui.last_model) && !std::filesystem::is_regular_file(ui.last_model, ec)) {
+        ui.status = "The last model, " + ui.last_model + ", is gone; opened the default model";
+        return opt.model_path;
+    }
+    if (!opt.prompt_given) std::snprintf(ui.prompt.data(), ui.prompt.size(), "%s", ui.last_prompt.c_str());
+    return ui.last_model;
+}
+
 double percentile(std::vector<double> v, double q) {
     if (v.empty()) return 0.0;
     std::sort(v.begin(), v.end());
@@ -132,7 +147,8 @@ int run_explorer(const ExplorerOptions& opt) {
     init_ui(ui, opt, scale);
     match_clear_color(w);
     ui.bridge.set_wake(&gl::GlWindow::wake);
-    if (!opt.model_path.empty()) request_load(ui, opt.model_path);
+    const std::string start = start_model(ui, opt);
+    if (!start.empty()) request_load(ui, start);
 
     int quiet_frames      = 0;
     uint64_t seen_version = 0;

@@ -17,6 +17,10 @@ struct ExplorerOptions {
     int n_ctx        = 0;      // -c: positions of the KV cache (0: the model's context, at most 4096)
     int n_threads    = core::default_thread_count();  // -t: engine threads
     core::LoadOptions load;                           // --no-mmap, --check-tensors
+    // No -m given (`tokenscope`, `tokenscope gui`): the model and prompt of the last session are reopened when the
+    // user keeps File ▸ "Reopen the last model at start" on (imgui.ini); model_path is then only the fallback.
+    bool reopen_last  = false;
+    bool prompt_given = false;  // -p: the last session's prompt is not restored
 };
 
 struct ShotOptions {

@@ -19,9 +19,40 @@ namespace {
 
 constexpr const char* kModeNames[] = {"head", "heads", "mean"};  // AttentionMode, in order
 
-// Both sections ([TokenScope][Layout] and [TokenScope][View]) read into the UiState; a line names its own field.
+// The sections ([TokenScope][Layout], [View] and [Session]) read into the UiState; a line names its own field.
 void* settings_open(ImGuiContext*, ImGuiSettingsHandler* h, const char* name) {
-    return std::strcmp(name, "Layout") == 0 || std::strcmp(name, "View") == 0 ? h->UserData : nullptr;
+    return std::strcmp(name, "Layout") == 0 || std::strcmp(name, "View") == 0 || std::strcmp(name, "Session") == 0
+               ? h->UserData
+               : nullptr;
+}
+
+// An ini value is one line: backslash, line feed and carriage return are written as \\, \n and \r.
+std::string escape_line(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        if (c == '\\')
+            out += "\\\\";
+        else if (c == '\n')
+            out += "\\n";
+        else if (c == '\r')
+            out += "\\r";
+        else
+            out += c;
+    }
+    return out;
+}
+
+std::string unescape_line(const char* s) {
+    std::string out;
+    for (; *s; ++s) {
+        if (*s != '\\' || s[1] == '\0') {
+            out += *s;
+            continue;
+        }
+        ++s;
+        out += *s == 'n' ? '\n' : *s == 'r' ? '\r' : *s;
+    }
+    return out;
 }
 
 void read_flag(const char* line, const char* key, bool* out) {
@@ -51,6 +82,9 @@ void settings_read_line(ImGuiContext*, ImGuiSettingsHandler*, void* entry, const
         if (const CenterTab t = center_tab_named(line + 11); t != CenterTab::kCount) ui->split.right = t;
     if (std::strncmp(line, "Recent=", 7) == 0 && line[7] != '\0' && ui->recent.size() < UiState::kMaxRecent)
         ui->recent.emplace_back(line + 7);
+    read_flag(line, "ReopenLast", &ui->reopen_last);
+    if (std::strncmp(line, "LastModel=", 10) == 0) ui->last_model = line + 10;
+    if (std::strncmp(line, "LastPrompt=", 11) == 0) ui->last_prompt = unescape_line(line + 11);
 }
 
 void settings_write_all(ImGuiContext*, ImGuiSettingsHandler* h, ImGuiTextBuffer* buf) {
@@ -70,6 +104,11 @@ void settings_write_all(ImGuiContext*, ImGuiSettingsHandler* h, ImGuiTextBuffer*
     buf->appendf("AttentionLog=%d\n", ui->attention.log_scale ? 1 : 0);
     buf->appendf("AttentionMagma=%d\n", ui->attention.magma ? 1 : 0);
     buf->appendf("QkByWeight=%d\n", ui->qk_by_weight ? 1 : 0);
+    buf->append("\n");
+    buf->appendf("[%s][Session]\n", h->TypeName);
+    buf->appendf("ReopenLast=%d\n", ui->reopen_last ? 1 : 0);
+    if (!ui->last_model.empty()) buf->appendf("LastModel=%s\n", ui->last_model.c_str());
+    if (!ui->last_model.empty()) buf->appendf("LastPrompt=%s\n", escape_line(ui->last_prompt).c_str());
     buf->append("\n");
 }
 
@@ -122,6 +161,11 @@ void install_settings(UiState& ui) {
     h.UserData   = &ui;
     ctx->SettingsHandlers.push_back(h);
     ImGui::GetIO().IniFilename = ui.ini_path.empty() ? nullptr : ui.ini_path.c_str();
+    // Read now rather than at the first frame: what the explorer opens at start depends on [Session].
+    if (!ui.ini_path.empty()) {
+        ImGui::LoadIniSettingsFromDisk(ui.ini_path.c_str());
+        ctx->SettingsLoaded = true;  // ImGui's first NewFrame would read the file again
+    }
 }
 
 }  // namespace ts::app

@@ -64,6 +64,11 @@ void draw_menu_bar(UiState& ui) {
             if (!chosen.empty()) request_load(ui, chosen);
         }
         if (ImGui::MenuItem("Save screenshot", "F12")) ui.screenshot_requested = true;
+        if (ImGui::MenuItem("Reopen the last model at start", nullptr, &ui.reopen_last)) ImGui::MarkIniSettingsDirty();
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip(
+                "On: `tokenscope` alone opens the model and prompt of the last session.\n"
+                "Off: it opens the default model every time.");
         ImGui::Separator();
         if (ImGui::MenuItem("Quit", "Ctrl+Q")) ui.quit_requested = true;
         ImGui::EndMenu();

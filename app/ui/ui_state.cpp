@@ -109,6 +109,8 @@ void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::strin
     ui.fonts_dirty = true;  // the vocabulary may use characters the atlas lacks
     ui.tab_request = CenterTab::Model;
     remember_recent(ui, path);
+    ui.last_model = path;
+    if (ImGui::GetCurrentContext()) ImGui::MarkIniSettingsDirty();
     char buf[256];
     std::snprintf(buf, sizeof buf, "Loaded %s in %.2f s", file_name(path).c_str(), ui.loader.elapsed_s());
     ui.status = buf;

@@ -51,7 +51,9 @@ bool parse_size(const std::string& s, int& w, int& h) {
 
 int cmd_gui(int argc, char** argv) {
     ExplorerOptions opt;
-    ArgParser ap("gui", "[-m FILE] [-p TEXT]", "open the explorer (default model: assets/models/default.gguf)");
+    ArgParser ap("gui", "[-m FILE] [-p TEXT]",
+                 "open the explorer; without -m it reopens the last session's model and prompt (File > Reopen the last "
+                 "model at start), else the default model (assets/models/default.gguf)");
     ap.add_string("-m", "--model", "FILE", &opt.model_path, "model file to open (GGUF)");
     ap.add_string("-p", "--prompt", "TEXT", &opt.prompt, "prompt to start with");
     ap.add_int("-n", "--n-predict", "N", &opt.n_steps, 1, 1 << 20,
@@ -61,7 +63,9 @@ int cmd_gui(int argc, char** argv) {
     add_load_flags(ap, &opt.load);
     // `tokenscope` alone and `tokenscope -m FILE` arrive here with argv[0] = "tokenscope", which is not a flag.
     if (auto code = ap.parse(argc, argv)) return *code;
-    opt.run_on_load = ap.was_set("-n");
+    opt.run_on_load  = ap.was_set("-n");
+    opt.reopen_last  = !ap.was_set("-m");
+    opt.prompt_given = ap.was_set("-p");
     if (!ap.was_set("-m")) {
         opt.model_path = default_gui_model();
         // The default model is the KJV one: open on a prompt that shows something at once.

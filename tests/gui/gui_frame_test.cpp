@@ -326,6 +326,29 @@ TEST_F(Frames, LayoutAndRecentFilesRoundTripThroughImguiIni) {
         << ini;
 }
 
+// [Session]: what `tokenscope` alone reopens. A prompt's line breaks and backslashes survive the one-line value.
+TEST_F(Frames, TheLastModelAndPromptRoundTripThroughImguiIni) {
+    ImGui::LoadIniSettingsFromMemory(
+        "[TokenScope][Session]\nReopenLast=0\nLastModel=/m/a.gguf\nLastPrompt=In the beginning\\nGod \\\\ x\n");
+    EXPECT_FALSE(ui_.reopen_last);
+    EXPECT_EQ(ui_.last_model, "/m/a.gguf");
+    EXPECT_EQ(ui_.last_prompt, "In the beginning\nGod \\ x");
+    const std::string ini = ImGui::SaveIniSettingsToMemory();
+    EXPECT_NE(ini.find("[TokenScope][Session]\nReopenLast=0\nLastModel=/m/a.gguf\n"
+                       "LastPrompt=In the beginning\\nGod \\\\ x\n"),
+              std::string::npos)
+        << ini;
+}
+
+// Loading a model and evaluating a prompt make them the ones to reopen.
+TEST_F(Frames, ALoadAndAPromptBecomeTheLastSession) {
+    std::snprintf(ui_.prompt.data(), ui_.prompt.size(), "%s", "the cat\nsat");
+    load_tiny();
+    frames(2);
+    EXPECT_EQ(ui_.last_model, ui_.model->path);
+    EXPECT_EQ(ui_.last_prompt, "the cat\nsat");
+}
+
 // Moves the mouse along a line, one frame per step, until ImGui shows `cursor` (the splitter's resize arrows).
 bool find_cursor(ImGuiMouseCursor cursor, ImVec2 from, ImVec2 step, int n, const std::function<void()>& frame,
                  ImVec2* at) {

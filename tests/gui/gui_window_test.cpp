@@ -79,6 +79,36 @@ TEST_F(RealWindow, KeepsItsLayoutAcrossRunsAndClosesCleanlyOnSigterm) {
     ASSERT_EQ(std::system(("rm -rf '" + cfg + "'").c_str()), 0);
 }
 
+// `tokenscope` alone reopens the last session's model and prompt (imgui.ini [Session]); with ReopenLast=0, or when
+// that file is gone, it opens the default model.
+TEST_F(RealWindow, ReopensTheLastModelUnlessTheUserTurnedThatOff) {
+    const std::string model = dir_ + "/last.gguf";
+    ASSERT_TRUE(ts::test::write_tiny_gguf(model).ok());
+    const std::string ini_path = dir_ + "/config/tokenscope/imgui.ini";
+    auto start_with            = [&](const std::string& session) {
+        std::FILE* f = std::fopen(ini_path.c_str(), "w");
+        EXPECT_NE(f, nullptr);
+        if (!f) return std::string();
+        std::fputs(("[TokenScope][Session]\n" + session).c_str(), f);
+        std::fclose(f);
+        const RunResult r = run("", "cd / && " + env() + " timeout --preserve-status -s TERM 4");
+        EXPECT_EQ(r.code, 0) << r.output;
+        return read(ini_path);
+    };
+    std::string ini = start_with("ReopenLast=1\nLastModel=" + model + "\nLastPrompt=the cat\n");
+    EXPECT_NE(ini.find("Recent=" + model), std::string::npos) << ini;
+    EXPECT_EQ(ini.find("Recent=builtin:default.gguf"), std::string::npos) << ini;
+    EXPECT_NE(ini.find("LastPrompt=the cat\n"), std::string::npos) << ini;
+
+    ini = start_with("ReopenLast=0\nLastModel=" + model + "\nLastPrompt=the cat\n");
+    EXPECT_NE(ini.find("Recent=builtin:default.gguf"), std::string::npos) << ini;
+    EXPECT_NE(ini.find("ReopenLast=0\nLastModel=builtin:default.gguf\n"), std::string::npos) << ini;
+
+    fs::remove(model);
+    ini = start_with("ReopenLast=1\nLastModel=" + model + "\n");
+    EXPECT_NE(ini.find("Recent=builtin:default.gguf"), std::string::npos) << ini;
+}
+
 // Keys from xdotool: → three times, ← once, space (a Run of 16), each followed by F12. Every picture is saved and
 // each differs from the one before (the token strip grew, shrank, grew).
 TEST_F(RealWindow, KeysStepRewindAndRunTheModelAndF12SavesWhatItShows) {
