@@ -11,6 +11,7 @@
 #include "app/ui/ui_state.hpp"
 #include "app/ui/view_geometry.hpp"
 #include "app/ui/view_journey.hpp"
+#include "app/ui/view_sampling.hpp"
 
 namespace ts::app {
 
@@ -148,18 +149,10 @@ bool engine_busy(const core::Snapshot& snap) {
     return snap.activity == core::Activity::Prefilling || snap.activity == core::Activity::Running;
 }
 
-namespace {
-
-bool same_settings(const core::sample::SamplerSettings& a, const core::sample::SamplerSettings& b) {
-    return a.temp == b.temp && a.top_k == b.top_k && a.top_p == b.top_p && a.min_p == b.min_p &&
-           a.repeat_penalty == b.repeat_penalty && a.repeat_last_n == b.repeat_last_n && a.seed == b.seed;
-}
-
-}  // namespace
-
 const SamplerPreview& sampler_preview(UiState& ui, const core::Snapshot& snap) {
     SamplerPreview& pv = ui.preview;
-    if (pv.state == snap.state && same_settings(pv.settings, ui.sampler) && (pv.valid || !pv.error.empty())) return pv;
+    if (pv.state == snap.state && sampler_settings_equal(pv.settings, ui.sampler) && (pv.valid || !pv.error.empty()))
+        return pv;
     pv          = SamplerPreview{};
     pv.state    = snap.state;
     pv.settings = ui.sampler;
@@ -184,6 +177,15 @@ const SamplerPreview& sampler_preview(UiState& ui, const core::Snapshot& snap) {
     pv.result = *r;
     pv.valid  = true;
     return pv;
+}
+
+ShownSampler shown_sampler(UiState& ui, const core::Snapshot& snap, const core::StepTrace& st) {
+    ShownSampler s{&st.sampler, st.settings, false};
+    if (st.pos == int(snap.steps.size()) - 1) {
+        const SamplerPreview& pv = sampler_preview(ui, snap);
+        if (pv.valid && pv.pos == st.pos) s = ShownSampler{&pv.view, pv.settings, true};
+    }
+    return s;
 }
 
 // ---- commands -------------------------------------------------------------------------------------------------------

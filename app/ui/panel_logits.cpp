@@ -45,19 +45,8 @@ void draw_logits_panel(UiState& ui, const core::Snapshot& snap) {
     const core::StepTrace* st = step_with_next_token(
         ui, snap, "Nothing evaluated yet: type a prompt and press Step (→) to rank the next-token candidates.");
     if (!st) return;
-    const int pos = selected_pos(ui, snap);
-    // The live preview (sliders' settings) for the newest position, the recorded view otherwise.
-    const core::sample::SamplerView* view  = &st->sampler;
-    core::sample::SamplerSettings settings = st->settings;
-    bool live                              = false;
-    if (pos == int(snap.steps.size()) - 1) {
-        const SamplerPreview& pv = sampler_preview(ui, snap);
-        if (pv.valid && pv.pos == pos) {
-            view     = &pv.view;
-            settings = pv.settings;
-            live     = true;
-        }
-    }
+    const int pos                     = selected_pos(ui, snap);
+    const auto [view, settings, live] = shown_sampler(ui, snap, *st);
     if (lv.version != snap.version || lv.pos != pos || lv.live != live ||
         !sampler_settings_equal(lv.settings, settings)) {
         rebuild(lv, *snap.model, *view);

@@ -22,23 +22,8 @@ using core::sample::SamplerView;
 using core::sample::StageKind;
 using core::sample::StageView;
 
-// What the panel shows: the live preview for the newest position, the recorded view otherwise.
-struct Shown {
-    const SamplerView* view = nullptr;
-    core::sample::SamplerSettings settings;
-    bool live = false;
-};
-
-Shown pick_view(UiState& ui, const core::Snapshot& snap, const core::StepTrace& st, int pos) {
-    Shown s{&st.sampler, st.settings, false};
-    if (pos == int(snap.steps.size()) - 1) {
-        const SamplerPreview& pv = sampler_preview(ui, snap);
-        if (pv.valid && pv.pos == pos) s = Shown{&pv.view, pv.settings, true};
-    }
-    return s;
-}
-
-void draw_header(UiState& ui, const core::Model& model, const core::StepTrace& st, const Shown& s, int pos, bool busy) {
+void draw_header(UiState& ui, const core::Model& model, const core::StepTrace& st, const ShownSampler& s, int pos,
+                 bool busy) {
     const SamplerView& v = *s.view;
     ImGui::Text("Next token after position %d", pos);
     ImGui::SameLine();
@@ -310,9 +295,9 @@ void draw_softmax_panel(UiState& ui, const core::Snapshot& snap) {
     const core::StepTrace* st = step_with_next_token(
         ui, snap, "Nothing evaluated yet: type a prompt and press Step (→) to see the next-token distribution.");
     if (!st) return;
-    const int pos        = selected_pos(ui, snap);
-    const Shown shown    = pick_view(ui, snap, *st, pos);
-    const SamplerView& v = *shown.view;
+    const int pos            = selected_pos(ui, snap);
+    const ShownSampler shown = shown_sampler(ui, snap, *st);
+    const SamplerView& v     = *shown.view;
     section_heading(ui, "Softmax & sampling");
     draw_header(ui, *snap.model, *st, shown, pos, engine_busy(snap));
     ImGui::Spacing();

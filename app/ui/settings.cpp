@@ -129,24 +129,31 @@ std::string default_ini_path() {
     return (dir / "imgui.ini").string();
 }
 
-std::string screenshot_path(std::time_t when) {
+std::string home_folder(const char* sub) {
     namespace fs = std::filesystem;
     std::error_code ec;
-    fs::path dir = ".";
-    if (const char* home = std::getenv("HOME"); home && *home == '/') {
-        dir = home;
-        // ~/Pictures is created when missing, so screenshots land where people look for them; $HOME only when it
-        // cannot be made.
-        fs::create_directories(dir / "Pictures", ec);
-        if (fs::is_directory(dir / "Pictures", ec)) dir /= "Pictures";
-    }
+    const char* home = std::getenv("HOME");
+    if (!home || *home != '/') return ".";
+    // Created when missing, so files land where people look for them; $HOME only when it cannot be made.
+    const fs::path dir = fs::path(home) / sub;
+    fs::create_directories(dir, ec);
+    return fs::is_directory(dir, ec) ? dir.string() : std::string(home);
+}
+
+std::string screenshot_path(std::time_t when) {
+    return dated_path(home_folder("Pictures"), "tokenscope", ".png", when);
+}
+
+std::string dated_path(const std::string& folder, const std::string& stem, const std::string& ext, std::time_t when) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
     std::tm tm{};
     localtime_r(&when, &tm);
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    const std::string base = (dir / (std::string("tokenscope-") + stamp)).string();
-    std::string path       = base + ".png";
-    for (int i = 2; fs::exists(path, ec) && i < 1000; ++i) path = base + "-" + std::to_string(i) + ".png";
+    const std::string base = (fs::path(folder) / (stem + "-" + stamp)).string();
+    std::string path       = base + ext;
+    for (int i = 2; fs::exists(path, ec) && i < 1000; ++i) path = base + "-" + std::to_string(i) + ext;
     return path;
 }
 

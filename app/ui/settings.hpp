@@ -18,6 +18,11 @@ namespace ts::app {
 // directory when there is no home)
 // /tokenscope-YYYYMMDD-HHMMSS.png for the local time `when`; a -2, -3 … suffix when that name exists.
 [[nodiscard]] std::string screenshot_path(std::time_t when);
+// ~/SUB ("Pictures", "Documents"), created when missing; $HOME when it cannot be, "." when there is no home.
+[[nodiscard]] std::string home_folder(const char* sub);
+// folder/STEM-YYYYMMDD-HHMMSS.EXT for the local time `when`, with a -2, -3 … suffix when that name exists.
+[[nodiscard]] std::string dated_path(const std::string& folder, const std::string& stem, const std::string& ext,
+                                     std::time_t when);
 
 // Registers the [TokenScope] ini section with the current ImGui context (before the first frame) and points
 // ImGui at `ui.ini_path` ("" = do not read or write any file).

@@ -9,8 +9,10 @@
 #include <cstdio>
 #include <iterator>
 
+#include "app/ui/export_csv.hpp"
 #include "app/ui/format.hpp"
 #include "app/ui/panels.hpp"
+#include "app/ui/settings.hpp"
 #include "app/ui/split_view.hpp"
 #include "app/ui/widgets.hpp"
 #include "app/version/version.hpp"
@@ -18,6 +20,15 @@
 
 namespace ts::app {
 namespace {
+
+// File ▸ Export numbers: the panel on screen as CSV, or the reason there is nothing to export in the status bar.
+void export_shown_panel(UiState& ui) {
+    std::string why;
+    if (auto csv = panel_csv(ui, ui.tab_shown, &why))
+        write_csv(ui, *csv, home_folder("Documents"));
+    else
+        ui.status = std::string("Nothing to export from ") + center_tab_title(ui.tab_shown) + ": " + why;
+}
 
 // `tokenscope --version`'s lines after the first (commit, compiler, SIMD), for the About box, whose title holds
 // the version. The SIMD level in use is the one main() chose before the explorer started.
@@ -64,6 +75,14 @@ void draw_menu_bar(UiState& ui) {
             if (!chosen.empty()) request_load(ui, chosen);
         }
         if (ImGui::MenuItem("Save screenshot", "F12")) ui.screenshot_requested = true;
+        if (ImGui::MenuItem("Export numbers (CSV)", "Ctrl+E")) export_shown_panel(ui);
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip(
+                "The numbers of the panel on screen as a CSV file in ~/Documents: the attention matrix\n"
+                "of the shown head, the Q·K row, the logits table, the sampler stages, the logit lens.");
+        if (ImGui::MenuItem("Export the context (CSV)")) {
+            if (auto csv = context_csv(ui)) write_csv(ui, *csv, home_folder("Documents"));
+        }
         if (ImGui::MenuItem("Reopen the last model at start", nullptr, &ui.reopen_last)) ImGui::MarkIniSettingsDirty();
         if (ImGui::IsItemHovered())
             ImGui::SetTooltip(
@@ -130,6 +149,7 @@ void handle_shortcuts(UiState& ui) {
     if (io.WantTextInput) return;
     if (io.KeyCtrl && ImGui::IsKeyPressed('O', false)) ui.open_dialog_requested = true;
     if (io.KeyCtrl && ImGui::IsKeyPressed('Q', false)) ui.quit_requested = true;
+    if (io.KeyCtrl && ImGui::IsKeyPressed('E', false)) export_shown_panel(ui);
     if (ImGui::IsKeyPressed(kKeyF1, false)) ui.show_shortcuts = true;
     if (ImGui::IsKeyPressed(kKeyF12, false)) ui.screenshot_requested = true;
     // Ctrl+= (also Ctrl++ and the keypad's), Ctrl+− and Ctrl+0: the presentation scale.
@@ -383,6 +403,7 @@ void draw_dialogs(UiState& ui) {
                                                        {"click a token", "make it the query position of every panel"},
                                                        {"Ctrl+O", "open a model file"},
                                                        {"F12", "save a screenshot of the window (PNG)"},
+                                                       {"Ctrl+E", "export the numbers of the panel on screen (CSV)"},
                                                        {"Ctrl+Q", "quit"},
                                                        {"F1", "this list"},
                                                        {"drag & drop", "open the dropped .gguf file"}};

@@ -217,6 +217,14 @@ const core::StepTrace* selected_step(const UiState& ui, const core::Snapshot& sn
 const core::Derived* current_derived(const UiState& ui, const core::Snapshot& snap);
 // The newest position re-sampled with ui.sampler (see SamplerPreview).
 const SamplerPreview& sampler_preview(UiState& ui, const core::Snapshot& snap);
+// What the Softmax and Logits panels show for the position of `st`: the live preview (the sliders' settings) for the
+// newest position, the recorded view otherwise.
+struct ShownSampler {
+    const core::sample::SamplerView* view = nullptr;
+    core::sample::SamplerSettings settings;
+    bool live = false;
+};
+ShownSampler shown_sampler(UiState& ui, const core::Snapshot& snap, const core::StepTrace& st);
 // Seconds on the steady clock: the clock of UiState::play_next.
 double steady_seconds();
 // True while the worker prefills or runs.

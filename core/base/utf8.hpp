@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace ts::core {
@@ -61,6 +62,24 @@ inline uint32_t utf8_decode(std::string_view s, size_t i, size_t* len) {
     uint32_t cp   = n == 1 ? b0 : b0 & (0x7Fu >> n);  // the lead byte's payload: 5, 4 or 3 bits
     for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (uint8_t(s[i + k]) & 0x3F);
     return cp;
+}
+
+// `s` with every byte that does not start a valid character replaced by U+FFFD (one per byte, as utf8_decode reads
+// them), for text that must be valid UTF-8 (CSV, JSON).
+inline std::string utf8_sanitized(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (size_t i = 0; i < s.size();) {
+        const size_t n = utf8_valid_length(s, i);
+        if (n == 0) {
+            out += "\xEF\xBF\xBD";
+            ++i;
+        } else {
+            out.append(s, i, n);
+            i += n;
+        }
+    }
+    return out;
 }
 
 }  // namespace ts::core
