@@ -169,20 +169,7 @@ void draw_colour_bar(const UiState& ui, ImVec2 a, float h) {
 }
 
 void draw_toolbar(UiState& ui, const core::Snapshot& snap) {
-    const auto& hp = snap.model->hp;
-    int layer = ui.sel.layer, head = ui.sel.head;
-    const float em = ImGui::GetFontSize();
-    ImGui::SetNextItemWidth(em * 8.0f);
-    if (slider_int("layer", &layer, 0, std::max(0, hp.n_layer - 1))) select_layer_head(ui, layer, head);
-    item_tooltip("Which transformer block's attention to show ([ and ] with Shift step through layers).");
-    ImGui::SameLine();
-    ImGui::BeginDisabled(ui.attention.mode == AttentionMode::HeadMean);
-    ImGui::SetNextItemWidth(em * 8.0f);
-    if (slider_int("head", &head, 0, std::max(0, hp.n_head - 1))) select_layer_head(ui, layer, head);
-    item_tooltip(
-        "Which attention head of the layer: each head has its own queries and keys, so it looks at "
-        "different tokens ([ and ] step through heads).");
-    ImGui::EndDisabled();
+    layer_head_sliders(ui, snap.model->hp, ui.attention.mode != AttentionMode::HeadMean);
     ImGui::SameLine();
     int mode = int(ui.attention.mode);
     ImGui::RadioButton("one head", &mode, int(AttentionMode::Head));

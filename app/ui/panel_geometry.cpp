@@ -143,7 +143,8 @@ void draw_candidates(const UiState& ui, const core::Model& model, const Geometry
     ImGui::Text("Where the final vector of position %d points", g.sel_pos);
     item_tooltip(
         "Cosine between the selected position's final hidden state and each candidate's output-embedding "
-        "row: the logit is this cosine times both lengths, so higher cosine = more likely.");
+        "row. The logit is exactly this cosine times both lengths (the dot product of the two vectors), so for rows "
+        "of similar length a higher cosine means a more likely token.");
     if (g.cand_ids.empty()) {
         ImGui::TextDisabled("no candidates (no logits computed yet)");
         return;
@@ -153,7 +154,7 @@ void draw_candidates(const UiState& ui, const core::Model& model, const Geometry
     if (!ImGui::BeginTable("cands", 3, flags)) return;
     ImGui::TableSetupColumn("candidate", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableSetupColumn("cosine");
-    ImGui::TableSetupColumn("≈ logit");
+    ImGui::TableSetupColumn("logit");
     ImGui::TableHeadersRow();
     for (size_t c = 0; c < g.cand_ids.size(); ++c) {
         ImGui::TableNextRow();

@@ -114,7 +114,7 @@ void draw_grid(const UiState& ui, const KvView& v, const core::Snapshot& snap, i
     }
 }
 
-// Cumulative bytes (left) and multiply-adds per step with and without the cache (right, log scale).
+// Cumulative bytes (left) and multiply-adds per step with and without the cache (right, log or linear scale).
 void draw_growth(const KvView& v, int sel_pos, float width, float height) {
     const int n_x = std::max(1, v.whole_context ? v.kv.n_ctx : v.n_pos);
     {
@@ -141,17 +141,23 @@ void draw_growth(const KvView& v, int sel_pos, float width, float height) {
     {
         PlotAxes ax;
         ax.x_label = "position of the new token";
-        ax.y_label = "multiply-adds per step (log)";
+        ax.y_label = v.macs_log ? "multiply-adds per step (log)" : "multiply-adds per step";
         ax.x_max   = std::max(1, n_x - 1);
         double hi  = 1;
         for (double x : v.without_cache) hi = std::max(hi, x);
         double lo = hi;
         for (double x : v.with_cache) lo = std::min(lo, x);
-        ax.y_log    = true;
-        ax.y_min    = std::pow(10.0, std::floor(std::log10(std::max(lo, 1.0))));
-        ax.y_max    = std::pow(10.0, std::ceil(std::log10(hi * 1.01)));
-        ax.y_fmt    = "%.0e";
-        ax.y_ticks  = std::max(1, int(std::lround(std::log10(ax.y_max / ax.y_min))));
+        ax.y_fmt = "%.0e";
+        if (v.macs_log) {
+            ax.y_log   = true;
+            ax.y_min   = std::pow(10.0, std::floor(std::log10(std::max(lo, 1.0))));
+            ax.y_max   = std::pow(10.0, std::ceil(std::log10(hi * 1.01)));
+            ax.y_ticks = std::max(1, int(std::lround(std::log10(ax.y_max / ax.y_min))));
+        } else {
+            ax.y_min   = 0;
+            ax.y_max   = hi * 1.05;
+            ax.y_ticks = 4;
+        }
         ax.x_ticks  = std::min(n_x, 6);
         PlotFrame f = begin_plot("kv_macs", ImVec2(ImGui::GetContentRegionAvail().x, height), ax);
         std::vector<ImVec2> a, b;
@@ -242,12 +248,20 @@ void draw_kv_panel(UiState& ui, const core::Snapshot& snap) {
     ImGui::EndChild();
     ImGui::SameLine();
     ImGui::BeginChild("kv_right", ImVec2(0, ImGui::GetTextLineHeightWithSpacing() * 7.6f));
-    ImGui::Text("The step that evaluated position %d:", std::max(sel, 0));
+    ImGui::Text("The step that evaluated position %d (counted, not timed):", std::max(sel, 0));
+    item_tooltip(
+        "Multiply-adds counted from the model's shapes: what one step must compute with the cache, and what it would "
+        "compute if every earlier token were evaluated again. Not a measurement of time.");
     draw_macs_table(hp, std::max(sel, 0));
     ImGui::EndChild();
 
     ImGui::Checkbox("Whole context window", &v.whole_context);
     item_tooltip("Spread the grid and the plots over every position the cache can hold, not just the ones filled.");
+    ImGui::SameLine();
+    ImGui::Checkbox("Log scale", &v.macs_log);
+    item_tooltip(
+        "The multiply-adds plot on a logarithmic axis (both curves visible at once) or a linear one (how\n"
+        "fast recomputing grows: a straight line with the cache, a steepening one without).");
     ImGui::SameLine();
     ImGui::TextDisabled("grid: blue = prompt, orange = generated, yellow = selected position");
     const float avail_h = ImGui::GetContentRegionAvail().y;

@@ -137,7 +137,15 @@ void draw_qk_panel(UiState& ui, const core::Snapshot& snap) {
     if (ImGui::Checkbox("order by weight", &ui.qk_by_weight)) ImGui::MarkIniSettingsDirty();
     item_tooltip("List the keys by their attention weight, largest first, instead of by position.");
     ImGui::SameLine();
-    ImGui::TextDisabled("   layer / head: the Attention tab or [ ] keys · query: click a token");
+    layer_head_sliders(ui, snap.model->hp);
+    ImGui::SameLine();
+    ImGui::TextDisabled("query: click a token or ↑/↓");
+    if (const std::string note = kv_sharing_note(snap.model->hp, ui.sel.head); !note.empty()) {
+        ImGui::TextDisabled("grouped-query attention: %s", note.c_str());
+        item_tooltip(
+            "The model stores fewer key/value heads than query heads: several query heads score against the "
+            "same keys, each with its own query.");
+    }
 
     const core::derive::AttnRow& r = d->row;
     const float em                 = ImGui::GetFontSize();

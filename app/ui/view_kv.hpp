@@ -38,6 +38,7 @@ struct KvView {
     uint64_t bytes_per_pos = 0;                     // all layers
     std::vector<double> with_cache, without_cache;  // [pos] multiply-adds of the step that evaluated pos
     bool whole_context = false;  // x axes span the whole context window instead of the positions so far
+    bool macs_log      = true;   // the multiply-adds plot on a log axis (else linear)
 };
 
 }  // namespace ts::app

@@ -60,6 +60,29 @@ bool slider_int(const char* label, int* v, int v_min, int v_max, const char* for
     return changed;
 }
 
+void layer_head_sliders(UiState& ui, const core::Hparams& hp, bool head_enabled) {
+    int layer = ui.sel.layer, head = ui.sel.head;
+    const float em = ImGui::GetFontSize();
+    ImGui::SetNextItemWidth(em * 8.0f);
+    if (slider_int("layer", &layer, 0, std::max(0, hp.n_layer - 1))) select_layer_head(ui, layer, head);
+    item_tooltip("Which transformer block's attention to show ([ and ] with Shift step through layers).");
+    ImGui::SameLine();
+    ImGui::BeginDisabled(!head_enabled);
+    ImGui::SetNextItemWidth(em * 8.0f);
+    if (slider_int("head", &head, 0, std::max(0, hp.n_head - 1))) select_layer_head(ui, layer, head);
+    item_tooltip(
+        "Which attention head of the layer: each head has its own queries and keys, so it looks at "
+        "different tokens ([ and ] step through heads).");
+    ImGui::EndDisabled();
+}
+
+std::string kv_sharing_note(const core::Hparams& hp, int head) {
+    if (hp.n_head_kv <= 0 || hp.n_head_kv >= hp.n_head || hp.n_head % hp.n_head_kv != 0) return {};
+    const int group = hp.n_head / hp.n_head_kv, kv = head / group;
+    return "head " + std::to_string(head) + " reads K/V head " + std::to_string(kv) + ", shared with heads " +
+           std::to_string(kv * group) + "–" + std::to_string(kv * group + group - 1);
+}
+
 bool slider_float(const char* label, float* v, float v_min, float v_max, const char* format) {
     const float w      = ImGui::CalcItemWidth();
     const bool changed = ImGui::SliderFloat(label, v, v_min, v_max, format);

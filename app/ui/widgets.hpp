@@ -27,6 +27,11 @@ const core::StepTrace* step_with_next_token(const UiState& ui, const core::Snaps
 // grab (a quarter of the slider for a 4-layer model) never hides it. Same arguments and result as ImGui's.
 bool slider_int(const char* label, int* v, int v_min, int v_max, const char* format = "%d");
 bool slider_float(const char* label, float* v, float v_min, float v_max, const char* format = "%.3f");
+// The layer and head sliders of the panels that show one head (Attention, Q·K), on one line, selecting through
+// select_layer_head(); the head slider is disabled when `head_enabled` is false (a view of every head).
+void layer_head_sliders(UiState& ui, const core::Hparams& hp, bool head_enabled = true);
+// "head 5 reads K/V head 1, shared with heads 4–7" under grouped-query attention; "" when every head has its own.
+std::string kv_sharing_note(const core::Hparams& hp, int head);
 // `text` cut at a character boundary and ended with "…" so it is at most `max_width` wide in the current font;
 // the whole text when it fits, "" when not even one character and the ellipsis fit.
 [[nodiscard]] std::string elide_to_width(std::string_view text, float max_width);

@@ -10,6 +10,7 @@
 #include "app/ui/sampler_sliders.hpp"
 #include "app/ui/token_text.hpp"
 #include "app/ui/ui_state.hpp"
+#include "app/ui/widgets.hpp"
 #include "core/model/model.hpp"
 #include "tests/gui/tiny_gguf.hpp"
 
@@ -56,6 +57,18 @@ TEST(Elide, KeepsWholeCharactersAndMarksTheCut) {
 }
 
 // ---- heatmap hover lookup --------------------------------------------------------------------------------------
+
+// The Q·K panel says which query heads share a key/value head under grouped-query attention, and nothing otherwise.
+TEST(KvSharing, NamesTheSharedKvHeadAndItsGroup) {
+    ts::core::Hparams hp;
+    hp.n_head    = 32;
+    hp.n_head_kv = 4;
+    EXPECT_EQ(kv_sharing_note(hp, 0), "head 0 reads K/V head 0, shared with heads 0–7");
+    EXPECT_EQ(kv_sharing_note(hp, 13), "head 13 reads K/V head 1, shared with heads 8–15");
+    EXPECT_EQ(kv_sharing_note(hp, 31), "head 31 reads K/V head 3, shared with heads 24–31");
+    hp.n_head_kv = 32;
+    EXPECT_EQ(kv_sharing_note(hp, 5), "");
+}
 
 TEST(HeatmapView, PixelMapsToQueryRowAndKeyColumn) {
     const CellWindow w = visible_cells(10, 10, 1.0f, 0.0f, 0.0f);
