@@ -368,7 +368,7 @@ void draw_norm_plot(float emb_norm, const StepTrace& st, int cur_layer, float wi
     float hi    = emb_norm;
     for (const auto& l : st.layers) hi = std::max({hi, l.resid_norm_attn, l.resid_norm_ffn});
     PlotAxes ax;
-    ax.x_label              = "layer (0 = embedding; half steps: after attention)";
+    ax.x_label              = "x = 0: the embedding; x = L + 1: after layer L (L + ½: after its attention)";
     ax.y_label              = "residual stream ‖x‖";
     ax.x_max                = std::max(1, n);
     ax.x_ticks              = std::min(std::max(1, n), 8);
@@ -406,7 +406,8 @@ void draw_lens(UiState& ui, const Snapshot& snap, int pos) {
     ImGui::TextUnformatted("Logit lens");
     item_tooltip(
         "What the model would predict if the residual stream stopped after each layer: the final norm and "
-        "the output matrix applied to that layer's output.");
+        "the output matrix applied to that layer's output. The first row is the embedding, before any layer; "
+        "the last row is the model's own prediction. In the plot beside it, after layer L is at x = L + 1.");
     if (!d || !d->has_lens || d->lens_pos != pos) {
         ImGui::TextDisabled("%s", d && !d->error.empty() ? d->error.c_str() : "deriving …");
         return;
@@ -415,7 +416,7 @@ void draw_lens(UiState& ui, const Snapshot& snap, int pos) {
                                   ImGuiTableFlags_SizingStretchSame;
     if (!ImGui::BeginTable("lens", 4, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) return;
     ImGui::TableSetupScrollFreeze(0, 1);
-    ImGui::TableSetupColumn("layer", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 3.0f);
+    ImGui::TableSetupColumn("after", ImGuiTableColumnFlags_WidthFixed, ImGui::GetFontSize() * 5.0f);
     ImGui::TableSetupColumn("1st");
     ImGui::TableSetupColumn("2nd");
     ImGui::TableSetupColumn("3rd");
@@ -423,7 +424,14 @@ void draw_lens(UiState& ui, const Snapshot& snap, int pos) {
     for (const auto& L : d->lens) {
         ImGui::TableNextRow();
         ImGui::TableSetColumnIndex(0);
-        ImGui::Text("%d", L.layer);
+        if (L.layer < 0) {
+            ImGui::TextUnformatted("embedding");
+            item_tooltip(
+                "The input of layer 0, read as if it were the last layer's output: what the embedding "
+                "alone predicts (for many models: the token itself, or a token that often follows it).");
+        } else {
+            ImGui::Text("layer %d", L.layer);
+        }
         for (int c = 0; c < 3 && c < int(L.top.size()); ++c) {
             ImGui::TableSetColumnIndex(c + 1);
             ImGui::PushFont(ui.fonts.mono);

@@ -7,6 +7,8 @@
 
 #include "core/base/check.hpp"
 #include "core/model/layers.hpp"
+#include "core/model/stage.hpp"
+#include "core/tensor/quant.hpp"
 
 namespace ts::core {
 
@@ -217,6 +219,38 @@ void Forward::attention_batch(const KvCache& cache, int layer, int pos0, int n, 
         }
     };
     pool.parallel_for(hp.n_head, std::cref(heads));  // by reference: the std::function does not allocate
+}
+
+Result<std::vector<float>> layer_input(const Model& model, int32_t token, int pos) {
+    const ArchDesc& arch = arch_desc(model.hp.arch);
+    const int n_embd     = model.hp.n_embd;
+    std::vector<float> x(static_cast<size_t>(n_embd), 0.0f);
+    const Tensor& embd = model.w.token_embd;
+    if (token < 0 || token >= embd.n_rows())
+        return make_error(Code::kInvalidArgument, "token %d is not in the vocabulary", token);
+    dequantize_row(embd.type, embd.row(token), x.data(), n_embd);
+    for (const StageDesc& sd : arch.before) {
+        switch (sd.id) {
+            case Stage::Embed:
+            case Stage::Rope:  // the angles, not the residual stream
+                break;
+            case Stage::PosEmbed: {  // x += row `pos` of position_embd, in float as the forward pass adds it
+                const Tensor& t = model.w.pos_embd;
+                if (pos < 0 || pos >= t.n_rows())
+                    return make_error(Code::kInvalidArgument, "position %d has no row in position_embd", pos);
+                std::vector<float> p(static_cast<size_t>(n_embd));
+                dequantize_row(t.type, t.row(pos), p.data(), n_embd);
+                for (int i = 0; i < n_embd; ++i) x[size_t(i)] += p[size_t(i)];
+                break;
+            }
+            default:
+                return make_error(Code::kUnsupported, "%s: the stage %.*s before the layers is not replayed here",
+                                  std::string(arch.name).c_str(), int(stage_key(sd.id).size()),
+                                  stage_key(sd.id).data());
+        }
+        if (sd.id == arch.layer_input) break;
+    }
+    return x;
 }
 
 }  // namespace ts::core

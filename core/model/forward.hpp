@@ -101,4 +101,9 @@ private:
     std::vector<StageMask> wants_;  // [n_layer + 1]      what the observer asked for; [0] is layer -1
 };
 
+// The residual stream entering layer 0 for `token` at `pos`, as the architecture's stages before the layers make it
+// (stage.hpp: Embed, then PosEmbed where there is one) — bit for bit what the forward pass computes. An error for an
+// architecture whose stages before the layers are not made here (so nothing is shown rather than a wrong row).
+[[nodiscard]] Result<std::vector<float>> layer_input(const Model& model, int32_t token, int pos);
+
 }  // namespace ts::core

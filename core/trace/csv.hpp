@@ -39,7 +39,7 @@ std::string sampler_stages(const Model& model, const sample::SamplerView& view);
 // The context: pos, id, token, source, p_token (the probability it had when chosen; empty for prompt tokens),
 // resid_norm_out (‖x‖ after the last layer).
 std::string context(const Model& model, const std::vector<StepTracePtr>& steps);
-// The logit lens of one position: layer, rank, id, token, p.
+// The logit lens of one position: layer (-1: the embedding, before any layer), rank, id, token, p.
 std::string logit_lens(const Model& model, const std::vector<derive::LensLayer>& lens);
 
 }  // namespace ts::core::csv

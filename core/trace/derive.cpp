@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/model/forward.hpp"
 #include "core/model/layers.hpp"
 #include "core/tensor/ops.hpp"
 #include "core/tensor/quant.hpp"
@@ -133,7 +134,12 @@ Result<std::vector<LensLayer>> logit_lens(const TraceView& tv, int pos, int top_
     const Weights& w  = tv.model.w;
     std::vector<float> x(size_t(hp.n_embd)), xb(size_t(hp.n_embd)), logits(size_t(hp.n_vocab));
     std::vector<LensLayer> out;
-    out.reserve(size_t(hp.n_layer));
+    out.reserve(size_t(hp.n_layer) + 1);
+    if (auto in = core::layer_input(tv.model, tv.steps[size_t(pos)]->token, pos)) {
+        output_norm(tv.model, in->data(), xb.data());
+        matvec(w.output, xb.data(), logits.data(), pool);
+        out.push_back(LensLayer{-1, sample::top_candidates(logits, top_k)});
+    }
     for (int il = 0; il < hp.n_layer; ++il) {
         // The forward pass's last stage, applied to this layer's residual stream.
         (*r)->load_resid(il, x.data());

@@ -53,6 +53,7 @@ struct HeadSummary {
 };
 
 // What the model would predict if the residual stream stopped after `layer`: final norm + output matrix.
+// layer = -1: the input of layer 0 (the embedding, plus the position row where the model adds one).
 struct LensLayer {
     int layer = 0;
     std::vector<sample::TokenProb> top;  // best first, p = softmax over the whole vocabulary at T = 1
@@ -61,7 +62,8 @@ struct LensLayer {
 [[nodiscard]] Result<AttnRow> attention_row(const TraceView& tv, int layer, int head, int pos);
 [[nodiscard]] Result<AttnMatrix> attention_matrix(const TraceView& tv, int layer, int head);
 [[nodiscard]] Result<HeadSummary> head_summary(const TraceView& tv, int layer);
-// One entry per layer, 0 .. n_layer-1; the last equals the model's own logits at `pos`.
+// The embedding row (layer -1, when layer_input() in forward.hpp can make it) first, then one entry per layer, 0 ..
+// n_layer-1; the last equals the model's own logits at `pos`.
 [[nodiscard]] Result<std::vector<LensLayer>> logit_lens(const TraceView& tv, int pos, int top_k, ThreadPool& pool);
 
 // The embedding row of `token` (dequantised; zeros for an id outside the vocabulary), the RoPE angles of `pos`

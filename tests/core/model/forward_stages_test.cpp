@@ -141,6 +141,12 @@ void check_stages(const TinySpec& s) {
     std::vector<float> logits(size_t(n) * size_t(s.n_vocab));
     ASSERT_TRUE(fwd.eval(*cache, tokens.data(), n, 0, logits.data(), LogitRows::All, pool, &rec).ok());
     check_stage_list(m, model, rec, n);
+    // layer_input (the logit lens's embedding row) makes the input of layer 0 as the forward pass did.
+    for (int pos = 0; pos < n; ++pos) {
+        const auto in = layer_input(model, tokens[size_t(pos)], pos);
+        ASSERT_TRUE(in.ok()) << in.error().message;
+        EXPECT_EQ(*in, rec.at(arch_desc(model.hp.arch).layer_input, -1, pos)) << "layer input at " << pos;
+    }
 
     const TinyTensor& embd = m.at("token_embd.weight");
     for (int pos = 0; pos < n; ++pos) {
@@ -226,6 +232,12 @@ void check_stages_gpt2(const TinySpec& s) {
     std::vector<float> logits(size_t(n) * size_t(s.n_vocab));
     ASSERT_TRUE(fwd.eval(*cache, tokens.data(), n, 0, logits.data(), LogitRows::All, pool, &rec).ok());
     check_stage_list(m, model, rec, n);
+    // layer_input (the logit lens's embedding row) makes the input of layer 0 as the forward pass did.
+    for (int pos = 0; pos < n; ++pos) {
+        const auto in = layer_input(model, tokens[size_t(pos)], pos);
+        ASSERT_TRUE(in.ok()) << in.error().message;
+        EXPECT_EQ(*in, rec.at(arch_desc(model.hp.arch).layer_input, -1, pos)) << "layer input at " << pos;
+    }
 
     const TinyTensor& embd = m.at("token_embd.weight");
     const TinyTensor& wpe  = m.at("position_embd.weight");

@@ -197,7 +197,7 @@ TEST(EngineWorker, DerivesWhatTheFocusAsksFor) {
     EXPECT_EQ(d.row.n, 7);
     for (int j = 0; j < 7; ++j) EXPECT_EQ(d.row.probs[size_t(j)], d.matrix.probs[size_t(4 * 7 + j)]);
     EXPECT_EQ(d.row.probs[5], 0.0f);
-    EXPECT_EQ(int(d.lens.size()), 2);
+    EXPECT_EQ(int(d.lens.size()), 3);  // the embedding and the two layers
     // A new step makes the derived numbers stale until the worker catches up.
     ASSERT_TRUE(w.wait_for(w.push(cmd::Step{}), 10s, /*derived=*/true));
     EXPECT_EQ(w.snapshot()->derived->matrix.n, 8);

@@ -165,7 +165,10 @@ TEST(Derive, LogitLensOfTheLastLayerIsTheModelsOwnLogits) {
     const int last = tv.n_pos() - 1;
     auto lens      = derive::logit_lens(tv, last, 10, pool);
     ASSERT_TRUE(lens.ok()) << lens.error().message;
-    ASSERT_EQ(int(lens->size()), t.model->hp.n_layer);
+    // The embedding (layer -1) first, then one row after each layer.
+    ASSERT_EQ(int(lens->size()), t.model->hp.n_layer + 1);
+    EXPECT_EQ(lens->front().layer, -1);
+    for (int l = 0; l < t.model->hp.n_layer; ++l) EXPECT_EQ((*lens)[size_t(l) + 1].layer, l);
     const auto want = sample::top_candidates(t.last_logits, 10);
     const auto& got = lens->back().top;
     ASSERT_EQ(got.size(), want.size());
