@@ -161,6 +161,7 @@ Result<std::unique_ptr<AtlasBuild>> AtlasBuild::start(const Model& model, const 
     a.n_layer  = model.hp.n_layer;
     a.n_head   = model.hp.n_head;
     a.probe    = atlas_probe(model, opt, &a.first_copy);
+    a.half     = opt.half;
     auto s     = std::make_unique<State>(model, std::move(a), opt.half);
     auto cache = s->fwd.make_cache();
     if (!cache) return cache.error();

@@ -50,6 +50,7 @@ struct HeadAtlas {
     int n_layer = 0, n_head = 0;
     std::vector<int32_t> probe;     // the token ids the forward pass saw
     int first_copy = 0;             // position of R's first token (1 with BOS, else 0)
+    int half       = 0;             // length of R: the second copy starts at first_copy + half
     std::vector<HeadScores> heads;  // [n_layer][n_head]
     const HeadScores& at(int layer, int head) const { return heads[size_t(layer) * size_t(n_head) + size_t(head)]; }
 };
