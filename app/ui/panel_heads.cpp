@@ -292,17 +292,18 @@ void draw_selected(UiState& ui, HeadsView& v, const core::Snapshot& snap, const 
         ImGui::TextDisabled("running the probe with the head zeroed …");
 
     const float em = ImGui::GetFontSize(), th = ImGui::GetTextLineHeight();
-    const ImVec2 avail = ImGui::GetContentRegionAvail();
-    const float gap    = em * 2.0f;
-    const float side   = std::max(em * 4.0f, std::min((avail.x - gap) * 0.5f, avail.y - th * 2.0f));
-    const ImVec2 p0    = ImGui::GetCursorScreenPos();
-    ImDrawList* dl     = ImGui::GetWindowDrawList();
-    const ImU32 dim    = ImGui::GetColorU32(ImGuiCol_TextDisabled);
+    const ImVec2 avail                = ImGui::GetContentRegionAvail();
+    const float gap                   = em * 2.0f;
+    const float side                  = std::max(em * 4.0f, std::min((avail.x - gap) * 0.5f, avail.y - th * 2.0f));
+    constexpr const char* kProbeTitle = "on the probe (random tokens, then the same again)";
+    const ImVec2 p0                   = ImGui::GetCursorScreenPos();
+    ImDrawList* dl                    = ImGui::GetWindowDrawList();
+    const ImU32 dim                   = ImGui::GetColorU32(ImGuiCol_TextDisabled);
 
     // On the probe.
     const core::derive::AttnMatrix* pm = st.probe.get();
     const bool probe_ok                = pm && pm->layer == h.layer && pm->head == h.head;
-    dl->AddText(p0, dim, "on the probe (random tokens, then the same again)");
+    dl->AddText(p0, dim, kProbeTitle);
     if (probe_ok) {
         if (v.probe_src != st.probe) {
             v.probe_src = st.probe;
@@ -313,8 +314,9 @@ void draw_selected(UiState& ui, HeadsView& v, const core::Snapshot& snap, const 
     } else {
         dl->AddText(ImVec2(p0.x, p0.y + th * 1.5f), dim, "deriving …");
     }
-    // On the current context.
-    const ImVec2 q0(p0.x + side + gap, p0.y);
+    // On the current context (beside the probe's heatmap, or its title when that is wider).
+    const float left_w = std::max(side, ImGui::CalcTextSize(kProbeTitle).x);
+    const ImVec2 q0(p0.x + left_w + gap, p0.y);
     const core::Derived* d = current_derived(ui, snap);
     dl->AddText(q0, dim, "on the current context");
     if (d && d->has_matrix) {

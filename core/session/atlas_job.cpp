@@ -77,10 +77,13 @@ void AtlasJob::step(const AtlasFocus& f, ThreadPool& pool) {
         set(std::move(s));
         return;
     }
-    // The next unit's size: as many tokens as fit kUnitSeconds at this unit's pace (at most doubling).
+    // The next unit's size: as many tokens as fit kUnitSeconds at this unit's pace (at most doubling), but never
+    // fewer than kMinUnitTokens: a batch reads the weights once, so tiny units would cost a large model most of
+    // its speed (the atlas of a TinyLlama-shape model is one batched pass of 97 tokens, about 8 s on 2 cores).
     const double per_token = dt / double(std::max(1, chunk_));
-    chunk_ = std::clamp(per_token > 0 ? int(kUnitSeconds / per_token) : chunk_ * 2, 1, std::max(1, chunk_ * 2));
-    s.done = build_->done();
+    chunk_                 = std::clamp(per_token > 0 ? int(kUnitSeconds / per_token) : chunk_ * 2, kMinUnitTokens,
+                        std::max(kMinUnitTokens, chunk_ * 2));
+    s.done                 = build_->done();
     if (build_->finished()) {
         s.atlas = std::make_shared<const HeadAtlas>(build_->finish());
         s.done = s.total = 0;

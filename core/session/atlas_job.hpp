@@ -1,9 +1,9 @@
 // The head atlas as a job of the engine worker (worker.hpp, ARCHITECTURE §4): the explorer's Heads panel asks for it
 // through the Focus (AtlasFocus), and the worker, when it has nothing else to do, calls work() for one short unit at
-// a time — a cache lookup, a few probe tokens of the build (about 0.15 s each), the scoring, one head's heatmap on
-// the probe, one ablation — and publishes state() in every Snapshot. Commands are handled between the units, so the
-// UI never waits on the atlas and a run started meanwhile goes first; clearing AtlasFocus::atlas cancels a build in
-// flight. The finished atlas is written to (and next time read from) the cache folder (atlas_cache.hpp).
+// a time — a cache lookup, a few probe tokens of the build (about 0.3 s, at least 8 tokens), the scoring, one head's
+// heatmap on the probe, one ablation — and publishes state() in every Snapshot. Commands are handled between the units,
+// so the UI never waits on the atlas and a run started meanwhile goes first; clearing AtlasFocus::atlas cancels a build
+// in flight. The finished atlas is written to (and next time read from) the cache folder (atlas_cache.hpp).
 //
 // The job belongs to one worker, so to one model: a new model gets a new worker and a new job.
 #pragma once
@@ -66,7 +66,8 @@ public:
     std::shared_ptr<const AtlasState> state() const { return state_; }
 
     // Probe tokens per unit are adapted so that one unit takes about this long.
-    static constexpr double kUnitSeconds = 0.15;
+    static constexpr double kUnitSeconds = 0.3;
+    static constexpr int kMinUnitTokens  = 8;
 
 private:
     void set(AtlasState s) { state_ = std::make_shared<const AtlasState>(std::move(s)); }
@@ -78,8 +79,8 @@ private:
     std::shared_ptr<const AtlasState> state_;
     std::unique_ptr<AtlasBuild> build_;
     std::string cache_key_;
-    std::string looked_in_;   // the cache folder `look` already tried
-    int chunk_          = 4;  // probe tokens per unit
+    std::string looked_in_;                // the cache folder `look` already tried
+    int chunk_          = kMinUnitTokens;  // probe tokens per unit
     bool has_base_loss_ = false;
     double base_loss_   = 0;
     int failed_layer_   = -1;  // the head whose probe heatmap / ablation failed (not retried while asked again)
