@@ -275,9 +275,9 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
     for (int c : v.sinks) {
         float x = 0, y = 0;
         cell_center(win, rect, 0, c, &x, &y);
-        const float r = std::max(3.0f, std::min(cell * 0.5f, em * 0.4f));
-        dl->AddTriangleFilled(ImVec2(x - r, a.y - th - 4), ImVec2(x + r, a.y - th - 4), ImVec2(x, a.y - th + r - 4),
-                              sink_col);
+        // In the gap between the axis title and the column numbers, pointing down at the column.
+        const float r = std::max(3.0f, std::min(cell * 0.5f, em * 0.35f)), tip = a.y - th - 2.0f;
+        dl->AddTriangleFilled(ImVec2(x - r, tip - r), ImVec2(x + r, tip - r), ImVec2(x, tip), sink_col);
         if (o.hide_sinks) {
             const float x0 = std::max(a.x, x - cell * 0.5f), x1 = std::min(b.x, x + cell * 0.5f);
             for (float yy = a.y; yy < b.y; yy += std::max(4.0f, cell))

@@ -283,10 +283,15 @@ void draw_selected(UiState& ui, HeadsView& v, const core::Snapshot& snap, const 
         "Zero this head's output (the intervention zero-head) and measure the model's loss on the probe's repeated "
         "half again: a head the model relies on there (an induction head) makes it rise.");
     if (asked) ImGui::SameLine();
-    if (asked && ab && ab->layer == h.layer && ab->head == h.head)
+    if (asked && ab && ab->layer == h.layer && ab->head == h.head) {
+        const double delta = ab->loss_zeroed - ab->loss;
         ImGui::Text("loss on the repeated half %.4f nats → %.4f with the head zeroed (%+.4f)", ab->loss,
-                    ab->loss_zeroed, ab->loss_zeroed - ab->loss);
-    else if (asked && !st.head_error.empty())
+                    ab->loss_zeroed, delta);
+        ImGui::SameLine();
+        ImGui::TextDisabled("%s", delta > 0.05    ? "— the model relied on this head there"
+                                  : delta < -0.05 ? "— the model does better without it there"
+                                                  : "— no clear effect on the repeated half");
+    } else if (asked && !st.head_error.empty())
         ImGui::TextDisabled("%s", st.head_error.c_str());
     else if (asked)
         ImGui::TextDisabled("running the probe with the head zeroed …");
