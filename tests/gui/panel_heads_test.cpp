@@ -44,7 +44,19 @@ TEST_F(HeadsFrames, ButtonGridClickAndAblation) {
     float r[4];
     EXPECT_FALSE(heads_grid_rect(ui_, r));
 
-    ui_.heads.wanted = true;  // the panel's button
+    // Click the panel's one button ("Compute the head atlas"): found by clicking along the area under the heading,
+    // where nothing else is clickable before the atlas exists.
+    ImGuiIO& io = ImGui::GetIO();
+    for (float y = 4.0f; y < 240.0f && !ui_.heads.wanted; y += 6.0f)
+        for (float x = 4.0f; x < 400.0f && !ui_.heads.wanted; x += 16.0f) {
+            io.MousePos     = ImVec2(x, y);
+            io.MouseDown[0] = true;
+            frame(draw_heads_panel);
+            io.MouseDown[0] = false;
+            frame(draw_heads_panel);
+        }
+    ASSERT_TRUE(ui_.heads.wanted) << "the button asks for the atlas";
+    io.MousePos = ImVec2(-100.0f, -100.0f);
     ASSERT_TRUE(frames_until(draw_heads_panel, [&] { return atlas().atlas && atlas().probe; }));
     const int n_layer = ui_.model->hp.n_layer, n_head = ui_.model->hp.n_head;
     EXPECT_EQ(int(atlas().atlas->heads.size()), n_layer * n_head);
@@ -55,7 +67,6 @@ TEST_F(HeadsFrames, ButtonGridClickAndAblation) {
     // Click the cell of the last layer's last head.
     ASSERT_TRUE(heads_grid_rect(ui_, r));
     const float cw = (r[2] - r[0]) / float(n_head), ch = (r[3] - r[1]) / float(n_layer);
-    ImGuiIO& io = ImGui::GetIO();
     io.MousePos = ImVec2(r[0] + cw * (float(n_head) - 0.5f), r[1] + ch * (float(n_layer) - 0.5f));
     frame(draw_heads_panel);
     io.MouseDown[0] = true;
