@@ -17,4 +17,9 @@ for panel in qk softmax logits kv layers geometry; do
     "$exe" shot -p "$prompt" -n 16 --panel "$panel" --layer 1 --head 3 --size 1200x750 -o "docs/panels/$panel.png"
 done
 "$exe" shot -p "$prompt" -n 16 --panel attention --attention heads --layer 1 --size 1200x750 -o docs/panels/heads.png
+# The head atlas (the Heads panel), with the default model's previous-token head selected.
+"$exe" shot -p "$prompt" -n 16 --panel heads --layer 3 --head 0 --size 1200x750 -o docs/panels/atlas.png
+# Layer 1's head mean with its attention sink (position 0) hidden and the rows renormalised.
+"$exe" shot -p "$prompt" -n 16 --panel attention --attention mean,nosinks --layer 1 --size 1200x750 \
+    -o docs/panels/sinks.png
 ls -l docs/screenshot.png docs/panels

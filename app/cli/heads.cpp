@@ -1,8 +1,9 @@
 // `tokenscope heads [-m FILE] [--json] [--half N] [--ablate]`: the head atlas (core/trace/head_atlas.hpp) — every
 // attention head of the model scored on a repeated random sequence (previous-token, first-token, self, duplicate,
-// induction, entropy, window) and tagged with its strongest behaviour. The text form is one line per head and the
-// strongest head per behaviour; --json prints one JSON object per head per line. --ablate adds, for the strongest
-// head of each behaviour, the loss on the repeated half with that head zeroed against without.
+// induction, entropy, window, and the share of attention on its sink columns) and tagged with its strongest behaviour.
+// The text form is one line per head and the strongest head per behaviour; --json prints one JSON object per head per
+// line. --ablate adds, for the strongest head of each behaviour, the loss on the repeated half with that head zeroed
+// against without.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -24,11 +25,18 @@ using core::json_number;
 using core::json_string;
 
 std::string head_json(const HeadScores& s) {
+    std::string sinks = "[";
+    for (size_t i = 0; i < s.sink_cols.size(); ++i) {
+        if (i) sinks += ',';
+        sinks += std::to_string(s.sink_cols[i]);
+    }
+    sinks += "]";
     return "{\"layer\":" + std::to_string(s.layer) + ",\"head\":" + std::to_string(s.head) +
            ",\"prev_token\":" + json_number(s.prev_token, 4) + ",\"first_token\":" + json_number(s.first_token, 4) +
            ",\"self\":" + json_number(s.self, 4) + ",\"duplicate\":" + json_number(s.duplicate, 4) +
            ",\"induction\":" + json_number(s.induction, 4) + ",\"entropy\":" + json_number(s.entropy_bits, 4) +
-           ",\"window\":" + json_number(s.window, 3) + ",\"tag\":" + json_string(std::string(s.tag)) + "}\n";
+           ",\"window\":" + json_number(s.window, 3) + ",\"sink\":" + json_number(s.sink, 4) + ",\"sinks\":" + sinks +
+           ",\"tag\":" + json_string(std::string(s.tag)) + "}\n";
 }
 
 struct Best {
@@ -73,11 +81,12 @@ int cmd_heads(int argc, char** argv) {
     } else {
         std::printf("model %s: %d layers x %d heads, probe of %d tokens ([BOS] + %d random + the same again), %.2f s\n",
                     model_path.c_str(), atlas->n_layer, atlas->n_head, int(atlas->probe.size()), half, seconds);
-        std::printf("layer head  tag              prev  first  self   dup    ind    entropy  window\n");
+        std::printf("layer head  tag              prev  first  self   dup    ind    entropy  window  sink\n");
         for (const HeadScores& s : atlas->heads)
-            std::printf("%5d %4d  %-15.*s %5.2f  %5.2f  %5.2f  %5.2f  %5.2f  %5.2f b  %6.1f\n", s.layer, s.head,
+            std::printf("%5d %4d  %-15.*s %5.2f  %5.2f  %5.2f  %5.2f  %5.2f  %5.2f b  %6.1f  %4.2f\n", s.layer, s.head,
                         int(s.tag.size()), s.tag.data(), double(s.prev_token), double(s.first_token), double(s.self),
-                        double(s.duplicate), double(s.induction), double(s.entropy_bits), double(s.window));
+                        double(s.duplicate), double(s.induction), double(s.entropy_bits), double(s.window),
+                        double(s.sink));
         std::printf("strongest:\n");
     }
     const int second = atlas->first_copy + half;

@@ -1,7 +1,5 @@
 #include "app/cli/simd_choice.hpp"
 
-#include <sys/stat.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -9,6 +7,7 @@
 
 #include "core/base/mmap.hpp"
 #include "core/base/replace_file.hpp"
+#include "core/base/user_dirs.hpp"
 #include "core/tensor/calibrate.hpp"
 
 namespace ts::app {
@@ -32,16 +31,9 @@ std::string cpu_model() {
     return "unknown";
 }
 
-// $XDG_CACHE_HOME/tokenscope or ~/.cache/tokenscope; empty when neither variable is set.
-std::string cache_dir() {
-    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::string(x) + "/tokenscope";
-    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.cache/tokenscope";
-    return "";
-}
-
 // The measured choice: a cached level for this CPU, or (with `measure`) a new measurement, cached when possible.
 std::optional<SimdChoice> measured_choice(bool measure) {
-    const std::string dir = cache_dir(), cpu = cpu_model();
+    const std::string dir = core::user_cache_dir(), cpu = cpu_model();
     const std::string path = dir.empty() ? "" : dir + "/simd-level";
     if (!path.empty())
         if (auto text = core::read_file(path, 4096))
@@ -61,8 +53,7 @@ std::optional<SimdChoice> measured_choice(bool measure) {
     }
     why += ")";
     if (!path.empty()) {  // best effort: a read-only home only means measuring again next time
-        ::mkdir((dir.substr(0, dir.rfind('/'))).c_str(), 0755);
-        ::mkdir(dir.c_str(), 0755);
+        core::make_dirs(dir);
         const std::string text = format_simd_cache(cpu, level);
         if (core::replace_file(path, text.data(), text.size()).ok()) why += ", cached in " + path;
     }

@@ -112,6 +112,18 @@ void begin_ui_frame(UiState& ui) {
         f.geometry      = true;
         f.neighbours_of = ui.views.geometry->nn_token >= 0 ? ui.views.geometry->nn_token : s.steps[size_t(pos)]->token;
     }
+    // The head atlas (the Heads panel): built when asked, looked up in the cache while the panel is on screen, and the
+    // selected head's heatmap on the probe while it is.
+    const bool heads_on_screen = ui.heads.drawn_frame > 0 && ui.heads.drawn_frame + 2 >= ui.frame;
+    f.atlas.atlas              = ui.heads.wanted;
+    f.atlas.look               = heads_on_screen;
+    f.atlas.cache_dir          = ui.heads.cache_dir;
+    if (heads_on_screen) {
+        f.atlas.probe_layer = ui.sel.layer;
+        f.atlas.probe_head  = ui.sel.head;
+    }
+    f.atlas.ablate_layer = ui.heads.ablate_layer;
+    f.atlas.ablate_head  = ui.heads.ablate_head;
     ui.bridge.sync_focus(f);
     pace_run(ui, s);
 

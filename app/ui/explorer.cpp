@@ -229,8 +229,9 @@ core::Status generate_for_shot(UiState& ui, const ShotOptions& opt) {
     };
     if (has("heads")) ui.attention.mode = AttentionMode::AllHeads;
     if (has("mean")) ui.attention.mode = AttentionMode::HeadMean;
-    ui.attention.log_scale = has("log");
-    ui.attention.magma     = has("magma");
+    ui.attention.log_scale  = has("log");
+    ui.attention.magma      = has("magma");
+    ui.attention.hide_sinks = has("nosinks");
     // The whole window shows the generation through the Attention tab (the Model tab has its own --panel model).
     if (opt.explorer.n_steps > 0 || !opt.attention_mode.empty()) ui.tab_request = CenterTab::Attention;
     constexpr auto kTimeout = std::chrono::minutes(5);

@@ -1,7 +1,9 @@
 // Attention: the softmax weights of one layer and head as a heatmap of query rows × key columns (a GPU texture
 // coloured by the colour-map shader), with hover ("query → key: weight"), click to select the query row, wheel
 // zoom and drag pan for long contexts, an optional log scale; the small multiples of every head of the layer, and
-// the mean over heads. Textures are rebuilt only when the derived numbers or the display options change.
+// the mean over heads. Attention sinks (core/trace/sinks.hpp: columns that take a large share of every later query's
+// weight) are marked above their columns, and can be hidden with each row renormalised over the other keys (S), so
+// the structure behind them shows. Textures are rebuilt only when the derived numbers or the display options change.
 #include <imgui.h>
 #include <imgui_internal.h>  // MarkIniSettingsDirty
 
@@ -14,10 +16,12 @@
 
 #include "app/gl/colormap.hpp"
 #include "app/gl/heatmap.hpp"
+#include "app/ui/attention_image.hpp"
 #include "app/ui/heatmap_view.hpp"
 #include "app/ui/panels.hpp"
 #include "app/ui/token_text.hpp"
 #include "app/ui/widgets.hpp"
+#include "core/trace/sinks.hpp"
 
 namespace ts::app {
 
@@ -25,8 +29,10 @@ struct AttentionView {
     // What the textures were made from: the Derived object (immutable, so its address names it) and the options.
     std::shared_ptr<const core::Derived> src;
     AttentionMode mode = AttentionMode::Head;
-    bool log_scale = false, magma = false;
+    bool log_scale = false, magma = false, hide_sinks = false;
     int n = 0;                                               // positions (rows = cols)
+    std::vector<int> sinks;                                  // the big heatmap's sink columns (find_sinks)
+    std::vector<float> renormalised;                         // its rows without them, when hidden (else empty)
     gl::HeatmapTexture main;                                 // the selected head, or the head mean
     std::vector<std::unique_ptr<gl::HeatmapTexture>> heads;  // small multiples, [n_head]
     std::vector<float> buf;                                  // scratch for the coloured values
@@ -49,27 +55,10 @@ float row_title_width(const std::string& label, size_t pos) {
     return ImGui::CalcTextSize(buf).x;
 }
 
-constexpr float kLogFloor = -4.0f;  // log scale: weights <= 1e-4 get the lowest colour
-
-// probs [n][n] → display values: masked (future) keys NaN, log10 when asked.
-void fill_values(const std::vector<float>& probs, int n, bool log_scale, std::vector<float>& out) {
-    out.resize(size_t(n) * size_t(n));
-    for (int i = 0; i < n; ++i)
-        for (int j = 0; j < n; ++j) {
-            const float p = probs[size_t(i) * size_t(n) + size_t(j)];
-            float& o      = out[size_t(i) * size_t(n) + size_t(j)];
-            if (j > i)
-                o = std::nanf("");
-            else
-                o = log_scale ? std::max(kLogFloor, std::log10(std::max(p, 1e-30f))) : p;
-        }
-}
-
-void render(const UiState& ui, AttentionView& v, const std::vector<float>& probs, int n, gl::HeatmapTexture& tex) {
-    if (!ui.heatmap || n <= 0 || probs.size() < size_t(n) * size_t(n)) return;
-    fill_values(probs, n, v.log_scale, v.buf);
-    ui.heatmap->render(v.buf.data(), n, n, v.log_scale ? kLogFloor : 0.0f, v.log_scale ? 0.0f : 1.0f,
-                       v.magma ? gl::Colormap::Magma : gl::Colormap::Viridis, tex);
+void render(const UiState& ui, AttentionView& v, const std::vector<float>& probs, int n, gl::HeatmapTexture& tex,
+            const std::vector<int>& hidden = {}) {
+    if (probs.size() < size_t(n) * size_t(n)) return;
+    render_attention(ui.heatmap, probs.data(), n, v.log_scale, v.magma, hidden, v.buf, tex);
 }
 
 // The probabilities the big heatmap shows, or null while they are not derived yet.
@@ -84,16 +73,27 @@ int main_n(const UiState& ui, const core::Derived& d) {
 
 void refresh(UiState& ui, AttentionView& v, const std::shared_ptr<const core::Derived>& d) {
     const AttentionOptions& o = ui.attention;
-    if (v.src == d && v.mode == o.mode && v.log_scale == o.log_scale && v.magma == o.magma) return;
-    v.src       = d;
-    v.mode      = o.mode;
-    v.log_scale = o.log_scale;
-    v.magma     = o.magma;
-    v.n         = 0;
+    if (v.src == d && v.mode == o.mode && v.log_scale == o.log_scale && v.magma == o.magma &&
+        v.hide_sinks == o.hide_sinks)
+        return;
+    v.src        = d;
+    v.mode       = o.mode;
+    v.log_scale  = o.log_scale;
+    v.magma      = o.magma;
+    v.hide_sinks = o.hide_sinks;
+    v.n          = 0;
+    v.sinks.clear();
+    v.renormalised.clear();
     if (!d) return;
     if (const std::vector<float>* p = main_probs(ui, *d)) {
         v.n = main_n(ui, *d);
-        render(ui, v, *p, v.n, v.main);
+        if (p->size() >= size_t(v.n) * size_t(v.n)) v.sinks = core::find_sinks(p->data(), v.n);
+        if (o.hide_sinks && !v.sinks.empty()) {
+            v.renormalised = core::hide_columns(p->data(), v.n, v.sinks);
+            render(ui, v, v.renormalised, v.n, v.main, v.sinks);
+        } else {
+            render(ui, v, *p, v.n, v.main);
+        }
     }
     if (o.mode == AttentionMode::AllHeads && d->has_heads) {
         v.heads.resize(d->heads.size());
@@ -134,15 +134,6 @@ int tick_step(float px_per_cell, float min_px) {
     for (int s : kSteps)
         if (float(s) * px_per_cell >= min_px) return s;
     return 10000;
-}
-
-void draw_image(const gl::HeatmapTexture& tex, ImVec2 a, ImVec2 b, const float uv[4]) {
-    ImDrawList* dl = ImGui::GetWindowDrawList();
-    if (tex.texture() != 0)
-        dl->AddImage(reinterpret_cast<ImTextureID>(static_cast<intptr_t>(tex.texture())), a, b, ImVec2(uv[0], uv[1]),
-                     ImVec2(uv[2], uv[3]));
-    else
-        dl->AddRectFilled(a, b, IM_COL32(40, 42, 48, 255));  // no GL (headless frames)
 }
 
 void draw_colour_bar(const UiState& ui, ImVec2 a, float h) {
@@ -188,6 +179,14 @@ void draw_toolbar(UiState& ui, const core::Snapshot& snap) {
     ImGui::SameLine();
     changed |= ImGui::Checkbox("magma", &ui.attention.magma);
     item_tooltip("Use the magma colour map instead of viridis (both are colour-blind safe).");
+    if (ui.attention.mode != AttentionMode::AllHeads) {
+        ImGui::SameLine();
+        changed |= ImGui::Checkbox("hide sinks", &ui.attention.hide_sinks);
+        item_tooltip(
+            "Attention sinks are keys (usually position 0) that take a large share of every later query's weight, "
+            "marked ▼ above their columns. Hide them and renormalise each row over the other keys, so the structure "
+            "behind them becomes visible (S).");
+    }
     if (changed) ImGui::MarkIniSettingsDirty();  // the view is remembered in imgui.ini
     if (ui.attention.zoom > 1.0f) {
         ImGui::SameLine();
@@ -237,7 +236,7 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
     float uv[4];
     window_uv(win, uv);
     const ImVec2 a(rect.x, rect.y), b(rect.x + rect.w, rect.y + rect.h);
-    draw_image(v.main, a, b, uv);
+    draw_texture(v.main, a, b, uv);
     ImDrawList* dl = ImGui::GetWindowDrawList();
     dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), IM_COL32(90, 94, 104, 255));
 
@@ -255,6 +254,22 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
         std::snprintf(buf, sizeof buf, "%d", j);
         dl->AddText(ImVec2(x - ImGui::CalcTextSize(buf).x * 0.5f, a.y - th - 2), dim, buf);
         dl->AddLine(ImVec2(x, a.y - 2), ImVec2(x, a.y), dim);
+    }
+    dl->PopClipRect();
+    // Sink columns: a marker above each (orange: colour-blind safe against viridis and magma), hatched when hidden.
+    dl->PushClipRect(ImVec2(a.x, p0.y), ImVec2(b.x, b.y), true);
+    const ImU32 sink_col = IM_COL32(255, 150, 40, 255);
+    for (int c : v.sinks) {
+        float x = 0, y = 0;
+        cell_center(win, rect, 0, c, &x, &y);
+        // In the gap between the axis title and the column numbers, pointing down at the column.
+        const float r = std::max(3.0f, std::min(cell * 0.5f, em * 0.35f)), tip = a.y - th - 2.0f;
+        dl->AddTriangleFilled(ImVec2(x - r, tip - r), ImVec2(x + r, tip - r), ImVec2(x, tip), sink_col);
+        if (o.hide_sinks) {
+            const float x0 = std::max(a.x, x - cell * 0.5f), x1 = std::min(b.x, x + cell * 0.5f);
+            for (float yy = a.y; yy < b.y; yy += std::max(4.0f, cell))
+                dl->AddLine(ImVec2(x0, yy), ImVec2(x1, std::min(b.y, yy + (x1 - x0))), sink_col);
+        }
     }
     dl->PopClipRect();
     dl->PushClipRect(ImVec2(p0.x, a.y - th), ImVec2(a.x, b.y + th), true);
@@ -297,6 +312,12 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
             ImGui::Text("mean weight over %d heads: %.4f", d.summary.n_head, p);
         } else {
             ImGui::Text("weight %.4f", p);
+            const bool sink = std::find(v.sinks.begin(), v.sinks.end(), j) != v.sinks.end();
+            if (sink)
+                ImGui::TextColored(ImVec4(1.0f, 0.6f, 0.16f, 1.0f), "an attention sink: %s",
+                                   o.hide_sinks ? "hidden, the row renormalised without it" : "S hides it");
+            else if (!v.renormalised.empty())
+                ImGui::Text("%.4f of the row without the sinks", v.renormalised[size_t(i) * size_t(n) + size_t(j)]);
             if (d.has_matrix && d.matrix.n == n)
                 ImGui::TextDisabled("score q·k/√d = %.3f", d.matrix.scores[size_t(i) * size_t(n) + size_t(j)]);
         }
@@ -359,7 +380,7 @@ void draw_small_multiples(UiState& ui, AttentionView& v, const core::Derived& d)
         const bool hov = ImGui::IsItemHovered();
         ImGui::PopID();
         if (h < int(v.heads.size()) && v.heads[size_t(h)])
-            draw_image(*v.heads[size_t(h)], a, ImVec2(a.x + side, a.y + side), uv);
+            draw_texture(*v.heads[size_t(h)], a, ImVec2(a.x + side, a.y + side), uv);
         const ImU32 border = h == ui.sel.head ? IM_COL32_WHITE
                              : hov            ? IM_COL32(200, 200, 210, 255)
                                               : IM_COL32(80, 84, 94, 255);

@@ -32,5 +32,8 @@ void draw_logits_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/pa
 void draw_kv_panel(UiState& ui, const core::Snapshot& snap);        // app/ui/panel_kv.cpp: KV cache
 void draw_layers_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_layers.cpp: the Journey
 void draw_geometry_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_geometry.cpp: PCA, neighbours
+void draw_heads_panel(UiState& ui, const core::Snapshot& snap);     // app/ui/panel_heads.cpp: the head atlas
+// Screen rectangle of the Heads panel's layers × heads grid as last drawn; false when none was (tests).
+bool heads_grid_rect(const UiState& ui, float rect[4]);
 
 }  // namespace ts::app

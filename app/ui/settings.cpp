@@ -65,6 +65,7 @@ void settings_read_line(ImGuiContext*, ImGuiSettingsHandler*, void* entry, const
     auto* ui = static_cast<UiState*>(entry);
     read_flag(line, "AttentionLog", &ui->attention.log_scale);
     read_flag(line, "AttentionMagma", &ui->attention.magma);
+    read_flag(line, "AttentionHideSinks", &ui->attention.hide_sinks);
     read_flag(line, "QkByWeight", &ui->qk_by_weight);
     if (std::strncmp(line, "AttentionMode=", 14) == 0)
         for (size_t i = 0; i < std::size(kModeNames); ++i)
@@ -103,6 +104,7 @@ void settings_write_all(ImGuiContext*, ImGuiSettingsHandler* h, ImGuiTextBuffer*
     buf->appendf("AttentionMode=%s\n", kModeNames[size_t(ui->attention.mode)]);
     buf->appendf("AttentionLog=%d\n", ui->attention.log_scale ? 1 : 0);
     buf->appendf("AttentionMagma=%d\n", ui->attention.magma ? 1 : 0);
+    buf->appendf("AttentionHideSinks=%d\n", ui->attention.hide_sinks ? 1 : 0);
     buf->appendf("QkByWeight=%d\n", ui->qk_by_weight ? 1 : 0);
     buf->append("\n");
     buf->appendf("[%s][Session]\n", h->TypeName);

@@ -54,6 +54,7 @@ constexpr TabInfo kTabs[] = {
     {"KV cache", "kv", draw_kv_panel},
     {"Journey", "layers", draw_layers_panel},
     {"Geometry", "geometry", draw_geometry_panel},
+    {"Heads", "heads", draw_heads_panel},
 };
 static_assert(std::size(kTabs) == size_t(CenterTab::kCount), "one title per CenterTab");
 constexpr const char* kTokensPanel = "tokens";  // the token strip: not a tab, but `shot` draws it alone
@@ -165,6 +166,10 @@ void handle_shortcuts(UiState& ui) {
     if (key_pressed(ImGuiKey_Space, false)) toggle_run(ui);
     if (ImGui::IsKeyPressed(kKeyLeftBracket)) step_layer_head(ui, -1, io.KeyShift);
     if (ImGui::IsKeyPressed(kKeyRightBracket)) step_layer_head(ui, +1, io.KeyShift);
+    if (ImGui::IsKeyPressed('S', false)) {
+        ui.attention.hide_sinks = !ui.attention.hide_sinks;
+        ImGui::MarkIniSettingsDirty();
+    }
     if (ui.snap && !ui.snap->steps.empty()) {
         const int pos = selected_pos(ui, *ui.snap);
         if (key_pressed(ImGuiKey_UpArrow)) select_position(ui, std::max(0, pos - 1));
@@ -400,6 +405,7 @@ void draw_dialogs(UiState& ui) {
                                                        {"↑ ↓", "move the query position (End: follow the newest)"},
                                                        {"[ ]", "previous / next attention head"},
                                                        {"Shift+[ ]", "previous / next layer"},
+                                                       {"S", "attention: hide the sink columns and renormalise"},
                                                        {"click a token", "make it the query position of every panel"},
                                                        {"Ctrl+O", "open a model file"},
                                                        {"F12", "save a screenshot of the window (PNG)"},

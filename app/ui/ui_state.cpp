@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/base/user_dirs.hpp"
+
 namespace ts::app {
 namespace {
 
@@ -25,7 +27,9 @@ void remember_recent(UiState& ui, const std::string& path) {
 
 }  // namespace
 
-UiState::UiState() = default;
+UiState::UiState() {
+    heads.cache_dir = core::user_cache_dir();
+}
 UiState::~UiState() {
     bridge.detach();
 }
@@ -86,15 +90,17 @@ void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::strin
         show_error(ui, "Cannot open model", result.error().message);
         return;
     }
-    ui.model                = result->model;
-    ui.summary              = result->summary;
-    ui.model_stamp          = ui.model->map ? ui.model->map->stamp() : core::FileStamp{};
-    ui.model_file_changed   = false;
-    ui.snap                 = nullptr;
-    ui.sel                  = Selection{};
-    ui.preview              = SamplerPreview{};
-    ui.views                = PanelViews{};
-    core::SessionOptions so = ui.session_options;
+    ui.model              = result->model;
+    ui.summary            = result->summary;
+    ui.model_stamp        = ui.model->map ? ui.model->map->stamp() : core::FileStamp{};
+    ui.model_file_changed = false;
+    ui.snap               = nullptr;
+    ui.sel                = Selection{};
+    ui.preview            = SamplerPreview{};
+    ui.views              = PanelViews{};
+    ui.heads.wanted       = false;  // a new model's atlas is asked for again (or found in the cache)
+    ui.heads.ablate_layer = ui.heads.ablate_head = -1;
+    core::SessionOptions so                      = ui.session_options;
     if (std::string why = context_problem(*ui.model, so.n_ctx); !why.empty()) {
         so.n_ctx = 0;  // the model's own context; the user is told
         show_error(ui, "Context too long for this model", why + "; using the model's context instead.");

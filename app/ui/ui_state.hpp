@@ -25,7 +25,7 @@ class HeatmapRenderer;
 }
 
 // The tabs of the central area, in order (ARCHITECTURE §6). The token strip and the controls are outside the tabs.
-enum class CenterTab { Model, Attention, QkScores, Softmax, Logits, KvCache, Journey, Geometry, kCount };
+enum class CenterTab { Model, Attention, QkScores, Softmax, Logits, KvCache, Journey, Geometry, Heads, kCount };
 
 struct Fonts {
     ImFont* ui    = nullptr;                   // DejaVu Sans: labels, text
@@ -66,6 +66,7 @@ struct LogitsView;     // app/ui/panel_logits.cpp
 struct KvView;         // app/ui/panel_kv.cpp
 struct LayersView;     // app/ui/panel_layers.cpp
 struct GeometryView;   // app/ui/panel_geometry.cpp
+struct HeadsView;      // app/ui/panel_heads.cpp
 
 struct PanelViews {
     std::shared_ptr<TokensView> tokens;
@@ -76,9 +77,11 @@ struct PanelViews {
     std::shared_ptr<KvView> kv;
     std::shared_ptr<LayersView> layers;
     std::shared_ptr<GeometryView> geometry;
+    std::shared_ptr<HeadsView> heads;
 };
 
-// Options of the Attention panel (mode, log scale and colour map are saved in imgui.ini; zoom and pan are not).
+// Options of the Attention panel (mode, log scale, colour map and hidden sinks are saved in imgui.ini; zoom and pan
+// are not).
 enum class AttentionMode { Head, AllHeads, HeadMean };
 struct AttentionOptions {
     AttentionMode mode = AttentionMode::Head;
@@ -86,6 +89,17 @@ struct AttentionOptions {
     bool magma         = false;        // colour map: viridis (default) or magma
     float zoom         = 1.0f;         // 1: the whole matrix fits; larger: cells grow and the view pans
     float pan_x = 0.0f, pan_y = 0.0f;  // top-left visible cell (key, query) when zoomed
+    bool hide_sinks = false;           // hide the sink columns (core/trace/sinks.hpp) and renormalise the rows (S)
+};
+
+// The Heads panel's requests to the engine worker's atlas job (core/session/atlas_job.hpp), sent in the Focus.
+struct HeadsOptions {
+    bool wanted      = false;  // the user asked for the atlas (the panel's button; a shot asks at once)
+    int score        = 0;      // the score the grid is coloured by (an index into the panel's score list)
+    int ablate_layer = -1;     // "confirm by ablation" of this head (-1: none asked)
+    int ablate_head  = -1;
+    std::string cache_dir;     // core::user_cache_dir() ("" : atlases are not cached)
+    uint64_t drawn_frame = 0;  // UiState::frame when the panel was last drawn (0: never)
 };
 
 struct UiState {
@@ -118,6 +132,7 @@ struct UiState {
     SamplerPreview preview;
     PanelViews views;
     AttentionOptions attention;
+    HeadsOptions heads;
     bool qk_by_weight = false;  // Q·K panel: keys ordered by weight instead of position
 
     // Prompt & controls.

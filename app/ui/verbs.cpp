@@ -34,7 +34,9 @@ bool valid_attention_options(const std::string& list) {
     while (start <= list.size() && !list.empty()) {
         const size_t comma     = list.find(',', start);
         const std::string item = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        if (item != "head" && item != "heads" && item != "mean" && item != "log" && item != "magma") return false;
+        if (item != "head" && item != "heads" && item != "mean" && item != "log" && item != "magma" &&
+            item != "nosinks")
+            return false;
         if (comma == std::string::npos) break;
         start = comma + 1;
     }
@@ -93,7 +95,8 @@ int cmd_shot(int argc, char** argv) {
     ap.add_int("", "--layer", "L", &opt.layer, 0, 1 << 16, "layer shown by the attention and Q·K panels");
     ap.add_int("", "--head", "H", &opt.head, 0, 1 << 16, "head shown by the attention and Q·K panels");
     ap.add_string("", "--attention", "LIST", &opt.attention_mode,
-                  "attention view: head, heads (all) or mean; add log (log scale) or magma, e.g. heads,log");
+                  "attention view: head, heads (all) or mean; add log (log scale), magma, or nosinks (the sink "
+                  "columns hidden, rows renormalised), e.g. heads,log");
     ap.add_string("", "--split", "LEFT,RIGHT", &opt.split,
                   "two panels side by side (with --panel all), e.g. attention,qk or softmax,logits");
     int scale_pct = 100;
@@ -114,12 +117,13 @@ int cmd_shot(int argc, char** argv) {
             center_tab_named(opt.split.substr(comma + 1)) == CenterTab::kCount)
             return ap.usage_error(
                 "--split wants two panels LEFT,RIGHT of: model attention qk softmax logits kv "
-                "layers geometry; got '" +
+                "layers geometry heads; got '" +
                 opt.split + "'");
     }
     if (!valid_attention_options(opt.attention_mode))
-        return ap.usage_error("--attention wants a comma-separated list of head|heads|mean, log, magma; got '" +
-                              opt.attention_mode + "'");
+        return ap.usage_error(
+            "--attention wants a comma-separated list of head|heads|mean, log, magma, nosinks; got '" +
+            opt.attention_mode + "'");
     if (!hover.empty()) {
         int x = 0, y = 0, used = 0;
         if (std::sscanf(hover.c_str(), "%d,%d%n", &x, &y, &used) != 2 || size_t(used) != hover.size() || x < 0 ||

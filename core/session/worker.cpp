@@ -86,6 +86,11 @@ void EngineWorker::loop() {
                     publish(false);
                     continue;
                 }
+                if (atlas_.owed(focus_.atlas)) {  // one short unit, then the queue again
+                    atlas_.work(focus_.atlas, session_->model(), session_->pool());
+                    publish(false);
+                    continue;
+                }
                 c = queue_.pop_wait(std::chrono::milliseconds(200));
                 if (!c) continue;
             }
@@ -358,7 +363,8 @@ void EngineWorker::publish(bool state_changed) {
     snap->last_stop        = last_stop_;
     snap->error            = error_;
     snap->derived          = derived_;
-    snap->derived_pending  = derived_stale();
+    snap->derived_pending  = derived_stale() || atlas_.owed(focus_.atlas);
+    snap->atlas            = atlas_.state();
     snap->live_derivations = live_derivations_;
     const Session& s       = *session_;
     snap->model            = s.model_ptr();

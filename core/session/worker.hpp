@@ -25,6 +25,7 @@
 #include <variant>
 #include <vector>
 
+#include "core/session/atlas_job.hpp"
 #include "core/session/command_queue.hpp"
 #include "core/session/session.hpp"
 #include "core/trace/geometry.hpp"
@@ -51,6 +52,7 @@ struct Focus {
     int max_matrix_positions = 1024;  // matrix and summary are skipped beyond this many positions
     int live_interval_ms     = 100;   // during a run, derive again at most this often (0: after every token the
                                       // duty limit allows; < 0: only when idle)
+    AtlasFocus atlas;                 // the head atlas job (atlas_job.hpp): worked on when idle, in Snapshot::atlas
     bool operator==(const Focus&) const = default;
 };
 
@@ -90,8 +92,10 @@ struct Snapshot {
     std::string error;  // the last failed command's message; cleared by the next command that succeeds
     size_t trace_bytes = 0, trace_budget = 0;
     std::shared_ptr<const Derived> derived;
-    bool derived_pending      = false;  // the worker owes derived numbers for this state / focus (it derives when idle)
-    uint64_t live_derivations = 0;      // how many times derived numbers were refreshed between the tokens of a run
+    bool derived_pending = false;  // the worker owes derived numbers for this state / focus (it derives when idle)
+                                   // or work on the head atlas (Focus::atlas)
+    std::shared_ptr<const AtlasState> atlas;  // the head atlas job's results and progress (never null)
+    uint64_t live_derivations = 0;  // how many times derived numbers were refreshed between the tokens of a run
 };
 
 namespace cmd {
@@ -190,6 +194,7 @@ private:
     uint64_t live_derivations_ = 0;
     std::string error_;
     StopReason last_stop_ = StopReason::Count;
+    AtlasJob atlas_;  // idle work for Focus::atlas (after session_: destroyed before the model it reads)
 
     std::thread thread_;  // last: starts after everything above is constructed
 };

@@ -3,8 +3,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/model/forward.hpp"
+#include "core/trace/sinks.hpp"
 
 namespace ts::core {
 namespace {
@@ -27,6 +29,31 @@ public:
 private:
     int n_head_, n_;
     std::vector<float> probs_;
+};
+
+// Keeps one head's score and probability rows: [n][n] each, -inf / 0 above the diagonal.
+class KeepHead final : public Observer {
+public:
+    KeepHead(int layer, int head, int n) : layer_(layer), head_(head), n_(n) {
+        m.layer = layer;
+        m.head  = head;
+        m.n     = n;
+        m.scores.assign(size_t(n) * size_t(n), -std::numeric_limits<float>::infinity());
+        m.probs.assign(size_t(n) * size_t(n), 0.0f);
+    }
+    StageMask wants(int layer) const override {
+        return layer == layer_ ? StageMask{}.set(Stage::AttnScores).set(Stage::AttnProbs) : StageMask{};
+    }
+    void observe(Stage stage, int layer, int pos, TensorView v) override {
+        if (layer != layer_ || head_ >= v.rows) return;
+        const float* row = v.data + size_t(head_) * size_t(v.cols);
+        float* out       = (stage == Stage::AttnScores ? m.scores : m.probs).data() + size_t(pos) * size_t(n_);
+        std::copy(row, row + std::min(v.cols, n_), out);
+    }
+    derive::AttnMatrix m;
+
+private:
+    int layer_, head_, n_;
 };
 
 bool ordinary(const Vocab& v, int32_t id) {
@@ -94,7 +121,13 @@ HeadScores score_head(const AttentionRows& rows, int first_copy, int half) {
         s.induction += p[i - half + 1];
     }
     if (counted > 0) s.duplicate /= float(counted), s.induction /= float(counted);
+    s.sink_cols = find_sinks(rows.data, n);
+    s.sink      = sink_fraction(rows.data, n, s.sink_cols);
+    s.tag       = atlas_tag(s);
+    return s;
+}
 
+std::string_view atlas_tag(const HeadScores& s) {
     const std::pair<float, std::string_view> tags[] = {{s.prev_token, "previous-token"},
                                                        {s.first_token, "first-token"},
                                                        {s.self, "self"},
@@ -102,30 +135,93 @@ HeadScores score_head(const AttentionRows& rows, int first_copy, int half) {
                                                        {s.induction, "induction"}};
     const auto* best                                = std::max_element(std::begin(tags), std::end(tags),
                                                                        [](const auto& a, const auto& b) { return a.first < b.first; });
-    s.tag = best->first >= kAtlasTagThreshold ? best->second : std::string_view("diffuse");
-    return s;
+    return best->first >= kAtlasTagThreshold ? best->second : std::string_view("diffuse");
+}
+
+struct AtlasBuild::State {
+    State(const Model& m, HeadAtlas a, int half_)
+        : atlas(std::move(a)),
+          half(half_),
+          fwd(m, int(atlas.probe.size())),
+          keep(atlas.n_layer, atlas.n_head, int(atlas.probe.size())) {}
+    HeadAtlas atlas;  // probe and shape; heads filled by finish()
+    int half;
+    Forward fwd;
+    KvCache cache;
+    KeepProbs keep;
+    int done = 0;
+};
+
+AtlasBuild::AtlasBuild(std::unique_ptr<State> s) : s_(std::move(s)) {}
+AtlasBuild::~AtlasBuild() = default;
+
+Result<std::unique_ptr<AtlasBuild>> AtlasBuild::start(const Model& model, const AtlasOptions& opt) {
+    if (opt.half < 2) return make_error(Code::kInvalidArgument, "head atlas: the probe's half must be >= 2");
+    HeadAtlas a;
+    a.n_layer  = model.hp.n_layer;
+    a.n_head   = model.hp.n_head;
+    a.probe    = atlas_probe(model, opt, &a.first_copy);
+    a.half     = opt.half;
+    auto s     = std::make_unique<State>(model, std::move(a), opt.half);
+    auto cache = s->fwd.make_cache();
+    if (!cache) return cache.error();
+    s->cache = std::move(*cache);
+    return std::unique_ptr<AtlasBuild>(new AtlasBuild(std::move(s)));
+}
+
+int AtlasBuild::done() const {
+    return s_->done;
+}
+
+int AtlasBuild::total() const {
+    return int(s_->atlas.probe.size());
+}
+
+Status AtlasBuild::step(ThreadPool& pool, int max_tokens) {
+    const int k = std::min(std::max(1, max_tokens), total() - s_->done);
+    if (k <= 0) return {};
+    TS_TRY(s_->fwd.eval(s_->cache, s_->atlas.probe.data() + s_->done, k, s_->done, nullptr, LogitRows::None, pool,
+                        &s_->keep));
+    s_->done += k;
+    return {};
+}
+
+HeadAtlas AtlasBuild::finish() const {
+    HeadAtlas a = s_->atlas;
+    const int n = total();
+    a.heads.clear();
+    a.heads.reserve(size_t(a.n_layer) * size_t(a.n_head));
+    for (int l = 0; l < a.n_layer; ++l)
+        for (int h = 0; h < a.n_head; ++h) {
+            HeadScores s = score_head({s_->keep.rows(l, h), n}, a.first_copy, s_->half);
+            s.layer      = l;
+            s.head       = h;
+            a.heads.push_back(std::move(s));
+        }
+    return a;
 }
 
 Result<HeadAtlas> build_head_atlas(const Model& model, ThreadPool& pool, const AtlasOptions& opt) {
-    if (opt.half < 2) return make_error(Code::kInvalidArgument, "head atlas: the probe's half must be >= 2");
-    HeadAtlas a;
-    a.n_layer   = model.hp.n_layer;
-    a.n_head    = model.hp.n_head;
-    a.probe     = atlas_probe(model, opt, &a.first_copy);
-    const int n = int(a.probe.size());
+    auto b = AtlasBuild::start(model, opt);
+    if (!b) return b.error();
+    TS_TRY((*b)->step(pool, (*b)->total()));
+    return (*b)->finish();
+}
+
+Result<derive::AttnMatrix> probe_attention(const Model& model, const std::vector<int32_t>& probe, int layer, int head,
+                                           ThreadPool& pool) {
+    if (layer < 0 || layer >= model.hp.n_layer || head < 0 || head >= model.hp.n_head)
+        return make_error(Code::kInvalidArgument,
+                          "probe attention: layer %d head %d: the model has %d layers of %d heads", layer, head,
+                          model.hp.n_layer, model.hp.n_head);
+    const int n = int(probe.size());
+    if (n < 1) return make_error(Code::kInvalidArgument, "probe attention: an empty probe");
     Forward fwd(model, n);
     auto cache = fwd.make_cache();
     if (!cache) return cache.error();
-    KeepProbs keep(a.n_layer, a.n_head, n);
-    TS_TRY(fwd.eval(*cache, a.probe.data(), n, 0, nullptr, LogitRows::None, pool, &keep));
-    for (int l = 0; l < a.n_layer; ++l)
-        for (int h = 0; h < a.n_head; ++h) {
-            HeadScores s = score_head({keep.rows(l, h), n}, a.first_copy, opt.half);
-            s.layer      = l;
-            s.head       = h;
-            a.heads.push_back(s);
-        }
-    return a;
+    KeepHead keep(layer, head, n);
+    TS_TRY(fwd.eval(*cache, probe.data(), n, 0, nullptr, LogitRows::None, pool, &keep));
+    return std::move(keep.m);
 }
 
 Result<double> probe_loss(const Model& model, const std::vector<int32_t>& probe, int second_copy, ThreadPool& pool,

@@ -9,6 +9,8 @@
 //                lets a model continue a sequence it has seen: the standard repeated-random-tokens test)
 //   entropy      bits of the attention row (low: focused; high: spread out)
 //   window       how many positions back, on average, hold 90 % of the weight (a local head has a small window)
+//   sink         weight on the head's sink columns (sinks.hpp: columns that take a large share of every later
+//                query's attention — usually just position 0, then sink == first_token; 0 when it has none)
 // — averaged over the queries where each applies, and tagged with its strongest behaviour. The numbers are the
 // forward pass's own attention probabilities (its attn_probs stage), not a re-derivation.
 //
@@ -17,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -24,15 +27,18 @@
 #include "core/model/intervention.hpp"
 #include "core/model/model.hpp"
 #include "core/tensor/thread_pool.hpp"
+#include "core/trace/derive.hpp"
 
 namespace ts::core {
 
 struct HeadScores {
     int layer = 0, head = 0;
     float prev_token = 0, first_token = 0, self = 0, duplicate = 0, induction = 0;
-    float entropy_bits = 0;  // mean over queries
-    float window       = 0;  // mean over queries: positions back that hold 90 % of the weight
-    std::string_view tag;    // "previous-token", "first-token", "self", "duplicate-token", "induction", "diffuse"
+    float entropy_bits = 0;      // mean over queries
+    float window       = 0;      // mean over queries: positions back that hold 90 % of the weight
+    float sink         = 0;      // mean over queries: weight on sink_cols
+    std::vector<int> sink_cols;  // the head's sink columns on the probe (find_sinks), ascending
+    std::string_view tag;        // "previous-token", "first-token", "self", "duplicate-token", "induction", "diffuse"
 };
 
 struct AtlasOptions {
@@ -44,12 +50,16 @@ struct HeadAtlas {
     int n_layer = 0, n_head = 0;
     std::vector<int32_t> probe;     // the token ids the forward pass saw
     int first_copy = 0;             // position of R's first token (1 with BOS, else 0)
+    int half       = 0;             // length of R: the second copy starts at first_copy + half
     std::vector<HeadScores> heads;  // [n_layer][n_head]
     const HeadScores& at(int layer, int head) const { return heads[size_t(layer) * size_t(n_head) + size_t(head)]; }
 };
 
 // A tag is given when its score reaches this (otherwise "diffuse").
 inline constexpr float kAtlasTagThreshold = 0.3f;
+// The strongest behaviour of a head's scores (prev_token, first_token, self, duplicate, induction) when it reaches
+// kAtlasTagThreshold, else "diffuse". The view points at a string literal.
+std::string_view atlas_tag(const HeadScores& s);
 
 // The probe sequence of a model: BOS (when it has one) + R + R, R drawn from ordinary tokens (no control, unused
 // or byte tokens) with a fixed generator.
@@ -57,6 +67,35 @@ std::vector<int32_t> atlas_probe(const Model& model, const AtlasOptions& opt, in
 
 // Scores every head on the probe. Errors: a model whose context cannot hold the probe.
 [[nodiscard]] Result<HeadAtlas> build_head_atlas(const Model& model, ThreadPool& pool, const AtlasOptions& opt = {});
+
+// The same, a few probe tokens at a time: the explorer's engine worker runs one step between its commands, shows
+// done() of total(), and cancels by dropping the build. The model must outlive it.
+class AtlasBuild {
+public:
+    // Errors: a half < 2, a model whose context cannot hold the probe, no memory for the cache.
+    [[nodiscard]] static Result<std::unique_ptr<AtlasBuild>> start(const Model& model, const AtlasOptions& opt = {});
+    ~AtlasBuild();
+    AtlasBuild(const AtlasBuild&)            = delete;
+    AtlasBuild& operator=(const AtlasBuild&) = delete;
+
+    // Evaluates up to `max_tokens` more probe tokens (the forward pass, keeping every head's attention rows).
+    [[nodiscard]] Status step(ThreadPool& pool, int max_tokens);
+    int done() const;
+    int total() const;
+    bool finished() const { return done() >= total(); }
+    // Scores every head; call once finished().
+    HeadAtlas finish() const;
+
+private:
+    struct State;
+    explicit AtlasBuild(std::unique_ptr<State> s);
+    std::unique_ptr<State> s_;
+};
+
+// The attention of one head on the probe, as the forward pass of the probe computed it (its attn_scores and
+// attn_probs stages), in derive's shape: row i is query i over keys 0..i. Errors: no such layer or head.
+[[nodiscard]] Result<derive::AttnMatrix> probe_attention(const Model& model, const std::vector<int32_t>& probe,
+                                                         int layer, int head, ThreadPool& pool);
 
 // Scores of one head from its attention rows: probs(i, j) is the weight of query i on key j <= i, for a probe of
 // n tokens whose second copy starts at first_copy + half.

@@ -20,15 +20,22 @@ TEST(CliHeads, JsonHasOneRecordPerHeadWithEveryScore) {
         ASSERT_TRUE(JsonParser(lines[i]).parse(j)) << lines[i];
         EXPECT_EQ(int(j.at("layer").num), int(i) / 8);
         EXPECT_EQ(int(j.at("head").num), int(i) % 8);
-        for (const char* k : {"prev_token", "first_token", "self", "duplicate", "induction", "entropy", "window"})
+        for (const char* k :
+             {"prev_token", "first_token", "self", "duplicate", "induction", "entropy", "window", "sink", "sinks"})
             ASSERT_TRUE(j.has(k)) << k << " in " << lines[i];
-        for (const char* k : {"prev_token", "first_token", "self", "duplicate", "induction"}) {
+        for (const char* k : {"prev_token", "first_token", "self", "duplicate", "induction", "sink"}) {
             EXPECT_GE(j.at(k).num, 0.0) << lines[i];
             EXPECT_LE(j.at(k).num, 1.0) << lines[i];
         }
         sinks += j.at("tag").str == "first-token";
+        if (i == 5) {  // layer 0 head 5 puts 70 % of its weight on position 0: its one sink column
+            ASSERT_EQ(j.at("sinks").arr.size(), 1u) << lines[i];
+            EXPECT_EQ(j.at("sinks").arr[0].num, 0.0);
+            EXPECT_NEAR(j.at("sink").num, j.at("first_token").num, 1e-3);
+            EXPECT_GT(j.at("sink").num, 0.5);
+        }
     }
-    EXPECT_GE(sinks, 1);  // layer 0 head 5 puts 70 % of its weight on position 0
+    EXPECT_GE(sinks, 1);
 }
 
 TEST(CliHeads, TextNamesTheStrongestHeadsAndAblationLosses) {

@@ -479,20 +479,25 @@ TEST_F(Frames, F12AsksForAScreenshotAndItsPathIsDatedAndNew) {
 TEST_F(Frames, AttentionAndQkViewOptionsRoundTripThroughImguiIni) {
     // Defaults are written, so a fresh file shows every option.
     std::string ini = ImGui::SaveIniSettingsToMemory();
-    EXPECT_NE(ini.find("[TokenScope][View]\nAttentionMode=head\nAttentionLog=0\nAttentionMagma=0\nQkByWeight=0\n"),
-              std::string::npos)
+    EXPECT_NE(
+        ini.find("[TokenScope][View]\nAttentionMode=head\nAttentionLog=0\nAttentionMagma=0\nAttentionHideSinks=0\n"
+                 "QkByWeight=0\n"),
+        std::string::npos)
         << ini;
     ImGui::LoadIniSettingsFromMemory(
-        "[TokenScope][View]\nAttentionMode=mean\nAttentionLog=1\nAttentionMagma=1\nQkByWeight=1\n"
-        "AttentionMode=bogus\nAttentionLog=7\n");  // unknown values leave the option alone
+        "[TokenScope][View]\nAttentionMode=mean\nAttentionLog=1\nAttentionMagma=1\nAttentionHideSinks=1\n"
+        "QkByWeight=1\nAttentionMode=bogus\nAttentionLog=7\n");  // unknown values leave the option alone
     EXPECT_EQ(ui_.attention.mode, AttentionMode::HeadMean);
     EXPECT_TRUE(ui_.attention.log_scale);
     EXPECT_TRUE(ui_.attention.magma);
+    EXPECT_TRUE(ui_.attention.hide_sinks);
     EXPECT_TRUE(ui_.qk_by_weight);
     ui_.attention.mode = AttentionMode::AllHeads;
     ini                = ImGui::SaveIniSettingsToMemory();
-    EXPECT_NE(ini.find("[TokenScope][View]\nAttentionMode=heads\nAttentionLog=1\nAttentionMagma=1\nQkByWeight=1\n"),
-              std::string::npos)
+    EXPECT_NE(
+        ini.find("[TokenScope][View]\nAttentionMode=heads\nAttentionLog=1\nAttentionMagma=1\nAttentionHideSinks=1\n"
+                 "QkByWeight=1\n"),
+        std::string::npos)
         << ini;
 }
 

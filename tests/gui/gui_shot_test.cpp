@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 #include <stb_image.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <memory>
 #include <regex>
 #include <set>
@@ -127,6 +130,48 @@ TEST_F(Shot, EveryPanelAfter16StepsIsANonBlankPngOfTheAskedSizeAndTheyDiffer) {
         for (size_t j = i + 1; j < shots.size(); ++j)
             EXPECT_GT(differing_share(shots[i], shots[j]), 0.02)
                 << "--panel " << panels[i] << " and --panel " << panels[j] << " look the same";
+}
+
+// The Heads panel: the shot waits for the atlas (built on the engine thread), draws the grid for the selected head,
+// and writes the atlas to the cache folder, from which the next shot reads it: the same picture.
+TEST_F(Shot, HeadsPanelWaitsForTheAtlasAndCachesItPerModelFile) {
+    const std::string xdg = out("xdg_" + std::to_string(getpid()));
+    std::filesystem::remove_all(xdg);
+    const std::string env  = "XDG_CACHE_HOME='" + xdg + "'";
+    const std::string base = "shot -m '" + *model_ + "' -p 'the model' -n 4 --panel heads --size 900x640 ";
+    ASSERT_EQ(run(base + "-o '" + out("heads_a.png") + "'", env).code, 0);
+    std::vector<std::string> cached;
+    for (const auto& e : std::filesystem::directory_iterator(xdg + "/tokenscope"))
+        if (e.path().filename().string().rfind("atlas-", 0) == 0) cached.push_back(e.path().string());
+    ASSERT_EQ(cached.size(), 1u) << "one cache file for the model file";
+    std::ifstream in(cached[0]);
+    std::string line;
+    int heads = 0;
+    while (std::getline(in, line)) heads += line.rfind("head ", 0) == 0;
+    EXPECT_GT(heads, 0);
+    const auto written = std::filesystem::last_write_time(cached[0]);
+
+    ASSERT_EQ(run(base + "-o '" + out("heads_b.png") + "'", env).code, 0);
+    EXPECT_EQ(std::filesystem::last_write_time(cached[0]), written) << "the second shot read the cache";
+    const Png a = load_png(out("heads_a.png")), b = load_png(out("heads_b.png"));
+    expect_not_blank(a);
+    EXPECT_EQ(differing_share(a, b), 0.0) << "the cached atlas draws the same picture";
+    // Another head selected: the grid's outline and the heatmaps move (the atlas, not the request, is on screen).
+    ASSERT_EQ(run(base + "--layer 1 --head 1 -o '" + out("heads_c.png") + "'", env).code, 0);
+    EXPECT_GT(differing_share(a, load_png(out("heads_c.png"))), 0.01);
+    std::filesystem::remove_all(xdg);
+}
+
+// Hiding the sink columns renormalises the rows: on the built-in model, layer 0 head 5 has a sink, so the picture
+// changes; the option is checked by the verb.
+TEST_F(Shot, AttentionWithoutSinksDrawsAnotherPicture) {
+    const std::string base =
+        "shot -p 'In the beginning God created the heaven and the earth' -n 8 --panel attention --layer 0 --head 5 "
+        "--size 900x640 ";
+    ASSERT_EQ(run(base + "-o '" + out("sinks_shown.png") + "'").code, 0);
+    ASSERT_EQ(run(base + "--attention head,nosinks -o '" + out("sinks_hidden.png") + "'").code, 0);
+    EXPECT_GT(differing_share(load_png(out("sinks_shown.png")), load_png(out("sinks_hidden.png"))), 0.01);
+    EXPECT_EQ(run(base + "--attention sinks -o '" + out("sinks_bad.png") + "'").code, 2);
 }
 
 TEST_F(Shot, AttentionHeatmapChangesWithLayerAndHead) {

@@ -206,6 +206,15 @@ TEST_F(ExplorerFrames, BracketsStepThroughHeadsAndShiftBracketsThroughLayers) {
     EXPECT_EQ(ui_.snap->derived->focus.head, ui_.model->hp.n_head - 1);
 }
 
+TEST_F(ExplorerFrames, SHidesAndShowsTheAttentionSinks) {
+    start("the model", 2);
+    EXPECT_FALSE(ui_.attention.hide_sinks);
+    press('S');
+    EXPECT_TRUE(ui_.attention.hide_sinks);
+    press('S');
+    EXPECT_FALSE(ui_.attention.hide_sinks);
+}
+
 TEST_F(ExplorerFrames, SpaceRunsAndPausesWithoutBlocking) {
     start("the model", 1);
     settle();

@@ -78,6 +78,9 @@ TEST(HeadAtlasOnABuiltModel, FindsThePreviousTokenAndFirstTokenHeads) {
     const HeadScores& sink = atlas->at(0, 2);
     EXPECT_EQ(sink.tag, "first-token") << sink.first_token;
     EXPECT_GT(sink.first_token, 0.9f);
+    EXPECT_EQ(sink.sink_cols, std::vector<int>{0});  // BOS is its sink
+    EXPECT_FLOAT_EQ(sink.sink, sink.first_token);
+    EXPECT_TRUE(prev.sink_cols.empty());
     for (int h : {1, 3}) {
         EXPECT_EQ(atlas->at(0, h).tag, "diffuse") << "head " << h;
         EXPECT_GT(atlas->at(0, h).entropy_bits, 3.0f) << "head " << h;

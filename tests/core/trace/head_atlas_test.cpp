@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
@@ -28,10 +30,15 @@ TEST(HeadAtlas, ScoresHandMadeRows) {
     EXPECT_FLOAT_EQ(s.entropy_bits, 0.0f);
     EXPECT_EQ(s.tag, "previous-token");
 
+    EXPECT_TRUE(s.sink_cols.empty());
+    EXPECT_EQ(s.sink, 0.0f);
+
     const auto sink = one_hot_rows(n, [](int) { return 0; });
     s               = score_head({sink.data(), n}, first, half);
     EXPECT_FLOAT_EQ(s.first_token, 1.0f);
     EXPECT_EQ(s.tag, "first-token");
+    EXPECT_EQ(s.sink_cols, std::vector<int>{0});
+    EXPECT_FLOAT_EQ(s.sink, 1.0f);
 
     // Second copy: look at what followed the earlier occurrence; first copy: at the query itself.
     const auto ind = one_hot_rows(n, [&](int i) { return i >= first + half ? i - half + 1 : i; });
@@ -47,6 +54,73 @@ TEST(HeadAtlas, ScoresHandMadeRows) {
     s = score_head({uni.data(), n}, first, half);
     EXPECT_EQ(s.tag, "diffuse");
     EXPECT_GT(s.entropy_bits, 2.0f);
+    EXPECT_TRUE(s.sink_cols.empty());
+}
+
+TEST(HeadAtlas, TagIsTheStrongestScoreAboveTheThreshold) {
+    HeadScores s;
+    EXPECT_EQ(atlas_tag(s), "diffuse");
+    s.self      = 0.31f;
+    s.induction = 0.2f;
+    EXPECT_EQ(atlas_tag(s), "self");
+    s.induction = 0.5f;
+    EXPECT_EQ(atlas_tag(s), "induction");
+    s.sink = 0.9f;  // the sink share is a number of the atlas, not a tag of its own (first_token is)
+    EXPECT_EQ(atlas_tag(s), "induction");
+}
+
+// Building in chunks (the explorer's worker does one chunk between commands) gives the atlas of one pass, bit for
+// bit, and the probe heatmap of a head is the attention the atlas scored.
+TEST(HeadAtlas, ChunkedBuildEqualsOnePassAndProbeAttentionMatches) {
+    auto model = load_model(std::string(TS_SOURCE_DIR) + "/assets/models/default.gguf");
+    ASSERT_TRUE(model.ok()) << model.error().message;
+    ThreadPool pool(2);
+    AtlasOptions opt;
+    opt.half   = 20;
+    auto whole = build_head_atlas(**model, pool, opt);
+    ASSERT_TRUE(whole.ok()) << whole.error().message;
+    auto b = AtlasBuild::start(**model, opt);
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    EXPECT_EQ((*b)->total(), 41);
+    int steps = 0;
+    while (!(*b)->finished()) {
+        ASSERT_TRUE((*b)->step(pool, 7).ok());
+        ++steps;
+        EXPECT_EQ((*b)->done(), std::min(41, 7 * steps));
+    }
+    EXPECT_EQ(steps, 6);
+    const HeadAtlas parts = (*b)->finish();
+    ASSERT_EQ(parts.heads.size(), whole->heads.size());
+    EXPECT_EQ(parts.probe, whole->probe);
+    for (size_t k = 0; k < parts.heads.size(); ++k) {
+        const HeadScores &x = parts.heads[k], &y = whole->heads[k];
+        EXPECT_EQ(x.prev_token, y.prev_token) << k;
+        EXPECT_EQ(x.first_token, y.first_token) << k;
+        EXPECT_EQ(x.induction, y.induction) << k;
+        EXPECT_EQ(x.entropy_bits, y.entropy_bits) << k;
+        EXPECT_EQ(x.sink, y.sink) << k;
+        EXPECT_EQ(x.sink_cols, y.sink_cols) << k;
+        EXPECT_EQ(x.tag, y.tag) << k;
+    }
+
+    const HeadScores& h = whole->at(0, 5);
+    auto m              = probe_attention(**model, whole->probe, 0, 5, pool);
+    ASSERT_TRUE(m.ok()) << m.error().message;
+    ASSERT_EQ(m->n, 41);
+    const HeadScores again = score_head({m->probs.data(), m->n}, whole->first_copy, opt.half);
+    EXPECT_EQ(again.first_token, h.first_token);
+    EXPECT_EQ(again.prev_token, h.prev_token);
+    for (int i = 0; i < m->n; ++i) {
+        double sum = 0;
+        for (int j = 0; j <= i; ++j) sum += double(m->probs[size_t(i) * 41 + size_t(j)]);
+        EXPECT_NEAR(sum, 1.0, 1e-5) << i;
+        if (i + 1 < m->n) {
+            EXPECT_TRUE(std::isinf(m->scores[size_t(i) * 41 + size_t(i) + 1])) << i;
+        }
+    }
+    EXPECT_FALSE(probe_attention(**model, whole->probe, 4, 0, pool).ok());
+    EXPECT_FALSE(probe_attention(**model, whole->probe, 0, 8, pool).ok());
+    EXPECT_FALSE(AtlasBuild::start(**model, AtlasOptions{1, 1}).ok());
 }
 
 TEST(HeadAtlas, FindsTheDefaultModelsHeads) {
@@ -67,6 +141,9 @@ TEST(HeadAtlas, FindsTheDefaultModelsHeads) {
     }
     EXPECT_EQ(best[0]->tag, "previous-token");
     EXPECT_EQ(best[1]->tag, "first-token");
+    // The first-token head's sink is position 0 (BOS), and its sink fraction is its first-token score.
+    EXPECT_EQ(best[1]->sink_cols, std::vector<int>{0});
+    EXPECT_FLOAT_EQ(best[1]->sink, best[1]->first_token);
     std::printf("best previous-token L%d H%d, first-token L%d H%d, induction L%d H%d (%.2f)\n", best[0]->layer,
                 best[0]->head, best[1]->layer, best[1]->head, best[2]->layer, best[2]->head,
                 double(best[2]->induction));
