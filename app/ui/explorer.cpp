@@ -20,6 +20,7 @@
 #include "app/ui/fonts.hpp"
 #include "app/ui/settings.hpp"
 #include "app/ui/shell.hpp"
+#include "app/ui/theme.hpp"
 #include "app/ui/ui_state.hpp"
 #include "core/base/mmap.hpp"
 
@@ -34,32 +35,6 @@ extern "C" void on_stop_signal(int sig) {
     g_stop_signal = sig;
 }
 
-void apply_style(float scale) {
-    ImGui::StyleColorsDark();
-    ImGuiStyle& st            = ImGui::GetStyle();
-    st.WindowRounding         = 4.0f;
-    st.FrameRounding          = 3.0f;
-    st.GrabRounding           = 3.0f;
-    st.TabRounding            = 3.0f;
-    st.PopupRounding          = 4.0f;
-    st.ScrollbarRounding      = 6.0f;
-    st.WindowPadding          = ImVec2(10.0f, 8.0f);
-    st.FramePadding           = ImVec2(7.0f, 4.0f);
-    st.ItemSpacing            = ImVec2(8.0f, 5.0f);
-    st.CellPadding            = ImVec2(6.0f, 3.0f);
-    st.WindowBorderSize       = 0.0f;
-    st.ChildBorderSize        = 0.0f;
-    ImVec4* c                 = st.Colors;
-    c[ImGuiCol_WindowBg]      = ImVec4(0.10f, 0.105f, 0.115f, 1.0f);
-    c[ImGuiCol_ChildBg]       = ImVec4(0.0f, 0.0f, 0.0f, 0.0f);
-    c[ImGuiCol_MenuBarBg]     = ImVec4(0.13f, 0.135f, 0.15f, 1.0f);
-    c[ImGuiCol_TableRowBgAlt] = ImVec4(1.0f, 1.0f, 1.0f, 0.035f);
-    c[ImGuiCol_Header]        = ImVec4(0.20f, 0.33f, 0.45f, 0.55f);
-    c[ImGuiCol_HeaderHovered] = ImVec4(0.24f, 0.42f, 0.58f, 0.70f);
-    c[ImGuiCol_PlotHistogram] = ImVec4(0.13f, 0.57f, 0.55f, 1.0f);  // viridis teal for bars
-    st.ScaleAllSizes(scale);
-}
-
 // Sets up fonts and settings and, when asked, starts loading the model. Shared by gui and shot.
 void init_ui(UiState& ui, const ExplorerOptions& opt, float scale) {
     std::snprintf(ui.prompt.data(), ui.prompt.size(), "%s", opt.prompt.c_str());
@@ -68,7 +43,7 @@ void init_ui(UiState& ui, const ExplorerOptions& opt, float scale) {
     ui.session_options.n_threads = opt.n_threads;
     ui.load_options              = opt.load;
     install_settings(ui);
-    apply_style(scale);
+    apply_style(scale, ui.high_contrast);
     load_fonts(ui.fonts, {}, scale);
     ui.fonts_dirty = false;
 }
@@ -83,9 +58,10 @@ void match_clear_color(gl::GlWindow& w) {
 // re-scaled with them so paddings grow with the text.
 void refresh_fonts(UiState& ui, gl::GlWindow& win, float scale) {
     if (!ui.fonts_dirty) return;
-    apply_style(scale * ui.ui_scale);
+    apply_style(scale * ui.ui_scale, ui.high_contrast);
     load_fonts(ui.fonts, ui.summary ? ui.summary->vocab_codepoints : std::vector<uint32_t>{}, scale * ui.ui_scale);
     win.reload_fonts();
+    match_clear_color(win);  // the theme may have changed
     ui.fonts_dirty = false;
 }
 

@@ -67,6 +67,12 @@ void settings_read_line(ImGuiContext*, ImGuiSettingsHandler*, void* entry, const
     read_flag(line, "AttentionMagma", &ui->attention.magma);
     read_flag(line, "AttentionHideSinks", &ui->attention.hide_sinks);
     read_flag(line, "QkByWeight", &ui->qk_by_weight);
+    bool hc = ui->high_contrast;
+    read_flag(line, "HighContrast", &hc);
+    if (hc != ui->high_contrast) {
+        ui->high_contrast = hc;
+        ui->fonts_dirty   = true;  // the style is re-applied with the fonts
+    }
     if (std::strncmp(line, "AttentionMode=", 14) == 0)
         for (size_t i = 0; i < std::size(kModeNames); ++i)
             if (std::strcmp(line + 14, kModeNames[i]) == 0) ui->attention.mode = AttentionMode(i);
@@ -95,6 +101,7 @@ void settings_write_all(ImGuiContext*, ImGuiSettingsHandler* h, ImGuiTextBuffer*
     buf->appendf("BottomHeight=%.0f\n", double(ui->bottom_height));
     for (const std::string& r : ui->recent) buf->appendf("Recent=%s\n", r.c_str());
     buf->appendf("UiScale=%.2f\n", double(ui->ui_scale));
+    buf->appendf("HighContrast=%d\n", ui->high_contrast ? 1 : 0);
     buf->appendf("Split=%d\n", ui->split.on ? 1 : 0);
     buf->appendf("SplitLeft=%s\n", center_tab_name(ui->split.left));
     buf->appendf("SplitRight=%s\n", center_tab_name(ui->split.right));

@@ -112,6 +112,12 @@ void draw_menu_bar(UiState& ui) {
             ImGui::EndMenu();
         }
         ImGui::Separator();
+        if (ImGui::MenuItem("High contrast", nullptr, &ui.high_contrast)) {
+            ui.fonts_dirty = true;  // re-applies the style (with the fonts) before the next frame
+            ImGui::MarkIniSettingsDirty();
+        }
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("White text on black and bordered controls, for projectors and weak eyes.");
         if (ImGui::MenuItem("Reset layout")) {
             ui.left_width    = 0.0f;
             ui.bottom_height = UiState::kDefaultBottomHeight;

@@ -161,9 +161,10 @@ struct UiState {
     uint64_t frame        = 0;                  // counts begin_ui_frame() calls
     std::vector<std::string> recent;            // most recent first, at most kMaxRecent
     // [TokenScope][Session] in imgui.ini: what `tokenscope` alone reopens (ExplorerOptions::reopen_last).
-    bool reopen_last = true;  // File ▸ Reopen the last model at start; off: the default model every time
-    std::string last_model;   // the model loaded last ("builtin:default.gguf" for the embedded one)
-    std::string last_prompt;  // the prompt last evaluated on it
+    bool reopen_last   = true;   // File ▸ Reopen the last model at start; off: the default model every time
+    bool high_contrast = false;  // View ▸ High contrast (theme.hpp), saved in imgui.ini
+    std::string last_model;      // the model loaded last ("builtin:default.gguf" for the embedded one)
+    std::string last_prompt;     // the prompt last evaluated on it
     static constexpr size_t kMaxRecent = 8;
 
     // Dialogs.

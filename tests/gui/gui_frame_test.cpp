@@ -22,6 +22,7 @@
 #include "app/ui/settings.hpp"
 #include "app/ui/shell.hpp"
 #include "app/ui/split_view.hpp"
+#include "app/ui/theme.hpp"
 #include "app/ui/ui_state.hpp"
 #include "core/base/utf8.hpp"
 #include "tests/gui/tiny_gguf.hpp"
@@ -324,6 +325,24 @@ TEST_F(Frames, LayoutAndRecentFilesRoundTripThroughImguiIni) {
     EXPECT_NE(ini.find("[TokenScope][Layout]\nLeftWidth=400\nBottomHeight=150\nRecent=/a.gguf\nRecent=/b.gguf\n"),
               std::string::npos)
         << ini;
+}
+
+// View ▸ High contrast: white text on black with bordered controls, remembered in imgui.ini.
+TEST_F(Frames, HighContrastIsBlackAndWhiteAndRemembered) {
+    apply_style(1.0f, false);
+    const ImVec4 dark = ImGui::GetStyle().Colors[ImGuiCol_WindowBg];
+    EXPECT_GT(dark.x + dark.y + dark.z, 0.1f);
+    apply_style(1.0f, true);
+    const ImGuiStyle& st = ImGui::GetStyle();
+    EXPECT_EQ(st.Colors[ImGuiCol_WindowBg].x, 0.0f);
+    EXPECT_EQ(st.Colors[ImGuiCol_Text].x, 1.0f);
+    EXPECT_GE(st.Colors[ImGuiCol_TextDisabled].x, 0.75f) << "dimmed text must stay readable";
+    EXPECT_GE(st.FrameBorderSize, 1.0f);
+    ImGui::LoadIniSettingsFromMemory("[TokenScope][Layout]\nHighContrast=1\n");
+    EXPECT_TRUE(ui_.high_contrast);
+    EXPECT_TRUE(ui_.fonts_dirty) << "the style is applied again";
+    EXPECT_NE(std::string(ImGui::SaveIniSettingsToMemory()).find("HighContrast=1\n"), std::string::npos);
+    frames(2);  // the shell draws in either theme
 }
 
 // [Session]: what `tokenscope` alone reopens. A prompt's line breaks and backslashes survive the one-line value.
