@@ -151,6 +151,10 @@ void draw_stage_chart(UiState& ui, const core::Model& model, SoftmaxView& sv, co
     char title[160];
     std::snprintf(title, sizeof title, "p after %s (bars: candidates best first), cumulative p (line)",
                   stage_title(st.kind));
+    // The rule of this stage, with the numbers it used (p_max: the best p that entered it, for min-p).
+    const StageView* prev = selected > 0 ? &v.stages[size_t(selected) - 1] : nullptr;
+    const float p_max     = prev && !prev->top.empty() ? prev->top.front().p : 0.0f;
+    ImGui::TextDisabled("%s", stage_formula(st.kind, cfg, p_max).c_str());
     PlotAxes ax;
     ax.x_label     = "";  // the title says it: the two rows under the plot are the bars' token labels
     ax.y_label     = title;
@@ -239,6 +243,18 @@ void draw_stage_chart(UiState& ui, const core::Model& model, SoftmaxView& sv, co
             std::snprintf(buf, sizeof buf, " cut: %d kept", cut.n_kept);
             f.dl->AddText(ImVec2(x + 2, f.p0.y + 2), plot_colors::kVermilion, buf);
         }
+    }
+    // Min-p's threshold on the distribution it reads: bars under the line are dropped.
+    if (min_p_input(v) == &st && cfg.min_p > 0.0f && !st.top.empty()) {
+        const double thr = double(cfg.min_p) * double(st.top.front().p);
+        const float y    = f.to_screen(0, thr).y;
+        f.dl->AddLine(ImVec2(f.p0.x, y), ImVec2(f.p1.x, y), plot_colors::kPurple, 1.5f);
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "min-p threshold %.4f", thr);
+        f.dl->AddText(ImVec2(f.p1.x - ImGui::CalcTextSize(buf).x - 4, y + 1), plot_colors::kPurple, buf);
+        sv.min_p_line = float(thr);
+    } else {
+        sv.min_p_line = -1.0f;
     }
     if (hovered >= 0) {
         const auto& t = st.top[size_t(hovered)];

@@ -1,6 +1,8 @@
 // Sampling view-model: cumulative top-p cut, stage lookup and titles, Logits table rows, token labels.
 #include "app/ui/view_sampling.hpp"
 
+#include <cstdio>
+
 namespace ts::app {
 
 using core::sample::SamplerView;
@@ -44,6 +46,49 @@ const StageView* top_p_input(const SamplerView& view) {
     for (size_t i = 1; i < view.stages.size(); ++i)
         if (view.stages[i].kind == StageKind::TopP) return &view.stages[i - 1];
     return nullptr;
+}
+
+const StageView* min_p_input(const SamplerView& view) {
+    for (size_t i = 1; i < view.stages.size(); ++i)
+        if (view.stages[i].kind == StageKind::MinP) return &view.stages[i - 1];
+    return nullptr;
+}
+
+std::string stage_formula(StageKind kind, const core::sample::SamplerSettings& s, float p_max) {
+    char buf[200];
+    switch (kind) {
+        case StageKind::Logits:
+            return "p_i = exp(z_i) / Σ_j exp(z_j)   (softmax of the raw logits z)";
+        case StageKind::Penalties:
+            std::snprintf(buf, sizeof buf,
+                          "z_i ← z_i / r if z_i > 0, else z_i · r, for tokens among the last %d (r = %.2f)",
+                          int(s.repeat_last_n), double(s.repeat_penalty));
+            return buf;
+        case StageKind::Temperature:
+            std::snprintf(buf, sizeof buf, "p_i = exp(z_i / T) / Σ_j exp(z_j / T),   T = %.2f", double(s.temp));
+            return buf;
+        case StageKind::TopK:
+            std::snprintf(buf, sizeof buf, "keep the k = %d highest z_i, then p_i = exp(z_i) / Σ_kept exp(z_j)",
+                          int(s.top_k));
+            return buf;
+        case StageKind::TopP:
+            std::snprintf(buf, sizeof buf,
+                          "best first, keep tokens until Σ p_i ≥ P = %.2f (the one that reaches it stays), renormalise",
+                          double(s.top_p));
+            return buf;
+        case StageKind::MinP:
+            std::snprintf(buf, sizeof buf, "keep p_i ≥ min_p · p_max = %.2f × %.4f = %.4f, renormalise",
+                          double(s.min_p), double(p_max), double(s.min_p) * double(p_max));
+            return buf;
+        case StageKind::Greedy:
+            return "take argmax_i z_i (nothing is drawn)";
+        case StageKind::Final:
+            return "p_i = p_i / Σ_kept p_j; draw u in [0, 1): the first token (best first) whose cumulative p exceeds "
+                   "u";
+        case StageKind::kCount:
+            break;
+    }
+    return {};
 }
 
 float stage_p(const StageView& stage, int32_t id) {

@@ -32,6 +32,11 @@ int u_bar(std::span<const core::sample::TokenProb> sorted, float u);
 const core::sample::StageView* find_stage(const core::sample::SamplerView& view, core::sample::StageKind kind);
 // The stage whose distribution top-p cuts: the one just before TopP in the chain (TopK's output), or null.
 const core::sample::StageView* top_p_input(const core::sample::SamplerView& view);
+// The stage whose distribution min-p thresholds: the one just before MinP, or null.
+const core::sample::StageView* min_p_input(const core::sample::SamplerView& view);
+// The rule of a stage written out with the settings' numbers, e.g. "p_i = exp(z_i / T) / Σ_j exp(z_j / T), T = 0.80"
+// or, for min-p, "keep p_i ≥ min_p · p_max = 0.05 × 0.412 = 0.0206" (p_max: the best p entering the stage).
+std::string stage_formula(core::sample::StageKind kind, const core::sample::SamplerSettings& s, float p_max);
 // p of `id` in a stage's list, 0 when the stage does not list it (removed, or below the listed top).
 float stage_p(const core::sample::StageView& stage, int32_t id);
 // Entropy in bits from nats.
@@ -71,6 +76,7 @@ struct SoftmaxView {
     std::vector<std::string> bar_labels;
     float label_room = 0;
     int drawn_u_bar  = -1;
+    float min_p_line = -1;  // the min-p threshold drawn on the chart (the p under which bars are dropped); -1: none
 };
 
 // The panel's view-model, kept in UiState::views (defined here so tests can look at it).

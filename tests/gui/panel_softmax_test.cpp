@@ -148,6 +148,32 @@ TEST_F(SamplingFrames, UFallsInTheSampledTokensBarOnTheFinalChart) {
     EXPECT_EQ(u_bar(v.stages.back().top, v.draw_u), ub);
 }
 
+// The min-p card's input chart draws the threshold min_p × p_max, and every kept token of min-p is at or above it.
+TEST_F(SamplingFrames, TheMinPThresholdLineSeparatesKeptFromDropped) {
+    start();
+    ui_.sampler.top_k = 0;
+    ui_.sampler.top_p = 1.0f;
+    ui_.sampler.min_p = 0.5f;
+    frame(draw_softmax_panel);
+    ASSERT_TRUE(ui_.preview.valid);
+    const auto& v     = ui_.preview.view;
+    const auto* input = min_p_input(v);
+    ASSERT_NE(input, nullptr);
+    ui_.views.softmax->stage = int(input - v.stages.data());
+    frame(draw_softmax_panel);
+    const float thr = ui_.views.softmax->min_p_line;
+    EXPECT_FLOAT_EQ(thr, 0.5f * input->top.front().p);
+    const auto* minp = find_stage(v, core::sample::StageKind::MinP);
+    ASSERT_NE(minp, nullptr);
+    for (const auto& t : input->top) EXPECT_EQ(stage_p(*minp, t.id) > 0, t.p >= thr) << t.id;
+    core::sample::SamplerSettings s;
+    s.min_p = 0.05f;
+    EXPECT_EQ(stage_formula(core::sample::StageKind::MinP, s, 0.5f),
+              "keep p_i ≥ min_p · p_max = 0.05 × 0.5000 = 0.0250, renormalise");
+    s.temp = 0.7f;
+    EXPECT_NE(stage_formula(core::sample::StageKind::Temperature, s, 0).find("T = 0.70"), std::string::npos);
+}
+
 TEST_F(SamplingFrames, PromptPositionsExplainWhyThereIsNoDistribution) {
     start("the model", 2);
     ui_.sel.pos = 0;
