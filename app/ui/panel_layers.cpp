@@ -32,12 +32,15 @@ const core::Journey* journey_of(UiState& ui, const Snapshot& snap, int pos) {
     return d && d->journey && d->journey->pos == pos ? d->journey.get() : nullptr;
 }
 
-// "name  ‖v‖ = …  [v0, v1, …]" and a bar sparkline of the first values (hover: index and value).
-void vec_preview(const UiState& ui, const char* name, std::span<const float> v, int n_show = 8) {
+// "name  ‖v‖ = …  [v0, v1, …]" and a bar sparkline of the first values (hover: index and value). The norm only
+// where it means something (a vector of the model's space, not a list of cosines).
+void vec_preview(const UiState& ui, const char* name, std::span<const float> v, int n_show = 8, bool norm = true) {
     ImGui::Text("%s", name);
     ImGui::SameLine();
-    ImGui::TextDisabled("‖·‖ = %.4f", double(l2_norm(v)));
-    ImGui::SameLine();
+    if (norm) {
+        ImGui::TextDisabled("‖·‖ = %.4f", double(l2_norm(v)));
+        ImGui::SameLine();
+    }
     std::string s = "[";
     char buf[32];
     for (int i = 0; i < std::min<int>(n_show, int(v.size())); ++i) {
@@ -155,19 +158,27 @@ void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, co
             const std::vector<float> angles = core::derive::rope_thetas_at(hp, pos);
             std::string a;
             char buf[48];
+            // Angles as the rotation sees them: reduced to [0, 2π) (whole turns change nothing), in radians.
+            constexpr double kTurn = 6.283185307179586;
+            auto reduced           = [&](float theta) { return std::fmod(double(theta), kTurn); };
             for (int i = 0; i < std::min<int>(6, int(angles.size())); ++i) {
-                std::snprintf(buf, sizeof buf, "%sθ%d = %.4f", i ? "   " : "", i, double(angles[size_t(i)]));
+                std::snprintf(buf, sizeof buf, "%sθ%d = %.4f", i ? "   " : "", i, reduced(angles[size_t(i)]));
                 a += buf;
             }
             ImGui::PushFont(ui.fonts.mono);
             ImGui::TextUnformatted(a.c_str());
             ImGui::PopFont();
+            item_tooltip(
+                "Each pair of coordinates is rotated by its angle θ_i = position × base^(−2i/n_rot), shown "
+                "reduced to [0, 2π): whole turns change nothing. Fast pairs (small i) spin many times over a "
+                "text; slow ones barely move, so the model can read both near and far distances.");
             if (!angles.empty())
-                ImGui::TextDisabled("slowest pair: θ%d = %.6f rad", int(angles.size()) - 1, double(angles.back()));
+                ImGui::TextDisabled("fastest pair: %.1f full turns so far · slowest pair: θ%d = %.6f rad",
+                                    double(angles.front()) / kTurn, int(angles.size()) - 1, reduced(angles.back()));
             if (!hp.rope_freq_factors.empty())
                 ImGui::TextDisabled("each angle is divided by its pair's factor from rope_freqs.weight (Llama 3)");
-            vec_preview(ui, "cos θ", t->row(0));
-            vec_preview(ui, "sin θ", t->row(1));
+            vec_preview(ui, "cos θ", t->row(0), 8, false);
+            vec_preview(ui, "sin θ", t->row(1), 8, false);
             return;
         }
         case Stage::AttnNorm:
