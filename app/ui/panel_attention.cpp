@@ -19,6 +19,7 @@
 #include "app/ui/attention_image.hpp"
 #include "app/ui/heatmap_view.hpp"
 #include "app/ui/panels.hpp"
+#include "app/ui/plot_frame.hpp"
 #include "app/ui/token_text.hpp"
 #include "app/ui/widgets.hpp"
 #include "core/trace/sinks.hpp"
@@ -43,7 +44,8 @@ struct AttentionView {
     float labels_width = 0;  // the widest "label position" row title, in pixels
     bool dragging      = false;
     ScreenRect heatmap_rect;  // where the big heatmap was last drawn
-    int heatmap_n = 0;
+    int heatmap_n          = 0;
+    bool prompt_edge_drawn = false;  // the dashed prompt / generation boundary was drawn last frame
 };
 
 namespace {
@@ -281,10 +283,26 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
         char buf[48];
         std::snprintf(buf, sizeof buf, "%s %d", label_of(v, i), i);  // every labelled row names its token
         const float w = ImGui::CalcTextSize(buf).x;
-        dl->AddText(ImVec2(a.x - w - 4, y - th * 0.5f), i == selected_pos(ui, snap) ? text : dim, buf);
+        // Generated rows in orange (as in the token strip and the KV panel), prompt rows grey.
+        const ImU32 col = i == selected_pos(ui, snap) ? text : i >= snap.n_prompt ? plot_colors::kOrange : dim;
+        dl->AddText(ImVec2(a.x - w - 4, y - th * 0.5f), col, buf);
     }
     dl->PopClipRect();
     dl->AddText(ImVec2(p0.x, b.y + 4), dim, "↓ query position (the token that looks)");
+    // Where the prompt ends: a dashed line before the first generated row and column.
+    if (snap.n_prompt > 0 && snap.n_prompt < n) {
+        float x = 0, y = 0;
+        cell_center(win, rect, snap.n_prompt, snap.n_prompt, &x, &y);
+        const float half = cell * 0.5f;
+        const ImU32 edge = IM_COL32(255, 255, 255, 150);
+        dl->PushClipRect(a, b, true);
+        for (float t = a.x; t < b.x; t += 8.0f) dl->AddLine(ImVec2(t, y - half), ImVec2(t + 4.0f, y - half), edge);
+        for (float t = a.y; t < b.y; t += 8.0f) dl->AddLine(ImVec2(x - half, t), ImVec2(x - half, t + 4.0f), edge);
+        dl->PopClipRect();
+        v.prompt_edge_drawn = true;
+    } else {
+        v.prompt_edge_drawn = false;
+    }
 
     // The selected query row.
     const int sel = selected_pos(ui, snap);
@@ -465,6 +483,10 @@ void draw_attention_panel(UiState& ui, const core::Snapshot& snap) {
 std::string attention_row_label(const UiState& ui, int pos) {
     if (!ui.views.attention || pos < 0 || size_t(pos) >= ui.views.attention->labels.size()) return {};
     return ui.views.attention->labels[size_t(pos)];
+}
+
+bool attention_prompt_edge_drawn(const UiState& ui) {
+    return ui.views.attention && ui.views.attention->prompt_edge_drawn;
 }
 
 bool attention_heatmap_rect(const UiState& ui, float rect[4], int* n) {

@@ -26,6 +26,8 @@ void draw_attention_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/p
 bool attention_heatmap_rect(const UiState& ui, float rect[4], int* n);
 // The heatmap's row title of position `pos` as last drawn ("" when there is none): tests.
 std::string attention_row_label(const UiState& ui, int pos);
+// Whether the heatmap last drew the dashed line where the prompt ends and generation begins (tests).
+bool attention_prompt_edge_drawn(const UiState& ui);
 void draw_qk_panel(UiState& ui, const core::Snapshot& snap);        // app/ui/panel_qk.cpp: Q·K scores
 void draw_softmax_panel(UiState& ui, const core::Snapshot& snap);   // app/ui/panel_softmax.cpp: sampler stages
 void draw_logits_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_logits.cpp: ranked candidates

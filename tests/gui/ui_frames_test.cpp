@@ -67,6 +67,7 @@ TEST_F(ExplorerFrames, AttentionPanelDrawsOneHeadAllHeadsAndTheMean) {
     const int one = frame(draw_attention_panel);
     EXPECT_GT(one, 1000);
     EXPECT_TRUE(ui_.views.attention);
+    EXPECT_TRUE(attention_prompt_edge_drawn(ui_)) << "8 generated rows after the prompt: the boundary is drawn";
 
     ui_.attention.mode = AttentionMode::AllHeads;
     ASSERT_TRUE(frames_until(draw_attention_panel, [&] {
