@@ -17,6 +17,13 @@ struct CellWindow {
 // Screen rectangle the grid is drawn into.
 struct ScreenRect {
     float x = 0, y = 0, w = 0, h = 0;
+    // {x0, y0, x1, y1}: the form the panels' test hooks hand out.
+    void corners(float out[4]) const {
+        out[0] = x;
+        out[1] = y;
+        out[2] = x + w;
+        out[3] = y + h;
+    }
 };
 
 struct CellHit {

@@ -491,12 +491,8 @@ bool attention_prompt_edge_drawn(const UiState& ui) {
 
 bool attention_heatmap_rect(const UiState& ui, float rect[4], int* n) {
     if (!ui.views.attention || ui.views.attention->heatmap_n <= 0) return false;
-    const ScreenRect& r = ui.views.attention->heatmap_rect;
-    rect[0]             = r.x;
-    rect[1]             = r.y;
-    rect[2]             = r.x + r.w;
-    rect[3]             = r.y + r.h;
-    *n                  = ui.views.attention->heatmap_n;
+    ui.views.attention->heatmap_rect.corners(rect);
+    *n = ui.views.attention->heatmap_n;
     return true;
 }
 

@@ -367,11 +367,7 @@ void draw_heads_panel(UiState& ui, const core::Snapshot& snap) {
 
 bool heads_grid_rect(const UiState& ui, float rect[4]) {
     if (!ui.views.heads || ui.views.heads->grid.w <= 0) return false;
-    const ScreenRect& r = ui.views.heads->grid;
-    rect[0]             = r.x;
-    rect[1]             = r.y;
-    rect[2]             = r.x + r.w;
-    rect[3]             = r.y + r.h;
+    ui.views.heads->grid.corners(rect);
     return true;
 }
 
