@@ -51,23 +51,31 @@ float row_title_width(const std::string& label, size_t pos) {
 
 constexpr float kLogFloor = -4.0f;  // log scale: weights <= 1e-4 get the lowest colour
 
-// probs [n][n] → display values: masked (future) keys NaN, log10 when asked.
-void fill_values(const std::vector<float>& probs, int n, bool log_scale, std::vector<float>& out) {
+// Keys query i never sees in `layer`: the later ones (causal mask) and, on a sliding-window layer (gemma's local
+// layers), those n_swa or more positions behind it.
+bool masked_key(const core::Hparams& hp, int layer, int i, int j) {
+    return j > i || (hp.is_swa(layer) && j <= i - hp.n_swa);
+}
+
+// probs [n][n] → display values: masked keys (future, outside the window) NaN, log10 when asked.
+void fill_values(const core::Hparams& hp, int layer, const std::vector<float>& probs, int n, bool log_scale,
+                 std::vector<float>& out) {
     out.resize(size_t(n) * size_t(n));
     for (int i = 0; i < n; ++i)
         for (int j = 0; j < n; ++j) {
             const float p = probs[size_t(i) * size_t(n) + size_t(j)];
             float& o      = out[size_t(i) * size_t(n) + size_t(j)];
-            if (j > i)
+            if (masked_key(hp, layer, i, j))
                 o = std::nanf("");
             else
                 o = log_scale ? std::max(kLogFloor, std::log10(std::max(p, 1e-30f))) : p;
         }
 }
 
-void render(const UiState& ui, AttentionView& v, const std::vector<float>& probs, int n, gl::HeatmapTexture& tex) {
-    if (!ui.heatmap || n <= 0 || probs.size() < size_t(n) * size_t(n)) return;
-    fill_values(probs, n, v.log_scale, v.buf);
+void render(const UiState& ui, AttentionView& v, int layer, const std::vector<float>& probs, int n,
+            gl::HeatmapTexture& tex) {
+    if (!ui.heatmap || !ui.snap || n <= 0 || probs.size() < size_t(n) * size_t(n)) return;
+    fill_values(ui.snap->model->hp, layer, probs, n, v.log_scale, v.buf);
     ui.heatmap->render(v.buf.data(), n, n, v.log_scale ? kLogFloor : 0.0f, v.log_scale ? 0.0f : 1.0f,
                        v.magma ? gl::Colormap::Magma : gl::Colormap::Viridis, tex);
 }
@@ -93,13 +101,13 @@ void refresh(UiState& ui, AttentionView& v, const std::shared_ptr<const core::De
     if (!d) return;
     if (const std::vector<float>* p = main_probs(ui, *d)) {
         v.n = main_n(ui, *d);
-        render(ui, v, *p, v.n, v.main);
+        render(ui, v, d->focus.layer, *p, v.n, v.main);
     }
     if (o.mode == AttentionMode::AllHeads && d->has_heads) {
         v.heads.resize(d->heads.size());
         for (size_t h = 0; h < d->heads.size(); ++h) {
             if (!v.heads[h]) v.heads[h] = std::make_unique<gl::HeatmapTexture>();
-            render(ui, v, d->heads[h].probs, d->heads[h].n, *v.heads[h]);
+            render(ui, v, d->focus.layer, d->heads[h].probs, d->heads[h].n, *v.heads[h]);
         }
     }
 }
@@ -306,6 +314,9 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
         ImGui::PopFont();
         if (j > i) {
             ImGui::TextDisabled("masked: a query never sees later keys (causal mask), weight 0");
+        } else if (masked_key(snap.model->hp, d.focus.layer, i, j)) {
+            ImGui::TextDisabled("masked: outside this layer's sliding window (the last %d positions), weight 0",
+                                snap.model->hp.n_swa);
         } else if (o.mode == AttentionMode::HeadMean) {
             ImGui::Text("mean weight over %d heads: %.4f", d.summary.n_head, p);
         } else {

@@ -207,6 +207,41 @@ TEST_F(LayersFrames, EachFamilysStagesDrawAndReplayExactly) {
     }
 }
 
+// A gemma2 file's sliding window (4 positions on layer 0, none on layer 1): the Q·K panel's row has -inf scores and
+// weight 0 for the keys before the window, and only for them; the global layer sees every key. The heatmap draws
+// those cells as masked (panel_attention's masked_key).
+TEST_F(LayersFrames, SlidingWindowKeysAreMaskedOnLocalLayersOnly) {
+    ts::test::TinyGgufSpec spec;
+    spec.arch = "gemma2";
+    start("the model", 6, spec);
+    ASSERT_EQ(ui_.snap->model->hp.n_swa, 4);
+    const int pos = int(ui_.snap->steps.size()) - 1;
+    ASSERT_GE(pos, 6);
+    for (int layer : {0, 1}) {
+        ui_.sel.pos = pos;
+        select_layer_head(ui_, layer, 1);
+        ASSERT_TRUE(frames_until(draw_qk_panel, [&] {
+            const core::Derived* d = current_derived(ui_, *ui_.snap);
+            return d && d->has_row && d->row.pos == pos && d->row.layer == layer;
+        }));
+        const core::derive::AttnRow& row = ui_.snap->derived->row;
+        double sum                       = 0;
+        for (int j = 0; j <= pos; ++j) {
+            const bool outside = layer == 0 && j <= pos - 4;
+            EXPECT_EQ(std::isinf(row.scores[size_t(j)]), outside) << "layer " << layer << " key " << j;
+            if (outside) {
+                EXPECT_EQ(row.probs[size_t(j)], 0.0f);
+            } else {  // gemma2 soft-caps the scores at 50
+                EXPECT_LT(std::fabs(row.scores[size_t(j)]), 50.0f);
+            }
+            sum += row.probs[size_t(j)];
+        }
+        EXPECT_NEAR(sum, 1.0, 1e-5);
+        EXPECT_GT(frame(draw_qk_panel), 1000);
+        EXPECT_GT(frame(draw_attention_panel), 100);
+    }
+}
+
 // Every panel draws for a gpt2 file (none assumes RoPE, a gate or RMSNorm), and for phi3, gemma2 and gemma3 files.
 class EveryPanelDraws : public LayersFrames, public ::testing::WithParamInterface<const char*> {};
 INSTANTIATE_TEST_SUITE_P(Archs, EveryPanelDraws, ::testing::Values("gpt2", "phi3", "gemma2", "gemma3"));
