@@ -10,9 +10,11 @@
 namespace ts::core {
 
 void rms_norm(const float* x, const float* weight, float eps, int n, float* out) {
+    // As ggml: each square in float, summed in double; the mean and the scale in float.
     double ss = 0.0;
-    for (int i = 0; i < n; ++i) ss += double(x[i]) * double(x[i]);
-    const float scale = float(1.0 / std::sqrt(ss / double(n) + double(eps)));
+    for (int i = 0; i < n; ++i) ss += double(x[i] * x[i]);
+    const float mean  = float(ss / double(n));
+    const float scale = 1.0f / std::sqrt(mean + eps);
     for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
@@ -51,15 +53,26 @@ void gelu(float* x, int64_t n) {
 }
 
 double rope_theta(const Hparams& hp, int pos, int i, bool swa) {
-    const double factor = hp.rope_freq_factors.empty() ? 1.0 : double(hp.rope_freq_factors[size_t(i)]);
-    const double base   = swa ? double(hp.rope_freq_base_swa) : double(hp.rope_freq_base);
-    const double scale  = swa ? double(hp.rope_freq_scale_swa) : double(hp.rope_freq_scale);
-    return double(pos) * scale * std::pow(base, -2.0 * double(i) / double(hp.n_rot)) / factor;
+    // In float, as ggml's rope cache computes it: pos · s^i by repeated multiplication with s = base^(-2/n_rot), then
+    // divided by the pair's factor and multiplied by the scale. (A closed form in double differs by up to i ulps,
+    // which heads of 256 dimensions — gemma — turn into visible differences once activations are quantised.)
+    const float factor = hp.rope_freq_factors.empty() ? 1.0f : hp.rope_freq_factors[size_t(i)];
+    const float base   = swa ? hp.rope_freq_base_swa : hp.rope_freq_base;
+    const float scale  = swa ? hp.rope_freq_scale_swa : hp.rope_freq_scale;
+    const float step   = std::pow(base, -2.0f / float(hp.n_rot));
+    float theta        = float(pos);
+    for (int k = 0; k < i; ++k) theta *= step;
+    return double(scale * (theta / factor));
 }
 
 void rope_angles(const Hparams& hp, int pos, float* cos_out, float* sin_out, bool swa) {
-    for (int i = 0; i < hp.n_rot / 2; ++i) {
-        const double angle = rope_theta(hp, pos, i, swa);
+    const float base  = swa ? hp.rope_freq_base_swa : hp.rope_freq_base;
+    const float scale = swa ? hp.rope_freq_scale_swa : hp.rope_freq_scale;
+    const float step  = std::pow(base, -2.0f / float(hp.n_rot));
+    float theta       = float(pos);  // pos · step^i, as rope_theta
+    for (int i = 0; i < hp.n_rot / 2; ++i, theta *= step) {
+        const float factor = hp.rope_freq_factors.empty() ? 1.0f : hp.rope_freq_factors[size_t(i)];
+        const double angle = double(scale * (theta / factor));
         cos_out[i]         = float(std::cos(angle));
         sin_out[i]         = float(std::sin(angle));
     }
