@@ -7,6 +7,9 @@
 //              --ffn 8192 --vocab 128256 --tied --type q8_0      (Llama 3.2 1B's shape, with its rope_freqs)
 //   ts_mkmodel random /tmp/gpt2-f32.gguf --arch gpt2 --type f32     (GPT-2 small's shape: the defaults of --arch gpt2)
 //   ts_mkmodel random /tmp/qwen3-2l.gguf --arch qwen3 --layers 2    (Qwen3-0.6B's shape, 2 of its 28 layers)
+//   ts_mkmodel random /tmp/phi3-2l.gguf --arch phi3 --layers 2      (Phi-3-mini's shape, 2 of its 32 layers)
+//   ts_mkmodel random /tmp/gemma2-2l.gguf --arch gemma2 --layers 2  (Gemma-2-2B's shape, 2 of its 26 layers)
+//   ts_mkmodel random /tmp/gemma3-6l.gguf --arch gemma3 --layers 6  (Gemma-3-1B's shape, 6 of its 26 layers)
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -26,8 +29,10 @@ int cmd_random(int argc, char** argv) {
     ap.add_string("", "--arch", "NAME", &s.arch,
                   "llama (default), llama3 (llama with Llama 3.2's rope_freqs.weight and rope base 500000), qwen2 "
                   "(NeoX RoPE, biases on Q K V), qwen3 (per-head q/k norm; Qwen3-0.6B's shape unless flags say "
-                  "otherwise) or gpt2 (LayerNorm, learned positions, GELU; GPT-2 small's shape unless flags say "
-                  "otherwise)");
+                  "otherwise), gpt2 (LayerNorm, learned positions, GELU; GPT-2 small's shape unless flags say "
+                  "otherwise), phi3 (fused QKV and gate+up; Phi-3-mini's shape), gemma2 (soft-caps, sliding window "
+                  "every other layer; Gemma-2-2B's shape) or gemma3 (q/k norms, 5 local : 1 global layers; "
+                  "Gemma-3-1B's shape)");
     ap.add_float("", "--rope-base", "B", &s.rope_base, 1.0f, 1e9f,
                  "RoPE frequency base (default 10000; llama3 500000)");
     ap.add_int("", "--layers", "N", &s.n_layer, 1, 1024, "transformer blocks");
@@ -35,7 +40,12 @@ int cmd_random(int argc, char** argv) {
     ap.add_int("", "--heads", "N", &s.n_head, 1, 1024, "attention heads");
     ap.add_int("", "--kv-heads", "N", &s.n_head_kv, 1, 1024, "key/value heads");
     ap.add_int("", "--head-dim", "N", &s.head_dim, 2, 1 << 12,
-               "qwen3 only: head size written as attention.key_length (default: dim / heads; qwen3 preset 128)");
+               "qwen3, gemma2, gemma3: head size written as attention.key_length (default: dim / heads; presets: "
+               "qwen3 128, gemma 256)");
+    ap.add_int("", "--swa", "N", &s.n_swa, 1, 1 << 22,
+               "gemma: sliding window in positions (attention.sliding_window; default gemma2 4096, gemma3 512)");
+    ap.add_int("", "--swa-pattern", "N", &s.swa_pattern, 1, 1 << 10,
+               "gemma: every N-th layer is global, the others local (default gemma2 2, gemma3 6; not written)");
     ap.add_int("", "--ffn", "N", &s.n_ff, 1, 1 << 18, "MLP width");
     ap.add_int("", "--vocab", "N", &s.n_vocab, 1, 1 << 22, "vocabulary size");
     ap.add_int("", "--ctx", "N", &s.n_ctx, 1, 1 << 22, "context length written as llama.context_length");
@@ -85,6 +95,35 @@ int cmd_random(int argc, char** argv) {
         preset("--ctx", s.n_ctx, 40960);
         if (!ap.was_set("--rope-base")) s.rope_base = 1000000.0f;
         if (!ap.was_set("--tied")) s.tied = true;
+    } else if (s.arch == "phi3") {  // Phi-3-mini-4k
+        preset("--layers", s.n_layer, 32);
+        preset("--dim", s.n_embd, 3072);
+        preset("--heads", s.n_head, 32);
+        preset("--kv-heads", s.n_head_kv, s.n_head);
+        preset("--ffn", s.n_ff, 8192);
+        preset("--vocab", s.n_vocab, 32064);
+        preset("--ctx", s.n_ctx, 4096);
+    } else if (s.arch == "gemma2") {  // Gemma-2-2B
+        preset("--layers", s.n_layer, 26);
+        preset("--dim", s.n_embd, 2304);
+        preset("--heads", s.n_head, 8);
+        preset("--kv-heads", s.n_head_kv, 4);
+        preset("--head-dim", s.head_dim, 256);
+        preset("--ffn", s.n_ff, 9216);
+        preset("--vocab", s.n_vocab, 256000);
+        preset("--ctx", s.n_ctx, 8192);
+        s.tied = true;
+    } else if (s.arch == "gemma3") {  // Gemma-3-1B
+        preset("--layers", s.n_layer, 26);
+        preset("--dim", s.n_embd, 1152);
+        preset("--heads", s.n_head, 4);
+        preset("--kv-heads", s.n_head_kv, 1);
+        preset("--head-dim", s.head_dim, 256);
+        preset("--ffn", s.n_ff, 6912);
+        preset("--vocab", s.n_vocab, 262144);
+        preset("--ctx", s.n_ctx, 32768);
+        if (!ap.was_set("--rope-base")) s.rope_base = 1000000.0f;
+        if (!ap.was_set("--tied")) s.tied = true;
     }
     s.seed  = uint64_t(seed);
     s.vocab = !no_vocab;
@@ -102,10 +141,12 @@ int cmd_random(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "random") return cmd_random(argc - 1, argv + 1);
-    std::fprintf(stderr,
-                 "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2|qwen3|gpt2 --layers N --dim N --heads N "
-                 "--kv-heads N "
-                 "--ffn N --vocab N "
-                 "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
+    std::fprintf(
+        stderr,
+        "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2|qwen3|gpt2|phi3|gemma2|gemma3 --layers N "
+        "--dim N --heads N "
+        "--kv-heads N "
+        "--ffn N --vocab N "
+        "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
     return 2;
 }

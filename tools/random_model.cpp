@@ -39,8 +39,10 @@ std::vector<uint8_t> random_matrix(DType type, int64_t ne0, int64_t ne1, core::s
     return bytes;
 }
 
-// The placeholder vocabulary: ids 0..2 special, 3..258 bytes, then "▁" + a base-26 name per id.
-void add_placeholder_vocab(core::gguf::GgufWriter& w, int n_vocab) {
+// The placeholder vocabulary: ids 0..2 special, 3..258 bytes, then "▁" + a base-26 name per id. phi3: the last four
+// ids are Phi-3's <|endoftext|> and chat specials (control tokens), which llama.cpp's vocabulary expects by name in
+// a model named "phi3".
+void add_placeholder_vocab(core::gguf::GgufWriter& w, int n_vocab, bool phi3) {
     std::vector<std::string> tokens;
     std::vector<float> scores;
     std::vector<int32_t> types;
@@ -64,6 +66,13 @@ void add_placeholder_vocab(core::gguf::GgufWriter& w, int n_vocab) {
         }
         tokens.push_back("\xE2\x96\x81" + name);  // "▁" marks a leading space
         types.push_back(1);                       // normal
+    }
+    if (phi3 && n_vocab >= 263) {
+        const char* specials_phi3[] = {"<|endoftext|>", "<|assistant|>", "<|end|>", "<|user|>"};
+        for (int i = 0; i < 4; ++i) {
+            tokens[size_t(n_vocab - 4 + i)] = specials_phi3[i];
+            types[size_t(n_vocab - 4 + i)]  = 3;  // control
+        }
     }
     for (int id = 0; id < n_vocab; ++id) scores.push_back(id < 259 ? 0.0f : -float(id));
     w.add("tokenizer.ggml.model", Value::make_string("llama"));
@@ -170,6 +179,54 @@ void add_gpt2_tensors(core::gguf::GgufWriter& w, const RandomModelSpec& s, core:
     if (!s.tied) w.add_tensor("output.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
 }
 
+// Gemma 2 / 3's tensors: q/k/v and the gated MLP as llama's, RMS post-norms after attention and MLP, per-head q/k
+// norms (gemma3), norms around 1 (the converter stores Gemma's 1 + w). Tied output unless the spec says otherwise
+// (gemma2 always ties).
+void add_gemma_tensors(core::gguf::GgufWriter& w, const RandomModelSpec& s, int head_dim, core::sample::Rng& rng) {
+    const DType t   = s.type;
+    const int64_t E = s.n_embd, F = s.n_ff, Q = int64_t(head_dim) * s.n_head, KV = int64_t(head_dim) * s.n_head_kv;
+    w.add_tensor("token_embd.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
+    for (int il = 0; il < s.n_layer; ++il) {
+        const std::string blk = "blk." + std::to_string(il) + ".";
+        w.add_tensor_f32(blk + "attn_norm.weight", {E}, around_one(E, 0.2f, rng));
+        w.add_tensor(blk + "attn_q.weight", t, {E, Q}, random_matrix(t, E, Q, rng));
+        w.add_tensor(blk + "attn_k.weight", t, {E, KV}, random_matrix(t, E, KV, rng));
+        w.add_tensor(blk + "attn_v.weight", t, {E, KV}, random_matrix(t, E, KV, rng));
+        if (s.arch == "gemma3") {
+            w.add_tensor_f32(blk + "attn_q_norm.weight", {head_dim}, around_one(head_dim, 0.2f, rng));
+            w.add_tensor_f32(blk + "attn_k_norm.weight", {head_dim}, around_one(head_dim, 0.2f, rng));
+        }
+        w.add_tensor(blk + "attn_output.weight", t, {Q, E}, random_matrix(t, Q, E, rng));
+        w.add_tensor_f32(blk + "post_attention_norm.weight", {E}, around_one(E, 0.2f, rng));
+        w.add_tensor_f32(blk + "ffn_norm.weight", {E}, around_one(E, 0.2f, rng));
+        w.add_tensor(blk + "ffn_gate.weight", t, {E, F}, random_matrix(t, E, F, rng));
+        w.add_tensor(blk + "ffn_up.weight", t, {E, F}, random_matrix(t, E, F, rng));
+        w.add_tensor(blk + "ffn_down.weight", t, {F, E}, random_matrix(t, F, E, rng));
+        w.add_tensor_f32(blk + "post_ffw_norm.weight", {E}, around_one(E, 0.2f, rng));
+    }
+    w.add_tensor_f32("output_norm.weight", {E}, around_one(E, 0.2f, rng));
+    if (!s.tied && s.arch != "gemma2")
+        w.add_tensor("output.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
+}
+
+// Phi-3's tensors: one fused attn_qkv (rows q | k | v) and one fused ffn_up (gate rows, then up rows).
+void add_phi3_tensors(core::gguf::GgufWriter& w, const RandomModelSpec& s, core::sample::Rng& rng) {
+    const DType t   = s.type;
+    const int64_t E = s.n_embd, F = s.n_ff, KV = int64_t(s.n_embd / s.n_head) * s.n_head_kv;
+    w.add_tensor("token_embd.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
+    for (int il = 0; il < s.n_layer; ++il) {
+        const std::string blk = "blk." + std::to_string(il) + ".";
+        w.add_tensor_f32(blk + "attn_norm.weight", {E}, around_one(E, 0.2f, rng));
+        w.add_tensor(blk + "attn_qkv.weight", t, {E, E + 2 * KV}, random_matrix(t, E, E + 2 * KV, rng));
+        w.add_tensor(blk + "attn_output.weight", t, {E, E}, random_matrix(t, E, E, rng));
+        w.add_tensor_f32(blk + "ffn_norm.weight", {E}, around_one(E, 0.2f, rng));
+        w.add_tensor(blk + "ffn_up.weight", t, {E, 2 * F}, random_matrix(t, E, 2 * F, rng));
+        w.add_tensor(blk + "ffn_down.weight", t, {F, E}, random_matrix(t, F, E, rng));
+    }
+    w.add_tensor_f32("output_norm.weight", {E}, around_one(E, 0.2f, rng));
+    if (!s.tied) w.add_tensor("output.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
+}
+
 }  // namespace
 
 std::vector<float> llama3_rope_factors(int head_dim, float base, float factor, float low_freq, float high_freq,
@@ -204,14 +261,20 @@ core::Result<DType> parse_dtype(const std::string& name) {
 }
 
 core::Status validate_spec(const RandomModelSpec& s) {
-    if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "gpt2")
-        return make_error(Code::kInvalidArgument, "unknown architecture '%s' (llama, qwen2, qwen3 or gpt2)",
+    const bool gemma = s.arch == "gemma2" || s.arch == "gemma3";
+    if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "gpt2" && s.arch != "phi3" && !gemma)
+        return make_error(Code::kInvalidArgument,
+                          "unknown architecture '%s' (llama, qwen2, qwen3, gpt2, phi3, gemma2 or gemma3)",
+                          s.arch.c_str());
+    if (s.n_swa < 0 || s.swa_pattern < 0) return make_error(Code::kInvalidArgument, "window sizes must be >= 0");
+    if ((s.n_swa || s.swa_pattern) && !gemma)
+        return make_error(Code::kInvalidArgument, "a sliding window (--swa, --swa-pattern) is gemma's, not %s's",
                           s.arch.c_str());
     if (s.n_layer <= 0 || s.n_embd <= 0 || s.n_head <= 0 || s.n_head_kv <= 0 || s.n_ff <= 0 || s.n_vocab <= 0 ||
         s.n_ctx <= 0 || s.head_dim < 0)
         return make_error(Code::kInvalidArgument, "every size must be positive");
-    if (s.head_dim > 0 && s.arch != "qwen3")
-        return make_error(Code::kInvalidArgument, "a head size of its own (--head-dim) is qwen3's, not %s's",
+    if (s.head_dim > 0 && s.arch != "qwen3" && !gemma)
+        return make_error(Code::kInvalidArgument, "a head size of its own (--head-dim) is qwen3's or gemma's, not %s's",
                           s.arch.c_str());
     if (s.head_dim == 0 && (s.n_embd % s.n_head != 0 || (s.n_embd / s.n_head) % 2 != 0))
         return make_error(Code::kInvalidArgument, "dim %d must be heads %d x an even head size", s.n_embd, s.n_head);
@@ -247,7 +310,8 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     core::gguf::GgufWriter w;
     const int head_dim = s.head_dim ? s.head_dim : s.n_embd / s.n_head;
     const int kv_dim = head_dim * s.n_head_kv, q_dim = head_dim * s.n_head;
-    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3";
+    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3", phi3 = s.arch == "phi3";
+    const bool gemma = s.arch == "gemma2" || s.arch == "gemma3";
     std::string name = s.name;
     if (name.empty())
         name = "random " + s.arch + " " + std::to_string(s.n_layer) + "x" + std::to_string(s.n_embd) + " " +
@@ -265,24 +329,44 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
         w.add(a + ".attention.layer_norm_epsilon", Value::make_f32(1e-5f));
     } else {
         w.add(a + ".rope.dimension_count", Value::make_u32(uint32_t(head_dim)));
-        w.add(a + ".attention.layer_norm_rms_epsilon", Value::make_f32(qwen3 ? 1e-6f : 1e-5f));
+        w.add(a + ".attention.layer_norm_rms_epsilon", Value::make_f32(qwen3 || gemma ? 1e-6f : 1e-5f));
         w.add(a + ".rope.freq_base", Value::make_f32(s.rope_base));
     }
-    if (qwen3) {
+    if (qwen3 || gemma) {
         w.add(a + ".attention.key_length", Value::make_u32(uint32_t(head_dim)));
         w.add(a + ".attention.value_length", Value::make_u32(uint32_t(head_dim)));
     }
+    if (gemma) {
+        const int n_swa = s.n_swa ? s.n_swa : s.arch == "gemma2" ? 4096 : 512;
+        w.add(a + ".attention.sliding_window", Value::make_u32(uint32_t(n_swa)));
+        if (s.swa_pattern) w.add(a + ".attention.sliding_window_pattern", Value::make_u32(uint32_t(s.swa_pattern)));
+        if (s.arch == "gemma2") {
+            w.add(a + ".attn_logit_softcapping", Value::make_f32(50.0f));
+            w.add(a + ".final_logit_softcapping", Value::make_f32(30.0f));
+        }
+    }
+    if (phi3) w.add(a + ".attention.sliding_window", Value::make_u32(2047));  // as Phi-3-mini-4k's files
     if (s.vocab) {
         if (gpt2 || qwen3) {
             add_bpe_vocab(w, s.n_vocab, gpt2 ? "gpt-2" : "qwen2");
         } else {
-            add_placeholder_vocab(w, s.n_vocab);
+            add_placeholder_vocab(w, s.n_vocab, phi3);
         }
     }
 
+    for (const auto& [key, value] : s.extra_keys) w.add(key, value);
+    for (const auto& [tname, values] : s.extra_f32_tensors) w.add_tensor_f32(tname, {int64_t(values.size())}, values);
     core::sample::Rng rng(s.seed);
     if (gpt2) {
         add_gpt2_tensors(w, s, rng);
+        return w.write(path);
+    }
+    if (gemma || phi3) {
+        if (gemma) {
+            add_gemma_tensors(w, s, head_dim, rng);
+        } else {
+            add_phi3_tensors(w, s, rng);
+        }
         return w.write(path);
     }
     const DType t   = s.k_mix ? DType::Q4_K : s.type;

@@ -5,9 +5,11 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/base/result.hpp"
+#include "core/gguf/gguf.hpp"
 #include "core/tensor/dtype.hpp"
 
 namespace ts::tools {
@@ -15,13 +17,17 @@ namespace ts::tools {
 struct RandomModelSpec {
     // "llama"; "qwen2": NeoX RoPE and biases on Q, K and V; "qwen3": NeoX RoPE, per-head q/k RMSNorm, head_dim
     // written as attention.key_length; "gpt2": LayerNorm, learned positions, fused QKV, GELU, biases (n_head_kv must
-    // equal n_head).
+    // equal n_head); "phi3": fused attn_qkv and gate+up ffn_up, NeoX RoPE; "gemma2", "gemma3": post-norms, GELU-gated
+    // MLP, head_dim as attention.key_length, sliding window (n_swa, swa_pattern), soft-caps (gemma2), q/k norms
+    // (gemma3), tied output.
     std::string arch = "llama";
     int n_layer      = 2;
     int n_embd       = 64;
     int n_head       = 4;
     int n_head_kv    = 2;
-    int head_dim     = 0;  // 0: n_embd / n_head; qwen3 may set another (Qwen3-0.6B: 128 with n_embd 1024, 16 heads)
+    int head_dim     = 0;  // 0: n_embd / n_head; qwen3, gemma may set another (Qwen3-0.6B: 128 with n_embd 1024)
+    int n_swa        = 0;  // gemma: attention.sliding_window (0: the family's own, gemma2 4096, gemma3 512)
+    int swa_pattern  = 0;  // gemma: attention.sliding_window_pattern, every n-th layer global (0: not written)
     int n_ff         = 128;
     int n_vocab      = 300;
     int n_ctx        = 2048;
@@ -36,6 +42,9 @@ struct RandomModelSpec {
     bool vocab = true;
     bool tied  = false;  // no output.weight: the output matrix is token_embd
     std::string name;    // general.name; default describes the shape
+    // Written as given after everything else (tests: keys and tensors the loader must refuse). Keys must be new.
+    std::vector<std::pair<std::string, core::gguf::Value>> extra_keys;
+    std::vector<std::pair<std::string, std::vector<float>>> extra_f32_tensors;  // 1-D
 };
 
 // The frequency factors Meta's "llama3" RoPE scaling gives each of the head_dim/2 pairs, as llama.cpp's converter

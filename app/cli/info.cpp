@@ -74,6 +74,22 @@ void print_hparams(const core::Hparams& hp) {
     } else {  // no RoPE (gpt2): one learned vector per position
         std::printf("  %-16s learned (position_embd.weight, %d positions)\n", "positions", hp.n_ctx_train);
     }
+    // The attention variants a family may add (gemma): each named only where the model has it.
+    if (hp.n_swa > 0) {
+        int n_local = 0;
+        for (int il = 0; il < hp.n_layer; ++il) n_local += hp.is_swa(il) ? 1 : 0;
+        std::printf("  %-16s %d positions on %d of %d layers (local); global:", "sliding_window", hp.n_swa, n_local,
+                    hp.n_layer);
+        for (int il = 0; il < hp.n_layer; ++il)
+            if (!hp.is_swa(il)) std::printf(" %d", il);
+        std::printf("\n  %-16s %g (local layers), scale %g\n", "rope_base_swa", double(hp.rope_freq_base_swa),
+                    double(hp.rope_freq_scale_swa));
+    }
+    if (hp.attn_softcap > 0.0f)
+        std::printf("  %-16s %g (scores: cap·tanh(s/cap))\n", "attn_softcap", double(hp.attn_softcap));
+    if (hp.final_softcap > 0.0f)
+        std::printf("  %-16s %g (logits: cap·tanh(l/cap))\n", "final_softcap", double(hp.final_softcap));
+    if (hp.attn_scale > 0.0f) std::printf("  %-16s %g (queries)\n", "attn_scale", double(hp.attn_scale));
     std::printf("  %-16s %g\n", "norm_eps", double(hp.norm_eps));
     std::printf("  %-16s %s\n", "output", hp.tied_output ? "tied to token_embd" : "own matrix");
 }

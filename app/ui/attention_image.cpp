@@ -7,7 +7,7 @@
 
 namespace ts::app {
 
-void attention_values(const float* probs, int n, bool log_scale, const std::vector<int>& hidden,
+void attention_values(const float* probs, int n, bool log_scale, const std::vector<int>& hidden, int window,
                       std::vector<float>& out) {
     const size_t N = size_t(std::max(n, 0));
     out.resize(N * N);
@@ -18,7 +18,7 @@ void attention_values(const float* probs, int n, bool log_scale, const std::vect
         for (size_t j = 0; j < N; ++j) {
             const float p = probs[i * N + j];
             float& o      = out[i * N + j];
-            if (j > i || hide[j])
+            if (j > i || hide[j] || (window > 0 && j + size_t(window) <= i))
                 o = std::nanf("");
             else
                 o = log_scale ? std::max(kAttentionLogFloor, std::log10(std::max(p, 1e-30f))) : p;
@@ -26,9 +26,10 @@ void attention_values(const float* probs, int n, bool log_scale, const std::vect
 }
 
 void render_attention(gl::HeatmapRenderer* renderer, const float* probs, int n, bool log_scale, bool magma,
-                      const std::vector<int>& hidden, std::vector<float>& scratch, gl::HeatmapTexture& tex) {
+                      const std::vector<int>& hidden, int window, std::vector<float>& scratch,
+                      gl::HeatmapTexture& tex) {
     if (!renderer || n <= 0 || !probs) return;
-    attention_values(probs, n, log_scale, hidden, scratch);
+    attention_values(probs, n, log_scale, hidden, window, scratch);
     renderer->render(scratch.data(), n, n, log_scale ? kAttentionLogFloor : 0.0f, log_scale ? 0.0f : 1.0f,
                      magma ? gl::Colormap::Magma : gl::Colormap::Viridis, tex);
 }

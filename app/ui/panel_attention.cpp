@@ -57,10 +57,11 @@ float row_title_width(const std::string& label, size_t pos) {
     return ImGui::CalcTextSize(buf).x;
 }
 
-void render(const UiState& ui, AttentionView& v, const std::vector<float>& probs, int n, gl::HeatmapTexture& tex,
-            const std::vector<int>& hidden = {}) {
-    if (probs.size() < size_t(n) * size_t(n)) return;
-    render_attention(ui.heatmap, probs.data(), n, v.log_scale, v.magma, hidden, v.buf, tex);
+void render(const UiState& ui, AttentionView& v, int layer, const std::vector<float>& probs, int n,
+            gl::HeatmapTexture& tex, const std::vector<int>& hidden = {}) {
+    if (!ui.snap || probs.size() < size_t(n) * size_t(n)) return;
+    render_attention(ui.heatmap, probs.data(), n, v.log_scale, v.magma, hidden, ui.snap->model->hp.window(layer), v.buf,
+                     tex);
 }
 
 // The probabilities the big heatmap shows, or null while they are not derived yet.
@@ -92,16 +93,16 @@ void refresh(UiState& ui, AttentionView& v, const std::shared_ptr<const core::De
         if (p->size() >= size_t(v.n) * size_t(v.n)) v.sinks = core::find_sinks(p->data(), v.n);
         if (o.hide_sinks && !v.sinks.empty()) {
             v.renormalised = core::hide_columns(p->data(), v.n, v.sinks);
-            render(ui, v, v.renormalised, v.n, v.main, v.sinks);
+            render(ui, v, d->focus.layer, v.renormalised, v.n, v.main, v.sinks);
         } else {
-            render(ui, v, *p, v.n, v.main);
+            render(ui, v, d->focus.layer, *p, v.n, v.main);
         }
     }
     if (o.mode == AttentionMode::AllHeads && d->has_heads) {
         v.heads.resize(d->heads.size());
         for (size_t h = 0; h < d->heads.size(); ++h) {
             if (!v.heads[h]) v.heads[h] = std::make_unique<gl::HeatmapTexture>();
-            render(ui, v, d->heads[h].probs, d->heads[h].n, *v.heads[h]);
+            render(ui, v, d->focus.layer, d->heads[h].probs, d->heads[h].n, *v.heads[h]);
         }
     }
 }
@@ -326,6 +327,9 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
         ImGui::PopFont();
         if (j > i) {
             ImGui::TextDisabled("masked: a query never sees later keys (causal mask), weight 0");
+        } else if (const int w = snap.model->hp.window(d.focus.layer); w > 0 && j + w <= i) {
+            ImGui::TextDisabled("masked: outside this layer's sliding window (the last %d positions), weight 0",
+                                snap.model->hp.n_swa);
         } else if (o.mode == AttentionMode::HeadMean) {
             ImGui::Text("mean weight over %d heads: %.4f", d.summary.n_head, p);
         } else {

@@ -312,7 +312,8 @@ void draw_selected(UiState& ui, HeadsView& v, const core::Snapshot& snap, const 
     if (probe_ok) {
         if (v.probe_src != st.probe) {
             v.probe_src = st.probe;
-            render_attention(ui.heatmap, pm->probs.data(), pm->n, false, ui.attention.magma, {}, v.buf, v.probe_tex);
+            render_attention(ui.heatmap, pm->probs.data(), pm->n, false, ui.attention.magma, {},
+                             snap.model->hp.window(h.layer), v.buf, v.probe_tex);
         }
         draw_head_heatmap("##probe_map", v.probe_tex, pm->probs, pm->n, v.probe_labels, ImVec2(p0.x, p0.y + th * 1.3f),
                           side);
@@ -327,8 +328,8 @@ void draw_selected(UiState& ui, HeadsView& v, const core::Snapshot& snap, const 
     if (d && d->has_matrix) {
         if (v.ctx_src != snap.derived) {
             v.ctx_src = snap.derived;
-            render_attention(ui.heatmap, d->matrix.probs.data(), d->matrix.n, false, ui.attention.magma, {}, v.buf,
-                             v.ctx_tex);
+            render_attention(ui.heatmap, d->matrix.probs.data(), d->matrix.n, false, ui.attention.magma, {},
+                             snap.model->hp.window(d->matrix.layer), v.buf, v.ctx_tex);
         }
         if (v.ctx_labels_version != snap.version) {
             v.ctx_labels_version = snap.version;

@@ -48,7 +48,8 @@ void rebuild(QkView& v, const UiState& ui, const core::Snapshot& snap, const std
             v.max_score = r.scores[size_t(j)];
             v.argmax    = j;
         }
-        v.min_score = std::min(v.min_score, r.scores[size_t(j)]);
+        if (std::isfinite(r.scores[size_t(j)]))  // -inf: outside a sliding window
+            v.min_score = std::min(v.min_score, r.scores[size_t(j)]);
     }
     v.exps.assign(size_t(r.n), 0.0);
     v.sum_exp = 0;
@@ -146,6 +147,14 @@ void draw_qk_panel(UiState& ui, const core::Snapshot& snap) {
             "The model stores fewer key/value heads than query heads: several query heads score against the "
             "same keys, each with its own query.");
     }
+    // What the score column holds where the family changes it (gemma): the soft-cap and the window.
+    const core::Hparams& hp = snap.model->hp;
+    if (hp.attn_softcap > 0.0f)
+        ImGui::TextDisabled("scores after the soft-cap: %g·tanh(q·k·scale / %g), what the softmax reads",
+                            double(hp.attn_softcap), double(hp.attn_softcap));
+    if (hp.is_swa(d->row.layer))
+        ImGui::TextDisabled("layer %d is a sliding-window layer: only the last %d positions are seen", d->row.layer,
+                            hp.n_swa);
 
     const core::derive::AttnRow& r = d->row;
     const float em                 = ImGui::GetFontSize();
@@ -169,8 +178,9 @@ void draw_qk_panel(UiState& ui, const core::Snapshot& snap) {
     clip.Begin(int(v.order.size()));
     while (clip.Step()) {
         for (int row = clip.DisplayStart; row < clip.DisplayEnd; ++row) {
-            const int j       = v.order[size_t(row)];
-            const bool masked = j > r.pos;
+            const int j = v.order[size_t(row)];
+            // Later keys (causal mask) and, on a sliding-window layer, keys before the window (score -inf).
+            const bool masked = j > r.pos || std::isinf(r.scores[size_t(j)]);
             ImGui::TableNextRow();
             if (j == v.argmax) ImGui::TableSetBgColor(ImGuiTableBgTarget_RowBg1, IM_COL32(60, 90, 110, 90));
             ImGui::TableSetColumnIndex(0);
@@ -187,7 +197,7 @@ void draw_qk_panel(UiState& ui, const core::Snapshot& snap) {
             ImGui::PopFont();
             ImGui::TableSetColumnIndex(3);
             if (masked) {
-                ImGui::TextUnformatted("masked: a later key");
+                ImGui::TextUnformatted(j > r.pos ? "masked: a later key" : "masked: outside the sliding window");
             } else {
                 const ImU32 col = r.scores[size_t(j)] >= 0 ? IM_COL32(94, 201, 98, 220) : IM_COL32(59, 82, 139, 230);
                 cell_bar(r.scores[size_t(j)], lo, hi, 0.0f, col, ImGui::GetContentRegionAvail().x);

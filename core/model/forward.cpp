@@ -3,6 +3,7 @@
 #include "core/model/forward.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "core/base/check.hpp"
@@ -22,13 +23,17 @@ Forward::Forward(const Model& model, int n_ctx, int n_batch) : model_(model), n_
     q_.assign(B * size_t(hp.q_dim()), 0.0f);
     k_.assign(B * size_t(hp.kv_dim()), 0.0f);
     v_.assign(B * size_t(hp.kv_dim()), 0.0f);
-    if (hp.arch == Arch::Gpt2) qkv_.assign(B * size_t(hp.q_dim() + 2 * hp.kv_dim()), 0.0f);
+    if (hp.arch == Arch::Gpt2 || hp.arch == Arch::Phi3) qkv_.assign(B * size_t(hp.q_dim() + 2 * hp.kv_dim()), 0.0f);
+    // phi3's fused gate | up rows share the buffer with its fused Q | K | V (never live at the same time).
+    if (hp.arch == Arch::Phi3) qkv_.resize(std::max(qkv_.size(), B * 2 * size_t(hp.n_ff)), 0.0f);
     att_.assign(B * size_t(hp.q_dim()), 0.0f);
     hb_.assign(B * size_t(hp.n_ff), 0.0f);
     hb2_.assign(B * size_t(hp.n_ff), 0.0f);
     scores_.assign(size_t(hp.n_head) * size_t(n_ctx), 0.0f);
     probs_.assign(size_t(hp.n_head) * size_t(n_ctx), 0.0f);
-    rope_.assign(B * 2 * size_t(hp.n_rot / 2), 0.0f);
+    // Two sets of angles where sliding-window layers rotate with a base of their own (gemma): global, then local.
+    const bool gemma = hp.arch == Arch::Gemma2 || hp.arch == Arch::Gemma3;
+    rope_.assign(B * 2 * size_t(hp.n_rot / 2) * (gemma ? 2 : 1), 0.0f);
     wants_.assign(size_t(hp.n_layer) + 1, StageMask{});
 }
 
@@ -119,7 +124,12 @@ void Forward::eval_batch(const KvCache& cache, KvCache* store, const int32_t* to
         case Arch::Llama:
         case Arch::Qwen2:
         case Arch::Qwen3:
+        case Arch::Phi3:
             eval_llama(cache, store, tokens, n, pos0, logits, rows, pool, observer);
+            break;
+        case Arch::Gemma2:
+        case Arch::Gemma3:
+            eval_gemma(cache, store, tokens, n, pos0, logits, rows, pool, observer);
             break;
     }
 }
@@ -148,7 +158,7 @@ void Forward::attend(const KvCache& cache, KvCache* store, int layer, int pos0, 
     // head at once.
     if (store)
         for (int t = 0; t < n; ++t) store->store(layer, pos0 + t, k + size_t(t) * kv_dim, v + size_t(t) * kv_dim);
-    if (n > 1 && !mask.has(Stage::AttnScores) && !mask.has(Stage::AttnProbs)) {
+    if (n > 1 && !mask.has(Stage::AttnScores) && !mask.has(Stage::AttnSoftcap) && !mask.has(Stage::AttnProbs)) {
         attention_batch(cache, layer, pos0, n, q, att, pool);
     } else {
         for (int t = 0; t < n; ++t)
@@ -165,6 +175,12 @@ void Forward::attention(const KvCache& cache, int layer, int pos, const float* q
     float* scores      = scores_.data();            // [n_head][n_pos] q·k/√head_dim
     float* probs       = probs_.data();             // [n_head][n_pos] softmax(scores)
     auto at            = [n_pos](float* buf, int h) { return buf + size_t(h) * size_t(n_pos); };
+    // The layer's scale, soft-cap and window. The scores are computed raw and capped after the observer saw them,
+    // so that an edit of the scores reaches the cap and the softmax.
+    const attn::Params P = attn::params(hp, layer);
+    attn::Params raw     = P;
+    raw.softcap          = 0.0f;
+    const int j0         = P.first_key(pos);
 
     // Heads are independent: spread them over the threads when the context is long enough.
     const bool parallel = pool.n_threads() > 1 && int64_t(n_pos) * hp.n_embd >= kParallelAttnWork;
@@ -176,12 +192,17 @@ void Forward::attention(const KvCache& cache, int layer, int pos, const float* q
         }
     };
 
-    // Scores: scores[h][j] = q_h · k_j / √head_dim for every key position j <= pos.
+    // Scores: scores[h][j] = q_h · k_j · scale (1/√head_dim) for every key position j <= pos (-inf before a window).
     for_heads([&](int h0, int h1) {
         for (int h = h0; h < h1; ++h)
-            attn::scores_row(q + size_t(h) * size_t(head_dim), cache, layer, h / group, head_dim, n_pos, at(scores, h));
+            attn::layer_scores_row(raw, q + size_t(h) * size_t(head_dim), cache, layer, h / group, head_dim, n_pos,
+                                   at(scores, h));
     });
     if (mask.has(Stage::AttnScores)) observer->observe(Stage::AttnScores, layer, pos, {scores, hp.n_head, n_pos});
+    if (P.softcap != 0.0f) {  // gemma2: cap · tanh(score / cap) for the keys the query sees
+        for (int h = 0; h < hp.n_head; ++h) softcap(at(scores, h) + j0, n_pos - j0, P.softcap);
+        if (mask.has(Stage::AttnSoftcap)) observer->observe(Stage::AttnSoftcap, layer, pos, {scores, hp.n_head, n_pos});
+    }
 
     // Softmax over the key positions (the maximum subtracted first, so it cannot overflow).
     for_heads([&](int h0, int h1) {
@@ -192,17 +213,18 @@ void Forward::attention(const KvCache& cache, int layer, int pos, const float* q
     // Weighted sum of the values: out_h = Σ_j probs[h][j] · v_j.                      out: [n_head][head_dim]
     for_heads([&](int h0, int h1) {
         for (int h = h0; h < h1; ++h)
-            attn::weighted_sum_row(at(probs, h), cache, layer, h / group, head_dim, n_pos,
+            attn::weighted_sum_row(at(probs, h), cache, layer, h / group, head_dim, j0, n_pos,
                                    out + size_t(h) * size_t(head_dim));
     });
 }
 
 void Forward::attention_batch(const KvCache& cache, int layer, int pos0, int n, const float* q, float* out,
                               ThreadPool& pool) {
-    const Hparams& hp  = model_.hp;
-    const int head_dim = hp.head_dim;
-    const int group    = hp.n_head / hp.n_head_kv;  // grouped-query attention: query head h reads kv head h / group
-    const size_t ctx   = size_t(n_ctx_);
+    const Hparams& hp    = model_.hp;
+    const int head_dim   = hp.head_dim;
+    const int group      = hp.n_head / hp.n_head_kv;  // grouped-query attention: query head h reads kv head h / group
+    const size_t ctx     = size_t(n_ctx_);
+    const attn::Params P = attn::params(hp, layer);
 
     // Each head is one thread's for every token of the batch; head h uses row h of scores_ and probs_.
     const auto heads = [&](int64_t h0, int64_t h1) {
@@ -212,9 +234,9 @@ void Forward::attention_batch(const KvCache& cache, int layer, int pos0, int n, 
             for (int t = 0; t < n; ++t) {
                 const int n_pos   = pos0 + t + 1;  // causal mask: keys 0 .. pos only
                 const size_t head = size_t(t) * size_t(hp.q_dim()) + size_t(h) * size_t(head_dim);
-                attn::scores_row(q + head, cache, layer, h / group, head_dim, n_pos, scores);
+                const int j0 = attn::layer_scores_row(P, q + head, cache, layer, h / group, head_dim, n_pos, scores);
                 attn::softmax_row(scores, probs, n_pos);
-                attn::weighted_sum_row(probs, cache, layer, h / group, head_dim, n_pos, out + head);
+                attn::weighted_sum_row(probs, cache, layer, h / group, head_dim, j0, n_pos, out + head);
             }
         }
     };
@@ -233,7 +255,13 @@ Result<std::vector<float>> layer_input(const Model& model, int32_t token, int po
         switch (sd.id) {
             case Stage::Embed:
             case Stage::Rope:  // the angles, not the residual stream
+            case Stage::RopeLocal:
                 break;
+            case Stage::EmbedScaled: {  // gemma: × √n_embd, as arch/gemma.cpp scales it
+                const float scale = std::sqrt(float(n_embd));
+                for (float& v : x) v *= scale;
+                break;
+            }
             case Stage::PosEmbed: {  // x += row `pos` of position_embd, in float as the forward pass adds it
                 const Tensor& t = model.w.pos_embd;
                 if (pos < 0 || pos >= t.n_rows())

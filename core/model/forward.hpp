@@ -60,14 +60,17 @@ private:
     void ask_observer(Observer* observer);
     // One batch of n <= n_batch tokens through the architecture's stage list, reading keys and values from
     // `cache`. store: where each token's K and V are written (== &cache), or null (a replay: the cache already holds
-    // them). It hands the batch to the family's block function: eval_llama (arch/llama.cpp: llama, qwen2, qwen3) or
-    // eval_gpt2 (arch/gpt2.cpp).
+    // them). It hands the batch to the family's block function: eval_llama (arch/llama.cpp: llama, qwen2, qwen3,
+    // phi3), eval_gpt2 (arch/gpt2.cpp) or eval_gemma (arch/gemma.cpp: gemma2, gemma3).
     void eval_batch(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                     LogitRows rows, ThreadPool& pool, Observer* observer);
     void eval_llama(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                     LogitRows rows, ThreadPool& pool, Observer* observer);
     void eval_gpt2(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                    LogitRows rows, ThreadPool& pool, Observer* observer);
+    // arch/gemma.cpp: gemma2, gemma3.
+    void eval_gemma(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
+                    LogitRows rows, ThreadPool& pool, Observer* observer);
     // K and V of the batch into the cache, then the attention of each token over the positions up to its own:
     // one token at a time when the observer looks at scores or probs, else the whole batch head by head.
     // q: [n][q_dim], k, v: [n][kv_dim] → att: [n][q_dim].
@@ -91,13 +94,15 @@ private:
     std::vector<float> q_;          // [n_batch][q_dim]   queries, n_head x head_dim
     std::vector<float> k_;          // [n_batch][kv_dim]  keys, n_head_kv x head_dim
     std::vector<float> v_;          // [n_batch][kv_dim]  values
-    std::vector<float> qkv_;        // [n_batch][q_dim + 2 kv_dim] gpt2's fused projection, rows q | k | v; else empty
+    std::vector<float> qkv_;        // [n_batch][q_dim + 2 kv_dim] gpt2's / phi3's fused projection, rows q | k | v
+                                    // (phi3: at least [n_batch][2 n_ff], its fused gate | up too); else empty
     std::vector<float> att_;        // [n_batch][q_dim]   attention output, heads concatenated
     std::vector<float> hb_;         // [n_batch][n_ff]    MLP gate, then silu(gate)·up (gpt2: up, then GELU(up))
     std::vector<float> hb2_;        // [n_batch][n_ff]    MLP up
     std::vector<float> scores_;     // [n_head][n_pos]    q·k/√head_dim of one token (row stride n_pos)
     std::vector<float> probs_;      // [n_head][n_pos]    softmax of scores
-    std::vector<float> rope_;       // [n_batch][2][n_rot/2] cos, then sin, of each token's RoPE angles
+    std::vector<float> rope_;       // [n_batch][2][n_rot/2] cos, then sin, of each token's RoPE angles; then the
+                                    // same for the sliding-window layers when they have their own (gemma)
     std::vector<StageMask> wants_;  // [n_layer + 1]      what the observer asked for; [0] is layer -1
 };
 

@@ -108,6 +108,114 @@ Status read_rope_scaling(const gguf::GgufFile& f, const std::string& a, Hparams&
     return {};
 }
 
+// A key llama.cpp reads for another variant of the architecture that would change the computation here: refused
+// when present with a value other than `expected`.
+Status refuse_other(const gguf::GgufFile& f, const std::string& key, int expected, const char* why) {
+    int v = expected;
+    TS_TRY(read_int(f, key, v, false));
+    if (v != expected)
+        return make_error(Code::kUnsupported, "%s: metadata key '%s' is %d: %s (only %d is supported)",
+                          f.name().c_str(), key.c_str(), v, why, expected);
+    return {};
+}
+
+// phi3: llama.cpp reads attention.sliding_window and then turns it off (its Phi SWA is disabled), so it is shown
+// and not applied, as there.
+Status read_phi3(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
+    if (hp.head_dim * hp.n_head != hp.n_embd)
+        return make_error(Code::kFormat, "%s: phi3 heads of %d x %d must fill embedding_length %d", f.name().c_str(),
+                          hp.n_head, hp.head_dim, hp.n_embd);
+    int window = 0;  // read for its type only: load_gguf notes that it is not applied
+    TS_TRY(read_int(f, a + "attention.sliding_window", window, false));
+    hp.n_swa = 0;
+    return {};
+}
+
+// gemma2 / gemma3, as llama.cpp's loaders read them. Sliding window: attention.sliding_window (gemma2: default 4096,
+// always on; gemma3: on only when the key is > 0), layers marked by attention.sliding_window_pattern (an array of
+// bools, or n: every n-th layer is global, the others local; gemma2 default 2, gemma3 6). Local layers' RoPE:
+// gemma2 the global base and scale unless rope.freq_base_swa; gemma3 base rope.freq_base_swa (default 10000) and no
+// scaling. Soft-caps: gemma2 always caps the scores (attn_logit_softcapping, default 50) and the logits
+// (final_logit_softcapping, default 30); gemma3 only the logits when final_logit_softcapping is > 0. The queries'
+// scale is 1/√head_dim except for the 27B shapes (46 / 62 layers), which llama.cpp scales by 1/√(n_embd/n_head).
+Status read_gemma(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
+    const char* path  = f.name().c_str();
+    const bool gemma2 = hp.arch == Arch::Gemma2;
+    TS_TRY(
+        refuse_other(f, a + "attention.key_length_swa", hp.head_dim, "a head size of the local layers of their own"));
+    TS_TRY(
+        refuse_other(f, a + "attention.value_length_swa", hp.head_dim, "a head size of the local layers of their own"));
+    TS_TRY(refuse_other(f, a + "rope.dimension_count_swa", hp.n_rot, "a RoPE size of the local layers of their own"));
+
+    int n_swa         = gemma2 ? 4096 : 0;
+    const bool window = f.find(a + "attention.sliding_window") != nullptr;
+    if (window) {
+        const gguf::Value* v = f.find(a + "attention.sliding_window");
+        uint64_t u           = 0;
+        if (!is_integer(v->type) || !v->as_u64(u) || u > uint64_t(INT_MAX))
+            return make_error(Code::kFormat, "%s: metadata key '%sattention.sliding_window' must be a count", path,
+                              a.c_str());
+        n_swa = int(u);
+    }
+    if (n_swa > 0) {
+        hp.n_swa = n_swa;
+        hp.swa_layers.assign(size_t(hp.n_layer), 0);
+        const std::string pkey = a + "attention.sliding_window_pattern";
+        const gguf::Value* pv  = f.find(pkey);
+        if (pv && pv->type == gguf::ValueType::Array) {
+            if (pv->arr.size() != size_t(hp.n_layer))
+                return make_error(Code::kFormat, "%s: metadata key '%s' has %zu entries for %d layers", path,
+                                  pkey.c_str(), pv->arr.size(), hp.n_layer);
+            for (size_t il = 0; il < pv->arr.size(); ++il) {
+                uint64_t b = 0;
+                if (pv->arr[il].type == gguf::ValueType::Bool) {
+                    b = pv->arr[il].b ? 1 : 0;
+                } else if (!pv->arr[il].as_u64(b)) {
+                    return make_error(Code::kFormat, "%s: metadata key '%s' must be an array of bools", path,
+                                      pkey.c_str());
+                }
+                hp.swa_layers[il] = b ? 1 : 0;
+            }
+        } else {
+            int pattern = gemma2 ? 2 : 6;
+            if (pv) {
+                uint64_t u = 0;
+                if (!is_integer(pv->type) || !pv->as_u64(u) || u > uint64_t(INT_MAX))
+                    return make_error(Code::kFormat, "%s: metadata key '%s' must be a count or an array of bools", path,
+                                      pkey.c_str());
+                pattern = int(u);
+            }
+            for (int il = 0; il < hp.n_layer; ++il)
+                hp.swa_layers[size_t(il)] = pattern == 0 || il % pattern < pattern - 1 ? 1 : 0;
+        }
+        hp.rope_freq_base_swa  = gemma2 ? hp.rope_freq_base : 10000.0f;
+        hp.rope_freq_scale_swa = gemma2 ? hp.rope_freq_scale : 1.0f;
+        TS_TRY(read_float(f, a + "rope.freq_base_swa", hp.rope_freq_base_swa));
+        if (!(hp.rope_freq_base_swa > 0.0f))
+            return make_error(Code::kFormat, "%s: %srope.freq_base_swa %g must be > 0", path, a.c_str(),
+                              double(hp.rope_freq_base_swa));
+    }
+
+    hp.attn_softcap  = gemma2 ? 50.0f : 0.0f;
+    hp.final_softcap = gemma2 ? 30.0f : 0.0f;
+    if (gemma2) TS_TRY(read_float(f, a + "attn_logit_softcapping", hp.attn_softcap));
+    TS_TRY(read_float(f, a + "final_logit_softcapping", hp.final_softcap));
+    // gemma2 divides by both caps whatever they are: 0 or less would make every score or logit NaN or 0.
+    if (gemma2 && !(hp.attn_softcap > 0.0f && hp.final_softcap > 0.0f))
+        return make_error(
+            Code::kFormat,
+            "%s: gemma2's soft-caps (%sattn_logit_softcapping %g, final_logit_softcapping %g) must be > 0", path,
+            a.c_str(), double(hp.attn_softcap), double(hp.final_softcap));
+    if (!gemma2 && hp.final_softcap != 0.0f)
+        return make_error(Code::kUnsupported,
+                          "%s: %sfinal_logit_softcapping %g is not supported for gemma3 (only gemma2 soft-caps the "
+                          "logits here)",
+                          path, a.c_str(), double(hp.final_softcap));
+    const bool big = hp.n_layer == (gemma2 ? 46 : 62);  // Gemma 2 / 3 27B
+    hp.attn_scale  = big ? 1.0f / std::sqrt(float(hp.n_embd / hp.n_head)) : 1.0f / std::sqrt(float(hp.head_dim));
+    return {};
+}
+
 }  // namespace
 
 Result<Hparams> read_hparams(const gguf::GgufFile& f) {
@@ -125,10 +233,14 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
         hp.rope_style = RopeStyle::NeoX;  // pairs (i, i + n_rot/2)
     } else if (*arch == "gpt2") {
         hp.arch = Arch::Gpt2;  // learned positions: no RoPE at all (n_rot 0)
+    } else if (*arch == "phi3" || *arch == "gemma2" || *arch == "gemma3") {
+        hp.arch       = *arch == "phi3" ? Arch::Phi3 : *arch == "gemma2" ? Arch::Gemma2 : Arch::Gemma3;
+        hp.rope_style = RopeStyle::NeoX;
     } else {
         return make_error(Code::kUnsupported,
-                          "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, gpt2)", path.c_str(),
-                          arch->c_str());
+                          "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, gpt2, phi3, gemma2, "
+                          "gemma3)",
+                          path.c_str(), arch->c_str());
     }
     if (auto name = f.get_string("general.name")) hp.name = *name;
 
@@ -173,6 +285,8 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     hp.n_rot = hp.head_dim;
     TS_TRY(read_int(f, a + "rope.dimension_count", hp.n_rot, false));
     TS_TRY(read_rope_scaling(f, a, hp));
+    if (hp.arch == Arch::Phi3) TS_TRY(read_phi3(f, a, hp));
+    if (hp.arch == Arch::Gemma2 || hp.arch == Arch::Gemma3) TS_TRY(read_gemma(f, a, hp));
     return hp;
 }
 

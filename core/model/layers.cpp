@@ -10,9 +10,11 @@
 namespace ts::core {
 
 void rms_norm(const float* x, const float* weight, float eps, int n, float* out) {
+    // As ggml: each square in float, summed in double; the mean and the scale in float.
     double ss = 0.0;
-    for (int i = 0; i < n; ++i) ss += double(x[i]) * double(x[i]);
-    const float scale = float(1.0 / std::sqrt(ss / double(n) + double(eps)));
+    for (int i = 0; i < n; ++i) ss += double(x[i] * x[i]);
+    const float mean  = float(ss / double(n));
+    const float scale = 1.0f / std::sqrt(mean + eps);
     for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
@@ -50,15 +52,27 @@ void gelu(float* x, int64_t n) {
     }
 }
 
-double rope_theta(const Hparams& hp, int pos, int i) {
-    const double factor = hp.rope_freq_factors.empty() ? 1.0 : double(hp.rope_freq_factors[size_t(i)]);
-    return double(pos) * double(hp.rope_freq_scale) *
-           std::pow(double(hp.rope_freq_base), -2.0 * double(i) / double(hp.n_rot)) / factor;
+double rope_theta(const Hparams& hp, int pos, int i, bool swa) {
+    // In float, as ggml's rope cache computes it: pos · s^i by repeated multiplication with s = base^(-2/n_rot), then
+    // divided by the pair's factor and multiplied by the scale. (A closed form in double differs by up to i ulps,
+    // which heads of 256 dimensions — gemma — turn into visible differences once activations are quantised.)
+    const float factor = hp.rope_freq_factors.empty() ? 1.0f : hp.rope_freq_factors[size_t(i)];
+    const float base   = swa ? hp.rope_freq_base_swa : hp.rope_freq_base;
+    const float scale  = swa ? hp.rope_freq_scale_swa : hp.rope_freq_scale;
+    const float step   = std::pow(base, -2.0f / float(hp.n_rot));
+    float theta        = float(pos);
+    for (int k = 0; k < i; ++k) theta *= step;
+    return double(scale * (theta / factor));
 }
 
-void rope_angles(const Hparams& hp, int pos, float* cos_out, float* sin_out) {
-    for (int i = 0; i < hp.n_rot / 2; ++i) {
-        const double angle = rope_theta(hp, pos, i);
+void rope_angles(const Hparams& hp, int pos, float* cos_out, float* sin_out, bool swa) {
+    const float base  = swa ? hp.rope_freq_base_swa : hp.rope_freq_base;
+    const float scale = swa ? hp.rope_freq_scale_swa : hp.rope_freq_scale;
+    const float step  = std::pow(base, -2.0f / float(hp.n_rot));
+    float theta       = float(pos);  // pos · step^i, as rope_theta
+    for (int i = 0; i < hp.n_rot / 2; ++i, theta *= step) {
+        const float factor = hp.rope_freq_factors.empty() ? 1.0f : hp.rope_freq_factors[size_t(i)];
+        const double angle = double(scale * (theta / factor));
         cos_out[i]         = float(std::cos(angle));
         sin_out[i]         = float(std::sin(angle));
     }
@@ -90,7 +104,45 @@ void swiglu(float* gate, const float* up, int64_t n) {
     }
 }
 
+void geglu(float* gate, const float* up, int64_t n) {
+    gelu(gate, n);
+    for (int64_t i = 0; i < n; ++i) gate[i] *= up[i];
+}
+
+void softcap(float* x, int64_t n, float cap) {
+    if (cap == 0.0f) return;
+    const float inv = 1.0f / cap;  // as ggml: scale by 1/cap, tanh, scale by cap
+    for (int64_t i = 0; i < n; ++i) x[i] = std::tanh(x[i] * inv) * cap;
+}
+
 namespace attn {
+
+Params params(const Hparams& hp, int layer) {
+    Params p;
+    p.scale   = hp.attn_scale > 0.0f ? hp.attn_scale : 1.0f / std::sqrt(float(hp.head_dim));
+    p.softcap = hp.attn_softcap;
+    p.window  = hp.is_swa(layer) ? hp.n_swa : 0;
+    return p;
+}
+
+int layer_scores_row(const Params& p, const float* q_head, const KvCache& cache, int layer, int kv_head, int head_dim,
+                     int n_pos, float* scores) {
+    const int j0          = p.first_key(n_pos - 1);
+    const size_t head_off = size_t(kv_head) * size_t(head_dim);
+    for (int j = 0; j < j0; ++j) scores[j] = -INFINITY;
+    for (int j = j0; j < n_pos; ++j) {
+        const void* row = cache.k_row(layer, j);
+        float dot;
+        if (cache.type() == DType::F32) {
+            dot = dot_f32(q_head, static_cast<const float*>(row) + head_off, head_dim);
+        } else {
+            dot = dot_row(cache.type(), static_cast<const uint16_t*>(row) + head_off, q_head, head_dim);
+        }
+        scores[j] = dot * p.scale;
+    }
+    softcap(scores + j0, n_pos - j0, p.softcap);
+    return j0;
+}
 
 void scores_row(const float* q_head, const KvCache& cache, int layer, int kv_head, int head_dim, int n_pos,
                 float* scores) {
@@ -122,9 +174,14 @@ void softmax_row(const float* scores, float* probs, int n) {
 
 void weighted_sum_row(const float* probs, const KvCache& cache, int layer, int kv_head, int head_dim, int n_pos,
                       float* out) {
+    weighted_sum_row(probs, cache, layer, kv_head, head_dim, 0, n_pos, out);
+}
+
+void weighted_sum_row(const float* probs, const KvCache& cache, int layer, int kv_head, int head_dim, int j0, int n_pos,
+                      float* out) {
     const size_t head_off = size_t(kv_head) * size_t(head_dim);
     for (int d = 0; d < head_dim; ++d) out[d] = 0.0f;
-    for (int j = 0; j < n_pos; ++j) {
+    for (int j = j0; j < n_pos; ++j) {
         const void* row = cache.v_row(layer, j);
         if (cache.type() == DType::F32) {
             axpy_f32(probs[j], static_cast<const float*>(row) + head_off, out, head_dim);

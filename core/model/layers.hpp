@@ -33,10 +33,11 @@ void gelu(float* x, int64_t n);
 // with factor[i] = hp.rope_freq_factors[i] (Llama 3's rope_freqs.weight), 1 when the model has none. The factor
 // divides the frequency, as ggml's rope (its freq_factors) does. Taking the whole Hparams means no caller can forget
 // the scale or the factors.
-double rope_theta(const Hparams& hp, int pos, int i);
+// swa: the angle on a sliding-window layer, with rope_freq_base_swa and rope_freq_scale_swa (gemma's local layers).
+double rope_theta(const Hparams& hp, int pos, int i, bool swa = false);
 
 // cos / sin of every rotated pair at one position (rope_theta of each). cos_out and sin_out hold n_rot/2 floats.
-void rope_angles(const Hparams& hp, int pos, float* cos_out, float* sin_out);
+void rope_angles(const Hparams& hp, int pos, float* cos_out, float* sin_out, bool swa = false);
 
 // Rotates one head vector (head_dim floats) in place with the angles of rope_angles(). Normal pairs (2i, 2i+1);
 // NeoX pairs (i, i + n_rot/2). Dimensions >= n_rot are left as they are.
@@ -48,7 +49,31 @@ void add_bias(const Tensor& b, int n, int dim, float* out);
 // silu(gate) * up, elementwise, into gate (n floats): the SwiGLU non-linearity.
 void swiglu(float* gate, const float* up, int64_t n);
 
+// GELU(gate) * up, elementwise, into gate (n floats): gemma's gated MLP, with gelu()'s numbers (ggml's geglu).
+void geglu(float* gate, const float* up, int64_t n);
+
+// x = cap · tanh(x / cap) for n floats (gemma2's soft-cap of the scores and of the logits); cap 0: unchanged.
+void softcap(float* x, int64_t n, float cap);
+
 namespace attn {
+
+// How `layer` attends: the queries' scale (1/√head_dim unless the model says otherwise), the scores' soft-cap (0:
+// none) and the sliding window (0: every earlier position).
+struct Params {
+    float scale   = 1.0f;
+    float softcap = 0.0f;
+    int window    = 0;
+    // The first key a query at `pos` sees: pos - window + 1 on a sliding-window layer, else 0.
+    int first_key(int pos) const { return window > 0 && pos >= window ? pos - window + 1 : 0; }
+};
+Params params(const Hparams& hp, int layer);
+
+// The score row of one query head as `layer` computes it: scores[j] = q·k_j · scale for the keys the query sees,
+// -inf for the keys before the window, then the soft-cap where the model has one (p.softcap; pass a copy with
+// softcap 0 for the raw row). Returns the first key seen. The masked keys stay -inf through the cap, as in llama.cpp,
+// which adds its mask after capping.
+int layer_scores_row(const Params& p, const float* q_head, const KvCache& cache, int layer, int kv_head, int head_dim,
+                     int n_pos, float* scores);
 
 // scores: [n_pos], scores[j] = q·k_j / √head_dim for the keys j in [0, n_pos) of `kv_head` in `layer`.
 // The causal mask is the length: position p only ever sees n_pos = p + 1 keys.
@@ -60,6 +85,9 @@ void softmax_row(const float* scores, float* probs, int n);
 
 // out: [head_dim] = Σ_j probs[j] · v_j over the values j in [0, n_pos) of `kv_head` in `layer`.
 void weighted_sum_row(const float* probs, const KvCache& cache, int layer, int kv_head, int head_dim, int n_pos,
+                      float* out);
+// The same over the keys [j0, n_pos) only (the others' weights are 0: outside a sliding window).
+void weighted_sum_row(const float* probs, const KvCache& cache, int layer, int kv_head, int head_dim, int j0, int n_pos,
                       float* out);
 
 }  // namespace attn

@@ -23,6 +23,10 @@ Result<std::shared_ptr<const Model>> load_gguf(std::shared_ptr<const MappedFile>
     m->hp     = *hp;
     TS_TRY(bind_weights(f, m->hp, m->w));
     count_params(*m);
+    if (m->hp.arch == Arch::Phi3 && f.find("phi3.attention.sliding_window"))
+        m->notes.push_back(
+            "phi3.attention.sliding_window is in the file but not applied: llama.cpp disables Phi's "
+            "sliding window too, so both attend over the whole context");
 
     auto tok = Tokenizer::from_gguf(f);
     if (tok) {

@@ -1,8 +1,9 @@
 // A loaded model: hyper-parameters, weights (views into the file's memory map) and its tokenizer.
 // Architectures: GGUF `llama` (Llama 2/3, TinyLlama, SmolLM, Mistral without sliding window), `qwen2` (biases on
 // Q, K, V; NeoX RoPE), `qwen3` (per-head RMSNorm of Q and K, head size from attention.key_length), `gpt2` (LayerNorm,
-// learned positions, fused QKV, GELU MLP, biases everywhere) and karpathy/llama2.c checkpoints (.bin with
-// tokenizer.bin beside it).
+// learned positions, fused QKV, GELU MLP, biases everywhere), `phi3` (fused attn_qkv and gate+up, NeoX RoPE),
+// `gemma2` / `gemma3` (scaled embeddings, GELU-gated MLP, post-norms, soft-caps (gemma2), q/k norms (gemma3), sliding
+// window on local layers) and karpathy/llama2.c checkpoints (.bin with tokenizer.bin beside it).
 #pragma once
 
 #include <array>
@@ -18,7 +19,7 @@
 
 namespace ts::core {
 
-enum class Arch { Llama, Qwen2, Qwen3, Gpt2 };
+enum class Arch { Llama, Qwen2, Qwen3, Gpt2, Phi3, Gemma2, Gemma3 };
 enum class RopeStyle { Normal, NeoX };  // Normal: adjacent pairs (2i, 2i+1); NeoX: pairs (i, i + head_dim/2)
 // rope.scaling.type as llama.cpp applies it: none (freq_scale 1 whatever the factor), linear (positions times
 // 1/factor; also what a file without the key gets). Llama 3's own scaling is not a type: the converter bakes it into
@@ -50,6 +51,21 @@ struct Hparams {
     RopeScaling rope_scaling = RopeScaling::Linear;
     int n_ctx_orig           = 0;
     std::vector<float> rope_freq_factors;
+    // Attention as gemma2/3 vary it, read as llama.cpp reads it; the defaults are every other family's attention.
+    // attn_scale: the queries' scale (0: 1/√head_dim; gemma's 27B sizes: 1/√(n_embd/n_head)). attn_softcap,
+    // final_softcap: gemma2's soft-caps, x → cap·tanh(x/cap) on the scores and on the logits (0: none).
+    // n_swa > 0: the layers marked in swa_layers ("local") attend only to the n_swa most recent positions (the query's
+    // own included), and rotate with rope_freq_base_swa / rope_freq_scale_swa (gemma3: base 10000, no scaling).
+    float attn_scale    = 0.0f;
+    float attn_softcap  = 0.0f;
+    float final_softcap = 0.0f;
+    int n_swa           = 0;
+    std::vector<uint8_t> swa_layers;  // [n_layer], 1: a sliding-window layer; empty: none
+    float rope_freq_base_swa  = 10000.0f;
+    float rope_freq_scale_swa = 1.0f;
+    bool is_swa(int il) const { return n_swa > 0 && size_t(il) < swa_layers.size() && swa_layers[size_t(il)] != 0; }
+    // Layer il's attention window: keys this many or more positions behind the query are not seen; 0: no window.
+    int window(int il) const { return is_swa(il) ? n_swa : 0; }
     int kv_dim() const { return n_head_kv * head_dim; }
     int q_dim() const { return n_head * head_dim; }  // == n_embd except where key_length decouples them (qwen3)
 };
@@ -67,13 +83,26 @@ struct LayerWeights {
     Tensor ffn_norm_b;            // [n_embd] f32, gpt2
     Tensor w_gate, w_up, w_down;  // gate/up: {n_embd, n_ff}, down: {n_ff, n_embd}; gpt2 has no gate
     Tensor b_up, b_down;          // [n_ff], [n_embd] f32, gpt2
+    // gemma2/3: RMSNorm of the attention block's and the MLP's output before each residual add ([n_embd] f32).
+    // phi3's fused gate and up are w_up {n_embd, 2 n_ff} (gate rows first) with w_gate empty; its fused Q, K, V are
+    // wqkv (without bias).
+    Tensor attn_post_norm, ffn_post_norm;
 };
 
 // Every tensor of a layer, for code that visits them all (counting, the NaN scan); empty ones have data == nullptr.
-inline std::array<const Tensor*, 21> layer_tensors(const LayerWeights& L) {
-    return {&L.attn_norm, &L.attn_norm_b, &L.wq,     &L.wk,   &L.wv,     &L.wo,     &L.bq,
-            &L.bk,        &L.bv,          &L.wqkv,   &L.bqkv, &L.bo,     &L.q_norm, &L.k_norm,
-            &L.ffn_norm,  &L.ffn_norm_b,  &L.w_gate, &L.w_up, &L.w_down, &L.b_up,   &L.b_down};
+inline std::array<const Tensor*, 23> layer_tensors(const LayerWeights& L) {
+    return {&L.attn_norm,    &L.attn_norm_b,
+            &L.wq,           &L.wk,
+            &L.wv,           &L.wo,
+            &L.bq,           &L.bk,
+            &L.bv,           &L.wqkv,
+            &L.bqkv,         &L.bo,
+            &L.q_norm,       &L.k_norm,
+            &L.ffn_norm,     &L.ffn_norm_b,
+            &L.w_gate,       &L.w_up,
+            &L.w_down,       &L.b_up,
+            &L.b_down,       &L.attn_post_norm,
+            &L.ffn_post_norm};
 }
 
 struct Weights {

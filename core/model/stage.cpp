@@ -12,9 +12,13 @@ const ArchDesc& arch_desc(Arch arch) {
     switch (arch) {
         case Arch::Gpt2:
             return gpt2_desc();
+        case Arch::Gemma2:
+        case Arch::Gemma3:
+            return gemma_desc(arch);
         case Arch::Llama:
         case Arch::Qwen2:
         case Arch::Qwen3:
+        case Arch::Phi3:
             break;
     }
     return llama_family_desc(arch);

@@ -18,11 +18,15 @@
 //           attn_probs, attn_out, attn_proj (+ bias), resid_attn, ffn_norm (LayerNorm), ffn_up (+ bias),
 //           ffn_act (GELU), ffn_out (+ bias), resid_ffn
 //   after:  final_norm (LayerNorm), logits
-// The families that come next fit the same scheme with a few more stage ids and their own block function:
-//   gemma2/3: embed is scaled by √n_embd; attn_post_norm after attn_proj and ffn_post_norm after ffn_out;
-//           attn_scores soft-capped (gemma2), q_norm / k_norm per head (gemma3); sliding-window layers change
-//           the mask of attn_scores, not the list; logits soft-capped (gemma2).
-//   phi3:   q_proj, k_proj, v from one fused attn_qkv; ffn_gate, ffn_up from one fused ffn_up; NeoX RoPE.
+// phi3 (arch/llama.cpp): the llama block with q_proj, k_proj, v from one fused attn_qkv and ffn_gate, ffn_up from
+//           one fused ffn_up (gate rows first); NeoX RoPE.
+// gemma2 / gemma3 (arch/gemma.cpp, its own block function):
+//   before: embed, embed_scaled (× √n_embd), rope, rope_local (the sliding-window layers' angles)
+//   block:  attn_norm, q_proj, k_proj, v, [q_norm, k_norm: gemma3], q, k, attn_scores (masked outside the window
+//           on local layers), [attn_softcap: gemma2], attn_probs, attn_out, attn_proj, attn_post_norm, resid_attn,
+//           ffn_norm, ffn_gate, ffn_up, ffn_act (GELU(gate) ⊙ up), ffn_out, ffn_post_norm, resid_ffn
+//   after:  final_norm, [logits_raw: gemma2], logits (after the final soft-cap where there is one)
+// What comes next fits the same scheme with a few more stage ids:
 //   MoE:    ffn_gate_inp (router logits) → ffn_route (top-k experts and their weights) → per expert ffn_gate,
 //           ffn_up, ffn_act, ffn_out → ffn_mix (the weighted sum); the observer sees each chosen expert's rows.
 #pragma once
@@ -49,7 +53,8 @@ enum class Stage : uint8_t {
     V,           // [n_head_kv][head_dim] Wv · x (+ bias)
     Q,           // [n_head][head_dim] after RoPE
     K,           // [n_head_kv][head_dim] after RoPE, as stored in the KV cache
-    AttnScores,  // [n_head][n_pos] q·k/√head_dim, causal mask applied (positions > pos are not present)
+    AttnScores,  // [n_head][n_pos] q·k/√head_dim, causal mask applied (positions > pos are not present); keys
+                 // outside a sliding window are -inf
     AttnProbs,   // [n_head][n_pos] softmax of the scores
     AttnOut,     // [n_head][head_dim] weighted sum of V per head, heads side by side (before wo)
     AttnProj,    // [n_embd] Wo · attn_out
@@ -67,13 +72,21 @@ enum class Stage : uint8_t {
     PosEmbed,  // [n_embd] token embedding + the learned position row (gpt2), the input of layer 0
     QNorm,     // [n_head][head_dim] each query head RMS-normed with attn_q_norm (qwen3), before RoPE
     KNorm,     // [n_head_kv][head_dim] each key head RMS-normed with attn_k_norm (qwen3), before RoPE
+    // added with phi3, gemma2 and gemma3
+    EmbedScaled,   // [n_embd] the embedding row × √n_embd (gemma), the input of layer 0
+    RopeLocal,     // [2][n_rot/2] cos and sin at this position with the sliding-window layers' base (gemma)
+    AttnSoftcap,   // [n_head][n_pos] cap·tanh(score/cap) (gemma2): what the softmax reads
+    AttnPostNorm,  // [n_embd] RMSNorm of the attention block's output, before the residual add (gemma)
+    FfnPostNorm,   // [n_embd] RMSNorm of the MLP's output, before the residual add (gemma)
+    LogitsRaw,     // [n_vocab] the output matrix's product before the final soft-cap (gemma2); Logits is after it
     kCount
 };
 
 inline constexpr std::array<std::string_view, size_t(Stage::kCount)> kStageKeys = {
-    "embed",       "rope",       "attn_norm", "q_proj",     "k_proj",     "v",        "q",        "k",
-    "attn_scores", "attn_probs", "attn_out",  "attn_proj",  "resid_attn", "ffn_norm", "ffn_gate", "ffn_up",
-    "ffn_act",     "ffn_out",    "resid_ffn", "final_norm", "logits",     "pos_embd", "q_norm",   "k_norm",
+    "embed",        "rope",       "attn_norm",    "q_proj",         "k_proj",        "v",          "q",        "k",
+    "attn_scores",  "attn_probs", "attn_out",     "attn_proj",      "resid_attn",    "ffn_norm",   "ffn_gate", "ffn_up",
+    "ffn_act",      "ffn_out",    "resid_ffn",    "final_norm",     "logits",        "pos_embd",   "q_norm",   "k_norm",
+    "embed_scaled", "rope_local", "attn_softcap", "attn_post_norm", "ffn_post_norm", "logits_raw",
 };
 static_assert(kStageKeys.size() == size_t(Stage::kCount));
 inline std::string_view stage_key(Stage s) {

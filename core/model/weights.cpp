@@ -166,14 +166,31 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
     TS_TRY(bind(f, "position_embd.weight", {n_embd, hp.n_ctx_train}, TR::AnySupported, gpt2_only, w.pos_embd));
     TS_TRY(bind(f, "output_norm.weight", {n_embd}, TR::F32Only, Need::Required, w.output_norm));
     TS_TRY(bind(f, "output_norm.bias", {n_embd}, TR::F32Only, gpt2_only, w.output_norm_b));
-    TS_TRY(bind(f, "output.weight", {n_embd, n_vocab}, TR::AnySupported, Need::Optional, w.output));
+    // gemma2 always ties (llama.cpp does not read an output.weight there, so a file with one is refused).
+    TS_TRY(bind(f, "output.weight", {n_embd, n_vocab}, TR::AnySupported,
+                hp.arch == Arch::Gemma2 ? Need::Absent : Need::Optional, w.output));
     hp.tied_output = w.output.data == nullptr;
     if (hp.tied_output) w.output = w.token_embd;
 
     // Biases on Q, K, V: always there in qwen2; accepted in llama files that carry them.
     const Need bias     = hp.arch == Arch::Qwen2 ? Need::Required : gpt2 ? Need::Absent : Need::Optional;
     const Need separate = gpt2 ? Need::Absent : Need::Required;  // what gpt2 fuses or lacks
-    const Need qk_norm  = hp.arch == Arch::Qwen3 ? Need::Required : Need::Absent;
+    const bool phi3     = hp.arch == Arch::Phi3;
+    const bool gemma    = hp.arch == Arch::Gemma2 || hp.arch == Arch::Gemma3;
+    const Need qk_norm  = hp.arch == Arch::Qwen3 || hp.arch == Arch::Gemma3 ? Need::Required : Need::Absent;
+    const Need post     = gemma ? Need::Required : Need::Absent;
+    // phi3 reads Q, K, V from one attn_qkv when the file has it, else as three matrices (as llama.cpp does).
+    const bool phi3_fused = phi3 && f.find_tensor("blk.0.attn_qkv.weight") != nullptr;
+    const Need fused_qkv  = gpt2 || phi3_fused ? Need::Required : Need::Absent;
+    const Need sep_qkv    = gpt2 || phi3_fused ? Need::Absent : Need::Required;
+    // Phi-3's long-context RoPE ("longrope": per-pair factors chosen by the context length, and a scale of cos and
+    // sin) is not implemented: its tensors are refused by name.
+    for (const char* name : {"rope_factors_long.weight", "rope_factors_short.weight"})
+        if (f.find_tensor(name))
+            return make_error(Code::kUnsupported,
+                              "%s: tensor '%s': Phi-3's long-context RoPE (longrope frequency factors) is not "
+                              "supported",
+                              path, name);
     TS_TRY(check_layer_count(f, hp));
     w.layers.assign(size_t(hp.n_layer), LayerWeights{});
     for (int il = 0; il < hp.n_layer; ++il) {
@@ -184,22 +201,29 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
         };
         TS_TRY(b("attn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.attn_norm));
         TS_TRY(b("attn_norm.bias", {n_embd}, TR::F32Only, gpt2_only, L.attn_norm_b));
-        TS_TRY(b("attn_qkv.weight", {n_embd, q_dim + 2 * kv_dim}, TR::AnySupported, gpt2_only, L.wqkv));
-        TS_TRY(b("attn_qkv.bias", {q_dim + 2 * kv_dim}, TR::F32Only, gpt2_only, L.bqkv));
-        TS_TRY(b("attn_q.weight", {n_embd, q_dim}, TR::AnySupported, separate, L.wq));
-        TS_TRY(b("attn_k.weight", {n_embd, kv_dim}, TR::AnySupported, separate, L.wk));
-        TS_TRY(b("attn_v.weight", {n_embd, kv_dim}, TR::AnySupported, separate, L.wv));
+        TS_TRY(b("attn_qkv.weight", {n_embd, q_dim + 2 * kv_dim}, TR::AnySupported, fused_qkv, L.wqkv));
+        TS_TRY(b("attn_qkv.bias", {q_dim + 2 * kv_dim}, TR::F32Only,
+                 gpt2         ? Need::Required
+                 : phi3_fused ? Need::Optional
+                              : Need::Absent,
+                 L.bqkv));
+        TS_TRY(b("attn_q.weight", {n_embd, q_dim}, TR::AnySupported, sep_qkv, L.wq));
+        TS_TRY(b("attn_k.weight", {n_embd, kv_dim}, TR::AnySupported, sep_qkv, L.wk));
+        TS_TRY(b("attn_v.weight", {n_embd, kv_dim}, TR::AnySupported, sep_qkv, L.wv));
         TS_TRY(b("attn_output.weight", {q_dim, n_embd}, TR::AnySupported, Need::Required, L.wo));
         TS_TRY(b("attn_output.bias", {n_embd}, TR::F32Only, gpt2_only, L.bo));
-        TS_TRY(b("attn_q.bias", {q_dim}, TR::F32Only, bias, L.bq));
-        TS_TRY(b("attn_k.bias", {kv_dim}, TR::F32Only, bias, L.bk));
-        TS_TRY(b("attn_v.bias", {kv_dim}, TR::F32Only, bias, L.bv));
+        const Need qkv_bias = phi3_fused ? Need::Absent : bias;  // a fused phi3 file's bias is attn_qkv.bias
+        TS_TRY(b("attn_q.bias", {q_dim}, TR::F32Only, qkv_bias, L.bq));
+        TS_TRY(b("attn_k.bias", {kv_dim}, TR::F32Only, qkv_bias, L.bk));
+        TS_TRY(b("attn_v.bias", {kv_dim}, TR::F32Only, qkv_bias, L.bv));
+        TS_TRY(b("post_attention_norm.weight", {n_embd}, TR::F32Only, post, L.attn_post_norm));
+        TS_TRY(b("post_ffw_norm.weight", {n_embd}, TR::F32Only, post, L.ffn_post_norm));
         TS_TRY(b("attn_q_norm.weight", {hp.head_dim}, TR::F32Only, qk_norm, L.q_norm));
         TS_TRY(b("attn_k_norm.weight", {hp.head_dim}, TR::F32Only, qk_norm, L.k_norm));
         TS_TRY(b("ffn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.ffn_norm));
         TS_TRY(b("ffn_norm.bias", {n_embd}, TR::F32Only, gpt2_only, L.ffn_norm_b));
-        TS_TRY(b("ffn_gate.weight", {n_embd, n_ff}, TR::AnySupported, separate, L.w_gate));
-        TS_TRY(b("ffn_up.weight", {n_embd, n_ff}, TR::AnySupported, Need::Required, L.w_up));
+        TS_TRY(b("ffn_gate.weight", {n_embd, n_ff}, TR::AnySupported, phi3 ? Need::Absent : separate, L.w_gate));
+        TS_TRY(b("ffn_up.weight", {n_embd, phi3 ? 2 * n_ff : n_ff}, TR::AnySupported, Need::Required, L.w_up));
         TS_TRY(b("ffn_up.bias", {n_ff}, TR::F32Only, gpt2_only, L.b_up));
         TS_TRY(b("ffn_down.weight", {n_ff, n_embd}, TR::AnySupported, Need::Required, L.w_down));
         TS_TRY(b("ffn_down.bias", {n_embd}, TR::F32Only, gpt2_only, L.b_down));

@@ -49,7 +49,8 @@ void fill_row(const TraceView& tv, const PositionRecord& r, int layer, int head,
     const int group   = hp.n_head / hp.n_head_kv;
     const int n_pos   = pos + 1;  // the causal mask: keys 0 .. pos
     const float* q    = r.q_layer(layer) + size_t(head) * size_t(hp.head_dim);
-    attn::scores_row(q, tv.cache, layer, head / group, hp.head_dim, n_pos, scores);
+    // As the layer computed them: its scale, soft-cap and sliding window (keys before it are -inf, shown masked).
+    attn::layer_scores_row(attn::params(hp, layer), q, tv.cache, layer, head / group, hp.head_dim, n_pos, scores);
     attn::softmax_row(scores, probs, n_pos);
     std::fill(scores + n_pos, scores + tv.n_pos(), kMasked);
     std::fill(probs + n_pos, probs + tv.n_pos(), 0.0f);
@@ -145,6 +146,7 @@ Result<std::vector<LensLayer>> logit_lens(const TraceView& tv, int pos, int top_
         (*r)->load_resid(il, x.data());
         output_norm(tv.model, x.data(), xb.data());
         matvec(w.output, xb.data(), logits.data(), pool);
+        softcap(logits.data(), hp.n_vocab, hp.final_softcap);  // gemma2's final soft-cap, as the forward pass
         out.push_back(LensLayer{il, sample::top_candidates(logits, top_k)});
     }
     return out;

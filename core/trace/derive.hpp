@@ -1,7 +1,7 @@
 // Numbers derived on demand from a trace, exactly (ARCHITECTURE §3): the scaled Q·K score row of one (layer, head,
 // query position) with the causal mask, its softmax, the full T×T matrix of one (layer, head), summaries across
 // the heads of a layer, and the logit lens of one position. They call the functions the forward pass calls
-// (attn::scores_row, attn::softmax_row, rms_norm, matvec) on the queries the trace recorded and the keys in the
+// (attn::layer_scores_row, attn::softmax_row, rms_norm, matvec) on the queries the trace recorded and the keys in the
 // KV cache, so what is shown equals what was computed, by construction (tests check it to 1e-6).
 //
 // The cache must still hold the positions asked about (the session keeps it in step with its trace). These run on
@@ -28,8 +28,9 @@ struct TraceView {
     int n_pos() const { return int(steps.size()); }
 };
 
-// One query row of one head: scores[j] = q·k_j / √head_dim for j <= pos, -inf for the masked j > pos;
-// probs = softmax over j <= pos, 0 for j > pos. Both have T entries.
+// One query row of one head: scores[j] = q·k_j / √head_dim for j <= pos (the layer's own scale, then its soft-cap
+// where the model has one), -inf for the masked j > pos and for keys before a sliding window; probs = softmax over the
+// keys seen, 0 for the others. Both have T entries.
 struct AttnRow {
     int layer = 0, head = 0, pos = 0, n = 0;  // n = T
     std::vector<float> scores;                // [T]

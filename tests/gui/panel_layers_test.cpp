@@ -16,7 +16,8 @@ namespace ts::app {
 namespace {
 
 TEST(JourneyStages, ListTheArchitecturesOwnStages) {
-    for (core::Arch a : {core::Arch::Llama, core::Arch::Qwen2, core::Arch::Qwen3, core::Arch::Gpt2}) {
+    for (core::Arch a : {core::Arch::Llama, core::Arch::Qwen2, core::Arch::Qwen3, core::Arch::Gpt2, core::Arch::Phi3,
+                         core::Arch::Gemma2, core::Arch::Gemma3}) {
         const core::ArchDesc& arch = core::arch_desc(a);
         const auto s               = journey_stages(arch, 3);
         ASSERT_EQ(s.size(), 1u + arch.before.size() + 3u * arch.block.size() + arch.after.size() + 3u);
@@ -74,6 +75,37 @@ TEST(JourneyStages, Gpt2AndQwen3ShowTheirOwnStages) {
         if (st.desc && st.desc->id == core::Stage::QProj && st.layer == 1) {
             EXPECT_EQ(journey_shape(st, hp, 5),
                       "[12 heads × 64] = 768 floats · reads blk.1.attn_qkv.weight, blk.1.attn_qkv.bias");
+        }
+}
+
+// gemma2's itinerary: the scaled embedding, both RoPE sets, the soft-caps, the post-norms, GeGLU; gemma3's the q/k
+// norms and no soft-cap; phi3's projections name the fused matrices.
+TEST(JourneyStages, PhiAndGemmaShowTheirOwnStages) {
+    auto titles = [](core::Arch a) {
+        std::vector<std::string> t;
+        for (const auto& st : journey_stages(core::arch_desc(a), 1)) t.emplace_back(journey_title(st));
+        return t;
+    };
+    auto has = [](const std::vector<std::string>& t, const std::string& title) {
+        return std::find(t.begin(), t.end(), title) != t.end();
+    };
+    const auto g2 = titles(core::Arch::Gemma2);
+    for (const char* s :
+         {"× √n_embd", "Position (RoPE angles, sliding-window layers)", "Soft-cap of the scores", "Post-attention norm",
+          "Post-MLP norm", "GELU-gated (GeGLU)", "Raw logits", "Logits (soft-capped)"})
+        EXPECT_TRUE(has(g2, s)) << s;
+    EXPECT_FALSE(has(g2, "Query norm (per head)"));
+    const auto g3 = titles(core::Arch::Gemma3);
+    for (const char* s : {"× √n_embd", "Query norm (per head)", "Key norm (per head)", "Post-MLP norm"})
+        EXPECT_TRUE(has(g3, s)) << s;
+    EXPECT_FALSE(has(g3, "Soft-cap of the scores"));
+    EXPECT_EQ(core::arch_desc(core::Arch::Gemma2).layer_input, core::Stage::EmbedScaled);
+
+    core::Hparams hp;
+    hp.arch = core::Arch::Phi3, hp.n_head = 4, hp.head_dim = 16, hp.n_head_kv = 2, hp.n_embd = 64;
+    for (const auto& st : journey_stages(core::arch_desc(core::Arch::Phi3), 1))
+        if (st.desc && st.desc->id == core::Stage::KProj) {
+            EXPECT_EQ(journey_shape(st, hp, 5), "[2 kv heads × 16] = 32 floats · reads blk.0.attn_qkv.weight");
         }
 }
 
@@ -140,10 +172,10 @@ TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {
     }
 }
 
-// Every Journey stage of a gpt2 and a qwen3 file draws, and the replay equals the recorded forward pass (for gpt2 the
-// recorded query is the projection itself: there is no RoPE stage).
-TEST_F(LayersFrames, Gpt2AndQwen3StagesDrawAndReplayExactly) {
-    for (const char* arch : {"gpt2", "qwen3"}) {
+// Every Journey stage of a gpt2, qwen3, phi3, gemma2 and gemma3 file draws, and the replay equals the recorded forward
+// pass (for gpt2 the recorded query is the projection itself: there is no RoPE stage).
+TEST_F(LayersFrames, EachFamilysStagesDrawAndReplayExactly) {
+    for (const char* arch : {"gpt2", "qwen3", "phi3", "gemma2", "gemma3"}) {
         SCOPED_TRACE(arch);
         ts::test::TinyGgufSpec spec;
         spec.arch = arch;
@@ -175,10 +207,47 @@ TEST_F(LayersFrames, Gpt2AndQwen3StagesDrawAndReplayExactly) {
     }
 }
 
-// Every panel draws for a gpt2 file (none assumes RoPE, a gate or RMSNorm).
-TEST_F(LayersFrames, EveryPanelDrawsForAGpt2File) {
+// A gemma2 file's sliding window (4 positions on layer 0, none on layer 1): the Q·K panel's row has -inf scores and
+// weight 0 for the keys before the window, and only for them; the global layer sees every key. The heatmap draws
+// those cells as masked (panel_attention's masked_key).
+TEST_F(LayersFrames, SlidingWindowKeysAreMaskedOnLocalLayersOnly) {
     ts::test::TinyGgufSpec spec;
-    spec.arch = "gpt2";
+    spec.arch = "gemma2";
+    start("the model", 6, spec);
+    ASSERT_EQ(ui_.snap->model->hp.n_swa, 4);
+    const int pos = int(ui_.snap->steps.size()) - 1;
+    ASSERT_GE(pos, 6);
+    for (int layer : {0, 1}) {
+        ui_.sel.pos = pos;
+        select_layer_head(ui_, layer, 1);
+        ASSERT_TRUE(frames_until(draw_qk_panel, [&] {
+            const core::Derived* d = current_derived(ui_, *ui_.snap);
+            return d && d->has_row && d->row.pos == pos && d->row.layer == layer;
+        }));
+        const core::derive::AttnRow& row = ui_.snap->derived->row;
+        double sum                       = 0;
+        for (int j = 0; j <= pos; ++j) {
+            const bool outside = layer == 0 && j <= pos - 4;
+            EXPECT_EQ(std::isinf(row.scores[size_t(j)]), outside) << "layer " << layer << " key " << j;
+            if (outside) {
+                EXPECT_EQ(row.probs[size_t(j)], 0.0f);
+            } else {  // gemma2 soft-caps the scores at 50
+                EXPECT_LT(std::fabs(row.scores[size_t(j)]), 50.0f);
+            }
+            sum += row.probs[size_t(j)];
+        }
+        EXPECT_NEAR(sum, 1.0, 1e-5);
+        EXPECT_GT(frame(draw_qk_panel), 1000);
+        EXPECT_GT(frame(draw_attention_panel), 100);
+    }
+}
+
+// Every panel draws for a gpt2 file (none assumes RoPE, a gate or RMSNorm), and for phi3, gemma2 and gemma3 files.
+class EveryPanelDraws : public LayersFrames, public ::testing::WithParamInterface<const char*> {};
+INSTANTIATE_TEST_SUITE_P(Archs, EveryPanelDraws, ::testing::Values("gpt2", "phi3", "gemma2", "gemma3"));
+TEST_P(EveryPanelDraws, ForAFileOfThisArchitecture) {
+    ts::test::TinyGgufSpec spec;
+    spec.arch = GetParam();
     start("the model", 4, spec);
     const ModelSummary summary                  = summarize_model(*ui_.snap->model);
     const std::pair<const char*, Draw> panels[] = {

@@ -26,7 +26,9 @@ inline std::string unique_temp_path(const std::string& name) {
 
 struct TinyGgufSpec {
     // "llama"; "gpt2" (LayerNorm with biases, learned positions, fused QKV, GELU; n_head_kv is taken as n_head);
-    // "qwen3" (per-head q/k norms, heads of key_length 32, wider than n_embd / n_head).
+    // "qwen3" (per-head q/k norms, heads of key_length 32, wider than n_embd / n_head); "phi3" (fused attn_qkv and
+    // gate+up); "gemma2" / "gemma3" (heads of key_length 32, post-norms, a sliding window of 4 positions on every
+    // layer but the last of each pattern, soft-caps (gemma2), q/k norms (gemma3), tied output (gemma2)).
     std::string arch = "llama";
     int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 128, n_ctx = 128;
     std::vector<float> rope_freqs;  // [head_dim/2] llama3 RoPE frequency factors (rope_freqs.weight); empty: none
@@ -82,8 +84,9 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     using core::gguf::Value;
     core::gguf::GgufWriter w;
     const std::vector<std::string> vocab = tiny_vocab();
-    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3";
-    const int64_t head_dim = qwen3 ? 32 : s.n_embd / s.n_head, n_head_kv = gpt2 ? s.n_head : s.n_head_kv;
+    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3", phi3 = s.arch == "phi3";
+    const bool gemma = s.arch == "gemma2" || s.arch == "gemma3", gemma3 = s.arch == "gemma3";
+    const int64_t head_dim = qwen3 || gemma ? 32 : s.n_embd / s.n_head, n_head_kv = gpt2 ? s.n_head : s.n_head_kv;
     const int64_t E = s.n_embd, F = s.n_ff, V = int64_t(vocab.size()), KV = n_head_kv * head_dim,
                   Q     = s.n_head * head_dim;
     const std::string a = s.arch + ".";
@@ -101,7 +104,11 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
         w.add(a + "attention.layer_norm_rms_epsilon", Value::make_f32(1e-5f));
         w.add(a + "rope.freq_base", Value::make_f32(10000.0f));
     }
-    if (qwen3) w.add(a + "attention.key_length", Value::make_u32(uint32_t(head_dim)));
+    if (qwen3 || gemma) w.add(a + "attention.key_length", Value::make_u32(uint32_t(head_dim)));
+    if (gemma) {
+        w.add(a + "attention.sliding_window", Value::make_u32(4));
+        w.add(a + "attention.sliding_window_pattern", Value::make_u32(2));
+    }
     w.add("tokenizer.ggml.model", Value::make_string("llama"));
     w.add("tokenizer.ggml.tokens", Value::make_string_array(vocab));
     std::vector<float> scores(vocab.size());
@@ -145,10 +152,22 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
             bias(b + "ffn_down.bias", E);
             continue;
         }
+        if (phi3) {
+            q8(b + "attn_qkv.weight", E, Q + 2 * KV);
+            q8(b + "attn_output.weight", Q, E);
+            norm(b + "ffn_norm.weight");
+            q8(b + "ffn_up.weight", E, 2 * F);
+            q8(b + "ffn_down.weight", F, E);
+            continue;
+        }
         q8(b + "attn_q.weight", E, Q);
         q8(b + "attn_k.weight", E, KV);
         q8(b + "attn_v.weight", E, KV);
-        if (qwen3) {
+        if (gemma) {
+            norm(b + "post_attention_norm.weight");
+            norm(b + "post_ffw_norm.weight");
+        }
+        if (qwen3 || gemma3) {
             w.add_tensor_f32(b + "attn_q_norm.weight", {head_dim}, std::vector<float>(size_t(head_dim), 1.0f));
             w.add_tensor_f32(b + "attn_k_norm.weight", {head_dim}, std::vector<float>(size_t(head_dim), 1.0f));
         }
@@ -160,7 +179,7 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     }
     norm("output_norm.weight");
     if (gpt2) bias("output_norm.bias", E);
-    q8("output.weight", E, V);
+    if (s.arch != "gemma2") q8("output.weight", E, V);
     if (!s.rope_freqs.empty()) w.add_tensor_f32("rope_freqs.weight", {int64_t(s.rope_freqs.size())}, s.rope_freqs);
     return w.write(path);
 }

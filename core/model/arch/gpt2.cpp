@@ -159,17 +159,16 @@ void Forward::eval_gpt2(const KvCache& cache, KvCache* store, const int32_t* tok
     const Weights& w     = model_.w;
     const ArchDesc& arch = kGpt2;
     const int n_embd = hp.n_embd, q_dim = hp.q_dim(), kv_dim = hp.kv_dim(), n_ff = hp.n_ff, head_dim = hp.head_dim;
-    const int qkv_dim = q_dim + 2 * kv_dim;
-    float* x          = x_.data();    // [n][n_embd] residual stream
-    float* xb         = xb_.data();   // [n][n_embd] normed input of a block, then its projected output
-    float* qkv        = qkv_.data();  // [n][q_dim + 2 kv_dim] the fused projection, rows q | k | v
-    float* q          = q_.data();    // [n][n_head][head_dim]
-    float* k          = k_.data();    // [n][n_head_kv][head_dim]
-    float* v          = v_.data();    // [n][n_head_kv][head_dim]
-    float* att        = att_.data();  // [n][n_head][head_dim] attention output, heads side by side
-    float* hb         = hb_.data();   // [n][n_ff] up, then GELU(up)
-    auto row          = [](float* buf, int t, int dim) { return buf + size_t(t) * size_t(dim); };
-    const int first   = rows == LogitRows::All ? 0 : n - 1;  // the tokens whose logits are computed
+    float* x        = x_.data();    // [n][n_embd] residual stream
+    float* xb       = xb_.data();   // [n][n_embd] normed input of a block, then its projected output
+    float* qkv      = qkv_.data();  // [n][q_dim + 2 kv_dim] the fused projection, rows q | k | v
+    float* q        = q_.data();    // [n][n_head][head_dim]
+    float* k        = k_.data();    // [n][n_head_kv][head_dim]
+    float* v        = v_.data();    // [n][n_head_kv][head_dim]
+    float* att      = att_.data();  // [n][n_head][head_dim] attention output, heads side by side
+    float* hb       = hb_.data();   // [n][n_ff] up, then GELU(up)
+    auto row        = [](float* buf, int t, int dim) { return buf + size_t(t) * size_t(dim); };
+    const int first = rows == LogitRows::All ? 0 : n - 1;  // the tokens whose logits are computed
 
     // Where each stage's output lies for token t, and its shape: what the observer is shown.
     auto view = [&](Stage s, int t) -> TensorView {
@@ -239,14 +238,7 @@ void Forward::eval_gpt2(const KvCache& cache, KvCache* store, const int32_t* tok
                                    row(xb, t, n_embd));
                     break;
                 case Stage::QProj:  // qkv = Wqkv · xb + bqkv, then split into q | k | v
-                    linear(L.wqkv, xb, n, qkv, pool);
-                    add_bias(L.bqkv, n, qkv_dim, qkv);
-                    for (int t = 0; t < n; ++t) {
-                        const float* src = row(qkv, t, qkv_dim);
-                        std::memcpy(row(q, t, q_dim), src, size_t(q_dim) * sizeof(float));
-                        std::memcpy(row(k, t, kv_dim), src + q_dim, size_t(kv_dim) * sizeof(float));
-                        std::memcpy(row(v, t, kv_dim), src + q_dim + kv_dim, size_t(kv_dim) * sizeof(float));
-                    }
+                    fused_qkv(L, hp, xb, n, qkv, q, k, v, pool);
                     break;
                 case Stage::KProj:  // computed with q, above
                 case Stage::V:

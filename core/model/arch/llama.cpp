@@ -1,17 +1,19 @@
-// The llama family (GGUF `llama`, `qwen2`, `qwen3`, llama2.c checkpoints): its stage lists and the block function
-// that runs them, read top to bottom like the math:
+// The llama family (GGUF `llama`, `qwen2`, `qwen3`, `phi3`, llama2.c checkpoints): its stage lists and the block
+// function that runs them, read top to bottom like the math:
 //
 //   token → embedding row;  position → RoPE angles
-//   per layer: RMSNorm → Q, K, V projections (+ bias: qwen2) → RMSNorm of each Q and K head (qwen3)
+//   per layer: RMSNorm → Q, K, V projections (+ bias: qwen2; phi3: one fused attn_qkv) → RMSNorm of each Q and K
+//              head (qwen3)
 //            → RoPE on Q and K → store K, V in the cache
 //            → scores = q·k/√head_dim → softmax → Σ probs·v → output projection → residual add
-//            → RMSNorm → gate, up → silu(gate)·up → down → residual add
+//            → RMSNorm → gate, up (phi3: one fused ffn_up, gate rows first) → silu(gate)·up → down → residual add
 //   → final RMSNorm → logits
 //
 // A batch of n tokens goes through each stage together, so the projections are matmuls that read every weight row
 // once for all n tokens; attention is per token and causal (token t sees positions <= pos0 + t). After each stage
 // the observer sees that stage's rows (when it asked for them), so what it sees is what the next stage reads.
 #include <cstdint>
+#include <cstring>
 
 #include "core/model/arch/arch.hpp"
 #include "core/model/forward.hpp"
@@ -44,89 +46,96 @@ constexpr StageDesc kBefore[] = {
 };
 
 // QK_NORM: nothing (llama, qwen2) or qwen3's two per-head norm stages, between the projections and RoPE.
-#define TS_LLAMA_BLOCK(Q_EXPLAIN, Q_BIAS, K_BIAS, V_BIAS, QK_NORM)                                                    \
-    {Stage::AttnNorm, "Attention norm", kNormExplain, Dims::Embd, {"attn_norm.weight"}},                              \
-        {Stage::QProj, "Query projection", Q_EXPLAIN, Dims::QHeads, {"attn_q.weight", Q_BIAS}},                       \
-        {Stage::KProj,                                                                                                \
-         "Key projection",                                                                                            \
-         "Wk maps the normed vector to one key per kv head: what this token offers to later queries. Several "        \
-         "query heads may share one kv head (grouped-query attention).",                                              \
-         Dims::KvHeads,                                                                                               \
-         {"attn_k.weight", K_BIAS}},                                                                                  \
-        {Stage::V,                                                                                                    \
-         "Value projection",                                                                                          \
-         "Wv maps it to one value per kv head: what this token passes on to the positions that attend to it.",        \
-         Dims::KvHeads,                                                                                               \
-         {"attn_v.weight", V_BIAS}},                                                                                  \
-        QK_NORM{Stage::Q,                                                                                             \
-                "RoPE on the queries",                                                                                \
-                "Each pair of query dimensions is rotated by an angle proportional to the position, so a query·key " \
-                "product depends on how far apart the two tokens are.",                                               \
-                Dims::QHeads,                                                                                         \
-                {}},                                                                                                  \
-        {Stage::K,                                                                                                    \
-         "RoPE on the keys",                                                                                          \
-         "The keys are rotated the same way. K and V of this position then go into the KV cache, where later "        \
-         "tokens read them without recomputing.",                                                                     \
-         Dims::KvHeads,                                                                                               \
-         {}},                                                                                                         \
-        {Stage::AttnScores,                                                                                           \
-         "Scores q·k/√d",                                                                                             \
-         "The query of each head is compared with the key of every position up to this one: the dot product "         \
-         "divided by √head_dim. Later positions are masked (causal).",                                                \
-         Dims::HeadKeys,                                                                                              \
-         {}},                                                                                                         \
-        {Stage::AttnProbs,                                                                                            \
-         "Softmax",                                                                                                   \
-         "Softmax turns a head's scores into weights that are positive and sum to 1 (the maximum is subtracted "      \
-         "first so nothing overflows).",                                                                              \
-         Dims::HeadKeys,                                                                                              \
-         {}},                                                                                                         \
-        {Stage::AttnOut,                                                                                              \
-         "Weighted sum of V",                                                                                         \
-         "Each head mixes the value vectors of the positions it attends to, weighted by the softmax; the "            \
-         "heads' outputs lie side by side.",                                                                          \
-         Dims::QHeads,                                                                                                \
-         {}},                                                                                                         \
-        {Stage::AttnProj,                                                                                             \
-         "Heads combined (wo)",                                                                                       \
-         "The output matrix wo maps the heads' outputs back to the residual stream's width.",                         \
-         Dims::Embd,                                                                                                  \
-         {"attn_output.weight"}},                                                                                     \
-        {Stage::ResidAttn,                                                                                            \
-         "Residual add",                                                                                              \
-         "The attention block's result is added to the residual stream: the block writes a correction, it does "      \
-         "not replace the vector.",                                                                                   \
-         Dims::Embd,                                                                                                  \
-         {}},                                                                                                         \
-        {Stage::FfnNorm, "MLP norm", kNormExplain, Dims::Embd, {"ffn_norm.weight"}},                                  \
-        {Stage::FfnGate,                                                                                              \
-         "Gate projection",                                                                                           \
-         "W_gate widens the vector to the MLP's hidden size: how far each hidden unit opens.",                        \
-         Dims::Ff,                                                                                                    \
-         {"ffn_gate.weight"}},                                                                                        \
-        {Stage::FfnUp,                                                                                                \
-         "Up projection",                                                                                             \
-         "W_up widens it a second time: the values that the open units let through.",                                 \
-         Dims::Ff,                                                                                                    \
-         {"ffn_up.weight"}},                                                                                          \
-        {Stage::FfnAct,                                                                                               \
-         "SwiGLU",                                                                                                    \
-         "silu(gate) × up, unit by unit: a unit whose gate is negative stays nearly closed. The MLP mixes no "       \
-         "positions, only the features of this token.",                                                               \
-         Dims::Ff,                                                                                                    \
-         {}},                                                                                                         \
-        {Stage::FfnOut,                                                                                               \
-         "Down projection",                                                                                           \
-         "W_down maps the hidden units back to the residual stream's width: the MLP's output.",                       \
-         Dims::Embd,                                                                                                  \
-         {"ffn_down.weight"}},                                                                                        \
-        {Stage::ResidFfn,                                                                                             \
-         "Residual add (layer output)",                                                                               \
-         "The MLP's result is added to the residual stream: this is the layer's output and the next layer's "         \
-         "input.",                                                                                                    \
-         Dims::Embd,                                                                                                  \
+// Q_W, K_W, V_W, GATE_W, UP_W: the matrices' names (phi3 fuses them into attn_qkv and ffn_up); the rest: the
+// QK_NORM stages (a list with commas, so it comes last).
+#define TS_LLAMA_BLOCK_W(Q_EXPLAIN, Q_BIAS, K_BIAS, V_BIAS, Q_W, K_W, V_W, GATE_W, UP_W, ...)                     \
+    {Stage::AttnNorm, "Attention norm", kNormExplain, Dims::Embd, {"attn_norm.weight"}},                          \
+        {Stage::QProj, "Query projection", Q_EXPLAIN, Dims::QHeads, {Q_W, Q_BIAS}},                               \
+        {Stage::KProj,                                                                                            \
+         "Key projection",                                                                                        \
+         "Wk maps the normed vector to one key per kv head: what this token offers to later queries. Several "    \
+         "query heads may share one kv head (grouped-query attention).",                                          \
+         Dims::KvHeads,                                                                                           \
+         {K_W, K_BIAS}},                                                                                          \
+        {Stage::V,                                                                                                \
+         "Value projection",                                                                                      \
+         "Wv maps it to one value per kv head: what this token passes on to the positions that attend to it.",    \
+         Dims::KvHeads,                                                                                           \
+         {V_W, V_BIAS}},                                                                                          \
+        __VA_ARGS__{                                                                                              \
+            Stage::Q,                                                                                             \
+            "RoPE on the queries",                                                                                \
+            "Each pair of query dimensions is rotated by an angle proportional to the position, so a query·key " \
+            "product depends on how far apart the two tokens are.",                                               \
+            Dims::QHeads,                                                                                         \
+            {}},                                                                                                  \
+        {Stage::K,                                                                                                \
+         "RoPE on the keys",                                                                                      \
+         "The keys are rotated the same way. K and V of this position then go into the KV cache, where later "    \
+         "tokens read them without recomputing.",                                                                 \
+         Dims::KvHeads,                                                                                           \
+         {}},                                                                                                     \
+        {Stage::AttnScores,                                                                                       \
+         "Scores q·k/√d",                                                                                         \
+         "The query of each head is compared with the key of every position up to this one: the dot product "     \
+         "divided by √head_dim. Later positions are masked (causal).",                                            \
+         Dims::HeadKeys,                                                                                          \
+         {}},                                                                                                     \
+        {Stage::AttnProbs,                                                                                        \
+         "Softmax",                                                                                               \
+         "Softmax turns a head's scores into weights that are positive and sum to 1 (the maximum is subtracted "  \
+         "first so nothing overflows).",                                                                          \
+         Dims::HeadKeys,                                                                                          \
+         {}},                                                                                                     \
+        {Stage::AttnOut,                                                                                          \
+         "Weighted sum of V",                                                                                     \
+         "Each head mixes the value vectors of the positions it attends to, weighted by the softmax; the "        \
+         "heads' outputs lie side by side.",                                                                      \
+         Dims::QHeads,                                                                                            \
+         {}},                                                                                                     \
+        {Stage::AttnProj,                                                                                         \
+         "Heads combined (wo)",                                                                                   \
+         "The output matrix wo maps the heads' outputs back to the residual stream's width.",                     \
+         Dims::Embd,                                                                                              \
+         {"attn_output.weight"}},                                                                                 \
+        {Stage::ResidAttn,                                                                                        \
+         "Residual add",                                                                                          \
+         "The attention block's result is added to the residual stream: the block writes a correction, it does "  \
+         "not replace the vector.",                                                                               \
+         Dims::Embd,                                                                                              \
+         {}},                                                                                                     \
+        {Stage::FfnNorm, "MLP norm", kNormExplain, Dims::Embd, {"ffn_norm.weight"}},                              \
+        {Stage::FfnGate,                                                                                          \
+         "Gate projection",                                                                                       \
+         "W_gate widens the vector to the MLP's hidden size: how far each hidden unit opens.",                    \
+         Dims::Ff,                                                                                                \
+         {GATE_W}},                                                                                               \
+        {Stage::FfnUp,                                                                                            \
+         "Up projection",                                                                                         \
+         "W_up widens it a second time: the values that the open units let through.",                             \
+         Dims::Ff,                                                                                                \
+         {UP_W}},                                                                                                 \
+        {Stage::FfnAct,                                                                                           \
+         "SwiGLU",                                                                                                \
+         "silu(gate) × up, unit by unit: a unit whose gate is negative stays nearly closed. The MLP mixes no "   \
+         "positions, only the features of this token.",                                                           \
+         Dims::Ff,                                                                                                \
+         {}},                                                                                                     \
+        {Stage::FfnOut,                                                                                           \
+         "Down projection",                                                                                       \
+         "W_down maps the hidden units back to the residual stream's width: the MLP's output.",                   \
+         Dims::Embd,                                                                                              \
+         {"ffn_down.weight"}},                                                                                    \
+        {Stage::ResidFfn,                                                                                         \
+         "Residual add (layer output)",                                                                           \
+         "The MLP's result is added to the residual stream: this is the layer's output and the next layer's "     \
+         "input.",                                                                                                \
+         Dims::Embd,                                                                                              \
          {}},
+
+#define TS_LLAMA_BLOCK(Q_EXPLAIN, Q_BIAS, K_BIAS, V_BIAS, QK_NORM)                                         \
+    TS_LLAMA_BLOCK_W(Q_EXPLAIN, Q_BIAS, K_BIAS, V_BIAS, "attn_q.weight", "attn_k.weight", "attn_v.weight", \
+                     "ffn_gate.weight", "ffn_up.weight", QK_NORM)
 
 #define TS_NO_QK_NORM
 #define TS_QK_NORM                                                                                               \
@@ -153,7 +162,12 @@ constexpr StageDesc kQwen3Block[] = {
     TS_LLAMA_BLOCK("Wq maps the normed vector to one query per head: what this token is looking for. qwen3's heads "
                    "are attention.key_length wide, so n_head × head_dim need not equal n_embd.",
                    "", "", "", TS_QK_NORM)};
+constexpr StageDesc kPhi3Block[] = {TS_LLAMA_BLOCK_W(
+    "One fused matrix (attn_qkv) maps the normed vector to queries, keys and values at once; its first part is one "
+    "query per head: what this token is looking for.",
+    "", "", "", "attn_qkv.weight", "attn_qkv.weight", "attn_qkv.weight", "ffn_up.weight", "ffn_up.weight")};
 #undef TS_LLAMA_BLOCK
+#undef TS_LLAMA_BLOCK_W
 #undef TS_NO_QK_NORM
 #undef TS_QK_NORM
 
@@ -180,10 +194,17 @@ constexpr ArchDesc kQwen3 = {"qwen3",
                              "sized by attention.key_length",
                              kBefore, kQwen3Block, kAfter};
 
+constexpr ArchDesc kPhi3 = {"phi3",
+                            "the llama block with Q, K, V from one fused attn_qkv, gate and up from one fused ffn_up, "
+                            "and NeoX RoPE",
+                            kBefore, kPhi3Block, kAfter};
+
 }  // namespace
 
 const ArchDesc& llama_family_desc(Arch arch) {
     switch (arch) {
+        case Arch::Phi3:
+            return kPhi3;
         case Arch::Qwen2:
             return kQwen2;
         case Arch::Qwen3:
@@ -286,15 +307,21 @@ void Forward::eval_llama(const KvCache& cache, KvCache* store, const int32_t* to
                     for (int t = 0; t < n; ++t)
                         rms_norm(row(x, t, n_embd), L.attn_norm.f32(), hp.norm_eps, n_embd, row(xb, t, n_embd));
                     break;
-                case Stage::QProj:  // q = Wq · xb (+ bq)
+                case Stage::QProj:  // q = Wq · xb (+ bq); phi3: q | k | v = Wqkv · xb, split
+                    if (L.wqkv.data) {
+                        fused_qkv(L, hp, xb, n, qkv_.data(), q, k, v, pool);
+                        break;
+                    }
                     linear(L.wq, xb, n, q, pool);
                     add_bias(L.bq, n, q_dim, q);
                     break;
                 case Stage::KProj:
+                    if (L.wqkv.data) break;  // computed with q, above
                     linear(L.wk, xb, n, k, pool);
                     add_bias(L.bk, n, kv_dim, k);
                     break;
                 case Stage::V:
+                    if (L.wqkv.data) break;
                     linear(L.wv, xb, n, v, pool);
                     add_bias(L.bv, n, kv_dim, v);
                     break;
@@ -343,10 +370,21 @@ void Forward::eval_llama(const KvCache& cache, KvCache* store, const int32_t* to
                     for (int t = 0; t < n; ++t)
                         rms_norm(row(x, t, n_embd), L.ffn_norm.f32(), hp.norm_eps, n_embd, row(xb, t, n_embd));
                     break;
-                case Stage::FfnGate:
+                case Stage::FfnGate:  // phi3: gate | up = W_up · xb (2 n_ff rows, gate first), split
+                    if (!L.w_gate.data) {
+                        float* gu = qkv_.data();
+                        linear(L.w_up, xb, n, gu, pool);
+                        for (int t = 0; t < n; ++t) {
+                            const float* src = row(gu, t, 2 * n_ff);
+                            std::memcpy(row(hb, t, n_ff), src, size_t(n_ff) * sizeof(float));
+                            std::memcpy(row(hb2, t, n_ff), src + n_ff, size_t(n_ff) * sizeof(float));
+                        }
+                        break;
+                    }
                     linear(L.w_gate, xb, n, hb, pool);
                     break;
                 case Stage::FfnUp:
+                    if (!L.w_gate.data) break;  // computed with the gate, above
                     linear(L.w_up, xb, n, hb2, pool);
                     break;
                 case Stage::FfnAct:  // hb = silu(gate) ⊙ up

@@ -299,6 +299,112 @@ void check_stages_gpt2(const TinySpec& s) {
     }
 }
 
+// phi3, gemma2, gemma3: the stage list, and the stages that are theirs against plain code from the observed inputs:
+// phi3's fused projections split as declared; gemma's scaled embedding, post-norms, GeGLU, sliding window (-inf
+// before it on local layers only), soft-caps of the scores and the logits.
+void check_stages_phi_gemma(const TinySpec& s) {
+    const auto m           = tiny::make_tiny_model(s);
+    const std::string path = tiny::temp_path("model.gguf");
+    ASSERT_TRUE(tiny::gguf_writer_for(m).write(path).ok());
+    const auto loaded = load_model(path);
+    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
+    const Model& model                = **loaded;
+    const std::vector<int32_t> tokens = {1, 5, 36, 0, 17, 17, 2, 30, 11, 8};
+    const int n = int(tokens.size()), E = s.n_embd, F = s.n_ff;
+    ThreadPool pool(1);
+    Forward fwd(model, 16, 4);
+    auto cache = fwd.make_cache();
+    ASSERT_TRUE(cache.ok());
+    Recorder rec;
+    std::vector<float> logits(size_t(n) * size_t(s.n_vocab));
+    ASSERT_TRUE(fwd.eval(*cache, tokens.data(), n, 0, logits.data(), LogitRows::All, pool, &rec).ok());
+    check_stage_list(m, model, rec, n);
+    for (int pos = 0; pos < n; ++pos) {  // the logit lens's embedding row: the input of layer 0, bit for bit
+        const auto in = layer_input(model, tokens[size_t(pos)], pos);
+        ASSERT_TRUE(in.ok()) << in.error().message;
+        EXPECT_EQ(*in, rec.at(arch_desc(model.hp.arch).layer_input, -1, pos)) << "layer input at " << pos;
+    }
+    auto part = [](const std::vector<float>& v, int from, int count) {
+        return std::vector<float>(v.begin() + from, v.begin() + from + count);
+    };
+    for (int pos = 0; pos < n; ++pos) {
+        std::vector<float> in = rec.at(Stage::Embed, -1, pos);
+        if (s.gemma()) {
+            for (float& x : in) x *= std::sqrt(float(E));
+            expect_stage(rec.at(Stage::EmbedScaled, -1, pos), in, "embed_scaled", -1, pos);
+        }
+        for (int il = 0; il < s.n_layer; ++il) {
+            const std::string b = "blk." + std::to_string(il) + ".";
+            const auto& xb      = rec.at(Stage::AttnNorm, il, pos);
+            expect_stage(xb, tiny::ref_rms_norm(in, m.at(b + "attn_norm.weight"), s.eps), "attn_norm", il, pos);
+            const auto& fx = rec.at(Stage::FfnNorm, il, pos);
+            if (s.arch == "phi3") {
+                const auto qkv = tiny::ref_linear(m.at(b + "attn_qkv.weight"), xb);
+                expect_stage(rec.at(Stage::QProj, il, pos), part(qkv, 0, s.q_dim()), "q_proj", il, pos);
+                expect_stage(rec.at(Stage::KProj, il, pos), part(qkv, s.q_dim(), s.kv_dim()), "k_proj", il, pos);
+                expect_stage(rec.at(Stage::V, il, pos), part(qkv, s.q_dim() + s.kv_dim(), s.kv_dim()), "v", il, pos);
+                const auto gu = tiny::ref_linear(m.at(b + "ffn_up.weight"), fx);
+                expect_stage(rec.at(Stage::FfnGate, il, pos), part(gu, 0, F), "ffn_gate", il, pos);
+                expect_stage(rec.at(Stage::FfnUp, il, pos), part(gu, F, F), "ffn_up", il, pos);
+            } else {
+                const auto& proj = rec.at(Stage::AttnProj, il, pos);
+                const auto post  = tiny::ref_rms_norm(proj, m.at(b + "post_attention_norm.weight"), s.eps);
+                expect_stage(rec.at(Stage::AttnPostNorm, il, pos), post, "attn_post_norm", il, pos);
+                expect_stage(rec.at(Stage::ResidAttn, il, pos), add(in, post), "resid_attn", il, pos);
+                std::vector<float> act = rec.at(Stage::FfnGate, il, pos);
+                const auto& up         = rec.at(Stage::FfnUp, il, pos);
+                for (size_t i = 0; i < act.size(); ++i) act[i] = tiny::ref_gelu(act[i]) * up[i];
+                expect_stage(rec.at(Stage::FfnAct, il, pos), act, "ffn_act (GeGLU)", il, pos);
+                const auto fpost =
+                    tiny::ref_rms_norm(rec.at(Stage::FfnOut, il, pos), m.at(b + "post_ffw_norm.weight"), s.eps);
+                expect_stage(rec.at(Stage::FfnPostNorm, il, pos), fpost, "ffn_post_norm", il, pos);
+                // The window: gemma2's even layers and gemma3's first five of six are local.
+                const bool local  = s.arch == "gemma2" ? il % 2 == 0 : il % 6 < 5;
+                const auto& sc    = rec.at(Stage::AttnScores, il, pos);
+                const auto& probs = rec.at(Stage::AttnProbs, il, pos);
+                for (int h = 0; h < s.n_head; ++h)
+                    for (int j = 0; j <= pos; ++j) {
+                        const bool outside = local && j <= pos - s.n_swa;
+                        EXPECT_EQ(std::isinf(sc[size_t(h * (pos + 1) + j)]), outside) << il << " " << pos << " " << j;
+                        if (outside) {
+                            EXPECT_EQ(probs[size_t(h * (pos + 1) + j)], 0.0f);
+                        }
+                    }
+                if (s.arch == "gemma2") {
+                    std::vector<float> capped = sc;
+                    for (float& x : capped)
+                        if (std::isfinite(x)) x = 50.0f * std::tanh(x / 50.0f);
+                    const auto& got = rec.at(Stage::AttnSoftcap, il, pos);
+                    for (size_t i = 0; i < got.size(); ++i)
+                        if (std::isfinite(capped[i])) {
+                            EXPECT_NEAR(got[i], capped[i], 1e-5f) << "attn_softcap " << i;
+                        }
+                }
+            }
+            in = rec.at(Stage::ResidFfn, il, pos);
+        }
+        if (s.arch == "gemma2") {
+            std::vector<float> capped = rec.at(Stage::LogitsRaw, -1, pos);
+            for (float& x : capped) x = 30.0f * std::tanh(x / 30.0f);
+            expect_stage(rec.at(Stage::Logits, -1, pos), capped, "logits (soft-capped)", -1, pos);
+            expect_stage(part(logits, pos * s.n_vocab, s.n_vocab), capped, "returned logits", -1, pos);
+        }
+    }
+}
+
+TEST_P(ForwardStages, PhiAndGemmaMatchTheirStages) {
+    for (const char* arch : {"phi3", "gemma2", "gemma3"}) {
+        SCOPED_TRACE(arch);
+        TinySpec s;
+        s.arch       = arch;
+        s.n_layer    = std::string(arch) == "gemma3" ? 6 : 2;
+        s.key_length = std::string(arch) == "phi3" ? 0 : 8;
+        s.n_swa      = 3;
+        s.tied       = std::string(arch) == "gemma2";
+        check_stages_phi_gemma(s);
+    }
+}
+
 TEST_P(ForwardStages, F32LlamaMatchesEveryStage) {
     check_stages(TinySpec{});
 }

@@ -93,9 +93,10 @@ TEST(LoadGguf, QuantisedMatricesKeepTheirType) {
 
 TEST(LoadGguf, UnknownArchitectureIsUnsupportedAndTheSupportedOnesAreListed) {
     TinySpec s;
-    s.arch = "gemma2";
-    expect_error(load_with(tiny::gguf_writer_for(tiny::make_tiny_model(s))), Code::kUnsupported,
-                 {"m.gguf", "architecture 'gemma2' is not supported", "llama, qwen2, qwen3, gpt2"});
+    s.arch = "gemma4";
+    expect_error(
+        load_with(tiny::gguf_writer_for(tiny::make_tiny_model(s))), Code::kUnsupported,
+        {"m.gguf", "architecture 'gemma4' is not supported", "llama, qwen2, qwen3, gpt2, phi3, gemma2, gemma3"});
 }
 
 TinySpec gpt2_spec() {

@@ -64,10 +64,28 @@ TEST(RopeFreqFactors, DivideTheAngleOfTheirPair) {
     hp.rope_freq_scale   = 0.5f;
     hp.rope_freq_factors = {1.0f, 4.0f};
     // pair 0: 3 · 0.5 · 100^0 / 1 = 1.5;  pair 1: 3 · 0.5 · 100^(-2/4) / 4 = 1.5 · 0.1 / 4 = 0.0375
+    // (in float, as ggml computes the angles: within a float's rounding of the exact value)
     EXPECT_NEAR(rope_theta(hp, 3, 0), 1.5, 1e-12);
-    EXPECT_NEAR(rope_theta(hp, 3, 1), 0.0375, 1e-12);
+    EXPECT_NEAR(rope_theta(hp, 3, 1), 0.0375, 0.0375 * 1e-6);
     hp.rope_freq_factors.clear();  // no factors: every factor is 1
-    EXPECT_NEAR(rope_theta(hp, 3, 1), 0.15, 1e-12);
+    EXPECT_NEAR(rope_theta(hp, 3, 1), 0.15, 0.15 * 1e-6);
+}
+
+// The angles are ggml's, bit for bit: pos · s · s · … (i times) in float with s = powf(base, -2/n_rot), not the
+// closed form in double, which differs by up to i ulps — enough, over gemma's 128 pairs, to move llama.cpp's Q8_0
+// logits by 1e-3 (the activations' rounding to int8 flips).
+TEST(RopeAngles, AreGgmlsFloatRecurrence) {
+    Hparams hp;
+    hp.n_rot          = 256;
+    hp.rope_freq_base = 1000000.0f;
+    const float step  = std::pow(1000000.0f, -2.0f / 256.0f);
+    float theta       = 15.0f;
+    std::vector<float> c(128), s(128);
+    rope_angles(hp, 15, c.data(), s.data());
+    for (int i = 0; i < 128; ++i, theta *= step) {
+        EXPECT_EQ(float(rope_theta(hp, 15, i)), theta) << i;
+        EXPECT_EQ(c[size_t(i)], float(std::cos(double(theta)))) << i;
+    }
 }
 
 TEST(RopeFreqFactors, AnglesAndRotationUseTheFactors) {

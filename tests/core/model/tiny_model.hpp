@@ -41,7 +41,9 @@ struct TinySpec {
     int head_dim() const { return key_length ? key_length : n_embd / n_head; }
     int q_dim() const { return n_head * head_dim(); }
     int kv_dim() const { return n_head_kv * head_dim(); }
-    bool neox() const { return arch == "qwen2" || arch == "qwen3"; }
+    bool neox() const { return arch == "qwen2" || arch == "qwen3" || arch == "phi3" || gemma(); }
+    bool gemma() const { return arch == "gemma2" || arch == "gemma3"; }
+    int n_swa = 0;  // gemma: attention.sliding_window (every other layer local for gemma2, 5 of 6 for gemma3)
     int rot() const { return n_rot ? n_rot : head_dim(); }
 };
 
@@ -141,13 +143,25 @@ inline TinyModel make_tiny_model(const TinySpec& s) {
     m.tensors["output_norm.weight"] = make_tensor(DType::F32, {E}, rng, 0.2f, 1.0f);
     if (!s.tied) m.tensors["output.weight"] = make_tensor(T, {E, V}, rng, 0.5f);
     for (int il = 0; il < s.n_layer; ++il) {
-        const std::string b                 = "blk." + std::to_string(il) + ".";
-        m.tensors[b + "attn_norm.weight"]   = make_tensor(DType::F32, {E}, rng, 0.2f, 1.0f);
+        const std::string b               = "blk." + std::to_string(il) + ".";
+        m.tensors[b + "attn_norm.weight"] = make_tensor(DType::F32, {E}, rng, 0.2f, 1.0f);
+        if (s.arch == "phi3") {  // fused Q | K | V and gate | up
+            m.tensors[b + "attn_qkv.weight"]    = make_tensor(T, {E, Q + 2 * KV}, rng, 0.5f);
+            m.tensors[b + "attn_output.weight"] = make_tensor(T, {Q, E}, rng, 0.3f);
+            m.tensors[b + "ffn_norm.weight"]    = make_tensor(DType::F32, {E}, rng, 0.2f, 1.0f);
+            m.tensors[b + "ffn_up.weight"]      = make_tensor(T, {E, 2 * F}, rng, 0.5f);
+            m.tensors[b + "ffn_down.weight"]    = make_tensor(T, {F, E}, rng, 0.3f);
+            continue;
+        }
         m.tensors[b + "attn_q.weight"]      = make_tensor(T, {E, Q}, rng, 0.5f);
         m.tensors[b + "attn_k.weight"]      = make_tensor(T, {E, KV}, rng, 0.5f);
         m.tensors[b + "attn_v.weight"]      = make_tensor(T, {E, KV}, rng, 0.5f);
         m.tensors[b + "attn_output.weight"] = make_tensor(T, {Q, E}, rng, 0.3f);
-        if (s.arch == "qwen3") {
+        if (s.gemma()) {
+            m.tensors[b + "post_attention_norm.weight"] = make_tensor(DType::F32, {E}, rng, 0.2f, 1.0f);
+            m.tensors[b + "post_ffw_norm.weight"]       = make_tensor(DType::F32, {E}, rng, 0.2f, 1.0f);
+        }
+        if (s.arch == "qwen3" || s.arch == "gemma3") {
             m.tensors[b + "attn_q_norm.weight"] = make_tensor(DType::F32, {HD}, rng, 0.2f, 1.0f);
             m.tensors[b + "attn_k_norm.weight"] = make_tensor(DType::F32, {HD}, rng, 0.2f, 1.0f);
         }
@@ -196,6 +210,7 @@ inline gguf::GgufWriter gguf_writer_for(const TinyModel& m, const std::vector<st
         w.add(a + "rope.freq_base", Value::make_f32(s.rope_base));
     }
     if (s.n_rot) w.add(a + "rope.dimension_count", Value::make_u32(uint32_t(s.n_rot)));
+    if (s.gemma() && s.n_swa) w.add(a + "attention.sliding_window", Value::make_u32(uint32_t(s.n_swa)));
     if (s.rope_factor != 1.0f) {
         w.add(a + "rope.scaling.type", Value::make_string("linear"));
         w.add(a + "rope.scaling.factor", Value::make_f32(s.rope_factor));

@@ -1,0 +1,189 @@
+// phi3, gemma2 and gemma3 end to end: ts_mkmodel's random files of each load, `info` names the architecture and its
+// non-default features, bad keys are refused with a line naming them, and — where the reference engine is installed
+// (../shared/tools and node with ~/.cache/tokenscope-ref, see ../shared/tools/README.md) — the greedy ids of 32 steps
+// after a 16-token prompt equal llama.cpp's and the top-5 logits after the prompt agree within 1e-3 relative, in F32
+// and Q8_0. Without the reference engine those comparisons skip.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "core/gguf/gguf_writer.hpp"
+#include "tests/cli/cli_harness.hpp"
+
+namespace ts::cli_test {
+namespace {
+
+class CliArch : public CliModelTest {
+protected:
+    // Tiny shapes of each family: heads sized by key_length for gemma, GQA everywhere, a window of 8 positions so
+    // that a 48-position run crosses it, gemma3's 5 local : 1 global pattern over 6 layers.
+    static ts::tools::RandomModelSpec spec(const std::string& arch, core::DType type) {
+        ts::tools::RandomModelSpec s;
+        s.arch      = arch;
+        s.n_layer   = arch == "gemma3" ? 6 : 2;
+        s.n_embd    = 64;
+        s.n_head    = 4;
+        s.n_head_kv = arch == "gemma3" ? 1 : 2;
+        s.head_dim  = arch == "phi3" ? 0 : 32;
+        s.n_ff      = 128;
+        s.n_vocab   = 300;
+        s.n_ctx     = 128;
+        s.n_swa     = arch == "phi3" ? 0 : 8;
+        s.rope_base = arch == "gemma3" ? 1000000.0f : 10000.0f;
+        s.type      = type;
+        s.seed      = 7;
+        return s;
+    }
+    static void agrees_with_llama_cpp(const char* arch);
+    static std::string write(const ts::tools::RandomModelSpec& s, const std::string& tag) {
+        const std::string path = (dir_ / (s.arch + "_" + tag + ".gguf")).string();
+        EXPECT_TRUE(ts::tools::write_random_model(s, path).ok());
+        return path;
+    }
+};
+
+TEST_F(CliArch, InfoNamesTheArchitectureAndItsFeatures) {
+    const Outcome g2 = run({"info", "-m", write(spec("gemma2", core::DType::F32), "info")});
+    ASSERT_EQ(g2.exit_code, 0) << g2.err;
+    for (const char* s : {"architecture   gemma2", "soft-capped scores and logits",
+                          "sliding_window   8 positions on 1 of 2 layers (local); global: 1", "attn_softcap     50",
+                          "final_softcap    30", "output           tied to token_embd"})
+        EXPECT_NE(g2.out.find(s), std::string::npos) << s << "\n" << g2.out;
+    const Outcome g3 = run({"info", "-m", write(spec("gemma3", core::DType::F32), "info")});
+    ASSERT_EQ(g3.exit_code, 0) << g3.err;
+    for (const char* s : {"architecture   gemma3", "sliding_window   8 positions on 5 of 6 layers (local); global: 5",
+                          "rope_base_swa    10000 (local layers)", "rope_freq_base   1e+06"})
+        EXPECT_NE(g3.out.find(s), std::string::npos) << s << "\n" << g3.out;
+    EXPECT_EQ(g3.out.find("attn_softcap"), std::string::npos);
+    const Outcome p3 = run({"info", "-m", write(spec("phi3", core::DType::F32), "info")});
+    ASSERT_EQ(p3.exit_code, 0) << p3.err;
+    for (const char* s : {"architecture   phi3", "fused attn_qkv", "NeoX half-split",
+                          "phi3.attention.sliding_window is in the file but not applied"})
+        EXPECT_NE(p3.out.find(s), std::string::npos) << s << "\n" << p3.out;
+}
+
+// Keys and tensors that would change the computation in a way not implemented: an error line naming them.
+TEST_F(CliArch, RefusesWhatIsNotImplementedNamingIt) {
+    using core::gguf::Value;
+    auto refused = [&](ts::tools::RandomModelSpec s, const std::vector<std::string>& expect) {
+        const std::string path = write(s, "refused");
+        const Outcome r        = run({"run", "-m", path, "--prompt-ids", "5,6", "-n", "2"});
+        expect_error(r, 1);
+        for (const std::string& e : expect) EXPECT_NE(r.err.find(e), std::string::npos) << e << "\n" << r.err;
+    };
+    ts::tools::RandomModelSpec s = spec("phi3", core::DType::F32);
+    s.extra_f32_tensors          = {{"rope_factors_long.weight", std::vector<float>(8, 1.0f)}};
+    refused(s, {"rope_factors_long.weight", "longrope"});
+    s            = spec("phi3", core::DType::F32);
+    s.extra_keys = {{"phi3.rope.scaling.type", Value::make_string("longrope")}};
+    refused(s, {"phi3.rope.scaling.type", "longrope", "not supported"});
+    s            = spec("gemma3", core::DType::F32);
+    s.extra_keys = {{"gemma3.final_logit_softcapping", Value::make_f32(30.0f)}};
+    refused(s, {"gemma3.final_logit_softcapping", "not supported"});
+    s            = spec("gemma2", core::DType::F32);
+    s.extra_keys = {{"gemma2.attention.key_length_swa", Value::make_u32(64)}};
+    refused(s, {"gemma2.attention.key_length_swa"});
+    s      = spec("gemma2", core::DType::F32);
+    s.tied = false;  // gemma2 never reads an output matrix: ts_mkmodel does not write one either
+    EXPECT_TRUE(ts::tools::write_random_model(s, (dir_ / "g2_untied.gguf").string()).ok());
+    EXPECT_EQ(run({"run", "-m", (dir_ / "g2_untied.gguf").string(), "--prompt-ids", "5", "-n", "1"}).exit_code, 0);
+    s       = spec("gemma2", core::DType::F32);
+    s.arch  = "llama";
+    s.n_swa = 8;
+    EXPECT_FALSE(ts::tools::validate_spec(s).ok());  // a window is gemma's
+}
+
+// Each family runs the same with the prompt in one batch or token by token, and replays a position exactly: the
+// trace's verbs read the stages back.
+TEST_F(CliArch, GreedyRunsAreDeterministic) {
+    for (const char* arch : {"phi3", "gemma2", "gemma3"}) {
+        SCOPED_TRACE(arch);
+        const std::string path = write(spec(arch, core::DType::Q8_0), "det");
+        const std::vector<std::string> args{"run", "-m",     path, "--prompt-ids", "5,9,200,31,77", "-n",
+                                            "12",  "--temp", "0",  "--json"};
+        const Outcome a = run(args), b = run(args);
+        ASSERT_EQ(a.exit_code, 0) << a.err;
+        EXPECT_FALSE(ids_of(a).empty());
+        EXPECT_EQ(ids_of(a), ids_of(b));
+    }
+}
+
+// The reference engine: node and the runner installed by ../shared/tools/setup_ref.sh, or "" when absent.
+std::string ref_runner() {
+    const char* home = std::getenv("HOME");
+    if (!home || !fs::exists(fs::path(TS_SOURCE_DIR) / ".." / "shared" / "tools" / "ref_llama.mjs")) return "";
+    const fs::path runner = fs::path(home) / ".cache" / "tokenscope-ref" / "ref_llama.mjs";
+    if (!fs::exists(runner) || std::system("node --version > /dev/null 2>&1") != 0) return "";
+    return runner.string();
+}
+
+std::string capture(const std::string& cmd) {
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    if (!p) return out;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+    return out;
+}
+
+// One family in F32 and Q8_0 against llama.cpp (one test per family: each node run takes seconds).
+void CliArch::agrees_with_llama_cpp(const char* arch) {
+    const std::string runner = ref_runner();
+    if (runner.empty()) GTEST_SKIP() << "no reference engine (../shared/tools, node, ~/.cache/tokenscope-ref)";
+    // A 16-token prompt of ordinary ids (not the specials at either end of the vocabulary).
+    const std::string ids = "71,294,35,133,63,256,233,244,197,110,51,252,17,202,224,4";
+    {
+        for (core::DType type : {core::DType::F32, core::DType::Q8_0}) {
+            SCOPED_TRACE(std::string(arch) + " " + std::string(core::dtype_name(type)));
+            ts::tools::RandomModelSpec s = spec(arch, type);
+            s.tied                 = std::string(arch) == "gemma2";  // gemma3, phi3: an output matrix of their own
+            const std::string path = write(s, std::string(core::dtype_name(type)));
+            const Outcome ours     = run({"run", "-m", path, "--prompt-ids", ids, "-n", "32", "--temp", "0", "--json"});
+            ASSERT_EQ(ours.exit_code, 0) << ours.err;
+            const std::string ref_out =
+                capture("node " + runner + " " + path + " --ids " + ids + " -n 32 --kv f32 --top 5 --json 2>/dev/null");
+            const auto ref_lines = lines_of(ref_out);
+            ASSERT_FALSE(ref_lines.empty()) << "the reference engine printed nothing";
+            const Json ref = parse_json(ref_lines.back());
+            ASSERT_TRUE(ref.has("greedy") && ref.has("top")) << ref_lines.back();
+
+            // Greedy ids: ours stop at an end-of-generation token, llama.cpp's argmax runs on; up to there, equal.
+            const std::vector<int> got = ids_of(ours);
+            ASSERT_FALSE(got.empty());
+            for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], int(ref.at("greedy").arr[i].num)) << "step " << i;
+            // Top-5 logits after the prompt: the same ids, each logit within 1e-3 relative.
+            const Json first = parse_json(lines_of(ours.out).front());
+            ASSERT_GE(first.at("top").arr.size(), 5u);
+            double worst = 0;
+            for (size_t i = 0; i < 5; ++i) {
+                const Json& r = ref.at("top").arr[i];
+                const Json& o = first.at("top").arr[i];
+                EXPECT_EQ(int(o.at("id").num), int(r.at("id").num)) << "rank " << i;
+                worst =
+                    std::max(worst, std::fabs(o.at("logit").num - r.at("logit").num) / std::fabs(r.at("logit").num));
+            }
+            EXPECT_LT(worst, 1e-3);
+            std::printf("%s %s: %zu/%zu greedy ids equal, top-5 max relative logit difference %.2g\n", arch,
+                        std::string(core::dtype_name(type)).c_str(), got.size(), got.size(), worst);
+        }
+    }
+}
+
+TEST_F(CliArch, Phi3AgreesWithLlamaCpp) {
+    agrees_with_llama_cpp("phi3");
+}
+TEST_F(CliArch, Gemma2AgreesWithLlamaCpp) {
+    agrees_with_llama_cpp("gemma2");
+}
+TEST_F(CliArch, Gemma3AgreesWithLlamaCpp) {
+    agrees_with_llama_cpp("gemma3");
+}
+
+}  // namespace
+}  // namespace ts::cli_test
