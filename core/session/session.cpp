@@ -199,7 +199,7 @@ Status Session::eval_append(const int32_t* tokens, int n, TokenSource source, fl
     const int pos0 = n_pos();
     const auto t0  = Clock::now();
     recorder_.clear_non_finite();
-    TS_TRY(fwd_->eval(cache_, tokens, n, pos0, logits, logits ? LogitRows::Last : LogitRows::None, *pool_, &recorder_));
+    TS_TRY(fwd_->eval(cache_, tokens, n, pos0, logits, logits ? LogitRows::Last : LogitRows::None, *pool_, observer()));
     if (const auto& nf = recorder_.non_finite()) {
         // The numbers are not numbers: report where they first appeared and keep nothing of this call, so the
         // session stays as it was (and no token is ever sampled from NaN logits).
@@ -207,6 +207,7 @@ Status Session::eval_append(const int32_t* tokens, int n, TokenSource source, fl
         for (int t = 0; t < n; ++t) (void)recorder_.take(pos0 + t);
         recorder_.clear_non_finite();
         cache_.truncate(pos0);
+        if (intervener_) intervener_->truncate(pos0);
         return make_error(Code::kFormat,
                           "%s: non-finite values (NaN/Inf) first at %s (--check-tensors finds NaN/Inf "
                           "weights)",

@@ -49,6 +49,7 @@ void fill_row(const TraceView& tv, const PositionRecord& r, int layer, int head,
     const int n_pos   = pos + 1;  // the causal mask: keys 0 .. pos
     const float* q    = r.q_layer(layer) + size_t(head) * size_t(hp.head_dim);
     attn::scores_row(q, tv.cache, layer, head / group, hp.head_dim, n_pos, scores);
+    if (tv.interventions) edit_scores(*tv.interventions, hp, layer, pos, scores, n_pos);
     attn::softmax_row(scores, probs, n_pos);
     std::fill(scores + n_pos, scores + tv.n_pos(), kMasked);
     std::fill(probs + n_pos, probs + tv.n_pos(), 0.0f);
