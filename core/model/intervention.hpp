@@ -71,6 +71,11 @@ std::string describe_intervention(const Intervention& iv);
 // Fills iv.steer from iv.steer_a / iv.steer_b when it is a steer with texts and no vector yet.
 [[nodiscard]] Status make_steer(Intervention& iv, const Model& model, ThreadPool& pool);
 
+// Parses each spec (parse_intervention) and makes the vectors of steers given with texts (make_steer); a steer
+// without texts is an error here, since nothing else would give it a vector. For command lines.
+[[nodiscard]] Result<std::vector<Intervention>> make_interventions(const std::vector<std::string>& specs,
+                                                                   const Model& model, ThreadPool& pool);
+
 // no-scale, the one edit of the attention scores: multiplies the score row of (layer, pos) — n_keys entries of one
 // head — by √head_dim for each enabled no-scale of that layer that applies at pos. The Intervener and the derived
 // attention rows (derive.hpp) both call it, so a heatmap shows the probabilities the forward pass used.

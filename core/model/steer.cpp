@@ -65,4 +65,23 @@ Status make_steer(Intervention& iv, const Model& model, ThreadPool& pool) {
     return {};
 }
 
+Result<std::vector<Intervention>> make_interventions(const std::vector<std::string>& specs, const Model& model,
+                                                     ThreadPool& pool) {
+    std::vector<Intervention> list;
+    for (const std::string& spec : specs) {
+        auto iv = parse_intervention(spec, model.hp);
+        if (!iv) return iv.error();
+        if (iv->kind == InterventionKind::Steer && iv->steer_a.empty())
+            return make_error(
+                Code::kInvalidArgument,
+                "intervention '%s': a steer needs two texts to make its vector: steer:L:ALPHA:TEXT_A|TEXT_B",
+                spec.c_str());
+        if (Status st = make_steer(*iv, model, pool); !st)
+            return make_error(Code::kInvalidArgument, "intervention '%s': %s", spec.c_str(),
+                              st.error().message.c_str());
+        list.push_back(std::move(*iv));
+    }
+    return list;
+}
+
 }  // namespace ts::core
