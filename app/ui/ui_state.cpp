@@ -86,14 +86,17 @@ void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::strin
         show_error(ui, "Cannot open model", result.error().message);
         return;
     }
-    ui.model                = result->model;
-    ui.summary              = result->summary;
-    ui.model_stamp          = ui.model->map ? ui.model->map->stamp() : core::FileStamp{};
-    ui.model_file_changed   = false;
-    ui.snap                 = nullptr;
-    ui.sel                  = Selection{};
-    ui.preview              = SamplerPreview{};
-    ui.views                = PanelViews{};
+    ui.model              = result->model;
+    ui.summary            = result->summary;
+    ui.model_stamp        = ui.model->map ? ui.model->map->stamp() : core::FileStamp{};
+    ui.model_file_changed = false;
+    ui.snap               = nullptr;
+    ui.sel                = Selection{};
+    ui.preview            = SamplerPreview{};
+    ui.views              = PanelViews{};
+    ui.interventions_sent.clear();  // a new session starts without interventions
+    ui.interventions_ticket = 0;
+    ui.intervene_error.clear();
     core::SessionOptions so = ui.session_options;
     if (std::string why = context_problem(*ui.model, so.n_ctx); !why.empty()) {
         so.n_ctx = 0;  // the model's own context; the user is told

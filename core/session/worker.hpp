@@ -92,6 +92,10 @@ struct Snapshot {
     std::shared_ptr<const Derived> derived;
     bool derived_pending      = false;  // the worker owes derived numbers for this state / focus (it derives when idle)
     uint64_t live_derivations = 0;      // how many times derived numbers were refreshed between the tokens of a run
+    // The session's interventions (never null; empty when none), and, while one is enabled, the newest position's
+    // next-token distribution against the clean run (Δ logit, Δp per candidate, KL; null otherwise).
+    std::shared_ptr<const std::vector<Intervention>> interventions;
+    std::shared_ptr<const sample::LogitDiff> diff;
 };
 
 namespace cmd {
@@ -121,12 +125,15 @@ struct SetSampler {  // applied live, also during a run
 struct SetFocus {  // applied live
     Focus focus;
 };
-struct Reset {};  // back to the end of the prompt
+struct Reset {};           // back to the end of the prompt
+struct SetInterventions {  // the whole list (Session::set_interventions: re-evaluates what it changes)
+    std::vector<Intervention> list;
+};
 struct Stop {};
 }  // namespace cmd
 
 using Command = std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cmd::Rewind, cmd::Branch, cmd::Resample,
-                             cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop>;
+                             cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop, cmd::SetInterventions>;
 
 class EngineWorker {
 public:
@@ -190,6 +197,9 @@ private:
     uint64_t live_derivations_ = 0;
     std::string error_;
     StopReason last_stop_ = StopReason::Count;
+    std::shared_ptr<const std::vector<Intervention>> interventions_;  // as published
+    std::shared_ptr<const sample::LogitDiff> diff_;
+    uint64_t diff_state_ = 0;  // the state diff_ belongs to
 
     std::thread thread_;  // last: starts after everything above is constructed
 };
