@@ -99,7 +99,7 @@ int cmd_eval(int argc, char** argv) {
     ap.add_flag("", "--json", &json, "one JSON object instead of the table");
     ap.add_string_list("", "--intervene", "SPEC", &intervene,
                        "also score with this intervention and report the loss with and without it: zero-head:L.H, "
-                       "scale-head:L.H:S, mean-head:L.H, skip-attn:L, skip-mlp:L, no-scale:L, no-rope:L, "
+                       "scale-head:L.H:S, mean-head:L.H, skip-attn:L, skip-mlp:L, no-scale:L, no-rope:L, no-mask:L, "
                        "steer:L:ALPHA:TEXT_A|TEXT_B; @P at the end starts it at position P of each window");
     if (auto code = ap.parse(argc, argv)) return *code;
     if (corpus_path.empty()) return ap.usage_error("--corpus FILE is required");

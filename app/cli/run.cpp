@@ -153,12 +153,13 @@ int cmd_run(int argc, char** argv) {
     ap.add_string("", "--trace-budget", "BYTES", &trace_budget_text,
                   "with --trace: memory for the per-position queries + residual stream (suffixes K M G T, e.g. 512M); "
                   "beyond it the oldest positions keep only norms and sampler views; 0 = none");
-    ap.add_string_list("", "--intervene", "SPEC", &intervene,
-                       "run with an intervention: zero-head:L.H, scale-head:L.H:S, mean-head:L.H, skip-attn:L, "
-                       "skip-mlp:L, no-scale:L, no-rope:L, steer:L:ALPHA:TEXT_A|TEXT_B (the mean residual after "
-                       "layer L over TEXT_A's tokens minus TEXT_B's, times ALPHA, added after layer L); @P at the "
-                       "end starts it at position P. --json lines then add the KL and each candidate's d_logit / d_p "
-                       "against the clean run");
+    ap.add_string_list(
+        "", "--intervene", "SPEC", &intervene,
+        "run with an intervention: zero-head:L.H, scale-head:L.H:S, mean-head:L.H, skip-attn:L, "
+        "skip-mlp:L, no-scale:L, no-rope:L, no-mask:L, steer:L:ALPHA:TEXT_A|TEXT_B (the mean residual after "
+        "layer L over TEXT_A's tokens minus TEXT_B's, times ALPHA, added after layer L); @P at the "
+        "end starts it at position P. --json lines then add the KL and each candidate's d_logit / d_p "
+        "against the clean run");
     core::LoadOptions load;
     add_load_flags(ap, &load);
     if (auto code = ap.parse(argc, argv)) return *code;

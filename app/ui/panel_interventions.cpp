@@ -62,7 +62,8 @@ void draw_interventions_strip(UiState& ui, const core::Snapshot* snap) {
                                                 ImGuiInputTextFlags_EnterReturnsTrue);
     item_tooltip(
         "Add an intervention (Enter): zero-head:L.H, scale-head:L.H:S, mean-head:L.H, skip-attn:L, skip-mlp:L, "
-        "no-scale:L, no-rope:L, steer:L:ALPHA:TEXT_A|TEXT_B (the mean residual after layer L over TEXT_A's tokens "
+        "no-scale:L, no-rope:L, no-mask:L, steer:L:ALPHA:TEXT_A|TEXT_B (the mean residual after layer L over TEXT_A's "
+        "tokens "
         "minus TEXT_B's); @P at the end starts it at position P.");
     if (enter && ui.intervene_text[0] != 0 && add_intervention(ui, ui.intervene_text.data())) ui.intervene_text[0] = 0;
     if (!ui.intervene_error.empty()) {

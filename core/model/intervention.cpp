@@ -20,11 +20,12 @@ constexpr KindName kKinds[] = {
     {InterventionKind::SkipAttn, "skip-attn"}, {InterventionKind::SkipMlp, "skip-mlp"},
     {InterventionKind::NoScale, "no-scale"},   {InterventionKind::NoRope, "no-rope"},
     {InterventionKind::Steer, "steer"},        {InterventionKind::MeanHead, "mean-head"},
+    {InterventionKind::NoMask, "no-mask"},
 };
 
 constexpr const char* kKindList =
-    "zero-head:L.H, scale-head:L.H:S, mean-head:L.H, skip-attn:L, skip-mlp:L, no-scale:L, no-rope:L, steer:L:ALPHA, "
-    "steer:L:ALPHA:TEXT_A|TEXT_B";
+    "zero-head:L.H, scale-head:L.H:S, mean-head:L.H, skip-attn:L, skip-mlp:L, no-scale:L, no-rope:L, no-mask:L, "
+    "steer:L:ALPHA, steer:L:ALPHA:TEXT_A|TEXT_B";
 
 bool per_head(InterventionKind k) {
     return k == InterventionKind::ZeroHead || k == InterventionKind::ScaleHead || k == InterventionKind::MeanHead;
@@ -68,6 +69,7 @@ StageMask stages_of(InterventionKind k) {
         case InterventionKind::SkipMlp:
             return StageMask{}.set(Stage::FfnOut);
         case InterventionKind::NoScale:
+        case InterventionKind::NoMask:  // asks for the scores so that the forward pass asks key_count
             return StageMask{}.set(Stage::AttnScores);
         case InterventionKind::NoRope:
             return StageMask{}
@@ -217,6 +219,12 @@ std::string describe_intervention(const Intervention& iv) {
         case InterventionKind::NoRope:
             d = L + ": no RoPE on the queries and keys";
             break;
+        case InterventionKind::NoMask:
+            d = L +
+                ": no causal mask in the prompt (each prompt position also sees the later ones); generation then "
+                "breaks: the prompt's states after this layer carry the future, which the model never saw in "
+                "training, while generated tokens stay causal";
+            break;
         case InterventionKind::Steer:
             std::snprintf(buf, sizeof buf, ": residual + %g × steering vector", double(iv.factor));
             d = "after " + L + buf;
@@ -259,6 +267,25 @@ void edit_scores(const std::vector<Intervention>& list, const Hparams& hp, int l
     }
 }
 
+int keys_read(const std::vector<Intervention>& list, int layer, int pos, int prompt_end) {
+    for (const Intervention& iv : list)
+        if (iv.enabled && iv.kind == InterventionKind::NoMask && iv.layer == layer && pos >= iv.from_pos &&
+            pos < prompt_end)
+            return prompt_end;
+    return pos + 1;
+}
+
+bool has_no_mask(const std::vector<Intervention>& list) {
+    for (const Intervention& iv : list)
+        if (iv.enabled && iv.kind == InterventionKind::NoMask) return true;
+    return false;
+}
+
+int Intervener::key_count(int layer, int pos, int causal) const {
+    const int k = keys_read(list_, layer, pos, prompt_end_);
+    return k == pos + 1 ? causal : k;
+}
+
 void Intervener::observe(Stage stage, int layer, int pos, TensorView v) {
     if (stage == Stage::AttnScores) {  // one row per head, n_keys = v.cols
         for (int h = 0; h < v.rows; ++h)
@@ -298,6 +325,7 @@ void Intervener::observe(Stage stage, int layer, int pos, TensorView v) {
                 std::fill(v.data, v.data + n, 0.0f);
                 break;
             case InterventionKind::NoScale:  // edit_scores, above
+            case InterventionKind::NoMask:   // key_count
             case InterventionKind::MeanHead:
                 break;
             case InterventionKind::NoRope:

@@ -13,6 +13,11 @@
 //   no-rope:L          layer L's queries and keys are not rotated (q = q_proj, k = k_proj; after q_norm / k_norm
 //                      on qwen3): attention loses the position signal; the keys go into the cache unrotated, so
 //                      later positions see them so too. Refused on architectures without RoPE (gpt2).
+//   no-mask:L          layer L's causal mask is lifted inside the prompt: each prompt position also attends to the
+//                      later prompt positions (the prompt must be evaluated in one batch). Generation then breaks:
+//                      the model never saw the future in training, so the prompt's representations after layer L
+//                      carry what comes later — the next-token prediction at the last prompt position reads them —
+//                      while every generated token is again causal: the two no longer fit together.
 //   steer:L:A          after layer L, the residual stream gets A × a steering vector (made by the caller)
 //   steer:L:A:X|Y      the same with the vector made from two texts: the mean residual stream after layer L
 //                      (resid_ffn) over the tokens of X minus that over the tokens of Y (steering_vector())
@@ -36,7 +41,17 @@
 
 namespace ts::core {
 
-enum class InterventionKind : uint8_t { ZeroHead, ScaleHead, SkipAttn, SkipMlp, NoScale, NoRope, Steer, MeanHead };
+enum class InterventionKind : uint8_t {
+    ZeroHead,
+    ScaleHead,
+    SkipAttn,
+    SkipMlp,
+    NoScale,
+    NoRope,
+    Steer,
+    MeanHead,
+    NoMask
+};
 
 struct Intervention {
     InterventionKind kind = InterventionKind::ZeroHead;
@@ -81,6 +96,11 @@ std::string describe_intervention(const Intervention& iv);
 // attention rows (derive.hpp) both call it, so a heatmap shows the probabilities the forward pass used.
 void edit_scores(const std::vector<Intervention>& list, const Hparams& hp, int layer, int pos, float* scores,
                  int n_keys);
+// no-mask, the one edit of the key count: the keys the query at `pos` reads at `layer` — pos + 1 under the causal
+// mask, prompt_end for a prompt position (pos < prompt_end) of a layer with an enabled no-mask that applies at pos.
+// The Intervener (Observer::key_count) and the derived attention rows both call it.
+int keys_read(const std::vector<Intervention>& list, int layer, int pos, int prompt_end);
+bool has_no_mask(const std::vector<Intervention>& list);  // an enabled no-mask is in the list
 
 // Applies interventions at their stages, then passes each stage to `inner` (may be null) as the inner observer
 // would have seen it in the intervened run.
@@ -97,13 +117,18 @@ public:
     // Whether any enabled intervention applies at or after `pos` (the forward pass can skip the observer before).
     bool active() const;
 
+    // The prompt's length, for no-mask (the caller evaluates the prompt in one batch).
+    void set_prompt_end(int n) { prompt_end_ = n; }
+
     StageMask wants(int layer) const override;
     void observe(Stage stage, int layer, int pos, TensorView view) override;
+    int key_count(int layer, int pos, int causal) const override;
 
 private:
     const Hparams& hp_;
     std::vector<Intervention> list_;
     Observer* inner_ = nullptr;
+    int prompt_end_  = 0;
     mutable std::vector<StageMask> inner_wants_;                       // [n_layer + 1], asked in wants()
     std::map<std::tuple<Stage, int, int>, std::vector<float>> saved_;  // no-rope: (q_proj | k_proj, layer, pos)
     std::map<size_t, std::vector<float>> head_history_;  // mean-head: list index → [pos][head_dim] as computed

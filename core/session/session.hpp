@@ -146,7 +146,9 @@ public:
     // here) and re-evaluates the positions it changes: from the earliest start (from_pos) among the entries added,
     // removed or toggled — from 0 when the new list holds an enabled mean-head, whose mean needs every position —
     // with the same tokens (prompt tokens as a prompt, sampled and forced ones as they were); the proposals after
-    // that point are drawn again from the new logits. On error nothing changes.
+    // that point are drawn again from the new logits. A list that fails its checks changes nothing. An enabled
+    // no-mask needs the whole prompt in one forward batch (options().n_batch tokens at most); a rewind into the
+    // prompt keeps the positions as they were computed (with the longer prompt visible): set the prompt again.
     [[nodiscard]] Status set_interventions(std::vector<Intervention> list, const LongOp& op = {});
     [[nodiscard]] Status add_intervention(Intervention iv);
     [[nodiscard]] Status remove_intervention(int index);
@@ -179,7 +181,9 @@ public:
     ThreadPool& pool() { return *pool_; }
 
     // ---- derived, exactly (derive.hpp) ----
-    derive::TraceView trace_view() const { return derive::TraceView{*model_, cache_, steps_, &interventions_}; }
+    derive::TraceView trace_view() const {
+        return derive::TraceView{*model_, cache_, steps_, &interventions_, n_prompt_};
+    }
     [[nodiscard]] Result<derive::AttnRow> attention_row(int layer, int head, int pos) const;
     [[nodiscard]] Result<derive::AttnMatrix> attention_matrix(int layer, int head) const;
     [[nodiscard]] Result<derive::HeadSummary> head_summary(int layer) const;

@@ -27,7 +27,10 @@ int earliest_change(const std::vector<Intervention>& before, const std::vector<I
 }  // namespace
 
 Observer* Session::observer() {
-    if (intervener_ && intervener_->active()) return intervener_.get();
+    if (intervener_ && intervener_->active()) {
+        intervener_->set_prompt_end(n_prompt_);
+        return intervener_.get();
+    }
     return &recorder_;
 }
 
@@ -44,6 +47,10 @@ Status Session::set_interventions(std::vector<Intervention> list, const LongOp& 
                               "intervention '%s': a steer needs its vector (steer:L:ALPHA:TEXT_A|TEXT_B makes it)",
                               intervention_spec(iv).c_str());
     }
+    if (has_no_mask(list) && n_prompt_ > fwd_->n_batch())
+        return make_error(Code::kInvalidArgument,
+                          "no-mask needs the whole prompt in one forward batch: the prompt has %d tokens, a batch %d",
+                          n_prompt_, fwd_->n_batch());
     const int first = earliest_change(interventions_, list);
     interventions_  = std::move(list);
     intervener_.reset();

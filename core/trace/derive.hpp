@@ -30,6 +30,7 @@ struct TraceView {
     // (edit_scores), so a heatmap shows the probabilities the forward pass used. no-rope needs nothing: the recorded
     // queries and the cached keys are already the unrotated ones.
     const std::vector<Intervention>* interventions = nullptr;
+    int n_prompt = 0;  // no-mask lifts the mask inside the prompt: its rows then read keys up to n_prompt
     int n_pos() const { return int(steps.size()); }
 };
 

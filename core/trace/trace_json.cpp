@@ -183,7 +183,7 @@ Result<std::vector<int64_t>> write_records(const std::string& path, const TraceS
 Status write_attention(const std::string& path, const TraceSource& src) {
     const Hparams& hp = src.model.hp;
     const int T       = int(src.steps.size());
-    const derive::TraceView tv{src.model, *src.cache, src.steps, src.interventions};
+    const derive::TraceView tv{src.model, *src.cache, src.steps, src.interventions, src.n_prompt};
     NpyWriter out;
     TS_TRY(out.open(trace_array_path(path, ".attn.npy"), {hp.n_layer, hp.n_head, T, T}));
     for (int l = 0; l < hp.n_layer; ++l)

@@ -218,6 +218,57 @@ TEST(Intervention, NoRopeOnQwen3KeepsTheNormedHeadsAndGpt2RefusesIt) {
     EXPECT_TRUE(parse_intervention("no-scale:0", m2->hp).ok());
 }
 
+TEST(Intervention, NoMaskLetsPromptPositionsSeeTheWholePrompt) {
+    TinySpec s;
+    const auto model = load(tiny::make_tiny_model(s), "iv_mask.gguf");
+    const auto base  = run(*model, {});
+    // run() prefills 5 tokens in one batch: the prompt
+    auto r = std::make_unique<ts::core::Run>();
+    {
+        ThreadPool pool(2);
+        Forward fwd(*model, 16, 8);
+        auto cache = fwd.make_cache();
+        ASSERT_TRUE(cache.ok());
+        const int n = int(kTokens.size()), V = model->hp.n_vocab;
+        r->logits.assign(size_t(n) * size_t(V), 0.0f);
+        Intervener iv(model->hp, {spec(*model, "no-mask:0")}, &r->keep);
+        iv.set_prompt_end(5);
+        ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 5, 0, r->logits.data(), LogitRows::All, pool, &iv).ok());
+        for (int p = 5; p < n; ++p)
+            ASSERT_TRUE(fwd.eval(*cache, &kTokens[size_t(p)], 1, p, r->logits.data() + size_t(p) * size_t(V),
+                                 LogitRows::Last, pool, &iv)
+                            .ok());
+    }
+    const int hd = s.head_dim(), group = s.n_head / s.n_head_kv;
+    for (int p = 0; p < int(kTokens.size()); ++p) {
+        const auto& probs = r->keep.at(Stage::AttnProbs, 0, p);
+        const int keys    = p < 5 ? 5 : p + 1;  // the prompt sees the whole prompt; generated tokens stay causal
+        ASSERT_EQ(int(probs.size()), s.n_head * keys) << p;
+        EXPECT_EQ(int(r->keep.at(Stage::AttnProbs, 1, p).size()), s.n_head * (p + 1)) << p;  // layer 1: causal
+        // softmax(q·k/√d) over those keys, by hand
+        const auto& q = r->keep.at(Stage::Q, 0, p);
+        for (int h = 0; h < s.n_head; ++h) {
+            std::vector<double> e(static_cast<size_t>(keys));
+            double mx = -1e300, sum = 0;
+            for (int j = 0; j < keys; ++j) {
+                const auto& k = r->keep.at(Stage::K, 0, j);
+                double d      = 0;
+                for (int i = 0; i < hd; ++i) d += double(q[size_t(h * hd + i)]) * k[size_t(h / group * hd + i)];
+                e[size_t(j)] = d / std::sqrt(double(hd));
+                mx           = std::max(mx, e[size_t(j)]);
+            }
+            for (double& x : e) sum += (x = std::exp(x - mx));
+            for (int j = 0; j < keys; ++j)
+                EXPECT_NEAR(probs[size_t(h * keys + j)], e[size_t(j)] / sum, 1e-5) << "pos " << p << " key " << j;
+        }
+    }
+    // the last prompt position saw everything anyway: its layer-0 attention is the plain run's
+    EXPECT_EQ(r->keep.at(Stage::AttnProbs, 0, 4), base->keep.at(Stage::AttnProbs, 0, 4));
+    // the earlier ones did not, so what follows changes
+    EXPECT_NE(r->keep.at(Stage::AttnProbs, 0, 2), base->keep.at(Stage::AttnProbs, 0, 2));
+    EXPECT_NE(r->logits, base->logits);
+}
+
 TEST(Intervention, ScoreEditsAreAppliedOncePerMatchingNoScale) {
     Hparams hp;
     hp.head_dim = 16;
@@ -250,6 +301,7 @@ TEST(Intervention, SpecsParseAndBadOnesNameTheProblem) {
     EXPECT_EQ(ok("no-rope:3")->layer, 3);
     EXPECT_EQ(ok("steer:1:-4")->factor, -4.0f);
     EXPECT_EQ(ok("mean-head:2.5")->kind, InterventionKind::MeanHead);
+    EXPECT_EQ(ok("no-mask:1")->kind, InterventionKind::NoMask);
     const auto texts = ok("steer:2:1.5: love| hate: x");
     EXPECT_EQ(texts->steer_a, " love");
     EXPECT_EQ(texts->steer_b, " hate: x");

@@ -161,7 +161,7 @@ TEST(SessionIntervene, DerivedRowsAreTheProbabilitiesTheForwardPassUsed) {
         }
     };
     const auto model = tiny::load_tiny_with_vocab();
-    for (const char* spec : {"no-scale:1", "no-rope:1", "no-scale:0@3"}) {
+    for (const char* spec : {"no-scale:1", "no-rope:1", "no-scale:0@3", "no-mask:0", "no-mask:1@2"}) {
         auto s = generated(model, 3);
         ASSERT_TRUE(s->add_intervention(iv_of(*s, spec)).ok());
         const std::vector<int32_t> ids = s->tokens();
@@ -171,6 +171,7 @@ TEST(SessionIntervene, DerivedRowsAreTheProbabilitiesTheForwardPassUsed) {
         ASSERT_TRUE(cache.ok());
         Probs probs;
         Intervener iv(model->hp, s->interventions(), &probs);
+        iv.set_prompt_end(s->n_prompt());
         ASSERT_TRUE(fwd.eval(*cache, ids.data(), int(ids.size()), 0, nullptr, LogitRows::None, pool, &iv).ok());
         const int n_head = model->hp.n_head;
         for (int layer = 0; layer < model->hp.n_layer; ++layer)
@@ -179,8 +180,9 @@ TEST(SessionIntervene, DerivedRowsAreTheProbabilitiesTheForwardPassUsed) {
                     auto row = s->attention_row(layer, h, p);
                     ASSERT_TRUE(row.ok());
                     const auto& want = probs.at.at({layer, p});
-                    for (int j = 0; j <= p; ++j)
-                        ASSERT_NEAR(row->probs[size_t(j)], want[size_t(h * (p + 1) + j)], 1e-6)
+                    const int keys   = int(want.size()) / n_head;  // p + 1, or the prompt's length (no-mask)
+                    for (int j = 0; j < s->n_pos(); ++j)
+                        ASSERT_NEAR(row->probs[size_t(j)], j < keys ? want[size_t(h * keys + j)] : 0.0f, 1e-6)
                             << spec << " layer " << layer << " head " << h << " pos " << p << " key " << j;
                 }
         // and the plain derivation differs where the intervention acts
@@ -188,8 +190,14 @@ TEST(SessionIntervene, DerivedRowsAreTheProbabilitiesTheForwardPassUsed) {
         auto a     = s->attention_row(1, 0, s->n_pos() - 1);
         auto b     = plain->attention_row(1, 0, plain->n_pos() - 1);
         ASSERT_TRUE(a.ok() && b.ok());
-        if (std::string(spec) != "no-scale:0@3") {
+        if (std::string(spec) == "no-scale:1" || std::string(spec) == "no-rope:1") {
             EXPECT_NE(a->probs, b->probs) << spec;
+        }
+        if (std::string(spec) == "no-mask:0") {  // a prompt row reads the later prompt keys
+            auto m = s->attention_row(0, 0, 1);
+            ASSERT_TRUE(m.ok());
+            EXPECT_GT(m->probs[5], 0.0f);
+            EXPECT_EQ(m->probs[size_t(s->n_prompt())], 0.0f);
         }
     }
 }
@@ -240,6 +248,23 @@ TEST(SessionIntervene, MeanHeadAndSteeringFromTexts) {
     wrong.steer.assign(3, 1.0f);
     EXPECT_FALSE(s->add_intervention(wrong).ok());
     EXPECT_EQ(s->interventions().size(), n);
+}
+
+TEST(SessionIntervene, NoMaskNeedsThePromptInOneBatch) {
+    SessionOptions opt;
+    opt.n_batch = 4;
+    auto s      = tiny::make_session(tiny::load_tiny_with_vocab(), opt);
+    ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());  // 7 tokens
+    ASSERT_TRUE(s->prefill().ok());
+    const auto st = s->add_intervention(iv_of(*s, "no-mask:0"));
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().message.find("one forward batch"), std::string::npos) << st.error().message;
+    EXPECT_TRUE(s->interventions().empty());
+    ASSERT_TRUE(s->set_prompt_ids({1, 5, 36}).ok());
+    ASSERT_TRUE(s->add_intervention(iv_of(*s, "no-mask:0")).ok());
+    ASSERT_TRUE(s->prefill().ok());
+    ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());
+    EXPECT_FALSE(s->prefill().ok());
 }
 
 TEST(SessionIntervene, TheTraceFileRecordsTheList) {
