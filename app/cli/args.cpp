@@ -135,6 +135,12 @@ void ArgParser::add_int_list(std::string_view sn, std::string_view ln, std::stri
     add(std::move(s));
 }
 
+void ArgParser::add_string_list(std::string_view sn, std::string_view ln, std::string_view metavar,
+                                std::vector<std::string>* out, std::string_view help) {
+    add(make_spec(Kind::StringList, std::string(sn), std::string(ln), std::string(metavar),
+                  std::string(help) + " (repeatable)", "", out));
+}
+
 ArgParser::Spec* ArgParser::find(std::string_view name) {
     for (Spec& s : specs_)
         if (name == s.short_name || name == s.long_name) return &s;
@@ -152,6 +158,9 @@ std::optional<std::string> ArgParser::store(Spec& s, std::string_view name, std:
     switch (s.kind) {
         case Kind::String:
             *static_cast<std::string*>(s.out) = v;
+            return std::nullopt;
+        case Kind::StringList:
+            static_cast<std::vector<std::string>*>(s.out)->push_back(v);
             return std::nullopt;
         case Kind::Int: {
             const auto x = parse_i64(value);

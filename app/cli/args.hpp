@@ -54,6 +54,9 @@ public:
     // A comma-separated list of integers in [min, max], e.g. `--prompt-ids 1,2,3`.
     void add_int_list(std::string_view short_name, std::string_view long_name, std::string_view metavar,
                       std::vector<int32_t>* out, int64_t min, int64_t max, std::string_view help);
+    // A flag that may be repeated: each value is appended to *out (e.g. `--intervene A --intervene B`).
+    void add_string_list(std::string_view short_name, std::string_view long_name, std::string_view metavar,
+                         std::vector<std::string>* out, std::string_view help);
 
     // Parses argv[1 .. argc) (argv[0] is the verb). nullopt: go on; otherwise the exit code to return (0 after
     // --help, 2 after a usage error, which has been printed).
@@ -69,7 +72,7 @@ public:
     int usage_error(const std::string& message) const;
 
 private:
-    enum class Kind { String, Int, U64, Float, Flag, Choice, IntList };
+    enum class Kind { String, Int, U64, Float, Flag, Choice, IntList, StringList };
     struct Spec {
         Kind kind = Kind::String;
         std::string short_name, long_name, metavar, help, default_text;

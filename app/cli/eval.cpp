@@ -1,7 +1,8 @@
 // `tokenscope eval`: the validation loss of a model on the held-out tail of the corpus it was trained on, computed
 // with the engine's forward pass on the trainer's own split and windows (core/train/evaluate.hpp), in nats/token and
 // bits/byte, beside unigram and bigram baselines. The held-out fraction defaults to the one the GGUF records
-// (tokenscope.train.val_frac).
+// (tokenscope.train.val_frac). With --intervene SPEC (repeatable) each window is also scored with the interventions
+// (intervention.hpp) and both losses are reported.
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -23,7 +24,7 @@ using core::json_number;
 using core::json_string;
 
 void print_text(const std::string& model_path, const std::string& corpus_path, float val_frac,
-                const core::train::EvalReport& r, bool baselines) {
+                const core::train::EvalReport& r, bool baselines, const std::vector<core::Intervention>& ivs) {
     std::printf("model    %s\n", model_path.c_str());
     std::printf("corpus   %s: %lld bytes, %lld tokens (%.3f bytes/token)\n", corpus_path.c_str(),
                 (long long)r.corpus_bytes, (long long)r.corpus_tokens,
@@ -34,6 +35,12 @@ void print_text(const std::string& model_path, const std::string& corpus_path, f
                 (long long)r.windows, r.n_ctx, (long long)r.eval_tokens, (long long)r.eval_bytes);
     std::printf("                        nats/token  bits/byte\n");
     std::printf("  model                 %10.4f %10.4f\n", r.model.nats_per_token, r.model.bits_per_byte);
+    if (r.has_intervened) {
+        std::printf("  model, intervened     %10.4f %10.4f   (%+.4f nats/token)\n", r.intervened.nats_per_token,
+                    r.intervened.bits_per_byte, r.intervened.nats_per_token - r.model.nats_per_token);
+        for (const core::Intervention& iv : ivs)
+            std::printf("    %s: %s\n", core::intervention_spec(iv).c_str(), core::describe_intervention(iv).c_str());
+    }
     if (baselines) {
         std::printf("  unigram (add-one)     %10.4f %10.4f\n", r.unigram.nats_per_token, r.unigram.bits_per_byte);
         std::printf("  bigram (Witten-Bell)  %10.4f %10.4f\n", r.bigram.nats_per_token, r.bigram.bits_per_byte);
@@ -42,7 +49,7 @@ void print_text(const std::string& model_path, const std::string& corpus_path, f
 }
 
 void print_json(const std::string& model_path, const std::string& corpus_path, float val_frac,
-                const core::train::EvalReport& r, bool baselines) {
+                const core::train::EvalReport& r, bool baselines, const std::vector<core::Intervention>& ivs) {
     auto fig = [](const core::train::LossFigure& f) {
         return "{\"nats_per_token\":" + json_number(f.nats_per_token, 6) +
                ",\"bits_per_byte\":" + json_number(f.bits_per_byte, 6) + "}";
@@ -56,6 +63,14 @@ void print_json(const std::string& model_path, const std::string& corpus_path, f
         ",\"windows\":" + std::to_string(r.windows) + ",\"eval_tokens\":" + std::to_string(r.eval_tokens) +
         ",\"eval_bytes\":" + std::to_string(r.eval_bytes) + ",\"model_loss\":" + fig(r.model);
     if (baselines) s += ",\"unigram\":" + fig(r.unigram) + ",\"bigram\":" + fig(r.bigram);
+    if (r.has_intervened) {
+        s += ",\"intervened_loss\":" + fig(r.intervened) + ",\"interventions\":[";
+        for (size_t i = 0; i < ivs.size(); ++i) {
+            if (i) s += ',';
+            s += json_string(core::intervention_spec(ivs[i]));
+        }
+        s += "]";
+    }
     s += ",\"seconds\":" + json_number(r.seconds, 4) + "}\n";
     std::fputs(s.c_str(), stdout);
 }
@@ -69,8 +84,9 @@ int cmd_eval(int argc, char** argv) {
     int32_t max_windows = 0;
     int32_t n_threads   = core::default_thread_count();
     bool json = false, no_baselines = false;
+    std::vector<std::string> intervene;
 
-    ArgParser ap("eval", "-m FILE --corpus FILE [--val-frac X] [--windows N] [--json]",
+    ArgParser ap("eval", "-m FILE --corpus FILE [--val-frac X] [--windows N] [--intervene SPEC] [--json]",
                  "validation loss on the held-out tail of the training corpus, with n-gram baselines");
     ap.add_string("-m", "--model", "FILE", &model_path, "model file (GGUF with a tokenizer)");
     ap.add_string("", "--corpus", "FILE", &corpus_path, "the text the model was trained on");
@@ -81,6 +97,10 @@ int cmd_eval(int argc, char** argv) {
     ap.add_int("-t", "--threads", "N", &n_threads, 1, kMaxThreads, "worker threads");
     ap.add_flag("", "--no-baselines", &no_baselines, "skip the unigram and bigram baselines");
     ap.add_flag("", "--json", &json, "one JSON object instead of the table");
+    ap.add_string_list("", "--intervene", "SPEC", &intervene,
+                       "also score with this intervention and report the loss with and without it: zero-head:L.H, "
+                       "scale-head:L.H:S, mean-head:L.H, skip-attn:L, skip-mlp:L, no-scale:L, no-rope:L, no-mask:L, "
+                       "steer:L:ALPHA:TEXT_A|TEXT_B; @P at the end starts it at position P of each window");
     if (auto code = ap.parse(argc, argv)) return *code;
     if (corpus_path.empty()) return ap.usage_error("--corpus FILE is required");
 
@@ -100,12 +120,15 @@ int cmd_eval(int argc, char** argv) {
     opt.max_windows = max_windows;
     opt.baselines   = !no_baselines;
     core::ThreadPool pool(n_threads);
-    auto r = core::train::evaluate_model(**loaded, text, opt, pool);
+    auto ivs = core::make_interventions(intervene, **loaded, pool);
+    if (!ivs) return print_error(ivs.error().message);
+    opt.interventions = *ivs;
+    auto r            = core::train::evaluate_model(**loaded, text, opt, pool);
     if (!r) return print_error(r.error().message);
     if (json)
-        print_json(model_path, corpus_path, val_frac, *r, opt.baselines);
+        print_json(model_path, corpus_path, val_frac, *r, opt.baselines, opt.interventions);
     else
-        print_text(model_path, corpus_path, val_frac, *r, opt.baselines);
+        print_text(model_path, corpus_path, val_frac, *r, opt.baselines, opt.interventions);
     return 0;
 }
 

@@ -3,6 +3,10 @@
 // --json, one JSON object per generated token and a summary line. With --trace FILE the session records every position
 // (queries, residual stream, sampler views) and writes the trace file after generation (format: core/trace/README.md).
 //
+// With --intervene SPEC (repeatable) the session runs with those interventions (core/model/intervention.hpp): the
+// text, the trace and every --json line are of the intervened run, and the --json lines add the comparison with the
+// clean run (KL, and Δ logit / Δp of the listed candidates), which costs one extra forward pass per token.
+//
 // Generated tokens are the session's proposals: the token sampled from the newest position's logits is printed at
 // once and evaluated only when another token is wanted, so the last generated token is never evaluated (as in a
 // plain Forward + Sampler loop) and appears in the trace as the last position's "next".
@@ -14,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,9 +52,10 @@ std::string piece(const core::Model& m, int32_t id) {
 // {"pos","id","text","logit","p_model","p_sampler","top":[{"id","text","logit","p_model","p_sampler"},…]}
 // p_model: the model's probability, softmax at T = 1 of the raw logits; p_sampler: the probability in the sampler's
 // final distribution, the one the token was drawn from (0 for a candidate the sampler removed; null where the
-// sampler's view lists too few candidates to say).
-void print_token_json(const core::Model& m, const core::StepTrace& from, const std::vector<float>& logits,
-                      int n_probs) {
+// sampler's view lists too few candidates to say). With a diff (--intervene): "kl", KL(intervened || clean) of this
+// distribution, and each candidate's "d_logit" and "d_p" (its p_model minus the clean run's).
+void print_token_json(const core::Model& m, const core::StepTrace& from, const std::vector<float>& logits, int n_probs,
+                      const core::sample::LogitDiff* diff) {
     const core::sample::StageView* final_stage = from.sampler.stages.empty() ? nullptr : &from.sampler.stages.back();
     auto p_sampler                             = [&](int32_t id) -> core::Json {
         if (!final_stage) return nullptr;
@@ -61,19 +67,27 @@ void print_token_json(const core::Model& m, const core::StepTrace& from, const s
     };
     const int32_t id = from.next_token;
     core::Json top   = core::Json::array();
-    for (const auto& c : core::sample::top_candidates(logits, n_probs))
-        top.push_back({{"id", c.id},
-                       {"text", piece(m, c.id)},
-                       {"logit", c.logit},
-                       {"p_model", c.p},
-                       {"p_sampler", p_sampler(c.id)}});
-    const core::Json line{{"pos", from.pos + 1},
-                          {"id", id},
-                          {"text", piece(m, id)},
-                          {"logit", logits[size_t(id)]},
-                          {"p_model", core::sample::softmax_at(logits, id)},
-                          {"p_sampler", p_sampler(id)},
-                          {"top", std::move(top)}};
+    for (const auto& c : core::sample::top_candidates(logits, n_probs)) {
+        core::Json e{{"id", c.id},
+                     {"text", piece(m, c.id)},
+                     {"logit", c.logit},
+                     {"p_model", c.p},
+                     {"p_sampler", p_sampler(c.id)}};
+        if (diff)
+            if (const auto* d = diff->find(c.id)) {
+                e["d_logit"] = d->d_logit();
+                e["d_p"]     = d->d_p();
+            }
+        top.push_back(std::move(e));
+    }
+    core::Json line{{"pos", from.pos + 1},
+                    {"id", id},
+                    {"text", piece(m, id)},
+                    {"logit", logits[size_t(id)]},
+                    {"p_model", core::sample::softmax_at(logits, id)},
+                    {"p_sampler", p_sampler(id)}};
+    if (diff) line["kl"] = float(diff->kl);
+    line["top"] = std::move(top);
     std::fputs((core::dump_json(line) + "\n").c_str(), stdout);
 }
 
@@ -105,6 +119,7 @@ int cmd_run(int argc, char** argv) {
     std::string trace_path;
     std::string trace_budget_text = "1G";
     core::sample::SamplerSettings ss;
+    std::vector<std::string> intervene;
 
     ArgParser ap("run", "-m FILE (-p TEXT | -f FILE | --prompt-ids IDS) -n N [flags]",
                  "generate text from a prompt with the model's forward pass and the sampler");
@@ -138,6 +153,13 @@ int cmd_run(int argc, char** argv) {
     ap.add_string("", "--trace-budget", "BYTES", &trace_budget_text,
                   "with --trace: memory for the per-position queries + residual stream (suffixes K M G T, e.g. 512M); "
                   "beyond it the oldest positions keep only norms and sampler views; 0 = none");
+    ap.add_string_list(
+        "", "--intervene", "SPEC", &intervene,
+        "run with an intervention: zero-head:L.H, scale-head:L.H:S, mean-head:L.H, skip-attn:L, "
+        "skip-mlp:L, no-scale:L, no-rope:L, no-mask:L, steer:L:ALPHA:TEXT_A|TEXT_B (the mean residual after "
+        "layer L over TEXT_A's tokens minus TEXT_B's, times ALPHA, added after layer L); @P at the "
+        "end starts it at position P. --json lines then add the KL and each candidate's d_logit / d_p "
+        "against the clean run");
     core::LoadOptions load;
     add_load_flags(ap, &load);
     if (auto code = ap.parse(argc, argv)) return *code;
@@ -212,6 +234,15 @@ int cmd_run(int argc, char** argv) {
     if (!created) return print_error(created.error().message);
     core::Session& s = **created;
     if (auto st = s.set_prompt_ids(ids); !st.ok()) return print_error(st.error().message);
+    if (!intervene.empty()) {
+        auto ivs = core::make_interventions(intervene, m, s.pool());
+        if (!ivs) return print_error(ivs.error().message);
+        if (auto st = s.set_interventions(*ivs); !st.ok()) return print_error(st.error().message);
+        if (!json)
+            for (const core::Intervention& iv : s.interventions())
+                std::fprintf(stderr, "intervention: %s (%s)\n", core::intervention_spec(iv).c_str(),
+                             core::describe_intervention(iv).c_str());
+    }
 
     // Prefill: every prompt token in batched forward calls, then the first proposal.
     const int n_prompt = int(ids.size());
@@ -233,10 +264,20 @@ int cmd_run(int argc, char** argv) {
     hooks.evaluate_last = false;
     bool output_lost    = false;
     int printed         = 0;
-    hooks.on_token      = [&](const core::StepTrace& from) {
+    std::string diff_error;
+    hooks.on_token = [&](const core::StepTrace& from) {
         const int32_t id = from.next_token;
         if (json) {
-            print_token_json(m, from, *s.logits(), n_probs);
+            std::optional<core::sample::LogitDiff> diff;
+            if (s.intervening()) {
+                auto d = s.intervention_diff(n_probs);  // the listed candidates are among its top n_probs
+                if (!d) {
+                    diff_error = d.error().message;
+                    return false;
+                }
+                diff = std::move(*d);
+            }
+            print_token_json(m, from, *s.logits(), n_probs, diff ? &*diff : nullptr);
         } else if (stream) {
             std::fputs(stream->push(id).c_str(), stdout);
         } else {
@@ -248,6 +289,7 @@ int cmd_run(int argc, char** argv) {
     };
     auto ran = s.run(n_predict, hooks);
     if (!ran) return print_error(ran.error().message);
+    if (!diff_error.empty()) return print_error(diff_error);
     if (output_lost) return 1;
     const int generated     = ran->generated;
     const bool context_full = ran->reason == core::StopReason::ContextFull;
@@ -262,14 +304,24 @@ int cmd_run(int argc, char** argv) {
     const double decode_tok_s  = ran->eval_s > 0 ? ran->evaluated / ran->eval_s : 0;
     if (json) {
         auto tenths = [](double x) { return std::round(x * 10) / 10; };  // tok/s to 0.1
-        const core::Json summary{{"prompt_tokens", n_prompt},
-                                 {"generated", generated},
-                                 {"prefill_tok_s", tenths(prefill_tok_s)},
-                                 {"decode_tok_s", tenths(decode_tok_s)}};
+        core::Json summary{{"prompt_tokens", n_prompt},
+                           {"generated", generated},
+                           {"prefill_tok_s", tenths(prefill_tok_s)},
+                           {"decode_tok_s", tenths(decode_tok_s)}};
+        if (!s.interventions().empty()) {
+            core::Json list = core::Json::array();
+            for (const core::Intervention& iv : s.interventions()) list.push_back(core::intervention_spec(iv));
+            summary["interventions"] = std::move(list);
+        }
         std::fputs((core::dump_json({{"summary", summary}}) + "\n").c_str(), stdout);
     } else {
         std::fprintf(stderr, "prompt %d tokens, %.1f tok/s; generated %d tokens, %.1f tok/s\n", n_prompt, prefill_tok_s,
                      generated, decode_tok_s);
+        if (s.intervening())
+            if (auto d = s.intervention_diff(1); d && d->pos >= 0)
+                std::fprintf(stderr,
+                             "intervened: KL(intervened || clean) of the next token after position %d: %.4f nats\n",
+                             d->pos, d->kl);
     }
     if (flush_stdout() != 0) return 1;
 

@@ -189,6 +189,9 @@ namespace {
 // the selection: the same flags give the same pixels.
 core::Status generate_for_shot(UiState& ui, const ShotOptions& opt) {
     if (!ui.bridge.attached()) return {};
+    for (const std::string& spec : opt.interventions)  // before the prompt, so its prefill is already intervened
+        if (!add_intervention(ui, spec))
+            return core::make_error(core::Code::kInvalidArgument, "%s", ui.intervene_error.c_str());
     if (ui.prompt_dirty && !submit_prompt(ui))
         return core::make_error(core::Code::kInvalidArgument, "%s", ui.prompt_error.c_str());
     ui.bridge.push(core::cmd::Run{opt.explorer.n_steps});

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "core/model/model.hpp"
 #include "core/tensor/thread_pool.hpp"
@@ -33,9 +34,10 @@ struct ShotOptions {
     std::string split;           // --split LEFT,RIGHT: two panels side by side ("" = the tabs)
     int width          = 1280;
     int height         = 800;
-    int frames         = 3;            // frames drawn before the capture (ImGui settles its layout in 2)
-    bool report_frames = false;        // print "frames: N p50_ms=... p95_ms=..."
-    float hover_x = -1, hover_y = -1;  // --hover X,Y: the mouse rests there (tooltips show); < 0: no mouse
+    int frames         = 3;                  // frames drawn before the capture (ImGui settles its layout in 2)
+    bool report_frames = false;              // print "frames: N p50_ms=... p95_ms=..."
+    float hover_x = -1, hover_y = -1;        // --hover X,Y: the mouse rests there (tooltips show); < 0: no mouse
+    std::vector<std::string> interventions;  // --intervene SPEC: applied before the prompt is evaluated
     std::string out;
 };
 

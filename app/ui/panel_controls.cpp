@@ -220,6 +220,8 @@ void draw_controls_panel(UiState& ui, const core::Snapshot* snap) {
     ImGui::Spacing();
     draw_sampler(ui, snap);
     ImGui::Spacing();
+    draw_interventions_strip(ui, snap);
+    ImGui::Spacing();
     draw_model_picker(ui);
 }
 

@@ -2,6 +2,8 @@
 // display form, id, raw logit, the model's probability (softmax at T = 1), the running sum, and what the sampler
 // chain left of it. Clicking a row branches: that token is placed after the selected position instead of the one
 // drawn, and generation goes on from it. The rows are rebuilt when the snapshot, position or settings change.
+// While interventions are active (the Interventions strip), the newest position's rows add Δ logit and Δp against
+// the un-intervened run and the heading gives KL(intervened ‖ clean): the worker computes them (Snapshot::diff).
 #include <imgui.h>
 
 #include <algorithm>
@@ -68,11 +70,23 @@ void draw_logits_panel(UiState& ui, const core::Snapshot& snap) {
     disabled_wrapped(
         "Click a row to take that token instead of the sampled one: positions after it are forgotten "
         "and generation continues from it (a branch).");
+    // The comparison with the clean run exists for the newest position only.
+    const core::sample::LogitDiff* diff = snap.diff && snap.diff->pos == pos ? snap.diff.get() : nullptr;
+    if (diff) {
+        ImGui::TextColored(ImVec4(0.90f, 0.62f, 0.0f, 1.0f),
+                           "Intervened run: KL(intervened ‖ clean) = %.4f nats; Δ = intervened − clean", diff->kl);
+        item_tooltip(
+            "The same tokens evaluated without the interventions give the clean distribution; Δ logit and "
+            "Δp compare each candidate's raw logit and its probability at T = 1.");
+    } else if (snap.diff) {
+        disabled_wrapped("Interventions are active: Δ against the clean run is shown for the newest position.");
+    }
 
     const bool can_branch       = pos + 1 < snap.n_ctx;
     const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_BordersInnerV | ImGuiTableFlags_ScrollY |
                                   ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_BordersOuterH;
-    if (!ImGui::BeginTable("logits", 7, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) return;
+    const int n_cols = diff ? 9 : 7;
+    if (!ImGui::BeginTable("logits", n_cols, flags, ImVec2(0, ImGui::GetContentRegionAvail().y))) return;
     const float em = ImGui::GetFontSize();
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("rank", ImGuiTableColumnFlags_WidthFixed, em * 3.0f);
@@ -82,6 +96,10 @@ void draw_logits_panel(UiState& ui, const core::Snapshot& snap) {
     ImGui::TableSetupColumn("p (model)", ImGuiTableColumnFlags_WidthStretch);
     ImGui::TableSetupColumn("cumulative", ImGuiTableColumnFlags_WidthFixed, em * 5.5f);
     ImGui::TableSetupColumn("p (sampler)", ImGuiTableColumnFlags_WidthFixed, em * 6.0f);
+    if (diff) {
+        ImGui::TableSetupColumn("Δ logit", ImGuiTableColumnFlags_WidthFixed, em * 5.0f);
+        ImGui::TableSetupColumn("Δp", ImGuiTableColumnFlags_WidthFixed, em * 5.5f);
+    }
     ImGui::TableNextRow(ImGuiTableRowFlags_Headers);
     static constexpr const char* kHelp[] = {
         "Rank by raw logit (1 = the model's favourite).",
@@ -91,8 +109,10 @@ void draw_logits_panel(UiState& ui, const core::Snapshot& snap) {
         "The model's probability: softmax of the raw logits at temperature 1 over the whole vocabulary.",
         "Sum of p over this row and every better one.",
         "The probability the sampler chain left the token with the current settings (0: a stage cut it).",
+        "The raw logit minus the one the un-intervened run gave this token.",
+        "p (model) minus the un-intervened run's p: positive where the interventions made the token likelier.",
     };
-    for (int c = 0; c < 7; ++c) {
+    for (int c = 0; c < n_cols; ++c) {
         ImGui::TableSetColumnIndex(c);
         ImGui::TableHeader(ImGui::TableGetColumnName(c));
         item_tooltip(kHelp[c]);
@@ -143,6 +163,18 @@ void draw_logits_panel(UiState& ui, const core::Snapshot& snap) {
                 ImGui::Text("%.5f", double(r.p_final));
             else
                 ImGui::TextDisabled("cut");
+            if (diff) {
+                if (const core::sample::CandidateDelta* d = diff->find(r.id)) {
+                    const ImVec4 up(0.0f, 0.62f, 0.45f, 1.0f), down(0.84f, 0.37f, 0.0f, 1.0f);
+                    ImGui::TableSetColumnIndex(7);
+                    ImGui::TextColored(d->d_logit() >= 0 ? up : down, "%+.3f", double(d->d_logit()));
+                    ImGui::TableSetColumnIndex(8);
+                    ImGui::TextColored(d->d_p() >= 0 ? up : down, "%+.4f", double(d->d_p()));
+                } else {
+                    ImGui::TableSetColumnIndex(7);
+                    ImGui::TextDisabled("—");
+                }
+            }
             ImGui::PopFont();
         }
     }

@@ -18,6 +18,9 @@ void draw_model_panel(UiState& ui, const ModelSummary& summary);  // app/ui/pane
 // Prompt box, Step / Run / Rewind / Reset, steps/s, model picker, sampler sliders (the left column).
 void draw_controls_panel(UiState& ui, const core::Snapshot* snap);  // app/ui/panel_controls.cpp (snap may be null)
 
+// The session's interventions: list, toggle, remove, add by spec, zero the selected head (under the sampler).
+void draw_interventions_strip(UiState& ui, const core::Snapshot* snap);  // app/ui/panel_interventions.cpp
+
 void draw_tokens_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_tokens.cpp: the token strip
 // Screen rectangle (x0, y0, x1, y1) of position `pos`'s chip as last drawn; false when it was not (tests, tours).
 bool token_chip_rect(const UiState& ui, int pos, float rect[4]);

@@ -100,7 +100,10 @@ void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::strin
     ui.views              = PanelViews{};
     ui.heads.wanted       = false;  // a new model's atlas is asked for again (or found in the cache)
     ui.heads.ablate_layer = ui.heads.ablate_head = -1;
-    core::SessionOptions so                      = ui.session_options;
+    ui.interventions_sent.clear();  // a new session starts without interventions
+    ui.interventions_ticket = 0;
+    ui.intervene_error.clear();
+    core::SessionOptions so = ui.session_options;
     if (std::string why = context_problem(*ui.model, so.n_ctx); !why.empty()) {
         so.n_ctx = 0;  // the model's own context; the user is told
         show_error(ui, "Context too long for this model", why + "; using the model's context instead.");

@@ -135,6 +135,13 @@ struct UiState {
     HeadsOptions heads;
     bool qk_by_weight = false;  // Q·K panel: keys ordered by weight instead of position
 
+    // Interventions strip (app/ui/panel_interventions.cpp): the spec being typed, why the last one was refused, and
+    // the list last sent with cmd::SetInterventions (the base of the next edit until the worker has handled it).
+    std::array<char, 256> intervene_text{};
+    std::string intervene_error;
+    std::vector<core::Intervention> interventions_sent;
+    uint64_t interventions_ticket = 0;
+
     // Prompt & controls.
     std::array<char, 4096> prompt{};
     int n_steps          = 16;     // tokens a Run generates
@@ -267,6 +274,15 @@ void reset_generation(UiState& ui);  // back to the end of the prompt
 void branch_token(UiState& ui, int pos, int32_t token);
 // Pushes ui.sampler to the worker (live) and re-samples the newest position's proposal with it.
 void push_sampler_settings(UiState& ui);
+// Interventions (app/ui/intervene_commands.cpp): each sends the whole new list (cmd::SetInterventions), built on the
+// list the engine has (or the one last sent, while the worker has not handled it yet). add_intervention parses
+// `spec` for the model on screen; false (and ui.intervene_error says why) when it is not one.
+bool add_intervention(UiState& ui, const std::string& spec);
+void remove_intervention(UiState& ui, int index);
+void toggle_intervention(UiState& ui, int index);
+void set_intervention_factor(UiState& ui, int index, float factor);  // scale-head's S, steer's α
+// The interventions the UI shows: the list last sent while the worker has not handled it, else the snapshot's.
+const std::vector<core::Intervention>& current_interventions(const UiState& ui);
 // "Apply from here": forgets the positions after `pos`, re-samples pos's next token with ui.sampler and generates
 // as many tokens as were forgotten (at least one).
 void apply_sampler_from(UiState& ui, int pos);

@@ -82,7 +82,7 @@ int cmd_shot(int argc, char** argv) {
     std::string hover;
     ArgParser ap("shot",
                  "[-m FILE] [-p TEXT] [-n STEPS] [--panel NAME|all] [--layer L --head H] [--size WxH] [--frames N] "
-                 "[--hover X,Y] -o FILE.png",
+                 "[--hover X,Y] [--intervene SPEC]... -o FILE.png",
                  "generate STEPS tokens, then render the explorer offscreen and write a PNG");
     ap.add_string("-m", "--model", "FILE", &opt.explorer.model_path, "model file (GGUF)");
     ap.add_string("-p", "--prompt", "TEXT", &opt.explorer.prompt, "prompt to evaluate (\"\": BOS alone)");
@@ -104,6 +104,9 @@ int cmd_shot(int argc, char** argv) {
     ap.add_string("", "--size", "WxH", &size, "image size in pixels");
     ap.add_int("", "--frames", "N", &opt.frames, 1, 100000, "frames to draw; prints their p50/p95 CPU time");
     ap.add_string("", "--hover", "X,Y", &hover, "rest the mouse at pixel X,Y (shows that spot's tooltip)");
+    ap.add_string_list("", "--intervene", "SPEC", &opt.interventions,
+                       "run with an intervention (as `run --intervene`, e.g. zero-head:2.4); the Logits panel then "
+                       "shows Δ logit / Δp against the un-intervened run");
     ap.add_string("-o", "--output", "FILE.png", &opt.out, "PNG file to write");
     if (auto code = ap.parse(argc, argv)) return *code;
     if (opt.out.empty()) return ap.usage_error("-o FILE.png is required");

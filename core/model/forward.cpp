@@ -161,15 +161,21 @@ void Forward::attend(const KvCache& cache, KvCache* store, int layer, int pos0, 
     if (n > 1 && !mask.has(Stage::AttnScores) && !mask.has(Stage::AttnSoftcap) && !mask.has(Stage::AttnProbs)) {
         attention_batch(cache, layer, pos0, n, q, att, pool);
     } else {
-        for (int t = 0; t < n; ++t)
-            attention(cache, layer, pos0 + t, q + size_t(t) * q_dim, att + size_t(t) * q_dim, pool, observer, mask);
+        // Keys present: the cache's, and this batch's, just stored (a replay's are in the cache already).
+        const int have = std::max(cache.n_pos(), pos0 + n);
+        for (int t = 0; t < n; ++t) {
+            const int pos = pos0 + t;
+            const int n_keys =
+                mask.has(Stage::AttnScores) ? std::clamp(observer->key_count(layer, pos, pos + 1), 1, have) : pos + 1;
+            attention(cache, layer, pos, n_keys, q + size_t(t) * q_dim, att + size_t(t) * q_dim, pool, observer, mask);
+        }
     }
 }
 
-void Forward::attention(const KvCache& cache, int layer, int pos, const float* q, float* out, ThreadPool& pool,
-                        Observer* observer, StageMask mask) {
+void Forward::attention(const KvCache& cache, int layer, int pos, int n_keys, const float* q, float* out,
+                        ThreadPool& pool, Observer* observer, StageMask mask) {
     const Hparams& hp  = model_.hp;
-    const int n_pos    = pos + 1;  // causal mask: keys 0 .. pos only
+    const int n_pos    = n_keys;  // causal mask: keys 0 .. pos only (pos + 1), unless no-mask lifted it
     const int head_dim = hp.head_dim;
     const int group    = hp.n_head / hp.n_head_kv;  // grouped-query attention: query head h reads kv head h / group
     float* scores      = scores_.data();            // [n_head][n_pos] q·k/√head_dim

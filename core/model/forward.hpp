@@ -77,7 +77,8 @@ private:
     void attend(const KvCache& cache, KvCache* store, int layer, int pos0, int n, const float* q, const float* k,
                 const float* v, float* att, ThreadPool& pool, Observer* observer, StageMask mask);
     // Attention of one token at `pos` for every head: q [n_head][head_dim] → out [n_head][head_dim].
-    void attention(const KvCache& cache, int layer, int pos, const float* q, float* out, ThreadPool& pool,
+    // n_keys: the keys it reads (pos + 1 under the causal mask; more when the observer lifts it, see key_count).
+    void attention(const KvCache& cache, int layer, int pos, int n_keys, const float* q, float* out, ThreadPool& pool,
                    Observer* observer, StageMask mask);
     // The same for the n tokens at pos0 .. pos0 + n - 1 of a batch (q, out: [n][q_dim]), heads spread over the
     // threads; no observer (the caller goes token by token when scores or probs are observed).

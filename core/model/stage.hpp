@@ -121,6 +121,10 @@ struct Observer {
     virtual StageMask wants(int /*layer*/) const { return {}; }
     // The view is valid only during the call. pos is the absolute position of the token.
     virtual void observe(Stage /*stage*/, int /*layer*/, int /*pos*/, TensorView /*view*/) {}
+    // How many keys the query at `pos` reads at `layer`: `causal` (= pos + 1, the causal mask) unless an
+    // intervention lifts the mask (no-mask). Asked only when the observer wants that layer's attn_scores; the
+    // forward pass reads at most the keys the cache holds once the batch's own K and V are stored.
+    virtual int key_count(int /*layer*/, int /*pos*/, int causal) const { return causal; }
 };
 
 // The shape a stage produces, in the model's own sizes.

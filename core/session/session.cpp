@@ -91,6 +91,10 @@ Status Session::set_prompt_ids(std::vector<int32_t> ids) {
 Status Session::prefill(const LongOp& op) {
     const int total = int(pending_.size());
     if (total == 0) return {};
+    if (has_no_mask(interventions_) && n_prompt_ > fwd_->n_batch())  // its prompt positions see the whole prompt
+        return make_error(Code::kInvalidArgument,
+                          "no-mask needs the whole prompt in one forward batch: the prompt has %d tokens, a batch %d",
+                          n_prompt_, fwd_->n_batch());
     // Records for the positions the budget can hold, counted from the end of the prompt.
     const size_t per_pos = record_bytes_per_position(model_->hp, opt_.resid_type);
     const int64_t fit    = per_pos ? int64_t(opt_.trace_budget / per_pos) : total;
@@ -199,7 +203,7 @@ Status Session::eval_append(const int32_t* tokens, int n, TokenSource source, fl
     const int pos0 = n_pos();
     const auto t0  = Clock::now();
     recorder_.clear_non_finite();
-    TS_TRY(fwd_->eval(cache_, tokens, n, pos0, logits, logits ? LogitRows::Last : LogitRows::None, *pool_, &recorder_));
+    TS_TRY(fwd_->eval(cache_, tokens, n, pos0, logits, logits ? LogitRows::Last : LogitRows::None, *pool_, observer()));
     if (const auto& nf = recorder_.non_finite()) {
         // The numbers are not numbers: report where they first appeared and keep nothing of this call, so the
         // session stays as it was (and no token is ever sampled from NaN logits).
@@ -207,6 +211,7 @@ Status Session::eval_append(const int32_t* tokens, int n, TokenSource source, fl
         for (int t = 0; t < n; ++t) (void)recorder_.take(pos0 + t);
         recorder_.clear_non_finite();
         cache_.truncate(pos0);
+        if (intervener_) intervener_->truncate(pos0);
         return make_error(Code::kFormat,
                           "%s: non-finite values (NaN/Inf) first at %s (--check-tensors finds NaN/Inf "
                           "weights)",

@@ -8,6 +8,8 @@
 //   s->rewind(1);                       // forgets the last token; step() then reproduces it bit for bit
 //   s->branch(5, id);                   // position 5 becomes `id`, everything after it is forgotten
 //   s->set_sampler(settings); s->resample();   // the proposal again from the same logits: no forward pass
+//   s->add_intervention(parse_intervention("zero-head:2.4", s->model().hp).value());   // re-evaluates from 0
+//   s->intervention_diff();             // Δ logit, Δp, KL of the newest position against the clean run
 //
 // The model of a step: the sequence holds evaluated tokens only; the newest position's logits are sampled at once
 // and the choice is kept as that position's *proposal* (StepTrace::next_token). step() appends the proposal and
@@ -28,7 +30,9 @@
 #include "core/base/result.hpp"
 #include "core/kv/kv_cache.hpp"
 #include "core/model/forward.hpp"
+#include "core/model/intervention.hpp"
 #include "core/model/model.hpp"
+#include "core/sample/logit_diff.hpp"
 #include "core/sample/sampler.hpp"
 #include "core/tensor/thread_pool.hpp"
 #include "core/trace/derive.hpp"
@@ -135,6 +139,32 @@ public:
     // Back to the end of the prompt (a rewind of every generated position).
     [[nodiscard]] Status reset();
 
+    // ---- interventions (intervention.hpp) ----
+    // The list the forward pass runs with, through an Intervener wrapping the recorder, so every recorded tensor,
+    // derived row and logit is of the intervened run; with no enabled intervention the forward pass is exactly the
+    // plain one. Setting the list checks each entry (check_intervention; a steer with texts gets its vector made
+    // here) and re-evaluates the positions it changes: from the earliest start (from_pos) among the entries added,
+    // removed or toggled — from 0 when the new list holds an enabled mean-head, whose mean needs every position —
+    // with the same tokens (prompt tokens as a prompt, sampled and forced ones as they were); the proposals after
+    // that point are drawn again from the new logits. A list that fails its checks changes nothing. An enabled
+    // no-mask needs the whole prompt in one forward batch (options().n_batch tokens at most); a rewind into the
+    // prompt keeps the positions as they were computed (with the longer prompt visible): set the prompt again.
+    [[nodiscard]] Status set_interventions(std::vector<Intervention> list, const LongOp& op = {});
+    [[nodiscard]] Status add_intervention(Intervention iv);
+    [[nodiscard]] Status remove_intervention(int index);
+    [[nodiscard]] Status enable_intervention(int index, bool enabled);
+    const std::vector<Intervention>& interventions() const { return interventions_; }
+    bool intervening() const;  // some intervention is enabled
+    // The newest position's logits without the interventions (null when none is enabled or nothing is evaluated).
+    // They come from a shadow "clean" KV cache that only exists while interventions are enabled: it is brought up to
+    // date here, lazily — the first call after interventions appear evaluates the whole sequence once (batched),
+    // each later one only the positions appended since (one token per step), so an intervened step costs at most
+    // one extra forward pass. The clean cache depends on the tokens only, so changing the list keeps it.
+    [[nodiscard]] Result<std::shared_ptr<const std::vector<float>>> clean_logits();
+    // Δ logit, Δp and KL(intervened || clean) of the newest position's next-token distribution (logit_diff.hpp);
+    // pos = -1 when no intervention is enabled.
+    [[nodiscard]] Result<sample::LogitDiff> intervention_diff(int top_k = 10);
+
     // ---- state ----
     const std::vector<StepTracePtr>& steps() const { return steps_; }  // [pos]
     std::vector<int32_t> tokens() const;                               // evaluated tokens, [pos]
@@ -151,7 +181,9 @@ public:
     ThreadPool& pool() { return *pool_; }
 
     // ---- derived, exactly (derive.hpp) ----
-    derive::TraceView trace_view() const { return derive::TraceView{*model_, cache_, steps_}; }
+    derive::TraceView trace_view() const {
+        return derive::TraceView{*model_, cache_, steps_, &interventions_, n_prompt_};
+    }
     [[nodiscard]] Result<derive::AttnRow> attention_row(int layer, int head, int pos) const;
     [[nodiscard]] Result<derive::AttnMatrix> attention_matrix(int layer, int head) const;
     [[nodiscard]] Result<derive::HeadSummary> head_summary(int layer) const;
@@ -179,6 +211,12 @@ private:
     std::shared_ptr<const std::vector<float>> logits_at(int pos) const;
     void enforce_budget();
     KvStats kv_stats() const;
+    // The forward pass's observer: the Intervener (wrapping the recorder) when an intervention is enabled.
+    Observer* observer();
+    // Evaluates again, with the current interventions, the positions >= pos (see set_interventions).
+    Status reevaluate_from(int pos, const LongOp& op);
+    // softmax(logits of pos - 1)[token], or NaN when those logits are not kept (pos 0, or long ago).
+    float p_after(int pos, int32_t token) const;
 
     std::shared_ptr<const Model> model_;
     SessionOptions opt_;
@@ -197,6 +235,12 @@ private:
     size_t record_bytes_ = 0;
     int first_record_    = 0;                                                       // positions below it have no record
     std::deque<std::pair<int, std::shared_ptr<const std::vector<float>>>> logits_;  // newest last
+
+    std::vector<Intervention> interventions_;
+    std::unique_ptr<Intervener> intervener_;  // of interventions_, wrapping recorder_; null when the list is empty
+    std::unique_ptr<KvCache> clean_cache_;    // the same tokens without interventions (while intervening)
+    std::shared_ptr<const std::vector<float>> clean_logits_;
+    int clean_logits_pos_ = -1;  // the position clean_logits_ belong to
 };
 
 }  // namespace ts::core

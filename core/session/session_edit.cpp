@@ -28,6 +28,9 @@ Status Session::truncate_to(int n) {
         if (steps_[size_t(p)]->record) record_bytes_ -= steps_[size_t(p)]->record->bytes();
     steps_.resize(size_t(n));
     cache_.truncate(n);
+    if (intervener_) intervener_->truncate(n);
+    if (clean_cache_ && clean_cache_->n_pos() > n) clean_cache_->truncate(n);
+    if (clean_logits_pos_ >= n) clean_logits_pos_ = -1;
     recorder_.clear();
     sampler_.truncate_history(size_t(n));
     n_prompt_     = std::min(n_prompt_, n);
@@ -47,6 +50,7 @@ Status Session::truncate_to(int n) {
     if (last->record) record_bytes_ -= last->record->bytes();
     steps_.pop_back();
     cache_.truncate(n - 1);
+    if (intervener_) intervener_->truncate(n - 1);
     sampler_.truncate_history(size_t(n - 1));
     first_record_ = std::min(first_record_, n - 1);
     auto logits   = std::make_shared<std::vector<float>>(size_t(model_->hp.n_vocab));
@@ -57,6 +61,12 @@ Status Session::truncate_to(int n) {
     steps_.back() = std::move(st);
     keep_logits(n - 1, std::move(logits));
     return {};
+}
+
+float Session::p_after(int pos, int32_t token) const {
+    if (pos > 0)
+        if (auto lg = logits_at(pos - 1)) return softmax_at(*lg, token);
+    return std::nanf("");
 }
 
 Status Session::rewind(int k) {
@@ -75,11 +85,8 @@ Status Session::branch(int pos, int32_t token) {
         return make_error(Code::kInvalidArgument, "branch: position %d is beyond the context of %d tokens", pos,
                           n_ctx_);
     TS_TRY(truncate_to(pos));
-    float p = std::nanf("");
-    if (pos > 0)
-        if (auto lg = logits_at(pos - 1)) p = softmax_at(*lg, token);
     ++branch_id_;
-    auto st = append_token(token, TokenSource::Forced, p);
+    auto st = append_token(token, TokenSource::Forced, p_after(pos, token));
     if (!st) return st.error();
     return {};
 }

@@ -24,17 +24,19 @@ Result<Journey> Session::journey(int pos) {
         return make_error(Code::kInvalidArgument, "journey: position %d is not in the sequence (%d positions)", pos,
                           n_pos());
     const StepTrace& st = *steps_[size_t(pos)];
-    return replay_journey(*fwd_, cache_, st.token, pos, *pool_, st.record.get());
+    return replay_journey(*fwd_, cache_, st.token, pos, *pool_, st.record.get(),
+                          intervening() ? intervener_.get() : nullptr);
 }
 
 Status Session::write_trace(const std::string& path, const TraceWriteOptions& wo) {
     const auto lg = logits();
     TraceSource src{*model_, steps_};
-    src.cache    = &cache_;
-    src.n_prompt = n_prompt_;
-    src.n_ctx    = n_ctx_;
-    src.settings = &sampler_.settings();
-    src.logits   = lg.get();
+    src.cache         = &cache_;
+    src.n_prompt      = n_prompt_;
+    src.n_ctx         = n_ctx_;
+    src.settings      = &sampler_.settings();
+    src.logits        = lg.get();
+    src.interventions = &interventions_;
     return core::write_trace(path, src, wo);
 }
 

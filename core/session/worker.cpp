@@ -160,6 +160,11 @@ bool EngineWorker::handle(Command& c) {
     } else if (std::holds_alternative<cmd::Reset>(c)) {
         note(s.reset());
         publish(true);
+    } else if (auto* iv = std::get_if<cmd::SetInterventions>(&c)) {
+        interventions_.reset();  // published again from the session's list
+        note(s.set_interventions(std::move(iv->list), long_op()));
+        interventions_.reset();
+        publish(true);
     }
     return true;
 }
@@ -353,8 +358,25 @@ bool EngineWorker::derived_stale() const {
     return !derived_ || derived_->state != state_ || focus_changed_;
 }
 
+// Top candidates listed in the snapshot's diff (the Logits panel looks its rows up by id).
+constexpr int kDiffTop = 64;
+
 void EngineWorker::publish(bool state_changed) {
     if (state_changed) ++state_;
+    Session& ses = *session_;
+    if (!interventions_) interventions_ = std::make_shared<const std::vector<Intervention>>(ses.interventions());
+    if (!ses.intervening() || ses.n_pos() == 0 || !ses.pending().empty()) {
+        diff_.reset();
+    } else if (!diff_ || diff_state_ != state_) {  // the clean run's one extra token (see Session::clean_logits)
+        auto d = ses.intervention_diff(kDiffTop);
+        if (d) {
+            diff_ = std::make_shared<const sample::LogitDiff>(std::move(*d));
+        } else {
+            diff_.reset();
+            error_ = d.error().message;
+        }
+        diff_state_ = state_;
+    }
     auto snap              = std::make_shared<Snapshot>();
     snap->version          = ++version_;
     snap->state            = state_;
@@ -379,6 +401,8 @@ void EngineWorker::publish(bool state_changed) {
     snap->settings         = s.sampler().settings();
     snap->trace_bytes      = s.trace_bytes();
     snap->trace_budget     = s.options().trace_budget;
+    snap->interventions    = interventions_;
+    snap->diff             = diff_;
     snap_.store(std::move(snap), std::memory_order_release);
     if (on_publish_) on_publish_();
 }

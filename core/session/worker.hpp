@@ -96,6 +96,10 @@ struct Snapshot {
                                    // or work on the head atlas (Focus::atlas)
     std::shared_ptr<const AtlasState> atlas;  // the head atlas job's results and progress (never null)
     uint64_t live_derivations = 0;  // how many times derived numbers were refreshed between the tokens of a run
+    // The session's interventions (never null; empty when none), and, while one is enabled, the newest position's
+    // next-token distribution against the clean run (Δ logit, Δp per candidate, KL; null otherwise).
+    std::shared_ptr<const std::vector<Intervention>> interventions;
+    std::shared_ptr<const sample::LogitDiff> diff;
 };
 
 namespace cmd {
@@ -125,12 +129,15 @@ struct SetSampler {  // applied live, also during a run
 struct SetFocus {  // applied live
     Focus focus;
 };
-struct Reset {};  // back to the end of the prompt
+struct Reset {};           // back to the end of the prompt
+struct SetInterventions {  // the whole list (Session::set_interventions: re-evaluates what it changes)
+    std::vector<Intervention> list;
+};
 struct Stop {};
 }  // namespace cmd
 
 using Command = std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cmd::Rewind, cmd::Branch, cmd::Resample,
-                             cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop>;
+                             cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop, cmd::SetInterventions>;
 
 class EngineWorker {
 public:
@@ -195,6 +202,9 @@ private:
     std::string error_;
     StopReason last_stop_ = StopReason::Count;
     AtlasJob atlas_;  // idle work for Focus::atlas (after session_: destroyed before the model it reads)
+    std::shared_ptr<const std::vector<Intervention>> interventions_;  // as published
+    std::shared_ptr<const sample::LogitDiff> diff_;
+    uint64_t diff_state_ = 0;  // the state diff_ belongs to
 
     std::thread thread_;  // last: starts after everything above is constructed
 };

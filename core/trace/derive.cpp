@@ -43,17 +43,22 @@ Result<const PositionRecord*> record_of(const TraceView& tv, int pos) {
     return st->record.get();
 }
 
-// scores and probs of query `pos` of `head` into rows of T floats, masked beyond pos.
-void fill_row(const TraceView& tv, const PositionRecord& r, int layer, int head, int pos, float* scores, float* probs) {
+// scores and probs of query `pos` of `head` into rows of T floats, masked beyond the keys it reads (pos under the
+// causal mask); returns how many keys it reads.
+int fill_row(const TraceView& tv, const PositionRecord& r, int layer, int head, int pos, float* scores, float* probs) {
     const Hparams& hp = tv.model.hp;
     const int group   = hp.n_head / hp.n_head_kv;
-    const int n_pos   = pos + 1;  // the causal mask: keys 0 .. pos
+    const int n_pos   = tv.interventions ? std::min(keys_read(*tv.interventions, layer, pos, tv.n_prompt), tv.n_pos())
+                                         : pos + 1;  // the causal mask: keys 0 .. pos
     const float* q    = r.q_layer(layer) + size_t(head) * size_t(hp.head_dim);
-    // As the layer computed them: its scale, soft-cap and sliding window (keys before it are -inf, shown masked).
+    // As the layer computed them: its scale, soft-cap and sliding window (keys before it are -inf, shown masked),
+    // then the interventions that edit scores (no-scale).
     attn::layer_scores_row(attn::params(hp, layer), q, tv.cache, layer, head / group, hp.head_dim, n_pos, scores);
+    if (tv.interventions) edit_scores(*tv.interventions, hp, layer, pos, scores, n_pos);
     attn::softmax_row(scores, probs, n_pos);
     std::fill(scores + n_pos, scores + tv.n_pos(), kMasked);
     std::fill(probs + n_pos, probs + tv.n_pos(), 0.0f);
+    return n_pos;
 }
 
 }  // namespace
@@ -113,16 +118,16 @@ Result<HeadSummary> head_summary(const TraceView& tv, int layer) {
         float* mean = s.mean.data() + size_t(i) * size_t(n);
         float* max  = s.max.data() + size_t(i) * size_t(n);
         for (int h = 0; h < n_head; ++h) {
-            fill_row(tv, **r, layer, h, i, scores.data(), probs.data());
-            double e = 0;
-            for (int j = 0; j <= i; ++j) {
+            const int n_keys = fill_row(tv, **r, layer, h, i, scores.data(), probs.data());
+            double e         = 0;
+            for (int j = 0; j < n_keys; ++j) {
                 mean[j] += probs[size_t(j)];
                 max[j] = std::max(max[j], probs[size_t(j)]);
                 if (probs[size_t(j)] > 0) e -= double(probs[size_t(j)]) * std::log(double(probs[size_t(j)]));
             }
             entropy[size_t(h)] += e;
         }
-        for (int j = 0; j <= i; ++j) mean[j] /= float(n_head);
+        for (int j = 0; j < n; ++j) mean[j] /= float(n_head);
     }
     for (int h = 0; h < n_head; ++h) s.entropy[size_t(h)] = n > 0 ? float(entropy[size_t(h)] / n) : 0.0f;
     return s;

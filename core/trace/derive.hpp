@@ -13,6 +13,7 @@
 
 #include "core/base/result.hpp"
 #include "core/kv/kv_cache.hpp"
+#include "core/model/intervention.hpp"
 #include "core/model/model.hpp"
 #include "core/sample/sampler.hpp"
 #include "core/tensor/thread_pool.hpp"
@@ -25,6 +26,11 @@ struct TraceView {
     const Model& model;
     const KvCache& cache;
     std::span<const StepTracePtr> steps;
+    // The interventions the trace was computed with (may be null): no-scale changes the score rows derived here
+    // (edit_scores), so a heatmap shows the probabilities the forward pass used. no-rope needs nothing: the recorded
+    // queries and the cached keys are already the unrotated ones.
+    const std::vector<Intervention>* interventions = nullptr;
+    int n_prompt = 0;  // no-mask lifts the mask inside the prompt: its rows then read keys up to n_prompt
     int n_pos() const { return int(steps.size()); }
 };
 

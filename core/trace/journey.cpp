@@ -55,7 +55,7 @@ const StageTensor* Journey::find(Stage stage, int layer) const {
 }
 
 Result<Journey> replay_journey(Forward& fwd, const KvCache& cache, int32_t token, int pos, ThreadPool& pool,
-                               const PositionRecord* record) {
+                               const PositionRecord* record, Intervener* edit) {
     const Hparams& hp    = fwd.model().hp;
     const ArchDesc& arch = arch_desc(hp.arch);
     Journey j;
@@ -64,7 +64,15 @@ Result<Journey> replay_journey(Forward& fwd, const KvCache& cache, int32_t token
     j.token  = token;
     KeepAll keep(j.tensors);
     std::vector<float> logits(size_t(hp.n_vocab));
-    if (Status st = fwd.replay(cache, token, pos, logits.data(), pool, &keep); !st) return st.error();
+    Observer* obs = &keep;
+    Observer* was = edit ? edit->inner() : nullptr;
+    if (edit) {
+        edit->set_inner(&keep);
+        obs = edit;
+    }
+    const Status st = fwd.replay(cache, token, pos, logits.data(), pool, obs);
+    if (edit) edit->set_inner(was);
+    if (!st) return st.error();
 
     j.layers.assign(size_t(hp.n_layer), JourneyLayer{});
     std::vector<float> resid(size_t(hp.n_embd));

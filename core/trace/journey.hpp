@@ -15,6 +15,7 @@
 #include "core/base/result.hpp"
 #include "core/kv/kv_cache.hpp"
 #include "core/model/forward.hpp"
+#include "core/model/intervention.hpp"
 #include "core/model/model.hpp"
 #include "core/model/stage.hpp"
 #include "core/tensor/thread_pool.hpp"
@@ -54,8 +55,10 @@ struct Journey {
 };
 
 // Replays position `pos` (token `token`, already in `cache`) through `fwd` and keeps every stage. `record` (may be
-// null) is the position's recorded trace, to compare against.
+// null) is the position's recorded trace, to compare against. `edit` (may be null): the interventions the cache was
+// computed with, applied again so the Journey shows the intervened stages (its inner observer is restored after).
 [[nodiscard]] Result<Journey> replay_journey(Forward& fwd, const KvCache& cache, int32_t token, int pos,
-                                             ThreadPool& pool, const PositionRecord* record);
+                                             ThreadPool& pool, const PositionRecord* record,
+                                             Intervener* edit = nullptr);
 
 }  // namespace ts::core

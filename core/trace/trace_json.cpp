@@ -183,7 +183,7 @@ Result<std::vector<int64_t>> write_records(const std::string& path, const TraceS
 Status write_attention(const std::string& path, const TraceSource& src) {
     const Hparams& hp = src.model.hp;
     const int T       = int(src.steps.size());
-    const derive::TraceView tv{src.model, *src.cache, src.steps};
+    const derive::TraceView tv{src.model, *src.cache, src.steps, src.interventions, src.n_prompt};
     NpyWriter out;
     TS_TRY(out.open(trace_array_path(path, ".attn.npy"), {hp.n_layer, hp.n_head, T, T}));
     for (int l = 0; l < hp.n_layer; ++l)
@@ -262,6 +262,14 @@ Status write_trace(const std::string& path, const TraceSource& src, const TraceW
                       {"stages", arch_stages_json(arch)}});
     j.field("n_ctx", src.n_ctx).field("n_prompt", src.n_prompt, ",").field("n_pos", T, ",");
     if (src.settings) j.field("sampler", settings_json(*src.settings));
+    Json ivs = Json::array();
+    if (src.interventions)
+        for (const Intervention& iv : *src.interventions)
+            ivs.push_back({{"spec", intervention_spec(iv)},
+                           {"enabled", iv.enabled},
+                           {"from_pos", iv.from_pos},
+                           {"describe", describe_intervention(iv)}});
+    j.field("interventions", ivs);
     std::set<int32_t> ids;
     j.raw(",\n\"steps\":[\n");
     for (int p = 0; p < T; ++p) j.raw((p ? ",\n" : "") + dump_json(step_json(*src.steps[size_t(p)], ids)));

@@ -16,6 +16,7 @@
 
 #include "core/base/result.hpp"
 #include "core/kv/kv_cache.hpp"
+#include "core/model/intervention.hpp"
 #include "core/model/model.hpp"
 #include "core/sample/sampler.hpp"
 #include "core/trace/step_trace.hpp"
@@ -31,12 +32,13 @@ struct TraceWriteOptions {
 // What the writer reads; a Session fills it (Session::write_trace), so can any caller that ran a TraceRecorder.
 struct TraceSource {
     const Model& model;
-    std::span<const StepTracePtr> steps;                // [pos]
-    const KvCache* cache                    = nullptr;  // needed for `attention`
-    int n_prompt                            = 0;
-    int n_ctx                               = 0;
-    const sample::SamplerSettings* settings = nullptr;  // the settings now (each step also has its own)
-    const std::vector<float>* logits        = nullptr;  // of the newest position, may be null
+    std::span<const StepTracePtr> steps;                       // [pos]
+    const KvCache* cache                           = nullptr;  // needed for `attention`
+    int n_prompt                                   = 0;
+    int n_ctx                                      = 0;
+    const sample::SamplerSettings* settings        = nullptr;  // the settings now (each step also has its own)
+    const std::vector<float>* logits               = nullptr;  // of the newest position, may be null
+    const std::vector<Intervention>* interventions = nullptr;  // the run's interventions, may be null
 };
 
 [[nodiscard]] Status write_trace(const std::string& path, const TraceSource& src, const TraceWriteOptions& opt = {});

@@ -93,7 +93,9 @@ Result<EvalReport> evaluate_ids(const Model& model, const std::vector<int32_t>& 
     if (!cache.ok()) return cache.error();
     std::vector<int32_t> tokens(static_cast<size_t>(T)), targets(static_cast<size_t>(T));
     std::vector<float> logits(size_t(T) * size_t(n_vocab));
-    double model_sum = 0;
+    double model_sum = 0, intervened_sum = 0;
+    Intervener edit(model.hp, opt.interventions);
+    r.has_intervened = edit.active();
     for (int64_t w = 0; w < r.windows; ++w) {
         const size_t off = size_t(w) * size_t(T);
         tokens[0]        = bos;
@@ -104,9 +106,15 @@ Result<EvalReport> evaluate_ids(const Model& model, const std::vector<int32_t>& 
         }
         TS_TRY(fwd.eval(*cache, tokens.data(), T, 0, logits.data(), LogitRows::All, pool));
         model_sum += mean_cross_entropy(logits.data(), targets.data(), T, n_vocab) * double(T);
+        if (r.has_intervened) {
+            edit.truncate(0);
+            TS_TRY(fwd.eval(*cache, tokens.data(), T, 0, logits.data(), LogitRows::All, pool, &edit));
+            intervened_sum += mean_cross_entropy(logits.data(), targets.data(), T, n_vocab) * double(T);
+        }
     }
     r.eval_tokens = r.windows * T;
     r.model       = figure(model_sum, r.eval_tokens, r.eval_bytes);
+    if (r.has_intervened) r.intervened = figure(intervened_sum, r.eval_tokens, r.eval_bytes);
 
     if (opt.baselines) {
         const NgramBaseline ng = NgramBaseline::count(data.train, n_vocab);

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "core/base/result.hpp"
+#include "core/model/intervention.hpp"
 #include "core/model/model.hpp"
 #include "core/tensor/thread_pool.hpp"
 
@@ -32,6 +33,9 @@ struct EvalOptions {
     int64_t max_windows = 0;      // 0: every whole window of the held-out tail; N: only the first N
     int n_ctx           = 0;      // window length; 0: the model's training context (n_ctx_train)
     bool baselines      = true;   // also count and score the unigram and bigram baselines
+    // When some are enabled, each window is also scored with them (a second forward pass per window, through an
+    // Intervener): EvalReport::intervened. Steer vectors must be made already (make_steer).
+    std::vector<Intervention> interventions;
 };
 
 // A loss in both units.
@@ -51,7 +55,9 @@ struct EvalReport {
     int64_t eval_tokens   = 0;  // targets scored (windows * T)
     int64_t eval_bytes    = 0;  // bytes of those targets
     LossFigure model, unigram, bigram;
-    double seconds = 0;  // tokenising + forward passes + baselines
+    bool has_intervened = false;  // EvalOptions::interventions had an enabled entry
+    LossFigure intervened;        // the model's loss on the same targets with the interventions
+    double seconds = 0;           // tokenising + forward passes + baselines
 };
 
 // Encodes the corpus as the trainer did (see above). Errors: no tokenizer, or the tokenizer's own errors.

@@ -104,6 +104,16 @@ TEST(ArgParser, BadValuesAreUsageErrors) {
     }
 }
 
+TEST(ArgParser, AStringListCollectsEveryRepetition) {
+    std::vector<std::string> specs;
+    ArgParser ap("run", "", "test verb");
+    ap.add_string_list("", "--intervene", "SPEC", &specs, "an intervention");
+    Argv a({"run", "--intervene", "zero-head:1.2", "--intervene=skip-mlp:0", "--intervene", "steer:1:2:a|b"});
+    EXPECT_FALSE(ap.parse(a.argc(), a.argv()).has_value());
+    EXPECT_EQ(specs, (std::vector<std::string>{"zero-head:1.2", "skip-mlp:0", "steer:1:2:a|b"}));
+    EXPECT_TRUE(ap.was_set("--intervene"));
+}
+
 TEST(ArgParser, HelpReturnsZero) {
     Flags f;
     EXPECT_EQ(parse(f, {"--help"}), 0);

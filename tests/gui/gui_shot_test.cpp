@@ -231,6 +231,24 @@ TEST_F(Shot, Llama2cCheckpointsOpenWithAndWithoutATokenizer) {
     ASSERT_EQ(std::system(("rm -rf '" + dir + "' '" + bare + "'").c_str()), 0);
 }
 
+// --intervene: the Logits panel shows the Δ columns and the picture differs from the plain run's; a bad spec is an
+// error line.
+TEST_F(Shot, InterveneShowsTheDeltaView) {
+    const std::string plain = out("iv_plain.png"), cut = out("iv_cut.png");
+    const std::string base = "shot -m '" + *model_ + "' -p 'the model' -n 4 --panel logits --size 900x500 ";
+    const RunResult a      = run(base + "-o '" + plain + "'");
+    ASSERT_EQ(a.code, 0) << a.output;
+    const RunResult b = run(base + "--intervene zero-head:0.1 --intervene skip-mlp:1 -o '" + cut + "'");
+    ASSERT_EQ(b.code, 0) << b.output;
+    const Png pa = load_png(plain), pb = load_png(cut);
+    ASSERT_FALSE(pb.rgba.empty());
+    expect_not_blank(pb);
+    EXPECT_GT(differing_share(pa, pb), 0.02) << "the intervened Logits panel looks like the plain one";
+    const RunResult bad = run(base + "--intervene zero-head:0.99 -o '" + out("iv_bad.png") + "'");
+    EXPECT_EQ(bad.code, 1) << bad.output;
+    EXPECT_NE(bad.output.find("error: intervention 'zero-head:0.99'"), std::string::npos) << bad.output;
+}
+
 TEST_F(Shot, LayerOrHeadOutsideTheModelIsAnError) {
     const RunResult r = run("shot -m '" + *model_ + "' -n 2 --panel attention --layer 7 -o '" + out("bad.png") + "'");
     EXPECT_EQ(r.code, 1) << r.output;

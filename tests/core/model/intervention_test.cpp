@@ -169,6 +169,121 @@ TEST(Intervention, SteeringAddsAlphaTimesTheVectorAfterTheLayerFromItsPosition) 
     for (size_t i = 0; i < 4 * V; ++i) ASSERT_EQ(a->logits[i], base->logits[i]);
 }
 
+TEST(Intervention, MeanHeadIsTheMeanOfTheHeadsOutputsSoFar) {
+    TinySpec s;
+    const auto model = load(tiny::make_tiny_model(s), "iv_mean.gguf");
+    const auto base  = run(*model, {});
+    const int L = 1, H = 3, hd = s.head_dim(), from = 3;
+    const auto a = run(*model, {spec(*model, "mean-head:1.3@3")});
+    // The edit is at layer 1's attn_out, after everything the head reads (layer 1's queries, keys and values come
+    // from layer 0, untouched), so the head's raw outputs are the plain run's at every position.
+    for (int p = 0; p < int(kTokens.size()); ++p) {
+        const auto& got = a->keep.at(Stage::AttnOut, L, p);
+        for (int i = 0; i < hd; ++i) {
+            double want = 0;
+            for (int j = 0; j <= p; ++j) want += base->keep.at(Stage::AttnOut, L, j)[size_t(H * hd + i)];
+            want /= double(p + 1);
+            const float raw = base->keep.at(Stage::AttnOut, L, p)[size_t(H * hd + i)];
+            if (p < from) {
+                EXPECT_EQ(got[size_t(H * hd + i)], raw) << p;
+            } else {
+                EXPECT_NEAR(got[size_t(H * hd + i)], want, 1e-6) << "pos " << p << " [" << i << "]";
+            }
+        }
+        for (int h = 0; h < s.n_head; ++h) {  // the other heads are untouched
+            if (h == H) continue;
+            for (int i = 0; i < hd; ++i) {
+                EXPECT_EQ(got[size_t(h * hd + i)], base->keep.at(Stage::AttnOut, L, p)[size_t(h * hd + i)]);
+            }
+        }
+    }
+}
+
+TEST(Intervention, NoRopeOnQwen3KeepsTheNormedHeadsAndGpt2RefusesIt) {
+    TinySpec s;
+    s.arch           = "qwen3";
+    const auto model = load(tiny::make_tiny_model(s), "iv_rope_qwen3.gguf");
+    const auto a     = run(*model, {spec(*model, "no-rope:0")});
+    for (int p = 0; p < int(kTokens.size()); ++p) {
+        EXPECT_EQ(a->keep.at(Stage::Q, 0, p), a->keep.at(Stage::QNorm, 0, p)) << p;
+        EXPECT_EQ(a->keep.at(Stage::K, 0, p), a->keep.at(Stage::KNorm, 0, p)) << p;
+    }
+    TinySpec g;
+    g.arch         = "gpt2";
+    g.n_head_kv    = g.n_head;
+    const auto m2  = load(tiny::make_tiny_model(g), "iv_rope_gpt2.gguf");
+    const auto bad = parse_intervention("no-rope:0", m2->hp);
+    ASSERT_FALSE(bad.ok());
+    EXPECT_NE(bad.error().message.find("no RoPE"), std::string::npos) << bad.error().message;
+    EXPECT_TRUE(parse_intervention("no-scale:0", m2->hp).ok());
+}
+
+TEST(Intervention, NoMaskLetsPromptPositionsSeeTheWholePrompt) {
+    TinySpec s;
+    const auto model = load(tiny::make_tiny_model(s), "iv_mask.gguf");
+    const auto base  = run(*model, {});
+    // run() prefills 5 tokens in one batch: the prompt
+    auto r = std::make_unique<ts::core::Run>();
+    {
+        ThreadPool pool(2);
+        Forward fwd(*model, 16, 8);
+        auto cache = fwd.make_cache();
+        ASSERT_TRUE(cache.ok());
+        const int n = int(kTokens.size()), V = model->hp.n_vocab;
+        r->logits.assign(size_t(n) * size_t(V), 0.0f);
+        Intervener iv(model->hp, {spec(*model, "no-mask:0")}, &r->keep);
+        iv.set_prompt_end(5);
+        ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), 5, 0, r->logits.data(), LogitRows::All, pool, &iv).ok());
+        for (int p = 5; p < n; ++p)
+            ASSERT_TRUE(fwd.eval(*cache, &kTokens[size_t(p)], 1, p, r->logits.data() + size_t(p) * size_t(V),
+                                 LogitRows::Last, pool, &iv)
+                            .ok());
+    }
+    const int hd = s.head_dim(), group = s.n_head / s.n_head_kv;
+    for (int p = 0; p < int(kTokens.size()); ++p) {
+        const auto& probs = r->keep.at(Stage::AttnProbs, 0, p);
+        const int keys    = p < 5 ? 5 : p + 1;  // the prompt sees the whole prompt; generated tokens stay causal
+        ASSERT_EQ(int(probs.size()), s.n_head * keys) << p;
+        EXPECT_EQ(int(r->keep.at(Stage::AttnProbs, 1, p).size()), s.n_head * (p + 1)) << p;  // layer 1: causal
+        // softmax(q·k/√d) over those keys, by hand
+        const auto& q = r->keep.at(Stage::Q, 0, p);
+        for (int h = 0; h < s.n_head; ++h) {
+            std::vector<double> e(static_cast<size_t>(keys));
+            double mx = -1e300, sum = 0;
+            for (int j = 0; j < keys; ++j) {
+                const auto& k = r->keep.at(Stage::K, 0, j);
+                double d      = 0;
+                for (int i = 0; i < hd; ++i) d += double(q[size_t(h * hd + i)]) * k[size_t(h / group * hd + i)];
+                e[size_t(j)] = d / std::sqrt(double(hd));
+                mx           = std::max(mx, e[size_t(j)]);
+            }
+            for (double& x : e) sum += (x = std::exp(x - mx));
+            for (int j = 0; j < keys; ++j)
+                EXPECT_NEAR(probs[size_t(h * keys + j)], e[size_t(j)] / sum, 1e-5) << "pos " << p << " key " << j;
+        }
+    }
+    // the last prompt position saw everything anyway: its layer-0 attention is the plain run's
+    EXPECT_EQ(r->keep.at(Stage::AttnProbs, 0, 4), base->keep.at(Stage::AttnProbs, 0, 4));
+    // the earlier ones did not, so what follows changes
+    EXPECT_NE(r->keep.at(Stage::AttnProbs, 0, 2), base->keep.at(Stage::AttnProbs, 0, 2));
+    EXPECT_NE(r->logits, base->logits);
+}
+
+TEST(Intervention, ScoreEditsAreAppliedOncePerMatchingNoScale) {
+    Hparams hp;
+    hp.head_dim = 16;
+    std::vector<Intervention> list(1);
+    list[0].kind           = InterventionKind::NoScale;
+    list[0].layer          = 1;
+    list[0].from_pos       = 2;
+    std::vector<float> row = {1.0f, -2.0f};
+    edit_scores(list, hp, 0, 5, row.data(), 2);  // another layer
+    edit_scores(list, hp, 1, 1, row.data(), 2);  // before from_pos
+    EXPECT_EQ(row, (std::vector<float>{1.0f, -2.0f}));
+    edit_scores(list, hp, 1, 2, row.data(), 2);
+    EXPECT_EQ(row, (std::vector<float>{4.0f, -8.0f}));
+}
+
 TEST(Intervention, SpecsParseAndBadOnesNameTheProblem) {
     Hparams hp;
     hp.n_layer = 4, hp.n_head = 8;
@@ -185,6 +300,12 @@ TEST(Intervention, SpecsParseAndBadOnesNameTheProblem) {
     EXPECT_EQ(ok("no-scale:1")->kind, InterventionKind::NoScale);
     EXPECT_EQ(ok("no-rope:3")->layer, 3);
     EXPECT_EQ(ok("steer:1:-4")->factor, -4.0f);
+    EXPECT_EQ(ok("mean-head:2.5")->kind, InterventionKind::MeanHead);
+    EXPECT_EQ(ok("no-mask:1")->kind, InterventionKind::NoMask);
+    const auto texts = ok("steer:2:1.5: love| hate: x");
+    EXPECT_EQ(texts->steer_a, " love");
+    EXPECT_EQ(texts->steer_b, " hate: x");
+    EXPECT_EQ(texts->factor, 1.5f);
     EXPECT_FALSE(describe_intervention(*ok("zero-head:3.7")).empty());
     auto bad = [&](const char* t, const char* want) {
         auto r = parse_intervention(t, hp);
@@ -201,6 +322,9 @@ TEST(Intervention, SpecsParseAndBadOnesNameTheProblem) {
     bad("skip-mlp:1:2", "unexpected");
     bad("steer:1:nan", "finite");
     bad("skip-mlp:1@-2", "after '@'");
+    bad("mean-head:1.9", "heads 0 .. 7");
+    bad("steer:1:2:love", "TEXT_A|TEXT_B");
+    bad("steer:1:2:|hate", "TEXT_A|TEXT_B");
 }
 
 }  // namespace

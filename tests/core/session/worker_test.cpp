@@ -125,6 +125,48 @@ TEST(EngineWorker, SetSamplerResamplesTheProposalWithoutAForwardPass) {
     EXPECT_EQ(after->settings.temp, 4.0f);
 }
 
+TEST(EngineWorker, InterventionsReachTheSnapshotWithTheDiff) {
+    const auto model = tiny::load_tiny_with_vocab();
+    EngineWorker w(tiny::make_session(model));
+    ASSERT_TRUE(w.wait_for(w.push(cmd::SetPrompt{"", kPrompt}), 10s));
+    ASSERT_TRUE(w.wait_for(w.push(cmd::Run{3}), 10s));
+    const auto plain = w.snapshot();
+    ASSERT_TRUE(plain->interventions);
+    EXPECT_TRUE(plain->interventions->empty());
+    EXPECT_FALSE(plain->diff);
+
+    auto iv = parse_intervention("skip-attn:1", model->hp);
+    ASSERT_TRUE(iv.ok());
+    ASSERT_TRUE(w.wait_for(w.push(cmd::SetInterventions{{*iv}}), 10s));
+    const auto cut = w.snapshot();
+    EXPECT_TRUE(cut->error.empty()) << cut->error;
+    ASSERT_EQ(cut->interventions->size(), 1u);
+    EXPECT_EQ(intervention_spec(cut->interventions->front()), "skip-attn:1");
+    ASSERT_EQ(cut->steps.size(), plain->steps.size());
+    for (size_t p = 0; p < cut->steps.size(); ++p) EXPECT_EQ(cut->steps[p]->token, plain->steps[p]->token);
+    EXPECT_NE(*cut->logits, *plain->logits);
+    ASSERT_TRUE(cut->diff);
+    EXPECT_EQ(cut->diff->pos, int(cut->steps.size()) - 1);
+    EXPECT_GT(cut->diff->kl, 0.0);
+    const auto* d = cut->diff->find(cut->diff->top.front().id);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->clean_logit, (*plain->logits)[size_t(d->id)]);  // the clean side is the plain run, bit for bit
+
+    // a step keeps the diff current; a bad list is an error that changes nothing
+    ASSERT_TRUE(w.wait_for(w.push(cmd::Step{}), 10s));
+    EXPECT_EQ(w.snapshot()->diff->pos, int(w.snapshot()->steps.size()) - 1);
+    Intervention bad = *iv;
+    bad.layer        = 7;
+    ASSERT_TRUE(w.wait_for(w.push(cmd::SetInterventions{{bad}}), 10s));
+    EXPECT_NE(w.snapshot()->error.find("layers 0 .. 1"), std::string::npos) << w.snapshot()->error;
+    EXPECT_EQ(w.snapshot()->interventions->size(), 1u);
+    // off again: no diff, the plain logits
+    ASSERT_TRUE(w.wait_for(w.push(cmd::Rewind{1}), 10s));
+    ASSERT_TRUE(w.wait_for(w.push(cmd::SetInterventions{}), 10s));
+    EXPECT_FALSE(w.snapshot()->diff);
+    EXPECT_EQ(*w.snapshot()->logits, *plain->logits);
+}
+
 TEST(EngineWorker, PauseStopsARunAndBadCommandsReportErrors) {
     EngineWorker w(tiny::make_session(tiny::load_tiny_with_vocab(), greedy(64)));
     w.push(cmd::SetPrompt{"", kPrompt});
