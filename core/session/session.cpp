@@ -81,6 +81,7 @@ Status Session::set_prompt_ids(std::vector<int32_t> ids) {
             return make_error(Code::kInvalidArgument, "prompt token %zu: id %d is outside the vocabulary [0, %d)", i,
                               ids[i], model_->hp.n_vocab);
     TS_TRY(truncate_to(0));
+    prompt_    = ids;
     pending_   = std::move(ids);
     n_prompt_  = int(pending_.size());
     branch_id_ = 0;

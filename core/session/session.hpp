@@ -132,8 +132,15 @@ public:
     [[nodiscard]] Status resample(bool fresh_draw = false);
     // New sampler settings for the following draws (call resample() to apply them to the current proposal).
     [[nodiscard]] Status set_sampler(const sample::SamplerSettings& s);
-    // Back to the end of the prompt (a rewind of every generated position).
+    // Back to the prompt as set (set_prompt / set_prompt_ids), whatever happened since. After generating: a rewind
+    // of every generated position (the last prompt position keeps its proposal). After a rewind or a branch *into*
+    // the prompt: the prompt positions that still hold the prompt's tokens stay, the rest of the prompt becomes
+    // pending again — prefill() (or step() / run()) evaluates it — and the sampler restarts the seed's stream, so the
+    // session ends exactly as a fresh set_prompt + prefill would: same tokens, same logits, same proposal. The
+    // prompt the user typed is what Reset returns to; rewinding never shortens it (the explorer's prompt box keeps
+    // it, and the context follows the box again on Reset).
     [[nodiscard]] Status reset();
+    const std::vector<int32_t>& prompt() const { return prompt_; }  // the prompt as set
 
     // ---- state ----
     const std::vector<StepTracePtr>& steps() const { return steps_; }  // [pos]
@@ -175,6 +182,7 @@ private:
     Result<StepTracePtr> append_token(int32_t token, TokenSource source, float p_token);
     // Forgets positions >= n and makes position n-1 ready to step from again (see rewind()).
     Status truncate_to(int n);
+    void forget_from(int n);  // the first half of truncate_to: forgets positions >= n, nothing evaluated
     void keep_logits(int pos, std::shared_ptr<const std::vector<float>> logits);
     std::shared_ptr<const std::vector<float>> logits_at(int pos) const;
     void enforce_budget();
@@ -191,6 +199,7 @@ private:
 
     std::vector<StepTracePtr> steps_;  // [pos], in step with cache_.n_pos()
     std::vector<int32_t> pending_;     // prompt tokens set but not evaluated yet
+    std::vector<int32_t> prompt_;      // the prompt as set: what reset() returns to
     int n_prompt_        = 0;
     uint32_t branch_id_  = 0;
     int64_t serial_      = 0;

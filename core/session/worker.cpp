@@ -153,8 +153,10 @@ bool EngineWorker::handle(Command& c) {
         note(st);
         publish(true);
     } else if (std::holds_alternative<cmd::Reset>(c)) {
-        note(s.reset());
+        const Status st = s.reset();
+        note(st);
         publish(true);
+        if (st.ok() && !s.pending().empty()) prefill_pending();  // rewound into the prompt: evaluate its rest again
     }
     return true;
 }

@@ -121,7 +121,7 @@ struct SetSampler {  // applied live, also during a run
 struct SetFocus {  // applied live
     Focus focus;
 };
-struct Reset {};  // back to the end of the prompt
+struct Reset {};  // back to the prompt as set (Session::reset; the rest of a prompt rewound into is prefilled)
 struct Stop {};
 }  // namespace cmd
 
