@@ -118,7 +118,8 @@ struct UiState {
     SamplerPreview preview;
     PanelViews views;
     AttentionOptions attention;
-    bool qk_by_weight = false;  // Q·K panel: keys ordered by weight instead of position
+    bool qk_by_weight     = false;  // Q·K panel: keys ordered by weight instead of position
+    bool prompt_surprisal = true;   // token strip: prompt chips coloured by surprisal (−log2 p of the token)
 
     // Prompt & controls.
     std::array<char, 4096> prompt{};

@@ -17,10 +17,12 @@
 // A Session is used from one thread at a time (the engine worker in the explorer, see worker.hpp).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -174,7 +176,11 @@ private:
 
     // Evaluates tokens at n_pos() .. n_pos()+n-1 in one forward call and appends their traces. logits: the last
     // token's logits are written there when non-null.
-    Status eval_append(const int32_t* tokens, int n, TokenSource source, float p_first, float* logits);
+    Status eval_append(const int32_t* tokens, int n, TokenSource source, float p_first, float* logits,
+                       LogitRows rows = LogitRows::Last);
+    // A prompt position before the last (session_prompt.cpp): the sampler's view of the distribution its logits
+    // give, with the prompt's next token `next` as the one "chosen", and that token's probability as its p_token.
+    Status describe_prompt_position(int pos, std::span<const float> logits, int32_t next);
     // Samples the proposal of `st` (the newest position) from `logits`, starting from `rng`; leaves the sampler's
     // Rng where the draw left it.
     Status propose(StepTrace& st, const std::vector<float>& logits, sample::Rng rng);
@@ -197,9 +203,10 @@ private:
     TraceRecorder recorder_;
     sample::Sampler sampler_;
 
-    std::vector<StepTracePtr> steps_;  // [pos], in step with cache_.n_pos()
-    std::vector<int32_t> pending_;     // prompt tokens set but not evaluated yet
-    std::vector<int32_t> prompt_;      // the prompt as set: what reset() returns to
+    std::vector<StepTracePtr> steps_;      // [pos], in step with cache_.n_pos()
+    std::vector<int32_t> pending_;         // prompt tokens set but not evaluated yet
+    std::vector<int32_t> prompt_;          // the prompt as set: what reset() returns to
+    float next_prompt_p_ = std::nanf("");  // p_token of the next pending prompt token (from the batch before)
     int n_prompt_        = 0;
     uint32_t branch_id_  = 0;
     int64_t serial_      = 0;

@@ -4,21 +4,9 @@
 
 #include "core/base/check.hpp"
 #include "core/session/session.hpp"
+#include "core/session/softmax_at.hpp"
 
 namespace ts::core {
-namespace {
-
-// softmax(logits)[id] at T = 1, in double so that a long vocabulary sums without loss.
-float softmax_at(const std::vector<float>& logits, int32_t id) {
-    float max = -INFINITY;
-    for (float l : logits)
-        if (l > max) max = l;
-    double sum = 0;
-    for (float l : logits) sum += std::exp(double(l) - double(max));
-    return sum > 0 ? float(std::exp(double(logits[size_t(id)]) - double(max)) / sum) : 0.0f;
-}
-
-}  // namespace
 
 void Session::forget_from(int n) {
     TS_CHECK(n >= 0 && n <= n_pos(), "session: truncate beyond the sequence");
@@ -33,6 +21,7 @@ void Session::forget_from(int n) {
     n_prompt_     = std::min(n_prompt_, n);
     first_record_ = std::min(first_record_, n);
     while (!logits_.empty() && logits_.back().first >= n) logits_.pop_back();
+    next_prompt_p_ = std::nanf("");
 }
 
 Status Session::truncate_to(int n) {
@@ -123,6 +112,8 @@ Status Session::reset() {
     if (keep == n_set) return n_pos() > keep ? truncate_to(keep) : Status{};  // only generated positions to forget
     // Rewound or branched inside the prompt: the rest of the prompt is evaluated again, as by a fresh prefill.
     forget_from(keep);
+    if (keep > 0)  // the position before is a prompt position again (and gives the next token its p_token)
+        if (auto lg = logits_at(keep - 1)) TS_TRY(describe_prompt_position(keep - 1, *lg, prompt_[size_t(keep)]));
     pending_.assign(prompt_.begin() + keep, prompt_.end());
     n_prompt_  = n_set;
     branch_id_ = 0;
