@@ -101,7 +101,8 @@ Status Session::prefill(const LongOp& op) {
     // Every position's logits (ARCHITECTURE §3): each prompt position gets the distribution it produced, and each
     // prompt token the probability the position before gave it. One batch's rows at a time.
     const size_t n_vocab = size_t(model_->hp.n_vocab);
-    std::vector<float> rows(size_t(std::min(opt_.n_batch, total)) * n_vocab);
+    const bool all       = opt_.prompt_logits;
+    std::vector<float> rows(size_t(all ? std::min(opt_.n_batch, total) : 1) * n_vocab);
     auto logits = std::make_shared<std::vector<float>>(n_vocab);
     int done    = 0;
     while (!pending_.empty()) {
@@ -112,13 +113,15 @@ Status Session::prefill(const LongOp& op) {
         const int n     = std::min(opt_.n_batch, int(pending_.size()));
         const bool last = n == int(pending_.size());
         const int pos0  = n_pos();
-        TS_TRY(eval_append(pending_.data(), n, TokenSource::Prompt, next_prompt_p_, rows.data(), LogitRows::All));
-        for (int t = 0; t < n - (last ? 1 : 0); ++t)  // pending_ still holds this batch and the next token
+        TS_TRY(eval_append(pending_.data(), n, TokenSource::Prompt, next_prompt_p_, all || last ? rows.data() : nullptr,
+                           all ? LogitRows::All : LogitRows::Last));
+        for (int t = 0; all && t < n - (last ? 1 : 0); ++t)  // pending_ still holds this batch and the next token
             TS_TRY(describe_prompt_position(pos0 + t, {rows.data() + size_t(t) * n_vocab, n_vocab},
                                             pending_[size_t(t + 1)]));
-        if (last) {  // the proposal of the last prompt position
-            logits->assign(rows.begin() + std::ptrdiff_t(size_t(n - 1) * n_vocab),
-                           rows.begin() + std::ptrdiff_t(size_t(n) * n_vocab));
+        if (last) {                                    // the proposal of the last prompt position
+            const size_t r = all ? size_t(n - 1) : 0;  // the last token's row
+            logits->assign(rows.begin() + std::ptrdiff_t(r * n_vocab),
+                           rows.begin() + std::ptrdiff_t((r + 1) * n_vocab));
             auto st = std::make_shared<StepTrace>(*steps_.back());
             TS_TRY(propose(*st, *logits, sampler_.rng()));
             steps_.back() = std::move(st);

@@ -55,6 +55,11 @@ struct SessionOptions {
     size_t trace_budget = kDefaultTraceBudget;  // bytes of records; beyond it the oldest positions lose theirs
     int n_top           = 100;                  // candidates each sampler stage lists
     int keep_logits     = 16;  // newest positions whose full logits are kept (rewind + resample, no forward pass)
+    // Every prompt position's logits at prefill (session_prompt.cpp): each prompt token's p_token (its surprisal)
+    // and each prompt position's sampler view. Costs the output matrix for every prompt token and a sampler pass
+    // per position: about twice the prefill time of the default model, a few % on a TinyLlama-size one. The
+    // explorer and `run --trace` turn it on.
+    bool prompt_logits = false;
     sample::SamplerSettings sampler;
 };
 

@@ -112,7 +112,8 @@ Status Session::reset() {
     if (keep == n_set) return n_pos() > keep ? truncate_to(keep) : Status{};  // only generated positions to forget
     // Rewound or branched inside the prompt: the rest of the prompt is evaluated again, as by a fresh prefill.
     forget_from(keep);
-    if (keep > 0)  // the position before is a prompt position again (and gives the next token its p_token)
+    if (keep > 0 && opt_.prompt_logits)  // the position before is a prompt position again (and gives the next token
+                                         // its p_token)
         if (auto lg = logits_at(keep - 1)) TS_TRY(describe_prompt_position(keep - 1, *lg, prompt_[size_t(keep)]));
     pending_.assign(prompt_.begin() + keep, prompt_.end());
     n_prompt_  = n_set;

@@ -1,9 +1,9 @@
-// Session: what each prompt position predicted (issue 15: logits for every position, prompt included). The prefill
-// computes every prompt position's logits (LogitRows::All; within one SIMD level a row is bit-identical to what a
-// one-token decode of that position gives) and keeps of each, instead of the full vector, the sampler's view of its
-// distribution — every stage's top candidates with their logits and probabilities — with the prompt's next token
-// as the one "chosen" (nothing is drawn: the Rng is not advanced), and that token's probability as its p_token, so
-// the explorer can show a prompt token's surprisal, −log2 p.
+// Session: what each prompt position predicted (issue 15: logits for every position, prompt included). With
+// SessionOptions::prompt_logits the prefill computes every prompt position's logits (LogitRows::All; within one SIMD
+// level a row is bit-identical to what a one-token decode of that position gives) and keeps of each, instead of the
+// full vector, the sampler's view of its distribution — every stage's top candidates with their logits and
+// probabilities — with the prompt's next token as the one "chosen" (nothing is drawn: the Rng is not advanced), and
+// that token's probability as its p_token, so the explorer can show a prompt token's surprisal, −log2 p.
 #include <chrono>
 
 #include "core/session/session.hpp"

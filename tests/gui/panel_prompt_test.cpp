@@ -17,8 +17,9 @@ class PromptPositionFrames : public test::PanelFrames {};
 
 TEST_F(PromptPositionFrames, LogitsAndSoftmaxShowWhatAPromptPositionPredicted) {
     start("the model", 2);
-    const auto& steps = ui_.snap->steps;
-    ASSERT_GE(ui_.snap->n_prompt, 3);
+    const auto snap   = ui_.snap;  // held: each frame may replace ui_.snap
+    const auto& steps = snap->steps;
+    ASSERT_GE(snap->n_prompt, 3);
     const int pos = 1;  // inside the prompt
     ASSERT_FALSE(steps[size_t(pos)]->has_next);
     select_position(ui_, pos);

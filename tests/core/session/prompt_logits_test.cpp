@@ -17,6 +17,7 @@ const std::vector<int32_t> kPrompt = {1, 5, 36, 9, 17, 17, 2, 30, 11, 8, 4};
 SessionOptions options(int n_batch) {
     SessionOptions opt;
     opt.n_batch                = n_batch;
+    opt.prompt_logits          = true;
     opt.sampler.temp           = 0.8f;
     opt.sampler.top_k          = 8;
     opt.sampler.top_p          = 0.9f;
@@ -92,6 +93,25 @@ TEST(PromptLogits, TheBatchingDoesNotMatterAndNothingIsDrawn) {
     ASSERT_TRUE(d->prefill().ok());
     EXPECT_EQ(a->steps().back()->next_token, d->steps().back()->next_token);
     EXPECT_EQ(a->steps().back()->sampler.draw_u, d->steps().back()->sampler.draw_u);
+}
+
+// Off (the default): only the last prompt position's logits, as before.
+TEST(PromptLogits, OffOnlyTheLastPromptPositionHasADistribution) {
+    SessionOptions opt = options(4);
+    opt.prompt_logits  = false;
+    auto s             = tiny::make_session(tiny::load_tiny_with_vocab(), opt);
+    ASSERT_TRUE(s->set_prompt_ids(kPrompt).ok());
+    ASSERT_TRUE(s->prefill().ok());
+    for (size_t p = 0; p + 1 < kPrompt.size(); ++p) {
+        EXPECT_TRUE(s->steps()[p]->sampler.stages.empty()) << p;
+        EXPECT_TRUE(std::isnan(s->steps()[p]->p_token)) << p;
+    }
+    EXPECT_TRUE(s->steps().back()->has_next);
+    auto on = tiny::make_session(tiny::load_tiny_with_vocab(), options(4));
+    ASSERT_TRUE(on->set_prompt_ids(kPrompt).ok());
+    ASSERT_TRUE(on->prefill().ok());
+    EXPECT_EQ(*s->logits(), *on->logits());  // the same last position either way
+    EXPECT_EQ(s->steps().back()->next_token, on->steps().back()->next_token);
 }
 
 TEST(PromptLogits, AResetIntoThePromptGivesTheSameViewsAsAFreshPrefill) {

@@ -36,11 +36,8 @@ TEST_P(SessionFlow, PrefillEvaluatesThePromptAndProposesAToken) {
         EXPECT_EQ(st.pos, p);
         EXPECT_EQ(st.token, kPrompt[size_t(p)]);
         EXPECT_EQ(st.source, TokenSource::Prompt);
-        // Position 0 has nothing before it; every later prompt token has the probability the position before
-        // gave it (prompt_logits_test.cpp checks the numbers).
-        EXPECT_EQ(std::isnan(st.p_token), p == 0);
-        EXPECT_EQ(st.has_next, p == 6);           // only the last prompt position proposes a token
-        EXPECT_FALSE(st.sampler.stages.empty());  // ... but each has the view of the distribution it produced
+        EXPECT_TRUE(std::isnan(st.p_token));
+        EXPECT_EQ(st.has_next, p == 6);  // only the last prompt position's logits were computed
         EXPECT_TRUE(st.record);
         EXPECT_EQ(int(st.layers.size()), 2);
     }
