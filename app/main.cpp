@@ -34,6 +34,8 @@ constexpr Verb kVerbs[] = {
     {"train", ts::app::cmd_train, false, "train a small model          tokenscope train --corpus FILE -o FILE.gguf"},
     {"eval", ts::app::cmd_eval, true, "held-out loss and baselines  tokenscope eval -m FILE --corpus FILE [--json]"},
     {"heads", ts::app::cmd_heads, true, "what each attention head does tokenscope heads -m FILE [--json] [--ablate]"},
+    {"compare", ts::app::cmd_compare, true,
+     "two models on the same tokens tokenscope compare -m A.gguf -m2 B.gguf -p TEXT [-n N] [--json]"},
     {"version", ts::app::cmd_version, false, "version, commit, compiler    tokenscope version (or --version)"},
 };
 

@@ -224,13 +224,14 @@ int cmd_run(int argc, char** argv) {
     // The session: records (queries + residual stream per position) only when a trace file is wanted; norms,
     // sampler views and timings are kept either way.
     core::SessionOptions opt;
-    opt.n_ctx        = n_ctx;
-    opt.n_threads    = n_threads;
-    opt.record       = tracing && *trace_budget > 0;
-    opt.trace_budget = size_t(*trace_budget);
-    opt.sampler      = ss;
-    opt.n_top        = std::max(opt.n_top, n_probs);  // the sampler's view lists every alternative printed
-    auto created     = core::Session::create(*loaded, opt);
+    opt.n_ctx         = n_ctx;
+    opt.n_threads     = n_threads;
+    opt.record        = tracing && *trace_budget > 0;
+    opt.prompt_logits = tracing;  // the trace gives each prompt token its p_token (surprisal)
+    opt.trace_budget  = size_t(*trace_budget);
+    opt.sampler       = ss;
+    opt.n_top         = std::max(opt.n_top, n_probs);  // the sampler's view lists every alternative printed
+    auto created      = core::Session::create(*loaded, opt);
     if (!created) return print_error(created.error().message);
     core::Session& s = **created;
     if (auto st = s.set_prompt_ids(ids); !st.ok()) return print_error(st.error().message);

@@ -140,7 +140,9 @@ void draw_logits_panel(UiState& ui, const core::Snapshot& snap) {
             if (ImGui::IsItemHovered()) {
                 ImGui::BeginTooltip();
                 ImGui::Text("Click: put this token at position %d instead and generate on from it.", pos + 1);
-                if (r.chosen) ImGui::TextDisabled("This is the token the sampler drew.");
+                if (r.chosen)
+                    ImGui::TextDisabled(st->has_next ? "This is the token the sampler drew."
+                                                     : "This is the prompt's next token.");
                 ImGui::EndTooltip();
             }
             ImGui::PopID();

@@ -6,6 +6,7 @@
 #include <imgui.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <memory>
 
@@ -31,20 +32,29 @@ void draw_header(UiState& ui, const core::Model& model, const core::StepTrace& s
     ImGui::Text("%s", token_label(model, st.token).c_str());
     ImGui::PopFont();
     ImGui::SameLine();
-    ImGui::TextUnformatted("→ sampled");
+    ImGui::TextUnformatted(st.has_next ? "→ sampled" : "→ the prompt goes on with");
     ImGui::SameLine();
     ImGui::PushFont(ui.fonts.mono);
     ImGui::TextColored(ImVec4(0.90f, 0.62f, 0.0f, 1.0f), "%s", token_label(model, v.chosen).c_str());
     ImGui::PopFont();
-    item_tooltip("The token the sampler drew from the final distribution (orange in the charts).");
-    ImGui::SameLine();
-    if (v.greedy) {
-        ImGui::Text("(id %d, p = %.4f, greedy)", v.chosen, double(v.p_chosen));
-    } else {
-        ImGui::Text("(id %d, p = %.4f, u = %.4f)", v.chosen, double(v.p_chosen), double(v.draw_u));
+    if (!st.has_next) {  // a prompt position: the distribution it produced, nothing drawn
         item_tooltip(
-            "u is the uniform random number of the draw. Walking the final distribution best first, the sampled "
-            "token is the first whose cumulative p passes u: select the final card to see it on the curve.");
+            "A prompt position: the distribution the model produced here, through the sampler's stages with the "
+            "settings of the prefill. Nothing was drawn: the orange token is the prompt's next token.");
+        ImGui::SameLine();
+        ImGui::Text("(id %d, p = %.4f at T = 1, surprisal %.2f bits)", v.chosen, double(v.p_chosen),
+                    v.p_chosen > 0 ? -std::log2(double(v.p_chosen)) : INFINITY);
+    } else {
+        item_tooltip("The token the sampler drew from the final distribution (orange in the charts).");
+        ImGui::SameLine();
+        if (v.greedy) {
+            ImGui::Text("(id %d, p = %.4f, greedy)", v.chosen, double(v.p_chosen));
+        } else {
+            ImGui::Text("(id %d, p = %.4f, u = %.4f)", v.chosen, double(v.p_chosen), double(v.draw_u));
+            item_tooltip(
+                "u is the uniform random number of the draw. Walking the final distribution best first, the sampled "
+                "token is the first whose cumulative p passes u: select the final card to see it on the curve.");
+        }
     }
 
     const auto& cfg = s.settings;

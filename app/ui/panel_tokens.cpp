@@ -1,5 +1,6 @@
-// The token strip: every position as a chip (its display form), prompt tokens grey, generated ones coloured by the
-// probability they had when chosen (viridis), branch-forced ones outlined; the proposed next token as a ghost chip
+// The token strip: every position as a chip (its display form), prompt tokens coloured by their surprisal (−log2 of
+// the probability the position before gave them; magma) or grey, generated ones coloured by the probability they
+// had when chosen (viridis), branch-forced ones outlined; the proposed next token as a ghost chip
 // at the end. Click a chip to make it the query position of every panel. Chips are laid out once per snapshot
 // version and width, and only the visible lines are drawn.
 #include <imgui.h>
@@ -38,8 +39,24 @@ namespace {
 
 constexpr size_t kChipChars = 18;
 
-ImU32 chip_fill(const core::StepTrace& st) {
-    if (st.source == core::TokenSource::Prompt) return IM_COL32(64, 68, 78, 255);
+constexpr ImU32 kPromptGrey = IM_COL32(64, 68, 78, 255);
+
+// The surprisal of a token in bits, −log2 p; NaN when p is unknown (position 0).
+float surprisal_bits(const core::StepTrace& st) {
+    return std::isfinite(st.p_token) ? (st.p_token > 0 ? -std::log2(st.p_token) : INFINITY) : NAN;
+}
+
+// The bits at the bright end of the surprisal scale: log2 of the vocabulary (a uniform guess), at least 1.
+float max_surprisal(const core::Snapshot& snap) {
+    return snap.model ? std::max(1.0f, std::log2(float(snap.model->hp.n_vocab))) : 16.0f;
+}
+
+ImU32 chip_fill(const UiState& ui, const core::Snapshot& snap, const core::StepTrace& st) {
+    if (st.source == core::TokenSource::Prompt) {
+        const float bits = surprisal_bits(st);
+        if (!ui.prompt_surprisal || std::isnan(bits)) return kPromptGrey;
+        return gl::colormap_u32(gl::Colormap::Magma, std::clamp(bits / max_surprisal(snap), 0.0f, 1.0f));
+    }
     const float p = std::isfinite(st.p_token) ? st.p_token : 0.0f;
     return gl::colormap_u32(gl::Colormap::Viridis, p);
 }
@@ -100,7 +117,10 @@ void chip_tooltip(const UiState& ui, const core::Snapshot& snap, int i, bool pro
         const char* src = st.source == core::TokenSource::Prompt   ? "prompt"
                           : st.source == core::TokenSource::Forced ? "chosen by you (branch)"
                                                                    : "sampled";
-        if (std::isfinite(st.p_token))
+        if (std::isfinite(st.p_token) && st.source == core::TokenSource::Prompt)
+            ImGui::Text("position %d · id %d · %s · p = %.4f · surprisal %.2f bits", st.pos, st.token, src, st.p_token,
+                        surprisal_bits(st));
+        else if (std::isfinite(st.p_token))
             ImGui::Text("position %d · id %d · %s · p = %.4f", st.pos, st.token, src, st.p_token);
         else
             ImGui::Text("position %d · id %d · %s", st.pos, st.token, src);
@@ -109,33 +129,56 @@ void chip_tooltip(const UiState& ui, const core::Snapshot& snap, int i, bool pro
     ImGui::EndTooltip();
 }
 
-void draw_legend(const UiState& ui) {
+// A horizontal colour scale of width w in the current line.
+void scale_bar(gl::Colormap map, float w, float h) {
     ImDrawList* dl = ImGui::GetWindowDrawList();
-    const float h  = ImGui::GetTextLineHeight();
-    ImGui::TextDisabled("prompt");
-    ImGui::SameLine();
-    ImVec2 p = ImGui::GetCursorScreenPos();
-    dl->AddRectFilled(p, ImVec2(p.x + h, p.y + h), IM_COL32(64, 68, 78, 255), 3.0f);
-    ImGui::Dummy(ImVec2(h, h));
-    ImGui::SameLine();
-    ImGui::TextDisabled("  generated: p 0");
-    ImGui::SameLine();
-    p             = ImGui::GetCursorScreenPos();
-    const float w = h * 6.0f;
+    const ImVec2 p = ImGui::GetCursorScreenPos();
     for (int i = 0; i < 24; ++i) {
         const float x0 = p.x + w * float(i) / 24.0f, x1 = p.x + w * float(i + 1) / 24.0f;
         dl->AddRectFilled(ImVec2(x0, p.y + 2), ImVec2(x1, p.y + h - 2),
-                          gl::colormap_u32(gl::Colormap::Viridis, (float(i) + 0.5f) / 24.0f));
+                          gl::colormap_u32(map, (float(i) + 0.5f) / 24.0f));
     }
     ImGui::Dummy(ImVec2(w, h));
+}
+
+void draw_legend(UiState& ui, const core::Snapshot& snap) {
+    ImDrawList* dl = ImGui::GetWindowDrawList();
+    const float h  = ImGui::GetTextLineHeight();
+    ImGui::PushStyleVar(ImGuiStyleVar_FramePadding, ImVec2(2.0f, 0.0f));
+    ImGui::Checkbox("##surprisal", &ui.prompt_surprisal);
+    ImGui::PopStyleVar();
+    if (ImGui::IsItemHovered())
+        ImGui::SetTooltip(
+            "Colour the prompt's tokens by their surprisal: −log2 of the probability the model gave each one at the "
+            "position before (magma: dark = expected, bright = surprising; the bright end is log2 of the vocabulary, "
+            "a uniform guess). Off: the prompt is grey. The first token has nothing before it and stays grey.");
+    ImGui::SameLine(0, 4);
+    ImVec2 p = ImGui::GetCursorScreenPos();
+    if (ui.prompt_surprisal) {
+        ImGui::TextDisabled("prompt: surprisal 0");
+        ImGui::SameLine();
+        scale_bar(gl::Colormap::Magma, h * 4.0f, h);
+        ImGui::SameLine();
+        ImGui::TextDisabled("%.0f bits", double(max_surprisal(snap)));
+    } else {
+        ImGui::TextDisabled("prompt");
+        ImGui::SameLine();
+        p = ImGui::GetCursorScreenPos();
+        dl->AddRectFilled(p, ImVec2(p.x + h, p.y + h), kPromptGrey, 3.0f);
+        ImGui::Dummy(ImVec2(h, h));
+    }
+    ImGui::SameLine();
+    ImGui::TextDisabled("  generated: p 0");
+    ImGui::SameLine();
+    scale_bar(gl::Colormap::Viridis, h * 6.0f, h);
     ImGui::SameLine();
     ImGui::TextDisabled("1 · orange: your choice · dashed: next");
     if (ImGui::IsItemHovered())
         ImGui::SetTooltip(
-            "Grey chips are the prompt. Generated chips are coloured by the probability the sampler gave "
+            "Prompt chips are coloured by their surprisal (the checkbox; grey when off). Generated chips are "
+            "coloured by the probability the sampler gave "
             "them when they were chosen (viridis: dark = unlikely, yellow = sure). An orange outline "
             "marks a token you chose in the Logits panel; the dashed chip is the proposed next token.");
-    (void)ui;
 }
 
 }  // namespace
@@ -153,7 +196,7 @@ void draw_tokens_panel(UiState& ui, const core::Snapshot& snap) {
     }
     ImGui::TextDisabled("%d positions · query: %d%s", n, sel, ui.sel.pos < 0 ? " (newest)" : "");
     ImGui::SameLine();
-    draw_legend(ui);
+    draw_legend(ui, snap);
 
     ImGui::BeginChild("chips", ImVec2(0, 0), false);
     if (!ui.views.tokens) ui.views.tokens = std::make_shared<TokensView>();
@@ -199,7 +242,7 @@ void draw_tokens_panel(UiState& ui, const core::Snapshot& snap) {
             dl->AddText(ImVec2(a.x + 5.0f, a.y + 3.0f), IM_COL32(190, 195, 210, 255), c.text.c_str());
         } else {
             const core::StepTrace& st = *snap.steps[i];
-            const ImU32 fill          = chip_fill(st);
+            const ImU32 fill          = chip_fill(ui, snap, st);
             dl->AddRectFilled(a, b, fill, 3.0f);
             if (st.source == core::TokenSource::Forced) dl->AddRect(a, b, IM_COL32(252, 160, 72, 255), 4.0f, 0, 2.0f);
             if (int(i) == sel)

@@ -104,6 +104,7 @@ void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::strin
     ui.interventions_ticket = 0;
     ui.intervene_error.clear();
     core::SessionOptions so = ui.session_options;
+    so.prompt_logits        = true;  // the Logits and Softmax panels at prompt positions, the strip's surprisal
     if (std::string why = context_problem(*ui.model, so.n_ctx); !why.empty()) {
         so.n_ctx = 0;  // the model's own context; the user is told
         show_error(ui, "Context too long for this model", why + "; using the model's context instead.");

@@ -133,7 +133,8 @@ struct UiState {
     PanelViews views;
     AttentionOptions attention;
     HeadsOptions heads;
-    bool qk_by_weight = false;  // Q·K panel: keys ordered by weight instead of position
+    bool qk_by_weight     = false;  // Q·K panel: keys ordered by weight instead of position
+    bool prompt_surprisal = true;   // token strip: prompt chips coloured by surprisal (−log2 p of the token)
 
     // Interventions strip (app/ui/panel_interventions.cpp): the spec being typed, why the last one was refused, and
     // the list last sent with cmd::SetInterventions (the base of the next edit until the worker has handled it).
@@ -268,7 +269,7 @@ bool submit_prompt(UiState& ui);
 void step_token(UiState& ui);  // one token (submits a changed prompt first)
 void toggle_run(UiState& ui);  // Run ui.n_steps tokens (paced by ui.steps_per_s), or Pause when running
 void rewind_token(UiState& ui, int k = 1);
-void reset_generation(UiState& ui);  // back to the end of the prompt
+void reset_generation(UiState& ui);  // back to the prompt as applied (also after a rewind into it)
 // "What if this token instead?": `token` is placed at `pos` (forgetting positions >= pos) and generation goes on
 // from it. From the Logits panel: pos = the selected position + 1, token = the clicked candidate.
 void branch_token(UiState& ui, int pos, int32_t token);

@@ -142,10 +142,10 @@ const core::StepTrace* step_with_next_token(const UiState& ui, const core::Snaps
         disabled_wrapped(nothing_yet);
         return nullptr;
     }
-    if (!st->has_next || st->sampler.stages.empty()) {
+    if (st->sampler.stages.empty()) {
         disabled_wrapped(
-            "This position is inside the prompt: the model's logits were only computed for the last "
-            "prompt position and the generated ones. Select one of those in the token strip.");
+            "This position's distribution is not known: it was evaluated again after a rewind, without its "
+            "logits. Reset or a new prompt computes it.");
         return nullptr;
     }
     return st;

@@ -81,10 +81,12 @@ Status Session::set_prompt_ids(std::vector<int32_t> ids) {
             return make_error(Code::kInvalidArgument, "prompt token %zu: id %d is outside the vocabulary [0, %d)", i,
                               ids[i], model_->hp.n_vocab);
     TS_TRY(truncate_to(0));
-    pending_   = std::move(ids);
-    n_prompt_  = int(pending_.size());
-    branch_id_ = 0;
-    sampler_   = sample::Sampler(sampler_.settings());  // a new generation starts the seed's stream again
+    prompt_        = ids;
+    next_prompt_p_ = std::nanf("");
+    pending_       = std::move(ids);
+    n_prompt_      = int(pending_.size());
+    branch_id_     = 0;
+    sampler_       = sample::Sampler(sampler_.settings());  // a new generation starts the seed's stream again
     return {};
 }
 
@@ -100,7 +102,12 @@ Status Session::prefill(const LongOp& op) {
     const int64_t fit    = per_pos ? int64_t(opt_.trace_budget / per_pos) : total;
     recorder_.set_record_from(int(std::max<int64_t>(0, int64_t(n_pos()) + total - fit)));
 
-    auto logits = std::make_shared<std::vector<float>>(size_t(model_->hp.n_vocab));
+    // Every position's logits (ARCHITECTURE §3): each prompt position gets the distribution it produced, and each
+    // prompt token the probability the position before gave it. One batch's rows at a time.
+    const size_t n_vocab = size_t(model_->hp.n_vocab);
+    const bool all       = opt_.prompt_logits;
+    std::vector<float> rows(size_t(all ? std::min(opt_.n_batch, total) : 1) * n_vocab);
+    auto logits = std::make_shared<std::vector<float>>(n_vocab);
     int done    = 0;
     while (!pending_.empty()) {
         if (op.cancelled && op.cancelled()) {
@@ -109,8 +116,16 @@ Status Session::prefill(const LongOp& op) {
         }
         const int n     = std::min(opt_.n_batch, int(pending_.size()));
         const bool last = n == int(pending_.size());
-        TS_TRY(eval_append(pending_.data(), n, TokenSource::Prompt, std::nanf(""), last ? logits->data() : nullptr));
-        if (last) {  // the proposal of the last prompt position
+        const int pos0  = n_pos();
+        TS_TRY(eval_append(pending_.data(), n, TokenSource::Prompt, next_prompt_p_, all || last ? rows.data() : nullptr,
+                           all ? LogitRows::All : LogitRows::Last));
+        for (int t = 0; all && t < n - (last ? 1 : 0); ++t)  // pending_ still holds this batch and the next token
+            TS_TRY(describe_prompt_position(pos0 + t, {rows.data() + size_t(t) * n_vocab, n_vocab},
+                                            pending_[size_t(t + 1)]));
+        if (last) {                                    // the proposal of the last prompt position
+            const size_t r = all ? size_t(n - 1) : 0;  // the last token's row
+            logits->assign(rows.begin() + std::ptrdiff_t(r * n_vocab),
+                           rows.begin() + std::ptrdiff_t((r + 1) * n_vocab));
             auto st = std::make_shared<StepTrace>(*steps_.back());
             TS_TRY(propose(*st, *logits, sampler_.rng()));
             steps_.back() = std::move(st);
@@ -199,11 +214,12 @@ Result<StepTracePtr> Session::append_token(int32_t token, TokenSource source, fl
 
 // ---- the forward pass and the proposal -----------------------------------------------------------------------------
 
-Status Session::eval_append(const int32_t* tokens, int n, TokenSource source, float p_first, float* logits) {
+Status Session::eval_append(const int32_t* tokens, int n, TokenSource source, float p_first, float* logits,
+                            LogitRows rows) {
     const int pos0 = n_pos();
     const auto t0  = Clock::now();
     recorder_.clear_non_finite();
-    TS_TRY(fwd_->eval(cache_, tokens, n, pos0, logits, logits ? LogitRows::Last : LogitRows::None, *pool_, observer()));
+    TS_TRY(fwd_->eval(cache_, tokens, n, pos0, logits, logits ? rows : LogitRows::None, *pool_, observer()));
     if (const auto& nf = recorder_.non_finite()) {
         // The numbers are not numbers: report where they first appeared and keep nothing of this call, so the
         // session stays as it was (and no token is ever sampled from NaN logits).

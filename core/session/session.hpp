@@ -19,10 +19,12 @@
 // A Session is used from one thread at a time (the engine worker in the explorer, see worker.hpp).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -57,6 +59,11 @@ struct SessionOptions {
     size_t trace_budget = kDefaultTraceBudget;  // bytes of records; beyond it the oldest positions lose theirs
     int n_top           = 100;                  // candidates each sampler stage lists
     int keep_logits     = 16;  // newest positions whose full logits are kept (rewind + resample, no forward pass)
+    // Every prompt position's logits at prefill (session_prompt.cpp): each prompt token's p_token (its surprisal)
+    // and each prompt position's sampler view. Costs the output matrix for every prompt token and a sampler pass
+    // per position: about twice the prefill time of the default model, a few % on a TinyLlama-size one. The
+    // explorer and `run --trace` turn it on.
+    bool prompt_logits = false;
     sample::SamplerSettings sampler;
 };
 
@@ -136,8 +143,15 @@ public:
     [[nodiscard]] Status resample(bool fresh_draw = false);
     // New sampler settings for the following draws (call resample() to apply them to the current proposal).
     [[nodiscard]] Status set_sampler(const sample::SamplerSettings& s);
-    // Back to the end of the prompt (a rewind of every generated position).
+    // Back to the prompt as set (set_prompt / set_prompt_ids), whatever happened since. After generating: a rewind
+    // of every generated position (the last prompt position keeps its proposal). After a rewind or a branch *into*
+    // the prompt: the prompt positions that still hold the prompt's tokens stay, the rest of the prompt becomes
+    // pending again — prefill() (or step() / run()) evaluates it — and the sampler restarts the seed's stream, so the
+    // session ends exactly as a fresh set_prompt + prefill would: same tokens, same logits, same proposal. The
+    // prompt the user typed is what Reset returns to; rewinding never shortens it (the explorer's prompt box keeps
+    // it, and the context follows the box again on Reset).
     [[nodiscard]] Status reset();
+    const std::vector<int32_t>& prompt() const { return prompt_; }  // the prompt as set
 
     // ---- interventions (intervention.hpp) ----
     // The list the forward pass runs with, through an Intervener wrapping the recorder, so every recorded tensor,
@@ -199,7 +213,11 @@ private:
 
     // Evaluates tokens at n_pos() .. n_pos()+n-1 in one forward call and appends their traces. logits: the last
     // token's logits are written there when non-null.
-    Status eval_append(const int32_t* tokens, int n, TokenSource source, float p_first, float* logits);
+    Status eval_append(const int32_t* tokens, int n, TokenSource source, float p_first, float* logits,
+                       LogitRows rows = LogitRows::Last);
+    // A prompt position before the last (session_prompt.cpp): the sampler's view of the distribution its logits
+    // give, with the prompt's next token `next` as the one "chosen", and that token's probability as its p_token.
+    Status describe_prompt_position(int pos, std::span<const float> logits, int32_t next);
     // Samples the proposal of `st` (the newest position) from `logits`, starting from `rng`; leaves the sampler's
     // Rng where the draw left it.
     Status propose(StepTrace& st, const std::vector<float>& logits, sample::Rng rng);
@@ -207,6 +225,7 @@ private:
     Result<StepTracePtr> append_token(int32_t token, TokenSource source, float p_token);
     // Forgets positions >= n and makes position n-1 ready to step from again (see rewind()).
     Status truncate_to(int n);
+    void forget_from(int n);  // the first half of truncate_to: forgets positions >= n, nothing evaluated
     void keep_logits(int pos, std::shared_ptr<const std::vector<float>> logits);
     std::shared_ptr<const std::vector<float>> logits_at(int pos) const;
     void enforce_budget();
@@ -227,8 +246,10 @@ private:
     TraceRecorder recorder_;
     sample::Sampler sampler_;
 
-    std::vector<StepTracePtr> steps_;  // [pos], in step with cache_.n_pos()
-    std::vector<int32_t> pending_;     // prompt tokens set but not evaluated yet
+    std::vector<StepTracePtr> steps_;      // [pos], in step with cache_.n_pos()
+    std::vector<int32_t> pending_;         // prompt tokens set but not evaluated yet
+    std::vector<int32_t> prompt_;          // the prompt as set: what reset() returns to
+    float next_prompt_p_ = std::nanf("");  // p_token of the next pending prompt token (from the batch before)
     int n_prompt_        = 0;
     uint32_t branch_id_  = 0;
     int64_t serial_      = 0;

@@ -4,26 +4,14 @@
 
 #include "core/base/check.hpp"
 #include "core/session/session.hpp"
+#include "core/session/softmax_at.hpp"
 
 namespace ts::core {
-namespace {
 
-// softmax(logits)[id] at T = 1, in double so that a long vocabulary sums without loss.
-float softmax_at(const std::vector<float>& logits, int32_t id) {
-    float max = -INFINITY;
-    for (float l : logits)
-        if (l > max) max = l;
-    double sum = 0;
-    for (float l : logits) sum += std::exp(double(l) - double(max));
-    return sum > 0 ? float(std::exp(double(logits[size_t(id)]) - double(max)) / sum) : 0.0f;
-}
-
-}  // namespace
-
-Status Session::truncate_to(int n) {
+void Session::forget_from(int n) {
     TS_CHECK(n >= 0 && n <= n_pos(), "session: truncate beyond the sequence");
     pending_.clear();
-    if (n == n_pos()) return {};
+    if (n == n_pos()) return;
     for (int p = n; p < n_pos(); ++p)
         if (steps_[size_t(p)]->record) record_bytes_ -= steps_[size_t(p)]->record->bytes();
     steps_.resize(size_t(n));
@@ -36,6 +24,16 @@ Status Session::truncate_to(int n) {
     n_prompt_     = std::min(n_prompt_, n);
     first_record_ = std::min(first_record_, n);
     while (!logits_.empty() && logits_.back().first >= n) logits_.pop_back();
+    next_prompt_p_ = std::nanf("");
+}
+
+Status Session::truncate_to(int n) {
+    TS_CHECK(n >= 0 && n <= n_pos(), "session: truncate beyond the sequence");
+    if (n == n_pos()) {
+        pending_.clear();
+        return {};
+    }
+    forget_from(n);
     if (n == 0) return {};
 
     // The new last position must be ready to step from: a proposal and the logits it came from.
@@ -113,7 +111,21 @@ Status Session::set_sampler(const sample::SamplerSettings& s) {
 }
 
 Status Session::reset() {
-    if (n_prompt_ > 0 && n_pos() > n_prompt_) return truncate_to(n_prompt_);
+    const int n_set = int(prompt_.size());
+    // The positions that still hold the prompt: evaluated as prompt and equal to it.
+    int keep        = 0;
+    const int limit = std::min({n_prompt_, n_pos(), n_set});
+    while (keep < limit && steps_[size_t(keep)]->token == prompt_[size_t(keep)]) ++keep;
+    if (keep == n_set) return n_pos() > keep ? truncate_to(keep) : Status{};  // only generated positions to forget
+    // Rewound or branched inside the prompt: the rest of the prompt is evaluated again, as by a fresh prefill.
+    forget_from(keep);
+    if (keep > 0 && opt_.prompt_logits)  // the position before is a prompt position again (and gives the next token
+                                         // its p_token)
+        if (auto lg = logits_at(keep - 1)) TS_TRY(describe_prompt_position(keep - 1, *lg, prompt_[size_t(keep)]));
+    pending_.assign(prompt_.begin() + keep, prompt_.end());
+    n_prompt_  = n_set;
+    branch_id_ = 0;
+    sampler_.set_rng(sample::Sampler(sampler_.settings()).rng());  // the stream a new prompt starts from
     return {};
 }
 

@@ -158,8 +158,10 @@ bool EngineWorker::handle(Command& c) {
         note(st);
         publish(true);
     } else if (std::holds_alternative<cmd::Reset>(c)) {
-        note(s.reset());
+        const Status st = s.reset();
+        note(st);
         publish(true);
+        if (st.ok() && !s.pending().empty()) prefill_pending();  // rewound into the prompt: evaluate its rest again
     } else if (auto* iv = std::get_if<cmd::SetInterventions>(&c)) {
         interventions_.reset();  // published again from the session's list
         note(s.set_interventions(std::move(iv->list), long_op()));

@@ -129,7 +129,7 @@ struct SetSampler {  // applied live, also during a run
 struct SetFocus {  // applied live
     Focus focus;
 };
-struct Reset {};           // back to the end of the prompt
+struct Reset {};           // back to the prompt as set (Session::reset; the rest of a prompt rewound into is prefilled)
 struct SetInterventions {  // the whole list (Session::set_interventions: re-evaluates what it changes)
     std::vector<Intervention> list;
 };

@@ -2,8 +2,10 @@
 // immutable once published: the session swaps in a new one instead of editing it, so a snapshot can share it with
 // the UI thread without locks. What it keeps:
 //   - always: position, token, where the token came from, the probability it had, residual-stream norms of every
-//     layer, timings, KV cache bytes; for positions whose logits were computed (every generated position and the
-//     last prompt position), the sampler's stage-by-stage view of the next token and the token it chose;
+//     layer, timings, KV cache bytes; the sampler's stage-by-stage view of the next token's distribution and, for
+//     every generated position and the last prompt position, the token it chose (the proposal); with
+//     SessionOptions::prompt_logits the other prompt positions' views are made at prefill from their own logits,
+//     with the prompt's next token as "chosen" (without it they have none);
 //   - per position, while the trace budget allows: the post-RoPE queries of every head and the residual stream
 //     after every layer (PositionRecord). K and V are not copied: they are in the KV cache.
 // Everything else (score rows, attention matrices, logit lens) is derived on demand by derive.hpp, with the same
@@ -79,12 +81,15 @@ struct StepTrace {
     TokenSource source = TokenSource::Prompt;
     uint32_t branch_id = 0;              // increases with every branch(): positions made after it carry the new id
     float p_token      = std::nanf("");  // probability the token had when chosen: Sampled, the chain's final p;
-                                         // Forced, the model's softmax at T = 1; Prompt: NaN
+                                         // Forced, and Prompt with SessionOptions::prompt_logits, the model's
+                                         // softmax at T = 1 at the position before (else NaN; NaN at position 0
+                                         // and where that position's logits were gone when it was evaluated again)
     std::vector<LayerStep> layers;       // [n_layer]
     std::shared_ptr<const PositionRecord> record;  // null: recording off, or dropped by the trace budget
 
-    // The next token, sampled from the logits of this position. has_next is false where the logits were not
-    // computed (prompt positions before the last).
+    // The next token, sampled from the logits of this position. has_next is false for the prompt positions before
+    // the last: they propose nothing (the prompt goes on), but `sampler` still shows the distribution they produced,
+    // with sampler.chosen = the prompt's next token, p_chosen its softmax at T = 1 and draw_u 0 (nothing drawn).
     bool has_next      = false;
     int32_t next_token = -1;
     float next_p       = 0;
