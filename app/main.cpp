@@ -34,6 +34,7 @@ constexpr Verb kVerbs[] = {
     {"train", ts::app::cmd_train, false, "train a small model          tokenscope train --corpus FILE -o FILE.gguf"},
     {"eval", ts::app::cmd_eval, true, "held-out loss and baselines  tokenscope eval -m FILE --corpus FILE [--json]"},
     {"heads", ts::app::cmd_heads, true, "what each attention head does tokenscope heads -m FILE [--json] [--ablate]"},
+    {"lesson", ts::app::cmd_lesson, true, "check or list guided lessons tokenscope lesson --check|--list [FILE...]"},
     {"version", ts::app::cmd_version, false, "version, commit, compiler    tokenscope version (or --version)"},
 };
 
