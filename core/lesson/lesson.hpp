@@ -61,9 +61,22 @@ struct Action {
 };
 
 // A statement checked against the model after the step's actions. Unset optionals are not checked.
-enum class FactKind : uint8_t { Top, Candidate, Sampled, Kept, Entropy, Attention, Lens, Sequence, Kv, Pieces, Norm };
+enum class FactKind : uint8_t {
+    Top,
+    Candidate,
+    Sampled,
+    Kept,
+    Entropy,
+    Attention,
+    Lens,
+    Sequence,
+    Kv,
+    Pieces,
+    Norm,
+    Atlas
+};
 inline constexpr std::string_view kFactNames[] = {"top",  "candidate", "sampled", "kept",   "entropy", "attention",
-                                                  "lens", "sequence",  "kv",      "pieces", "norm"};
+                                                  "lens", "sequence",  "kv",      "pieces", "norm",    "atlas"};
 
 struct Fact {
     FactKind kind = FactKind::Top;
@@ -73,12 +86,13 @@ struct Fact {
     std::optional<int32_t> rank, rank_at_most;  // Candidate
     std::optional<double> above, below;         // the measured number (p, bits, weight, count, norm...) lies between
     std::optional<int32_t> count;               // Kept: candidates left; Pieces: tokens of `text`; Sequence: n_pos
-    int32_t layer = -1, head = -1, query = -1;  // Attention (query -1: newest); Lens; Norm (layer -1: embedding)
+    int32_t layer = -1, head = -1, query = -1;  // Attention (query -1: newest), Atlas; Lens; Norm (-1: embedding)
     std::optional<int32_t> strongest;           // Attention: the key position with the largest weight
     std::optional<int32_t> key;                 // Attention: the key whose weight above/below bound
     bool score = false;                         // Attention: above/below bound the scaled score q·k/√d, not weight
     std::optional<int32_t> first_layer;         // Lens: the first layer whose top-1 is `token`
-    std::string text;                           // Pieces: the text tokenized; Sequence: what the text ends with
+    std::string text;                           // Pieces: the text tokenized; Sequence: what the text ends with;
+                                                // Atlas: the head atlas's tag of head layer.head ("first-token")
     std::optional<int64_t> bytes_per_position;  // Kv
 };
 

@@ -8,6 +8,7 @@
 #include "core/lesson/lesson.hpp"
 #include "core/lesson/lesson_internal.hpp"
 #include "core/session/session.hpp"
+#include "core/trace/head_atlas.hpp"
 
 namespace ts::core::lesson {
 namespace {
@@ -22,6 +23,15 @@ std::string tok(const Session& s, int32_t id) {
     if (s.model().tokenizer) return quote_token(s.model().tokenizer->token_bytes(id, true));
     std::string r = "id ";
     r += std::to_string(id);
+    return r;
+}
+
+// "L1H5" (GCC 12 warns falsely about "L" + std::to_string(...), so this appends).
+std::string head_name(int layer, int head) {
+    std::string r = "L";
+    r += std::to_string(layer);
+    r += "H";
+    r += std::to_string(head);
     return r;
 }
 
@@ -109,15 +119,14 @@ FactResult check_candidate(const Fact& f, Session& s, int pos, int32_t id) {
 FactResult check_attention(const Fact& f, Session& s) {
     const Hparams& hp = s.model().hp;
     if (f.layer >= hp.n_layer || f.head >= hp.n_head)
-        return bad("head L" + std::to_string(f.layer) + "H" + std::to_string(f.head) + " is outside the model (" +
-                   std::to_string(hp.n_layer) + " layers x " + std::to_string(hp.n_head) + " heads)");
+        return bad("head " + head_name(f.layer, f.head) + " is outside the model (" + std::to_string(hp.n_layer) +
+                   " layers x " + std::to_string(hp.n_head) + " heads)");
     auto q = resolve_pos(s, f.query);
     if (!q) return bad(q.error().message);
     auto row = s.attention_row(f.layer, f.head, *q);
     if (!row) return bad(row.error().message);
-    const std::string head =
-        "L" + std::to_string(f.layer) + "H" + std::to_string(f.head) + " from position " + std::to_string(*q);
-    const auto& pr = row->probs;
+    const std::string head = head_name(f.layer, f.head) + " from position " + std::to_string(*q);
+    const auto& pr         = row->probs;
     if (f.strongest) {
         const int best      = int(std::max_element(pr.begin(), pr.begin() + *q + 1) - pr.begin());
         const std::string m = head + ": strongest key is position " + std::to_string(best) + " " +
@@ -154,6 +163,28 @@ FactResult check_lens(const Fact& f, Session& s, int pos, int32_t id) {
     return ok(m);
 }
 
+// The head atlas (head_atlas.hpp) of the session's model: head layer.head's tag, and its score for that tag.
+FactResult check_atlas(const Fact& f, Session& s) {
+    const Hparams& hp      = s.model().hp;
+    const std::string head = head_name(f.layer, f.head);
+    if (f.layer >= hp.n_layer || f.head >= hp.n_head) return bad("head " + head + " is outside the model");
+    auto atlas = build_head_atlas(s.model(), s.pool());
+    if (!atlas) return bad(atlas.error().message);
+    const HeadScores& h                               = atlas->at(f.layer, f.head);
+    const std::pair<std::string_view, float> scores[] = {{"previous-token", h.prev_token},
+                                                         {"first-token", h.first_token},
+                                                         {"self", h.self},
+                                                         {"duplicate-token", h.duplicate},
+                                                         {"induction", h.induction}};
+    double score                                      = 0;
+    for (const auto& [tag, x] : scores)
+        if (tag == f.text) score = x;
+    const std::string m =
+        "the head atlas tags " + head + " " + std::string(h.tag) + " (" + f.text + " score " + num(score) + ")";
+    if (h.tag != f.text) return bad(m + ", the lesson says " + f.text);
+    return verdict(f, score, m);
+}
+
 double norm_of(const std::vector<float>& v) {
     double s = 0;
     for (float x : v) s += double(x) * double(x);
@@ -188,6 +219,7 @@ FactResult check_fact(const Fact& f, Session& s) {
         }
         return ok(msg);
     }
+    if (f.kind == FactKind::Atlas) return check_atlas(f, s);
     auto pos = resolve_pos(s, f.kind == FactKind::Attention ? -1 : f.at);
     if (!pos) return bad(pos.error().message);
     const StepTrace& st = *s.steps()[size_t(*pos)];

@@ -223,6 +223,8 @@ std::vector<std::string_view> fact_keys(FactKind k) {
             return {"text", "count"};
         case FactKind::Norm:
             return {"at", "layer", "above", "below"};
+        case FactKind::Atlas:
+            return {"layer", "head", "tag", "above", "below"};
     }
     return {};
 }
@@ -292,8 +294,8 @@ Result<Fact> parse_fact(Where w, const Json& v) {
     }
     TS_TRY_ASSIGN(first_layer, get_int(w, v, "first_layer", 0, 1 << 16));
     if (first_layer) f.first_layer = int32_t(*first_layer);
-    TS_TRY_ASSIGN(text,
-                  get_string(w, v, f.kind == FactKind::Sequence ? "ends_with" : "text", f.kind == FactKind::Pieces));
+    const char* text_key = f.kind == FactKind::Sequence ? "ends_with" : f.kind == FactKind::Atlas ? "tag" : "text";
+    TS_TRY_ASSIGN(text, get_string(w, v, text_key, f.kind == FactKind::Pieces || f.kind == FactKind::Atlas));
     f.text = text;
     TS_TRY_ASSIGN(bpp, get_int(w, v, "bytes_per_position", 0, INT64_MAX));
     if (bpp) f.bytes_per_position = *bpp;
