@@ -85,6 +85,7 @@ struct Fact {
     TokenRef token;      // Top, Candidate, Sampled, Lens
     std::optional<int32_t> rank, rank_at_most;  // Candidate
     std::optional<double> above, below;         // the measured number (p, bits, weight, count, norm...) lies between
+                                                // (Lens: the p of `token` at `layer`)
     std::optional<int32_t> count;               // Kept: candidates left; Pieces: tokens of `text`; Sequence: n_pos
     int32_t layer = -1, head = -1, query = -1;  // Attention (query -1: newest), Atlas; Lens; Norm (-1: embedding)
     std::optional<int32_t> strongest;           // Attention: the key position with the largest weight

@@ -155,7 +155,8 @@ FactResult check_lens(const Fact& f, Session& s, int pos, int32_t id) {
         const std::string m = "the logit lens at layer " + std::to_string(f.layer) + at + " ranks " + tok(s, top.id) +
                               " top (p " + num(top.p) + ")";
         if (top.id != id) return bad(m + ", the lesson says " + tok(s, id));
-        if (!f.first_layer) return ok(m);
+        if (!f.first_layer) return verdict(f, top.p, m);
+        if (const std::string why = bounds_problem(f, top.p); !why.empty()) return bad(m + ", " + why);
     }
     const std::string m = "the logit lens" + at + " first ranks " + tok(s, id) + " top at " +
                           (first < 0 ? std::string("no layer") : "layer " + std::to_string(first));

@@ -214,7 +214,7 @@ std::vector<std::string_view> fact_keys(FactKind k) {
         case FactKind::Attention:
             return {"layer", "head", "query", "strongest", "key", "score", "above", "below"};
         case FactKind::Lens:
-            return {"token", "at", "layer", "first_layer"};
+            return {"token", "at", "layer", "first_layer", "above", "below"};
         case FactKind::Sequence:
             return {"count", "ends_with"};
         case FactKind::Kv:
