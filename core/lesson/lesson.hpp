@@ -1,4 +1,4 @@
-// A guided lesson (assets/lessons/*.json, format in assets/lessons/README.md, ARCHITECTURE §9): a title, a summary
+// A guided lesson (assets/lessons/*.json, format in assets/lessons/README.md, ARCHITECTURE §8): a title, a summary
 // and steps. Each step has text, actions that set the state (prompt, generate, force a token, sampler settings, and
 // what the explorer shows: tab or split pair, layer, head, query position, a highlight), an optional question whose
 // answer the next step reveals, and facts: statements about the model's numbers at that state that check_lesson()
