@@ -66,6 +66,7 @@ struct LogitsView;     // app/ui/panel_logits.cpp
 struct KvView;         // app/ui/panel_kv.cpp
 struct LayersView;     // app/ui/panel_layers.cpp
 struct GeometryView;   // app/ui/panel_geometry.cpp
+struct LessonPlayer;   // app/ui/lesson_player.hpp
 
 struct PanelViews {
     std::shared_ptr<TokensView> tokens;
@@ -118,7 +119,8 @@ struct UiState {
     SamplerPreview preview;
     PanelViews views;
     AttentionOptions attention;
-    bool qk_by_weight = false;  // Q·K panel: keys ordered by weight instead of position
+    bool qk_by_weight = false;             // Q·K panel: keys ordered by weight instead of position
+    std::shared_ptr<LessonPlayer> lesson;  // Help ▸ Lessons (app/ui/lesson_player.hpp); null until first used
 
     // Prompt & controls.
     std::array<char, 4096> prompt{};

@@ -20,10 +20,12 @@
 #include <vector>
 
 #include "core/base/result.hpp"
+#include "core/sample/sampler.hpp"
 
 namespace ts::core {
 
 class Session;
+struct Model;
 
 namespace lesson {
 
@@ -142,6 +144,11 @@ LessonReport check_lesson(const Lesson& lesson, Session& session);
 [[nodiscard]] Status apply_actions(const Step& step, Session& session);
 // One fact against the session's current state.
 FactResult check_fact(const Fact& fact, Session& session);
+
+// The id a TokenRef names in `model`: an id in the vocabulary, or text that is exactly one token.
+[[nodiscard]] Result<int32_t> token_id(const Model& model, const TokenRef& t);
+// `current` with the patch's fields set (SamplerSettings{} first when it says "defaults").
+sample::SamplerSettings patched(const SamplerPatch& p, const sample::SamplerSettings& current);
 
 // A token's bytes in single quotes with control characters escaped: ' unto', '\n'.
 std::string quote_token(std::string_view bytes);

@@ -50,7 +50,10 @@ std::string quote_token(std::string_view bytes) {
 }
 
 Result<int32_t> resolve_token(const Session& session, const TokenRef& t) {
-    const Model& m = session.model();
+    return token_id(session.model(), t);
+}
+
+Result<int32_t> token_id(const Model& m, const TokenRef& t) {
     if (t.id >= 0) {
         if (t.id >= m.hp.n_vocab)
             return make_error(Code::kInvalidArgument, "token id %d is outside the vocabulary (%d)", t.id, m.hp.n_vocab);
@@ -76,6 +79,18 @@ Result<int32_t> resolve_pos(const Session& session, int32_t at) {
         return make_error(Code::kInvalidArgument, "position %d is past the newest position %d", at,
                           session.n_pos() - 1);
     return at;
+}
+
+sample::SamplerSettings patched(const SamplerPatch& p, const sample::SamplerSettings& current) {
+    sample::SamplerSettings s = p.defaults ? sample::SamplerSettings{} : current;
+    if (p.temp) s.temp = *p.temp;
+    if (p.top_k) s.top_k = *p.top_k;
+    if (p.top_p) s.top_p = *p.top_p;
+    if (p.min_p) s.min_p = *p.min_p;
+    if (p.repeat_penalty) s.repeat_penalty = *p.repeat_penalty;
+    if (p.repeat_last_n) s.repeat_last_n = *p.repeat_last_n;
+    if (p.seed) s.seed = *p.seed;
+    return s;
 }
 
 namespace {
@@ -108,14 +123,7 @@ Status view_action_in_range(const Action& a, const Session& session) {
 }
 
 Status apply_sampler(const SamplerPatch& p, Session& session) {
-    sample::SamplerSettings s = p.defaults ? sample::SamplerSettings{} : session.sampler().settings();
-    if (p.temp) s.temp = *p.temp;
-    if (p.top_k) s.top_k = *p.top_k;
-    if (p.top_p) s.top_p = *p.top_p;
-    if (p.min_p) s.min_p = *p.min_p;
-    if (p.repeat_penalty) s.repeat_penalty = *p.repeat_penalty;
-    if (p.repeat_last_n) s.repeat_last_n = *p.repeat_last_n;
-    if (p.seed) s.seed = *p.seed;
+    const sample::SamplerSettings s = patched(p, session.sampler().settings());
     if (Status st = session.set_sampler(s); !st.ok()) return st;
     // The newest position's proposal, drawn again with the new settings (no forward pass).
     return session.n_pos() > 0 ? session.resample() : Status{};
