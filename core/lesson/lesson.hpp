@@ -75,10 +75,12 @@ enum class FactKind : uint8_t {
     Kv,
     Pieces,
     Norm,
-    Atlas
+    Atlas,
+    Model
 };
-inline constexpr std::string_view kFactNames[] = {"top",  "candidate", "sampled", "kept",   "entropy", "attention",
-                                                  "lens", "sequence",  "kv",      "pieces", "norm",    "atlas"};
+inline constexpr std::string_view kFactNames[] = {"top",       "candidate", "sampled",  "kept", "entropy",
+                                                  "attention", "lens",      "sequence", "kv",   "pieces",
+                                                  "norm",      "atlas",     "model"};
 
 struct Fact {
     FactKind kind = FactKind::Top;
@@ -97,6 +99,10 @@ struct Fact {
     std::string text;                           // Pieces: the text tokenized; Sequence: what the text ends with;
                                                 // Atlas: the head atlas's tag of head layer.head ("first-token")
     std::optional<int64_t> bytes_per_position;  // Kv
+    // Model: hyper-parameters by name (n_vocab, n_ctx, n_embd, n_layer, n_head, n_head_kv, head_dim, n_ff) and whether
+    // the output matrix is the embedding (tied)
+    std::vector<std::pair<std::string, int64_t>> shape;
+    std::optional<bool> tied;
 };
 
 struct Step {

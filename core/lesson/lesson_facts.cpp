@@ -186,6 +186,27 @@ FactResult check_atlas(const Fact& f, Session& s) {
     return verdict(f, score, m);
 }
 
+// The model's hyper-parameters against the lesson's.
+FactResult check_model(const Fact& f, const Model& m) {
+    const Hparams& hp                                   = m.hp;
+    const std::pair<std::string_view, int64_t> actual[] = {
+        {"n_vocab", hp.n_vocab}, {"n_ctx", hp.n_ctx_train},   {"n_embd", hp.n_embd},     {"n_layer", hp.n_layer},
+        {"n_head", hp.n_head},   {"n_head_kv", hp.n_head_kv}, {"head_dim", hp.head_dim}, {"n_ff", hp.n_ff}};
+    std::string msg = "the model has", wrong;
+    for (const auto& [key, want] : f.shape)
+        for (const auto& [name, have] : actual)
+            if (name == key) {
+                msg += " " + key + " " + std::to_string(have);
+                if (have != want) wrong += (wrong.empty() ? "" : ", ") + key + " " + std::to_string(want);
+            }
+    if (f.tied) {
+        msg += hp.tied_output ? " (output tied to the embedding)" : " (output not tied to the embedding)";
+        if (*f.tied != hp.tied_output)
+            wrong += std::string(wrong.empty() ? "" : ", ") + (*f.tied ? "tied" : "not tied");
+    }
+    return wrong.empty() ? ok(msg) : bad(msg + ", the lesson says " + wrong);
+}
+
 double norm_of(const std::vector<float>& v) {
     double s = 0;
     for (float x : v) s += double(x) * double(x);
@@ -221,6 +242,7 @@ FactResult check_fact(const Fact& f, Session& s) {
         return ok(msg);
     }
     if (f.kind == FactKind::Atlas) return check_atlas(f, s);
+    if (f.kind == FactKind::Model) return check_model(f, m);
     auto pos = resolve_pos(s, f.kind == FactKind::Attention ? -1 : f.at);
     if (!pos) return bad(pos.error().message);
     const StepTrace& st = *s.steps()[size_t(*pos)];
@@ -256,8 +278,9 @@ FactResult check_fact(const Fact& f, Session& s) {
                 const double bits = double(v->entropy) / std::numbers::ln2;
                 return verdict(f, bits, "entropy " + after(*pos, f.stage) + " is " + num(bits) + " bits");
             }
-            const std::string msg = f.stage + " keeps " + std::to_string(v->n_kept) + " candidates " +
-                                    after(*pos, "model") + " (mass kept " + num(v->mass_kept) + ")";
+            const std::string msg = f.stage + " keeps " + std::to_string(v->n_kept) +
+                                    (v->n_kept == 1 ? " candidate " : " candidates ") + after(*pos, "model") +
+                                    " (mass kept " + num(v->mass_kept) + ")";
             if (f.count && v->n_kept != *f.count) return bad(msg + ", the lesson says " + std::to_string(*f.count));
             return verdict(f, v->n_kept, msg);
         }

@@ -1,5 +1,6 @@
 // Reading a lesson file: every key checked, errors naming the file, the step and the key (lesson.hpp).
 #include <algorithm>
+#include <array>
 #include <fstream>
 #include <initializer_list>
 #include <sstream>
@@ -198,6 +199,10 @@ Result<Action> parse_action(Where w, const Json& v) {
     return a;
 }
 
+// The hyper-parameters a "model" fact may state, and "tied".
+constexpr std::array<std::string_view, 9> kModelKeys = {"n_vocab",   "n_ctx",    "n_embd", "n_layer", "n_head",
+                                                        "n_head_kv", "head_dim", "n_ff",   "tied"};
+
 // The keys each fact takes besides "fact".
 std::vector<std::string_view> fact_keys(FactKind k) {
     switch (k) {
@@ -225,6 +230,8 @@ std::vector<std::string_view> fact_keys(FactKind k) {
             return {"at", "layer", "above", "below"};
         case FactKind::Atlas:
             return {"layer", "head", "tag", "above", "below"};
+        case FactKind::Model:
+            return {kModelKeys.begin(), kModelKeys.end()};
     }
     return {};
 }
@@ -300,6 +307,20 @@ Result<Fact> parse_fact(Where w, const Json& v) {
     TS_TRY_ASSIGN(bpp, get_int(w, v, "bytes_per_position", 0, INT64_MAX));
     if (bpp) f.bytes_per_position = *bpp;
 
+    if (f.kind == FactKind::Model) {
+        for (const auto& [k, x] : v.items()) {
+            if (k == "fact") continue;
+            if (k == "tied") {
+                if (!x.is_boolean()) return fail(w, "'tied' must be true or false");
+                f.tied = x.get<bool>();
+                continue;
+            }
+            TS_TRY_ASSIGN(n, get_int(w, v, k.c_str(), 0, INT64_MAX));
+            f.shape.emplace_back(k, *n);
+        }
+        if (f.shape.empty() && !f.tied) return fail(w, "states nothing to check");
+        return f;
+    }
     // Each fact must state something checkable.
     const bool bounds = f.above || f.below;
     bool states       = true;

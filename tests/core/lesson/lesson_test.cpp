@@ -39,6 +39,7 @@ TEST(LessonParse, ReadsEveryActionAndFact) {
                   {"fact": "lens", "token": ",", "first_layer": 1}, {"fact": "sequence", "ends_with": "said"},
                   {"fact": "kv", "bytes_per_position": 2048}, {"fact": "pieces", "text": " snow", "count": 2},
                   {"fact": "norm", "layer": -1, "above": 0}, {"fact": "atlas", "layer": 0, "head": 5, "tag": "first-token"},
+                  {"fact": "model", "n_layer": 4, "tied": true},
                   {"fact": "sampled", "token": " unto", "at": 3}])"),
                           "l.json");
     ASSERT_TRUE(r.ok()) << r.error().message;
@@ -52,7 +53,11 @@ TEST(LessonParse, ReadsEveryActionAndFact) {
     EXPECT_TRUE(s.actions[5].sampler.defaults);
     EXPECT_EQ(s.actions[7].right, "qk");
     EXPECT_EQ(s.actions[11].note, "here");
-    ASSERT_EQ(s.facts.size(), 12u);
+    ASSERT_EQ(s.facts.size(), 13u);
+    EXPECT_EQ(s.facts[11].kind, FactKind::Model);
+    ASSERT_EQ(s.facts[11].shape.size(), 1u);
+    EXPECT_EQ(s.facts[11].shape[0].second, 4);
+    EXPECT_TRUE(*s.facts[11].tied);
     EXPECT_EQ(s.facts[1].token.id, 11);
     EXPECT_EQ(s.facts[10].kind, FactKind::Atlas);
     EXPECT_EQ(s.facts[10].text, "first-token");
@@ -169,14 +174,17 @@ TEST_F(LessonCheck, AttentionLensEntropyAndSamplerFacts) {
                    {"fact": "entropy", "stage": "temperature", "above": 1},
                    {"fact": "kept", "stage": "top_k", "count": 40},
                    {"fact": "norm", "at": 0, "layer": 3, "above": 50},
-                   {"fact": "atlas", "layer": 0, "head": 5, "tag": "first-token"}]}]})");
+                   {"fact": "atlas", "layer": 0, "head": 5, "tag": "first-token"},
+                   {"fact": "model", "n_layer": 4, "n_head_kv": 2, "tied": true},
+                   {"fact": "model", "n_layer": 5}]}]})");
     ASSERT_EQ(r.steps.size(), 1u);
     const auto& f = r.steps[0].facts;
-    ASSERT_EQ(f.size(), 6u);
+    ASSERT_EQ(f.size(), 8u);
     EXPECT_TRUE(f[0].ok) << f[0].message;
     EXPECT_FALSE(f[1].ok);  // key 6 is after the query
     EXPECT_NE(f[1].message.find("after the query"), std::string::npos) << f[1].message;
-    for (size_t i = 2; i < f.size(); ++i) EXPECT_TRUE(f[i].ok) << f[i].message;
+    for (size_t i = 2; i < 7; ++i) EXPECT_TRUE(f[i].ok) << f[i].message;
+    EXPECT_EQ(f[7].message, "the model has n_layer 4, the lesson says n_layer 5");
 }
 
 }  // namespace
