@@ -23,6 +23,7 @@ namespace ts::app {
 namespace gl {
 class HeatmapRenderer;
 }
+struct LessonPlayer;  // app/ui/lesson_player.hpp
 
 // The tabs of the central area, in order (ARCHITECTURE §6). The token strip and the controls are outside the tabs.
 enum class CenterTab { Model, Attention, QkScores, Softmax, Logits, KvCache, Journey, Geometry, kCount };
@@ -66,7 +67,6 @@ struct LogitsView;     // app/ui/panel_logits.cpp
 struct KvView;         // app/ui/panel_kv.cpp
 struct LayersView;     // app/ui/panel_layers.cpp
 struct GeometryView;   // app/ui/panel_geometry.cpp
-struct LessonPlayer;   // app/ui/lesson_player.hpp
 
 struct PanelViews {
     std::shared_ptr<TokensView> tokens;
@@ -119,8 +119,7 @@ struct UiState {
     SamplerPreview preview;
     PanelViews views;
     AttentionOptions attention;
-    bool qk_by_weight = false;             // Q·K panel: keys ordered by weight instead of position
-    std::shared_ptr<LessonPlayer> lesson;  // Help ▸ Lessons (app/ui/lesson_player.hpp); null until first used
+    bool qk_by_weight = false;  // Q·K panel: keys ordered by weight instead of position
 
     // Prompt & controls.
     std::array<char, 4096> prompt{};
@@ -165,6 +164,9 @@ struct UiState {
     bool screenshot_requested = false;  // File ▸ Save screenshot (F12): the loop saves the next frame as PNG
     std::string shown_engine_error;     // the worker's last error already shown (so it opens the modal once)
     std::string prompt_error;           // why the prompt box's text was not sent ("" when it was)
+
+    // Help ▸ Lessons: the lesson player (app/ui/lesson_player.hpp); null until first used.
+    std::shared_ptr<LessonPlayer> lesson;
 
     // Fonts: rebuilt between frames when a model brings new characters or the UI scale changes.
     Fonts fonts;
