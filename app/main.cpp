@@ -36,6 +36,7 @@ constexpr Verb kVerbs[] = {
     {"heads", ts::app::cmd_heads, true, "what each attention head does tokenscope heads -m FILE [--json] [--ablate]"},
     {"compare", ts::app::cmd_compare, true,
      "two models on the same tokens tokenscope compare -m A.gguf -m2 B.gguf -p TEXT [-n N] [--json]"},
+    {"lesson", ts::app::cmd_lesson, true, "check or list guided lessons tokenscope lesson --check|--list [FILE...]"},
     {"version", ts::app::cmd_version, false, "version, commit, compiler    tokenscope version (or --version)"},
 };
 

@@ -281,20 +281,25 @@ int ArgParser::usage_error(const std::string& message) const {
     return 2;
 }
 
-std::string default_model_path() {
-    if (core::is_builtin_file(kBuiltinModelName)) return kBuiltinModelName;
-    namespace fs       = std::filesystem;
-    const fs::path rel = fs::path("assets") / "models" / "default.gguf";
+std::string find_asset(const std::string& rel) {
+    namespace fs         = std::filesystem;
+    const fs::path asset = fs::path("assets") / rel;
     std::error_code ec;
-    if (fs::exists(rel, ec)) return rel.string();
+    if (fs::exists(asset, ec)) return asset.string();
     const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec) {
         const fs::path dir       = exe.parent_path();
-        const fs::path installed = dir.parent_path() / "share" / "tokenscope" / "models" / "default.gguf";
-        for (const fs::path& p : {installed, dir / rel, dir.parent_path().parent_path() / rel})
+        const fs::path installed = dir.parent_path() / "share" / "tokenscope" / rel;
+        for (const fs::path& p : {installed, dir / asset, dir.parent_path().parent_path() / asset})
             if (fs::exists(p, ec)) return p.string();
     }
-    return rel.string();
+    return {};
+}
+
+std::string default_model_path() {
+    if (core::is_builtin_file(kBuiltinModelName)) return kBuiltinModelName;
+    const std::string found = find_asset("models/default.gguf");
+    return found.empty() ? "assets/models/default.gguf" : found;
 }
 
 std::optional<uint64_t> parse_byte_size(std::string_view text) {

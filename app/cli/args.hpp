@@ -111,6 +111,9 @@ void register_builtin_model();
 // source tree). When none exists, the working-directory path is returned so the
 // error names the usual place.
 std::string default_model_path();
+// The same search for any file or folder under assets/ (rel: "lessons", "models/default.gguf"): the working
+// directory's assets/, <exe>/../share/tokenscope/, <exe>/assets/, two folders up from the executable; "" when absent.
+std::string find_asset(const std::string& rel);
 
 // A byte count such as `1048576`, `64K`, `512M`, `2G` or `1T` (binary units: K = 1024; an optional trailing `B` or
 // `iB`, any case: `512MiB`, `2gb`). nullopt for anything else: empty, a sign, a fraction, an unknown suffix, overflow.

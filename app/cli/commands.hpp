@@ -12,6 +12,7 @@ int cmd_train(int argc, char** argv);     // app/cli/train.cpp
 int cmd_eval(int argc, char** argv);      // app/cli/eval.cpp
 int cmd_heads(int argc, char** argv);     // app/cli/heads.cpp
 int cmd_compare(int argc, char** argv);   // app/cli/compare.cpp
+int cmd_lesson(int argc, char** argv);    // app/cli/lesson.cpp
 int cmd_version(int argc, char** argv);   // app/cli/version.cpp (also `tokenscope --version`)
 int cmd_gui(int argc, char** argv);       // app/ui (the explorer)
 int cmd_shot(int argc, char** argv);      // app/ui (offscreen capture)

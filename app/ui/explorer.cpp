@@ -8,6 +8,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "app/gl/gl_window.hpp"
 #include "app/gl/heatmap.hpp"
 #include "app/ui/fonts.hpp"
+#include "app/ui/lesson_player.hpp"
 #include "app/ui/settings.hpp"
 #include "app/ui/shell.hpp"
 #include "app/ui/theme.hpp"
@@ -230,6 +232,32 @@ core::Status generate_for_shot(UiState& ui, const ShotOptions& opt) {
 
 int shot_frames(UiState& ui, gl::GlWindow& w, const ShotOptions& opt);
 
+// --lesson FILE[:STEP]: the player open at that step, its actions done by the engine before the frames.
+core::Status open_lesson_for_shot(UiState& ui, const std::string& spec) {
+    std::string file = spec;
+    int step         = 1;
+    if (const size_t colon = spec.rfind(':'); colon != std::string::npos && colon + 1 < spec.size() &&
+                                              spec.find_first_not_of("0123456789", colon + 1) == std::string::npos) {
+        file = spec.substr(0, colon);
+        step = std::atoi(spec.c_str() + colon + 1);
+    }
+    if (!ui.bridge.attached()) return core::make_error(core::Code::kInvalidArgument, "--lesson needs a model");
+    if (!open_lesson(ui, file)) return core::make_error(core::Code::kInvalidArgument, "%s", ui.lesson->error.c_str());
+    if (step < 1 || step > int(ui.lesson->lesson.steps.size()))
+        return core::make_error(core::Code::kInvalidArgument, "--lesson: %s has %zu steps, not %d", file.c_str(),
+                                ui.lesson->lesson.steps.size(), step);
+    go_to_lesson_step(ui, step - 1);
+    if (!ui.lesson->error.empty())
+        return core::make_error(core::Code::kInvalidArgument, "%s", ui.lesson->error.c_str());
+    constexpr auto kTimeout = std::chrono::minutes(5);
+    if (!ui.bridge.wait_for(ui.bridge.last_ticket(), kTimeout))
+        return core::make_error(core::Code::kInternal, "--lesson: the step's actions took longer than 5 minutes");
+    begin_ui_frame(ui);
+    if (!ui.bridge.wait_for(ui.bridge.last_ticket(), kTimeout, true))
+        return core::make_error(core::Code::kInternal, "--lesson: deriving the numbers took too long");
+    return {};
+}
+
 }  // namespace
 
 int run_shot(const ShotOptions& opt) {
@@ -284,6 +312,12 @@ int run_shot(const ShotOptions& opt) {
         ui.split.left      = center_tab_named(opt.split.substr(0, comma));
         ui.split.right     = center_tab_named(comma == std::string::npos ? "" : opt.split.substr(comma + 1));
         ui.tab_request     = CenterTab::kCount;
+    }
+    if (!opt.lesson.empty()) {
+        if (auto st = open_lesson_for_shot(ui, opt.lesson); !st) {
+            std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
+            return 1;
+        }
     }
     const int code = shot_frames(ui, w, opt);
     ui.bridge.detach();

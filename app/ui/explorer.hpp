@@ -32,6 +32,7 @@ struct ShotOptions {
     std::string attention_mode;  // comma-separated: head | heads (small multiples) | mean, and log, magma
     float ui_scale = 1.0f;       // --scale PCT / 100: the presentation scale
     std::string split;           // --split LEFT,RIGHT: two panels side by side ("" = the tabs)
+    std::string lesson;          // --lesson FILE[:STEP]: the lesson player open at that step (1-based)
     int width          = 1280;
     int height         = 800;
     int frames         = 3;                  // frames drawn before the capture (ImGui settles its layout in 2)

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app/gl/colormap.hpp"
+#include "app/ui/lesson_player.hpp"
 #include "app/ui/panels.hpp"
 #include "app/ui/token_text.hpp"
 #include "app/ui/widgets.hpp"
@@ -247,6 +248,9 @@ void draw_tokens_panel(UiState& ui, const core::Snapshot& snap) {
             if (st.source == core::TokenSource::Forced) dl->AddRect(a, b, IM_COL32(252, 160, 72, 255), 4.0f, 0, 2.0f);
             if (int(i) == sel)
                 dl->AddRect(ImVec2(a.x - 2, a.y - 2), ImVec2(b.x + 2, b.y + 2), IM_COL32_WHITE, 5.0f, 0, 2.0f);
+            if (lesson_highlights(ui, int(i)))  // the lesson step's highlight (lesson_player.hpp)
+                dl->AddRect(ImVec2(a.x - 4, a.y - 4), ImVec2(b.x + 4, b.y + 4), IM_COL32(80, 200, 255, 255), 6.0f, 0,
+                            2.5f);
             dl->AddText(ImVec2(a.x + 5.0f, a.y + 3.0f), chip_text(fill), c.text.c_str());
         }
         if (hovered && mouse.x >= a.x && mouse.x < b.x && mouse.y >= a.y && mouse.y < b.y) hovered_chip = int(i);

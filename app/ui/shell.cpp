@@ -11,6 +11,7 @@
 
 #include "app/ui/export_csv.hpp"
 #include "app/ui/format.hpp"
+#include "app/ui/lesson_player.hpp"
 #include "app/ui/panels.hpp"
 #include "app/ui/settings.hpp"
 #include "app/ui/split_view.hpp"
@@ -126,6 +127,8 @@ void draw_menu_bar(UiState& ui) {
         ImGui::EndMenu();
     }
     if (ImGui::BeginMenu("Help")) {
+        draw_lessons_menu(ui);
+        ImGui::Separator();
         if (ImGui::MenuItem("Keyboard shortcuts", "F1")) ui.show_shortcuts = true;
         if (ImGui::MenuItem("About TokenScope")) ui.show_about = true;
         ImGui::EndMenu();
@@ -166,9 +169,10 @@ void handle_shortcuts(UiState& ui) {
         set_ui_scale(ui, ui.ui_scale - UiState::kUiScaleStep);
     if (io.KeyCtrl && ImGui::IsKeyPressed(kKey0, false)) set_ui_scale(ui, 1.0f);
     if (io.KeyCtrl || io.KeyAlt || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) return;
-    const bool busy = generating(ui);
-    if (key_pressed(ImGuiKey_RightArrow) && !busy) step_token(ui);
-    if (key_pressed(ImGuiKey_LeftArrow) && !busy) rewind_token(ui, 1);
+    const bool busy          = generating(ui);
+    const bool lesson_arrows = handle_lesson_keys(ui);  // the lesson window's ← → turn its pages instead
+    if (key_pressed(ImGuiKey_RightArrow) && !busy && !lesson_arrows) step_token(ui);
+    if (key_pressed(ImGuiKey_LeftArrow) && !busy && !lesson_arrows) rewind_token(ui, 1);
     if (key_pressed(ImGuiKey_Space, false)) toggle_run(ui);
     if (ImGui::IsKeyPressed(kKeyLeftBracket)) step_layer_head(ui, -1, io.KeyShift);
     if (ImGui::IsKeyPressed(kKeyRightBracket)) step_layer_head(ui, +1, io.KeyShift);
@@ -417,6 +421,7 @@ void draw_dialogs(UiState& ui) {
                                                        {"F12", "save a screenshot of the window (PNG)"},
                                                        {"Ctrl+E", "export the numbers of the panel on screen (CSV)"},
                                                        {"Ctrl+Q", "quit"},
+                                                       {"PgDn PgUp", "next / previous lesson step (Help ▸ Lessons)"},
                                                        {"F1", "this list"},
                                                        {"drag & drop", "open the dropped .gguf file"}};
             if (ImGui::BeginTable("keys", 2, ImGuiTableFlags_RowBg)) {
@@ -509,6 +514,7 @@ void draw_shell(UiState& ui) {
         ImGui::EndGroup();
     }
     ImGui::End();
+    draw_lesson_player(ui);
     draw_dialogs(ui);
 }
 

@@ -23,6 +23,7 @@ namespace ts::app {
 namespace gl {
 class HeatmapRenderer;
 }
+struct LessonPlayer;  // app/ui/lesson_player.hpp
 
 // The tabs of the central area, in order (ARCHITECTURE §6). The token strip and the controls are outside the tabs.
 enum class CenterTab { Model, Attention, QkScores, Softmax, Logits, KvCache, Journey, Geometry, Heads, kCount };
@@ -187,6 +188,9 @@ struct UiState {
     bool screenshot_requested = false;  // File ▸ Save screenshot (F12): the loop saves the next frame as PNG
     std::string shown_engine_error;     // the worker's last error already shown (so it opens the modal once)
     std::string prompt_error;           // why the prompt box's text was not sent ("" when it was)
+
+    // Help ▸ Lessons: the lesson player (app/ui/lesson_player.hpp); null until first used.
+    std::shared_ptr<LessonPlayer> lesson;
 
     // Fonts: rebuilt between frames when a model brings new characters or the UI scale changes.
     Fonts fonts;

@@ -100,6 +100,8 @@ int cmd_shot(int argc, char** argv) {
     ap.add_string("", "--split", "LEFT,RIGHT", &opt.split,
                   "two panels side by side (with --panel all), e.g. attention,qk or softmax,logits");
     int scale_pct = 100;
+    ap.add_string("", "--lesson", "FILE[:STEP]", &opt.lesson,
+                  "open a guided lesson in the lesson player at step STEP (default 1), its actions applied");
     ap.add_int("", "--scale", "PCT", &scale_pct, 100, 250, "UI scale in percent, as Ctrl+= sets it (100..250)");
     ap.add_string("", "--size", "WxH", &size, "image size in pixels");
     ap.add_int("", "--frames", "N", &opt.frames, 1, 100000, "frames to draw; prints their p50/p95 CPU time");

@@ -100,6 +100,23 @@ TEST_F(Shot, WithoutModelFlagTheBuiltInModelOpensFromAnyFolder) {
     ASSERT_EQ(std::system(("rm -rf '" + dir + "'").c_str()), 0);
 }
 
+// --lesson FILE[:STEP] on the built-in model: the player open at that step, its actions applied; the picture differs
+// from step to step; a step the lesson lacks is an error.
+TEST_F(Shot, LessonFlagOpensThePlayerAtAStep) {
+    const std::string lesson = std::string(TS_SOURCE_DIR) + "/assets/lessons/03-qk-softmax.json";
+    const std::string s1 = out("lesson_1.png"), s3 = out("lesson_3.png");
+    const RunResult a = run("shot --lesson '" + lesson + "' --size 1200x800 -o '" + s1 + "'");
+    ASSERT_EQ(a.code, 0) << a.output;
+    const RunResult b = run("shot --lesson '" + lesson + ":3' --size 1200x800 -o '" + s3 + "'");
+    ASSERT_EQ(b.code, 0) << b.output;
+    const Png p1 = load_png(s1), p3 = load_png(s3);
+    expect_not_blank(p1);
+    EXPECT_GT(differing_share(p1, p3), 0.05) << "step 1 and step 3 look the same";
+    const RunResult bad = run("shot --lesson '" + lesson + ":99' --size 640x400 -o '" + out("lesson_bad.png") + "'");
+    EXPECT_EQ(bad.code, 1) << bad.output;
+    EXPECT_NE(bad.output.find("has 5 steps, not 99"), std::string::npos) << bad.output;
+}
+
 TEST_F(Shot, FramesFlagReportsPercentiles) {
     const RunResult r = run("shot -m '" + *model_ + "' --size 320x240 --frames 4 -o '" + out("frames.png") + "'");
     ASSERT_EQ(r.code, 0) << r.output;

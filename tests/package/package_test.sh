@@ -36,7 +36,8 @@ fi
 for path in usr/bin/tokenscope usr/share/applications/tokenscope.desktop usr/share/mime/packages/tokenscope.xml \
     usr/share/man/man1/tokenscope.1.gz usr/share/icons/hicolor/scalable/apps/tokenscope.svg \
     usr/share/icons/hicolor/48x48/apps/tokenscope.png usr/share/icons/hicolor/128x128/apps/tokenscope.png \
-    usr/share/icons/hicolor/256x256/apps/tokenscope.png usr/share/doc/tokenscope/examples/read_trace.py; do
+    usr/share/icons/hicolor/256x256/apps/tokenscope.png usr/share/doc/tokenscope/examples/read_trace.py \
+    usr/share/tokenscope/lessons/01-first-contact.json usr/share/tokenscope/lessons/README.md; do
     grep -q " \./$path$" "$tmp/contents" || fail "the package lacks /$path"
 done
 ! grep -E " \./usr/(lib|include)/| \./usr/local/|_test$" "$tmp/contents" || fail "the package holds files it should not"
@@ -47,6 +48,9 @@ exe=$tmp/root/usr/bin/tokenscope
 [ "$("$exe" --version | head -1)" = "tokenscope $version" ] || fail "--version: $("$exe" --version)"
 (cd "$tmp" && TS_SIMD=scalar "$exe" run -n 2 -p "And God said" -t 1 >"$tmp/run.out" 2>&1) ||
     fail "tokenscope run: $(cat "$tmp/run.out")"
+# It finds the installed lessons (<exe>/../share/tokenscope/lessons) from any folder.
+(cd "$tmp" && TS_SIMD=scalar "$exe" lesson --list >"$tmp/lessons.out" 2>&1 && grep -q "01-first-contact" "$tmp/lessons.out") ||
+    fail "tokenscope lesson --list: $(cat "$tmp/lessons.out")"
 
 share=$tmp/root/usr/share
 if command -v desktop-file-validate >/dev/null; then
@@ -60,7 +64,7 @@ if command -v update-mime-database >/dev/null; then
     grep -q "GGUF" "$tmp/mime/magic" || fail "no GGUF magic in the MIME database"
 fi
 zcat "$share/man/man1/tokenscope.1.gz" >"$tmp/tokenscope.1"
-for verb in gui run tokenize info bench shot train eval version; do
+for verb in gui run tokenize info bench shot train eval lesson version; do
     grep -q "^\.SS \"tokenscope $verb" "$tmp/tokenscope.1" || fail "the man page has no section for '$verb'"
 done
 if command -v man >/dev/null; then
