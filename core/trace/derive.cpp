@@ -51,10 +51,14 @@ int fill_row(const TraceView& tv, const PositionRecord& r, int layer, int head, 
     const int n_pos   = tv.interventions ? std::min(keys_read(*tv.interventions, layer, pos, tv.n_prompt), tv.n_pos())
                                          : pos + 1;  // the causal mask: keys 0 .. pos
     const float* q    = r.q_layer(layer) + size_t(head) * size_t(hp.head_dim);
-    // As the layer computed them: its scale, soft-cap and sliding window (keys before it are -inf, shown masked),
-    // then the interventions that edit scores (no-scale).
-    attn::layer_scores_row(attn::params(hp, layer), q, tv.cache, layer, head / group, hp.head_dim, n_pos, scores);
+    // In the forward pass's order: scaled scores within the layer's sliding window (keys before it are -inf, shown
+    // masked), the interventions that edit scores (no-scale, where the observer sees AttnScores), then the soft-cap.
+    attn::Params p  = attn::params(hp, layer);
+    const float cap = p.softcap;
+    p.softcap       = 0.0f;
+    const int j0    = attn::layer_scores_row(p, q, tv.cache, layer, head / group, hp.head_dim, n_pos, scores);
     if (tv.interventions) edit_scores(*tv.interventions, hp, layer, pos, scores, n_pos);
+    if (cap != 0.0f) softcap(scores + j0, n_pos - j0, cap);
     attn::softmax_row(scores, probs, n_pos);
     std::fill(scores + n_pos, scores + tv.n_pos(), kMasked);
     std::fill(probs + n_pos, probs + tv.n_pos(), 0.0f);
