@@ -123,30 +123,46 @@ void check_stage_list(const TinyModel& m, const Model& model, const Recorder& re
         }
 }
 
-void check_stages(const TinySpec& s) {
-    const auto m           = tiny::make_tiny_model(s);
+// One forward pass of a tiny model of `s` over kTokens, every stage recorded; the stage list and the input of
+// layer 0 (layer_input, the logit lens's embedding row) are checked against the description.
+const std::vector<int32_t> kTokens = {1, 5, 36, 0, 17, 17, 2, 30, 11, 8};
+struct Recorded {
+    tiny::TinyModel m;
+    std::shared_ptr<const Model> model;
+    Recorder rec;
+    std::vector<float> logits;  // [kTokens][n_vocab]
+};
+void record_tiny(const TinySpec& s, Recorded& r) {
+    r.m                    = tiny::make_tiny_model(s);
     const std::string path = tiny::temp_path("model.gguf");
-    ASSERT_TRUE(tiny::gguf_writer_for(m).write(path).ok());
-    const auto loaded = load_model(path);
+    ASSERT_TRUE(tiny::gguf_writer_for(r.m).write(path).ok());
+    auto loaded = load_model(path);
     ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-    const Model& model = **loaded;
-
-    const std::vector<int32_t> tokens = {1, 5, 36, 0, 17, 17, 2, 30, 11, 8};
-    const int n = int(tokens.size()), hd = s.head_dim();
+    r.model     = *loaded;
+    const int n = int(kTokens.size());
     ThreadPool pool(1);
-    Forward fwd(model, 16, 4);
+    Forward fwd(*r.model, 16, 4);
     auto cache = fwd.make_cache();
     ASSERT_TRUE(cache.ok());
-    Recorder rec;
-    std::vector<float> logits(size_t(n) * size_t(s.n_vocab));
-    ASSERT_TRUE(fwd.eval(*cache, tokens.data(), n, 0, logits.data(), LogitRows::All, pool, &rec).ok());
-    check_stage_list(m, model, rec, n);
-    // layer_input (the logit lens's embedding row) makes the input of layer 0 as the forward pass did.
+    r.logits.resize(size_t(n) * size_t(s.n_vocab));
+    ASSERT_TRUE(fwd.eval(*cache, kTokens.data(), n, 0, r.logits.data(), LogitRows::All, pool, &r.rec).ok());
+    check_stage_list(r.m, *r.model, r.rec, n);
     for (int pos = 0; pos < n; ++pos) {
-        const auto in = layer_input(model, tokens[size_t(pos)], pos);
+        const auto in = layer_input(*r.model, kTokens[size_t(pos)], pos);
         ASSERT_TRUE(in.ok()) << in.error().message;
-        EXPECT_EQ(*in, rec.at(arch_desc(model.hp.arch).layer_input, -1, pos)) << "layer input at " << pos;
+        EXPECT_EQ(*in, r.rec.at(arch_desc(r.model->hp.arch).layer_input, -1, pos)) << "layer input at " << pos;
     }
+}
+
+void check_stages(const TinySpec& s) {
+    Recorded r;
+    record_tiny(s, r);
+    if (::testing::Test::HasFatalFailure()) return;
+    const tiny::TinyModel& m           = r.m;
+    const Recorder& rec                = r.rec;
+    const std::vector<float>& logits   = r.logits;
+    const std::vector<int32_t>& tokens = kTokens;
+    const int n = int(tokens.size()), hd = s.head_dim();
 
     const TinyTensor& embd = m.at("token_embd.weight");
     for (int pos = 0; pos < n; ++pos) {
@@ -215,29 +231,14 @@ void check_stages(const TinySpec& s) {
 
 // gpt2: learned positions, LayerNorm with bias, fused QKV, no RoPE (the scores read q_proj and k_proj), GELU MLP.
 void check_stages_gpt2(const TinySpec& s) {
-    const auto m           = tiny::make_tiny_model(s);
-    const std::string path = tiny::temp_path("gpt2.gguf");
-    ASSERT_TRUE(tiny::gguf_writer_for(m).write(path).ok());
-    const auto loaded = load_model(path);
-    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-    const Model& model = **loaded;
-
-    const std::vector<int32_t> tokens = {1, 5, 36, 0, 17, 17, 2, 30, 11, 8};
+    Recorded r;
+    record_tiny(s, r);
+    if (::testing::Test::HasFatalFailure()) return;
+    const tiny::TinyModel& m           = r.m;
+    const Recorder& rec                = r.rec;
+    const std::vector<float>& logits   = r.logits;
+    const std::vector<int32_t>& tokens = kTokens;
     const int n = int(tokens.size()), E = s.n_embd, Q = s.q_dim(), KV = s.kv_dim();
-    ThreadPool pool(1);
-    Forward fwd(model, 16, 4);
-    auto cache = fwd.make_cache();
-    ASSERT_TRUE(cache.ok());
-    Recorder rec;
-    std::vector<float> logits(size_t(n) * size_t(s.n_vocab));
-    ASSERT_TRUE(fwd.eval(*cache, tokens.data(), n, 0, logits.data(), LogitRows::All, pool, &rec).ok());
-    check_stage_list(m, model, rec, n);
-    // layer_input (the logit lens's embedding row) makes the input of layer 0 as the forward pass did.
-    for (int pos = 0; pos < n; ++pos) {
-        const auto in = layer_input(model, tokens[size_t(pos)], pos);
-        ASSERT_TRUE(in.ok()) << in.error().message;
-        EXPECT_EQ(*in, rec.at(arch_desc(model.hp.arch).layer_input, -1, pos)) << "layer input at " << pos;
-    }
 
     const TinyTensor& embd = m.at("token_embd.weight");
     const TinyTensor& wpe  = m.at("position_embd.weight");
@@ -303,27 +304,14 @@ void check_stages_gpt2(const TinySpec& s) {
 // phi3's fused projections split as declared; gemma's scaled embedding, post-norms, GeGLU, sliding window (-inf
 // before it on local layers only), soft-caps of the scores and the logits.
 void check_stages_phi_gemma(const TinySpec& s) {
-    const auto m           = tiny::make_tiny_model(s);
-    const std::string path = tiny::temp_path("model.gguf");
-    ASSERT_TRUE(tiny::gguf_writer_for(m).write(path).ok());
-    const auto loaded = load_model(path);
-    ASSERT_TRUE(loaded.ok()) << loaded.error().message;
-    const Model& model                = **loaded;
-    const std::vector<int32_t> tokens = {1, 5, 36, 0, 17, 17, 2, 30, 11, 8};
+    Recorded r;
+    record_tiny(s, r);
+    if (::testing::Test::HasFatalFailure()) return;
+    const tiny::TinyModel& m           = r.m;
+    const Recorder& rec                = r.rec;
+    const std::vector<float>& logits   = r.logits;
+    const std::vector<int32_t>& tokens = kTokens;
     const int n = int(tokens.size()), E = s.n_embd, F = s.n_ff;
-    ThreadPool pool(1);
-    Forward fwd(model, 16, 4);
-    auto cache = fwd.make_cache();
-    ASSERT_TRUE(cache.ok());
-    Recorder rec;
-    std::vector<float> logits(size_t(n) * size_t(s.n_vocab));
-    ASSERT_TRUE(fwd.eval(*cache, tokens.data(), n, 0, logits.data(), LogitRows::All, pool, &rec).ok());
-    check_stage_list(m, model, rec, n);
-    for (int pos = 0; pos < n; ++pos) {  // the logit lens's embedding row: the input of layer 0, bit for bit
-        const auto in = layer_input(model, tokens[size_t(pos)], pos);
-        ASSERT_TRUE(in.ok()) << in.error().message;
-        EXPECT_EQ(*in, rec.at(arch_desc(model.hp.arch).layer_input, -1, pos)) << "layer input at " << pos;
-    }
     auto part = [](const std::vector<float>& v, int from, int count) {
         return std::vector<float>(v.begin() + from, v.begin() + from + count);
     };
