@@ -30,19 +30,6 @@ protected:
         std::remove(path_.c_str());
         PanelFrames::TearDown();
     }
-    int shell_frame() {
-        ImGui::NewFrame();
-        draw_shell(ui_);
-        ImGui::Render();
-        return ImGui::GetDrawData()->TotalVtxCount;
-    }
-    void press(int key) {
-        ImGuiIO& io      = ImGui::GetIO();
-        io.KeysDown[key] = true;
-        shell_frame();
-        io.KeysDown[key] = false;
-        shell_frame();
-    }
     void settle() {
         ASSERT_TRUE(ui_.bridge.wait_for(ui_.bridge.last_ticket(), std::chrono::seconds(20), true));
         shell_frame();

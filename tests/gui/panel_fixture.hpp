@@ -14,6 +14,7 @@
 
 #include "app/ui/fonts.hpp"
 #include "app/ui/panels.hpp"
+#include "app/ui/shell.hpp"
 #include "app/ui/ui_state.hpp"
 #include "tests/gui/tiny_gguf.hpp"
 
@@ -56,6 +57,24 @@ protected:
         frame([](UiState&, const core::Snapshot&) {});  // sends the focus
         ASSERT_TRUE(ui_.bridge.wait_for(ui_.bridge.push(core::cmd::SetFocus{ui_.bridge.focus()}),
                                         std::chrono::seconds(20), true));
+    }
+
+    // One frame of the whole shell (menus, columns, tabs). Returns the vertex count.
+    int shell_frame() {
+        ImGui::NewFrame();
+        draw_shell(ui_);
+        ImGui::Render();
+        return ImGui::GetDrawData()->TotalVtxCount;
+    }
+    // Presses `key` (a GLFW key code, with shift) for one shell frame and releases it in the next.
+    void press(int key, bool shift = false) {
+        ImGuiIO& io      = ImGui::GetIO();
+        io.KeyShift      = shift;
+        io.KeysDown[key] = true;
+        shell_frame();
+        io.KeysDown[key] = false;
+        io.KeyShift      = false;
+        shell_frame();
     }
 
     using Draw = std::function<void(UiState&, const core::Snapshot&)>;

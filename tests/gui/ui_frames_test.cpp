@@ -31,23 +31,6 @@ protected:
         io.KeyMap[ImGuiKey_Space]      = kSpace;
         io.KeyMap[ImGuiKey_End]        = 269;
     }
-    // One frame of the whole shell.
-    int shell_frame() {
-        ImGui::NewFrame();
-        draw_shell(ui_);
-        ImGui::Render();
-        return ImGui::GetDrawData()->TotalVtxCount;
-    }
-    // Presses `key` (with shift) for one shell frame and releases it in the next.
-    void press(int key, bool shift = false) {
-        ImGuiIO& io      = ImGui::GetIO();
-        io.KeyShift      = shift;
-        io.KeysDown[key] = true;
-        shell_frame();
-        io.KeysDown[key] = false;
-        io.KeyShift      = false;
-        shell_frame();
-    }
     // Waits until the worker has handled everything pushed so far (and derived what the focus asks).
     void settle() {
         ASSERT_TRUE(ui_.bridge.wait_for(ui_.bridge.last_ticket(), std::chrono::seconds(20), true));
