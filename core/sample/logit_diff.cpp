@@ -11,10 +11,7 @@ namespace {
 
 // log softmax at T = 1, in double.
 std::vector<double> log_softmax(const std::vector<float>& z) {
-    const double m = z.empty() ? 0.0 : double(*std::max_element(z.begin(), z.end()));
-    double sum     = 0;
-    for (float x : z) sum += std::exp(double(x) - m);
-    const double lse = m + std::log(sum);
+    const double lse = log_sum_exp(z);
     std::vector<double> out(z.size());
     for (size_t i = 0; i < z.size(); ++i) out[i] = double(z[i]) - lse;
     return out;
@@ -43,12 +40,7 @@ LogitDiff diff_logits(const std::vector<float>& logits, const std::vector<float>
     LogitDiff d;
     if (logits.size() != clean.size() || logits.empty()) return d;
     const std::vector<double> lp = log_softmax(logits), lq = log_softmax(clean);
-    double kl = 0;
-    for (size_t i = 0; i < lp.size(); ++i) {
-        const double p = std::exp(lp[i]);
-        if (p > 0) kl += p * (lp[i] - lq[i]);
-    }
-    d.kl                     = std::max(0.0, kl);
+    d.kl                     = kl_divergence(logits, clean);
     std::vector<int32_t> ids = top_ids(lp, top_k);
     for (int32_t id : top_ids(lq, top_k))
         if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
@@ -57,6 +49,25 @@ LogitDiff diff_logits(const std::vector<float>& logits, const std::vector<float>
         d.top.push_back(CandidateDelta{id, logits[i], clean[i], float(std::exp(lp[i])), float(std::exp(lq[i]))});
     }
     return d;
+}
+
+double log_sum_exp(std::span<const float> z) {
+    if (z.empty()) return -INFINITY;
+    const double m = double(*std::max_element(z.begin(), z.end()));
+    double sum     = 0;
+    for (float x : z) sum += std::exp(double(x) - m);
+    return m + std::log(sum);
+}
+
+double kl_divergence(std::span<const float> p_logits, std::span<const float> q_logits) {
+    if (p_logits.size() != q_logits.size() || p_logits.empty()) return 0;
+    const double zp = log_sum_exp(p_logits), zq = log_sum_exp(q_logits);
+    double kl = 0;
+    for (size_t i = 0; i < p_logits.size(); ++i) {
+        const double lp = double(p_logits[i]) - zp, p = std::exp(lp);
+        if (p > 0) kl += p * (lp - (double(q_logits[i]) - zq));
+    }
+    return std::max(0.0, kl);
 }
 
 }  // namespace ts::core::sample

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace ts::core::sample {
@@ -28,5 +29,12 @@ struct LogitDiff {
 
 // Both [n_vocab]; top_k >= 0. Sums in double so that a long vocabulary adds up without loss.
 LogitDiff diff_logits(const std::vector<float>& logits, const std::vector<float>& clean, int top_k);
+
+// log Σ exp(z_i), in double, shifted by the largest z (the log of softmax's denominator at T = 1).
+double log_sum_exp(std::span<const float> z);
+// KL(P ‖ Q) in nats, P and Q the softmax at T = 1 of two logit vectors of one vocabulary, summed in double; never
+// negative (rounding is clamped), and tokens P gives probability 0 add nothing. The intervention Δ view and
+// `compare` both use it.
+double kl_divergence(std::span<const float> p_logits, std::span<const float> q_logits);
 
 }  // namespace ts::core::sample

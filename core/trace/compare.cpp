@@ -7,8 +7,10 @@
 
 #include "core/model/forward.hpp"
 #include "core/model/layers.hpp"
+#include "core/sample/logit_diff.hpp"
 #include "core/tensor/ops.hpp"
 #include "core/tensor/quant.hpp"
+#include "core/trace/geometry.hpp"
 
 namespace ts::core {
 namespace {
@@ -40,14 +42,6 @@ struct Run {
 
 int32_t argmax(std::span<const float> x) {
     return int32_t(std::max_element(x.begin(), x.end()) - x.begin());
-}
-
-// log Σ exp(x), in double.
-double log_sum_exp(std::span<const float> x) {
-    const double m = double(*std::max_element(x.begin(), x.end()));
-    double s       = 0;
-    for (float v : x) s += std::exp(double(v) - m);
-    return m + std::log(s);
 }
 
 // The most positions a model is run over: its training context (4096 when the file does not say).
@@ -86,16 +80,6 @@ int32_t lens_top1(const Model& m, const float* resid, std::vector<float>& xb, st
     output_norm(m, resid, xb.data());
     matvec(m.w.output, xb.data(), logits.data(), pool);
     return argmax(logits);
-}
-
-double cosine(const float* a, const float* b, int n) {
-    double ab = 0, aa = 0, bb = 0;
-    for (int i = 0; i < n; ++i) {
-        ab += double(a[i]) * double(b[i]);
-        aa += double(a[i]) * double(a[i]);
-        bb += double(b[i]) * double(b[i]);
-    }
-    return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : (aa == bb ? 1.0 : 0.0);
 }
 
 // A's weight tensors in model order, each once (a tied output matrix is the embedding).
@@ -207,17 +191,12 @@ Result<ModelComparison> compare_models(const Model& a, const Model& b, const std
     for (int p = 0; p < n; ++p) {
         const std::span<const float> la{ra->logits.data() + size_t(p) * size_t(V), size_t(V)};
         const std::span<const float> lb{rb->logits.data() + size_t(p) * size_t(V), size_t(V)};
-        const double za = log_sum_exp(la), zb = log_sum_exp(lb);
-        double kl = 0;
-        for (int i = 0; i < V; ++i) {
-            const double lpa = double(la[size_t(i)]) - za, lpb = double(lb[size_t(i)]) - zb;
-            kl += std::exp(lpa) * (lpa - lpb);
-        }
+        const double za = sample::log_sum_exp(la), zb = sample::log_sum_exp(lb);
         PositionDiff& d = c.positions[size_t(p)];
         d.pos           = p;
         d.token         = c.tokens[size_t(p)];
         d.generated     = p >= c.n_prompt;
-        d.kl            = std::max(0.0, kl);
+        d.kl            = sample::kl_divergence(la, lb);
         d.top1_a        = argmax(la);
         d.top1_b        = argmax(lb);
         d.p_top1_a      = float(std::exp(double(la[size_t(d.top1_a)]) - za));
@@ -243,7 +222,7 @@ Result<ModelComparison> compare_models(const Model& a, const Model& b, const std
             for (int l = 0; l < L; ++l) {
                 const float* xa                             = ra->resid->at(p, l);
                 const float* xr                             = rb->resid->at(p, l);
-                const double cs                             = cosine(xa, xr, E);
+                const double cs                             = derive::cosine(xa, xr, E);
                 c.cosine[size_t(p) * size_t(L) + size_t(l)] = float(cs);
                 c.layer_cosine[size_t(l)] += cs / n;
                 if (d.part_layer < 0 && lens_top1(a, xa, xb, logits, pool) != lens_top1(b, xr, xb, logits, pool))
