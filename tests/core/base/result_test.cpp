@@ -28,5 +28,23 @@ TEST(MakeError, LongMessagesAreNotCut) {
     EXPECT_EQ(make_error(Code::kIo, "%s", "").message, "");
 }
 
+Result<int> half_of(int x) {
+    if (x % 2 != 0) return make_error(Code::kInvalidArgument, "%d is odd", x);
+    return x / 2;
+}
+
+Result<int> quarter_of(int x) {
+    TS_TRY_ASSIGN(h, half_of(x));
+    TS_TRY_ASSIGN(q, half_of(h));
+    return q;
+}
+
+TEST(TryAssign, UnwrapsAValueOrPassesTheFirstErrorOn) {
+    EXPECT_EQ(*quarter_of(12), 3);
+    const Result<int> odd = quarter_of(6);  // 6 / 2 = 3 is odd
+    ASSERT_FALSE(odd.ok());
+    EXPECT_EQ(odd.error().message, "3 is odd");
+}
+
 }  // namespace
 }  // namespace ts::core
