@@ -103,8 +103,16 @@ void draw_summary(UiState& ui, const QkView& v, const core::Snapshot& snap) {
     ImGui::PopFont();
     char norm[48] = "";
     if (std::isfinite(v.q_norm)) std::snprintf(norm, sizeof norm, ", ‖q‖ = %.3f", double(v.q_norm));
-    ImGui::Text("score_j = q·k_j / √d   with d = head_dim = %d, √d = %.3f%s;   keys after position %d are masked (−∞)",
-                hp.head_dim, double(sqrt_d), norm, v.pos);
+    const float scale = v.src ? v.src->row.scale : 1.0f / sqrt_d;
+    if (std::fabs(scale * sqrt_d - 1.0f) < 1e-6f)
+        ImGui::Text(
+            "score_j = q·k_j / √d   with d = head_dim = %d, √d = %.3f%s;   keys after position %d are masked (−∞)",
+            hp.head_dim, double(sqrt_d), norm, v.pos);
+    else  // a model with a query scale of its own (gemma's query_pre_attn_scalar)
+        ImGui::Text(
+            "score_j = q·k_j × %.5g (the model's query scale; head_dim = %d)%s;   keys after position %d are "
+            "masked (−∞)",
+            double(scale), hp.head_dim, norm, v.pos);
     ImGui::Text(
         "m = max score = %.4f (key %d)   →   e_j = exp(score_j − m)   →   Σ e_j = %.5f   →   weight_j = e_j / Σ   "
         "(Σ weight_j = %.4f)",
@@ -148,23 +156,29 @@ void draw_qk_panel(UiState& ui, const core::Snapshot& snap) {
             "same keys, each with its own query.");
     }
     // What the score column holds where the family changes it (gemma): the soft-cap and the window.
-    const core::Hparams& hp = snap.model->hp;
-    if (hp.attn_softcap > 0.0f)
-        ImGui::TextDisabled("scores after the soft-cap: %g·tanh(q·k·scale / %g), what the softmax reads",
-                            double(hp.attn_softcap), double(hp.attn_softcap));
+    const core::Hparams& hp        = snap.model->hp;
+    const core::derive::AttnRow& r = d->row;
+    const bool capped              = !r.raw_scores.empty();
+    if (capped) {
+        ImGui::TextDisabled("raw = q·k·scale (scale %.4g); capped = %g·tanh(raw / %g), what the softmax reads",
+                            double(r.scale), double(hp.attn_softcap), double(hp.attn_softcap));
+        item_tooltip(
+            "The soft-cap squashes large scores smoothly towards ±cap, so no single key can take all the "
+            "attention; small scores pass almost unchanged. Compare the two columns.");
+    }
     if (hp.is_swa(d->row.layer))
         ImGui::TextDisabled("layer %d is a sliding-window layer: only the last %d positions are seen", d->row.layer,
                             hp.n_swa);
 
-    const core::derive::AttnRow& r = d->row;
-    const float em                 = ImGui::GetFontSize();
-    const ImGuiTableFlags flags    = ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV |
+    const float em              = ImGui::GetFontSize();
+    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV |
                                   ImGuiTableFlags_SizingFixedFit;
-    if (!ImGui::BeginTable("qk", 7, flags)) return;
+    if (!ImGui::BeginTable("qk", capped ? 8 : 7, flags)) return;
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("key", ImGuiTableColumnFlags_WidthFixed, em * 3.0f);
     ImGui::TableSetupColumn("token", ImGuiTableColumnFlags_WidthFixed, em * 8.0f);
-    ImGui::TableSetupColumn("score q·k/√d", ImGuiTableColumnFlags_WidthFixed, em * 5.0f);
+    if (capped) ImGui::TableSetupColumn("raw score", ImGuiTableColumnFlags_WidthFixed, em * 5.0f);
+    ImGui::TableSetupColumn(capped ? "after cap" : "score q·k/√d", ImGuiTableColumnFlags_WidthFixed, em * 5.0f);
     ImGui::TableSetupColumn("score bar", ImGuiTableColumnFlags_WidthStretch, 1.0f);
     ImGui::TableSetupColumn("e = exp(s−m)", ImGuiTableColumnFlags_WidthFixed, em * 6.0f);
     ImGui::TableSetupColumn("weight = e/Σ", ImGuiTableColumnFlags_WidthFixed, em * 6.0f);
@@ -189,31 +203,40 @@ void draw_qk_panel(UiState& ui, const core::Snapshot& snap) {
             ImGui::PushFont(ui.fonts.mono);
             if (masked) ImGui::PushStyleColor(ImGuiCol_Text, ImGui::GetStyleColorVec4(ImGuiCol_TextDisabled));
             ImGui::TextUnformatted(size_t(j) < v.labels.size() ? v.labels[size_t(j)].c_str() : "?");
-            ImGui::TableSetColumnIndex(2);
-            if (masked)
-                ImGui::TextUnformatted("−∞");
-            else
-                ImGui::Text("%+.4f", r.scores[size_t(j)]);
+            const int c     = capped ? 1 : 0;  // the raw column shifts the rest by one
+            const float raw = capped ? r.raw_scores[size_t(j)] : r.scores[size_t(j)];
+            for (int k = 0; k <= c; ++k) {
+                ImGui::TableSetColumnIndex(2 + k);
+                if (masked)
+                    ImGui::TextUnformatted("−∞");
+                else
+                    ImGui::Text("%+.4f", k < c ? raw : r.scores[size_t(j)]);
+            }
             ImGui::PopFont();
-            ImGui::TableSetColumnIndex(3);
+            ImGui::TableSetColumnIndex(3 + c);
             if (masked) {
                 ImGui::TextUnformatted(j > r.pos ? "masked: a later key" : "masked: outside the sliding window");
             } else {
                 const ImU32 col = r.scores[size_t(j)] >= 0 ? IM_COL32(94, 201, 98, 220) : IM_COL32(59, 82, 139, 230);
                 cell_bar(r.scores[size_t(j)], lo, hi, 0.0f, col, ImGui::GetContentRegionAvail().x);
-                if (ImGui::IsItemHovered())
-                    ImGui::SetTooltip("q·k = %.4f, ÷ √%d → %.4f; minus the max → %.4f",
-                                      r.scores[size_t(j)] * std::sqrt(float(snap.model->hp.head_dim)),
-                                      snap.model->hp.head_dim, r.scores[size_t(j)], r.scores[size_t(j)] - v.max_score);
+                if (ImGui::IsItemHovered()) {
+                    if (capped)
+                        ImGui::SetTooltip("q·k = %.4f, × %.4g → raw %.4f, capped → %.4f; minus the max → %.4f",
+                                          raw / r.scale, double(r.scale), raw, r.scores[size_t(j)],
+                                          r.scores[size_t(j)] - v.max_score);
+                    else
+                        ImGui::SetTooltip("q·k = %.4f, × %.4g → %.4f; minus the max → %.4f", raw / r.scale,
+                                          double(r.scale), r.scores[size_t(j)], r.scores[size_t(j)] - v.max_score);
+                }
             }
-            ImGui::TableSetColumnIndex(4);
+            ImGui::TableSetColumnIndex(4 + c);
             ImGui::PushFont(ui.fonts.mono);
             ImGui::Text("%.5f", v.exps[size_t(j)]);
-            ImGui::TableSetColumnIndex(5);
+            ImGui::TableSetColumnIndex(5 + c);
             ImGui::Text("%.4f", r.probs[size_t(j)]);
             ImGui::PopFont();
             if (masked) ImGui::PopStyleColor();
-            ImGui::TableSetColumnIndex(6);
+            ImGui::TableSetColumnIndex(6 + c);
             if (!masked)
                 cell_bar(r.probs[size_t(j)], 0.0f, w_max, 0.0f,
                          gl::colormap_u32(gl::Colormap::Viridis, 0.35f + 0.65f * r.probs[size_t(j)] / w_max),

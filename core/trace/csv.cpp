@@ -96,9 +96,13 @@ std::string attention_mean(const Model& model, const derive::HeadSummary& s, std
 
 std::string score_row(const Model& model, const derive::AttnRow& row, std::span<const int32_t> tokens) {
     Table t;
-    t.cell("key_pos").cell("key_token").cell("score").cell("weight").end();
+    const bool capped = !row.raw_scores.empty();  // a soft-capped layer: the raw score beside the capped one
+    t.cell("key_pos").cell("key_token");
+    if (capped) t.cell("raw_score");
+    t.cell("score").cell("weight").end();
     for (int k = 0; k <= row.pos && k < row.n; ++k) {
         t.cell(k).cell(k < int(tokens.size()) ? token_text(model, tokens[size_t(k)]) : std::string());
+        if (capped) t.cell(double(row.raw_scores[size_t(k)]));
         t.cell(double(row.scores[size_t(k)])).cell(double(row.probs[size_t(k)])).end();
     }
     return t.take();

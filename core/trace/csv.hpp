@@ -28,7 +28,8 @@ std::string token_text(const Model& model, int32_t id);
 std::string attention_matrix(const Model& model, const derive::AttnMatrix& m, std::span<const int32_t> tokens);
 // The same layout for the mean over a layer's heads.
 std::string attention_mean(const Model& model, const derive::HeadSummary& s, std::span<const int32_t> tokens);
-// One query's row: key_pos, key_token, score (q·k/√d; empty where masked), weight (softmax).
+// One query's row: key_pos, key_token, [raw_score (before the soft-cap, where the layer has one),] score (q·k/√d,
+// what the softmax reads; empty where masked), weight (softmax).
 std::string score_row(const Model& model, const derive::AttnRow& row, std::span<const int32_t> tokens);
 // The ranked next-token candidates: rank, id, token, logit, p_model (softmax at T = 1), cumulative, p_sampler (in the
 // final distribution; 0 when the sampler removed it), chosen (1 for the drawn token).

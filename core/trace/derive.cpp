@@ -44,8 +44,9 @@ Result<const PositionRecord*> record_of(const TraceView& tv, int pos) {
 }
 
 // scores and probs of query `pos` of `head` into rows of T floats, masked beyond the keys it reads (pos under the
-// causal mask); returns how many keys it reads.
-int fill_row(const TraceView& tv, const PositionRecord& r, int layer, int head, int pos, float* scores, float* probs) {
+// causal mask); returns how many keys it reads. raw (optional, T floats): the scores before the soft-cap.
+int fill_row(const TraceView& tv, const PositionRecord& r, int layer, int head, int pos, float* scores, float* probs,
+             float* raw = nullptr) {
     const Hparams& hp = tv.model.hp;
     const int group   = hp.n_head / hp.n_head_kv;
     const int n_pos   = tv.interventions ? std::min(keys_read(*tv.interventions, layer, pos, tv.n_prompt), tv.n_pos())
@@ -58,6 +59,10 @@ int fill_row(const TraceView& tv, const PositionRecord& r, int layer, int head, 
     p.softcap       = 0.0f;
     const int j0    = attn::layer_scores_row(p, q, tv.cache, layer, head / group, hp.head_dim, n_pos, scores);
     if (tv.interventions) edit_scores(*tv.interventions, hp, layer, pos, scores, n_pos);
+    if (raw) {
+        std::copy(scores, scores + n_pos, raw);
+        std::fill(raw + n_pos, raw + tv.n_pos(), kMasked);
+    }
     if (cap != 0.0f) softcap(scores + j0, n_pos - j0, cap);
     attn::softmax_row(scores, probs, n_pos);
     std::fill(scores + n_pos, scores + tv.n_pos(), kMasked);
@@ -80,7 +85,11 @@ Result<AttnRow> attention_row(const TraceView& tv, int layer, int head, int pos)
     row.n     = tv.n_pos();
     row.scores.resize(size_t(row.n));
     row.probs.resize(size_t(row.n));
-    fill_row(tv, **r, layer, head, pos, row.scores.data(), row.probs.data());
+    const attn::Params p = attn::params(tv.model.hp, layer);
+    row.scale            = p.scale;
+    if (p.softcap != 0.0f) row.raw_scores.resize(size_t(row.n));
+    fill_row(tv, **r, layer, head, pos, row.scores.data(), row.probs.data(),
+             row.raw_scores.empty() ? nullptr : row.raw_scores.data());
     return row;
 }
 

@@ -39,8 +39,12 @@ struct TraceView {
 // keys seen, 0 for the others. Both have T entries.
 struct AttnRow {
     int layer = 0, head = 0, pos = 0, n = 0;  // n = T
-    std::vector<float> scores;                // [T]
+    std::vector<float> scores;                // [T] what the softmax reads
     std::vector<float> probs;                 // [T]
+    // Where the layer soft-caps its scores (gemma2): the scores before the cap, q·k · scale (after the interventions
+    // that edit scores), [T]; empty where there is no cap, since scores are then the raw ones.
+    std::vector<float> raw_scores;
+    float scale = 1.0f;  // the factor q·k is multiplied by (1/√head_dim, or the model's query scale)
 };
 
 // Every query row of one head: row i is attention_row(layer, head, i).

@@ -103,6 +103,15 @@ TEST_F(CsvOfASession, ScoreRowCandidatesAndStagesHoldTheSessionsNumbers) {
     ASSERT_EQ(int(rr.size()), pos + 2);
     EXPECT_EQ(std::strtof(rr[1][2].c_str(), nullptr), row->scores[0]);
     EXPECT_EQ(std::strtof(rr.back()[3].c_str(), nullptr), row->probs[size_t(pos)]);
+    // A soft-capped layer's row (gemma2) adds the raw score before the capped one.
+    derive::AttnRow capped = *row;
+    capped.raw_scores.assign(capped.scores.size(), 7.5f);
+    const auto cr = parse(csv::score_row(s_->model(), capped, s_->tokens()));
+    ASSERT_EQ(cr[0].size(), 5u);
+    EXPECT_EQ(cr[0][2], "raw_score");
+    EXPECT_EQ(cr[0][3], "score");
+    EXPECT_EQ(std::strtof(cr[1][2].c_str(), nullptr), 7.5f);
+    EXPECT_EQ(std::strtof(cr[1][3].c_str(), nullptr), row->scores[0]);
 
     const StepTrace& st = *s_->steps().back();
     const auto cand     = parse(csv::candidates(s_->model(), st.sampler));

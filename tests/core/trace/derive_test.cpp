@@ -24,7 +24,12 @@ public:
     explicit Tee(TraceRecorder& rec) : rec_(rec) {}
     StageMask wants(int layer) const override {
         StageMask m = rec_.wants(layer);
-        return m.set(Stage::AttnScores).set(Stage::AttnProbs).set(Stage::ResidFfn).set(Stage::Q).set(Stage::Logits);
+        return m.set(Stage::AttnScores)
+            .set(Stage::AttnSoftcap)
+            .set(Stage::AttnProbs)
+            .set(Stage::ResidFfn)
+            .set(Stage::Q)
+            .set(Stage::Logits);
     }
     void observe(Stage p, int layer, int pos, TensorView v) override {
         if (rec_.wants(layer).has(p)) rec_.observe(p, layer, pos, v);
@@ -100,6 +105,41 @@ TEST(Derive, AttentionRowsEqualTheWeightsTheForwardPassUsed) {
                     EXPECT_NEAR(row->scores[size_t(j)], scores[size_t(h * stride + j)], 1e-6f);
                 }
             }
+}
+
+TEST(Derive, SoftCappedRowsKeepTheRawScoresBeside) {
+    tiny::TinySpec spec;
+    spec.arch       = "gemma2";  // attention soft-cap, as forward_stages_test writes it
+    spec.key_length = 8;
+    spec.n_swa      = 3;
+    spec.tied       = true;
+    Traced t        = run_traced(spec, 7);
+    ASSERT_GT(t.model->hp.attn_softcap, 0.0f);
+    const derive::TraceView tv{*t.model, *t.cache, t.steps};
+    int n_changed = 0;
+    for (int l = 0; l < spec.n_layer; ++l)
+        for (int p = 0; p < int(kTokens.size()); ++p) {
+            auto row = derive::attention_row(tv, l, 1, p);
+            ASSERT_TRUE(row.ok()) << row.error().message;
+            ASSERT_EQ(row->raw_scores.size(), row->scores.size());
+            EXPECT_FLOAT_EQ(row->scale, 1.0f / std::sqrt(float(t.model->hp.head_dim)));  // no query_pre_attn_scalar
+            const auto& raw    = t.tee->seen.at({Stage::AttnScores, l, p});
+            const auto& capped = t.tee->seen.at({Stage::AttnSoftcap, l, p});
+            const int stride   = t.tee->cols.at({Stage::AttnScores, l, p});
+            for (int j = 0; j <= p; ++j) {
+                if (std::isinf(raw[size_t(stride + j)])) continue;  // outside the window
+                EXPECT_NEAR(row->raw_scores[size_t(j)], raw[size_t(stride + j)], 1e-5f) << l << " " << p << " " << j;
+                EXPECT_NEAR(row->scores[size_t(j)], capped[size_t(stride + j)], 1e-5f);
+                n_changed += row->raw_scores[size_t(j)] != row->scores[size_t(j)];
+            }
+        }
+    EXPECT_GT(n_changed, 0);  // the cap changed scores
+    // Without a cap the row has no raw copy: its scores are the raw ones.
+    Traced plain = run_traced(tiny::TinySpec{}, 7);
+    const derive::TraceView tv2{*plain.model, *plain.cache, plain.steps};
+    auto row = derive::attention_row(tv2, 0, 0, 5);
+    ASSERT_TRUE(row.ok());
+    EXPECT_TRUE(row->raw_scores.empty());
 }
 
 TEST(Derive, RowsSumToOneAndMaskedEntriesAreZero) {
