@@ -152,10 +152,14 @@ void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, co
     const core::JourneyLayer* L = s.layer >= 0 ? &j.layers[size_t(s.layer)] : nullptr;
     const int pos               = j.pos;
     switch (id) {
-        case Stage::Rope: {
-            ImGui::Text("position %d, %s pairing", pos,
-                        hp.rope_style == core::RopeStyle::NeoX ? "NeoX (i, i + n_rot/2)" : "adjacent (2i, 2i+1)");
-            const std::vector<float> angles = core::derive::rope_thetas_at(hp, pos);
+        case Stage::Rope:
+        case Stage::RopeLocal: {  // gemma3: the sliding-window layers rotate with a base of their own
+            const bool local = id == Stage::RopeLocal;
+            ImGui::Text("position %d, %s pairing, base %g%s", pos,
+                        hp.rope_style == core::RopeStyle::NeoX ? "NeoX (i, i + n_rot/2)" : "adjacent (2i, 2i+1)",
+                        double(local ? hp.rope_freq_base_swa : hp.rope_freq_base),
+                        local ? " (the sliding-window layers')" : "");
+            const std::vector<float> angles = core::derive::rope_thetas_at(hp, pos, local);
             std::string a;
             char buf[48];
             // Angles as the rotation sees them: reduced to [0, 2π) (whole turns change nothing), in radians.

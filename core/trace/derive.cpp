@@ -178,9 +178,9 @@ std::vector<float> embedding_row(const Model& model, int32_t token) {
     return out;
 }
 
-std::vector<float> rope_thetas_at(const Hparams& hp, int pos) {
+std::vector<float> rope_thetas_at(const Hparams& hp, int pos, bool swa) {
     std::vector<float> a(static_cast<size_t>(std::max(0, hp.n_rot / 2)));
-    for (size_t i = 0; i < a.size(); ++i) a[i] = float(rope_theta(hp, pos, int(i)));
+    for (size_t i = 0; i < a.size(); ++i) a[i] = float(rope_theta(hp, pos, int(i), swa));
     return a;
 }
 

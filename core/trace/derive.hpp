@@ -78,9 +78,10 @@ struct LensLayer {
 [[nodiscard]] Result<std::vector<LensLayer>> logit_lens(const TraceView& tv, int pos, int top_k, ThreadPool& pool);
 
 // The embedding row of `token` (dequantised; zeros for an id outside the vocabulary), the RoPE angles of `pos`
-// ([n_rot/2]), and the final norm of the recorded last-layer residual at a position (empty when it has no record).
+// ([n_rot/2]; swa: with the sliding-window layers' base, gemma3's local layers), and the final norm of the recorded
+// last-layer residual at a position (empty when it has no record).
 std::vector<float> embedding_row(const Model& model, int32_t token);
-std::vector<float> rope_thetas_at(const Hparams& hp, int pos);
+std::vector<float> rope_thetas_at(const Hparams& hp, int pos, bool swa = false);
 std::vector<float> final_norm_of(const Model& model, const StepTrace& st);
 
 }  // namespace ts::core::derive

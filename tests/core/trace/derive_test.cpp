@@ -24,6 +24,7 @@ public:
     explicit Tee(TraceRecorder& rec) : rec_(rec) {}
     StageMask wants(int layer) const override {
         StageMask m = rec_.wants(layer);
+        if (layer < 0) m.set(Stage::Rope).set(Stage::RopeLocal);
         return m.set(Stage::AttnScores)
             .set(Stage::AttnSoftcap)
             .set(Stage::AttnProbs)
@@ -140,6 +141,26 @@ TEST(Derive, SoftCappedRowsKeepTheRawScoresBeside) {
     auto row = derive::attention_row(tv2, 0, 0, 5);
     ASSERT_TRUE(row.ok());
     EXPECT_TRUE(row->raw_scores.empty());
+}
+
+TEST(Derive, RopeAnglesOfTheLocalLayersUseTheirOwnBase) {
+    tiny::TinySpec spec;
+    spec.arch         = "gemma3";  // 5 local layers : 1 global, the local ones with base 10000
+    spec.n_layer      = 6;
+    spec.key_length   = 8;
+    spec.n_swa        = 3;
+    spec.rope_base    = 1000000.0f;  // the global layers'
+    Traced t          = run_traced(spec, 7);
+    const Hparams& hp = t.model->hp;
+    ASSERT_NE(hp.rope_freq_base, hp.rope_freq_base_swa);
+    const int pos = 5;
+    for (const bool local : {false, true}) {
+        const std::vector<float> th = derive::rope_thetas_at(hp, pos, local);
+        const auto& seen            = t.tee->seen.at({local ? Stage::RopeLocal : Stage::Rope, -1, pos});
+        ASSERT_EQ(seen.size(), 2 * th.size());
+        for (size_t i = 0; i < th.size(); ++i) EXPECT_NEAR(std::cos(th[i]), seen[i], 1e-6f) << local << " " << i;
+    }
+    EXPECT_NE(derive::rope_thetas_at(hp, pos, true).back(), derive::rope_thetas_at(hp, pos, false).back());
 }
 
 TEST(Derive, RowsSumToOneAndMaskedEntriesAreZero) {
