@@ -2,7 +2,8 @@
 // (raw logits → penalties → temperature → top-k → top-p → min-p → final), the cumulative top-p cut, entropy per stage
 // and the sampled token. For the newest position the chain is re-run on the UI thread with the sliders' settings
 // (ui_state.hpp's sampler_preview), so a slider redraws this panel in the same frame; older positions show the view
-// recorded with the settings they were sampled with.
+// recorded with the settings they were sampled with, or, when the sliders differ, a what-if on their recorded logits
+// (marked). In predict mode (predict_mode.hpp) the panel waits for a guess first.
 #include <imgui.h>
 
 #include <algorithm>

@@ -136,8 +136,9 @@ bool predict_gate(UiState& ui, const core::Snapshot& snap, const core::StepTrace
     ImGui::PushFont(ui.fonts.mono);
     ImGui::TextUnformatted(token_label(snap.model.get(), st.token, 24).c_str());
     ImGui::PopFont();
-    ImGui::SameLine();
-    ImGui::TextUnformatted("? The distribution stays hidden until you guess.");
+    ImGui::SameLine(0, 2);
+    ImGui::TextUnformatted("?");
+    disabled_wrapped("The distribution stays hidden until you guess.");
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 12.0f);
     const bool enter =
         ImGui::InputText("##guess", pm.guess.data(), pm.guess.size(), ImGuiInputTextFlags_EnterReturnsTrue);
