@@ -191,11 +191,48 @@ const SamplerPreview& sampler_preview(UiState& ui, const core::Snapshot& snap) {
     return pv;
 }
 
+namespace {
+
+// The older position `st` re-sampled with ui.sampler on the logits its view recorded (ui.what_if).
+const SamplerPreview& what_if_preview(UiState& ui, const core::Snapshot& snap, const core::StepTrace& st) {
+    SamplerPreview& wi = ui.what_if;
+    if (wi.state == snap.state && wi.pos == st.pos && sampler_settings_equal(wi.settings, ui.sampler) &&
+        (wi.valid || !wi.error.empty()))
+        return wi;
+    wi                              = SamplerPreview{};
+    wi.state                        = snap.state;
+    wi.pos                          = st.pos;
+    wi.settings                     = ui.sampler;
+    const std::vector<float> logits = core::sample::logits_from_view(st.sampler, snap.model->hp.n_vocab, &wi.complete);
+    std::vector<int32_t> history;
+    for (int p = 0; p <= st.pos; ++p) history.push_back(snap.steps[size_t(p)]->token);
+    core::sample::Rng rng = st.settings.seed == ui.sampler.seed ? st.rng_before : core::sample::Rng(ui.sampler.seed);
+    wi.view.n_top         = st.sampler.n_top > 0 ? st.sampler.n_top : 100;
+    auto r                = core::sample::run_chain(logits, ui.sampler, history, rng, &wi.view);
+    if (!r) {
+        wi.error = r.error().message;
+        return wi;
+    }
+    // The raw logits do not depend on the settings: keep the recorded stage (its p is over the whole vocabulary).
+    for (const core::sample::StageView& rec : st.sampler.stages)
+        if (rec.kind == core::sample::StageKind::Logits && !wi.view.stages.empty() &&
+            wi.view.stages.front().kind == rec.kind)
+            wi.view.stages.front() = rec;
+    wi.result = *r;
+    wi.valid  = true;
+    return wi;
+}
+
+}  // namespace
+
 ShownSampler shown_sampler(UiState& ui, const core::Snapshot& snap, const core::StepTrace& st) {
     ShownSampler s{&st.sampler, st.settings, false};
     if (st.pos == int(snap.steps.size()) - 1) {
         const SamplerPreview& pv = sampler_preview(ui, snap);
         if (pv.valid && pv.pos == st.pos) s = ShownSampler{&pv.view, pv.settings, true};
+    } else if (snap.model && !st.sampler.stages.empty() && !sampler_settings_equal(st.settings, ui.sampler)) {
+        const SamplerPreview& wi = what_if_preview(ui, snap, st);
+        if (wi.valid) s = ShownSampler{&wi.view, wi.settings, false, true, wi.complete};
     }
     return s;
 }

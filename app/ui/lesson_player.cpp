@@ -109,6 +109,12 @@ void apply_action(UiState& ui, const core::lesson::Action& a, bool last_step, in
         case ActionKind::Query:
             ui.sel.pos = a.n;
             break;  // begin_ui_frame clamps it to the sequence
+        case ActionKind::Predict:
+            if (last_step) {  // like a highlight, for that step only
+                ui.predict.on   = a.n != 0;
+                ui.predict.step = -1;  // a fresh guess
+            }
+            break;
         case ActionKind::Highlight:
             if (last_step) {  // a highlight lasts one step
                 p.hl_from = a.from;
@@ -221,8 +227,9 @@ void go_to_lesson_step(UiState& ui, int k) {
         return;
     }
     // From the sampler's defaults, as `tokenscope lesson --check` runs it; a paced Run stops.
-    ui.playing = false;
-    ui.sampler = core::sample::SamplerSettings{};
+    ui.playing    = false;
+    ui.predict.on = false;  // on again only where the step asks for it
+    ui.sampler    = core::sample::SamplerSettings{};
     if (ui.snap && !ui.snap->steps.empty()) push_sampler_settings(ui);
     int n_pos = ui.snap ? int(ui.snap->steps.size()) : 0;
     for (int i = 0; i <= p.step; ++i)

@@ -8,6 +8,7 @@
 #include <imgui_internal.h>  // MarkIniSettingsDirty
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
 #include <memory>
@@ -41,8 +42,9 @@ struct AttentionView {
     uint64_t labels_version = 0;
     std::vector<std::string> labels;
     std::vector<int32_t> tokens;
-    float labels_width = 0;  // the widest "label position" row title, in pixels
-    bool dragging      = false;
+    float labels_width = 0;          // the widest "label position" row title, in pixels
+    std::vector<int> labelled_rows;  // the rows whose title the heatmap drew last frame (tests)
+    bool dragging = false;
     ScreenRect heatmap_rect;  // where the big heatmap was last drawn
     int heatmap_n          = 0;
     bool prompt_edge_drawn = false;  // the dashed prompt / generation boundary was drawn last frame
@@ -276,18 +278,35 @@ void draw_heatmap(UiState& ui, AttentionView& v, const core::Snapshot& snap, con
     }
     dl->PopClipRect();
     dl->PushClipRect(ImVec2(p0.x, a.y - th), ImVec2(a.x, b.y + th), true);
-    const bool row_labels = cell >= th;
-    const int rstep       = row_labels ? 1 : tick_step(cell, th * 1.2f);
-    for (int i = (int(win.row0) / rstep) * rstep; i < n && float(i) < win.row0 + win.nrows; i += rstep) {
+    // Every row is labelled when the rows are tall enough for the font, down to a smaller size than the panel's
+    // (so ~50 rows keep every name); below that every k-th row, and the hovered row is always named.
+    const float label_px  = std::min(em, cell);
+    const float min_px    = std::max(8.0f, em * 0.6f);
+    const int rstep       = label_px >= min_px ? 1 : tick_step(cell, min_px * 1.2f);
+    const float lsize     = rstep == 1 ? label_px : em;
+    const int hovered_row = hovered && hit ? hit->row : -1;
+    v.labelled_rows.clear();
+    const auto row_label = [&](int i, bool on_top) {
         float x = 0, y = 0;
         cell_center(win, rect, i, 0, &x, &y);
         char buf[48];
         std::snprintf(buf, sizeof buf, "%s %d", label_of(v, i), i);  // every labelled row names its token
-        const float w = ImGui::CalcTextSize(buf).x;
+        const float size = on_top ? em : lsize;
+        const float w    = ImGui::GetFont()->CalcTextSizeA(size, FLT_MAX, 0.0f, buf).x;
+        const ImVec2 at(a.x - w - 4, y - size * 0.5f);
+        if (on_top)
+            dl->AddRectFilled(ImVec2(at.x - 2, at.y), ImVec2(a.x - 2, at.y + size),
+                              ImGui::GetColorU32(ImGuiCol_PopupBg));
         // Generated rows in orange (as in the token strip and the KV panel), prompt rows grey.
-        const ImU32 col = i == selected_pos(ui, snap) ? text : i >= snap.n_prompt ? plot_colors::kOrange : dim;
-        dl->AddText(ImVec2(a.x - w - 4, y - th * 0.5f), col, buf);
-    }
+        const ImU32 col = i == selected_pos(ui, snap) || on_top ? text
+                          : i >= snap.n_prompt                  ? plot_colors::kOrange
+                                                                : dim;
+        dl->AddText(ImGui::GetFont(), size, at, col, buf);
+        v.labelled_rows.push_back(i);
+    };
+    for (int i = (int(win.row0) / rstep) * rstep; i < n && float(i) < win.row0 + win.nrows; i += rstep)
+        if (i != hovered_row || rstep == 1) row_label(i, false);
+    if (hovered_row >= 0 && rstep > 1) row_label(hovered_row, true);
     dl->PopClipRect();
     dl->AddText(ImVec2(p0.x, b.y + 4), dim, "↓ query position (the token that looks)");
     // Where the prompt ends: a dashed line before the first generated row and column.
@@ -487,6 +506,10 @@ void draw_attention_panel(UiState& ui, const core::Snapshot& snap) {
 std::string attention_row_label(const UiState& ui, int pos) {
     if (!ui.views.attention || pos < 0 || size_t(pos) >= ui.views.attention->labels.size()) return {};
     return ui.views.attention->labels[size_t(pos)];
+}
+
+std::vector<int> attention_labelled_rows(const UiState& ui) {
+    return ui.views.attention ? ui.views.attention->labelled_rows : std::vector<int>{};
 }
 
 bool attention_prompt_edge_drawn(const UiState& ui) {

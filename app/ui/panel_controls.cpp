@@ -4,11 +4,16 @@
 #include <imgui_internal.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <iterator>
+#include <string_view>
 
+#include "app/ui/heatmap_view.hpp"
 #include "app/ui/panels.hpp"
+#include "app/ui/prompt_wrap.hpp"
 #include "app/ui/sampler_sliders.hpp"
 #include "app/ui/widgets.hpp"
 
@@ -40,6 +45,64 @@ const char* activity_text(const core::Snapshot& snap) {
     if (snap.context_full) return "context full";
     if (snap.end_of_text) return "end of text";
     return "ready";
+}
+
+float text_width(std::string_view s) {
+    return ImGui::GetFont()->CalcTextSizeA(ImGui::GetFontSize(), FLT_MAX, 0.0f, s.data(), s.data() + s.size()).x;
+}
+
+// Called by the prompt box on every edit and every frame while it is active: maps the box's wrapped buffer back
+// to ui.prompt and wraps it again (the text changed, or the width did).
+int prompt_box_callback(ImGuiInputTextCallbackData* data) {
+    UiState& ui            = *static_cast<UiState*>(data->UserData);
+    UiState::PromptBox& pb = ui.prompt_box;
+    const std::string_view now(data->Buf, size_t(data->BufTextLen));
+    UnwrappedEdit edit;
+    if (now == pb.wrapped.display) {
+        edit.text   = unwrap_text(pb.wrapped);
+        edit.cursor = size_t(data->CursorPos);
+        for (size_t s : pb.wrapped.soft)
+            if (s < size_t(data->CursorPos)) --edit.cursor;
+    } else {
+        const bool backspace = ImGui::IsKeyDown(ImGui::GetKeyIndex(ImGuiKey_Backspace));
+        edit                 = unwrap_edit(pb.wrapped, now, size_t(data->CursorPos), backspace);
+    }
+    if (edit.text.size() >= ui.prompt.size()) edit.text.resize(ui.prompt.size() - 1);
+    WrappedText wrapped = wrap_text(edit.text, pb.width, text_width);
+    if (wrapped.display != now && int(wrapped.display.size()) < data->BufSize) {
+        data->DeleteChars(0, data->BufTextLen);
+        data->InsertChars(0, wrapped.display.data(), wrapped.display.data() + wrapped.display.size());
+        data->CursorPos      = int(display_index(wrapped, edit.cursor));
+        data->SelectionStart = data->SelectionEnd = data->CursorPos;
+    }
+    pb.wrapped = std::move(wrapped);
+    std::memcpy(ui.prompt.data(), edit.text.c_str(), edit.text.size() + 1);
+    return 0;
+}
+
+// The prompt box, wrapped at its width (prompt_wrap.hpp) and as tall as its text (up to a dozen lines). True when
+// Enter was pressed in it.
+bool draw_prompt_box(UiState& ui, bool active) {
+    UiState::PromptBox& pb  = ui.prompt_box;
+    const ImGuiStyle& style = ImGui::GetStyle();
+    pb.width = ImGui::GetContentRegionAvail().x - style.FramePadding.x * 2.0f - style.ScrollbarSize - 1.0f;
+    if (pb.buf.size() < ui.prompt.size() * 2) pb.buf.assign(ui.prompt.size() * 2, '\0');
+    if (!active) {  // the text may have been set from outside the box (a lesson, a reset, a model load)
+        pb.wrapped     = wrap_text(ui.prompt.data(), pb.width, text_width);
+        const size_t n = std::min(pb.wrapped.display.size(), pb.buf.size() - 1);
+        std::memcpy(pb.buf.data(), pb.wrapped.display.data(), n);
+        pb.buf[n] = '\0';
+    }
+    const float lines  = float(std::count(pb.wrapped.display.begin(), pb.wrapped.display.end(), '\n') + 1);
+    const float height = ImGui::GetTextLineHeight() * std::clamp(lines + 0.5f, 4.5f, 12.5f) + style.FramePadding.y * 2;
+    const bool enter =
+        ImGui::InputTextMultiline("##prompt", pb.buf.data(), pb.buf.size(), ImVec2(-1.0f, height),
+                                  ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CtrlEnterForNewLine |
+                                      ImGuiInputTextFlags_CallbackEdit | ImGuiInputTextFlags_CallbackAlways,
+                                  prompt_box_callback, &ui);
+    const ImVec2 r0 = ImGui::GetItemRectMin(), r1 = ImGui::GetItemRectMax();
+    ScreenRect{r0.x, r0.y, r1.x - r0.x, r1.y - r0.y}.corners(pb.rect);
+    return enter;
 }
 
 void draw_buttons(UiState& ui, const core::Snapshot* snap) {
@@ -199,9 +262,7 @@ void draw_controls_panel(UiState& ui, const core::Snapshot* snap) {
     if (ImGui::GetActiveID() == prompt_id && ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false))
         ImGui::ClearActiveID();
     // Enter evaluates the edited prompt (Ctrl+Enter is a new line), so a class sees the new text's tokens at once.
-    const bool enter = ImGui::InputTextMultiline(
-        "##prompt", ui.prompt.data(), ui.prompt.size(), ImVec2(-1.0f, ImGui::GetTextLineHeight() * 4.5f),
-        ImGuiInputTextFlags_EnterReturnsTrue | ImGuiInputTextFlags_CtrlEnterForNewLine);
+    const bool enter = draw_prompt_box(ui, ImGui::GetActiveID() == prompt_id);
     if (ImGui::IsItemEdited()) ui.prompt_dirty = std::string(ui.prompt.data()) != ui.applied_prompt;
     item_tooltip(ids_only ? "The token ids the model continues, separated by spaces (empty: BOS alone). Without "
                             "tokenizer.bin beside the checkpoint there is no text to tokenize."

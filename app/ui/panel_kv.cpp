@@ -226,6 +226,43 @@ void draw_macs_table(const core::Hparams& hp, int pos) {
     ImGui::EndTable();
 }
 
+// An old position's K/V rows as its step stored them and as the cache holds them now: the same bytes, however many
+// steps came after (a step appends its own row and reads the others, it never rewrites them).
+void draw_unchanged(const UiState& ui, KvView& v, const core::Snapshot& snap, int sel) {
+    const int newest = int(snap.steps.size()) - 1;
+    v.written = v.now = core::KvRowDigest{};
+    v.unchanged       = false;
+    for (int want : {sel < newest ? sel : -1, 0})
+        for (const core::KvRowDigest& d : snap.kv_now)
+            if (!v.now.valid() && d.pos == want && want <= newest) v.now = d;
+    if (!v.now.valid()) return;
+    const int p    = v.now.pos;
+    v.written      = snap.steps[size_t(p)]->kv_written;
+    v.unchanged    = v.written.same_rows(v.now);
+    const auto row = [](const char* when, const core::KvRowDigest& d) {
+        ImGui::Text("%-22s #%08x   k = %+.3f %+.3f %+.3f …   v = %+.3f %+.3f %+.3f …", when,
+                    static_cast<unsigned>(d.hash & 0xffffffffu), double(d.k[0]), double(d.k[1]), double(d.k[2]),
+                    double(d.v[0]), double(d.v[1]), double(d.v[2]));
+    };
+    ImGui::Text("Old entries never change: position %d's keys and values, every layer", p);
+    item_tooltip(
+        "A hash of the bytes of this position's K and V rows in every layer, and the first values of layer 0's "
+        "rows: taken when its step stored them, and again now. Later steps append their own rows and only read "
+        "these. Select an older position to check that one.");
+    ImGui::SameLine();
+    if (v.unchanged) {
+        ImGui::TextColored(ImVec4(0.0f, 0.62f, 0.45f, 1.0f), "unchanged");
+    } else {
+        ImGui::TextColored(ImVec4(0.85f, 0.2f, 0.2f, 1.0f), v.written.valid() ? "CHANGED" : "(not recorded)");
+    }
+    ImGui::PushFont(ui.fonts.mono);
+    row("when stored:", v.written);
+    char when[48];
+    std::snprintf(when, sizeof when, "now, %d step%s later:", newest - p, newest - p == 1 ? "" : "s");
+    row(when, v.now);
+    ImGui::PopFont();
+}
+
 }  // namespace
 
 void draw_kv_panel(UiState& ui, const core::Snapshot& snap) {
@@ -264,6 +301,7 @@ void draw_kv_panel(UiState& ui, const core::Snapshot& snap) {
         "fast recomputing grows: a straight line with the cache, a steepening one without).");
     ImGui::SameLine();
     ImGui::TextDisabled("grid: blue = prompt, orange = generated, yellow = selected position");
+    draw_unchanged(ui, v, snap, sel);
     const float avail_h = ImGui::GetContentRegionAvail().y;
     const float grid_h  = std::clamp(avail_h * 0.45f, 90.0f, 40.0f + 14.0f * float(hp.n_layer) + 60.0f);
     draw_grid(ui, v, snap, sel, grid_h);

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "app/ui/panels.hpp"
+#include "app/ui/predict_mode.hpp"
 #include "app/ui/view_sampling.hpp"
 #include "app/ui/widgets.hpp"
 
@@ -47,15 +48,16 @@ void draw_logits_panel(UiState& ui, const core::Snapshot& snap) {
     const core::StepTrace* st = step_with_next_token(
         ui, snap, "Nothing evaluated yet: type a prompt and press Step (→) to rank the next-token candidates.");
     if (!st) return;
-    const int pos                     = selected_pos(ui, snap);
-    const auto [view, settings, live] = shown_sampler(ui, snap, *st);
-    if (lv.version != snap.version || lv.pos != pos || lv.live != live ||
-        !sampler_settings_equal(lv.settings, settings)) {
-        rebuild(lv, *snap.model, *view);
+    if (predict_gate(ui, snap, *st)) return;  // predict mode: hidden until a guess is committed
+    const int pos            = selected_pos(ui, snap);
+    const ShownSampler shown = shown_sampler(ui, snap, *st);
+    if (lv.version != snap.version || lv.pos != pos || lv.live != shown.live ||
+        !sampler_settings_equal(lv.settings, shown.settings)) {
+        rebuild(lv, *snap.model, *shown.view);
         lv.version  = snap.version;
         lv.pos      = pos;
-        lv.live     = live;
-        lv.settings = settings;
+        lv.live     = shown.live;
+        lv.settings = shown.settings;
     }
 
     section_heading(ui, "Logits");
@@ -67,6 +69,7 @@ void draw_logits_panel(UiState& ui, const core::Snapshot& snap) {
     ImGui::SameLine(0, 4);
     ImGui::Text(")  —  %d of %s listed, ranked by raw logit", int(lv.rows.size()),
                 std::to_string(snap.model->hp.n_vocab).c_str());
+    if (shown.what_if) draw_what_if_mark(pos, shown.complete, st->has_next);
     disabled_wrapped(
         "Click a row to take that token instead of the sampled one: positions after it are forgotten "
         "and generation continues from it (a branch).");

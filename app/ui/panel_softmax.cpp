@@ -2,7 +2,8 @@
 // (raw logits → penalties → temperature → top-k → top-p → min-p → final), the cumulative top-p cut, entropy per stage
 // and the sampled token. For the newest position the chain is re-run on the UI thread with the sliders' settings
 // (ui_state.hpp's sampler_preview), so a slider redraws this panel in the same frame; older positions show the view
-// recorded with the settings they were sampled with.
+// recorded with the settings they were sampled with, or, when the sliders differ, a what-if on their recorded logits
+// (marked). In predict mode (predict_mode.hpp) the panel waits for a guess first.
 #include <imgui.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "app/ui/panels.hpp"
 #include "app/ui/plot_frame.hpp"
+#include "app/ui/predict_mode.hpp"
 #include "app/ui/view_sampling.hpp"
 #include "app/ui/widgets.hpp"
 
@@ -67,9 +69,13 @@ void draw_header(UiState& ui, const core::Model& model, const core::StepTrace& s
     if (s.live) {
         ImGui::TextColored(ImVec4(0.0f, 0.62f, 0.45f, 1.0f), "live");
         item_tooltip("Re-sampled on this screen with the sliders' settings: no forward pass, the same logits.");
+    } else if (s.what_if) {
+        draw_what_if_mark(pos, s.complete, st.has_next);
     } else {
         ImGui::TextDisabled("(as recorded)");
-        item_tooltip("The settings this position was sampled with. Select the newest position to try new ones.");
+        item_tooltip(
+            "The settings this position was sampled with. Move a slider to preview a what-if here, or select the "
+            "newest position to try new ones live.");
     }
     ImGui::SameLine(0.0f, ImGui::GetFontSize() * 1.5f);
     ImGui::BeginDisabled(busy);
@@ -321,6 +327,7 @@ void draw_softmax_panel(UiState& ui, const core::Snapshot& snap) {
     const core::StepTrace* st = step_with_next_token(
         ui, snap, "Nothing evaluated yet: type a prompt and press Step (→) to see the next-token distribution.");
     if (!st) return;
+    if (predict_gate(ui, snap, *st)) return;  // predict mode: hidden until a guess is committed
     const int pos            = selected_pos(ui, snap);
     const ShownSampler shown = shown_sampler(ui, snap, *st);
     const SamplerView& v     = *shown.view;

@@ -14,6 +14,7 @@
 #include "app/gl/colormap.hpp"
 #include "app/ui/lesson_player.hpp"
 #include "app/ui/panels.hpp"
+#include "app/ui/token_replay.hpp"
 #include "app/ui/token_text.hpp"
 #include "app/ui/widgets.hpp"
 
@@ -197,7 +198,13 @@ void draw_tokens_panel(UiState& ui, const core::Snapshot& snap) {
     }
     ImGui::TextDisabled("%d positions · query: %d%s", n, sel, ui.sel.pos < 0 ? " (newest)" : "");
     ImGui::SameLine();
+    if (ImGui::SmallButton("replay")) ui.token_replay.open = !ui.token_replay.open;
+    item_tooltip(
+        "Replay the tokenizer on the selected token's word: its first symbols, every merge in the order the "
+        "tokenizer applies them, byte fallback, the ids, and their embedding rows.");
+    ImGui::SameLine();
     draw_legend(ui, snap);
+    draw_token_replay_window(ui, snap);
 
     ImGui::BeginChild("chips", ImVec2(0, 0), false);
     if (!ui.views.tokens) ui.views.tokens = std::make_shared<TokensView>();

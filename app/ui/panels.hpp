@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "app/ui/model_summary.hpp"
 #include "app/ui/ui_state.hpp"
@@ -29,6 +30,8 @@ void draw_attention_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/p
 bool attention_heatmap_rect(const UiState& ui, float rect[4], int* n);
 // The heatmap's row title of position `pos` as last drawn ("" when there is none): tests.
 std::string attention_row_label(const UiState& ui, int pos);
+// The rows whose title the heatmap drew last frame (every row when they are tall enough for the labels): tests.
+std::vector<int> attention_labelled_rows(const UiState& ui);
 // Whether the heatmap last drew the dashed line where the prompt ends and generation begins (tests).
 bool attention_prompt_edge_drawn(const UiState& ui);
 void draw_qk_panel(UiState& ui, const core::Snapshot& snap);        // app/ui/panel_qk.cpp: Q·K scores

@@ -13,6 +13,7 @@
 #include "app/ui/format.hpp"
 #include "app/ui/lesson_player.hpp"
 #include "app/ui/panels.hpp"
+#include "app/ui/predict_mode.hpp"
 #include "app/ui/settings.hpp"
 #include "app/ui/split_view.hpp"
 #include "app/ui/widgets.hpp"
@@ -119,6 +120,9 @@ void draw_menu_bar(UiState& ui) {
         }
         if (ImGui::IsItemHovered())
             ImGui::SetTooltip("White text on black and bordered controls, for projectors and weak eyes.");
+        if (ImGui::MenuItem("Predict the next token", "P", ui.predict.on)) toggle_predict_mode(ui);
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip("Softmax and Logits hide the distribution until you guess the next token.");
         if (ImGui::MenuItem("Reset layout")) {
             ui.left_width    = 0.0f;
             ui.bottom_height = UiState::kDefaultBottomHeight;
@@ -176,6 +180,7 @@ void handle_shortcuts(UiState& ui) {
     if (key_pressed(ImGuiKey_Space, false)) toggle_run(ui);
     if (ImGui::IsKeyPressed(kKeyLeftBracket)) step_layer_head(ui, -1, io.KeyShift);
     if (ImGui::IsKeyPressed(kKeyRightBracket)) step_layer_head(ui, +1, io.KeyShift);
+    if (ImGui::IsKeyPressed('P', false)) toggle_predict_mode(ui);
     if (ImGui::IsKeyPressed('S', false)) {
         ui.attention.hide_sinks = !ui.attention.hide_sinks;
         ImGui::MarkIniSettingsDirty();
@@ -416,6 +421,7 @@ void draw_dialogs(UiState& ui) {
                                                        {"[ ]", "previous / next attention head"},
                                                        {"Shift+[ ]", "previous / next layer"},
                                                        {"S", "attention: hide the sink columns and renormalise"},
+                                                       {"P", "predict mode: guess the next token before it is shown"},
                                                        {"click a token", "make it the query position of every panel"},
                                                        {"Ctrl+O", "open a model file"},
                                                        {"F12", "save a screenshot of the window (PNG)"},

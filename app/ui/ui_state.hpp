@@ -13,8 +13,10 @@
 #include "app/ui/bridge.hpp"
 #include "app/ui/model_loader.hpp"
 #include "app/ui/model_summary.hpp"
+#include "app/ui/prompt_wrap.hpp"
 #include "core/sample/sampler.hpp"
 #include "core/session/worker.hpp"
+#include "core/trace/guess.hpp"
 
 struct ImFont;
 
@@ -54,7 +56,8 @@ struct SamplerPreview {
     core::sample::SamplerSettings settings;
     core::sample::SamplerView view;
     core::sample::SampleResult result;
-    std::string error;  // why it is not valid (no logits yet, bad settings)
+    std::string error;     // why it is not valid (no logits yet, bad settings)
+    bool complete = true;  // a what-if (below): its position's view listed every candidate
 };
 
 // Each panel's view-model: prepared when snapshot.version (or the selection) changes, drawn from every frame.
@@ -131,6 +134,9 @@ struct UiState {
     // Sampler settings being edited by the sliders; pushed live to the worker (cmd::SetSampler + resample).
     core::sample::SamplerSettings sampler;
     SamplerPreview preview;
+    // The same at an older position, when the sliders differ from the settings it was sampled with: a what-if on the
+    // logits its recorded view kept (sample::logits_from_view), never what was sampled there. Built by shown_sampler.
+    SamplerPreview what_if;
     PanelViews views;
     AttentionOptions attention;
     HeadsOptions heads;
@@ -154,6 +160,14 @@ struct UiState {
     uint64_t play_ticket = 0;      // the last paced Step's ticket (0: none yet)
     bool prompt_dirty    = true;   // the prompt box differs from what the worker prefilled
     std::string applied_prompt;    // the text last sent with cmd::SetPrompt
+    // The prompt box edits a wrapped copy of `prompt` (app/ui/prompt_wrap.hpp): rebuilt from `prompt` while the box
+    // is not being edited, its edits mapped back into `prompt` as they happen.
+    struct PromptBox {
+        WrappedText wrapped;
+        std::vector<char> buf;  // the box's buffer: the wrapped text (room for the soft breaks)
+        float width   = 0;      // the wrap width in pixels (the box's inside)
+        float rect[4] = {};     // the box's screen rectangle as last drawn (tests)
+    } prompt_box;
 
     // Layout, remembered in imgui.ini ([TokenScope][Layout]).
     static constexpr float kDefaultBottomHeight = 110.0f;
@@ -188,6 +202,29 @@ struct UiState {
     bool screenshot_requested = false;  // File ▸ Save screenshot (F12): the loop saves the next frame as PNG
     std::string shown_engine_error;     // the worker's last error already shown (so it opens the modal once)
     std::string prompt_error;           // why the prompt box's text was not sent ("" when it was)
+
+    // Predict mode (P; app/ui/predict_mode.hpp): the Softmax and Logits panels hide the distribution until a guess
+    // for the selected position's next token is committed, then show its rank and probability.
+    struct PredictMode {
+        bool on      = false;
+        int64_t step = -1;  // StepTrace::step the guess is for (another one hides the answer again)
+        std::array<char, 64> guess{};
+        std::vector<int32_t> choices;  // the shuffled short list to pick from
+        bool committed = false;
+        core::GuessRating rating;  // id -1: skipped
+        size_t listed = 0;         // candidates the position recorded (the rank's range without full logits)
+        std::string error;
+    } predict;
+
+    // Tokens panel ▸ Replay (app/ui/token_replay.hpp): the tokenizer replayed on the selected position's word.
+    struct TokenReplayUi {
+        bool open = false;
+        int pos   = -2;                // the position whose word was put in `text` (-2: none yet)
+        std::array<char, 256> text{};  // the text replayed (editable)
+        std::string replayed;          // the text `replay` was made from
+        std::shared_ptr<const core::TokenizerReplay> replay;
+        std::string error;
+    } token_replay;
 
     // Help ▸ Lessons: the lesson player (app/ui/lesson_player.hpp); null until first used.
     std::shared_ptr<LessonPlayer> lesson;
@@ -246,11 +283,14 @@ const core::Derived* current_derived(const UiState& ui, const core::Snapshot& sn
 // The newest position re-sampled with ui.sampler (see SamplerPreview).
 const SamplerPreview& sampler_preview(UiState& ui, const core::Snapshot& snap);
 // What the Softmax and Logits panels show for the position of `st`: the live preview (the sliders' settings) for the
-// newest position, the recorded view otherwise.
+// newest position; at an older one the recorded view, or a what-if (ui.what_if) when the sliders differ from the
+// settings it was sampled with.
 struct ShownSampler {
     const core::sample::SamplerView* view = nullptr;
     core::sample::SamplerSettings settings;
-    bool live = false;
+    bool live     = false;
+    bool what_if  = false;  // an older position re-sampled with the sliders: not what was sampled there
+    bool complete = true;   // (what-if) from every candidate, not only the listed best
 };
 ShownSampler shown_sampler(UiState& ui, const core::Snapshot& snap, const core::StepTrace& st);
 // Seconds on the steady clock: the clock of UiState::play_next.

@@ -39,6 +39,10 @@ struct KvView {
     std::vector<double> with_cache, without_cache;  // [pos] multiply-adds of the step that evaluated pos
     bool whole_context = false;  // x axes span the whole context window instead of the positions so far
     bool macs_log      = true;   // the multiply-adds plot on a log axis (else linear)
+    // "Old entries never change": an old position's K/V rows as its step stored them and as the cache holds them
+    // now (StepTrace::kv_written, Snapshot::kv_now), as last drawn.
+    core::KvRowDigest written, now;
+    bool unchanged = false;
 };
 
 }  // namespace ts::app

@@ -151,4 +151,18 @@ const core::StepTrace* step_with_next_token(const UiState& ui, const core::Snaps
     return st;
 }
 
+void draw_what_if_mark(int pos, bool complete, bool sampled) {
+    char buf[96];
+    std::snprintf(buf, sizeof buf, "what-if at position %d — not what was %s", pos, sampled ? "sampled" : "there");
+    ImGui::TextColored(ImVec4(0.90f, 0.62f, 0.0f, 1.0f), "%s", buf);
+    item_tooltip(complete ? "The sliders' settings applied to the logits this position recorded: what would have "
+                            "been drawn here. The token that was actually drawn (or the prompt's next token) stays in "
+                            "the sequence; Apply from here generates again from this position with these settings."
+                          : "The sliders' settings applied to the best candidates this position recorded (the ones "
+                            "listed): what would have been drawn here. Candidates below the list are left out, so "
+                            "probabilities after the raw-logits stage are renormalised over the list. The token that "
+                            "was actually drawn stays in the sequence; Apply from here generates again with these "
+                            "settings.");
+}
+
 }  // namespace ts::app

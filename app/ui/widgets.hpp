@@ -37,5 +37,8 @@ std::string kv_sharing_note(const core::Hparams& hp, int head);
 [[nodiscard]] std::string elide_to_width(std::string_view text, float max_width);
 // Text centred horizontally in the current window/child, wrapped at `wrap_width`.
 void centered_text(const char* text, float wrap_width);
+// The Softmax and Logits panels' mark over a what-if at an older position (ui_state.hpp's ShownSampler::what_if):
+// "what-if at position N — not what was sampled", with why and how far the numbers can be trusted.
+void draw_what_if_mark(int pos, bool complete, bool sampled);
 
 }  // namespace ts::app

@@ -6,6 +6,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -97,6 +98,34 @@ size_t KvCache::bytes_used() const {
 
 size_t KvCache::bytes_capacity() const {
     return size_t(n_layer_) * 2 * size_t(n_ctx_) * size_t(kv_dim_) * elem_size_;
+}
+
+KvRowDigest digest_kv_row(const KvCache& cache, int pos) {
+    KvRowDigest d;
+    if (pos < 0 || pos >= cache.n_pos()) return d;
+    d.pos                  = pos;
+    const size_t row_bytes = size_t(cache.kv_dim()) * (cache.type() == DType::F32 ? 4 : 2);
+    uint64_t h             = 1469598103934665603ull;  // FNV-1a 64
+    const auto mix         = [&](const void* row) {
+        const auto* b = static_cast<const uint8_t*>(row);
+        for (size_t i = 0; i < row_bytes; ++i) h = (h ^ b[i]) * 1099511628211ull;
+    };
+    for (int l = 0; l < cache.n_layer(); ++l) {
+        mix(cache.k_row(l, pos));
+        mix(cache.v_row(l, pos));
+    }
+    d.hash         = h;
+    const size_t n = std::min(d.k.size(), size_t(cache.kv_dim()));
+    for (size_t i = 0; i < n; ++i) {
+        if (cache.type() == DType::F32) {
+            d.k[i] = static_cast<const float*>(cache.k_row(0, pos))[i];
+            d.v[i] = static_cast<const float*>(cache.v_row(0, pos))[i];
+        } else {
+            d.k[i] = fp16_to_f32(static_cast<const uint16_t*>(cache.k_row(0, pos))[i]);
+            d.v[i] = fp16_to_f32(static_cast<const uint16_t*>(cache.v_row(0, pos))[i]);
+        }
+    }
+    return d;
 }
 
 }  // namespace ts::core

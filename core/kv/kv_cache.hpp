@@ -2,6 +2,7 @@
 // Layout per layer: k[pos][n_head_kv * head_dim], v[pos][n_head_kv * head_dim].
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -60,5 +61,18 @@ private:
     uint8_t* k_base(int layer) const { return mem_.get() + 2 * size_t(layer) * layer_bytes_; }
     uint8_t* v_base(int layer) const { return k_base(layer) + layer_bytes_; }
 };
+
+// One position's K and V rows, all layers, in short: a hash of their bytes and their first values. The KV panel
+// compares the digest a step took when it stored a position with one taken now, to show that later steps append to
+// the cache and never rewrite what is in it.
+struct KvRowDigest {
+    int32_t pos   = -1;             // -1: none (the position is not in the cache)
+    uint64_t hash = 0;              // FNV-1a over the K then V bytes of every layer at `pos`, layer 0 first
+    std::array<float, 4> k{}, v{};  // the first values of layer 0's K and V rows (as f32)
+    bool valid() const { return pos >= 0; }
+    bool same_rows(const KvRowDigest& o) const { return valid() && pos == o.pos && hash == o.hash; }
+};
+// The digest of position `pos`; invalid when pos is not a filled position.
+KvRowDigest digest_kv_row(const KvCache& cache, int pos);
 
 }  // namespace ts::core

@@ -48,13 +48,26 @@ struct SamplerPatch {
     bool defaults = false;  // "sampler": "defaults": back to SamplerSettings{} first
 };
 
-enum class ActionKind : uint8_t { Prompt, Generate, Rewind, Force, Sampler, Tab, Split, Layer, Head, Query, Highlight };
+enum class ActionKind : uint8_t {
+    Prompt,
+    Generate,
+    Rewind,
+    Force,
+    Sampler,
+    Tab,
+    Split,
+    Layer,
+    Head,
+    Query,
+    Highlight,
+    Predict  // the explorer's predict mode on (n = 1) or off (n = 0): the distribution hidden until a guess
+};
 
 // One action; which fields matter depends on kind. Applied in the order written.
 struct Action {
     ActionKind kind = ActionKind::Prompt;
     std::string text;          // Prompt
-    int32_t n   = 0;           // Generate, Rewind: count; Layer, Head, Query: the value (Query -1: newest)
+    int32_t n   = 0;           // Generate, Rewind: count; Layer, Head, Query: the value (Query -1: newest); Predict
     int32_t pos = -1;          // Force: the position (-1: append after the newest)
     TokenRef token;            // Force
     SamplerPatch sampler;      // Sampler
@@ -97,6 +110,7 @@ struct Fact {
     std::optional<int32_t> key;                 // Attention: the key whose weight above/below bound
     bool score = false;                         // Attention: above/below bound the scaled score q·k/√d, not weight
     std::optional<int32_t> first_layer;         // Lens: the first layer whose top-1 is `token`
+    bool embedding = false;                     // Lens: "layer": -1, the lens's embedding row (before block 0)
     std::string text;                           // Pieces: the text tokenized; Sequence: what the text ends with;
                                                 // Atlas: the head atlas's tag of head layer.head ("first-token")
     std::optional<int64_t> bytes_per_position;  // Kv

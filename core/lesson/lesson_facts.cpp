@@ -141,25 +141,28 @@ FactResult check_attention(const Fact& f, Session& s) {
                        tok(s, s.steps()[size_t(*f.key)]->token) + " is " + num(x));
 }
 
-// Layers are the lens entries' own `layer` numbers (after block L); an entry for the embedding (layer -1, where the
-// lens has one) is not a layer here, so "first_layer" counts blocks only.
+// Layers are the lens entries' own `layer` numbers (after block L); the entry for the embedding (layer -1, where the
+// lens has one) is named by "layer": -1 and is not a layer for "first_layer", which counts blocks only.
 FactResult check_lens(const Fact& f, Session& s, int pos, int32_t id) {
     auto lens = s.logit_lens(pos, 1);
     if (!lens) return bad(lens.error().message);
     const derive::LensLayer* at_layer = nullptr;
     int first = -1, last = -1;
     for (const derive::LensLayer& e : *lens) {
+        if (f.embedding && e.layer == -1 && !e.top.empty()) at_layer = &e;
         if (e.layer < 0 || e.top.empty()) continue;
         last = std::max(last, e.layer);
         if (e.layer == f.layer) at_layer = &e;
         if (first < 0 && e.top[0].id == id) first = e.layer;
     }
     if (f.layer >= 0 && !at_layer) return bad("the lens has layers 0.." + std::to_string(last));
+    if (f.embedding && !at_layer) return bad("the logit lens has no embedding row for this model");
     const std::string at = " after position " + std::to_string(pos);
     if (at_layer) {
         const auto& top     = at_layer->top.front();
-        const std::string m = "the logit lens at layer " + std::to_string(f.layer) + at + " ranks " + tok(s, top.id) +
-                              " top (p " + num(top.p) + ")";
+        const std::string m = "the logit lens at " +
+                              (f.embedding ? std::string("the embedding") : "layer " + std::to_string(f.layer)) + at +
+                              " ranks " + tok(s, top.id) + " top (p " + num(top.p) + ")";
         if (top.id != id) return bad(m + ", the lesson says " + tok(s, id));
         if (!f.first_layer) return verdict(f, top.p, m);
         if (const std::string why = bounds_problem(f, top.p); !why.empty()) return bad(m + ", " + why);

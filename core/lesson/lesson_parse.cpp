@@ -185,11 +185,15 @@ Result<Action> parse_action(Where w, const Json& v) {
         if (a.to < a.from) return fail(w, "'to' is before 'from'");
         TS_TRY_ASSIGN(note, get_string(w, arg, "note", false));
         a.note = note;
+    } else if (name == "predict") {
+        a.kind = ActionKind::Predict;
+        if (!arg.is_boolean()) return fail(w, "'predict' must be true or false");
+        a.n = arg.get<bool>() ? 1 : 0;
     } else {
         w.what = w.what.substr(0, w.what.find(" ("));
         return fail(w, "unknown action '" + name +
                            "' (known: prompt, generate, rewind, force, sampler, tab, split, layer, head, query, "
-                           "highlight)");
+                           "highlight, predict)");
     }
     return a;
 }
@@ -279,9 +283,10 @@ Result<Fact> parse_fact(Where w, const Json& v) {
     if (rank_at_most) f.rank_at_most = int32_t(*rank_at_most);
     TS_TRY_ASSIGN(count, get_int(w, v, "count", 0, INT32_MAX));
     if (count) f.count = int32_t(*count);
-    const bool layer_may_be_embedding = f.kind == FactKind::Norm;
+    const bool layer_may_be_embedding = f.kind == FactKind::Norm || f.kind == FactKind::Lens;
     TS_TRY_ASSIGN(layer, get_int(w, v, "layer", layer_may_be_embedding ? -1 : 0, 1 << 16));
     if (layer) f.layer = int32_t(*layer);
+    f.embedding = f.kind == FactKind::Lens && layer && *layer == -1;
     TS_TRY_ASSIGN(head, get_int(w, v, "head", 0, 1 << 16));
     if (head) f.head = int32_t(*head);
     TS_TRY_ASSIGN(query, get_int(w, v, "query", -1, 1 << 20));
@@ -335,7 +340,7 @@ Result<Fact> parse_fact(Where w, const Json& v) {
             if (bounds && !f.key) return fail(w, "'above' / 'below' need the 'key' they bound");
             break;
         case FactKind::Lens:
-            states = f.layer >= 0 || f.first_layer;
+            states = f.layer >= 0 || f.embedding || f.first_layer;
             break;
         case FactKind::Sequence:
             states = f.count || !f.text.empty();

@@ -162,4 +162,16 @@ Result<SampleResult> Sampler::sample(std::span<const float> logits, SamplerView*
     return run_chain(logits, settings_, history_, rng_, view);
 }
 
+std::vector<float> logits_from_view(const SamplerView& v, int32_t n_vocab, bool* complete) {
+    std::vector<float> logits(size_t(std::max(0, n_vocab)), -std::numeric_limits<float>::infinity());
+    const StageView* raw = nullptr;
+    for (const StageView& st : v.stages)
+        if (st.kind == StageKind::Logits) raw = &st;
+    if (complete) *complete = raw && size_t(raw->n_kept) <= raw->top.size();
+    if (!raw) return logits;
+    for (const TokenProb& t : raw->top)
+        if (t.id >= 0 && size_t(t.id) < logits.size()) logits[size_t(t.id)] = t.logit;
+    return logits;
+}
+
 }  // namespace ts::core::sample

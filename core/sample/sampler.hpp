@@ -90,6 +90,13 @@ std::vector<TokenProb> top_candidates(std::span<const float> logits, int k);
 // the bit). An id outside the logits gives 0.
 float softmax_at(std::span<const float> logits, int32_t id);
 
+// A position's logits as its recorded view kept them, for a what-if with other settings: the Logits stage's listed
+// candidates at their raw logits, -inf for every other id (n_vocab entries). `*complete` (optional) says whether the
+// view listed every candidate; when it did not, a chain run on these logits leaves out the ones below the list (its
+// kept sets and draw match the full chain's whenever they stay inside the list, its probabilities are renormalised
+// over the listed candidates).
+std::vector<float> logits_from_view(const SamplerView& v, int32_t n_vocab, bool* complete = nullptr);
+
 // A generation's sampler state: settings, the Rng and the token history for the repeat penalty.
 class Sampler {
 public:

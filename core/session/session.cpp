@@ -252,6 +252,7 @@ Status Session::eval_append(const int32_t* tokens, int n, TokenSource source, fl
             st->record = std::move(cap.record);
         }
         st->kv           = kv;
+        st->kv_written   = digest_kv_row(cache_, pos0 + t);
         st->t.forward_ms = forward_ms / n;
         st->t.batch      = n;
         st->t.trace_ms   = ms_since(t1);

@@ -405,6 +405,10 @@ void EngineWorker::publish(bool state_changed) {
     snap->trace_budget     = s.options().trace_budget;
     snap->interventions    = interventions_;
     snap->diff             = diff_;
+    for (int p : {focus_.query_pos, 0}) {  // the KV panel's "old entries never change"
+        const KvRowDigest d = digest_kv_row(s.cache(), p);
+        if (d.valid() && (snap->kv_now.empty() || p != snap->kv_now[0].pos)) snap->kv_now.push_back(d);
+    }
     snap_.store(std::move(snap), std::memory_order_release);
     if (on_publish_) on_publish_();
 }

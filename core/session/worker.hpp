@@ -100,6 +100,9 @@ struct Snapshot {
     // next-token distribution against the clean run (Δ logit, Δp per candidate, KL; null otherwise).
     std::shared_ptr<const std::vector<Intervention>> interventions;
     std::shared_ptr<const sample::LogitDiff> diff;
+    // The cache's rows now, at the focus's query position and at position 0 (the KV panel compares them with the
+    // digest the step took when it stored them: StepTrace::kv_written).
+    std::vector<KvRowDigest> kv_now;
 };
 
 namespace cmd {

@@ -39,9 +39,12 @@ public:
     explicit BpeSession(const Tokenizer::Impl& impl)
         : impl_(impl), byte_level_(impl.vocab.kind == TokenizerKind::Gpt2) {}
 
-    Status run(std::string_view word, std::vector<int32_t>& out) {
+    // Merges `word` and appends its ids; with `rw`, records every step there (Tokenizer::replay).
+    Status run(std::string_view word, std::vector<int32_t>& out, ReplayWord* rw = nullptr) {
+        rw_ = rw;
         if (byte_level_ && word.size() == 1 && impl_.byte_to_id[uint8_t(word[0])] >= 0) {
             out.push_back(impl_.byte_to_id[uint8_t(word[0])]);
+            if (rw_) rw_->steps.push_back({ReplayStep::Kind::Whole, {std::string(word)}, {out.back()}});
             return {};
         }
         if (impl_.ignore_merges ||
@@ -49,6 +52,7 @@ public:
             const int32_t id = impl_.find_piece(word);
             if (id >= 0) {
                 out.push_back(id);
+                if (rw_) rw_->steps.push_back({ReplayStep::Kind::Whole, {std::string(word)}, {id}});
                 return {};
             }
         }
@@ -63,6 +67,7 @@ public:
         if (symbols_.empty()) return {};
         symbols_.back().next = -1;
         for (int32_t i = 1; i < int32_t(symbols_.size()); ++i) try_add(i - 1, i);
+        record(word, ReplayStep::Kind::Start, -1, nullptr);
 
         while (!queue_.empty()) {
             const Bigram b = queue_.top();
@@ -77,8 +82,11 @@ public:
             if (r.next >= 0) symbols_[size_t(r.next)].prev = b.left;
             try_add(l.prev, b.left);
             try_add(b.left, l.next);
+            record(word, ReplayStep::Kind::Merge, b.left, &b);
         }
 
+        const size_t from = out.size();
+        bool fallback     = false;
         for (int32_t i = 0; i != -1; i = symbols_[size_t(i)].next) {
             const Symbol& s = symbols_[size_t(i)];
             if (s.id >= 0) {
@@ -87,11 +95,34 @@ public:
             }
             // A byte (or merge result) without a token.
             TS_TRY(impl_.append_byte_tokens(word.substr(s.start, s.len), out));
+            fallback = true;
+        }
+        if (rw_ && fallback) {
+            ReplayStep st{ReplayStep::Kind::ByteFallback, {}, {out.begin() + ptrdiff_t(from), out.end()}};
+            for (int32_t id : st.ids) st.pieces.push_back(impl_.bytes[size_t(id)]);
+            rw_->steps.push_back(std::move(st));
         }
         return {};
     }
 
 private:
+    // The symbols as they stand, appended to the replay (when one is asked for). `at`: the merged symbol's index.
+    void record(std::string_view word, ReplayStep::Kind kind, int32_t at, const Bigram* b) {
+        if (!rw_) return;
+        ReplayStep st;
+        st.kind = kind;
+        for (int32_t i = 0; i != -1; i = symbols_[size_t(i)].next) {
+            if (i == at) st.at = int32_t(st.ids.size());
+            st.pieces.emplace_back(word.substr(symbols_[size_t(i)].start, symbols_[size_t(i)].len));
+            st.ids.push_back(symbols_[size_t(i)].id);
+        }
+        if (b) {
+            st.merged = b->id;
+            st.rank   = b->rank;
+        }
+        rw_->steps.push_back(std::move(st));
+    }
+
     void try_add(int32_t left, int32_t right) {
         if (left < 0 || right < 0) return;
         const Symbol& l = symbols_[size_t(left)];
@@ -106,17 +137,31 @@ private:
     const bool byte_level_;  // gpt2: one symbol per byte; gemma4: one per UTF-8 character
     std::vector<Symbol> symbols_;
     std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue_;
+    ReplayWord* rw_ = nullptr;
 };
 
 }  // namespace
 
-Status encode_bpe(const Tokenizer::Impl& impl, std::string_view text, std::vector<int32_t>& out) {
+Status encode_bpe(const Tokenizer::Impl& impl, std::string_view text, std::vector<int32_t>& out,
+                  std::vector<ReplayWord>* replay) {
     TS_CHECK(impl.pre.has_value(), "BPE tokenizer without a pre-tokenizer");
     auto words = impl.pre->split(text);
     if (!words.ok()) return words.error();
     BpeSession session(impl);
     WordCache cache;
     for (std::string_view word : *words) {
+        if (replay) {  // every word merged afresh, its steps kept
+            ReplayWord rw{std::string(word), {}, {}};
+            const size_t from = out.size();
+            size_t begin      = 0;
+            for (size_t end : safe_chunk_ends(impl, word, kChunkBytes)) {
+                TS_TRY(session.run(word.substr(begin, end - begin), out, &rw));
+                begin = end;
+            }
+            rw.ids.assign(out.begin() + ptrdiff_t(from), out.end());
+            replay->push_back(std::move(rw));
+            continue;
+        }
         if (word.size() <= kChunkBytes) {
             if (cache.lookup(word, out)) continue;
             const size_t from = out.size();

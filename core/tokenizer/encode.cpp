@@ -42,31 +42,37 @@ std::vector<Fragment> partition_specials(const Tokenizer::Impl& impl, std::strin
     return frags;
 }
 
-}  // namespace
-
-Result<std::vector<int32_t>> Tokenizer::encode(std::string_view text, bool add_special, bool parse_special) const {
-    const Impl& impl = *impl_;
-    const Vocab& v   = impl.vocab;
+// encode(), and (with `replay`) the steps of every word and special token.
+Result<std::vector<int32_t>> encode_with(const Tokenizer::Impl& impl, std::string_view text, bool add_special,
+                                         bool parse_special, std::vector<ReplayWord>* replay) {
+    const Vocab& v = impl.vocab;
     if (text.size() > kMaxText)
         return make_error(Code::kInvalidArgument, "tokenizer: text of %zu bytes is over the 1 GiB limit", text.size());
     std::vector<int32_t> out;
     out.reserve(text.size() / 3 + 2);
     if (add_special && v.add_bos) out.push_back(v.bos);
 
+    const auto special = [&](int32_t id) {
+        out.push_back(id);
+        if (replay) {
+            const std::string& piece = v.tokens[size_t(id)];
+            replay->push_back({piece, {{ReplayStep::Kind::Whole, {piece}, {id}}}, {id}});
+        }
+    };
     const std::vector<Fragment> frags = partition_specials(impl, text, parse_special);
     if (v.kind == TokenizerKind::Llama) {
         bool prev_special = true;  // the first stretch of text gets the space prefix too
         std::string plain;
         for (const Fragment& f : frags) {
             if (f.id >= 0) {
-                out.push_back(f.id);
+                special(f.id);
                 prev_special = true;
                 continue;
             }
             plain.clear();
             if (v.add_space_prefix && prev_special) plain += ' ';
             plain += text.substr(f.off, f.len);
-            TS_TRY(tok::encode_spm(impl, tok::escape_spaces(plain), out));
+            TS_TRY(tok::encode_spm(impl, tok::escape_spaces(plain), out, replay));
             prev_special = false;
         }
     } else {
@@ -74,15 +80,29 @@ Result<std::vector<int32_t>> Tokenizer::encode(std::string_view text, bool add_s
         const bool escape = v.kind == TokenizerKind::Gemma4;
         for (const Fragment& f : frags) {
             if (f.id >= 0)
-                out.push_back(f.id);
+                special(f.id);
             else if (escape)
-                TS_TRY(tok::encode_bpe(impl, tok::escape_spaces(text.substr(f.off, f.len)), out));
+                TS_TRY(tok::encode_bpe(impl, tok::escape_spaces(text.substr(f.off, f.len)), out, replay));
             else
-                TS_TRY(tok::encode_bpe(impl, text.substr(f.off, f.len), out));
+                TS_TRY(tok::encode_bpe(impl, text.substr(f.off, f.len), out, replay));
         }
     }
     if (add_special && v.add_eos) out.push_back(v.eos);
     return out;
+}
+
+}  // namespace
+
+Result<std::vector<int32_t>> Tokenizer::encode(std::string_view text, bool add_special, bool parse_special) const {
+    return encode_with(*impl_, text, add_special, parse_special, nullptr);
+}
+
+Result<TokenizerReplay> Tokenizer::replay(std::string_view text, bool parse_special) const {
+    TokenizerReplay r;
+    auto ids = encode_with(*impl_, text, false, parse_special, &r.words);
+    if (!ids) return ids.error();
+    r.ids = std::move(*ids);
+    return r;
 }
 
 }  // namespace ts::core

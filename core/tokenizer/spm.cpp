@@ -36,8 +36,10 @@ class SpmSession {
 public:
     explicit SpmSession(const Tokenizer::Impl& impl) : impl_(impl) {}
 
-    Status run(std::string_view text, std::vector<int32_t>& out) {
+    // Merges `text` and appends its ids; with `rw`, records every step there (Tokenizer::replay).
+    Status run(std::string_view text, std::vector<int32_t>& out, ReplayWord* rw = nullptr) {
         text_ = text;
+        rw_   = rw;
         symbols_.clear();
         for (size_t i = 0; i < text_.size();) {
             const size_t n = symbol_len(text_, i);
@@ -48,6 +50,7 @@ public:
         if (symbols_.empty()) return {};
         symbols_.back().next = -1;
         for (int32_t i = 1; i < int32_t(symbols_.size()); ++i) try_add(i - 1, i);
+        record(ReplayStep::Kind::Start, -1, nullptr);
 
         while (!queue_.empty()) {
             const Bigram b = queue_.top();
@@ -61,8 +64,11 @@ public:
             if (r.next >= 0) symbols_[size_t(r.next)].prev = b.left;
             try_add(l.prev, b.left);
             try_add(b.left, l.next);
+            record(ReplayStep::Kind::Merge, b.left, &b);
         }
 
+        const size_t from = out.size();
+        bool fallback     = false;
         for (int32_t i = 0; i != -1; i = symbols_[size_t(i)].next) {
             const Symbol& s            = symbols_[size_t(i)];
             const std::string_view txt = text_.substr(s.start, s.len);
@@ -72,11 +78,35 @@ public:
                 continue;
             }
             TS_TRY(impl_.append_byte_tokens(txt, out));  // byte fallback
+            fallback = true;
+        }
+        if (rw_ && fallback) {
+            ReplayStep st{ReplayStep::Kind::ByteFallback, {}, {out.begin() + ptrdiff_t(from), out.end()}};
+            for (int32_t id : st.ids) st.pieces.push_back(impl_.bytes[size_t(id)]);
+            rw_->steps.push_back(std::move(st));
         }
         return {};
     }
 
 private:
+    // The symbols as they stand, appended to the replay (when one is asked for). `at`: the merged symbol's index.
+    void record(ReplayStep::Kind kind, int32_t at, const Bigram* b) {
+        if (!rw_) return;
+        ReplayStep st;
+        st.kind = kind;
+        for (int32_t i = 0; i != -1; i = symbols_[size_t(i)].next) {
+            const Symbol& s = symbols_[size_t(i)];
+            if (i == at) st.at = int32_t(st.ids.size());
+            st.pieces.emplace_back(text_.substr(s.start, s.len));
+            st.ids.push_back(impl_.find_piece(st.pieces.back()));
+        }
+        if (b) {
+            st.merged = st.at >= 0 ? st.ids[size_t(st.at)] : -1;
+            st.score  = b->score;
+        }
+        rw_->steps.push_back(std::move(st));
+    }
+
     void try_add(int32_t left, int32_t right) {
         if (left < 0 || right < 0) return;
         const Symbol& l    = symbols_[size_t(left)];
@@ -93,6 +123,7 @@ private:
     std::string_view text_;
     std::vector<Symbol> symbols_;
     std::priority_queue<Bigram, std::vector<Bigram>, BigramOrder> queue_;
+    ReplayWord* rw_ = nullptr;
 };
 
 }  // namespace
@@ -128,12 +159,26 @@ std::vector<size_t> safe_chunk_ends(const Tokenizer::Impl& impl, std::string_vie
     return ends;
 }
 
-Status encode_spm(const Tokenizer::Impl& impl, std::string_view escaped, std::vector<int32_t>& out) {
+Status encode_spm(const Tokenizer::Impl& impl, std::string_view escaped, std::vector<int32_t>& out,
+                  std::vector<ReplayWord>* replay) {
     TS_CHECK(escaped.size() < (size_t(1) << 32) - 1, "spm: text over 4 GiB");
     SpmSession session(impl);
     WordCache cache;
     // One word: from the cache, whole, or (a huge word) in chunks no piece can span.
     auto encode_word = [&](std::string_view word) -> Status {
+        if (replay) {  // every word merged afresh, its steps kept
+            if (word.empty()) return {};
+            ReplayWord rw{std::string(word), {}, {}};
+            const size_t from = out.size();
+            size_t begin      = 0;
+            for (size_t end : safe_chunk_ends(impl, word, kChunkBytes)) {
+                TS_TRY(session.run(word.substr(begin, end - begin), out, &rw));
+                begin = end;
+            }
+            rw.ids.assign(out.begin() + ptrdiff_t(from), out.end());
+            replay->push_back(std::move(rw));
+            return {};
+        }
         if (cache.lookup(word, out)) return {};
         const size_t from = out.size();
         if (word.size() <= kChunkBytes) {

@@ -41,6 +41,34 @@ struct Vocab {
     bool add_bos = false, add_eos = false, add_space_prefix = true;
 };
 
+// The tokenizer replayed on a piece of text, step by step (Tokenizer::replay; the explorer's Tokens panel): each word
+// the encoder merged, from its first symbols through every merge in the order the encoder applied it to the ids,
+// with byte fallback shown. Symbols are given by their bytes and their token id (-1: no token for them).
+struct ReplayStep {
+    enum class Kind : uint8_t {
+        Start,         // one symbol per byte (gpt2) or per UTF-8 character (llama, gemma4)
+        Merge,         // two neighbours became one token: gpt2, gemma4 lowest rank first; llama best score first
+        Whole,         // the word is a token by itself (a special token, llama-bpe's ignore_merges, one byte)
+        ByteFallback,  // symbols without a token became byte tokens (<0xXX>) or the unknown token
+    };
+    Kind kind = Kind::Start;
+    std::vector<std::string> pieces;  // the symbols after this step, as bytes
+    std::vector<int32_t> ids;         // their tokens (-1: none yet)
+    int32_t at     = -1;              // Merge: the index in `pieces` of the merged symbol
+    int32_t merged = -1;              // Merge: the token the pair became
+    int32_t rank   = -1;              // Merge (gpt2, gemma4): the merge's rank, 0 = the first learned
+    float score    = 0;               // Merge (llama): the merged piece's score
+};
+struct ReplayWord {
+    std::string text;               // the word as the encoder saw it (llama, gemma4: spaces written "▁")
+    std::vector<ReplayStep> steps;  // Start (or Whole), the merges in order, then ByteFallback when needed
+    std::vector<int32_t> ids;       // what the word became
+};
+struct TokenizerReplay {
+    std::vector<ReplayWord> words;  // in text order, special tokens included (one Whole step each)
+    std::vector<int32_t> ids;       // the words' ids in order: equal to encode(text, false, parse_special)
+};
+
 class Tokenizer {
 public:
     // Reads tokenizer.ggml.* from a GGUF file.
@@ -65,6 +93,9 @@ public:
     // they fall back to byte tokens; errors only when a byte has no token at all, or the text is over 1 GiB.
     [[nodiscard]] Result<std::vector<int32_t>> encode(std::string_view text, bool add_special,
                                                       bool parse_special) const;
+    // encode(text, false, parse_special) step by step (see TokenizerReplay). Each word is merged afresh (no cache),
+    // so this is for a word or a line, not a book.
+    [[nodiscard]] Result<TokenizerReplay> replay(std::string_view text, bool parse_special = false) const;
     // id -> the bytes it stands for ("<0x0A>" -> "\n", "▁the" -> " the"). Control tokens give "" unless
     // render_special. Out-of-range ids give "".
     // Unknown tokens give "▅" unless render_special.

@@ -97,11 +97,14 @@ private:
     std::vector<int32_t> ids_;
 };
 
-// llama (SentencePiece-style): text with spaces already escaped to "▁"; appends ids.
-[[nodiscard]] Status encode_spm(const Tokenizer::Impl& impl, std::string_view escaped, std::vector<int32_t>& out);
+// llama (SentencePiece-style): text with spaces already escaped to "▁"; appends ids. With `replay`, every word is
+// merged afresh and its steps appended there (Tokenizer::replay).
+[[nodiscard]] Status encode_spm(const Tokenizer::Impl& impl, std::string_view escaped, std::vector<int32_t>& out,
+                                std::vector<ReplayWord>* replay = nullptr);
 // gpt2 (byte-level BPE): raw text of one fragment; gemma4: one fragment with spaces already escaped to "▁".
-// Pre-tokenizes, merges, appends ids.
-[[nodiscard]] Status encode_bpe(const Tokenizer::Impl& impl, std::string_view text, std::vector<int32_t>& out);
+// Pre-tokenizes, merges, appends ids (and the steps, with `replay`).
+[[nodiscard]] Status encode_bpe(const Tokenizer::Impl& impl, std::string_view text, std::vector<int32_t>& out,
+                                std::vector<ReplayWord>* replay = nullptr);
 
 // Chunk ends for merging a long text in pieces of about chunk_bytes: each cut is where no key of impl.piece_to_id
 // spans it, so no merge could cross it and the result equals merging the whole text. Only a text without any such

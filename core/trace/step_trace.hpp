@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/kv/kv_cache.hpp"
 #include "core/model/model.hpp"
 #include "core/sample/sampler.hpp"
 #include "core/tensor/dtype.hpp"
@@ -98,6 +99,7 @@ struct StepTrace {
     sample::Rng rng_before, rng_after;  // the sampler's Rng around the draw: resample replays rng_before
 
     KvStats kv;
+    KvRowDigest kv_written;  // this position's K/V rows as the step stored them (the KV panel: "never change")
     StepTimings t;
 };
 

@@ -47,7 +47,8 @@ constexpr const char* kLesson = R"({"title": "Tiny", "summary": "A lesson on the
      "question": "What next?", "answer": "This."},
     {"text": "Two more tokens.", "actions": [{"generate": 2}, {"layer": 1}, {"head": 3}, {"split": ["attention", "qk"]},
                                             {"highlight": {"from": 1, "to": 2, "note": "these"}}]},
-    {"text": "What if.", "actions": [{"force": {"token": 70, "pos": 2}}, {"sampler": {"temp": 0.7, "seed": 3}}]}]})";
+    {"text": "What if.", "actions": [{"force": {"token": 70, "pos": 2}}, {"sampler": {"temp": 0.7, "seed": 3}},
+                                     {"predict": true}]}]})";
 
 TEST_F(LessonPlayerFrames, StepsReplayThroughTheEngineCommands) {
     start("something else", 3);
@@ -82,6 +83,7 @@ TEST_F(LessonPlayerFrames, StepsReplayThroughTheEngineCommands) {
     EXPECT_EQ(ui_.snap->steps[2]->token, 70);
     EXPECT_EQ(ui_.snap->settings.seed, 3u);
     EXPECT_FALSE(lesson_highlights(ui_, 2)) << "a highlight lasts one step";
+    EXPECT_TRUE(ui_.predict.on) << "the step turns predict mode on";
     press(kPageDown);
     EXPECT_EQ(ui_.lesson->step, 2) << "no step after the last";
 
@@ -90,6 +92,7 @@ TEST_F(LessonPlayerFrames, StepsReplayThroughTheEngineCommands) {
     settle();
     EXPECT_EQ(ui_.lesson->step, 0);
     EXPECT_EQ(n_steps(), prompt_n) << "back to step 1: its state replayed from the prompt";
+    EXPECT_FALSE(ui_.predict.on) << "predict mode lasts one step";
     EXPECT_EQ(ui_.snap->settings.temp, 0.0f);
     EXPECT_EQ(ui_.snap->settings.seed, 42u) << "a replay starts from the sampler's defaults";
     EXPECT_GT(shell_frame(), 0);

@@ -64,5 +64,44 @@ TEST_F(KvFrames, PanelDrawsTotalsGridAndPlots) {
     EXPECT_GT(frame(draw_kv_panel), 2000);
 }
 
+TEST(KvRowDigest, AStoredRowKeepsItsDigestWhileLaterRowsAreAppended) {
+    for (core::DType type : {core::DType::F32, core::DType::F16}) {
+        auto c = core::KvCache::create(2, 8, 4, type);
+        ASSERT_TRUE(c.ok());
+        const float k0[4] = {0.5f, -1.0f, 2.0f, 0.25f}, v0[4] = {1, 2, 3, 4}, k1[4] = {9, 9, 9, 9};
+        for (int l = 0; l < 2; ++l) c->store(l, 0, k0, v0);
+        c->set_n_pos(1);
+        const core::KvRowDigest before = core::digest_kv_row(*c, 0);
+        ASSERT_TRUE(before.valid());
+        EXPECT_FLOAT_EQ(before.k[1], -1.0f);
+        EXPECT_FLOAT_EQ(before.v[3], 4.0f);
+        EXPECT_FALSE(core::digest_kv_row(*c, 1).valid());  // not filled yet
+        for (int l = 0; l < 2; ++l) c->store(l, 1, k1, v0);
+        c->set_n_pos(2);
+        EXPECT_TRUE(before.same_rows(core::digest_kv_row(*c, 0)));
+        EXPECT_FALSE(before.same_rows(core::digest_kv_row(*c, 1)));
+        c->store(1, 0, k1, v0);  // a rewrite of position 0, in the last layer only, is seen
+        EXPECT_FALSE(before.same_rows(core::digest_kv_row(*c, 0)));
+    }
+}
+
+TEST_F(KvFrames, OldEntriesAreShownUnchangedAfterLaterSteps) {
+    start("the model", 4);
+    frame(draw_kv_panel);
+    const KvView& v = *ui_.views.kv;
+    ASSERT_TRUE(v.now.valid());
+    EXPECT_EQ(v.now.pos, 0);  // the newest position is selected: position 0 is checked
+    EXPECT_TRUE(v.unchanged);
+    EXPECT_EQ(v.written.hash, ui_.snap->steps[0]->kv_written.hash);
+    // An older selected position is checked after more steps.
+    select_position(ui_, 2);
+    wait(ui_.bridge.push(core::cmd::Run{3}));
+    frame(draw_kv_panel);
+    ASSERT_TRUE(v.now.valid());
+    EXPECT_EQ(v.now.pos, 2);
+    EXPECT_TRUE(v.unchanged);
+    EXPECT_NE(ui_.snap->steps[2]->kv_written.hash, ui_.snap->steps[0]->kv_written.hash);
+}
+
 }  // namespace
 }  // namespace ts::app

@@ -2,10 +2,12 @@
 // stage lookup and the Logits table rows, and headless frames of both panels; clicking a Logits row branches.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "app/ui/predict_mode.hpp"
 #include "app/ui/view_sampling.hpp"
 #include "app/ui/widgets.hpp"
 #include "core/sample/sampler.hpp"
@@ -172,6 +174,87 @@ TEST_F(SamplingFrames, TheMinPThresholdLineSeparatesKeptFromDropped) {
               "keep p_i ≥ min_p · p_max = 0.05 × 0.5000 = 0.0250, renormalise");
     s.temp = 0.7f;
     EXPECT_NE(stage_formula(core::sample::StageKind::Temperature, s, 0).find("T = 0.70"), std::string::npos);
+}
+
+// Issue 16: at a past position the sliders preview a what-if on that position's recorded logits, marked as such,
+// instead of being ignored; with the settings it was sampled with, the panel shows the recorded view.
+TEST_F(SamplingFrames, SlidersPreviewAWhatIfAtAPastPosition) {
+    start("the model", 4);
+    const auto snap           = ui_.snap;
+    const int pos             = int(snap->steps.size()) - 2;  // a generated position, not the newest
+    const core::StepTrace& st = *snap->steps[size_t(pos)];
+    ui_.sel.pos               = pos;
+    ui_.sampler               = st.settings;
+    frame(draw_softmax_panel);
+    EXPECT_FALSE(shown_sampler(ui_, *snap, st).what_if) << "the recorded settings: the recorded view";
+    EXPECT_EQ(shown_sampler(ui_, *snap, st).view, &st.sampler);
+
+    ui_.sampler.temp = 0.0f;  // greedy: the what-if picks the best raw logit
+    frame(draw_softmax_panel);
+    frame(draw_logits_panel);
+    const ShownSampler shown = shown_sampler(ui_, *snap, st);
+    ASSERT_TRUE(shown.what_if);
+    EXPECT_FALSE(shown.live);
+    const auto& raw = st.sampler.stages.front();
+    EXPECT_EQ(shown.complete, size_t(raw.n_kept) <= raw.top.size());  // every candidate listed, or only the best
+    ASSERT_TRUE(ui_.what_if.valid);
+    EXPECT_EQ(ui_.what_if.pos, pos);
+    EXPECT_EQ(shown.view->chosen, st.sampler.stages.front().top.front().id);
+    EXPECT_TRUE(shown.view->greedy);
+    // The recorded trace is untouched: the what-if is a preview, not a resample.
+    EXPECT_EQ(ui_.snap->steps[size_t(pos)]->next_token, st.next_token);
+    EXPECT_FALSE(st.sampler.greedy);
+}
+
+// Issue 16: predict mode hides the distribution until a guess is committed, then rates it; a new position hides it
+// again.
+TEST_F(SamplingFrames, PredictModeHidesTheDistributionUntilAGuess) {
+    start("the model", 3);
+    const auto snap           = ui_.snap;
+    const core::StepTrace& st = *snap->steps.back();
+    const int shown           = frame(draw_softmax_panel);
+    toggle_predict_mode(ui_);
+    const int hidden = frame(draw_softmax_panel);
+    EXPECT_LT(hidden, shown / 2) << "the charts are not drawn";
+    EXPECT_LT(frame(draw_logits_panel), shown / 2);
+    EXPECT_FALSE(ui_.predict.committed);
+    ASSERT_GE(ui_.predict.choices.size(), 3u);
+    // The short list holds the model's favourite (shuffled among others).
+    const int32_t best = st.sampler.stages.front().top.front().id;
+    EXPECT_NE(std::find(ui_.predict.choices.begin(), ui_.predict.choices.end(), best), ui_.predict.choices.end());
+
+    // A typed guess: the text of the best candidate that is a word of its own, rated with its rank and the model's
+    // p (full logits: the newest position).
+    const auto& cands = st.sampler.stages.front().top;
+    size_t rank0      = 0;
+    std::string text;
+    for (; rank0 < cands.size(); ++rank0) {
+        text = snap->model->tokenizer->token_bytes(cands[rank0].id);
+        if (text.empty()) continue;
+        auto g = core::rate_guess_text(*snap->model->tokenizer, text, *snap->logits, st.sampler.stages.front());
+        if (g.ok() && g->id == cands[rank0].id) break;
+    }
+    ASSERT_LT(rank0, cands.size()) << "no candidate is a word of its own";
+    ASSERT_TRUE(commit_guess_text(ui_, *snap, st, text)) << ui_.predict.error;
+    EXPECT_TRUE(ui_.predict.committed);
+    EXPECT_EQ(ui_.predict.rating.id, cands[rank0].id);
+    EXPECT_EQ(ui_.predict.rating.rank, int(rank0) + 1);
+    EXPECT_NEAR(ui_.predict.rating.p, cands[rank0].p, 1e-6);
+    EXPECT_GT(frame(draw_softmax_panel), shown / 2) << "committed: the distribution is shown";
+
+    // Another position hides it again; a picked token is rated too.
+    select_position(ui_, int(snap->steps.size()) - 2);
+    frame(draw_softmax_panel);
+    EXPECT_FALSE(ui_.predict.committed);
+    const core::StepTrace& older = *snap->steps[snap->steps.size() - 2];
+    const auto& top              = older.sampler.stages.front().top;
+    ASSERT_GE(top.size(), 2u);
+    commit_guess_token(ui_, *snap, older, top[1].id);
+    EXPECT_EQ(ui_.predict.rating.rank, 2);  // from the recorded list (an older position has no full logits)
+    EXPECT_FLOAT_EQ(ui_.predict.rating.p, top[1].p);
+    EXPECT_GT(frame(draw_softmax_panel), shown / 2);
+    toggle_predict_mode(ui_);
+    EXPECT_FALSE(ui_.predict.on);
 }
 
 TEST_F(SamplingFrames, PromptPositionsExplainWhyThereIsNoDistribution) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <imgui.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -122,6 +123,45 @@ TEST_F(ExplorerFrames, HeatmapHoverShowsACellClickSelectsItsRowAndTheWheelZooms)
     io.MouseWheel = 0.0f;
     EXPECT_GT(ui_.attention.zoom, 1.0f);
     frame(draw_attention_panel);
+}
+
+// Issue 16: at ~50 rows every row is labelled when the rows are tall enough for the font (a smaller size than the
+// panel's is fine); in a short panel every k-th row is, and the hovered row is always named.
+TEST_F(ExplorerFrames, HeatmapLabelsEveryRowAtFiftyRowsAndTheHoveredRowWhenShort) {
+    start("the model", 40);
+    const int n = int(ui_.snap->steps.size());
+    ASSERT_GE(n, 45) << "the run stopped early";
+    ASSERT_LE(n, 60);
+    ASSERT_TRUE(frames_until(draw_attention_panel, [&] {
+        const core::Derived* d = current_derived(ui_, *ui_.snap);
+        return d && d->has_matrix;
+    }));
+    ImGuiIO& io = ImGui::GetIO();
+    io.MousePos = ImVec2(-100.0f, -100.0f);
+    frame(draw_attention_panel);
+    float r[4];
+    int shown = 0;
+    ASSERT_TRUE(attention_heatmap_rect(ui_, r, &shown));
+    ASSERT_EQ(shown, n);
+    ASSERT_GE((r[3] - r[1]) / float(n), 8.0f) << "rows this tall fit a label each";
+    std::vector<int> rows = attention_labelled_rows(ui_);
+    EXPECT_EQ(int(rows.size()), n) << "every row is labelled";
+
+    io.DisplaySize = ImVec2(1280.0f, 360.0f);  // a short panel: rows a few pixels tall
+    frame(draw_attention_panel);
+    ASSERT_TRUE(attention_heatmap_rect(ui_, r, &shown));
+    const float cell = (r[3] - r[1]) / float(n);
+    ASSERT_LT(cell, 8.0f);
+    rows = attention_labelled_rows(ui_);
+    EXPECT_LT(int(rows.size()), n);
+    EXPECT_GE(int(rows.size()), 2);
+    int unlabelled = 1;
+    while (std::find(rows.begin(), rows.end(), unlabelled) != rows.end()) ++unlabelled;
+    ASSERT_LT(unlabelled, n);
+    io.MousePos = ImVec2(r[0] + cell * 0.5f, r[1] + cell * (float(unlabelled) + 0.5f));
+    frame(draw_attention_panel);
+    rows = attention_labelled_rows(ui_);
+    EXPECT_NE(std::find(rows.begin(), rows.end(), unlabelled), rows.end()) << "the hovered row is named";
 }
 
 TEST_F(ExplorerFrames, QkPanelFollowsTheSelectedPositionLayerAndHead) {

@@ -78,6 +78,8 @@ TEST(LessonParse, ErrorsNameTheFileTheStepAndTheKey) {
     EXPECT_NE(parse_error(one_step(R"("question": "q?")")).find("needs its 'answer'"), std::string::npos);
     EXPECT_NE(parse_error(one_step(R"("actions": [{"tab": "lessons"}])")).find("'tab' must be one of"),
               std::string::npos);
+    EXPECT_NE(parse_error(one_step(R"("actions": [{"predict": 1}])")).find("'predict' must be true or false"),
+              std::string::npos);
     EXPECT_NE(parse_error(one_step(R"("actions": [{"generate": 0}])")).find("'generate' must be in [1,"),
               std::string::npos);
     EXPECT_NE(parse_error(one_step(R"("actions": [{"sampler": {"temperature": 1}}])"))
@@ -185,6 +187,17 @@ TEST_F(LessonCheck, AttentionLensEntropyAndSamplerFacts) {
     EXPECT_NE(f[1].message.find("after the query"), std::string::npos) << f[1].message;
     for (size_t i = 2; i < 7; ++i) EXPECT_TRUE(f[i].ok) << f[i].message;
     EXPECT_EQ(f[7].message, "the model has n_layer 4, the lesson says n_layer 5");
+}
+
+// Issue 16: a lens fact can name the lens's embedding row ("layer": -1, before block 0).
+TEST_F(LessonCheck, LensFactsCanNameTheEmbeddingRow) {
+    const LessonReport r = check(R"({"title": "t", "summary": "s", "steps": [
+        {"text": "a", "actions": [{"prompt": "And God said"}],
+         "facts": [{"fact": "lens", "token": " the", "at": 2, "layer": -1}]}]})");
+    ASSERT_EQ(r.steps.size(), 1u);
+    ASSERT_EQ(r.steps[0].facts.size(), 1u);
+    const auto& f = r.steps[0].facts[0];
+    EXPECT_NE(f.message.find("the logit lens at the embedding after position 2 ranks"), std::string::npos) << f.message;
 }
 
 }  // namespace

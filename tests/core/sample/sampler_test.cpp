@@ -304,3 +304,51 @@ TEST(Sampler, LargeVocabWithDefaultsIsQuickAndValid) {
 
 }  // namespace
 }  // namespace ts::core::sample
+
+namespace ts::core::sample {
+namespace {
+
+// A what-if at a past position runs the chain on the logits its recorded view kept (logits_from_view).
+TEST(SamplerWhatIf, ViewListingEveryCandidateGivesBackTheLogits) {
+    const std::vector<float> logits = {0.5f, 2.0f, -1.0f, 1.5f, 0.0f};
+    SamplerView v;
+    v.n_top = 10;
+    Rng rng(1);
+    ASSERT_TRUE(run_chain(logits, SamplerSettings{}, {}, rng, &v).ok());
+    bool complete = false;
+    EXPECT_EQ(logits_from_view(v, 5, &complete), logits);
+    EXPECT_TRUE(complete);
+}
+
+TEST(SamplerWhatIf, ShortListKeepsTheBestAndDrawsAsTheFullChainInsideIt) {
+    std::vector<float> logits(50);
+    for (size_t i = 0; i < logits.size(); ++i) logits[i] = std::sin(float(i) * 1.7f) * 3.0f;
+    SamplerView v;
+    v.n_top = 8;
+    Rng rng(3);
+    ASSERT_TRUE(run_chain(logits, SamplerSettings{}, {}, rng, &v).ok());
+    bool complete  = true;
+    const auto rec = logits_from_view(v, 50, &complete);
+    EXPECT_FALSE(complete);
+    int listed = 0;
+    for (float l : rec) listed += std::isfinite(l) ? 1 : 0;
+    EXPECT_EQ(listed, 8);
+    // Other settings whose kept set stays inside the list: the same token and final probabilities as the full chain.
+    SamplerSettings s;
+    s.temp  = 1.3f;
+    s.top_k = 5;
+    s.top_p = 1.0f;
+    s.min_p = 0.0f;
+    for (uint64_t seed = 0; seed < 20; ++seed) {
+        Rng a(seed), b(seed);
+        SamplerView va, vb;
+        auto full = run_chain(logits, s, {}, a, &va);
+        auto part = run_chain(rec, s, {}, b, &vb);
+        ASSERT_TRUE(full.ok() && part.ok());
+        EXPECT_EQ(full->id, part->id);
+        EXPECT_FLOAT_EQ(full->p, part->p);
+    }
+}
+
+}  // namespace
+}  // namespace ts::core::sample
