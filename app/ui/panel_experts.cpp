@@ -170,7 +170,7 @@ void draw_experts_panel(UiState& ui, const core::Snapshot& snap) {
         }
     }
     ImGui::SetCursorScreenPos(ImVec2(p0.x, g0.y + v.grid.h + 4));
-    ImGui::TextDisabled(
+    disabled_wrapped(
         "rows: layers · columns: positions · each stripe one chosen expert (most weight first), its colour the "
         "expert's, brighter = more weight · hover: the router's full distribution · click: select the position");
 }
