@@ -10,6 +10,9 @@
 //   ts_mkmodel random /tmp/phi3-2l.gguf --arch phi3 --layers 2      (Phi-3-mini's shape, 2 of its 32 layers)
 //   ts_mkmodel random /tmp/gemma2-2l.gguf --arch gemma2 --layers 2  (Gemma-2-2B's shape, 2 of its 26 layers)
 //   ts_mkmodel random /tmp/gemma3-6l.gguf --arch gemma3 --layers 6  (Gemma-3-1B's shape, 6 of its 26 layers)
+//   ts_mkmodel random /tmp/qwen3moe-2l.gguf --arch qwen3moe --layers 2 --experts 16
+//              (Qwen3-30B-A3B's shape with 2 of its 48 layers and 16 of its 128 experts, 8 used)
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -32,7 +35,7 @@ int cmd_random(int argc, char** argv) {
                   "otherwise), gpt2 (LayerNorm, learned positions, GELU; GPT-2 small's shape unless flags say "
                   "otherwise), phi3 (fused QKV and gate+up; Phi-3-mini's shape), gemma2 (soft-caps, sliding window "
                   "every other layer; Gemma-2-2B's shape) or gemma3 (q/k norms, 5 local : 1 global layers; "
-                  "Gemma-3-1B's shape)");
+                  "Gemma-3-1B's shape) or qwen3moe (qwen3 attention, a mixture of experts; Qwen3-30B-A3B's shape)");
     ap.add_float("", "--rope-base", "B", &s.rope_base, 1.0f, 1e9f,
                  "RoPE frequency base (default 10000; llama3 500000)");
     ap.add_int("", "--layers", "N", &s.n_layer, 1, 1024, "transformer blocks");
@@ -46,7 +49,10 @@ int cmd_random(int argc, char** argv) {
                "gemma: sliding window in positions (attention.sliding_window; default gemma2 4096, gemma3 512)");
     ap.add_int("", "--swa-pattern", "N", &s.swa_pattern, 1, 1 << 10,
                "gemma: every N-th layer is global, the others local (default gemma2 2, gemma3 6; not written)");
-    ap.add_int("", "--ffn", "N", &s.n_ff, 1, 1 << 18, "MLP width");
+    ap.add_int("", "--ffn", "N", &s.n_ff, 1, 1 << 18, "MLP width (qwen3moe: each expert's)");
+    ap.add_int("", "--experts", "N", &s.n_expert, 1, 512, "qwen3moe: experts per layer (default 128)");
+    ap.add_int("", "--experts-used", "N", &s.n_expert_used, 1, 512,
+               "qwen3moe: experts each token runs (default 8, at most --experts)");
     ap.add_int("", "--vocab", "N", &s.n_vocab, 1, 1 << 22, "vocabulary size");
     ap.add_int("", "--ctx", "N", &s.n_ctx, 1, 1 << 22, "context length written as llama.context_length");
     ap.add_string("", "--type", "TYPE", &type,
@@ -113,6 +119,18 @@ int cmd_random(int argc, char** argv) {
         preset("--vocab", s.n_vocab, 256000);
         preset("--ctx", s.n_ctx, 8192);
         s.tied = true;
+    } else if (s.arch == "qwen3moe") {  // Qwen3-30B-A3B
+        preset("--layers", s.n_layer, 48);
+        preset("--dim", s.n_embd, 2048);
+        preset("--heads", s.n_head, 32);
+        preset("--kv-heads", s.n_head_kv, 4);
+        preset("--head-dim", s.head_dim, 128);
+        preset("--ffn", s.n_ff, 768);
+        preset("--experts", s.n_expert, 128);
+        preset("--experts-used", s.n_expert_used, std::min(8, s.n_expert));
+        preset("--vocab", s.n_vocab, 151936);
+        preset("--ctx", s.n_ctx, 40960);
+        if (!ap.was_set("--rope-base")) s.rope_base = 1000000.0f;
     } else if (s.arch == "gemma3") {  // Gemma-3-1B
         preset("--layers", s.n_layer, 26);
         preset("--dim", s.n_embd, 1152);
@@ -141,12 +159,12 @@ int cmd_random(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "random") return cmd_random(argc - 1, argv + 1);
-    std::fprintf(
-        stderr,
-        "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2|qwen3|gpt2|phi3|gemma2|gemma3 --layers N "
-        "--dim N --heads N "
-        "--kv-heads N "
-        "--ffn N --vocab N "
-        "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
+    std::fprintf(stderr,
+                 "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2|qwen3|qwen3moe|gpt2|phi3|gemma2|gemma3 "
+                 "--layers N "
+                 "--dim N --heads N "
+                 "--kv-heads N "
+                 "--ffn N --vocab N "
+                 "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
     return 2;
 }

@@ -262,10 +262,17 @@ core::Result<DType> parse_dtype(const std::string& name) {
 
 core::Status validate_spec(const RandomModelSpec& s) {
     const bool gemma = s.arch == "gemma2" || s.arch == "gemma3";
-    if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "gpt2" && s.arch != "phi3" && !gemma)
+    const bool moe   = s.arch == "qwen3moe";
+    if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "gpt2" && s.arch != "phi3" && !gemma &&
+        !moe)
         return make_error(Code::kInvalidArgument,
-                          "unknown architecture '%s' (llama, qwen2, qwen3, gpt2, phi3, gemma2 or gemma3)",
+                          "unknown architecture '%s' (llama, qwen2, qwen3, qwen3moe, gpt2, phi3, gemma2 or gemma3)",
                           s.arch.c_str());
+    if (moe != (s.n_expert > 0) || s.n_expert < 0 || (moe && (s.n_expert_used < 1 || s.n_expert_used > s.n_expert)))
+        return make_error(Code::kInvalidArgument,
+                          "experts (--experts, --experts-used) are qwen3moe's and it needs them: 1 <= used %d <= "
+                          "experts %d",
+                          s.n_expert_used, s.n_expert);
     if (s.n_swa < 0 || s.swa_pattern < 0) return make_error(Code::kInvalidArgument, "window sizes must be >= 0");
     if ((s.n_swa || s.swa_pattern) && !gemma)
         return make_error(Code::kInvalidArgument, "a sliding window (--swa, --swa-pattern) is gemma's, not %s's",
@@ -273,7 +280,7 @@ core::Status validate_spec(const RandomModelSpec& s) {
     if (s.n_layer <= 0 || s.n_embd <= 0 || s.n_head <= 0 || s.n_head_kv <= 0 || s.n_ff <= 0 || s.n_vocab <= 0 ||
         s.n_ctx <= 0 || s.head_dim < 0)
         return make_error(Code::kInvalidArgument, "every size must be positive");
-    if (s.head_dim > 0 && s.arch != "qwen3" && !gemma)
+    if (s.head_dim > 0 && s.arch != "qwen3" && !moe && !gemma)
         return make_error(Code::kInvalidArgument, "a head size of its own (--head-dim) is qwen3's or gemma's, not %s's",
                           s.arch.c_str());
     if (s.head_dim == 0 && (s.n_embd % s.n_head != 0 || (s.n_embd / s.n_head) % 2 != 0))
@@ -310,7 +317,8 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     core::gguf::GgufWriter w;
     const int head_dim = s.head_dim ? s.head_dim : s.n_embd / s.n_head;
     const int kv_dim = head_dim * s.n_head_kv, q_dim = head_dim * s.n_head;
-    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3", phi3 = s.arch == "phi3";
+    const bool moe  = s.arch == "qwen3moe";
+    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || moe, phi3 = s.arch == "phi3";
     const bool gemma = s.arch == "gemma2" || s.arch == "gemma3";
     std::string name = s.name;
     if (name.empty())
@@ -322,7 +330,12 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     w.add(a + ".context_length", Value::make_u32(uint32_t(s.n_ctx)));
     w.add(a + ".embedding_length", Value::make_u32(uint32_t(s.n_embd)));
     w.add(a + ".block_count", Value::make_u32(uint32_t(s.n_layer)));
-    w.add(a + ".feed_forward_length", Value::make_u32(uint32_t(s.n_ff)));
+    w.add(a + ".feed_forward_length", Value::make_u32(uint32_t(moe ? s.n_ff * s.n_expert_used : s.n_ff)));
+    if (moe) {  // as Qwen3-30B-A3B's file: feed_forward_length is experts used x each expert's length
+        w.add(a + ".expert_count", Value::make_u32(uint32_t(s.n_expert)));
+        w.add(a + ".expert_used_count", Value::make_u32(uint32_t(s.n_expert_used)));
+        w.add(a + ".expert_feed_forward_length", Value::make_u32(uint32_t(s.n_ff)));
+    }
     w.add(a + ".attention.head_count", Value::make_u32(uint32_t(s.n_head)));
     w.add(a + ".attention.head_count_kv", Value::make_u32(uint32_t(s.n_head_kv)));
     if (gpt2) {
@@ -390,6 +403,14 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
         }
         w.add_tensor(blk + "attn_output.weight", t, {q_dim, s.n_embd}, random_matrix(t, q_dim, s.n_embd, rng));
         w.add_tensor_f32(blk + "ffn_norm.weight", {s.n_embd}, ones);
+        if (moe) {  // the router, then every expert's matrices stacked along the third dimension
+            const int64_t E = s.n_embd, F = s.n_ff, X = s.n_expert;
+            w.add_tensor(blk + "ffn_gate_inp.weight", DType::F32, {E, X}, random_matrix(DType::F32, E, X, rng));
+            w.add_tensor(blk + "ffn_gate_exps.weight", t, {E, F, X}, random_matrix(t, E, F * X, rng));
+            w.add_tensor(blk + "ffn_up_exps.weight", t, {E, F, X}, random_matrix(t, E, F * X, rng));
+            w.add_tensor(blk + "ffn_down_exps.weight", big, {F, E, X}, random_matrix(big, F, E * X, rng));
+            continue;
+        }
         w.add_tensor(blk + "ffn_gate.weight", t, {s.n_embd, s.n_ff}, random_matrix(t, s.n_embd, s.n_ff, rng));
         w.add_tensor(blk + "ffn_up.weight", t, {s.n_embd, s.n_ff}, random_matrix(t, s.n_embd, s.n_ff, rng));
         w.add_tensor(blk + "ffn_down.weight", big, {s.n_ff, s.n_embd}, random_matrix(big, s.n_ff, s.n_embd, rng));

@@ -19,23 +19,26 @@ struct RandomModelSpec {
     // written as attention.key_length; "gpt2": LayerNorm, learned positions, fused QKV, GELU, biases (n_head_kv must
     // equal n_head); "phi3": fused attn_qkv and gate+up ffn_up, NeoX RoPE; "gemma2", "gemma3": post-norms, GELU-gated
     // MLP, head_dim as attention.key_length, sliding window (n_swa, swa_pattern), soft-caps (gemma2), q/k norms
-    // (gemma3), tied output.
-    std::string arch = "llama";
-    int n_layer      = 2;
-    int n_embd       = 64;
-    int n_head       = 4;
-    int n_head_kv    = 2;
-    int head_dim     = 0;  // 0: n_embd / n_head; qwen3, gemma may set another (Qwen3-0.6B: 128 with n_embd 1024)
-    int n_swa        = 0;  // gemma: attention.sliding_window (0: the family's own, gemma2 4096, gemma3 512)
-    int swa_pattern  = 0;  // gemma: attention.sliding_window_pattern, every n-th layer global (0: not written)
-    int n_ff         = 128;
-    int n_vocab      = 300;
-    int n_ctx        = 2048;
-    float rope_base  = 10000.0f;
-    bool llama3_rope = false;  // write rope_freqs.weight with Llama 3.2's factors (llama3_rope_factors), llama only
-    core::DType type = core::DType::Q8_0;  // of every matrix (norms stay F32)
-    bool k_mix       = false;  // Q4_K_M-like: attn_v, ffn_down and output in Q6_K, the other matrices in Q4_K
-    uint64_t seed    = 1;
+    // (gemma3), tied output; "qwen3moe": qwen3's attention and a mixture of n_expert SwiGLU experts of n_ff, of
+    // which n_expert_used run per token (router ffn_gate_inp in F32, as llama.cpp's converter keeps it).
+    std::string arch  = "llama";
+    int n_layer       = 2;
+    int n_embd        = 64;
+    int n_head        = 4;
+    int n_head_kv     = 2;
+    int head_dim      = 0;    // 0: n_embd / n_head; qwen3, gemma may set another (Qwen3-0.6B: 128 with n_embd 1024)
+    int n_swa         = 0;    // gemma: attention.sliding_window (0: the family's own, gemma2 4096, gemma3 512)
+    int swa_pattern   = 0;    // gemma: attention.sliding_window_pattern, every n-th layer global (0: not written)
+    int n_ff          = 128;  // qwen3moe: each expert's (expert_feed_forward_length)
+    int n_expert      = 0;    // qwen3moe: expert_count (> 0) and expert_used_count (1 .. n_expert)
+    int n_expert_used = 0;
+    int n_vocab       = 300;
+    int n_ctx         = 2048;
+    float rope_base   = 10000.0f;
+    bool llama3_rope  = false;  // write rope_freqs.weight with Llama 3.2's factors (llama3_rope_factors), llama only
+    core::DType type  = core::DType::Q8_0;  // of every matrix (norms stay F32)
+    bool k_mix        = false;  // Q4_K_M-like: attn_v, ffn_down and output in Q6_K, the other matrices in Q4_K
+    uint64_t seed     = 1;
     // A placeholder vocabulary: llama, qwen2: SentencePiece-style (<unk> <s> </s>, 256 byte tokens, "▁a" "▁b" ...);
     // gpt2, qwen3: byte-level BPE with merges (256 byte tokens, then "aa" "ab" ... each merged from its prefix and
     // last letter, the last id <|endoftext|>), pre-tokenizer gpt-2 / qwen2.

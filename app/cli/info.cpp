@@ -64,7 +64,17 @@ void print_hparams(const core::Hparams& hp) {
     std::printf("  %-16s %d\n", "n_head", hp.n_head);
     std::printf("  %-16s %d\n", "n_head_kv", hp.n_head_kv);
     std::printf("  %-16s %d\n", "head_dim", hp.head_dim);
-    std::printf("  %-16s %d\n", "n_ff", hp.n_ff);
+    if (hp.is_moe()) {
+        std::printf("  %-16s %d (each expert's hidden size, expert_feed_forward_length)\n", "n_ff", hp.n_ff);
+        std::printf("  %-16s %d (router ffn_gate_inp: softmax, top %d, weights renormalised to sum 1)\n", "n_expert",
+                    hp.n_expert, hp.n_expert_used);
+        std::printf("  %-16s %d of %d experts run per token\n", "n_expert_used", hp.n_expert_used, hp.n_expert);
+        if (hp.n_ff_dense > 0)
+            std::printf("  %-16s %d (feed_forward_length; the experts are sized by n_ff)\n", "n_ff_dense",
+                        hp.n_ff_dense);
+    } else {
+        std::printf("  %-16s %d\n", "n_ff", hp.n_ff);
+    }
     if (hp.n_rot > 0) {
         std::printf("  %-16s %d (%s pairs)\n", "n_rot", hp.n_rot,
                     hp.rope_style == core::RopeStyle::Normal ? "adjacent" : "NeoX half-split");

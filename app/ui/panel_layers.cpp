@@ -151,6 +151,7 @@ void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, co
     const int kvh               = head / std::max(1, hp.n_head / std::max(1, hp.n_head_kv));
     const core::JourneyLayer* L = s.layer >= 0 ? &j.layers[size_t(s.layer)] : nullptr;
     const int pos               = j.pos;
+    if (hp.is_moe() && draw_moe_stage(ui, j, id, s.layer)) return;  // the chosen experts (panel_experts.cpp)
     switch (id) {
         case Stage::Rope:
         case Stage::RopeLocal: {  // gemma3: the sliding-window layers rotate with a base of their own

@@ -11,6 +11,7 @@
 #include "app/ui/model_summary.hpp"
 #include "app/ui/ui_state.hpp"
 #include "core/session/worker.hpp"
+#include "core/trace/journey.hpp"
 
 namespace ts::app {
 
@@ -43,5 +44,14 @@ void draw_geometry_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/pa
 void draw_heads_panel(UiState& ui, const core::Snapshot& snap);     // app/ui/panel_heads.cpp: the head atlas
 // Screen rectangle of the Heads panel's layers × heads grid as last drawn; false when none was (tests).
 bool heads_grid_rect(const UiState& ui, float rect[4]);
+
+// app/ui/panel_experts.cpp: a mixture of experts' routing, a layers × positions grid coloured by the chosen experts
+// (a note for a dense model).
+void draw_experts_panel(UiState& ui, const core::Snapshot& snap);
+// Screen rectangle of the experts grid as last drawn and how many cells had a recorded route; false when none (tests).
+bool experts_grid_rect(const UiState& ui, float rect[4], int* cells = nullptr);
+// The Journey's lines for a mixture-of-experts stage at `layer` (each chosen expert with its weight); true when
+// they replace the stage's generic numbers.
+bool draw_moe_stage(const UiState& ui, const core::Journey& j, core::Stage id, int layer);
 
 }  // namespace ts::app

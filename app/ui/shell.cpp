@@ -57,6 +57,7 @@ constexpr TabInfo kTabs[] = {
     {"Journey", "layers", draw_layers_panel},
     {"Geometry", "geometry", draw_geometry_panel},
     {"Heads", "heads", draw_heads_panel},
+    {"Experts", "experts", draw_experts_panel},
 };
 static_assert(std::size(kTabs) == size_t(CenterTab::kCount), "one title per CenterTab");
 constexpr const char* kTokensPanel = "tokens";  // the token strip: not a tab, but `shot` draws it alone

@@ -28,7 +28,19 @@ class HeatmapRenderer;
 struct LessonPlayer;  // app/ui/lesson_player.hpp
 
 // The tabs of the central area, in order (ARCHITECTURE §6). The token strip and the controls are outside the tabs.
-enum class CenterTab { Model, Attention, QkScores, Softmax, Logits, KvCache, Journey, Geometry, Heads, kCount };
+enum class CenterTab {
+    Model,
+    Attention,
+    QkScores,
+    Softmax,
+    Logits,
+    KvCache,
+    Journey,
+    Geometry,
+    Heads,
+    Experts,
+    kCount
+};
 
 struct Fonts {
     ImFont* ui    = nullptr;                   // DejaVu Sans: labels, text
@@ -71,6 +83,7 @@ struct KvView;         // app/ui/panel_kv.cpp
 struct LayersView;     // app/ui/panel_layers.cpp
 struct GeometryView;   // app/ui/panel_geometry.cpp
 struct HeadsView;      // app/ui/panel_heads.cpp
+struct ExpertsView;    // app/ui/panel_experts.cpp
 
 struct PanelViews {
     std::shared_ptr<TokensView> tokens;
@@ -82,6 +95,7 @@ struct PanelViews {
     std::shared_ptr<LayersView> layers;
     std::shared_ptr<GeometryView> geometry;
     std::shared_ptr<HeadsView> heads;
+    std::shared_ptr<ExpertsView> experts;
 };
 
 // Options of the Attention panel (mode, log scale, colour map and hidden sinks are saved in imgui.ini; zoom and pan

@@ -122,7 +122,7 @@ int cmd_shot(int argc, char** argv) {
             center_tab_named(opt.split.substr(comma + 1)) == CenterTab::kCount)
             return ap.usage_error(
                 "--split wants two panels LEFT,RIGHT of: model attention qk softmax logits kv "
-                "layers geometry heads; got '" +
+                "layers geometry heads experts; got '" +
                 opt.split + "'");
     }
     if (!valid_attention_options(opt.attention_mode))

@@ -27,8 +27,18 @@ Forward::Forward(const Model& model, int n_ctx, int n_batch) : model_(model), n_
     // phi3's fused gate | up rows share the buffer with its fused Q | K | V (never live at the same time).
     if (hp.arch == Arch::Phi3) qkv_.resize(std::max(qkv_.size(), B * 2 * size_t(hp.n_ff)), 0.0f);
     att_.assign(B * size_t(hp.q_dim()), 0.0f);
-    hb_.assign(B * size_t(hp.n_ff), 0.0f);
-    hb2_.assign(B * size_t(hp.n_ff), 0.0f);
+    hb_.assign(B * size_t(hp.ff_rows()) * size_t(hp.n_ff), 0.0f);
+    hb2_.assign(B * size_t(hp.ff_rows()) * size_t(hp.n_ff), 0.0f);
+    if (hp.is_moe()) {
+        const size_t E = size_t(hp.n_expert), K = size_t(hp.n_expert_used);
+        router_.assign(B * E, 0.0f);
+        router_p_.assign(B * E, 0.0f);
+        route_.assign(B * 2 * K, 0.0f);
+        expert_out_.assign(B * K * size_t(hp.n_embd), 0.0f);
+        gather_in_.assign(B * size_t(std::max(hp.n_embd, hp.n_ff)), 0.0f);
+        gather_out_.assign(B * size_t(std::max(hp.n_embd, hp.n_ff)), 0.0f);
+        moe_slots_.reserve(std::max(B, K));
+    }
     scores_.assign(size_t(hp.n_head) * size_t(n_ctx), 0.0f);
     probs_.assign(size_t(hp.n_head) * size_t(n_ctx), 0.0f);
     // Two sets of angles where sliding-window layers rotate with a base of their own (gemma): global, then local.
@@ -124,6 +134,7 @@ void Forward::eval_batch(const KvCache& cache, KvCache* store, const int32_t* to
         case Arch::Llama:
         case Arch::Qwen2:
         case Arch::Qwen3:
+        case Arch::Qwen3Moe:
         case Arch::Phi3:
             eval_llama(cache, store, tokens, n, pos0, logits, rows, pool, observer);
             break;

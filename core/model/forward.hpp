@@ -71,6 +71,15 @@ private:
     // arch/gemma.cpp: gemma2, gemma3.
     void eval_gemma(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                     LogitRows rows, ThreadPool& pool, Observer* observer);
+    // arch/moe.cpp: the mixture-of-experts stages of the llama block function (qwen3moe), one call per stage for
+    // the n tokens of a batch: FfnRouter, FfnRouterProbs, FfnRoute, FfnGate, FfnUp, FfnExpertOut, FfnOut (FfnAct
+    // is the dense swiglu over every row). Only the chosen experts run: each expert's matrix multiplies the rows
+    // of the tokens that chose it, gathered into one batch.
+    void moe_stage(Stage s, const LayerWeights& L, int n, ThreadPool& pool);
+    // out row (t, k) = W_e · in row of (t, k) for every chosen (token t, slot k) with e its k-th expert; in rows
+    // are xb's row t (shared_in) or in[t][k]; in_dim, out_dim: the rows' widths.
+    void expert_linear(const Tensor& stacked, const float* in, bool shared_in, int in_dim, int n, float* out,
+                       int out_dim, ThreadPool& pool);
     // K and V of the batch into the cache, then the attention of each token over the positions up to its own:
     // one token at a time when the observer looks at scores or probs, else the whole batch head by head.
     // q: [n][q_dim], k, v: [n][kv_dim] → att: [n][q_dim].
@@ -105,6 +114,13 @@ private:
     std::vector<float> rope_;       // [n_batch][2][n_rot/2] cos, then sin, of each token's RoPE angles; then the
                                     // same for the sliding-window layers when they have their own (gemma)
     std::vector<StageMask> wants_;  // [n_layer + 1]      what the observer asked for; [0] is layer -1
+    // A mixture of experts (qwen3moe), else empty; hb_ and hb2_ then hold [n_batch][n_expert_used][n_ff].
+    std::vector<float> router_;      // [n_batch][n_expert] router logits
+    std::vector<float> router_p_;    // [n_batch][n_expert] their softmax
+    std::vector<float> route_;       // [n_batch][2][n_expert_used] chosen ids (as floats), weights
+    std::vector<float> expert_out_;  // [n_batch][n_expert_used][n_embd] each chosen expert's down projection
+    std::vector<float> gather_in_, gather_out_;  // [n_batch][max(n_embd, n_ff)] one expert's rows
+    std::vector<int> moe_slots_;                 // [max(n_batch, n_expert_used)] the rows one expert serves
 };
 
 // The residual stream entering layer 0 for `token` at `pos`, as the architecture's stages before the layers make it

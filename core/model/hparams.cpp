@@ -216,6 +216,59 @@ Status read_gemma(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
     return {};
 }
 
+// qwen3moe's experts, as llama.cpp reads them: expert_count and expert_used_count (required, 0 < used <= count),
+// each expert's hidden size expert_feed_forward_length (default feed_forward_length / expert_used_count). Its graph
+// always renormalises the chosen weights and never scales them; keys that would ask otherwise, shared experts or
+// grouped routing (which llama.cpp's build_moe_ffn would apply) are refused.
+Status read_moe(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
+    const char* path = f.name().c_str();
+    hp.n_ff_dense    = hp.n_ff;
+    TS_TRY(read_int(f, a + "expert_count", hp.n_expert, true));
+    TS_TRY(read_int(f, a + "expert_used_count", hp.n_expert_used, true));
+    if (hp.n_expert_used > hp.n_expert || hp.n_expert > 512)
+        return make_error(Code::kFormat, "%s: %sexpert_used_count %d must be at most expert_count %d (at most 512)",
+                          path, a.c_str(), hp.n_expert_used, hp.n_expert);
+    const bool has_len = f.find(a + "expert_feed_forward_length") != nullptr;
+    if (!has_len && hp.n_ff_dense <= 0)
+        return make_error(Code::kFormat,
+                          "%s: metadata keys '%sexpert_feed_forward_length' and feed_forward_length are "
+                          "both missing",
+                          path, a.c_str());
+    hp.n_ff = has_len ? 0 : hp.n_ff_dense / hp.n_expert_used;
+    TS_TRY(read_int(f, a + "expert_feed_forward_length", hp.n_ff, has_len));
+    // Counts where 0 (or, for the groups, 1) means "none", so read_int's positive check does not apply.
+    auto refuse_count = [&](const char* key, uint64_t max_ok, const char* why) -> Status {
+        const gguf::Value* v = f.find(a + key);
+        uint64_t n           = 0;
+        if (v && (!is_integer(v->type) || !v->as_u64(n) || n > max_ok))
+            return make_error(Code::kUnsupported, "%s: metadata key '%s%s' is %s: %s", path, a.c_str(), key,
+                              v->as_u64(n) ? std::to_string(n).c_str() : "not a count", why);
+        return {};
+    };
+    TS_TRY(refuse_count("expert_shared_count", 0, "shared experts are not part of qwen3moe (only 0 is supported)"));
+    TS_TRY(refuse_count("expert_group_count", 1, "grouped expert routing is not implemented (only 0 or 1)"));
+    if (f.find(a + "expert_gating_func")) {
+        int gating = 0;
+        TS_TRY(read_int(f, a + "expert_gating_func", gating, true));
+        if (gating != 1)
+            return make_error(Code::kUnsupported,
+                              "%s: metadata key '%sexpert_gating_func' is %d: only softmax gating (1) is implemented",
+                              path, a.c_str(), gating);
+    }
+    if (const gguf::Value* v = f.find(a + "expert_weights_norm"); v && !(v->type == gguf::ValueType::Bool && v->b))
+        return make_error(Code::kUnsupported,
+                          "%s: metadata key '%sexpert_weights_norm' is not true: qwen3moe always renormalises the "
+                          "chosen experts' weights (only true is supported)",
+                          path, a.c_str());
+    float scale = 0.0f;
+    TS_TRY(read_float(f, a + "expert_weights_scale", scale));
+    if (scale != 0.0f && scale != 1.0f)
+        return make_error(Code::kUnsupported, "%s: metadata key '%sexpert_weights_scale' is %g: not supported (only 1)",
+                          path, a.c_str(), double(scale));
+    hp.expert_weights_norm = true;
+    return {};
+}
+
 }  // namespace
 
 Result<Hparams> read_hparams(const gguf::GgufFile& f) {
@@ -228,8 +281,8 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     if (*arch == "llama") {
         hp.arch       = Arch::Llama;
         hp.rope_style = RopeStyle::Normal;  // the converter permuted Q and K for adjacent pairs
-    } else if (*arch == "qwen2" || *arch == "qwen3") {
-        hp.arch       = *arch == "qwen2" ? Arch::Qwen2 : Arch::Qwen3;
+    } else if (*arch == "qwen2" || *arch == "qwen3" || *arch == "qwen3moe") {
+        hp.arch       = *arch == "qwen2" ? Arch::Qwen2 : *arch == "qwen3" ? Arch::Qwen3 : Arch::Qwen3Moe;
         hp.rope_style = RopeStyle::NeoX;  // pairs (i, i + n_rot/2)
     } else if (*arch == "gpt2") {
         hp.arch = Arch::Gpt2;  // learned positions: no RoPE at all (n_rot 0)
@@ -238,8 +291,8 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
         hp.rope_style = RopeStyle::NeoX;
     } else {
         return make_error(Code::kUnsupported,
-                          "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, gpt2, phi3, gemma2, "
-                          "gemma3)",
+                          "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, qwen3moe, gpt2, "
+                          "phi3, gemma2, gemma3)",
                           path.c_str(), arch->c_str());
     }
     if (auto name = f.get_string("general.name")) hp.name = *name;
@@ -248,7 +301,9 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     const bool gpt2     = hp.arch == Arch::Gpt2;
     TS_TRY(read_int(f, a + "embedding_length", hp.n_embd, true));
     TS_TRY(read_int(f, a + "block_count", hp.n_layer, true));
-    TS_TRY(read_int(f, a + "feed_forward_length", hp.n_ff, true));
+    const bool moe = hp.arch == Arch::Qwen3Moe;
+    TS_TRY(read_int(f, a + "feed_forward_length", hp.n_ff, !moe));
+    if (moe) TS_TRY(read_moe(f, a, hp));
     TS_TRY(read_int(f, a + "attention.head_count", hp.n_head, true));
     hp.n_head_kv = hp.n_head;
     TS_TRY(read_int(f, a + "attention.head_count_kv", hp.n_head_kv, false));

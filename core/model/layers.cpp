@@ -2,6 +2,7 @@
 // O(n_pos · head_dim) per head, small next to the matrix products.
 #include "core/model/layers.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/base/fp16.hpp"
@@ -113,6 +114,23 @@ void softcap(float* x, int64_t n, float cap) {
     if (cap == 0.0f) return;
     const float inv = 1.0f / cap;  // as ggml: scale by 1/cap, tanh, scale by cap
     for (int64_t i = 0; i < n; ++i) x[i] = std::tanh(x[i] * inv) * cap;
+}
+
+void route_experts(const float* probs, int n_expert, int k, bool normalize, int* ids, float* w) {
+    // Insertion into a list of the k best so far: k is small (2 to 8 of up to a few hundred experts).
+    int have = 0;
+    for (int e = 0; e < n_expert; ++e) {
+        int at = have;
+        while (at > 0 && probs[e] > probs[ids[at - 1]]) --at;
+        if (at >= k) continue;
+        for (int j = std::min(have, k - 1); j > at; --j) ids[j] = ids[j - 1];
+        ids[at] = e;
+        have    = std::min(have + 1, k);
+    }
+    float sum = 0.0f;
+    for (int j = 0; j < k; ++j) sum += probs[ids[j]];
+    const float div = normalize ? std::fmax(sum, 6.103515625e-5f) : 1.0f;
+    for (int j = 0; j < k; ++j) w[j] = probs[ids[j]] / div;
 }
 
 namespace attn {

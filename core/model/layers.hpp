@@ -52,6 +52,11 @@ void swiglu(float* gate, const float* up, int64_t n);
 // GELU(gate) * up, elementwise, into gate (n floats): gemma's gated MLP, with gelu()'s numbers (ggml's geglu).
 void geglu(float* gate, const float* up, int64_t n);
 
+// A mixture of experts' choice, as llama.cpp's build_moe_ffn makes it: the k experts of highest router probability
+// (probs: [n_expert], most probable first, the lower id first on a tie) into ids, and their weights into w — the
+// probabilities divided by their sum when `normalize` (the sum clamped below at 6.1e-5, as there), else as they are.
+void route_experts(const float* probs, int n_expert, int k, bool normalize, int* ids, float* w);
+
 // x = cap · tanh(x / cap) for n floats (gemma2's soft-cap of the scores and of the logits); cap 0: unchanged.
 void softcap(float* x, int64_t n, float cap);
 

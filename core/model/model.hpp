@@ -3,7 +3,9 @@
 // Q, K, V; NeoX RoPE), `qwen3` (per-head RMSNorm of Q and K, head size from attention.key_length), `gpt2` (LayerNorm,
 // learned positions, fused QKV, GELU MLP, biases everywhere), `phi3` (fused attn_qkv and gate+up, NeoX RoPE),
 // `gemma2` / `gemma3` (scaled embeddings, GELU-gated MLP, post-norms, soft-caps (gemma2), q/k norms (gemma3), sliding
-// window on local layers) and karpathy/llama2.c checkpoints (.bin with tokenizer.bin beside it).
+// window on local layers), `qwen3moe` (the qwen3 block with a mixture of experts in place of the MLP: a router picks
+// n_expert_used of n_expert SwiGLU experts per token) and karpathy/llama2.c checkpoints (.bin with tokenizer.bin
+// beside it).
 #pragma once
 
 #include <array>
@@ -19,7 +21,7 @@
 
 namespace ts::core {
 
-enum class Arch { Llama, Qwen2, Qwen3, Gpt2, Phi3, Gemma2, Gemma3 };
+enum class Arch { Llama, Qwen2, Qwen3, Gpt2, Phi3, Gemma2, Gemma3, Qwen3Moe };
 enum class RopeStyle { Normal, NeoX };  // Normal: adjacent pairs (2i, 2i+1); NeoX: pairs (i, i + head_dim/2)
 // rope.scaling.type as llama.cpp applies it: none (freq_scale 1 whatever the factor), linear (positions times
 // 1/factor; also what a file without the key gets). Llama 3's own scaling is not a type: the converter bakes it into
@@ -36,8 +38,8 @@ struct Hparams {
     int n_layer           = 0;
     int n_head            = 0;
     int n_head_kv         = 0;
-    int head_dim          = 0;  // attention.key_length when present (qwen3), else n_embd / n_head
-    int n_ff              = 0;
+    int head_dim          = 0;      // attention.key_length when present (qwen3), else n_embd / n_head
+    int n_ff              = 0;      // the MLP's hidden size; with experts, each expert's (expert_feed_forward_length)
     float norm_eps        = 1e-5f;  // layer_norm_rms_epsilon (RMSNorm) or layer_norm_epsilon (gpt2's LayerNorm)
     float rope_freq_base  = 10000.0f;
     float rope_freq_scale = 1.0f;  // linear scaling: positions are multiplied by this (1 / rope.scaling.factor)
@@ -63,6 +65,17 @@ struct Hparams {
     std::vector<uint8_t> swa_layers;  // [n_layer], 1: a sliding-window layer; empty: none
     float rope_freq_base_swa  = 10000.0f;
     float rope_freq_scale_swa = 1.0f;
+    // A mixture of experts (qwen3moe), as llama.cpp's build_moe_ffn runs it: router logits = ffn_gate_inp · x,
+    // softmax over the n_expert experts, the n_expert_used most probable chosen, their probabilities divided by
+    // their sum (expert_weights_norm), each chosen expert a SwiGLU MLP of n_ff, outputs summed with those weights.
+    // n_expert 0: a dense MLP. n_ff_dense: feed_forward_length as the file gives it (shown only; 0 when absent).
+    int n_expert             = 0;
+    int n_expert_used        = 0;
+    bool expert_weights_norm = true;
+    int n_ff_dense           = 0;
+    bool is_moe() const { return n_expert > 0; }
+    // Rows of the MLP's hidden stages (ffn_gate, ffn_up, ffn_act): one per chosen expert, else 1.
+    int ff_rows() const { return n_expert > 0 ? n_expert_used : 1; }
     bool is_swa(int il) const { return n_swa > 0 && size_t(il) < swa_layers.size() && swa_layers[size_t(il)] != 0; }
     // Layer il's attention window: keys this many or more positions behind the query are not seen; 0: no window.
     int window(int il) const { return is_swa(il) ? n_swa : 0; }
@@ -87,22 +100,50 @@ struct LayerWeights {
     // phi3's fused gate and up are w_up {n_embd, 2 n_ff} (gate rows first) with w_gate empty; its fused Q, K, V are
     // wqkv (without bias).
     Tensor attn_post_norm, ffn_post_norm;
+    // A mixture of experts: the router {n_embd, n_expert} and the experts stacked along a third dimension, gate/up
+    // {n_embd, n_ff, n_expert}, down {n_ff, n_embd, n_expert} (expert e's matrix: expert_matrix(t, e)).
+    Tensor ffn_gate_inp, ffn_gate_exps, ffn_up_exps, ffn_down_exps;
 };
 
+// Expert e's matrix of a stacked [n_in, n_out, n_expert] tensor: a 2-D view of its n_out rows.
+inline Tensor expert_matrix(const Tensor& stacked, int e) {
+    Tensor t = stacked;
+    t.n_dims = 2;
+    t.ne[2]  = 1;
+    t.data   = stacked.row(int64_t(e) * stacked.ne[1]);
+    t.nbytes = size_t(stacked.ne[1]) * stacked.row_size();
+    return t;
+}
+
 // Every tensor of a layer, for code that visits them all (counting, the NaN scan); empty ones have data == nullptr.
-inline std::array<const Tensor*, 23> layer_tensors(const LayerWeights& L) {
-    return {&L.attn_norm,    &L.attn_norm_b,
-            &L.wq,           &L.wk,
-            &L.wv,           &L.wo,
-            &L.bq,           &L.bk,
-            &L.bv,           &L.wqkv,
-            &L.bqkv,         &L.bo,
-            &L.q_norm,       &L.k_norm,
-            &L.ffn_norm,     &L.ffn_norm_b,
-            &L.w_gate,       &L.w_up,
-            &L.w_down,       &L.b_up,
-            &L.b_down,       &L.attn_post_norm,
-            &L.ffn_post_norm};
+inline std::array<const Tensor*, 27> layer_tensors(const LayerWeights& L) {
+    return {&L.attn_norm,
+            &L.attn_norm_b,
+            &L.wq,
+            &L.wk,
+            &L.wv,
+            &L.wo,
+            &L.bq,
+            &L.bk,
+            &L.bv,
+            &L.wqkv,
+            &L.bqkv,
+            &L.bo,
+            &L.q_norm,
+            &L.k_norm,
+            &L.ffn_norm,
+            &L.ffn_norm_b,
+            &L.w_gate,
+            &L.w_up,
+            &L.w_down,
+            &L.b_up,
+            &L.b_down,
+            &L.attn_post_norm,
+            &L.ffn_post_norm,
+            &L.ffn_gate_inp,
+            &L.ffn_gate_exps,
+            &L.ffn_up_exps,
+            &L.ffn_down_exps};
 }
 
 struct Weights {

@@ -18,6 +18,7 @@ const ArchDesc& arch_desc(Arch arch) {
         case Arch::Llama:
         case Arch::Qwen2:
         case Arch::Qwen3:
+        case Arch::Qwen3Moe:
         case Arch::Phi3:
             break;
     }
@@ -44,9 +45,15 @@ StageShape stage_shape(Dims d, const Hparams& hp, int n_pos) {
         case Dims::HeadKeys:
             return {hp.n_head, n_pos};
         case Dims::Ff:
-            return {1, hp.n_ff};
+            return {hp.ff_rows(), hp.n_ff};
         case Dims::Vocab:
             return {1, hp.n_vocab};
+        case Dims::Experts:
+            return {1, hp.n_expert};
+        case Dims::Route:
+            return {2, hp.n_expert_used};
+        case Dims::ExpertsEmbd:
+            return {hp.n_expert_used, hp.n_embd};
     }
     return {};
 }
@@ -65,6 +72,21 @@ std::string describe_dims(Dims d, const Hparams& hp, int n_pos) {
             break;
         case Dims::HeadKeys:
             std::snprintf(buf, sizeof buf, "[%d heads × %d keys]", s.rows, s.cols);
+            break;
+        case Dims::Ff:
+            if (s.rows > 1)
+                std::snprintf(buf, sizeof buf, "[%d experts × %d]", s.rows, s.cols);
+            else
+                std::snprintf(buf, sizeof buf, "[%d]", s.cols);
+            break;
+        case Dims::Experts:
+            std::snprintf(buf, sizeof buf, "[%d experts]", s.cols);
+            break;
+        case Dims::Route:
+            std::snprintf(buf, sizeof buf, "[2 × %d] (chosen experts, weights)", s.cols);
+            break;
+        case Dims::ExpertsEmbd:
+            std::snprintf(buf, sizeof buf, "[%d experts × %d]", s.rows, s.cols);
             break;
         default:
             std::snprintf(buf, sizeof buf, "[%d]", s.cols);

@@ -26,9 +26,10 @@
 //           on local layers), [attn_softcap: gemma2], attn_probs, attn_out, attn_proj, attn_post_norm, resid_attn,
 //           ffn_norm, ffn_gate, ffn_up, ffn_act (GELU(gate) ⊙ up), ffn_out, ffn_post_norm, resid_ffn
 //   after:  final_norm, [logits_raw: gemma2], logits (after the final soft-cap where there is one)
-// What comes next fits the same scheme with a few more stage ids:
-//   MoE:    ffn_gate_inp (router logits) → ffn_route (top-k experts and their weights) → per expert ffn_gate,
-//           ffn_up, ffn_act, ffn_out → ffn_mix (the weighted sum); the observer sees each chosen expert's rows.
+// qwen3moe (arch/llama.cpp, the llama block function with arch/moe.cpp's experts): the qwen3 attention, then
+//           ffn_norm, ffn_router (router logits), ffn_router_probs (softmax over the experts), ffn_route (the chosen
+//           experts and their weights), ffn_gate, ffn_up, ffn_act (one row per chosen expert), ffn_expert_out (each
+//           chosen expert's down projection), ffn_out (their weighted sum), resid_ffn.
 #pragma once
 
 #include <array>
@@ -79,14 +80,51 @@ enum class Stage : uint8_t {
     AttnPostNorm,  // [n_embd] RMSNorm of the attention block's output, before the residual add (gemma)
     FfnPostNorm,   // [n_embd] RMSNorm of the MLP's output, before the residual add (gemma)
     LogitsRaw,     // [n_vocab] the output matrix's product before the final soft-cap (gemma2); Logits is after it
+    // added with qwen3moe (a mixture of experts). There FfnGate, FfnUp, FfnAct have one row per chosen expert
+    // ([n_expert_used][n_ff], in the order of FfnRoute) and FfnOut is the weighted sum of the experts.
+    FfnRouter,       // [n_expert] router logits, ffn_gate_inp · x
+    FfnRouterProbs,  // [n_expert] their softmax: the router's full distribution
+    FfnRoute,        // [2][n_expert_used] row 0: the chosen experts' ids (as floats), most probable first; row 1: their
+                     // weights (probabilities divided by their sum)
+    FfnExpertOut,    // [n_expert_used][n_embd] each chosen expert's down projection, before its weight
     kCount
 };
 
 inline constexpr std::array<std::string_view, size_t(Stage::kCount)> kStageKeys = {
-    "embed",        "rope",       "attn_norm",    "q_proj",         "k_proj",        "v",          "q",        "k",
-    "attn_scores",  "attn_probs", "attn_out",     "attn_proj",      "resid_attn",    "ffn_norm",   "ffn_gate", "ffn_up",
-    "ffn_act",      "ffn_out",    "resid_ffn",    "final_norm",     "logits",        "pos_embd",   "q_norm",   "k_norm",
-    "embed_scaled", "rope_local", "attn_softcap", "attn_post_norm", "ffn_post_norm", "logits_raw",
+    "embed",
+    "rope",
+    "attn_norm",
+    "q_proj",
+    "k_proj",
+    "v",
+    "q",
+    "k",
+    "attn_scores",
+    "attn_probs",
+    "attn_out",
+    "attn_proj",
+    "resid_attn",
+    "ffn_norm",
+    "ffn_gate",
+    "ffn_up",
+    "ffn_act",
+    "ffn_out",
+    "resid_ffn",
+    "final_norm",
+    "logits",
+    "pos_embd",
+    "q_norm",
+    "k_norm",
+    "embed_scaled",
+    "rope_local",
+    "attn_softcap",
+    "attn_post_norm",
+    "ffn_post_norm",
+    "logits_raw",
+    "ffn_router",
+    "ffn_router_probs",
+    "ffn_route",
+    "ffn_expert_out",
 };
 static_assert(kStageKeys.size() == size_t(Stage::kCount));
 inline std::string_view stage_key(Stage s) {
@@ -129,13 +167,16 @@ struct Observer {
 
 // The shape a stage produces, in the model's own sizes.
 enum class Dims : uint8_t {
-    Embd,      // [n_embd]
-    Rope,      // [2][n_rot/2]
-    QHeads,    // [n_head][head_dim]
-    KvHeads,   // [n_head_kv][head_dim]
-    HeadKeys,  // [n_head][n_pos] (n_pos = pos + 1)
-    Ff,        // [n_ff]
-    Vocab,     // [n_vocab]
+    Embd,         // [n_embd]
+    Rope,         // [2][n_rot/2]
+    QHeads,       // [n_head][head_dim]
+    KvHeads,      // [n_head_kv][head_dim]
+    HeadKeys,     // [n_head][n_pos] (n_pos = pos + 1)
+    Ff,           // [n_ff]; with experts [n_expert_used][n_ff], one row per chosen expert
+    Vocab,        // [n_vocab]
+    Experts,      // [n_expert]
+    Route,        // [2][n_expert_used] ids, weights
+    ExpertsEmbd,  // [n_expert_used][n_embd]
 };
 
 struct StageDesc {

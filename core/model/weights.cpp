@@ -177,8 +177,12 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
     const Need separate = gpt2 ? Need::Absent : Need::Required;  // what gpt2 fuses or lacks
     const bool phi3     = hp.arch == Arch::Phi3;
     const bool gemma    = hp.arch == Arch::Gemma2 || hp.arch == Arch::Gemma3;
-    const Need qk_norm  = hp.arch == Arch::Qwen3 || hp.arch == Arch::Gemma3 ? Need::Required : Need::Absent;
-    const Need post     = gemma ? Need::Required : Need::Absent;
+    const bool moe      = hp.is_moe();
+    const Need qk_norm =
+        hp.arch == Arch::Qwen3 || hp.arch == Arch::Gemma3 || hp.arch == Arch::Qwen3Moe ? Need::Required : Need::Absent;
+    const Need experts = moe ? Need::Required : Need::Absent;
+    const Need dense   = moe ? Need::Absent : Need::Required;
+    const Need post    = gemma ? Need::Required : Need::Absent;
     // phi3 reads Q, K, V from one attn_qkv when the file has it, else as three matrices (as llama.cpp does).
     const bool phi3_fused = phi3 && f.find_tensor("blk.0.attn_qkv.weight") != nullptr;
     const Need fused_qkv  = gpt2 || phi3_fused ? Need::Required : Need::Absent;
@@ -222,10 +226,21 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
         TS_TRY(b("attn_k_norm.weight", {hp.head_dim}, TR::F32Only, qk_norm, L.k_norm));
         TS_TRY(b("ffn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.ffn_norm));
         TS_TRY(b("ffn_norm.bias", {n_embd}, TR::F32Only, gpt2_only, L.ffn_norm_b));
-        TS_TRY(b("ffn_gate.weight", {n_embd, n_ff}, TR::AnySupported, phi3 ? Need::Absent : separate, L.w_gate));
-        TS_TRY(b("ffn_up.weight", {n_embd, phi3 ? 2 * n_ff : n_ff}, TR::AnySupported, Need::Required, L.w_up));
+        TS_TRY(b("ffn_gate.weight", {n_embd, n_ff}, TR::AnySupported, phi3 || moe ? Need::Absent : separate, L.w_gate));
+        TS_TRY(b("ffn_up.weight", {n_embd, phi3 ? 2 * n_ff : n_ff}, TR::AnySupported, dense, L.w_up));
         TS_TRY(b("ffn_up.bias", {n_ff}, TR::F32Only, gpt2_only, L.b_up));
-        TS_TRY(b("ffn_down.weight", {n_ff, n_embd}, TR::AnySupported, Need::Required, L.w_down));
+        TS_TRY(b("ffn_down.weight", {n_ff, n_embd}, TR::AnySupported, dense, L.w_down));
+        // The mixture of experts (qwen3moe): the router and the stacked experts. Shared experts are refused.
+        const int64_t n_exp = hp.n_expert;
+        TS_TRY(b("ffn_gate_inp.weight", {n_embd, n_exp}, TR::AnySupported, experts, L.ffn_gate_inp));
+        TS_TRY(b("ffn_gate_exps.weight", {n_embd, n_ff, n_exp}, TR::AnySupported, experts, L.ffn_gate_exps));
+        TS_TRY(b("ffn_up_exps.weight", {n_embd, n_ff, n_exp}, TR::AnySupported, experts, L.ffn_up_exps));
+        TS_TRY(b("ffn_down_exps.weight", {n_ff, n_embd, n_exp}, TR::AnySupported, experts, L.ffn_down_exps));
+        for (const char* shexp :
+             {"ffn_gate_inp_shexp.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight", "ffn_down_shexp.weight"})
+            if (f.find_tensor(blk + shexp))
+                return make_error(Code::kUnsupported, "%s: tensor '%s%s': shared experts are not supported", path,
+                                  blk.c_str(), shexp);
         TS_TRY(b("ffn_down.bias", {n_embd}, TR::F32Only, gpt2_only, L.b_down));
     }
     return {};

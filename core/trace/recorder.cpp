@@ -11,7 +11,13 @@
 namespace ts::core {
 
 TraceRecorder::TraceRecorder(const Hparams& hp, RecordOptions opt, int n_ctx_hint)
-    : n_layer_(hp.n_layer), q_dim_(hp.q_dim()), n_embd_(hp.n_embd), query_(arch_desc(hp.arch).query), opt_(opt) {
+    : n_layer_(hp.n_layer),
+      q_dim_(hp.q_dim()),
+      n_embd_(hp.n_embd),
+      n_expert_(hp.n_expert),
+      n_expert_used_(hp.n_expert_used),
+      query_(arch_desc(hp.arch).query),
+      opt_(opt) {
     TS_CHECK(opt.resid_type == DType::F32 || opt.resid_type == DType::F16, "TraceRecorder: resid_type F32 or F16");
     if (n_ctx_hint > 0) slots_.reserve(size_t(n_ctx_hint));
 }
@@ -64,6 +70,7 @@ StageMask TraceRecorder::wants(int layer) const {
     if (layer < 0) return m.set(Stage::Embed).set(Stage::Logits);  // scanned for NaN/Inf only
     m.set(Stage::ResidAttn).set(Stage::ResidFfn);
     if (opt_.records) m.set(query_);
+    if (opt_.records && n_expert_ > 0) m.set(Stage::FfnRouterProbs).set(Stage::FfnRoute);
     return m;
 }
 
@@ -82,6 +89,13 @@ PositionCapture& TraceRecorder::slot(int pos) {
             r->n_embd     = n_embd_;
             r->resid_type = opt_.resid_type;
             r->q.assign(size_t(n_layer_) * size_t(q_dim_), 0.0f);
+            if (n_expert_ > 0) {
+                r->n_expert      = n_expert_;
+                r->n_expert_used = n_expert_used_;
+                r->router.assign(size_t(n_layer_) * size_t(n_expert_), 0.0f);
+                r->experts.assign(size_t(n_layer_) * size_t(n_expert_used_), -1);
+                r->expert_w.assign(size_t(n_layer_) * size_t(n_expert_used_), 0.0f);
+            }
             if (opt_.resid_type == DType::F16) {
                 r->resid_h.assign(size_t(n_layer_) * size_t(n_embd_), 0);
             } else {
@@ -108,6 +122,19 @@ void TraceRecorder::observe(Stage stage, int layer, int pos, TensorView view) {
         return;
     }
     switch (stage) {
+        case Stage::FfnRouterProbs:
+            if (c.record && n == size_t(n_expert_))
+                std::memcpy(c.record->router.data() + size_t(layer) * n, view.data, n * sizeof(float));
+            break;
+        case Stage::FfnRoute:  // row 0 the ids (as floats), row 1 the weights
+            if (c.record && view.rows == 2 && view.cols == n_expert_used_) {
+                const size_t k = size_t(n_expert_used_), at = size_t(layer) * k;
+                for (size_t i = 0; i < k; ++i) {
+                    c.record->experts[at + i]  = int32_t(view.data[i]);
+                    c.record->expert_w[at + i] = view.data[k + i];
+                }
+            }
+            break;
         case Stage::ResidAttn:
             c.layers[size_t(layer)].resid_norm_attn = std::sqrt(dot_f32(view.data, view.data, int64_t(n)));
             if (!std::isfinite(c.layers[size_t(layer)].resid_norm_attn)) note_non_finite(stage, layer, pos, view);

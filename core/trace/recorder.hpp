@@ -2,9 +2,10 @@
 // norms of every layer and (when recording is on) the post-RoPE queries and the residual stream after every layer.
 // Attaching it is one argument: `fwd.eval(cache, ids, n, pos0, logits, LogitRows::Last, pool, &recorder)`.
 //
-// Cost: it asks for three stages per layer (Q, ResidAttn, ResidFfn); each call copies one row of n_embd floats
-// into a buffer allocated once per position (never per stage call) and takes one dot product for the norm.
-// It is also the forward pass's NaN/Inf detector, at no extra cost: a residual norm that is not finite means the
+// With a mixture of experts it also records the router's distribution and choice (ffn_router_probs, ffn_route).
+// Cost: it asks for three stages per layer (Q, ResidAttn, ResidFfn; five with experts); each call copies one row of
+// n_embd floats into a buffer allocated once per position (never per stage call) and takes one dot product for the
+// norm. It is also the forward pass's NaN/Inf detector, at no extra cost: a residual norm that is not finite means the
 // residual row holds NaN/Inf (then confirmed element by element), and the embedding row and the logits are scanned.
 // The first such place (the lowest layer, then the lowest position) is kept for the session to report.
 #pragma once
@@ -66,7 +67,7 @@ public:
 private:
     PositionCapture& slot(int pos);
 
-    int n_layer_ = 0, q_dim_ = 0, n_embd_ = 0;
+    int n_layer_ = 0, q_dim_ = 0, n_embd_ = 0, n_expert_ = 0, n_expert_used_ = 0;
     Stage query_ = Stage::Q;  // the stage whose rows the scores read (arch_desc().query): Q, or QProj without RoPE
     RecordOptions opt_;
     int record_from_ = 0;

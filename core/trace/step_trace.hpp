@@ -48,11 +48,21 @@ struct PositionRecord {
     std::vector<float> q;           // [n_layer][n_head][head_dim], after RoPE, f32 (the score rows need it exact)
     std::vector<float> resid;       // [n_layer][n_embd] residual stream after each layer, when resid_type == F32
     std::vector<uint16_t> resid_h;  // the same as f16 bits, when resid_type == F16
+    // A mixture of experts (n_expert > 0): the router's full distribution (stage ffn_router_probs) and its choice
+    // (ffn_route: the n_expert_used experts, most probable first, and their weights) at every layer; else empty.
+    int n_expert      = 0;
+    int n_expert_used = 0;
+    std::vector<float> router;     // [n_layer][n_expert] softmax of the router logits
+    std::vector<int32_t> experts;  // [n_layer][n_expert_used] chosen expert ids
+    std::vector<float> expert_w;   // [n_layer][n_expert_used] their weights
 
     const float* q_layer(int layer) const { return q.data() + size_t(layer) * size_t(q_dim); }
     // Residual stream after `layer`, as f32 (n_embd floats).
     void load_resid(int layer, float* out) const;
-    size_t bytes() const { return q.size() * sizeof(float) + resid.size() * sizeof(float) + resid_h.size() * 2; }
+    size_t bytes() const {
+        return q.size() * sizeof(float) + resid.size() * sizeof(float) + resid_h.size() * 2 +
+               router.size() * sizeof(float) + experts.size() * sizeof(int32_t) + expert_w.size() * sizeof(float);
+    }
 };
 
 // Bytes one PositionRecord of this model shape takes (the trace budget's unit).

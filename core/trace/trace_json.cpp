@@ -95,6 +95,20 @@ Json step_json(const StepTrace& st, std::set<int32_t>& ids) {
           {"bytes_capacity", st.kv.bytes_capacity}}},
         {"t_ms",
          {{"forward", st.t.forward_ms}, {"sample", st.t.sample_ms}, {"trace", st.t.trace_ms}, {"batch", st.t.batch}}}};
+    // A mixture of experts: each layer's chosen experts and their weights (the full distribution: STEM.router.npy).
+    if (st.record && st.record->n_expert > 0) {
+        const PositionRecord& r = *st.record;
+        Json layers             = Json::array();
+        for (int l = 0; l < r.n_layer; ++l) {
+            Json chosen = Json::array(), w = Json::array();
+            for (int k = 0; k < r.n_expert_used; ++k) {
+                chosen.push_back(r.experts[size_t(l * r.n_expert_used + k)]);
+                w.push_back(r.expert_w[size_t(l * r.n_expert_used + k)]);
+            }
+            layers.push_back({{"ids", std::move(chosen)}, {"weights", std::move(w)}});
+        }
+        j["experts"] = std::move(layers);
+    }
     if (!st.has_next) {
         j["next"] = nullptr;
         return j;
@@ -177,6 +191,12 @@ Result<std::vector<int64_t>> write_records(const std::string& path, const TraceS
     }
     TS_TRY(q.close());
     TS_TRY(resid.close());
+    if (hp.is_moe()) {  // the router's full distribution at every recorded position and layer
+        NpyWriter router;
+        TS_TRY(router.open(trace_array_path(path, ".router.npy"), {R, hp.n_layer, hp.n_expert}));
+        for (const PositionRecord* r : recs) TS_TRY(router.write(r->router.data(), r->router.size()));
+        TS_TRY(router.close());
+    }
     return positions;
 }
 
@@ -258,6 +278,8 @@ Status write_trace(const std::string& path, const TraceSource& src, const TraceW
                       {"n_head_kv", hp.n_head_kv},
                       {"head_dim", hp.head_dim},
                       {"n_ff", hp.n_ff},
+                      {"n_expert", hp.n_expert},
+                      {"n_expert_used", hp.n_expert_used},
                       {"n_ctx_train", hp.n_ctx_train},
                       {"stages", arch_stages_json(arch)}});
     j.field("n_ctx", src.n_ctx).field("n_prompt", src.n_prompt, ",").field("n_pos", T, ",");
@@ -291,6 +313,9 @@ Status write_trace(const std::string& path, const TraceSource& src, const TraceW
             recorded_array_json(path, ".q.npy", {R, hp.n_layer, hp.n_head, hp.head_dim}, arch, arch.query, positions);
         arrays["resid"] =
             recorded_array_json(path, ".resid.npy", {R, hp.n_layer, hp.n_embd}, arch, Stage::ResidFfn, positions);
+        if (hp.is_moe())
+            arrays["router"] = recorded_array_json(path, ".router.npy", {R, hp.n_layer, hp.n_expert}, arch,
+                                                   Stage::FfnRouterProbs, positions);
         if (src.logits) {
             arrays["logits"]        = array_json(path, ".logits.npy", {int64_t(src.logits->size())});
             arrays["logits"]["pos"] = T - 1;

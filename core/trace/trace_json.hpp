@@ -7,6 +7,7 @@
 //   STEM.resid.npy  float32 [R][n_layer][n_embd]             residual stream after each layer
 //   STEM.logits.npy float32 [n_vocab]                        logits of the newest position
 //   STEM.attn.npy   float32 [n_layer][n_head][T][T]          attention probabilities (only when asked for)
+//   STEM.router.npy float32 [R][n_layer][n_expert]           the router's softmax (a mixture of experts only)
 // STEM is PATH without a trailing ".json".
 #pragma once
 

@@ -1,5 +1,6 @@
-// phi3, gemma2 and gemma3 end to end: ts_mkmodel's random files of each load, `info` names the architecture and its
-// non-default features, bad keys are refused with a line naming them, and — where the reference engine is installed
+// phi3, gemma2, gemma3 and qwen3moe end to end: ts_mkmodel's random files of each load, `info` names the architecture
+// and its non-default features, bad keys are refused with a line naming them, and — where the reference engine is
+// installed
 // (../shared/tools and node with ~/.cache/tokenscope-ref, see ../shared/tools/README.md) — the greedy ids of 32 steps
 // after a 16-token prompt equal llama.cpp's and the top-5 logits after the prompt agree within 1e-3 relative, in F32
 // and Q8_0. Without the reference engine those comparisons skip.
@@ -29,10 +30,14 @@ protected:
         s.n_head    = 4;
         s.n_head_kv = arch == "gemma3" ? 1 : 2;
         s.head_dim  = arch == "phi3" ? 0 : 32;
-        s.n_ff      = 128;
+        if (arch == "qwen3moe") {  // 8 experts of 64, 2 used per token
+            s.n_expert      = 8;
+            s.n_expert_used = 2;
+        }
+        s.n_ff      = arch == "qwen3moe" ? 64 : 128;
         s.n_vocab   = 300;
         s.n_ctx     = 128;
-        s.n_swa     = arch == "phi3" ? 0 : 8;
+        s.n_swa     = arch == "phi3" || arch == "qwen3moe" ? 0 : 8;
         s.rope_base = arch == "gemma3" ? 1000000.0f : 10000.0f;
         s.type      = type;
         s.seed      = 7;
@@ -59,6 +64,11 @@ TEST_F(CliArch, InfoNamesTheArchitectureAndItsFeatures) {
                           "rope_base_swa    10000 (local layers)", "rope_freq_base   1e+06"})
         EXPECT_NE(g3.out.find(s), std::string::npos) << s << "\n" << g3.out;
     EXPECT_EQ(g3.out.find("attn_softcap"), std::string::npos);
+    const Outcome moe = run({"info", "-m", write(spec("qwen3moe", core::DType::Q8_0), "info")});
+    ASSERT_EQ(moe.exit_code, 0) << moe.err;
+    for (const char* s : {"architecture   qwen3moe", "mixture of experts", "n_expert         8",
+                          "n_expert_used    2 of 8 experts run per token", "n_ff             64 (each expert's"})
+        EXPECT_NE(moe.out.find(s), std::string::npos) << s << "\n" << moe.out;
     const Outcome p3 = run({"info", "-m", write(spec("phi3", core::DType::F32), "info")});
     ASSERT_EQ(p3.exit_code, 0) << p3.err;
     for (const char* s : {"architecture   phi3", "fused attn_qkv", "NeoX half-split",
@@ -84,6 +94,21 @@ TEST_F(CliArch, RefusesWhatIsNotImplementedNamingIt) {
     s            = spec("gemma3", core::DType::F32);
     s.extra_keys = {{"gemma3.final_logit_softcapping", Value::make_f32(30.0f)}};
     refused(s, {"gemma3.final_logit_softcapping", "not supported"});
+    s            = spec("qwen3moe", core::DType::F32);
+    s.extra_keys = {{"qwen3moe.expert_shared_count", Value::make_u32(1)}};
+    refused(s, {"qwen3moe.expert_shared_count", "shared experts"});
+    s            = spec("qwen3moe", core::DType::F32);
+    s.extra_keys = {{"qwen3moe.expert_weights_norm", Value::make_bool(false)}};
+    refused(s, {"qwen3moe.expert_weights_norm", "renormalises"});
+    s            = spec("qwen3moe", core::DType::F32);
+    s.extra_keys = {{"qwen3moe.expert_gating_func", Value::make_u32(2)}};
+    refused(s, {"qwen3moe.expert_gating_func", "softmax"});
+    s                   = spec("qwen3moe", core::DType::F32);
+    s.extra_f32_tensors = {{"blk.0.ffn_gate_inp_shexp.weight", std::vector<float>(64, 0.0f)}};
+    refused(s, {"blk.0.ffn_gate_inp_shexp.weight", "shared experts"});
+    s               = spec("qwen3moe", core::DType::F32);
+    s.n_expert_used = 9;  // more than the 8 experts
+    EXPECT_FALSE(ts::tools::validate_spec(s).ok());
     s            = spec("gemma2", core::DType::F32);
     s.extra_keys = {{"gemma2.attention.key_length_swa", Value::make_u32(64)}};
     refused(s, {"gemma2.attention.key_length_swa"});
@@ -100,7 +125,7 @@ TEST_F(CliArch, RefusesWhatIsNotImplementedNamingIt) {
 // Each family runs the same with the prompt in one batch or token by token, and replays a position exactly: the
 // trace's verbs read the stages back.
 TEST_F(CliArch, GreedyRunsAreDeterministic) {
-    for (const char* arch : {"phi3", "gemma2", "gemma3"}) {
+    for (const char* arch : {"phi3", "gemma2", "gemma3", "qwen3moe"}) {
         SCOPED_TRACE(arch);
         const std::string path = write(spec(arch, core::DType::Q8_0), "det");
         const std::vector<std::string> args{"run", "-m",     path, "--prompt-ids", "5,9,200,31,77", "-n",
@@ -183,6 +208,9 @@ TEST_F(CliArch, Gemma2AgreesWithLlamaCpp) {
 }
 TEST_F(CliArch, Gemma3AgreesWithLlamaCpp) {
     agrees_with_llama_cpp("gemma3");
+}
+TEST_F(CliArch, Qwen3MoeAgreesWithLlamaCpp) {
+    agrees_with_llama_cpp("qwen3moe");
 }
 
 }  // namespace

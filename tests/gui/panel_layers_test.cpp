@@ -175,7 +175,7 @@ TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {
 // Every Journey stage of a gpt2, qwen3, phi3, gemma2 and gemma3 file draws, and the replay equals the recorded forward
 // pass (for gpt2 the recorded query is the projection itself: there is no RoPE stage).
 TEST_F(LayersFrames, EachFamilysStagesDrawAndReplayExactly) {
-    for (const char* arch : {"gpt2", "qwen3", "phi3", "gemma2", "gemma3"}) {
+    for (const char* arch : {"gpt2", "qwen3", "phi3", "gemma2", "gemma3", "qwen3moe"}) {
         SCOPED_TRACE(arch);
         ts::test::TinyGgufSpec spec;
         spec.arch = arch;
@@ -244,7 +244,7 @@ TEST_F(LayersFrames, SlidingWindowKeysAreMaskedOnLocalLayersOnly) {
 
 // Every panel draws for a gpt2 file (none assumes RoPE, a gate or RMSNorm), and for phi3, gemma2 and gemma3 files.
 class EveryPanelDraws : public LayersFrames, public ::testing::WithParamInterface<const char*> {};
-INSTANTIATE_TEST_SUITE_P(Archs, EveryPanelDraws, ::testing::Values("gpt2", "phi3", "gemma2", "gemma3"));
+INSTANTIATE_TEST_SUITE_P(Archs, EveryPanelDraws, ::testing::Values("gpt2", "phi3", "gemma2", "gemma3", "qwen3moe"));
 TEST_P(EveryPanelDraws, ForAFileOfThisArchitecture) {
     ts::test::TinyGgufSpec spec;
     spec.arch = GetParam();
@@ -261,6 +261,7 @@ TEST_P(EveryPanelDraws, ForAFileOfThisArchitecture) {
         {"kv", draw_kv_panel},
         {"layers", draw_layers_panel},
         {"geometry", draw_geometry_panel},
+        {"experts", draw_experts_panel},
     };
     for (const auto& [name, draw] : panels) {
         // Panels whose numbers the worker derives (Journey, Geometry) draw them a few frames later.
@@ -269,6 +270,54 @@ TEST_P(EveryPanelDraws, ForAFileOfThisArchitecture) {
             draw, [&] { return (vertices = frame(draw)) > 100; }, 10000);
         EXPECT_GT(vertices, 100) << name;
     }
+}
+
+// qwen3moe: the Journey lists the router, the chosen experts and their weighted sum in every layer, and the Experts
+// panel draws a layers × positions grid with a recorded route in every cell, each stripe coloured by its expert.
+TEST_F(LayersFrames, ExpertsPanelShowsTheRoutePerTokenAndLayer) {
+    ts::test::TinyGgufSpec spec;
+    spec.arch = "qwen3moe";
+    start("the model", 4, spec);
+    const core::Hparams& hp = ui_.snap->model->hp;
+    ASSERT_TRUE(hp.is_moe());
+    const auto stages = journey_stages(core::arch_desc(hp.arch), hp.n_layer);
+    int moe_stages    = 0;
+    for (const JourneyStage& s : stages)
+        if (s.desc && (s.desc->id == core::Stage::FfnRouter || s.desc->id == core::Stage::FfnRoute ||
+                       s.desc->id == core::Stage::FfnExpertOut))
+            ++moe_stages;
+    EXPECT_EQ(moe_stages, 3 * hp.n_layer);
+    bool has_mix = false;
+    for (const JourneyStage& s : stages)
+        has_mix = has_mix || (s.desc && std::string(journey_title(s)) == "Weighted sum of experts");
+    EXPECT_TRUE(has_mix);
+
+    const int T = int(ui_.snap->steps.size());
+    EXPECT_GT(frame(draw_experts_panel), 200 + 4 * T * hp.n_layer);  // a filled rectangle per cell at least
+    float rect[4];
+    int cells = 0;
+    ASSERT_TRUE(experts_grid_rect(ui_, rect, &cells));
+    EXPECT_GT(rect[2] - rect[0], 10.0f);
+    EXPECT_GT(rect[3] - rect[1], 10.0f);
+    EXPECT_EQ(cells, T * hp.n_layer);
+    // Every recorded route: 2 distinct experts of 4 whose weights add to 1, and the router's distribution.
+    for (const auto& st : ui_.snap->steps) {
+        ASSERT_TRUE(st->record);
+        const core::PositionRecord& r = *st->record;
+        ASSERT_EQ(r.n_expert, 4);
+        for (int l = 0; l < hp.n_layer; ++l) {
+            const int a = r.experts[size_t(l * 2)], b = r.experts[size_t(l * 2 + 1)];
+            EXPECT_NE(a, b);
+            EXPECT_TRUE(a >= 0 && a < 4 && b >= 0 && b < 4);
+            EXPECT_NEAR(r.expert_w[size_t(l * 2)] + r.expert_w[size_t(l * 2 + 1)], 1.0f, 1e-5f);
+            EXPECT_GE(r.router[size_t(l * 4 + a)], r.router[size_t(l * 4 + b)]);
+        }
+    }
+    // The whole shell draws the Experts tab.
+    ui_.tab_request = CenterTab::Experts;
+    shell_frame();
+    EXPECT_GT(shell_frame(), 1500);
+    EXPECT_EQ(ui_.tab_shown, CenterTab::Experts);
 }
 
 }  // namespace

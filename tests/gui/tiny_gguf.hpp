@@ -28,7 +28,8 @@ struct TinyGgufSpec {
     // "llama"; "gpt2" (LayerNorm with biases, learned positions, fused QKV, GELU; n_head_kv is taken as n_head);
     // "qwen3" (per-head q/k norms, heads of key_length 32, wider than n_embd / n_head); "phi3" (fused attn_qkv and
     // gate+up); "gemma2" / "gemma3" (heads of key_length 32, post-norms, a sliding window of 4 positions on every
-    // layer but the last of each pattern, soft-caps (gemma2), q/k norms (gemma3), tied output (gemma2)).
+    // layer but the last of each pattern, soft-caps (gemma2), q/k norms (gemma3), tied output (gemma2)); "qwen3moe"
+    // (qwen3's attention, 4 experts of n_ff / 2 with 2 used per token, router in F32).
     std::string arch = "llama";
     int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 128, n_ctx = 128;
     std::vector<float> rope_freqs;  // [head_dim/2] llama3 RoPE frequency factors (rope_freqs.weight); empty: none
@@ -84,7 +85,8 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     using core::gguf::Value;
     core::gguf::GgufWriter w;
     const std::vector<std::string> vocab = tiny_vocab();
-    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3", phi3 = s.arch == "phi3";
+    const bool moe                       = s.arch == "qwen3moe";
+    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || moe, phi3 = s.arch == "phi3";
     const bool gemma = s.arch == "gemma2" || s.arch == "gemma3", gemma3 = s.arch == "gemma3";
     const int64_t head_dim = qwen3 || gemma ? 32 : s.n_embd / s.n_head, n_head_kv = gpt2 ? s.n_head : s.n_head_kv;
     const int64_t E = s.n_embd, F = s.n_ff, V = int64_t(vocab.size()), KV = n_head_kv * head_dim,
@@ -105,6 +107,12 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
         w.add(a + "rope.freq_base", Value::make_f32(10000.0f));
     }
     if (qwen3 || gemma) w.add(a + "attention.key_length", Value::make_u32(uint32_t(head_dim)));
+    const int64_t X = 4, FX = F / 2;  // qwen3moe: experts, and each one's hidden size
+    if (moe) {
+        w.add(a + "expert_count", Value::make_u32(uint32_t(X)));
+        w.add(a + "expert_used_count", Value::make_u32(2));
+        w.add(a + "expert_feed_forward_length", Value::make_u32(uint32_t(FX)));
+    }
     if (gemma) {
         w.add(a + "attention.sliding_window", Value::make_u32(4));
         w.add(a + "attention.sliding_window_pattern", Value::make_u32(2));
@@ -173,6 +181,15 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
         }
         q8(b + "attn_output.weight", Q, E);
         norm(b + "ffn_norm.weight");
+        if (moe) {
+            std::vector<float> router(size_t(E * X));
+            for (float& x : router) x = 0.5f * rng.next();
+            w.add_tensor_f32(b + "ffn_gate_inp.weight", {E, X}, router);
+            w.add_tensor(b + "ffn_gate_exps.weight", DType::Q8_0, {E, FX, X}, q8_0_bytes(E * FX * X, rng, 0.1f));
+            w.add_tensor(b + "ffn_up_exps.weight", DType::Q8_0, {E, FX, X}, q8_0_bytes(E * FX * X, rng, 0.1f));
+            w.add_tensor(b + "ffn_down_exps.weight", DType::Q8_0, {FX, E, X}, q8_0_bytes(FX * E * X, rng, 0.1f));
+            continue;
+        }
         q8(b + "ffn_gate.weight", E, F);
         q8(b + "ffn_up.weight", E, F);
         q8(b + "ffn_down.weight", F, E);

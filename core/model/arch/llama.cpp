@@ -48,7 +48,7 @@ constexpr StageDesc kBefore[] = {
 // QK_NORM: nothing (llama, qwen2) or qwen3's two per-head norm stages, between the projections and RoPE.
 // Q_W, K_W, V_W, GATE_W, UP_W: the matrices' names (phi3 fuses them into attn_qkv and ffn_up); the rest: the
 // QK_NORM stages (a list with commas, so it comes last).
-#define TS_LLAMA_BLOCK_W(Q_EXPLAIN, Q_BIAS, K_BIAS, V_BIAS, Q_W, K_W, V_W, GATE_W, UP_W, ...)                     \
+#define TS_LLAMA_ATTN_W(Q_EXPLAIN, Q_BIAS, K_BIAS, V_BIAS, Q_W, K_W, V_W, ...)                                    \
     {Stage::AttnNorm, "Attention norm", kNormExplain, Dims::Embd, {"attn_norm.weight"}},                          \
         {Stage::QProj, "Query projection", Q_EXPLAIN, Dims::QHeads, {Q_W, Q_BIAS}},                               \
         {Stage::KProj,                                                                                            \
@@ -103,36 +103,40 @@ constexpr StageDesc kBefore[] = {
          "The attention block's result is added to the residual stream: the block writes a correction, it does "  \
          "not replace the vector.",                                                                               \
          Dims::Embd,                                                                                              \
-         {}},                                                                                                     \
-        {Stage::FfnNorm, "MLP norm", kNormExplain, Dims::Embd, {"ffn_norm.weight"}},                              \
-        {Stage::FfnGate,                                                                                          \
-         "Gate projection",                                                                                       \
-         "W_gate widens the vector to the MLP's hidden size: how far each hidden unit opens.",                    \
-         Dims::Ff,                                                                                                \
-         {GATE_W}},                                                                                               \
-        {Stage::FfnUp,                                                                                            \
-         "Up projection",                                                                                         \
-         "W_up widens it a second time: the values that the open units let through.",                             \
-         Dims::Ff,                                                                                                \
-         {UP_W}},                                                                                                 \
-        {Stage::FfnAct,                                                                                           \
-         "SwiGLU",                                                                                                \
-         "silu(gate) × up, unit by unit: a unit whose gate is negative stays nearly closed. The MLP mixes no "   \
-         "positions, only the features of this token.",                                                           \
-         Dims::Ff,                                                                                                \
-         {}},                                                                                                     \
-        {Stage::FfnOut,                                                                                           \
-         "Down projection",                                                                                       \
-         "W_down maps the hidden units back to the residual stream's width: the MLP's output.",                   \
-         Dims::Embd,                                                                                              \
-         {"ffn_down.weight"}},                                                                                    \
-        {Stage::ResidFfn,                                                                                         \
-         "Residual add (layer output)",                                                                           \
-         "The MLP's result is added to the residual stream: this is the layer's output and the next layer's "     \
-         "input.",                                                                                                \
-         Dims::Embd,                                                                                              \
          {}},
 
+#define TS_LLAMA_MLP(GATE_W, UP_W)                                                                              \
+    {Stage::FfnNorm, "MLP norm", kNormExplain, Dims::Embd, {"ffn_norm.weight"}},                                \
+        {Stage::FfnGate,                                                                                        \
+         "Gate projection",                                                                                     \
+         "W_gate widens the vector to the MLP's hidden size: how far each hidden unit opens.",                  \
+         Dims::Ff,                                                                                              \
+         {GATE_W}},                                                                                             \
+        {Stage::FfnUp,                                                                                          \
+         "Up projection",                                                                                       \
+         "W_up widens it a second time: the values that the open units let through.",                           \
+         Dims::Ff,                                                                                              \
+         {UP_W}},                                                                                               \
+        {Stage::FfnAct,                                                                                         \
+         "SwiGLU",                                                                                              \
+         "silu(gate) × up, unit by unit: a unit whose gate is negative stays nearly closed. The MLP mixes no " \
+         "positions, only the features of this token.",                                                         \
+         Dims::Ff,                                                                                              \
+         {}},                                                                                                   \
+        {Stage::FfnOut,                                                                                         \
+         "Down projection",                                                                                     \
+         "W_down maps the hidden units back to the residual stream's width: the MLP's output.",                 \
+         Dims::Embd,                                                                                            \
+         {"ffn_down.weight"}},                                                                                  \
+        {Stage::ResidFfn,                                                                                       \
+         "Residual add (layer output)",                                                                         \
+         "The MLP's result is added to the residual stream: this is the layer's output and the next layer's "   \
+         "input.",                                                                                              \
+         Dims::Embd,                                                                                            \
+         {}},
+
+#define TS_LLAMA_BLOCK_W(Q_EXPLAIN, Q_BIAS, K_BIAS, V_BIAS, Q_W, K_W, V_W, GATE_W, UP_W, ...) \
+    TS_LLAMA_ATTN_W(Q_EXPLAIN, Q_BIAS, K_BIAS, V_BIAS, Q_W, K_W, V_W, __VA_ARGS__) TS_LLAMA_MLP(GATE_W, UP_W)
 #define TS_LLAMA_BLOCK(Q_EXPLAIN, Q_BIAS, K_BIAS, V_BIAS, QK_NORM)                                         \
     TS_LLAMA_BLOCK_W(Q_EXPLAIN, Q_BIAS, K_BIAS, V_BIAS, "attn_q.weight", "attn_k.weight", "attn_v.weight", \
                      "ffn_gate.weight", "ffn_up.weight", QK_NORM)
@@ -166,8 +170,59 @@ constexpr StageDesc kPhi3Block[] = {TS_LLAMA_BLOCK_W(
     "One fused matrix (attn_qkv) maps the normed vector to queries, keys and values at once; its first part is one "
     "query per head: what this token is looking for.",
     "", "", "", "attn_qkv.weight", "attn_qkv.weight", "attn_qkv.weight", "ffn_up.weight", "ffn_up.weight")};
+// qwen3moe: the qwen3 attention, then a mixture of experts in place of the MLP (arch/moe.cpp runs it).
+constexpr StageDesc kQwen3MoeBlock[] = {
+    TS_LLAMA_ATTN_W("Wq maps the normed vector to one query per head: what this token is looking for. qwen3's heads "
+                    "are attention.key_length wide, so n_head × head_dim need not equal n_embd.",
+                    "", "", "", "attn_q.weight", "attn_k.weight", "attn_v.weight",
+                    TS_QK_NORM){Stage::FfnNorm, "MLP norm", kNormExplain, Dims::Embd, {"ffn_norm.weight"}},
+    {Stage::FfnRouter,
+     "Router",
+     "The router (ffn_gate_inp) gives every expert a score for this token: one logit per expert.",
+     Dims::Experts,
+     {"ffn_gate_inp.weight"}},
+    {Stage::FfnRouterProbs,
+     "Router softmax",
+     "Softmax turns the router's logits into a distribution over the experts.",
+     Dims::Experts,
+     {}},
+    {Stage::FfnRoute,
+     "Chosen experts (top-k)",
+     "Only the most probable experts run (expert_used_count of them); their probabilities are divided by their sum, "
+     "so the chosen weights add up to 1. The other experts cost nothing for this token.",
+     Dims::Route,
+     {}},
+    {Stage::FfnGate,
+     "Experts' gate projections",
+     "Each chosen expert is a small SwiGLU MLP of its own: its W_gate widens the vector to the expert's hidden size.",
+     Dims::Ff,
+     {"ffn_gate_exps.weight"}},
+    {Stage::FfnUp,
+     "Experts' up projections",
+     "Each chosen expert's W_up widens it a second time.",
+     Dims::Ff,
+     {"ffn_up_exps.weight"}},
+    {Stage::FfnAct, "Experts' SwiGLU", "silu(gate) × up inside each chosen expert, unit by unit.", Dims::Ff, {}},
+    {Stage::FfnExpertOut,
+     "Experts' down projections",
+     "Each chosen expert's W_down maps its hidden units back to the residual stream's width: one output per expert.",
+     Dims::ExpertsEmbd,
+     {"ffn_down_exps.weight"}},
+    {Stage::FfnOut,
+     "Weighted sum of experts",
+     "The experts' outputs are added, each multiplied by its router weight: this mix is the MoE block's output.",
+     Dims::Embd,
+     {}},
+    {Stage::ResidFfn,
+     "Residual add (layer output)",
+     "The experts' mix is added to the residual stream: this is the layer's output and the next layer's input.",
+     Dims::Embd,
+     {}},
+};
 #undef TS_LLAMA_BLOCK
 #undef TS_LLAMA_BLOCK_W
+#undef TS_LLAMA_ATTN_W
+#undef TS_LLAMA_MLP
 #undef TS_NO_QK_NORM
 #undef TS_QK_NORM
 
@@ -194,10 +249,14 @@ constexpr ArchDesc kQwen3 = {"qwen3",
                              "sized by attention.key_length",
                              kBefore, kQwen3Block, kAfter};
 
-constexpr ArchDesc kPhi3 = {"phi3",
-                            "the llama block with Q, K, V from one fused attn_qkv, gate and up from one fused ffn_up, "
-                            "and NeoX RoPE",
-                            kBefore, kPhi3Block, kAfter};
+constexpr ArchDesc kPhi3     = {"phi3",
+                                "the llama block with Q, K, V from one fused attn_qkv, gate and up from one fused ffn_up, "
+                                    "and NeoX RoPE",
+                                kBefore, kPhi3Block, kAfter};
+constexpr ArchDesc kQwen3Moe = {"qwen3moe",
+                                "the qwen3 block with a mixture of experts in place of the MLP: a router picks "
+                                "expert_used_count of expert_count SwiGLU experts for each token",
+                                kBefore, kQwen3MoeBlock, kAfter};
 
 }  // namespace
 
@@ -209,6 +268,8 @@ const ArchDesc& llama_family_desc(Arch arch) {
             return kQwen2;
         case Arch::Qwen3:
             return kQwen3;
+        case Arch::Qwen3Moe:
+            return kQwen3Moe;
         default:
             return kLlama;
     }
@@ -223,6 +284,7 @@ void Forward::eval_llama(const KvCache& cache, KvCache* store, const int32_t* to
     const ArchDesc& arch = arch_desc(hp.arch);
     const int n_embd = hp.n_embd, q_dim = hp.q_dim(), kv_dim = hp.kv_dim(), n_ff = hp.n_ff, head_dim = hp.head_dim;
     const int half_rot = hp.n_rot / 2;
+    const int ff_rows  = hp.ff_rows();  // one row per chosen expert (qwen3moe), else 1
     float* x           = x_.data();     // [n][n_embd] residual stream
     float* xb          = xb_.data();    // [n][n_embd] normed input of a block, then its projected output
     float* q           = q_.data();     // [n][n_head][head_dim] (q_dim)
@@ -264,9 +326,17 @@ void Forward::eval_llama(const KvCache& cache, KvCache* store, const int32_t* to
                 return {row(att, t, q_dim), hp.n_head, head_dim};
             case Stage::FfnGate:
             case Stage::FfnAct:
-                return {row(hb, t, n_ff), 1, n_ff};
+                return {row(hb, t, ff_rows * n_ff), ff_rows, n_ff};
             case Stage::FfnUp:
-                return {row(hb2, t, n_ff), 1, n_ff};
+                return {row(hb2, t, ff_rows * n_ff), ff_rows, n_ff};
+            case Stage::FfnRouter:
+                return {row(router_.data(), t, hp.n_expert), 1, hp.n_expert};
+            case Stage::FfnRouterProbs:
+                return {row(router_p_.data(), t, hp.n_expert), 1, hp.n_expert};
+            case Stage::FfnRoute:
+                return {row(route_.data(), t, 2 * hp.n_expert_used), 2, hp.n_expert_used};
+            case Stage::FfnExpertOut:
+                return {row(expert_out_.data(), t, hp.n_expert_used * n_embd), hp.n_expert_used, n_embd};
             case Stage::Logits:
                 return {row(logits, t - first, hp.n_vocab), 1, hp.n_vocab};
             default:  // the scores and probs are shown from inside the attention loop
@@ -370,7 +440,17 @@ void Forward::eval_llama(const KvCache& cache, KvCache* store, const int32_t* to
                     for (int t = 0; t < n; ++t)
                         rms_norm(row(x, t, n_embd), L.ffn_norm.f32(), hp.norm_eps, n_embd, row(xb, t, n_embd));
                     break;
+                case Stage::FfnRouter:  // qwen3moe: the router and the chosen experts (arch/moe.cpp)
+                case Stage::FfnRouterProbs:
+                case Stage::FfnRoute:
+                case Stage::FfnExpertOut:
+                    moe_stage(sd.id, L, n, pool);
+                    break;
                 case Stage::FfnGate:  // phi3: gate | up = W_up · xb (2 n_ff rows, gate first), split
+                    if (hp.is_moe()) {
+                        moe_stage(sd.id, L, n, pool);
+                        break;
+                    }
                     if (!L.w_gate.data) {
                         float* gu = qkv_.data();
                         linear(L.w_up, xb, n, gu, pool);
@@ -384,13 +464,21 @@ void Forward::eval_llama(const KvCache& cache, KvCache* store, const int32_t* to
                     linear(L.w_gate, xb, n, hb, pool);
                     break;
                 case Stage::FfnUp:
+                    if (hp.is_moe()) {
+                        moe_stage(sd.id, L, n, pool);
+                        break;
+                    }
                     if (!L.w_gate.data) break;  // computed with the gate, above
                     linear(L.w_up, xb, n, hb2, pool);
                     break;
                 case Stage::FfnAct:  // hb = silu(gate) ⊙ up
-                    swiglu(hb, hb2, int64_t(n) * n_ff);
+                    swiglu(hb, hb2, int64_t(n) * ff_rows * n_ff);
                     break;
-                case Stage::FfnOut:  // xb = W_down · hb
+                case Stage::FfnOut:  // xb = W_down · hb; qwen3moe: the weighted sum of the experts
+                    if (hp.is_moe()) {
+                        moe_stage(sd.id, L, n, pool);
+                        break;
+                    }
                     linear(L.w_down, hb, n, xb, pool);
                     break;
                 default:

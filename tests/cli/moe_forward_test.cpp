@@ -1,0 +1,155 @@
+// The mixture of experts (qwen3moe) checked stage by stage on a tiny random file (tools/random_model): the route is
+// the top-k of the router's softmax with weights that sum to 1, each chosen expert's gate / up / down rows are its
+// own slice of the stacked tensors applied to that token's rows, the block's output is the weighted sum of the
+// experts, and a prompt evaluated in one batch (tokens grouped by expert) gives exactly the logits of one token at
+// a time. The comparison with llama.cpp is CliArch.Qwen3MoeAgreesWithLlamaCpp.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <tuple>
+
+#include "core/model/forward.hpp"
+#include "core/model/model.hpp"
+#include "core/tensor/ops.hpp"
+#include "tools/random_model.hpp"
+
+namespace ts::core {
+namespace {
+
+struct Recorder : Observer {
+    std::map<std::tuple<Stage, int, int>, std::vector<float>> seen;
+    StageMask wants(int) const override { return StageMask::all(); }
+    void observe(Stage s, int layer, int pos, TensorView v) override {
+        seen[{s, layer, pos}].assign(v.data, v.data + size_t(v.rows) * size_t(v.cols));
+    }
+    const std::vector<float>& at(Stage s, int layer, int pos) const { return seen.at({s, layer, pos}); }
+};
+
+std::shared_ptr<const Model> tiny_moe(core::DType type, const std::string& tag) {
+    ts::tools::RandomModelSpec s;
+    s.arch          = "qwen3moe";
+    s.n_layer       = 2;
+    s.n_embd        = 64;
+    s.n_head        = 4;
+    s.n_head_kv     = 2;
+    s.head_dim      = 32;
+    s.n_ff          = 64;
+    s.n_expert      = 8;
+    s.n_expert_used = 3;
+    s.n_vocab       = 300;
+    s.n_ctx         = 64;
+    s.type          = type;
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("ts_moe_" + tag + std::to_string(getpid()) + ".gguf")).string();
+    EXPECT_TRUE(ts::tools::write_random_model(s, path).ok());
+    auto m = load_model(path);
+    std::filesystem::remove(path);
+    EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
+    return m.ok() ? *m : nullptr;
+}
+
+// W · x for one 2-D weight (expert_matrix's view), row by row with the kernels' own dot.
+std::vector<float> apply(const Tensor& w, const float* x) {
+    std::vector<float> y(size_t(w.ne[1]));
+    for (int64_t r = 0; r < w.ne[1]; ++r) y[size_t(r)] = dot_row(w.type, w.row(r), x, w.ne[0]);
+    return y;
+}
+
+void expect_near(const std::vector<float>& got, const std::vector<float>& want, const char* what) {
+    ASSERT_EQ(got.size(), want.size()) << what;
+    float scale = 1.0f;
+    for (float w : want) scale = std::max(scale, std::fabs(w));
+    for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4f * scale) << what << " [" << i << "]";
+}
+
+TEST(MoeForward, EveryExpertStageIsWhatItSays) {
+    for (core::DType type : {core::DType::F32, core::DType::Q8_0}) {
+        SCOPED_TRACE(std::string(dtype_name(type)));
+        auto m = tiny_moe(type, "stages");
+        ASSERT_TRUE(m);
+        const Hparams& hp = m->hp;
+        ASSERT_TRUE(hp.is_moe());
+        ASSERT_EQ(hp.n_expert, 8);
+        ASSERT_EQ(hp.n_expert_used, 3);
+        Forward fwd(*m, 64);
+        auto cache = fwd.make_cache();
+        ASSERT_TRUE(cache.ok());
+        ThreadPool pool(2);
+        const std::vector<int32_t> ids = {5, 77, 200, 31, 9, 140};
+        std::vector<float> logits(size_t(hp.n_vocab));
+        Recorder rec;
+        ASSERT_TRUE(fwd.eval(*cache, ids.data(), int(ids.size()), 0, logits.data(), LogitRows::Last, pool, &rec).ok());
+        const int K = hp.n_expert_used, E = hp.n_expert, D = hp.n_embd, F = hp.n_ff;
+        std::map<int, int> used;  // expert -> tokens that chose it, over every layer and position
+        for (int il = 0; il < hp.n_layer; ++il) {
+            const LayerWeights& L = m->w.layers[size_t(il)];
+            for (int pos = 0; pos < int(ids.size()); ++pos) {
+                const auto& x     = rec.at(Stage::FfnNorm, il, pos);
+                const auto& lg    = rec.at(Stage::FfnRouter, il, pos);
+                const auto& probs = rec.at(Stage::FfnRouterProbs, il, pos);
+                const auto& route = rec.at(Stage::FfnRoute, il, pos);
+                const auto& gate  = rec.at(Stage::FfnGate, il, pos);
+                const auto& up    = rec.at(Stage::FfnUp, il, pos);
+                const auto& act   = rec.at(Stage::FfnAct, il, pos);
+                const auto& eo    = rec.at(Stage::FfnExpertOut, il, pos);
+                const auto& mix   = rec.at(Stage::FfnOut, il, pos);
+                expect_near(lg, apply(L.ffn_gate_inp, x.data()), "router logits");
+                ASSERT_EQ(probs.size(), size_t(E));
+                ASSERT_EQ(route.size(), size_t(2 * K));
+                ASSERT_EQ(gate.size(), size_t(K * F));
+                ASSERT_EQ(eo.size(), size_t(K * D));
+                // The route: the K most probable experts, best first, weights = p / Σ p over the chosen.
+                std::vector<int> order(static_cast<size_t>(E));
+                for (int e = 0; e < E; ++e) order[size_t(e)] = e;
+                std::stable_sort(order.begin(), order.end(),
+                                 [&](int a, int b) { return probs[size_t(a)] > probs[size_t(b)]; });
+                float sum = 0, wsum = 0;
+                for (int k = 0; k < K; ++k) sum += probs[size_t(order[size_t(k)])];
+                for (int k = 0; k < K; ++k) {
+                    const int e = int(route[size_t(k)]);
+                    EXPECT_EQ(e, order[size_t(k)]) << "layer " << il << " pos " << pos << " slot " << k;
+                    EXPECT_NEAR(route[size_t(K + k)], probs[size_t(e)] / sum, 1e-6f);
+                    wsum += route[size_t(K + k)];
+                    ++used[e];
+                    // Expert e's own slices of the stacked tensors, applied to this token's rows.
+                    const auto g = apply(expert_matrix(L.ffn_gate_exps, e), x.data());
+                    const auto u = apply(expert_matrix(L.ffn_up_exps, e), x.data());
+                    expect_near({gate.begin() + k * F, gate.begin() + (k + 1) * F}, g, "expert gate");
+                    expect_near({up.begin() + k * F, up.begin() + (k + 1) * F}, u, "expert up");
+                    const auto d = apply(expert_matrix(L.ffn_down_exps, e), act.data() + size_t(k) * size_t(F));
+                    expect_near({eo.begin() + k * D, eo.begin() + (k + 1) * D}, d, "expert down");
+                }
+                EXPECT_NEAR(wsum, 1.0f, 1e-5f);
+                std::vector<float> want(size_t(D), 0.0f);
+                for (int k = 0; k < K; ++k)
+                    for (int i = 0; i < D; ++i) want[size_t(i)] += route[size_t(K + k)] * eo[size_t(k * D + i)];
+                expect_near(mix, want, "weighted sum of experts");
+            }
+        }
+        EXPECT_GT(used.size(), 2u) << "the router should spread the tokens over several experts";
+    }
+}
+
+// One batch (each expert's tokens gathered into one matmul) against one token at a time: bit for bit.
+TEST(MoeForward, ABatchEqualsOneTokenAtATime) {
+    auto m = tiny_moe(core::DType::Q8_0, "batch");
+    ASSERT_TRUE(m);
+    const std::vector<int32_t> ids = {5, 77, 200, 31, 9, 140, 33, 250, 12};
+    const int n = int(ids.size()), V = m->hp.n_vocab;
+    ThreadPool pool(2);
+    Forward batched(*m, 64), single(*m, 64);
+    auto c1 = batched.make_cache(), c2 = single.make_cache();
+    std::vector<float> all(static_cast<size_t>(n) * static_cast<size_t>(V)), one(static_cast<size_t>(V));
+    ASSERT_TRUE(batched.eval(*c1, ids.data(), n, 0, all.data(), LogitRows::All, pool).ok());
+    for (int t = 0; t < n; ++t) {
+        ASSERT_TRUE(single.eval(*c2, &ids[size_t(t)], 1, t, one.data(), LogitRows::Last, pool).ok());
+        for (int i = 0; i < V; ++i) ASSERT_EQ(all[size_t(t) * size_t(V) + size_t(i)], one[size_t(i)]) << t << " " << i;
+    }
+}
+
+}  // namespace
+}  // namespace ts::core
