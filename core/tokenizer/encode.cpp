@@ -13,6 +13,13 @@ struct Fragment {
     size_t off, len;
 };
 
+// C's isspace in the "C" locale, as llama.cpp strips around special tokens: bytes, ASCII only.
+bool is_c_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+// The text cut at special tokens, longest token first (each token splits what the longer ones left), dropping the
+// whitespace a token strips on its left / right (vocab.strip).
 std::vector<Fragment> partition_specials(const Tokenizer::Impl& impl, std::string_view text, bool parse_special) {
     std::vector<Fragment> frags;
     if (text.empty()) return frags;
@@ -23,6 +30,7 @@ std::vector<Fragment> partition_specials(const Tokenizer::Impl& impl, std::strin
         if (!parse_special && type != TokenType::UserDefined) continue;
         const std::string_view s = impl.vocab.tokens[size_t(id)];
         if (text.find(s) == std::string_view::npos) continue;
+        const uint8_t strip = impl.vocab.strip.empty() ? uint8_t(kStripNone) : impl.vocab.strip[size_t(id)];
         next.clear();
         for (const Fragment& f : frags) {
             if (f.id >= 0) {
@@ -31,9 +39,15 @@ std::vector<Fragment> partition_specials(const Tokenizer::Impl& impl, std::strin
             }
             const std::string_view span = text.substr(f.off, f.len);
             size_t pos                  = 0;
-            for (size_t hit; (hit = span.find(s, pos)) != std::string_view::npos; pos = hit + s.size()) {
-                if (hit > pos) next.push_back({-1, f.off + pos, hit - pos});
+            for (size_t hit; (hit = span.find(s, pos)) != std::string_view::npos;) {
+                size_t left_end = hit;
+                if (strip & kStripLeft)
+                    while (left_end > pos && is_c_space(span[left_end - 1])) --left_end;
+                if (left_end > pos) next.push_back({-1, f.off + pos, left_end - pos});
                 next.push_back({id, 0, 0});
+                pos = hit + s.size();
+                if (strip & kStripRight)
+                    while (pos < span.size() && is_c_space(span[pos])) ++pos;
             }
             if (pos < span.size()) next.push_back({-1, f.off + pos, span.size() - pos});
         }

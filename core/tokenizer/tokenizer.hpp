@@ -30,6 +30,10 @@ enum class TokenType : int32_t {
     Byte        = 6
 };
 
+// llama.cpp's per-token LSTRIP / RSTRIP attributes: when a special token is cut out of the text, the ASCII whitespace
+// (C's isspace) just before / after it is dropped. GGUF does not store them; llama.cpp sets them by model name.
+enum TokenStrip : uint8_t { kStripNone = 0, kStripLeft = 1, kStripRight = 2 };
+
 struct Vocab {
     TokenizerKind kind = TokenizerKind::Llama;
     std::string pre    = "default";   // gpt2 / gemma4 pre-tokenizer name
@@ -37,6 +41,7 @@ struct Vocab {
     std::vector<float> scores;        // llama: merge priority (higher first)
     std::vector<TokenType> types;
     std::vector<std::string> merges;  // gpt2, gemma4: "a b" in rank order
+    std::vector<uint8_t> strip;       // per token: TokenStrip bits; empty when no token strips
     int32_t bos = -1, eos = -1, eot = -1, unk = -1, pad = -1;
     bool add_bos = false, add_eos = false, add_space_prefix = true;
 };

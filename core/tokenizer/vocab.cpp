@@ -1,6 +1,7 @@
 // Building a Tokenizer: from a Vocab (checked, then indexed into lookup tables), from a GGUF file's
 // tokenizer.ggml.* keys, and from karpathy/llama2.c's tokenizer.bin.
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "core/base/mmap.hpp"
@@ -46,6 +47,19 @@ std::string replace_all(std::string_view s, std::string_view from, std::string_v
     return out;
 }
 
+// llama.cpp's strip attributes, which it sets by model name (general.name, lower-cased) since GGUF does not store
+// them: in a Phi-3 file every special token but <unk>, <s> and <|endoftext|> drops the whitespace after it, so the
+// "\n" a chat template writes after <|user|> or <|end|> is not tokenised.
+void set_strip_attributes(Vocab& v, std::string name) {
+    for (char& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    if (name.find("phi-3") == std::string::npos && name.find("phi3") == std::string::npos) return;
+    v.strip.assign(v.tokens.size(), kStripNone);
+    for (size_t i = 0; i < v.tokens.size(); ++i)
+        if (i < v.types.size() && (is_special_type(v.types[i]) || v.tokens[i] == "</s>")) v.strip[i] = kStripRight;
+    for (size_t i = 0; i < v.tokens.size(); ++i)
+        if (v.tokens[i] == "<unk>" || v.tokens[i] == "<s>" || v.tokens[i] == "<|endoftext|>") v.strip[i] = kStripNone;
+}
+
 // Checks the special ids; an id outside the vocabulary becomes -1 with a warning.
 void check_special_ids(Vocab& v, std::vector<std::string>& warnings) {
     const auto n = int32_t(v.tokens.size());
@@ -81,6 +95,8 @@ Status index_vocab(Tokenizer::Impl& t) {
     if (v.types.empty()) v.types.assign(n, TokenType::Normal);
     if (v.types.size() != n)
         return make_error(Code::kFormat, "tokenizer: %zu token types for %zu tokens", v.types.size(), n);
+    if (!v.strip.empty() && v.strip.size() != n)
+        return make_error(Code::kFormat, "tokenizer: %zu strip attributes for %zu tokens", v.strip.size(), n);
     check_special_ids(v, t.warnings);
 
     const bool llama = v.kind == TokenizerKind::Llama;
@@ -293,6 +309,8 @@ Result<std::shared_ptr<const Tokenizer>> Tokenizer::from_gguf(const gguf::GgufFi
             v.types.push_back(t >= 0 && t <= 6 ? TokenType(t) : TokenType::Undefined);
         }
     }
+
+    if (auto name = f.get_string("general.name")) set_strip_attributes(v, *name);
 
     const PretokenizerRow* row = nullptr;
     if (v.kind == TokenizerKind::Gpt2) {

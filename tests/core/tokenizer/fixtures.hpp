@@ -1,5 +1,7 @@
-// Test helpers: the llama.cpp tokenizer conformance fixtures under TS_SHARED_DIR/fixtures/tokenizer (inputs
-// separated by "\n__ggml_vocab_test__\n", one line of expected ids per input) and loading their vocabularies.
+// Test helpers: the llama.cpp tokenizer conformance fixtures (inputs separated by "\n__ggml_vocab_test__\n", one line
+// of expected ids per input) and loading their vocabularies. A file is looked for in the repository's own
+// tests/data/tokenizer (the vocabularies ../shared does not hold: qwen35, gemma-4, phi-3) and then in
+// TS_SHARED_DIR/fixtures/tokenizer.
 #pragma once
 
 #include <fstream>
@@ -13,12 +15,15 @@
 
 namespace ts::test {
 
-inline std::string fixture_path(const std::string& name) {
-    return std::string(TS_SHARED_DIR) + "/fixtures/tokenizer/" + name;
-}
-
 inline bool file_exists(const std::string& path) {
     return std::ifstream(path).good();
+}
+
+// Where `name` is: the repository's copy when it has one, else the shared folder's path (which may be absent).
+inline std::string fixture_path(const std::string& name) {
+    const std::string own = std::string(TS_SOURCE_DIR) + "/tests/data/tokenizer/" + name;
+    if (file_exists(own)) return own;
+    return std::string(TS_SHARED_DIR) + "/fixtures/tokenizer/" + name;
 }
 
 inline std::string slurp(const std::string& path) {
