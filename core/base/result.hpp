@@ -72,3 +72,9 @@ private:
         auto ts_try_r_ = (expr);                       \
         if (!ts_try_r_.ok()) return ts_try_r_.error(); \
     } while (0)
+
+// Declare `var` from a Result expression or propagate its error: TS_TRY_ASSIGN(x, parse(...)); use(x);
+#define TS_TRY_ASSIGN(var, expr)          \
+    auto var##_r = (expr);                \
+    if (!var##_r) return var##_r.error(); \
+    auto var = std::move(*var##_r)

@@ -91,11 +91,6 @@ std::string panel_list() {
     return s;
 }
 
-#define TS_TRY_ASSIGN(var, expr)          \
-    auto var##_r = (expr);                \
-    if (!var##_r) return var##_r.error(); \
-    auto var = std::move(*var##_r)
-
 Result<SamplerPatch> parse_sampler(const Where& w, const Json& v) {
     SamplerPatch p;
     if (v.is_string()) {
