@@ -236,25 +236,29 @@ Result<Exploration> parse_root(const Json& j, const std::string& where) {
 }  // namespace
 
 std::string exploration_json(const Exploration& e) {
+    // Indented, but each path position and the prompt's ids on one line: a file a person can read and diff.
+    auto line = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
+    Json ids  = Json::array();
+    for (int32_t id : e.prompt_ids) ids.push_back(id);
+    std::string paths = "[";
+    for (size_t i = 0; i < e.paths.size(); ++i) {
+        paths += i ? ",\n    [" : "\n    [";
+        for (size_t p = 0; p < e.paths[i].size(); ++p) {
+            const PathToken& t = e.paths[i][p];
+            Json tj{{"id", t.id}, {"source", kTokenSourceNames[size_t(t.source)]}};
+            if (t.sampler) tj["sampler"] = sample::settings_json(*t.sampler);
+            if (t.rng) tj["rng"] = rng_hex(*t.rng);
+            paths += (p ? ",\n      " : "\n      ") + line(tj);
+        }
+        paths += "\n    ]";
+    }
+    paths += "\n  ]";
     Json j;
     j["format"]  = kExplorationFormat;
     j["version"] = kExplorationVersion;
     j["model"]   = Json{{"path", e.model_path}, {"sha256", e.model_sha256}};
-    Json ids     = Json::array();
-    for (int32_t id : e.prompt_ids) ids.push_back(id);
-    j["prompt"] = Json{{"text", e.prompt_text}, {"ids", std::move(ids)}};
-    Json paths  = Json::array();
-    for (const TokenPath& p : e.paths) {
-        Json path = Json::array();
-        for (const PathToken& t : p) {
-            Json tj{{"id", t.id}, {"source", kTokenSourceNames[size_t(t.source)]}};
-            if (t.sampler) tj["sampler"] = sample::settings_json(*t.sampler);
-            if (t.rng) tj["rng"] = rng_hex(*t.rng);
-            path.push_back(std::move(tj));
-        }
-        paths.push_back(std::move(path));
-    }
-    j["paths"]   = std::move(paths);
+    j["prompt"]  = Json{{"text", e.prompt_text}, {"ids", "@IDS@"}};
+    j["paths"]   = "@PATHS@";
     j["current"] = Json{{"path", e.current_path}, {"pos", e.current_pos}};
     j["sampler"] = sample::settings_json(e.sampler);
     Json ivs     = Json::array();
@@ -265,7 +269,16 @@ std::string exploration_json(const Exploration& e) {
     }
     j["interventions"] = std::move(ivs);
     j["view"]          = e.view.is_object() ? e.view : Json::object();
-    return j.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+    std::string text   = j.dump(2, ' ', false, Json::error_handler_t::replace);
+    // The marks with their keys: inside a JSON string every quote is escaped, so they can only be the values.
+    auto put = [&](const std::string& key, const std::string& mark, const std::string& with) {
+        const std::string m = "\"" + key + "\": \"" + mark + "\"";
+        const size_t at     = text.find(m);
+        if (at != std::string::npos) text.replace(at + key.size() + 4, mark.size() + 2, with);
+    };
+    put("ids", "@IDS@", line(ids));
+    put("paths", "@PATHS@", paths);
+    return text + "\n";
 }
 
 Result<Exploration> parse_exploration(std::string_view text, const std::string& where) {

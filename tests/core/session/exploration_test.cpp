@@ -210,6 +210,29 @@ TEST(Exploration, ANewerVersionIsRefusedNamingBoth) {
     EXPECT_TRUE(parse_exploration(saved_text(), "ok.tscope").ok());
 }
 
+TEST(Exploration, TheTextIsReadableAndAnyPromptTextRoundTrips) {
+    Exploration e;
+    e.model_path           = "\"paths\": \"@PATHS@\"";  // what the writer marks its one-line parts with, as text
+    e.prompt_text          = "\"ids\": \"@IDS@\" \n\xff";
+    e.prompt_ids           = {1, 2, 3};
+    e.paths                = {{{1, TokenSource::Prompt, {}, {}},
+                               {2, TokenSource::Prompt, sample::SamplerSettings{}, {}},
+                               {9, TokenSource::Forced, {}, sample::Rng(5)}}};
+    const std::string text = exploration_json(e);
+    EXPECT_NE(text.find("\"ids\": [1,2,3]"), std::string::npos) << text;  // the ids on one line
+    EXPECT_NE(text.find("\n      {\"id\":9,\"source\":\"forced\",\"rng\":\""), std::string::npos)
+        << text;  // a position a line
+    auto back = parse_exploration(text, "t.tscope");
+    ASSERT_TRUE(back.ok()) << back.error().message << "\n" << text;
+    EXPECT_EQ(back->model_path, e.model_path);
+    EXPECT_EQ(back->prompt_text, "\"ids\": \"@IDS@\" \n\xef\xbf\xbd");  // an invalid byte becomes U+FFFD
+    EXPECT_EQ(back->prompt_ids, e.prompt_ids);
+    ASSERT_EQ(back->paths.size(), 1u);
+    ASSERT_EQ(back->paths[0].size(), 3u);
+    EXPECT_TRUE(back->paths[0][2].rng && *back->paths[0][2].rng == sample::Rng(5));
+    EXPECT_EQ(exploration_json(*back), exploration_json(parse_exploration(exploration_json(*back), "u").value()));
+}
+
 TEST(Exploration, DamagedFilesAreErrorsNeverCrashes) {
     const std::string text = saved_text();
     for (size_t n = 0; n < text.size(); n += 7) {  // truncated anywhere
