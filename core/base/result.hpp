@@ -73,7 +73,7 @@ private:
         if (!ts_try_r_.ok()) return ts_try_r_.error(); \
     } while (0)
 
-// Declare `var` from a Result expression or propagate its error: TS_TRY_ASSIGN(x, parse(...)); use(x);
+// Unwrap a Result into a new variable or propagate its error: TS_TRY_ASSIGN(value, result_expr);
 #define TS_TRY_ASSIGN(var, expr)          \
     auto var##_r = (expr);                \
     if (!var##_r) return var##_r.error(); \
