@@ -18,6 +18,7 @@
 
 #include "app/gl/gl_window.hpp"
 #include "app/gl/heatmap.hpp"
+#include "app/ui/exploration_io.hpp"
 #include "app/ui/fonts.hpp"
 #include "app/ui/lesson_player.hpp"
 #include "app/ui/settings.hpp"
@@ -125,8 +126,12 @@ int run_explorer(const ExplorerOptions& opt) {
     init_ui(ui, opt, scale);
     match_clear_color(w);
     ui.bridge.set_wake(&gl::GlWindow::wake);
-    const std::string start = start_model(ui, opt);
-    if (!start.empty()) request_load(ui, start);
+    if (opt.exploration) {  // gui --open: its model (or -m's), its tokens, its view
+        start_opening(ui, opt.exploration, opt.exploration_file, opt.model_path);
+    } else {
+        const std::string start = start_model(ui, opt);
+        if (!start.empty()) request_load(ui, start);
+    }
 
     int quiet_frames      = 0;
     uint64_t seen_version = 0;
@@ -144,6 +149,7 @@ int run_explorer(const ExplorerOptions& opt) {
                 ui.bridge.push(core::cmd::Run{ui.n_steps});  // gui -n N: the first model generates N tokens
             run_on_load = false;
         }
+        poll_exploration(ui);  // an exploration being opened: its restore, then its view
         if (const double now = steady_seconds(); now >= ui.next_file_check) {
             check_model_file(ui);  // a rewritten model file: the status bar offers Reload
             ui.next_file_check = now + 1.0;
@@ -232,6 +238,30 @@ core::Status generate_for_shot(UiState& ui, const ShotOptions& opt) {
 
 int shot_frames(UiState& ui, gl::GlWindow& w, const ShotOptions& opt);
 
+// shot --open: the exploration restored by the engine and its view applied (--layer / --head, when given, win), then
+// the derived numbers of that view awaited.
+core::Status restore_for_shot(UiState& ui, const ShotOptions& opt) {
+    if (!ui.bridge.attached()) return {};
+    const std::string model = ui.last_model;
+    start_opening(ui, opt.explorer.exploration, opt.explorer.exploration_file, model, /*check=*/false);
+    constexpr auto kTimeout = std::chrono::minutes(5);
+    poll_exploration(ui);  // sends the restore
+    if (!ui.bridge.wait_for(ui.bridge.last_ticket(), kTimeout))
+        return core::make_error(core::Code::kInternal, "shot: restoring the exploration took longer than 5 minutes");
+    const auto snap = ui.bridge.load();
+    if (snap && !snap->error.empty())
+        return core::make_error(core::Code::kInvalidArgument, "%s: %s", opt.explorer.exploration_file.c_str(),
+                                snap->error.c_str());
+    poll_exploration(ui);  // applies the view
+    if (opt.layer_given || opt.head_given)
+        select_layer_head(ui, opt.layer_given ? opt.layer : ui.sel.layer, opt.head_given ? opt.head : ui.sel.head);
+    ui.status = "Opened " + opt.explorer.exploration_file.substr(opt.explorer.exploration_file.find_last_of('/') + 1);
+    begin_ui_frame(ui);  // sends the focus
+    if (!ui.bridge.wait_for(ui.bridge.last_ticket(), kTimeout, true))
+        return core::make_error(core::Code::kInternal, "shot: deriving the numbers took too long");
+    return {};
+}
+
 // --lesson FILE[:STEP]: the player open at that step, its actions done by the engine before the frames.
 core::Status open_lesson_for_shot(UiState& ui, const std::string& spec) {
     std::string file = spec;
@@ -300,7 +330,7 @@ int run_shot(const ShotOptions& opt) {
         // No load time in the picture: the same input must give the same pixels.
         const size_t slash = opt.explorer.model_path.find_last_of('/');
         ui.status          = "Loaded " + opt.explorer.model_path.substr(slash == std::string::npos ? 0 : slash + 1);
-        if (auto st = generate_for_shot(ui, opt); !st) {
+        if (auto st = opt.explorer.exploration ? restore_for_shot(ui, opt) : generate_for_shot(ui, opt); !st) {
             std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
             return 1;
         }

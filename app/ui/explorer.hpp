@@ -2,10 +2,12 @@
 // (`tokenscope shot`). Both return the process exit code and print `error:` lines themselves.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "core/model/model.hpp"
+#include "core/session/exploration.hpp"
 #include "core/tensor/thread_pool.hpp"
 
 namespace ts::app {
@@ -22,6 +24,10 @@ struct ExplorerOptions {
     // user keeps File ▸ "Reopen the last model at start" on (imgui.ini); model_path is then only the fallback.
     bool reopen_last  = false;
     bool prompt_given = false;  // -p: the last session's prompt is not restored
+    // --open F.tscope: a saved exploration, read by the verb (app/ui/exploration_io.hpp); model_path then overrides
+    // the model file it names when -m was given ("" : the one it names).
+    std::shared_ptr<const core::Exploration> exploration;
+    std::string exploration_file;
 };
 
 struct ShotOptions {
@@ -29,6 +35,7 @@ struct ShotOptions {
     std::string panel = "all";  // "all" or one of panel_names() (shell.hpp)
     int layer         = 0;      // the Attention / Q·K panels' layer and head
     int head          = 0;
+    bool layer_given = false, head_given = false;  // --layer / --head were given (they win over --open's view)
     std::string attention_mode;  // comma-separated: head | heads (small multiples) | mean, and log, magma
     float ui_scale = 1.0f;       // --scale PCT / 100: the presentation scale
     std::string split;           // --split LEFT,RIGHT: two panels side by side ("" = the tabs)

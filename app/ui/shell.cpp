@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iterator>
 
+#include "app/ui/exploration_io.hpp"
 #include "app/ui/export_csv.hpp"
 #include "app/ui/format.hpp"
 #include "app/ui/lesson_player.hpp"
@@ -66,6 +67,13 @@ void draw_menu_bar(UiState& ui) {
     if (!ImGui::BeginMainMenuBar()) return;
     if (ImGui::BeginMenu("File")) {
         if (ImGui::MenuItem("Open…", "Ctrl+O")) ui.open_dialog_requested = true;
+        if (ImGui::IsItemHovered()) ImGui::SetTooltip("A model file, or a saved exploration (.tscope).");
+        if (ImGui::MenuItem("Save exploration…", "Ctrl+S", false, ui.model != nullptr)) ui.save_dialog_requested = true;
+        if (ImGui::IsItemHovered())
+            ImGui::SetTooltip(
+                "The model file, the prompt, the tokens with where each came from, the sampler settings,\n"
+                "the interventions and the view (tab, layer, head, query) as a .tscope file: opening it\n"
+                "recomputes everything and lands here again.");
         if (ImGui::BeginMenu("Recent", !ui.recent.empty())) {
             std::string chosen;
             for (const std::string& r : ui.recent)
@@ -165,6 +173,7 @@ void handle_shortcuts(UiState& ui) {
     if (io.KeyCtrl && ImGui::IsKeyPressed('O', false)) ui.open_dialog_requested = true;
     if (io.KeyCtrl && ImGui::IsKeyPressed('Q', false)) ui.quit_requested = true;
     if (io.KeyCtrl && ImGui::IsKeyPressed('E', false)) export_shown_panel(ui);
+    if (io.KeyCtrl && ImGui::IsKeyPressed('S', false) && ui.model) ui.save_dialog_requested = true;
     if (ImGui::IsKeyPressed(kKeyF1, false)) ui.show_shortcuts = true;
     if (ImGui::IsKeyPressed(kKeyF12, false)) ui.screenshot_requested = true;
     // Ctrl+= (also Ctrl++ and the keypad's), Ctrl+− and Ctrl+0: the presentation scale.
@@ -351,7 +360,7 @@ void draw_dialogs(UiState& ui) {
     ImGui::SetNextWindowPos(center, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
     ImGui::SetNextWindowSize(ImVec2(em * 34.0f, 0.0f), ImGuiCond_Appearing);
     if (ImGui::BeginPopupModal("Open model", nullptr, ImGuiWindowFlags_NoSavedSettings)) {
-        ImGui::TextUnformatted("Path of a GGUF model or llama2.c checkpoint:");
+        ImGui::TextUnformatted("Path of a GGUF model, a llama2.c checkpoint or a saved exploration (.tscope):");
         if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
         ImGui::SetNextItemWidth(-1.0f);
         const bool enter =
@@ -370,6 +379,8 @@ void draw_dialogs(UiState& ui) {
             ImGui::CloseCurrentPopup();
         ImGui::EndPopup();
     }
+
+    draw_exploration_dialogs(ui);
 
     if (ui.error_requested) {
         ImGui::OpenPopup("Error##modal");
@@ -424,7 +435,8 @@ void draw_dialogs(UiState& ui) {
                                                        {"S", "attention: hide the sink columns and renormalise"},
                                                        {"P", "predict mode: guess the next token before it is shown"},
                                                        {"click a token", "make it the query position of every panel"},
-                                                       {"Ctrl+O", "open a model file"},
+                                                       {"Ctrl+O", "open a model file or a saved exploration"},
+                                                       {"Ctrl+S", "save the exploration (.tscope)"},
                                                        {"F12", "save a screenshot of the window (PNG)"},
                                                        {"Ctrl+E", "export the numbers of the panel on screen (CSV)"},
                                                        {"Ctrl+Q", "quit"},

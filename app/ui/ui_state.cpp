@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "app/ui/exploration_io.hpp"
 #include "core/base/user_dirs.hpp"
 
 namespace ts::app {
@@ -50,6 +51,14 @@ void show_error(UiState& ui, std::string title, std::string message) {
 
 void request_load(UiState& ui, const std::string& path) {
     if (path.empty()) return;
+    if (is_exploration_file(path)) {  // File ▸ Open, Recent and drops take saved explorations too
+        open_exploration(ui, path);
+        return;
+    }
+    if (ui.opening && !ui.model_problem.empty()) {  // the model file picked for an exploration being opened
+        ui.model_problem.clear();
+        ui.opening_model = path;
+    }
     if (!ui.loader.start(path, ui.load_options)) {
         ui.status = "Still loading " + file_name(ui.loader.path()) + "; try again when it is done";
         return;

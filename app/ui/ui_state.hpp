@@ -15,6 +15,7 @@
 #include "app/ui/model_summary.hpp"
 #include "app/ui/prompt_wrap.hpp"
 #include "core/sample/sampler.hpp"
+#include "core/session/exploration.hpp"
 #include "core/session/worker.hpp"
 #include "core/trace/guess.hpp"
 
@@ -239,6 +240,18 @@ struct UiState {
         std::shared_ptr<const core::TokenizerReplay> replay;
         std::string error;
     } token_replay;
+    // Saved explorations (app/ui/exploration_io.hpp): File ▸ Save exploration's path box, and the exploration being
+    // opened — waiting for its model to load, then for the engine to restore it, then its view is applied.
+    bool save_dialog_requested = false;
+    std::array<char, 1024> save_path{};
+    std::shared_ptr<const core::Exploration> opening;
+    std::string opening_file;              // the .tscope file it came from
+    std::string opening_model;             // the model file loaded for it ("" : the one on screen)
+    uint64_t opening_ticket      = 0;      // the engine's cmd::Restore (0: not sent yet)
+    bool model_problem_requested = false;  // the "model file missing / changed" modal, with its message
+    std::string model_problem;
+    std::string model_sha256;  // of the model on screen, computed at the first save (cached per model_stamp)
+    core::FileStamp model_sha256_stamp;
 
     // Help ▸ Lessons: the lesson player (app/ui/lesson_player.hpp); null until first used.
     std::shared_ptr<LessonPlayer> lesson;

@@ -2,6 +2,7 @@
 // tokenscope executable itself (app/CMakeLists.txt) in builds with the GUI; without it, app/cli/pending.cpp stands in.
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 #include <string>
 
 #include "app/cli/args.hpp"
@@ -9,6 +10,7 @@
 #include "app/ui/explorer.hpp"
 #include "app/ui/shell.hpp"
 #include "core/base/mmap.hpp"
+#include "core/session/exploration.hpp"
 
 namespace ts::app {
 namespace {
@@ -49,14 +51,41 @@ bool parse_size(const std::string& s, int& w, int& h) {
     return w >= 16 && h >= 16 && w <= 8192 && h <= 8192;
 }
 
+// --open FILE: the exploration read, and the model it names (or -m's) checked; false after printing `error:`.
+// With -m the user picked the file: a different SHA-256 is a warning, not an error.
+bool read_open_flag(ExplorerOptions& opt, const std::string& file, bool model_given) {
+    auto e = core::read_exploration(file);
+    if (!e) {
+        std::fprintf(stderr, "error: %s\n", e.error().message.c_str());
+        return false;
+    }
+    if (!model_given) opt.model_path = e->model_path;
+    if (auto st = core::check_exploration_model(*e, opt.model_path); !st) {
+        const bool unreadable = st.error().code == core::Code::kIo;
+        if (!model_given || unreadable) {
+            std::fprintf(stderr, "error: %s: %s%s\n", file.c_str(), st.error().message.c_str(),
+                         unreadable ? " (give the model file with -m)" : " (-m FILE uses another file anyway)");
+            return false;
+        }
+        std::fprintf(stderr, "warning: %s\n", st.error().message.c_str());
+    }
+    opt.exploration      = std::make_shared<const core::Exploration>(std::move(*e));
+    opt.exploration_file = file;
+    return true;
+}
+
 }  // namespace
 
 int cmd_gui(int argc, char** argv) {
     ExplorerOptions opt;
-    ArgParser ap("gui", "[-m FILE] [-p TEXT]",
+    std::string open;
+    ArgParser ap("gui", "[-m FILE] [-p TEXT] [--open F.tscope]",
                  "open the explorer; without -m it reopens the last session's model and prompt (File > Reopen the last "
                  "model at start), else the default model (assets/models/default.gguf)");
     ap.add_string("-m", "--model", "FILE", &opt.model_path, "model file to open (GGUF)");
+    ap.add_string("", "--open", "F.tscope", &open,
+                  "open a saved exploration (File > Save exploration): its model, prompt, tokens, settings, "
+                  "interventions and view; with -m, on that model file instead");
     ap.add_string("-p", "--prompt", "TEXT", &opt.prompt, "prompt to start with");
     ap.add_int("-n", "--n-predict", "N", &opt.n_steps, 1, 1 << 20,
                "tokens to generate once the model is loaded (and Run's count)");
@@ -68,6 +97,11 @@ int cmd_gui(int argc, char** argv) {
     opt.run_on_load  = ap.was_set("-n");
     opt.reopen_last  = !ap.was_set("-m");
     opt.prompt_given = ap.was_set("-p");
+    if (!open.empty()) {
+        if (ap.was_set("-p") || ap.was_set("-n")) return ap.usage_error("--open restores its own prompt and tokens");
+        opt.reopen_last = false;
+        return read_open_flag(opt, open, ap.was_set("-m")) ? run_explorer(opt) : 1;
+    }
     if (!ap.was_set("-m")) {
         opt.model_path = default_gui_model();
         // The default model is the KJV one: open on a prompt that shows something at once.
@@ -82,8 +116,9 @@ int cmd_shot(int argc, char** argv) {
     std::string hover;
     ArgParser ap("shot",
                  "[-m FILE] [-p TEXT] [-n STEPS] [--panel NAME|all] [--layer L --head H] [--size WxH] [--frames N] "
-                 "[--hover X,Y] [--intervene SPEC]... -o FILE.png",
-                 "generate STEPS tokens, then render the explorer offscreen and write a PNG");
+                 "[--hover X,Y] [--intervene SPEC]... [--open F.tscope] -o FILE.png",
+                 "generate STEPS tokens (or restore a saved exploration), then render the explorer offscreen and "
+                 "write a PNG");
     ap.add_string("-m", "--model", "FILE", &opt.explorer.model_path, "model file (GGUF)");
     ap.add_string("-p", "--prompt", "TEXT", &opt.explorer.prompt, "prompt to evaluate (\"\": BOS alone)");
     ap.add_int("-n", "--n-predict", "STEPS", &opt.explorer.n_steps, 0, 1 << 20, "tokens to generate before the shot");
@@ -109,8 +144,14 @@ int cmd_shot(int argc, char** argv) {
     ap.add_string_list("", "--intervene", "SPEC", &opt.interventions,
                        "run with an intervention (as `run --intervene`, e.g. zero-head:2.4); the Logits panel then "
                        "shows Δ logit / Δp against the un-intervened run");
+    std::string open;
+    ap.add_string("", "--open", "F.tscope", &open,
+                  "restore a saved exploration (its prompt, tokens, settings, interventions and view: tab, layer, "
+                  "head, query) instead of -p/-n/--intervene; --panel, --split, --layer and --head still apply");
     ap.add_string("-o", "--output", "FILE.png", &opt.out, "PNG file to write");
     if (auto code = ap.parse(argc, argv)) return *code;
+    opt.layer_given = ap.was_set("--layer");
+    opt.head_given  = ap.was_set("--head");
     if (opt.out.empty()) return ap.usage_error("-o FILE.png is required");
     if (!parse_size(size, opt.width, opt.height))
         return ap.usage_error("--size wants WxH with each side in 16..8192, got '" + size + "'");
@@ -139,6 +180,13 @@ int cmd_shot(int argc, char** argv) {
     }
     opt.report_frames = ap.was_set("--frames");
     opt.ui_scale      = float(scale_pct) / 100.0f;
+    if (!open.empty()) {
+        if (ap.was_set("-p") || ap.was_set("-n") || !opt.interventions.empty() || !opt.lesson.empty())
+            return ap.usage_error(
+                "--open restores its own prompt, tokens and interventions (no -p, -n, --intervene, "
+                "--lesson)");
+        return read_open_flag(opt.explorer, open, ap.was_set("-m")) ? run_shot(opt) : 1;
+    }
     if (!ap.was_set("-m")) opt.explorer.model_path = default_gui_model();
     return run_shot(opt);
 }

@@ -3,6 +3,8 @@
 
 #include <cstdio>
 
+#include "core/sample/settings_json.hpp"
+
 namespace ts::app {
 
 using core::sample::SamplerView;
@@ -170,8 +172,7 @@ std::vector<LogitRow> ranked_rows(const SamplerView& view) {
 }
 
 bool sampler_settings_equal(const core::sample::SamplerSettings& a, const core::sample::SamplerSettings& b) {
-    return a.temp == b.temp && a.top_k == b.top_k && a.top_p == b.top_p && a.min_p == b.min_p &&
-           a.repeat_penalty == b.repeat_penalty && a.repeat_last_n == b.repeat_last_n && a.seed == b.seed;
+    return core::sample::same_settings(a, b);
 }
 
 std::string token_label(const core::Model& model, int32_t id) {

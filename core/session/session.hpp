@@ -141,6 +141,13 @@ public:
     // pass. The draw replays the Rng the proposal started from (so only the settings change the outcome) unless
     // fresh_draw, or the seed changed, in which case it continues the sampler's stream.
     [[nodiscard]] Status resample(bool fresh_draw = false);
+    // The same from a given Rng state (a saved exploration's record of the draw, exploration.hpp).
+    [[nodiscard]] Status resample_from(const sample::Rng& rng);
+    // Appends `token` at n_pos() as a recorded path has it (a saved exploration, exploration.hpp): Sampled is a
+    // step() when the proposal is that token, else the token evaluated with source Sampled anyway (drawn under
+    // other conditions: a fresh draw, an intervention added later) and p_token its softmax at T = 1; Forced is a
+    // branch(n_pos(), token); Prompt is an error (set the prompt).
+    [[nodiscard]] Status append_recorded(int32_t token, TokenSource source);
     // New sampler settings for the following draws (call resample() to apply them to the current proposal).
     [[nodiscard]] Status set_sampler(const sample::SamplerSettings& s);
     // Back to the prompt as set (set_prompt / set_prompt_ids), whatever happened since. After generating: a rewind

@@ -89,17 +89,42 @@ Status Session::branch(int pos, int32_t token) {
     return {};
 }
 
+Status Session::append_recorded(int32_t token, TokenSource source) {
+    if (source == TokenSource::Forced) return branch(n_pos(), token);
+    if (source != TokenSource::Sampled)
+        return make_error(Code::kInvalidArgument, "append: a prompt token is set with the prompt, not appended");
+    if (token < 0 || token >= model_->hp.n_vocab)
+        return make_error(Code::kInvalidArgument, "append: token id %d is outside the vocabulary [0, %d)", token,
+                          model_->hp.n_vocab);
+    if (!pending_.empty() || steps_.empty())
+        return make_error(Code::kInvalidArgument, "append: no evaluated position to append after");
+    if (context_full()) return make_error(Code::kInvalidArgument, "append: the context is full (%d tokens)", n_ctx_);
+    if (steps_.back()->has_next && steps_.back()->next_token == token) {
+        auto st = step();
+        if (!st) return st.error();
+        return {};
+    }
+    auto st = append_token(token, TokenSource::Sampled, p_after(n_pos(), token));
+    if (!st) return st.error();
+    return {};
+}
+
 Status Session::resample(bool fresh_draw) {
+    if (!pending_.empty() || steps_.empty())
+        return make_error(Code::kInvalidArgument, "resample: no evaluated position to sample from");
+    const StepTracePtr& last = steps_.back();
+    // Replay the draw the proposal started from, unless a fresh one is asked for or the seed changed.
+    const bool fresh = fresh_draw || last->settings.seed != sampler_.settings().seed;
+    return resample_from(fresh ? sampler_.rng() : last->rng_before);
+}
+
+Status Session::resample_from(const sample::Rng& rng) {
     if (!pending_.empty() || steps_.empty())
         return make_error(Code::kInvalidArgument, "resample: no evaluated position to sample from");
     auto lg = logits_at(n_pos() - 1);
     TS_CHECK(lg != nullptr, "session: the newest position's logits are kept");
-    const StepTracePtr& last = steps_.back();
-    // Replay the draw the proposal started from, unless a fresh one is asked for or the seed changed.
-    const bool fresh    = fresh_draw || last->settings.seed != sampler_.settings().seed;
-    const sample::Rng r = fresh ? sampler_.rng() : last->rng_before;
-    auto st             = std::make_shared<StepTrace>(*last);
-    TS_TRY(propose(*st, *lg, r));
+    auto st = std::make_shared<StepTrace>(*steps_.back());
+    TS_TRY(propose(*st, *lg, rng));
     steps_.back() = std::move(st);
     return {};
 }

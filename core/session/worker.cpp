@@ -24,7 +24,7 @@ namespace {
 // Commands that stop a prefill or run in flight: they supersede it.
 bool cancels(const Command& c) {
     return std::holds_alternative<cmd::Pause>(c) || std::holds_alternative<cmd::SetPrompt>(c) ||
-           std::holds_alternative<cmd::Stop>(c);
+           std::holds_alternative<cmd::Stop>(c) || std::holds_alternative<cmd::Restore>(c);
 }
 
 }  // namespace
@@ -166,6 +166,15 @@ bool EngineWorker::handle(Command& c) {
         interventions_.reset();  // published again from the session's list
         note(s.set_interventions(std::move(iv->list), long_op()));
         interventions_.reset();
+        publish(true);
+    } else if (auto* re = std::get_if<cmd::Restore>(&c)) {
+        activity_.store(Activity::Prefilling, std::memory_order_relaxed);
+        progress_done_.store(0, std::memory_order_relaxed);
+        progress_total_.store(int(re->exploration->prompt_ids.size()), std::memory_order_relaxed);
+        publish(false);
+        interventions_.reset();
+        note(restore_exploration(s, *re->exploration, nullptr, -1, long_op()));
+        activity_.store(Activity::Idle, std::memory_order_relaxed);
         publish(true);
     }
     return true;

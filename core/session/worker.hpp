@@ -27,6 +27,7 @@
 
 #include "core/session/atlas_job.hpp"
 #include "core/session/command_queue.hpp"
+#include "core/session/exploration.hpp"
 #include "core/session/session.hpp"
 #include "core/trace/geometry.hpp"
 
@@ -137,10 +138,14 @@ struct SetInterventions {  // the whole list (Session::set_interventions: re-eva
     std::vector<Intervention> list;
 };
 struct Stop {};
+struct Restore {  // a saved exploration's path, settings and interventions (restore_exploration)
+    std::shared_ptr<const Exploration> exploration;
+};
 }  // namespace cmd
 
-using Command = std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cmd::Rewind, cmd::Branch, cmd::Resample,
-                             cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop, cmd::SetInterventions>;
+using Command =
+    std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cmd::Rewind, cmd::Branch, cmd::Resample,
+                 cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop, cmd::SetInterventions, cmd::Restore>;
 
 class EngineWorker {
 public:

@@ -12,6 +12,7 @@
 
 #include "core/base/json.hpp"
 #include "core/model/stage.hpp"
+#include "core/sample/settings_json.hpp"
 #include "core/trace/derive.hpp"
 #include "core/trace/npy.hpp"
 
@@ -58,16 +59,6 @@ private:
 std::string base_name(const std::string& path) {
     const size_t slash = path.find_last_of('/');
     return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-Json settings_json(const sample::SamplerSettings& s) {
-    return Json{{"temp", s.temp},
-                {"top_k", s.top_k},
-                {"top_p", s.top_p},
-                {"min_p", s.min_p},
-                {"repeat_penalty", s.repeat_penalty},
-                {"repeat_last_n", s.repeat_last_n},
-                {"seed", s.seed}};
 }
 
 Json step_json(const StepTrace& st, std::set<int32_t>& ids) {
@@ -134,7 +125,7 @@ Json step_json(const StepTrace& st, std::set<int32_t>& ids) {
                  {"p", st.next_p},
                  {"greedy", v.greedy},
                  {"draw_u", v.draw_u},
-                 {"settings", settings_json(st.settings)},
+                 {"settings", sample::settings_json(st.settings)},
                  {"stages", std::move(stages)}};
     return j;
 }
@@ -283,7 +274,7 @@ Status write_trace(const std::string& path, const TraceSource& src, const TraceW
                       {"n_ctx_train", hp.n_ctx_train},
                       {"stages", arch_stages_json(arch)}});
     j.field("n_ctx", src.n_ctx).field("n_prompt", src.n_prompt, ",").field("n_pos", T, ",");
-    if (src.settings) j.field("sampler", settings_json(*src.settings));
+    if (src.settings) j.field("sampler", sample::settings_json(*src.settings));
     Json ivs = Json::array();
     if (src.interventions)
         for (const Intervention& iv : *src.interventions)

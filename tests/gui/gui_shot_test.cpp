@@ -322,4 +322,33 @@ TEST(ShotWithoutDisplay, SaysSoAndExitsWithOne) {
     EXPECT_NE(r.output.find("DISPLAY"), std::string::npos) << r.output;
 }
 
+// --open F.tscope: a saved exploration (written here by hand: prompt, a forced and two sampled tokens, the view on
+// the Attention tab at layer 1, head 2) restored and drawn; the same file gives the same picture, --layer / --head
+// win over its view, and the view decides what is drawn (layer 1 head 2 differs from layer 0 head 0).
+TEST_F(Shot, OpenFlagRestoresASavedExploration) {
+    const std::string file = out("saved.tscope");
+    std::ofstream(file) << R"({"format": "tokenscope-exploration", "version": 1,
+        "model": {"path": ")"
+                        << *model_ << R"(", "sha256": ""},
+        "prompt": {"text": "saved", "ids": [1, 100, 101, 102]},
+        "paths": [[{"id": 1, "source": "prompt"}, {"id": 100, "source": "prompt"}, {"id": 101, "source": "prompt"},
+                   {"id": 102, "source": "prompt"}, {"id": 60, "source": "forced"}, {"id": 103, "source": "sampled"},
+                   {"id": 104, "source": "sampled"}]],
+        "current": {"path": 0, "pos": 5},
+        "sampler": {"temp": 0.8, "top_k": 40, "top_p": 0.95, "min_p": 0.05, "repeat_penalty": 1.0,
+                    "repeat_last_n": 64, "seed": 42},
+        "view": {"tab": "attention", "layer": 1, "head": 2}})";
+    const std::string a = out("open_a.png"), b = out("open_b.png"), c = out("open_c.png");
+    const RunResult ra = run("shot --open '" + file + "' --size 800x500 -o '" + a + "'");
+    ASSERT_EQ(ra.code, 0) << ra.output;
+    const RunResult rb = run("shot --open '" + file + "' --size 800x500 -o '" + b + "'");
+    ASSERT_EQ(rb.code, 0) << rb.output;
+    const RunResult rc = run("shot --open '" + file + "' --layer 0 --head 0 --size 800x500 -o '" + c + "'");
+    ASSERT_EQ(rc.code, 0) << rc.output;
+    const Png pa = load_png(a), pb = load_png(b), pc = load_png(c);
+    expect_not_blank(pa);
+    EXPECT_EQ(differing_share(pa, pb), 0.0) << "the same exploration drew two pictures";
+    EXPECT_GT(differing_share(pa, pc), 0.005) << "--layer 0 --head 0 drew what the saved view (1, 2) drew";
+}
+
 }  // namespace
