@@ -122,6 +122,7 @@ bool EngineWorker::handle(Command& c) {
         focus_changed_ = true;
         return true;
     }
+    if (handle_tree(c)) return true;
     Session& s = *session_;
     if (auto* p = std::get_if<cmd::SetPrompt>(&c)) {
         Status st = p->ids.empty() ? s.set_prompt(p->text) : s.set_prompt_ids(std::move(p->ids));
@@ -168,6 +169,7 @@ bool EngineWorker::handle(Command& c) {
         interventions_.reset();
         publish(true);
     }
+    if (!std::holds_alternative<cmd::SetSampler>(c)) sync_tree();  // SetFocus returned above
     return true;
 }
 
@@ -405,6 +407,11 @@ void EngineWorker::publish(bool state_changed) {
     snap->trace_budget     = s.options().trace_budget;
     snap->interventions    = interventions_;
     snap->diff             = diff_;
+    if (!branches_) branches_ = std::make_shared<const BranchView>();
+    snap->branches   = branches_;
+    snap->comparison = comparison_;
+    snap->compare_a  = compare_a_;
+    snap->compare_b  = compare_b_;
     snap_.store(std::move(snap), std::memory_order_release);
     if (on_publish_) on_publish_();
 }
