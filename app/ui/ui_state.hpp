@@ -26,7 +26,19 @@ class HeatmapRenderer;
 struct LessonPlayer;  // app/ui/lesson_player.hpp
 
 // The tabs of the central area, in order (ARCHITECTURE §6). The token strip and the controls are outside the tabs.
-enum class CenterTab { Model, Attention, QkScores, Softmax, Logits, KvCache, Journey, Geometry, Heads, kCount };
+enum class CenterTab {
+    Model,
+    Attention,
+    QkScores,
+    Softmax,
+    Logits,
+    KvCache,
+    Journey,
+    Geometry,
+    Heads,
+    Branches,
+    kCount
+};
 
 struct Fonts {
     ImFont* ui    = nullptr;                   // DejaVu Sans: labels, text
@@ -68,6 +80,7 @@ struct KvView;         // app/ui/panel_kv.cpp
 struct LayersView;     // app/ui/panel_layers.cpp
 struct GeometryView;   // app/ui/panel_geometry.cpp
 struct HeadsView;      // app/ui/panel_heads.cpp
+struct BranchesView;   // app/ui/panel_branches.cpp
 
 struct PanelViews {
     std::shared_ptr<TokensView> tokens;
@@ -79,6 +92,7 @@ struct PanelViews {
     std::shared_ptr<LayersView> layers;
     std::shared_ptr<GeometryView> geometry;
     std::shared_ptr<HeadsView> heads;
+    std::shared_ptr<BranchesView> branches;
 };
 
 // Options of the Attention panel (mode, log scale, colour map and hidden sinks are saved in imgui.ini; zoom and pan
@@ -291,5 +305,13 @@ const std::vector<core::Intervention>& current_interventions(const UiState& ui);
 // "Apply from here": forgets the positions after `pos`, re-samples pos's next token with ui.sampler and generates
 // as many tokens as were forgotten (at least one).
 void apply_sampler_from(UiState& ui, int pos);
+// The branch tree (app/ui/branch_commands.cpp, core/session/branch_tree.hpp). Every command above that changes the
+// sequence adds to the tree; these move around it. switch_branch also makes the node's position the selection.
+void switch_branch(UiState& ui, int node);
+void delete_branch(UiState& ui, int node);
+void undo_tree(UiState& ui);  // Ctrl+Z
+void redo_tree(UiState& ui);  // Ctrl+Shift+Z
+// Compares the paths of two nodes (core/trace/branch_compare.hpp) at position pos (-1: the last both have).
+void compare_branches(UiState& ui, int node_a, int node_b, int pos = -1);
 
 }  // namespace ts::app

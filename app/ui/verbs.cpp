@@ -82,7 +82,7 @@ int cmd_shot(int argc, char** argv) {
     std::string hover;
     ArgParser ap("shot",
                  "[-m FILE] [-p TEXT] [-n STEPS] [--panel NAME|all] [--layer L --head H] [--size WxH] [--frames N] "
-                 "[--hover X,Y] [--intervene SPEC]... -o FILE.png",
+                 "[--hover X,Y] [--intervene SPEC]... [--branch POS:ID]... -o FILE.png",
                  "generate STEPS tokens, then render the explorer offscreen and write a PNG");
     ap.add_string("-m", "--model", "FILE", &opt.explorer.model_path, "model file (GGUF)");
     ap.add_string("-p", "--prompt", "TEXT", &opt.explorer.prompt, "prompt to evaluate (\"\": BOS alone)");
@@ -109,9 +109,19 @@ int cmd_shot(int argc, char** argv) {
     ap.add_string_list("", "--intervene", "SPEC", &opt.interventions,
                        "run with an intervention (as `run --intervene`, e.g. zero-head:2.4); the Logits panel then "
                        "shows Δ logit / Δp against the un-intervened run");
+    std::vector<std::string> branches;
+    ap.add_string_list("", "--branch", "POS:ID", &branches,
+                       "after generating, force token ID at position POS and generate as many tokens again: a second "
+                       "branch, compared with the first in the Branches panel (--panel branches)");
     ap.add_string("-o", "--output", "FILE.png", &opt.out, "PNG file to write");
     if (auto code = ap.parse(argc, argv)) return *code;
     if (opt.out.empty()) return ap.usage_error("-o FILE.png is required");
+    for (const std::string& b : branches) {
+        int pos = 0, id = 0, used = 0;
+        if (std::sscanf(b.c_str(), "%d:%d%n", &pos, &id, &used) != 2 || size_t(used) != b.size() || pos < 1 || id < 0)
+            return ap.usage_error("--branch wants POS:ID (a position >= 1, a token id), got '" + b + "'");
+        opt.branches.emplace_back(pos, int32_t(id));
+    }
     if (!parse_size(size, opt.width, opt.height))
         return ap.usage_error("--size wants WxH with each side in 16..8192, got '" + size + "'");
     if (!is_known_panel(opt.panel))
@@ -122,7 +132,7 @@ int cmd_shot(int argc, char** argv) {
             center_tab_named(opt.split.substr(comma + 1)) == CenterTab::kCount)
             return ap.usage_error(
                 "--split wants two panels LEFT,RIGHT of: model attention qk softmax logits kv "
-                "layers geometry heads; got '" +
+                "layers geometry heads branches; got '" +
                 opt.split + "'");
     }
     if (!valid_attention_options(opt.attention_mode))

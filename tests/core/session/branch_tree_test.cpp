@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 #include "core/session/worker.hpp"
 #include "tests/core/session/tiny_session.hpp"
@@ -297,6 +299,60 @@ TEST(BranchTreeWorker, CommandsAndSnapshotRows) {
     EXPECT_EQ(snap->comparison, nullptr);  // one of its nodes is gone
     snap = done(w, w.push(cmd::SwitchBranch{9999}));
     EXPECT_FALSE(snap->error.empty());
+}
+
+}  // namespace
+}  // namespace ts::core
+
+namespace ts::core {
+namespace {
+
+// The memory a 10-branch tree of 256 tokens holds on the default model (issue 15's report): the session's records and
+// KV cache for the active path, the other branches' records, the nodes. Checks that they stay within the trace
+// budget and prints the figures.
+TEST(BranchTreeMemory, TenBranchesOf256TokensOnTheDefaultModel) {
+    auto m = load_model(std::string(TS_SOURCE_DIR) + "/assets/models/default.gguf");
+    if (!m) GTEST_SKIP() << "no default model: " << m.error().message;
+    SessionOptions opt;
+    opt.n_ctx = 512;
+    auto s    = Session::create(*m, opt).value();
+    BranchTree t;
+    ASSERT_TRUE(s->set_prompt("And God said").ok());
+    ASSERT_TRUE(s->prefill().ok());
+    // 256 tokens per branch with TS_TREE_MEMORY_FULL=1 (about a minute on a loaded 2-core machine), else 64.
+    const char* full = std::getenv("TS_TREE_MEMORY_FULL");
+    const int kLen   = full && *full == '1' ? 256 : 64;
+    auto fill        = [&] {
+        while (s->n_pos() < kLen) ASSERT_TRUE(s->step().ok());
+        t.sync(*s);
+    };
+    fill();
+    for (int b = 1; b < 10; ++b) {  // forks spread over the sequence, each grown to 256 tokens
+        const int pos       = s->n_prompt() + b * (kLen - s->n_prompt() - 8) / 10;
+        const int32_t other = s->steps()[size_t(pos)]->token == 100 + b ? 200 + b : 100 + b;
+        ASSERT_TRUE(s->branch(pos, other).ok());
+        fill();
+    }
+    EXPECT_EQ(t.leaves().size(), 10u);
+    const size_t per_pos = record_bytes_per_position(s->model().hp);
+    std::printf("default model: %d nodes, records %zu B/position\n", t.n_alive(), per_pos);
+    std::printf(
+        "session (active path of %d): records %zu B, KV cache %zu B used (%zu B allocated), logits kept %zu B\n",
+        s->n_pos(), s->trace_bytes(), s->cache().bytes_used(), s->cache().bytes_capacity(),
+        size_t(opt.keep_logits) * size_t(s->model().hp.n_vocab) * sizeof(float));
+    // The rest of each node's StepTrace (sampler stage views, layer norms), shared with the session on the active path.
+    size_t trace_rest = 0;
+    for (const BranchNode& n : t.nodes()) {
+        if (!n.trace) continue;
+        trace_rest += sizeof(StepTrace) + n.trace->layers.capacity() * sizeof(LayerStep);
+        for (const sample::StageView& st : n.trace->sampler.stages)
+            trace_rest += sizeof(st) + st.top.capacity() * sizeof(sample::TokenProb);
+    }
+    std::printf("other branches: records %zu B; tree nodes %zu B; traces without records (all nodes) %zu B\n",
+                t.inactive_record_bytes(), t.node_bytes(), trace_rest);
+    EXPECT_LE(s->trace_bytes() + t.inactive_record_bytes(), opt.trace_budget);
+    // Every node's record is kept (the default budget holds them all): one per distinct position.
+    EXPECT_EQ(s->trace_bytes() + t.inactive_record_bytes(), size_t(t.n_alive()) * per_pos);
 }
 
 }  // namespace
