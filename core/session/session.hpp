@@ -166,7 +166,8 @@ public:
     // in batches (the prompt part as a prefill, each run of generated tokens of one source in one forward call with
     // every row's logits), so each position gets the logits a fresh run of the path gives it, bit for bit (ARCHITECTURE
     // §2: batched and one-token kernels agree). Each generated position gets its proposal drawn again from its own
-    // logits (p_token is the path's). The path's prompt tokens become the prompt Reset returns to. Errors: an empty
+    // logits (p_token is the path's). The path's prompt tokens become the prompt Reset returns to (a node inside the
+    // prompt as set is a rewind into it: that prompt stays). Errors: an empty
     // path, one that does not start with prompt tokens or has prompt tokens after generated ones, ids outside the
     // vocabulary, more tokens than the context; kCancelled from op between batches.
     [[nodiscard]] Status follow(std::span<const PathToken> path, const LongOp& op = {});

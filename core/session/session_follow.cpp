@@ -38,11 +38,15 @@ Status Session::follow(std::span<const PathToken> path, const LongOp& op) {
         ++common;
     // Another prompt that extends or shortens this one: the shorter one's last position proposed a token, in the
     // longer one it does not, so it is evaluated again.
-    if (prompt != prompt_ && common >= std::min(np, n_prompt_)) common = std::max(0, std::min(np, n_prompt_) - 1);
+    // A node inside the prompt as set is a rewind into it (the prompt as set stays what Reset returns to).
+    const bool inside =
+        np == n && np <= int(prompt_.size()) && std::equal(prompt.begin(), prompt.end(), prompt_.begin());
+    if (!inside && prompt != prompt_ && common >= std::min(np, n_prompt_))
+        common = std::max(0, std::min(np, n_prompt_) - 1);
 
     if (common == n) {  // an ancestor of the current position (or itself): the new last position proposes again
         TS_TRY(truncate_to(n));
-        prompt_   = std::move(prompt);
+        if (!inside) prompt_ = std::move(prompt);
         n_prompt_ = np;
         return {};
     }

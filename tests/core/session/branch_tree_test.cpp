@@ -238,6 +238,14 @@ TEST(BranchTree, FollowRefusesBadPaths) {
     expect_on(t, *s, b);
     EXPECT_EQ(s->n_prompt(), 4);
     EXPECT_TRUE(s->steps().back()->has_next);
+    // b is inside a's prompt: after a, switching to b is a rewind into the prompt, and Reset returns to a's prompt.
+    ASSERT_TRUE(t.switch_to(*s, a).ok());
+    ASSERT_TRUE(t.switch_to(*s, b).ok());
+    EXPECT_EQ(s->prompt(), kPrompt);
+    ASSERT_TRUE(s->reset().ok());
+    ASSERT_TRUE(s->prefill().ok());
+    t.sync(*s);
+    expect_on(t, *s, a);
 }
 
 }  // namespace
