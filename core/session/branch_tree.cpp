@@ -302,6 +302,7 @@ BranchView branch_view(const BranchTree& t) {
     v.can_undo              = t.can_undo();
     v.can_redo              = t.can_redo();
     v.inactive_record_bytes = t.inactive_record_bytes();
+    v.paths                 = t.leaf_paths();
     const auto& nodes       = t.nodes();
     std::vector<char> on_path(nodes.size(), 0);
     if (t.current() >= 0)

@@ -74,6 +74,7 @@ struct BranchView {
     int n_leaves  = 0;
     bool can_undo = false, can_redo = false;
     size_t inactive_record_bytes = 0;
+    TreePaths paths;  // the tree as a saved exploration holds it (BranchTree::leaf_paths)
 };
 
 class BranchTree;

@@ -149,6 +149,9 @@ struct SwitchBranch {  // the session follows that node's path (shared prefix ke
 struct DeleteBranch {
     int node = -1;
 };
+struct SetTree {  // replaces the tree (a saved exploration, BranchTree::from_paths) and switches to its current node
+    TreePaths paths;
+};
 struct UndoTree {};
 struct RedoTree {};
 struct CompareBranches {  // compare_branches() of the paths of two nodes at position pos (-1: the last both have)
@@ -157,9 +160,10 @@ struct CompareBranches {  // compare_branches() of the paths of two nodes at pos
 };
 }  // namespace cmd
 
-using Command = std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cmd::Rewind, cmd::Branch, cmd::Resample,
-                             cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop, cmd::SetInterventions,
-                             cmd::SwitchBranch, cmd::DeleteBranch, cmd::UndoTree, cmd::RedoTree, cmd::CompareBranches>;
+using Command =
+    std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cmd::Rewind, cmd::Branch, cmd::Resample,
+                 cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop, cmd::SetInterventions, cmd::SwitchBranch,
+                 cmd::DeleteBranch, cmd::SetTree, cmd::UndoTree, cmd::RedoTree, cmd::CompareBranches>;
 
 class EngineWorker {
 public:

@@ -23,6 +23,18 @@ bool EngineWorker::handle_tree(Command& c) {
         st = tree_.switch_to(s, sw->node, long_op());
     } else if (auto* d = std::get_if<cmd::DeleteBranch>(&c)) {
         st = tree_.delete_branch(s, d->node, long_op());
+    } else if (auto* set = std::get_if<cmd::SetTree>(&c)) {
+        auto t = BranchTree::from_paths(set->paths);
+        if (!t) {
+            note(t.error());
+            return true;
+        }
+        BranchTree old = std::move(tree_);
+        tree_          = std::move(*t);
+        st             = tree_.switch_to(s, tree_.current(), long_op());
+        if (!st.ok() && st.error().code != Code::kCancelled) tree_ = std::move(old);  // a tree that does not fit
+        comparison_.reset();
+        compare_a_ = compare_b_ = -1;
     } else if (std::holds_alternative<cmd::UndoTree>(c)) {
         st = tree_.undo(s, long_op());
     } else if (std::holds_alternative<cmd::RedoTree>(c)) {

@@ -307,6 +307,23 @@ TEST(BranchTreeWorker, CommandsAndSnapshotRows) {
     EXPECT_EQ(snap->comparison, nullptr);  // one of its nodes is gone
     snap = done(w, w.push(cmd::SwitchBranch{9999}));
     EXPECT_FALSE(snap->error.empty());
+
+    // A saved tree (its paths, as the snapshot publishes them) loaded into a fresh worker lands on the same node.
+    snap                  = done(w, w.push(cmd::UndoTree{}));  // the deleted branch back
+    const TreePaths saved = snap->branches->paths;
+    ASSERT_EQ(saved.paths.size(), 2u);
+    EngineWorker w2(tiny::make_session(tiny::load_tiny_with_vocab(), sampled()));
+    auto snap2 = done(w2, w2.push(cmd::SetTree{saved}));
+    EXPECT_TRUE(snap2->error.empty()) << snap2->error;
+    EXPECT_EQ(snap2->branches->paths.paths, saved.paths);
+    ASSERT_EQ(snap2->steps.size(), snap->steps.size());
+    for (size_t i = 0; i < snap->steps.size(); ++i) EXPECT_EQ(snap2->steps[i]->token, snap->steps[i]->token);
+    EXPECT_EQ(*snap2->logits, *snap->logits);
+    TreePaths bad         = saved;
+    bad.paths[0][1].token = 999;  // outside the vocabulary: refused, the tree stays
+    snap2                 = done(w2, w2.push(cmd::SetTree{bad}));
+    EXPECT_FALSE(snap2->error.empty());
+    EXPECT_EQ(snap2->branches->paths.paths, saved.paths);
 }
 
 }  // namespace
