@@ -22,4 +22,7 @@ done
 # Layer 1's head mean with its attention sink (position 0) hidden and the rows renormalised.
 "$exe" shot -p "$prompt" -n 16 --panel attention --attention mean,nosinks --layer 1 --size 1200x750 \
     -o docs/panels/sinks.png
+# Two branches of "And God said unto" (the sampled " him" and a forced " Moses", id 686) compared in Branches.
+"$exe" shot -p "And God said unto" -n 16 --panel branches --branch 5:686 --layer 1 --size 1200x750 \
+    -o docs/panels/branches.png
 ls -l docs/screenshot.png docs/panels

@@ -193,6 +193,41 @@ int run_explorer(const ExplorerOptions& opt) {
 
 namespace {
 
+// --branch POS:ID, after the generation: each forces ID at POS and generates as many tokens again (the tree keeps the
+// old continuation), then the first branch is compared with the last (the Branches panel's comparison).
+core::Status branch_for_shot(UiState& ui, const ShotOptions& opt) {
+    if (opt.branches.empty()) return {};
+    constexpr auto kTimeout = std::chrono::minutes(5);
+    for (const auto& [pos, id] : opt.branches) {
+        const auto before = ui.bridge.load();
+        const int n_pos   = before ? int(before->steps.size()) : 0;
+        if (pos < 1 || pos > n_pos)
+            return core::make_error(core::Code::kInvalidArgument, "--branch: position %d is outside [1, %d]", pos,
+                                    n_pos);
+        ui.bridge.push(core::cmd::Branch{pos, id});
+        if (n_pos - pos - 1 > 0) ui.bridge.push(core::cmd::Run{n_pos - pos - 1});
+        if (!ui.bridge.wait_for(ui.bridge.last_ticket(), kTimeout))
+            return core::make_error(core::Code::kInternal, "--branch: generating took longer than 5 minutes");
+        if (auto s = ui.bridge.load(); s && !s->error.empty())
+            return core::make_error(core::Code::kInvalidArgument, "--branch %d:%d: %s", pos, id, s->error.c_str());
+    }
+    const auto snap = ui.bridge.load();
+    if (!snap || !snap->branches) return {};
+    // The first leaf row other than the current one.
+    const auto& rows = snap->branches->rows;
+    for (int r = 0; r < int(rows.size()); ++r) {
+        const bool leaf =
+            std::none_of(rows.begin(), rows.end(), [&](const core::BranchRow& o) { return o.parent_row == r; });
+        if (leaf && rows[size_t(r)].current < 0) {
+            compare_branches(ui, rows[size_t(r)].nodes.back(), snap->branches->current);
+            break;
+        }
+    }
+    if (!ui.bridge.wait_for(ui.bridge.last_ticket(), kTimeout))
+        return core::make_error(core::Code::kInternal, "--branch: comparing took longer than 5 minutes");
+    return {};
+}
+
 // Generates the shot's tokens through the worker before anything is drawn, then waits for the derived numbers of
 // the selection: the same flags give the same pixels.
 core::Status generate_for_shot(UiState& ui, const ShotOptions& opt) {
@@ -225,6 +260,7 @@ core::Status generate_for_shot(UiState& ui, const ShotOptions& opt) {
     if (!ui.bridge.wait_for(ui.bridge.last_ticket(), kTimeout))
         return core::make_error(core::Code::kInternal, "shot: generating %d tokens took longer than 5 minutes",
                                 opt.explorer.n_steps);
+    TS_TRY(branch_for_shot(ui, opt));
     begin_ui_frame(ui);  // sends the focus
     if (!ui.bridge.wait_for(ui.bridge.last_ticket(), kTimeout, true))
         return core::make_error(core::Code::kInternal, "shot: deriving the attention numbers took too long");

@@ -46,6 +46,9 @@ struct ShotOptions {
     bool report_frames = false;              // print "frames: N p50_ms=... p95_ms=..."
     float hover_x = -1, hover_y = -1;        // --hover X,Y: the mouse rests there (tooltips show); < 0: no mouse
     std::vector<std::string> interventions;  // --intervene SPEC: applied before the prompt is evaluated
+    // --branch POS:ID: after the generation, token ID forced at POS and as many tokens generated again (a second
+    // branch in the tree; with one or more, the Branches panel compares the first branch with the last)
+    std::vector<std::pair<int, int32_t>> branches;
     std::string out;
 };
 

@@ -44,6 +44,10 @@ void draw_geometry_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/pa
 void draw_heads_panel(UiState& ui, const core::Snapshot& snap);     // app/ui/panel_heads.cpp: the head atlas
 // Screen rectangle of the Heads panel's layers × heads grid as last drawn; false when none was (tests).
 bool heads_grid_rect(const UiState& ui, float rect[4]);
+// The branch tree as indented text, keyboard moves, undo / redo, and the comparison of two branches.
+void draw_branches_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_branches.cpp
+// Whether the Branches tab is on screen, so the arrow keys move in the tree (not step / rewind / the position).
+bool branch_keys_active(const UiState& ui);
 
 // app/ui/panel_experts.cpp: a mixture of experts' routing, a layers × positions grid coloured by the chosen experts
 // (a note for a dense model).

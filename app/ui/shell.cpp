@@ -59,6 +59,7 @@ constexpr TabInfo kTabs[] = {
     {"Geometry", "geometry", draw_geometry_panel},
     {"Heads", "heads", draw_heads_panel},
     {"Experts", "experts", draw_experts_panel},
+    {"Branches", "branches", draw_branches_panel},
 };
 static_assert(std::size(kTabs) == size_t(CenterTab::kCount), "one title per CenterTab");
 constexpr const char* kTokensPanel = "tokens";  // the token strip: not a tab, but `shot` draws it alone
@@ -182,9 +183,17 @@ void handle_shortcuts(UiState& ui) {
     if (io.KeyCtrl && (ImGui::IsKeyPressed(kKeyMinus, false) || ImGui::IsKeyPressed(kKeyKpSubtract, false)))
         set_ui_scale(ui, ui.ui_scale - UiState::kUiScaleStep);
     if (io.KeyCtrl && ImGui::IsKeyPressed(kKey0, false)) set_ui_scale(ui, 1.0f);
+    // Ctrl+Z / Ctrl+Shift+Z: undo / redo of branch-tree edits (core/session/branch_tree.hpp).
+    if (io.KeyCtrl && ImGui::IsKeyPressed('Z', false) && !generating(ui)) {
+        if (io.KeyShift)
+            redo_tree(ui);
+        else
+            undo_tree(ui);
+    }
     if (io.KeyCtrl || io.KeyAlt || ImGui::IsPopupOpen("", ImGuiPopupFlags_AnyPopupId)) return;
-    const bool busy          = generating(ui);
-    const bool lesson_arrows = handle_lesson_keys(ui);  // the lesson window's ← → turn its pages instead
+    const bool busy = generating(ui);
+    // The lesson window's ← → turn its pages instead; on the Branches tab the arrows move in the tree.
+    const bool lesson_arrows = handle_lesson_keys(ui) || branch_keys_active(ui);
     if (key_pressed(ImGuiKey_RightArrow) && !busy && !lesson_arrows) step_token(ui);
     if (key_pressed(ImGuiKey_LeftArrow) && !busy && !lesson_arrows) rewind_token(ui, 1);
     if (key_pressed(ImGuiKey_Space, false)) toggle_run(ui);
@@ -195,7 +204,7 @@ void handle_shortcuts(UiState& ui) {
         ui.attention.hide_sinks = !ui.attention.hide_sinks;
         ImGui::MarkIniSettingsDirty();
     }
-    if (ui.snap && !ui.snap->steps.empty()) {
+    if (ui.snap && !ui.snap->steps.empty() && !branch_keys_active(ui)) {
         const int pos = selected_pos(ui, *ui.snap);
         if (key_pressed(ImGuiKey_UpArrow)) select_position(ui, std::max(0, pos - 1));
         if (key_pressed(ImGuiKey_DownArrow)) select_position(ui, pos + 1);
@@ -437,6 +446,10 @@ void draw_dialogs(UiState& ui) {
                                                        {"click a token", "make it the query position of every panel"},
                                                        {"Ctrl+O", "open a model file or a saved exploration"},
                                                        {"Ctrl+S", "save the exploration (.tscope)"},
+                                                       {"Ctrl+Z", "undo a branch-tree edit (step, branch, switch)"},
+                                                       {"Ctrl+Shift+Z", "redo the branch-tree edit undone"},
+                                                       {"Branches ↑ ↓", "previous / next sibling branch"},
+                                                       {"Branches ← →", "along a branch; Enter switches to it"},
                                                        {"F12", "save a screenshot of the window (PNG)"},
                                                        {"Ctrl+E", "export the numbers of the panel on screen (CSV)"},
                                                        {"Ctrl+Q", "quit"},

@@ -40,6 +40,7 @@ enum class CenterTab {
     Geometry,
     Heads,
     Experts,
+    Branches,
     kCount
 };
 
@@ -85,6 +86,7 @@ struct LayersView;     // app/ui/panel_layers.cpp
 struct GeometryView;   // app/ui/panel_geometry.cpp
 struct HeadsView;      // app/ui/panel_heads.cpp
 struct ExpertsView;    // app/ui/panel_experts.cpp
+struct BranchesView;   // app/ui/panel_branches.cpp
 
 struct PanelViews {
     std::shared_ptr<TokensView> tokens;
@@ -97,6 +99,7 @@ struct PanelViews {
     std::shared_ptr<GeometryView> geometry;
     std::shared_ptr<HeadsView> heads;
     std::shared_ptr<ExpertsView> experts;
+    std::shared_ptr<BranchesView> branches;
 };
 
 // Options of the Attention panel (mode, log scale, colour map and hidden sinks are saved in imgui.ini; zoom and pan
@@ -358,5 +361,13 @@ const std::vector<core::Intervention>& current_interventions(const UiState& ui);
 // "Apply from here": forgets the positions after `pos`, re-samples pos's next token with ui.sampler and generates
 // as many tokens as were forgotten (at least one).
 void apply_sampler_from(UiState& ui, int pos);
+// The branch tree (app/ui/branch_commands.cpp, core/session/branch_tree.hpp). Every command above that changes the
+// sequence adds to the tree; these move around it. switch_branch also makes the node's position the selection.
+void switch_branch(UiState& ui, int node);
+void delete_branch(UiState& ui, int node);
+void undo_tree(UiState& ui);  // Ctrl+Z
+void redo_tree(UiState& ui);  // Ctrl+Shift+Z
+// Compares the paths of two nodes (core/trace/branch_compare.hpp) at position pos (-1: the last both have).
+void compare_branches(UiState& ui, int node_a, int node_b, int pos = -1);
 
 }  // namespace ts::app

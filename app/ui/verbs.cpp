@@ -116,7 +116,7 @@ int cmd_shot(int argc, char** argv) {
     std::string hover;
     ArgParser ap("shot",
                  "[-m FILE] [-p TEXT] [-n STEPS] [--panel NAME|all] [--layer L --head H] [--size WxH] [--frames N] "
-                 "[--hover X,Y] [--intervene SPEC]... [--open F.tscope] -o FILE.png",
+                 "[--hover X,Y] [--intervene SPEC]... [--open F.tscope] [--branch POS:ID]... -o FILE.png",
                  "generate STEPS tokens (or restore a saved exploration), then render the explorer offscreen and "
                  "write a PNG");
     ap.add_string("-m", "--model", "FILE", &opt.explorer.model_path, "model file (GGUF)");
@@ -148,11 +148,21 @@ int cmd_shot(int argc, char** argv) {
     ap.add_string("", "--open", "F.tscope", &open,
                   "restore a saved exploration (its prompt, tokens, settings, interventions and view: tab, layer, "
                   "head, query) instead of -p/-n/--intervene; --panel, --split, --layer and --head still apply");
+    std::vector<std::string> branches;
+    ap.add_string_list("", "--branch", "POS:ID", &branches,
+                       "after generating, force token ID at position POS and generate as many tokens again: a second "
+                       "branch, compared with the first in the Branches panel (--panel branches)");
     ap.add_string("-o", "--output", "FILE.png", &opt.out, "PNG file to write");
     if (auto code = ap.parse(argc, argv)) return *code;
     opt.layer_given = ap.was_set("--layer");
     opt.head_given  = ap.was_set("--head");
     if (opt.out.empty()) return ap.usage_error("-o FILE.png is required");
+    for (const std::string& b : branches) {
+        int pos = 0, id = 0, used = 0;
+        if (std::sscanf(b.c_str(), "%d:%d%n", &pos, &id, &used) != 2 || size_t(used) != b.size() || pos < 1 || id < 0)
+            return ap.usage_error("--branch wants POS:ID (a position >= 1, a token id), got '" + b + "'");
+        opt.branches.emplace_back(pos, int32_t(id));
+    }
     if (!parse_size(size, opt.width, opt.height))
         return ap.usage_error("--size wants WxH with each side in 16..8192, got '" + size + "'");
     if (!is_known_panel(opt.panel))
@@ -163,7 +173,7 @@ int cmd_shot(int argc, char** argv) {
             center_tab_named(opt.split.substr(comma + 1)) == CenterTab::kCount)
             return ap.usage_error(
                 "--split wants two panels LEFT,RIGHT of: model attention qk softmax logits kv "
-                "layers geometry heads experts; got '" +
+                "layers geometry heads experts branches; got '" +
                 opt.split + "'");
     }
     if (!valid_attention_options(opt.attention_mode))

@@ -67,6 +67,15 @@ struct SessionOptions {
     sample::SamplerSettings sampler;
 };
 
+// One token of a path through the branch tree (branch_tree.hpp): the token, where it came from and the probability
+// it had when it was chosen (StepTrace::p_token). A path is its prompt tokens (TokenSource::Prompt) then the rest.
+struct PathToken {
+    int32_t token      = -1;
+    TokenSource source = TokenSource::Prompt;
+    float p            = std::nanf("");
+    bool operator==(const PathToken& o) const { return token == o.token && source == o.source; }
+};
+
 enum class StopReason : uint8_t { Count, EndOfText, ContextFull, Cancelled };
 
 struct RunResult {
@@ -159,6 +168,16 @@ public:
     // it, and the context follows the box again on Reset).
     [[nodiscard]] Status reset();
     const std::vector<int32_t>& prompt() const { return prompt_; }  // the prompt as set
+    // Makes `path` the evaluated sequence (switching branches, branch_tree.hpp): keeps the longest common prefix with
+    // the current sequence — its KV cache, records and logits — forgets the rest, then evaluates the divergent suffix
+    // in batches (the prompt part as a prefill, each run of generated tokens of one source in one forward call with
+    // every row's logits), so each position gets the logits a fresh run of the path gives it, bit for bit (ARCHITECTURE
+    // §2: batched and one-token kernels agree). Each generated position gets its proposal drawn again from its own
+    // logits (p_token is the path's). The path's prompt tokens become the prompt Reset returns to (a node inside the
+    // prompt as set is a rewind into it: that prompt stays). Errors: an empty
+    // path, one that does not start with prompt tokens or has prompt tokens after generated ones, ids outside the
+    // vocabulary, more tokens than the context; kCancelled from op between batches.
+    [[nodiscard]] Status follow(std::span<const PathToken> path, const LongOp& op = {});
 
     // ---- interventions (intervention.hpp) ----
     // The list the forward pass runs with, through an Intervener wrapping the recorder, so every recorded tensor,

@@ -122,6 +122,7 @@ bool EngineWorker::handle(Command& c) {
         focus_changed_ = true;
         return true;
     }
+    if (handle_tree(c)) return true;
     Session& s = *session_;
     if (auto* p = std::get_if<cmd::SetPrompt>(&c)) {
         Status st = p->ids.empty() ? s.set_prompt(p->text) : s.set_prompt_ids(std::move(p->ids));
@@ -177,6 +178,7 @@ bool EngineWorker::handle(Command& c) {
         activity_.store(Activity::Idle, std::memory_order_relaxed);
         publish(true);
     }
+    if (!std::holds_alternative<cmd::SetSampler>(c)) sync_tree();  // SetFocus returned above
     return true;
 }
 
@@ -418,6 +420,11 @@ void EngineWorker::publish(bool state_changed) {
         const KvRowDigest d = digest_kv_row(s.cache(), p);
         if (d.valid() && (snap->kv_now.empty() || p != snap->kv_now[0].pos)) snap->kv_now.push_back(d);
     }
+    if (!branches_) branches_ = std::make_shared<const BranchView>();
+    snap->branches   = branches_;
+    snap->comparison = comparison_;
+    snap->compare_a  = compare_a_;
+    snap->compare_b  = compare_b_;
     snap_.store(std::move(snap), std::memory_order_release);
     if (on_publish_) on_publish_();
 }

@@ -26,9 +26,11 @@
 #include <vector>
 
 #include "core/session/atlas_job.hpp"
+#include "core/session/branch_tree.hpp"
 #include "core/session/command_queue.hpp"
 #include "core/session/exploration.hpp"
 #include "core/session/session.hpp"
+#include "core/trace/branch_compare.hpp"
 #include "core/trace/geometry.hpp"
 
 namespace ts::core {
@@ -104,6 +106,11 @@ struct Snapshot {
     // The cache's rows now, at the focus's query position and at position 0 (the KV panel compares them with the
     // digest the step took when it stored them: StepTrace::kv_written).
     std::vector<KvRowDigest> kv_now;
+    // The branch tree (branch_tree.hpp) as rows, never null; and the last branch comparison asked for (null: none,
+    // or the tree changed since).
+    std::shared_ptr<const BranchView> branches;
+    std::shared_ptr<const BranchComparison> comparison;
+    int compare_a = -1, compare_b = -1;  // the nodes compared
 };
 
 namespace cmd {
@@ -141,11 +148,29 @@ struct Stop {};
 struct Restore {  // a saved exploration's path, settings and interventions (restore_exploration)
     std::shared_ptr<const Exploration> exploration;
 };
+// The branch tree (branch_tree.hpp). Every command that changes the sequence is recorded in the tree as it ends
+// (one edit per command: a Run's tokens are one edit).
+struct SwitchBranch {  // the session follows that node's path (shared prefix kept, the rest evaluated)
+    int node = -1;
+};
+struct DeleteBranch {
+    int node = -1;
+};
+struct SetTree {  // replaces the tree (a saved exploration, BranchTree::from_paths) and switches to its current node
+    TreePaths paths;
+};
+struct UndoTree {};
+struct RedoTree {};
+struct CompareBranches {  // compare_branches() of the paths of two nodes at position pos (-1: the last both have)
+    int node_a = -1, node_b = -1;
+    int pos = -1;
+};
 }  // namespace cmd
 
-using Command =
-    std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cmd::Rewind, cmd::Branch, cmd::Resample,
-                 cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop, cmd::SetInterventions, cmd::Restore>;
+using Command = std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cmd::Rewind, cmd::Branch, cmd::Resample,
+                             cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop, cmd::SetInterventions, cmd::Restore,
+                             cmd::SwitchBranch, cmd::DeleteBranch, cmd::SetTree, cmd::UndoTree, cmd::RedoTree,
+                             cmd::CompareBranches>;
 
 class EngineWorker {
 public:
@@ -174,7 +199,9 @@ public:
 
 private:
     void loop();
-    bool handle(Command& c);  // false: stop
+    bool handle(Command& c);       // false: stop
+    bool handle_tree(Command& c);  // the branch tree's commands (worker_tree.cpp); false: not one of them
+    void sync_tree();              // records the session's path in the tree and refreshes its rows
     void run_tokens(int n);
     void prefill_pending();
     // Between the tokens of a run: applies SetSampler / SetFocus at once, keeps other commands for after the run;
@@ -213,6 +240,10 @@ private:
     std::shared_ptr<const std::vector<Intervention>> interventions_;  // as published
     std::shared_ptr<const sample::LogitDiff> diff_;
     uint64_t diff_state_ = 0;  // the state diff_ belongs to
+    BranchTree tree_;
+    std::shared_ptr<const BranchView> branches_;
+    std::shared_ptr<const BranchComparison> comparison_;
+    int compare_a_ = -1, compare_b_ = -1;
 
     std::thread thread_;  // last: starts after everything above is constructed
 };

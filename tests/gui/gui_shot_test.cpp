@@ -149,6 +149,23 @@ TEST_F(Shot, EveryPanelAfter16StepsIsANonBlankPngOfTheAskedSizeAndTheyDiffer) {
                 << "--panel " << panels[i] << " and --panel " << panels[j] << " look the same";
 }
 
+// The Branches panel with a second branch (--branch POS:ID) and the comparison of the two: non-blank, and not the
+// picture of the single branch; a bad --branch is a usage error, a position beyond the sequence an error.
+TEST_F(Shot, BranchesPanelShowsTwoBranchesAndTheirComparison) {
+    const std::string base = "shot -m '" + *model_ + "' -p 'the model' -n 8 --panel branches --size 900x640 ";
+    const std::string one = out("branches_one.png"), two = out("branches_two.png");
+    ASSERT_EQ(run(base + "-o '" + one + "'").code, 0);
+    const RunResult r = run(base + "--branch 6:7 -o '" + two + "'");
+    ASSERT_EQ(r.code, 0) << r.output;
+    const Png a = load_png(one), b = load_png(two);
+    expect_not_blank(b);
+    EXPECT_GT(differing_share(a, b), 0.02) << "two branches and a comparison look like one branch";
+    EXPECT_EQ(run(base + "--branch 6 -o '" + out("branches_bad.png") + "'").code, 2);
+    const RunResult far = run(base + "--branch 999:7 -o '" + out("branches_far.png") + "'");
+    EXPECT_EQ(far.code, 1);
+    EXPECT_NE(far.output.find("error: --branch"), std::string::npos) << far.output;
+}
+
 // The Heads panel: the shot waits for the atlas (built on the engine thread), draws the grid for the selected head,
 // and writes the atlas to the cache folder, from which the next shot reads it: the same picture.
 TEST_F(Shot, HeadsPanelWaitsForTheAtlasAndCachesItPerModelFile) {
