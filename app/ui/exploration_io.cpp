@@ -132,8 +132,9 @@ core::Result<core::Exploration> exploration_of(UiState& ui) {
     if (!sha) return sha.error();
     core::Exploration e = core::make_exploration(ui.model->path, snap->steps, std::move(*ids), ui.applied_prompt,
                                                  ui.sampler, *snap->interventions, view_of(ui));
-    e.model_sha256      = *sha;
-    e.current_pos       = ui.sel.pos;
+    if (snap->branches) core::add_tree_paths(e, snap->branches->paths);  // the other branches, after the session's
+    e.model_sha256 = *sha;
+    e.current_pos  = ui.sel.pos;
     return e;
 }
 

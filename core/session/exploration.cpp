@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <initializer_list>
@@ -83,10 +84,10 @@ Result<const Json*> get_member(const std::string& where, const std::string& fiel
     return v;
 }
 
-Result<PathToken> parse_token(const std::string& where, const std::string& field, const Json& t) {
+Result<SavedToken> parse_token(const std::string& where, const std::string& field, const Json& t) {
     if (!t.is_object()) return fail(where, field, "expected an object {\"id\", \"source\"}");
     TS_TRY(allowed_keys(where, field, t, {"id", "source", "sampler", "rng"}));
-    PathToken pt;
+    SavedToken pt;
     const Json* id = member(t, "id");
     if (!id) return fail(where, field, "'id' is missing");
     TS_TRY_ASSIGN(x, as_int(where, field + ".id", *id, 0, INT32_MAX));
@@ -235,6 +236,35 @@ Result<Exploration> parse_root(const Json& j, const std::string& where) {
 
 }  // namespace
 
+void add_tree_paths(Exploration& e, const TreePaths& tree) {
+    if (tree.paths.size() < 2 || e.paths.empty()) return;
+    const auto same_as_session = [&](const std::vector<PathToken>& path) {
+        const TokenPath& own = e.paths.front();
+        if (path.size() != own.size()) return false;
+        for (size_t i = 0; i < path.size(); ++i)
+            if (path[i].token != own[i].id || path[i].source != own[i].source) return false;
+        return true;
+    };
+    for (const std::vector<PathToken>& path : tree.paths) {
+        if (same_as_session(path)) continue;
+        TokenPath saved;
+        saved.reserve(path.size());
+        for (const PathToken& t : path) saved.push_back(SavedToken{t.token, t.source, {}, {}});
+        e.paths.push_back(std::move(saved));
+    }
+}
+
+TreePaths tree_paths_of(const Exploration& e) {
+    TreePaths tp;
+    for (const TokenPath& path : e.paths) {
+        std::vector<PathToken>& out = tp.paths.emplace_back();
+        for (const SavedToken& t : path) out.push_back(PathToken{t.id, t.source, std::nanf("")});
+    }
+    tp.current_path = e.current_path;
+    tp.current_len  = e.paths.empty() ? 0 : int(e.paths[size_t(e.current_path)].size());
+    return tp;
+}
+
 std::string exploration_json(const Exploration& e) {
     // Indented, but each path position and the prompt's ids on one line: a file a person can read and diff.
     auto line = [](const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); };
@@ -244,7 +274,7 @@ std::string exploration_json(const Exploration& e) {
     for (size_t i = 0; i < e.paths.size(); ++i) {
         paths += i ? ",\n    [" : "\n    [";
         for (size_t p = 0; p < e.paths[i].size(); ++p) {
-            const PathToken& t = e.paths[i][p];
+            const SavedToken& t = e.paths[i][p];
             Json tj{{"id", t.id}, {"source", kTokenSourceNames[size_t(t.source)]}};
             if (t.sampler) tj["sampler"] = sample::settings_json(*t.sampler);
             if (t.rng) tj["rng"] = rng_hex(*t.rng);

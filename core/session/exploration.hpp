@@ -23,6 +23,7 @@
 #include "core/base/result.hpp"
 #include "core/model/intervention.hpp"
 #include "core/sample/sampler.hpp"
+#include "core/session/branch_tree.hpp"
 #include "core/session/session.hpp"
 #include "core/trace/step_trace.hpp"
 
@@ -31,7 +32,7 @@ namespace ts::core {
 inline constexpr const char* kExplorationFormat = "tokenscope-exploration";
 inline constexpr int kExplorationVersion        = 1;  // the newest version this build reads and the one it writes
 
-struct PathToken {
+struct SavedToken {
     int32_t id         = 0;
     TokenSource source = TokenSource::Prompt;
     // The settings this position drew its next token with (its proposal), when they differ from those of the
@@ -41,7 +42,7 @@ struct PathToken {
     // propose: restoring draws the proposal again from it, so fresh draws and re-evaluations come back exactly.
     std::optional<sample::Rng> rng;
 };
-using TokenPath = std::vector<PathToken>;
+using TokenPath = std::vector<SavedToken>;
 
 struct SavedIntervention {
     std::string spec;  // intervention_spec() (intervention.hpp)
@@ -73,6 +74,14 @@ Exploration make_exploration(const std::string& model_path, const std::vector<St
                              std::vector<int32_t> prompt_ids, std::string prompt_text,
                              const sample::SamplerSettings& sampler, const std::vector<Intervention>& interventions,
                              Json view);
+
+// The branch tree in an exploration (branch_tree.hpp). paths[0] stays the session's own path, with the settings and
+// Rng states restore_exploration replays, and current_path stays 0; the tree's other root-to-leaf paths follow it
+// (tokens and sources only: switching to one evaluates it). A tree of one path adds nothing.
+void add_tree_paths(Exploration& e, const TreePaths& tree);
+// The tree an exploration holds, for BranchTree::from_paths: every path's tokens and sources, the current node at
+// the end of paths[current_path] (the session restore_exploration brings back).
+TreePaths tree_paths_of(const Exploration& e);
 
 // The file's JSON text (pretty-printed, two-space indent) and its reading. Errors of parse_exploration name
 // `where` (the file) and the field: not JSON, a wrong type, a missing field, another format, a version newer than

@@ -13,7 +13,7 @@ TokenPath path_of(const std::vector<StepTracePtr>& steps) {
     path.reserve(steps.size());
     const sample::SamplerSettings* last = nullptr;
     for (const StepTracePtr& st : steps) {
-        PathToken t{st->token, st->source, {}, {}};
+        SavedToken t{st->token, st->source, {}, {}};
         if (st->has_next && (!last || !sample::same_settings(*last, st->settings))) {
             t.sampler = st->settings;
             last      = &st->settings;
@@ -105,7 +105,7 @@ Status restore_exploration(Session& s, const Exploration& e, RestoreReport* repo
 
     // The settings of the prompt's proposal: the first recorded on the path.
     sample::SamplerSettings want = e.sampler;
-    for (const PathToken& t : path)
+    for (const SavedToken& t : path)
         if (t.sampler) {
             want = *t.sampler;
             break;
@@ -117,7 +117,7 @@ Status restore_exploration(Session& s, const Exploration& e, RestoreReport* repo
 
     for (size_t i = 0; i < path.size(); ++i) {
         const int p         = int(i);
-        const PathToken& t  = path[i];
+        const SavedToken& t = path[i];
         const bool have     = p < s.n_pos();
         const bool same_pos = have && s.steps()[i]->token == t.id && s.steps()[i]->source == t.source;
         if (!same_pos) {

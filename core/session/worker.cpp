@@ -174,8 +174,14 @@ bool EngineWorker::handle(Command& c) {
         progress_total_.store(int(re->exploration->prompt_ids.size()), std::memory_order_relaxed);
         publish(false);
         interventions_.reset();
-        note(restore_exploration(s, *re->exploration, nullptr, -1, long_op()));
+        const Status st = restore_exploration(s, *re->exploration, nullptr, -1, long_op());
+        note(st);
         activity_.store(Activity::Idle, std::memory_order_relaxed);
+        if (st.ok() && re->exploration->paths.size() > 1) {  // the saved branch tree, around the restored path
+            Command set = cmd::SetTree{tree_paths_of(*re->exploration)};
+            return handle_tree(set);
+        }
+        tree_ = BranchTree{};  // the tree starts again from the restored path (sync_tree below)
         publish(true);
     }
     if (!std::holds_alternative<cmd::SetSampler>(c)) sync_tree();  // SetFocus returned above

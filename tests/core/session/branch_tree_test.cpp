@@ -5,10 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/session/exploration.hpp"
 #include "core/session/worker.hpp"
 #include "tests/core/session/tiny_session.hpp"
 
@@ -324,6 +326,46 @@ TEST(BranchTreeWorker, CommandsAndSnapshotRows) {
     snap2                 = done(w2, w2.push(cmd::SetTree{bad}));
     EXPECT_FALSE(snap2->error.empty());
     EXPECT_EQ(snap2->branches->paths.paths, saved.paths);
+}
+
+// A saved exploration holds the tree: the session's path first (what restore replays exactly), the other leaves after
+// it; a worker that restores the file lands on the same tokens and logits with the same tree around them.
+TEST(BranchTreeWorker, AnExplorationKeepsTheTree) {
+    EngineWorker w(tiny::make_session(tiny::load_tiny_with_vocab(), sampled()));
+    w.push(cmd::SetPrompt{"", kPrompt});
+    w.push(cmd::Run{3});
+    done(w, w.push(cmd::Branch{int(kPrompt.size()) + 1, 7}));
+    auto snap = done(w, w.push(cmd::Run{2}));
+    ASSERT_EQ(snap->branches->paths.paths.size(), 2u);
+    Exploration e = make_exploration("tiny.gguf", snap->steps, kPrompt, "", sampled().sampler, {}, Json::object());
+    add_tree_paths(e, snap->branches->paths);
+    ASSERT_EQ(e.paths.size(), 2u);  // the session's path, and the branch it left
+    auto back = parse_exploration(exploration_json(e), "tree.tscope");
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(tree_paths_of(*back).paths.size(), 2u);
+
+    EngineWorker w2(tiny::make_session(tiny::load_tiny_with_vocab(), sampled()));
+    auto snap2 = done(w2, w2.push(cmd::Restore{std::make_shared<const Exploration>(std::move(*back))}));
+    EXPECT_TRUE(snap2->error.empty()) << snap2->error;
+    ASSERT_EQ(snap2->steps.size(), snap->steps.size());
+    for (size_t i = 0; i < snap->steps.size(); ++i) EXPECT_EQ(snap2->steps[i]->token, snap->steps[i]->token);
+    EXPECT_EQ(*snap2->logits, *snap->logits);
+    auto leaves = [](const TreePaths& tp) {  // as token lists, in a fixed order
+        std::vector<std::vector<int32_t>> out;
+        for (const auto& p : tp.paths) {
+            auto& o = out.emplace_back();
+            for (const PathToken& t : p) o.push_back(t.token);
+        }
+        std::sort(out.begin(), out.end());
+        return out;
+    };
+    EXPECT_EQ(leaves(snap2->branches->paths), leaves(snap->branches->paths));
+    EXPECT_EQ(snap2->branches->n_leaves, 2);
+
+    // A file of one path restores a tree of that path alone.
+    Exploration single = make_exploration("tiny.gguf", snap->steps, kPrompt, "", sampled().sampler, {}, Json::object());
+    snap2              = done(w2, w2.push(cmd::Restore{std::make_shared<const Exploration>(single)}));
+    EXPECT_EQ(snap2->branches->n_leaves, 1);
 }
 
 }  // namespace

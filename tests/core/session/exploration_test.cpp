@@ -273,7 +273,7 @@ TEST(Exploration, RestoreChecksTheModel) {
     ASSERT_TRUE(a->set_prompt("the cat").ok());
     ASSERT_TRUE(a->prefill().ok());
     Exploration e = capture_exploration(*a, "the cat", Json::object());
-    e.paths[0].push_back(PathToken{500, TokenSource::Forced, {}, {}});  // beyond the 37-token vocabulary
+    e.paths[0].push_back(SavedToken{500, TokenSource::Forced, {}, {}});  // beyond the 37-token vocabulary
     auto b    = tiny::make_session(model, options());
     Status st = restore_exploration(*b, e);
     ASSERT_FALSE(st.ok());
