@@ -38,7 +38,17 @@ void expect_error(const Outcome& r, const std::string& expect) {
     EXPECT_NE(r.err.find(expect), std::string::npos) << r.err;
 }
 
-TEST(CliExploration, AFileThatCannotBeOpenedIsAnErrorLine) {
+// gui and shot exist only in a build with the explorer (the sanitizer stage of scripts/test.sh builds without it).
+class CliExploration : public ::testing::Test {
+protected:
+    void SetUp() override {
+#ifndef TS_HAS_GUI
+        GTEST_SKIP() << "gui and shot need the explorer, which this build has not (TS_BUILD_GUI=OFF)";
+#endif
+    }
+};
+
+TEST_F(CliExploration, AFileThatCannotBeOpenedIsAnErrorLine) {
     const std::string missing = (fs::temp_directory_path() / "ts_no_such_exploration.tscope").string();
     for (const char* verb : {"gui", "shot"}) {
         std::vector<std::string> args = {verb, "--open", missing};
@@ -51,13 +61,13 @@ TEST(CliExploration, AFileThatCannotBeOpenedIsAnErrorLine) {
     expect_error(run_tokenscope({"gui", "--open", types}), "version: must be an integer");
 }
 
-TEST(CliExploration, ANewerVersionIsRefusedNamingBoth) {
+TEST_F(CliExploration, ANewerVersionIsRefusedNamingBoth) {
     const std::string f = write_file("v2.tscope", exploration(kDefaultModel, "", 2));
     const Outcome r     = run_tokenscope({"shot", "--open", f, "-o", "/tmp/ts_never.png"});
     expect_error(r, "version 2 is newer than this TokenScope reads (version 1)");
 }
 
-TEST(CliExploration, AMissingOrChangedModelFileIsAnErrorLine) {
+TEST_F(CliExploration, AMissingOrChangedModelFileIsAnErrorLine) {
     const std::string gone = write_file("gone.tscope", exploration("/nonexistent/model.gguf", ""));
     expect_error(run_tokenscope({"shot", "--open", gone, "-o", "/tmp/ts_never.png"}), "/nonexistent/model.gguf");
     if (!fs::exists(kDefaultModel)) GTEST_SKIP() << "no default model at " << kDefaultModel;
@@ -67,7 +77,7 @@ TEST(CliExploration, AMissingOrChangedModelFileIsAnErrorLine) {
     expect_error(run_tokenscope({"shot", "--open", changed, "-o", "/tmp/ts_never.png"}), "-m FILE");
 }
 
-TEST(CliExploration, FlagsThatOpenReplacesAreUsageErrors) {
+TEST_F(CliExploration, FlagsThatOpenReplacesAreUsageErrors) {
     const std::string f = write_file("ok.tscope", exploration(kDefaultModel, ""));
     for (const std::vector<std::string>& extra :
          std::vector<std::vector<std::string>>{{"-p", "hello"}, {"-n", "3"}, {"--intervene", "skip-mlp:0"}}) {
