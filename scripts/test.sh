@@ -2,7 +2,7 @@
 # Installs dependencies, builds and runs every test. This is the README's test command; .ci/run runs exactly this.
 #   1. Release (g++): every test, the GUI ones included, under Xvfb with Mesa's software OpenGL (no GPU needed).
 #   2. ASan + UBSan (clang): every test that needs no display.
-#   3. libFuzzer (clang): the GGUF, tokenizer, model-loading and llama2.c fuzzers replay their seed corpora, then run
+#   3. libFuzzer (clang): the GGUF, tokenizer, model-loading, llama2.c and exploration fuzzers replay their seed corpora, then run
 #      60 s each.
 #   4. ThreadSanitizer (clang): the threaded tests only (thread pool, matvec/matmul on the pool, session, engine
 #      worker, the explorer's bridge and headless frames over a running engine), to keep CI well under its budget.
@@ -21,7 +21,7 @@ if [ "${TS_TEST_QUICK:-0}" != "1" ]; then
     ctest --preset asan
 
     cmake --preset fuzz
-    cmake --build --preset fuzz --target fuzz_gguf fuzz_tokenizer fuzz_load_model fuzz_llama2c
+    cmake --build --preset fuzz --target fuzz_gguf fuzz_tokenizer fuzz_load_model fuzz_llama2c fuzz_exploration
     ctest --test-dir build/fuzz -L fuzz --output-on-failure
 
     cmake --preset tsan
