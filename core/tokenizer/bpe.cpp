@@ -12,8 +12,6 @@
 namespace ts::core::tok {
 namespace {
 
-constexpr size_t kChunkBytes = 64 * 1024;
-
 struct Symbol {
     int32_t prev, next;
     uint32_t start, len;  // len == 0: merged into its left neighbour
@@ -151,15 +149,7 @@ Status encode_bpe(const Tokenizer::Impl& impl, std::string_view text, std::vecto
     WordCache cache;
     for (std::string_view word : *words) {
         if (replay) {  // every word merged afresh, its steps kept
-            ReplayWord rw{std::string(word), {}, {}};
-            const size_t from = out.size();
-            size_t begin      = 0;
-            for (size_t end : safe_chunk_ends(impl, word, kChunkBytes)) {
-                TS_TRY(session.run(word.substr(begin, end - begin), out, &rw));
-                begin = end;
-            }
-            rw.ids.assign(out.begin() + ptrdiff_t(from), out.end());
-            replay->push_back(std::move(rw));
+            TS_TRY(replay_word(impl, session, word, out, *replay));
             continue;
         }
         if (word.size() <= kChunkBytes) {

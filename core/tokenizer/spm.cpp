@@ -12,8 +12,6 @@
 namespace ts::core::tok {
 namespace {
 
-constexpr size_t kChunkBytes = 64 * 1024;
-
 struct Symbol {
     int32_t prev, next;
     uint32_t start, len;  // bytes of the text; len == 0: merged into its left neighbour
@@ -168,16 +166,7 @@ Status encode_spm(const Tokenizer::Impl& impl, std::string_view escaped, std::ve
     auto encode_word = [&](std::string_view word) -> Status {
         if (replay) {  // every word merged afresh, its steps kept
             if (word.empty()) return {};
-            ReplayWord rw{std::string(word), {}, {}};
-            const size_t from = out.size();
-            size_t begin      = 0;
-            for (size_t end : safe_chunk_ends(impl, word, kChunkBytes)) {
-                TS_TRY(session.run(word.substr(begin, end - begin), out, &rw));
-                begin = end;
-            }
-            rw.ids.assign(out.begin() + ptrdiff_t(from), out.end());
-            replay->push_back(std::move(rw));
-            return {};
+            return replay_word(impl, session, word, out, *replay);
         }
         if (cache.lookup(word, out)) return {};
         const size_t from = out.size();

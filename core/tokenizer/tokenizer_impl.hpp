@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -110,6 +111,26 @@ private:
 // spans it, so no merge could cross it and the result equals merging the whole text. Only a text without any such
 // position for 1 MB is cut regardless (bounded memory). The last end is text.size().
 std::vector<size_t> safe_chunk_ends(const Tokenizer::Impl& impl, std::string_view text, size_t chunk_bytes);
+
+// Words longer than this are merged in safe chunks (safe_chunk_ends), by both encoders.
+inline constexpr size_t kChunkBytes = 64 * 1024;
+
+// One word merged afresh by an encoder session (BPE or SentencePiece: `run(piece, out, ReplayWord*)`), in safe chunks,
+// its ids appended to `out` and its steps kept in `replay` (Tokenizer::replay; no word cache on this path).
+template <class EncoderSession>
+[[nodiscard]] Status replay_word(const Tokenizer::Impl& impl, EncoderSession& session, std::string_view word,
+                                 std::vector<int32_t>& out, std::vector<ReplayWord>& replay) {
+    ReplayWord rw{std::string(word), {}, {}};
+    const size_t from = out.size();
+    size_t begin      = 0;
+    for (size_t end : safe_chunk_ends(impl, word, kChunkBytes)) {
+        TS_TRY(session.run(word.substr(begin, end - begin), out, &rw));
+        begin = end;
+    }
+    rw.ids.assign(out.begin() + ptrdiff_t(from), out.end());
+    replay.push_back(std::move(rw));
+    return {};
+}
 
 }  // namespace tok
 }  // namespace ts::core
