@@ -417,5 +417,92 @@ void gemv_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const vo
     }
 }
 
+// ---- one token straight from the weights (gemv_direct) ----------------------------------------------------------
+//
+// gemv_x8 decodes 8 rows into a scratch copy and reads them back; for the Offset types whose levels are a few
+// instructions away from their bytes (Q8_0: byte ^ 0x80, Q4_0: the nibbles) the bytes can go from memory straight
+// into the registers instead, and the rows' f16 scales be gathered. The arithmetic per (row, block) stays the
+// tile's: the exact integer sum started from corr, then acc += s * (d_w * d_x) block after block, so decode still
+// equals prefill to the bit. A type is a policy with kBlockBytes (its scale d at offset 0, the levels after it) and
+// u1(blk): the 32 unsigned levels of the block at blk, in element order. The VNNI level takes two blocks per
+// 512-bit register (ops_avx512_vnni.cpp) and this 256-bit step for an odd block left.
+struct DirectQ8_0 {
+    static constexpr size_t kBlockBytes = sizeof(BlockQ8_0);
+    static __m256i u1(const uint8_t* blk) { return _mm256_xor_si256(load256(blk + 2), _mm256_set1_epi8(char(0x80))); }
+};
+struct DirectQ4_0 {
+    static constexpr size_t kBlockBytes = sizeof(BlockQ4_0);
+    static __m256i u1(const uint8_t* blk) { return nibbles(blk + 2); }
+};
+
+// The f16 at base + off[r] for the 8 lanes r, as f32: a gather of 4 bytes each (the scale, then the first levels)
+// and the low halves of the 8 dwords packed for the conversion.
+inline __m256 gather_f16x8(const uint8_t* base, __m256i off) {
+    const __m256i g = _mm256_i32gather_epi32(reinterpret_cast<const int*>(base), off, 1);
+    const __m256i h =
+        _mm256_shuffle_epi8(g, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 4, 5, 8,
+                                                9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1));
+    return _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(h, 0x08)));  // qwords 0 and 2
+}
+
+// Rows r0 .. r0 + 7 of a gemv_direct call (lanes past the last row repeat it: computed, then dropped).
+struct DirectRows {
+    const uint8_t* base;  // row r0
+    const uint8_t* row[kGemvRows];
+    alignas(32) int32_t off[kGemvRows];  // row r's offset from base
+    int n;                               // rows that are real
+
+    DirectRows(const uint8_t* w, size_t w_stride, int64_t r0, int64_t n_rows)
+        : base(w + size_t(r0) * w_stride), n(int(std::min<int64_t>(kGemvRows, n_rows - r0))) {
+        for (int r = 0; r < kGemvRows; ++r) {
+            off[r] = int32_t(size_t(std::min(r, n - 1)) * w_stride);
+            row[r] = base + size_t(off[r]);
+        }
+    }
+};
+
+// acc += the float step of block b for the 8 rows, the integer sums by Isa::dot32 and row_sums.
+template <typename Isa, typename D>
+inline __m256 direct_block(const DirectRows& rows, int64_t b, const int8_t* xs, const float* dx, const int32_t* corr,
+                           __m256 acc) {
+    const size_t at  = size_t(b) * D::kBlockBytes;
+    const __m256i xv = load256(xs + 32 * b);
+    __m256i p[kGemvRows];
+    for (int r = 0; r < kGemvRows; ++r) p[r] = Isa::dot32(D::u1(rows.row[r] + at), xv);
+    __m256i h0, h1;
+    row_sums(p, h0, h1);
+    const __m256i s = _mm256_add_epi32(_mm256_set1_epi32(corr[b]), _mm256_add_epi32(h0, h1));
+    const __m256 dw = gather_f16x8(rows.base + at, _mm256_load_si256(reinterpret_cast<const __m256i*>(rows.off)));
+    return _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(dx[b])), acc);
+}
+
+// Where the next 8 rows are, for the prefetches while these compute.
+inline Prefetch next_rows(const uint8_t* w, size_t w_stride, int64_t r_next, int64_t n_rows, size_t block_bytes) {
+    return Prefetch{w + size_t(r_next) * w_stride, int(std::min<int64_t>(kGemvRows, n_rows - r_next)), w_stride,
+                    block_bytes};
+}
+
+// A GemvX8Fn for the Offset types of gemv_direct, one block at a time on 256-bit registers.
+template <typename Isa, typename D>
+void gemv_direct(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x1, float* y, void*) {
+    const int64_t nb = n / kQK32;
+    const auto* xs   = static_cast<const int8_t*>(x1);
+    const auto* dx   = reinterpret_cast<const float*>(xs + n);
+    const auto* corr = reinterpret_cast<const int32_t*>(dx + nb);
+    const auto* wb   = static_cast<const uint8_t*>(w);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += kGemvRows) {
+        const DirectRows rows(wb, w_stride, r0, n_rows);
+        const Prefetch pf = next_rows(wb, w_stride, r0 + rows.n, n_rows, D::kBlockBytes);
+        __m256 acc        = _mm256_setzero_ps();
+        for (int64_t b = 0; b < nb; ++b) {
+            prefetch_new_lines(pf, b);
+            acc = direct_block<Isa, D>(rows, b, xs, dx, corr, acc);
+        }
+        alignas(32) float out[kGemvRows];
+        _mm256_store_ps(out, acc);
+        for (int r = 0; r < rows.n; ++r) y[r0 + r] = out[r];
+    }
+}
+
 }  // namespace
 }  // namespace ts::core::kernels::x8

@@ -315,7 +315,7 @@ void fill_avx2(KernelTable& t) {
     t.dot4[uint32_t(DType::Q8_0)] = avx2::dot4_blocks_q8_0<BlockQ8_0, avx2::q8_0_values>;
     using x8::Form;
     t.gemm_x8[uint32_t(DType::Q4_0)] = x8::gemm_x8<avx2::Avx2Tile<4>, x8::decode_q4_0>;
-    t.gemv_x8[uint32_t(DType::Q4_0)] = x8::gemv_x8<avx2::Avx2Dot, Form::Offset, x8::decode_q4_0>;
+    t.gemv_x8[uint32_t(DType::Q4_0)] = x8::gemv_direct<avx2::Avx2Dot, x8::DirectQ4_0>;
     t.gemm_x8[uint32_t(DType::Q5_0)] = x8::gemm_x8<avx2::Avx2Tile<4>, x8::decode_q5_0>;
     t.gemv_x8[uint32_t(DType::Q5_0)] = x8::gemv_x8<avx2::Avx2Dot, Form::Offset, x8::decode_q5_0>;
     t.gemm_x8[uint32_t(DType::Q4_1)] = x8::gemm_x8<avx2::Avx2Tile<4, Form::Mins>, x8::decode_q_1<false>>;

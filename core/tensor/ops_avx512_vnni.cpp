@@ -93,15 +93,94 @@ struct VnniDot {
     }
 };
 
+// ---- one token straight from the weights: gemv_direct (gemm_x8.hpp), two blocks per 512-bit register -----------
+//
+// Per row, blocks b and b + 1 in one register against the token's two blocks (one vpdpbusd), the 8 rows' sums
+// reduced by VnniDot's shuffles, the 16 scales gathered at once. A type adds to gemm_x8.hpp's policy kSplit (the
+// quarters of u2 hold the low nibbles of both blocks, then their high nibbles, so the token's quarters are
+// reordered to match) and u2(blk): the levels of the blocks at blk and blk + kBlockBytes.
+struct Direct2Q8_0 : DirectQ8_0 {
+    static constexpr bool kSplit = false;
+    static __m512i u2(const uint8_t* blk) {
+        const __m512i z =
+            _mm512_inserti64x4(_mm512_castsi256_si512(load256(blk + 2)), load256(blk + kBlockBytes + 2), 1);
+        return _mm512_xor_si512(z, _mm512_set1_epi8(char(0x80)));
+    }
+};
+struct Direct2Q4_0 : DirectQ4_0 {
+    static constexpr bool kSplit = true;
+    static __m512i u2(const uint8_t* blk) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + 2));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(blk + kBlockBytes + 2));
+        const __m256i q = _mm256_inserti128_si256(_mm256_castsi128_si256(a), b, 1);
+        const __m512i z = _mm512_inserti64x4(_mm512_castsi256_si512(q), _mm256_srli_epi16(q, 4), 1);
+        return _mm512_and_si512(z, _mm512_set1_epi8(0x0F));
+    }
+};
+
+template <typename D>
+void gemv_direct2(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x1, float* y, void*) {
+    constexpr size_t kBB = D::kBlockBytes;
+    const int64_t nb     = n / kQK32;
+    const auto* xs       = static_cast<const int8_t*>(x1);
+    const auto* dx       = reinterpret_cast<const float*>(xs + n);
+    const auto* corr     = reinterpret_cast<const int32_t*>(dx + nb);
+    const auto* wb       = static_cast<const uint8_t*>(w);
+    // After the reduction, lo / hi hold per 128-bit quarter k the sums of rows 0..3 / 4..7; two permutes and an add
+    // give [block b: rows 0..7 | block b + 1: rows 0..7] (quarters 0 + 1 and 2 + 3, or 0 + 2 and 1 + 3 when split).
+    const __m512i pa =
+        D::kSplit ? _mm512_setr_epi64(0, 1, 8, 9, 2, 3, 10, 11) : _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13);
+    const __m512i pc =
+        D::kSplit ? _mm512_setr_epi64(4, 5, 12, 13, 6, 7, 14, 15) : _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += kGemvRows) {
+        const DirectRows rows(wb, w_stride, r0, n_rows);
+        const Prefetch pf = next_rows(wb, w_stride, r0 + rows.n, n_rows, kBB);
+        const __m256i off = _mm256_load_si256(reinterpret_cast<const __m256i*>(rows.off));
+        const __m512i vidx =
+            _mm512_inserti64x4(_mm512_castsi256_si512(off), _mm256_add_epi32(off, _mm256_set1_epi32(int32_t(kBB))), 1);
+        __m256 acc = _mm256_setzero_ps();
+        int64_t b  = 0;
+        for (; b + 2 <= nb; b += 2) {
+            prefetch_new_lines(pf, b);
+            prefetch_new_lines(pf, b + 1);
+            __m512i xv = _mm512_loadu_si512(xs + 32 * b);
+            if constexpr (D::kSplit) xv = _mm512_shuffle_i64x2(xv, xv, 0xD8);  // quarters 0, 2, 1, 3
+            __m512i p[kGemvRows];
+            for (int r = 0; r < kGemvRows; ++r)
+                p[r] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), D::u2(rows.row[r] + size_t(b) * kBB), xv);
+            __m512i q[4];
+            for (int k = 0; k < 4; ++k)
+                q[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2 * k], p[2 * k + 1]),
+                                        _mm512_unpackhi_epi32(p[2 * k], p[2 * k + 1]));
+            const __m512i lo = _mm512_add_epi32(_mm512_unpacklo_epi64(q[0], q[1]), _mm512_unpackhi_epi64(q[0], q[1]));
+            const __m512i hi = _mm512_add_epi32(_mm512_unpacklo_epi64(q[2], q[3]), _mm512_unpackhi_epi64(q[2], q[3]));
+            const __m512i c2 = _mm512_inserti64x4(_mm512_set1_epi32(corr[b]), _mm256_set1_epi32(corr[b + 1]), 1);
+            const __m512i s  = _mm512_add_epi32(
+                 c2, _mm512_add_epi32(_mm512_permutex2var_epi64(lo, pa, hi), _mm512_permutex2var_epi64(lo, pc, hi)));
+            const __m512 f = _mm512_cvtepi32_ps(s);
+            const __m512 dw =
+                _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(vidx, rows.base + size_t(b) * kBB, 1)));
+            const __m512 dd =
+                _mm512_mul_ps(dw, _mm512_insertf32x8(_mm512_set1_ps(dx[b]), _mm256_set1_ps(dx[b + 1]), 1));
+            acc = _mm256_fmadd_ps(_mm512_castps512_ps256(f), _mm512_castps512_ps256(dd), acc);
+            acc = _mm256_fmadd_ps(_mm512_extractf32x8_ps(f, 1), _mm512_extractf32x8_ps(dd, 1), acc);
+        }
+        if (b < nb) acc = direct_block<VnniDot, D>(rows, b, xs, dx, corr, acc);  // an odd block left
+        alignas(32) float out[kGemvRows];
+        _mm256_store_ps(out, acc);
+        for (int r = 0; r < rows.n; ++r) y[r0 + r] = out[r];
+    }
+}
+
 }  // namespace
 }  // namespace vnni
 
 void fill_avx512_vnni(KernelTable& t) {
     using x8::Form;
     t.gemm_x8[uint32_t(DType::Q8_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q8_0>;
-    t.gemv_x8[uint32_t(DType::Q8_0)] = x8::gemv_x8<vnni::VnniDot, Form::Offset, x8::decode_q8_0>;
+    t.gemv_x8[uint32_t(DType::Q8_0)] = vnni::gemv_direct2<vnni::Direct2Q8_0>;
     t.gemm_x8[uint32_t(DType::Q4_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q4_0>;
-    t.gemv_x8[uint32_t(DType::Q4_0)] = x8::gemv_x8<vnni::VnniDot, Form::Offset, x8::decode_q4_0>;
+    t.gemv_x8[uint32_t(DType::Q4_0)] = vnni::gemv_direct2<vnni::Direct2Q4_0>;
     t.gemm_x8[uint32_t(DType::Q5_0)] = x8::gemm_x8<vnni::VnniTile<>, x8::decode_q5_0>;
     t.gemv_x8[uint32_t(DType::Q5_0)] = x8::gemv_x8<vnni::VnniDot, Form::Offset, x8::decode_q5_0>;
     t.gemm_x8[uint32_t(DType::Q4_1)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_q_1<false>>;
