@@ -421,7 +421,7 @@ void gemv_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const vo
 //
 // gemv_x8 decodes 8 rows into a scratch copy and reads them back; for the Offset types whose levels are a few
 // instructions away from their bytes (Q8_0: byte ^ 0x80, Q4_0: the nibbles) the bytes can go from memory straight
-// into the registers instead, and the rows' f16 scales be gathered. The arithmetic per (row, block) stays the
+// into the registers instead, the rows' f16 scales loaded one by one. The arithmetic per (row, block) stays the
 // tile's: the exact integer sum started from corr, then acc += s * (d_w * d_x) block after block, so decode still
 // equals prefill to the bit. A type is a policy with kBlockBytes (its scale d at offset 0, the levels after it) and
 // u1(blk): the 32 unsigned levels of the block at blk, in element order. The VNNI level takes two blocks per
@@ -435,29 +435,29 @@ struct DirectQ4_0 {
     static __m256i u1(const uint8_t* blk) { return nibbles(blk + 2); }
 };
 
-// The f16 at base + off[r] for the 8 lanes r, as f32: a gather of 4 bytes each (the scale, then the first levels)
-// and the low halves of the 8 dwords packed for the conversion.
-inline __m256 gather_f16x8(const uint8_t* base, __m256i off) {
-    const __m256i g = _mm256_i32gather_epi32(reinterpret_cast<const int*>(base), off, 1);
-    const __m256i h =
-        _mm256_shuffle_epi8(g, _mm256_setr_epi8(0, 1, 4, 5, 8, 9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 4, 5, 8,
-                                                9, 12, 13, -1, -1, -1, -1, -1, -1, -1, -1));
-    return _mm256_cvtph_ps(_mm256_castsi256_si128(_mm256_permute4x64_epi64(h, 0x08)));  // qwords 0 and 2
-}
-
 // Rows r0 .. r0 + 7 of a gemv_direct call (lanes past the last row repeat it: computed, then dropped).
 struct DirectRows {
     const uint8_t* base;  // row r0
     const uint8_t* row[kGemvRows];
-    alignas(32) int32_t off[kGemvRows];  // row r's offset from base
-    int n;                               // rows that are real
+    size_t off[kGemvRows];  // row r's offset from base
+    int n;                  // rows that are real
 
     DirectRows(const uint8_t* w, size_t w_stride, int64_t r0, int64_t n_rows)
         : base(w + size_t(r0) * w_stride), n(int(std::min<int64_t>(kGemvRows, n_rows - r0))) {
         for (int r = 0; r < kGemvRows; ++r) {
-            off[r] = int32_t(size_t(std::min(r, n - 1)) * w_stride);
-            row[r] = base + size_t(off[r]);
+            off[r] = size_t(std::min(r, n - 1)) * w_stride;
+            row[r] = base + off[r];
         }
+    }
+    // The f16 at offset at of each row, as f32 (8 loads: a gather is much slower where the CPU's microcode
+    // mitigates Gather Data Sampling, e.g. Sapphire Rapids).
+    __m256 f16x8(size_t at) const {
+        const auto h = [&](int r) {
+            uint16_t v;
+            std::memcpy(&v, row[r] + at, 2);
+            return short(v);
+        };
+        return _mm256_cvtph_ps(_mm_setr_epi16(h(0), h(1), h(2), h(3), h(4), h(5), h(6), h(7)));
     }
 };
 
@@ -472,7 +472,7 @@ inline __m256 direct_block(const DirectRows& rows, int64_t b, const int8_t* xs, 
     __m256i h0, h1;
     row_sums(p, h0, h1);
     const __m256i s = _mm256_add_epi32(_mm256_set1_epi32(corr[b]), _mm256_add_epi32(h0, h1));
-    const __m256 dw = gather_f16x8(rows.base + at, _mm256_load_si256(reinterpret_cast<const __m256i*>(rows.off)));
+    const __m256 dw = rows.f16x8(at);
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_set1_ps(dx[b])), acc);
 }
 
@@ -497,6 +497,99 @@ void gemv_direct(int64_t n, const void* w, size_t w_stride, int64_t n_rows, cons
         for (int64_t b = 0; b < nb; ++b) {
             prefetch_new_lines(pf, b);
             acc = direct_block<Isa, D>(rows, b, xs, dx, corr, acc);
+        }
+        alignas(32) float out[kGemvRows];
+        _mm256_store_ps(out, acc);
+        for (int r = 0; r < rows.n; ++r) y[r0 + r] = out[r];
+    }
+}
+
+// Q4_K (Mins form) straight from the weights: per super-block the 8 rows' d and dmin and their 12 bytes of 6-bit
+// scales and minimums loaded (rows in lanes) and unpacked as unpack_k4 does, then per chunk of 64 elements the
+// two sub-blocks (low nibbles, high nibbles) against the token, and the Mins float step of part() per sub-block, in
+// sub-block order. The scales are the products decode_k4 makes: d * sc and -dmin * mn.
+// The scales and minimums of one Q4_K super-block of the 8 rows, rows in lanes: d * sc and -dmin * mn per sub-block.
+struct K4Scales {
+    __m256i sc[2], mn[2];  // bytes 0..3 and 4..7 of the 6-bit values, as unpack_k4 forms them
+    __m256 sd, nmin;       // d and -dmin
+
+    // the super-block at offset at of each row
+    K4Scales(const DirectRows& rows, size_t at) {
+        const auto word = [&](size_t k) {
+            const auto w = [&](int r) { return int32_t(load_u32(rows.row[r] + at + k)); };
+            return _mm256_setr_epi32(w(0), w(1), w(2), w(3), w(4), w(5), w(6), w(7));
+        };
+        const __m256i dd = word(0);       // d | dmin << 16
+        const auto half  = [&](int lo) {  // bytes lo, lo + 1 of each dword, as f32
+            const __m256i idx = _mm256_setr_epi8(
+                 char(lo), char(lo + 1), char(lo + 4), char(lo + 5), char(lo + 8), char(lo + 9), char(lo + 12),
+                 char(lo + 13), -1, -1, -1, -1, -1, -1, -1, -1, char(lo), char(lo + 1), char(lo + 4), char(lo + 5),
+                 char(lo + 8), char(lo + 9), char(lo + 12), char(lo + 13), -1, -1, -1, -1, -1, -1, -1, -1);
+            return _mm256_cvtph_ps(
+                 _mm256_castsi256_si128(_mm256_permute4x64_epi64(_mm256_shuffle_epi8(dd, idx), 0x08)));
+        };
+        sd               = half(0);
+        nmin             = _mm256_sub_ps(_mm256_setzero_ps(), half(2));
+        const __m256i u0 = word(4), u1 = word(8), u2 = word(12);
+        const __m256i m6 = _mm256_set1_epi32(0x3F3F3F3F), m4 = _mm256_set1_epi32(0x0F0F0F0F);
+        const __m256i m2 = _mm256_set1_epi32(0x03030303);
+        sc[0]            = _mm256_and_si256(u0, m6);
+        sc[1]            = _mm256_or_si256(_mm256_and_si256(u2, m4),
+                                           _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u0, 6), m2), 4));
+        mn[0]            = _mm256_and_si256(u1, m6);
+        mn[1]            = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(u2, 4), m4),
+                                           _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(u1, 6), m2), 4));
+    }
+    // acc += the Mins float step of part() for sub-block j of the super-block: s the 8 rows' integer sums, x's sum
+    // and scale the token's.
+    __m256 step(int j, __m256i s, int32_t x_sum, float x_d, __m256 acc) const {
+        const __m256i byte = _mm256_set1_epi32(0xFF);
+        const int sh       = 8 * (j % 4);
+        const __m256 dw =
+            _mm256_mul_ps(sd, _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(sc[j / 4], sh), byte)));
+        const __m256 mw =
+            _mm256_mul_ps(nmin, _mm256_cvtepi32_ps(_mm256_and_si256(_mm256_srli_epi32(mn[j / 4], sh), byte)));
+        const __m256 sx = _mm256_cvtepi32_ps(_mm256_set1_epi32(x_sum));
+        return _mm256_fmadd_ps(_mm256_fmadd_ps(_mm256_cvtepi32_ps(s), dw, _mm256_mul_ps(mw, sx)), _mm256_set1_ps(x_d),
+                               acc);
+    }
+};
+
+// Q4_K (Mins form) straight from the weights: per super-block the 8 rows' scales and minimums (K4Scales), then per
+// chunk of 64 elements its two sub-blocks (low nibbles, high nibbles) against the token, and the Mins float step
+// per sub-block in sub-block order. The scales are the products decode_k4 makes: d * sc and -dmin * mn.
+template <typename Isa>
+void gemv_direct_q4_k(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x1, float* y, void*) {
+    constexpr size_t kSB = sizeof(BlockQ4_K);
+    const int64_t nb     = n / kQK32;
+    const auto* xs       = static_cast<const int8_t*>(x1);
+    const auto* dx       = reinterpret_cast<const float*>(xs + n);
+    const auto* corr     = reinterpret_cast<const int32_t*>(dx + nb);
+    const auto* wb       = static_cast<const uint8_t*>(w);
+    const __m256i low4   = _mm256_set1_epi8(0x0F);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += kGemvRows) {
+        const DirectRows rows(wb, w_stride, r0, n_rows);
+        const Prefetch pf = next_rows(wb, w_stride, r0 + rows.n, n_rows, kSB / 8);
+        __m256 acc        = _mm256_setzero_ps();
+        for (int64_t i = 0; i < nb / 8; ++i) {
+            const K4Scales ks(rows, size_t(i) * kSB);
+            for (int c = 0; c < 4; ++c) {
+                const int64_t b = 8 * i + 2 * c;
+                prefetch_new_lines(pf, b);
+                prefetch_new_lines(pf, b + 1);
+                const __m256i x0 = load256(xs + 32 * b), x1v = load256(xs + 32 * (b + 1));
+                __m256i p0[kGemvRows], p1[kGemvRows];
+                for (int r = 0; r < kGemvRows; ++r) {
+                    const __m256i q = load256(rows.row[r] + size_t(i) * kSB + 16 + 32 * size_t(c));
+                    p0[r]           = Isa::dot32(_mm256_and_si256(q, low4), x0);
+                    p1[r]           = Isa::dot32(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4), x1v);
+                }
+                __m256i h0, h1;
+                row_sums(p0, h0, h1);
+                acc = ks.step(2 * c, _mm256_add_epi32(h0, h1), corr[b], dx[b], acc);
+                row_sums(p1, h0, h1);
+                acc = ks.step(2 * c + 1, _mm256_add_epi32(h0, h1), corr[b + 1], dx[b + 1], acc);
+            }
         }
         alignas(32) float out[kGemvRows];
         _mm256_store_ps(out, acc);

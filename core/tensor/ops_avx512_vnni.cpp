@@ -96,7 +96,7 @@ struct VnniDot {
 // ---- one token straight from the weights: gemv_direct (gemm_x8.hpp), two blocks per 512-bit register -----------
 //
 // Per row, blocks b and b + 1 in one register against the token's two blocks (one vpdpbusd), the 8 rows' sums
-// reduced by VnniDot's shuffles, the 16 scales gathered at once. A type adds to gemm_x8.hpp's policy kSplit (the
+// reduced by VnniDot's shuffles. A type adds to gemm_x8.hpp's policy kSplit (the
 // quarters of u2 hold the low nibbles of both blocks, then their high nibbles, so the token's quarters are
 // reordered to match) and u2(blk): the levels of the blocks at blk and blk + kBlockBytes.
 struct Direct2Q8_0 : DirectQ8_0 {
@@ -135,11 +135,8 @@ void gemv_direct2(int64_t n, const void* w, size_t w_stride, int64_t n_rows, con
     for (int64_t r0 = 0; r0 < n_rows; r0 += kGemvRows) {
         const DirectRows rows(wb, w_stride, r0, n_rows);
         const Prefetch pf = next_rows(wb, w_stride, r0 + rows.n, n_rows, kBB);
-        const __m256i off = _mm256_load_si256(reinterpret_cast<const __m256i*>(rows.off));
-        const __m512i vidx =
-            _mm512_inserti64x4(_mm512_castsi256_si512(off), _mm256_add_epi32(off, _mm256_set1_epi32(int32_t(kBB))), 1);
-        __m256 acc = _mm256_setzero_ps();
-        int64_t b  = 0;
+        __m256 acc        = _mm256_setzero_ps();
+        int64_t b         = 0;
         for (; b + 2 <= nb; b += 2) {
             prefetch_new_lines(pf, b);
             prefetch_new_lines(pf, b + 1);
@@ -157,15 +154,69 @@ void gemv_direct2(int64_t n, const void* w, size_t w_stride, int64_t n_rows, con
             const __m512i c2 = _mm512_inserti64x4(_mm512_set1_epi32(corr[b]), _mm256_set1_epi32(corr[b + 1]), 1);
             const __m512i s  = _mm512_add_epi32(
                  c2, _mm512_add_epi32(_mm512_permutex2var_epi64(lo, pa, hi), _mm512_permutex2var_epi64(lo, pc, hi)));
-            const __m512 f = _mm512_cvtepi32_ps(s);
-            const __m512 dw =
-                _mm512_cvtph_ps(_mm512_cvtepi32_epi16(_mm512_i32gather_epi32(vidx, rows.base + size_t(b) * kBB, 1)));
+            const __m512 f  = _mm512_cvtepi32_ps(s);
+            const __m512 dw = _mm512_insertf32x8(_mm512_castps256_ps512(rows.f16x8(size_t(b) * kBB)),
+                                                 rows.f16x8(size_t(b + 1) * kBB), 1);
             const __m512 dd =
                 _mm512_mul_ps(dw, _mm512_insertf32x8(_mm512_set1_ps(dx[b]), _mm256_set1_ps(dx[b + 1]), 1));
             acc = _mm256_fmadd_ps(_mm512_castps512_ps256(f), _mm512_castps512_ps256(dd), acc);
             acc = _mm256_fmadd_ps(_mm512_extractf32x8_ps(f, 1), _mm512_extractf32x8_ps(dd, 1), acc);
         }
         if (b < nb) acc = direct_block<VnniDot, D>(rows, b, xs, dx, corr, acc);  // an odd block left
+        alignas(32) float out[kGemvRows];
+        _mm256_store_ps(out, acc);
+        for (int r = 0; r < rows.n; ++r) y[r0 + r] = out[r];
+    }
+}
+
+// The 8 rows' sums of two sub-blocks per 512-bit register: p[r] holds row r's partial sums of 4 elements, its
+// 256-bit halves two sub-blocks; the result is [sub-block of half 0: rows 0..7 | of half 1: rows 0..7].
+inline __m512i sums_by_half(const __m512i (&p)[kGemvRows]) {
+    __m512i q[4];
+    for (int k = 0; k < 4; ++k)
+        q[k] = _mm512_add_epi32(_mm512_unpacklo_epi32(p[2 * k], p[2 * k + 1]),
+                                _mm512_unpackhi_epi32(p[2 * k], p[2 * k + 1]));
+    const __m512i lo = _mm512_add_epi32(_mm512_unpacklo_epi64(q[0], q[1]), _mm512_unpackhi_epi64(q[0], q[1]));
+    const __m512i hi = _mm512_add_epi32(_mm512_unpacklo_epi64(q[2], q[3]), _mm512_unpackhi_epi64(q[2], q[3]));
+    return _mm512_add_epi32(_mm512_permutex2var_epi64(lo, _mm512_setr_epi64(0, 1, 8, 9, 4, 5, 12, 13), hi),
+                            _mm512_permutex2var_epi64(lo, _mm512_setr_epi64(2, 3, 10, 11, 6, 7, 14, 15), hi));
+}
+
+// Q4_K straight from the weights (gemm_x8.hpp's gemv_direct_q4_k) with two chunks of 64 per 512-bit register: the
+// low nibbles hold sub-blocks 2c and 2c + 2, the high ones 2c + 1 and 2c + 3, against the token's matching halves.
+void gemv_direct2_q4_k(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x1, float* y, void*) {
+    constexpr size_t kSB = sizeof(BlockQ4_K);
+    const int64_t nb     = n / kQK32;
+    const auto* xs       = static_cast<const int8_t*>(x1);
+    const auto* dx       = reinterpret_cast<const float*>(xs + n);
+    const auto* corr     = reinterpret_cast<const int32_t*>(dx + nb);
+    const auto* wb       = static_cast<const uint8_t*>(w);
+    const __m512i low4   = _mm512_set1_epi8(0x0F);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += kGemvRows) {
+        const DirectRows rows(wb, w_stride, r0, n_rows);
+        const Prefetch pf = next_rows(wb, w_stride, r0 + rows.n, n_rows, kSB / 8);
+        __m256 acc        = _mm256_setzero_ps();
+        for (int64_t i = 0; i < nb / 8; ++i) {
+            const K4Scales ks(rows, size_t(i) * kSB);
+            for (int c = 0; c < 4; c += 2) {
+                const int64_t b = 8 * i + 2 * c;  // sub-blocks b .. b + 3
+                for (int k = 0; k < 4; ++k) prefetch_new_lines(pf, b + k);
+                const __m512i xa = _mm512_loadu_si512(xs + 32 * b), xb = _mm512_loadu_si512(xs + 32 * (b + 2));
+                const __m512i xl = _mm512_shuffle_i64x2(xa, xb, 0x44), xh = _mm512_shuffle_i64x2(xa, xb, 0xEE);
+                __m512i pl[kGemvRows], ph[kGemvRows];
+                for (int r = 0; r < kGemvRows; ++r) {
+                    const __m512i q = _mm512_loadu_si512(rows.row[r] + size_t(i) * kSB + 16 + 32 * size_t(c));
+                    pl[r]           = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(q, low4), xl);
+                    ph[r] = _mm512_dpbusd_epi32(_mm512_setzero_si512(), _mm512_and_si512(_mm512_srli_epi16(q, 4), low4),
+                                                xh);
+                }
+                const __m512i sl = sums_by_half(pl), sh = sums_by_half(ph);
+                acc = ks.step(2 * c, _mm512_castsi512_si256(sl), corr[b], dx[b], acc);
+                acc = ks.step(2 * c + 1, _mm512_castsi512_si256(sh), corr[b + 1], dx[b + 1], acc);
+                acc = ks.step(2 * c + 2, _mm512_extracti64x4_epi64(sl, 1), corr[b + 2], dx[b + 2], acc);
+                acc = ks.step(2 * c + 3, _mm512_extracti64x4_epi64(sh, 1), corr[b + 3], dx[b + 3], acc);
+            }
+        }
         alignas(32) float out[kGemvRows];
         _mm256_store_ps(out, acc);
         for (int r = 0; r < rows.n; ++r) y[r0 + r] = out[r];
@@ -188,7 +239,7 @@ void fill_avx512_vnni(KernelTable& t) {
     t.gemm_x8[uint32_t(DType::Q5_1)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_q_1<true>>;
     t.gemv_x8[uint32_t(DType::Q5_1)] = x8::gemv_x8<vnni::VnniDot, Form::Mins, x8::decode_q_1<true>>;
     t.gemm_x8[uint32_t(DType::Q4_K)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_k4<false>>;
-    t.gemv_x8[uint32_t(DType::Q4_K)] = x8::gemv_x8<vnni::VnniDot, Form::Mins, x8::decode_k4<false>>;
+    t.gemv_x8[uint32_t(DType::Q4_K)] = vnni::gemv_direct2_q4_k;
     t.gemm_x8[uint32_t(DType::Q5_K)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_k4<true>>;
     t.gemv_x8[uint32_t(DType::Q5_K)] = x8::gemv_x8<vnni::VnniDot, Form::Mins, x8::decode_k4<true>>;
     t.gemm_x8[uint32_t(DType::Q6_K)] = x8::gemm_x8<vnni::VnniTile<Form::Halves>, x8::decode_q6_k>;
