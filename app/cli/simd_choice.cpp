@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "app/version/version.hpp"
 #include "core/base/mmap.hpp"
 #include "core/base/replace_file.hpp"
 #include "core/base/user_dirs.hpp"
@@ -31,13 +32,19 @@ std::string cpu_model() {
     return "unknown";
 }
 
+// The build whose kernels a cached level was measured with: version and commit.
+std::string this_build() {
+    const BuildInfo& b = build_info();
+    return std::string(b.version) + " " + b.commit;
+}
+
 // The measured choice: a cached level for this CPU, or (with `measure`) a new measurement, cached when possible.
 std::optional<SimdChoice> measured_choice(bool measure) {
     const std::string dir = core::user_cache_dir(), cpu = cpu_model();
     const std::string path = dir.empty() ? "" : dir + "/simd-level";
     if (!path.empty())
         if (auto text = core::read_file(path, 4096))
-            if (auto level = parse_simd_cache(*text, cpu))
+            if (auto level = parse_simd_cache(*text, cpu, this_build()))
                 return SimdChoice{*level, "measured fastest on this CPU, cached in " + path};
     if (!measure || core::detected_simd() < core::SimdLevel::Avx2) return std::nullopt;
 
@@ -54,7 +61,7 @@ std::optional<SimdChoice> measured_choice(bool measure) {
     why += ")";
     if (!path.empty()) {  // best effort: a read-only home only means measuring again next time
         core::make_dirs(dir);
-        const std::string text = format_simd_cache(cpu, level);
+        const std::string text = format_simd_cache(cpu, this_build(), level);
         if (core::replace_file(path, text.data(), text.size()).ok()) why += ", cached in " + path;
     }
     return SimdChoice{level, why};
@@ -74,20 +81,22 @@ core::Result<SimdChoice> choose_simd(const char* ts_simd, core::SimdLevel detect
     return SimdChoice{*level, std::string("TS_SIMD=") + ts_simd};
 }
 
-std::string format_simd_cache(const std::string& cpu, core::SimdLevel level) {
+std::string format_simd_cache(const std::string& cpu, const std::string& build, core::SimdLevel level) {
     return "# tokenscope: the SIMD level measured fastest on this CPU (delete to measure again)\ncpu=" + cpu +
-           "\nlevel=" + core::simd_name(level) + "\n";
+           "\nbuild=" + build + "\nlevel=" + core::simd_name(level) + "\n";
 }
 
-std::optional<core::SimdLevel> parse_simd_cache(const std::string& text, const std::string& cpu) {
+std::optional<core::SimdLevel> parse_simd_cache(const std::string& text, const std::string& cpu,
+                                                const std::string& build) {
     std::istringstream in(text);
-    std::string line, file_cpu, level;
+    std::string line, file_cpu, file_build, level;
     while (std::getline(in, line)) {
         if (line.rfind("cpu=", 0) == 0) file_cpu = line.substr(4);
+        if (line.rfind("build=", 0) == 0) file_build = line.substr(6);
         if (line.rfind("level=", 0) == 0) level = line.substr(6);
     }
     const auto l = core::simd_level_from_name(level);
-    if (file_cpu != cpu || !l || int(*l) > int(core::detected_simd())) return std::nullopt;
+    if (file_cpu != cpu || file_build != build || !l || int(*l) > int(core::detected_simd())) return std::nullopt;
     return l;
 }
 

@@ -53,6 +53,7 @@ TEST_F(CliSimd, RunMeasuresOnceAndCachesTheLevelThatInfoThenUses) {
         return;
     }
     EXPECT_NE(text.find("\ncpu="), std::string::npos) << text;
+    EXPECT_NE(text.find("\nbuild="), std::string::npos) << text;
     EXPECT_NE(text.find("\nlevel="), std::string::npos) << text;
     EXPECT_NE(simd_line(i).find("measured fastest on this CPU, cached in " + cache), std::string::npos) << simd_line(i);
 }

@@ -43,12 +43,16 @@ TEST(SimdChoice, AnUnknownNameOrALevelTheCpuLacksIsAClearError) {
     EXPECT_EQ(high.error().message, "TS_SIMD=vnni: this CPU supports up to avx2");
 }
 
-TEST(SimdChoice, TheCacheRecordsOneLevelForOneCpuModel) {
-    const std::string text = format_simd_cache("Some CPU 9000", SimdLevel::Avx2);
-    EXPECT_EQ(parse_simd_cache(text, "Some CPU 9000"), SimdLevel::Avx2);
-    EXPECT_EQ(parse_simd_cache(text, "Another CPU"), std::nullopt);  // measured on another machine
-    EXPECT_EQ(parse_simd_cache("cpu=Some CPU 9000\nlevel=avx9\n", "Some CPU 9000"), std::nullopt);
-    EXPECT_EQ(parse_simd_cache("", "Some CPU 9000"), std::nullopt);
+TEST(SimdChoice, TheCacheRecordsOneLevelForOneCpuModelAndBuild) {
+    const std::string text = format_simd_cache("Some CPU 9000", "0.1.0 abc", SimdLevel::Avx2);
+    EXPECT_EQ(parse_simd_cache(text, "Some CPU 9000", "0.1.0 abc"), SimdLevel::Avx2);
+    EXPECT_EQ(parse_simd_cache(text, "Another CPU", "0.1.0 abc"), std::nullopt);    // measured on another machine
+    EXPECT_EQ(parse_simd_cache(text, "Some CPU 9000", "0.1.0 def"), std::nullopt);  // with other kernels
+    EXPECT_EQ(parse_simd_cache("cpu=Some CPU 9000\nlevel=avx2\n", "Some CPU 9000", "0.1.0 abc"),
+              std::nullopt);  // an older cache without the build
+    EXPECT_EQ(parse_simd_cache("cpu=Some CPU 9000\nbuild=0.1.0 abc\nlevel=avx9\n", "Some CPU 9000", "0.1.0 abc"),
+              std::nullopt);
+    EXPECT_EQ(parse_simd_cache("", "Some CPU 9000", "0.1.0 abc"), std::nullopt);
 }
 
 }  // namespace
