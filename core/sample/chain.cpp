@@ -95,12 +95,16 @@ Result<SampleResult> run_chain(std::span<const float> logits, const SamplerSetti
         const size_t i = argmax(c);
         out            = SampleResult{c.items[i].id, c.items[i].p};
         if (view) {
-            rec.add(StageKind::Greedy, c, false);
-            StageView& g = view->stages.back();
-            g.n_kept     = 1;
-            g.mass_kept  = out.p;
-            StageView f  = g;
-            f.kind       = StageKind::Final;
+            // The candidates are those of the last view, in the same order (softmax only set p): its view is this
+            // stage's too, not computed a second time over the whole vocabulary.
+            StageView g = view->stages.back();
+            g.kind      = StageKind::Greedy;
+            g.enabled   = true;
+            g.n_kept    = 1;
+            g.mass_kept = out.p;
+            view->stages.push_back(g);
+            StageView f = std::move(g);
+            f.kind      = StageKind::Final;
             view->stages.push_back(std::move(f));
         }
     } else {

@@ -195,16 +195,26 @@ StageView view_stage(StageKind kind, const Candidates& c, int32_t n_top, double 
     const float lmax = max_logit(c);
     const bool flat  = lmax == kNegInf;  // every logit -inf: shown as uniform, like apply_softmax
     double sum       = 0;
-    for (const Candidate& x : c.items) sum += flat ? 1.0 : std::exp(double(x.logit) - double(lmax));
+    // e^(logit - max) of each candidate, once: the sum, then the entropy from the same values
+    thread_local std::vector<double> e;
+    e.resize(c.items.size());
+    for (size_t i = 0; i < c.items.size(); ++i) {
+        e[i] = flat ? 1.0 : std::exp(double(c.items[i].logit) - double(lmax));
+        sum += e[i];
+    }
     log_z = flat ? -std::numeric_limits<double>::infinity() : double(lmax) + std::log(sum);
 
-    auto prob      = [&](float logit) { return flat ? 1.0 / sum : std::exp(double(logit) - double(lmax)) / sum; };
-    double entropy = 0;
-    for (const Candidate& x : c.items) {
-        const double p = prob(x.logit);
-        if (p > 0) entropy -= p * std::log(p);
+    auto prob = [&](float logit) { return flat ? 1.0 / sum : std::exp(double(logit) - double(lmax)) / sum; };
+    // H = -sum p log p with log p = (logit - max) - log(sum): log(sum) * sum(p) - sum(p (logit - max)), no log per
+    // candidate (those with p = 0 add nothing, as in the definition)
+    double p_sum = 0, p_shift = 0;
+    for (size_t i = 0; i < c.items.size(); ++i) {
+        const double p = e[i] / sum;
+        if (p <= 0) continue;
+        p_sum += p;
+        if (!flat) p_shift += p * (double(c.items[i].logit) - double(lmax));
     }
-    v.entropy = float(entropy);
+    v.entropy = float(std::max(0.0, std::log(sum) * p_sum - p_shift));
     if (!std::isnan(prev_log_z) && std::isfinite(prev_log_z) && std::isfinite(log_z))
         v.mass_kept = float(std::min(1.0, std::exp(log_z - prev_log_z)));
 
