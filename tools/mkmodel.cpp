@@ -1,4 +1,4 @@
-// ts_mkmodel: writes random-weight llama, qwen2, qwen3 or gpt2 GGUF models of a chosen shape with the project's own
+// ts_mkmodel: writes random-weight GGUF models of every supported architecture in a chosen shape with the project's own
 // writer and quantisers, for benchmarks on real model shapes without downloading weights.
 //
 //   ts_mkmodel random /tmp/tinyllama-q8_0.gguf --layers 22 --dim 2048 --heads 32 --kv-heads 4 --ffn 5632
@@ -12,6 +12,7 @@
 //   ts_mkmodel random /tmp/gemma3-6l.gguf --arch gemma3 --layers 6  (Gemma-3-1B's shape, 6 of its 26 layers)
 //   ts_mkmodel random /tmp/qwen3moe-2l.gguf --arch qwen3moe --layers 2 --experts 16
 //              (Qwen3-30B-A3B's shape with 2 of its 48 layers and 16 of its 128 experts, 8 used)
+//   ts_mkmodel random /tmp/olmoe-2l.gguf --arch olmoe --layers 2   (OLMoE-1B-7B's shape, 2 of its 16 layers)
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -35,7 +36,9 @@ int cmd_random(int argc, char** argv) {
                   "otherwise), gpt2 (LayerNorm, learned positions, GELU; GPT-2 small's shape unless flags say "
                   "otherwise), phi3 (fused QKV and gate+up; Phi-3-mini's shape), gemma2 (soft-caps, sliding window "
                   "every other layer; Gemma-2-2B's shape) or gemma3 (q/k norms, 5 local : 1 global layers; "
-                  "Gemma-3-1B's shape) or qwen3moe (qwen3 attention, a mixture of experts; Qwen3-30B-A3B's shape)");
+                  "Gemma-3-1B's shape), qwen3moe (qwen3 attention, a mixture of experts; Qwen3-30B-A3B's shape) or "
+                  "olmoe (q/k norms over the whole vector, 64 experts, 8 used, weights not renormalised; "
+                  "OLMoE-1B-7B's shape)");
     ap.add_float("", "--rope-base", "B", &s.rope_base, 1.0f, 1e9f,
                  "RoPE frequency base (default 10000; llama3 500000)");
     ap.add_int("", "--layers", "N", &s.n_layer, 1, 1024, "transformer blocks");
@@ -49,10 +52,11 @@ int cmd_random(int argc, char** argv) {
                "gemma: sliding window in positions (attention.sliding_window; default gemma2 4096, gemma3 512)");
     ap.add_int("", "--swa-pattern", "N", &s.swa_pattern, 1, 1 << 10,
                "gemma: every N-th layer is global, the others local (default gemma2 2, gemma3 6; not written)");
-    ap.add_int("", "--ffn", "N", &s.n_ff, 1, 1 << 18, "MLP width (qwen3moe: each expert's)");
-    ap.add_int("", "--experts", "N", &s.n_expert, 1, 512, "qwen3moe: experts per layer (default 128)");
+    ap.add_int("", "--ffn", "N", &s.n_ff, 1, 1 << 18, "MLP width (qwen3moe, olmoe: each expert's)");
+    ap.add_int("", "--experts", "N", &s.n_expert, 1, 512,
+               "qwen3moe, olmoe: experts per layer (default qwen3moe 128, olmoe 64)");
     ap.add_int("", "--experts-used", "N", &s.n_expert_used, 1, 512,
-               "qwen3moe: experts each token runs (default 8, at most --experts)");
+               "qwen3moe, olmoe: experts each token runs (default 8, at most --experts)");
     ap.add_int("", "--vocab", "N", &s.n_vocab, 1, 1 << 22, "vocabulary size");
     ap.add_int("", "--ctx", "N", &s.n_ctx, 1, 1 << 22, "context length written as llama.context_length");
     ap.add_string("", "--type", "TYPE", &type,
@@ -131,6 +135,16 @@ int cmd_random(int argc, char** argv) {
         preset("--vocab", s.n_vocab, 151936);
         preset("--ctx", s.n_ctx, 40960);
         if (!ap.was_set("--rope-base")) s.rope_base = 1000000.0f;
+    } else if (s.arch == "olmoe") {  // OLMoE-1B-7B
+        preset("--layers", s.n_layer, 16);
+        preset("--dim", s.n_embd, 2048);
+        preset("--heads", s.n_head, 16);
+        preset("--kv-heads", s.n_head_kv, s.n_head);
+        preset("--ffn", s.n_ff, 1024);
+        preset("--experts", s.n_expert, 64);
+        preset("--experts-used", s.n_expert_used, std::min(8, s.n_expert));
+        preset("--vocab", s.n_vocab, 50304);
+        preset("--ctx", s.n_ctx, 4096);
     } else if (s.arch == "gemma3") {  // Gemma-3-1B
         preset("--layers", s.n_layer, 26);
         preset("--dim", s.n_embd, 1152);
@@ -159,12 +173,13 @@ int cmd_random(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "random") return cmd_random(argc - 1, argv + 1);
-    std::fprintf(stderr,
-                 "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2|qwen3|qwen3moe|gpt2|phi3|gemma2|gemma3 "
-                 "--layers N "
-                 "--dim N --heads N "
-                 "--kv-heads N "
-                 "--ffn N --vocab N "
-                 "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
+    std::fprintf(
+        stderr,
+        "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2|qwen3|qwen3moe|olmoe|gpt2|phi3|gemma2|gemma3 "
+        "--layers N "
+        "--dim N --heads N "
+        "--kv-heads N "
+        "--ffn N --vocab N "
+        "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
     return 2;
 }

@@ -262,17 +262,25 @@ core::Result<DType> parse_dtype(const std::string& name) {
 
 core::Status validate_spec(const RandomModelSpec& s) {
     const bool gemma = s.arch == "gemma2" || s.arch == "gemma3";
-    const bool moe   = s.arch == "qwen3moe";
+    const bool olmoe = s.arch == "olmoe";
+    const bool moe   = s.arch == "qwen3moe" || olmoe;
     if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "gpt2" && s.arch != "phi3" && !gemma &&
         !moe)
         return make_error(Code::kInvalidArgument,
-                          "unknown architecture '%s' (llama, qwen2, qwen3, qwen3moe, gpt2, phi3, gemma2 or gemma3)",
+                          "unknown architecture '%s' (llama, qwen2, qwen3, qwen3moe, olmoe, gpt2, phi3, gemma2 or "
+                          "gemma3)",
                           s.arch.c_str());
     if (moe != (s.n_expert > 0) || s.n_expert < 0 || (moe && (s.n_expert_used < 1 || s.n_expert_used > s.n_expert)))
         return make_error(Code::kInvalidArgument,
-                          "experts (--experts, --experts-used) are qwen3moe's and it needs them: 1 <= used %d <= "
-                          "experts %d",
+                          "experts (--experts, --experts-used) are a mixture's (qwen3moe, olmoe) and it needs them: "
+                          "1 <= used %d <= experts %d",
                           s.n_expert_used, s.n_expert);
+    // olmoe's q/k norms and output matrix are n_embd wide: one kv head per head, heads filling n_embd, never tied.
+    if (olmoe && (s.n_head_kv != s.n_head || s.tied))
+        return make_error(Code::kInvalidArgument,
+                          "olmoe has one kv head per head and its own output matrix: kv-heads %d must be heads %d, "
+                          "not tied",
+                          s.n_head_kv, s.n_head);
     if (s.n_swa < 0 || s.swa_pattern < 0) return make_error(Code::kInvalidArgument, "window sizes must be >= 0");
     if ((s.n_swa || s.swa_pattern) && !gemma)
         return make_error(Code::kInvalidArgument, "a sliding window (--swa, --swa-pattern) is gemma's, not %s's",
@@ -280,7 +288,7 @@ core::Status validate_spec(const RandomModelSpec& s) {
     if (s.n_layer <= 0 || s.n_embd <= 0 || s.n_head <= 0 || s.n_head_kv <= 0 || s.n_ff <= 0 || s.n_vocab <= 0 ||
         s.n_ctx <= 0 || s.head_dim < 0)
         return make_error(Code::kInvalidArgument, "every size must be positive");
-    if (s.head_dim > 0 && s.arch != "qwen3" && !moe && !gemma)
+    if (s.head_dim > 0 && s.arch != "qwen3" && s.arch != "qwen3moe" && !gemma)
         return make_error(Code::kInvalidArgument, "a head size of its own (--head-dim) is qwen3's or gemma's, not %s's",
                           s.arch.c_str());
     if (s.head_dim == 0 && (s.n_embd % s.n_head != 0 || (s.n_embd / s.n_head) % 2 != 0))
@@ -317,8 +325,9 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     core::gguf::GgufWriter w;
     const int head_dim = s.head_dim ? s.head_dim : s.n_embd / s.n_head;
     const int kv_dim = head_dim * s.n_head_kv, q_dim = head_dim * s.n_head;
-    const bool moe  = s.arch == "qwen3moe";
-    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || moe, phi3 = s.arch == "phi3";
+    const bool olmoe = s.arch == "olmoe";  // qwen3moe's experts, llama's heads, q/k norms over the whole vector
+    const bool moe   = s.arch == "qwen3moe" || olmoe;
+    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe", phi3 = s.arch == "phi3";
     const bool gemma = s.arch == "gemma2" || s.arch == "gemma3";
     std::string name = s.name;
     if (name.empty())
@@ -330,11 +339,13 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     w.add(a + ".context_length", Value::make_u32(uint32_t(s.n_ctx)));
     w.add(a + ".embedding_length", Value::make_u32(uint32_t(s.n_embd)));
     w.add(a + ".block_count", Value::make_u32(uint32_t(s.n_layer)));
-    w.add(a + ".feed_forward_length", Value::make_u32(uint32_t(moe ? s.n_ff * s.n_expert_used : s.n_ff)));
-    if (moe) {  // as Qwen3-30B-A3B's file: feed_forward_length is experts used x each expert's length
+    // As Qwen3-30B-A3B's file: feed_forward_length is experts used x each expert's length; OLMoE's is each
+    // expert's (its converter writes no expert_feed_forward_length).
+    w.add(a + ".feed_forward_length", Value::make_u32(uint32_t(moe && !olmoe ? s.n_ff * s.n_expert_used : s.n_ff)));
+    if (moe) {
         w.add(a + ".expert_count", Value::make_u32(uint32_t(s.n_expert)));
         w.add(a + ".expert_used_count", Value::make_u32(uint32_t(s.n_expert_used)));
-        w.add(a + ".expert_feed_forward_length", Value::make_u32(uint32_t(s.n_ff)));
+        if (!olmoe) w.add(a + ".expert_feed_forward_length", Value::make_u32(uint32_t(s.n_ff)));
     }
     w.add(a + ".attention.head_count", Value::make_u32(uint32_t(s.n_head)));
     w.add(a + ".attention.head_count_kv", Value::make_u32(uint32_t(s.n_head_kv)));
@@ -360,8 +371,8 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     }
     if (phi3) w.add(a + ".attention.sliding_window", Value::make_u32(2047));  // as Phi-3-mini-4k's files
     if (s.vocab) {
-        if (gpt2 || qwen3) {
-            add_bpe_vocab(w, s.n_vocab, gpt2 ? "gpt-2" : "qwen2");
+        if (gpt2 || qwen3 || olmoe) {
+            add_bpe_vocab(w, s.n_vocab, gpt2 ? "gpt-2" : olmoe ? "olmo" : "qwen2");
         } else {
             add_placeholder_vocab(w, s.n_vocab, phi3);
         }
@@ -400,6 +411,10 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
         if (qwen3) {  // one RMSNorm weight per head dimension, shared by the heads
             w.add_tensor_f32(blk + "attn_q_norm.weight", {head_dim}, around_one(head_dim, 0.2f, rng));
             w.add_tensor_f32(blk + "attn_k_norm.weight", {head_dim}, around_one(head_dim, 0.2f, rng));
+        }
+        if (olmoe) {  // one RMSNorm weight per dimension of the whole q and k vectors
+            w.add_tensor_f32(blk + "attn_q_norm.weight", {q_dim}, around_one(q_dim, 0.2f, rng));
+            w.add_tensor_f32(blk + "attn_k_norm.weight", {kv_dim}, around_one(kv_dim, 0.2f, rng));
         }
         w.add_tensor(blk + "attn_output.weight", t, {q_dim, s.n_embd}, random_matrix(t, q_dim, s.n_embd, rng));
         w.add_tensor_f32(blk + "ffn_norm.weight", {s.n_embd}, ones);

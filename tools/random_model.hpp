@@ -1,6 +1,6 @@
-// Random-weight llama, qwen2, qwen3 or gpt2 models written with the project's own GGUF writer and quantisers: models
-// of a real model's shape for benchmarks (`ts_mkmodel random`) and tiny ones for the CLI tests. The weights are
-// uniform noise with the variance of a fresh initialisation (1 / fan-in), reproducible from a seed.
+// Random-weight models of every supported GGUF architecture written with the project's own GGUF writer and
+// quantisers: models of a real model's shape for benchmarks (`ts_mkmodel random`) and tiny ones for the CLI tests.
+// The weights are uniform noise with the variance of a fresh initialisation (1 / fan-in), reproducible from a seed.
 #pragma once
 
 #include <cstdint>
@@ -20,7 +20,9 @@ struct RandomModelSpec {
     // equal n_head); "phi3": fused attn_qkv and gate+up ffn_up, NeoX RoPE; "gemma2", "gemma3": post-norms, GELU-gated
     // MLP, head_dim as attention.key_length, sliding window (n_swa, swa_pattern), soft-caps (gemma2), q/k norms
     // (gemma3), tied output; "qwen3moe": qwen3's attention and a mixture of n_expert SwiGLU experts of n_ff, of
-    // which n_expert_used run per token (router ffn_gate_inp in F32, as llama.cpp's converter keeps it).
+    // which n_expert_used run per token (router ffn_gate_inp in F32, as llama.cpp's converter keeps it); "olmoe":
+    // the same experts (sized by feed_forward_length), llama's heads (n_head_kv = n_head), RMSNorm of the whole q and
+    // k vectors, its own output matrix, byte-level BPE with pre-tokenizer olmo.
     std::string arch  = "llama";
     int n_layer       = 2;
     int n_embd        = 64;
@@ -29,8 +31,8 @@ struct RandomModelSpec {
     int head_dim      = 0;    // 0: n_embd / n_head; qwen3, gemma may set another (Qwen3-0.6B: 128 with n_embd 1024)
     int n_swa         = 0;    // gemma: attention.sliding_window (0: the family's own, gemma2 4096, gemma3 512)
     int swa_pattern   = 0;    // gemma: attention.sliding_window_pattern, every n-th layer global (0: not written)
-    int n_ff          = 128;  // qwen3moe: each expert's (expert_feed_forward_length)
-    int n_expert      = 0;    // qwen3moe: expert_count (> 0) and expert_used_count (1 .. n_expert)
+    int n_ff          = 128;  // qwen3moe, olmoe: each expert's
+    int n_expert      = 0;    // qwen3moe, olmoe: expert_count (> 0) and expert_used_count (1 .. n_expert)
     int n_expert_used = 0;
     int n_vocab       = 300;
     int n_ctx         = 2048;
@@ -40,8 +42,8 @@ struct RandomModelSpec {
     bool k_mix        = false;  // Q4_K_M-like: attn_v, ffn_down and output in Q6_K, the other matrices in Q4_K
     uint64_t seed     = 1;
     // A placeholder vocabulary: llama, qwen2: SentencePiece-style (<unk> <s> </s>, 256 byte tokens, "▁a" "▁b" ...);
-    // gpt2, qwen3: byte-level BPE with merges (256 byte tokens, then "aa" "ab" ... each merged from its prefix and
-    // last letter, the last id <|endoftext|>), pre-tokenizer gpt-2 / qwen2.
+    // gpt2, qwen3, olmoe: byte-level BPE with merges (256 byte tokens, then "aa" "ab" ... each merged from its prefix
+    // and last letter, the last id <|endoftext|>), pre-tokenizer gpt-2 / qwen2 / olmo.
     bool vocab = true;
     bool tied  = false;  // no output.weight: the output matrix is token_embd
     std::string name;    // general.name; default describes the shape

@@ -65,9 +65,13 @@ void print_hparams(const core::Hparams& hp) {
     std::printf("  %-16s %d\n", "n_head_kv", hp.n_head_kv);
     std::printf("  %-16s %d\n", "head_dim", hp.head_dim);
     if (hp.is_moe()) {
-        std::printf("  %-16s %d (each expert's hidden size, expert_feed_forward_length)\n", "n_ff", hp.n_ff);
-        std::printf("  %-16s %d (router ffn_gate_inp: softmax, top %d, weights renormalised to sum 1)\n", "n_expert",
-                    hp.n_expert, hp.n_expert_used);
+        // olmoe sizes its experts by feed_forward_length and weights them by their probabilities as they are.
+        std::printf("  %-16s %d (each expert's hidden size, %s)\n", "n_ff", hp.n_ff,
+                    hp.arch == core::Arch::Olmoe ? "feed_forward_length" : "expert_feed_forward_length");
+        std::printf("  %-16s %d (router ffn_gate_inp: softmax, top %d, %s)\n", "n_expert", hp.n_expert,
+                    hp.n_expert_used,
+                    hp.expert_weights_norm ? "weights renormalised to sum 1"
+                                           : "weights the probabilities as they are, not renormalised");
         std::printf("  %-16s %d of %d experts run per token\n", "n_expert_used", hp.n_expert_used, hp.n_expert);
         if (hp.n_ff_dense > 0)
             std::printf("  %-16s %d (feed_forward_length; the experts are sized by n_ff)\n", "n_ff_dense",

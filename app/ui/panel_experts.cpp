@@ -1,6 +1,6 @@
-// Experts: which experts a mixture-of-experts model (qwen3moe) ran, per token and layer — a layers × positions grid,
-// each cell split into one stripe per chosen expert, coloured by the expert (a hue of its own) and brighter the more
-// weight the router gave it; hovering a cell shows the chosen experts with their weights and the router's full
+// Experts: which experts a mixture-of-experts model (qwen3moe, olmoe) ran, per token and layer — a layers × positions
+// grid, each cell split into one stripe per chosen expert, coloured by the expert (a hue of its own) and brighter the
+// more weight the router gave it; hovering a cell shows the chosen experts with their weights and the router's full
 // distribution over every expert. The numbers are the trace's (PositionRecord::router, experts, expert_w: stages
 // ffn_router_probs and ffn_route, as the forward pass computed them); positions the trace budget dropped are grey.
 // Also the Journey's lines for the MoE stages (draw_moe_stage).
@@ -89,12 +89,12 @@ void draw_experts_panel(UiState& ui, const core::Snapshot& snap) {
     const core::Hparams& hp = snap.model->hp;
     if (!hp.is_moe()) {
         disabled_wrapped(
-            "This model has one dense MLP per layer: every token runs all of it. A mixture of experts (qwen3moe) "
-            "has a router that picks a few experts per token and layer; this view shows its choices.");
+            "This model has one dense MLP per layer: every token runs all of it. A mixture of experts (qwen3moe, "
+            "olmoe) has a router that picks a few experts per token and layer; this view shows its choices.");
         return;
     }
-    ImGui::Text("%d experts per layer, %d run per token (router: softmax, top %d, weights renormalised)", hp.n_expert,
-                hp.n_expert_used, hp.n_expert_used);
+    ImGui::Text("%d experts per layer, %d run per token (router: softmax, top %d, %s)", hp.n_expert, hp.n_expert_used,
+                hp.n_expert_used, hp.expert_weights_norm ? "weights renormalised" : "weights not renormalised");
     const int T = int(snap.steps.size());
     if (T == 0) {
         ImGui::TextDisabled("Run a prompt to see the router's choices.");
@@ -225,14 +225,19 @@ bool draw_moe_stage(const UiState& ui, const core::Journey& j, core::Stage id, i
             }
             return true;
         }
-        case Stage::FfnRoute:
+        case Stage::FfnRoute: {
+            float sum = 0.0f;
             for (int k = 0; k < K; ++k) {
                 ImGui::ColorButton("##e", ImGui::ColorConvertU32ToFloat4(expert_colour(expert_of(k), 1.0f)),
                                    ImGuiColorEditFlags_NoTooltip, ImVec2(10, 10));
                 ImGui::SameLine();
                 ImGui::Text("expert %d (weight %.4f)", expert_of(k), double(weight_of(k)));
+                sum += weight_of(k);
             }
+            // 1 where the chosen probabilities are renormalised (qwen3moe), less where they are not (olmoe).
+            ImGui::Text("the chosen weights add up to %.4f", double(sum));
             return true;
+        }
         case Stage::FfnGate:
         case Stage::FfnUp:
         case Stage::FfnAct:

@@ -135,6 +135,7 @@ void Forward::eval_batch(const KvCache& cache, KvCache* store, const int32_t* to
         case Arch::Qwen2:
         case Arch::Qwen3:
         case Arch::Qwen3Moe:
+        case Arch::Olmoe:
         case Arch::Phi3:
             eval_llama(cache, store, tokens, n, pos0, logits, rows, pool, observer);
             break;

@@ -216,6 +216,29 @@ Status read_gemma(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
     return {};
 }
 
+// A count where 0 (or, for the groups, 1) means "none", so read_int's positive check does not apply: refused when
+// it is more than max_ok.
+Status refuse_count(const gguf::GgufFile& f, const std::string& a, const char* key, uint64_t max_ok, const char* why) {
+    const gguf::Value* v = f.find(a + key);
+    uint64_t n           = 0;
+    if (v && (!is_integer(v->type) || !v->as_u64(n) || n > max_ok))
+        return make_error(Code::kUnsupported, "%s: metadata key '%s%s' is %s: %s", f.name().c_str(), a.c_str(), key,
+                          v->as_u64(n) ? std::to_string(n).c_str() : "not a count", why);
+    return {};
+}
+
+// Both mixtures (qwen3moe, olmoe): expert_count and expert_used_count (required, 0 < used <= count <= 512), and
+// grouped routing, which llama.cpp applies to any architecture whose file asks for it, refused.
+Status read_expert_counts(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
+    const char* path = f.name().c_str();
+    TS_TRY(read_int(f, a + "expert_count", hp.n_expert, true));
+    TS_TRY(read_int(f, a + "expert_used_count", hp.n_expert_used, true));
+    if (hp.n_expert_used > hp.n_expert || hp.n_expert > 512)
+        return make_error(Code::kFormat, "%s: %sexpert_used_count %d must be at most expert_count %d (at most 512)",
+                          path, a.c_str(), hp.n_expert_used, hp.n_expert);
+    return refuse_count(f, a, "expert_group_count", 1, "grouped expert routing is not implemented (only 0 or 1)");
+}
+
 // qwen3moe's experts, as llama.cpp reads them: expert_count and expert_used_count (required, 0 < used <= count),
 // each expert's hidden size expert_feed_forward_length (default feed_forward_length / expert_used_count). Its graph
 // always renormalises the chosen weights and never scales them; keys that would ask otherwise, shared experts or
@@ -223,11 +246,7 @@ Status read_gemma(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
 Status read_moe(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
     const char* path = f.name().c_str();
     hp.n_ff_dense    = hp.n_ff;
-    TS_TRY(read_int(f, a + "expert_count", hp.n_expert, true));
-    TS_TRY(read_int(f, a + "expert_used_count", hp.n_expert_used, true));
-    if (hp.n_expert_used > hp.n_expert || hp.n_expert > 512)
-        return make_error(Code::kFormat, "%s: %sexpert_used_count %d must be at most expert_count %d (at most 512)",
-                          path, a.c_str(), hp.n_expert_used, hp.n_expert);
+    TS_TRY(read_expert_counts(f, a, hp));
     const bool has_len = f.find(a + "expert_feed_forward_length") != nullptr;
     if (!has_len && hp.n_ff_dense <= 0)
         return make_error(Code::kFormat,
@@ -236,17 +255,8 @@ Status read_moe(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
                           path, a.c_str());
     hp.n_ff = has_len ? 0 : hp.n_ff_dense / hp.n_expert_used;
     TS_TRY(read_int(f, a + "expert_feed_forward_length", hp.n_ff, has_len));
-    // Counts where 0 (or, for the groups, 1) means "none", so read_int's positive check does not apply.
-    auto refuse_count = [&](const char* key, uint64_t max_ok, const char* why) -> Status {
-        const gguf::Value* v = f.find(a + key);
-        uint64_t n           = 0;
-        if (v && (!is_integer(v->type) || !v->as_u64(n) || n > max_ok))
-            return make_error(Code::kUnsupported, "%s: metadata key '%s%s' is %s: %s", path, a.c_str(), key,
-                              v->as_u64(n) ? std::to_string(n).c_str() : "not a count", why);
-        return {};
-    };
-    TS_TRY(refuse_count("expert_shared_count", 0, "shared experts are not part of qwen3moe (only 0 is supported)"));
-    TS_TRY(refuse_count("expert_group_count", 1, "grouped expert routing is not implemented (only 0 or 1)"));
+    TS_TRY(
+        refuse_count(f, a, "expert_shared_count", 0, "shared experts are not part of qwen3moe (only 0 is supported)"));
     if (f.find(a + "expert_gating_func")) {
         int gating = 0;
         TS_TRY(read_int(f, a + "expert_gating_func", gating, true));
@@ -266,6 +276,33 @@ Status read_moe(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
         return make_error(Code::kUnsupported, "%s: metadata key '%sexpert_weights_scale' is %g: not supported (only 1)",
                           path, a.c_str(), double(scale));
     hp.expert_weights_norm = true;
+    return {};
+}
+
+// olmoe, as llama.cpp's loader and graph read it: the experts are sized by feed_forward_length (llama.cpp reads no
+// expert_feed_forward_length for olmoe), softmax gating, and the chosen experts' probabilities are their weights as
+// they are, never renormalised or scaled (expert_weights_norm, expert_weights_scale and expert_gating_func are not
+// read; load_gguf notes them when a file has them). q and k are RMS-normed as whole vectors with weights of n_embd
+// and the output projection is [n_embd, n_embd], so the heads must fill n_embd with one kv head per query head
+// (llama.cpp cannot build the graph otherwise), and RoPE turns the whole head (llama.cpp asserts n_rot = head size).
+Status read_olmoe(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
+    const char* path = f.name().c_str();
+    TS_TRY(read_expert_counts(f, a, hp));
+    hp.expert_weights_norm = false;
+    hp.n_ff_dense          = 0;
+    if (hp.q_dim() != hp.n_embd)
+        return make_error(Code::kUnsupported,
+                          "%s: olmoe heads of %d x %d (%sattention.key_length) must fill embedding_length %d: its "
+                          "query norm and output matrix are n_embd wide",
+                          path, hp.n_head, hp.head_dim, a.c_str(), hp.n_embd);
+    if (hp.n_head_kv != hp.n_head)
+        return make_error(Code::kUnsupported,
+                          "%s: olmoe's key norm is n_embd wide, so %sattention.head_count_kv %d must equal head_count "
+                          "%d (grouped-query attention is not part of olmoe)",
+                          path, a.c_str(), hp.n_head_kv, hp.n_head);
+    if (hp.n_rot != hp.head_dim)
+        return make_error(Code::kUnsupported, "%s: %srope.dimension_count %d must be olmoe's head size %d", path,
+                          a.c_str(), hp.n_rot, hp.head_dim);
     return {};
 }
 
@@ -289,10 +326,13 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     } else if (*arch == "phi3" || *arch == "gemma2" || *arch == "gemma3") {
         hp.arch       = *arch == "phi3" ? Arch::Phi3 : *arch == "gemma2" ? Arch::Gemma2 : Arch::Gemma3;
         hp.rope_style = RopeStyle::NeoX;
+    } else if (*arch == "olmoe") {
+        hp.arch       = Arch::Olmoe;
+        hp.rope_style = RopeStyle::NeoX;
     } else {
         return make_error(Code::kUnsupported,
                           "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, qwen3moe, gpt2, "
-                          "phi3, gemma2, gemma3)",
+                          "phi3, gemma2, gemma3, olmoe)",
                           path.c_str(), arch->c_str());
     }
     if (auto name = f.get_string("general.name")) hp.name = *name;
@@ -342,6 +382,7 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     TS_TRY(read_rope_scaling(f, a, hp));
     if (hp.arch == Arch::Phi3) TS_TRY(read_phi3(f, a, hp));
     if (hp.arch == Arch::Gemma2 || hp.arch == Arch::Gemma3) TS_TRY(read_gemma(f, a, hp));
+    if (hp.arch == Arch::Olmoe) TS_TRY(read_olmoe(f, a, hp));
     return hp;
 }
 

@@ -27,6 +27,15 @@ Result<std::shared_ptr<const Model>> load_gguf(std::shared_ptr<const MappedFile>
         m->notes.push_back(
             "phi3.attention.sliding_window is in the file but not applied: llama.cpp disables Phi's "
             "sliding window too, so both attend over the whole context");
+    // olmoe: routing keys llama.cpp does not read for it (its graph always takes the softmax's top experts with their
+    // probabilities as the weights and sizes the experts by feed_forward_length), shown and not applied, as there.
+    if (m->hp.arch == Arch::Olmoe)
+        for (const char* key : {"expert_feed_forward_length", "expert_weights_norm", "expert_weights_scale",
+                                "expert_gating_func", "expert_shared_count"})
+            if (f.find(std::string("olmoe.") + key))
+                m->notes.push_back(std::string("olmoe.") + key +
+                                   " is in the file but not applied: llama.cpp's olmoe does not read it either "
+                                   "(softmax, the chosen probabilities as they are, experts of feed_forward_length)");
 
     auto tok = Tokenizer::from_gguf(f);
     if (tok) {

@@ -4,8 +4,9 @@
 // learned positions, fused QKV, GELU MLP, biases everywhere), `phi3` (fused attn_qkv and gate+up, NeoX RoPE),
 // `gemma2` / `gemma3` (scaled embeddings, GELU-gated MLP, post-norms, soft-caps (gemma2), q/k norms (gemma3), sliding
 // window on local layers), `qwen3moe` (the qwen3 block with a mixture of experts in place of the MLP: a router picks
-// n_expert_used of n_expert SwiGLU experts per token) and karpathy/llama2.c checkpoints (.bin with tokenizer.bin
-// beside it).
+// n_expert_used of n_expert SwiGLU experts per token), `olmoe` (OLMoE: RMSNorm of the whole q and k vectors, a
+// mixture of experts whose chosen weights are not renormalised) and karpathy/llama2.c checkpoints (.bin with
+// tokenizer.bin beside it).
 #pragma once
 
 #include <array>
@@ -21,7 +22,7 @@
 
 namespace ts::core {
 
-enum class Arch { Llama, Qwen2, Qwen3, Gpt2, Phi3, Gemma2, Gemma3, Qwen3Moe };
+enum class Arch { Llama, Qwen2, Qwen3, Gpt2, Phi3, Gemma2, Gemma3, Qwen3Moe, Olmoe };
 enum class RopeStyle { Normal, NeoX };  // Normal: adjacent pairs (2i, 2i+1); NeoX: pairs (i, i + head_dim/2)
 // rope.scaling.type as llama.cpp applies it: none (freq_scale 1 whatever the factor), linear (positions times
 // 1/factor; also what a file without the key gets). Llama 3's own scaling is not a type: the converter bakes it into
@@ -67,8 +68,9 @@ struct Hparams {
     float rope_freq_scale_swa = 1.0f;
     // A mixture of experts (qwen3moe), as llama.cpp's build_moe_ffn runs it: router logits = ffn_gate_inp · x,
     // softmax over the n_expert experts, the n_expert_used most probable chosen, their probabilities divided by
-    // their sum (expert_weights_norm), each chosen expert a SwiGLU MLP of n_ff, outputs summed with those weights.
-    // n_expert 0: a dense MLP. n_ff_dense: feed_forward_length as the file gives it (shown only; 0 when absent).
+    // their sum (expert_weights_norm; olmoe: false, the probabilities are the weights), each chosen expert a SwiGLU
+    // MLP of n_ff, outputs summed with those weights. n_expert 0: a dense MLP. n_ff_dense: feed_forward_length as the
+    // file gives it when the experts are sized by expert_feed_forward_length (shown only; 0 otherwise).
     int n_expert             = 0;
     int n_expert_used        = 0;
     bool expert_weights_norm = true;
@@ -91,7 +93,8 @@ struct LayerWeights {
     Tensor bq, bk, bv;            // qwen2 only, f32
     Tensor wqkv, bqkv;            // gpt2: {n_embd, q_dim + 2 kv_dim} rows q | k | v, and its bias (f32)
     Tensor bo;                    // [n_embd] f32, gpt2
-    Tensor q_norm, k_norm;        // [head_dim] f32, qwen3: RMSNorm weights shared by every head
+    Tensor q_norm, k_norm;        // [head_dim] f32, qwen3: RMSNorm weights shared by every head; olmoe: [q_dim]
+                                  // and [kv_dim] (= n_embd), one RMSNorm over the whole vector
     Tensor ffn_norm;              // [n_embd] f32
     Tensor ffn_norm_b;            // [n_embd] f32, gpt2
     Tensor w_gate, w_up, w_down;  // gate/up: {n_embd, n_ff}, down: {n_ff, n_embd}; gpt2 has no gate

@@ -19,6 +19,7 @@ const ArchDesc& arch_desc(Arch arch) {
         case Arch::Qwen2:
         case Arch::Qwen3:
         case Arch::Qwen3Moe:
+        case Arch::Olmoe:
         case Arch::Phi3:
             break;
     }

@@ -30,6 +30,8 @@
 //           ffn_norm, ffn_router (router logits), ffn_router_probs (softmax over the experts), ffn_route (the chosen
 //           experts and their weights), ffn_gate, ffn_up, ffn_act (one row per chosen expert), ffn_expert_out (each
 //           chosen expert's down projection), ffn_out (their weighted sum), resid_ffn.
+// olmoe (arch/llama.cpp, as qwen3moe): the llama attention with q_norm / k_norm each one RMSNorm of the whole q / k
+//           vector (not per head), then qwen3moe's expert stages with the chosen probabilities not renormalised.
 #pragma once
 
 #include <array>
@@ -71,8 +73,8 @@ enum class Stage : uint8_t {
     Logits,     // [n_vocab]
     // added with gpt2 and qwen3 (appended, so that the ids above keep their values)
     PosEmbed,  // [n_embd] token embedding + the learned position row (gpt2), the input of layer 0
-    QNorm,     // [n_head][head_dim] each query head RMS-normed with attn_q_norm (qwen3), before RoPE
-    KNorm,     // [n_head_kv][head_dim] each key head RMS-normed with attn_k_norm (qwen3), before RoPE
+    QNorm,     // [n_head][head_dim] q RMS-normed with attn_q_norm per head (qwen3) or whole (olmoe), before RoPE
+    KNorm,     // [n_head_kv][head_dim] k RMS-normed with attn_k_norm the same way, before RoPE
     // added with phi3, gemma2 and gemma3
     EmbedScaled,   // [n_embd] the embedding row × √n_embd (gemma), the input of layer 0
     RopeLocal,     // [2][n_rot/2] cos and sin at this position with the sliding-window layers' base (gemma)

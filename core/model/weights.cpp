@@ -166,9 +166,13 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
     TS_TRY(bind(f, "position_embd.weight", {n_embd, hp.n_ctx_train}, TR::AnySupported, gpt2_only, w.pos_embd));
     TS_TRY(bind(f, "output_norm.weight", {n_embd}, TR::F32Only, Need::Required, w.output_norm));
     TS_TRY(bind(f, "output_norm.bias", {n_embd}, TR::F32Only, gpt2_only, w.output_norm_b));
-    // gemma2 always ties (llama.cpp does not read an output.weight there, so a file with one is refused).
+    // gemma2 always ties (llama.cpp does not read an output.weight there, so a file with one is refused); olmoe never
+    // does (llama.cpp requires its output.weight).
     TS_TRY(bind(f, "output.weight", {n_embd, n_vocab}, TR::AnySupported,
-                hp.arch == Arch::Gemma2 ? Need::Absent : Need::Optional, w.output));
+                hp.arch == Arch::Gemma2  ? Need::Absent
+                : hp.arch == Arch::Olmoe ? Need::Required
+                                         : Need::Optional,
+                w.output));
     hp.tied_output = w.output.data == nullptr;
     if (hp.tied_output) w.output = w.token_embd;
 
@@ -178,11 +182,13 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
     const bool phi3     = hp.arch == Arch::Phi3;
     const bool gemma    = hp.arch == Arch::Gemma2 || hp.arch == Arch::Gemma3;
     const bool moe      = hp.is_moe();
-    const Need qk_norm =
-        hp.arch == Arch::Qwen3 || hp.arch == Arch::Gemma3 || hp.arch == Arch::Qwen3Moe ? Need::Required : Need::Absent;
-    const Need experts = moe ? Need::Required : Need::Absent;
-    const Need dense   = moe ? Need::Absent : Need::Required;
-    const Need post    = gemma ? Need::Required : Need::Absent;
+    const bool olmoe    = hp.arch == Arch::Olmoe;  // its q/k norms span the whole q and k vectors, not one head
+    const Need qk_norm  = hp.arch == Arch::Qwen3 || hp.arch == Arch::Gemma3 || hp.arch == Arch::Qwen3Moe || olmoe
+                              ? Need::Required
+                              : Need::Absent;
+    const Need experts  = moe ? Need::Required : Need::Absent;
+    const Need dense    = moe ? Need::Absent : Need::Required;
+    const Need post     = gemma ? Need::Required : Need::Absent;
     // phi3 reads Q, K, V from one attn_qkv when the file has it, else as three matrices (as llama.cpp does).
     const bool phi3_fused = phi3 && f.find_tensor("blk.0.attn_qkv.weight") != nullptr;
     const Need fused_qkv  = gpt2 || phi3_fused ? Need::Required : Need::Absent;
@@ -222,15 +228,15 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
         TS_TRY(b("attn_v.bias", {kv_dim}, TR::F32Only, qkv_bias, L.bv));
         TS_TRY(b("post_attention_norm.weight", {n_embd}, TR::F32Only, post, L.attn_post_norm));
         TS_TRY(b("post_ffw_norm.weight", {n_embd}, TR::F32Only, post, L.ffn_post_norm));
-        TS_TRY(b("attn_q_norm.weight", {hp.head_dim}, TR::F32Only, qk_norm, L.q_norm));
-        TS_TRY(b("attn_k_norm.weight", {hp.head_dim}, TR::F32Only, qk_norm, L.k_norm));
+        TS_TRY(b("attn_q_norm.weight", {olmoe ? q_dim : hp.head_dim}, TR::F32Only, qk_norm, L.q_norm));
+        TS_TRY(b("attn_k_norm.weight", {olmoe ? kv_dim : hp.head_dim}, TR::F32Only, qk_norm, L.k_norm));
         TS_TRY(b("ffn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.ffn_norm));
         TS_TRY(b("ffn_norm.bias", {n_embd}, TR::F32Only, gpt2_only, L.ffn_norm_b));
         TS_TRY(b("ffn_gate.weight", {n_embd, n_ff}, TR::AnySupported, phi3 || moe ? Need::Absent : separate, L.w_gate));
         TS_TRY(b("ffn_up.weight", {n_embd, phi3 ? 2 * n_ff : n_ff}, TR::AnySupported, dense, L.w_up));
         TS_TRY(b("ffn_up.bias", {n_ff}, TR::F32Only, gpt2_only, L.b_up));
         TS_TRY(b("ffn_down.weight", {n_ff, n_embd}, TR::AnySupported, dense, L.w_down));
-        // The mixture of experts (qwen3moe): the router and the stacked experts. Shared experts are refused.
+        // The mixture of experts (qwen3moe, olmoe): the router and the stacked experts. Shared experts are refused.
         const int64_t n_exp = hp.n_expert;
         TS_TRY(b("ffn_gate_inp.weight", {n_embd, n_exp}, TR::AnySupported, experts, L.ffn_gate_inp));
         TS_TRY(b("ffn_gate_exps.weight", {n_embd, n_ff, n_exp}, TR::AnySupported, experts, L.ffn_gate_exps));

@@ -1,6 +1,6 @@
-// phi3, gemma2, gemma3 and qwen3moe end to end: ts_mkmodel's random files of each load, `info` names the architecture
-// and its non-default features, bad keys are refused with a line naming them, and — where the reference engine is
-// installed
+// phi3, gemma2, gemma3, qwen3moe and olmoe end to end: ts_mkmodel's random files of each load, `info` names the
+// architecture and its non-default features, bad keys are refused with a line naming them, and — where the reference
+// engine is installed
 // (../shared/tools and node with ~/.cache/tokenscope-ref, see ../shared/tools/README.md) — the greedy ids of 32 steps
 // after a 16-token prompt equal llama.cpp's and the top-5 logits after the prompt agree within 1e-3 relative, in F32
 // and Q8_0. Without the reference engine those comparisons skip.
@@ -24,20 +24,21 @@ protected:
     // that a 48-position run crosses it, gemma3's 5 local : 1 global pattern over 6 layers.
     static ts::tools::RandomModelSpec spec(const std::string& arch, core::DType type) {
         ts::tools::RandomModelSpec s;
-        s.arch      = arch;
-        s.n_layer   = arch == "gemma3" ? 6 : 2;
-        s.n_embd    = 64;
-        s.n_head    = 4;
-        s.n_head_kv = arch == "gemma3" ? 1 : 2;
-        s.head_dim  = arch == "phi3" ? 0 : 32;
-        if (arch == "qwen3moe") {  // 8 experts of 64, 2 used per token
+        s.arch         = arch;
+        s.n_layer      = arch == "gemma3" ? 6 : 2;
+        s.n_embd       = 64;
+        s.n_head       = 4;
+        const bool moe = arch == "qwen3moe" || arch == "olmoe";
+        s.n_head_kv    = arch == "gemma3" ? 1 : arch == "olmoe" ? 4 : 2;  // olmoe: one kv head per head
+        s.head_dim     = arch == "phi3" || arch == "olmoe" ? 0 : 32;
+        if (moe) {  // 8 experts of 64, 2 used per token
             s.n_expert      = 8;
             s.n_expert_used = 2;
         }
-        s.n_ff      = arch == "qwen3moe" ? 64 : 128;
+        s.n_ff      = moe ? 64 : 128;
         s.n_vocab   = 300;
         s.n_ctx     = 128;
-        s.n_swa     = arch == "phi3" || arch == "qwen3moe" ? 0 : 8;
+        s.n_swa     = arch == "phi3" || moe ? 0 : 8;
         s.rope_base = arch == "gemma3" ? 1000000.0f : 10000.0f;
         s.type      = type;
         s.seed      = 7;
@@ -69,6 +70,36 @@ TEST_F(CliArch, InfoNamesTheArchitectureAndItsFeatures) {
     for (const char* s : {"architecture   qwen3moe", "mixture of experts", "n_expert         8",
                           "n_expert_used    2 of 8 experts run per token", "n_ff             64 (each expert's"})
         EXPECT_NE(moe.out.find(s), std::string::npos) << s << "\n" << moe.out;
+    // olmoe: the whole-vector q/k norms, experts sized by feed_forward_length, weights not renormalised; a routing
+    // key llama.cpp does not read for olmoe is noted, not applied.
+    ts::tools::RandomModelSpec ol = spec("olmoe", core::DType::Q8_0);
+    ol.extra_keys                 = {{"olmoe.expert_weights_norm", core::gguf::Value::make_bool(true)}};
+    const Outcome om              = run({"info", "-m", write(ol, "info")});
+    ASSERT_EQ(om.exit_code, 0) << om.err;
+    for (const char* s : {"architecture   olmoe", "RMSNorm of the whole query and key vectors", "n_expert         8",
+                          "n_ff             64 (each expert's hidden size, feed_forward_length)", "not renormalised",
+                          "olmoe.expert_weights_norm is in the file but not applied", "output           own matrix"})
+        EXPECT_NE(om.out.find(s), std::string::npos) << s << "\n" << om.out;
+    // Its trace: the architecture, the router's distribution beside it, and per step and layer the chosen experts
+    // with their probabilities as weights (2 of 8: less than 1 together).
+    const std::string trace = (dir_ / "olmoe_trace.json").string();
+    const Outcome tr = run({"run", "-m", write(ol, "trace"), "--prompt-ids", "5,9,200", "-n", "3", "--trace", trace});
+    ASSERT_EQ(tr.exit_code, 0) << tr.err;
+    const Json tj = parse_json(slurp(trace));
+    EXPECT_EQ(tj.at("model").at("arch").str, "olmoe");
+    EXPECT_TRUE(fs::exists(dir_ / "olmoe_trace.router.npy"));
+    int routes = 0;
+    for (const Json& st : tj.at("steps").arr) {
+        if (!st.has("experts")) continue;
+        for (const Json& layer : st.at("experts").arr) {
+            ASSERT_EQ(layer.at("weights").arr.size(), 2u);
+            const double sum = layer.at("weights").arr[0].num + layer.at("weights").arr[1].num;
+            EXPECT_GT(sum, 0.0);
+            EXPECT_LT(sum, 0.999);
+            ++routes;
+        }
+    }
+    EXPECT_GE(routes, 2 * 5);
     const Outcome p3 = run({"info", "-m", write(spec("phi3", core::DType::F32), "info")});
     ASSERT_EQ(p3.exit_code, 0) << p3.err;
     for (const char* s : {"architecture   phi3", "fused attn_qkv", "NeoX half-split",
@@ -109,6 +140,18 @@ TEST_F(CliArch, RefusesWhatIsNotImplementedNamingIt) {
     s               = spec("qwen3moe", core::DType::F32);
     s.n_expert_used = 9;  // more than the 8 experts
     EXPECT_FALSE(ts::tools::validate_spec(s).ok());
+    s            = spec("olmoe", core::DType::F32);
+    s.extra_keys = {{"olmoe.attention.key_length", Value::make_u32(32)}};  // 4 heads of 32 do not fill n_embd 64
+    refused(s, {"olmoe.attention.key_length", "must fill embedding_length 64"});
+    s            = spec("olmoe", core::DType::F32);
+    s.extra_keys = {{"olmoe.expert_group_count", Value::make_u32(2)}};
+    refused(s, {"olmoe.expert_group_count", "grouped expert routing"});
+    s      = spec("olmoe", core::DType::F32);
+    s.tied = true;  // llama.cpp requires olmoe's output.weight: ts_mkmodel does not write a file without one
+    EXPECT_FALSE(ts::tools::validate_spec(s).ok());
+    s           = spec("olmoe", core::DType::F32);
+    s.n_head_kv = 2;  // its key norm spans n_embd: no grouped-query attention
+    EXPECT_FALSE(ts::tools::validate_spec(s).ok());
     s            = spec("gemma2", core::DType::F32);
     s.extra_keys = {{"gemma2.attention.key_length_swa", Value::make_u32(64)}};
     refused(s, {"gemma2.attention.key_length_swa"});
@@ -125,7 +168,7 @@ TEST_F(CliArch, RefusesWhatIsNotImplementedNamingIt) {
 // Each family runs the same with the prompt in one batch or token by token, and replays a position exactly: the
 // trace's verbs read the stages back.
 TEST_F(CliArch, GreedyRunsAreDeterministic) {
-    for (const char* arch : {"phi3", "gemma2", "gemma3", "qwen3moe"}) {
+    for (const char* arch : {"phi3", "gemma2", "gemma3", "qwen3moe", "olmoe"}) {
         SCOPED_TRACE(arch);
         const std::string path = write(spec(arch, core::DType::Q8_0), "det");
         const std::vector<std::string> args{"run", "-m",     path, "--prompt-ids", "5,9,200,31,77", "-n",
@@ -211,6 +254,9 @@ TEST_F(CliArch, Gemma3AgreesWithLlamaCpp) {
 }
 TEST_F(CliArch, Qwen3MoeAgreesWithLlamaCpp) {
     agrees_with_llama_cpp("qwen3moe");
+}
+TEST_F(CliArch, OlmoeAgreesWithLlamaCpp) {
+    agrees_with_llama_cpp("olmoe");
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
-// The mixture of experts (qwen3moe) checked stage by stage on a tiny random file (tools/random_model): the route is
-// the top-k of the router's softmax with weights that sum to 1, each chosen expert's gate / up / down rows are its
-// own slice of the stacked tensors applied to that token's rows, the block's output is the weighted sum of the
-// experts, and a prompt evaluated in one batch (tokens grouped by expert) gives exactly the logits of one token at
-// a time. The comparison with llama.cpp is CliArch.Qwen3MoeAgreesWithLlamaCpp.
+// The mixtures of experts (qwen3moe, olmoe) checked stage by stage on tiny random files (tools/random_model): the
+// route is the top-k of the router's softmax with weights that sum to 1 (qwen3moe) or are the probabilities as they
+// are (olmoe), each chosen expert's gate / up / down rows are its own slice of the stacked tensors applied to that
+// token's rows, the block's output is the weighted sum of the experts, the q/k norms span one head (qwen3moe) or the
+// whole vector (olmoe), and a prompt evaluated in one batch (tokens grouped by expert) gives exactly the logits of
+// one token at a time. The comparisons with llama.cpp are CliArch.Qwen3MoeAgreesWithLlamaCpp and
+// CliArch.OlmoeAgreesWithLlamaCpp.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -29,14 +31,15 @@ struct Recorder : Observer {
     const std::vector<float>& at(Stage s, int layer, int pos) const { return seen.at({s, layer, pos}); }
 };
 
-std::shared_ptr<const Model> tiny_moe(core::DType type, const std::string& tag) {
+std::shared_ptr<const Model> tiny_moe(core::DType type, const std::string& tag, const std::string& arch) {
+    const bool olmoe = arch == "olmoe";  // one kv head per head, heads filling n_embd
     ts::tools::RandomModelSpec s;
-    s.arch          = "qwen3moe";
+    s.arch          = arch;
     s.n_layer       = 2;
     s.n_embd        = 64;
     s.n_head        = 4;
-    s.n_head_kv     = 2;
-    s.head_dim      = 32;
+    s.n_head_kv     = olmoe ? 4 : 2;
+    s.head_dim      = olmoe ? 0 : 32;
     s.n_ff          = 64;
     s.n_expert      = 8;
     s.n_expert_used = 3;
@@ -44,7 +47,8 @@ std::shared_ptr<const Model> tiny_moe(core::DType type, const std::string& tag) 
     s.n_ctx         = 64;
     s.type          = type;
     const std::string path =
-        (std::filesystem::temp_directory_path() / ("ts_moe_" + tag + std::to_string(getpid()) + ".gguf")).string();
+        (std::filesystem::temp_directory_path() / ("ts_moe_" + arch + tag + std::to_string(getpid()) + ".gguf"))
+            .string();
     EXPECT_TRUE(ts::tools::write_random_model(s, path).ok());
     auto m = load_model(path);
     std::filesystem::remove(path);
@@ -66,13 +70,18 @@ void expect_near(const std::vector<float>& got, const std::vector<float>& want, 
     for (size_t i = 0; i < got.size(); ++i) ASSERT_NEAR(got[i], want[i], 1e-4f * scale) << what << " [" << i << "]";
 }
 
-TEST(MoeForward, EveryExpertStageIsWhatItSays) {
+class MoeForward : public ::testing::TestWithParam<const char*> {};
+INSTANTIATE_TEST_SUITE_P(Archs, MoeForward, ::testing::Values("qwen3moe", "olmoe"));
+
+TEST_P(MoeForward, EveryExpertStageIsWhatItSays) {
+    const bool renormalised = std::string(GetParam()) == "qwen3moe";  // olmoe: the probabilities as they are
     for (core::DType type : {core::DType::F32, core::DType::Q8_0}) {
         SCOPED_TRACE(std::string(dtype_name(type)));
-        auto m = tiny_moe(type, "stages");
+        auto m = tiny_moe(type, "stages", GetParam());
         ASSERT_TRUE(m);
         const Hparams& hp = m->hp;
         ASSERT_TRUE(hp.is_moe());
+        ASSERT_EQ(hp.expert_weights_norm, renormalised);
         ASSERT_EQ(hp.n_expert, 8);
         ASSERT_EQ(hp.n_expert_used, 3);
         Forward fwd(*m, 64);
@@ -102,7 +111,7 @@ TEST(MoeForward, EveryExpertStageIsWhatItSays) {
                 ASSERT_EQ(route.size(), size_t(2 * K));
                 ASSERT_EQ(gate.size(), size_t(K * F));
                 ASSERT_EQ(eo.size(), size_t(K * D));
-                // The route: the K most probable experts, best first, weights = p / Σ p over the chosen.
+                // The route: the K most probable experts, best first, weights = p / Σ p over the chosen (olmoe: p).
                 std::vector<int> order(static_cast<size_t>(E));
                 for (int e = 0; e < E; ++e) order[size_t(e)] = e;
                 std::stable_sort(order.begin(), order.end(),
@@ -112,7 +121,7 @@ TEST(MoeForward, EveryExpertStageIsWhatItSays) {
                 for (int k = 0; k < K; ++k) {
                     const int e = int(route[size_t(k)]);
                     EXPECT_EQ(e, order[size_t(k)]) << "layer " << il << " pos " << pos << " slot " << k;
-                    EXPECT_NEAR(route[size_t(K + k)], probs[size_t(e)] / sum, 1e-6f);
+                    EXPECT_NEAR(route[size_t(K + k)], probs[size_t(e)] / (renormalised ? sum : 1.0f), 1e-6f);
                     wsum += route[size_t(K + k)];
                     ++used[e];
                     // Expert e's own slices of the stacked tensors, applied to this token's rows.
@@ -123,7 +132,10 @@ TEST(MoeForward, EveryExpertStageIsWhatItSays) {
                     const auto d = apply(expert_matrix(L.ffn_down_exps, e), act.data() + size_t(k) * size_t(F));
                     expect_near({eo.begin() + k * D, eo.begin() + (k + 1) * D}, d, "expert down");
                 }
-                EXPECT_NEAR(wsum, 1.0f, 1e-5f);
+                EXPECT_NEAR(wsum, renormalised ? 1.0f : sum, 1e-5f);
+                if (!renormalised) {
+                    EXPECT_LT(wsum, 0.999f);  // 3 of 8 experts rarely hold all the probability
+                }
                 std::vector<float> want(size_t(D), 0.0f);
                 for (int k = 0; k < K; ++k)
                     for (int i = 0; i < D; ++i) want[size_t(i)] += route[size_t(K + k)] * eo[size_t(k * D + i)];
@@ -134,9 +146,45 @@ TEST(MoeForward, EveryExpertStageIsWhatItSays) {
     }
 }
 
+// q_norm / k_norm: RMSNorm over spans of the weight's length, one head (qwen3moe) or the token's whole q / k
+// (olmoe), scaled by that weight; the RoPE stages read the normed vectors.
+TEST_P(MoeForward, QAndKNormsSpanOneHeadOrTheWholeVector) {
+    const bool whole = std::string(GetParam()) == "olmoe";
+    auto m           = tiny_moe(core::DType::F32, "qknorm", GetParam());
+    ASSERT_TRUE(m);
+    const Hparams& hp = m->hp;
+    Forward fwd(*m, 64);
+    auto cache = fwd.make_cache();
+    ASSERT_TRUE(cache.ok());
+    ThreadPool pool(2);
+    const std::vector<int32_t> ids = {5, 77, 200, 31};
+    Recorder rec;
+    ASSERT_TRUE(fwd.eval(*cache, ids.data(), int(ids.size()), 0, nullptr, LogitRows::None, pool, &rec).ok());
+    for (int il = 0; il < hp.n_layer; ++il) {
+        const LayerWeights& L = m->w.layers[size_t(il)];
+        for (auto [proj, norm, w] :
+             {std::tuple{Stage::QProj, Stage::QNorm, &L.q_norm}, std::tuple{Stage::KProj, Stage::KNorm, &L.k_norm}}) {
+            const int span = whole ? int(rec.at(proj, il, 0).size()) : hp.head_dim;
+            ASSERT_EQ(w->ne[0], span);
+            for (int pos = 0; pos < int(ids.size()); ++pos) {
+                const auto& x = rec.at(proj, il, pos);
+                std::vector<float> want(x.size());
+                for (size_t i0 = 0; i0 < x.size(); i0 += size_t(span)) {
+                    double ss = 0;
+                    for (int i = 0; i < span; ++i) ss += double(x[i0 + size_t(i)]) * double(x[i0 + size_t(i)]);
+                    const double inv = 1.0 / std::sqrt(ss / span + double(hp.norm_eps));
+                    for (int i = 0; i < span; ++i)
+                        want[i0 + size_t(i)] = float(double(x[i0 + size_t(i)]) * inv) * w->f32()[i];
+                }
+                expect_near(rec.at(norm, il, pos), want, whole ? "whole-vector norm" : "per-head norm");
+            }
+        }
+    }
+}
+
 // One batch (each expert's tokens gathered into one matmul) against one token at a time: bit for bit.
-TEST(MoeForward, ABatchEqualsOneTokenAtATime) {
-    auto m = tiny_moe(core::DType::Q8_0, "batch");
+TEST_P(MoeForward, ABatchEqualsOneTokenAtATime) {
+    auto m = tiny_moe(core::DType::Q8_0, "batch", GetParam());
     ASSERT_TRUE(m);
     const std::vector<int32_t> ids = {5, 77, 200, 31, 9, 140, 33, 250, 12};
     const int n = int(ids.size()), V = m->hp.n_vocab;

@@ -17,7 +17,7 @@ namespace {
 
 TEST(JourneyStages, ListTheArchitecturesOwnStages) {
     for (core::Arch a : {core::Arch::Llama, core::Arch::Qwen2, core::Arch::Qwen3, core::Arch::Gpt2, core::Arch::Phi3,
-                         core::Arch::Gemma2, core::Arch::Gemma3}) {
+                         core::Arch::Gemma2, core::Arch::Gemma3, core::Arch::Qwen3Moe, core::Arch::Olmoe}) {
         const core::ArchDesc& arch = core::arch_desc(a);
         const auto s               = journey_stages(arch, 3);
         ASSERT_EQ(s.size(), 1u + arch.before.size() + 3u * arch.block.size() + arch.after.size() + 3u);
@@ -67,6 +67,15 @@ TEST(JourneyStages, Gpt2AndQwen3ShowTheirOwnStages) {
     EXPECT_TRUE(has(qwen3, "Query norm (per head)"));
     EXPECT_TRUE(has(qwen3, "Key norm (per head)"));
     EXPECT_TRUE(has(qwen3, "RoPE on the queries"));
+    // olmoe norms the whole q and k vectors, and says that its chosen experts' weights are not renormalised.
+    const auto olmoe = titles(core::Arch::Olmoe);
+    for (const char* t : {"Query norm (whole vector)", "Key norm (whole vector)", "Router", "Chosen experts (top-k)",
+                          "Weighted sum of experts"})
+        EXPECT_TRUE(has(olmoe, t)) << t;
+    EXPECT_FALSE(has(olmoe, "Query norm (per head)"));
+    const core::StageDesc* route = core::find_stage(core::arch_desc(core::Arch::Olmoe), core::Stage::FfnRoute);
+    ASSERT_NE(route, nullptr);
+    EXPECT_NE(route->explain.find("does not renormalise"), std::string_view::npos);
 
     core::Hparams hp;
     hp.arch = core::Arch::Gpt2, hp.n_head = 12, hp.head_dim = 64, hp.n_head_kv = 12, hp.n_embd = 768;
@@ -175,7 +184,7 @@ TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {
 // Every Journey stage of a gpt2, qwen3, phi3, gemma2 and gemma3 file draws, and the replay equals the recorded forward
 // pass (for gpt2 the recorded query is the projection itself: there is no RoPE stage).
 TEST_F(LayersFrames, EachFamilysStagesDrawAndReplayExactly) {
-    for (const char* arch : {"gpt2", "qwen3", "phi3", "gemma2", "gemma3", "qwen3moe"}) {
+    for (const char* arch : {"gpt2", "qwen3", "phi3", "gemma2", "gemma3", "qwen3moe", "olmoe"}) {
         SCOPED_TRACE(arch);
         ts::test::TinyGgufSpec spec;
         spec.arch = arch;
@@ -244,7 +253,8 @@ TEST_F(LayersFrames, SlidingWindowKeysAreMaskedOnLocalLayersOnly) {
 
 // Every panel draws for a gpt2 file (none assumes RoPE, a gate or RMSNorm), and for phi3, gemma2 and gemma3 files.
 class EveryPanelDraws : public LayersFrames, public ::testing::WithParamInterface<const char*> {};
-INSTANTIATE_TEST_SUITE_P(Archs, EveryPanelDraws, ::testing::Values("gpt2", "phi3", "gemma2", "gemma3", "qwen3moe"));
+INSTANTIATE_TEST_SUITE_P(Archs, EveryPanelDraws,
+                         ::testing::Values("gpt2", "phi3", "gemma2", "gemma3", "qwen3moe", "olmoe"));
 TEST_P(EveryPanelDraws, ForAFileOfThisArchitecture) {
     ts::test::TinyGgufSpec spec;
     spec.arch = GetParam();
@@ -272,11 +282,14 @@ TEST_P(EveryPanelDraws, ForAFileOfThisArchitecture) {
     }
 }
 
-// qwen3moe: the Journey lists the router, the chosen experts and their weighted sum in every layer, and the Experts
-// panel draws a layers × positions grid with a recorded route in every cell, each stripe coloured by its expert.
-TEST_F(LayersFrames, ExpertsPanelShowsTheRoutePerTokenAndLayer) {
+// qwen3moe, olmoe: the Journey lists the router, the chosen experts and their weighted sum in every layer, and the
+// Experts panel draws a layers × positions grid with a recorded route in every cell, each stripe coloured by its
+// expert.
+class ExpertsFrames : public LayersFrames, public ::testing::WithParamInterface<const char*> {};
+INSTANTIATE_TEST_SUITE_P(Archs, ExpertsFrames, ::testing::Values("qwen3moe", "olmoe"));
+TEST_P(ExpertsFrames, ExpertsPanelShowsTheRoutePerTokenAndLayer) {
     ts::test::TinyGgufSpec spec;
-    spec.arch = "qwen3moe";
+    spec.arch = GetParam();
     start("the model", 4, spec);
     const core::Hparams& hp = ui_.snap->model->hp;
     ASSERT_TRUE(hp.is_moe());
@@ -300,7 +313,8 @@ TEST_F(LayersFrames, ExpertsPanelShowsTheRoutePerTokenAndLayer) {
     EXPECT_GT(rect[2] - rect[0], 10.0f);
     EXPECT_GT(rect[3] - rect[1], 10.0f);
     EXPECT_EQ(cells, T * hp.n_layer);
-    // Every recorded route: 2 distinct experts of 4 whose weights add to 1, and the router's distribution.
+    // Every recorded route: 2 distinct experts of 4 whose weights add to 1 (qwen3moe) or are their router
+    // probabilities (olmoe), and the router's distribution.
     for (const auto& st : ui_.snap->steps) {
         ASSERT_TRUE(st->record);
         const core::PositionRecord& r = *st->record;
@@ -309,7 +323,12 @@ TEST_F(LayersFrames, ExpertsPanelShowsTheRoutePerTokenAndLayer) {
             const int a = r.experts[size_t(l * 2)], b = r.experts[size_t(l * 2 + 1)];
             EXPECT_NE(a, b);
             EXPECT_TRUE(a >= 0 && a < 4 && b >= 0 && b < 4);
-            EXPECT_NEAR(r.expert_w[size_t(l * 2)] + r.expert_w[size_t(l * 2 + 1)], 1.0f, 1e-5f);
+            if (hp.expert_weights_norm) {
+                EXPECT_NEAR(r.expert_w[size_t(l * 2)] + r.expert_w[size_t(l * 2 + 1)], 1.0f, 1e-5f);
+            } else {
+                EXPECT_EQ(r.expert_w[size_t(l * 2)], r.router[size_t(l * 4 + a)]);
+                EXPECT_EQ(r.expert_w[size_t(l * 2 + 1)], r.router[size_t(l * 4 + b)]);
+            }
             EXPECT_GE(r.router[size_t(l * 4 + a)], r.router[size_t(l * 4 + b)]);
         }
     }

@@ -29,7 +29,8 @@ struct TinyGgufSpec {
     // "qwen3" (per-head q/k norms, heads of key_length 32, wider than n_embd / n_head); "phi3" (fused attn_qkv and
     // gate+up); "gemma2" / "gemma3" (heads of key_length 32, post-norms, a sliding window of 4 positions on every
     // layer but the last of each pattern, soft-caps (gemma2), q/k norms (gemma3), tied output (gemma2)); "qwen3moe"
-    // (qwen3's attention, 4 experts of n_ff / 2 with 2 used per token, router in F32).
+    // (qwen3's attention, 4 experts of n_ff / 2 with 2 used per token, router in F32); "olmoe" (the same experts,
+    // sized by feed_forward_length, one kv head per head, q/k norms over the whole vector).
     std::string arch = "llama";
     int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 128, n_ctx = 128;
     std::vector<float> rope_freqs;  // [head_dim/2] llama3 RoPE frequency factors (rope_freqs.weight); empty: none
@@ -85,10 +86,12 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     using core::gguf::Value;
     core::gguf::GgufWriter w;
     const std::vector<std::string> vocab = tiny_vocab();
-    const bool moe                       = s.arch == "qwen3moe";
-    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || moe, phi3 = s.arch == "phi3";
+    const bool olmoe                     = s.arch == "olmoe";
+    const bool moe                       = s.arch == "qwen3moe" || olmoe;
+    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe", phi3 = s.arch == "phi3";
     const bool gemma = s.arch == "gemma2" || s.arch == "gemma3", gemma3 = s.arch == "gemma3";
-    const int64_t head_dim = qwen3 || gemma ? 32 : s.n_embd / s.n_head, n_head_kv = gpt2 ? s.n_head : s.n_head_kv;
+    const int64_t head_dim  = qwen3 || gemma ? 32 : s.n_embd / s.n_head;
+    const int64_t n_head_kv = gpt2 || olmoe ? s.n_head : s.n_head_kv;
     const int64_t E = s.n_embd, F = s.n_ff, V = int64_t(vocab.size()), KV = n_head_kv * head_dim,
                   Q     = s.n_head * head_dim;
     const std::string a = s.arch + ".";
@@ -97,7 +100,7 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     w.add(a + "context_length", Value::make_u32(uint32_t(s.n_ctx)));
     w.add(a + "embedding_length", Value::make_u32(uint32_t(E)));
     w.add(a + "block_count", Value::make_u32(uint32_t(s.n_layer)));
-    w.add(a + "feed_forward_length", Value::make_u32(uint32_t(F)));
+    w.add(a + "feed_forward_length", Value::make_u32(uint32_t(olmoe ? F / 2 : F)));  // olmoe: each expert's
     w.add(a + "attention.head_count", Value::make_u32(uint32_t(s.n_head)));
     w.add(a + "attention.head_count_kv", Value::make_u32(uint32_t(n_head_kv)));
     if (gpt2) {
@@ -111,7 +114,7 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     if (moe) {
         w.add(a + "expert_count", Value::make_u32(uint32_t(X)));
         w.add(a + "expert_used_count", Value::make_u32(2));
-        w.add(a + "expert_feed_forward_length", Value::make_u32(uint32_t(FX)));
+        if (!olmoe) w.add(a + "expert_feed_forward_length", Value::make_u32(uint32_t(FX)));
     }
     if (gemma) {
         w.add(a + "attention.sliding_window", Value::make_u32(4));
@@ -175,9 +178,10 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
             norm(b + "post_attention_norm.weight");
             norm(b + "post_ffw_norm.weight");
         }
-        if (qwen3 || gemma3) {
-            w.add_tensor_f32(b + "attn_q_norm.weight", {head_dim}, std::vector<float>(size_t(head_dim), 1.0f));
-            w.add_tensor_f32(b + "attn_k_norm.weight", {head_dim}, std::vector<float>(size_t(head_dim), 1.0f));
+        if (qwen3 || gemma3 || olmoe) {  // olmoe: over the whole q and k vectors
+            const int64_t qn = olmoe ? Q : head_dim, kn = olmoe ? KV : head_dim;
+            w.add_tensor_f32(b + "attn_q_norm.weight", {qn}, std::vector<float>(size_t(qn), 1.0f));
+            w.add_tensor_f32(b + "attn_k_norm.weight", {kn}, std::vector<float>(size_t(kn), 1.0f));
         }
         q8(b + "attn_output.weight", Q, E);
         norm(b + "ffn_norm.weight");

@@ -12,7 +12,7 @@
 
 namespace ts::core {
 
-// arch/llama.cpp: llama, qwen2, qwen3 (llama2.c checkpoints load as llama).
+// arch/llama.cpp: llama, qwen2, qwen3, phi3, qwen3moe, olmoe (llama2.c checkpoints load as llama).
 const ArchDesc& llama_family_desc(Arch arch);
 // arch/gpt2.cpp.
 const ArchDesc& gpt2_desc();

@@ -1,12 +1,13 @@
-// The llama family (GGUF `llama`, `qwen2`, `qwen3`, `phi3`, llama2.c checkpoints): its stage lists and the block
-// function that runs them, read top to bottom like the math:
+// The llama family (GGUF `llama`, `qwen2`, `qwen3`, `phi3`, `qwen3moe`, `olmoe`, llama2.c checkpoints): its stage
+// lists and the block function that runs them, read top to bottom like the math:
 //
 //   token → embedding row;  position → RoPE angles
 //   per layer: RMSNorm → Q, K, V projections (+ bias: qwen2; phi3: one fused attn_qkv) → RMSNorm of each Q and K
-//              head (qwen3)
+//              head (qwen3, qwen3moe) or of the whole Q and K vectors (olmoe)
 //            → RoPE on Q and K → store K, V in the cache
 //            → scores = q·k/√head_dim → softmax → Σ probs·v → output projection → residual add
 //            → RMSNorm → gate, up (phi3: one fused ffn_up, gate rows first) → silu(gate)·up → down → residual add
+//              (qwen3moe, olmoe: a router and the chosen experts instead, arch/moe.cpp)
 //   → final RMSNorm → logits
 //
 // A batch of n tokens goes through each stage together, so the projections are matmuls that read every weight row
@@ -170,61 +171,89 @@ constexpr StageDesc kPhi3Block[] = {TS_LLAMA_BLOCK_W(
     "One fused matrix (attn_qkv) maps the normed vector to queries, keys and values at once; its first part is one "
     "query per head: what this token is looking for.",
     "", "", "", "attn_qkv.weight", "attn_qkv.weight", "attn_qkv.weight", "ffn_up.weight", "ffn_up.weight")};
-// qwen3moe: the qwen3 attention, then a mixture of experts in place of the MLP (arch/moe.cpp runs it).
+// A mixture of experts in place of the MLP (arch/moe.cpp runs it); ROUTE_EXPLAIN: how the chosen experts are weighted.
+#define TS_MOE_MLP(ROUTE_EXPLAIN)                                                                                     \
+    {Stage::FfnNorm, "MLP norm", kNormExplain, Dims::Embd, {"ffn_norm.weight"}},                                      \
+        {Stage::FfnRouter,                                                                                            \
+         "Router",                                                                                                    \
+         "The router (ffn_gate_inp) gives every expert a score for this token: one logit per expert.",                \
+         Dims::Experts,                                                                                               \
+         {"ffn_gate_inp.weight"}},                                                                                    \
+        {Stage::FfnRouterProbs,                                                                                       \
+         "Router softmax",                                                                                            \
+         "Softmax turns the router's logits into a distribution over the experts.",                                   \
+         Dims::Experts,                                                                                               \
+         {}},                                                                                                         \
+        {Stage::FfnRoute, "Chosen experts (top-k)", ROUTE_EXPLAIN, Dims::Route, {}},                                  \
+        {Stage::FfnGate,                                                                                              \
+         "Experts' gate projections",                                                                                 \
+         "Each chosen expert is a small SwiGLU MLP of its own: its W_gate widens the vector to the expert's hidden "  \
+         "size.",                                                                                                     \
+         Dims::Ff,                                                                                                    \
+         {"ffn_gate_exps.weight"}},                                                                                   \
+        {Stage::FfnUp,                                                                                                \
+         "Experts' up projections",                                                                                   \
+         "Each chosen expert's W_up widens it a second time.",                                                        \
+         Dims::Ff,                                                                                                    \
+         {"ffn_up_exps.weight"}},                                                                                     \
+        {Stage::FfnAct, "Experts' SwiGLU", "silu(gate) × up inside each chosen expert, unit by unit.", Dims::Ff, {}}, \
+        {Stage::FfnExpertOut,                                                                                         \
+         "Experts' down projections",                                                                                 \
+         "Each chosen expert's W_down maps its hidden units back to the residual stream's width: one output per "     \
+         "expert.",                                                                                                   \
+         Dims::ExpertsEmbd,                                                                                           \
+         {"ffn_down_exps.weight"}},                                                                                   \
+        {Stage::FfnOut,                                                                                               \
+         "Weighted sum of experts",                                                                                   \
+         "The experts' outputs are added, each multiplied by its router weight: this mix is the MoE block's "         \
+         "output.",                                                                                                   \
+         Dims::Embd,                                                                                                  \
+         {}},                                                                                                         \
+        {Stage::ResidFfn,                                                                                             \
+         "Residual add (layer output)",                                                                               \
+         "The experts' mix is added to the residual stream: this is the layer's output and the next layer's input.",  \
+         Dims::Embd,                                                                                                  \
+         {}},
+
+// olmoe's q/k norms: one RMSNorm over the whole query (key) vector, all heads at once, with n_embd weights.
+#define TS_QK_NORM_WHOLE                                                                                          \
+    {Stage::QNorm,                                                                                                \
+     "Query norm (whole vector)",                                                                                 \
+     "RMSNorm over the whole query vector: all heads together are divided by one root-mean-square and scaled by " \
+     "attn_q_norm (one weight per query dimension), before RoPE. qwen3 norms each head on its own; OLMoE norms "  \
+     "them as one vector, so a head's size depends on the others.",                                               \
+     Dims::QHeads,                                                                                                \
+     {"attn_q_norm.weight"}},                                                                                     \
+        {Stage::KNorm,                                                                                            \
+         "Key norm (whole vector)",                                                                               \
+         "RMSNorm over the whole key vector with attn_k_norm, the same way: the keys stored in the cache are "    \
+         "normed, then rotated.",                                                                                 \
+         Dims::KvHeads,                                                                                           \
+         {"attn_k_norm.weight"}},
+
+// qwen3moe: the qwen3 attention, then a mixture of experts whose chosen weights are renormalised.
 constexpr StageDesc kQwen3MoeBlock[] = {
     TS_LLAMA_ATTN_W("Wq maps the normed vector to one query per head: what this token is looking for. qwen3's heads "
                     "are attention.key_length wide, so n_head × head_dim need not equal n_embd.",
-                    "", "", "", "attn_q.weight", "attn_k.weight", "attn_v.weight",
-                    TS_QK_NORM){Stage::FfnNorm, "MLP norm", kNormExplain, Dims::Embd, {"ffn_norm.weight"}},
-    {Stage::FfnRouter,
-     "Router",
-     "The router (ffn_gate_inp) gives every expert a score for this token: one logit per expert.",
-     Dims::Experts,
-     {"ffn_gate_inp.weight"}},
-    {Stage::FfnRouterProbs,
-     "Router softmax",
-     "Softmax turns the router's logits into a distribution over the experts.",
-     Dims::Experts,
-     {}},
-    {Stage::FfnRoute,
-     "Chosen experts (top-k)",
-     "Only the most probable experts run (expert_used_count of them); their probabilities are divided by their sum, "
-     "so the chosen weights add up to 1. The other experts cost nothing for this token.",
-     Dims::Route,
-     {}},
-    {Stage::FfnGate,
-     "Experts' gate projections",
-     "Each chosen expert is a small SwiGLU MLP of its own: its W_gate widens the vector to the expert's hidden size.",
-     Dims::Ff,
-     {"ffn_gate_exps.weight"}},
-    {Stage::FfnUp,
-     "Experts' up projections",
-     "Each chosen expert's W_up widens it a second time.",
-     Dims::Ff,
-     {"ffn_up_exps.weight"}},
-    {Stage::FfnAct, "Experts' SwiGLU", "silu(gate) × up inside each chosen expert, unit by unit.", Dims::Ff, {}},
-    {Stage::FfnExpertOut,
-     "Experts' down projections",
-     "Each chosen expert's W_down maps its hidden units back to the residual stream's width: one output per expert.",
-     Dims::ExpertsEmbd,
-     {"ffn_down_exps.weight"}},
-    {Stage::FfnOut,
-     "Weighted sum of experts",
-     "The experts' outputs are added, each multiplied by its router weight: this mix is the MoE block's output.",
-     Dims::Embd,
-     {}},
-    {Stage::ResidFfn,
-     "Residual add (layer output)",
-     "The experts' mix is added to the residual stream: this is the layer's output and the next layer's input.",
-     Dims::Embd,
-     {}},
-};
+                    "", "", "", "attn_q.weight", "attn_k.weight", "attn_v.weight", TS_QK_NORM)
+        TS_MOE_MLP("Only the most probable experts run (expert_used_count of them); their probabilities are divided "
+                   "by their sum, so the chosen weights add up to 1. The other experts cost nothing for this token.")};
+// olmoe: the llama attention with whole-vector q/k norms, then a mixture of experts weighted by the router's
+// probabilities as they are.
+constexpr StageDesc kOlmoeBlock[] = {
+    TS_LLAMA_ATTN_W("Wq maps the normed vector to one query per head: what this token is looking for.", "", "", "",
+                    "attn_q.weight", "attn_k.weight", "attn_v.weight", TS_QK_NORM_WHOLE)
+        TS_MOE_MLP("Only the most probable experts run (expert_used_count of them), each weighted by its router "
+                   "probability as it is: OLMoE does not renormalise, so the chosen weights add up to less than 1. "
+                   "The other experts cost nothing for this token.")};
 #undef TS_LLAMA_BLOCK
 #undef TS_LLAMA_BLOCK_W
 #undef TS_LLAMA_ATTN_W
 #undef TS_LLAMA_MLP
 #undef TS_NO_QK_NORM
 #undef TS_QK_NORM
+#undef TS_QK_NORM_WHOLE
+#undef TS_MOE_MLP
 
 constexpr StageDesc kAfter[] = {
     {Stage::FinalNorm,
@@ -257,6 +286,12 @@ constexpr ArchDesc kQwen3Moe = {"qwen3moe",
                                 "the qwen3 block with a mixture of experts in place of the MLP: a router picks "
                                 "expert_used_count of expert_count SwiGLU experts for each token",
                                 kBefore, kQwen3MoeBlock, kAfter};
+constexpr ArchDesc kOlmoe    = {"olmoe",
+                                "the llama block with an RMSNorm of the whole query and key vectors before NeoX RoPE, and "
+                                   "a mixture of experts in place of the MLP: a router picks expert_used_count of "
+                                   "expert_count SwiGLU experts for each token, weighted by their probabilities as they are "
+                                   "(not renormalised)",
+                                kBefore, kOlmoeBlock, kAfter};
 
 }  // namespace
 
@@ -270,12 +305,24 @@ const ArchDesc& llama_family_desc(Arch arch) {
             return kQwen3;
         case Arch::Qwen3Moe:
             return kQwen3Moe;
+        case Arch::Olmoe:
+            return kOlmoe;
         default:
             return kLlama;
     }
 }
 
 // ---- the block function ---------------------------------------------------------------------------------------
+
+namespace {
+
+// RMSNorm of every span of `x` (n floats) as long as the weight: a head (qwen3) or a token's whole q or k (olmoe).
+void qk_norm(const Tensor& w, float eps, int64_t n, float* x) {
+    const int span = int(w.ne[0]);
+    for (int64_t i = 0; i < n; i += span) rms_norm(x + i, w.f32(), eps, span, x + i);
+}
+
+}  // namespace
 
 void Forward::eval_llama(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                          LogitRows rows, ThreadPool& pool, Observer* observer) {
@@ -395,15 +442,12 @@ void Forward::eval_llama(const KvCache& cache, KvCache* store, const int32_t* to
                     linear(L.wv, xb, n, v, pool);
                     add_bias(L.bv, n, kv_dim, v);
                     break;
-                case Stage::QNorm:  // qwen3: each head of q = RMSNorm(head) · attn_q_norm, over head_dim
-                    for (int64_t i = 0; i < int64_t(n) * hp.n_head; ++i)
-                        rms_norm(row(q, int(i), head_dim), L.q_norm.f32(), hp.norm_eps, head_dim,
-                                 row(q, int(i), head_dim));
+                case Stage::QNorm:  // qwen3: each head of q = RMSNorm(head) · attn_q_norm, over head_dim; olmoe:
+                                    // the weight spans all of q, so one RMSNorm over the whole vector
+                    qk_norm(L.q_norm, hp.norm_eps, int64_t(n) * q_dim, q);
                     break;
                 case Stage::KNorm:
-                    for (int64_t i = 0; i < int64_t(n) * hp.n_head_kv; ++i)
-                        rms_norm(row(k, int(i), head_dim), L.k_norm.f32(), hp.norm_eps, head_dim,
-                                 row(k, int(i), head_dim));
+                    qk_norm(L.k_norm, hp.norm_eps, int64_t(n) * kv_dim, k);
                     break;
                 case Stage::Q:  // rotate each pair of every head by its position's angle (Normal or NeoX pairing)
                     for (int t = 0; t < n; ++t) {

@@ -1,8 +1,9 @@
-// A mixture of experts (qwen3moe), the stages that replace the MLP in the llama block function, as llama.cpp's
+// A mixture of experts (qwen3moe, olmoe), the stages that replace the MLP in the llama block function, as llama.cpp's
 // build_moe_ffn computes them:
 //
 //   xb (the normed residual) → router logits = ffn_gate_inp · xb → softmax over the n_expert experts
-//   → the n_expert_used most probable, their probabilities divided by their sum (the weights)
+//   → the n_expert_used most probable, their probabilities divided by their sum (the weights; olmoe: the
+//     probabilities themselves, hp.expert_weights_norm false)
 //   → each chosen expert e: silu(W_gate[e] · xb) ⊙ (W_up[e] · xb) → W_down[e] · that
 //   → the weighted sum of the chosen experts' outputs
 //

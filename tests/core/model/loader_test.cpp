@@ -99,6 +99,30 @@ TEST(LoadGguf, UnknownArchitectureIsUnsupportedAndTheSupportedOnesAreListed) {
                   "llama, qwen2, qwen3, qwen3moe, gpt2, phi3, gemma2, gemma3"});
 }
 
+// olmoe's q/k norms and output matrix are n_embd wide and llama.cpp asserts RoPE over the whole head: a file whose
+// heads do not fill n_embd, with fewer kv heads, a partial RoPE or grouped routing is refused before any tensor.
+TEST(LoadGguf, OlmoeRefusesShapesItsNormsCannotSpan) {
+    auto olmoe = [](TinySpec s, std::vector<std::pair<std::string, gguf::Value>> extra) {
+        s.arch             = "olmoe";
+        gguf::GgufWriter w = tiny::gguf_writer_for(tiny::make_tiny_model(s));
+        w.add("olmoe.expert_count", gguf::Value::make_u32(4));
+        w.add("olmoe.expert_used_count", gguf::Value::make_u32(2));
+        for (auto& [k, v] : extra) w.add(k, v);
+        return load_with(w);
+    };
+    TinySpec s;  // 4 heads, 2 kv heads
+    expect_error(olmoe(s, {}), Code::kUnsupported, {"olmoe.attention.head_count_kv 2 must equal head_count 4"});
+    s.n_head_kv  = s.n_head;
+    s.key_length = 8;
+    expect_error(olmoe(s, {}), Code::kUnsupported, {"olmoe heads of 4 x 8", "must fill embedding_length 16"});
+    s.key_length = 0;
+    s.n_rot      = 2;
+    expect_error(olmoe(s, {}), Code::kUnsupported, {"olmoe.rope.dimension_count 2 must be olmoe's head size 4"});
+    s.n_rot = 0;
+    expect_error(olmoe(s, {{"olmoe.expert_group_count", gguf::Value::make_u32(4)}}), Code::kUnsupported,
+                 {"olmoe.expert_group_count' is 4", "grouped expert routing"});
+}
+
 TinySpec gpt2_spec() {
     TinySpec s;
     s.arch      = "gpt2";
