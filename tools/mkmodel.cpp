@@ -10,6 +10,8 @@
 //   ts_mkmodel random /tmp/phi3-2l.gguf --arch phi3 --layers 2      (Phi-3-mini's shape, 2 of its 32 layers)
 //   ts_mkmodel random /tmp/gemma2-2l.gguf --arch gemma2 --layers 2  (Gemma-2-2B's shape, 2 of its 26 layers)
 //   ts_mkmodel random /tmp/gemma3-6l.gguf --arch gemma3 --layers 6  (Gemma-3-1B's shape, 6 of its 26 layers)
+//   ts_mkmodel random /tmp/gemma4-7l.gguf --arch gemma4 --layers 7 --kv-shared 2
+//              (Gemma-4-E2B's shape with 7 of its 35 layers, the last 2 sharing KV caches as its last 20 do)
 //   ts_mkmodel random /tmp/qwen3moe-2l.gguf --arch qwen3moe --layers 2 --experts 16
 //              (Qwen3-30B-A3B's shape with 2 of its 48 layers and 16 of its 128 experts, 8 used)
 //   ts_mkmodel random /tmp/olmoe-2l.gguf --arch olmoe --layers 2   (OLMoE-1B-7B's shape, 2 of its 16 layers)
@@ -36,7 +38,8 @@ int cmd_random(int argc, char** argv) {
                   "otherwise), gpt2 (LayerNorm, learned positions, GELU; GPT-2 small's shape unless flags say "
                   "otherwise), phi3 (fused QKV and gate+up; Phi-3-mini's shape), gemma2 (soft-caps, sliding window "
                   "every other layer; Gemma-2-2B's shape) or gemma3 (q/k norms, 5 local : 1 global layers; "
-                  "Gemma-3-1B's shape), qwen3moe (qwen3 attention, a mixture of experts; Qwen3-30B-A3B's shape) or "
+                  "Gemma-3-1B's shape), gemma4 (per-layer embeddings, KV-sharing layers, smaller local heads; "
+                  "Gemma-4-E2B's shape), qwen3moe (qwen3 attention, a mixture of experts; Qwen3-30B-A3B's shape) or "
                   "olmoe (q/k norms over the whole vector, 64 experts, 8 used, weights not renormalised; "
                   "OLMoE-1B-7B's shape)");
     ap.add_float("", "--rope-base", "B", &s.rope_base, 1.0f, 1e9f,
@@ -51,7 +54,15 @@ int cmd_random(int argc, char** argv) {
     ap.add_int("", "--swa", "N", &s.n_swa, 1, 1 << 22,
                "gemma: sliding window in positions (attention.sliding_window; default gemma2 4096, gemma3 512)");
     ap.add_int("", "--swa-pattern", "N", &s.swa_pattern, 1, 1 << 10,
-               "gemma: every N-th layer is global, the others local (default gemma2 2, gemma3 6; not written)");
+               "gemma: every N-th layer is global, the others local (default gemma2 2, gemma3 6, gemma4 5; written "
+               "only as gemma4's per-layer array)");
+    ap.add_int("", "--head-dim-swa", "N", &s.head_dim_swa, 2, 1 << 12,
+               "gemma4: head size of the sliding-window layers (attention.key_length_swa; preset 256, global 512)");
+    ap.add_int("", "--per-layer-embd", "N", &s.n_embd_per_layer, 0, 1 << 14,
+               "gemma4: per-layer embedding width (embedding_length_per_layer_input; preset 256, 0: none)");
+    ap.add_int("", "--kv-shared", "N", &s.n_kv_shared, 0, 1024,
+               "gemma4: the last N layers read earlier layers' KV caches (attention.shared_kv_layers; preset 20 of "
+               "35; their MLPs are twice as wide)");
     ap.add_int("", "--ffn", "N", &s.n_ff, 1, 1 << 18, "MLP width (qwen3moe, olmoe: each expert's)");
     ap.add_int("", "--experts", "N", &s.n_expert, 1, 512,
                "qwen3moe, olmoe: experts per layer (default qwen3moe 128, olmoe 64)");
@@ -156,6 +167,21 @@ int cmd_random(int argc, char** argv) {
         preset("--ctx", s.n_ctx, 32768);
         if (!ap.was_set("--rope-base")) s.rope_base = 1000000.0f;
         if (!ap.was_set("--tied")) s.tied = true;
+    } else if (s.arch == "gemma4") {  // Gemma-4-E2B
+        preset("--layers", s.n_layer, 35);
+        preset("--dim", s.n_embd, 1536);
+        preset("--heads", s.n_head, 8);
+        preset("--kv-heads", s.n_head_kv, 1);
+        preset("--head-dim", s.head_dim, 512);
+        preset("--head-dim-swa", s.head_dim_swa, 256);
+        preset("--per-layer-embd", s.n_embd_per_layer, 256);
+        preset("--kv-shared", s.n_kv_shared, s.n_layer == 35 ? 20 : 0);
+        preset("--swa", s.n_swa, 512);
+        preset("--ffn", s.n_ff, 6144);
+        preset("--vocab", s.n_vocab, 262144);
+        preset("--ctx", s.n_ctx, 131072);
+        if (!ap.was_set("--rope-base")) s.rope_base = 1000000.0f;
+        if (!ap.was_set("--tied")) s.tied = true;
     }
     s.seed  = uint64_t(seed);
     s.vocab = !no_vocab;
@@ -175,7 +201,7 @@ int main(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "random") return cmd_random(argc - 1, argv + 1);
     std::fprintf(
         stderr,
-        "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2|qwen3|qwen3moe|olmoe|gpt2|phi3|gemma2|gemma3 "
+        "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2|qwen3|qwen3moe|olmoe|gpt2|phi3|gemma2|gemma3|gemma4 "
         "--layers N "
         "--dim N --heads N "
         "--kv-heads N "

@@ -209,6 +209,60 @@ void add_gemma_tensors(core::gguf::GgufWriter& w, const RandomModelSpec& s, int 
         w.add_tensor("output.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
 }
 
+// Gemma 4's: gemma3's, with per-layer head sizes and MLP widths, no K/V/k-norm on KV-sharing layers, the per-layer
+// embeddings, each layer's output scale and the global layers' rope_freqs.
+bool gemma4_swa(const RandomModelSpec& s, int il) {
+    const int pattern = s.swa_pattern ? s.swa_pattern : 5;
+    return il % pattern < pattern - 1;
+}
+int gemma4_ff(const RandomModelSpec& s, int il) {
+    return s.n_kv_shared > 0 && il >= s.n_layer - s.n_kv_shared ? 2 * s.n_ff : s.n_ff;
+}
+void add_gemma4_tensors(core::gguf::GgufWriter& w, const RandomModelSpec& s, int head_dim, core::sample::Rng& rng) {
+    const DType t   = s.type;
+    const int64_t E = s.n_embd, P = s.n_embd_per_layer, L = s.n_layer;
+    w.add_tensor("token_embd.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
+    if (P > 0) {
+        w.add_tensor("per_layer_token_embd.weight", t, {P * L, s.n_vocab}, random_matrix(t, P * L, s.n_vocab, rng));
+        w.add_tensor("per_layer_model_proj.weight", t, {E, P * L}, random_matrix(t, E, P * L, rng));
+        w.add_tensor_f32("per_layer_proj_norm.weight", {P}, around_one(P, 0.2f, rng));
+    }
+    for (int il = 0; il < s.n_layer; ++il) {
+        const std::string blk = "blk." + std::to_string(il) + ".";
+        const int64_t hd      = gemma4_swa(s, il) && s.head_dim_swa ? s.head_dim_swa : head_dim;
+        const int64_t Q = hd * s.n_head, KV = hd * s.n_head_kv, F = gemma4_ff(s, il);
+        const bool own_kv = il < s.n_layer - s.n_kv_shared;
+        w.add_tensor_f32(blk + "attn_norm.weight", {E}, around_one(E, 0.2f, rng));
+        w.add_tensor(blk + "attn_q.weight", t, {E, Q}, random_matrix(t, E, Q, rng));
+        if (own_kv) {
+            w.add_tensor(blk + "attn_k.weight", t, {E, KV}, random_matrix(t, E, KV, rng));
+            w.add_tensor(blk + "attn_v.weight", t, {E, KV}, random_matrix(t, E, KV, rng));
+            w.add_tensor_f32(blk + "attn_k_norm.weight", {hd}, around_one(hd, 0.2f, rng));
+        }
+        w.add_tensor_f32(blk + "attn_q_norm.weight", {hd}, around_one(hd, 0.2f, rng));
+        w.add_tensor(blk + "attn_output.weight", t, {Q, E}, random_matrix(t, Q, E, rng));
+        w.add_tensor_f32(blk + "post_attention_norm.weight", {E}, around_one(E, 0.2f, rng));
+        w.add_tensor_f32(blk + "ffn_norm.weight", {E}, around_one(E, 0.2f, rng));
+        w.add_tensor(blk + "ffn_gate.weight", t, {E, F}, random_matrix(t, E, F, rng));
+        w.add_tensor(blk + "ffn_up.weight", t, {E, F}, random_matrix(t, E, F, rng));
+        w.add_tensor(blk + "ffn_down.weight", t, {F, E}, random_matrix(t, F, E, rng));
+        w.add_tensor_f32(blk + "post_ffw_norm.weight", {E}, around_one(E, 0.2f, rng));
+        w.add_tensor_f32(blk + "layer_output_scale.weight", {1}, around_one(1, 0.5f, rng));
+        if (P > 0) {
+            w.add_tensor(blk + "inp_gate.weight", t, {E, P}, random_matrix(t, E, P, rng));
+            w.add_tensor(blk + "proj.weight", t, {P, E}, random_matrix(t, P, E, rng));
+            w.add_tensor_f32(blk + "post_norm.weight", {E}, around_one(E, 0.2f, rng));
+        }
+    }
+    // "Proportional" RoPE on the global layers, as llama.cpp's converter writes it: the first quarter of the pairs
+    // rotate (factor 1), the others get 1e30 (an angle of 0).
+    std::vector<float> factors(size_t(head_dim / 2), 1e30f);
+    std::fill(factors.begin(), factors.begin() + head_dim / 8, 1.0f);
+    w.add_tensor_f32("rope_freqs.weight", {int64_t(factors.size())}, factors);
+    w.add_tensor_f32("output_norm.weight", {E}, around_one(E, 0.2f, rng));
+    if (!s.tied) w.add_tensor("output.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
+}
+
 // Phi-3's tensors: one fused attn_qkv (rows q | k | v) and one fused ffn_up (gate rows, then up rows).
 void add_phi3_tensors(core::gguf::GgufWriter& w, const RandomModelSpec& s, core::sample::Rng& rng) {
     const DType t   = s.type;
@@ -261,14 +315,27 @@ core::Result<DType> parse_dtype(const std::string& name) {
 }
 
 core::Status validate_spec(const RandomModelSpec& s) {
-    const bool gemma = s.arch == "gemma2" || s.arch == "gemma3";
+    const bool gemma = s.arch == "gemma2" || s.arch == "gemma3" || s.arch == "gemma4";
     const bool olmoe = s.arch == "olmoe";
     const bool moe   = s.arch == "qwen3moe" || olmoe;
+    if ((s.head_dim_swa || s.n_embd_per_layer || s.n_kv_shared) && s.arch != "gemma4")
+        return make_error(Code::kInvalidArgument,
+                          "--head-dim-swa, --per-layer-embd and --kv-shared are gemma4's, not %s's", s.arch.c_str());
+    if (s.head_dim_swa < 0 || s.n_embd_per_layer < 0 || s.n_kv_shared < 0 || s.head_dim_swa % 2 != 0)
+        return make_error(Code::kInvalidArgument, "gemma4's sizes must be >= 0 (and the head size even)");
+    if (s.arch == "gemma4" && s.n_kv_shared > 0) {  // the sharing layers read layer n_kv - 1 (global), n_kv - 2
+        const int n_kv = s.n_layer - s.n_kv_shared;
+        if (n_kv < 2 || gemma4_swa(s, n_kv - 1) || !gemma4_swa(s, n_kv - 2))
+            return make_error(Code::kInvalidArgument,
+                              "gemma4: with %d KV-sharing layers, layer %d must be global and layer %d local (the "
+                              "caches they share)",
+                              s.n_kv_shared, n_kv - 1, n_kv - 2);
+    }
     if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "gpt2" && s.arch != "phi3" && !gemma &&
         !moe)
         return make_error(Code::kInvalidArgument,
-                          "unknown architecture '%s' (llama, qwen2, qwen3, qwen3moe, olmoe, gpt2, phi3, gemma2 or "
-                          "gemma3)",
+                          "unknown architecture '%s' (llama, qwen2, qwen3, qwen3moe, olmoe, gpt2, phi3, gemma2, gemma3 "
+                          "or gemma4)",
                           s.arch.c_str());
     if (moe != (s.n_expert > 0) || s.n_expert < 0 || (moe && (s.n_expert_used < 1 || s.n_expert_used > s.n_expert)))
         return make_error(Code::kInvalidArgument,
@@ -315,6 +382,12 @@ core::Status validate_spec(const RandomModelSpec& s) {
     if (q_dim % int(block) != 0)
         return make_error(Code::kInvalidArgument, "heads x head size %d must be a multiple of %s's block of %u", q_dim,
                           std::string(core::dtype_name(s.type)).c_str(), block);
+    if ((s.n_embd_per_layer % int(block) != 0) || ((s.head_dim_swa * s.n_head) % int(block) != 0))
+        return make_error(Code::kInvalidArgument,
+                          "gemma4's per-layer width %d and heads x local head size %d must be multiples of %s's block "
+                          "of %u",
+                          s.n_embd_per_layer, s.head_dim_swa * s.n_head, std::string(core::dtype_name(s.type)).c_str(),
+                          block);
     if (s.vocab && s.n_vocab < 259)
         return make_error(Code::kInvalidArgument, "a placeholder vocabulary needs vocab >= 259, got %d", s.n_vocab);
     return {};
@@ -325,11 +398,12 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     core::gguf::GgufWriter w;
     const int head_dim = s.head_dim ? s.head_dim : s.n_embd / s.n_head;
     const int kv_dim = head_dim * s.n_head_kv, q_dim = head_dim * s.n_head;
-    const bool olmoe = s.arch == "olmoe";  // qwen3moe's experts, llama's heads, q/k norms over the whole vector
-    const bool moe   = s.arch == "qwen3moe" || olmoe;
+    const bool olmoe  = s.arch == "olmoe";  // qwen3moe's experts, llama's heads, q/k norms over the whole vector
+    const bool moe    = s.arch == "qwen3moe" || olmoe;
     const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe", phi3 = s.arch == "phi3";
-    const bool gemma = s.arch == "gemma2" || s.arch == "gemma3";
-    std::string name = s.name;
+    const bool gemma  = s.arch == "gemma2" || s.arch == "gemma3" || s.arch == "gemma4";
+    const bool gemma4 = s.arch == "gemma4";
+    std::string name  = s.name;
     if (name.empty())
         name = "random " + s.arch + " " + std::to_string(s.n_layer) + "x" + std::to_string(s.n_embd) + " " +
                (s.k_mix ? std::string("q4_K_M-like") : std::string(core::dtype_name(s.type)));
@@ -339,9 +413,16 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     w.add(a + ".context_length", Value::make_u32(uint32_t(s.n_ctx)));
     w.add(a + ".embedding_length", Value::make_u32(uint32_t(s.n_embd)));
     w.add(a + ".block_count", Value::make_u32(uint32_t(s.n_layer)));
-    // As Qwen3-30B-A3B's file: feed_forward_length is experts used x each expert's length; OLMoE's is each
-    // expert's (its converter writes no expert_feed_forward_length).
-    w.add(a + ".feed_forward_length", Value::make_u32(uint32_t(moe && !olmoe ? s.n_ff * s.n_expert_used : s.n_ff)));
+    if (gemma4 && s.n_kv_shared > 0) {
+        std::vector<int32_t> ff;
+        for (int il = 0; il < s.n_layer; ++il) ff.push_back(gemma4_ff(s, il));
+        w.add(a + ".feed_forward_length", Value::make_i32_array(ff));
+    } else {
+        // As Qwen3-30B-A3B's file: experts used x each expert's length; OLMoE's is each expert's (no
+        // expert_feed_forward_length).
+        w.add(a + ".feed_forward_length",
+              Value::make_u32(uint32_t(moe && !olmoe ? s.n_ff * s.n_expert_used : s.n_ff)));
+    }
     if (moe) {
         w.add(a + ".expert_count", Value::make_u32(uint32_t(s.n_expert)));
         w.add(a + ".expert_used_count", Value::make_u32(uint32_t(s.n_expert_used)));
@@ -363,7 +444,21 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     if (gemma) {
         const int n_swa = s.n_swa ? s.n_swa : s.arch == "gemma2" ? 4096 : 512;
         w.add(a + ".attention.sliding_window", Value::make_u32(uint32_t(n_swa)));
-        if (s.swa_pattern) w.add(a + ".attention.sliding_window_pattern", Value::make_u32(uint32_t(s.swa_pattern)));
+        if (gemma4) {  // the pattern as an array, the keys llama.cpp requires of gemma4
+            std::vector<Value> local;
+            for (int il = 0; il < s.n_layer; ++il) local.push_back(Value::make_bool(gemma4_swa(s, il)));
+            w.add(a + ".attention.sliding_window_pattern", Value::make_array(core::gguf::ValueType::Bool, local));
+            const int hd_swa = s.head_dim_swa ? s.head_dim_swa : head_dim;
+            w.add(a + ".attention.key_length_swa", Value::make_u32(uint32_t(hd_swa)));
+            w.add(a + ".attention.value_length_swa", Value::make_u32(uint32_t(hd_swa)));
+            w.add(a + ".rope.dimension_count_swa", Value::make_u32(uint32_t(hd_swa)));
+            w.add(a + ".rope.freq_base_swa", Value::make_f32(10000.0f));
+            w.add(a + ".final_logit_softcapping", Value::make_f32(30.0f));
+            w.add(a + ".embedding_length_per_layer_input", Value::make_u32(uint32_t(s.n_embd_per_layer)));
+            w.add(a + ".attention.shared_kv_layers", Value::make_u32(uint32_t(s.n_kv_shared)));
+        } else if (s.swa_pattern) {
+            w.add(a + ".attention.sliding_window_pattern", Value::make_u32(uint32_t(s.swa_pattern)));
+        }
         if (s.arch == "gemma2") {
             w.add(a + ".attn_logit_softcapping", Value::make_f32(50.0f));
             w.add(a + ".final_logit_softcapping", Value::make_f32(30.0f));
@@ -386,7 +481,9 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
         return w.write(path);
     }
     if (gemma || phi3) {
-        if (gemma) {
+        if (gemma4) {
+            add_gemma4_tensors(w, s, head_dim, rng);
+        } else if (gemma) {
             add_gemma_tensors(w, s, head_dim, rng);
         } else {
             add_phi3_tensors(w, s, rng);

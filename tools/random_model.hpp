@@ -22,7 +22,8 @@ struct RandomModelSpec {
     // (gemma3), tied output; "qwen3moe": qwen3's attention and a mixture of n_expert SwiGLU experts of n_ff, of
     // which n_expert_used run per token (router ffn_gate_inp in F32, as llama.cpp's converter keeps it); "olmoe":
     // the same experts (sized by feed_forward_length), llama's heads (n_head_kv = n_head), RMSNorm of the whole q and
-    // k vectors, its own output matrix, byte-level BPE with pre-tokenizer olmo.
+    // k vectors, its own output matrix, byte-level BPE with pre-tokenizer olmo; "gemma4":
+    // gemma3's block with V norms, per-layer embeddings and KV sharing (the fields at the end).
     std::string arch  = "llama";
     int n_layer       = 2;
     int n_embd        = 64;
@@ -50,6 +51,16 @@ struct RandomModelSpec {
     // Written as given after everything else (tests: keys and tensors the loader must refuse). Keys must be new.
     std::vector<std::pair<std::string, core::gguf::Value>> extra_keys;
     std::vector<std::pair<std::string, std::vector<float>>> extra_f32_tensors;  // 1-D
+
+    // gemma4: the sliding-window layers' head size (attention.key_length_swa; 0: head_dim), the per-layer
+    // embeddings' width (embedding_length_per_layer_input; 0: none) and the last layers that share KV caches
+    // (attention.shared_kv_layers; their MLPs are twice as wide, as Gemma 4 E2B's use_double_wide_mlp, written as a
+    // per-layer feed_forward_length). gemma4's pattern is written as its per-layer array (default every 5th global),
+    // its global layers' "proportional" RoPE as rope_freqs.weight (a quarter of each head rotated), its logits
+    // soft-capped at 30, and each layer's output scale as layer_output_scale.weight.
+    int head_dim_swa     = 0;
+    int n_embd_per_layer = 0;
+    int n_kv_shared      = 0;
 };
 
 // The frequency factors Meta's "llama3" RoPE scaling gives each of the head_dim/2 pairs, as llama.cpp's converter

@@ -1,6 +1,7 @@
 // `tokenscope info`: describe a model file (ARCHITECTURE §5): format, architecture, name, hyper-parameters, tokenizer,
 // parameter count, tensor types with counts and bytes, file size. Any valid GGUF is described from its own header
 // even when it is not a model we can run (another architecture, missing tensors): the reason is printed as a note.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <map>
@@ -104,6 +105,28 @@ void print_hparams(const core::Hparams& hp) {
     if (hp.final_softcap > 0.0f)
         std::printf("  %-16s %g (logits: cap·tanh(l/cap))\n", "final_softcap", double(hp.final_softcap));
     if (hp.attn_scale > 0.0f) std::printf("  %-16s %g (queries)\n", "attn_scale", double(hp.attn_scale));
+    // gemma4: sizes per kind of layer, per-layer embeddings, KV sharing.
+    if (!hp.layer_head_dim.empty() || hp.n_rot_swa > 0) {
+        const int local = hp.n_swa > 0
+                              ? int(std::find(hp.swa_layers.begin(), hp.swa_layers.end(), 1) - hp.swa_layers.begin())
+                              : hp.n_layer;
+        if (local < hp.n_layer)
+            std::printf("  %-16s %d (local layers; global %d), n_rot %d (local)\n", "head_dim_swa",
+                        hp.head_dim_of(local), hp.head_dim, hp.n_rot_of(local));
+    }
+    if (!hp.layer_n_ff.empty() || !hp.layer_n_head_kv.empty()) {
+        std::printf("  %-16s", "per-layer sizes");
+        for (int il = 0; il < hp.n_layer; ++il) std::printf(" %d:%dx%d", il, hp.n_ff_of(il), hp.n_head_kv_of(il));
+        std::printf(" (n_ff x n_head_kv)\n");
+    }
+    if (hp.n_embd_per_layer > 0)
+        std::printf("  %-16s %d per layer (per_layer_token_embd, fed into each layer after its MLP)\n",
+                    "per_layer_embd", hp.n_embd_per_layer);
+    if (hp.n_layer_kv > 0)
+        std::printf(
+            "  %-16s layers %d..%d read the KV cache of layer %d (global) / %d (local); %d layers have "
+            "their own\n",
+            "shared_kv", hp.n_layer_kv, hp.n_layer - 1, hp.n_layer_kv - 1, hp.n_layer_kv - 2, hp.n_layer_kv);
     std::printf("  %-16s %g\n", "norm_eps", double(hp.norm_eps));
     std::printf("  %-16s %s\n", "output", hp.tied_output ? "tied to token_embd" : "own matrix");
 }

@@ -71,7 +71,7 @@ void rebuild(QkView& v, const UiState& ui, const core::Snapshot& snap, const std
     v.q_norm = NAN;
     if (size_t(r.pos) < snap.steps.size()) {
         const auto& rec = snap.steps[size_t(r.pos)]->record;
-        const int hd    = snap.model->hp.head_dim;
+        const int hd    = snap.model->hp.head_dim_of(r.layer);  // gemma4's differ per layer
         if (rec && r.layer < rec->n_layer && (r.head + 1) * hd <= rec->q_dim) {
             const float* q = rec->q_layer(r.layer) + size_t(r.head) * size_t(hd);
             double s       = 0;
@@ -96,7 +96,8 @@ void cell_bar(float value, float lo, float hi, float zero, ImU32 col, float widt
 
 void draw_summary(UiState& ui, const QkView& v, const core::Snapshot& snap) {
     const auto& hp     = snap.model->hp;
-    const float sqrt_d = std::sqrt(float(hp.head_dim));
+    const int head_dim = ui.sel.layer >= 0 && ui.sel.layer < hp.n_layer ? hp.head_dim_of(ui.sel.layer) : hp.head_dim;
+    const float sqrt_d = std::sqrt(float(head_dim));
     ImGui::PushFont(ui.fonts.mono);
     ImGui::Text("query %s (position %d) · layer %d · head %d",
                 v.pos < int(v.labels.size()) ? v.labels[size_t(v.pos)].c_str() : "?", v.pos, ui.sel.layer, ui.sel.head);
@@ -107,12 +108,12 @@ void draw_summary(UiState& ui, const QkView& v, const core::Snapshot& snap) {
     if (std::fabs(scale * sqrt_d - 1.0f) < 1e-6f)
         ImGui::Text(
             "score_j = q·k_j / √d   with d = head_dim = %d, √d = %.3f%s;   keys after position %d are masked (−∞)",
-            hp.head_dim, double(sqrt_d), norm, v.pos);
+            head_dim, double(sqrt_d), norm, v.pos);
     else  // a model with a query scale of its own (gemma's query_pre_attn_scalar)
         ImGui::Text(
             "score_j = q·k_j × %.5g (the model's query scale; head_dim = %d)%s;   keys after position %d are "
             "masked (−∞)",
-            double(scale), hp.head_dim, norm, v.pos);
+            double(scale), head_dim, norm, v.pos);
     ImGui::Text(
         "m = max score = %.4f (key %d)   →   e_j = exp(score_j − m)   →   Σ e_j = %.5f   →   weight_j = e_j / Σ   "
         "(Σ weight_j = %.4f)",

@@ -27,7 +27,9 @@ Forward::Forward(const Model& model, int n_ctx, int n_batch) : model_(model), n_
     // phi3's fused gate | up rows share the buffer with its fused Q | K | V (never live at the same time).
     if (hp.arch == Arch::Phi3) qkv_.resize(std::max(qkv_.size(), B * 2 * size_t(hp.n_ff)), 0.0f);
     att_.assign(B * size_t(hp.q_dim()), 0.0f);
-    hb_.assign(B * size_t(hp.ff_rows()) * size_t(hp.n_ff), 0.0f);
+    // hb_ also holds gemma4's projection to the per-layer inputs ([n_batch][n_layer · n_embd_per_layer]).
+    hb_.assign(B * std::max(size_t(hp.ff_rows()) * size_t(hp.n_ff), size_t(hp.n_layer) * size_t(hp.n_embd_per_layer)),
+               0.0f);
     hb2_.assign(B * size_t(hp.ff_rows()) * size_t(hp.n_ff), 0.0f);
     if (hp.is_moe()) {
         const size_t E = size_t(hp.n_expert), K = size_t(hp.n_expert_used);
@@ -42,8 +44,13 @@ Forward::Forward(const Model& model, int n_ctx, int n_batch) : model_(model), n_
     scores_.assign(size_t(hp.n_head) * size_t(n_ctx), 0.0f);
     probs_.assign(size_t(hp.n_head) * size_t(n_ctx), 0.0f);
     // Two sets of angles where sliding-window layers rotate with a base of their own (gemma): global, then local.
-    const bool gemma = hp.arch == Arch::Gemma2 || hp.arch == Arch::Gemma3;
-    rope_.assign(B * 2 * size_t(hp.n_rot / 2) * (gemma ? 2 : 1), 0.0f);
+    const bool gemma = hp.arch == Arch::Gemma2 || hp.arch == Arch::Gemma3 || hp.arch == Arch::Gemma4;
+    rope_.assign(B * 2 * size_t(std::max(hp.n_rot, hp.n_rot_swa) / 2) * (gemma ? 2 : 1), 0.0f);
+    // gemma4's per-layer inputs: [n_batch][n_layer][n_embd_per_layer], and one layer's gate / projection rows.
+    if (hp.n_embd_per_layer > 0) {
+        ple_.assign(B * size_t(hp.n_layer) * size_t(hp.n_embd_per_layer), 0.0f);
+        ple_gate_.assign(B * size_t(hp.n_embd_per_layer), 0.0f);
+    }
     wants_.assign(size_t(hp.n_layer) + 1, StageMask{});
 }
 
@@ -141,6 +148,7 @@ void Forward::eval_batch(const KvCache& cache, KvCache* store, const int32_t* to
             break;
         case Arch::Gemma2:
         case Arch::Gemma3:
+        case Arch::Gemma4:
             eval_gemma(cache, store, tokens, n, pos0, logits, rows, pool, observer);
             break;
     }
@@ -162,13 +170,14 @@ constexpr int64_t kParallelAttnWork = int64_t(1) << 15;
 void Forward::attend(const KvCache& cache, KvCache* store, int layer, int pos0, int n, const float* q, const float* k,
                      const float* v, float* att, ThreadPool& pool, Observer* observer, StageMask mask) {
     const Hparams& hp  = model_.hp;
-    const size_t q_dim = size_t(hp.q_dim()), kv_dim = size_t(hp.kv_dim());
+    const size_t q_dim = size_t(hp.q_dim_of(layer)), kv_dim = size_t(hp.kv_dim_of(layer));
     // K and V of each position go into the cache (as the observer left them), then every token attends over the
     // positions up to its own. Scores, softmax and the weighted sum run in one loop over tokens and heads: a token's
     // score rows live only while it is processed. When nobody looks at the scores or probs, a batch goes head by
     // head (one hand-off to the threads for all its tokens); otherwise token by token, so the observer sees every
     // head at once.
-    if (store)
+    // A KV-sharing layer (gemma4) stores nothing: it reads the cache of the layer it shares (attn::Params::kv_layer).
+    if (store && hp.has_own_kv(layer))
         for (int t = 0; t < n; ++t) store->store(layer, pos0 + t, k + size_t(t) * kv_dim, v + size_t(t) * kv_dim);
     if (n > 1 && !mask.has(Stage::AttnScores) && !mask.has(Stage::AttnSoftcap) && !mask.has(Stage::AttnProbs)) {
         attention_batch(cache, layer, pos0, n, q, att, pool);
@@ -186,16 +195,17 @@ void Forward::attend(const KvCache& cache, KvCache* store, int layer, int pos0, 
 
 void Forward::attention(const KvCache& cache, int layer, int pos, int n_keys, const float* q, float* out,
                         ThreadPool& pool, Observer* observer, StageMask mask) {
-    const Hparams& hp  = model_.hp;
-    const int n_pos    = n_keys;  // causal mask: keys 0 .. pos only (pos + 1), unless no-mask lifted it
-    const int head_dim = hp.head_dim;
-    const int group    = hp.n_head / hp.n_head_kv;  // grouped-query attention: query head h reads kv head h / group
-    float* scores      = scores_.data();            // [n_head][n_pos] q·k/√head_dim
-    float* probs       = probs_.data();             // [n_head][n_pos] softmax(scores)
-    auto at            = [n_pos](float* buf, int h) { return buf + size_t(h) * size_t(n_pos); };
-    // The layer's scale, soft-cap and window. The scores are computed raw and capped after the observer saw them,
-    // so that an edit of the scores reaches the cap and the softmax.
+    const Hparams& hp = model_.hp;
+    const int n_pos   = n_keys;  // causal mask: keys 0 .. pos only (pos + 1), unless no-mask lifted it
+    // The layer's scale, soft-cap, window, head size and cache layer. The scores are computed raw and capped after
+    // the observer saw them, so that an edit of the scores reaches the cap and the softmax.
     const attn::Params P = attn::params(hp, layer);
+    const int head_dim   = P.head_dim;
+    const int kv_layer   = P.kv_layer;
+    const int group      = hp.n_head / P.n_head_kv;  // grouped-query attention: query head h reads kv head h / group
+    float* scores        = scores_.data();           // [n_head][n_pos] q·k/√head_dim
+    float* probs         = probs_.data();            // [n_head][n_pos] softmax(scores)
+    auto at              = [n_pos](float* buf, int h) { return buf + size_t(h) * size_t(n_pos); };
     attn::Params raw     = P;
     raw.softcap          = 0.0f;
     const int j0         = P.first_key(pos);
@@ -213,7 +223,7 @@ void Forward::attention(const KvCache& cache, int layer, int pos, int n_keys, co
     // Scores: scores[h][j] = q_h · k_j · scale (1/√head_dim) for every key position j <= pos (-inf before a window).
     for_heads([&](int h0, int h1) {
         for (int h = h0; h < h1; ++h)
-            attn::layer_scores_row(raw, q + size_t(h) * size_t(head_dim), cache, layer, h / group, head_dim, n_pos,
+            attn::layer_scores_row(raw, q + size_t(h) * size_t(head_dim), cache, kv_layer, h / group, head_dim, n_pos,
                                    at(scores, h));
     });
     if (mask.has(Stage::AttnScores)) observer->observe(Stage::AttnScores, layer, pos, {scores, hp.n_head, n_pos});
@@ -231,7 +241,7 @@ void Forward::attention(const KvCache& cache, int layer, int pos, int n_keys, co
     // Weighted sum of the values: out_h = Σ_j probs[h][j] · v_j.                      out: [n_head][head_dim]
     for_heads([&](int h0, int h1) {
         for (int h = h0; h < h1; ++h)
-            attn::weighted_sum_row(at(probs, h), cache, layer, h / group, head_dim, j0, n_pos,
+            attn::weighted_sum_row(at(probs, h), cache, kv_layer, h / group, head_dim, j0, n_pos,
                                    out + size_t(h) * size_t(head_dim));
     });
 }
@@ -239,10 +249,11 @@ void Forward::attention(const KvCache& cache, int layer, int pos, int n_keys, co
 void Forward::attention_batch(const KvCache& cache, int layer, int pos0, int n, const float* q, float* out,
                               ThreadPool& pool) {
     const Hparams& hp    = model_.hp;
-    const int head_dim   = hp.head_dim;
-    const int group      = hp.n_head / hp.n_head_kv;  // grouped-query attention: query head h reads kv head h / group
     const size_t ctx     = size_t(n_ctx_);
     const attn::Params P = attn::params(hp, layer);
+    const int head_dim   = P.head_dim;
+    const int kv_layer   = P.kv_layer;
+    const int group      = hp.n_head / P.n_head_kv;  // grouped-query attention: query head h reads kv head h / group
 
     // Each head is one thread's for every token of the batch; head h uses row h of scores_ and probs_.
     const auto heads = [&](int64_t h0, int64_t h1) {
@@ -251,10 +262,10 @@ void Forward::attention_batch(const KvCache& cache, int layer, int pos0, int n, 
             float* probs  = probs_.data() + size_t(h) * ctx;   // [n_pos] softmax(scores)
             for (int t = 0; t < n; ++t) {
                 const int n_pos   = pos0 + t + 1;  // causal mask: keys 0 .. pos only
-                const size_t head = size_t(t) * size_t(hp.q_dim()) + size_t(h) * size_t(head_dim);
-                const int j0 = attn::layer_scores_row(P, q + head, cache, layer, h / group, head_dim, n_pos, scores);
+                const size_t head = size_t(t) * size_t(hp.q_dim_of(layer)) + size_t(h) * size_t(head_dim);
+                const int j0 = attn::layer_scores_row(P, q + head, cache, kv_layer, h / group, head_dim, n_pos, scores);
                 attn::softmax_row(scores, probs, n_pos);
-                attn::weighted_sum_row(probs, cache, layer, h / group, head_dim, j0, n_pos, out + head);
+                attn::weighted_sum_row(probs, cache, kv_layer, h / group, head_dim, j0, n_pos, out + head);
             }
         }
     };

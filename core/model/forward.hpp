@@ -68,9 +68,12 @@ private:
                     LogitRows rows, ThreadPool& pool, Observer* observer);
     void eval_gpt2(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                    LogitRows rows, ThreadPool& pool, Observer* observer);
-    // arch/gemma.cpp: gemma2, gemma3.
+    // arch/gemma.cpp: gemma2, gemma3, gemma4.
     void eval_gemma(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                     LogitRows rows, ThreadPool& pool, Observer* observer);
+    // arch/gemma4.cpp: gemma4's per-layer inputs of the n tokens into ple_: PleEmbed (the table's rows × √n_pl) or
+    // PleInput (the projection of the scaled embedding in x_, normed, added, × 1/√2).
+    void per_layer_inputs(Stage s, const int32_t* tokens, int n, ThreadPool& pool);
     // arch/moe.cpp: the mixture-of-experts stages of the llama block function (qwen3moe), one call per stage for
     // the n tokens of a batch: FfnRouter, FfnRouterProbs, FfnRoute, FfnGate, FfnUp, FfnExpertOut, FfnOut (FfnAct
     // is the dense swiglu over every row). Only the chosen experts run: each expert's matrix multiplies the rows
@@ -114,6 +117,8 @@ private:
     std::vector<float> rope_;       // [n_batch][2][n_rot/2] cos, then sin, of each token's RoPE angles; then the
                                     // same for the sliding-window layers when they have their own (gemma)
     std::vector<StageMask> wants_;  // [n_layer + 1]      what the observer asked for; [0] is layer -1
+    std::vector<float> ple_;        // [n_batch][n_layer][n_embd_per_layer] gemma4's per-layer inputs, else empty
+    std::vector<float> ple_gate_;   // [n_batch][n_embd_per_layer] one layer's GELU(gate) · its per-layer input
     // A mixture of experts (qwen3moe), else empty; hb_ and hb2_ then hold [n_batch][n_expert_used][n_ff].
     std::vector<float> router_;      // [n_batch][n_expert] router logits
     std::vector<float> router_p_;    // [n_batch][n_expert] their softmax

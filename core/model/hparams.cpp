@@ -131,6 +131,27 @@ Status read_phi3(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
     return {};
 }
 
+// attention.sliding_window_pattern as an array: one bool (or integer) per layer, true for a sliding-window layer.
+Status read_layer_flags(const gguf::GgufFile& f, const std::string& key, Hparams& hp) {
+    const char* path     = f.name().c_str();
+    const gguf::Value* v = f.find(key);
+    if (!v) return make_error(Code::kFormat, "%s: metadata key '%s' is missing", path, key.c_str());
+    if (v->type != gguf::ValueType::Array || v->arr.size() != size_t(hp.n_layer))
+        return make_error(Code::kFormat, "%s: metadata key '%s' must be an array of %d bools (one per layer)", path,
+                          key.c_str(), hp.n_layer);
+    hp.swa_layers.assign(size_t(hp.n_layer), 0);
+    for (size_t il = 0; il < v->arr.size(); ++il) {
+        uint64_t b = 0;
+        if (v->arr[il].type == gguf::ValueType::Bool) {
+            b = v->arr[il].b ? 1 : 0;
+        } else if (!v->arr[il].as_u64(b)) {
+            return make_error(Code::kFormat, "%s: metadata key '%s' must be an array of bools", path, key.c_str());
+        }
+        hp.swa_layers[il] = b ? 1 : 0;
+    }
+    return {};
+}
+
 // gemma2 / gemma3, as llama.cpp's loaders read them. Sliding window: attention.sliding_window (gemma2: default 4096,
 // always on; gemma3: on only when the key is > 0), layers marked by attention.sliding_window_pattern (an array of
 // bools, or n: every n-th layer is global, the others local; gemma2 default 2, gemma3 6). Local layers' RoPE:
@@ -163,19 +184,7 @@ Status read_gemma(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
         const std::string pkey = a + "attention.sliding_window_pattern";
         const gguf::Value* pv  = f.find(pkey);
         if (pv && pv->type == gguf::ValueType::Array) {
-            if (pv->arr.size() != size_t(hp.n_layer))
-                return make_error(Code::kFormat, "%s: metadata key '%s' has %zu entries for %d layers", path,
-                                  pkey.c_str(), pv->arr.size(), hp.n_layer);
-            for (size_t il = 0; il < pv->arr.size(); ++il) {
-                uint64_t b = 0;
-                if (pv->arr[il].type == gguf::ValueType::Bool) {
-                    b = pv->arr[il].b ? 1 : 0;
-                } else if (!pv->arr[il].as_u64(b)) {
-                    return make_error(Code::kFormat, "%s: metadata key '%s' must be an array of bools", path,
-                                      pkey.c_str());
-                }
-                hp.swa_layers[il] = b ? 1 : 0;
-            }
+            TS_TRY(read_layer_flags(f, pkey, hp));
         } else {
             int pattern = gemma2 ? 2 : 6;
             if (pv) {
@@ -237,6 +246,117 @@ Status read_expert_counts(const gguf::GgufFile& f, const std::string& a, Hparams
         return make_error(Code::kFormat, "%s: %sexpert_used_count %d must be at most expert_count %d (at most 512)",
                           path, a.c_str(), hp.n_expert_used, hp.n_expert);
     return refuse_count(f, a, "expert_group_count", 1, "grouped expert routing is not implemented (only 0 or 1)");
+// An integer key that may also be an array of one value per layer (llama.cpp's get_key_or_arr): `out` gets the
+// largest value and, for an array whose values differ, `per_layer` every layer's (else it stays empty).
+Status read_int_per_layer(const gguf::GgufFile& f, const std::string& key, int n_layer, int& out,
+                          std::vector<int>& per_layer, bool required) {
+    const gguf::Value* v = f.find(key);
+    if (!v || v->type != gguf::ValueType::Array || n_layer == 0) return read_int(f, key, out, required);
+    if (v->arr.size() != size_t(n_layer))
+        return make_error(Code::kFormat, "%s: metadata key '%s' has %zu entries for %d layers", f.name().c_str(),
+                          key.c_str(), v->arr.size(), n_layer);
+    per_layer.assign(size_t(n_layer), 0);
+    for (size_t il = 0; il < v->arr.size(); ++il) {
+        uint64_t u = 0;
+        if (!is_integer(v->arr[il].type) || !v->arr[il].as_u64(u) || u == 0 || u > uint64_t(INT_MAX))
+            return make_error(Code::kFormat, "%s: metadata key '%s' must hold positive integers (entry %zu)",
+                              f.name().c_str(), key.c_str(), il);
+        per_layer[il] = int(u);
+    }
+    out = *std::max_element(per_layer.begin(), per_layer.end());
+    if (std::all_of(per_layer.begin(), per_layer.end(), [&](int x) { return x == out; })) per_layer.clear();
+    return {};
+}
+
+// A count that may be 0 (absent: 0), in [0, INT_MAX].
+Status read_count(const gguf::GgufFile& f, const std::string& key, int& out) {
+    const gguf::Value* v = f.find(key);
+    uint64_t u           = 0;
+    if (!v) return {};
+    if (!is_integer(v->type) || !v->as_u64(u) || u > uint64_t(INT_MAX))
+        return make_error(Code::kFormat, "%s: metadata key '%s' must be a count", f.name().c_str(), key.c_str());
+    out = int(u);
+    return {};
+}
+
+// gemma4 (the text model), as llama.cpp's loader reads it: attention.sliding_window and its per-layer pattern (an
+// array, required), the local layers' own head size (attention.key_length_swa / value_length_swa, required) and
+// RoPE size (rope.dimension_count_swa) and base (rope.freq_base_swa, default 10000, no scaling), no query scale (1),
+// an optional final soft-cap, per-layer embeddings (embedding_length_per_layer_input, 0: none) and KV sharing
+// (attention.shared_kv_layers: the last n layers reuse earlier layers' caches). head_count_kv and
+// feed_forward_length may be per-layer arrays (read before this). The mixture-of-experts variant is refused.
+Status read_gemma4(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
+    const char* path = f.name().c_str();
+    int n_expert     = 0;
+    TS_TRY(read_count(f, a + "expert_count", n_expert));
+    if (n_expert > 0)
+        return make_error(Code::kUnsupported,
+                          "%s: gemma4 with a mixture of experts (%sexpert_count %d, the 26B-A4B shape) is not "
+                          "supported; only the dense Gemma 4 text models are",
+                          path, a.c_str(), n_expert);
+    const int head_full = hp.head_dim;
+    int head_swa = 0, value_swa = 0;
+    TS_TRY(read_int(f, a + "attention.key_length_swa", head_swa, true));
+    TS_TRY(read_int(f, a + "attention.value_length_swa", value_swa, true));
+    if (value_swa != head_swa)
+        return make_error(Code::kUnsupported,
+                          "%s: %sattention.value_length_swa %d differs from key_length_swa %d (llama.cpp requires "
+                          "them equal for gemma4)",
+                          path, a.c_str(), value_swa, head_swa);
+    hp.n_rot_swa = hp.n_rot;
+    TS_TRY(read_int(f, a + "rope.dimension_count_swa", hp.n_rot_swa, false));
+    if (hp.n_rot_swa > head_swa || hp.n_rot_swa % 2 != 0 || hp.n_rot > head_full)
+        return make_error(Code::kFormat,
+                          "%s: gemma4's RoPE sizes (%d global, %d local) must be even and at most the head sizes "
+                          "(%d, %d)",
+                          path, hp.n_rot, hp.n_rot_swa, head_full, head_swa);
+    TS_TRY(read_int(f, a + "attention.sliding_window", hp.n_swa, true));
+    TS_TRY(read_layer_flags(f, a + "attention.sliding_window_pattern", hp));
+    hp.rope_freq_base_swa  = 10000.0f;
+    hp.rope_freq_scale_swa = 1.0f;
+    TS_TRY(read_float(f, a + "rope.freq_base_swa", hp.rope_freq_base_swa));
+    if (!(hp.rope_freq_base_swa > 0.0f))
+        return make_error(Code::kFormat, "%s: %srope.freq_base_swa %g must be > 0", path, a.c_str(),
+                          double(hp.rope_freq_base_swa));
+    TS_TRY(read_float(f, a + "final_logit_softcapping", hp.final_softcap));
+    if (hp.final_softcap < 0.0f)
+        return make_error(Code::kFormat, "%s: %sfinal_logit_softcapping %g must be >= 0", path, a.c_str(),
+                          double(hp.final_softcap));
+    hp.attn_scale = 1.0f;  // llama.cpp: f_attention_scale = 1 (the q norm sets the scores' size)
+    if (!f.find(a + "embedding_length_per_layer_input"))
+        return make_error(Code::kFormat, "%s: metadata key '%sembedding_length_per_layer_input' is missing", path,
+                          a.c_str());
+    TS_TRY(read_count(f, a + "embedding_length_per_layer_input", hp.n_embd_per_layer));
+    int shared = 0;
+    TS_TRY(read_count(f, a + "attention.shared_kv_layers", shared));
+    hp.n_layer_kv = shared > 0 ? hp.n_layer - shared : 0;
+    if (shared > 0 && hp.n_layer_kv < 2)
+        return make_error(Code::kFormat,
+                          "%s: %sattention.shared_kv_layers %d leaves %d layers with a KV cache of their own; at "
+                          "least 2 are needed (one global, one sliding-window to share)",
+                          path, a.c_str(), shared, hp.n_layer - shared);
+
+    // Per-layer head sizes: the global layers' key_length, the local layers' key_length_swa.
+    if (head_swa != head_full) {
+        hp.layer_head_dim.assign(size_t(hp.n_layer), head_full);
+        for (int il = 0; il < hp.n_layer; ++il)
+            if (hp.is_swa(il)) hp.layer_head_dim[size_t(il)] = head_swa;
+        hp.head_dim = std::max(head_full, head_swa);
+    }
+    for (int il = hp.n_layer_kv; shared > 0 && il < hp.n_layer; ++il) {
+        const int src = hp.kv_source(il);
+        if (hp.is_swa(src) != hp.is_swa(il) || hp.kv_dim_of(src) != hp.kv_dim_of(il))
+            return make_error(Code::kFormat,
+                              "%s: layer %d shares the KV cache of layer %d, which is not of its kind (sliding-window "
+                              "%d vs %d) or size (%d vs %d values per position)",
+                              path, il, src, int(hp.is_swa(il)), int(hp.is_swa(src)), hp.kv_dim_of(il),
+                              hp.kv_dim_of(src));
+    }
+    for (int il = 0; il < hp.n_layer; ++il)
+        if (hp.n_head % hp.n_head_kv_of(il) != 0)
+            return make_error(Code::kFormat, "%s: layer %d: n_head %d is not a multiple of its n_head_kv %d", path, il,
+                              hp.n_head, hp.n_head_kv_of(il));
+    return {};
 }
 
 // qwen3moe's experts, as llama.cpp reads them: expert_count and expert_used_count (required, 0 < used <= count),
@@ -323,8 +443,11 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
         hp.rope_style = RopeStyle::NeoX;  // pairs (i, i + n_rot/2)
     } else if (*arch == "gpt2") {
         hp.arch = Arch::Gpt2;  // learned positions: no RoPE at all (n_rot 0)
-    } else if (*arch == "phi3" || *arch == "gemma2" || *arch == "gemma3") {
-        hp.arch       = *arch == "phi3" ? Arch::Phi3 : *arch == "gemma2" ? Arch::Gemma2 : Arch::Gemma3;
+    } else if (*arch == "phi3" || *arch == "gemma2" || *arch == "gemma3" || *arch == "gemma4") {
+        hp.arch       = *arch == "phi3"     ? Arch::Phi3
+                        : *arch == "gemma2" ? Arch::Gemma2
+                        : *arch == "gemma3" ? Arch::Gemma3
+                                            : Arch::Gemma4;
         hp.rope_style = RopeStyle::NeoX;
     } else if (*arch == "olmoe") {
         hp.arch       = Arch::Olmoe;
@@ -332,7 +455,7 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     } else {
         return make_error(Code::kUnsupported,
                           "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, qwen3moe, gpt2, "
-                          "phi3, gemma2, gemma3, olmoe)",
+                          "phi3, gemma2, gemma3, gemma4, olmoe)",
                           path.c_str(), arch->c_str());
     }
     if (auto name = f.get_string("general.name")) hp.name = *name;
@@ -341,12 +464,14 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     const bool gpt2     = hp.arch == Arch::Gpt2;
     TS_TRY(read_int(f, a + "embedding_length", hp.n_embd, true));
     TS_TRY(read_int(f, a + "block_count", hp.n_layer, true));
-    const bool moe = hp.arch == Arch::Qwen3Moe;
-    TS_TRY(read_int(f, a + "feed_forward_length", hp.n_ff, !moe));
+    const bool moe    = hp.arch == Arch::Qwen3Moe;
+    const bool gemma4 = hp.arch == Arch::Gemma4;  // sizes that may differ per layer
+    TS_TRY(read_int_per_layer(f, a + "feed_forward_length", gemma4 ? hp.n_layer : 0, hp.n_ff, hp.layer_n_ff, !moe));
     if (moe) TS_TRY(read_moe(f, a, hp));
     TS_TRY(read_int(f, a + "attention.head_count", hp.n_head, true));
     hp.n_head_kv = hp.n_head;
-    TS_TRY(read_int(f, a + "attention.head_count_kv", hp.n_head_kv, false));
+    TS_TRY(read_int_per_layer(f, a + "attention.head_count_kv", gemma4 ? hp.n_layer : 0, hp.n_head_kv,
+                              hp.layer_n_head_kv, false));
     // gpt2's position matrix has context_length rows, so it sizes a tensor there.
     TS_TRY(read_int(f, a + "context_length", hp.n_ctx_train, gpt2));
     // LayerNorm's epsilon has its own key (llama.cpp reads only that one for gpt2).
@@ -383,6 +508,7 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     if (hp.arch == Arch::Phi3) TS_TRY(read_phi3(f, a, hp));
     if (hp.arch == Arch::Gemma2 || hp.arch == Arch::Gemma3) TS_TRY(read_gemma(f, a, hp));
     if (hp.arch == Arch::Olmoe) TS_TRY(read_olmoe(f, a, hp));
+    if (gemma4) TS_TRY(read_gemma4(f, a, hp));
     return hp;
 }
 

@@ -262,7 +262,7 @@ void edit_scores(const std::vector<Intervention>& list, const Hparams& hp, int l
                  int n_keys) {
     for (const Intervention& iv : list) {
         if (!iv.enabled || iv.kind != InterventionKind::NoScale || iv.layer != layer || pos < iv.from_pos) continue;
-        const float s = std::sqrt(float(hp.head_dim));
+        const float s = std::sqrt(float(hp.head_dim_of(layer)));
         for (int i = 0; i < n_keys; ++i) scores[i] *= s;
     }
 }

@@ -16,6 +16,10 @@ void rms_norm(const float* x, const float* weight, float eps, int n, float* out)
     for (int i = 0; i < n; ++i) ss += double(x[i] * x[i]);
     const float mean  = float(ss / double(n));
     const float scale = 1.0f / std::sqrt(mean + eps);
+    if (!weight) {  // gemma4's values: normed without a weight
+        for (int i = 0; i < n; ++i) out[i] = x[i] * scale;
+        return;
+    }
     for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
@@ -57,10 +61,12 @@ double rope_theta(const Hparams& hp, int pos, int i, bool swa) {
     // In float, as ggml's rope cache computes it: pos · s^i by repeated multiplication with s = base^(-2/n_rot), then
     // divided by the pair's factor and multiplied by the scale. (A closed form in double differs by up to i ulps,
     // which heads of 256 dimensions — gemma — turn into visible differences once activations are quantised.)
-    const float factor = hp.rope_freq_factors.empty() ? 1.0f : hp.rope_freq_factors[size_t(i)];
+    // The frequency factors are the global layers' (gemma4 reads rope_freqs on those only).
+    const float factor = swa || hp.rope_freq_factors.empty() ? 1.0f : hp.rope_freq_factors[size_t(i)];
     const float base   = swa ? hp.rope_freq_base_swa : hp.rope_freq_base;
     const float scale  = swa ? hp.rope_freq_scale_swa : hp.rope_freq_scale;
-    const float step   = std::pow(base, -2.0f / float(hp.n_rot));
+    const int n_rot    = swa && hp.n_rot_swa > 0 ? hp.n_rot_swa : hp.n_rot;
+    const float step   = std::pow(base, -2.0f / float(n_rot));
     float theta        = float(pos);
     for (int k = 0; k < i; ++k) theta *= step;
     return double(scale * (theta / factor));
@@ -69,10 +75,11 @@ double rope_theta(const Hparams& hp, int pos, int i, bool swa) {
 void rope_angles(const Hparams& hp, int pos, float* cos_out, float* sin_out, bool swa) {
     const float base  = swa ? hp.rope_freq_base_swa : hp.rope_freq_base;
     const float scale = swa ? hp.rope_freq_scale_swa : hp.rope_freq_scale;
-    const float step  = std::pow(base, -2.0f / float(hp.n_rot));
+    const int n_rot   = swa && hp.n_rot_swa > 0 ? hp.n_rot_swa : hp.n_rot;
+    const float step  = std::pow(base, -2.0f / float(n_rot));
     float theta       = float(pos);  // pos · step^i, as rope_theta
-    for (int i = 0; i < hp.n_rot / 2; ++i, theta *= step) {
-        const float factor = hp.rope_freq_factors.empty() ? 1.0f : hp.rope_freq_factors[size_t(i)];
+    for (int i = 0; i < n_rot / 2; ++i, theta *= step) {
+        const float factor = swa || hp.rope_freq_factors.empty() ? 1.0f : hp.rope_freq_factors[size_t(i)];
         const double angle = double(scale * (theta / factor));
         cos_out[i]         = float(std::cos(angle));
         sin_out[i]         = float(std::sin(angle));
@@ -137,9 +144,12 @@ namespace attn {
 
 Params params(const Hparams& hp, int layer) {
     Params p;
-    p.scale   = hp.attn_scale > 0.0f ? hp.attn_scale : 1.0f / std::sqrt(float(hp.head_dim));
-    p.softcap = hp.attn_softcap;
-    p.window  = hp.is_swa(layer) ? hp.n_swa : 0;
+    p.head_dim  = hp.head_dim_of(layer);
+    p.n_head_kv = hp.n_head_kv_of(layer);
+    p.kv_layer  = hp.kv_source(layer);
+    p.scale     = hp.attn_scale > 0.0f ? hp.attn_scale : 1.0f / std::sqrt(float(p.head_dim));
+    p.softcap   = hp.attn_softcap;
+    p.window    = hp.is_swa(layer) ? hp.n_swa : 0;
     return p;
 }
 

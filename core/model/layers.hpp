@@ -11,7 +11,7 @@
 
 namespace ts::core {
 
-// out = x / sqrt(mean(x²) + eps) * weight, n floats (out may alias x).
+// out = x / sqrt(mean(x²) + eps) * weight, n floats (out may alias x); weight null: no weight (gemma4's values).
 void rms_norm(const float* x, const float* weight, float eps, int n, float* out);
 
 // LayerNorm (gpt2): out = (x - mean) / sqrt(var + eps) * weight + bias, mean and variance over the n features of one
@@ -30,10 +30,12 @@ void gelu(float* x, int64_t n);
 
 // The angle of rotated pair i at one position, i in [0, n_rot/2):
 //   pos * freq_scale * freq_base^(-2i / n_rot) / factor[i]
-// with factor[i] = hp.rope_freq_factors[i] (Llama 3's rope_freqs.weight), 1 when the model has none. The factor
+// with factor[i] = hp.rope_freq_factors[i] (Llama 3's rope_freqs.weight, gemma4's global layers), 1 when the model
+// has none. The factor
 // divides the frequency, as ggml's rope (its freq_factors) does. Taking the whole Hparams means no caller can forget
 // the scale or the factors.
-// swa: the angle on a sliding-window layer, with rope_freq_base_swa and rope_freq_scale_swa (gemma's local layers).
+// swa: the angle on a sliding-window layer, with rope_freq_base_swa, rope_freq_scale_swa and n_rot_swa (gemma's local
+// layers), without factors.
 double rope_theta(const Hparams& hp, int pos, int i, bool swa = false);
 
 // cos / sin of every rotated pair at one position (rope_theta of each). cos_out and sin_out hold n_rot/2 floats.
@@ -68,6 +70,11 @@ struct Params {
     float scale   = 1.0f;
     float softcap = 0.0f;
     int window    = 0;
+    // The layer's head size and kv heads (gemma4's differ per layer), and the cache layer its keys and values are
+    // read from (itself, or the layer whose cache a KV-sharing layer reads).
+    int head_dim  = 0;
+    int n_head_kv = 0;
+    int kv_layer  = 0;
     // The first key a query at `pos` sees: pos - window + 1 on a sliding-window layer, else 0.
     int first_key(int pos) const { return window > 0 && pos >= window ? pos - window + 1 : 0; }
 };

@@ -22,7 +22,7 @@
 
 namespace ts::core {
 
-enum class Arch { Llama, Qwen2, Qwen3, Gpt2, Phi3, Gemma2, Gemma3, Qwen3Moe, Olmoe };
+enum class Arch { Llama, Qwen2, Qwen3, Gpt2, Phi3, Gemma2, Gemma3, Qwen3Moe, Olmoe, Gemma4 };
 enum class RopeStyle { Normal, NeoX };  // Normal: adjacent pairs (2i, 2i+1); NeoX: pairs (i, i + head_dim/2)
 // rope.scaling.type as llama.cpp applies it: none (freq_scale 1 whatever the factor), linear (positions times
 // 1/factor; also what a file without the key gets). Llama 3's own scaling is not a type: the converter bakes it into
@@ -78,7 +78,27 @@ struct Hparams {
     bool is_moe() const { return n_expert > 0; }
     // Rows of the MLP's hidden stages (ffn_gate, ffn_up, ffn_act): one per chosen expert, else 1.
     int ff_rows() const { return n_expert > 0 ? n_expert_used : 1; }
+    // gemma4, as llama.cpp reads it: sizes that differ per layer (head_dim, n_head_kv and n_ff above are then the
+    // largest, which sizes every buffer; empty: every layer has those), the sliding-window layers' own head size and
+    // RoPE size (n_rot_swa; 0: n_rot), per-layer token embeddings (n_embd_per_layer > 0: a second embedding table of
+    // [n_layer][n_embd_per_layer] per token, fed into each layer after its MLP), and KV sharing: the layers from
+    // n_layer_kv on compute no K and V of their own and read the cache of the last earlier layer of their kind
+    // (kv_source). n_layer_kv 0: every layer has its own.
+    std::vector<int> layer_head_dim, layer_n_head_kv, layer_n_ff;
+    int n_rot_swa        = 0;
+    int n_embd_per_layer = 0;
+    int n_layer_kv       = 0;
     bool is_swa(int il) const { return n_swa > 0 && size_t(il) < swa_layers.size() && swa_layers[size_t(il)] != 0; }
+    int head_dim_of(int il) const { return layer_head_dim.empty() ? head_dim : layer_head_dim[size_t(il)]; }
+    int n_head_kv_of(int il) const { return layer_n_head_kv.empty() ? n_head_kv : layer_n_head_kv[size_t(il)]; }
+    int n_ff_of(int il) const { return layer_n_ff.empty() ? n_ff : layer_n_ff[size_t(il)]; }
+    int n_rot_of(int il) const { return is_swa(il) && n_rot_swa > 0 ? n_rot_swa : n_rot; }
+    int kv_dim_of(int il) const { return n_head_kv_of(il) * head_dim_of(il); }
+    int q_dim_of(int il) const { return n_head * head_dim_of(il); }
+    bool has_own_kv(int il) const { return n_layer_kv <= 0 || il < n_layer_kv; }
+    // The layer whose KV cache layer il reads: il itself, or for a KV-sharing layer (as llama.cpp's gemma4 reuse
+    // rule) the last own-KV layer n_layer_kv - 1 (global) or n_layer_kv - 2 (sliding-window).
+    int kv_source(int il) const { return has_own_kv(il) ? il : n_layer_kv - (is_swa(il) ? 2 : 1); }
     // Layer il's attention window: keys this many or more positions behind the query are not seen; 0: no window.
     int window(int il) const { return is_swa(il) ? n_swa : 0; }
     int kv_dim() const { return n_head_kv * head_dim; }
@@ -99,6 +119,9 @@ struct LayerWeights {
     Tensor ffn_norm_b;            // [n_embd] f32, gpt2
     Tensor w_gate, w_up, w_down;  // gate/up: {n_embd, n_ff}, down: {n_ff, n_embd}; gpt2 has no gate
     Tensor b_up, b_down;          // [n_ff], [n_embd] f32, gpt2
+    // gemma4: the per-layer embedding's gate {n_embd, n_embd_per_layer}, projection {n_embd_per_layer, n_embd} and
+    // its RMSNorm [n_embd]; the layer's output scale [1] (f32, optional).
+    Tensor ple_gate, ple_proj, ple_post_norm, out_scale;
     // gemma2/3: RMSNorm of the attention block's and the MLP's output before each residual add ([n_embd] f32).
     // phi3's fused gate and up are w_up {n_embd, 2 n_ff} (gate rows first) with w_gate empty; its fused Q, K, V are
     // wqkv (without bias).
@@ -119,7 +142,7 @@ inline Tensor expert_matrix(const Tensor& stacked, int e) {
 }
 
 // Every tensor of a layer, for code that visits them all (counting, the NaN scan); empty ones have data == nullptr.
-inline std::array<const Tensor*, 27> layer_tensors(const LayerWeights& L) {
+inline std::array<const Tensor*, 31> layer_tensors(const LayerWeights& L) {
     return {&L.attn_norm,
             &L.attn_norm_b,
             &L.wq,
@@ -146,7 +169,11 @@ inline std::array<const Tensor*, 27> layer_tensors(const LayerWeights& L) {
             &L.ffn_gate_inp,
             &L.ffn_gate_exps,
             &L.ffn_up_exps,
-            &L.ffn_down_exps};
+            &L.ffn_down_exps,
+            &L.ple_gate,
+            &L.ple_proj,
+            &L.ple_post_norm,
+            &L.out_scale};
 }
 
 struct Weights {
@@ -157,6 +184,9 @@ struct Weights {
     Tensor output_norm_b;  // [n_embd] f32, gpt2
     Tensor output;         // {n_embd, n_vocab}; == token_embd when tied
     Tensor rope_freqs;     // [n_rot/2] f32 (llama3 RoPE frequency factors); data == nullptr when the file has none
+    // gemma4's per-layer embeddings: the table {n_embd_per_layer * n_layer, n_vocab}, the projection of the scaled
+    // embedding {n_embd, n_embd_per_layer * n_layer} and the RMSNorm of each layer's slice [n_embd_per_layer].
+    Tensor per_layer_token_embd, per_layer_model_proj, per_layer_proj_norm;
 };
 
 struct Model {

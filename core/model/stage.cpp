@@ -15,6 +15,8 @@ const ArchDesc& arch_desc(Arch arch) {
         case Arch::Gemma2:
         case Arch::Gemma3:
             return gemma_desc(arch);
+        case Arch::Gemma4:
+            return gemma4_desc();
         case Arch::Llama:
         case Arch::Qwen2:
         case Arch::Qwen3:
@@ -55,6 +57,10 @@ StageShape stage_shape(Dims d, const Hparams& hp, int n_pos) {
             return {2, hp.n_expert_used};
         case Dims::ExpertsEmbd:
             return {hp.n_expert_used, hp.n_embd};
+        case Dims::PerLayer:
+            return {1, hp.n_embd_per_layer};
+        case Dims::LayersPerLayer:
+            return {hp.n_layer, hp.n_embd_per_layer};
     }
     return {};
 }
@@ -88,6 +94,9 @@ std::string describe_dims(Dims d, const Hparams& hp, int n_pos) {
             break;
         case Dims::ExpertsEmbd:
             std::snprintf(buf, sizeof buf, "[%d experts × %d]", s.rows, s.cols);
+            break;
+        case Dims::LayersPerLayer:
+            std::snprintf(buf, sizeof buf, "[%d layers × %d]", s.rows, s.cols);
             break;
         default:
             std::snprintf(buf, sizeof buf, "[%d]", s.cols);

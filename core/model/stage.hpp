@@ -32,6 +32,14 @@
 //           chosen expert's down projection), ffn_out (their weighted sum), resid_ffn.
 // olmoe (arch/llama.cpp, as qwen3moe): the llama attention with q_norm / k_norm each one RMSNorm of the whole q / k
 //           vector (not per head), then qwen3moe's expert stages with the chosen probabilities not renormalised.
+// gemma4 (arch/gemma4.cpp's description, arch/gemma.cpp's block function):
+//   before: embed, embed_scaled, per_layer_embd, per_layer_input (per-layer embeddings), rope, rope_local
+//   block:  attn_norm, q_proj, k_proj, v (RMS-normed without weight), q_norm, k_norm, q, k, attn_scores (scale 1,
+//           window on local layers), attn_probs, attn_out, attn_proj, attn_post_norm, resid_attn, ffn_norm,
+//           ffn_gate, ffn_up, ffn_act, ffn_out, ffn_post_norm, resid_mlp, ple_gate, ple_out, resid_ffn (+ ple_out,
+//           × the layer's output scale). KV-sharing layers have no k_proj, v, k_norm, k (they read another layer's
+//           cache); a file without per-layer embeddings has no per_layer_* / ple_* rows.
+//   after:  final_norm, logits_raw, logits (after the final soft-cap)
 #pragma once
 
 #include <array>
@@ -89,6 +97,12 @@ enum class Stage : uint8_t {
     FfnRoute,        // [2][n_expert_used] row 0: the chosen experts' ids (as floats), most probable first; row 1: their
                      // weights (probabilities divided by their sum)
     FfnExpertOut,    // [n_expert_used][n_embd] each chosen expert's down projection, before its weight
+    // added with gemma4 (per-layer embeddings)
+    PleEmbed,  // [n_layer][n_embd_per_layer] the token's rows of per_layer_token_embd × √n_embd_per_layer
+    PleInput,  // [n_layer][n_embd_per_layer] (RMSNorm(per_layer_model_proj · x / √n_embd) + PleEmbed) / √2
+    ResidMlp,  // [n_embd] residual stream after the MLP's add, before the per-layer embedding (gemma4)
+    PleGate,   // [n_embd_per_layer] GELU(inp_gate · x) ⊙ this layer's row of PleInput
+    PleOut,    // [n_embd] RMSNorm(proj · PleGate) with post_norm, added to the residual stream
     kCount
 };
 
@@ -127,6 +141,11 @@ inline constexpr std::array<std::string_view, size_t(Stage::kCount)> kStageKeys 
     "ffn_router_probs",
     "ffn_route",
     "ffn_expert_out",
+    "per_layer_embd",
+    "per_layer_input",
+    "resid_mlp",
+    "ple_gate",
+    "ple_out",
 };
 static_assert(kStageKeys.size() == size_t(Stage::kCount));
 inline std::string_view stage_key(Stage s) {
@@ -169,16 +188,18 @@ struct Observer {
 
 // The shape a stage produces, in the model's own sizes.
 enum class Dims : uint8_t {
-    Embd,         // [n_embd]
-    Rope,         // [2][n_rot/2]
-    QHeads,       // [n_head][head_dim]
-    KvHeads,      // [n_head_kv][head_dim]
-    HeadKeys,     // [n_head][n_pos] (n_pos = pos + 1)
-    Ff,           // [n_ff]; with experts [n_expert_used][n_ff], one row per chosen expert
-    Vocab,        // [n_vocab]
-    Experts,      // [n_expert]
-    Route,        // [2][n_expert_used] ids, weights
-    ExpertsEmbd,  // [n_expert_used][n_embd]
+    Embd,            // [n_embd]
+    Rope,            // [2][n_rot/2]
+    QHeads,          // [n_head][head_dim]
+    KvHeads,         // [n_head_kv][head_dim]
+    HeadKeys,        // [n_head][n_pos] (n_pos = pos + 1)
+    Ff,              // [n_ff]; with experts [n_expert_used][n_ff], one row per chosen expert
+    Vocab,           // [n_vocab]
+    Experts,         // [n_expert]
+    Route,           // [2][n_expert_used] ids, weights
+    ExpertsEmbd,     // [n_expert_used][n_embd]
+    PerLayer,        // [n_embd_per_layer] (gemma4)
+    LayersPerLayer,  // [n_layer][n_embd_per_layer] (gemma4)
 };
 
 struct StageDesc {

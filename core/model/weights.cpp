@@ -1,6 +1,7 @@
 // Weight binding: every tensor the forward pass of the file's architecture needs, found by its GGUF name and checked
 // for type and shape before use, so that a wrong file is explained ("tensor 'blk.3.attn_q.weight': expected [2048,
 // 2048], got Q8_0 [2048, 256]") instead of read out of bounds.
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -108,8 +109,13 @@ Status bind_rope_freqs(const gguf::GgufFile& f, Hparams& hp, Tensor& out) {
     const char* name    = "rope_freqs.weight";
     const Tensor* t     = f.find_tensor(name);
     const int64_t n_rot = hp.n_rot;
+    // gemma4's global layers always read it (their "proportional" RoPE: factors 1e30 stop the unrotated pairs).
+    const bool needed = hp.arch == Arch::Gemma4 &&
+                        std::any_of(hp.swa_layers.begin(), hp.swa_layers.end(), [](uint8_t s) { return s == 0; });
+    if (!t && needed)
+        return make_error(Code::kFormat, "%s: tensor '%s' is missing (gemma4's global layers need it)", path, name);
     if (!t) return {};
-    if (hp.arch != Arch::Llama)
+    if (hp.arch != Arch::Llama && hp.arch != Arch::Gemma4)
         return make_error(Code::kUnsupported,
                           "%s: tensor '%s' (RoPE frequency factors) is not used by architecture '%s'", path, name,
                           hp.arch_name.c_str());
@@ -159,7 +165,7 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
     TS_TRY(check_vocab_size(f, hp));
     TS_TRY(bind_rope_freqs(f, hp, w.rope_freqs));
 
-    const int64_t n_embd = hp.n_embd, n_vocab = hp.n_vocab, n_ff = hp.n_ff, kv_dim = hp.kv_dim(), q_dim = hp.q_dim();
+    const int64_t n_embd = hp.n_embd, n_vocab = hp.n_vocab;
     const bool gpt2      = hp.arch == Arch::Gpt2;
     const Need gpt2_only = gpt2 ? Need::Required : Need::Absent;
     TS_TRY(bind(f, "token_embd.weight", {n_embd, n_vocab}, TR::AnySupported, Need::Required, w.token_embd));
@@ -183,12 +189,27 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
     const bool gemma    = hp.arch == Arch::Gemma2 || hp.arch == Arch::Gemma3;
     const bool moe      = hp.is_moe();
     const bool olmoe    = hp.arch == Arch::Olmoe;  // its q/k norms span the whole q and k vectors, not one head
-    const Need qk_norm  = hp.arch == Arch::Qwen3 || hp.arch == Arch::Gemma3 || hp.arch == Arch::Qwen3Moe || olmoe
+    const Need qk_norm  = hp.arch == Arch::Qwen3 || hp.arch == Arch::Gemma3 || hp.arch == Arch::Qwen3Moe || olmoe ||
+                                 hp.arch == Arch::Gemma4
                               ? Need::Required
                               : Need::Absent;
-    const Need experts  = moe ? Need::Required : Need::Absent;
-    const Need dense    = moe ? Need::Absent : Need::Required;
-    const Need post     = gemma ? Need::Required : Need::Absent;
+    const Need experts = moe ? Need::Required : Need::Absent;
+    const Need dense   = moe ? Need::Absent : Need::Required;
+    const bool gemma4  = hp.arch == Arch::Gemma4;
+    const Need post    = gemma || gemma4 ? Need::Required : Need::Absent;
+    if (gemma4 && f.find_tensor("blk.0.attn_qkv.weight"))
+        return make_error(Code::kUnsupported,
+                          "%s: tensor 'blk.0.attn_qkv.weight': gemma4 with a fused Q, K, V is not "
+                          "supported (only separate attn_q, attn_k, attn_v)",
+                          path);
+    // gemma4's per-layer embeddings: three tensors before the layers, three per layer (n_embd_per_layer > 0).
+    const int64_t n_pl = hp.n_embd_per_layer;
+    const Need ple     = n_pl > 0 ? Need::Required : Need::Absent;
+    TS_TRY(bind(f, "per_layer_token_embd.weight", {n_pl * hp.n_layer, n_vocab}, TR::AnySupported, ple,
+                w.per_layer_token_embd));
+    TS_TRY(bind(f, "per_layer_model_proj.weight", {n_embd, n_pl * hp.n_layer}, TR::AnySupported, ple,
+                w.per_layer_model_proj));
+    TS_TRY(bind(f, "per_layer_proj_norm.weight", {n_pl}, TR::F32Only, ple, w.per_layer_proj_norm));
     // phi3 reads Q, K, V from one attn_qkv when the file has it, else as three matrices (as llama.cpp does).
     const bool phi3_fused = phi3 && f.find_tensor("blk.0.attn_qkv.weight") != nullptr;
     const Need fused_qkv  = gpt2 || phi3_fused ? Need::Required : Need::Absent;
@@ -209,6 +230,12 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
         auto b = [&](const char* name, const std::vector<int64_t>& shape, TypeRule rule, Need need, Tensor& out) {
             return bind(f, blk + name, shape, rule, need, out);
         };
+        // Sizes of this layer (gemma4's differ between global and sliding-window layers).
+        const int64_t q_dim = hp.q_dim_of(il), kv_dim = hp.kv_dim_of(il), n_ff = hp.n_ff_of(il);
+        const int64_t head_dim = hp.head_dim_of(il);
+        // gemma4: a KV-sharing layer may carry K (and its norm) but never uses it; V is optional (K is used).
+        const Need own_k  = hp.has_own_kv(il) ? sep_qkv : Need::Optional;
+        const Need v_need = gemma4 ? Need::Optional : sep_qkv;
         TS_TRY(b("attn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.attn_norm));
         TS_TRY(b("attn_norm.bias", {n_embd}, TR::F32Only, gpt2_only, L.attn_norm_b));
         TS_TRY(b("attn_qkv.weight", {n_embd, q_dim + 2 * kv_dim}, TR::AnySupported, fused_qkv, L.wqkv));
@@ -218,8 +245,8 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
                               : Need::Absent,
                  L.bqkv));
         TS_TRY(b("attn_q.weight", {n_embd, q_dim}, TR::AnySupported, sep_qkv, L.wq));
-        TS_TRY(b("attn_k.weight", {n_embd, kv_dim}, TR::AnySupported, sep_qkv, L.wk));
-        TS_TRY(b("attn_v.weight", {n_embd, kv_dim}, TR::AnySupported, sep_qkv, L.wv));
+        TS_TRY(b("attn_k.weight", {n_embd, kv_dim}, TR::AnySupported, own_k, L.wk));
+        TS_TRY(b("attn_v.weight", {n_embd, kv_dim}, TR::AnySupported, v_need, L.wv));
         TS_TRY(b("attn_output.weight", {q_dim, n_embd}, TR::AnySupported, Need::Required, L.wo));
         TS_TRY(b("attn_output.bias", {n_embd}, TR::F32Only, gpt2_only, L.bo));
         const Need qkv_bias = phi3_fused ? Need::Absent : bias;  // a fused phi3 file's bias is attn_qkv.bias
@@ -228,8 +255,13 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
         TS_TRY(b("attn_v.bias", {kv_dim}, TR::F32Only, qkv_bias, L.bv));
         TS_TRY(b("post_attention_norm.weight", {n_embd}, TR::F32Only, post, L.attn_post_norm));
         TS_TRY(b("post_ffw_norm.weight", {n_embd}, TR::F32Only, post, L.ffn_post_norm));
-        TS_TRY(b("attn_q_norm.weight", {olmoe ? q_dim : hp.head_dim}, TR::F32Only, qk_norm, L.q_norm));
-        TS_TRY(b("attn_k_norm.weight", {olmoe ? kv_dim : hp.head_dim}, TR::F32Only, qk_norm, L.k_norm));
+        TS_TRY(b("attn_q_norm.weight", {olmoe ? q_dim : head_dim}, TR::F32Only, qk_norm, L.q_norm));
+        TS_TRY(
+            b("attn_k_norm.weight", {olmoe ? kv_dim : head_dim}, TR::F32Only, hp.has_own_kv(il) ? qk_norm : Need::Optional, L.k_norm));
+        TS_TRY(b("layer_output_scale.weight", {1}, TR::F32Only, gemma4 ? Need::Optional : Need::Absent, L.out_scale));
+        TS_TRY(b("inp_gate.weight", {n_embd, n_pl}, TR::AnySupported, ple, L.ple_gate));
+        TS_TRY(b("proj.weight", {n_pl, n_embd}, TR::AnySupported, ple, L.ple_proj));
+        TS_TRY(b("post_norm.weight", {n_embd}, TR::F32Only, ple, L.ple_post_norm));
         TS_TRY(b("ffn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.ffn_norm));
         TS_TRY(b("ffn_norm.bias", {n_embd}, TR::F32Only, gpt2_only, L.ffn_norm_b));
         TS_TRY(b("ffn_gate.weight", {n_embd, n_ff}, TR::AnySupported, phi3 || moe ? Need::Absent : separate, L.w_gate));
@@ -265,6 +297,9 @@ void count_params(Model& m) {
     add(m.w.output_norm);
     add(m.w.output_norm_b);
     add(m.w.rope_freqs);
+    add(m.w.per_layer_token_embd);
+    add(m.w.per_layer_model_proj);
+    add(m.w.per_layer_proj_norm);
     if (!m.hp.tied_output) add(m.w.output);
     for (const LayerWeights& L : m.w.layers)
         for (const Tensor* t : layer_tensors(L)) add(*t);

@@ -48,16 +48,17 @@ Result<const PositionRecord*> record_of(const TraceView& tv, int pos) {
 int fill_row(const TraceView& tv, const PositionRecord& r, int layer, int head, int pos, float* scores, float* probs,
              float* raw = nullptr) {
     const Hparams& hp = tv.model.hp;
-    const int group   = hp.n_head / hp.n_head_kv;
     const int n_pos   = tv.interventions ? std::min(keys_read(*tv.interventions, layer, pos, tv.n_prompt), tv.n_pos())
                                          : pos + 1;  // the causal mask: keys 0 .. pos
-    const float* q    = r.q_layer(layer) + size_t(head) * size_t(hp.head_dim);
     // In the forward pass's order: scaled scores within the layer's sliding window (keys before it are -inf, shown
     // masked), the interventions that edit scores (no-scale, where the observer sees AttnScores), then the soft-cap.
+    // The layer's own head size and cache layer (gemma4's differ per layer).
     attn::Params p  = attn::params(hp, layer);
+    const int group = hp.n_head / p.n_head_kv;
+    const float* q  = r.q_layer(layer) + size_t(head) * size_t(p.head_dim);
     const float cap = p.softcap;
     p.softcap       = 0.0f;
-    const int j0    = attn::layer_scores_row(p, q, tv.cache, layer, head / group, hp.head_dim, n_pos, scores);
+    const int j0    = attn::layer_scores_row(p, q, tv.cache, p.kv_layer, head / group, p.head_dim, n_pos, scores);
     if (tv.interventions) edit_scores(*tv.interventions, hp, layer, pos, scores, n_pos);
     if (raw) {
         std::copy(scores, scores + n_pos, raw);

@@ -88,7 +88,7 @@ Result<Journey> replay_journey(Forward& fwd, const KvCache& cache, int32_t token
             L.rms_ffn_in  = rms_of(mid->all(), L.mean_ffn_in, hp.norm_eps);
         }
         if (!record || record->n_layer != hp.n_layer) continue;
-        if (const StageTensor* q = j.find(arch.query, il); q && int(q->data.size()) == record->q_dim)
+        if (const StageTensor* q = j.find(arch.query, il); q && int(q->data.size()) <= record->q_dim)
             L.q_max_diff = max_abs_diff(q->all(), record->q_layer(il));
         if (const StageTensor* out = j.find(Stage::ResidFfn, il); out && int(out->data.size()) == record->n_embd) {
             record->load_resid(il, resid.data());

@@ -117,7 +117,8 @@ void TraceRecorder::observe(Stage stage, int layer, int pos, TensorView view) {
     PositionCapture& c = slot(pos);
     const size_t n     = size_t(view.rows) * size_t(view.cols);
     if (stage == query_) {
-        if (c.record && n == size_t(q_dim_))
+        // A layer's queries fill its slot of q_dim (the largest); gemma4's layers with smaller heads fill its start.
+        if (c.record && n <= size_t(q_dim_))
             std::memcpy(c.record->q.data() + size_t(layer) * size_t(q_dim_), view.data, n * sizeof(float));
         return;
     }

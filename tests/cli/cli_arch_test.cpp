@@ -1,4 +1,4 @@
-// phi3, gemma2, gemma3, qwen3moe and olmoe end to end: ts_mkmodel's random files of each load, `info` names the
+// phi3, gemma2, gemma3, gemma4, qwen3moe and olmoe end to end: ts_mkmodel's random files of each load, `info` names the
 // architecture and its non-default features, bad keys are refused with a line naming them, and — where the reference
 // engine is installed
 // (../shared/tools and node with ~/.cache/tokenscope-ref, see ../shared/tools/README.md) — the greedy ids of 32 steps
@@ -42,6 +42,14 @@ protected:
         s.rope_base = arch == "gemma3" ? 1000000.0f : 10000.0f;
         s.type      = type;
         s.seed      = 7;
+        if (arch == "gemma4") {  // 10 layers (global: 4 and 9), local heads of 16, the last 5 sharing KV caches
+            s.n_layer          = 10;
+            s.n_head_kv        = 1;
+            s.head_dim_swa     = 16;
+            s.n_embd_per_layer = 32;
+            s.n_kv_shared      = 5;
+            s.rope_base        = 1000000.0f;
+        }
         return s;
     }
     static void agrees_with_llama_cpp(const char* arch);
@@ -100,6 +108,15 @@ TEST_F(CliArch, InfoNamesTheArchitectureAndItsFeatures) {
         }
     }
     EXPECT_GE(routes, 2 * 5);
+    const Outcome g4 = run({"info", "-m", write(spec("gemma4", core::DType::F32), "info")});
+    ASSERT_EQ(g4.exit_code, 0) << g4.err;
+    for (const char* s : {"architecture   gemma4", "per-layer embeddings",
+                          "sliding_window   8 positions on 8 of 10 layers (local); global: 4 9",
+                          "head_dim_swa     16 (local layers; global 32)", "final_softcap    30",
+                          "attn_scale       1 (queries)", "per_layer_embd   32 per layer",
+                          "shared_kv        layers 5..9 read the KV cache of layer 4 (global) / 3 (local)",
+                          "per-layer sizes  0:128x1", "9:256x1", "rope_freqs.weight"})
+        EXPECT_NE(g4.out.find(s), std::string::npos) << s << "\n" << g4.out;
     const Outcome p3 = run({"info", "-m", write(spec("phi3", core::DType::F32), "info")});
     ASSERT_EQ(p3.exit_code, 0) << p3.err;
     for (const char* s : {"architecture   phi3", "fused attn_qkv", "NeoX half-split",
@@ -152,6 +169,15 @@ TEST_F(CliArch, RefusesWhatIsNotImplementedNamingIt) {
     s           = spec("olmoe", core::DType::F32);
     s.n_head_kv = 2;  // its key norm spans n_embd: no grouped-query attention
     EXPECT_FALSE(ts::tools::validate_spec(s).ok());
+    s            = spec("gemma4", core::DType::F32);
+    s.extra_keys = {{"gemma4.expert_count", Value::make_u32(8)}};
+    refused(s, {"gemma4.expert_count", "mixture of experts", "not supported"});
+    s                   = spec("gemma4", core::DType::F32);
+    s.extra_f32_tensors = {{"blk.0.attn_qkv.weight", std::vector<float>(64, 0.0f)}};
+    refused(s, {"blk.0.attn_qkv.weight", "fused"});
+    s             = spec("gemma4", core::DType::F32);
+    s.n_kv_shared = 4;  // layer 5 would share layer 5's cache: not one of its kind
+    EXPECT_FALSE(ts::tools::validate_spec(s).ok());
     s            = spec("gemma2", core::DType::F32);
     s.extra_keys = {{"gemma2.attention.key_length_swa", Value::make_u32(64)}};
     refused(s, {"gemma2.attention.key_length_swa"});
@@ -168,7 +194,7 @@ TEST_F(CliArch, RefusesWhatIsNotImplementedNamingIt) {
 // Each family runs the same with the prompt in one batch or token by token, and replays a position exactly: the
 // trace's verbs read the stages back.
 TEST_F(CliArch, GreedyRunsAreDeterministic) {
-    for (const char* arch : {"phi3", "gemma2", "gemma3", "qwen3moe", "olmoe"}) {
+    for (const char* arch : {"phi3", "gemma2", "gemma3", "gemma4", "qwen3moe", "olmoe"}) {
         SCOPED_TRACE(arch);
         const std::string path = write(spec(arch, core::DType::Q8_0), "det");
         const std::vector<std::string> args{"run", "-m",     path, "--prompt-ids", "5,9,200,31,77", "-n",
@@ -210,7 +236,7 @@ void CliArch::agrees_with_llama_cpp(const char* arch) {
         for (core::DType type : {core::DType::F32, core::DType::Q8_0}) {
             SCOPED_TRACE(std::string(arch) + " " + std::string(core::dtype_name(type)));
             ts::tools::RandomModelSpec s = spec(arch, type);
-            s.tied                 = std::string(arch) == "gemma2";  // gemma3, phi3: an output matrix of their own
+            s.tied = std::string(arch) == "gemma2";  // gemma3, gemma4, phi3: an output matrix of their own
             const std::string path = write(s, std::string(core::dtype_name(type)));
             const Outcome ours     = run({"run", "-m", path, "--prompt-ids", ids, "-n", "32", "--temp", "0", "--json"});
             ASSERT_EQ(ours.exit_code, 0) << ours.err;
@@ -251,6 +277,9 @@ TEST_F(CliArch, Gemma2AgreesWithLlamaCpp) {
 }
 TEST_F(CliArch, Gemma3AgreesWithLlamaCpp) {
     agrees_with_llama_cpp("gemma3");
+}
+TEST_F(CliArch, Gemma4AgreesWithLlamaCpp) {
+    agrees_with_llama_cpp("gemma4");
 }
 TEST_F(CliArch, Qwen3MoeAgreesWithLlamaCpp) {
     agrees_with_llama_cpp("qwen3moe");

@@ -181,10 +181,10 @@ TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {
     }
 }
 
-// Every Journey stage of a gpt2, qwen3, phi3, gemma2 and gemma3 file draws, and the replay equals the recorded forward
-// pass (for gpt2 the recorded query is the projection itself: there is no RoPE stage).
+// Every Journey stage of a gpt2, qwen3, phi3, gemma2, gemma3 and gemma4 file draws, and the replay equals the recorded
+// forward pass (for gpt2 the recorded query is the projection itself: there is no RoPE stage).
 TEST_F(LayersFrames, EachFamilysStagesDrawAndReplayExactly) {
-    for (const char* arch : {"gpt2", "qwen3", "phi3", "gemma2", "gemma3", "qwen3moe", "olmoe"}) {
+    for (const char* arch : {"gpt2", "qwen3", "phi3", "gemma2", "gemma3", "gemma4", "qwen3moe", "olmoe"}) {
         SCOPED_TRACE(arch);
         ts::test::TinyGgufSpec spec;
         spec.arch = arch;
@@ -251,10 +251,11 @@ TEST_F(LayersFrames, SlidingWindowKeysAreMaskedOnLocalLayersOnly) {
     }
 }
 
-// Every panel draws for a gpt2 file (none assumes RoPE, a gate or RMSNorm), and for phi3, gemma2 and gemma3 files.
+// Every panel draws for a gpt2 file (none assumes RoPE, a gate or RMSNorm), and for phi3, gemma2, gemma3, gemma4
+// (per-layer head sizes, a KV-sharing layer, per-layer embeddings) and qwen3moe files.
 class EveryPanelDraws : public LayersFrames, public ::testing::WithParamInterface<const char*> {};
 INSTANTIATE_TEST_SUITE_P(Archs, EveryPanelDraws,
-                         ::testing::Values("gpt2", "phi3", "gemma2", "gemma3", "qwen3moe", "olmoe"));
+                         ::testing::Values("gpt2", "phi3", "gemma2", "gemma3", "gemma4", "qwen3moe", "olmoe"));
 TEST_P(EveryPanelDraws, ForAFileOfThisArchitecture) {
     ts::test::TinyGgufSpec spec;
     spec.arch = GetParam();

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -31,6 +32,9 @@ struct TinyGgufSpec {
     // layer but the last of each pattern, soft-caps (gemma2), q/k norms (gemma3), tied output (gemma2)); "qwen3moe"
     // (qwen3's attention, 4 experts of n_ff / 2 with 2 used per token, router in F32); "olmoe" (the same experts,
     // sized by feed_forward_length, one kv head per head, q/k norms over the whole vector).
+    // "gemma4" (3 layers whatever
+    // n_layer: local, global, local; global heads of 32, local of 16, a window of 4, per-layer embeddings of 32,
+    // layer 2 sharing layer 0's KV cache, rope_freqs on the global layer, logits soft-capped at 30).
     std::string arch = "llama";
     int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 128, n_ctx = 128;
     std::vector<float> rope_freqs;  // [head_dim/2] llama3 RoPE frequency factors (rope_freqs.weight); empty: none
@@ -89,9 +93,12 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     const bool olmoe                     = s.arch == "olmoe";
     const bool moe                       = s.arch == "qwen3moe" || olmoe;
     const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe", phi3 = s.arch == "phi3";
-    const bool gemma = s.arch == "gemma2" || s.arch == "gemma3", gemma3 = s.arch == "gemma3";
+    const bool gemma4 = s.arch == "gemma4";
+    const bool gemma = s.arch == "gemma2" || s.arch == "gemma3" || gemma4, gemma3 = s.arch == "gemma3" || gemma4;
+    const int n_layer       = gemma4 ? 3 : s.n_layer;
     const int64_t head_dim  = qwen3 || gemma ? 32 : s.n_embd / s.n_head;
     const int64_t n_head_kv = gpt2 || olmoe ? s.n_head : s.n_head_kv;
+    const int64_t P         = 32;  // gemma4's per-layer embedding width
     const int64_t E = s.n_embd, F = s.n_ff, V = int64_t(vocab.size()), KV = n_head_kv * head_dim,
                   Q     = s.n_head * head_dim;
     const std::string a = s.arch + ".";
@@ -99,7 +106,7 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     w.add("general.name", Value::make_string("tiny test model"));
     w.add(a + "context_length", Value::make_u32(uint32_t(s.n_ctx)));
     w.add(a + "embedding_length", Value::make_u32(uint32_t(E)));
-    w.add(a + "block_count", Value::make_u32(uint32_t(s.n_layer)));
+    w.add(a + "block_count", Value::make_u32(uint32_t(n_layer)));
     w.add(a + "feed_forward_length", Value::make_u32(uint32_t(olmoe ? F / 2 : F)));  // olmoe: each expert's
     w.add(a + "attention.head_count", Value::make_u32(uint32_t(s.n_head)));
     w.add(a + "attention.head_count_kv", Value::make_u32(uint32_t(n_head_kv)));
@@ -116,7 +123,17 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
         w.add(a + "expert_used_count", Value::make_u32(2));
         if (!olmoe) w.add(a + "expert_feed_forward_length", Value::make_u32(uint32_t(FX)));
     }
-    if (gemma) {
+    if (gemma4) {
+        w.add(a + "attention.sliding_window", Value::make_u32(4));
+        const std::vector<Value> local = {Value::make_bool(true), Value::make_bool(false), Value::make_bool(true)};
+        w.add(a + "attention.sliding_window_pattern", Value::make_array(core::gguf::ValueType::Bool, local));
+        w.add(a + "attention.key_length_swa", Value::make_u32(16));
+        w.add(a + "attention.value_length_swa", Value::make_u32(16));
+        w.add(a + "rope.dimension_count_swa", Value::make_u32(16));
+        w.add(a + "embedding_length_per_layer_input", Value::make_u32(uint32_t(P)));
+        w.add(a + "attention.shared_kv_layers", Value::make_u32(1));
+        w.add(a + "final_logit_softcapping", Value::make_f32(30.0f));
+    } else if (gemma) {
         w.add(a + "attention.sliding_window", Value::make_u32(4));
         w.add(a + "attention.sliding_window_pattern", Value::make_u32(2));
     }
@@ -146,9 +163,39 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     };
     w.add_tensor("token_embd.weight", DType::F16, {E, V}, f16_bytes(E * V, rng, 0.5f));
     if (gpt2) w.add_tensor("position_embd.weight", DType::F16, {E, s.n_ctx}, f16_bytes(E * s.n_ctx, rng, 0.1f));
-    for (int l = 0; l < s.n_layer; ++l) {
+    if (gemma4) {
+        q8("per_layer_token_embd.weight", P * n_layer, V);
+        q8("per_layer_model_proj.weight", E, P * n_layer);
+        w.add_tensor_f32("per_layer_proj_norm.weight", {P}, std::vector<float>(size_t(P), 1.0f));
+        std::vector<float> factors(size_t(head_dim / 2), 1e30f);
+        std::fill(factors.begin(), factors.begin() + head_dim / 8, 1.0f);
+        w.add_tensor_f32("rope_freqs.weight", {int64_t(factors.size())}, factors);
+    }
+    for (int l = 0; l < n_layer; ++l) {
         const std::string b = "blk." + std::to_string(l) + ".";
         norm(b + "attn_norm.weight");
+        if (gemma4) {  // layer 1 global (heads of 32), 0 and 2 local (16); layer 2 reads layer 0's cache
+            const int64_t hd = l == 1 ? head_dim : 16, q = s.n_head * hd, kv = n_head_kv * hd;
+            q8(b + "attn_q.weight", E, q);
+            if (l < 2) {
+                q8(b + "attn_k.weight", E, kv);
+                q8(b + "attn_v.weight", E, kv);
+                w.add_tensor_f32(b + "attn_k_norm.weight", {hd}, std::vector<float>(size_t(hd), 1.0f));
+            }
+            w.add_tensor_f32(b + "attn_q_norm.weight", {hd}, std::vector<float>(size_t(hd), 1.0f));
+            q8(b + "attn_output.weight", q, E);
+            norm(b + "post_attention_norm.weight");
+            norm(b + "ffn_norm.weight");
+            q8(b + "ffn_gate.weight", E, F);
+            q8(b + "ffn_up.weight", E, F);
+            q8(b + "ffn_down.weight", F, E);
+            norm(b + "post_ffw_norm.weight");
+            w.add_tensor_f32(b + "layer_output_scale.weight", {1}, {0.7f});
+            q8(b + "inp_gate.weight", E, P);
+            q8(b + "proj.weight", P, E);
+            norm(b + "post_norm.weight");
+            continue;
+        }
         if (gpt2) {
             bias(b + "attn_norm.bias", E);
             q8(b + "attn_qkv.weight", E, Q + 2 * KV);

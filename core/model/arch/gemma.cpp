@@ -1,4 +1,5 @@
-// Gemma 2 and Gemma 3 (GGUF `gemma2`, `gemma3`): their stage lists and the block function that runs them, read top
+// Gemma 2 and Gemma 3 (GGUF `gemma2`, `gemma3`): their stage lists and the block function that runs them (Gemma 4's
+// too: arch/gemma4.cpp describes its stages, the sizes that differ per layer and what it adds), read top
 // to bottom like the math (as llama.cpp's src/models/gemma2.cpp and gemma3.cpp compute it):
 //
 //   token → embedding row × √n_embd;  position → RoPE angles (global layers) and the local layers' own
@@ -13,8 +14,10 @@
 // batch of n tokens goes through each stage together, and after each stage the observer sees its rows. The
 // attention (scores, window, soft-cap, softmax, weighted sum) is the one every family shares (forward.cpp, with the
 // layer's attn::params).
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "core/model/arch/arch.hpp"
 #include "core/model/forward.hpp"
@@ -238,19 +241,28 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
                          LogitRows rows, ThreadPool& pool, Observer* observer) {
     const Hparams& hp    = model_.hp;
     const Weights& w     = model_.w;
-    const ArchDesc& arch = gemma_desc(hp.arch);
-    const int n_embd = hp.n_embd, q_dim = hp.q_dim(), kv_dim = hp.kv_dim(), n_ff = hp.n_ff, head_dim = hp.head_dim;
-    const int half_rot = hp.n_rot / 2;
-    float* x           = x_.data();     // [n][n_embd] residual stream
-    float* xb          = xb_.data();    // [n][n_embd] normed input of a block, then its (normed) output
-    float* q           = q_.data();     // [n][n_head][head_dim]
-    float* k           = k_.data();     // [n][n_head_kv][head_dim]
-    float* v           = v_.data();     // [n][n_head_kv][head_dim]
-    float* att         = att_.data();   // [n][n_head][head_dim] attention output, heads side by side
-    float* hb          = hb_.data();    // [n][n_ff] gate, then GELU(gate)·up
-    float* hb2         = hb2_.data();   // [n][n_ff] up
-    float* rope        = rope_.data();  // [n][2][n_rot/2] global angles
-    float* rope_local  = rope_.data() + size_t(n_batch_) * size_t(2 * half_rot);  // the same, local layers
+    const ArchDesc& arch = arch_desc(hp.arch);
+    const int n_embd     = hp.n_embd;
+    // The sizes of the layer being run (gemma4's differ per layer: heads, kv heads, MLP width, RoPE size); before
+    // and after the layers, the largest.
+    int q_dim = hp.q_dim(), kv_dim = hp.kv_dim(), n_ff = hp.n_ff, head_dim = hp.head_dim, n_head_kv = hp.n_head_kv;
+    const int half_rot = hp.n_rot / 2, half_swa = hp.n_rot_swa > 0 ? hp.n_rot_swa / 2 : half_rot;
+    int half_layer     = half_rot;
+    const int n_pl     = hp.n_embd_per_layer;  // gemma4's per-layer embeddings (0: none)
+    const int ple_dim  = hp.n_layer * n_pl;    // one token's per-layer inputs, [n_layer][n_pl]
+    float* x           = x_.data();            // [n][n_embd] residual stream
+    float* xb          = xb_.data();           // [n][n_embd] normed input of a block, then its (normed) output
+    float* q           = q_.data();            // [n][n_head][head_dim]
+    float* k           = k_.data();            // [n][n_head_kv][head_dim]
+    float* v           = v_.data();            // [n][n_head_kv][head_dim]
+    float* att         = att_.data();          // [n][n_head][head_dim] attention output, heads side by side
+    float* hb          = hb_.data();           // [n][n_ff] gate, then GELU(gate)·up
+    float* hb2         = hb2_.data();          // [n][n_ff] up
+    float* rope        = rope_.data();         // [n][2][n_rot/2] global angles
+    const int half_max = std::max(half_rot, hp.n_rot_swa / 2);
+    float* rope_local  = rope_.data() + size_t(n_batch_) * size_t(2 * half_max);  // the same, local layers
+    float* ple         = ple_.data();       // [n][n_layer][n_pl] gemma4's per-layer inputs
+    float* ple_gate    = ple_gate_.data();  // [n][n_pl] one layer's gated per-layer input
     auto row           = [](float* buf, int t, int dim) { return buf + size_t(t) * size_t(dim); };
     const int first    = rows == LogitRows::All ? 0 : n - 1;  // the tokens whose logits are computed
 
@@ -259,12 +271,19 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
             case Stage::Embed:
             case Stage::EmbedScaled:
             case Stage::ResidAttn:
+            case Stage::ResidMlp:
             case Stage::ResidFfn:
                 return {row(x, t, n_embd), 1, n_embd};
             case Stage::Rope:
                 return {row(rope, t, 2 * half_rot), 2, half_rot};
             case Stage::RopeLocal:
-                return {row(rope_local, t, 2 * half_rot), 2, half_rot};
+                return {row(rope_local, t, 2 * half_swa), 2, half_swa};
+            case Stage::PleEmbed:
+            case Stage::PleInput:
+                return {row(ple, t, ple_dim), hp.n_layer, n_pl};
+            case Stage::PleGate:
+                return {row(ple_gate, t, n_pl), 1, n_pl};
+            case Stage::PleOut:
             case Stage::AttnNorm:
             case Stage::AttnProj:
             case Stage::AttnPostNorm:
@@ -280,9 +299,9 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
             case Stage::KProj:
             case Stage::KNorm:
             case Stage::K:
-                return {row(k, t, kv_dim), hp.n_head_kv, head_dim};
+                return {row(k, t, kv_dim), n_head_kv, head_dim};
             case Stage::V:
-                return {row(v, t, kv_dim), hp.n_head_kv, head_dim};
+                return {row(v, t, kv_dim), n_head_kv, head_dim};
             case Stage::AttnOut:
                 return {row(att, t, q_dim), hp.n_head, head_dim};
             case Stage::FfnGate:
@@ -297,14 +316,33 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
                 return {};
         }
     };
+    // Not shown: the scores (shown from inside the attention), gemma4's K and V stages on a KV-sharing layer and its
+    // per-layer embedding stages in a file without them (those stages do not run there).
+    auto runs = [&](Stage s, int layer) {
+        switch (s) {
+            case Stage::KProj:
+            case Stage::V:
+            case Stage::KNorm:
+            case Stage::K:
+                return layer < 0 || hp.has_own_kv(layer);
+            case Stage::PleEmbed:
+            case Stage::PleInput:
+            case Stage::PleGate:
+            case Stage::PleOut:
+                return n_pl > 0;
+            default:
+                return true;
+        }
+    };
     auto show = [&](Stage s, int layer, StageMask mask, int t0) {
         if (!mask.has(s) || s == Stage::AttnScores || s == Stage::AttnSoftcap || s == Stage::AttnProbs) return;
+        if (!runs(s, layer)) return;
         for (int t = t0; t < n; ++t) observer->observe(s, layer, pos0 + t, view(s, t));
     };
     // RoPE of every head of one token's q or k, with the layer's angles.
     auto rotate = [&](float* heads, int n_heads, const float* cs) {
         for (int h = 0; h < n_heads; ++h)
-            apply_rope(heads + size_t(h) * size_t(head_dim), hp.n_rot, hp.rope_style, cs, cs + half_rot);
+            apply_rope(heads + size_t(h) * size_t(head_dim), 2 * half_layer, hp.rope_style, cs, cs + half_layer);
     };
 
     const float embd_scale = std::sqrt(float(n_embd));  // as llama.cpp: sqrtf(n_embd)
@@ -318,11 +356,18 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
                 for (int64_t i = 0; i < int64_t(n) * n_embd; ++i) x[i] *= embd_scale;
                 break;
             case Stage::Rope:
-            case Stage::RopeLocal:
+            case Stage::RopeLocal: {
+                const bool local = sd.id == Stage::RopeLocal;
+                const int half   = local ? half_swa : half_rot;
                 for (int t = 0; t < n; ++t) {
-                    float* cs = row(sd.id == Stage::Rope ? rope : rope_local, t, 2 * half_rot);
-                    rope_angles(hp, pos0 + t, cs, cs + half_rot, sd.id == Stage::RopeLocal);
+                    float* cs = row(local ? rope_local : rope, t, 2 * half);
+                    rope_angles(hp, pos0 + t, cs, cs + half, local);
                 }
+                break;
+            }
+            case Stage::PleEmbed:
+            case Stage::PleInput:
+                if (n_pl > 0) per_layer_inputs(sd.id, tokens, n, pool);
                 break;
             default:
                 break;
@@ -334,7 +379,14 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
         const LayerWeights& L = w.layers[size_t(il)];
         const StageMask mask  = wants_[size_t(il) + 1];
         float* angles         = hp.is_swa(il) ? rope_local : rope;
+        q_dim                 = hp.q_dim_of(il);
+        kv_dim                = hp.kv_dim_of(il);
+        n_ff                  = hp.n_ff_of(il);
+        head_dim              = hp.head_dim_of(il);
+        n_head_kv             = hp.n_head_kv_of(il);
+        half_layer            = hp.is_swa(il) ? half_swa : half_rot;
         for (const StageDesc& sd : arch.block) {
+            if (!runs(sd.id, il)) continue;
             switch (sd.id) {
                 case Stage::AttnNorm:
                     for (int t = 0; t < n; ++t)
@@ -349,8 +401,16 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
                     add_bias(L.bk, n, kv_dim, k);
                     break;
                 case Stage::V:
-                    linear(L.wv, xb, n, v, pool);
-                    add_bias(L.bv, n, kv_dim, v);
+                    if (L.wv.data) {
+                        linear(L.wv, xb, n, v, pool);
+                        add_bias(L.bv, n, kv_dim, v);
+                    } else {  // gemma4 without attn_v: the values are the keys (before their norm and RoPE)
+                        std::memcpy(v, k, size_t(n) * size_t(kv_dim) * sizeof(float));
+                    }
+                    if (hp.arch == Arch::Gemma4)  // each value head RMS-normed, no weight
+                        for (int64_t i = 0; i < int64_t(n) * n_head_kv; ++i)
+                            rms_norm(row(v, int(i), head_dim), nullptr, hp.norm_eps, head_dim,
+                                     row(v, int(i), head_dim));
                     break;
                 case Stage::QNorm:  // gemma3: each head RMS-normed with attn_q_norm
                     for (int64_t i = 0; i < int64_t(n) * hp.n_head; ++i)
@@ -358,15 +418,15 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
                                  row(q, int(i), head_dim));
                     break;
                 case Stage::KNorm:
-                    for (int64_t i = 0; i < int64_t(n) * hp.n_head_kv; ++i)
+                    for (int64_t i = 0; i < int64_t(n) * n_head_kv; ++i)
                         rms_norm(row(k, int(i), head_dim), L.k_norm.f32(), hp.norm_eps, head_dim,
                                  row(k, int(i), head_dim));
                     break;
                 case Stage::Q:
-                    for (int t = 0; t < n; ++t) rotate(row(q, t, q_dim), hp.n_head, row(angles, t, 2 * half_rot));
+                    for (int t = 0; t < n; ++t) rotate(row(q, t, q_dim), hp.n_head, row(angles, t, 2 * half_layer));
                     break;
                 case Stage::K:
-                    for (int t = 0; t < n; ++t) rotate(row(k, t, kv_dim), hp.n_head_kv, row(angles, t, 2 * half_rot));
+                    for (int t = 0; t < n; ++t) rotate(row(k, t, kv_dim), n_head_kv, row(angles, t, 2 * half_layer));
                     break;
                 case Stage::AttnScores:  // K, V into the cache; scores, window, soft-cap, softmax, Σ probs·v
                     attend(cache, store, il, pos0, n, q, k, v, att, pool, observer, mask);
@@ -382,8 +442,28 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
                     break;
                 }
                 case Stage::ResidAttn:
-                case Stage::ResidFfn:
+                case Stage::ResidMlp:
                     for (int64_t i = 0; i < int64_t(n) * n_embd; ++i) x[i] += xb[i];
+                    break;
+                case Stage::ResidFfn:  // gemma2/3: + the MLP; gemma4: + the per-layer embedding, × the output scale
+                    if (hp.arch != Arch::Gemma4 || n_pl > 0)
+                        for (int64_t i = 0; i < int64_t(n) * n_embd; ++i) x[i] += xb[i];
+                    if (L.out_scale.data)
+                        for (int64_t i = 0; i < int64_t(n) * n_embd; ++i) x[i] *= L.out_scale.f32()[0];
+                    break;
+                case Stage::PleGate: {  // GELU(inp_gate · x) ⊙ this layer's per-layer input
+                    linear(L.ple_gate, x, n, ple_gate, pool);
+                    gelu(ple_gate, int64_t(n) * n_pl);
+                    for (int t = 0; t < n; ++t) {
+                        const float* in = row(ple, t, ple_dim) + size_t(il) * size_t(n_pl);
+                        for (int i = 0; i < n_pl; ++i) row(ple_gate, t, n_pl)[i] *= in[i];
+                    }
+                    break;
+                }
+                case Stage::PleOut:
+                    linear(L.ple_proj, ple_gate, n, xb, pool);
+                    for (int t = 0; t < n; ++t)
+                        rms_norm(row(xb, t, n_embd), L.ple_post_norm.f32(), hp.norm_eps, n_embd, row(xb, t, n_embd));
                     break;
                 case Stage::FfnNorm:
                     for (int t = 0; t < n; ++t)
@@ -422,7 +502,7 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
             case Stage::Logits:
                 if (hp.final_softcap != 0.0f) {
                     softcap(logits, int64_t(m) * hp.n_vocab, hp.final_softcap);
-                } else {
+                } else if (hp.arch != Arch::Gemma4) {  // gemma4's product is its logits_raw stage
                     linear(w.output, row(xb, first, n_embd), m, logits, pool);
                 }
                 break;

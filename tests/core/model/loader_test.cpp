@@ -93,10 +93,10 @@ TEST(LoadGguf, QuantisedMatricesKeepTheirType) {
 
 TEST(LoadGguf, UnknownArchitectureIsUnsupportedAndTheSupportedOnesAreListed) {
     TinySpec s;
-    s.arch = "gemma4";
+    s.arch = "mamba";
     expect_error(load_with(tiny::gguf_writer_for(tiny::make_tiny_model(s))), Code::kUnsupported,
-                 {"m.gguf", "architecture 'gemma4' is not supported",
-                  "llama, qwen2, qwen3, qwen3moe, gpt2, phi3, gemma2, gemma3"});
+                 {"m.gguf", "architecture 'mamba' is not supported",
+                  "llama, qwen2, qwen3, qwen3moe, gpt2, phi3, gemma2, gemma3, gemma4"});
 }
 
 // olmoe's q/k norms and output matrix are n_embd wide and llama.cpp asserts RoPE over the whole head: a file whose
