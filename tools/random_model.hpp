@@ -20,7 +20,9 @@ struct RandomModelSpec {
     // equal n_head); "phi3": fused attn_qkv and gate+up ffn_up, NeoX RoPE; "gemma2", "gemma3": post-norms, GELU-gated
     // MLP, head_dim as attention.key_length, sliding window (n_swa, swa_pattern), soft-caps (gemma2), q/k norms
     // (gemma3), tied output; "qwen3moe": qwen3's attention and a mixture of n_expert SwiGLU experts of n_ff, of
-    // which n_expert_used run per token (router ffn_gate_inp in F32, as llama.cpp's converter keeps it).
+    // which n_expert_used run per token (router ffn_gate_inp in F32, as llama.cpp's converter keeps it); "qwen35":
+    // gated DeltaNet layers (the ssm_* sizes) beside every full_attn_interval-th attention layer (gated queries,
+    // q/k norms, partial interleaved M-RoPE), byte-level BPE vocabulary with pre-tokenizer qwen35.
     std::string arch  = "llama";
     int n_layer       = 2;
     int n_embd        = 64;
@@ -32,13 +34,22 @@ struct RandomModelSpec {
     int n_ff          = 128;  // qwen3moe: each expert's (expert_feed_forward_length)
     int n_expert      = 0;    // qwen3moe: expert_count (> 0) and expert_used_count (1 .. n_expert)
     int n_expert_used = 0;
-    int n_vocab       = 300;
-    int n_ctx         = 2048;
-    float rope_base   = 10000.0f;
-    bool llama3_rope  = false;  // write rope_freqs.weight with Llama 3.2's factors (llama3_rope_factors), llama only
-    core::DType type  = core::DType::Q8_0;  // of every matrix (norms stay F32)
-    bool k_mix        = false;  // Q4_K_M-like: attn_v, ffn_down and output in Q6_K, the other matrices in Q4_K
-    uint64_t seed     = 1;
+    // qwen35: the DeltaNet sizes (ssm.state_size, ssm.time_step_rank = value heads, ssm.group_count = q/k heads,
+    // ssm.conv_kernel), every full_attn_interval-th layer attention, rope dims rotated per head (0: head_dim / 4,
+    // Qwen3.5's partial rotary).
+    int ssm_d_state        = 0;
+    int ssm_dt_rank        = 0;
+    int ssm_n_group        = 0;
+    int ssm_d_conv         = 4;
+    int full_attn_interval = 4;
+    int n_rot              = 0;
+    int n_vocab            = 300;
+    int n_ctx              = 2048;
+    float rope_base        = 10000.0f;
+    bool llama3_rope = false;  // write rope_freqs.weight with Llama 3.2's factors (llama3_rope_factors), llama only
+    core::DType type = core::DType::Q8_0;  // of every matrix (norms stay F32)
+    bool k_mix       = false;  // Q4_K_M-like: attn_v, ffn_down and output in Q6_K, the other matrices in Q4_K
+    uint64_t seed    = 1;
     // A placeholder vocabulary: llama, qwen2: SentencePiece-style (<unk> <s> </s>, 256 byte tokens, "▁a" "▁b" ...);
     // gpt2, qwen3: byte-level BPE with merges (256 byte tokens, then "aa" "ab" ... each merged from its prefix and
     // last letter, the last id <|endoftext|>), pre-tokenizer gpt-2 / qwen2.

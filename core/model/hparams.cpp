@@ -269,6 +269,65 @@ Status read_moe(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
     return {};
 }
 
+// qwen35, as llama.cpp's loader reads it: the ssm.* sizes (all required), which layers are recurrent
+// (attention.recurrent_layers, else every layer but each full_attention_interval-th, default 4) and the M-RoPE
+// sections (rope.dimension_sections, required). Refused: multi-token-prediction layers (nextn_predict_layers > 0,
+// not run here) and sizes whose heads do not fit (the state is square: d_state == d_inner / dt_rank).
+Status read_qwen35(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
+    const char* path = f.name().c_str();
+    TS_TRY(read_int(f, a + "ssm.conv_kernel", hp.ssm_d_conv, true));
+    TS_TRY(read_int(f, a + "ssm.inner_size", hp.ssm_d_inner, true));
+    TS_TRY(read_int(f, a + "ssm.state_size", hp.ssm_d_state, true));
+    TS_TRY(read_int(f, a + "ssm.time_step_rank", hp.ssm_dt_rank, true));
+    TS_TRY(read_int(f, a + "ssm.group_count", hp.ssm_n_group, true));
+    TS_TRY(refuse_other(f, a + "nextn_predict_layers", 0,
+                        "multi-token-prediction layers are not run here (only 0 is supported)"));
+    if (hp.ssm_d_conv < 2 || hp.ssm_d_conv > 64 || hp.ssm_d_inner % hp.ssm_dt_rank != 0 ||
+        hp.ssm_d_inner / hp.ssm_dt_rank != hp.ssm_d_state || hp.ssm_dt_rank % hp.ssm_n_group != 0 ||
+        hp.ssm_d_state > 4096)
+        return make_error(Code::kFormat,
+                          "%s: DeltaNet sizes do not fit: ssm.conv_kernel %d (2..64), ssm.inner_size %d must be "
+                          "ssm.time_step_rank %d x ssm.state_size %d (<= 4096), ssm.time_step_rank a multiple of "
+                          "ssm.group_count %d",
+                          path, hp.ssm_d_conv, hp.ssm_d_inner, hp.ssm_dt_rank, hp.ssm_d_state, hp.ssm_n_group);
+    hp.recurrent_layers.assign(size_t(hp.n_layer), 0);
+    const std::string rkey = a + "attention.recurrent_layers";
+    if (const gguf::Value* rv = f.find(rkey)) {
+        if (rv->type != gguf::ValueType::Array || rv->arr.size() != size_t(hp.n_layer))
+            return make_error(Code::kFormat, "%s: metadata key '%s' must be an array of %d bools", path, rkey.c_str(),
+                              hp.n_layer);
+        for (size_t il = 0; il < rv->arr.size(); ++il) {
+            uint64_t b = 0;
+            if (rv->arr[il].type == gguf::ValueType::Bool)
+                b = rv->arr[il].b ? 1 : 0;
+            else if (!rv->arr[il].as_u64(b))
+                return make_error(Code::kFormat, "%s: metadata key '%s' must be an array of bools", path, rkey.c_str());
+            hp.recurrent_layers[il] = b ? 1 : 0;
+        }
+    } else {
+        int interval = 4;
+        TS_TRY(read_int(f, a + "full_attention_interval", interval, false));
+        for (int il = 0; il < hp.n_layer; ++il) hp.recurrent_layers[size_t(il)] = (il + 1) % interval != 0 ? 1 : 0;
+    }
+    const std::string skey = a + "rope.dimension_sections";
+    const gguf::Value* sv  = f.find(skey);
+    if (!sv) return make_error(Code::kFormat, "%s: metadata key '%s' is missing", path, skey.c_str());
+    if (sv->type != gguf::ValueType::Array || sv->arr.size() < 3 || sv->arr.size() > 4)
+        return make_error(Code::kFormat, "%s: metadata key '%s' must be an array of 4 counts", path, skey.c_str());
+    int sum = 0;
+    for (size_t i = 0; i < sv->arr.size(); ++i) {
+        int64_t x = 0;
+        if (!sv->arr[i].as_i64(x) || x < 0 || x > 65536)
+            return make_error(Code::kFormat, "%s: metadata key '%s' must be an array of 4 counts", path, skey.c_str());
+        hp.rope_sections[i] = int(x);
+        sum += int(x);
+    }
+    if (sum <= 0 || sum > hp.n_rot / 2)
+        return make_error(Code::kFormat, "%s: %s sum to %d, expected 1 .. n_rot/2 = %d", path, skey.c_str(), sum,
+                          hp.n_rot / 2);
+    return {};
+}
+
 }  // namespace
 
 Result<Hparams> read_hparams(const gguf::GgufFile& f) {
@@ -284,6 +343,9 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     } else if (*arch == "qwen2" || *arch == "qwen3" || *arch == "qwen3moe") {
         hp.arch       = *arch == "qwen2" ? Arch::Qwen2 : *arch == "qwen3" ? Arch::Qwen3 : Arch::Qwen3Moe;
         hp.rope_style = RopeStyle::NeoX;  // pairs (i, i + n_rot/2)
+    } else if (*arch == "qwen35") {
+        hp.arch       = Arch::Qwen35;
+        hp.rope_style = RopeStyle::NeoX;  // interleaved M-RoPE pairs (i, i + n_rot/2), as NeoX
     } else if (*arch == "gpt2") {
         hp.arch = Arch::Gpt2;  // learned positions: no RoPE at all (n_rot 0)
     } else if (*arch == "phi3" || *arch == "gemma2" || *arch == "gemma3") {
@@ -291,8 +353,8 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
         hp.rope_style = RopeStyle::NeoX;
     } else {
         return make_error(Code::kUnsupported,
-                          "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, qwen3moe, gpt2, "
-                          "phi3, gemma2, gemma3)",
+                          "%s: architecture '%s' is not supported (supported: llama, qwen2, qwen3, qwen3moe, qwen35, "
+                          "gpt2, phi3, gemma2, gemma3)",
                           path.c_str(), arch->c_str());
     }
     if (auto name = f.get_string("general.name")) hp.name = *name;
@@ -342,6 +404,7 @@ Result<Hparams> read_hparams(const gguf::GgufFile& f) {
     TS_TRY(read_rope_scaling(f, a, hp));
     if (hp.arch == Arch::Phi3) TS_TRY(read_phi3(f, a, hp));
     if (hp.arch == Arch::Gemma2 || hp.arch == Arch::Gemma3) TS_TRY(read_gemma(f, a, hp));
+    if (hp.arch == Arch::Qwen35) TS_TRY(read_qwen35(f, a, hp));
     return hp;
 }
 

@@ -25,7 +25,7 @@ protected:
     static ts::tools::RandomModelSpec spec(const std::string& arch, core::DType type) {
         ts::tools::RandomModelSpec s;
         s.arch      = arch;
-        s.n_layer   = arch == "gemma3" ? 6 : 2;
+        s.n_layer   = arch == "gemma3" ? 6 : arch == "qwen35" ? 4 : 2;
         s.n_embd    = 64;
         s.n_head    = 4;
         s.n_head_kv = arch == "gemma3" ? 1 : 2;
@@ -34,10 +34,15 @@ protected:
             s.n_expert      = 8;
             s.n_expert_used = 2;
         }
+        if (arch == "qwen35") {  // 3 DeltaNet layers (4 value heads of 16, 2 q/k heads), then 1 attention layer
+            s.ssm_d_state = 16;
+            s.ssm_dt_rank = 4;
+            s.ssm_n_group = 2;
+        }
         s.n_ff      = arch == "qwen3moe" ? 64 : 128;
         s.n_vocab   = 300;
         s.n_ctx     = 128;
-        s.n_swa     = arch == "phi3" || arch == "qwen3moe" ? 0 : 8;
+        s.n_swa     = arch == "phi3" || arch == "qwen3moe" || arch == "qwen35" ? 0 : 8;
         s.rope_base = arch == "gemma3" ? 1000000.0f : 10000.0f;
         s.type      = type;
         s.seed      = 7;
@@ -125,7 +130,7 @@ TEST_F(CliArch, RefusesWhatIsNotImplementedNamingIt) {
 // Each family runs the same with the prompt in one batch or token by token, and replays a position exactly: the
 // trace's verbs read the stages back.
 TEST_F(CliArch, GreedyRunsAreDeterministic) {
-    for (const char* arch : {"phi3", "gemma2", "gemma3", "qwen3moe"}) {
+    for (const char* arch : {"phi3", "gemma2", "gemma3", "qwen3moe", "qwen35"}) {
         SCOPED_TRACE(arch);
         const std::string path = write(spec(arch, core::DType::Q8_0), "det");
         const std::vector<std::string> args{"run", "-m",     path, "--prompt-ids", "5,9,200,31,77", "-n",
@@ -211,6 +216,9 @@ TEST_F(CliArch, Gemma3AgreesWithLlamaCpp) {
 }
 TEST_F(CliArch, Qwen3MoeAgreesWithLlamaCpp) {
     agrees_with_llama_cpp("qwen3moe");
+}
+TEST_F(CliArch, Qwen35AgreesWithLlamaCpp) {
+    agrees_with_llama_cpp("qwen35");
 }
 
 }  // namespace

@@ -18,6 +18,8 @@ const ArchDesc& llama_family_desc(Arch arch);
 const ArchDesc& gpt2_desc();
 // arch/gemma.cpp: gemma2, gemma3.
 const ArchDesc& gemma_desc(Arch arch);
+// arch/qwen35.cpp.
+const ArchDesc& qwen35_desc();
 
 // out[t] = W · in[t] for the n tokens of a batch: matvec for one token, matmul (each weight row read once) for more.
 inline void linear(const Tensor& w, const float* in, int n, float* out, ThreadPool& pool) {
