@@ -11,7 +11,6 @@
 #include "app/cli/simd_choice.hpp"
 #include "core/base/mmap.hpp"
 #include "core/gguf/gguf_reader.hpp"
-#include "core/kv/recurrent_state.hpp"
 #include "core/model/model.hpp"
 #include "core/model/stage.hpp"
 
@@ -129,8 +128,8 @@ void print_hparams(const core::Hparams& hp) {
                 (std::string("memory @") + std::to_string(n)).c_str(), human_bytes(hp.kv_bytes(n, 4)).c_str(),
                 human_bytes(hp.kv_bytes(n, 2)).c_str(), hp.n_layer - hp.n_recurrent(),
                 human_bytes(hp.state_bytes()).c_str(),
-                human_bytes(hp.state_bytes() * size_t(n / core::RecurrentState::kCheckpointEvery)).c_str(),
-                core::RecurrentState::kCheckpointEvery);
+                human_bytes(hp.state_bytes() * size_t(n / hp.state_checkpoint_every())).c_str(),
+                hp.state_checkpoint_every());
         std::printf("  %-16s rope on %d of %d dims per head, interleaved sections %d %d %d %d\n", "rope_sections",
                     hp.n_rot, hp.head_dim, hp.rope_sections[0], hp.rope_sections[1], hp.rope_sections[2],
                     hp.rope_sections[3]);

@@ -4,10 +4,12 @@
 // rewinding or branching a session rewinds it with the cache.
 //
 // Rewind: the state after position p cannot be recovered from the state after a later position (the update is not
-// inverted), so a copy of the whole state is kept every kCheckpointEvery positions, with the token ids. Going back
-// to position p restores the nearest checkpoint at or before p and recomputes the tokens from there (at most
-// kCheckpointEvery - 1 of them); the forward pass does it (Forward::eval), with the same stages as the first time,
-// so the restored state is bit for bit the one that was forgotten. Cost: one state per kCheckpointEvery positions.
+// inverted), so a copy of the whole state is kept every every() positions, with the token ids. Going back to
+// position p restores the nearest checkpoint at or before p and recomputes the tokens from there (at most every() - 1
+// of them); the forward pass does it (Forward::eval), with the same stages as the first time, so the restored state
+// is bit for bit the one that was forgotten. Cost: one state per every() positions; checkpoint_every() spaces them
+// so that they cost about what the attention layers' KV cache costs over the same positions (64 at the least, 1024
+// at the most: Qwen3.5-0.8B, a 19 MiB state beside 24 KiB of f32 K and V per position, keeps one per 832).
 #pragma once
 
 #include <cstddef>
@@ -18,10 +20,15 @@ namespace ts::core {
 
 class RecurrentState {
 public:
-    static constexpr int kCheckpointEvery = 64;
+    static constexpr int kMinEvery = 64, kMaxEvery = 1024;
+    // The spacing of the checkpoints for a state of state_bytes beside kv_bytes_per_pos of K and V per position: a
+    // multiple of 64 in [kMinEvery, kMaxEvery].
+    static int checkpoint_every(size_t state_bytes, size_t kv_bytes_per_pos);
 
-    // n_layers recurrent layers of `floats_per_layer` each, all zero (the state before position 0).
-    void init(int n_layers, size_t floats_per_layer);
+    // n_layers recurrent layers of `floats_per_layer` each, all zero (the state before position 0), a checkpoint
+    // every `every` positions.
+    void init(int n_layers, size_t floats_per_layer, int every);
+    int every() const { return every_; }
     bool empty() const { return n_layers_ == 0; }
     int n_layers() const { return n_layers_; }
     size_t floats_per_layer() const { return per_layer_; }
@@ -32,13 +39,12 @@ public:
     float* data() { return cur_.data(); }
     // Positions the current state has absorbed; -1: stale (a rewind forgot positions it had absorbed).
     int n_pos() const { return n_pos_; }
-    // After a batch ended at position n: the state now holds [0, n); at a multiple of kCheckpointEvery a copy is
-    // kept.
+    // After a batch ended at position n: the state now holds [0, n); at a multiple of every() a copy is kept.
     void advance_to(int n);
     // Forgets positions >= n: checkpoints past n are dropped, and the current state is stale when it had absorbed
     // more than n positions.
     void forget_from(int n);
-    // The last checkpoint at or before position `pos` (a multiple of kCheckpointEvery) copied into `out`
+    // The last checkpoint at or before position `pos` (a multiple of every()) copied into `out`
     // (n_layers x floats_per_layer); returns its position.
     int checkpoint_before(int pos, float* out) const;
     // Restores the last checkpoint at or before `pos` into the current state; returns its position.
@@ -55,8 +61,9 @@ private:
     int n_layers_     = 0;
     size_t per_layer_ = 0;
     int n_pos_        = 0;
+    int every_        = kMinEvery;
     std::vector<float> cur_;
-    std::vector<std::vector<float>> checkpoints_;  // [k]: the state after positions [0, (k + 1) · kCheckpointEvery)
+    std::vector<std::vector<float>> checkpoints_;  // [k]: the state after positions [0, (k + 1) · every_)
     std::vector<int32_t> tokens_;
 };
 

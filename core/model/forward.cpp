@@ -111,7 +111,7 @@ Status Forward::eval(KvCache& cache, const int32_t* tokens, int n_tokens, int po
     for (int done = 0; done < n_tokens;) {
         int n = std::min(n_batch_, n_tokens - done);
         if (hp.has_recurrent()) {  // a batch ends at each checkpoint, so the state there can be kept
-            const int every = RecurrentState::kCheckpointEvery;
+            const int every = rs.every();
             n               = std::min(n, every - (pos0 + done) % every);
         }
         const bool is_last   = done + n == n_tokens;
@@ -135,7 +135,8 @@ Status Forward::eval(KvCache& cache, const int32_t* tokens, int n_tokens, int po
 void Forward::sync_recurrent(KvCache& cache, int pos0, ThreadPool& pool) {
     const Hparams& hp  = model_.hp;
     RecurrentState& rs = cache.recurrent();
-    if (rs.empty() || rs.floats_per_layer() != hp.recurrent_floats()) rs.init(hp.n_recurrent(), hp.recurrent_floats());
+    if (rs.empty() || rs.floats_per_layer() != hp.recurrent_floats())
+        rs.init(hp.n_recurrent(), hp.recurrent_floats(), hp.state_checkpoint_every());
     if (rs.n_pos() == pos0) return;
     // Rewound: the nearest checkpoint, then the tokens from there to pos0 through every stage (their K and V are
     // in the cache already and are read, not written), batch by batch as eval does.

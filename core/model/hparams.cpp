@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "core/gguf/gguf_reader.hpp"
+#include "core/kv/recurrent_state.hpp"
 #include "core/model/loader.hpp"
 
 namespace ts::core::model_detail {
@@ -445,6 +446,10 @@ Status validate_hparams(const std::string& path, const Hparams& hp) {
 }  // namespace ts::core::model_detail
 
 namespace ts::core {
+
+int Hparams::state_checkpoint_every() const {
+    return RecurrentState::checkpoint_every(state_bytes(), kv_bytes(1, sizeof(float)));
+}
 
 std::string describe_rope_scaling(const Hparams& hp) {
     char buf[160];

@@ -113,6 +113,8 @@ struct Hparams {
         return 2 * size_t(n_layer - n_recurrent()) * size_t(kv_dim()) * elem_bytes * size_t(n_pos);
     }
     size_t state_bytes() const { return size_t(n_recurrent()) * recurrent_floats() * sizeof(float); }
+    // The rewind checkpoints' spacing (RecurrentState::checkpoint_every against f32 K and V).
+    int state_checkpoint_every() const;
     int kv_dim() const { return n_head_kv * head_dim; }
     int q_dim() const { return n_head * head_dim; }  // == n_embd except where key_length decouples them (qwen3)
 };

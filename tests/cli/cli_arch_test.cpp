@@ -81,6 +81,24 @@ TEST_F(CliArch, InfoNamesTheArchitectureAndItsFeatures) {
         EXPECT_NE(p3.out.find(s), std::string::npos) << s << "\n" << p3.out;
 }
 
+// qwen35: info names which layers are linear attention and which attention, the state's size, and the two memories
+// at 4k and 32k positions; a file with multi-token-prediction layers is refused naming the key.
+TEST_F(CliArch, Qwen35InfoNamesTheLayerKindsAndMemories) {
+    const Outcome r = run({"info", "-m", write(spec("qwen35", core::DType::F32), "info")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const char* s :
+         {"architecture   qwen35", "layer kinds      3 layers, linear attention (recurrent state): 0 1 2",
+          "1 layers, attention (KV cache): 3", "4 value heads with a 16 x 16 state each",
+          "memory @4096     KV cache 2.00 MiB f32", "memory @32768    KV cache 16.00 MiB f32",
+          "rope on 8 of 32 dims per head"})
+        EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+    ts::tools::RandomModelSpec s = spec("qwen35", core::DType::F32);
+    s.extra_keys                 = {{"qwen35.nextn_predict_layers", core::gguf::Value::make_u32(1)}};
+    const Outcome bad            = run({"run", "-m", write(s, "mtp"), "--prompt-ids", "5,6", "-n", "2"});
+    expect_error(bad, 1);
+    EXPECT_NE(bad.err.find("qwen35.nextn_predict_layers"), std::string::npos) << bad.err;
+}
+
 // Keys and tensors that would change the computation in a way not implemented: an error line naming them.
 TEST_F(CliArch, RefusesWhatIsNotImplementedNamingIt) {
     using core::gguf::Value;
