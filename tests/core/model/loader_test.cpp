@@ -96,7 +96,7 @@ TEST(LoadGguf, UnknownArchitectureIsUnsupportedAndTheSupportedOnesAreListed) {
     s.arch = "gemma4";
     expect_error(load_with(tiny::gguf_writer_for(tiny::make_tiny_model(s))), Code::kUnsupported,
                  {"m.gguf", "architecture 'gemma4' is not supported",
-                  "llama, qwen2, qwen3, qwen3moe, gpt2, phi3, gemma2, gemma3"});
+                  "llama, qwen2, qwen3, qwen3moe, qwen35, gpt2, phi3, gemma2, gemma3"});
 }
 
 TinySpec gpt2_spec() {
