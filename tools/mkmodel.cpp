@@ -15,6 +15,8 @@
 //   ts_mkmodel random /tmp/qwen3moe-2l.gguf --arch qwen3moe --layers 2 --experts 16
 //              (Qwen3-30B-A3B's shape with 2 of its 48 layers and 16 of its 128 experts, 8 used)
 //   ts_mkmodel random /tmp/olmoe-2l.gguf --arch olmoe --layers 2   (OLMoE-1B-7B's shape, 2 of its 16 layers)
+//   ts_mkmodel random /tmp/qwen35-4l.gguf --arch qwen35 --layers 4  (Qwen3.5-0.8B's shape, 4 of its 24 layers:
+//              three DeltaNet layers and one attention layer)
 #include <algorithm>
 #include <cstdio>
 #include <string>
@@ -41,7 +43,8 @@ int cmd_random(int argc, char** argv) {
                   "Gemma-3-1B's shape), gemma4 (per-layer embeddings, KV-sharing layers, smaller local heads; "
                   "Gemma-4-E2B's shape), qwen3moe (qwen3 attention, a mixture of experts; Qwen3-30B-A3B's shape) or "
                   "olmoe (q/k norms over the whole vector, 64 experts, 8 used, weights not renormalised; "
-                  "OLMoE-1B-7B's shape)");
+                  "OLMoE-1B-7B's shape) or qwen35 (gated DeltaNet layers, every 4th attention; Qwen3.5-0.8B's "
+                  "shape)");
     ap.add_float("", "--rope-base", "B", &s.rope_base, 1.0f, 1e9f,
                  "RoPE frequency base (default 10000; llama3 500000)");
     ap.add_int("", "--layers", "N", &s.n_layer, 1, 1024, "transformer blocks");
@@ -68,6 +71,17 @@ int cmd_random(int argc, char** argv) {
                "qwen3moe, olmoe: experts per layer (default qwen3moe 128, olmoe 64)");
     ap.add_int("", "--experts-used", "N", &s.n_expert_used, 1, 512,
                "qwen3moe, olmoe: experts each token runs (default 8, at most --experts)");
+    ap.add_int("", "--ssm-state", "N", &s.ssm_d_state, 1, 4096,
+               "qwen35: DeltaNet head size (ssm.state_size; default 128)");
+    ap.add_int("", "--ssm-heads", "N", &s.ssm_dt_rank, 1, 4096,
+               "qwen35: DeltaNet value heads (ssm.time_step_rank; default 16)");
+    ap.add_int("", "--ssm-groups", "N", &s.ssm_n_group, 1, 4096,
+               "qwen35: DeltaNet query/key heads (ssm.group_count; default 16)");
+    ap.add_int("", "--conv", "N", &s.ssm_d_conv, 2, 64, "qwen35: causal convolution taps (default 4)");
+    ap.add_int("", "--attn-every", "N", &s.full_attn_interval, 1, 1024,
+               "qwen35: every N-th layer is attention, the others DeltaNet (default 4)");
+    ap.add_int("", "--rope-dims", "N", &s.n_rot, 2, 1 << 12,
+               "qwen35: dims of each head RoPE rotates (default head size / 4)");
     ap.add_int("", "--vocab", "N", &s.n_vocab, 1, 1 << 22, "vocabulary size");
     ap.add_int("", "--ctx", "N", &s.n_ctx, 1, 1 << 22, "context length written as llama.context_length");
     ap.add_string("", "--type", "TYPE", &type,
@@ -156,6 +170,20 @@ int cmd_random(int argc, char** argv) {
         preset("--experts-used", s.n_expert_used, std::min(8, s.n_expert));
         preset("--vocab", s.n_vocab, 50304);
         preset("--ctx", s.n_ctx, 4096);
+    } else if (s.arch == "qwen35") {  // Qwen3.5-0.8B's shape (its published config)
+        preset("--layers", s.n_layer, 24);
+        preset("--dim", s.n_embd, 1024);
+        preset("--heads", s.n_head, 8);
+        preset("--kv-heads", s.n_head_kv, 2);
+        preset("--head-dim", s.head_dim, 256);
+        preset("--ffn", s.n_ff, 3584);
+        preset("--ssm-state", s.ssm_d_state, 128);
+        preset("--ssm-heads", s.ssm_dt_rank, 16);
+        preset("--ssm-groups", s.ssm_n_group, 16);
+        preset("--vocab", s.n_vocab, 248320);
+        preset("--ctx", s.n_ctx, 262144);
+        if (!ap.was_set("--rope-base")) s.rope_base = 10000000.0f;
+        if (!ap.was_set("--tied")) s.tied = true;
     } else if (s.arch == "gemma3") {  // Gemma-3-1B
         preset("--layers", s.n_layer, 26);
         preset("--dim", s.n_embd, 1152);
@@ -199,13 +227,14 @@ int cmd_random(int argc, char** argv) {
 
 int main(int argc, char** argv) {
     if (argc >= 2 && std::string_view(argv[1]) == "random") return cmd_random(argc - 1, argv + 1);
-    std::fprintf(
-        stderr,
-        "usage: ts_mkmodel random OUT.gguf [--arch llama|llama3|qwen2|qwen3|qwen3moe|olmoe|gpt2|phi3|gemma2|gemma3|gemma4 "
-        "--layers N "
-        "--dim N --heads N "
-        "--kv-heads N "
-        "--ffn N --vocab N "
-        "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
+    std::fprintf(stderr,
+                 "usage: ts_mkmodel random OUT.gguf [--arch "
+                 "llama|llama3|qwen2|qwen3|qwen3moe|qwen35|olmoe|gpt2|phi3|gemma2|gemma3|"
+                 "gemma4 "
+                 "--layers N "
+                 "--dim N --heads N "
+                 "--kv-heads N "
+                 "--ffn N --vocab N "
+                 "--type f32|f16|q8_0|q4_0|q4_k|q6_k|q4_k_m --seed S]\n");
     return 2;
 }

@@ -10,6 +10,7 @@
 #include "core/gguf/gguf_writer.hpp"
 #include "core/sample/rng.hpp"
 #include "core/tensor/quant.hpp"
+#include "tools/random_parts.hpp"
 
 namespace ts::tools {
 namespace {
@@ -18,6 +19,8 @@ using core::Code;
 using core::DType;
 using core::make_error;
 using core::gguf::Value;
+
+}  // namespace
 
 // n values uniform in (-scale, scale): the qwen2 biases.
 std::vector<float> random_vector(int64_t n, float scale, core::sample::Rng& rng) {
@@ -38,6 +41,8 @@ std::vector<uint8_t> random_matrix(DType type, int64_t ne0, int64_t ne1, core::s
     }
     return bytes;
 }
+
+namespace {
 
 // The placeholder vocabulary: ids 0..2 special, 3..258 bytes, then "▁" + a base-26 name per id. phi3: the last four
 // ids are Phi-3's <|endoftext|> and chat specials (control tokens), which llama.cpp's vocabulary expects by name in
@@ -106,6 +111,8 @@ std::string byte_token(int b) {
     return s;
 }
 
+}  // namespace
+
 // The placeholder byte-level BPE vocabulary (gpt2, qwen3): ids 0..255 the bytes, then lowercase words of 2, 3, 4
 // letters in order, each with the merge (word minus its last letter, last letter), so every word is reachable;
 // the last id is <|endoftext|>, the bos and eos token as in GPT-2.
@@ -150,6 +157,8 @@ std::vector<float> around_one(int64_t n, float spread, core::sample::Rng& rng) {
     for (float& x : v) x += 1.0f;
     return v;
 }
+
+namespace {
 
 // GPT-2's tensors: LayerNorm weights and biases, learned positions, fused QKV with bias, a GELU MLP with biases.
 void add_gpt2_tensors(core::gguf::GgufWriter& w, const RandomModelSpec& s, core::sample::Rng& rng) {
@@ -331,12 +340,19 @@ core::Status validate_spec(const RandomModelSpec& s) {
                               "caches they share)",
                               s.n_kv_shared, n_kv - 1, n_kv - 2);
     }
+    const bool q35 = s.arch == "qwen35";
     if (s.arch != "llama" && s.arch != "qwen2" && s.arch != "qwen3" && s.arch != "gpt2" && s.arch != "phi3" && !gemma &&
-        !moe)
+        !moe && !q35)
         return make_error(Code::kInvalidArgument,
-                          "unknown architecture '%s' (llama, qwen2, qwen3, qwen3moe, olmoe, gpt2, phi3, gemma2, gemma3 "
-                          "or gemma4)",
+                          "unknown architecture '%s' (llama, qwen2, qwen3, qwen3moe, qwen35, olmoe, gpt2, phi3, "
+                          "gemma2, gemma3 or gemma4)",
                           s.arch.c_str());
+    if (q35 != (s.ssm_d_state > 0) ||
+        (q35 && (s.ssm_dt_rank < 1 || s.ssm_n_group < 1 || s.ssm_dt_rank % s.ssm_n_group != 0 || s.ssm_d_conv < 2 ||
+                 s.full_attn_interval < 1 || s.n_rot < 0 || s.n_rot % 2 != 0)))
+        return make_error(Code::kInvalidArgument,
+                          "DeltaNet sizes (--ssm-state, --ssm-heads a multiple of --ssm-groups, --conv >= 2, "
+                          "--attn-every >= 1, even --rope-dims) are qwen35's and it needs them");
     if (moe != (s.n_expert > 0) || s.n_expert < 0 || (moe && (s.n_expert_used < 1 || s.n_expert_used > s.n_expert)))
         return make_error(Code::kInvalidArgument,
                           "experts (--experts, --experts-used) are a mixture's (qwen3moe, olmoe) and it needs them: "
@@ -355,7 +371,7 @@ core::Status validate_spec(const RandomModelSpec& s) {
     if (s.n_layer <= 0 || s.n_embd <= 0 || s.n_head <= 0 || s.n_head_kv <= 0 || s.n_ff <= 0 || s.n_vocab <= 0 ||
         s.n_ctx <= 0 || s.head_dim < 0)
         return make_error(Code::kInvalidArgument, "every size must be positive");
-    if (s.head_dim > 0 && s.arch != "qwen3" && s.arch != "qwen3moe" && !gemma)
+    if (s.head_dim > 0 && s.arch != "qwen3" && s.arch != "qwen3moe" && !gemma && !q35)
         return make_error(Code::kInvalidArgument, "a head size of its own (--head-dim) is qwen3's or gemma's, not %s's",
                           s.arch.c_str());
     if (s.head_dim == 0 && (s.n_embd % s.n_head != 0 || (s.n_embd / s.n_head) % 2 != 0))
@@ -388,6 +404,12 @@ core::Status validate_spec(const RandomModelSpec& s) {
                           "of %u",
                           s.n_embd_per_layer, s.head_dim_swa * s.n_head, std::string(core::dtype_name(s.type)).c_str(),
                           block);
+    if (q35 && (s.ssm_d_state * s.ssm_dt_rank % int(block) != 0 || (s.n_rot ? s.n_rot : q_dim / s.n_head / 4) < 2 ||
+                s.n_rot > q_dim / s.n_head))
+        return make_error(Code::kInvalidArgument,
+                          "qwen35: --ssm-state x --ssm-heads must be a multiple of %s's block of %u, and the rotated "
+                          "dims (--rope-dims, default head size / 4) in [2, head size]",
+                          std::string(core::dtype_name(s.type)).c_str(), block);
     if (s.vocab && s.n_vocab < 259)
         return make_error(Code::kInvalidArgument, "a placeholder vocabulary needs vocab >= 259, got %d", s.n_vocab);
     return {};
@@ -398,9 +420,11 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     core::gguf::GgufWriter w;
     const int head_dim = s.head_dim ? s.head_dim : s.n_embd / s.n_head;
     const int kv_dim = head_dim * s.n_head_kv, q_dim = head_dim * s.n_head;
-    const bool olmoe  = s.arch == "olmoe";  // qwen3moe's experts, llama's heads, q/k norms over the whole vector
-    const bool moe    = s.arch == "qwen3moe" || olmoe;
-    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe", phi3 = s.arch == "phi3";
+    const bool olmoe = s.arch == "olmoe";  // qwen3moe's experts, llama's heads, q/k norms over the whole vector
+    const bool moe   = s.arch == "qwen3moe" || olmoe;
+    const bool q35   = s.arch == "qwen35";
+    const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe" || q35,
+               phi3   = s.arch == "phi3";
     const bool gemma  = s.arch == "gemma2" || s.arch == "gemma3" || s.arch == "gemma4";
     const bool gemma4 = s.arch == "gemma4";
     std::string name  = s.name;
@@ -420,8 +444,7 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     } else {
         // As Qwen3-30B-A3B's file: experts used x each expert's length; OLMoE's is each expert's (no
         // expert_feed_forward_length).
-        w.add(a + ".feed_forward_length",
-              Value::make_u32(uint32_t(moe && !olmoe ? s.n_ff * s.n_expert_used : s.n_ff)));
+        w.add(a + ".feed_forward_length", Value::make_u32(uint32_t(moe && !olmoe ? s.n_ff * s.n_expert_used : s.n_ff)));
     }
     if (moe) {
         w.add(a + ".expert_count", Value::make_u32(uint32_t(s.n_expert)));
@@ -433,7 +456,8 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     if (gpt2) {
         w.add(a + ".attention.layer_norm_epsilon", Value::make_f32(1e-5f));
     } else {
-        w.add(a + ".rope.dimension_count", Value::make_u32(uint32_t(head_dim)));
+        const int n_rot = q35 ? (s.n_rot ? s.n_rot : head_dim / 4) : head_dim;  // qwen35: partial rotary
+        w.add(a + ".rope.dimension_count", Value::make_u32(uint32_t(n_rot)));
         w.add(a + ".attention.layer_norm_rms_epsilon", Value::make_f32(qwen3 || gemma ? 1e-6f : 1e-5f));
         w.add(a + ".rope.freq_base", Value::make_f32(s.rope_base));
     }
@@ -467,7 +491,7 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     if (phi3) w.add(a + ".attention.sliding_window", Value::make_u32(2047));  // as Phi-3-mini-4k's files
     if (s.vocab) {
         if (gpt2 || qwen3 || olmoe) {
-            add_bpe_vocab(w, s.n_vocab, gpt2 ? "gpt-2" : olmoe ? "olmo" : "qwen2");
+            add_bpe_vocab(w, s.n_vocab, gpt2 ? "gpt-2" : olmoe ? "olmo" : q35 ? "qwen35" : "qwen2");
         } else {
             add_placeholder_vocab(w, s.n_vocab, phi3);
         }
@@ -476,6 +500,10 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     for (const auto& [key, value] : s.extra_keys) w.add(key, value);
     for (const auto& [tname, values] : s.extra_f32_tensors) w.add_tensor_f32(tname, {int64_t(values.size())}, values);
     core::sample::Rng rng(s.seed);
+    if (s.arch == "qwen35") {
+        add_qwen35_model(w, s, rng);
+        return w.write(path);
+    }
     if (gpt2) {
         add_gpt2_tensors(w, s, rng);
         return w.write(path);

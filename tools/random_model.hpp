@@ -22,7 +22,9 @@ struct RandomModelSpec {
     // (gemma3), tied output; "qwen3moe": qwen3's attention and a mixture of n_expert SwiGLU experts of n_ff, of
     // which n_expert_used run per token (router ffn_gate_inp in F32, as llama.cpp's converter keeps it); "olmoe":
     // the same experts (sized by feed_forward_length), llama's heads (n_head_kv = n_head), RMSNorm of the whole q and
-    // k vectors, its own output matrix, byte-level BPE with pre-tokenizer olmo; "gemma4":
+    // k vectors, its own output matrix, byte-level BPE with pre-tokenizer olmo; "qwen35":
+    // gated DeltaNet layers (the ssm_* sizes) beside every full_attn_interval-th attention layer (gated queries,
+    // q/k norms, partial interleaved M-RoPE), byte-level BPE vocabulary with pre-tokenizer qwen35; "gemma4":
     // gemma3's block with V norms, per-layer embeddings and KV sharing (the fields at the end).
     std::string arch  = "llama";
     int n_layer       = 2;
@@ -35,13 +37,22 @@ struct RandomModelSpec {
     int n_ff          = 128;  // qwen3moe, olmoe: each expert's
     int n_expert      = 0;    // qwen3moe, olmoe: expert_count (> 0) and expert_used_count (1 .. n_expert)
     int n_expert_used = 0;
-    int n_vocab       = 300;
-    int n_ctx         = 2048;
-    float rope_base   = 10000.0f;
-    bool llama3_rope  = false;  // write rope_freqs.weight with Llama 3.2's factors (llama3_rope_factors), llama only
-    core::DType type  = core::DType::Q8_0;  // of every matrix (norms stay F32)
-    bool k_mix        = false;  // Q4_K_M-like: attn_v, ffn_down and output in Q6_K, the other matrices in Q4_K
-    uint64_t seed     = 1;
+    // qwen35: the DeltaNet sizes (ssm.state_size, ssm.time_step_rank = value heads, ssm.group_count = q/k heads,
+    // ssm.conv_kernel), every full_attn_interval-th layer attention, rope dims rotated per head (0: head_dim / 4,
+    // Qwen3.5's partial rotary).
+    int ssm_d_state        = 0;
+    int ssm_dt_rank        = 0;
+    int ssm_n_group        = 0;
+    int ssm_d_conv         = 4;
+    int full_attn_interval = 4;
+    int n_rot              = 0;
+    int n_vocab            = 300;
+    int n_ctx              = 2048;
+    float rope_base        = 10000.0f;
+    bool llama3_rope = false;  // write rope_freqs.weight with Llama 3.2's factors (llama3_rope_factors), llama only
+    core::DType type = core::DType::Q8_0;  // of every matrix (norms stay F32)
+    bool k_mix       = false;  // Q4_K_M-like: attn_v, ffn_down and output in Q6_K, the other matrices in Q4_K
+    uint64_t seed    = 1;
     // A placeholder vocabulary: llama, qwen2: SentencePiece-style (<unk> <s> </s>, 256 byte tokens, "▁a" "▁b" ...);
     // gpt2, qwen3, olmoe: byte-level BPE with merges (256 byte tokens, then "aa" "ab" ... each merged from its prefix
     // and last letter, the last id <|endoftext|>), pre-tokenizer gpt-2 / qwen2 / olmo.

@@ -127,6 +127,40 @@ void print_hparams(const core::Hparams& hp) {
             "  %-16s layers %d..%d read the KV cache of layer %d (global) / %d (local); %d layers have "
             "their own\n",
             "shared_kv", hp.n_layer_kv, hp.n_layer - 1, hp.n_layer_kv - 1, hp.n_layer_kv - 2, hp.n_layer_kv);
+    if (hp.has_recurrent()) {  // qwen35: which layers are which, and the two memories
+        auto list = [&](bool rec) {
+            std::string s;
+            for (int il = 0; il < hp.n_layer; ++il)
+                if (hp.is_recurrent(il) == rec) s.append(1, ' ').append(std::to_string(il));
+            return s;
+        };
+        std::printf("  %-16s %d layers, linear attention (recurrent state):%s\n", "layer kinds", hp.n_recurrent(),
+                    list(true).c_str());
+        std::printf("  %-16s %d layers, attention (KV cache):%s\n", "", hp.n_layer - hp.n_recurrent(),
+                    list(false).c_str());
+        std::printf(
+            "  %-16s gated DeltaNet: causal conv of %d taps over %d channels; %d value heads with a %d x %d "
+            "state each, q/k from %d heads\n",
+            "linear_attn", hp.ssm_d_conv, hp.ssm_conv_dim(), hp.ssm_dt_rank, hp.ssm_d_state, hp.ssm_head_v(),
+            hp.ssm_n_group);
+        std::printf(
+            "  %-16s %s per linear-attention layer (conv %s + heads %s), %s in all, the same at every "
+            "position\n",
+            "state", human_bytes(hp.recurrent_floats() * 4).c_str(), human_bytes(hp.conv_state_floats() * 4).c_str(),
+            human_bytes(hp.ssm_state_floats() * 4).c_str(), human_bytes(hp.state_bytes()).c_str());
+        for (int n : {4096, 32768})
+            std::printf(
+                "  %-16s KV cache %s f32 / %s f16 (%d attention layers, grows with positions) + recurrent "
+                "state %s (+ %s of rewind checkpoints, one state per %d positions)\n",
+                (std::string("memory @") + std::to_string(n)).c_str(), human_bytes(hp.kv_bytes(n, 4)).c_str(),
+                human_bytes(hp.kv_bytes(n, 2)).c_str(), hp.n_layer - hp.n_recurrent(),
+                human_bytes(hp.state_bytes()).c_str(),
+                human_bytes(hp.state_bytes() * size_t(n / hp.state_checkpoint_every())).c_str(),
+                hp.state_checkpoint_every());
+        std::printf("  %-16s rope on %d of %d dims per head, interleaved sections %d %d %d %d\n", "rope_sections",
+                    hp.n_rot, hp.head_dim, hp.rope_sections[0], hp.rope_sections[1], hp.rope_sections[2],
+                    hp.rope_sections[3]);
+    }
     std::printf("  %-16s %g\n", "norm_eps", double(hp.norm_eps));
     std::printf("  %-16s %s\n", "output", hp.tied_output ? "tied to token_embd" : "own matrix");
 }

@@ -150,6 +150,22 @@ ModelSummary summarize_model(const core::Model& m) {
         {"output", hp.tied_output ? "tied to token_embd" : "own matrix",
          "Whether the logits reuse the embedding matrix (tied) or have a separate output matrix."},
     };
+    if (hp.has_recurrent()) {  // qwen35: which layers are which
+        std::string rec, att;
+        for (int il = 0; il < hp.n_layer; ++il) {
+            std::string& dst = hp.is_recurrent(il) ? rec : att;
+            if (!dst.empty()) dst.append(1, ' ');
+            dst.append(num(il));
+        }
+        s.hparams.insert(s.hparams.begin() + 4,
+                         {{"linear attention (recurrent state)", rec,
+                           "Gated DeltaNet layers: a causal convolution, then one fixed-size state per head updated by "
+                           "each token (decay, then a correction written at the key) and read by the query. No KV "
+                           "cache."},
+                          {"attention (KV cache)", att,
+                           "Softmax attention layers: every position's K and V kept in the cache, an output gate per "
+                           "head."}});
+    }
     // Positions: RoPE's settings, or the learned position matrix of an architecture without RoPE (gpt2).
     if (hp.n_rot > 0) {
         s.hparams.insert(

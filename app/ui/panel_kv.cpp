@@ -42,10 +42,32 @@ void draw_totals(const UiState& ui, const KvView& v, const core::Hparams& hp) {
                     "Tokens whose keys and values are stored, against the context window the cache was sized for."});
     rows.push_back({"Bytes used", format_bytes(kv.bytes_total) + "  (" + format_thousands(kv.bytes_total) + " B)",
                     "K and V of every filled position in every layer."});
-    rows.push_back({"Per layer", format_bytes(kv.bytes_per_layer),
-                    "Every layer stores the same: its own K and V for each position."});
+    const int n_attn = hp.n_layer - hp.n_recurrent();
+    if (hp.has_recurrent()) {  // qwen35: two memories, one growing with the positions, one constant
+        rows.back().value = format_bytes(v.bytes_per_pos * uint64_t(kv.n_pos));
+        rows.back().help  = "K and V of every filled position in the attention layers (the only ones with a cache).";
+        std::snprintf(buf, sizeof buf, "%d linear attention (recurrent state), %d attention (KV cache)",
+                      hp.n_recurrent(), n_attn);
+        rows.push_back({"Layer kinds", buf,
+                        "A linear-attention (gated DeltaNet) layer keeps one fixed-size state per head instead of "
+                        "every position's K and V."});
+        std::snprintf(buf, sizeof buf, "%s, constant (%d layers × %s)", format_bytes(hp.state_bytes()).c_str(),
+                      hp.n_recurrent(), format_bytes(hp.recurrent_floats() * sizeof(float)).c_str());
+        rows.push_back({"Recurrent state", buf,
+                        "The linear-attention layers' memory: the convolution's last inputs and a d × d matrix per "
+                        "head, the same size at every position."});
+        for (int n : {4096, 32768}) {
+            std::snprintf(buf, sizeof buf, "KV %s + state %s", format_bytes(v.bytes_per_pos * uint64_t(n)).c_str(),
+                          format_bytes(hp.state_bytes()).c_str());
+            rows.push_back({n == 4096 ? "At 4k tokens" : "At 32k tokens", buf,
+                            "The attention layers' cache grows with the positions; the recurrent state does not."});
+        }
+    } else {
+        rows.push_back({"Per layer", format_bytes(kv.bytes_per_layer),
+                        "Every layer stores the same: its own K and V for each position."});
+    }
     std::snprintf(buf, sizeof buf, "%s  = 2 (K, V) × %d layers × %d kv heads × %d dims × %zu B (%s)",
-                  format_bytes(v.bytes_per_pos).c_str(), hp.n_layer, hp.n_head_kv, hp.head_dim,
+                  format_bytes(v.bytes_per_pos).c_str(), n_attn, hp.n_head_kv, hp.head_dim,
                   core::row_bytes(v.kv_type, 1), std::string(core::dtype_name(v.kv_type)).c_str());
     rows.push_back({"Per token", buf, "What one more token adds to the cache."});
     rows.push_back({"Allocated", format_bytes(kv.bytes_capacity),

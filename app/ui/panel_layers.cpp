@@ -475,7 +475,7 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
     }
     const core::Hparams& hp                = snap.model->hp;
     const core::ArchDesc& arch             = core::arch_desc(hp.arch);
-    const std::vector<JourneyStage> stages = journey_stages(arch, hp.n_layer);
+    const std::vector<JourneyStage> stages = journey_stages(arch, hp.n_layer, &hp);
     lv.stage                               = std::clamp(lv.stage, 0, int(stages.size()) - 1);
     lv.drawn_frame                         = ui.frame;
 
@@ -498,7 +498,7 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
     ImGui::SameLine();
     int jump = std::max(0, stages[size_t(lv.stage)].layer);
     ImGui::SetNextItemWidth(ImGui::GetFontSize() * 10.0f);
-    if (ImGui::SliderInt("layer", &jump, 0, hp.n_layer - 1)) go(journey_layer_start(arch, jump));
+    if (ImGui::SliderInt("layer", &jump, 0, hp.n_layer - 1)) go(journey_layer_start(stages, jump));
     item_tooltip("Jump to the start of a layer; the Attention and Q·K panels follow the same layer.");
 
     const JourneyStage& cur = stages[size_t(lv.stage)];

@@ -6,11 +6,12 @@
 
 namespace ts::app {
 
-std::vector<JourneyStage> journey_stages(const core::ArchDesc& arch, int n_layer) {
+std::vector<JourneyStage> journey_stages(const core::ArchDesc& arch, int n_layer, const core::Hparams* hp) {
     std::vector<JourneyStage> s = {{JourneyKind::Token, nullptr, -1}};
     for (const core::StageDesc& d : arch.before) s.push_back({JourneyKind::Model, &d, -1});
     for (int l = 0; l < n_layer; ++l)
-        for (const core::StageDesc& d : arch.block) s.push_back({JourneyKind::Model, &d, l});
+        for (const core::StageDesc& d : arch.block)
+            if (!hp || core::layer_has_stage(*hp, l, d.id)) s.push_back({JourneyKind::Model, &d, l});
     for (const core::StageDesc& d : arch.after) s.push_back({JourneyKind::Model, &d, -1});
     for (JourneyKind k : {JourneyKind::Probs, JourneyKind::Sampler, JourneyKind::Appended})
         s.push_back({k, nullptr, -1});
@@ -19,6 +20,12 @@ std::vector<JourneyStage> journey_stages(const core::ArchDesc& arch, int n_layer
 
 int journey_layer_start(const core::ArchDesc& arch, int layer) {
     return 1 + int(arch.before.size()) + layer * int(arch.block.size());
+}
+
+int journey_layer_start(const std::vector<JourneyStage>& stages, int layer) {
+    for (size_t i = 0; i < stages.size(); ++i)
+        if (stages[i].layer == layer) return int(i);
+    return 0;
 }
 
 std::string_view journey_title(const JourneyStage& s) {

@@ -32,9 +32,12 @@ struct JourneyStage {
 
 // Token, the description's stages before the layers, its block for each layer, its stages after the layers, then
 // Probs, Sampler, Appended.
-std::vector<JourneyStage> journey_stages(const core::ArchDesc& arch, int n_layer);
-// Index in journey_stages() of the first stage of `layer`.
+// hp: a model with two kinds of layers (qwen35) lists on each layer only the stages it runs (layer_has_stage).
+std::vector<JourneyStage> journey_stages(const core::ArchDesc& arch, int n_layer, const core::Hparams* hp = nullptr);
+// Index in journey_stages() of the first stage of `layer` (every layer the same list).
 int journey_layer_start(const core::ArchDesc& arch, int layer);
+// The same in a list whose layers may differ: the first stage of `layer` in `stages` (0 when there is none).
+int journey_layer_start(const std::vector<JourneyStage>& stages, int layer);
 std::string_view journey_title(const JourneyStage& s);
 // One or two sentences on what the stage computes, for a learner.
 std::string_view journey_explain(const JourneyStage& s);

@@ -40,7 +40,7 @@ MacCounts step_macs_without_cache(const core::Hparams& hp, int pos) {
 }
 
 uint64_t kv_bytes_per_position(const core::Hparams& hp, uint64_t elem_bytes) {
-    return 2 * uint64_t(hp.n_layer) * uint64_t(hp.kv_dim()) * elem_bytes;
+    return uint64_t(hp.kv_bytes(1, size_t(elem_bytes)));  // the attention layers' (qwen35: not its DeltaNet ones)
 }
 
 }  // namespace ts::app

@@ -76,6 +76,7 @@ void KvCache::set_n_pos(int n) {
 void KvCache::truncate(int n) {
     TS_CHECK(n >= 0, "KV truncate: negative length");
     if (n < n_pos_) n_pos_ = n;
+    recurrent_.forget_from(n);
 }
 
 const void* KvCache::k_row(int layer, int pos) const {

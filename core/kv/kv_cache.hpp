@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "core/base/result.hpp"
+#include "core/kv/recurrent_state.hpp"
 #include "core/tensor/dtype.hpp"
 
 namespace ts::core {
@@ -50,6 +51,11 @@ public:
     size_t bytes_capacity() const;        // reserved (address space; pages are committed when first written)
     size_t bytes_per_pos() const { return 2 * size_t(n_layer_) * size_t(kv_dim_) * elem_size_; }  // all layers
 
+    // The recurrent layers' state (qwen35), empty for a model without them; the forward pass sizes it on first use.
+    // truncate() forgets its positions too.
+    RecurrentState& recurrent() { return recurrent_; }
+    const RecurrentState& recurrent() const { return recurrent_; }
+
 private:
     int n_layer_ = 0, n_ctx_ = 0, kv_dim_ = 0, n_pos_ = 0;
     DType type_       = DType::F32;
@@ -58,6 +64,7 @@ private:
     // [n_ctx][kv_dim] elements. Untouched pages read as zeros and take no memory.
     std::unique_ptr<uint8_t, KvUnmap> mem_;
     size_t layer_bytes_ = 0;  // n_ctx * kv_dim * elem_size
+    RecurrentState recurrent_;
     uint8_t* k_base(int layer) const { return mem_.get() + 2 * size_t(layer) * layer_bytes_; }
     uint8_t* v_base(int layer) const { return k_base(layer) + layer_bytes_; }
 };

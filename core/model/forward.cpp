@@ -41,6 +41,19 @@ Forward::Forward(const Model& model, int n_ctx, int n_batch) : model_(model), n_
         gather_out_.assign(B * size_t(std::max(hp.n_embd, hp.n_ff)), 0.0f);
         moe_slots_.reserve(std::max(B, K));
     }
+    if (hp.arch == Arch::Qwen35) {
+        const size_t C = size_t(hp.ssm_conv_dim()), R = size_t(hp.ssm_dt_rank), DI = size_t(hp.ssm_d_inner);
+        qkv_.assign(B * 2 * size_t(hp.q_dim()), 0.0f);
+        gate_.assign(B * size_t(hp.q_dim()), 0.0f);
+        lin_mix_.assign(B * C, 0.0f);
+        lin_conv_.assign(B * C, 0.0f);
+        lin_z_.assign(B * DI, 0.0f);
+        lin_decay_.assign(B * R, 0.0f);
+        lin_beta_.assign(B * R, 0.0f);
+        lin_snorm_.assign(B * R, 0.0f);
+        lin_read_.assign(B * DI, 0.0f);
+        lin_delta_.assign(size_t(hp.ssm_d_state), 0.0f);
+    }
     scores_.assign(size_t(hp.n_head) * size_t(n_ctx), 0.0f);
     probs_.assign(size_t(hp.n_head) * size_t(n_ctx), 0.0f);
     // Two sets of angles where sliding-window layers rotate with a base of their own (gemma): global, then local.
@@ -95,8 +108,19 @@ Status Forward::eval(KvCache& cache, const int32_t* tokens, int n_tokens, int po
 
     // Positions >= pos0 are about to be rewritten: forget them first, so the cache never claims stale entries.
     cache.truncate(pos0);
+    RecurrentState& rs = cache.recurrent();
+    if (hp.has_recurrent()) {
+        sync_recurrent(cache, pos0, pool);
+        ask_observer(observer);  // the recompute asked for nothing
+        rec_state_ = rs.data();
+        for (int t = 0; t < n_tokens; ++t) rs.set_token(pos0 + t, tokens[t]);
+    }
     for (int done = 0; done < n_tokens;) {
-        const int n          = std::min(n_batch_, n_tokens - done);
+        int n = std::min(n_batch_, n_tokens - done);
+        if (hp.has_recurrent()) {  // a batch ends at each checkpoint, so the state there can be kept
+            const int every = rs.every();
+            n               = std::min(n, every - (pos0 + done) % every);
+        }
         const bool is_last   = done + n == n_tokens;
         LogitRows batch_rows = LogitRows::None;
         float* batch_logits  = nullptr;
@@ -109,9 +133,33 @@ Status Forward::eval(KvCache& cache, const int32_t* tokens, int n_tokens, int po
         }
         eval_batch(cache, &cache, tokens + done, n, pos0 + done, batch_logits, batch_rows, pool, observer);
         cache.set_n_pos(pos0 + done + n);
+        if (hp.has_recurrent()) rs.advance_to(pos0 + done + n);
         done += n;
     }
     return {};
+}
+
+void Forward::sync_recurrent(KvCache& cache, int pos0, ThreadPool& pool) {
+    const Hparams& hp  = model_.hp;
+    RecurrentState& rs = cache.recurrent();
+    if (rs.empty() || rs.floats_per_layer() != hp.recurrent_floats())
+        rs.init(hp.n_recurrent(), hp.recurrent_floats(), hp.state_checkpoint_every());
+    if (rs.n_pos() == pos0) return;
+    // Rewound: the nearest checkpoint, then the tokens from there to pos0 through every stage (their K and V are
+    // in the cache already and are read, not written), batch by batch as eval does.
+    int at     = rs.restore_before(pos0);
+    rec_state_ = rs.data();
+    std::vector<int32_t> ids;
+    for (int p = at; p < pos0; ++p) ids.push_back(rs.token(p));
+    const StageMask none{};
+    std::fill(wants_.begin(), wants_.end(), none);
+    for (size_t done = 0; done < ids.size();) {
+        const int n = int(std::min(ids.size() - done, size_t(n_batch_)));
+        eval_batch(cache, nullptr, ids.data() + done, n, at, nullptr, LogitRows::None, pool, nullptr);
+        at += n;
+        done += size_t(n);
+        rs.advance_to(at);
+    }
 }
 
 Status Forward::replay(const KvCache& cache, int32_t token, int pos, float* logits, ThreadPool& pool,
@@ -125,6 +173,24 @@ Status Forward::replay(const KvCache& cache, int32_t token, int pos, float* logi
     if (token < 0 || token >= hp.n_vocab)
         return make_error(Code::kInvalidArgument, "replay: token id %d is outside the vocabulary [0, %d)", token,
                           hp.n_vocab);
+    if (hp.has_recurrent()) {
+        // The state before pos: a copy of the nearest checkpoint, brought to pos by running the tokens between
+        // (the cache's state itself is not touched).
+        const RecurrentState& rs = cache.recurrent();
+        if (rs.empty() || rs.floats_per_layer() != hp.recurrent_floats())
+            return make_error(Code::kInvalidArgument, "replay: the cache has no recurrent state for this model");
+        rec_replay_.resize(size_t(rs.n_layers()) * rs.floats_per_layer());
+        int at     = rs.checkpoint_before(pos, rec_replay_.data());
+        rec_state_ = rec_replay_.data();
+        std::fill(wants_.begin(), wants_.end(), StageMask{});
+        while (at < pos) {
+            int32_t ids[64];
+            const int n = std::min({pos - at, n_batch_, 64});
+            for (int i = 0; i < n; ++i) ids[i] = rs.token(at + i);
+            eval_batch(cache, nullptr, ids, n, at, nullptr, LogitRows::None, pool, nullptr);
+            at += n;
+        }
+    }
     ask_observer(observer);
     // The cache is only read (store = false): its entries at pos are the ones this token wrote.
     eval_batch(cache, nullptr, &token, 1, pos, logits, logits ? LogitRows::Last : LogitRows::None, pool, observer);
@@ -150,6 +216,9 @@ void Forward::eval_batch(const KvCache& cache, KvCache* store, const int32_t* to
         case Arch::Gemma3:
         case Arch::Gemma4:
             eval_gemma(cache, store, tokens, n, pos0, logits, rows, pool, observer);
+            break;
+        case Arch::Qwen35:
+            eval_qwen35(cache, store, tokens, n, pos0, logits, rows, pool, observer);
             break;
     }
 }

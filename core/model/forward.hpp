@@ -68,6 +68,13 @@ private:
                     LogitRows rows, ThreadPool& pool, Observer* observer);
     void eval_gpt2(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                    LogitRows rows, ThreadPool& pool, Observer* observer);
+    // qwen35 (arch/qwen35.cpp): its DeltaNet layers update the recurrent state at rec_state_ (the cache's, or a
+    // replay's copy) token by token.
+    void eval_qwen35(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
+                     LogitRows rows, ThreadPool& pool, Observer* observer);
+    // qwen35: brings the cache's recurrent state to position pos0 (restoring the nearest checkpoint and running the
+    // tokens from there, without observer or logits) when a rewind left it elsewhere.
+    void sync_recurrent(KvCache& cache, int pos0, ThreadPool& pool);
     // arch/gemma.cpp: gemma2, gemma3, gemma4.
     void eval_gemma(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                     LogitRows rows, ThreadPool& pool, Observer* observer);
@@ -126,6 +133,17 @@ private:
     std::vector<float> expert_out_;  // [n_batch][n_expert_used][n_embd] each chosen expert's down projection
     std::vector<float> gather_in_, gather_out_;  // [n_batch][max(n_embd, n_ff)] one expert's rows
     std::vector<int> moe_slots_;                 // [max(n_batch, n_expert_used)] the rows one expert serves
+    // qwen35 (else empty): qkv_ holds [n_batch][2 q_dim] (each head's query then its gate); the attention gates, and
+    // the DeltaNet stages' rows (C: ssm_conv_dim, R: ssm_dt_rank, DI: ssm_d_inner).
+    std::vector<float> gate_;                              // [n_batch][q_dim]
+    std::vector<float> lin_mix_;                           // [n_batch][C] q | k | v before the convolution
+    std::vector<float> lin_conv_;                          // [n_batch][C] after it
+    std::vector<float> lin_z_;                             // [n_batch][DI] the output gate z
+    std::vector<float> lin_decay_, lin_beta_, lin_snorm_;  // [n_batch][R]
+    std::vector<float> lin_read_;                          // [n_batch][DI] the state's read-out, then the gated norm
+    std::vector<float> lin_delta_;                         // [d_state] scratch of one head's update
+    std::vector<float> rec_replay_;                        // a replay's copy of the recurrent state
+    float* rec_state_ = nullptr;                           // the recurrent state the current batch updates
 };
 
 // The residual stream entering layer 0 for `token` at `pos`, as the architecture's stages before the layers make it

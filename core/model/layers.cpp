@@ -57,7 +57,16 @@ void gelu(float* x, int64_t n) {
     }
 }
 
+bool rope_pair_rotates(const Hparams& hp, int i) {
+    const auto& sec     = hp.rope_sections;
+    const int sect_dims = sec[0] + sec[1] + sec[2] + sec[3];
+    if (sect_dims <= 0) return true;
+    const int s = i % sect_dims;
+    return (s % 3 == 0 && s < 3 * sec[0]) || (s % 3 == 1 && s < 3 * sec[1]) || (s % 3 == 2 && s < 3 * sec[2]);
+}
+
 double rope_theta(const Hparams& hp, int pos, int i, bool swa) {
+    if (!rope_pair_rotates(hp, i)) return 0.0;
     // In float, as ggml's rope cache computes it: pos · s^i by repeated multiplication with s = base^(-2/n_rot), then
     // divided by the pair's factor and multiplied by the scale. (A closed form in double differs by up to i ulps,
     // which heads of 256 dimensions — gemma — turn into visible differences once activations are quantised.)
@@ -80,7 +89,7 @@ void rope_angles(const Hparams& hp, int pos, float* cos_out, float* sin_out, boo
     float theta       = float(pos);  // pos · step^i, as rope_theta
     for (int i = 0; i < n_rot / 2; ++i, theta *= step) {
         const float factor = swa || hp.rope_freq_factors.empty() ? 1.0f : hp.rope_freq_factors[size_t(i)];
-        const double angle = double(scale * (theta / factor));
+        const double angle = rope_pair_rotates(hp, i) ? double(scale * (theta / factor)) : 0.0;
         cos_out[i]         = float(std::cos(angle));
         sin_out[i]         = float(std::sin(angle));
     }

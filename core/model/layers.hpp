@@ -37,6 +37,10 @@ void gelu(float* x, int64_t n);
 // swa: the angle on a sliding-window layer, with rope_freq_base_swa, rope_freq_scale_swa and n_rot_swa (gemma's local
 // layers), without factors.
 double rope_theta(const Hparams& hp, int pos, int i, bool swa = false);
+// Whether pair i turns with the position: always, except in qwen35's interleaved M-RoPE (hp.rope_sections), where
+// pair i belongs to section (i mod Σ sections) in the order time, height, width, time, ...; for text the three
+// positions are all `pos` and the fourth ("extra") is 0, so a pair left to it keeps angle 0.
+bool rope_pair_rotates(const Hparams& hp, int i);
 
 // cos / sin of every rotated pair at one position (rope_theta of each). cos_out and sin_out hold n_rot/2 floats.
 void rope_angles(const Hparams& hp, int pos, float* cos_out, float* sin_out, bool swa = false);

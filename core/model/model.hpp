@@ -5,8 +5,9 @@
 // `gemma2` / `gemma3` (scaled embeddings, GELU-gated MLP, post-norms, soft-caps (gemma2), q/k norms (gemma3), sliding
 // window on local layers), `qwen3moe` (the qwen3 block with a mixture of experts in place of the MLP: a router picks
 // n_expert_used of n_expert SwiGLU experts per token), `olmoe` (OLMoE: RMSNorm of the whole q and k vectors, a
-// mixture of experts whose chosen weights are not renormalised) and karpathy/llama2.c checkpoints (.bin with
-// tokenizer.bin beside it).
+// mixture of experts whose chosen weights are not renormalised), `qwen35` (gated DeltaNet linear attention with a
+// recurrent state on three of every four layers, gated softmax attention on the others) and karpathy/llama2.c
+// checkpoints (.bin with tokenizer.bin beside it).
 #pragma once
 
 #include <array>
@@ -22,7 +23,7 @@
 
 namespace ts::core {
 
-enum class Arch { Llama, Qwen2, Qwen3, Gpt2, Phi3, Gemma2, Gemma3, Qwen3Moe, Olmoe, Gemma4 };
+enum class Arch { Llama, Qwen2, Qwen3, Gpt2, Phi3, Gemma2, Gemma3, Qwen3Moe, Olmoe, Gemma4, Qwen35 };
 enum class RopeStyle { Normal, NeoX };  // Normal: adjacent pairs (2i, 2i+1); NeoX: pairs (i, i + head_dim/2)
 // rope.scaling.type as llama.cpp applies it: none (freq_scale 1 whatever the factor), linear (positions times
 // 1/factor; also what a file without the key gets). Llama 3's own scaling is not a type: the converter bakes it into
@@ -101,6 +102,41 @@ struct Hparams {
     int kv_source(int il) const { return has_own_kv(il) ? il : n_layer_kv - (is_swa(il) ? 2 : 1); }
     // Layer il's attention window: keys this many or more positions behind the query are not seen; 0: no window.
     int window(int il) const { return is_swa(il) ? n_swa : 0; }
+    // qwen35's gated DeltaNet layers, read as llama.cpp reads them (ssm.* keys): a short causal convolution of
+    // ssm_d_conv taps over the mixed q | k | v channels (ssm_conv_dim()), then per value head (ssm_dt_rank heads of
+    // ssm_d_state) a [d_state x d_state] state decayed, corrected and read once per token; q and k have ssm_n_group
+    // heads, value head h reads q/k head h % ssm_n_group. recurrent_layers[il] 1: a DeltaNet layer (llama.cpp's
+    // attention.recurrent_layers, else every layer but each full_attention_interval-th). rope_sections: the
+    // interleaved M-RoPE sections (text: pairs outside the first three sections are not rotated). attn_q_gate: the
+    // attention layers' Q projection also yields a sigmoid gate of their output (q | gate per head).
+    int ssm_d_conv  = 0;
+    int ssm_d_inner = 0;
+    int ssm_d_state = 0;
+    int ssm_dt_rank = 0;
+    int ssm_n_group = 0;
+    std::vector<uint8_t> recurrent_layers;
+    std::array<int, 4> rope_sections{};
+    bool is_recurrent(int il) const { return size_t(il) < recurrent_layers.size() && recurrent_layers[size_t(il)]; }
+    bool has_recurrent() const { return ssm_d_state > 0; }
+    int ssm_conv_dim() const { return ssm_d_inner + 2 * ssm_n_group * ssm_d_state; }
+    int ssm_head_v() const { return ssm_dt_rank > 0 ? ssm_d_inner / ssm_dt_rank : 0; }
+    // Floats of one recurrent layer's state: the convolution's last d_conv - 1 inputs, then every head's state.
+    size_t conv_state_floats() const { return size_t(ssm_d_conv - 1) * size_t(ssm_conv_dim()); }
+    size_t ssm_state_floats() const { return size_t(ssm_dt_rank) * size_t(ssm_d_state) * size_t(ssm_head_v()); }
+    size_t recurrent_floats() const { return conv_state_floats() + ssm_state_floats(); }
+    int n_recurrent() const {
+        int n = 0;
+        for (uint8_t r : recurrent_layers) n += r;
+        return n;
+    }
+    // The context memory at n_pos positions: K and V of every attention layer (elem_bytes per value: 4 for f32, 2
+    // for f16), and the recurrent layers' state (f32), the same at any position (rewind checkpoints not counted).
+    size_t kv_bytes(int n_pos, size_t elem_bytes) const {
+        return 2 * size_t(n_layer - n_recurrent()) * size_t(kv_dim()) * elem_bytes * size_t(n_pos);
+    }
+    size_t state_bytes() const { return size_t(n_recurrent()) * recurrent_floats() * sizeof(float); }
+    // The rewind checkpoints' spacing (RecurrentState::checkpoint_every against f32 K and V).
+    int state_checkpoint_every() const;
     int kv_dim() const { return n_head_kv * head_dim; }
     int q_dim() const { return n_head * head_dim; }  // == n_embd except where key_length decouples them (qwen3)
 };
@@ -129,6 +165,12 @@ struct LayerWeights {
     // A mixture of experts: the router {n_embd, n_expert} and the experts stacked along a third dimension, gate/up
     // {n_embd, n_ff, n_expert}, down {n_ff, n_embd, n_expert} (expert e's matrix: expert_matrix(t, e)).
     Tensor ffn_gate_inp, ffn_gate_exps, ffn_up_exps, ffn_down_exps;
+    // qwen35's DeltaNet layers: wqkv {n_embd, conv_dim} (q | k | v before the convolution), attn_gate {n_embd,
+    // d_inner} (z, the output gate), ssm_conv1d {d_conv, conv_dim} f32, ssm_dt [dt_rank] f32 (the decay's bias),
+    // ssm_a [dt_rank] f32 (-exp(A_log)), ssm_beta / ssm_alpha {n_embd, dt_rank}, ssm_norm [d_state] f32, ssm_out
+    // {d_inner, n_embd}. Its attention layers: wq {n_embd, 2 q_dim} (q | gate per head). Its pre-MLP norm
+    // (post_attention_norm.weight) is ffn_norm.
+    Tensor attn_gate, ssm_conv1d, ssm_dt, ssm_a, ssm_beta, ssm_alpha, ssm_norm, ssm_out;
 };
 
 // Expert e's matrix of a stacked [n_in, n_out, n_expert] tensor: a 2-D view of its n_out rows.
@@ -142,7 +184,7 @@ inline Tensor expert_matrix(const Tensor& stacked, int e) {
 }
 
 // Every tensor of a layer, for code that visits them all (counting, the NaN scan); empty ones have data == nullptr.
-inline std::array<const Tensor*, 31> layer_tensors(const LayerWeights& L) {
+inline std::array<const Tensor*, 39> layer_tensors(const LayerWeights& L) {
     return {&L.attn_norm,
             &L.attn_norm_b,
             &L.wq,
@@ -173,7 +215,15 @@ inline std::array<const Tensor*, 31> layer_tensors(const LayerWeights& L) {
             &L.ple_gate,
             &L.ple_proj,
             &L.ple_post_norm,
-            &L.out_scale};
+            &L.out_scale,
+            &L.attn_gate,
+            &L.ssm_conv1d,
+            &L.ssm_dt,
+            &L.ssm_a,
+            &L.ssm_beta,
+            &L.ssm_alpha,
+            &L.ssm_norm,
+            &L.ssm_out};
 }
 
 struct Weights {

@@ -17,6 +17,8 @@ const ArchDesc& arch_desc(Arch arch) {
             return gemma_desc(arch);
         case Arch::Gemma4:
             return gemma4_desc();
+        case Arch::Qwen35:
+            return qwen35_desc();
         case Arch::Llama:
         case Arch::Qwen2:
         case Arch::Qwen3:
@@ -35,8 +37,37 @@ const StageDesc* find_stage(const ArchDesc& arch, Stage s) {
     return nullptr;
 }
 
+bool layer_has_stage(const Hparams& hp, int il, Stage s) {
+    if (hp.arch != Arch::Qwen35 || il < 0) return true;
+    switch (s) {
+        case Stage::QProj:
+        case Stage::KProj:
+        case Stage::V:
+        case Stage::QNorm:
+        case Stage::KNorm:
+        case Stage::Q:
+        case Stage::K:
+        case Stage::AttnScores:
+        case Stage::AttnProbs:
+        case Stage::AttnOut:
+        case Stage::AttnGate:
+        case Stage::AttnProj:
+            return !hp.is_recurrent(il);
+        default:
+            return !is_linear_attn_stage(s) || hp.is_recurrent(il);
+    }
+}
+
 StageShape stage_shape(Dims d, const Hparams& hp, int n_pos) {
     switch (d) {
+        case Dims::SsmConv:
+            return {1, hp.ssm_conv_dim()};
+        case Dims::SsmGroups:
+            return {hp.ssm_n_group, hp.ssm_d_state};
+        case Dims::SsmHeads:
+            return {hp.ssm_dt_rank, hp.ssm_head_v()};
+        case Dims::SsmGates:
+            return {1, hp.ssm_dt_rank};
         case Dims::Embd:
             return {1, hp.n_embd};
         case Dims::Rope:
@@ -97,6 +128,13 @@ std::string describe_dims(Dims d, const Hparams& hp, int n_pos) {
             break;
         case Dims::LayersPerLayer:
             std::snprintf(buf, sizeof buf, "[%d layers × %d]", s.rows, s.cols);
+        case Dims::SsmGroups:
+        case Dims::SsmHeads:
+            std::snprintf(buf, sizeof buf, "[%d %s heads × %d]", s.rows, d == Dims::SsmGroups ? "q/k" : "value",
+                          s.cols);
+            break;
+        case Dims::SsmGates:
+            std::snprintf(buf, sizeof buf, "[%d value heads]", s.cols);
             break;
         default:
             std::snprintf(buf, sizeof buf, "[%d]", s.cols);

@@ -26,6 +26,13 @@
 //           on local layers), [attn_softcap: gemma2], attn_probs, attn_out, attn_proj, attn_post_norm, resid_attn,
 //           ffn_norm, ffn_gate, ffn_up, ffn_act (GELU(gate) ⊙ up), ffn_out, ffn_post_norm, resid_ffn
 //   after:  final_norm, [logits_raw: gemma2], logits (after the final soft-cap where there is one)
+// qwen35 (arch/qwen35.cpp, its own block function): two kinds of layers in one block list (layer_has_stage):
+//   block:  attn_norm,
+//           attention layers: q_proj (q | gate split), k_proj, v, q_norm, k_norm, q, k (partial interleaved
+//           M-RoPE), attn_scores, attn_probs, attn_out, attn_gate (⊙ sigmoid(gate)), attn_proj;
+//           DeltaNet layers: lin_qkv, lin_z, lin_conv, lin_q, lin_k, lin_decay, lin_beta, lin_read (state update),
+//           lin_state_norm, lin_norm, lin_out;
+//           resid_attn, ffn_norm (post_attention_norm), ffn_gate, ffn_up, ffn_act, ffn_out, resid_ffn
 // qwen3moe (arch/llama.cpp, the llama block function with arch/moe.cpp's experts): the qwen3 attention, then
 //           ffn_norm, ffn_router (router logits), ffn_router_probs (softmax over the experts), ffn_route (the chosen
 //           experts and their weights), ffn_gate, ffn_up, ffn_act (one row per chosen expert), ffn_expert_out (each
@@ -103,6 +110,20 @@ enum class Stage : uint8_t {
     ResidMlp,  // [n_embd] residual stream after the MLP's add, before the per-layer embedding (gemma4)
     PleGate,   // [n_embd_per_layer] GELU(inp_gate · x) ⊙ this layer's row of PleInput
     PleOut,    // [n_embd] RMSNorm(proj · PleGate) with post_norm, added to the residual stream
+    // added with qwen35: its attention layers' output gate, and the gated DeltaNet stages of its recurrent layers
+    // (which have no q, k, v, scores or KV cache; an attention layer has none of these). d: ssm_d_state.
+    AttnGate,      // [n_head][head_dim] attention output ⊙ sigmoid(gate), what wo reads
+    LinQkv,        // [conv_dim] attn_qkv · x: q | k | v before the convolution
+    LinZ,          // [dt_rank][d] attn_gate · x: the output gate z
+    LinConv,       // [conv_dim] silu(causal convolution over this and the d_conv - 1 previous inputs)
+    LinQ,          // [n_group][d] the convolved queries, L2-normalised
+    LinK,          // [n_group][d] the convolved keys, L2-normalised
+    LinDecay,      // [dt_rank] g = ssm_a · softplus(ssm_alpha · x + ssm_dt): the state is multiplied by exp(g)
+    LinBeta,       // [dt_rank] sigmoid(ssm_beta · x): how much of the correction is written
+    LinRead,       // [dt_rank][d] the updated state read by the query, S^T q / √d
+    LinStateNorm,  // [dt_rank] the Frobenius norm of each head's state after this token
+    LinNorm,       // [dt_rank][d] RMSNorm(read) · ssm_norm ⊙ silu(z)
+    LinOut,        // [n_embd] ssm_out · the gated norm: the layer's output before the residual add
     kCount
 };
 
@@ -146,6 +167,18 @@ inline constexpr std::array<std::string_view, size_t(Stage::kCount)> kStageKeys 
     "resid_mlp",
     "ple_gate",
     "ple_out",
+    "attn_gate",
+    "lin_qkv",
+    "lin_z",
+    "lin_conv",
+    "lin_q",
+    "lin_k",
+    "lin_decay",
+    "lin_beta",
+    "lin_read",
+    "lin_state_norm",
+    "lin_norm",
+    "lin_out",
 };
 static_assert(kStageKeys.size() == size_t(Stage::kCount));
 inline std::string_view stage_key(Stage s) {
@@ -200,6 +233,10 @@ enum class Dims : uint8_t {
     ExpertsEmbd,     // [n_expert_used][n_embd]
     PerLayer,        // [n_embd_per_layer] (gemma4)
     LayersPerLayer,  // [n_layer][n_embd_per_layer] (gemma4)
+    SsmConv,         // [ssm_conv_dim] q | k | v channels of a DeltaNet layer
+    SsmGroups,       // [ssm_n_group][ssm_d_state] its query or key heads
+    SsmHeads,        // [ssm_dt_rank][ssm_d_state] its value heads
+    SsmGates,        // [ssm_dt_rank] one number per value head
 };
 
 struct StageDesc {
@@ -229,6 +266,13 @@ struct ArchDesc {
 
 // The description of an architecture (arch/*.cpp).
 const ArchDesc& arch_desc(Arch arch);
+// Whether layer il runs stage s: every block stage on every layer, except in a model with two kinds of layers
+// (qwen35), where a recurrent layer has no attention stages and an attention layer no DeltaNet stages.
+bool layer_has_stage(const Hparams& hp, int il, Stage s);
+// Whether s is one of the DeltaNet stages (LinQkv .. LinOut).
+inline bool is_linear_attn_stage(Stage s) {
+    return uint8_t(s) >= uint8_t(Stage::LinQkv) && uint8_t(s) <= uint8_t(Stage::LinOut);
+}
 // The description of one stage in `arch`, or nullptr when the architecture has no such stage.
 const StageDesc* find_stage(const ArchDesc& arch, Stage s);
 

@@ -148,6 +148,50 @@ Status check_vocab_size(const gguf::GgufFile& f, const Hparams& hp) {
     return {};
 }
 
+// One qwen35 layer, as llama.cpp's loader reads it: the norms and the SwiGLU MLP of every layer (its pre-MLP norm is
+// named post_attention_norm), then either the gated DeltaNet's tensors (a recurrent layer) or the gated attention's
+// (Q projection of 2 q_dim rows: q | gate per head, per-head q/k norms). Each kind's tensors are refused on the
+// other kind's layers, and the other families' names everywhere.
+Status bind_qwen35_layer(const gguf::GgufFile& f, const Hparams& hp, int il, LayerWeights& L) {
+    using TR              = TypeRule;
+    const std::string blk = "blk." + std::to_string(il) + ".";
+    auto b = [&](const char* name, const std::vector<int64_t>& shape, TypeRule rule, Need need, Tensor& out) {
+        return bind(f, blk + name, shape, rule, need, out);
+    };
+    const int64_t E = hp.n_embd, F = hp.n_ff, Q = hp.q_dim(), KV = hp.kv_dim(), HD = hp.head_dim;
+    const int64_t C = hp.ssm_conv_dim(), DI = hp.ssm_d_inner, R = hp.ssm_dt_rank;
+    const bool rec = hp.is_recurrent(il);
+    const Need lin = rec ? Need::Required : Need::Absent, att = rec ? Need::Absent : Need::Required;
+    Tensor unused;
+    TS_TRY(b("attn_norm.weight", {E}, TR::F32Only, Need::Required, L.attn_norm));
+    TS_TRY(b("post_attention_norm.weight", {E}, TR::F32Only, Need::Required, L.ffn_norm));
+    TS_TRY(b("ffn_norm.weight", {E}, TR::F32Only, Need::Absent, unused));
+    TS_TRY(b("ffn_gate.weight", {E, F}, TR::AnySupported, Need::Required, L.w_gate));
+    TS_TRY(b("ffn_up.weight", {E, F}, TR::AnySupported, Need::Required, L.w_up));
+    TS_TRY(b("ffn_down.weight", {F, E}, TR::AnySupported, Need::Required, L.w_down));
+    // The attention layers (separate Q, K, V only: a fused attn_qkv there is refused as unused).
+    TS_TRY(b("attn_q.weight", {E, 2 * Q}, TR::AnySupported, att, L.wq));
+    TS_TRY(b("attn_k.weight", {E, KV}, TR::AnySupported, att, L.wk));
+    TS_TRY(b("attn_v.weight", {E, KV}, TR::AnySupported, att, L.wv));
+    TS_TRY(b("attn_output.weight", {Q, E}, TR::AnySupported, att, L.wo));
+    TS_TRY(b("attn_q_norm.weight", {HD}, TR::F32Only, att, L.q_norm));
+    TS_TRY(b("attn_k_norm.weight", {HD}, TR::F32Only, att, L.k_norm));
+    // The gated DeltaNet layers.
+    TS_TRY(b("attn_qkv.weight", {E, C}, TR::AnySupported, lin, L.wqkv));
+    TS_TRY(b("attn_gate.weight", {E, DI}, TR::AnySupported, lin, L.attn_gate));
+    TS_TRY(b("ssm_conv1d.weight", {hp.ssm_d_conv, C}, TR::F32Only, lin, L.ssm_conv1d));
+    TS_TRY(b("ssm_dt.bias", {R}, TR::F32Only, lin, L.ssm_dt));
+    TS_TRY(b("ssm_a", {R}, TR::F32Only, lin, L.ssm_a));
+    TS_TRY(b("ssm_beta.weight", {E, R}, TR::AnySupported, lin, L.ssm_beta));
+    TS_TRY(b("ssm_alpha.weight", {E, R}, TR::AnySupported, lin, L.ssm_alpha));
+    TS_TRY(b("ssm_norm.weight", {hp.ssm_d_state}, TR::F32Only, lin, L.ssm_norm));
+    TS_TRY(b("ssm_out.weight", {DI, E}, TR::AnySupported, lin, L.ssm_out));
+    for (const char* other : {"attn_q.bias", "attn_k.bias", "attn_v.bias", "attn_qkv.bias", "post_ffw_norm.weight",
+                              "ffn_gate_inp.weight", "ffn_gate_exps.weight"})
+        TS_TRY(b(other, {1}, TR::AnySupported, Need::Absent, unused));
+    return {};
+}
+
 }  // namespace
 
 Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
@@ -193,10 +237,10 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
                                  hp.arch == Arch::Gemma4
                               ? Need::Required
                               : Need::Absent;
-    const Need experts = moe ? Need::Required : Need::Absent;
-    const Need dense   = moe ? Need::Absent : Need::Required;
-    const bool gemma4  = hp.arch == Arch::Gemma4;
-    const Need post    = gemma || gemma4 ? Need::Required : Need::Absent;
+    const Need experts  = moe ? Need::Required : Need::Absent;
+    const Need dense    = moe ? Need::Absent : Need::Required;
+    const bool gemma4   = hp.arch == Arch::Gemma4;
+    const Need post     = gemma || gemma4 ? Need::Required : Need::Absent;
     if (gemma4 && f.find_tensor("blk.0.attn_qkv.weight"))
         return make_error(Code::kUnsupported,
                           "%s: tensor 'blk.0.attn_qkv.weight': gemma4 with a fused Q, K, V is not "
@@ -225,7 +269,11 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
     TS_TRY(check_layer_count(f, hp));
     w.layers.assign(size_t(hp.n_layer), LayerWeights{});
     for (int il = 0; il < hp.n_layer; ++il) {
-        LayerWeights& L       = w.layers[size_t(il)];
+        LayerWeights& L = w.layers[size_t(il)];
+        if (hp.arch == Arch::Qwen35) {
+            TS_TRY(bind_qwen35_layer(f, hp, il, L));
+            continue;
+        }
         const std::string blk = "blk." + std::to_string(il) + ".";
         auto b = [&](const char* name, const std::vector<int64_t>& shape, TypeRule rule, Need need, Tensor& out) {
             return bind(f, blk + name, shape, rule, need, out);
@@ -256,8 +304,8 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
         TS_TRY(b("post_attention_norm.weight", {n_embd}, TR::F32Only, post, L.attn_post_norm));
         TS_TRY(b("post_ffw_norm.weight", {n_embd}, TR::F32Only, post, L.ffn_post_norm));
         TS_TRY(b("attn_q_norm.weight", {olmoe ? q_dim : head_dim}, TR::F32Only, qk_norm, L.q_norm));
-        TS_TRY(
-            b("attn_k_norm.weight", {olmoe ? kv_dim : head_dim}, TR::F32Only, hp.has_own_kv(il) ? qk_norm : Need::Optional, L.k_norm));
+        TS_TRY(b("attn_k_norm.weight", {olmoe ? kv_dim : head_dim}, TR::F32Only,
+                 hp.has_own_kv(il) ? qk_norm : Need::Optional, L.k_norm));
         TS_TRY(b("layer_output_scale.weight", {1}, TR::F32Only, gemma4 ? Need::Optional : Need::Absent, L.out_scale));
         TS_TRY(b("inp_gate.weight", {n_embd, n_pl}, TR::AnySupported, ple, L.ple_gate));
         TS_TRY(b("proj.weight", {n_pl, n_embd}, TR::AnySupported, ple, L.ple_proj));

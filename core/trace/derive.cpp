@@ -25,6 +25,18 @@ Status check_layer(const TraceView& tv, int layer) {
     return {};
 }
 
+// The attention derivations need queries and cached keys: a linear-attention layer (qwen35's DeltaNet) has neither,
+// so no matrix is made up for it.
+Status check_attention_layer(const TraceView& tv, int layer) {
+    TS_TRY(check_layer(tv, layer));
+    if (tv.model.hp.is_recurrent(layer))
+        return make_error(Code::kUnsupported,
+                          "layer %d is linear attention (recurrent state): it keeps no keys and computes no attention "
+                          "weights",
+                          layer);
+    return {};
+}
+
 Status check_pos(const TraceView& tv, int pos) {
     if (pos < 0 || pos >= tv.n_pos())
         return make_error(Code::kInvalidArgument, "trace: position %d is outside [0, %d)", pos, tv.n_pos());
@@ -74,7 +86,7 @@ int fill_row(const TraceView& tv, const PositionRecord& r, int layer, int head, 
 }  // namespace
 
 Result<AttnRow> attention_row(const TraceView& tv, int layer, int head, int pos) {
-    TS_TRY(check_layer(tv, layer));
+    TS_TRY(check_attention_layer(tv, layer));
     if (head < 0 || head >= tv.model.hp.n_head)
         return make_error(Code::kInvalidArgument, "trace: head %d is outside [0, %d)", head, tv.model.hp.n_head);
     auto r = record_of(tv, pos);
@@ -95,7 +107,7 @@ Result<AttnRow> attention_row(const TraceView& tv, int layer, int head, int pos)
 }
 
 Result<AttnMatrix> attention_matrix(const TraceView& tv, int layer, int head) {
-    TS_TRY(check_layer(tv, layer));
+    TS_TRY(check_attention_layer(tv, layer));
     if (head < 0 || head >= tv.model.hp.n_head)
         return make_error(Code::kInvalidArgument, "trace: head %d is outside [0, %d)", head, tv.model.hp.n_head);
     const int n = tv.n_pos();
@@ -115,7 +127,7 @@ Result<AttnMatrix> attention_matrix(const TraceView& tv, int layer, int head) {
 }
 
 Result<HeadSummary> head_summary(const TraceView& tv, int layer) {
-    TS_TRY(check_layer(tv, layer));
+    TS_TRY(check_attention_layer(tv, layer));
     const int n = tv.n_pos(), n_head = tv.model.hp.n_head;
     HeadSummary s;
     s.layer  = layer;

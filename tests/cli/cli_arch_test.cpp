@@ -25,7 +25,7 @@ protected:
     static ts::tools::RandomModelSpec spec(const std::string& arch, core::DType type) {
         ts::tools::RandomModelSpec s;
         s.arch         = arch;
-        s.n_layer      = arch == "gemma3" ? 6 : 2;
+        s.n_layer      = arch == "gemma3" ? 6 : arch == "qwen35" ? 4 : 2;
         s.n_embd       = 64;
         s.n_head       = 4;
         const bool moe = arch == "qwen3moe" || arch == "olmoe";
@@ -35,10 +35,15 @@ protected:
             s.n_expert      = 8;
             s.n_expert_used = 2;
         }
+        if (arch == "qwen35") {  // 3 DeltaNet layers (4 value heads of 16, 2 q/k heads), then 1 attention layer
+            s.ssm_d_state = 16;
+            s.ssm_dt_rank = 4;
+            s.ssm_n_group = 2;
+        }
         s.n_ff      = moe ? 64 : 128;
         s.n_vocab   = 300;
         s.n_ctx     = 128;
-        s.n_swa     = arch == "phi3" || moe ? 0 : 8;
+        s.n_swa     = arch == "phi3" || moe || arch == "qwen35" ? 0 : 8;
         s.rope_base = arch == "gemma3" ? 1000000.0f : 10000.0f;
         s.type      = type;
         s.seed      = 7;
@@ -124,6 +129,24 @@ TEST_F(CliArch, InfoNamesTheArchitectureAndItsFeatures) {
         EXPECT_NE(p3.out.find(s), std::string::npos) << s << "\n" << p3.out;
 }
 
+// qwen35: info names which layers are linear attention and which attention, the state's size, and the two memories
+// at 4k and 32k positions; a file with multi-token-prediction layers is refused naming the key.
+TEST_F(CliArch, Qwen35InfoNamesTheLayerKindsAndMemories) {
+    const Outcome r = run({"info", "-m", write(spec("qwen35", core::DType::F32), "info")});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (const char* s :
+         {"architecture   qwen35", "layer kinds      3 layers, linear attention (recurrent state): 0 1 2",
+          "1 layers, attention (KV cache): 3", "4 value heads with a 16 x 16 state each",
+          "memory @4096     KV cache 2.00 MiB f32", "memory @32768    KV cache 16.00 MiB f32",
+          "rope on 8 of 32 dims per head"})
+        EXPECT_NE(r.out.find(s), std::string::npos) << s << "\n" << r.out;
+    ts::tools::RandomModelSpec s = spec("qwen35", core::DType::F32);
+    s.extra_keys                 = {{"qwen35.nextn_predict_layers", core::gguf::Value::make_u32(1)}};
+    const Outcome bad            = run({"run", "-m", write(s, "mtp"), "--prompt-ids", "5,6", "-n", "2"});
+    expect_error(bad, 1);
+    EXPECT_NE(bad.err.find("qwen35.nextn_predict_layers"), std::string::npos) << bad.err;
+}
+
 // Keys and tensors that would change the computation in a way not implemented: an error line naming them.
 TEST_F(CliArch, RefusesWhatIsNotImplementedNamingIt) {
     using core::gguf::Value;
@@ -194,7 +217,7 @@ TEST_F(CliArch, RefusesWhatIsNotImplementedNamingIt) {
 // Each family runs the same with the prompt in one batch or token by token, and replays a position exactly: the
 // trace's verbs read the stages back.
 TEST_F(CliArch, GreedyRunsAreDeterministic) {
-    for (const char* arch : {"phi3", "gemma2", "gemma3", "gemma4", "qwen3moe", "olmoe"}) {
+    for (const char* arch : {"phi3", "gemma2", "gemma3", "gemma4", "qwen3moe", "olmoe", "qwen35"}) {
         SCOPED_TRACE(arch);
         const std::string path = write(spec(arch, core::DType::Q8_0), "det");
         const std::vector<std::string> args{"run", "-m",     path, "--prompt-ids", "5,9,200,31,77", "-n",
@@ -286,6 +309,10 @@ TEST_F(CliArch, Qwen3MoeAgreesWithLlamaCpp) {
 }
 TEST_F(CliArch, OlmoeAgreesWithLlamaCpp) {
     agrees_with_llama_cpp("olmoe");
+}
+
+TEST_F(CliArch, Qwen35AgreesWithLlamaCpp) {
+    agrees_with_llama_cpp("qwen35");
 }
 
 }  // namespace

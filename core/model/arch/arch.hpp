@@ -20,6 +20,8 @@ const ArchDesc& gpt2_desc();
 const ArchDesc& gemma_desc(Arch arch);
 // arch/gemma4.cpp: gemma4 (its block function is arch/gemma.cpp's).
 const ArchDesc& gemma4_desc();
+// arch/qwen35.cpp.
+const ArchDesc& qwen35_desc();
 
 // out[t] = W · in[t] for the n tokens of a batch: matvec for one token, matmul (each weight row read once) for more.
 inline void linear(const Tensor& w, const float* in, int n, float* out, ThreadPool& pool) {

@@ -96,7 +96,7 @@ TEST(LoadGguf, UnknownArchitectureIsUnsupportedAndTheSupportedOnesAreListed) {
     s.arch = "mamba";
     expect_error(load_with(tiny::gguf_writer_for(tiny::make_tiny_model(s))), Code::kUnsupported,
                  {"m.gguf", "architecture 'mamba' is not supported",
-                  "llama, qwen2, qwen3, qwen3moe, gpt2, phi3, gemma2, gemma3, gemma4"});
+                  "llama, qwen2, qwen3, qwen3moe, qwen35, gpt2, phi3, gemma2, gemma3, gemma4, olmoe"});
 }
 
 // olmoe's q/k norms and output matrix are n_embd wide and llama.cpp asserts RoPE over the whole head: a file whose

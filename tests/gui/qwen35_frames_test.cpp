@@ -1,0 +1,94 @@
+// The explorer over a tiny random qwen35 file (three gated DeltaNet layers, then an attention layer): every tab of
+// the shell draws on a linear-attention layer and on the attention layer, the Attention panel says a recurrent
+// layer has no attention weights instead of drawing a heatmap (core/trace/derive refuses it), and the Journey lists
+// each layer's own stages.
+#include <gtest/gtest.h>
+#include <imgui.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include "app/ui/panels.hpp"
+#include "app/ui/shell.hpp"
+#include "app/ui/view_journey.hpp"
+#include "core/trace/derive.hpp"
+#include "tests/gui/panel_fixture.hpp"
+#include "tools/random_model.hpp"
+
+namespace ts::app {
+namespace {
+
+class Qwen35Frames : public test::PanelFrames {
+protected:
+    void start_qwen35(int n) {
+        ts::tools::RandomModelSpec s;
+        s.arch        = "qwen35";
+        s.n_layer     = 4;
+        s.n_embd      = 64;
+        s.n_head      = 4;
+        s.n_head_kv   = 2;
+        s.head_dim    = 32;
+        s.n_ff        = 128;
+        s.ssm_d_state = 16;
+        s.ssm_dt_rank = 4;
+        s.ssm_n_group = 2;
+        s.n_vocab     = 300;
+        s.n_ctx       = 256;
+        s.type        = core::DType::F32;
+        path_ = (std::filesystem::temp_directory_path() / ("ts_q35_ui" + std::to_string(getpid()) + ".gguf")).string();
+        ASSERT_TRUE(ts::tools::write_random_model(s, path_).ok());
+        std::strncpy(ui_.prompt.data(), "the model", ui_.prompt.size() - 1);
+        request_load(ui_, path_);
+        auto done = ui_.loader.wait();
+        ASSERT_TRUE(done.has_value());
+        ASSERT_TRUE(done->ok()) << done->error().message;
+        accept_load(ui_, std::move(*done), path_);
+        ASSERT_TRUE(ui_.bridge.attached());
+        wait(ui_.bridge.push(core::cmd::Run{n}));
+    }
+    void TearDown() override {
+        PanelFrames::TearDown();
+        if (!path_.empty()) std::filesystem::remove(path_);
+    }
+    std::string path_;
+};
+
+TEST_F(Qwen35Frames, EveryTabDrawsOnBothKindsOfLayers) {
+    start_qwen35(5);
+    ASSERT_TRUE(ui_.snap && ui_.snap->model);
+    for (int layer : {0, 3}) {
+        SCOPED_TRACE(layer);
+        select_layer_head(ui_, layer, 0);
+        for (int t = 0; t < int(CenterTab::kCount); ++t) {
+            ui_.tab_request = CenterTab(t);
+            shell_frame();
+            ASSERT_TRUE(ui_.bridge.wait_for(ui_.bridge.last_ticket(), std::chrono::seconds(20), true));
+            shell_frame();
+            EXPECT_EQ(ui_.tab_shown, CenterTab(t));
+            EXPECT_GT(shell_frame(), 1500) << "tab " << t;
+        }
+    }
+}
+
+TEST_F(Qwen35Frames, JourneyListsEachLayersOwnStages) {
+    start_qwen35(3);
+    ASSERT_TRUE(ui_.snap && ui_.snap->model);
+    const core::Hparams& hp = ui_.snap->model->hp;
+    ASSERT_TRUE(hp.is_recurrent(0));
+    // The Journey: layer 0 runs the DeltaNet stages, layer 3 the attention ones, each only its own.
+    const auto stages = journey_stages(core::arch_desc(hp.arch), hp.n_layer, &hp);
+    auto has          = [&](core::Stage id, int layer) {
+        return std::any_of(stages.begin(), stages.end(),
+                                    [&](const JourneyStage& st) { return st.desc && st.desc->id == id && st.layer == layer; });
+    };
+    EXPECT_TRUE(has(core::Stage::LinRead, 0) && has(core::Stage::LinConv, 0) && has(core::Stage::LinDecay, 0));
+    EXPECT_FALSE(has(core::Stage::AttnScores, 0));
+    EXPECT_TRUE(has(core::Stage::AttnScores, 3) && has(core::Stage::AttnGate, 3));
+    EXPECT_FALSE(has(core::Stage::LinRead, 3));
+    EXPECT_EQ(stages[size_t(journey_layer_start(stages, 3))].layer, 3);
+}
+
+}  // namespace
+}  // namespace ts::app
