@@ -128,6 +128,7 @@ std::string describe_dims(Dims d, const Hparams& hp, int n_pos) {
             break;
         case Dims::LayersPerLayer:
             std::snprintf(buf, sizeof buf, "[%d layers × %d]", s.rows, s.cols);
+            break;
         case Dims::SsmGroups:
         case Dims::SsmHeads:
             std::snprintf(buf, sizeof buf, "[%d %s heads × %d]", s.rows, d == Dims::SsmGroups ? "q/k" : "value",
