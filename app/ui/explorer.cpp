@@ -18,6 +18,7 @@
 
 #include "app/gl/gl_window.hpp"
 #include "app/gl/heatmap.hpp"
+#include "app/ui/compare_models.hpp"
 #include "app/ui/exploration_io.hpp"
 #include "app/ui/fonts.hpp"
 #include "app/ui/lesson_player.hpp"
@@ -136,7 +137,8 @@ int run_explorer(const ExplorerOptions& opt) {
     int quiet_frames      = 0;
     uint64_t seen_version = 0;
     bool run_on_load      = opt.run_on_load;
-    double next_frame     = 0;  // steady_seconds() before which no frame starts
+    std::string compare   = opt.compare_model;  // gui --compare-model: loaded once the first model is there
+    double next_frame     = 0;                  // steady_seconds() before which no frame starts
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
     while (!w.should_close() && !ui.quit_requested && g_stop_signal == 0) {
@@ -148,7 +150,10 @@ int run_explorer(const ExplorerOptions& opt) {
             if (run_on_load && ui.bridge.attached() && (!ui.prompt_dirty || submit_prompt(ui)))
                 ui.bridge.push(core::cmd::Run{ui.n_steps});  // gui -n N: the first model generates N tokens
             run_on_load = false;
+            if (!compare.empty() && ui.model) request_compare_model(ui, compare);
+            compare.clear();
         }
+        poll_compare_model(ui);
         poll_exploration(ui);  // an exploration being opened: its restore, then its view
         if (const double now = steady_seconds(); now >= ui.next_file_check) {
             check_model_file(ui);  // a rewritten model file: the status bar offers Reload
@@ -163,8 +168,9 @@ int run_explorer(const ExplorerOptions& opt) {
         const bool fresh       = snap && snap->version != seen_version;
         seen_version           = snap ? snap->version : 0;
         const bool interacting = ImGui::IsAnyMouseDown() || ImGui::IsAnyItemActive();
-        const bool working     = ui.loader.busy() || (snap && (engine_busy(*snap) || snap->derived_pending));
-        double wait            = 1.0;  // idle: input and publishes wake the loop sooner
+        const bool working =
+            ui.loader.busy() || ui.compare_loader.busy() || (snap && (engine_busy(*snap) || snap->derived_pending));
+        double wait = 1.0;  // idle: input and publishes wake the loop sooner
         if (fresh || interacting || quiet_frames < 3)
             wait = 0.0;
         else if (working)
@@ -298,6 +304,27 @@ core::Status restore_for_shot(UiState& ui, const ShotOptions& opt) {
     return {};
 }
 
+// --compare-model B.gguf: the second model loaded, handed to the engine and compared on the shot's tokens (the
+// Models tab shown), before the frames.
+core::Status compare_for_shot(UiState& ui, const ShotOptions& opt) {
+    const std::string& path = opt.explorer.compare_model;
+    if (path.empty() || !ui.bridge.attached()) return {};
+    request_compare_model(ui, path);
+    auto done = ui.compare_loader.wait();
+    if (!done) return core::make_error(core::Code::kInternal, "--compare-model: %s was not loaded", path.c_str());
+    TS_TRY(accept_compare_model(ui, std::move(*done), path));
+    ui.status               = "Comparing with " + path.substr(path.find_last_of('/') + 1);
+    constexpr auto kTimeout = std::chrono::minutes(10);
+    if (!ui.bridge.wait_for(ui.bridge.last_ticket(), kTimeout, true))
+        return core::make_error(core::Code::kInternal, "--compare-model: comparing took longer than 10 minutes");
+    const auto snap = ui.bridge.load();
+    if (snap && !snap->error.empty()) return core::make_error(core::Code::kInvalidArgument, "%s", snap->error.c_str());
+    if (snap && snap->model_compare && !snap->model_compare->error.empty())
+        return core::make_error(core::Code::kInvalidArgument, "--compare-model: %s",
+                                snap->model_compare->error.c_str());
+    return {};
+}
+
 // --lesson FILE[:STEP]: the player open at that step, its actions done by the engine before the frames.
 core::Status open_lesson_for_shot(UiState& ui, const std::string& spec) {
     std::string file = spec;
@@ -367,6 +394,10 @@ int run_shot(const ShotOptions& opt) {
         const size_t slash = opt.explorer.model_path.find_last_of('/');
         ui.status          = "Loaded " + opt.explorer.model_path.substr(slash == std::string::npos ? 0 : slash + 1);
         if (auto st = opt.explorer.exploration ? restore_for_shot(ui, opt) : generate_for_shot(ui, opt); !st) {
+            std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
+            return 1;
+        }
+        if (auto st = compare_for_shot(ui, opt); !st) {
             std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
             return 1;
         }

@@ -28,6 +28,8 @@ struct ExplorerOptions {
     // the model file it names when -m was given ("" : the one it names).
     std::shared_ptr<const core::Exploration> exploration;
     std::string exploration_file;
+    // --compare-model B.gguf: a second model of the same vocabulary, compared on the tokens (the Models tab).
+    std::string compare_model;
 };
 
 struct ShotOptions {

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "app/ui/grid_view.hpp"
 #include "app/ui/panels.hpp"
 #include "app/ui/plot_frame.hpp"
 #include "app/ui/token_text.hpp"
@@ -171,52 +172,6 @@ void draw_tree(UiState& ui, BranchesView& v, float height) {
     }
     ImGui::PopFont();
     ImGui::EndChild();
-}
-
-ImU32 js_colour(float x) {  // 0 .. 1 → dark to yellow (viridis ends)
-    x = std::clamp(x, 0.0f, 1.0f);
-    return IM_COL32(int(68 + x * (253 - 68)), int(1 + x * (231 - 1)), int(84 + x * (37 - 84)), 255);
-}
-
-ImU32 diff_colour(float d) {  // −1 .. 1 → blue, white, vermilion
-    d             = std::clamp(d, -1.0f, 1.0f);
-    const float a = std::abs(d);
-    if (d < 0) return IM_COL32(int(255 - a * 255), int(255 - a * (255 - 114)), int(255 - a * (255 - 178)), 255);
-    return IM_COL32(int(255 - a * (255 - 213)), int(255 - a * (255 - 94)), int(255 - a * 255), 255);
-}
-
-std::string no_label(int, int) {
-    return {};
-}
-
-// A grid of n_rows × n_cols cells coloured by `colour(i, j)`, with a hover tooltip and, where the cells are wide
-// enough, `label(i, j)` written in them.
-template <class Colour, class Tip, class Label = decltype(&no_label)>
-void grid(const char* id, int n_rows, int n_cols, float height, Colour colour, Tip tip, Label label = &no_label) {
-    const ImVec2 size(ImGui::GetContentRegionAvail().x, height);
-    ImGui::InvisibleButton(id, size);
-    const ImVec2 p0 = ImGui::GetItemRectMin();
-    ImDrawList* dl  = ImGui::GetWindowDrawList();
-    const float cw = size.x / float(std::max(1, n_cols)), ch = size.y / float(std::max(1, n_rows));
-    for (int i = 0; i < n_rows; ++i)
-        for (int j = 0; j < n_cols; ++j)
-            dl->AddRectFilled(ImVec2(p0.x + cw * float(j), p0.y + ch * float(i)),
-                              ImVec2(p0.x + cw * float(j + 1), p0.y + ch * float(i + 1)), colour(i, j));
-    for (int i = 0; i < n_rows; ++i)
-        for (int j = 0; j < n_cols; ++j) {
-            const std::string t = label(i, j);
-            if (t.empty() || ImGui::CalcTextSize(t.c_str()).x + 4 > cw) continue;
-            const ImU32 bg = colour(i, j);  // dark text on a bright cell, white on a dark one
-            const int luma = int((bg >> IM_COL32_R_SHIFT) & 0xFF) * 3 + int((bg >> IM_COL32_G_SHIFT) & 0xFF) * 6 +
-                             int((bg >> IM_COL32_B_SHIFT) & 0xFF);
-            const ImU32 fg = luma > 1400 ? IM_COL32(0, 0, 0, 255) : IM_COL32(255, 255, 255, 255);
-            dl->AddText(ImVec2(p0.x + cw * float(j) + 2, p0.y + ch * float(i) + 1), fg, t.c_str());
-        }
-    if (ImGui::IsItemHovered()) {
-        const ImVec2 m = ImGui::GetIO().MousePos;
-        const int j = int((m.x - p0.x) / cw), i = int((m.y - p0.y) / ch);
-        if (i >= 0 && i < n_rows && j >= 0 && j < n_cols) tip(i, j);
-    }
 }
 
 void draw_comparison(UiState& ui, BranchesView& v, const core::Snapshot& snap) {

@@ -49,6 +49,10 @@ void draw_branches_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/pa
 // Whether the Branches tab is on screen, so the arrow keys move in the tree (not step / rewind / the position).
 bool branch_keys_active(const UiState& ui);
 
+// Two models on the session's tokens (the quantisation lens): per position KL and top-1, per layer residual cosine,
+// where the logit lens parts, per tensor type and dequantisation error.
+void draw_models_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_models.cpp
+
 // app/ui/panel_experts.cpp: a mixture of experts' routing, a layers × positions grid coloured by the chosen experts
 // (a note for a dense model).
 void draw_experts_panel(UiState& ui, const core::Snapshot& snap);

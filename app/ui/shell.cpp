@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <iterator>
 
+#include "app/ui/compare_models.hpp"
 #include "app/ui/exploration_io.hpp"
 #include "app/ui/export_csv.hpp"
 #include "app/ui/format.hpp"
@@ -60,6 +61,7 @@ constexpr TabInfo kTabs[] = {
     {"Heads", "heads", draw_heads_panel},
     {"Experts", "experts", draw_experts_panel},
     {"Branches", "branches", draw_branches_panel},
+    {"Models", "models", draw_models_panel},
 };
 static_assert(std::size(kTabs) == size_t(CenterTab::kCount), "one title per CenterTab");
 constexpr const char* kTokensPanel = "tokens";  // the token strip: not a tab, but `shot` draws it alone
@@ -75,6 +77,7 @@ void draw_menu_bar(UiState& ui) {
                 "The model file, the prompt, the tokens with where each came from, the sampler settings,\n"
                 "the interventions and the view (tab, layer, head, query) as a .tscope file: opening it\n"
                 "recomputes everything and lands here again.");
+        draw_compare_menu_items(ui);
         if (ImGui::BeginMenu("Recent", !ui.recent.empty())) {
             std::string chosen;
             for (const std::string& r : ui.recent)
@@ -390,6 +393,7 @@ void draw_dialogs(UiState& ui) {
     }
 
     draw_exploration_dialogs(ui);
+    draw_compare_dialog(ui);  // and its key, Ctrl+M
 
     if (ui.error_requested) {
         ImGui::OpenPopup("Error##modal");
@@ -446,6 +450,7 @@ void draw_dialogs(UiState& ui) {
                                                        {"click a token", "make it the query position of every panel"},
                                                        {"Ctrl+O", "open a model file or a saved exploration"},
                                                        {"Ctrl+S", "save the exploration (.tscope)"},
+                                                       {"Ctrl+M", "compare with another model (the Models tab)"},
                                                        {"Ctrl+Z", "undo a branch-tree edit (step, branch, switch)"},
                                                        {"Ctrl+Shift+Z", "redo the branch-tree edit undone"},
                                                        {"Branches ↑ ↓", "previous / next sibling branch"},

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "app/ui/compare_models.hpp"
 #include "app/ui/exploration_io.hpp"
 #include "core/base/user_dirs.hpp"
 
@@ -133,6 +134,7 @@ void accept_load(UiState& ui, core::Result<LoadedModel> result, const std::strin
     char buf[256];
     std::snprintf(buf, sizeof buf, "Loaded %s in %.2f s", file_name(path).c_str(), ui.loader.elapsed_s());
     ui.status = buf;
+    rehand_compare_model(ui);  // the new engine compares it too when the vocabularies agree
 }
 
 }  // namespace ts::app

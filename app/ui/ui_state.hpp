@@ -41,6 +41,7 @@ enum class CenterTab {
     Heads,
     Experts,
     Branches,
+    Models,
     kCount
 };
 
@@ -87,6 +88,7 @@ struct GeometryView;   // app/ui/panel_geometry.cpp
 struct HeadsView;      // app/ui/panel_heads.cpp
 struct ExpertsView;    // app/ui/panel_experts.cpp
 struct BranchesView;   // app/ui/panel_branches.cpp
+struct ModelsView;     // app/ui/panel_models.cpp
 
 struct PanelViews {
     std::shared_ptr<TokensView> tokens;
@@ -100,6 +102,7 @@ struct PanelViews {
     std::shared_ptr<HeadsView> heads;
     std::shared_ptr<ExpertsView> experts;
     std::shared_ptr<BranchesView> branches;
+    std::shared_ptr<ModelsView> models;
 };
 
 // Options of the Attention panel (mode, log scale, colour map and hidden sinks are saved in imgui.ini; zoom and pan
@@ -255,6 +258,14 @@ struct UiState {
     std::string model_problem;
     std::string model_sha256;  // of the model on screen, computed at the first save (cached per model_stamp)
     core::FileStamp model_sha256_stamp;
+
+    // The second model of the quantisation lens (app/ui/compare_models.hpp): loaded on its own thread, then handed
+    // to the engine worker (cmd::CompareWith), which compares it with the model on screen; null when none is open.
+    ModelLoader compare_loader;
+    std::shared_ptr<const core::Model> compare_model;
+    std::shared_ptr<const ModelSummary> compare_summary;
+    bool compare_dialog_requested = false;
+    std::array<char, 1024> compare_path{};
 
     // Help ▸ Lessons: the lesson player (app/ui/lesson_player.hpp); null until first used.
     std::shared_ptr<LessonPlayer> lesson;

@@ -87,6 +87,9 @@ int cmd_gui(int argc, char** argv) {
                   "open a saved exploration (File > Save exploration): its model, prompt, tokens, settings, "
                   "interventions and view; with -m, on that model file instead");
     ap.add_string("-p", "--prompt", "TEXT", &opt.prompt, "prompt to start with");
+    ap.add_string("", "--compare-model", "B.gguf", &opt.compare_model,
+                  "a second model of the same vocabulary (e.g. another quantisation), compared with the first on the "
+                  "tokens on screen in the Models tab (File > Compare with another model)");
     ap.add_int("-n", "--n-predict", "N", &opt.n_steps, 1, 1 << 20,
                "tokens to generate once the model is loaded (and Run's count)");
     ap.add_int("-c", "--ctx-size", "N", &opt.n_ctx, 1, 1 << 20, "context size (default: the model's, at most 4096)");
@@ -116,7 +119,8 @@ int cmd_shot(int argc, char** argv) {
     std::string hover;
     ArgParser ap("shot",
                  "[-m FILE] [-p TEXT] [-n STEPS] [--panel NAME|all] [--layer L --head H] [--size WxH] [--frames N] "
-                 "[--hover X,Y] [--intervene SPEC]... [--open F.tscope] [--branch POS:ID]... -o FILE.png",
+                 "[--hover X,Y] [--intervene SPEC]... [--open F.tscope] [--branch POS:ID]... [--compare-model B.gguf] "
+                 "-o FILE.png",
                  "generate STEPS tokens (or restore a saved exploration), then render the explorer offscreen and "
                  "write a PNG");
     ap.add_string("-m", "--model", "FILE", &opt.explorer.model_path, "model file (GGUF)");
@@ -152,6 +156,9 @@ int cmd_shot(int argc, char** argv) {
     ap.add_string_list("", "--branch", "POS:ID", &branches,
                        "after generating, force token ID at position POS and generate as many tokens again: a second "
                        "branch, compared with the first in the Branches panel (--panel branches)");
+    ap.add_string("", "--compare-model", "B.gguf", &opt.explorer.compare_model,
+                  "compare the model with a second one of the same vocabulary on the shot's tokens (--panel models, "
+                  "or the Models tab of --panel all)");
     ap.add_string("-o", "--output", "FILE.png", &opt.out, "PNG file to write");
     if (auto code = ap.parse(argc, argv)) return *code;
     opt.layer_given = ap.was_set("--layer");
@@ -173,7 +180,7 @@ int cmd_shot(int argc, char** argv) {
             center_tab_named(opt.split.substr(comma + 1)) == CenterTab::kCount)
             return ap.usage_error(
                 "--split wants two panels LEFT,RIGHT of: model attention qk softmax logits kv "
-                "layers geometry heads experts branches; got '" +
+                "layers geometry heads experts branches models; got '" +
                 opt.split + "'");
     }
     if (!valid_attention_options(opt.attention_mode))

@@ -31,8 +31,8 @@ namespace lesson {
 
 // The explorer's central panels, as a lesson names them ("tab": "logits"; "split": ["attention", "qk"]), in the
 // order of the explorer's tabs (app/ui's CenterTab; a test there checks the two agree).
-inline constexpr std::string_view kPanelNames[] = {"model",   "attention", "qk",    "softmax", "logits",  "kv",
-                                                   "journey", "geometry",  "heads", "experts", "branches"};
+inline constexpr std::string_view kPanelNames[] = {"model",   "attention", "qk",    "softmax", "logits",   "kv",
+                                                   "journey", "geometry",  "heads", "experts", "branches", "models"};
 
 // A token as the lesson writes it: text that must be exactly one token of the model (" unto", "\n"), or an id.
 struct TokenRef {

@@ -86,6 +86,11 @@ void EngineWorker::loop() {
                     publish(false);
                     continue;
                 }
+                if (const auto tokens = session_->tokens(); models_.owed(tokens)) {  // interrupted by a command
+                    models_.work(session_->model(), tokens, session_->pool(), [this] { return !queue_.empty(); });
+                    publish(false);
+                    continue;
+                }
                 if (atlas_.owed(focus_.atlas)) {  // one short unit, then the queue again
                     atlas_.work(focus_.atlas, session_->model(), session_->pool());
                     publish(false);
@@ -124,6 +129,10 @@ bool EngineWorker::handle(Command& c) {
     }
     if (handle_tree(c)) return true;
     Session& s = *session_;
+    if (auto* cw = std::get_if<cmd::CompareWith>(&c)) {
+        note(models_.set_model(std::move(cw->model), s.model()));
+        return true;
+    }
     if (auto* p = std::get_if<cmd::SetPrompt>(&c)) {
         Status st = p->ids.empty() ? s.set_prompt(p->text) : s.set_prompt_ids(std::move(p->ids));
         note(st);
@@ -404,7 +413,7 @@ void EngineWorker::publish(bool state_changed) {
     snap->last_stop        = last_stop_;
     snap->error            = error_;
     snap->derived          = derived_;
-    snap->derived_pending  = derived_stale() || atlas_.owed(focus_.atlas);
+    snap->derived_pending  = derived_stale() || atlas_.owed(focus_.atlas) || models_.owed(session_->tokens());
     snap->atlas            = atlas_.state();
     snap->live_derivations = live_derivations_;
     const Session& s       = *session_;
@@ -427,10 +436,11 @@ void EngineWorker::publish(bool state_changed) {
         if (d.valid() && (snap->kv_now.empty() || p != snap->kv_now[0].pos)) snap->kv_now.push_back(d);
     }
     if (!branches_) branches_ = std::make_shared<const BranchView>();
-    snap->branches   = branches_;
-    snap->comparison = comparison_;
-    snap->compare_a  = compare_a_;
-    snap->compare_b  = compare_b_;
+    snap->branches      = branches_;
+    snap->comparison    = comparison_;
+    snap->compare_a     = compare_a_;
+    snap->compare_b     = compare_b_;
+    snap->model_compare = models_.state();
     snap_.store(std::move(snap), std::memory_order_release);
     if (on_publish_) on_publish_();
 }

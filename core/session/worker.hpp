@@ -29,6 +29,7 @@
 #include "core/session/branch_tree.hpp"
 #include "core/session/command_queue.hpp"
 #include "core/session/exploration.hpp"
+#include "core/session/model_compare_job.hpp"
 #include "core/session/session.hpp"
 #include "core/trace/branch_compare.hpp"
 #include "core/trace/geometry.hpp"
@@ -111,6 +112,9 @@ struct Snapshot {
     std::shared_ptr<const BranchView> branches;
     std::shared_ptr<const BranchComparison> comparison;
     int compare_a = -1, compare_b = -1;  // the nodes compared
+    // The second model (cmd::CompareWith) and its comparison with the session's model on the session's tokens
+    // (model_compare_job.hpp); never null. derived_pending includes a comparison the worker owes.
+    std::shared_ptr<const ModelCompareState> model_compare;
 };
 
 namespace cmd {
@@ -165,12 +169,15 @@ struct CompareBranches {  // compare_branches() of the paths of two nodes at pos
     int node_a = -1, node_b = -1;
     int pos = -1;
 };
+struct CompareWith {  // a second model of the same vocabulary, compared on the session's tokens (null: closes it)
+    std::shared_ptr<const Model> model;
+};
 }  // namespace cmd
 
 using Command = std::variant<cmd::SetPrompt, cmd::Step, cmd::Run, cmd::Pause, cmd::Rewind, cmd::Branch, cmd::Resample,
                              cmd::SetSampler, cmd::SetFocus, cmd::Reset, cmd::Stop, cmd::SetInterventions, cmd::Restore,
                              cmd::SwitchBranch, cmd::DeleteBranch, cmd::SetTree, cmd::UndoTree, cmd::RedoTree,
-                             cmd::CompareBranches>;
+                             cmd::CompareBranches, cmd::CompareWith>;
 
 class EngineWorker {
 public:
@@ -244,6 +251,7 @@ private:
     std::shared_ptr<const BranchView> branches_;
     std::shared_ptr<const BranchComparison> comparison_;
     int compare_a_ = -1, compare_b_ = -1;
+    ModelCompareJob models_;  // the quantisation lens (cmd::CompareWith), worked on when idle
 
     std::thread thread_;  // last: starts after everything above is constructed
 };

@@ -51,7 +51,18 @@ int context_of(const Model& m) {
 
 // Runs `tokens` through `m` in batched forward calls; with n_generate > 0, then appends the greedy choice of the
 // last position and evaluates it, one token at a time, until n_generate tokens, an end-of-text token or n_max.
-Result<Run> run_model(const Model& m, std::vector<int32_t>& tokens, int n_generate, int n_max, ThreadPool& pool) {
+using Cancelled = std::function<bool()>;
+
+Error cancelled_error() {
+    return make_error(Code::kCancelled, "compare: cancelled");
+}
+
+bool stop(const Cancelled& cancelled) {
+    return cancelled && cancelled();
+}
+
+Result<Run> run_model(const Model& m, std::vector<int32_t>& tokens, int n_generate, int n_max, ThreadPool& pool,
+                      const Cancelled& cancelled) {
     const size_t V = size_t(m.hp.n_vocab);
     Run r;
     r.logits.resize(size_t(n_max) * V);
@@ -60,8 +71,15 @@ Result<Run> run_model(const Model& m, std::vector<int32_t>& tokens, int n_genera
     auto cache = fwd.make_cache();
     if (!cache) return cache.error();
     const int n = int(tokens.size());
-    TS_TRY(fwd.eval(*cache, tokens.data(), n, 0, r.logits.data(), LogitRows::All, pool, r.resid.get()));
+    // Batch by batch, so a cancel is seen between them (the batched and one-token paths agree bit for bit).
+    for (int p0 = 0; p0 < n; p0 += Forward::kDefaultBatch) {
+        if (stop(cancelled)) return cancelled_error();
+        const int nb = std::min(Forward::kDefaultBatch, n - p0);
+        TS_TRY(fwd.eval(*cache, tokens.data() + p0, nb, p0, r.logits.data() + size_t(p0) * V, LogitRows::All, pool,
+                        r.resid.get()));
+    }
     for (int g = 0; g < n_generate && int(tokens.size()) < n_max; ++g) {
+        if (stop(cancelled)) return cancelled_error();
         const int pos = int(tokens.size());
         if (m.tokenizer && m.tokenizer->is_eog(tokens.back()) && pos > n) break;
         const int32_t next = argmax({r.logits.data() + size_t(pos - 1) * V, V});
@@ -132,6 +150,27 @@ void measure(const Tensor& a, const Tensor& b, TensorDiff& d, ThreadPool& pool) 
     d.mean_abs_a       = sm / count;
 }
 
+Result<std::vector<TensorDiff>> tensor_diffs(const Model& a, const Model& b, ThreadPool& pool,
+                                             const Cancelled& cancelled) {
+    std::vector<TensorDiff> out;
+    const std::vector<const Tensor*> in_b = weight_tensors(b);
+    for (const Tensor* ta : weight_tensors(a)) {
+        if (stop(cancelled)) return cancelled_error();
+        TensorDiff d;
+        d.name           = ta->name;
+        d.type_a         = ta->type;
+        d.ne             = ta->ne;
+        const auto it    = std::find_if(in_b.begin(), in_b.end(), [&](const Tensor* t) { return t->name == ta->name; });
+        const Tensor* tb = it == in_b.end() ? nullptr : *it;
+        d.in_b           = tb != nullptr;
+        d.type_b         = tb ? tb->type : ta->type;
+        d.same_shape     = tb && tb->ne == ta->ne;
+        if (d.same_shape) measure(*ta, *tb, d, pool);
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
 }  // namespace
 
 Status check_same_vocabulary(const Model& a, const Model& b) {
@@ -160,7 +199,7 @@ Status check_same_vocabulary(const Model& a, const Model& b) {
 }
 
 Result<ModelComparison> compare_models(const Model& a, const Model& b, const std::vector<int32_t>& prompt,
-                                       ThreadPool& pool, const CompareOptions& opt) {
+                                       ThreadPool& pool, const CompareOptions& opt, const Cancelled& cancelled) {
     TS_TRY(check_same_vocabulary(a, b));
     const int V = a.hp.n_vocab;
     if (prompt.empty()) return make_error(Code::kInvalidArgument, "compare: the prompt is empty");
@@ -179,10 +218,10 @@ Result<ModelComparison> compare_models(const Model& a, const Model& b, const std
     c.tokens        = prompt;
     c.n_prompt      = int(prompt.size());
     const int n_max = int(std::min<int64_t>(ctx, int64_t(prompt.size()) + opt.n_generate));
-    auto ra         = run_model(a, c.tokens, opt.n_generate, n_max, pool);
+    auto ra         = run_model(a, c.tokens, opt.n_generate, n_max, pool, cancelled);
     if (!ra) return ra.error();
     const int n = int(c.tokens.size());
-    auto rb     = run_model(b, c.tokens, 0, n, pool);
+    auto rb     = run_model(b, c.tokens, 0, n, pool, cancelled);
     if (!rb) return rb.error();
 
     // Position by position: the next-token distributions.
@@ -217,6 +256,7 @@ Result<ModelComparison> compare_models(const Model& a, const Model& b, const std
         std::vector<float> xb(static_cast<size_t>(E)), logits(static_cast<size_t>(V));
         std::vector<int> parts;
         for (int p = 0; p < n; ++p) {
+            if (stop(cancelled)) return cancelled_error();
             PositionDiff& d = c.positions[size_t(p)];
             d.part_layer    = -1;
             for (int l = 0; l < L; ++l) {
@@ -237,27 +277,16 @@ Result<ModelComparison> compare_models(const Model& a, const Model& b, const std
             c.median_part_layer = parts[parts.size() / 2];
         }
     }
-    if (opt.tensors) c.tensors = compare_tensors(a, b, pool);
+    if (opt.tensors) {
+        auto t = tensor_diffs(a, b, pool, cancelled);
+        if (!t) return t.error();
+        c.tensors = std::move(*t);
+    }
     return c;
 }
 
 std::vector<TensorDiff> compare_tensors(const Model& a, const Model& b, ThreadPool& pool) {
-    std::vector<TensorDiff> out;
-    const std::vector<const Tensor*> in_b = weight_tensors(b);
-    for (const Tensor* ta : weight_tensors(a)) {
-        TensorDiff d;
-        d.name           = ta->name;
-        d.type_a         = ta->type;
-        d.ne             = ta->ne;
-        const auto it    = std::find_if(in_b.begin(), in_b.end(), [&](const Tensor* t) { return t->name == ta->name; });
-        const Tensor* tb = it == in_b.end() ? nullptr : *it;
-        d.in_b           = tb != nullptr;
-        d.type_b         = tb ? tb->type : ta->type;
-        d.same_shape     = tb && tb->ne == ta->ne;
-        if (d.same_shape) measure(*ta, *tb, d, pool);
-        out.push_back(std::move(d));
-    }
-    return out;
+    return tensor_diffs(a, b, pool, {}).value();  // never cancelled: no hook
 }
 
 }  // namespace ts::core

@@ -18,12 +18,14 @@
 // Cost: one forward pass of each model over the tokens, keeping every position's logits and residual streams
 // (n · (n_vocab + n_layer · n_embd) floats per model: 4 MB for 16 tokens of a TinyLlama shape); the lens scans the
 // layers of a position only until they part (two output matvecs per layer scanned); the tensor table reads and
-// dequantises both files once.
+// dequantises both files once. `cancelled` (the engine worker's: a command arrived) is asked between
+// forward batches, positions of the lens and tensors, and stops the comparison with kCancelled.
 #pragma once
 
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -85,9 +87,11 @@ struct ModelComparison {
 [[nodiscard]] Status check_same_vocabulary(const Model& a, const Model& b);
 
 // Runs `prompt` (plus n_generate tokens A proposes greedily) through both models and compares them. Errors: the
-// vocabularies differ, an empty prompt, ids outside the vocabulary, more tokens than either model's context.
+// vocabularies differ, an empty prompt, ids outside the vocabulary, more tokens than either model's context;
+// kCancelled when `cancelled` (when given) said stop: it is asked between forward batches, positions and tensors.
 [[nodiscard]] Result<ModelComparison> compare_models(const Model& a, const Model& b, const std::vector<int32_t>& prompt,
-                                                     ThreadPool& pool, const CompareOptions& opt = {});
+                                                     ThreadPool& pool, const CompareOptions& opt = {},
+                                                     const std::function<bool()>& cancelled = {});
 
 // Every weight tensor of A with its type in A and B and, for those B holds with the same shape, the mean absolute
 // difference of the dequantised values.
