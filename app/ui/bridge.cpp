@@ -126,6 +126,7 @@ void begin_ui_frame(UiState& ui) {
     f.atlas.ablate_head  = ui.heads.ablate_head;
     ui.bridge.sync_focus(f);
     pace_run(ui, s);
+    follow_prompt(ui, s);
 
     if (!s.error.empty() && s.error != ui.shown_engine_error) {
         ui.shown_engine_error = s.error;
@@ -287,6 +288,42 @@ core::Result<std::vector<int32_t>> parse_prompt_ids(const std::string& text, con
     return ids;
 }
 
+core::Result<std::vector<int32_t>> prompt_ids_of(const std::string& text, const core::Model& model) {
+    if (!model.tokenizer) return parse_prompt_ids(text, model);
+    return model.tokenizer->encode(text, /*add_special=*/true, /*parse_special=*/true);
+}
+
+void follow_prompt(UiState& ui, const core::Snapshot& snap) {
+    if (snap.prompt == ui.engine_prompt) return;
+    ui.engine_prompt = snap.prompt;
+    if (snap.prompt.empty() || !ui.model || snap.model.get() != ui.model.get()) return;
+    auto is_it = [&](const std::string& text) {
+        auto ids = prompt_ids_of(text, *ui.model);
+        return ids && *ids == snap.prompt;
+    };
+    if (is_it(ui.applied_prompt)) return;  // the prompt the box sent (SetPrompt done)
+    std::string text;
+    auto sent = std::find_if(ui.sent_prompts.rbegin(), ui.sent_prompts.rend(), is_it);
+    if (sent != ui.sent_prompts.rend()) {
+        text = *sent;
+    } else if (ui.model->tokenizer) {
+        // The BOS that encoding adds again left out, other special tokens written as text (SetPrompt parses them).
+        std::vector<int32_t> ids = snap.prompt;
+        const core::Vocab& v     = ui.model->tokenizer->vocab();
+        if (v.add_bos && v.bos >= 0 && ids.front() == v.bos) ids.erase(ids.begin());
+        text = ui.model->tokenizer->decode(ids, /*render_special=*/true);
+    } else {
+        for (int32_t id : snap.prompt) {
+            if (!text.empty()) text += ' ';
+            text += std::to_string(id);
+        }
+    }
+    std::snprintf(ui.prompt.data(), ui.prompt.size(), "%s", text.c_str());
+    ui.applied_prompt = text;
+    ui.prompt_dirty   = false;
+    ui.prompt_error.clear();
+}
+
 bool submit_prompt(UiState& ui) {
     if (!ui.bridge.attached()) return false;
     ui.applied_prompt = std::string(ui.prompt.data());
@@ -304,6 +341,9 @@ bool submit_prompt(UiState& ui) {
         cmd.ids = std::move(*ids);
     }
     ui.prompt_error.clear();
+    std::erase(ui.sent_prompts, ui.applied_prompt);
+    ui.sent_prompts.push_back(ui.applied_prompt);
+    if (ui.sent_prompts.size() > 64) ui.sent_prompts.erase(ui.sent_prompts.begin());
     ui.last_prompt = ui.applied_prompt;  // what `tokenscope` reopens next time (imgui.ini [Session])
     if (ImGui::GetCurrentContext()) ImGui::MarkIniSettingsDirty();
     ui.bridge.push(core::cmd::SetSampler{ui.sampler, false});

@@ -38,24 +38,46 @@ void get(const core::Json& v, const char* key, CenterTab& out) {
         if (const CenterTab t = center_tab_named(it->get<std::string>()); t != CenterTab::kCount) out = t;
 }
 
-// The prompt as set: the prompt box's text as the engine took it (cmd::SetPrompt).
-core::Result<std::vector<int32_t>> prompt_ids(const UiState& ui) {
-    if (!ui.model->tokenizer) return parse_prompt_ids(ui.applied_prompt, *ui.model);
-    return ui.model->tokenizer->encode(ui.applied_prompt, /*add_special=*/true, /*parse_special=*/true);
-}
-
-// The SHA-256 of the model on screen, computed once per file version.
-core::Result<std::string> model_sha(UiState& ui) {
-    if (ui.model_sha256.empty() || !(ui.model_sha256_stamp == ui.model_stamp)) {
-        auto sha = core::sha256_file(ui.model->path);
-        if (!sha) return sha.error();
-        ui.model_sha256       = *sha;
-        ui.model_sha256_stamp = ui.model_stamp;
-    }
+// The SHA-256 of the model on screen when it is known for this version of the file ("" : not yet).
+std::string cached_sha(const UiState& ui) {
+    if (ui.model_sha256.empty() || !(ui.model_sha256_stamp == ui.model_stamp)) return {};
     return ui.model_sha256;
 }
 
+// Keeps a hash the job computed of the model on screen (the file as loaded: its stamp unchanged).
+void cache_sha(UiState& ui, const std::string& path, const std::string& sha) {
+    if (!ui.model || ui.model->path != path) return;
+    if (!core::is_builtin_file(path)) {
+        const auto now = core::stamp_file(path);
+        if (!now || !(*now == ui.model_stamp)) return;
+    }
+    ui.model_sha256       = sha;
+    ui.model_sha256_stamp = ui.model_stamp;
+}
+
+bool write_exploration(UiState& ui, const core::Exploration& e, const std::string& path) {
+    if (auto st = core::save_exploration(e, path); !st) {
+        show_error(ui, "Cannot save the exploration", st.error().message);
+        return false;
+    }
+    ui.status = "Saved the exploration to " + path;
+    return true;
+}
+
+// Whether `path` is the model on screen, unchanged on disk since it was loaded (one stat).
+bool model_on_screen(const UiState& ui, const std::string& path) {
+    if (!ui.model || !ui.bridge.attached() || ui.last_model != path || ui.model_file_changed) return false;
+    if (core::is_builtin_file(path)) return true;
+    const auto now = core::stamp_file(path);
+    return now && *now == ui.model_stamp;
+}
+
+void continue_opening(UiState& ui, const std::string& path);
+bool poll_hash(UiState& ui);
+
 void cancel_opening(UiState& ui) {
+    if (!ui.opening_hash.empty() && !ui.pending_save) ui.hash_job.cancel();
+    ui.opening_hash.clear();
     ui.opening.reset();
     ui.opening_file.clear();
     ui.opening_model.clear();
@@ -126,28 +148,76 @@ core::Result<core::Exploration> exploration_of(UiState& ui) {
         return core::make_error(core::Code::kInvalidArgument, "the engine is busy: pause it first");
     if (snap->steps.empty())
         return core::make_error(core::Code::kInvalidArgument, "nothing is evaluated yet: step or run first");
-    auto ids = prompt_ids(ui);
+    // The prompt as set: the engine's (the branch on screen), else the box's text as the engine takes it.
+    auto ids = snap->prompt.empty() ? prompt_ids_of(ui.applied_prompt, *ui.model)
+                                    : core::Result<std::vector<int32_t>>(snap->prompt);
     if (!ids) return ids.error();
-    auto sha = model_sha(ui);
-    if (!sha) return sha.error();
     core::Exploration e = core::make_exploration(ui.model->path, snap->steps, std::move(*ids), ui.applied_prompt,
                                                  ui.sampler, *snap->interventions, view_of(ui));
     if (snap->branches) core::add_tree_paths(e, snap->branches->paths);  // the other branches, after the session's
-    e.model_sha256 = *sha;
+    e.model_sha256 = cached_sha(ui);
     e.current_pos  = ui.sel.pos;
     return e;
 }
 
 bool save_exploration_as(UiState& ui, const std::string& path) {
-    auto e          = exploration_of(ui);
-    core::Status st = e ? core::save_exploration(*e, path) : core::Status(e.error());
-    if (!st) {
-        show_error(ui, "Cannot save the exploration", st.error().message);
+    auto e = exploration_of(ui);
+    if (!e) {
+        show_error(ui, "Cannot save the exploration", e.error().message);
         return false;
     }
-    ui.status = "Saved the exploration to " + path;
+    if (!e->model_sha256.empty()) return write_exploration(ui, *e, path);
+    // The model's hash first, on the hash job's thread: the exploration as it is now is written when it is done.
+    ui.pending_save      = std::make_shared<core::Exploration>(std::move(*e));
+    ui.pending_save_path = path;
+    if (!ui.hash_job.busy()) ui.hash_job.start(ui.model->path);
+    ui.status = "Saving the exploration: hashing the model file …";
     return true;
 }
+
+namespace {
+
+bool poll_hash(UiState& ui) {
+    if (!ui.pending_save && ui.opening_hash.empty()) return false;
+    if (auto done = ui.hash_job.poll()) {
+        const std::string path = ui.hash_job.path();
+        if (*done) cache_sha(ui, path, **done);
+        if (ui.pending_save && ui.pending_save->model_path == path) {
+            auto e = std::move(ui.pending_save);
+            ui.pending_save.reset();
+            if (!*done) {
+                show_error(ui, "Cannot save the exploration", done->error().message);
+            } else {
+                e->model_sha256 = **done;
+                write_exploration(ui, *e, ui.pending_save_path);
+            }
+        }
+        if (!ui.opening_hash.empty() && ui.opening_hash == path) {
+            ui.opening_hash.clear();
+            const core::Status st = ui.opening ? core::check_exploration_sha(*ui.opening, path, *done) : core::Status{};
+            if (!st) {
+                ui.model_problem           = st.error().message;
+                ui.model_problem_requested = true;
+            } else if (ui.opening) {
+                continue_opening(ui, path);
+            }
+        }
+    }
+    // One job at a time: what still waits starts when the other is done.
+    if (!ui.hash_job.busy()) {
+        if (ui.pending_save)
+            ui.hash_job.start(ui.pending_save->model_path);
+        else if (!ui.opening_hash.empty())
+            ui.hash_job.start(ui.opening_hash);
+    }
+    if (!ui.pending_save && ui.opening_hash.empty()) return false;
+    const int pct = int(ui.hash_job.progress() * 100.0f);
+    ui.status     = std::string(ui.pending_save ? "Saving the exploration" : "Opening the exploration") +
+                ": hashing the model file … " + std::to_string(pct) + " %";
+    return true;
+}
+
+}  // namespace
 
 void open_exploration(UiState& ui, const std::string& file) {
     auto e = core::read_exploration(file);
@@ -164,42 +234,44 @@ std::string start_opening(UiState& ui, std::shared_ptr<const core::Exploration> 
     ui.opening             = std::move(e);
     ui.opening_file        = file;
     const std::string path = model.empty() ? ui.opening->model_path : model;
-    auto unchanged         = [&] {  // the file on disk is still the one loaded (one stat)
-        if (core::is_builtin_file(path)) return true;
-        const auto now = core::stamp_file(path);
-        return now && *now == ui.model_stamp;
-    };
-    const bool on_screen =
-        ui.model && ui.bridge.attached() && ui.last_model == path && !ui.model_file_changed && unchanged();
+    const bool on_screen   = model_on_screen(ui, path);
     if (check) {
-        core::Status st;
-        if (on_screen && !ui.opening->model_sha256.empty()) {  // the hash of the file on screen is cached
-            auto sha = model_sha(ui);
-            if (!sha)
-                st = sha.error();
-            else if (*sha != ui.opening->model_sha256)
-                st = core::check_exploration_model(*ui.opening, path);  // says it the one way
-        } else {
-            st = core::check_exploration_model(*ui.opening, path);
+        const std::string sha = on_screen ? cached_sha(ui) : std::string();
+        if (sha.empty()) {  // the file's hash on the hash job's thread: poll_exploration goes on when it is done
+            ui.opening_hash = path;
+            if (!ui.hash_job.busy()) ui.hash_job.start(path);
+            ui.status = "Opening " + file_name_of(file) + ": hashing the model file …";
+            return {};
         }
-        if (!st) {
+        if (const core::Status st = core::check_exploration_sha(*ui.opening, path, sha); !st) {
             ui.model_problem           = st.error().message;
             ui.model_problem_requested = true;
             return ui.model_problem;
         }
     }
-    ui.opening_model = path;
+    continue_opening(ui, path);
+    return {};
+}
+
+namespace {
+
+void continue_opening(UiState& ui, const std::string& path) {
+    const bool on_screen = model_on_screen(ui, path);
+    ui.opening_model     = path;
     if (!on_screen) {
         std::snprintf(ui.prompt.data(), ui.prompt.size(), "%s", ui.opening->prompt_text.c_str());
         request_load(ui, path);
     }
-    ui.status = "Opening " + file_name_of(file) + " …";
-    return {};
+    ui.status = "Opening " + file_name_of(ui.opening_file) + " …";
 }
 
+}  // namespace
+
 bool poll_exploration(UiState& ui) {
-    if (!ui.opening) return false;
-    if (!ui.model_problem.empty() || ui.loader.busy()) return true;  // the user decides / the model loads
+    const bool hashing = poll_hash(ui);
+    if (!ui.opening) return hashing;
+    if (!ui.model_problem.empty() || ui.loader.busy() || !ui.opening_hash.empty())
+        return true;  // the user / file / model
     const core::Exploration& e = *ui.opening;
     if (ui.opening_ticket == 0) {
         if (!ui.model || !ui.bridge.attached() || ui.last_model != ui.opening_model) {  // its load failed (shown)

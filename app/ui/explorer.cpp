@@ -168,8 +168,8 @@ int run_explorer(const ExplorerOptions& opt) {
         const bool fresh       = snap && snap->version != seen_version;
         seen_version           = snap ? snap->version : 0;
         const bool interacting = ImGui::IsAnyMouseDown() || ImGui::IsAnyItemActive();
-        const bool working =
-            ui.loader.busy() || ui.compare_loader.busy() || (snap && (engine_busy(*snap) || snap->derived_pending));
+        const bool working     = ui.loader.busy() || ui.compare_loader.busy() || ui.hash_job.busy() ||
+                             (snap && (engine_busy(*snap) || snap->derived_pending));
         double wait = 1.0;  // idle: input and publishes wake the loop sooner
         if (fresh || interacting || quiet_frames < 3)
             wait = 0.0;

@@ -105,6 +105,7 @@ void draw_summary(UiState& ui, const QkView& v, const core::Snapshot& snap) {
     char norm[48] = "";
     if (std::isfinite(v.q_norm)) std::snprintf(norm, sizeof norm, ", ‖q‖ = %.3f", double(v.q_norm));
     const float scale = v.src ? v.src->row.scale : 1.0f / sqrt_d;
+    ImGui::PushTextWrapPos(0.0f);  // the window's edge: a narrow panel wraps the formulas instead of cutting them
     if (std::fabs(scale * sqrt_d - 1.0f) < 1e-6f)
         ImGui::Text(
             "score_j = q·k_j / √d   with d = head_dim = %d, √d = %.3f%s;   keys after position %d are masked (−∞)",
@@ -118,6 +119,7 @@ void draw_summary(UiState& ui, const QkView& v, const core::Snapshot& snap) {
         "m = max score = %.4f (key %d)   →   e_j = exp(score_j − m)   →   Σ e_j = %.5f   →   weight_j = e_j / Σ   "
         "(Σ weight_j = %.4f)",
         double(v.max_score), v.argmax, v.sum_exp, v.sum_weights);
+    ImGui::PopTextWrapPos();
     item_tooltip(
         "Subtracting the max before exp() changes nothing in the result (it cancels in the division) but "
         "keeps exp() from overflowing: the largest e_j is exactly 1.");
@@ -171,10 +173,18 @@ void draw_qk_panel(UiState& ui, const core::Snapshot& snap) {
         ImGui::TextDisabled("layer %d is a sliding-window layer: only the last %d positions are seen", d->row.layer,
                             hp.n_swa);
 
-    const float em              = ImGui::GetFontSize();
-    const ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV |
-                                  ImGuiTableFlags_SizingFixedFit;
-    if (!ImGui::BeginTable("qk", capped ? 8 : 7, flags)) return;
+    // The columns at their widths and the two bars at 6 em at least: in a narrower panel (a split at 200 %) the table
+    // scrolls sideways instead of cutting its right-hand columns off.
+    const float em        = ImGui::GetFontSize();
+    const int n_cols      = capped ? 8 : 7;
+    const float fixed_em  = 3.0f + 8.0f + (capped ? 5.0f : 0.0f) + 5.0f + 6.0f + 6.0f;
+    const float pad       = ImGui::GetStyle().CellPadding.x * 2.0f * float(n_cols) + float(n_cols);
+    const float needed    = em * (fixed_em + 2.0f * 6.0f) + pad;
+    const bool scroll_x   = ImGui::GetContentRegionAvail().x < needed;
+    ImGuiTableFlags flags = ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY | ImGuiTableFlags_BordersInnerV |
+                            ImGuiTableFlags_SizingFixedFit;
+    if (scroll_x) flags |= ImGuiTableFlags_ScrollX;
+    if (!ImGui::BeginTable("qk", n_cols, flags, ImVec2(0, 0), scroll_x ? needed : 0.0f)) return;
     ImGui::TableSetupScrollFreeze(0, 1);
     ImGui::TableSetupColumn("key", ImGuiTableColumnFlags_WidthFixed, em * 3.0f);
     ImGui::TableSetupColumn("token", ImGuiTableColumnFlags_WidthFixed, em * 8.0f);

@@ -20,6 +20,7 @@
 #include "app/ui/split_view.hpp"
 #include "app/ui/widgets.hpp"
 #include "app/version/version.hpp"
+#include "core/lesson/lesson.hpp"
 #include "core/tensor/simd.hpp"
 
 namespace ts::app {
@@ -45,25 +46,26 @@ std::string about_build_text() {
 
 struct TabInfo {
     const char* title;
-    const char* shot_name;  // `tokenscope shot --panel NAME`
     void (*draw)(UiState&, const core::Snapshot&);
 };
 
+// In CenterTab's order; a tab's name (`shot --panel NAME`, lessons, saved views) is kPanelNames' at its index.
 constexpr TabInfo kTabs[] = {
-    {"Model", "model", nullptr},  // drawn from the model summary, before any snapshot
-    {"Attention", "attention", draw_attention_panel},
-    {"Q·K scores", "qk", draw_qk_panel},
-    {"Softmax & sampling", "softmax", draw_softmax_panel},
-    {"Logits", "logits", draw_logits_panel},
-    {"KV cache", "kv", draw_kv_panel},
-    {"Journey", "layers", draw_layers_panel},
-    {"Geometry", "geometry", draw_geometry_panel},
-    {"Heads", "heads", draw_heads_panel},
-    {"Experts", "experts", draw_experts_panel},
-    {"Branches", "branches", draw_branches_panel},
-    {"Models", "models", draw_models_panel},
+    {"Model", nullptr},  // drawn from the model summary, before any snapshot
+    {"Attention", draw_attention_panel},
+    {"Q·K scores", draw_qk_panel},
+    {"Softmax & sampling", draw_softmax_panel},
+    {"Logits", draw_logits_panel},
+    {"KV cache", draw_kv_panel},
+    {"Journey", draw_layers_panel},
+    {"Geometry", draw_geometry_panel},
+    {"Heads", draw_heads_panel},
+    {"Experts", draw_experts_panel},
+    {"Branches", draw_branches_panel},
+    {"Models", draw_models_panel},
 };
 static_assert(std::size(kTabs) == size_t(CenterTab::kCount), "one title per CenterTab");
+static_assert(std::size(core::lesson::kPanelNames) == size_t(CenterTab::kCount), "one name per CenterTab");
 constexpr const char* kTokensPanel = "tokens";  // the token strip: not a tab, but `shot` draws it alone
 
 void draw_menu_bar(UiState& ui) {
@@ -502,12 +504,13 @@ const char* center_tab_title(CenterTab tab) {
 }
 
 const char* center_tab_name(CenterTab tab) {
-    return tab < CenterTab::kCount ? kTabs[size_t(tab)].shot_name : "";
+    return tab < CenterTab::kCount ? core::lesson::kPanelNames[size_t(tab)].data() : "";  // literals: 0-terminated
 }
 
 CenterTab center_tab_named(const std::string& name) {
-    for (size_t i = 0; i < std::size(kTabs); ++i)
-        if (name == kTabs[i].shot_name) return CenterTab(i);
+    const std::string_view n = core::lesson::panel_named(name);  // "journey" too
+    for (size_t i = 0; !n.empty() && i < std::size(core::lesson::kPanelNames); ++i)
+        if (n == core::lesson::kPanelNames[i]) return CenterTab(i);
     return CenterTab::kCount;
 }
 
@@ -562,14 +565,11 @@ void draw_single_panel(UiState& ui, const std::string& name) {
             draw_empty_state(ui);
         } else if (name == kTokensPanel) {
             draw_token_strip(ui);
-        } else {
-            for (const TabInfo& t : kTabs) {
-                if (name != t.shot_name) continue;
-                if (t.draw)
-                    draw_snapshot_panel(ui, t.draw);
-                else
-                    draw_model_panel(ui, *ui.summary);
-            }
+        } else if (const CenterTab tab = center_tab_named(name); tab != CenterTab::kCount) {
+            if (const TabInfo& t = kTabs[size_t(tab)]; t.draw)
+                draw_snapshot_panel(ui, t.draw);
+            else
+                draw_model_panel(ui, *ui.summary);
         }
     }
     ImGui::End();
@@ -578,16 +578,17 @@ void draw_single_panel(UiState& ui, const std::string& name) {
 
 std::vector<std::string> panel_names() {
     std::vector<std::string> names;
-    for (const TabInfo& t : kTabs) {
-        names.emplace_back(t.shot_name);
-        if (&t == &kTabs[0]) names.emplace_back(kTokensPanel);  // beside the model, where the help has listed it
+    for (std::string_view n : core::lesson::kPanelNames) {
+        names.emplace_back(n);
+        if (names.size() == 1) names.emplace_back(kTokensPanel);  // beside the model, where the help has listed it
     }
     return names;
 }
 
 bool is_known_panel(const std::string& name) {
     const auto names = panel_names();
-    return name == "all" || std::find(names.begin(), names.end(), name) != names.end();
+    return name == "all" || std::find(names.begin(), names.end(), name) != names.end() ||
+           !core::lesson::panel_named(name).empty();  // an older name ("journey")
 }
 
 std::string known_panels() {
@@ -597,7 +598,7 @@ std::string known_panels() {
 }
 
 void draw_model_only(UiState& ui) {
-    draw_single_panel(ui, kTabs[size_t(CenterTab::Model)].shot_name);
+    draw_single_panel(ui, center_tab_name(CenterTab::Model));
 }
 
 }  // namespace ts::app

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/ui/bridge.hpp"
+#include "app/ui/hash_job.hpp"
 #include "app/ui/model_loader.hpp"
 #include "app/ui/model_summary.hpp"
 #include "app/ui/prompt_wrap.hpp"
@@ -181,6 +182,10 @@ struct UiState {
     uint64_t play_ticket = 0;      // the last paced Step's ticket (0: none yet)
     bool prompt_dirty    = true;   // the prompt box differs from what the worker prefilled
     std::string applied_prompt;    // the text last sent with cmd::SetPrompt
+    // The prompt box follows the branch on screen (follow_prompt): the engine's prompt as set when last seen, and the
+    // texts sent this session (newest last), so a branch made by editing the prompt gets its text back as typed.
+    std::vector<int32_t> engine_prompt;
+    std::vector<std::string> sent_prompts;
     // The prompt box edits a wrapped copy of `prompt` (app/ui/prompt_wrap.hpp): rebuilt from `prompt` while the box
     // is not being edited, its edits mapped back into `prompt` as they happen.
     struct PromptBox {
@@ -258,6 +263,12 @@ struct UiState {
     std::string model_problem;
     std::string model_sha256;  // of the model on screen, computed at the first save (cached per model_stamp)
     core::FileStamp model_sha256_stamp;
+    // The SHA-256 is computed off the UI thread (hash_job.hpp); what waits for it: a save (the exploration as it was
+    // when asked, and its file) or an opening's model check (the model file it hashes; "" : none).
+    HashJob hash_job;
+    std::shared_ptr<core::Exploration> pending_save;
+    std::string pending_save_path;
+    std::string opening_hash;
 
     // The second model of the quantisation lens (app/ui/compare_models.hpp): loaded on its own thread, then handed
     // to the engine worker (cmd::CompareWith), which compares it with the model on screen; null when none is open.
@@ -351,6 +362,14 @@ bool submit_prompt(UiState& ui);
 // numbers separated by spaces or commas, each in [0, n_vocab). An empty box is BOS alone for llama2.c (id 1, its
 // convention). The error says what to type.
 [[nodiscard]] core::Result<std::vector<int32_t>> parse_prompt_ids(const std::string& text, const core::Model& model);
+// The tokens the engine makes of a prompt box text: the tokenizer's (BOS and specials as SetPrompt has them), or
+// parse_prompt_ids for a model without one.
+[[nodiscard]] core::Result<std::vector<int32_t>> prompt_ids_of(const std::string& text, const core::Model& model);
+// The prompt box shows the prompt of the branch on screen (issue 15): when the engine's prompt as set changes to
+// one that is not the box's (a switch, undo or redo onto a branch made by editing the prompt), the box takes that
+// prompt's text — as it was typed when sent in this session, else its tokens decoded. A rewind into the prompt
+// keeps the prompt as set, so the box keeps it too (Reset returns to it). Called by begin_ui_frame.
+void follow_prompt(UiState& ui, const core::Snapshot& snap);
 void step_token(UiState& ui);  // one token (submits a changed prompt first)
 void toggle_run(UiState& ui);  // Run ui.n_steps tokens (paced by ui.steps_per_s), or Pause when running
 void rewind_token(UiState& ui, int k = 1);

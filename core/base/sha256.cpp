@@ -112,10 +112,22 @@ std::string sha256_hex(std::string_view s) {
 }
 
 Result<std::string> sha256_file(const std::string& path) {
+    return sha256_file(path, {});
+}
+
+Result<std::string> sha256_file(const std::string& path, const std::function<bool(size_t, size_t)>& progress) {
     auto f = MappedFile::open(path);
     if (!f) return f.error();
     Sha256 h;
-    if ((*f)->size() > 0) h.update((*f)->data(), (*f)->size());
+    constexpr size_t kChunk = size_t(16) << 20;
+    const size_t n          = (*f)->size();
+    const uint8_t* data     = (*f)->data();
+    for (size_t at = 0; at < n; at += kChunk) {
+        h.update(data + at, std::min(kChunk, n - at));
+        if (progress && !progress(std::min(n, at + kChunk), n))
+            return make_error(Code::kCancelled, "%s: hashing cancelled", path.c_str());
+    }
+    if (progress && n == 0) progress(0, 0);
     return to_hex(h.finish());
 }
 

@@ -7,6 +7,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -38,5 +39,9 @@ std::string to_hex(const Sha256Digest& d);
 std::string sha256_hex(std::string_view s);
 // SHA-256 of a whole file, as hex (MappedFile, so names of built-in files work). Errors: the file cannot be opened.
 [[nodiscard]] Result<std::string> sha256_file(const std::string& path);
+// The same, reporting (bytes hashed, file size) after every 16 MiB and at the end; a report that returns false stops
+// it (Code::kCancelled). For a background job with a progress bar (the explorer's app/ui/hash_job.hpp).
+[[nodiscard]] Result<std::string> sha256_file(const std::string& path,
+                                              const std::function<bool(size_t done, size_t total)>& progress);
 
 }  // namespace ts::core

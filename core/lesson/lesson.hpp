@@ -29,10 +29,20 @@ struct Model;
 
 namespace lesson {
 
-// The explorer's central panels, as a lesson names them ("tab": "logits"; "split": ["attention", "qk"]), in the
-// order of the explorer's tabs (app/ui's CenterTab; a test there checks the two agree).
-inline constexpr std::string_view kPanelNames[] = {"model",   "attention", "qk",    "softmax", "logits",   "kv",
-                                                   "journey", "geometry",  "heads", "experts", "branches", "models"};
+// The explorer's central panels by name — as a lesson names them ("tab": "logits"; "split": ["attention", "qk"]), as
+// `tokenscope shot --panel` / `--split` and a saved exploration's view take them — in the order of the explorer's
+// tabs (app/ui's CenterTab, whose tab table reads its names from here; a static_assert checks the count).
+inline constexpr std::string_view kPanelNames[] = {"model",  "attention", "qk",    "softmax", "logits",   "kv",
+                                                   "layers", "geometry",  "heads", "experts", "branches", "models"};
+
+// The panel a name stands for, as its kPanelNames entry ("" : none). Older names stay accepted: "journey" (what
+// lessons called the Journey tab before the names were one set) is "layers".
+constexpr std::string_view panel_named(std::string_view name) {
+    if (name == "journey") return "layers";
+    for (std::string_view n : kPanelNames)
+        if (n == name) return n;
+    return {};
+}
 
 // A token as the lesson writes it: text that must be exactly one token of the model (" unto", "\n"), or an id.
 struct TokenRef {

@@ -82,7 +82,7 @@ Result<TokenRef> get_token(const Where& w, const Json& obj, const char* key) {
 }
 
 bool is_panel(std::string_view name) {
-    return std::find(std::begin(kPanelNames), std::end(kPanelNames), name) != std::end(kPanelNames);
+    return !panel_named(name).empty();
 }
 
 std::string panel_list() {
@@ -157,14 +157,14 @@ Result<Action> parse_action(Where w, const Json& v) {
         a.kind = ActionKind::Tab;
         if (!arg.is_string() || !is_panel(arg.get<std::string>()))
             return fail(w, "'tab' must be one of " + panel_list());
-        a.left = arg.get<std::string>();
+        a.left = std::string(panel_named(arg.get<std::string>()));
     } else if (name == "split") {
         a.kind = ActionKind::Split;
         if (!arg.is_array() || arg.size() != 2 || !arg[0].is_string() || !arg[1].is_string() ||
             !is_panel(arg[0].get<std::string>()) || !is_panel(arg[1].get<std::string>()))
             return fail(w, "'split' must be two panel names, each one of " + panel_list());
-        a.left  = arg[0].get<std::string>();
-        a.right = arg[1].get<std::string>();
+        a.left  = std::string(panel_named(arg[0].get<std::string>()));
+        a.right = std::string(panel_named(arg[1].get<std::string>()));
     } else if (name == "layer" || name == "head") {
         a.kind = name == "layer" ? ActionKind::Layer : ActionKind::Head;
         TS_TRY_ASSIGN(n, int_arg(0, 1 << 16));

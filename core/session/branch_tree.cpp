@@ -36,6 +36,7 @@ int BranchTree::add(int parent, const PathToken& t) {
     n.token  = t.token;
     n.source = t.source;
     n.p      = t.p;
+    if (t.source != TokenSource::Prompt) n.settings = t.settings;
     nodes_.push_back(std::move(n));
     const int id = int(nodes_.size()) - 1;
     if (parent >= 0) nodes_[size_t(parent)].children.push_back(id);
@@ -64,7 +65,7 @@ std::vector<PathToken> BranchTree::path_tokens(int node) const {
     std::vector<PathToken> p;
     for (int id : path_to(node)) {
         const BranchNode& n = nodes_[size_t(id)];
-        p.push_back(PathToken{n.token, n.source, n.p});
+        p.push_back(PathToken{n.token, n.source, n.p, n.settings});
     }
     return p;
 }
@@ -103,15 +104,22 @@ std::vector<int> BranchTree::walk(const Session& s) {
         const bool prompt = st->source == TokenSource::Prompt;
         int c             = child(parent, st->token, prompt);
         if (c < 0) {
-            c = add(parent, PathToken{st->token, st->source, st->p_token});
-            if (st->pos > 0) nodes_[size_t(c)].settings = s.steps()[size_t(st->pos - 1)]->settings;
+            PathToken t{st->token, st->source, st->p_token, std::nullopt};
+            if (st->pos > 0) t.settings = s.steps()[size_t(st->pos - 1)]->settings;
+            c = add(parent, t);
             added.push_back(c);
         } else if (!nodes_[size_t(c)].alive) {
             nodes_[size_t(c)].alive = true;
             added.push_back(c);
         }
         BranchNode& n = nodes_[size_t(c)];
-        n.trace       = st;
+        // A sampled token drawn again by a proposal with other settings (resampled, then stepped to the same token):
+        // the node keeps the settings of the last proposal that drew it, as the session's path has them.
+        if (st->source == TokenSource::Sampled && st->pos > 0) {
+            const StepTrace& prev = *s.steps()[size_t(st->pos - 1)];
+            if (prev.has_next && prev.next_token == st->token) n.settings = prev.settings;
+        }
+        n.trace = st;
         if (!std::isnan(st->p_token)) n.p = st->p_token;
         parent = c;
     }
@@ -122,6 +130,22 @@ std::vector<int> BranchTree::walk(const Session& s) {
 void BranchTree::adopt(const Session& s) {
     ++tick_;
     for (int id : path_to(current_)) nodes_[size_t(id)].last_use = tick_;
+    // Another intervention list: the other branches' records are of another forward pass (the active path's were
+    // evaluated again by the session), so they go.
+    const std::vector<Intervention>& ivs = s.interventions();
+    const bool same_list                 = ivs.size() == interventions_.size() &&
+                           std::equal(ivs.begin(), ivs.end(), interventions_.begin(), [](const auto& a, const auto& b) {
+                               return a.same_edit(b) && a.enabled == b.enabled;
+                           });
+    if (!same_list) {
+        for (BranchNode& n : nodes_)
+            if (n.last_use != tick_ && n.trace && n.trace->record) {
+                auto copy    = std::make_shared<StepTrace>(*n.trace);
+                copy->record = nullptr;
+                n.trace      = std::move(copy);
+            }
+        interventions_ = ivs;
+    }
     const size_t budget = s.options().trace_budget;
     budget_             = budget > s.trace_bytes() ? budget - s.trace_bytes() : 0;
     // The other branches' records, least recently active first, until they fit.

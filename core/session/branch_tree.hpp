@@ -15,13 +15,15 @@
 // Records: each node keeps the StepTrace it had when last evaluated. The active path's traces are the session's own
 // (shared pointers, no copy); the other branches' records count against what the session's trace budget leaves, the
 // least recently active dropped first (the node keeps the rest of its trace); switching to a node evaluates its path
-// again, so a dropped record is recomputed on demand — with the same logits, bit for bit.
+// again, so a dropped record is recomputed on demand — with the same logits, bit for bit. A new intervention list
+// drops the other branches' records (they are of another forward pass); a branch comparison reuses the records kept.
 //
 // A tree serialises as its root-to-leaf paths (each a token list with sources and probabilities) plus the current
 // node (leaf_paths / from_paths): the .tscope file's "paths" array.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -36,8 +38,10 @@ struct BranchNode {
     int32_t token      = -1;
     TokenSource source = TokenSource::Prompt;
     float p            = std::nanf("");  // StepTrace::p_token when it was (last) evaluated
-    sample::SamplerSettings settings;    // of the proposal at the position before (what made a sampled token)
-    std::vector<int> children;           // in the order they were added (dead ones included)
+    // The settings of the proposal at the position before that chose the token (for a sampled token drawn again
+    // with other settings, the last one that drew it); unset for a prompt token or where not known.
+    std::optional<sample::SamplerSettings> settings;
+    std::vector<int> children;  // in the order they were added (dead ones included)
     bool alive = true;
     StepTracePtr trace;     // as last evaluated (null: never, e.g. read from a file)
     uint64_t last_use = 0;  // when it was last on the active path (the record budget drops the oldest first)
@@ -138,6 +142,7 @@ private:
     int current_   = -1;
     uint64_t tick_ = 0;
     size_t budget_ = 0;
+    std::vector<Intervention> interventions_;  // the session's list the records were made with
     std::vector<Edit> undo_, redo_;
 };
 

@@ -250,6 +250,15 @@ void add_tree_paths(Exploration& e, const TreePaths& tree) {
         TokenPath saved;
         saved.reserve(path.size());
         for (const PathToken& t : path) saved.push_back(SavedToken{t.token, t.source, {}, {}});
+        // Each node's settings (those of the proposal that chose it) on the position before, as paths[0] writes
+        // them: where they differ from the last written, and always on the first.
+        const sample::SamplerSettings* last = nullptr;
+        for (size_t p = 1; p < path.size(); ++p) {
+            const auto& s = path[p].settings;
+            if (!s || (last && sample::same_settings(*last, *s))) continue;
+            saved[p - 1].sampler = *s;
+            last                 = &*s;
+        }
         e.paths.push_back(std::move(saved));
     }
 }
@@ -258,7 +267,12 @@ TreePaths tree_paths_of(const Exploration& e) {
     TreePaths tp;
     for (const TokenPath& path : e.paths) {
         std::vector<PathToken>& out = tp.paths.emplace_back();
-        for (const SavedToken& t : path) out.push_back(PathToken{t.id, t.source, std::nanf("")});
+        std::optional<sample::SamplerSettings> in_force;  // of the proposal at the position before
+        for (const SavedToken& t : path) {
+            out.push_back(PathToken{t.id, t.source, std::nanf(""), std::nullopt});
+            if (t.source != TokenSource::Prompt) out.back().settings = in_force;
+            if (t.sampler) in_force = t.sampler;
+        }
     }
     tp.current_path = e.current_path;
     tp.current_len  = e.paths.empty() ? 0 : int(e.paths[size_t(e.current_path)].size());

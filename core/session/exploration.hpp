@@ -98,6 +98,9 @@ Exploration capture_exploration(const Session& s, std::string prompt_text, Json 
 // Whether the file at `path` is the model the exploration was saved with: an error naming the file when it is
 // missing or its SHA-256 differs (an exploration without a SHA-256 accepts any file that opens).
 [[nodiscard]] Status check_exploration_model(const Exploration& e, const std::string& path);
+// The same from a SHA-256 computed elsewhere (`sha`: sha256_file's result for `path`, e.g. on a background thread).
+[[nodiscard]] Status check_exploration_sha(const Exploration& e, const std::string& path,
+                                           const Result<std::string>& sha);
 
 struct RestoreReport {
     int sampled              = 0;   // sampled tokens on the path

@@ -49,7 +49,10 @@ Exploration capture_exploration(const Session& s, std::string prompt_text, Json 
 }
 
 Status check_exploration_model(const Exploration& e, const std::string& path) {
-    auto sha = sha256_file(path);
+    return check_exploration_sha(e, path, sha256_file(path));
+}
+
+Status check_exploration_sha(const Exploration& e, const std::string& path, const Result<std::string>& sha) {
     if (!sha)
         return make_error(Code::kIo, "the model %s cannot be read (%s)", path.c_str(), sha.error().message.c_str());
     if (!e.model_sha256.empty() && *sha != e.model_sha256)
@@ -115,28 +118,38 @@ Status restore_exploration(Session& s, const Exploration& e, RestoreReport* repo
     TS_TRY(s.set_interventions(std::move(list), op));
     TS_TRY(s.prefill(op));
 
-    for (size_t i = 0; i < path.size(); ++i) {
-        const int p         = int(i);
-        const SavedToken& t = path[i];
-        const bool have     = p < s.n_pos();
-        const bool same_pos = have && s.steps()[i]->token == t.id && s.steps()[i]->source == t.source;
-        if (!same_pos) {
-            if (t.source == TokenSource::Prompt)
-                return make_error(Code::kInvalidArgument,
-                                  "exploration: token %d of the path is a prompt token that the prompt does not have",
-                                  p);
-            if (have) TS_TRY(s.rewind(s.n_pos() - p));
-            TS_TRY(propose_with(s, want, p > 0 ? path[i - 1].rng : std::nullopt));
-            if (t.source == TokenSource::Sampled) {
-                ++rep.sampled;
-                if (s.steps().back()->next_token != t.id) {
-                    ++rep.not_reproduced;
-                    if (rep.first_not_reproduced < 0) rep.first_not_reproduced = p;
-                }
-            }
-            TS_TRY(s.append_recorded(t.id, t.source));
-        }
+    // The positions the prompt already holds as the path has them; a path that leaves the prompt earlier (rewound
+    // into it, then generated) is rewound there.
+    size_t k = 0;
+    for (; k < path.size() && k < size_t(s.n_pos()); ++k) {
+        const SavedToken& t = path[k];
+        if (s.steps()[k]->token != t.id || s.steps()[k]->source != t.source) break;
         if (t.sampler) want = *t.sampler;
+    }
+    if (k < path.size() && path[k].source == TokenSource::Prompt)
+        return make_error(Code::kInvalidArgument,
+                          "exploration: token %zu of the path is a prompt token that the prompt does not have", k);
+    if (k < path.size()) {
+        if (int(k) < s.n_pos()) TS_TRY(s.rewind(s.n_pos() - int(k)));
+        // The proposal before the first generated token, then the rest in batches, each position's proposal drawn
+        // with the settings in force there and from the Rng state the path recorded.
+        TS_TRY(propose_with(s, want, k > 0 ? path[k - 1].rng : std::nullopt));
+        std::vector<Session::RecordedToken> tail;
+        tail.reserve(path.size() - k);
+        for (size_t i = k; i < path.size(); ++i) {
+            if (path[i].sampler) want = *path[i].sampler;
+            tail.push_back(Session::RecordedToken{path[i].id, path[i].source, want, path[i].rng});
+        }
+        std::vector<bool> drawn;
+        TS_TRY(s.append_recorded(tail, &drawn, op));
+        for (size_t i = 0; i < tail.size(); ++i) {
+            if (tail[i].source != TokenSource::Sampled) continue;
+            ++rep.sampled;
+            if (!drawn[i]) {
+                ++rep.not_reproduced;
+                if (rep.first_not_reproduced < 0) rep.first_not_reproduced = int(k + i);
+            }
+        }
     }
     if (s.n_pos() > int(path.size())) TS_TRY(s.rewind(s.n_pos() - int(path.size())));
     if (!path.empty()) TS_TRY(propose_with(s, want, path.back().rng));  // the leaf's proposal

@@ -24,6 +24,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,6 +74,9 @@ struct PathToken {
     int32_t token      = -1;
     TokenSource source = TokenSource::Prompt;
     float p            = std::nanf("");
+    // The settings of the proposal that chose it (at the position before), where known: a branch tree's node keeps
+    // them, a saved exploration stores them; follow() does not read them.
+    std::optional<sample::SamplerSettings> settings = std::nullopt;
     bool operator==(const PathToken& o) const { return token == o.token && source == o.source; }
 };
 
@@ -178,6 +182,22 @@ public:
     // path, one that does not start with prompt tokens or has prompt tokens after generated ones, ids outside the
     // vocabulary, more tokens than the context; kCancelled from op between batches.
     [[nodiscard]] Status follow(std::span<const PathToken> path, const LongOp& op = {});
+    // One generated position of a recorded path (a saved exploration, exploration.hpp): its token and source, and
+    // the proposal the position makes — drawn with `settings`, from `rng` when the path recorded the Rng state (else
+    // from the sampler's stream, as a step and then a resample with changed settings would draw it).
+    struct RecordedToken {
+        int32_t token      = -1;
+        TokenSource source = TokenSource::Sampled;
+        sample::SamplerSettings settings;
+        std::optional<sample::Rng> rng;
+    };
+    // Appends `tail` at n_pos() in forward calls of n_batch tokens with every row's logits (session_replay.cpp): the
+    // state is the one append_recorded() token by token gives — same logits, records, proposals, p_token and branch
+    // ids — since batched and one-token kernels agree. `drawn[i]`, when given, says whether the proposal before
+    // tail[i] drew that token (always true for a forced one). Errors: prompt tokens, ids outside the vocabulary, no
+    // evaluated position, a full context; kCancelled from op between batches.
+    [[nodiscard]] Status append_recorded(std::span<const RecordedToken> tail, std::vector<bool>* drawn = nullptr,
+                                         const LongOp& op = {});
 
     // ---- interventions (intervention.hpp) ----
     // The list the forward pass runs with, through an Intervener wrapping the recorder, so every recorded tensor,

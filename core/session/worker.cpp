@@ -421,6 +421,7 @@ void EngineWorker::publish(bool state_changed) {
     snap->steps            = s.steps();
     snap->logits           = s.logits();
     snap->n_prompt         = s.n_prompt();
+    snap->prompt           = s.prompt();
     snap->n_pending        = int(s.pending().size());
     snap->n_ctx            = s.n_ctx();
     snap->kv_type          = s.cache().type();

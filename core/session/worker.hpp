@@ -88,6 +88,7 @@ struct Snapshot {
     std::vector<StepTracePtr> steps;                   // [pos]
     std::shared_ptr<const std::vector<float>> logits;  // of the newest position: the UI may run_chain() on it
     int n_prompt = 0, n_pending = 0, n_ctx = 0;
+    std::vector<int32_t> prompt;     // the prompt as set (Session::prompt(): what Reset returns to; a branch's own)
     DType kv_type     = DType::F32;  // the KV cache's element type (F32 or F16)
     bool context_full = false, end_of_text = false;
     sample::SamplerSettings settings;

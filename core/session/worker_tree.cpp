@@ -50,10 +50,17 @@ bool EngineWorker::handle_tree(Command& c) {
             for (const PathToken& t : tree_.path_tokens(node)) out.push_back(t.token);
             return out;
         };
+        // The nodes' kept records give their positions' logits (a plain forward pass's: none while intervening).
+        auto kept = [&](int node) {
+            std::vector<StepTracePtr> out;
+            if (s.intervening()) return out;
+            for (int id : tree_.path_to(node)) out.push_back(tree_.nodes()[size_t(id)].trace);
+            return out;
+        };
         const auto a = ids(cb->node_a), b = ids(cb->node_b);
         const int last = int(std::min(a.size(), b.size())) - 1;
         const int pos  = cb->pos < 0 ? last : std::min(cb->pos, last);
-        auto r         = compare_branches(s.model(), a, b, pos, s.pool());
+        auto r         = compare_branches(s.model(), a, b, pos, s.pool(), kept(cb->node_a), kept(cb->node_b));
         if (r) {
             comparison_ = std::make_shared<const BranchComparison>(std::move(*r));
             compare_a_  = cb->node_a;

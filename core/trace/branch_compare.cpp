@@ -6,6 +6,7 @@
 
 #include "core/model/forward.hpp"
 #include "core/sample/logit_diff.hpp"
+#include "core/trace/derive.hpp"
 #include "core/trace/geometry.hpp"
 
 namespace ts::core {
@@ -48,17 +49,46 @@ public:
 struct BranchRun {
     std::vector<float> logits;  // [n][n_vocab]
     std::unique_ptr<KeepAt> at;
+    int evaluated = 0;  // positions 0 .. evaluated-1 came from the forward pass, the rest from records
 };
 
-Result<BranchRun> run_branch(const Model& m, const std::vector<int32_t>& tokens, int pos, ThreadPool& pool) {
+// The recorded residual stream after the last layer of position p, when `kept` has an f32 record of that token.
+const PositionRecord* kept_record(const Model& m, std::span<const StepTracePtr> kept, int p, int32_t token) {
+    if (p >= int(kept.size()) || !kept[size_t(p)]) return nullptr;
+    const StepTrace& st     = *kept[size_t(p)];
+    const PositionRecord* r = st.record.get();
+    if (st.token != token || st.pos != p || !r || r->resid_type != DType::F32 || r->n_layer != m.hp.n_layer ||
+        r->n_embd != m.hp.n_embd || r->resid.size() != size_t(m.hp.n_layer) * size_t(m.hp.n_embd))
+        return nullptr;
+    return r;
+}
+
+Result<BranchRun> run_branch(const Model& m, const std::vector<int32_t>& tokens, int pos, ThreadPool& pool,
+                             std::span<const StepTracePtr> kept) {
     BranchRun r;
-    const int n = int(tokens.size());
-    r.logits.resize(size_t(n) * size_t(m.hp.n_vocab));
+    const int n    = int(tokens.size());
+    const size_t V = size_t(m.hp.n_vocab);
+    r.logits.resize(size_t(n) * V);
     r.at = std::make_unique<KeepAt>(m.hp, pos);
-    Forward fwd(m, n);
+    // The forward pass up to the selected position (its attention needs the keys before it) and the last position
+    // without a record; the positions after that give their logits from their records.
+    int last = pos;
+    for (int p = n - 1; p > pos; --p)
+        if (!kept_record(m, kept, p, tokens[size_t(p)])) {
+            last = p;
+            break;
+        }
+    r.evaluated = last + 1;
+    Forward fwd(m, r.evaluated);
     auto cache = fwd.make_cache();
     if (!cache) return cache.error();
-    TS_TRY(fwd.eval(*cache, tokens.data(), n, 0, r.logits.data(), LogitRows::All, pool, r.at.get()));
+    TS_TRY(fwd.eval(*cache, tokens.data(), r.evaluated, 0, r.logits.data(), LogitRows::All, pool, r.at.get()));
+    const size_t n_embd = size_t(m.hp.n_embd);
+    for (int p = r.evaluated; p < n; ++p) {
+        const PositionRecord* rec = kept_record(m, kept, p, tokens[size_t(p)]);
+        derive::logits_from_resid(m, rec->resid.data() + size_t(m.hp.n_layer - 1) * n_embd,
+                                  r.logits.data() + size_t(p) * V, pool);
+    }
     return r;
 }
 
@@ -92,21 +122,24 @@ double js_divergence(std::span<const float> p, std::span<const float> q) {
 }
 
 Result<BranchComparison> compare_branches(const Model& m, const std::vector<int32_t>& a, const std::vector<int32_t>& b,
-                                          int pos, ThreadPool& pool) {
+                                          int pos, ThreadPool& pool, std::span<const StepTracePtr> kept_a,
+                                          std::span<const StepTracePtr> kept_b) {
     TS_TRY(check_branch(m, a, 'A'));
     TS_TRY(check_branch(m, b, 'B'));
     const int na = int(a.size()), nb = int(b.size()), n_both = std::min(na, nb);
     if (pos < 0 || pos >= n_both)
         return make_error(Code::kInvalidArgument, "compare branches: position %d is not in both branches [0, %d)", pos,
                           n_both);
-    auto ra = run_branch(m, a, pos, pool);
+    auto ra = run_branch(m, a, pos, pool, kept_a);
     if (!ra) return ra.error();
-    auto rb = run_branch(m, b, pos, pool);
+    auto rb = run_branch(m, b, pos, pool, kept_b);
     if (!rb) return rb.error();
 
     BranchComparison c;
-    c.tokens_a = a;
-    c.tokens_b = b;
+    c.tokens_a    = a;
+    c.tokens_b    = b;
+    c.evaluated_a = ra->evaluated;
+    c.evaluated_b = rb->evaluated;
     while (c.n_shared < n_both && a[size_t(c.n_shared)] == b[size_t(c.n_shared)]) ++c.n_shared;
     const size_t V = size_t(m.hp.n_vocab);
     for (int p = 0; p < std::max(na, nb); ++p) {

@@ -10,6 +10,9 @@
 // The numbers come from the forward pass itself: one batched Forward::eval per branch with every row's logits, an
 // observer keeping the selected position's residual stream and attention probabilities (compare.hpp does the same
 // for two models on one sequence). A branch compared with itself gives KL 0, JS 0, cosine 1, difference 0 exactly.
+// Positions the caller kept records of (the branch tree's nodes: kept_a / kept_b) give their logits from the recorded
+// residual stream instead (derive::logits_from_resid, the forward pass's last stage, bit for bit): the forward pass
+// then runs only up to the selected position and the last position without a record.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +22,7 @@
 #include "core/base/result.hpp"
 #include "core/model/model.hpp"
 #include "core/tensor/thread_pool.hpp"
+#include "core/trace/step_trace.hpp"
 
 namespace ts::core {
 
@@ -41,6 +45,7 @@ struct BranchComparison {
     std::vector<float> layer_cosine;                   // [n_layer]
     std::vector<float> head_js;                        // [n_layer][n_head], nats (0 .. ln 2)
     std::vector<float> attn_diff;                      // [n_layer][n_head][n_keys]: p_A − p_B
+    int evaluated_a = 0, evaluated_b = 0;  // positions each branch's forward pass evaluated (the rest: records)
     std::span<const float> attn_diff_at(int layer, int head) const {
         return {attn_diff.data() + (size_t(layer) * size_t(n_head) + size_t(head)) * size_t(n_keys), size_t(n_keys)};
     }
@@ -51,8 +56,11 @@ struct BranchComparison {
 double js_divergence(std::span<const float> p, std::span<const float> q);
 
 // Errors: an empty branch, ids outside the vocabulary, a branch longer than the model's context, a selected position
-// that is not in both branches.
+// that is not in both branches. kept_a[p] / kept_b[p] (optional, null where not kept): the trace of position p of
+// that branch as a plain forward pass (no intervention) made it; used where it holds an f32 record of that token.
 [[nodiscard]] Result<BranchComparison> compare_branches(const Model& m, const std::vector<int32_t>& a,
-                                                        const std::vector<int32_t>& b, int pos, ThreadPool& pool);
+                                                        const std::vector<int32_t>& b, int pos, ThreadPool& pool,
+                                                        std::span<const StepTracePtr> kept_a = {},
+                                                        std::span<const StepTracePtr> kept_b = {});
 
 }  // namespace ts::core

@@ -175,9 +175,7 @@ Result<std::vector<LensLayer>> logit_lens(const TraceView& tv, int pos, int top_
     for (int il = 0; il < hp.n_layer; ++il) {
         // The forward pass's last stage, applied to this layer's residual stream.
         (*r)->load_resid(il, x.data());
-        output_norm(tv.model, x.data(), xb.data());
-        matvec(w.output, xb.data(), logits.data(), pool);
-        softcap(logits.data(), hp.n_vocab, hp.final_softcap);  // gemma2's final soft-cap, as the forward pass
+        logits_from_resid(tv.model, x.data(), logits.data(), pool);
         out.push_back(LensLayer{il, sample::top_candidates(logits, top_k)});
     }
     return out;
@@ -195,6 +193,13 @@ std::vector<float> rope_thetas_at(const Hparams& hp, int pos, bool swa) {
     std::vector<float> a(static_cast<size_t>(std::max(0, hp.n_rot / 2)));
     for (size_t i = 0; i < a.size(); ++i) a[i] = float(rope_theta(hp, pos, int(i), swa));
     return a;
+}
+
+void logits_from_resid(const Model& model, const float* resid, float* logits, ThreadPool& pool) {
+    std::vector<float> xb(size_t(model.hp.n_embd));
+    output_norm(model, resid, xb.data());
+    matvec(model.w.output, xb.data(), logits, pool);
+    softcap(logits, model.hp.n_vocab, model.hp.final_softcap);  // gemma2's final soft-cap, as the forward pass
 }
 
 std::vector<float> final_norm_of(const Model& model, const StepTrace& st) {

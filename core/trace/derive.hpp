@@ -83,5 +83,9 @@ struct LensLayer {
 std::vector<float> embedding_row(const Model& model, int32_t token);
 std::vector<float> rope_thetas_at(const Hparams& hp, int pos, bool swa = false);
 std::vector<float> final_norm_of(const Model& model, const StepTrace& st);
+// The forward pass's last stage on a residual stream after the last layer — final norm, output matrix, the final
+// soft-cap — so a position's recorded stream gives its logits again ([n_vocab]; the logit lens applies it to every
+// layer; branch_compare.cpp takes kept positions' logits from it).
+void logits_from_resid(const Model& model, const float* resid, float* logits, ThreadPool& pool);
 
 }  // namespace ts::core::derive

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <thread>
 
 #include "app/ui/exploration_io.hpp"
@@ -29,6 +30,18 @@ protected:
         shell_frame();
         return ui_.bridge.wait_for(ui_.bridge.last_ticket(), std::chrono::seconds(20));
     }
+    // File ▸ Save exploration: the model's hash is computed on the hash job's thread while frames are drawn, then
+    // the file is written.
+    bool save_until_done(const std::string& file) {
+        if (!save_exploration_as(ui_, file)) return false;
+        const auto t0 = std::chrono::steady_clock::now();
+        while (poll_exploration(ui_)) {
+            shell_frame();
+            if (std::chrono::steady_clock::now() - t0 > std::chrono::seconds(20)) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        return ui_.pending_save == nullptr && std::filesystem::exists(file);
+    }
 };
 
 TEST_F(ExplorationUi, SaveThenOpenLandsWhereItWasSaved) {
@@ -46,7 +59,7 @@ TEST_F(ExplorationUi, SaveThenOpenLandsWhereItWasSaved) {
     ui_.qk_by_weight        = true;
     const auto saved        = ui_.bridge.load();
     const std::string file  = ts::test::unique_temp_path("ts_ui_saved.tscope");
-    ASSERT_TRUE(save_exploration_as(ui_, file)) << ui_.error_message;
+    ASSERT_TRUE(save_until_done(file)) << ui_.error_message;
     EXPECT_NE(ui_.status.find("Saved the exploration"), std::string::npos) << ui_.status;
 
     // Somewhere else entirely.
@@ -87,13 +100,18 @@ TEST_F(ExplorationUi, SaveThenOpenLandsWhereItWasSaved) {
 TEST_F(ExplorationUi, AChangedModelFileOpensTheModelModal) {
     start("the model", 3);
     const std::string file = ts::test::unique_temp_path("ts_ui_changed.tscope");
-    ASSERT_TRUE(save_exploration_as(ui_, file)) << ui_.error_message;
+    ASSERT_TRUE(save_until_done(file)) << ui_.error_message;
     auto bytes = core::read_file(ui_.last_model, size_t(1) << 30);
     ASSERT_TRUE(bytes.ok());
     std::string changed = *bytes;
     changed.back() ^= 1;
     ASSERT_TRUE(core::replace_file(ui_.last_model, changed.data(), changed.size()).ok());
     open_exploration(ui_, file);
+    // The changed file is hashed on the hash job's thread (the cached hash is of the file as loaded).
+    for (int i = 0; i < 10000 && ui_.model_problem.empty(); ++i) {
+        EXPECT_TRUE(poll_exploration(ui_));
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     EXPECT_NE(ui_.model_problem.find("not the model file the exploration was saved with"), std::string::npos)
         << ui_.model_problem;
     shell_frame();  // the modal draws
@@ -108,6 +126,46 @@ TEST_F(ExplorationUi, AChangedModelFileOpensTheModelModal) {
     EXPECT_EQ(ui_.opening, nullptr);
     EXPECT_NE(ui_.error_message.find("not valid JSON"), std::string::npos) << ui_.error_message;
     shell_frame();
+}
+
+// The model file's SHA-256 is not computed on the UI thread: saving returns at once with the exploration captured and
+// nothing written, frames go on being drawn while the hash job runs, and the file is written once it is done; the hash
+// is then cached, so the next save writes at once. Opening checks the file on the job's thread as well.
+TEST_F(ExplorationUi, TheModelHashIsComputedOffTheUiThread) {
+    start("the model", 3);
+    const std::string file = ts::test::unique_temp_path("ts_ui_async.tscope");
+    ASSERT_TRUE(save_exploration_as(ui_, file)) << ui_.error_message;
+    ASSERT_NE(ui_.pending_save, nullptr);                 // captured now: the state as it was when asked
+    EXPECT_TRUE(ui_.pending_save->model_sha256.empty());  // its hash not yet known
+    EXPECT_FALSE(std::filesystem::exists(file));          // nothing written by the call itself
+    EXPECT_TRUE(ui_.model_sha256.empty());
+    // The state changes while the hash is computed; the file still holds the state of the moment Save was asked.
+    const size_t n_saved = ui_.bridge.load()->steps.size();
+    ASSERT_TRUE(ui_.bridge.wait_for(ui_.bridge.push(core::cmd::Run{2}), std::chrono::seconds(20)));
+    const auto t0 = std::chrono::steady_clock::now();
+    while (poll_exploration(ui_)) {  // the frames are drawn while the job hashes
+        shell_frame();
+        ASSERT_TRUE(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));
+    }
+    EXPECT_EQ(ui_.pending_save, nullptr);
+    ASSERT_TRUE(std::filesystem::exists(file));
+    EXPECT_NE(ui_.status.find("Saved the exploration"), std::string::npos) << ui_.status;
+    auto back = core::read_exploration(file);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->paths[0].size(), n_saved);
+    EXPECT_EQ(back->model_sha256.size(), 64u);
+    EXPECT_EQ(ui_.model_sha256, back->model_sha256);  // cached for the file as loaded
+    // A second save knows the hash: written by the call.
+    const std::string again = ts::test::unique_temp_path("ts_ui_async2.tscope");
+    ASSERT_TRUE(save_exploration_as(ui_, again));
+    EXPECT_EQ(ui_.pending_save, nullptr);
+    EXPECT_TRUE(std::filesystem::exists(again));
+    // Opening the file on the model on screen compares with the cached hash: no job.
+    open_exploration(ui_, file);
+    EXPECT_TRUE(ui_.opening_hash.empty());
+    EXPECT_FALSE(ui_.hash_job.busy());
+    ASSERT_TRUE(open_until_done());
+    EXPECT_EQ(ui_.bridge.load()->steps.size(), n_saved);
 }
 
 TEST_F(ExplorationUi, TheViewMapRoundTripsAndIgnoresWhatItDoesNotKnow) {

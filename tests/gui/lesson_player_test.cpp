@@ -15,16 +15,13 @@
 namespace ts::app {
 namespace {
 
-constexpr int kPageUp = 266, kPageDown = 267;  // GLFW key codes
+using test::kPageDown, test::kPageUp;  // GLFW key codes (panel_fixture.hpp maps them)
 
 class LessonPlayerFrames : public test::PanelFrames {
 protected:
     void SetUp() override {
         PanelFrames::SetUp();
-        ImGuiIO& io                  = ImGui::GetIO();
-        io.KeyMap[ImGuiKey_PageUp]   = kPageUp;
-        io.KeyMap[ImGuiKey_PageDown] = kPageDown;
-        path_                        = ts::test::unique_temp_path("ts_lesson.json");
+        path_ = ts::test::unique_temp_path("ts_lesson.json");
     }
     void TearDown() override {
         std::remove(path_.c_str());

@@ -8,19 +8,10 @@
 namespace ts::app {
 namespace {
 
-constexpr int kRight = 262, kLeft = 263, kDown = 264, kUp = 265, kEnter = 257;
+using test::kEnter, test::kLeft, test::kUp;  // GLFW key codes (panel_fixture.hpp maps them)
 
 class BranchesFrames : public test::PanelFrames {
 protected:
-    void SetUp() override {
-        PanelFrames::SetUp();
-        ImGuiIO& io                    = ImGui::GetIO();
-        io.KeyMap[ImGuiKey_RightArrow] = kRight;
-        io.KeyMap[ImGuiKey_LeftArrow]  = kLeft;
-        io.KeyMap[ImGuiKey_DownArrow]  = kDown;
-        io.KeyMap[ImGuiKey_UpArrow]    = kUp;
-        io.KeyMap[ImGuiKey_Enter]      = kEnter;
-    }
     void settle() {
         ASSERT_TRUE(ui_.bridge.wait_for(ui_.bridge.last_ticket(), std::chrono::seconds(20)));
         shell_frame();

@@ -20,6 +20,24 @@
 
 namespace ts::app::test {
 
+// GLFW key codes, as the GLFW backend maps them into io.KeyMap: what press() takes.
+inline constexpr int kSpace = 32, kEnter = 257, kRight = 262, kLeft = 263, kDown = 264, kUp = 265, kPageUp = 266,
+                     kPageDown = 267, kEnd = 269;
+
+// ImGui's keys mapped to those codes, as the GLFW backend maps them (PanelFrames does it for every frame test).
+inline void map_glfw_keys() {
+    ImGuiIO& io                    = ImGui::GetIO();
+    io.KeyMap[ImGuiKey_Space]      = kSpace;
+    io.KeyMap[ImGuiKey_Enter]      = kEnter;
+    io.KeyMap[ImGuiKey_RightArrow] = kRight;
+    io.KeyMap[ImGuiKey_LeftArrow]  = kLeft;
+    io.KeyMap[ImGuiKey_DownArrow]  = kDown;
+    io.KeyMap[ImGuiKey_UpArrow]    = kUp;
+    io.KeyMap[ImGuiKey_PageUp]     = kPageUp;
+    io.KeyMap[ImGuiKey_PageDown]   = kPageDown;
+    io.KeyMap[ImGuiKey_End]        = kEnd;
+}
+
 class PanelFrames : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -28,6 +46,7 @@ protected:
         ImGuiIO& io                = ImGui::GetIO();
         io.DisplaySize             = ImVec2(1280.0f, 800.0f);
         io.DeltaTime               = 1.0f / 60.0f;
+        map_glfw_keys();
         load_fonts(ui_.fonts, {}, 1.0f);
         unsigned char* px = nullptr;
         int w = 0, h = 0;

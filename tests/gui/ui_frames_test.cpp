@@ -17,21 +17,10 @@
 namespace ts::app {
 namespace {
 
-// GLFW key codes, as the GLFW backend maps them into io.KeyMap.
-constexpr int kRight = 262, kLeft = 263, kDown = 264, kUp = 265, kSpace = 32;
+using test::kDown, test::kLeft, test::kRight, test::kSpace, test::kUp;  // GLFW key codes (panel_fixture.hpp)
 
 class ExplorerFrames : public test::PanelFrames {
 protected:
-    void SetUp() override {
-        PanelFrames::SetUp();
-        ImGuiIO& io                    = ImGui::GetIO();
-        io.KeyMap[ImGuiKey_RightArrow] = kRight;
-        io.KeyMap[ImGuiKey_LeftArrow]  = kLeft;
-        io.KeyMap[ImGuiKey_DownArrow]  = kDown;
-        io.KeyMap[ImGuiKey_UpArrow]    = kUp;
-        io.KeyMap[ImGuiKey_Space]      = kSpace;
-        io.KeyMap[ImGuiKey_End]        = 269;
-    }
     // Waits until the worker has handled everything pushed so far (and derived what the focus asks).
     void settle() {
         ASSERT_TRUE(ui_.bridge.wait_for(ui_.bridge.last_ticket(), std::chrono::seconds(20), true));

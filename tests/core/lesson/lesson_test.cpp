@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <string>
 
@@ -62,6 +63,21 @@ TEST(LessonParse, ReadsEveryActionAndFact) {
     EXPECT_EQ(s.facts[10].kind, FactKind::Atlas);
     EXPECT_EQ(s.facts[10].text, "first-token");
     EXPECT_EQ(s.question, "q?");
+}
+
+// One set of panel names for lessons, `shot --panel` and saved views: the Journey tab is "layers"; "journey", what
+// lessons wrote before, is still read, as "layers".
+TEST(LessonParse, PanelNamesAreTheShotNamesAndTheOldJourneyNameIsRead) {
+    EXPECT_EQ(panel_named("layers"), "layers");
+    EXPECT_EQ(panel_named("journey"), "layers");
+    EXPECT_EQ(panel_named("qk"), "qk");
+    EXPECT_TRUE(panel_named("lessons").empty());
+    EXPECT_EQ(std::count(std::begin(kPanelNames), std::end(kPanelNames), "journey"), 0);
+    auto r = parse_lesson(one_step(R"("actions": [{"tab": "journey"}, {"split": ["layers", "journey"]}])"), "l.json");
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r->steps.at(0).actions[0].left, "layers");
+    EXPECT_EQ(r->steps.at(0).actions[1].left, "layers");
+    EXPECT_EQ(r->steps.at(0).actions[1].right, "layers");
 }
 
 TEST(LessonParse, ErrorsNameTheFileTheStepAndTheKey) {

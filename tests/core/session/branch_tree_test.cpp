@@ -105,7 +105,8 @@ TEST(BranchTree, EditsAddNodesAndKeepTheOldContinuation) {
     EXPECT_EQ(t.leaves().size(), 3u);
     EXPECT_NE(b.resampled, b.forced_leaf);
     EXPECT_EQ(t.nodes()[size_t(b.resampled)].parent, t.nodes()[size_t(b.forced_leaf)].parent);
-    EXPECT_EQ(t.nodes()[size_t(b.resampled)].settings.temp, 2.5f);  // the settings that proposed it
+    ASSERT_TRUE(t.nodes()[size_t(b.resampled)].settings.has_value());
+    EXPECT_EQ(t.nodes()[size_t(b.resampled)].settings->temp, 2.5f);  // the settings that proposed it
     // The branch point (position n + 1) has two children: the sampled one and the forced one.
     const auto first = t.path_to(b.first_leaf), forced = t.path_to(b.forced_leaf);
     EXPECT_EQ(first[size_t(n)], forced[size_t(n)]);
