@@ -115,8 +115,7 @@ void draw_positions(UiState& ui, const core::ModelComparison& c, const core::Mod
     const char* tips[] = {
         "The position: click a row to select it in every panel.",
         "The token at this position (the text both models read).",
-        "KL(A‖B) in nats of the two next-token distributions: 0 when B predicts exactly as A; the cell is brighter "
-        "the larger it is.",
+        "KL(A‖B) in nats of the next-token distributions: 0 when B predicts as A; brighter cell, larger KL.",
         "A's most likely next token and its probability.",
         "B's most likely next token and its probability; ≠ where it is not A's.",
         "The first layer whose logit lens (final norm and output matrix applied early) gives A and B different top-1."};
