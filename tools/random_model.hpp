@@ -82,6 +82,10 @@ struct RandomModelSpec {
                                                      float low_freq = 1.0f, float high_freq = 4.0f,
                                                      int orig_ctx = 8192);
 
+// The tests' tiny qwen35 file: 4 layers (3 DeltaNet, then attention), n_embd 64, heads 4 / 2 kv of 32, DeltaNet
+// heads 4 of 16 with 2 q/k heads, vocabulary 300, context 256, seed 7.
+RandomModelSpec tiny_qwen35_spec(core::DType type);
+
 // Checks the shape (positive sizes, heads divide n_embd unless qwen3 sets head_dim, even head_dim, n_head a multiple
 // of n_head_kv, rows whole blocks of the type, a type the quantiser supports, a placeholder vocabulary needs n_vocab
 // >= 259).

@@ -65,4 +65,23 @@ void add_qwen35_model(core::gguf::GgufWriter& w, const RandomModelSpec& s, core:
     if (!s.tied) w.add_tensor("output.weight", ty, {E, s.n_vocab}, random_matrix(ty, E, s.n_vocab, rng));
 }
 
+RandomModelSpec tiny_qwen35_spec(core::DType type) {
+    RandomModelSpec s;
+    s.arch        = "qwen35";
+    s.n_layer     = 4;
+    s.n_embd      = 64;
+    s.n_head      = 4;
+    s.n_head_kv   = 2;
+    s.head_dim    = 32;
+    s.n_ff        = 128;
+    s.ssm_d_state = 16;
+    s.ssm_dt_rank = 4;
+    s.ssm_n_group = 2;
+    s.n_vocab     = 300;
+    s.n_ctx       = 256;
+    s.type        = type;
+    s.seed        = 7;
+    return s;
+}
+
 }  // namespace ts::tools

@@ -30,22 +30,7 @@ struct Recorder : Observer {
 };
 
 ts::tools::RandomModelSpec tiny_spec(DType type) {
-    ts::tools::RandomModelSpec s;
-    s.arch        = "qwen35";
-    s.n_layer     = 4;  // DeltaNet, DeltaNet, DeltaNet, attention
-    s.n_embd      = 64;
-    s.n_head      = 4;
-    s.n_head_kv   = 2;
-    s.head_dim    = 32;
-    s.n_ff        = 128;
-    s.ssm_d_state = 16;
-    s.ssm_dt_rank = 4;
-    s.ssm_n_group = 2;
-    s.n_vocab     = 300;
-    s.n_ctx       = 256;
-    s.type        = type;
-    s.seed        = 7;
-    return s;
+    return ts::tools::tiny_qwen35_spec(type);  // DeltaNet, DeltaNet, DeltaNet, attention
 }
 
 std::shared_ptr<const Model> load_tiny(const ts::tools::RandomModelSpec& s, const std::string& tag) {

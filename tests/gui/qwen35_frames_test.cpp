@@ -23,20 +23,7 @@ namespace {
 class Qwen35Frames : public test::PanelFrames {
 protected:
     void start_qwen35(int n) {
-        ts::tools::RandomModelSpec s;
-        s.arch        = "qwen35";
-        s.n_layer     = 4;
-        s.n_embd      = 64;
-        s.n_head      = 4;
-        s.n_head_kv   = 2;
-        s.head_dim    = 32;
-        s.n_ff        = 128;
-        s.ssm_d_state = 16;
-        s.ssm_dt_rank = 4;
-        s.ssm_n_group = 2;
-        s.n_vocab     = 300;
-        s.n_ctx       = 256;
-        s.type        = core::DType::F32;
+        const ts::tools::RandomModelSpec s = ts::tools::tiny_qwen35_spec(core::DType::F32);
         path_ = (std::filesystem::temp_directory_path() / ("ts_q35_ui" + std::to_string(getpid()) + ".gguf")).string();
         ASSERT_TRUE(ts::tools::write_random_model(s, path_).ok());
         std::strncpy(ui_.prompt.data(), "the model", ui_.prompt.size() - 1);
