@@ -137,27 +137,36 @@ constexpr int kRows = kX8MaxRows;  // rows decoded at a time
 // ---- the float side of a tile, per block of 32 (shared by the instruction sets) ---------------------------------
 //
 // How a type's integer sums become floats. s[r][t] holds sum(u . x) of row r and token lane t over a block, or over
-// half a block for Halves, started from initial_sum(); the tile calls part() after each, and part() adds to acc:
+// half a block for Scaled, started from initial_sum(); the tile calls part() (Scaled: part_scaled()) after each:
 //   Offset  (Q8_0 Q4_0 Q5_0)  s from corr = -offset * sum(x):                 acc += d_w d_x s
 //   Mins    (Q4_K Q5_K Q4_1   s from 0, corr = +sum(x), m = the block's       acc += d_x (d_w s + m_w sum(x))
 //            Q5_1)            additive term (-min for the K-quants)
-//   Halves  (Q6_K)            a scale per 16 elements; corr holds the halves' sums as two int16 and each half's s
-//                             starts from -32 * its sum (the offset of Q6_K's levels):  acc += d_x d_w,h s_h
-// Scales (and minimums): kScales (1, or 2 for Halves) per block, row stride kScales * nb.
-enum class Form { Offset, Mins, Halves };
+//   Scaled  (Q6_K)            an int8 scale sc per 16 elements; corr holds the halves' sums as two int16 and each
+//                             half's s starts from -32 * its sum (the offset of Q6_K's levels). The scaled sums
+//                             stay integers over the whole super-block of 256, S += sc_h s_h (exact: |S| < 2^28),
+//                             and only then become a float:                    acc += (d_w d_x) S
+//                             once per 256 elements instead of once per 16 (as Q6_K's reference dot does it).
+// Scales (and minimums): kScales (1, or 2 for Scaled) per block, row stride kScales * nb. Scaled's d holds the int8
+// scales (as floats, exact) and its m the super-block's d_w, at every index of the super-block.
+enum class Form { Offset, Mins, Scaled };
 
 template <Form F>
-constexpr int kScales = F == Form::Halves ? 2 : 1;
+constexpr int kScales = F == Form::Scaled ? 2 : 1;
 
-// The int32 sums a block (Halves: half `half` of it) starts from, for token lane group t.
+// The int32 sums a block (Scaled: half `half` of it) starts from, for token lane group t.
 template <Form F>
 inline __m256i initial_sum(const uint8_t* xb, size_t gs, int t, int half = 0) {
     if constexpr (F == Form::Mins) return _mm256_setzero_si256();
     const __m256i corr = load256(xb + size_t(t) * gs + 288);
     if constexpr (F == Form::Offset) return corr;
-    // Halves: -32 * the half's sum, sign-extended from its int16 (-32 * 2032 still fits an int32 comfortably)
+    // Scaled: -32 * the half's sum, sign-extended from its int16 (-32 * 2032 still fits an int32 comfortably)
     const __m256i sum = half == 0 ? _mm256_srai_epi32(_mm256_slli_epi32(corr, 16), 16) : _mm256_srai_epi32(corr, 16);
     return _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(sum, 5));
+}
+
+template <int T>
+inline void load_dx(const uint8_t* xb, size_t gs, __m256 (&dx)[T]) {
+    for (int t = 0; t < T; ++t) dx[t] = _mm256_loadu_ps(reinterpret_cast<const float*>(xb + size_t(t) * gs + 256));
 }
 
 template <Form F, int R, int T>
@@ -183,24 +192,44 @@ inline void part(__m256 (&acc)[R][T], __m256i (&s)[R][T], const float* d, const 
         for (int t = 0; t < T; ++t)
             acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[r][t]), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
     }
-    if constexpr (F == Form::Halves) {
-        if (half == 0)  // the second half starts from its own offset term
-            for (int t = 0; t < T; ++t) {
-                const __m256i s1 = initial_sum<F>(xb, gs, t, 1);
-                for (int r = 0; r < R; ++r) s[r][t] = s1;
-            }
+}
+
+// Scaled (Q6_K): S += sc * s for the half just summed; the second half then starts from its own offset term, and
+// after the last half of a super-block its float step: acc += (d_w d_x) S, S back to 0.
+template <int R, int T>
+inline void part_scaled(__m256 (&acc)[R][T], __m256i (&S)[R][T], __m256i (&s)[R][T], const float* d, const float* m,
+                        int64_t nb, int64_t b, int half, const uint8_t* xb, size_t gs) {
+    constexpr Form F   = Form::Scaled;
+    const size_t at    = 2 * size_t(b) + size_t(half);
+    const size_t rstep = 2 * size_t(nb);
+    for (int r = 0; r < R; ++r) {
+        const __m256i sc = _mm256_set1_epi32(int32_t(d[size_t(r) * rstep + at]));
+        for (int t = 0; t < T; ++t) S[r][t] = _mm256_add_epi32(S[r][t], _mm256_mullo_epi32(s[r][t], sc));
+    }
+    if (half == 0) {
+        for (int t = 0; t < T; ++t) {
+            const __m256i s1 = initial_sum<F>(xb, gs, t, 1);
+            for (int r = 0; r < R; ++r) s[r][t] = s1;
+        }
+        return;
+    }
+    if (b % 8 != 7) return;
+    __m256 dx[T];
+    load_dx(xb, gs, dx);
+    for (int r = 0; r < R; ++r) {
+        const __m256 dw = _mm256_set1_ps(m[size_t(r) * rstep + at]);
+        for (int t = 0; t < T; ++t) {
+            acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(S[r][t]), _mm256_mul_ps(dw, dx[t]), acc[r][t]);
+            S[r][t]   = _mm256_setzero_si256();
+        }
     }
 }
 
-template <int T>
-inline void load_dx(const uint8_t* xb, size_t gs, __m256 (&dx)[T]) {
-    for (int t = 0; t < T; ++t) dx[t] = _mm256_loadu_ps(reinterpret_cast<const float*>(xb + size_t(t) * gs + 256));
-}
-
-// Q6_K: levels q (6 bits: 4 in ql, 2 in qh) in element order, a scale per 16 elements, value d * sc * (q - 32).
+// Q6_K: levels q (6 bits: 4 in ql, 2 in qh) in element order, a scale per 16 elements, value d * sc * (q - 32);
+// d gets the scales and m the super-block's d (the Scaled form).
 // Per half of 128: bytes l of ql[0..32) / ql[32..64) / qh give elements l (low nibble of ql[l], qh bits 0-1),
 // 32 + l (ql[32 + l], bits 2-3), 64 + l (high nibble of ql[l], bits 4-5) and 96 + l (ql[32 + l], bits 6-7).
-inline void decode_q6_k(const void* row, int64_t nb, uint8_t* u, float* d, float*) {
+inline void decode_q6_k(const void* row, int64_t nb, uint8_t* u, float* d, float* m) {
     const auto* b        = static_cast<const BlockQ6_K*>(row);
     const __m256i low4   = _mm256_set1_epi8(0x0F);
     const __m256i bits45 = _mm256_set1_epi8(0x30);
@@ -222,9 +251,10 @@ inline void decode_q6_k(const void* row, int64_t nb, uint8_t* u, float* d, float
             _mm256_store_si256(reinterpret_cast<__m256i*>(u + 64), q2);
             _mm256_store_si256(reinterpret_cast<__m256i*>(u + 96), q3);
         }
-        for (int j = 0; j < 16; j += 8, d += 8) {  // sd * scale, 8 at a time (the same products)
+        for (int j = 0; j < 16; j += 8, d += 8, m += 8) {  // the int8 scales (exact as floats), and d per scale
             const __m128i s8 = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(b[i].scales + j));
-            _mm256_storeu_ps(d, _mm256_mul_ps(_mm256_set1_ps(sd), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(s8))));
+            _mm256_storeu_ps(d, _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(s8)));
+            _mm256_storeu_ps(m, _mm256_set1_ps(sd));
         }
     }
 }
@@ -363,12 +393,13 @@ void gemv_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const vo
         for (int r = 0; r < R; ++r) Decode(wb + size_t(r0 + r) * w_stride, nb, u + r * n, d + r * ds, m + r * ds);
         for (int64_t j = 0; j < ds; j += 8) {
             transpose8(d + j, int(ds), dt + j * kGemvRows);
-            if constexpr (F == Form::Mins) transpose8(m + j, int(ds), mt + j * kGemvRows);
+            if constexpr (F != Form::Offset) transpose8(m + j, int(ds), mt + j * kGemvRows);
         }
         const int64_t r_next = r0 + R;
         const Prefetch pf{wb + size_t(r_next) * w_stride, int(std::min<int64_t>(kGemvRows, n_rows - r_next)), w_stride,
                           w_stride / size_t(nb)};
         __m256 acc = _mm256_setzero_ps();
+        __m256i S  = _mm256_setzero_si256();  // Scaled: the super-block's integer sum
         // The float side of one block from its halves' sums: the operations of part() for one (row, token) pair.
         const auto block = [&](int64_t b, __m256i h0, __m256i h1) {
             const __m256 dxb = _mm256_set1_ps(dx[b]);
@@ -382,13 +413,19 @@ void gemv_x8(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const vo
                 const __m256 mw = _mm256_loadu_ps(mt + kGemvRows * b);
                 const __m256 s  = _mm256_cvtepi32_ps(_mm256_add_epi32(h0, h1));
                 acc = _mm256_fmadd_ps(_mm256_fmadd_ps(s, _mm256_loadu_ps(dw), _mm256_mul_ps(mw, sx)), dxb, acc);
-            } else {  // Halves: each half from -32 * its sum (initial_sum), with its own scale
-                const int32_t s0 = -(int32_t(int16_t(uint32_t(c) & 0xFFFF)) * 32);
-                const int32_t s1 = -(int32_t(int16_t(uint32_t(c) >> 16)) * 32);
-                const __m256i a0 = _mm256_add_epi32(_mm256_set1_epi32(s0), h0);
-                const __m256i a1 = _mm256_add_epi32(_mm256_set1_epi32(s1), h1);
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a0), _mm256_mul_ps(_mm256_loadu_ps(dw), dxb), acc);
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a1), _mm256_mul_ps(_mm256_loadu_ps(dw + 8), dxb), acc);
+            } else {  // Scaled: each half from -32 * its sum (initial_sum), times its scale, into S
+                const int32_t s0  = -(int32_t(int16_t(uint32_t(c) & 0xFFFF)) * 32);
+                const int32_t s1  = -(int32_t(int16_t(uint32_t(c) >> 16)) * 32);
+                const __m256i a0  = _mm256_add_epi32(_mm256_set1_epi32(s0), h0);
+                const __m256i a1  = _mm256_add_epi32(_mm256_set1_epi32(s1), h1);
+                const __m256i sc0 = _mm256_cvttps_epi32(_mm256_loadu_ps(dw));
+                const __m256i sc1 = _mm256_cvttps_epi32(_mm256_loadu_ps(dw + 8));
+                S = _mm256_add_epi32(S, _mm256_add_epi32(_mm256_mullo_epi32(a0, sc0), _mm256_mullo_epi32(a1, sc1)));
+                if (b % 8 == 7) {
+                    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(S),
+                                          _mm256_mul_ps(_mm256_loadu_ps(mt + kS * kGemvRows * b), dxb), acc);
+                    S   = _mm256_setzero_si256();
+                }
             }
         };
         int64_t b = 0;

@@ -40,7 +40,8 @@ using AxpyFn     = void (*)(float a, const float* x, float* y, int64_t n);
 // super-block's scale for each of its 8 sub-blocks and `corr` holds +sum(x) of the sub-block, which the tile
 // multiplies by the row's -m_s. The integer sums are those of the Q8_K dot kernels: prefill equals decode.
 // Q6_K (a scale per 16 elements, levels 0..63 with offset 32) too: its `corr` holds the sums of the block's two
-// halves as two int16 (Q8_K's bsums), low half first.
+// halves as two int16 (Q8_K's bsums), low half first, and the sums times their int8 scales stay one integer per
+// super-block until a single float step (gemm_x8.hpp's Scaled form).
 inline constexpr int kX8Tokens     = 8;
 inline constexpr int kX8BlockBytes = 320;
 

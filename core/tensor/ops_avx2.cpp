@@ -167,11 +167,15 @@ struct Avx2Tile {
     template <int R, int T>
     static void run(int64_t nb, const uint8_t* u, const float* d, const float* m, int64_t n, const uint8_t* x,
                     size_t gs, float* out, x8::Prefetch pf) {
-        constexpr int kParts = F == x8::Form::Halves ? 2 : 1;
+        constexpr int kParts = F == x8::Form::Scaled ? 2 : 1;
         const __m256i ones   = _mm256_set1_epi16(1);
         __m256 acc[R][T];
+        __m256i S[R][T];  // Scaled: the super-block's integer sums
         for (int r = 0; r < R; ++r)
-            for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+            for (int t = 0; t < T; ++t) {
+                acc[r][t] = _mm256_setzero_ps();
+                S[r][t]   = _mm256_setzero_si256();
+            }
         for (int64_t b = 0; b < nb; ++b) {
             const uint8_t* xb = x + size_t(b) * kX8BlockBytes;
             x8::prefetch_block(pf, b);
@@ -181,7 +185,7 @@ struct Avx2Tile {
                 for (int r = 0; r < R; ++r) s[r][t] = s0;
             }
             __m256 dx[T];
-            x8::load_dx(xb, gs, dx);
+            if constexpr (F != x8::Form::Scaled) x8::load_dx(xb, gs, dx);  // Scaled: once per super-block
             for (int part = 0; part < kParts; ++part) {
                 for (int g0 = part * 8 / kParts; g0 < (part + 1) * 8 / kParts; g0 += kSumGroups) {
                     __m256i h[R][T];  // int16 pair sums of groups g0 .. g0 + kSumGroups - 1
@@ -201,7 +205,10 @@ struct Avx2Tile {
                         for (int t = 0; t < T; ++t)
                             s[r][t] = _mm256_add_epi32(s[r][t], _mm256_madd_epi16(h[r][t], ones));
                 }
-                x8::part<F, R, T>(acc, s, d, m, nb, b, part, xb, gs, dx);
+                if constexpr (F == x8::Form::Scaled)
+                    x8::part_scaled<R, T>(acc, S, s, d, m, nb, b, part, xb, gs);
+                else
+                    x8::part<F, R, T>(acc, s, d, m, nb, b, part, xb, gs, dx);
             }
         }
         for (int r = 0; r < R; ++r)
@@ -323,11 +330,11 @@ void fill_avx2(KernelTable& t) {
     t.gemm_x8[uint32_t(DType::Q5_1)] = x8::gemm_x8<avx2::Avx2Tile<4, Form::Mins>, x8::decode_q_1<true>>;
     t.gemv_x8[uint32_t(DType::Q5_1)] = x8::gemv_x8<avx2::Avx2Dot, Form::Mins, x8::decode_q_1<true>>;
     t.gemm_x8[uint32_t(DType::Q4_K)] = x8::gemm_x8<avx2::Avx2Tile<4, Form::Mins>, x8::decode_k4<false>>;
-    t.gemv_x8[uint32_t(DType::Q4_K)] = x8::gemv_x8<avx2::Avx2Dot, Form::Mins, x8::decode_k4<false>>;
+    t.gemv_x8[uint32_t(DType::Q4_K)] = x8::gemv_direct_q4_k<avx2::Avx2Dot>;
     t.gemm_x8[uint32_t(DType::Q5_K)] = x8::gemm_x8<avx2::Avx2Tile<4, Form::Mins>, x8::decode_k4<true>>;
     t.gemv_x8[uint32_t(DType::Q5_K)] = x8::gemv_x8<avx2::Avx2Dot, Form::Mins, x8::decode_k4<true>>;
-    t.gemm_x8[uint32_t(DType::Q6_K)] = x8::gemm_x8<avx2::Avx2Tile<2, Form::Halves>, x8::decode_q6_k>;
-    t.gemv_x8[uint32_t(DType::Q6_K)] = x8::gemv_x8<avx2::Avx2Dot, Form::Halves, x8::decode_q6_k>;
+    t.gemm_x8[uint32_t(DType::Q6_K)] = x8::gemm_x8<avx2::Avx2Tile<2, Form::Scaled>, x8::decode_q6_k>;
+    t.gemv_x8[uint32_t(DType::Q6_K)] = x8::gemv_x8<avx2::Avx2Dot, Form::Scaled, x8::decode_q6_k>;
     t.quantize_q8_0                  = avx2::quantize_q8_0;
     t.quantize_q8_k                  = avx2::quantize_q8_k;
     t.dot_f32                        = avx2::dot_f32_f32;

@@ -25,17 +25,21 @@ using namespace x8;  // NOLINT(google-build-using-namespace): the shared driver'
 template <Form F = Form::Offset>
 struct VnniTile {
     static constexpr Form kForm = F;
-    // 12 float + 12 int32 accumulators, 2 x, 1 w: 27 of 32 registers (Halves keeps dx live through the block: 4 rows)
-    static constexpr int kMaxRows = F == Form::Halves ? 4 : 6;
+    // 12 float + 12 int32 accumulators, 2 x, 1 w: 27 of 32 registers (Scaled: 8 more int32 super-block sums: 4 rows)
+    static constexpr int kMaxRows = F == Form::Scaled ? 4 : 6;
     static constexpr int kGroups  = 2;
 
     template <int R, int T>
     static void run(int64_t nb, const uint8_t* u, const float* d, const float* m, int64_t n, const uint8_t* x,
                     size_t gs, float* out, Prefetch pf) {
-        constexpr int kParts = F == Form::Halves ? 2 : 1;
+        constexpr int kParts = F == Form::Scaled ? 2 : 1;
         __m256 acc[R][T];
+        __m256i S[R][T];  // Scaled: the super-block's integer sums
         for (int r = 0; r < R; ++r)
-            for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
+            for (int t = 0; t < T; ++t) {
+                acc[r][t] = _mm256_setzero_ps();
+                S[r][t]   = _mm256_setzero_si256();
+            }
         for (int64_t b = 0; b < nb; ++b) {
             const uint8_t* xb = x + size_t(b) * kX8BlockBytes;
             prefetch_block(pf, b);
@@ -45,7 +49,7 @@ struct VnniTile {
                 for (int r = 0; r < R; ++r) s[r][t] = s0;
             }
             __m256 dx[T];
-            load_dx(xb, gs, dx);
+            if constexpr (F != Form::Scaled) load_dx(xb, gs, dx);  // Scaled: once per super-block
             for (int h = 0; h < kParts; ++h) {
                 for (int g = h * 8 / kParts; g < (h + 1) * 8 / kParts; ++g) {
                     __m256i xv[T];
@@ -56,7 +60,10 @@ struct VnniTile {
                         for (int t = 0; t < T; ++t) s[r][t] = _mm256_dpbusd_epi32(s[r][t], wv, xv[t]);
                     }
                 }
-                part<F, R, T>(acc, s, d, m, nb, b, h, xb, gs, dx);
+                if constexpr (F == Form::Scaled)
+                    part_scaled<R, T>(acc, S, s, d, m, nb, b, h, xb, gs);
+                else
+                    part<F, R, T>(acc, s, d, m, nb, b, h, xb, gs, dx);
             }
         }
         for (int r = 0; r < R; ++r)
@@ -223,6 +230,72 @@ void gemv_direct2_q4_k(int64_t n, const void* w, size_t w_stride, int64_t n_rows
     }
 }
 
+// Q6_K straight from the weights, the Scaled form of gemm_x8.hpp: per row and super-block, the levels of two
+// blocks per 512-bit register (low nibbles of ql with qh's bits moved up), u8 x s8 pair sums by maddubs (exact:
+// 2 * 63 * 127 < 2^15), and vpdpwssd multiplies each pair by its 16 elements' int8 scale into int32 lanes, so the
+// super-block's S = sum_h sc_h (sum_h q x - 32 sum_h x) stays one integer per row (the -32 term from the token's
+// half sums, also by scale), reduced across lanes once per super-block, then acc += (d_w d_x) S as the tile does.
+void gemv_direct2_q6_k(int64_t n, const void* w, size_t w_stride, int64_t n_rows, const void* x1, float* y, void*) {
+    constexpr size_t kSB = sizeof(BlockQ6_K);
+    const int64_t nb     = n / kQK32;
+    const auto* xs       = static_cast<const int8_t*>(x1);
+    const auto* dx       = reinterpret_cast<const float*>(xs + n);
+    const auto* corr     = reinterpret_cast<const int32_t*>(dx + nb);
+    const auto* wb       = static_cast<const uint8_t*>(w);
+    const __m512i low4 = _mm512_set1_epi8(0x0F), bits45 = _mm512_set1_epi8(0x30);
+    // vpermw indices: 16-bit lanes of register k (elements 64k .. 64k + 63) take scale 4k + lane / 8
+    __m512i pick[4];
+    for (int k = 0; k < 4; ++k) {
+        alignas(64) int16_t idx[32];
+        for (int l = 0; l < 32; ++l) idx[l] = int16_t(4 * k + l / 8);
+        pick[k] = _mm512_load_si512(idx);
+    }
+    for (int64_t r0 = 0; r0 < n_rows; r0 += kGemvRows) {
+        const DirectRows rows(wb, w_stride, r0, n_rows);
+        const Prefetch pf = next_rows(wb, w_stride, r0 + rows.n, n_rows, kSB / 8);
+        __m256 acc        = _mm256_setzero_ps();
+        for (int64_t i = 0; i < nb / 8; ++i) {
+            for (int k = 0; k < 8; ++k) prefetch_new_lines(pf, 8 * i + k);
+            const int8_t* xi   = xs + 256 * i;
+            const __m256i xsum = load256(corr + 8 * i);  // the 16 halves' sums of x, as int16, in scale order
+            __m512i s[kGemvRows];
+            for (int r = 0; r < kGemvRows; ++r) {
+                const BlockQ6_K* blk = reinterpret_cast<const BlockQ6_K*>(rows.row[r]) + i;
+                const __m256i sc16 =
+                    _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(blk->scales)));
+                // -32 sum_h sc_h xsum_h, in the low 8 lanes
+                __m512i acc32 = _mm512_zextsi256_si512(
+                    _mm256_sub_epi32(_mm256_setzero_si256(), _mm256_slli_epi32(_mm256_madd_epi16(sc16, xsum), 5)));
+                const __m512i sc512 = _mm512_castsi256_si512(sc16);
+                for (int h = 0; h < 2; ++h) {
+                    const __m512i l  = _mm512_loadu_si512(blk->ql + 64 * h);  // [elements l | 32 + l] low nibbles
+                    const __m256i qh = load256(blk->qh + 32 * h);
+                    const __m512i q2 = _mm512_inserti64x4(_mm512_castsi256_si512(qh), _mm256_srli_epi16(qh, 2), 1);
+                    // blocks 4h, 4h + 1: low nibbles | qh bits (0, 1 | 2, 3) at 4, 5; blocks 4h + 2, 4h + 3: high
+                    // nibbles | qh bits (4, 5 | 6, 7)
+                    const __m512i ua = _mm512_ternarylogic_epi32(l, _mm512_and_si512(_mm512_slli_epi16(q2, 4), bits45),
+                                                                 low4, 0xEC);  // (a & c) | b
+                    const __m512i ub =
+                        _mm512_ternarylogic_epi32(_mm512_srli_epi16(l, 4), _mm512_and_si512(q2, bits45), low4, 0xEC);
+                    const __m512i xa = _mm512_loadu_si512(xi + 128 * h), xb = _mm512_loadu_si512(xi + 128 * h + 64);
+                    acc32 = _mm512_dpwssd_epi32(acc32, _mm512_maddubs_epi16(ua, xa),
+                                                _mm512_permutexvar_epi16(pick[2 * h], sc512));
+                    acc32 = _mm512_dpwssd_epi32(acc32, _mm512_maddubs_epi16(ub, xb),
+                                                _mm512_permutexvar_epi16(pick[2 * h + 1], sc512));
+                }
+                s[r] = acc32;
+            }
+            const __m512i h2 = sums_by_half(s);
+            const __m256i S  = _mm256_add_epi32(_mm512_castsi512_si256(h2), _mm512_extracti64x4_epi64(h2, 1));
+            const __m256 dw  = rows.f16x8(size_t(i) * kSB + offsetof(BlockQ6_K, d));
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(S), _mm256_mul_ps(dw, _mm256_set1_ps(dx[8 * i])), acc);
+        }
+        alignas(32) float out[kGemvRows];
+        _mm256_store_ps(out, acc);
+        for (int r = 0; r < rows.n; ++r) y[r0 + r] = out[r];
+    }
+}
+
 }  // namespace
 }  // namespace vnni
 
@@ -242,8 +315,8 @@ void fill_avx512_vnni(KernelTable& t) {
     t.gemv_x8[uint32_t(DType::Q4_K)] = vnni::gemv_direct2_q4_k;
     t.gemm_x8[uint32_t(DType::Q5_K)] = x8::gemm_x8<vnni::VnniTile<Form::Mins>, x8::decode_k4<true>>;
     t.gemv_x8[uint32_t(DType::Q5_K)] = x8::gemv_x8<vnni::VnniDot, Form::Mins, x8::decode_k4<true>>;
-    t.gemm_x8[uint32_t(DType::Q6_K)] = x8::gemm_x8<vnni::VnniTile<Form::Halves>, x8::decode_q6_k>;
-    t.gemv_x8[uint32_t(DType::Q6_K)] = x8::gemv_x8<vnni::VnniDot, Form::Halves, x8::decode_q6_k>;
+    t.gemm_x8[uint32_t(DType::Q6_K)] = x8::gemm_x8<vnni::VnniTile<Form::Scaled>, x8::decode_q6_k>;
+    t.gemv_x8[uint32_t(DType::Q6_K)] = vnni::gemv_direct2_q6_k;
 }
 
 }  // namespace ts::core::kernels
