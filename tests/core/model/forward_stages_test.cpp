@@ -5,11 +5,15 @@
 // of quantised models are only meaningful per stage. Each stage must match within 1e-4 of its own scale.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <tuple>
+#include <vector>
 
 #include "core/model/forward.hpp"
+#include "core/model/layers.hpp"
 #include "core/model/model.hpp"
 #include "core/model/stage.hpp"
 #include "tests/core/at_every_level.hpp"
@@ -441,6 +445,24 @@ TEST_P(ForwardStages, QuantisedWeightsMatchEveryStage) {
                 check_stages(s);
             }
         }
+    }
+}
+
+// gelu() reads a table of the f16 inputs: every f16 value in (-10, 10), values between two f16s (rounded to the
+// nearer), and the ends (0 below -10, the identity from 10) equal the formula computed per element.
+TEST(Gelu, TableEqualsTheFormulaForEveryInput) {
+    std::vector<float> in;
+    for (uint32_t i = 0; i < 65536; ++i) {
+        const float h = fp16_to_f32(uint16_t(i));
+        if (std::isfinite(h)) in.push_back(h);
+    }
+    for (float v = -12.0f; v < 12.0f; v += 0.0037f) in.push_back(v);  // mostly not f16 values
+    for (float v : {-10.0f, 10.0f, -1e30f, 1e30f, 0.0f, -0.0f}) in.push_back(v);
+    std::vector<float> out = in;
+    gelu(out.data(), int64_t(out.size()));
+    for (size_t i = 0; i < in.size(); ++i) {
+        const float want = tiny::ref_gelu(in[i]);
+        ASSERT_EQ(std::bit_cast<uint32_t>(out[i]), std::bit_cast<uint32_t>(want)) << "gelu(" << in[i] << ")";
     }
 }
 
