@@ -1,6 +1,8 @@
 // Multiply-add counts with and without the KV cache, and the cache's bytes per position.
 #include "app/ui/view_kv.hpp"
 
+#include <algorithm>
+
 namespace ts::app {
 namespace {
 
@@ -37,6 +39,18 @@ MacCounts step_macs_without_cache(const core::Hparams& hp, int pos) {
     m.attention   = attention_macs(hp, 1) * (n * (n + 1) / 2);  // token t sees t + 1 keys: Σ (t + 1) for t < n
     m.output      = uint64_t(hp.n_embd) * uint64_t(hp.n_vocab);
     return m;
+}
+
+std::vector<KvGridRow> kv_grid_rows(const core::Hparams& hp, int n_pos, uint64_t elem_bytes) {
+    std::vector<KvGridRow> rows;
+    for (int l = 0; l < hp.n_layer; ++l) {
+        if (hp.is_recurrent(l))
+            rows.push_back({l, KvRowKind::State, uint64_t(hp.recurrent_floats() * sizeof(float))});
+        else
+            rows.push_back(
+                {l, KvRowKind::Cache, 2 * uint64_t(hp.kv_dim()) * elem_bytes * uint64_t(std::max(n_pos, 0))});
+    }
+    return rows;
 }
 
 uint64_t kv_bytes_per_position(const core::Hparams& hp, uint64_t elem_bytes) {

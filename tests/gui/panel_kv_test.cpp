@@ -48,6 +48,32 @@ TEST(KvBytes, PerPositionIsKAndVOfEveryLayer) {
     EXPECT_EQ(kv_bytes_per_position(small_hp(), 2), 32u);
 }
 
+// qwen35's layers: a recurrent layer's row is its constant state (conv inputs + every head's d × d, f32), the same
+// at 1 and at 1000 positions; an attention layer's row is its K and V of every position.
+TEST(KvGrid, RecurrentLayersAreConstantAttentionLayersGrow) {
+    core::Hparams hp     = small_hp();
+    hp.n_layer           = 4;
+    hp.ssm_d_conv        = 4;
+    hp.ssm_d_inner       = 8;
+    hp.ssm_d_state       = 4;
+    hp.ssm_dt_rank       = 2;
+    hp.ssm_n_group       = 1;
+    hp.recurrent_layers  = {1, 1, 1, 0};
+    const uint64_t state = (3u * (8u + 2u * 4u) + 2u * 4u * 4u) * 4u;  // (d_conv-1)·conv_dim + heads·d·d, f32
+    const auto one       = kv_grid_rows(hp, 1, 4);
+    const auto many      = kv_grid_rows(hp, 1000, 4);
+    ASSERT_EQ(one.size(), 4u);
+    for (int l = 0; l < 3; ++l) {
+        EXPECT_EQ(one[size_t(l)].kind, KvRowKind::State);
+        EXPECT_EQ(one[size_t(l)].bytes, state);
+        EXPECT_EQ(many[size_t(l)].bytes, state);
+    }
+    EXPECT_EQ(one[3].kind, KvRowKind::Cache);
+    EXPECT_EQ(one[3].bytes, 2u * 4u * 4u);  // K and V, kv_dim 4, f32
+    EXPECT_EQ(many[3].bytes, 1000u * 2u * 4u * 4u);
+    for (const KvGridRow& r : kv_grid_rows(small_hp(), 7, 2)) EXPECT_EQ(r.kind, KvRowKind::Cache);
+}
+
 using KvFrames = test::PanelFrames;
 
 TEST_F(KvFrames, PanelDrawsTotalsGridAndPlots) {
