@@ -252,10 +252,14 @@ void draw_macs_table(const core::Hparams& hp, int pos) {
         uint64_t with, without;
     };
     const Row rows[] = {
-        {"Q K V O projections", "wq, wk, wv and wo of every layer: once per token evaluated.", a.projections,
-         b.projections},
-        {"attention", "q·k over every visible key and the weighted sum of V, every layer and head.", a.attention,
-         b.attention},
+        {"Q K V O projections",
+         "wq, wk, wv and wo of every layer (a linear-attention layer's q|k|v, z, α, β and output): once per token "
+         "evaluated.",
+         a.projections, b.projections},
+        {"attention",
+         "q·k over every visible key and the weighted sum of V, every attention layer and head; a "
+         "linear-attention layer's state update and read instead, the same at every position.",
+         a.attention, b.attention},
         {"MLP", "gate, up and down projections of every layer: once per token evaluated.", a.mlp, b.mlp},
         {"output (logits)", "The output matrix, for the newest token only in both cases.", a.output, b.output},
         {"total", "Everything one new token costs.", a.total(), b.total()},

@@ -42,7 +42,7 @@ constexpr std::array<StripDesc, kStrips> kStripDescs = {{
      "Stage lin_decay gives g = ssm_a · softplus(ssm_alpha·x + ssm_dt) ≤ 0 per value head; the state is multiplied "
      "by exp(g) before the token writes. 1 (bright): the head keeps everything; near 0 (dark): it forgets."},
     {"write strength β",
-     "Stage lin_beta: β = sigmoid(ssm_beta·x) per value head, how much of the correction β·(v − Sᵀk) this token "
+     "Stage lin_beta: β = sigmoid(ssm_beta·x) per value head, how much of the correction β·(v − S^T·k) this token "
      "writes into the state. Near 1: the value replaces what the state held at this key; near 0: barely written."},
     {"state norm ‖S‖ after the token",
      "Stage lin_state_norm: the Frobenius norm of each head's d × d state after this token's update — how much the "
@@ -99,9 +99,9 @@ void draw_explanation(const core::Hparams& hp, const RecurrentView& v) {
     std::snprintf(buf, sizeof buf,
                   "Layer %d is a linear-attention (gated DeltaNet) layer: it has no attention matrix. Each of its %d "
                   "value heads keeps a fixed-size state S of %d × %d numbers. At every token the head multiplies S by "
-                  "the decay factor exp(g), asks S what it holds at the token's key k (Sᵀk), and writes the "
+                  "the decay factor exp(g), asks S what it holds at the token's key k (S^T·k), and writes the "
                   "difference to the token's value v, times β, back at that key: S ← exp(g)·S, then "
-                  "S ← S + k·(β·(v − Sᵀk))ᵀ. The token's query then reads the updated state: o = Sᵀq / √%d. "
+                  "S ← S + k·(β·(v − S^T·k))^T. The token's query then reads the updated state: o = S^T·q / √%d. "
                   "Nothing grows with the context — the whole past is folded into S — so no weight per earlier "
                   "token exists to be drawn (an \"effective attention\" would have to be reconstructed, and is not "
                   "shown). Below: the gates and the state's size per token and head, as the forward pass computed "
@@ -164,13 +164,15 @@ void draw_strip(UiState& ui, RecurrentView& v, const core::Snapshot& snap, int s
         dl->AddText(ImVec2(p0.x, a.y + row_h * (float(h) + 0.5f) - th * 0.5f), dim, buf);
     }
     dl->AddRect(ImVec2(a.x - 1, a.y - 1), ImVec2(b.x + 1, b.y + 1), IM_COL32(90, 94, 104, 255));
-    // The value range: the colour map's ends.
-    const float hi = strip == kNorm ? s.max_state_norm : 1.0f;
-    const auto map = v.magma ? gl::Colormap::Magma : gl::Colormap::Viridis;
-    dl->AddRectFilled(ImVec2(b.x + em * 0.6f, a.y), ImVec2(b.x + em * 1.4f, a.y + rect.h * 0.5f),
-                      gl::colormap_u32(map, 1.0f));
-    dl->AddRectFilled(ImVec2(b.x + em * 0.6f, a.y + rect.h * 0.5f), ImVec2(b.x + em * 1.4f, b.y),
-                      gl::colormap_u32(map, 0.0f));
+    // The colour bar: the value range of the strip, top = the largest.
+    const float hi       = strip == kNorm ? s.max_state_norm : 1.0f;
+    const auto map       = v.magma ? gl::Colormap::Magma : gl::Colormap::Viridis;
+    constexpr int kSteps = 32;
+    for (int i = 0; i < kSteps; ++i) {
+        const float y0 = a.y + rect.h * float(i) / float(kSteps), y1 = a.y + rect.h * float(i + 1) / float(kSteps);
+        dl->AddRectFilled(ImVec2(b.x + em * 0.6f, y0), ImVec2(b.x + em * 1.4f, y1 + 0.5f),
+                          gl::colormap_u32(map, 1.0f - (float(i) + 0.5f) / float(kSteps)));
+    }
     std::snprintf(buf, sizeof buf, strip == kNorm ? "%.3g" : "%.0f", double(hi));
     dl->AddText(ImVec2(b.x + em * 1.6f, a.y), dim, buf);
     dl->AddText(ImVec2(b.x + em * 1.6f, b.y - th), dim, "0");

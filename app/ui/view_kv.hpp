@@ -13,10 +13,11 @@ namespace ts::app {
 
 // Multiply-adds of the llama-family forward pass, by part (matvec of an {n_in, n_out} matrix = n_in·n_out).
 struct MacCounts {
-    uint64_t projections = 0;  // Q, K, V and the attention output projection, every layer
-    uint64_t attention   = 0;  // q·k scores and the weighted sum of V, every layer and head
-    uint64_t mlp         = 0;  // gate, up and down, every layer
-    uint64_t output      = 0;  // the output matrix (logits)
+    uint64_t projections = 0;  // Q, K, V and the attention output projection, every layer (a recurrent layer's own)
+    uint64_t attention   = 0;  // q·k scores and the weighted sum of V, every attention layer and head; plus the
+                               // recurrent layers' state update and read (the same at every position)
+    uint64_t mlp    = 0;       // gate, up and down, every layer
+    uint64_t output = 0;       // the output matrix (logits)
     uint64_t total() const { return projections + attention + mlp + output; }
 };
 

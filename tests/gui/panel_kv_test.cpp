@@ -74,6 +74,26 @@ TEST(KvGrid, RecurrentLayersAreConstantAttentionLayersGrow) {
     for (const KvGridRow& r : kv_grid_rows(small_hp(), 7, 2)) EXPECT_EQ(r.kind, KvRowKind::Cache);
 }
 
+// The same model's multiply-adds: one attention layer attends (2 heads × 4 dims × keys, scores and sum); the three
+// recurrent layers update and read their state (3 · heads 2 · d 4 · head_v 4 each), the same at every position, and
+// have their own projections (q|k|v 16, z 8, α 2, β 2 rows of 8, and the output 8 × 8).
+TEST(MacCounts, RecurrentLayersCostTheSameAtEveryPosition) {
+    core::Hparams hp    = small_hp();
+    hp.n_layer          = 4;
+    hp.ssm_d_conv       = 4;
+    hp.ssm_d_inner      = 8;
+    hp.ssm_d_state      = 4;
+    hp.ssm_dt_rank      = 2;
+    hp.ssm_n_group      = 1;
+    hp.recurrent_layers = {1, 1, 1, 0};
+    const uint64_t rec  = 3u * 3u * 2u * 4u * 4u;  // 288
+    EXPECT_EQ(step_macs_with_cache(hp, 0).attention, 2u * 2u * 4u * 1u + rec);
+    EXPECT_EQ(step_macs_with_cache(hp, 9).attention, 2u * 2u * 4u * 10u + rec);
+    EXPECT_EQ(step_macs_without_cache(hp, 3).attention, 2u * 2u * 4u * 10u + 4u * rec);
+    EXPECT_EQ(step_macs_with_cache(hp, 0).projections, 192u + 3u * 8u * (16u + 8u + 8u + 2u + 2u));
+    EXPECT_EQ(step_macs_with_cache(hp, 0).mlp, 4u * 3u * 8u * 16u);
+}
+
 using KvFrames = test::PanelFrames;
 
 TEST_F(KvFrames, PanelDrawsTotalsGridAndPlots) {
