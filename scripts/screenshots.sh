@@ -25,4 +25,15 @@ done
 # Two branches of "And God said unto" (the sampled " him" and a forced " Moses", id 686) compared in Branches.
 "$exe" shot -p "And God said unto" -n 16 --panel branches --branch 5:686 --layer 1 --size 1200x750 \
     -o docs/panels/branches.png
-ls -l docs/screenshot.png docs/panels
+# qwen35 on a small random-weight file (6 gated DeltaNet layers, 2 attention layers): a recurrent layer's gates and
+# state norm in the Attention panel (the mouse on a cell of the β strip), and the KV panel with both memories.
+mk=build/release/ts_mkmodel
+q35=$(mktemp --suffix=.gguf)
+"$mk" random "$q35" --arch qwen35 --layers 8 --dim 256 --heads 4 --kv-heads 2 --ssm-state 32 --ssm-heads 8 \
+    --ssm-groups 4 --ffn 512 --vocab 300 --type q8_0 --seed 3 >/dev/null
+q35_prompt="the quick brown fox jumps over the lazy dog"
+"$exe" shot -m "$q35" -p "$q35_prompt" -n 24 --panel attention --layer 1 --size 1200x750 --hover 700,420 \
+    -o docs/qwen35-recurrent.png
+"$exe" shot -m "$q35" -p "$q35_prompt" -n 24 --panel kv --size 1200x750 -o docs/qwen35-kv.png
+rm -f "$q35"
+ls -l docs/screenshot.png docs/panels docs/qwen35-*.png

@@ -148,7 +148,8 @@ int cmd_run(int argc, char** argv) {
                "with --json: how many alternatives each token lists in top (llama.cpp's name)");
     ap.add_string("", "--trace", "FILE", &trace_path,
                   "after generating, write the trace (JSON) to FILE and its arrays beside it: STEM.q.npy (queries), "
-                  "STEM.resid.npy (residual stream), STEM.logits.npy; STEM = FILE without .json "
+                  "STEM.resid.npy (residual stream), STEM.logits.npy (with experts STEM.router.npy; with recurrent "
+                  "layers STEM.lin_decay.npy, STEM.lin_beta.npy, STEM.lin_state_norm.npy); STEM = FILE without .json "
                   "(format: core/trace/README.md)");
     ap.add_string("", "--trace-budget", "BYTES", &trace_budget_text,
                   "with --trace: memory for the per-position queries + residual stream (suffixes K M G T, e.g. 512M); "

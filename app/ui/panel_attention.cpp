@@ -4,6 +4,8 @@
 // the mean over heads. Attention sinks (core/trace/sinks.hpp: columns that take a large share of every later query's
 // weight) are marked above their columns, and can be hidden with each row renormalised over the other keys (S), so
 // the structure behind them shows. Textures are rebuilt only when the derived numbers or the display options change.
+// A recurrent layer (qwen35's gated DeltaNet) has no attention weights: its gates and state norm are drawn instead
+// (panel_recurrent.cpp).
 #include <imgui.h>
 #include <imgui_internal.h>  // MarkIniSettingsDirty
 
@@ -468,6 +470,14 @@ void draw_attention_panel(UiState& ui, const core::Snapshot& snap) {
     section_heading(ui, "Attention");
     if (!snap.model || snap.steps.empty()) {
         disabled_wrapped("Evaluate a prompt (Step →) to see where each token looks.");
+        return;
+    }
+    if (snap.model->hp.is_recurrent(ui.sel.layer)) {  // qwen35's DeltaNet layers: no attention weights exist
+        layer_head_sliders(ui, snap.model->hp, false);
+        ImGui::SameLine();
+        if (ImGui::Checkbox("magma", &ui.attention.magma)) ImGui::MarkIniSettingsDirty();
+        item_tooltip("Use the magma colour map instead of viridis (both are colour-blind safe).");
+        draw_recurrent_layer(ui, snap);
         return;
     }
     draw_toolbar(ui, snap);

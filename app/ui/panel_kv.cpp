@@ -1,7 +1,8 @@
 // The KV cache panel (ARCHITECTURE §6): bytes in total and per layer, capacity against the context
 // window, the growth over the positions so far, a layers × positions grid that fills up (one rectangle per layer
-// and token kind, not a widget per cell), and the multiply-adds of the selected step with the cache against
-// recomputing the whole sequence without it. Series are rebuilt when the snapshot's version changes.
+// and token kind, not a widget per cell; a recurrent layer's constant state as one block), and the multiply-adds
+// of the selected step with the cache against recomputing the whole sequence without it. Series are rebuilt when the
+// snapshot's version changes.
 #include <imgui.h>
 
 #include <algorithm>
@@ -81,9 +82,10 @@ void draw_totals(const UiState& ui, const KvView& v, const core::Hparams& hp) {
         "wrapped).");
 }
 
-// Layers × positions: a rectangle per layer for the prompt part and one for the generated part, cell lines when
-// the cells are wide enough, the selected position outlined.
-void draw_grid(const UiState& ui, const KvView& v, const core::Snapshot& snap, int sel_pos, float height) {
+// Layers × positions: an attention layer's row is a rectangle for the prompt part and one for the generated part
+// (growing with the positions), a recurrent layer's one constant block across the whole width with its size (it does
+// not grow); cell lines when the cells are wide enough, the selected position outlined.
+void draw_grid(const UiState& ui, KvView& v, const core::Snapshot& snap, int sel_pos, float height) {
     const core::Hparams& hp = snap.model->hp;
     const int n_x           = std::max(1, v.whole_context ? v.kv.n_ctx : std::max(v.n_pos, 1));
     PlotAxes ax;
@@ -100,9 +102,21 @@ void draw_grid(const UiState& ui, const KvView& v, const core::Snapshot& snap, i
     const float cw   = f.width() / float(n_x);
     const float ch   = f.height() / float(std::max(1, hp.n_layer));
     const int n_prom = std::min(snap.n_prompt, v.n_pos);
-    for (int l = 0; l < hp.n_layer; ++l) {
-        const float y0 = f.p0.y + ch * float(hp.n_layer - 1 - l);  // layer 0 at the bottom
+    v.grid           = kv_grid_rows(hp, v.n_pos, core::row_bytes(v.kv_type, 1));
+    const float th   = ImGui::GetTextLineHeight();
+    for (const KvGridRow& r : v.grid) {
+        const float y0 = f.p0.y + ch * float(hp.n_layer - 1 - r.layer);  // layer 0 at the bottom
         const float y1 = y0 + ch - (ch > 4 ? 1.0f : 0.0f);
+        if (r.kind == KvRowKind::State) {  // one block, the same at every position
+            f.dl->AddRectFilled(ImVec2(f.p0.x, y0), ImVec2(f.p1.x, y1), IM_COL32(204, 121, 167, 150));
+            if (y1 - y0 >= th) {
+                char buf[96];
+                std::snprintf(buf, sizeof buf, "layer %d: recurrent state %s, constant", r.layer,
+                              format_bytes(r.bytes).c_str());
+                f.dl->AddText(ImVec2(f.p0.x + 4, (y0 + y1 - th) * 0.5f), IM_COL32(255, 255, 255, 230), buf);
+            }
+            continue;
+        }
         if (n_prom > 0)
             f.dl->AddRectFilled(ImVec2(f.p0.x, y0), ImVec2(f.p0.x + cw * float(n_prom), y1), plot_colors::kBlue);
         if (v.n_pos > n_prom)
@@ -110,9 +124,13 @@ void draw_grid(const UiState& ui, const KvView& v, const core::Snapshot& snap, i
                                 plot_colors::kOrange);
     }
     if (cw >= 4.0f)
-        for (int p = 1; p < std::min(n_x, v.n_pos + 1); ++p)
-            f.dl->AddLine(ImVec2(f.p0.x + cw * float(p), f.p0.y), ImVec2(f.p0.x + cw * float(p), f.p1.y),
-                          ImGui::GetColorU32(ImGuiCol_WindowBg));
+        for (const KvGridRow& r : v.grid) {
+            if (r.kind == KvRowKind::State) continue;
+            const float y0 = f.p0.y + ch * float(hp.n_layer - 1 - r.layer);
+            for (int p = 1; p < std::min(n_x, v.n_pos + 1); ++p)
+                f.dl->AddLine(ImVec2(f.p0.x + cw * float(p), y0), ImVec2(f.p0.x + cw * float(p), y0 + ch),
+                              ImGui::GetColorU32(ImGuiCol_WindowBg));
+        }
     if (sel_pos >= 0 && sel_pos < n_x)
         f.dl->AddRect(ImVec2(f.p0.x + cw * float(sel_pos), f.p0.y), ImVec2(f.p0.x + cw * float(sel_pos + 1), f.p1.y),
                       plot_colors::kYellow, 0.0f, 0, 2.0f);
@@ -120,14 +138,23 @@ void draw_grid(const UiState& ui, const KvView& v, const core::Snapshot& snap, i
         const int p = std::clamp(int((f.mouse.x - f.p0.x) / cw), 0, n_x - 1);
         const int l = std::clamp(hp.n_layer - 1 - int((f.mouse.y - f.p0.y) / ch), 0, hp.n_layer - 1);
         ImGui::BeginTooltip();
-        if (p < v.n_pos) {
+        if (hp.is_recurrent(l)) {
+            ImGui::Text("layer %d: linear attention (recurrent state)", l);
+            ImGui::Text(
+                "%s, the same at every position: the convolution's last %d inputs (%s) and %d heads' %d × %d "
+                "state (%s), f32",
+                format_bytes(hp.recurrent_floats() * sizeof(float)).c_str(), hp.ssm_d_conv - 1,
+                format_bytes(hp.conv_state_floats() * sizeof(float)).c_str(), hp.ssm_dt_rank, hp.ssm_d_state,
+                hp.ssm_head_v(), format_bytes(hp.ssm_state_floats() * sizeof(float)).c_str());
+            ImGui::TextDisabled("Each token updates it in place; no position is stored.");
+        } else if (p < v.n_pos) {
             ImGui::Text("layer %d, position %d", l, p);
             ImGui::SameLine();
             ImGui::PushFont(ui.fonts.mono);
             ImGui::TextUnformatted(token_label(*snap.model, snap.steps[size_t(p)]->token).c_str());
             ImGui::PopFont();
             ImGui::Text("K and V: 2 × %d floats, %s in this layer (%s)", hp.kv_dim(),
-                        format_bytes(v.bytes_per_pos / uint64_t(std::max(1, hp.n_layer))).c_str(),
+                        format_bytes(v.bytes_per_pos / uint64_t(std::max(1, hp.n_layer - hp.n_recurrent()))).c_str(),
                         p < n_prom ? "prompt" : "generated");
         } else {
             ImGui::Text("layer %d, position %d: empty (reserved)", l, p);
@@ -225,10 +252,14 @@ void draw_macs_table(const core::Hparams& hp, int pos) {
         uint64_t with, without;
     };
     const Row rows[] = {
-        {"Q K V O projections", "wq, wk, wv and wo of every layer: once per token evaluated.", a.projections,
-         b.projections},
-        {"attention", "q·k over every visible key and the weighted sum of V, every layer and head.", a.attention,
-         b.attention},
+        {"Q K V O projections",
+         "wq, wk, wv and wo of every layer (a linear-attention layer's q|k|v, z, α, β and output): once per token "
+         "evaluated.",
+         a.projections, b.projections},
+        {"attention",
+         "q·k over every visible key and the weighted sum of V, every attention layer and head; a "
+         "linear-attention layer's state update and read instead, the same at every position.",
+         a.attention, b.attention},
         {"MLP", "gate, up and down projections of every layer: once per token evaluated.", a.mlp, b.mlp},
         {"output (logits)", "The output matrix, for the newest token only in both cases.", a.output, b.output},
         {"total", "Everything one new token costs.", a.total(), b.total()},
@@ -266,11 +297,12 @@ void draw_unchanged(const UiState& ui, KvView& v, const core::Snapshot& snap, in
                     static_cast<unsigned>(d.hash & 0xffffffffu), double(d.k[0]), double(d.k[1]), double(d.k[2]),
                     double(d.v[0]), double(d.v[1]), double(d.v[2]));
     };
-    ImGui::Text("Old entries never change: position %d's keys and values, every layer", p);
+    ImGui::Text("Old entries never change: position %d's keys and values, every layer with a cache (values: layer %d)",
+                p, v.now.layer);
     item_tooltip(
-        "A hash of the bytes of this position's K and V rows in every layer, and the first values of layer 0's "
-        "rows: taken when its step stored them, and again now. Later steps append their own rows and only read "
-        "these. Select an older position to check that one.");
+        "A hash of the bytes of this position's K and V rows in every layer with a cache, and the first values of "
+        "the first such layer's rows (shown as 'layer'): taken when its step stored them, and again now. Later "
+        "steps append their own rows and only read these. Select an older position to check that one.");
     ImGui::SameLine();
     if (v.unchanged) {
         ImGui::TextColored(ImVec4(0.0f, 0.62f, 0.45f, 1.0f), "unchanged");
@@ -322,7 +354,9 @@ void draw_kv_panel(UiState& ui, const core::Snapshot& snap) {
         "The multiply-adds plot on a logarithmic axis (both curves visible at once) or a linear one (how\n"
         "fast recomputing grows: a straight line with the cache, a steepening one without).");
     ImGui::SameLine();
-    ImGui::TextDisabled("grid: blue = prompt, orange = generated, yellow = selected position");
+    ImGui::TextDisabled(hp.has_recurrent() ? "grid: blue = prompt, orange = generated, purple = recurrent state "
+                                             "(constant), yellow = selected position"
+                                           : "grid: blue = prompt, orange = generated, yellow = selected position");
     draw_unchanged(ui, v, snap, sel);
     const float avail_h = ImGui::GetContentRegionAvail().y;
     const float grid_h  = std::clamp(avail_h * 0.45f, 90.0f, 40.0f + 14.0f * float(hp.n_layer) + 60.0f);

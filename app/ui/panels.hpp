@@ -12,6 +12,7 @@
 #include "app/ui/ui_state.hpp"
 #include "core/session/worker.hpp"
 #include "core/trace/journey.hpp"
+#include "core/trace/recurrent.hpp"
 
 namespace ts::app {
 
@@ -35,6 +36,19 @@ std::string attention_row_label(const UiState& ui, int pos);
 std::vector<int> attention_labelled_rows(const UiState& ui);
 // Whether the heatmap last drew the dashed line where the prompt ends and generation begins (tests).
 bool attention_prompt_edge_drawn(const UiState& ui);
+// The Attention panel on a recurrent (gated DeltaNet) layer: what the layer computes instead of attention weights —
+// the decay factor exp(g), the write strength β and the state norm ‖S‖ per token and value head (app/ui/
+// panel_recurrent.cpp; draw_attention_panel calls it when the selected layer is recurrent).
+void draw_recurrent_layer(UiState& ui, const core::Snapshot& snap);
+// A cell of its strips (strip 0: decay, 1: β, 2: state norm; -1: none) and where strip `strip` was last drawn;
+// false when it was not (tests).
+struct RecurrentCell {
+    int strip = -1, pos = -1, head = -1;
+};
+RecurrentCell recurrent_hovered_cell(const UiState& ui);
+bool recurrent_strip_rect(const UiState& ui, int strip, float rect[4]);
+// The series the view last drew (null when it showed an error instead).
+const core::RecurrentSeries* recurrent_series_shown(const UiState& ui);
 void draw_qk_panel(UiState& ui, const core::Snapshot& snap);        // app/ui/panel_qk.cpp: Q·K scores
 void draw_softmax_panel(UiState& ui, const core::Snapshot& snap);   // app/ui/panel_softmax.cpp: sampler stages
 void draw_logits_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_logits.cpp: ranked candidates

@@ -90,6 +90,7 @@ struct HeadsView;      // app/ui/panel_heads.cpp
 struct ExpertsView;    // app/ui/panel_experts.cpp
 struct BranchesView;   // app/ui/panel_branches.cpp
 struct ModelsView;     // app/ui/panel_models.cpp
+struct RecurrentView;  // app/ui/panel_recurrent.cpp (the Attention panel on a recurrent layer)
 
 struct PanelViews {
     std::shared_ptr<TokensView> tokens;
@@ -104,6 +105,7 @@ struct PanelViews {
     std::shared_ptr<ExpertsView> experts;
     std::shared_ptr<BranchesView> branches;
     std::shared_ptr<ModelsView> models;
+    std::shared_ptr<RecurrentView> recurrent;
 };
 
 // Options of the Attention panel (mode, log scale, colour map and hidden sinks are saved in imgui.ini; zoom and pan

@@ -13,10 +13,11 @@ namespace ts::app {
 
 // Multiply-adds of the llama-family forward pass, by part (matvec of an {n_in, n_out} matrix = n_in·n_out).
 struct MacCounts {
-    uint64_t projections = 0;  // Q, K, V and the attention output projection, every layer
-    uint64_t attention   = 0;  // q·k scores and the weighted sum of V, every layer and head
-    uint64_t mlp         = 0;  // gate, up and down, every layer
-    uint64_t output      = 0;  // the output matrix (logits)
+    uint64_t projections = 0;  // Q, K, V and the attention output projection, every layer (a recurrent layer's own)
+    uint64_t attention   = 0;  // q·k scores and the weighted sum of V, every attention layer and head; plus the
+                               // recurrent layers' state update and read (the same at every position)
+    uint64_t mlp    = 0;       // gate, up and down, every layer
+    uint64_t output = 0;       // the output matrix (logits)
     uint64_t total() const { return projections + attention + mlp + output; }
 };
 
@@ -28,6 +29,18 @@ MacCounts step_macs_without_cache(const core::Hparams& hp, int pos);
 
 // Bytes the cache adds per position, all layers (K and V, n_head_kv·head_dim each), for an element size.
 uint64_t kv_bytes_per_position(const core::Hparams& hp, uint64_t elem_bytes);
+
+// One row of the KV panel's layers × positions grid. An attention layer's cache grows with the positions (bytes: its
+// K and V of the n_pos positions); a recurrent layer (qwen35's gated DeltaNet) keeps one state of constant size
+// (bytes: the convolution's inputs and every head's d × d state, f32), whatever n_pos is.
+enum class KvRowKind { Cache, State };
+struct KvGridRow {
+    int layer      = 0;
+    KvRowKind kind = KvRowKind::Cache;
+    uint64_t bytes = 0;
+};
+// Every layer's row at n_pos positions, elem_bytes per cached K/V value.
+std::vector<KvGridRow> kv_grid_rows(const core::Hparams& hp, int n_pos, uint64_t elem_bytes);
 
 // The panel's view-model, kept in UiState::views (defined here so tests can look at it).
 struct KvView {
@@ -43,6 +56,7 @@ struct KvView {
     // now (StepTrace::kv_written, Snapshot::kv_now), as last drawn.
     core::KvRowDigest written, now;
     bool unchanged = false;
+    std::vector<KvGridRow> grid;  // the grid's rows as last drawn
 };
 
 }  // namespace ts::app

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "core/base/check.hpp"
 #include "core/base/checked_math.hpp"
@@ -101,17 +102,24 @@ size_t KvCache::bytes_capacity() const {
     return size_t(n_layer_) * 2 * size_t(n_ctx_) * size_t(kv_dim_) * elem_size_;
 }
 
-KvRowDigest digest_kv_row(const KvCache& cache, int pos) {
+KvRowDigest digest_kv_row(const KvCache& cache, int pos, std::span<const int> layers) {
     KvRowDigest d;
     if (pos < 0 || pos >= cache.n_pos()) return d;
+    std::vector<int> all;
+    if (layers.empty()) {
+        for (int l = 0; l < cache.n_layer(); ++l) all.push_back(l);
+        layers = all;
+    }
+    for (int l : layers) TS_CHECK(l >= 0 && l < cache.n_layer(), "digest_kv_row: layer out of range");
     d.pos                  = pos;
+    d.layer                = layers[0];
     const size_t row_bytes = size_t(cache.kv_dim()) * (cache.type() == DType::F32 ? 4 : 2);
     uint64_t h             = 1469598103934665603ull;  // FNV-1a 64
     const auto mix         = [&](const void* row) {
         const auto* b = static_cast<const uint8_t*>(row);
         for (size_t i = 0; i < row_bytes; ++i) h = (h ^ b[i]) * 1099511628211ull;
     };
-    for (int l = 0; l < cache.n_layer(); ++l) {
+    for (int l : layers) {
         mix(cache.k_row(l, pos));
         mix(cache.v_row(l, pos));
     }
@@ -119,11 +127,11 @@ KvRowDigest digest_kv_row(const KvCache& cache, int pos) {
     const size_t n = std::min(d.k.size(), size_t(cache.kv_dim()));
     for (size_t i = 0; i < n; ++i) {
         if (cache.type() == DType::F32) {
-            d.k[i] = static_cast<const float*>(cache.k_row(0, pos))[i];
-            d.v[i] = static_cast<const float*>(cache.v_row(0, pos))[i];
+            d.k[i] = static_cast<const float*>(cache.k_row(d.layer, pos))[i];
+            d.v[i] = static_cast<const float*>(cache.v_row(d.layer, pos))[i];
         } else {
-            d.k[i] = fp16_to_f32(static_cast<const uint16_t*>(cache.k_row(0, pos))[i]);
-            d.v[i] = fp16_to_f32(static_cast<const uint16_t*>(cache.v_row(0, pos))[i]);
+            d.k[i] = fp16_to_f32(static_cast<const uint16_t*>(cache.k_row(d.layer, pos))[i]);
+            d.v[i] = fp16_to_f32(static_cast<const uint16_t*>(cache.v_row(d.layer, pos))[i]);
         }
     }
     return d;

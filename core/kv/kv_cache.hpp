@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 
 #include "core/base/result.hpp"
 #include "core/kv/recurrent_state.hpp"
@@ -74,12 +75,14 @@ private:
 // the cache and never rewrite what is in it.
 struct KvRowDigest {
     int32_t pos   = -1;             // -1: none (the position is not in the cache)
-    uint64_t hash = 0;              // FNV-1a over the K then V bytes of every layer at `pos`, layer 0 first
-    std::array<float, 4> k{}, v{};  // the first values of layer 0's K and V rows (as f32)
+    int32_t layer = 0;              // the layer whose first values k, v are (the first one digested)
+    uint64_t hash = 0;              // FNV-1a over the K then V bytes of every digested layer at `pos`, in order
+    std::array<float, 4> k{}, v{};  // the first values of `layer`'s K and V rows (as f32)
     bool valid() const { return pos >= 0; }
     bool same_rows(const KvRowDigest& o) const { return valid() && pos == o.pos && hash == o.hash; }
 };
-// The digest of position `pos`; invalid when pos is not a filled position.
-KvRowDigest digest_kv_row(const KvCache& cache, int pos);
+// The digest of position `pos` over `layers` (the layers that store K and V: Hparams::stores_kv; empty: every layer
+// of the cache); invalid when pos is not a filled position.
+KvRowDigest digest_kv_row(const KvCache& cache, int pos, std::span<const int> layers = {});
 
 }  // namespace ts::core

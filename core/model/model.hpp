@@ -100,6 +100,14 @@ struct Hparams {
     // The layer whose KV cache layer il reads: il itself, or for a KV-sharing layer (as llama.cpp's gemma4 reuse
     // rule) the last own-KV layer n_layer_kv - 1 (global) or n_layer_kv - 2 (sliding-window).
     int kv_source(int il) const { return has_own_kv(il) ? il : n_layer_kv - (is_swa(il) ? 2 : 1); }
+    // Whether layer il stores K and V in the cache: not a recurrent layer (qwen35), not a KV-sharing one (gemma4).
+    bool stores_kv(int il) const { return !is_recurrent(il) && has_own_kv(il); }
+    std::vector<int> kv_layers() const {  // the layers that do, in order
+        std::vector<int> out;
+        for (int il = 0; il < n_layer; ++il)
+            if (stores_kv(il)) out.push_back(il);
+        return out;
+    }
     // Layer il's attention window: keys this many or more positions behind the query are not seen; 0: no window.
     int window(int il) const { return is_swa(il) ? n_swa : 0; }
     // qwen35's gated DeltaNet layers, read as llama.cpp reads them (ssm.* keys): a short causal convolution of

@@ -233,8 +233,9 @@ Status Session::eval_append(const int32_t* tokens, int n, TokenSource source, fl
                           "weights)",
                           model_->path.c_str(), where.c_str());
     }
-    const double forward_ms = ms_since(t0);
-    const KvStats kv        = kv_stats();
+    const double forward_ms          = ms_since(t0);
+    const KvStats kv                 = kv_stats();
+    const std::vector<int> kv_layers = model_->hp.kv_layers();  // the digest skips layers without a cache
     for (int t = 0; t < n; ++t) {
         const auto t1       = Clock::now();
         auto st             = std::make_shared<StepTrace>();
@@ -252,7 +253,7 @@ Status Session::eval_append(const int32_t* tokens, int n, TokenSource source, fl
             st->record = std::move(cap.record);
         }
         st->kv           = kv;
-        st->kv_written   = digest_kv_row(cache_, pos0 + t);
+        st->kv_written   = digest_kv_row(cache_, pos0 + t, kv_layers);
         st->t.forward_ms = forward_ms / n;
         st->t.batch      = n;
         st->t.trace_ms   = ms_since(t1);

@@ -16,6 +16,8 @@ TraceRecorder::TraceRecorder(const Hparams& hp, RecordOptions opt, int n_ctx_hin
       n_embd_(hp.n_embd),
       n_expert_(hp.n_expert),
       n_expert_used_(hp.n_expert_used),
+      n_lin_head_(hp.has_recurrent() ? hp.ssm_dt_rank : 0),
+      recurrent_layers_(hp.recurrent_layers),
       query_(arch_desc(hp.arch).query),
       opt_(opt) {
     TS_CHECK(opt.resid_type == DType::F32 || opt.resid_type == DType::F16, "TraceRecorder: resid_type F32 or F16");
@@ -71,6 +73,8 @@ StageMask TraceRecorder::wants(int layer) const {
     m.set(Stage::ResidAttn).set(Stage::ResidFfn);
     if (opt_.records) m.set(query_);
     if (opt_.records && n_expert_ > 0) m.set(Stage::FfnRouterProbs).set(Stage::FfnRoute);
+    if (opt_.records && n_lin_head_ > 0 && size_t(layer) < recurrent_layers_.size() && recurrent_layers_[size_t(layer)])
+        m.set(Stage::LinDecay).set(Stage::LinBeta).set(Stage::LinStateNorm);
     return m;
 }
 
@@ -95,6 +99,11 @@ PositionCapture& TraceRecorder::slot(int pos) {
                 r->router.assign(size_t(n_layer_) * size_t(n_expert_), 0.0f);
                 r->experts.assign(size_t(n_layer_) * size_t(n_expert_used_), -1);
                 r->expert_w.assign(size_t(n_layer_) * size_t(n_expert_used_), 0.0f);
+            }
+            if (n_lin_head_ > 0) {  // NaN: the attention layers have no state
+                r->n_lin_head = n_lin_head_;
+                for (auto* lin : {&r->lin_decay, &r->lin_beta, &r->lin_state_norm})
+                    lin->assign(size_t(n_layer_) * size_t(n_lin_head_), std::nanf(""));
             }
             if (opt_.resid_type == DType::F16) {
                 r->resid_h.assign(size_t(n_layer_) * size_t(n_embd_), 0);
@@ -134,6 +143,16 @@ void TraceRecorder::observe(Stage stage, int layer, int pos, TensorView view) {
                     c.record->experts[at + i]  = int32_t(view.data[i]);
                     c.record->expert_w[at + i] = view.data[k + i];
                 }
+            }
+            break;
+        case Stage::LinDecay:  // [n_lin_head] per stage: g, β, ‖S‖_F of each value head
+        case Stage::LinBeta:
+        case Stage::LinStateNorm:
+            if (c.record && n == size_t(n_lin_head_)) {
+                std::vector<float>& dst = stage == Stage::LinDecay  ? c.record->lin_decay
+                                          : stage == Stage::LinBeta ? c.record->lin_beta
+                                                                    : c.record->lin_state_norm;
+                std::memcpy(dst.data() + size_t(layer) * n, view.data, n * sizeof(float));
             }
             break;
         case Stage::ResidAttn:

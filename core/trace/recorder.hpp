@@ -2,7 +2,8 @@
 // norms of every layer and (when recording is on) the post-RoPE queries and the residual stream after every layer.
 // Attaching it is one argument: `fwd.eval(cache, ids, n, pos0, logits, LogitRows::Last, pool, &recorder)`.
 //
-// With a mixture of experts it also records the router's distribution and choice (ffn_router_probs, ffn_route).
+// With a mixture of experts it also records the router's distribution and choice (ffn_router_probs, ffn_route); on
+// a recurrent (gated DeltaNet) layer, each value head's gates and state norm (lin_decay, lin_beta, lin_state_norm).
 // Cost: it asks for three stages per layer (Q, ResidAttn, ResidFfn; five with experts); each call copies one row of
 // n_embd floats into a buffer allocated once per position (never per stage call) and takes one dot product for the
 // norm. It is also the forward pass's NaN/Inf detector, at no extra cost: a residual norm that is not finite means the
@@ -68,6 +69,8 @@ private:
     PositionCapture& slot(int pos);
 
     int n_layer_ = 0, q_dim_ = 0, n_embd_ = 0, n_expert_ = 0, n_expert_used_ = 0;
+    int n_lin_head_ = 0;                     // ssm_dt_rank of a model with recurrent layers, else 0
+    std::vector<uint8_t> recurrent_layers_;  // Hparams::recurrent_layers
     Stage query_ = Stage::Q;  // the stage whose rows the scores read (arch_desc().query): Q, or QProj without RoPE
     RecordOptions opt_;
     int record_from_ = 0;

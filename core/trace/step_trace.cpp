@@ -19,7 +19,8 @@ void PositionRecord::load_resid(int layer, float* out) const {
 size_t record_bytes_per_position(const Hparams& hp, DType resid_type) {
     const size_t per_layer = size_t(hp.n_head) * size_t(hp.head_dim) * sizeof(float) +
                              size_t(hp.n_embd) * (resid_type == DType::F16 ? 2 : sizeof(float)) +
-                             size_t(hp.n_expert + 2 * hp.n_expert_used) * sizeof(float);
+                             size_t(hp.n_expert + 2 * hp.n_expert_used) * sizeof(float) +
+                             3 * size_t(hp.has_recurrent() ? hp.ssm_dt_rank : 0) * sizeof(float);  // lin_*
     return size_t(hp.n_layer) * per_layer;
 }
 

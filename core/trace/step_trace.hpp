@@ -55,13 +55,22 @@ struct PositionRecord {
     std::vector<float> router;     // [n_layer][n_expert] softmax of the router logits
     std::vector<int32_t> experts;  // [n_layer][n_expert_used] chosen expert ids
     std::vector<float> expert_w;   // [n_layer][n_expert_used] their weights
+    // Recurrent (gated DeltaNet) layers (qwen35: n_lin_head = ssm_dt_rank > 0): each value head's gates and state
+    // norm at this token, as the forward pass computed them (stages lin_decay: g, the state is multiplied by exp(g);
+    // lin_beta: β, the write strength; lin_state_norm: ‖S‖_F after this token's update); else empty. The attention
+    // layers' rows are NaN (they have no state).
+    int n_lin_head = 0;
+    std::vector<float> lin_decay;       // [n_layer][n_lin_head] g
+    std::vector<float> lin_beta;        // [n_layer][n_lin_head] β
+    std::vector<float> lin_state_norm;  // [n_layer][n_lin_head] ‖S‖_F
 
     const float* q_layer(int layer) const { return q.data() + size_t(layer) * size_t(q_dim); }
     // Residual stream after `layer`, as f32 (n_embd floats).
     void load_resid(int layer, float* out) const;
     size_t bytes() const {
         return q.size() * sizeof(float) + resid.size() * sizeof(float) + resid_h.size() * 2 +
-               router.size() * sizeof(float) + experts.size() * sizeof(int32_t) + expert_w.size() * sizeof(float);
+               router.size() * sizeof(float) + experts.size() * sizeof(int32_t) + expert_w.size() * sizeof(float) +
+               (lin_decay.size() + lin_beta.size() + lin_state_norm.size()) * sizeof(float);
     }
 };
 

@@ -158,6 +158,27 @@ Json recorded_array_json(const std::string& path, const char* suffix, const std:
     return a;
 }
 
+// The recurrent layers' arrays (PositionRecord's lin_* rows), named after the stage each was taken from.
+struct LinArray {
+    const char* name;
+    const char* suffix;
+    Stage stage;
+    std::vector<float> PositionRecord::*field;
+};
+const LinArray kLinArrays[] = {
+    {"lin_decay", ".lin_decay.npy", Stage::LinDecay, &PositionRecord::lin_decay},
+    {"lin_beta", ".lin_beta.npy", Stage::LinBeta, &PositionRecord::lin_beta},
+    {"lin_state_norm", ".lin_state_norm.npy", Stage::LinStateNorm, &PositionRecord::lin_state_norm},
+};
+
+// The recurrent layers, in order (the second axis of the lin_* arrays).
+std::vector<int64_t> lin_layers(const Hparams& hp) {
+    std::vector<int64_t> out;
+    for (int l = 0; l < hp.n_layer; ++l)
+        if (hp.is_recurrent(l)) out.push_back(l);
+    return out;
+}
+
 // STEM.q.npy and STEM.resid.npy: the recorded positions in order. Returns the positions written.
 Result<std::vector<int64_t>> write_records(const std::string& path, const TraceSource& src) {
     const Hparams& hp = src.model.hp;
@@ -187,6 +208,22 @@ Result<std::vector<int64_t>> write_records(const std::string& path, const TraceS
         TS_TRY(router.open(trace_array_path(path, ".router.npy"), {R, hp.n_layer, hp.n_expert}));
         for (const PositionRecord* r : recs) TS_TRY(router.write(r->router.data(), r->router.size()));
         TS_TRY(router.close());
+    }
+    if (hp.has_recurrent()) {  // the recurrent layers' gates and state norms, lin_layers(hp) in order
+        const std::vector<int64_t> layers = lin_layers(hp);
+        for (const LinArray& a : kLinArrays) {
+            NpyWriter w;
+            TS_TRY(w.open(trace_array_path(path, a.suffix), {R, int64_t(layers.size()), hp.ssm_dt_rank}));
+            for (const PositionRecord* r : recs)
+                for (int64_t l : layers) {
+                    const std::vector<float>& v = r->*(a.field);
+                    if (v.size() != size_t(hp.n_layer) * size_t(hp.ssm_dt_rank))
+                        return make_error(Code::kInternal, "%s: position %d has no recurrent record", path.c_str(),
+                                          r->pos);
+                    TS_TRY(w.write(v.data() + size_t(l) * size_t(hp.ssm_dt_rank), size_t(hp.ssm_dt_rank)));
+                }
+            TS_TRY(w.close());
+        }
     }
     return positions;
 }
@@ -307,6 +344,14 @@ Status write_trace(const std::string& path, const TraceSource& src, const TraceW
         if (hp.is_moe())
             arrays["router"] = recorded_array_json(path, ".router.npy", {R, hp.n_layer, hp.n_expert}, arch,
                                                    Stage::FfnRouterProbs, positions);
+        if (hp.has_recurrent()) {
+            const std::vector<int64_t> layers = lin_layers(hp);
+            for (const LinArray& a : kLinArrays) {
+                arrays[a.name] = recorded_array_json(path, a.suffix, {R, int64_t(layers.size()), hp.ssm_dt_rank}, arch,
+                                                     a.stage, positions);
+                arrays[a.name]["layers"] = layers;
+            }
+        }
         if (src.logits) {
             arrays["logits"]        = array_json(path, ".logits.npy", {int64_t(src.logits->size())});
             arrays["logits"]["pos"] = T - 1;

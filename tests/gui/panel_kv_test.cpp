@@ -48,6 +48,52 @@ TEST(KvBytes, PerPositionIsKAndVOfEveryLayer) {
     EXPECT_EQ(kv_bytes_per_position(small_hp(), 2), 32u);
 }
 
+// qwen35's layers: a recurrent layer's row is its constant state (conv inputs + every head's d × d, f32), the same
+// at 1 and at 1000 positions; an attention layer's row is its K and V of every position.
+TEST(KvGrid, RecurrentLayersAreConstantAttentionLayersGrow) {
+    core::Hparams hp     = small_hp();
+    hp.n_layer           = 4;
+    hp.ssm_d_conv        = 4;
+    hp.ssm_d_inner       = 8;
+    hp.ssm_d_state       = 4;
+    hp.ssm_dt_rank       = 2;
+    hp.ssm_n_group       = 1;
+    hp.recurrent_layers  = {1, 1, 1, 0};
+    const uint64_t state = (3u * (8u + 2u * 4u) + 2u * 4u * 4u) * 4u;  // (d_conv-1)·conv_dim + heads·d·d, f32
+    const auto one       = kv_grid_rows(hp, 1, 4);
+    const auto many      = kv_grid_rows(hp, 1000, 4);
+    ASSERT_EQ(one.size(), 4u);
+    for (int l = 0; l < 3; ++l) {
+        EXPECT_EQ(one[size_t(l)].kind, KvRowKind::State);
+        EXPECT_EQ(one[size_t(l)].bytes, state);
+        EXPECT_EQ(many[size_t(l)].bytes, state);
+    }
+    EXPECT_EQ(one[3].kind, KvRowKind::Cache);
+    EXPECT_EQ(one[3].bytes, 2u * 4u * 4u);  // K and V, kv_dim 4, f32
+    EXPECT_EQ(many[3].bytes, 1000u * 2u * 4u * 4u);
+    for (const KvGridRow& r : kv_grid_rows(small_hp(), 7, 2)) EXPECT_EQ(r.kind, KvRowKind::Cache);
+}
+
+// The same model's multiply-adds: one attention layer attends (2 heads × 4 dims × keys, scores and sum); the three
+// recurrent layers update and read their state (3 · heads 2 · d 4 · head_v 4 each), the same at every position, and
+// have their own projections (q|k|v 16, z 8, α 2, β 2 rows of 8, and the output 8 × 8).
+TEST(MacCounts, RecurrentLayersCostTheSameAtEveryPosition) {
+    core::Hparams hp    = small_hp();
+    hp.n_layer          = 4;
+    hp.ssm_d_conv       = 4;
+    hp.ssm_d_inner      = 8;
+    hp.ssm_d_state      = 4;
+    hp.ssm_dt_rank      = 2;
+    hp.ssm_n_group      = 1;
+    hp.recurrent_layers = {1, 1, 1, 0};
+    const uint64_t rec  = 3u * 3u * 2u * 4u * 4u;  // 288
+    EXPECT_EQ(step_macs_with_cache(hp, 0).attention, 2u * 2u * 4u * 1u + rec);
+    EXPECT_EQ(step_macs_with_cache(hp, 9).attention, 2u * 2u * 4u * 10u + rec);
+    EXPECT_EQ(step_macs_without_cache(hp, 3).attention, 2u * 2u * 4u * 10u + 4u * rec);
+    EXPECT_EQ(step_macs_with_cache(hp, 0).projections, 192u + 3u * 8u * (16u + 8u + 8u + 2u + 2u));
+    EXPECT_EQ(step_macs_with_cache(hp, 0).mlp, 4u * 3u * 8u * 16u);
+}
+
 using KvFrames = test::PanelFrames;
 
 TEST_F(KvFrames, PanelDrawsTotalsGridAndPlots) {

@@ -36,7 +36,7 @@ float softplus(float x) {
 float delta_rule_step(float* S, int d, const float* q, const float* k, const float* v, float g, float beta, float* o,
                       float* delta) {
     const size_t n     = size_t(d);
-    const float decay  = std::exp(g);
+    const float decay  = decay_factor(g);
     const float qscale = 1.0f / std::sqrt(float(d));
     for (size_t i = 0; i < n * n; ++i) S[i] *= decay;
     for (size_t j = 0; j < n; ++j) {  // delta[j] = β · (v[j] − Σ_i S[i][j] k[i])

@@ -4,6 +4,7 @@
 // operations in the same order: prefill and decode agree bit for bit.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 
 namespace ts::core::deltanet {
@@ -18,6 +19,11 @@ void l2_norm(float* x, int n, float eps);
 
 // softplus as ggml computes it: x above 20 is returned as is, else log(1 + e^x).
 float softplus(float x);
+
+// The factor the state is multiplied by at a token whose decay gate (stage lin_decay) is g: exp(g), in (0, 1].
+inline float decay_factor(float g) {
+    return std::exp(g);
+}
 
 // One value head's state update and read-out for one token, the gated delta rule:
 //   S ← exp(g) · S;   u = β · (v − Sᵀk);   S ← S + k uᵀ;   o = Sᵀq / √d

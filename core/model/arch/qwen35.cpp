@@ -141,8 +141,8 @@ constexpr StageDesc kBlock[] = {
      {"ssm_beta.weight"}},
     {Stage::LinRead,
      "State update",
-     "Per value head: the decayed state S is asked what it holds at key k (Sᵀk), the difference to the value v "
-     "times β is written at k, then the query reads the updated state (Sᵀq/√d). The state has a fixed size: no "
+     "Per value head: the decayed state S is asked what it holds at key k (S^T·k), the difference to the value v "
+     "times β is written at k, then the query reads the updated state (S^T·q/√d). The state has a fixed size: no "
      "cache grows.",
      Dims::SsmHeads,
      {}},
