@@ -1,7 +1,7 @@
 // The explorer over a tiny random qwen35 file (three gated DeltaNet layers, then an attention layer): every tab of
 // the shell draws on a linear-attention layer and on the attention layer, the Attention panel says a recurrent
-// layer has no attention weights instead of drawing a heatmap (core/trace/derive refuses it), and the Journey lists
-// each layer's own stages.
+// layer has no attention weights instead of drawing a heatmap (core/trace/derive refuses it), the Journey lists
+// each layer's own stages, and the Interventions strip offers what each layer's kind has.
 #include <gtest/gtest.h>
 #include <imgui.h>
 #include <unistd.h>
@@ -75,6 +75,27 @@ TEST_F(Qwen35Frames, JourneyListsEachLayersOwnStages) {
     EXPECT_TRUE(has(core::Stage::AttnScores, 3) && has(core::Stage::AttnGate, 3));
     EXPECT_FALSE(has(core::Stage::LinRead, 3));
     EXPECT_EQ(stages[size_t(journey_layer_start(stages, 3))].layer, 3);
+}
+
+// The Interventions strip on both kinds of layers: a kind a linear-attention layer has no use for is refused with the
+// reason kept for the strip; a value head of a DeltaNet layer is zeroed; the strip draws its picks on either kind.
+TEST_F(Qwen35Frames, InterventionsOfferWhatEachLayerKindHas) {
+    start_qwen35(4);
+    ASSERT_TRUE(ui_.snap && ui_.snap->model);
+    EXPECT_FALSE(add_intervention(ui_, "no-rope:0"));
+    EXPECT_NE(ui_.intervene_error.find("linear attention"), std::string::npos) << ui_.intervene_error;
+    EXPECT_FALSE(add_intervention(ui_, "zero-head:1.4"));
+    EXPECT_NE(ui_.intervene_error.find("value heads 0 .. 3"), std::string::npos) << ui_.intervene_error;
+    ASSERT_TRUE(add_intervention(ui_, "zero-head:1.3"));
+    ASSERT_TRUE(add_intervention(ui_, "no-rope:3"));
+    wait(ui_.interventions_ticket);
+    ASSERT_TRUE(ui_.snap->interventions);
+    EXPECT_EQ(ui_.snap->interventions->size(), 2u);
+    ASSERT_TRUE(ui_.snap->diff);
+    for (int layer : {0, 3}) {
+        select_layer_head(ui_, layer, 3);
+        EXPECT_GT(frame([](UiState& ui, const core::Snapshot& snap) { draw_interventions_strip(ui, &snap); }), 0);
+    }
 }
 
 }  // namespace
