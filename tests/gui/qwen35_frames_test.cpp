@@ -98,5 +98,24 @@ TEST_F(Qwen35Frames, InterventionsOfferWhatEachLayerKindHas) {
     }
 }
 
+// The Heads panel: the atlas marks the DeltaNet layers; selecting one draws its note and asks for no probe
+// heatmap, the attention layer's head gets its heatmap on the probe.
+TEST_F(Qwen35Frames, HeadsShowTheLinearAttentionLayersAsSuch) {
+    ui_.heads.cache_dir = "";  // never the user's cache
+    start_qwen35(3);
+    ASSERT_TRUE(ui_.snap && ui_.snap->model);
+    ui_.heads.wanted = true;
+    select_layer_head(ui_, 1, 0);
+    auto atlas = [&]() -> const core::AtlasState* { return ui_.snap->atlas.get(); };
+    ASSERT_TRUE(frames_until(draw_heads_panel, [&] { return atlas() && atlas()->atlas; }));
+    EXPECT_TRUE(atlas()->atlas->is_linear(1));
+    EXPECT_FALSE(atlas()->atlas->is_linear(3));
+    EXPECT_GT(frame(draw_heads_panel), 0);
+    EXPECT_FALSE(atlas()->probe);  // nothing asked for a linear-attention layer
+    select_layer_head(ui_, 3, 1);
+    ASSERT_TRUE(frames_until(draw_heads_panel, [&] { return atlas()->probe && atlas()->probe->layer == 3; }));
+    EXPECT_TRUE(atlas()->head_error.empty()) << atlas()->head_error;
+}
+
 }  // namespace
 }  // namespace ts::app
