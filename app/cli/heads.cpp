@@ -2,7 +2,8 @@
 // attention head of the model scored on a repeated random sequence (previous-token, first-token, self, duplicate,
 // induction, entropy, window, and the share of attention on its sink columns) and tagged with its strongest behaviour.
 // The text form is one line per head and the strongest head per behaviour; --json prints one JSON object per head per
-// line. --ablate adds, for the strongest head of each behaviour, the loss on the repeated half with that head zeroed
+// line. A linear-attention layer (qwen35's DeltaNet) has no attention pattern: one line for it, its tag only.
+// --ablate adds, for the strongest head of each behaviour, the loss on the repeated half with that head zeroed
 // against without.
 #include <algorithm>
 #include <chrono>
@@ -62,7 +63,8 @@ int cmd_heads(int argc, char** argv) {
     ap.add_int("", "--half", "N", &half, 2, 4096, "length of the random run that the probe repeats once");
     ap.add_int("-t", "--threads", "N", &n_threads, 1, kMaxThreads, "worker threads");
     ap.add_flag("", "--ablate", &ablate, "loss on the repeated half with the strongest head of each kind zeroed");
-    ap.add_flag("", "--json", &json, "one JSON object per head per line");
+    ap.add_flag("", "--json", &json,
+                "one JSON object per head per line (one per layer, with its tag only, for a linear-attention layer)");
     if (auto code = ap.parse(argc, argv)) return *code;
 
     auto loaded = core::load_model(model_path);
@@ -76,17 +78,29 @@ int cmd_heads(int argc, char** argv) {
     if (!atlas) return print_error(atlas.error().message);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
+    // A linear-attention layer (qwen35's DeltaNet) has no attention pattern: one line for the layer, no numbers.
+    auto linear_row = [&](const HeadScores& s) { return atlas->is_linear(s.layer); };
     if (json) {
-        for (const HeadScores& s : atlas->heads) std::fputs(head_json(s).c_str(), stdout);
+        for (const HeadScores& s : atlas->heads)
+            if (!linear_row(s))
+                std::fputs(head_json(s).c_str(), stdout);
+            else if (s.head == 0)
+                std::printf("{\"layer\":%d,\"tag\":%s}\n", s.layer, json_string(std::string(s.tag)).c_str());
     } else {
         std::printf("model %s: %d layers x %d heads, probe of %d tokens ([BOS] + %d random + the same again), %.2f s\n",
                     model_path.c_str(), atlas->n_layer, atlas->n_head, int(atlas->probe.size()), half, seconds);
         std::printf("layer head  tag              prev  first  self   dup    ind    entropy  window  sink\n");
         for (const HeadScores& s : atlas->heads)
-            std::printf("%5d %4d  %-15.*s %5.2f  %5.2f  %5.2f  %5.2f  %5.2f  %5.2f b  %6.1f  %4.2f\n", s.layer, s.head,
-                        int(s.tag.size()), s.tag.data(), double(s.prev_token), double(s.first_token), double(s.self),
-                        double(s.duplicate), double(s.induction), double(s.entropy_bits), double(s.window),
-                        double(s.sink));
+            if (linear_row(s)) {
+                if (s.head == 0)
+                    std::printf("%5d    -  %.*s\n", s.layer, int(core::kLinearAttentionNote.size()),
+                                core::kLinearAttentionNote.data());
+            } else {
+                std::printf("%5d %4d  %-15.*s %5.2f  %5.2f  %5.2f  %5.2f  %5.2f  %5.2f b  %6.1f  %4.2f\n", s.layer,
+                            s.head, int(s.tag.size()), s.tag.data(), double(s.prev_token), double(s.first_token),
+                            double(s.self), double(s.duplicate), double(s.induction), double(s.entropy_bits),
+                            double(s.window), double(s.sink));
+            }
         std::printf("strongest:\n");
     }
     const int second = atlas->first_copy + half;

@@ -159,7 +159,8 @@ int cmd_run(int argc, char** argv) {
         "run with an intervention: zero-head:L.H, scale-head:L.H:S, mean-head:L.H, skip-attn:L, "
         "skip-mlp:L, no-scale:L, no-rope:L, no-mask:L, steer:L:ALPHA:TEXT_A|TEXT_B (the mean residual after "
         "layer L over TEXT_A's tokens minus TEXT_B's, times ALPHA, added after layer L); @P at the "
-        "end starts it at position P. --json lines then add the KL and each candidate's d_logit / d_p "
+        "end starts it at position P (on qwen35's linear-attention layers a head is a value head, and no-scale, "
+        "no-rope and no-mask are refused). --json lines then add the KL and each candidate's d_logit / d_p "
         "against the clean run");
     core::LoadOptions load;
     add_load_flags(ap, &load);

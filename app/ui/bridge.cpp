@@ -118,7 +118,8 @@ void begin_ui_frame(UiState& ui) {
     f.atlas.atlas              = ui.heads.wanted;
     f.atlas.look               = heads_on_screen;
     f.atlas.cache_dir          = ui.heads.cache_dir;
-    if (heads_on_screen) {
+    // (Not on a linear-attention layer: it has no attention pattern to show.)
+    if (heads_on_screen && !(s.model && s.model->hp.is_recurrent(ui.sel.layer))) {
         f.atlas.probe_layer = ui.sel.layer;
         f.atlas.probe_head  = ui.sel.head;
     }

@@ -4,7 +4,8 @@
 // button asks for it, a progress bar shows it and Cancel drops it; it is cached per model file, so the second time
 // it is there at once. Clicking a cell selects that head for every panel (the Attention panel opens it on a double
 // click) and shows its heatmap on the probe and on the current context; "Confirm by ablation" zeroes the head and
-// shows how the loss on the probe's repeated half changes.
+// shows how the loss on the probe's repeated half changes. A linear-attention layer (qwen35's DeltaNet) is one grey
+// row, "linear attention — no attention pattern", not a row of zeros.
 #include <imgui.h>
 
 #include <algorithm>
@@ -129,6 +130,11 @@ void head_tooltip(const HeadScores& h) {
     ImGui::EndTooltip();
 }
 
+constexpr const char* kLinearExplain =
+    "A linear-attention layer (gated DeltaNet): each token reads a fixed-size recurrent state, not weights over the "
+    "positions before it, so there is no attention pattern to score. Its heads can still be zeroed or scaled "
+    "(Interventions).";
+
 // The request and its progress while there is no atlas yet.
 void draw_request(UiState& ui, const core::AtlasState* st) {
     disabled_wrapped(
@@ -217,6 +223,14 @@ void draw_grid(UiState& ui, HeadsView& v, const core::HeadAtlas& a, float max_h)
             dl->AddText(ImVec2(g0.x - ImGui::CalcTextSize(buf).x - 4, g0.y + ch * (float(l) + 0.5f) - th * 0.5f), dim,
                         buf);
         }
+        if (a.is_linear(l)) {  // one grey band: no attention pattern, nothing measured
+            const ImVec2 c0(g0.x, g0.y + ch * float(l)), c1(g0.x + v.grid.w - 1.0f, c0.y + ch - 1.0f);
+            dl->AddRectFilled(c0, c1, IM_COL32(52, 54, 60, 255));
+            const char* note = core::kLinearAttentionNote.data();
+            if (ImGui::CalcTextSize(note).x + 4 <= v.grid.w && th <= ch)
+                dl->AddText(ImVec2(c0.x + 4, c0.y + (ch - th) * 0.5f), dim, note);
+            continue;
+        }
         for (int h = 0; h < a.n_head; ++h) {
             const size_t k = size_t(l) * size_t(a.n_head) + size_t(h);
             const ImVec2 c0(g0.x + cw * float(h), g0.y + ch * float(l));
@@ -234,7 +248,16 @@ void draw_grid(UiState& ui, HeadsView& v, const core::HeadAtlas& a, float max_h)
     // The selected head.
     const ImVec2 s0(g0.x + cw * float(ui.sel.head), g0.y + ch * float(ui.sel.layer));
     dl->AddRect(ImVec2(s0.x - 1, s0.y - 1), ImVec2(s0.x + cw, s0.y + ch), IM_COL32_WHITE, 0.0f, 0, 2.0f);
-    if (hovered && hit) head_tooltip(a.at(hit->row, hit->col));
+    if (hovered && hit && a.is_linear(hit->row)) {
+        ImGui::BeginTooltip();
+        ImGui::Text("layer %d: %s", hit->row, core::kLinearAttentionNote.data());
+        ImGui::PushTextWrapPos(em * 28.0f);
+        ImGui::TextDisabled("%s", kLinearExplain);
+        ImGui::PopTextWrapPos();
+        ImGui::EndTooltip();
+    } else if (hovered && hit) {
+        head_tooltip(a.at(hit->row, hit->col));
+    }
     ImGui::SetCursorScreenPos(ImVec2(p0.x, g0.y + v.grid.h + 4));
     const Score& s = kScores[size_t(v.score)];
     ImGui::TextDisabled("colour: %s, 0 → %.2f%s · tag: the head's strongest behaviour (≥ 0.3)", s.name, double(v.v_max),
@@ -266,8 +289,13 @@ void draw_head_heatmap(const char* id, const gl::HeatmapTexture& tex, const std:
 
 void draw_selected(UiState& ui, HeadsView& v, const core::Snapshot& snap, const core::AtlasState& st) {
     const core::HeadAtlas& a = *st.atlas;
-    const HeadScores& h      = a.at(ui.sel.layer, ui.sel.head);
     ImGui::Separator();
+    if (a.is_linear(ui.sel.layer)) {
+        ImGui::Text("Layer %d: %s", ui.sel.layer, core::kLinearAttentionNote.data());
+        disabled_wrapped(kLinearExplain);
+        return;
+    }
+    const HeadScores& h = a.at(ui.sel.layer, ui.sel.head);
     ImGui::Text("Layer %d, head %d: %.*s", h.layer, h.head, int(h.tag.size()), h.tag.data());
     ImGui::SameLine();
     ImGui::TextDisabled("— %s", tag_meaning(h.tag));

@@ -1,9 +1,10 @@
 // The Interventions strip (left column, under the sampler): the session's interventions, each with a checkbox
 // (on/off), its description, a slider for scale-head's S or steer's α, and a remove button; a box to add one by
-// spec text (the parse error shown under it); and "Zero head L.H" for the head the Attention panel shows. Every
-// change is one cmd::SetInterventions: the worker re-evaluates what it changes and every panel then shows the
-// intervened run; the Logits panel adds Δ logit / Δp against the un-intervened run and the KL. Drawing only: the
-// parsing and the numbers are core's.
+// spec text (the parse error shown under it); and one-click picks for the layer and head the Attention panel shows
+// ("Zero head L.H", skip, no-scale, …), only those that apply to that layer's kind (qwen35: a linear-attention layer
+// has no scores, RoPE or mask; the reason is the greyed option's tooltip). Every change is one cmd::SetInterventions:
+// the worker re-evaluates what it changes and every panel then shows the intervened run; the Logits panel adds
+// Δ logit / Δp against the un-intervened run and the KL. Drawing only: the parsing and the numbers are core's.
 #include <imgui.h>
 
 #include <cstdio>
@@ -13,6 +14,61 @@
 #include "app/ui/widgets.hpp"
 
 namespace ts::app {
+namespace {
+
+// One-click interventions on the layer and head the Attention panel shows, only those that apply to that layer's
+// kind: an option left out is named, greyed, with core's reason as its tooltip (intervention_refusal).
+void draw_layer_picks(UiState& ui) {
+    const core::Hparams& hp = ui.model->hp;
+    const int L = ui.sel.layer, H = ui.sel.head;
+    if (L < 0 || L >= hp.n_layer) return;
+    const bool rec = hp.is_recurrent(L);
+    if (hp.has_recurrent())
+        ImGui::TextDisabled("layer %d: %s", L, rec ? "linear attention (recurrent state)" : "attention (KV cache)");
+    const std::string l = std::to_string(L);
+    char zero[64];
+    std::snprintf(zero, sizeof zero, "Zero head %d.%d", L, H);
+    if (H >= 0 && H < hp.mixer_heads(L)) {
+        if (ImGui::Button(zero)) add_intervention(ui, "zero-head:" + l + "." + std::to_string(H));
+        item_tooltip(rec ? "Zero this value head's read-out (its row after the gated norm, before ssm_out mixes the "
+                           "heads), from position 0. The state still updates: only what the head adds changes."
+                         : "Zero the output of the head the Attention panel shows (layer.head), from position 0.");
+    } else {
+        ImGui::TextDisabled("%s: no such head", zero);
+        const std::string why =
+            "Layer " + l + " has " + std::to_string(hp.mixer_heads(L)) +
+            (rec ? " value heads (a linear-attention layer's heads are its value heads)." : " heads.");
+        item_tooltip(why.c_str());
+    }
+    struct Pick {
+        core::InterventionKind kind;
+        const char* label;
+        const char* spec;
+        const char* tip;
+    };
+    const Pick picks[] = {
+        {core::InterventionKind::SkipAttn, rec ? "Skip mixer" : "Skip attention", "skip-attn:",
+         rec ? "The layer's DeltaNet adds nothing (lin_out zeroed); its state still absorbs each token."
+             : "The layer's attention block adds nothing (attn_proj zeroed)."},
+        {core::InterventionKind::SkipMlp, "Skip MLP", "skip-mlp:", "The layer's MLP adds nothing (ffn_out zeroed)."},
+        {core::InterventionKind::NoScale, "No scale", "no-scale:", "Scores q·k without the 1/√head_dim."},
+        {core::InterventionKind::NoRope, "No RoPE", "no-rope:", "Queries and keys not rotated."},
+        {core::InterventionKind::NoMask, "No mask", "no-mask:", "Prompt positions also see the later prompt tokens."},
+    };
+    for (const Pick& p : picks) {
+        if (&p != &picks[0] && &p != &picks[2]) ImGui::SameLine();  // the skips, then the attention-only edits
+        const std::string why = core::intervention_refusal(p.kind, hp, L);
+        if (why.empty()) {
+            if (ImGui::SmallButton(p.label)) add_intervention(ui, std::string(p.spec) + l);
+            item_tooltip(p.tip);
+        } else {
+            ImGui::TextDisabled("(%s)", p.label);
+            item_tooltip(why.c_str());
+        }
+    }
+}
+
+}  // namespace
 
 void draw_interventions_strip(UiState& ui, const core::Snapshot* snap) {
     section_heading(ui, "Interventions");
@@ -71,11 +127,7 @@ void draw_interventions_strip(UiState& ui, const core::Snapshot* snap) {
         ImGui::TextColored(ImVec4(0.90f, 0.30f, 0.20f, 1.0f), "%s", ui.intervene_error.c_str());
         ImGui::PopTextWrapPos();
     }
-    char zero[64];
-    std::snprintf(zero, sizeof zero, "Zero head %d.%d", ui.sel.layer, ui.sel.head);
-    if (ImGui::Button(zero))
-        add_intervention(ui, "zero-head:" + std::to_string(ui.sel.layer) + "." + std::to_string(ui.sel.head));
-    item_tooltip("Zero the output of the head the Attention panel shows (layer.head), from position 0.");
+    draw_layer_picks(ui);
     if (snap->diff) {
         ImGui::SameLine();
         ImGui::Text("KL %.4f nats", snap->diff->kl);

@@ -110,8 +110,8 @@ Status Forward::eval(KvCache& cache, const int32_t* tokens, int n_tokens, int po
     cache.truncate(pos0);
     RecurrentState& rs = cache.recurrent();
     if (hp.has_recurrent()) {
-        sync_recurrent(cache, pos0, pool);
-        ask_observer(observer);  // the recompute asked for nothing
+        sync_recurrent(cache, pos0, pool, observer ? observer->editor() : nullptr);
+        ask_observer(observer);  // the recompute asked only for the edits
         rec_state_ = rs.data();
         for (int t = 0; t < n_tokens; ++t) rs.set_token(pos0 + t, tokens[t]);
     }
@@ -139,23 +139,23 @@ Status Forward::eval(KvCache& cache, const int32_t* tokens, int n_tokens, int po
     return {};
 }
 
-void Forward::sync_recurrent(KvCache& cache, int pos0, ThreadPool& pool) {
+void Forward::sync_recurrent(KvCache& cache, int pos0, ThreadPool& pool, Observer* editor) {
     const Hparams& hp  = model_.hp;
     RecurrentState& rs = cache.recurrent();
     if (rs.empty() || rs.floats_per_layer() != hp.recurrent_floats())
         rs.init(hp.n_recurrent(), hp.recurrent_floats(), hp.state_checkpoint_every());
     if (rs.n_pos() == pos0) return;
     // Rewound: the nearest checkpoint, then the tokens from there to pos0 through every stage (their K and V are
-    // in the cache already and are read, not written), batch by batch as eval does.
+    // in the cache already and are read, not written), batch by batch as eval does, through the interventions'
+    // edits (`editor`) when the run was intervened, so that the state is the one the intervened run left.
     int at     = rs.restore_before(pos0);
     rec_state_ = rs.data();
     std::vector<int32_t> ids;
     for (int p = at; p < pos0; ++p) ids.push_back(rs.token(p));
-    const StageMask none{};
-    std::fill(wants_.begin(), wants_.end(), none);
+    ask_observer(editor);
     for (size_t done = 0; done < ids.size();) {
         const int n = int(std::min(ids.size() - done, size_t(n_batch_)));
-        eval_batch(cache, nullptr, ids.data() + done, n, at, nullptr, LogitRows::None, pool, nullptr);
+        eval_batch(cache, nullptr, ids.data() + done, n, at, nullptr, LogitRows::None, pool, editor);
         at += n;
         done += size_t(n);
         rs.advance_to(at);
@@ -180,14 +180,15 @@ Status Forward::replay(const KvCache& cache, int32_t token, int pos, float* logi
         if (rs.empty() || rs.floats_per_layer() != hp.recurrent_floats())
             return make_error(Code::kInvalidArgument, "replay: the cache has no recurrent state for this model");
         rec_replay_.resize(size_t(rs.n_layers()) * rs.floats_per_layer());
-        int at     = rs.checkpoint_before(pos, rec_replay_.data());
-        rec_state_ = rec_replay_.data();
-        std::fill(wants_.begin(), wants_.end(), StageMask{});
+        int at           = rs.checkpoint_before(pos, rec_replay_.data());
+        rec_state_       = rec_replay_.data();
+        Observer* editor = observer ? observer->editor() : nullptr;  // the interventions' edits, recording nothing
+        ask_observer(editor);
         while (at < pos) {
             int32_t ids[64];
             const int n = std::min({pos - at, n_batch_, 64});
             for (int i = 0; i < n; ++i) ids[i] = rs.token(at + i);
-            eval_batch(cache, nullptr, ids, n, at, nullptr, LogitRows::None, pool, nullptr);
+            eval_batch(cache, nullptr, ids, n, at, nullptr, LogitRows::None, pool, editor);
             at += n;
         }
     }

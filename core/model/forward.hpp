@@ -10,6 +10,7 @@
 // family has one block function, picked once per batch by the architecture.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -37,6 +38,11 @@ public:
     const Model& model() const { return model_; }
     int n_ctx() const { return n_ctx_; }
     int n_batch() const { return n_batch_; }
+    // The most tokens from position 0 that one eval() runs as one batch: n_batch, or on a model with recurrent
+    // layers the state's checkpoint spacing when smaller (a batch ends at each checkpoint).
+    int first_batch() const {
+        return model_.hp.has_recurrent() ? std::min(n_batch_, model_.hp.state_checkpoint_every()) : n_batch_;
+    }
 
     // A cache that fits this model and context (f32 or f16 storage).
     [[nodiscard]] Result<KvCache> make_cache(DType type = DType::F32) const;
@@ -73,8 +79,9 @@ private:
     void eval_qwen35(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                      LogitRows rows, ThreadPool& pool, Observer* observer);
     // qwen35: brings the cache's recurrent state to position pos0 (restoring the nearest checkpoint and running the
-    // tokens from there, without observer or logits) when a rewind left it elsewhere.
-    void sync_recurrent(KvCache& cache, int pos0, ThreadPool& pool);
+    // tokens from there, without logits, through `editor` — the observer's edits, Observer::editor — or nothing)
+    // when a rewind left it elsewhere.
+    void sync_recurrent(KvCache& cache, int pos0, ThreadPool& pool, Observer* editor);
     // arch/gemma.cpp: gemma2, gemma3, gemma4.
     void eval_gemma(const KvCache& cache, KvCache* store, const int32_t* tokens, int n, int pos0, float* logits,
                     LogitRows rows, ThreadPool& pool, Observer* observer);

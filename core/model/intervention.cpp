@@ -57,35 +57,80 @@ bool parse_float(std::string_view s, float& out) {
     return end == buf + s.size() && std::isfinite(out);
 }
 
-// Where each kind acts.
-StageMask stages_of(InterventionKind k) {
-    switch (k) {
-        case InterventionKind::ZeroHead:
-        case InterventionKind::ScaleHead:
-        case InterventionKind::MeanHead:
-            return StageMask{}.set(Stage::AttnOut);
-        case InterventionKind::SkipAttn:
-            return StageMask{}.set(Stage::AttnProj);
-        case InterventionKind::SkipMlp:
-            return StageMask{}.set(Stage::FfnOut);
-        case InterventionKind::NoScale:
-        case InterventionKind::NoMask:  // asks for the scores so that the forward pass asks key_count
-            return StageMask{}.set(Stage::AttnScores);
-        case InterventionKind::NoRope:
-            return StageMask{}
-                .set(Stage::QProj)
-                .set(Stage::KProj)
-                .set(Stage::QNorm)
-                .set(Stage::KNorm)
-                .set(Stage::Q)
-                .set(Stage::K);
-        case InterventionKind::Steer:
-            return StageMask{}.set(Stage::ResidFfn);
-    }
-    return {};
+// Where each kind acts on `layer` (intervention_stage; no-rope also keeps the projections before q and k).
+StageMask stages_of(InterventionKind k, const Hparams& hp, int layer) {
+    if (k == InterventionKind::NoRope)
+        return StageMask{}
+            .set(Stage::QProj)
+            .set(Stage::KProj)
+            .set(Stage::QNorm)
+            .set(Stage::KNorm)
+            .set(Stage::Q)
+            .set(Stage::K);
+    return StageMask{}.set(intervention_stage(k, hp, layer));
+}
+
+// The width of one head's row at the per-head stage of `layer`.
+size_t head_width(const Hparams& hp, int layer) {
+    return size_t(hp.is_recurrent(layer) ? hp.ssm_head_v() : hp.head_dim_of(layer));
+}
+
+// "3, 7, 11" — the attention layers of a model with recurrent ones (at most 8 named).
+std::string attention_layers(const Hparams& hp) {
+    std::string s;
+    int named = 0;
+    for (int il = 0; il < hp.n_layer; ++il)
+        if (!hp.is_recurrent(il)) {
+            if (named == 8) return s + ", …";
+            s += (named++ ? ", " : "") + std::to_string(il);
+        }
+    return s.empty() ? "none" : s;
 }
 
 }  // namespace
+
+Stage intervention_stage(InterventionKind kind, const Hparams& hp, int layer) {
+    const bool rec = hp.is_recurrent(layer);
+    switch (kind) {
+        case InterventionKind::ZeroHead:
+        case InterventionKind::ScaleHead:
+        case InterventionKind::MeanHead:
+            if (rec) return Stage::LinNorm;
+            return find_stage(arch_desc(hp.arch), Stage::AttnGate) && layer_has_stage(hp, layer, Stage::AttnGate)
+                       ? Stage::AttnGate
+                       : Stage::AttnOut;
+        case InterventionKind::SkipAttn:
+            return rec ? Stage::LinOut : Stage::AttnProj;
+        case InterventionKind::SkipMlp:
+            return Stage::FfnOut;
+        case InterventionKind::NoScale:
+        case InterventionKind::NoMask:  // asks for the scores so that the forward pass asks key_count
+            return Stage::AttnScores;
+        case InterventionKind::NoRope:
+            return Stage::Q;
+        case InterventionKind::Steer:
+            return Stage::ResidFfn;
+    }
+    return Stage::AttnOut;
+}
+
+std::string intervention_refusal(InterventionKind kind, const Hparams& hp, int layer) {
+    if (kind == InterventionKind::NoRope && !has_rope(hp))
+        return hp.arch_name + " has no RoPE to turn off (its positions are learned and added to the embedding)";
+    if (!hp.is_recurrent(layer)) return "";
+    const std::string L = "layer " + std::to_string(layer) + " is linear attention (gated DeltaNet, recurrent state): ";
+    const std::string att = "; the attention layers are " + attention_layers(hp);
+    switch (kind) {
+        case InterventionKind::NoScale:
+            return L + "it computes no attention scores to scale" + att;
+        case InterventionKind::NoRope:
+            return L + "it has no RoPE (it knows order only through its state)" + att;
+        case InterventionKind::NoMask:
+            return L + "it has no causal mask to lift (its state only ever holds the tokens before)" + att;
+        default:
+            return "";
+    }
+}
 
 bool Intervention::same_edit(const Intervention& o) const {
     return kind == o.kind && layer == o.layer && head == o.head && factor == o.factor && from_pos == o.from_pos &&
@@ -99,12 +144,14 @@ Status check_intervention(const Intervention& iv, const Hparams& hp) {
     };
     if (iv.layer < 0 || iv.layer >= hp.n_layer)
         return bad("the model has layers 0 .. " + std::to_string(hp.n_layer - 1));
-    if (per_head(iv.kind) && (iv.head < 0 || iv.head >= hp.n_head))
-        return bad("the model has heads 0 .. " + std::to_string(hp.n_head - 1));
+    if (per_head(iv.kind) && (iv.head < 0 || iv.head >= hp.mixer_heads(iv.layer)))
+        return bad((hp.is_recurrent(iv.layer)
+                        ? "layer " + std::to_string(iv.layer) + " is linear attention: it has value heads 0 .. "
+                        : std::string("the model has heads 0 .. ")) +
+                   std::to_string(hp.mixer_heads(iv.layer) - 1));
     if (iv.from_pos < 0) return bad("the start position must be >= 0");
     if (!std::isfinite(iv.factor)) return bad("the factor must be a finite number");
-    if (iv.kind == InterventionKind::NoRope && !has_rope(hp))
-        return bad(hp.arch_name + " has no RoPE to turn off (its positions are learned and added to the embedding)");
+    if (const std::string why = intervention_refusal(iv.kind, hp, iv.layer); !why.empty()) return bad(why);
     if (iv.kind == InterventionKind::Steer && !iv.steer.empty() && int64_t(iv.steer.size()) != hp.n_embd)
         return bad("the steering vector has " + std::to_string(iv.steer.size()) + " entries, the residual stream " +
                    std::to_string(hp.n_embd));
@@ -236,7 +283,9 @@ std::string describe_intervention(const Intervention& iv) {
 }
 
 Intervener::Intervener(const Hparams& hp, std::vector<Intervention> list, Observer* inner)
-    : hp_(hp), list_(std::move(list)), inner_(inner), inner_wants_(size_t(hp.n_layer) + 1) {}
+    : hp_(hp), list_(std::move(list)), inner_(inner), inner_wants_(size_t(hp.n_layer) + 1) {
+    edits_.self = this;
+}
 
 bool Intervener::active() const {
     for (const Intervention& iv : list_)
@@ -247,15 +296,21 @@ bool Intervener::active() const {
 StageMask Intervener::wants(int layer) const {
     StageMask m                     = inner_ ? inner_->wants(layer) : StageMask{};
     inner_wants_[size_t(layer + 1)] = m;
+    m.bits |= own_wants(layer).bits;
+    return m;
+}
+
+StageMask Intervener::own_wants(int layer) const {
+    StageMask m;
     for (const Intervention& iv : list_)
-        if (iv.enabled && iv.layer == layer) m.bits |= stages_of(iv.kind).bits;
+        if (iv.enabled && iv.layer == layer) m.bits |= stages_of(iv.kind, hp_, layer).bits;
     return m;
 }
 
 void Intervener::truncate(int n) {
     for (auto it = saved_.begin(); it != saved_.end();)
         it = std::get<2>(it->first) >= n ? saved_.erase(it) : std::next(it);
-    for (auto& [i, h] : head_history_) h.resize(std::min(h.size(), size_t(n) * size_t(hp_.head_dim)));
+    for (auto& [i, h] : head_history_) h.resize(std::min(h.size(), size_t(n) * head_width(hp_, list_[i].layer)));
 }
 
 void edit_scores(const std::vector<Intervention>& list, const Hparams& hp, int layer, int pos, float* scores,
@@ -287,13 +342,19 @@ int Intervener::key_count(int layer, int pos, int causal) const {
 }
 
 void Intervener::observe(Stage stage, int layer, int pos, TensorView v) {
+    edit(stage, layer, pos, v);
+    if (inner_ && inner_wants_[size_t(layer + 1)].has(stage)) inner_->observe(stage, layer, pos, v);
+}
+
+void Intervener::edit(Stage stage, int layer, int pos, TensorView v) {
     if (stage == Stage::AttnScores) {  // one row per head, n_keys = v.cols
         for (int h = 0; h < v.rows; ++h)
             edit_scores(list_, hp_, layer, pos, v.data + size_t(h) * size_t(v.cols), v.cols);
     }
     for (size_t k = 0; k < list_.size(); ++k) {
         const Intervention& iv = list_[k];
-        if (iv.kind == InterventionKind::MeanHead && iv.enabled && iv.layer == layer && stage == Stage::AttnOut &&
+        if (iv.kind == InterventionKind::MeanHead && iv.enabled && iv.layer == layer &&
+            stage == intervention_stage(iv.kind, hp_, layer) &&
             iv.head < v.rows) {  // every position's output goes into the history, the edit from from_pos on
             float* row             = v.data + size_t(iv.head) * size_t(v.cols);
             std::vector<float>& hh = head_history_[k];
@@ -308,8 +369,8 @@ void Intervener::observe(Stage stage, int layer, int pos, TensorView v) {
                 }
             continue;
         }
-        if (!iv.enabled || iv.layer != layer || pos < iv.from_pos || !stages_of(iv.kind).has(stage)) continue;
-        if (!iv.enabled || iv.layer != layer || pos < iv.from_pos || !stages_of(iv.kind).has(stage)) continue;
+        if (!iv.enabled || iv.layer != layer || pos < iv.from_pos || !stages_of(iv.kind, hp_, layer).has(stage))
+            continue;
         const size_t n = size_t(v.rows) * size_t(v.cols);
         switch (iv.kind) {
             case InterventionKind::ZeroHead:
@@ -347,7 +408,6 @@ void Intervener::observe(Stage stage, int layer, int pos, TensorView v) {
                 break;
         }
     }
-    if (inner_ && inner_wants_[size_t(layer + 1)].has(stage)) inner_->observe(stage, layer, pos, v);
 }
 
 }  // namespace ts::core

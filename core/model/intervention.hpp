@@ -22,6 +22,23 @@
 //   steer:L:A:X|Y      the same with the vector made from two texts: the mean residual stream after layer L
 //                      (resid_ffn) over the tokens of X minus that over the tokens of Y (steering_vector())
 //
+// On qwen35 (two kinds of layers, ARCHITECTURE §3) each kind means on an attention layer what it means above, and on
+// a linear-attention (gated DeltaNet, recurrent state) layer:
+//   zero-head:L.H      value head H's row of lin_norm (its read-out after the gated norm, RMSNorm · ssm_norm ⊙
+//   scale-head:L.H:S   silu(z)) zeroed / × S before ssm_out mixes the heads — removing head H's columns of ssm_out.
+//   mean-head:L.H      that row replaced by its mean over the context so far, as above. The heads are the value
+//                      heads (ssm.time_step_rank of them, Hparams::mixer_heads). The state is updated as without
+//                      the edit: only what the head adds to the residual stream changes.
+//   skip-attn:L        lin_out (the mixer's output) is zeroed: the layer adds nothing; its state still absorbs each
+//                      token, as an attention layer's K and V still enter the cache (nothing reads either while the
+//                      skip holds, since both are only read by the layer's own outputs).
+//   skip-mlp, steer    as above (every layer has its MLP and its output).
+//   no-scale, no-rope, no-mask  refused: a recurrent layer has no scores, no RoPE and no mask (its state only ever
+//                      holds earlier tokens).
+// On qwen35's attention layers the per-head kinds act on attn_gate (the head's output after its query gate
+// ⊙ sigmoid(gate): the row wo mixes), not on attn_out: zeroing or scaling either is the same, but mean-head's mean
+// is of what the head contributed, gate included. intervention_stage() says which stage, per layer.
+//
 // Each applies to the positions >= from_pos. The Intervener runs a list of them and then hands every stage to an
 // inner observer (the session's recorder), so what is recorded is the intervened run. A Session keeps the list
 // (Session::set_interventions) and re-evaluates what it changes.
@@ -68,11 +85,21 @@ struct Intervention {
 
 // Parses one spec of the list above ("zero-head:3.1", "skip-mlp:0", "steer:2:4.5", "steer:2:4:  love| hate"; `@P`
 // at the end sets from_pos, e.g. "skip-mlp:0@5"). A layer or head the model does not have, an unknown kind, a
-// malformed number or no-rope on a model without RoPE is an error naming the spec. A steer spec leaves `steer`
+// malformed number, no-rope on a model without RoPE or a kind that does not apply to the layer's kind
+// (intervention_refusal) is an error naming the spec. A steer spec leaves `steer`
 // empty: steering_vector() or the caller makes it (Session::set_interventions does it from the texts).
 [[nodiscard]] Result<Intervention> parse_intervention(std::string_view spec, const Hparams& hp);
 // What parse_intervention checks, for an Intervention made in code; a steer also needs its vector ([n_embd]).
 [[nodiscard]] Status check_intervention(const Intervention& iv, const Hparams& hp);
+// Why `kind` does not apply to layer `layer` of this model ("" when it does): no-rope on a model without RoPE;
+// no-scale, no-rope, no-mask on a linear-attention layer. One sentence naming the layer's kind; the Interventions
+// panel shows it where it leaves an option out.
+std::string intervention_refusal(InterventionKind kind, const Hparams& hp, int layer);
+// The stage a kind edits on `layer`: zero-head, scale-head, mean-head: lin_norm on a linear-attention layer,
+// attn_gate on an attention layer that has one (qwen35), attn_out otherwise; skip-attn: lin_out or attn_proj;
+// skip-mlp: ffn_out; steer: resid_ffn; no-scale, no-mask: attn_scores; no-rope: q (it also reads the stages before).
+Stage intervention_stage(InterventionKind kind, const Hparams& hp, int layer);
+
 // The spec again ("zero-head:3.1"), and one line for a learner ("layer 3, head 1: output zeroed").
 std::string intervention_spec(const Intervention& iv);
 std::string describe_intervention(const Intervention& iv);
@@ -107,6 +134,8 @@ bool has_no_mask(const std::vector<Intervention>& list);  // an enabled no-mask 
 class Intervener final : public Observer {
 public:
     Intervener(const Hparams& hp, std::vector<Intervention> list, Observer* inner = nullptr);
+    Intervener(const Intervener&)            = delete;
+    Intervener& operator=(const Intervener&) = delete;
 
     void set_inner(Observer* inner) { inner_ = inner; }
     Observer* inner() const { return inner_; }
@@ -123,8 +152,21 @@ public:
     StageMask wants(int layer) const override;
     void observe(Stage stage, int layer, int pos, TensorView view) override;
     int key_count(int layer, int pos, int causal) const override;
+    // The same edits without the inner observer: what a recompute of positions already evaluated runs (the
+    // recurrent state brought back from a checkpoint, Forward::eval / replay), so that the state it rebuilds is the
+    // intervened one and nothing is recorded twice.
+    Observer* editor() override { return active() ? &edits_ : nullptr; }
 
 private:
+    struct EditsOnly final : Observer {
+        Intervener* self = nullptr;
+        StageMask wants(int layer) const override { return self->own_wants(layer); }
+        void observe(Stage stage, int layer, int pos, TensorView view) override { self->edit(stage, layer, pos, view); }
+        int key_count(int layer, int pos, int causal) const override { return self->key_count(layer, pos, causal); }
+    };
+    StageMask own_wants(int layer) const;
+    void edit(Stage stage, int layer, int pos, TensorView view);
+
     const Hparams& hp_;
     std::vector<Intervention> list_;
     Observer* inner_ = nullptr;
@@ -132,6 +174,7 @@ private:
     mutable std::vector<StageMask> inner_wants_;                       // [n_layer + 1], asked in wants()
     std::map<std::tuple<Stage, int, int>, std::vector<float>> saved_;  // no-rope: (q_proj | k_proj, layer, pos)
     std::map<size_t, std::vector<float>> head_history_;  // mean-head: list index → [pos][head_dim] as computed
+    EditsOnly edits_;
 };
 
 }  // namespace ts::core

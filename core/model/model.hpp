@@ -126,6 +126,8 @@ struct Hparams {
     std::array<int, 4> rope_sections{};
     bool is_recurrent(int il) const { return size_t(il) < recurrent_layers.size() && recurrent_layers[size_t(il)]; }
     bool has_recurrent() const { return ssm_d_state > 0; }
+    // The heads of layer il's token mixer: its attention heads, or a recurrent layer's value heads (ssm_dt_rank).
+    int mixer_heads(int il) const { return is_recurrent(il) ? ssm_dt_rank : n_head; }
     int ssm_conv_dim() const { return ssm_d_inner + 2 * ssm_n_group * ssm_d_state; }
     int ssm_head_v() const { return ssm_dt_rank > 0 ? ssm_d_inner / ssm_dt_rank : 0; }
     // Floats of one recurrent layer's state: the convolution's last d_conv - 1 inputs, then every head's state.

@@ -217,6 +217,10 @@ struct Observer {
     // intervention lifts the mask (no-mask). Asked only when the observer wants that layer's attn_scores; the
     // forward pass reads at most the keys the cache holds once the batch's own K and V are stored.
     virtual int key_count(int /*layer*/, int /*pos*/, int causal) const { return causal; }
+    // The part of this observer that edits the forward pass (an Intervener's edits, recording nothing), or null when
+    // it only reads: Forward runs it when it recomputes positions already evaluated (the recurrent state rebuilt from
+    // a checkpoint), so that the state is the one the edited run left.
+    virtual Observer* editor() { return nullptr; }
 };
 
 // The shape a stage produces, in the model's own sizes.

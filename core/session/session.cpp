@@ -93,10 +93,10 @@ Status Session::set_prompt_ids(std::vector<int32_t> ids) {
 Status Session::prefill(const LongOp& op) {
     const int total = int(pending_.size());
     if (total == 0) return {};
-    if (has_no_mask(interventions_) && n_prompt_ > fwd_->n_batch())  // its prompt positions see the whole prompt
+    if (has_no_mask(interventions_) && n_prompt_ > fwd_->first_batch())  // its prompt positions see the whole prompt
         return make_error(Code::kInvalidArgument,
                           "no-mask needs the whole prompt in one forward batch: the prompt has %d tokens, a batch %d",
-                          n_prompt_, fwd_->n_batch());
+                          n_prompt_, fwd_->first_batch());
     // Records for the positions the budget can hold, counted from the end of the prompt.
     const size_t per_pos = record_bytes_per_position(model_->hp, opt_.resid_type);
     const int64_t fit    = per_pos ? int64_t(opt_.trace_budget / per_pos) : total;

@@ -11,8 +11,8 @@ bool holds(const std::vector<Intervention>& list, const Intervention& iv) {
     return std::any_of(list.begin(), list.end(), [&](const Intervention& o) { return o.enabled && o.same_edit(iv); });
 }
 
-// The earliest position whose result differs between the two lists (INT_MAX: none).
-int earliest_change(const std::vector<Intervention>& before, const std::vector<Intervention>& after) {
+// The earliest position whose result differs between the two lists (INT_MAX: none), for a prompt of n_prompt.
+int earliest_change(const std::vector<Intervention>& before, const std::vector<Intervention>& after, int n_prompt) {
     int first = 1 << 30;
     for (const Intervention& iv : before)
         if (iv.enabled && !holds(after, iv)) first = std::min(first, iv.from_pos);
@@ -21,6 +21,11 @@ int earliest_change(const std::vector<Intervention>& before, const std::vector<I
     if (first < (1 << 30))  // a mean-head's mean reads every position, so its history must be whole
         for (const Intervention& iv : after)
             if (iv.enabled && iv.kind == InterventionKind::MeanHead) first = 0;
+    // A no-mask's prompt positions read the later prompt positions: a change inside the prompt reaches them too (and
+    // a recurrent state rebuilt from a checkpoint could not see the keys after the change).
+    if (first < n_prompt)
+        for (const Intervention& iv : after)
+            if (iv.enabled && iv.kind == InterventionKind::NoMask) first = std::min(first, iv.from_pos);
     return first;
 }
 
@@ -47,11 +52,11 @@ Status Session::set_interventions(std::vector<Intervention> list, const LongOp& 
                               "intervention '%s': a steer needs its vector (steer:L:ALPHA:TEXT_A|TEXT_B makes it)",
                               intervention_spec(iv).c_str());
     }
-    if (has_no_mask(list) && n_prompt_ > fwd_->n_batch())
+    if (has_no_mask(list) && n_prompt_ > fwd_->first_batch())
         return make_error(Code::kInvalidArgument,
                           "no-mask needs the whole prompt in one forward batch: the prompt has %d tokens, a batch %d",
-                          n_prompt_, fwd_->n_batch());
-    const int first = earliest_change(interventions_, list);
+                          n_prompt_, fwd_->first_batch());
+    const int first = earliest_change(interventions_, list, n_prompt_);
     interventions_  = std::move(list);
     intervener_.reset();
     if (!interventions_.empty()) intervener_ = std::make_unique<Intervener>(model_->hp, interventions_, &recorder_);

@@ -180,6 +180,7 @@ Result<HeadAtlas> load_atlas(const std::string& path, const std::string& key, co
             s.tag = atlas_tag(s);
             a.heads.push_back(std::move(s));
         }
+    mark_linear_layers(a, hp);
     return a;
 }
 

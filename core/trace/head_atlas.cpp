@@ -138,12 +138,31 @@ std::string_view atlas_tag(const HeadScores& s) {
     return best->first >= kAtlasTagThreshold ? best->second : std::string_view("diffuse");
 }
 
+void mark_linear_layers(HeadAtlas& atlas, const Hparams& hp) {
+    atlas.linear.assign(size_t(atlas.n_layer), 0);
+    for (int l = 0; l < atlas.n_layer && l < hp.n_layer; ++l) {
+        if (!hp.is_recurrent(l)) continue;
+        atlas.linear[size_t(l)] = 1;
+        for (int h = 0; h < atlas.n_head; ++h) {
+            const size_t k = size_t(l) * size_t(atlas.n_head) + size_t(h);
+            if (k >= atlas.heads.size()) break;
+            HeadScores s;
+            s.layer        = l;
+            s.head         = h;
+            s.tag          = kLinearAttentionTag;
+            atlas.heads[k] = std::move(s);
+        }
+    }
+}
+
 struct AtlasBuild::State {
     State(const Model& m, HeadAtlas a, int half_)
-        : atlas(std::move(a)),
+        : hp(m.hp),
+          atlas(std::move(a)),
           half(half_),
           fwd(m, int(atlas.probe.size())),
           keep(atlas.n_layer, atlas.n_head, int(atlas.probe.size())) {}
+    const Hparams& hp;
     HeadAtlas atlas;  // probe and shape; heads filled by finish()
     int half;
     Forward fwd;
@@ -198,6 +217,7 @@ HeadAtlas AtlasBuild::finish() const {
             s.head       = h;
             a.heads.push_back(std::move(s));
         }
+    mark_linear_layers(a, s_->hp);
     return a;
 }
 
@@ -214,6 +234,11 @@ Result<derive::AttnMatrix> probe_attention(const Model& model, const std::vector
         return make_error(Code::kInvalidArgument,
                           "probe attention: layer %d head %d: the model has %d layers of %d heads", layer, head,
                           model.hp.n_layer, model.hp.n_head);
+    if (model.hp.is_recurrent(layer))
+        return make_error(Code::kInvalidArgument,
+                          "probe attention: layer %d is linear attention (recurrent state): it has no attention "
+                          "pattern",
+                          layer);
     const int n = int(probe.size());
     if (n < 1) return make_error(Code::kInvalidArgument, "probe attention: an empty probe");
     Forward fwd(model, n);

@@ -14,6 +14,11 @@
 // — averaged over the queries where each applies, and tagged with its strongest behaviour. The numbers are the
 // forward pass's own attention probabilities (its attn_probs stage), not a re-derivation.
 //
+// A linear-attention layer (qwen35's gated DeltaNet, ARCHITECTURE §3) computes no attention pattern: it reads a
+// fixed-size recurrent state, not weights over positions. Its row of the atlas is not measured: HeadAtlas::linear
+// marks it, its heads keep zero scores and the tag "linear attention", and the Heads panel and `tokenscope heads`
+// show "linear attention — no attention pattern" there instead of numbers.
+//
 // "Confirm by ablation": probe_loss() is the model's loss on the second copy (the part an induction head makes
 // easy), with and without interventions (intervention.hpp), e.g. with the head zeroed.
 #pragma once
@@ -38,7 +43,8 @@ struct HeadScores {
     float window       = 0;      // mean over queries: positions back that hold 90 % of the weight
     float sink         = 0;      // mean over queries: weight on sink_cols
     std::vector<int> sink_cols;  // the head's sink columns on the probe (find_sinks), ascending
-    std::string_view tag;        // "previous-token", "first-token", "self", "duplicate-token", "induction", "diffuse"
+    std::string_view tag;        // "previous-token", "first-token", "self", "duplicate-token", "induction", "diffuse",
+                                 // kLinearAttentionTag
 };
 
 struct AtlasOptions {
@@ -52,8 +58,17 @@ struct HeadAtlas {
     int first_copy = 0;             // position of R's first token (1 with BOS, else 0)
     int half       = 0;             // length of R: the second copy starts at first_copy + half
     std::vector<HeadScores> heads;  // [n_layer][n_head]
+    std::vector<uint8_t> linear;    // [n_layer] 1: a linear-attention layer, not measured (mark_linear_layers)
     const HeadScores& at(int layer, int head) const { return heads[size_t(layer) * size_t(n_head) + size_t(head)]; }
+    bool is_linear(int layer) const { return size_t(layer) < linear.size() && linear[size_t(layer)]; }
 };
+
+// The tag of a linear-attention layer's heads, and what the atlas shows for that layer.
+inline constexpr std::string_view kLinearAttentionTag  = "linear attention";
+inline constexpr std::string_view kLinearAttentionNote = "linear attention — no attention pattern";
+// Marks the model's linear-attention layers in `atlas` (linear) and gives their heads zero scores and
+// kLinearAttentionTag: build and cache read both call it.
+void mark_linear_layers(HeadAtlas& atlas, const Hparams& hp);
 
 // A tag is given when its score reaches this (otherwise "diffuse").
 inline constexpr float kAtlasTagThreshold = 0.3f;
@@ -93,7 +108,8 @@ private:
 };
 
 // The attention of one head on the probe, as the forward pass of the probe computed it (its attn_scores and
-// attn_probs stages), in derive's shape: row i is query i over keys 0..i. Errors: no such layer or head.
+// attn_probs stages), in derive's shape: row i is query i over keys 0..i. Errors: no such layer or head, a
+// linear-attention layer (it has no attention pattern).
 [[nodiscard]] Result<derive::AttnMatrix> probe_attention(const Model& model, const std::vector<int32_t>& probe,
                                                          int layer, int head, ThreadPool& pool);
 

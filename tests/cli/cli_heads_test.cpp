@@ -1,10 +1,15 @@
 // `tokenscope heads` through the real binary on the default model: one JSON record per head with every score, the
-// text table's strongest heads, --ablate's losses, and bad flags.
+// text table's strongest heads, --ablate's losses, and bad flags; on a tiny qwen35 file the linear-attention layers
+// are one record / line each ("linear attention — no attention pattern"), and interventions that have no meaning on
+// such a layer are refused, naming its kind.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <string>
 
 #include "tests/cli/cli_harness.hpp"
+#include "tools/random_model.hpp"
 
 namespace ts::cli_test {
 namespace {
@@ -43,6 +48,33 @@ TEST(CliHeads, TextNamesTheStrongestHeadsAndAblationLosses) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_NE(r.out.find("first-token      layer 0 head 5"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("with it zeroed"), std::string::npos) << r.out;
+}
+
+TEST(CliHeads, Qwen35LinearAttentionLayersHaveNoAttentionPattern) {
+    const std::string path =
+        (std::filesystem::temp_directory_path() / ("ts_q35heads" + std::to_string(getpid()) + ".gguf")).string();
+    ASSERT_TRUE(ts::tools::write_random_model(ts::tools::tiny_qwen35_spec(core::DType::F32), path).ok());
+    const Outcome j = run_tokenscope({"heads", "-m", path, "--half", "8", "--json"});
+    const Outcome t = run_tokenscope({"heads", "-m", path, "--half", "8"});
+    const Outcome r =
+        run_tokenscope({"run", "-m", path, "--prompt-ids", "5,9,31", "-n", "2", "--intervene", "no-rope:1"});
+    const Outcome z =
+        run_tokenscope({"run", "-m", path, "--prompt-ids", "5,9,31", "-n", "2", "--intervene", "zero-head:1.3"});
+    std::filesystem::remove(path);
+    ASSERT_EQ(j.exit_code, 0) << j.err;
+    const auto lines = lines_of(j.out);
+    ASSERT_EQ(lines.size(), 3u + 4u) << j.out;  // 3 DeltaNet layers (one record each), then 4 attention heads
+    for (size_t i = 0; i < lines.size(); ++i) {
+        Json rec;
+        ASSERT_TRUE(JsonParser(lines[i]).parse(rec)) << lines[i];
+        EXPECT_EQ(rec.at("tag").str == "linear attention", i < 3) << lines[i];
+        EXPECT_EQ(rec.has("entropy"), i >= 3) << lines[i];
+    }
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    EXPECT_NE(t.out.find("    2    -  linear attention — no attention pattern"), std::string::npos) << t.out;
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("layer 1 is linear attention"), std::string::npos) << r.err;
+    EXPECT_EQ(z.exit_code, 0) << z.err;
 }
 
 TEST(CliHeads, BadFlagsAreUsageErrors) {

@@ -2,7 +2,8 @@
 // the shell draws on a linear-attention layer and on the attention layer; on a recurrent layer the Attention panel
 // draws the gates and the state norm per position and head (no heatmap: core/trace/derive refuses one), with the
 // exact values on hover and click selecting the position; the KV panel draws the recurrent layers as constant
-// blocks and digests the attention layer; and the Journey lists each layer's own stages.
+// blocks and digests the attention layer; the Journey lists each layer's own stages; and the Interventions strip
+// offers what each layer's kind has.
 #include <gtest/gtest.h>
 #include <imgui.h>
 #include <unistd.h>
@@ -163,6 +164,46 @@ TEST_F(Qwen35Frames, KvPanelDrawsRecurrentLayersAsConstantBlocks) {
     ASSERT_EQ(after.size(), 4u);
     for (int l = 0; l < 3; ++l) EXPECT_EQ(after[size_t(l)].bytes, before[size_t(l)].bytes);
     EXPECT_EQ(after[3].bytes, before[3].bytes + 3u * 2u * uint64_t(hp.kv_dim()) * 4u);
+}
+
+// The Interventions strip on both kinds of layers: a kind a linear-attention layer has no use for is refused with the
+// reason kept for the strip; a value head of a DeltaNet layer is zeroed; the strip draws its picks on either kind.
+TEST_F(Qwen35Frames, InterventionsOfferWhatEachLayerKindHas) {
+    start_qwen35(4);
+    ASSERT_TRUE(ui_.snap && ui_.snap->model);
+    EXPECT_FALSE(add_intervention(ui_, "no-rope:0"));
+    EXPECT_NE(ui_.intervene_error.find("linear attention"), std::string::npos) << ui_.intervene_error;
+    EXPECT_FALSE(add_intervention(ui_, "zero-head:1.4"));
+    EXPECT_NE(ui_.intervene_error.find("value heads 0 .. 3"), std::string::npos) << ui_.intervene_error;
+    ASSERT_TRUE(add_intervention(ui_, "zero-head:1.3"));
+    ASSERT_TRUE(add_intervention(ui_, "no-rope:3"));
+    wait(ui_.interventions_ticket);
+    ASSERT_TRUE(ui_.snap->interventions);
+    EXPECT_EQ(ui_.snap->interventions->size(), 2u);
+    ASSERT_TRUE(ui_.snap->diff);
+    for (int layer : {0, 3}) {
+        select_layer_head(ui_, layer, 3);
+        EXPECT_GT(frame([](UiState& ui, const core::Snapshot& snap) { draw_interventions_strip(ui, &snap); }), 0);
+    }
+}
+
+// The Heads panel: the atlas marks the DeltaNet layers; selecting one draws its note and asks for no probe
+// heatmap, the attention layer's head gets its heatmap on the probe.
+TEST_F(Qwen35Frames, HeadsShowTheLinearAttentionLayersAsSuch) {
+    ui_.heads.cache_dir = "";  // never the user's cache
+    start_qwen35(3);
+    ASSERT_TRUE(ui_.snap && ui_.snap->model);
+    ui_.heads.wanted = true;
+    select_layer_head(ui_, 1, 0);
+    auto atlas = [&]() -> const core::AtlasState* { return ui_.snap->atlas.get(); };
+    ASSERT_TRUE(frames_until(draw_heads_panel, [&] { return atlas() && atlas()->atlas; }));
+    EXPECT_TRUE(atlas()->atlas->is_linear(1));
+    EXPECT_FALSE(atlas()->atlas->is_linear(3));
+    EXPECT_GT(frame(draw_heads_panel), 0);
+    EXPECT_FALSE(atlas()->probe);  // nothing asked for a linear-attention layer
+    select_layer_head(ui_, 3, 1);
+    ASSERT_TRUE(frames_until(draw_heads_panel, [&] { return atlas()->probe && atlas()->probe->layer == 3; }));
+    EXPECT_TRUE(atlas()->head_error.empty()) << atlas()->head_error;
 }
 
 }  // namespace
