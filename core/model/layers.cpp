@@ -110,9 +110,11 @@ void rope_angles(const Hparams& hp, int pos, float* cos_out, float* sin_out, boo
     float theta       = float(pos);  // pos · step^i, as rope_theta
     for (int i = 0; i < n_rot / 2; ++i, theta *= step) {
         const float factor = swa || hp.rope_freq_factors.empty() ? 1.0f : hp.rope_freq_factors[size_t(i)];
-        const double angle = rope_pair_rotates(hp, i) ? double(scale * (theta / factor)) : 0.0;
-        cos_out[i]         = float(std::cos(angle));
-        sin_out[i]         = float(std::sin(angle));
+        // cosf / sinf of the float angle, as ggml's rope_yarn (a double cos rounded to float differs in the last bit
+        // now and then)
+        const float angle = rope_pair_rotates(hp, i) ? scale * (theta / factor) : 0.0f;
+        cos_out[i]        = std::cos(angle);
+        sin_out[i]        = std::sin(angle);
     }
 }
 
@@ -127,11 +129,13 @@ void apply_rope(float* head, int n_rot, RopeStyle style, const float* cos_a, con
     const int half = n_rot / 2;
     for (int i = 0; i < half; ++i) {
         // The pair (a, b) rotated by angle i: Normal pairs neighbours, NeoX pairs the two halves.
-        float& a      = style == RopeStyle::Normal ? head[2 * i] : head[i];
-        float& b      = style == RopeStyle::Normal ? head[2 * i + 1] : head[i + half];
+        float& a = style == RopeStyle::Normal ? head[2 * i] : head[i];
+        float& b = style == RopeStyle::Normal ? head[2 * i + 1] : head[i + half];
+        // As ggml's rotate_pairs compiled for x86 with FMA (GCC contracts its x0*cos - x1*sin): the first product
+        // fused, the second rounded. Rounded apart, 1 value in 4 differs in the last bit from llama.cpp's.
         const float x = a, y = b;
-        a = x * cos_a[i] - y * sin_a[i];
-        b = x * sin_a[i] + y * cos_a[i];
+        a = std::fma(x, cos_a[i], -(y * sin_a[i]));
+        b = std::fma(x, sin_a[i], y * cos_a[i]);
     }
 }
 

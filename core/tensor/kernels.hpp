@@ -18,7 +18,8 @@ using DotFn = float (*)(int64_t n, const void* w, const void* x);
 // row is decoded once for the 4 tokens, which is what makes batched prefill cheaper than 4 single dots.
 using Dot4Fn   = void (*)(int64_t n, const void* w, const void* x, size_t x_stride, float* out);
 using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);
-// Quantises n activations to a companion type (Q8_0 or Q8_K); byte-identical to quantize_row.
+// Quantises n activations to a companion type (Q8_0 or Q8_K), byte-identical at every level to the scalar
+// reference: Q8_0 as ggml's CPU backend does on x86 (ops_ref.cpp: quantize_q8_0_act), Q8_K as quantize_row.
 using QuantizeFn = void (*)(const float* x, void* dst, int64_t n);
 using AxpyFn     = void (*)(float a, const float* x, float* y, int64_t n);
 
@@ -111,7 +112,7 @@ struct KernelTable {
     GemmX8Fn gemm_x8[kMaxTypeId]   = {};       // optional; set: matmul packs x in groups of 8 and calls this
     GemvX8Fn gemv_x8[kMaxTypeId]   = {};       // set with gemm_x8: matvec (one token) calls this
     GemmF32Fn gemm_f32[kMaxTypeId] = {};       // optional, float weight types; set: matmul calls this on f32 x
-    QuantizeFn quantize_q8_0       = nullptr;  // null: quantize_row
+    QuantizeFn quantize_q8_0       = nullptr;  // the reference table sets it
     QuantizeFn quantize_q8_k       = nullptr;
     DotF32Fn dot_f32               = nullptr;
     AxpyFn axpy_f32                = nullptr;

@@ -78,7 +78,7 @@ kernels::DotFn dot_fn(const KernelTable& k, DType t) {
     return f;
 }
 
-// x quantised to the companion type ct (Q8_0 or Q8_K) with the level's quantiser, byte-identical to quantize_row.
+// x quantised to the companion type ct (Q8_0 or Q8_K) with the level's quantiser (quantize_activations).
 void quantize_x(const KernelTable& k, DType ct, const float* x, void* dst, int64_t n) {
     const kernels::QuantizeFn f = ct == DType::Q8_0 ? k.quantize_q8_0 : ct == DType::Q8_K ? k.quantize_q8_k : nullptr;
     if (f) {

@@ -37,8 +37,10 @@ void matmul(const Tensor& w, const float* x, int64_t n_tokens, float* y, ThreadP
 // trace (logit lens on one row).
 float dot_row(DType t, const void* row, const float* x, int64_t n);
 
-// Quantises activations to Q8_0 or Q8_K with the active level's quantiser (what matvec does to x); the bytes equal
-// quantize_row's at every level.
+// Quantises activations to Q8_0 or Q8_K with the active level's quantiser (what matvec does to x), the same bytes at
+// every level. Q8_0 as ggml's CPU backend quantises activations on x86 (inverse scale 127 / amax, levels rounded
+// half to even), which differs from quantize_row (ggml's reference quantiser, for weights) in about 2 values in a
+// million; Q8_K as quantize_row.
 void quantize_activations(DType t, const float* x, void* dst, int64_t n);
 
 // Small f32 helpers used by the forward pass (vectorised where it matters).

@@ -232,15 +232,6 @@ inline float hmax(__m256 v) {
     return _mm_cvtss_f32(m);
 }
 
-// roundf: to nearest, ties away from zero. trunc(v) plus sign(v) where the exact remainder |v - trunc(v)| >= 0.5.
-inline __m256 round_away(__m256 v) {
-    const __m256 t    = _mm256_round_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
-    const __m256 sign = _mm256_and_ps(v, _mm256_set1_ps(-0.0f));
-    const __m256 abs  = _mm256_andnot_ps(_mm256_set1_ps(-0.0f), _mm256_sub_ps(v, t));
-    const __m256 up   = _mm256_and_ps(_mm256_cmp_ps(abs, _mm256_set1_ps(0.5f), _CMP_GE_OQ), _mm256_set1_ps(1.0f));
-    return _mm256_add_ps(t, _mm256_or_ps(up, sign));
-}
-
 // 32 int32 lanes (4 vectors) to 32 int8 in element order.
 inline __m256i pack_i32_to_i8(__m256i a, __m256i b, __m256i c, __m256i d) {
     const __m256i ab = _mm256_packs_epi32(a, b), cd = _mm256_packs_epi32(c, d);  // lane-interleaved
@@ -258,11 +249,12 @@ void quantize_q8_0(const float* x, void* dst, int64_t n) {
             v[k] = _mm256_loadu_ps(x + 8 * k);
             amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign_mask, v[k]));
         }
-        const float d  = hmax(amax) / 127.0f;
-        const float id = d != 0.0f ? 1.0f / d : 0.0f;
-        b[i].d         = uint16_t(_mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(d), 0)));
+        const float mx = hmax(amax);
+        const float id = mx != 0.0f ? 127.0f / mx : 0.0f;  // as ops_ref.cpp's quantize_q8_0_act (ggml's x86 kernel)
+        b[i].d         = uint16_t(_mm_cvtsi128_si32(_mm_cvtps_ph(_mm_set_ss(mx / 127.0f), 0)));
         __m256i q[4];
-        for (int k = 0; k < 4; ++k) q[k] = _mm256_cvtps_epi32(round_away(_mm256_mul_ps(v[k], _mm256_set1_ps(id))));
+        for (int k = 0; k < 4; ++k)  // cvtps rounds to nearest, ties to even (the default rounding mode)
+            q[k] = _mm256_cvtps_epi32(_mm256_mul_ps(v[k], _mm256_set1_ps(id)));
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(b[i].qs), pack_i32_to_i8(q[0], q[1], q[2], q[3]));
     }
 }

@@ -1,5 +1,6 @@
 // The scalar reference kernels: the specification every SIMD kernel is tested against. Plain loops, integer sums
 // per block exactly as the block layouts in blocks.hpp define the values, one float accumulation per block.
+#include <cmath>
 #include <cstring>
 
 #include "core/base/fp16.hpp"
@@ -124,6 +125,22 @@ float dot_q8_0(int64_t n, const void* w, const void* x) {
     return s;
 }
 
+// Activations to Q8_0 as ggml's CPU backend quantises them on x86 (quantize_row_q8_0 of arch/x86/quants.c, and
+// the same in its repacked Q4_0 path), which is not its reference quantiser (quantize_row, used for weights): the
+// inverse scale is 127 / amax (not 1 / (amax / 127), which can be one ulp away) and levels round half to even (not
+// away from zero). Either difference moves a level by one step now and then (about 2 values in a million), as
+// often as the engines' different summation orders do; each such step is visible in the logits of Q8_0 models.
+void quantize_q8_0_act(const float* x, void* dst, int64_t n) {
+    auto* b = static_cast<BlockQ8_0*>(dst);
+    for (int64_t i = 0; i < n / kQK32; ++i, x += kQK32) {
+        float amax = 0.0f;
+        for (int j = 0; j < kQK32; ++j) amax = std::fmax(amax, std::fabs(x[j]));
+        const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+        b[i].d         = f32_to_fp16(amax / 127.0f);
+        for (int j = 0; j < kQK32; ++j) b[i].qs[j] = int8_t(std::nearbyint(x[j] * id));  // ties to even
+    }
+}
+
 // Q4_K / Q5_K: d * sum_s scale_s * (q . y)_s - dmin * sum_s min_s * (sum of y over sub-block s, from bsums).
 float dot_q4_k(int64_t n, const void* w, const void* x) {
     const auto* a = static_cast<const BlockQ4_K*>(w);
@@ -213,8 +230,9 @@ void fill_ref(KernelTable& t) {
     set_dot(t, DType::Q4_K, dot_q4_k);
     set_dot(t, DType::Q5_K, dot_q5_k);
     set_dot(t, DType::Q6_K, dot_q6_k);
-    t.dot_f32  = dot_f32_ref;
-    t.axpy_f32 = axpy_f32_ref;
+    t.quantize_q8_0 = quantize_q8_0_act;
+    t.dot_f32       = dot_f32_ref;
+    t.axpy_f32      = axpy_f32_ref;
 }
 
 }  // namespace ts::core::kernels

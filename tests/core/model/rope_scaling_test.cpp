@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
 #include <string>
 #include <utility>
 #include <vector>
@@ -73,7 +74,8 @@ TEST(RopeFreqFactors, DivideTheAngleOfTheirPair) {
 
 // The angles are ggml's, bit for bit: pos · s · s · … (i times) in float with s = powf(base, -2/n_rot), not the
 // closed form in double, which differs by up to i ulps — enough, over gemma's 128 pairs, to move llama.cpp's Q8_0
-// logits by 1e-3 (the activations' rounding to int8 flips).
+// logits by 1e-3 (the activations' rounding to int8 flips). Their cosine and sine are cosf / sinf of that float, as
+// ggml's rope_yarn: the double functions rounded to float differ here (the sines of pairs 31 and 38).
 TEST(RopeAngles, AreGgmlsFloatRecurrence) {
     Hparams hp;
     hp.n_rot          = 256;
@@ -84,8 +86,29 @@ TEST(RopeAngles, AreGgmlsFloatRecurrence) {
     rope_angles(hp, 15, c.data(), s.data());
     for (int i = 0; i < 128; ++i, theta *= step) {
         EXPECT_EQ(float(rope_theta(hp, 15, i)), theta) << i;
-        EXPECT_EQ(c[size_t(i)], float(std::cos(double(theta)))) << i;
+        EXPECT_EQ(c[size_t(i)], std::cos(theta)) << i;
+        EXPECT_EQ(s[size_t(i)], std::sin(theta)) << i;
     }
+}
+
+// The rotation rounds as ggml's rotate_pairs built for x86 with FMA (llama.cpp's AVX2 and AVX-512 builds; GCC
+// contracts x0*cos - x1*sin): x·cos fused with the rounded y·sin. Rounding both products apart differs in the last
+// bit for about 1 value in 4 (checked: the rotated heads of a gemma4 file then equal llama.cpp's bit for bit).
+TEST(RopeRotation, FusesTheFirstProductAsGgmlsX86Build) {
+    std::mt19937 rng(5);
+    std::uniform_real_distribution<float> u(-2.0f, 2.0f);
+    int differs_unfused = 0;
+    for (int k = 0; k < 200; ++k) {
+        const float x = u(rng), y = u(rng), angle = u(rng);
+        const float c = std::cos(angle), s = std::sin(angle);
+        float head[2] = {x, y};
+        apply_rope(head, 2, RopeStyle::Normal, &c, &s);
+        EXPECT_EQ(head[0], std::fma(x, c, -(y * s))) << k;
+        EXPECT_EQ(head[1], std::fma(x, s, y * c)) << k;
+        const volatile float xc = x * c, ys = y * s;  // rounded apart (volatile: no contraction)
+        differs_unfused += head[0] != xc - ys;
+    }
+    EXPECT_GT(differs_unfused, 10);  // the two roundings do differ, so the checks above see which one is used
 }
 
 TEST(RopeFreqFactors, AnglesAndRotationUseTheFactors) {

@@ -20,6 +20,7 @@
 #include "core/base/fp16.hpp"
 #include "core/gguf/gguf_writer.hpp"
 #include "core/tensor/blocks.hpp"
+#include "core/tensor/ops.hpp"
 #include "core/tensor/quant.hpp"
 
 namespace ts::core::tiny {
@@ -254,7 +255,7 @@ inline std::vector<float> as_activation(DType t, const std::vector<float>& x) {
     }
     std::vector<uint8_t> q(row_bytes(c, int64_t(x.size())));
     std::vector<float> out(x.size());
-    quantize_row(c, x.data(), q.data(), int64_t(x.size()));
+    quantize_activations(c, x.data(), q.data(), int64_t(x.size()));
     dequantize_row(c, q.data(), out.data(), int64_t(x.size()));
     return out;
 }

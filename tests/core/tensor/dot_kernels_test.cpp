@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
+#include "core/tensor/blocks.hpp"
 #include "core/tensor/ops.hpp"
 #include "tensor_test_util.hpp"
 
@@ -32,7 +34,7 @@ double exact_dot(DType t, const std::vector<uint8_t>& w, const std::vector<float
         xf = x;
     } else {
         std::vector<uint8_t> xq(row_bytes(ct, n));
-        quantize_row(ct, x.data(), xq.data(), n);
+        quantize_activations(ct, x.data(), xq.data(), n);
         dequantize_row(ct, xq.data(), xf.data(), n);
     }
     double s = 0, a = 0;
@@ -121,12 +123,12 @@ TEST(Ops, DotF32AndAxpyMatchNaiveLoopsAtEveryLength) {
     }
 }
 
-TEST(Ops, ActivationQuantisersEqualQuantizeRowBytesAtEveryLevel) {
+TEST(Ops, ActivationQuantisersEqualTheScalarReferenceAtEveryLevel) {
     SimdLevelGuard guard;
     std::vector<std::vector<float>> inputs;
     inputs.push_back(random_normal(1024, 21));
     inputs.push_back(random_normal(1024, 22, 1e-3f));
-    // ties: with amax = 127 (Q8_0: id = 1) halves must round away from zero; Q8_K: -127/max scaling
+    // ties: with amax = 127 (Q8_0: id = 1) halves round to even; Q8_K: -127/max scaling
     std::vector<float> ties(1024);
     for (size_t i = 0; i < ties.size(); ++i) ties[i] = float(int(i % 64) - 32) + (i % 3 == 0 ? 0.5f : 0.0f);
     for (size_t b = 0; b < ties.size(); b += 32) ties[b] = 127.0f;
@@ -141,7 +143,13 @@ TEST(Ops, ActivationQuantisersEqualQuantizeRowBytesAtEveryLevel) {
     for (DType t : {DType::Q8_0, DType::Q8_K}) {
         for (const auto& x : inputs) {
             std::vector<uint8_t> want(row_bytes(t, 1024)), got(want.size());
-            quantize_row(t, x.data(), want.data(), 1024);
+            set_simd_level(SimdLevel::Scalar);
+            quantize_activations(t, x.data(), want.data(), 1024);
+            if (t == DType::Q8_K) {  // Q8_K's activations are quantize_row's, as in ggml
+                std::vector<uint8_t> row(want.size());
+                quantize_row(t, x.data(), row.data(), 1024);
+                EXPECT_EQ(row, want);
+            }
             for (SimdLevel l : available_levels()) {
                 set_simd_level(l);
                 std::fill(got.begin(), got.end(), uint8_t(0xAA));
@@ -149,6 +157,44 @@ TEST(Ops, ActivationQuantisersEqualQuantizeRowBytesAtEveryLevel) {
                 EXPECT_EQ(got, want) << dtype_name(t) << " " << simd_name(l);
             }
         }
+    }
+}
+
+// Q8_0 activations as ggml's CPU backend quantises them on x86 (quantize_row_q8_0 of arch/x86/quants.c: inverse
+// scale 127 / amax, _mm256_round_ps to nearest even), not as its reference quantiser (quantize_row, for weights:
+// 1 / (amax / 127), roundf). Values where the two differ, found by search; llama.cpp's level is the one shown.
+TEST(Ops, Q8_0ActivationsRoundAsGgmlsX86Kernel) {
+    SimdLevelGuard guard;
+    auto bits = [](uint32_t u) {
+        float f;
+        std::memcpy(&f, &u, 4);
+        return f;
+    };
+    // Block 0: amax 127, so both inverse scales are 1: 2.5 → 2 and -2.5 → -2 (ties to even), 3.5 → 4.
+    // Block 1: amax 3.8548305 (1 / (amax / 127) is one ulp below 127 / amax): 1.7756503 · id = 58.500004 → 59,
+    // where the reference quantiser's 58.499996 gives 58.
+    std::vector<float> x(64, 0.0f);
+    x[0]  = 127.0f;
+    x[1]  = 2.5f;
+    x[2]  = -2.5f;
+    x[3]  = 3.5f;
+    x[32] = bits(1081521547u);
+    x[33] = bits(1071859842u);
+    BlockQ8_0 row[2], act[2];
+    quantize_row(DType::Q8_0, x.data(), row, 64);
+    EXPECT_EQ(row[0].qs[1], 3);
+    EXPECT_EQ(row[0].qs[2], -3);
+    EXPECT_EQ(row[1].qs[1], 58);
+    for (SimdLevel l : available_levels()) {
+        set_simd_level(l);
+        quantize_activations(DType::Q8_0, x.data(), act, 64);
+        EXPECT_EQ(act[0].qs[0], 127) << simd_name(l);
+        EXPECT_EQ(act[0].qs[1], 2) << simd_name(l);
+        EXPECT_EQ(act[0].qs[2], -2) << simd_name(l);
+        EXPECT_EQ(act[0].qs[3], 4) << simd_name(l);
+        EXPECT_EQ(act[1].qs[0], 127) << simd_name(l);
+        EXPECT_EQ(act[1].qs[1], 59) << simd_name(l);
+        EXPECT_EQ(act[1].d, row[1].d) << simd_name(l);  // the scale itself is the same
     }
 }
 
