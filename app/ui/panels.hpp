@@ -15,6 +15,8 @@
 
 namespace ts::app {
 
+struct KvView;  // app/ui/view_kv.hpp
+
 void draw_model_panel(UiState& ui, const ModelSummary& summary);  // app/ui/panel_model.cpp
 
 // Prompt box, Step / Run / Rewind / Reset, steps/s, model picker, sampler sliders (the left column).
@@ -35,10 +37,12 @@ std::string attention_row_label(const UiState& ui, int pos);
 std::vector<int> attention_labelled_rows(const UiState& ui);
 // Whether the heatmap last drew the dashed line where the prompt ends and generation begins (tests).
 bool attention_prompt_edge_drawn(const UiState& ui);
-void draw_qk_panel(UiState& ui, const core::Snapshot& snap);        // app/ui/panel_qk.cpp: Q·K scores
-void draw_softmax_panel(UiState& ui, const core::Snapshot& snap);   // app/ui/panel_softmax.cpp: sampler stages
-void draw_logits_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_logits.cpp: ranked candidates
-void draw_kv_panel(UiState& ui, const core::Snapshot& snap);        // app/ui/panel_kv.cpp: KV cache
+void draw_qk_panel(UiState& ui, const core::Snapshot& snap);       // app/ui/panel_qk.cpp: Q·K scores
+void draw_softmax_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_softmax.cpp: sampler stages
+void draw_logits_panel(UiState& ui, const core::Snapshot& snap);   // app/ui/panel_logits.cpp: ranked candidates
+void draw_kv_panel(UiState& ui, const core::Snapshot& snap);       // app/ui/panel_kv.cpp: KV cache
+// app/ui/panel_kv_layers.cpp: the KV panel's table of each layer's size, where the layers differ (gemma4).
+void draw_kv_layer_table(const KvView& v);
 void draw_layers_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_layers.cpp: the Journey
 void draw_geometry_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_geometry.cpp: PCA, neighbours
 void draw_heads_panel(UiState& ui, const core::Snapshot& snap);     // app/ui/panel_heads.cpp: the head atlas
