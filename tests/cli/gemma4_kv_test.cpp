@@ -107,6 +107,12 @@ TEST(Gemma4Kv, EachLayerStoresRowsOfItsOwnSizeAndASharingLayerNone) {
     EXPECT_EQ(describe_kv_layer(hp, 4), "global, 2 kv heads x 32 = 64 values per K and per V row");
     EXPECT_EQ(describe_kv_layer(hp, 7), "local, reads layer 3's cache (no storage of its own)");
     EXPECT_TRUE(kv_layers_differ(hp));
+    // The shapes shown (the Journey's): each layer's own head size, not the largest.
+    EXPECT_EQ(stage_shape(Dims::KvHeads, hp, 1, 0).cols, 16);
+    EXPECT_EQ(stage_shape(Dims::KvHeads, hp, 1, 4).cols, 32);
+    EXPECT_EQ(stage_shape(Dims::QHeads, hp, 1, 7).cols, 16);
+    EXPECT_EQ(describe_dims(Dims::QHeads, hp, 1, 3), "[4 heads × 16] = 64 floats");
+    EXPECT_EQ(stage_shape(Dims::RopeSwa, hp, 1).cols, hp.n_rot_of(0) / 2);
     // The cache the forward pass makes: what it reserves and what 10 positions use, f32 and f16.
     for (DType type : {DType::F32, DType::F16}) {
         const size_t e = type == DType::F32 ? 4 : 2;
