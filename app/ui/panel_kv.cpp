@@ -77,10 +77,8 @@ void draw_totals(const UiState& ui, const KvView& v, const core::Hparams& hp) {
                         "Every layer stores the same: its own K and V for each position."});
     }
     if (core::kv_layers_differ(hp) && !hp.has_recurrent())
-        std::snprintf(buf, sizeof buf,
-                      "%s  = Σ over the layers that store of 2 (K, V) × kv heads × head_dim × %zu B (%s)",
-                      format_bytes(v.bytes_per_pos).c_str(), core::row_bytes(v.kv_type, 1),
-                      std::string(core::dtype_name(v.kv_type)).c_str());
+        std::snprintf(buf, sizeof buf, "%s  = Σ per storing layer: 2 × kv heads × head_dim × %zu B",
+                      format_bytes(v.bytes_per_pos).c_str(), core::row_bytes(v.kv_type, 1));
     else
         std::snprintf(buf, sizeof buf, "%s  = 2 (K, V) × %d layers × %d kv heads × %d dims × %zu B (%s)",
                       format_bytes(v.bytes_per_pos).c_str(), n_attn, hp.n_head_kv, hp.head_dim,
