@@ -133,6 +133,13 @@ TEST_F(CliArch, InfoNamesTheArchitectureAndItsFeatures) {
                           "per position f32)",
                           "memory @32768    KV cache 24.00 MiB f32 / 12.00 MiB f16"})
         EXPECT_NE(g4.out.find(s), std::string::npos) << s << "\n" << g4.out;
+    // bench's figure is the cache as stored: 768 B per position.
+    const Outcome b = run({"bench", "-m", write(spec("gemma4", core::DType::F32), "bench"), "-p", "8", "-n", "4", "-t",
+                           "1", "--json", "--membw", "0"});
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    const Json bj = parse_json(lines_of(b.out).at(0));
+    EXPECT_GE(int(bj.at("kv_positions").num), 8);
+    EXPECT_EQ(bj.at("kv_bytes").num, bj.at("kv_positions").num * 768);
     const Outcome p3 = run({"info", "-m", write(spec("phi3", core::DType::F32), "info")});
     ASSERT_EQ(p3.exit_code, 0) << p3.err;
     for (const char* s : {"architecture   phi3", "fused attn_qkv", "NeoX half-split",
