@@ -119,11 +119,11 @@ int cmd_bench(int argc, char** argv) {
         std::printf(
             "{\"model\":%s,\"threads\":%d,\"trace\":\"%s\",\"simd\":\"%s\",\"prompt_tokens\":%d,"
             "\"prefill_tok_s\":%s,\"generated\":%d,\"decode_tok_s\":%s,\"weight_bytes_per_token\":%s,"
-            "\"read_bandwidth_gb_s\":%s,\"decode_bandwidth_fraction\":%s}\n",
+            "\"read_bandwidth_gb_s\":%s,\"decode_bandwidth_fraction\":%s,\"kv_positions\":%d,\"kv_bytes\":%zu}\n",
             json_string(model_path).c_str(), n_threads, trace.c_str(), core::simd_name(core::active_simd()), n_prompt,
             json_number(prefill_tok_s, 4).c_str(), n_gen, json_number(decode_tok_s, 4).c_str(),
             std::to_string(uint64_t(per_token)).c_str(), json_number(bandwidth / 1e9, 4).c_str(),
-            json_number(fraction, 4).c_str());
+            json_number(fraction, 4).c_str(), s.cache().n_pos(), s.cache().bytes_used());
         return 0;
     }
     std::printf("model    %s\n", model_path.c_str());
@@ -132,6 +132,10 @@ int cmd_bench(int argc, char** argv) {
                 double(m.weight_bytes) / 1e9);
     std::printf("threads  %d, trace %s: %.1f MB of records for %d positions\n", n_threads, trace.c_str(),
                 double(s.trace_bytes()) / 1e6, s.n_pos());
+    // The cache as stored: each layer at its own size, none for a layer that reads another's (gemma4).
+    std::printf("kv cache %.2f MB for %d positions (%s; %d of %d layers store K and V)\n",
+                double(s.cache().bytes_used()) / 1e6, s.cache().n_pos(),
+                std::string(core::dtype_name(s.cache().type())).c_str(), s.cache().n_layers_stored(), m.hp.n_layer);
     std::printf("simd     %s\n\n", simd_summary().c_str());
     std::printf("%-8s %8s %10s %10s\n", "test", "tokens", "seconds", "tok/s");
     std::printf("%-8s %8d %10.3f %10.2f\n", "prefill", n_prompt, t_prefill, prefill_tok_s);

@@ -56,6 +56,25 @@ const char* tokenizer_kind_name(core::TokenizerKind k) {
     return "?";
 }
 
+// The KV cache's size: each layer's where they differ (gemma4: heads of their own size per kind of layer, layers that
+// read another's cache and store nothing), then the whole cache at 4k and 32k positions.
+void print_kv_memory(const core::Hparams& hp) {
+    int n_stored = 0;
+    for (int il = 0; il < hp.n_layer; ++il) n_stored += hp.kv_cache_dim(il) > 0 ? 1 : 0;
+    if (core::kv_layers_differ(hp)) {
+        std::printf("  %-16s per layer, K and V per position (f32; f16 half), and at 4096 positions:\n", "kv cache");
+        for (int il = 0; il < hp.n_layer; ++il)
+            std::printf("    layer %-3d %-66s %9s/pos %11s\n", il, core::describe_kv_layer(hp, il).c_str(),
+                        human_bytes(hp.kv_layer_bytes(il, 1, 4)).c_str(),
+                        human_bytes(hp.kv_layer_bytes(il, 4096, 4)).c_str());
+    }
+    for (int n : {4096, 32768})
+        std::printf("  %-16s KV cache %s f32 / %s f16 (%d of %d layers store K and V, %s per position f32)\n",
+                    (std::string("memory @") + std::to_string(n)).c_str(), human_bytes(hp.kv_bytes(n, 4)).c_str(),
+                    human_bytes(hp.kv_bytes(n, 2)).c_str(), n_stored, hp.n_layer,
+                    human_bytes(hp.kv_bytes(1, 4)).c_str());
+}
+
 void print_hparams(const core::Hparams& hp) {
     std::printf("hyper-parameters\n");
     std::printf("  %-16s %d\n", "n_vocab", hp.n_vocab);
@@ -63,8 +82,10 @@ void print_hparams(const core::Hparams& hp) {
     std::printf("  %-16s %d\n", "n_embd", hp.n_embd);
     std::printf("  %-16s %d\n", "n_layer", hp.n_layer);
     std::printf("  %-16s %d\n", "n_head", hp.n_head);
-    std::printf("  %-16s %d\n", "n_head_kv", hp.n_head_kv);
-    std::printf("  %-16s %d\n", "head_dim", hp.head_dim);
+    // gemma4: the largest of the per-layer sizes, each layer's own below (per-layer sizes, head_dim_swa, kv cache).
+    const char* largest = !hp.layer_head_dim.empty() || !hp.layer_n_head_kv.empty() ? " (the largest layer's)" : "";
+    std::printf("  %-16s %d%s\n", "n_head_kv", hp.n_head_kv, hp.layer_n_head_kv.empty() ? "" : largest);
+    std::printf("  %-16s %d%s\n", "head_dim", hp.head_dim, hp.layer_head_dim.empty() ? "" : largest);
     if (hp.is_moe()) {
         // olmoe sizes its experts by feed_forward_length and weights them by their probabilities as they are.
         std::printf("  %-16s %d (each expert's hidden size, %s)\n", "n_ff", hp.n_ff,
@@ -78,7 +99,7 @@ void print_hparams(const core::Hparams& hp) {
             std::printf("  %-16s %d (feed_forward_length; the experts are sized by n_ff)\n", "n_ff_dense",
                         hp.n_ff_dense);
     } else {
-        std::printf("  %-16s %d\n", "n_ff", hp.n_ff);
+        std::printf("  %-16s %d%s\n", "n_ff", hp.n_ff, hp.layer_n_ff.empty() ? "" : " (the largest layer's)");
     }
     if (hp.n_rot > 0) {
         std::printf("  %-16s %d (%s pairs)\n", "n_rot", hp.n_rot,
@@ -127,6 +148,7 @@ void print_hparams(const core::Hparams& hp) {
             "  %-16s layers %d..%d read the KV cache of layer %d (global) / %d (local); %d layers have "
             "their own\n",
             "shared_kv", hp.n_layer_kv, hp.n_layer - 1, hp.n_layer_kv - 1, hp.n_layer_kv - 2, hp.n_layer_kv);
+    if (!hp.has_recurrent()) print_kv_memory(hp);
     if (hp.has_recurrent()) {  // qwen35: which layers are which, and the two memories
         auto list = [&](bool rec) {
             std::string s;

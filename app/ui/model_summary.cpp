@@ -73,6 +73,38 @@ void collect_tensors(const core::Model& m, std::vector<const core::Tensor*>& out
     if (!m.hp.tied_output) add(m.w.output);
 }
 
+// A size that may differ per layer (gemma4: head_dim, n_head_kv, n_ff): "256", or each layer's own where they differ,
+// by kind of layer ("global 512, local 256") when that is what separates them, else "1024 (layers 0–14), 2048 (…)".
+std::string per_kind(const core::Hparams& hp, int (core::Hparams::*of)(int) const) {
+    std::map<int, std::string> layers;           // value → "0–3 5 …" (runs of layers)
+    std::map<int, std::pair<bool, bool>> kinds;  // value → (on a global layer, on a local layer)
+    for (int il = 0; il < hp.n_layer; ++il) {
+        const int v                          = (hp.*of)(il);
+        auto& k                              = kinds[v];
+        (hp.is_swa(il) ? k.second : k.first) = true;
+        std::string& l                       = layers[v];
+        const bool run                       = il > 0 && (hp.*of)(il - 1) == v;
+        const bool end                       = il + 1 == hp.n_layer || (hp.*of)(il + 1) != v;
+        if (!run) {
+            if (!l.empty()) l.push_back(' ');
+            l.append(std::to_string(il));
+        }
+        if (run && end) l.append("–").append(std::to_string(il));
+    }
+    if (layers.size() <= 1) return num(layers.empty() ? 0 : (hp.*of)(0));
+    bool by_kind = hp.n_swa > 0;
+    for (const auto& [v, k] : kinds) by_kind = by_kind && k.first != k.second;
+    std::string out;
+    for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+        if (!out.empty()) out += ", ";
+        if (by_kind)
+            out.append(kinds[it->first].first ? "global " : "local ").append(num(it->first));
+        else
+            out.append(num(it->first)).append(" (layers ").append(it->second).append(")");
+    }
+    return out;
+}
+
 }  // namespace
 
 void append_codepoints(std::string_view s, std::vector<uint32_t>& out) {
@@ -137,12 +169,14 @@ ModelSummary summarize_model(const core::Model& m) {
         {"n_embd", num(hp.n_embd), "Width of the residual stream: each token is a vector of this many numbers."},
         {"n_layer", num(hp.n_layer), "Number of transformer blocks (attention then MLP) each token passes through."},
         {"n_head", num(hp.n_head), "Query heads per layer: each attends over the context with its own projections."},
-        {"n_head_kv", num(hp.n_head_kv),
+        {"n_head_kv", per_kind(hp, &core::Hparams::n_head_kv_of),
          hp.n_head_kv < hp.n_head ? "Key/value heads per layer: fewer than n_head, so query heads share them "
                                     "(grouped-query attention), which shrinks the KV cache."
                                   : "Key/value heads per layer: one per query head (plain multi-head attention)."},
-        {"head_dim", num(hp.head_dim), "Length of one head's query, key and value vectors; scores are q·k/√head_dim."},
-        {"n_ff", num(hp.n_ff), "Hidden width of the MLP (feed-forward block) inside every layer."},
+        {"head_dim", per_kind(hp, &core::Hparams::head_dim_of),
+         "Length of one head's query, key and value vectors; scores are q·k/√head_dim."},
+        {"n_ff", per_kind(hp, &core::Hparams::n_ff_of),
+         "Hidden width of the MLP (feed-forward block) inside every layer."},
         {"norm eps", format_float(double(hp.norm_eps)),
          layer_norm ? "Small constant inside LayerNorm's square root (added to the variance) so it never divides by "
                       "zero."

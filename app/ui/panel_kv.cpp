@@ -27,6 +27,7 @@ void rebuild(KvView& v, const core::Snapshot& snap) {
     v.kv            = snap.steps.empty() ? core::KvStats{} : snap.steps.back()->kv;
     v.kv_type       = snap.kv_type;
     v.bytes_per_pos = kv_bytes_per_position(snap.model->hp, core::row_bytes(snap.kv_type, 1));
+    v.layers        = kv_layer_rows(snap.model->hp, core::row_bytes(snap.kv_type, 1));
     v.with_cache.resize(size_t(v.n_pos));
     v.without_cache.resize(size_t(v.n_pos));
     for (int p = 0; p < v.n_pos; ++p) {
@@ -63,13 +64,26 @@ void draw_totals(const UiState& ui, const KvView& v, const core::Hparams& hp) {
             rows.push_back({n == 4096 ? "At 4k tokens" : "At 32k tokens", buf,
                             "The attention layers' cache grows with the positions; the recurrent state does not."});
         }
+    } else if (core::kv_layers_differ(hp)) {  // gemma4: each layer its own size, KV-sharing layers none
+        std::snprintf(buf, sizeof buf, "%d of %d layers store K and V, each its own size (table below)",
+                      kv.n_layers_stored, hp.n_layer);
+        rows.push_back({"Per layer", buf,
+                        "Layers with larger heads store larger rows; a layer that reads an earlier layer's cache "
+                        "stores nothing."});
+        for (int n : {4096, 32768})
+            rows.push_back({n == 4096 ? "At 4k tokens" : "At 32k tokens", format_bytes(v.bytes_per_pos * uint64_t(n)),
+                            "The whole cache at this many positions, each layer at its own size."});
     } else {
         rows.push_back({"Per layer", format_bytes(kv.bytes_per_layer),
                         "Every layer stores the same: its own K and V for each position."});
     }
-    std::snprintf(buf, sizeof buf, "%s  = 2 (K, V) × %d layers × %d kv heads × %d dims × %zu B (%s)",
-                  format_bytes(v.bytes_per_pos).c_str(), n_attn, hp.n_head_kv, hp.head_dim,
-                  core::row_bytes(v.kv_type, 1), std::string(core::dtype_name(v.kv_type)).c_str());
+    if (core::kv_layers_differ(hp) && !hp.has_recurrent())
+        std::snprintf(buf, sizeof buf, "%s  = Σ per storing layer: 2 × kv heads × head_dim × %zu B",
+                      format_bytes(v.bytes_per_pos).c_str(), core::row_bytes(v.kv_type, 1));
+    else
+        std::snprintf(buf, sizeof buf, "%s  = 2 (K, V) × %d layers × %d kv heads × %d dims × %zu B (%s)",
+                      format_bytes(v.bytes_per_pos).c_str(), n_attn, hp.n_head_kv, hp.head_dim,
+                      core::row_bytes(v.kv_type, 1), std::string(core::dtype_name(v.kv_type)).c_str());
     rows.push_back({"Per token", buf, "What one more token adds to the cache."});
     rows.push_back({"Allocated", format_bytes(kv.bytes_capacity),
                     "Reserved up front for the whole context window, so generating never reallocates."});
@@ -117,6 +131,11 @@ void draw_grid(const UiState& ui, KvView& v, const core::Snapshot& snap, int sel
             }
             continue;
         }
+        if (!hp.has_own_kv(r.layer)) {  // a KV-sharing layer (gemma4) stores nothing: an outline of what it reads
+            if (v.n_pos > 0)
+                f.dl->AddRect(ImVec2(f.p0.x, y0), ImVec2(f.p0.x + cw * float(v.n_pos), y1), plot_colors::kBlue);
+            continue;
+        }
         if (n_prom > 0)
             f.dl->AddRectFilled(ImVec2(f.p0.x, y0), ImVec2(f.p0.x + cw * float(n_prom), y1), plot_colors::kBlue);
         if (v.n_pos > n_prom)
@@ -153,9 +172,12 @@ void draw_grid(const UiState& ui, KvView& v, const core::Snapshot& snap, int sel
             ImGui::PushFont(ui.fonts.mono);
             ImGui::TextUnformatted(token_label(*snap.model, snap.steps[size_t(p)]->token).c_str());
             ImGui::PopFont();
-            ImGui::Text("K and V: 2 × %d floats, %s in this layer (%s)", hp.kv_dim(),
-                        format_bytes(v.bytes_per_pos / uint64_t(std::max(1, hp.n_layer - hp.n_recurrent()))).c_str(),
-                        p < n_prom ? "prompt" : "generated");
+            if (hp.kv_cache_dim(l) > 0 || hp.is_recurrent(l))
+                ImGui::Text("K and V: 2 × %d floats, %s in this layer (%s)", hp.kv_cache_dim(l),
+                            format_bytes(v.layers[size_t(l)].bytes_per_pos).c_str(),
+                            p < n_prom ? "prompt" : "generated");
+            else  // gemma4's KV-sharing layers: an outline, no storage
+                ImGui::Text("reads layer %d's K and V: nothing stored in this layer", hp.kv_source(l));
         } else {
             ImGui::Text("layer %d, position %d: empty (reserved)", l, p);
         }
@@ -354,10 +376,11 @@ void draw_kv_panel(UiState& ui, const core::Snapshot& snap) {
         "The multiply-adds plot on a logarithmic axis (both curves visible at once) or a linear one (how\n"
         "fast recomputing grows: a straight line with the cache, a steepening one without).");
     ImGui::SameLine();
-    ImGui::TextDisabled(hp.has_recurrent() ? "grid: blue = prompt, orange = generated, purple = recurrent state "
-                                             "(constant), yellow = selected position"
-                                           : "grid: blue = prompt, orange = generated, yellow = selected position");
+    ImGui::TextDisabled("grid: blue = prompt, orange = generated%s, yellow = selected position%s",
+                        hp.has_recurrent() ? ", purple = recurrent state (constant)" : "",
+                        hp.n_layer_kv > 0 ? ", outline = reads another layer's cache" : "");
     draw_unchanged(ui, v, snap, sel);
+    if (core::kv_layers_differ(hp) && !hp.has_recurrent()) draw_kv_layer_table(v);
     const float avail_h = ImGui::GetContentRegionAvail().y;
     const float grid_h  = std::clamp(avail_h * 0.45f, 90.0f, 40.0f + 14.0f * float(hp.n_layer) + 60.0f);
     draw_grid(ui, v, snap, sel, grid_h);

@@ -148,7 +148,8 @@ void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, co
         return;
     }
     const int head              = std::clamp(ui.sel.head, 0, hp.n_head - 1);
-    const int kvh               = head / std::max(1, hp.n_head / std::max(1, hp.n_head_kv));
+    const int n_head_kv         = s.layer >= 0 ? hp.n_head_kv_of(s.layer) : hp.n_head_kv;  // gemma4's differ
+    const int kvh               = head / std::max(1, hp.n_head / std::max(1, n_head_kv));
     const core::JourneyLayer* L = s.layer >= 0 ? &j.layers[size_t(s.layer)] : nullptr;
     const int pos               = j.pos;
     if (hp.is_moe() && draw_moe_stage(ui, j, id, s.layer)) return;  // the chosen experts (panel_experts.cpp)
@@ -237,7 +238,7 @@ void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, co
                 ImGui::Text("head %d: Σ weights = %.6f, largest weight %.4f", head, sum, double(mx));
             } else {
                 ImGui::Text("head %d: %d keys (0 … %d), √head_dim = %.3f, max %.4f", head, j.n_keys, pos,
-                            std::sqrt(double(hp.head_dim)), double(mx));
+                            std::sqrt(double(hp.head_dim_of(std::max(s.layer, 0)))), double(mx));
             }
             key_bars(ui, snap, probs ? "probs" : "scores", row, probs, 150.0f);
             return;

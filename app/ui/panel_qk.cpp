@@ -152,7 +152,7 @@ void draw_qk_panel(UiState& ui, const core::Snapshot& snap) {
     layer_head_sliders(ui, snap.model->hp);
     ImGui::SameLine();
     ImGui::TextDisabled("query: click a token or ↑/↓");
-    if (const std::string note = kv_sharing_note(snap.model->hp, ui.sel.head); !note.empty()) {
+    if (const std::string note = kv_sharing_note(snap.model->hp, ui.sel.head, ui.sel.layer); !note.empty()) {
         ImGui::TextDisabled("grouped-query attention: %s", note.c_str());
         item_tooltip(
             "The model stores fewer key/value heads than query heads: several query heads score against the "

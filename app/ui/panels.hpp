@@ -16,6 +16,8 @@
 
 namespace ts::app {
 
+struct KvView;  // app/ui/view_kv.hpp
+
 void draw_model_panel(UiState& ui, const ModelSummary& summary);  // app/ui/panel_model.cpp
 
 // Prompt box, Step / Run / Rewind / Reset, steps/s, model picker, sampler sliders (the left column).
@@ -49,10 +51,12 @@ RecurrentCell recurrent_hovered_cell(const UiState& ui);
 bool recurrent_strip_rect(const UiState& ui, int strip, float rect[4]);
 // The series the view last drew (null when it showed an error instead).
 const core::RecurrentSeries* recurrent_series_shown(const UiState& ui);
-void draw_qk_panel(UiState& ui, const core::Snapshot& snap);        // app/ui/panel_qk.cpp: Q·K scores
-void draw_softmax_panel(UiState& ui, const core::Snapshot& snap);   // app/ui/panel_softmax.cpp: sampler stages
-void draw_logits_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_logits.cpp: ranked candidates
-void draw_kv_panel(UiState& ui, const core::Snapshot& snap);        // app/ui/panel_kv.cpp: KV cache
+void draw_qk_panel(UiState& ui, const core::Snapshot& snap);       // app/ui/panel_qk.cpp: Q·K scores
+void draw_softmax_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_softmax.cpp: sampler stages
+void draw_logits_panel(UiState& ui, const core::Snapshot& snap);   // app/ui/panel_logits.cpp: ranked candidates
+void draw_kv_panel(UiState& ui, const core::Snapshot& snap);       // app/ui/panel_kv.cpp: KV cache
+// app/ui/panel_kv_layers.cpp: the KV panel's table of each layer's size, where the layers differ (gemma4).
+void draw_kv_layer_table(const KvView& v);
 void draw_layers_panel(UiState& ui, const core::Snapshot& snap);    // app/ui/panel_layers.cpp: the Journey
 void draw_geometry_panel(UiState& ui, const core::Snapshot& snap);  // app/ui/panel_geometry.cpp: PCA, neighbours
 void draw_heads_panel(UiState& ui, const core::Snapshot& snap);     // app/ui/panel_heads.cpp: the head atlas

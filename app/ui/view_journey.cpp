@@ -79,7 +79,7 @@ std::string journey_shape(const JourneyStage& s, const core::Hparams& hp, int n_
         case JourneyKind::Model:
             break;
     }
-    std::string out          = core::describe_dims(s.desc->dims, hp, n_keys);
+    std::string out          = core::describe_dims(s.desc->dims, hp, n_keys, s.layer);
     const std::string prefix = s.layer >= 0 ? "blk." + std::to_string(s.layer) + "." : "";
     bool first               = true;
     for (std::string_view w : s.desc->weights) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "core/model/model.hpp"
@@ -27,7 +28,8 @@ MacCounts step_macs_with_cache(const core::Hparams& hp, int pos);
 // keys), and only the last one needs logits.
 MacCounts step_macs_without_cache(const core::Hparams& hp, int pos);
 
-// Bytes the cache adds per position, all layers (K and V, n_head_kv·head_dim each), for an element size.
+// Bytes the cache adds per position, all layers (K and V, each layer's n_head_kv·head_dim; nothing for a layer that
+// reads another's cache or keeps a recurrent state), for an element size.
 uint64_t kv_bytes_per_position(const core::Hparams& hp, uint64_t elem_bytes);
 
 // One row of the KV panel's layers × positions grid. An attention layer's cache grows with the positions (bytes: its
@@ -41,6 +43,14 @@ struct KvGridRow {
 };
 // Every layer's row at n_pos positions, elem_bytes per cached K/V value.
 std::vector<KvGridRow> kv_grid_rows(const core::Hparams& hp, int n_pos, uint64_t elem_bytes);
+// One layer's line of the per-layer table (shown where the layers' caches differ, gemma4).
+struct KvLayerRow {
+    int layer  = 0;
+    int source = -1;             // the layer whose cache it reads (a KV-sharing layer), else -1
+    std::string what;            // core::describe_kv_layer
+    uint64_t bytes_per_pos = 0;  // K and V it adds per position (0: it stores none)
+};
+std::vector<KvLayerRow> kv_layer_rows(const core::Hparams& hp, uint64_t elem_bytes);
 
 // The panel's view-model, kept in UiState::views (defined here so tests can look at it).
 struct KvView {
@@ -49,6 +59,7 @@ struct KvView {
     core::KvStats kv;                               // of the newest position
     core::DType kv_type    = core::DType::F32;      // the cache's element type (Snapshot::kv_type)
     uint64_t bytes_per_pos = 0;                     // all layers
+    std::vector<KvLayerRow> layers;                 // each layer's (the table where they differ)
     std::vector<double> with_cache, without_cache;  // [pos] multiply-adds of the step that evaluated pos
     bool whole_context = false;  // x axes span the whole context window instead of the positions so far
     bool macs_log      = true;   // the multiply-adds plot on a log axis (else linear)

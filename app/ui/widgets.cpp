@@ -76,10 +76,16 @@ void layer_head_sliders(UiState& ui, const core::Hparams& hp, bool head_enabled)
     ImGui::EndDisabled();
 }
 
-std::string kv_sharing_note(const core::Hparams& hp, int head) {
-    if (hp.n_head_kv <= 0 || hp.n_head_kv >= hp.n_head || hp.n_head % hp.n_head_kv != 0) return {};
-    const int group = hp.n_head / hp.n_head_kv, kv = head / group;
-    return "head " + std::to_string(head) + " reads K/V head " + std::to_string(kv) + ", shared with heads " +
+std::string kv_sharing_note(const core::Hparams& hp, int head, int layer) {
+    const bool in_layer = layer >= 0 && layer < hp.n_layer;
+    const int n_head_kv = in_layer ? hp.n_head_kv_of(layer) : hp.n_head_kv;  // gemma4's differ per layer
+    // A gemma4 KV-sharing layer reads an earlier layer's keys and values.
+    const std::string from = in_layer && !hp.has_own_kv(layer)
+                                 ? " (in layer " + std::to_string(hp.kv_source(layer)) + "'s cache)"
+                                 : std::string();
+    if (n_head_kv <= 0 || n_head_kv >= hp.n_head || hp.n_head % n_head_kv != 0) return {};
+    const int group = hp.n_head / n_head_kv, kv = head / group;
+    return "head " + std::to_string(head) + " reads K/V head " + std::to_string(kv) + from + ", shared with heads " +
            std::to_string(kv * group) + "–" + std::to_string(kv * group + group - 1);
 }
 

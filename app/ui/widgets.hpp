@@ -30,8 +30,9 @@ bool slider_float(const char* label, float* v, float v_min, float v_max, const c
 // The layer and head sliders of the panels that show one head (Attention, Q·K), on one line, selecting through
 // select_layer_head(); the head slider is disabled when `head_enabled` is false (a view of every head).
 void layer_head_sliders(UiState& ui, const core::Hparams& hp, bool head_enabled = true);
-// "head 5 reads K/V head 1, shared with heads 4–7" under grouped-query attention; "" when every head has its own.
-std::string kv_sharing_note(const core::Hparams& hp, int head);
+// "head 5 reads K/V head 1, shared with heads 4–7" under grouped-query attention, in `layer` (its own kv heads; on
+// a gemma4 KV-sharing layer "… K/V head 1 (in layer 3's cache), …"); "" when every head has its own.
+std::string kv_sharing_note(const core::Hparams& hp, int head, int layer = -1);
 // `text` cut at a character boundary and ended with "…" so it is at most `max_width` wide in the current font;
 // the whole text when it fits, "" when not even one character and the ellipsis fit.
 [[nodiscard]] std::string elide_to_width(std::string_view text, float max_width);

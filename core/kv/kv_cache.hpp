@@ -1,5 +1,7 @@
 // KV cache: for each layer, the keys (after RoPE) and values of every position so far, in f32 or f16.
-// Layout per layer: k[pos][n_head_kv * head_dim], v[pos][n_head_kv * head_dim].
+// Layout per layer: k[pos][kv_dim(layer)], v[pos][kv_dim(layer)], kv_dim(layer) = that layer's n_head_kv × head_dim
+// (gemma4's layers differ). A layer of row size 0 has no storage: it reads another layer's cache (gemma4's KV-sharing
+// layers) or keeps no keys at all (qwen35's recurrent layers); the cache does not know which.
 #pragma once
 
 #include <array>
@@ -7,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "core/base/result.hpp"
 #include "core/kv/recurrent_state.hpp"
@@ -23,17 +26,21 @@ struct KvUnmap {
 class KvCache {
 public:
     KvCache() = default;
-    // type: DType::F32 or DType::F16. Reserves address space for n_layer * n_ctx * kv_dim * 2 elements up front;
-    // memory is committed page by page as positions are stored, so a long context costs only what is used.
+    // type: DType::F32 or DType::F16. layer_dims: [n_layer] values per K (and per V) row of each layer, >= 0, at
+    // least one > 0 (Hparams::kv_cache_dims). Reserves address space for n_ctx rows of K and V of every layer up
+    // front; memory is committed page by page as positions are stored, so a long context costs only what is used.
+    [[nodiscard]] static Result<KvCache> create(const std::vector<int>& layer_dims, int n_ctx, DType type);
+    // Every one of n_layer layers with rows of kv_dim values.
     [[nodiscard]] static Result<KvCache> create(int n_layer, int n_ctx, int kv_dim, DType type);
 
-    int n_layer() const { return n_layer_; }
+    int n_layer() const { return int(layers_.size()); }
     int n_ctx() const { return n_ctx_; }
-    int kv_dim() const { return kv_dim_; }
+    int kv_dim(int layer) const;  // values per row of `layer`; 0: it stores nothing
+    const std::vector<int>& layer_dims() const { return dims_; }
     DType type() const { return type_; }
     int n_pos() const { return n_pos_; }  // positions filled
 
-    // Stores k and v (kv_dim floats each) of `layer` at `pos` (0 <= pos < n_ctx()), converting to type().
+    // Stores k and v (kv_dim(layer) floats each) of `layer` at `pos` (0 <= pos < n_ctx()), converting to type().
     // A batch stores positions n_pos() .. n_pos() + n - 1 in every layer, then calls set_n_pos(n_pos() + n).
     void store(int layer, int pos, const float* k, const float* v);
     // Marks positions [0, n) as filled after a forward call stored them in every layer (0 <= n <= n_ctx()).
@@ -43,14 +50,17 @@ public:
     void truncate(int n);
     // Forget everything (same as truncate(0)).
     void clear() { truncate(0); }
-    // Raw row pointers (kv_dim elements of type()) for fast kernels; head h starts at element h * head_dim.
+    // Raw row pointers (kv_dim(layer) elements of type()) for fast kernels; head h starts at element h * head_dim.
+    // `layer` must have storage (kv_dim(layer) > 0).
     const void* k_row(int layer, int pos) const;
     const void* v_row(int layer, int pos) const;
 
-    size_t bytes_used() const;            // of positions filled, all layers
-    size_t bytes_used_per_layer() const;  // of positions filled, one layer
-    size_t bytes_capacity() const;        // reserved (address space; pages are committed when first written)
-    size_t bytes_per_pos() const { return 2 * size_t(n_layer_) * size_t(kv_dim_) * elem_size_; }  // all layers
+    size_t bytes_used() const;                // of positions filled, all layers
+    size_t bytes_used_of(int layer) const;    // of positions filled, one layer (0 for a layer without storage)
+    size_t bytes_used_largest_layer() const;  // of positions filled, the layer that stores the most
+    size_t bytes_capacity() const;            // reserved (address space; pages are committed when first written)
+    size_t bytes_per_pos() const { return 2 * size_t(sum_dims_) * elem_size_; }  // all layers
+    int n_layers_stored() const;                                                 // layers with storage of their own
 
     // The recurrent layers' state (qwen35), empty for a model without them; the forward pass sizes it on first use.
     // truncate() forgets its positions too.
@@ -58,16 +68,24 @@ public:
     const RecurrentState& recurrent() const { return recurrent_; }
 
 private:
-    int n_layer_ = 0, n_ctx_ = 0, kv_dim_ = 0, n_pos_ = 0;
+    struct Layer {
+        int dim        = 0;  // values per row; 0: no storage
+        size_t offset  = 0;  // K at mem_ + offset, V right after it
+        size_t k_bytes = 0;  // n_ctx * dim * elem_size
+    };
+    int n_ctx_ = 0, n_pos_ = 0;
+    int64_t sum_dims_ = 0;
     DType type_       = DType::F32;
     size_t elem_size_ = 4;
-    // One anonymous mapping: layer l's K at [2l * layer_bytes_], its V at [(2l + 1) * layer_bytes_], each
-    // [n_ctx][kv_dim] elements. Untouched pages read as zeros and take no memory.
+    std::vector<int> dims_;
+    std::vector<Layer> layers_;
+    // One anonymous mapping: each layer with storage has its K, then its V, each [n_ctx][dim] elements, one after
+    // the other. Untouched pages read as zeros and take no memory.
     std::unique_ptr<uint8_t, KvUnmap> mem_;
-    size_t layer_bytes_ = 0;  // n_ctx * kv_dim * elem_size
+    size_t capacity_ = 0;
     RecurrentState recurrent_;
-    uint8_t* k_base(int layer) const { return mem_.get() + 2 * size_t(layer) * layer_bytes_; }
-    uint8_t* v_base(int layer) const { return k_base(layer) + layer_bytes_; }
+    uint8_t* k_base(int layer) const { return mem_.get() + layers_[size_t(layer)].offset; }
+    uint8_t* v_base(int layer) const { return k_base(layer) + layers_[size_t(layer)].k_bytes; }
 };
 
 // One position's K and V rows, all layers, in short: a hash of their bytes and their first values. The KV panel
@@ -76,7 +94,7 @@ private:
 struct KvRowDigest {
     int32_t pos   = -1;             // -1: none (the position is not in the cache)
     int32_t layer = 0;              // the layer whose first values k, v are (the first one digested)
-    uint64_t hash = 0;              // FNV-1a over the K then V bytes of every digested layer at `pos`, in order
+    uint64_t hash = 0;              // FNV-1a over the K then V bytes of every digested layer with storage at `pos`
     std::array<float, 4> k{}, v{};  // the first values of `layer`'s K and V rows (as f32)
     bool valid() const { return pos >= 0; }
     bool same_rows(const KvRowDigest& o) const { return valid() && pos == o.pos && hash == o.hash; }

@@ -13,6 +13,19 @@
 
 namespace ts::core {
 
+namespace {
+
+// The cache stores each layer's rows at that layer's size (none for a layer that reads another's or keeps a state).
+// Compared layer by layer, so that evaluating a token still allocates nothing.
+bool cache_fits(const KvCache& cache, const Hparams& hp) {
+    if (cache.n_layer() != hp.n_layer) return false;
+    for (int il = 0; il < hp.n_layer; ++il)
+        if (cache.kv_dim(il) != hp.kv_cache_dim(il)) return false;
+    return true;
+}
+
+}  // namespace
+
 Forward::Forward(const Model& model, int n_ctx, int n_batch) : model_(model), n_ctx_(n_ctx) {
     TS_CHECK(n_ctx >= 1 && n_batch >= 1, "Forward: n_ctx and n_batch must be positive");
     const Hparams& hp = model.hp;
@@ -68,7 +81,7 @@ Forward::Forward(const Model& model, int n_ctx, int n_batch) : model_(model), n_
 }
 
 Result<KvCache> Forward::make_cache(DType type) const {
-    return KvCache::create(model_.hp.n_layer, n_ctx_, model_.hp.kv_dim(), type);
+    return KvCache::create(model_.hp.kv_cache_dims(), n_ctx_, type);
 }
 
 Status Forward::eval(KvCache& cache, const int32_t* tokens, int n_tokens, int pos0, float* logits, LogitRows rows,
@@ -76,10 +89,12 @@ Status Forward::eval(KvCache& cache, const int32_t* tokens, int n_tokens, int po
     const Hparams& hp = model_.hp;
     if (n_tokens <= 0 || !tokens)
         return make_error(Code::kInvalidArgument, "forward: no tokens to evaluate (n_tokens %d)", n_tokens);
-    if (cache.n_layer() != hp.n_layer || cache.kv_dim() != hp.kv_dim())
+    if (!cache_fits(cache, hp))
         return make_error(Code::kInvalidArgument,
-                          "forward: the KV cache has %d layers x %d values per position, the model needs %d x %d",
-                          cache.n_layer(), cache.kv_dim(), hp.n_layer, hp.kv_dim());
+                          "forward: the KV cache has %d layers x %lld values per position, the model needs %d x %lld",
+                          cache.n_layer(),
+                          static_cast<long long>(cache.bytes_per_pos() / 2 / row_bytes(cache.type(), 1)), hp.n_layer,
+                          static_cast<long long>(hp.kv_bytes(1, 1) / 2));
     if (pos0 < 0 || pos0 > cache.n_pos())
         return make_error(Code::kInvalidArgument, "forward: position %d, but the KV cache holds positions [0, %d)",
                           pos0, cache.n_pos());
@@ -165,7 +180,7 @@ void Forward::sync_recurrent(KvCache& cache, int pos0, ThreadPool& pool, Observe
 Status Forward::replay(const KvCache& cache, int32_t token, int pos, float* logits, ThreadPool& pool,
                        Observer* observer) {
     const Hparams& hp = model_.hp;
-    if (cache.n_layer() != hp.n_layer || cache.kv_dim() != hp.kv_dim())
+    if (!cache_fits(cache, hp))
         return make_error(Code::kInvalidArgument, "replay: the KV cache does not fit this model");
     if (pos < 0 || pos >= cache.n_pos())
         return make_error(Code::kInvalidArgument, "replay: position %d is not in the KV cache (it holds [0, %d))", pos,

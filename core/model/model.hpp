@@ -139,14 +139,30 @@ struct Hparams {
         for (uint8_t r : recurrent_layers) n += r;
         return n;
     }
-    // The context memory at n_pos positions: K and V of every attention layer (elem_bytes per value: 4 for f32, 2
-    // for f16), and the recurrent layers' state (f32), the same at any position (rewind checkpoints not counted).
+    // The values of one K (and one V) row the KV cache stores for layer il: n_head_kv × head_dim of that layer, or 0
+    // for a layer that stores none (a KV-sharing layer reads kv_source's rows; a recurrent layer keeps a state).
+    int kv_cache_dim(int il) const { return stores_kv(il) ? kv_dim_of(il) : 0; }
+    std::vector<int> kv_cache_dims() const {  // [n_layer]: what KvCache::create takes
+        std::vector<int> d(size_t(n_layer > 0 ? n_layer : 0));
+        for (int il = 0; il < n_layer; ++il) d[size_t(il)] = kv_cache_dim(il);
+        return d;
+    }
+    // The context memory at n_pos positions: K and V of layer il (elem_bytes per value: 4 for f32, 2 for f16), of
+    // every layer (kv_bytes), and the recurrent layers' state (f32), the same at any position (rewind checkpoints
+    // not counted).
+    size_t kv_layer_bytes(int il, int n_pos, size_t elem_bytes) const {
+        return 2 * size_t(kv_cache_dim(il)) * elem_bytes * size_t(n_pos);
+    }
     size_t kv_bytes(int n_pos, size_t elem_bytes) const {
-        return 2 * size_t(n_layer - n_recurrent()) * size_t(kv_dim()) * elem_bytes * size_t(n_pos);
+        size_t b = 0;
+        for (int il = 0; il < n_layer; ++il) b += kv_layer_bytes(il, n_pos, elem_bytes);
+        return b;
     }
     size_t state_bytes() const { return size_t(n_recurrent()) * recurrent_floats() * sizeof(float); }
     // The rewind checkpoints' spacing (RecurrentState::checkpoint_every against f32 K and V).
     int state_checkpoint_every() const;
+    // Where sizes differ per layer (gemma4) these are of the largest head_dim and n_head_kv: they size buffers; a
+    // layer's own are kv_dim_of / q_dim_of, and what its cache stores kv_cache_dim.
     int kv_dim() const { return n_head_kv * head_dim; }
     int q_dim() const { return n_head * head_dim; }  // == n_embd except where key_length decouples them (qwen3)
 };
@@ -279,6 +295,15 @@ struct LoadOptions {
 // (positions x 0.5)", then, when the file has them, "; frequency factors (rope_freqs.weight): 32 pairs divided by 1
 // to 32" and "; original context 8192".
 std::string describe_rope_scaling(const Hparams& hp);
+
+// What layer il's KV cache holds, in one line for `info` and the KV panel: "global, 2 kv heads x 512 = 1024 values per
+// K and per V row", "local, reads layer 13's cache (no storage of its own)" (gemma4's KV-sharing layers), "linear
+// attention: a recurrent state of its own, no KV cache" (qwen35). "global, " / "local, " only where a model has
+// sliding-window layers.
+std::string describe_kv_layer(const Hparams& hp, int il);
+// Whether the layers' caches differ in size (gemma4: heads of their own size per kind of layer, KV-sharing layers;
+// qwen35: recurrent layers): then each layer's is shown, not one figure for all.
+bool kv_layers_differ(const Hparams& hp);
 
 // Every weight tensor dequantised row by row and checked for NaN/Inf; the error names the tensor, its type and
 // shape, and the first bad row and column. Cost: one pass over all weights (seconds for a 7B model).

@@ -58,7 +58,8 @@ bool layer_has_stage(const Hparams& hp, int il, Stage s) {
     }
 }
 
-StageShape stage_shape(Dims d, const Hparams& hp, int n_pos) {
+StageShape stage_shape(Dims d, const Hparams& hp, int n_pos, int layer) {
+    const bool own = layer >= 0 && layer < hp.n_layer;  // a layer's own sizes (gemma4's differ), else the largest
     switch (d) {
         case Dims::SsmConv:
             return {1, hp.ssm_conv_dim()};
@@ -71,15 +72,17 @@ StageShape stage_shape(Dims d, const Hparams& hp, int n_pos) {
         case Dims::Embd:
             return {1, hp.n_embd};
         case Dims::Rope:
-            return {2, hp.n_rot / 2};
+            return {2, (own ? hp.n_rot_of(layer) : hp.n_rot) / 2};
+        case Dims::RopeSwa:
+            return {2, (hp.n_rot_swa > 0 ? hp.n_rot_swa : hp.n_rot) / 2};
         case Dims::QHeads:
-            return {hp.n_head, hp.head_dim};
+            return {hp.n_head, own ? hp.head_dim_of(layer) : hp.head_dim};
         case Dims::KvHeads:
-            return {hp.n_head_kv, hp.head_dim};
+            return {own ? hp.n_head_kv_of(layer) : hp.n_head_kv, own ? hp.head_dim_of(layer) : hp.head_dim};
         case Dims::HeadKeys:
             return {hp.n_head, n_pos};
         case Dims::Ff:
-            return {hp.ff_rows(), hp.n_ff};
+            return {hp.ff_rows(), own ? hp.n_ff_of(layer) : hp.n_ff};
         case Dims::Vocab:
             return {1, hp.n_vocab};
         case Dims::Experts:
@@ -96,11 +99,12 @@ StageShape stage_shape(Dims d, const Hparams& hp, int n_pos) {
     return {};
 }
 
-std::string describe_dims(Dims d, const Hparams& hp, int n_pos) {
-    const StageShape s = stage_shape(d, hp, n_pos);
+std::string describe_dims(Dims d, const Hparams& hp, int n_pos, int layer) {
+    const StageShape s = stage_shape(d, hp, n_pos, layer);
     char buf[96];
     switch (d) {
         case Dims::Rope:
+        case Dims::RopeSwa:
             std::snprintf(buf, sizeof buf, "[2 × %d] (cos, sin of each rotated pair)", s.cols);
             break;
         case Dims::QHeads:

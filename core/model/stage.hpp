@@ -227,6 +227,7 @@ struct Observer {
 enum class Dims : uint8_t {
     Embd,            // [n_embd]
     Rope,            // [2][n_rot/2]
+    RopeSwa,         // [2][n_rot_swa/2] the sliding-window layers' angles (n_rot where they have no size of their own)
     QHeads,          // [n_head][head_dim]
     KvHeads,         // [n_head_kv][head_dim]
     HeadKeys,        // [n_head][n_pos] (n_pos = pos + 1)
@@ -280,12 +281,14 @@ inline bool is_linear_attn_stage(Stage s) {
 // The description of one stage in `arch`, or nullptr when the architecture has no such stage.
 const StageDesc* find_stage(const ArchDesc& arch, Stage s);
 
-// {rows, cols} of a stage's output for this model at a position with n_pos keys.
+// {rows, cols} of a stage's output for this model at a position with n_pos keys, in `layer` (its own head size, kv
+// heads, MLP width and RoPE size where they differ per layer, gemma4); layer -1: the largest (the stages before and
+// after the layers, and buffer sizes).
 struct StageShape {
     int rows = 1, cols = 0;
 };
-StageShape stage_shape(Dims d, const Hparams& hp, int n_pos);
+StageShape stage_shape(Dims d, const Hparams& hp, int n_pos, int layer = -1);
 // "[8 heads × 64]", "[2048]", "[8 heads × 12 keys]", "[2 × 32] (cos, sin)".
-std::string describe_dims(Dims d, const Hparams& hp, int n_pos);
+std::string describe_dims(Dims d, const Hparams& hp, int n_pos, int layer = -1);
 
 }  // namespace ts::core

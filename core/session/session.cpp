@@ -35,7 +35,7 @@ Result<std::unique_ptr<Session>> Session::create(std::shared_ptr<const Model> mo
     TS_TRY(sample::validate_settings(opt.sampler));
     int n_ctx = opt.n_ctx;
     if (n_ctx == 0) n_ctx = hp.n_ctx_train > 0 ? std::min(hp.n_ctx_train, 4096) : 2048;
-    auto cache = KvCache::create(hp.n_layer, n_ctx, hp.kv_dim(), opt.kv_type);
+    auto cache = KvCache::create(hp.kv_cache_dims(), n_ctx, opt.kv_type);
     if (!cache) return cache.error();
     return std::unique_ptr<Session>(new Session(std::move(model), opt, n_ctx, std::move(*cache)));
 }
@@ -319,7 +319,8 @@ KvStats Session::kv_stats() const {
     kv.n_pos           = cache_.n_pos();
     kv.n_ctx           = cache_.n_ctx();
     kv.bytes_total     = cache_.bytes_used();
-    kv.bytes_per_layer = cache_.bytes_used_per_layer();
+    kv.bytes_per_layer = cache_.bytes_used_largest_layer();
+    kv.n_layers_stored = cache_.n_layers_stored();
     kv.bytes_capacity  = cache_.bytes_capacity();
     return kv;
 }

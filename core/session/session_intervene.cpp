@@ -130,7 +130,7 @@ Result<std::shared_ptr<const std::vector<float>>> Session::clean_logits() {
     const int last = n_pos() - 1;
     if (clean_logits_ && clean_logits_pos_ == last) return clean_logits_;
     if (!clean_cache_) {
-        auto c = KvCache::create(model_->hp.n_layer, n_ctx_, model_->hp.kv_dim(), opt_.kv_type);
+        auto c = KvCache::create(model_->hp.kv_cache_dims(), n_ctx_, opt_.kv_type);
         if (!c) return c.error();
         clean_cache_ = std::make_unique<KvCache>(std::move(*c));
     }

@@ -78,11 +78,12 @@ struct PositionRecord {
 size_t record_bytes_per_position(const Hparams& hp, DType resid_type = DType::F32);
 
 struct KvStats {
-    int32_t n_pos          = 0;  // positions in the cache after the step
-    int32_t n_ctx          = 0;  // positions the cache can hold
-    size_t bytes_total     = 0;  // of the filled positions, all layers
-    size_t bytes_per_layer = 0;  // of the filled positions, one layer (every layer holds the same)
-    size_t bytes_capacity  = 0;  // allocated
+    int32_t n_pos           = 0;  // positions in the cache after the step
+    int32_t n_ctx           = 0;  // positions the cache can hold
+    size_t bytes_total      = 0;  // of the filled positions, all layers
+    size_t bytes_per_layer  = 0;  // of the filled positions, the layer that stores the most (gemma4's differ)
+    size_t bytes_capacity   = 0;  // allocated
+    int32_t n_layers_stored = 0;  // layers with a cache of their own (not KV-sharing, not recurrent)
 };
 
 // Milliseconds per phase. A prompt's positions are evaluated in batches: each position carries its share of its

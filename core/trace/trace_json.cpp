@@ -83,6 +83,7 @@ Json step_json(const StepTrace& st, std::set<int32_t>& ids) {
           {"n_ctx", st.kv.n_ctx},
           {"bytes", st.kv.bytes_total},
           {"bytes_per_layer", st.kv.bytes_per_layer},
+          {"layers_stored", st.kv.n_layers_stored},
           {"bytes_capacity", st.kv.bytes_capacity}}},
         {"t_ms",
          {{"forward", st.t.forward_ms}, {"sample", st.t.sample_ms}, {"trace", st.t.trace_ms}, {"batch", st.t.batch}}}};

@@ -115,13 +115,31 @@ TEST_F(CliArch, InfoNamesTheArchitectureAndItsFeatures) {
     EXPECT_GE(routes, 2 * 5);
     const Outcome g4 = run({"info", "-m", write(spec("gemma4", core::DType::F32), "info")});
     ASSERT_EQ(g4.exit_code, 0) << g4.err;
-    for (const char* s : {"architecture   gemma4", "per-layer embeddings",
-                          "sliding_window   8 positions on 8 of 10 layers (local); global: 4 9",
-                          "head_dim_swa     16 (local layers; global 32)", "final_softcap    30",
-                          "attn_scale       1 (queries)", "per_layer_embd   32 per layer",
-                          "shared_kv        layers 5..9 read the KV cache of layer 4 (global) / 3 (local)",
-                          "per-layer sizes  0:128x1", "9:256x1", "rope_freqs.weight"})
+    for (const char* s :
+         {"architecture   gemma4", "per-layer embeddings",
+          "sliding_window   8 positions on 8 of 10 layers (local); global: 4 9",
+          "head_dim_swa     16 (local layers; global 32)", "final_softcap    30", "attn_scale       1 (queries)",
+          "per_layer_embd   32 per layer",
+          "shared_kv        layers 5..9 read the KV cache of layer 4 (global) / 3 (local)", "per-layer sizes  0:128x1",
+          "9:256x1", "rope_freqs.weight", "head_dim         32 (the largest"})
         EXPECT_NE(g4.out.find(s), std::string::npos) << s << "\n" << g4.out;
+    // The KV cache by hand: layers 0-3 local (1 kv head x 16), 4 global (1 x 32), 5-9 store nothing. Per position
+    // 2 (K, V) x (4 x 16 + 32) x 4 B = 768 B in f32; 3 MiB at 4096 positions, 24 MiB at 32768 (f16: half).
+    for (const char* s : {"layer 0   local, 1 kv head x 16 = 16 values per K and per V row", "128 B/pos",
+                          "layer 4   global, 1 kv head x 32 = 32 values per K and per V row", "256 B/pos",
+                          "layer 7   local, reads layer 3's cache (no storage of its own)",
+                          "layer 9   global, reads layer 4's cache (no storage of its own)",
+                          "memory @4096     KV cache 3.00 MiB f32 / 1.50 MiB f16 (5 of 10 layers store K and V, 768 B "
+                          "per position f32)",
+                          "memory @32768    KV cache 24.00 MiB f32 / 12.00 MiB f16"})
+        EXPECT_NE(g4.out.find(s), std::string::npos) << s << "\n" << g4.out;
+    // bench's figure is the cache as stored: 768 B per position.
+    const Outcome b = run({"bench", "-m", write(spec("gemma4", core::DType::F32), "bench"), "-p", "8", "-n", "4", "-t",
+                           "1", "--json", "--membw", "0"});
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    const Json bj = parse_json(lines_of(b.out).at(0));
+    EXPECT_GE(int(bj.at("kv_positions").num), 8);
+    EXPECT_EQ(bj.at("kv_bytes").num, bj.at("kv_positions").num * 768);
     const Outcome p3 = run({"info", "-m", write(spec("phi3", core::DType::F32), "info")});
     ASSERT_EQ(p3.exit_code, 0) << p3.err;
     for (const char* s : {"architecture   phi3", "fused attn_qkv", "NeoX half-split",

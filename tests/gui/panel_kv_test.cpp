@@ -2,6 +2,7 @@
 // and headless frames of the panel over a real generation.
 #include <gtest/gtest.h>
 
+#include "app/ui/model_summary.hpp"
 #include "app/ui/view_kv.hpp"
 #include "tests/gui/panel_fixture.hpp"
 
@@ -94,7 +95,58 @@ TEST(MacCounts, RecurrentLayersCostTheSameAtEveryPosition) {
     EXPECT_EQ(step_macs_with_cache(hp, 0).mlp, 4u * 3u * 8u * 16u);
 }
 
+// gemma4-like sizes by hand: layer 0 local (heads of 4, a window of 2), layer 1 global (heads of 8), layer 2 local
+// reading layer 0's cache (no K or V projection). n_embd 8, 2 heads, 1 kv head, n_ff 16.
+TEST(MacCounts, EachLayerCountsItsOwnSizesAndWindow) {
+    core::Hparams hp  = small_hp();
+    hp.n_layer        = 3;
+    hp.head_dim       = 8;
+    hp.layer_head_dim = {4, 8, 4};
+    hp.n_swa          = 2;
+    hp.swa_layers     = {1, 0, 1};
+    hp.n_layer_kv     = 2;
+    const MacCounts m = step_macs_with_cache(hp, 3);  // 4 keys; the local layers see 2
+    // wq + wo: 2 · 8 · (2 heads × head size); wk + wv: 2 · 8 · head size (1 kv head), none on layer 2.
+    EXPECT_EQ(m.projections, (2u * 8 * 8 + 2u * 8 * 4) + (2u * 8 * 16 + 2u * 8 * 8) + (2u * 8 * 8));
+    // 2 · n_head · head size · keys: 2·2·4·2 + 2·2·8·4 + 2·2·4·2
+    EXPECT_EQ(m.attention, 32u + 128u + 32u);
+    EXPECT_EQ(m.mlp, 3u * 3u * 8u * 16u);
+    // Without the cache, token t attends to min(t + 1, 2) keys on the local layers: 1 + 2 + 2 + 2.
+    EXPECT_EQ(step_macs_without_cache(hp, 3).attention, 2u * (2 * 2 * 4 * 7) + 2 * 2 * 8 * 10);
+}
+
 using KvFrames = test::PanelFrames;
+
+// gemma4 (the tiny file: layer 0 local, 2 kv heads of 16; layer 1 global, 2 kv heads of 32; layer 2 reads layer 0's
+// cache): the panel's per-layer rows and totals are each layer's own bytes, by hand, and the cache holds exactly them.
+TEST_F(KvFrames, Gemma4ShowsEachLayersOwnSizeAndASharingLayerAsNone) {
+    ts::test::TinyGgufSpec spec;
+    spec.arch = "gemma4";
+    start("the model", 4, spec);
+    EXPECT_GT(frame(draw_kv_panel), 2000);
+    ASSERT_TRUE(ui_.views.kv);
+    const KvView& v = *ui_.views.kv;
+    ASSERT_EQ(v.layers.size(), 3u);
+    EXPECT_EQ(v.layers[0].bytes_per_pos, 2u * 2 * 16 * 4);  // K and V, 2 kv heads × 16, f32
+    EXPECT_EQ(v.layers[1].bytes_per_pos, 2u * 2 * 32 * 4);
+    EXPECT_EQ(v.layers[2].bytes_per_pos, 0u);
+    EXPECT_EQ(v.layers[2].source, 0);
+    EXPECT_EQ(v.layers[2].what, "local, reads layer 0's cache (no storage of its own)");
+    EXPECT_EQ(v.bytes_per_pos, 768u);
+    EXPECT_EQ(v.kv.n_layers_stored, 2);
+    EXPECT_EQ(v.kv.bytes_total, uint64_t(v.kv.n_pos) * 768u);
+    EXPECT_EQ(v.kv.bytes_per_layer, uint64_t(v.kv.n_pos) * 2u * 2 * 32 * 4);  // the global layer's
+    EXPECT_EQ(v.kv.bytes_capacity, uint64_t(v.kv.n_ctx) * 768u);
+    // The Model panel shows each kind of layer's own sizes, not the largest for all.
+    const ModelSummary summary = summarize_model(*ui_.snap->model);
+    const auto row             = [&](const char* label) {
+        for (const InfoRow& r : summary.hparams)
+            if (r.label == label) return r.value;
+        return std::string("(no row)");
+    };
+    EXPECT_EQ(row("head_dim"), "global 32, local 16");
+    EXPECT_EQ(row("n_head_kv"), "2");
+}
 
 TEST_F(KvFrames, PanelDrawsTotalsGridAndPlots) {
     start("the model", 6);

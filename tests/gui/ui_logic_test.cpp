@@ -68,6 +68,16 @@ TEST(KvSharing, NamesTheSharedKvHeadAndItsGroup) {
     EXPECT_EQ(kv_sharing_note(hp, 31), "head 31 reads K/V head 3, shared with heads 24–31");
     hp.n_head_kv = 32;
     EXPECT_EQ(kv_sharing_note(hp, 5), "");
+    // gemma4: kv heads per layer, and a KV-sharing layer reads another layer's cache.
+    hp.n_layer         = 3;
+    hp.n_head_kv       = 4;
+    hp.layer_n_head_kv = {2, 4, 2};
+    hp.n_layer_kv      = 2;
+    hp.n_swa           = 4;
+    hp.swa_layers      = {1, 0, 1};
+    EXPECT_EQ(kv_sharing_note(hp, 13, 0), "head 13 reads K/V head 0, shared with heads 0–15");
+    EXPECT_EQ(kv_sharing_note(hp, 13, 1), "head 13 reads K/V head 1, shared with heads 8–15");
+    EXPECT_EQ(kv_sharing_note(hp, 31, 2), "head 31 reads K/V head 1 (in layer 0's cache), shared with heads 16–31");
 }
 
 TEST(HeatmapView, PixelMapsToQueryRowAndKeyColumn) {

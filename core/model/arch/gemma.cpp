@@ -55,7 +55,7 @@ constexpr StageDesc kBefore[] = {
      "Position (RoPE angles, sliding-window layers)",
      "The sliding-window (local) layers rotate with a base of their own (Gemma 3: 10000 where the global layers use "
      "1000000), so their angles turn faster: they only need to tell apart nearby positions.",
-     Dims::Rope,
+     Dims::RopeSwa,
      {}},
 };
 

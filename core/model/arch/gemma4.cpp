@@ -61,7 +61,7 @@ constexpr StageDesc kBefore[] = {
     {Stage::RopeLocal,
      "Position (RoPE angles, sliding-window layers)",
      "The sliding-window layers rotate every pair of their (smaller) heads with a base of their own (10000).",
-     Dims::Rope,
+     Dims::RopeSwa,
      {}},
 };
 

@@ -16,20 +16,20 @@ namespace {
 
 using ts::core::testing::resident_bytes;
 
-// Key / value `pos` of `layer` read back as f32 (kv_dim floats), through the raw rows the kernels read.
-void load_row(const KvCache& c, const void* row, float* out) {
+// Key / value `pos` of `layer` read back as f32 (kv_dim(layer) floats), through the raw rows the kernels read.
+void load_row(const KvCache& c, int layer, const void* row, float* out) {
     if (c.type() == DType::F32) {
-        std::memcpy(out, row, size_t(c.kv_dim()) * sizeof(float));
+        std::memcpy(out, row, size_t(c.kv_dim(layer)) * sizeof(float));
         return;
     }
     const auto* h = static_cast<const uint16_t*>(row);
-    for (int i = 0; i < c.kv_dim(); ++i) out[i] = fp16_to_f32(h[i]);
+    for (int i = 0; i < c.kv_dim(layer); ++i) out[i] = fp16_to_f32(h[i]);
 }
 void load_k(const KvCache& c, int layer, int pos, float* out) {
-    load_row(c, c.k_row(layer, pos), out);
+    load_row(c, layer, c.k_row(layer, pos), out);
 }
 void load_v(const KvCache& c, int layer, int pos, float* out) {
-    load_row(c, c.v_row(layer, pos), out);
+    load_row(c, layer, c.v_row(layer, pos), out);
 }
 
 std::vector<float> ramp(int n, float start, float step) {
@@ -90,12 +90,60 @@ TEST(KvCache, BytesCountFilledPositions) {
     EXPECT_EQ(c->bytes_capacity(), 4u * 2 * 16 * 8 * 2);
     EXPECT_EQ(c->bytes_used(), 0u);
     c->set_n_pos(5);
-    EXPECT_EQ(c->bytes_used_per_layer(), 2u * 5 * 8 * 2);
+    EXPECT_EQ(c->bytes_used_of(3), 2u * 5 * 8 * 2);
+    EXPECT_EQ(c->bytes_used_largest_layer(), 2u * 5 * 8 * 2);
     EXPECT_EQ(c->bytes_used(), 4u * 2 * 5 * 8 * 2);
     EXPECT_EQ(c->bytes_per_pos(), 4u * 2 * 8 * 2);
     auto f = KvCache::create(4, 16, 8, DType::F32);
     ASSERT_TRUE(f.ok());
     EXPECT_EQ(f->bytes_capacity(), 2 * c->bytes_capacity());
+}
+
+// Layers of different row sizes (gemma4: heads of 512 on global layers, 256 on local ones) and layers without storage
+// (KV-sharing, recurrent): each stores exactly its own rows, the bytes are the sum of the layers' own, and a layer
+// without storage takes no address space at all.
+TEST(KvCache, LayersOfTheirOwnSizeAndLayersWithoutStorage) {
+    for (DType type : {DType::F32, DType::F16}) {
+        SCOPED_TRACE(std::string(dtype_name(type)));
+        const size_t e = type == DType::F32 ? 4 : 2;
+        auto c         = KvCache::create({6, 2, 0, 4, 0}, 8, type);
+        ASSERT_TRUE(c.ok()) << c.error().message;
+        EXPECT_EQ(c->n_layer(), 5);
+        EXPECT_EQ(c->layer_dims(), (std::vector<int>{6, 2, 0, 4, 0}));
+        EXPECT_EQ(c->kv_dim(0), 6);
+        EXPECT_EQ(c->kv_dim(2), 0);
+        EXPECT_EQ(c->n_layers_stored(), 3);
+        EXPECT_EQ(c->bytes_capacity(), 2 * 8 * (6 + 2 + 4) * e);
+        EXPECT_EQ(c->bytes_per_pos(), 2 * (6 + 2 + 4) * e);
+        for (int p = 0; p < 8; ++p)
+            for (int l : {0, 1, 3}) {
+                const auto k = ramp(c->kv_dim(l), float(10 * l + p), 0.5f);
+                const auto v = ramp(c->kv_dim(l), -float(10 * l + p), 0.25f);
+                c->store(l, p, k.data(), v.data());
+            }
+        c->set_n_pos(3);
+        EXPECT_EQ(c->bytes_used_of(0), 2 * 3 * 6 * e);
+        EXPECT_EQ(c->bytes_used_of(2), 0u);
+        EXPECT_EQ(c->bytes_used_largest_layer(), 2 * 3 * 6 * e);
+        EXPECT_EQ(c->bytes_used(), 2 * 3 * (6 + 2 + 4) * e);
+        // Every row reads back as stored: the layers' regions do not overlap whatever their sizes.
+        for (int p = 0; p < 8; ++p)
+            for (int l : {0, 1, 3}) {
+                std::vector<float> k(size_t(c->kv_dim(l))), v(k.size());
+                load_k(*c, l, p, k.data());
+                load_v(*c, l, p, v.data());
+                EXPECT_EQ(k, ramp(c->kv_dim(l), float(10 * l + p), 0.5f)) << l << " " << p;
+                EXPECT_EQ(v, ramp(c->kv_dim(l), -float(10 * l + p), 0.25f)) << l << " " << p;
+            }
+        // The digest covers the stored layers only, and shows the first of them.
+        const KvRowDigest d = digest_kv_row(*c, 2);
+        ASSERT_TRUE(d.valid());
+        EXPECT_EQ(d.k[1], 2.5f);
+        EXPECT_EQ(d.v[1], -1.75f);
+    }
+    EXPECT_EQ(KvCache::create({0, 0}, 8, DType::F32).error().code, Code::kInvalidArgument);
+    EXPECT_EQ(KvCache::create({4, -1}, 8, DType::F32).error().code, Code::kInvalidArgument);
+    EXPECT_EQ(KvCache::create(std::vector<int>{}, 8, DType::F32).error().code, Code::kInvalidArgument);
 }
 
 TEST(KvCache, TruncateRewindsAndNeverGrows) {

@@ -108,7 +108,7 @@ void check_stage_list(const TinyModel& m, const Model& model, const Recorder& re
             got.emplace_back(e.stage, e.layer);
             const StageDesc* d = find_stage(arch, e.stage);
             ASSERT_NE(d, nullptr) << stage_key(e.stage) << " is not in the description";
-            const StageShape sh = stage_shape(d->dims, model.hp, pos + 1);
+            const StageShape sh = stage_shape(d->dims, model.hp, pos + 1, e.layer);
             EXPECT_EQ(e.rows, sh.rows) << stage_key(e.stage) << " layer " << e.layer << " pos " << pos;
             EXPECT_EQ(e.cols, sh.cols) << stage_key(e.stage) << " layer " << e.layer << " pos " << pos;
         }
