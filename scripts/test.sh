@@ -22,7 +22,7 @@ if [ "${TS_TEST_QUICK:-0}" != "1" ]; then
 
     cmake --preset fuzz
     cmake --build --preset fuzz --target fuzz_gguf fuzz_tokenizer fuzz_load_model fuzz_llama2c fuzz_exploration
-    ctest --test-dir build/fuzz -L fuzz --output-on-failure
+    ctest --test-dir build/fuzz -L fuzz --output-on-failure -j2  # the five 60 s campaigns two at a time
 
     cmake --preset tsan
     cmake --build --preset tsan --target thread_pool_test matvec_test session_test worker_test ui_frames_test \

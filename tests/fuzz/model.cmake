@@ -1,11 +1,9 @@
 # The model-loading fuzzers (include from tests/fuzz/CMakeLists.txt after ts_add_fuzzer is defined):
 #   fuzz_load_model: any bytes through load_model() as a GGUF file; fuzz_llama2c: a llama2.c checkpoint plus its
-#   tokenizer.bin. core/model, core/tokenizer, core/gguf and core/kv are compiled instrumented; the kernels
+#   tokenizer.bin. core/model (with its arch/ folder), core/tokenizer, core/gguf and core/kv are compiled instrumented, once for both; the kernels
 #   (ts_tensor, with their per-file SIMD flags) are linked as built.
-file(GLOB TS_FUZZ_ARCH_SRCS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/core/model/arch/*.cpp)
 foreach(name fuzz_load_model fuzz_llama2c)
     ts_add_fuzzer(${name} model tokenizer gguf kv)
-    target_sources(${name} PRIVATE ${TS_FUZZ_ARCH_SRCS})  # the forward pass of each architecture (a subfolder)
     target_link_libraries(${name} PRIVATE ts_tensor ts::pcre2)
 endforeach()
 

@@ -24,6 +24,11 @@ std::atomic<int> g_allocations{0};
 }  // namespace
 
 #ifndef TS_UNDER_TSAN
+// These replacements are the allocation functions, so free() pairs with the malloc() of operator new; GCC's
+// -Wmismatched-new-delete, after inlining at -O1, sees only "new" and "free".
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t size) {
     if (g_armed.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
     if (void* p = std::malloc(size ? size : 1)) return p;
