@@ -14,19 +14,14 @@
 #include "core/model/forward.hpp"
 #include "core/model/layers.hpp"
 #include "core/model/model.hpp"
+#include "tests/cli/random_file.hpp"
+#include "tests/core/model/stage_recorder.hpp"
 #include "tools/random_model.hpp"
 
 namespace ts::core {
 namespace {
 
-struct Recorder : Observer {
-    std::map<std::tuple<Stage, int, int>, std::vector<float>> seen;
-    StageMask wants(int) const override { return StageMask::all(); }
-    void observe(Stage s, int layer, int pos, TensorView v) override {
-        seen[{s, layer, pos}].assign(v.data, v.data + size_t(v.rows) * size_t(v.cols));
-    }
-    const std::vector<float>& at(Stage s, int layer, int pos) const { return seen.at({s, layer, pos}); }
-};
+using Recorder = testing::StageRecorder;
 
 // 10 layers: 0-3 local (heads of 16), 4 global (heads of 32), 5-9 read the caches of 3 (local) and 4 (global, 9).
 // 2 kv heads everywhere, a window of 8 positions.
@@ -52,19 +47,11 @@ ts::tools::RandomModelSpec tiny_spec(DType type) {
 }
 
 std::shared_ptr<const Model> load_tiny(DType type, const std::string& tag) {
-    const std::string path =
-        (std::filesystem::temp_directory_path() / ("ts_g4kv_" + tag + std::to_string(getpid()) + ".gguf")).string();
-    EXPECT_TRUE(ts::tools::write_random_model(tiny_spec(type), path).ok());
-    auto m = load_model(path, "", LoadOptions{true, false});  // read into memory: the file can go
-    std::filesystem::remove(path);
-    EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
-    return m.ok() ? *m : nullptr;
+    return testing::load_random_model(tiny_spec(type), "g4kv_" + tag);
 }
 
 std::vector<int32_t> prompt(int n) {
-    std::vector<int32_t> ids;
-    for (int i = 0; i < n; ++i) ids.push_back(int32_t(3 + (i * 37) % 290));
-    return ids;
+    return testing::cycling_prompt(n);
 }
 
 // Logits of every position, the prompt in one batch or one token at a time, in a cache of `type`.

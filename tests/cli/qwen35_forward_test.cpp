@@ -14,39 +14,25 @@
 
 #include "core/model/forward.hpp"
 #include "core/model/model.hpp"
+#include "tests/cli/random_file.hpp"
+#include "tests/core/model/stage_recorder.hpp"
 #include "tools/random_model.hpp"
 
 namespace ts::core {
 namespace {
 
-struct Recorder : Observer {
-    std::map<std::tuple<Stage, int, int>, std::vector<float>> seen;
-    StageMask wants(int) const override { return StageMask::all(); }
-    void observe(Stage s, int layer, int pos, TensorView v) override {
-        seen[{s, layer, pos}].assign(v.data, v.data + size_t(v.rows) * size_t(v.cols));
-    }
-    bool has(Stage s, int layer, int pos) const { return seen.count({s, layer, pos}) > 0; }
-    const std::vector<float>& at(Stage s, int layer, int pos) const { return seen.at({s, layer, pos}); }
-};
+using Recorder = testing::StageRecorder;
 
 ts::tools::RandomModelSpec tiny_spec(DType type) {
     return ts::tools::tiny_qwen35_spec(type);  // DeltaNet, DeltaNet, DeltaNet, attention
 }
 
 std::shared_ptr<const Model> load_tiny(const ts::tools::RandomModelSpec& s, const std::string& tag) {
-    const std::string path =
-        (std::filesystem::temp_directory_path() / ("ts_q35_" + tag + std::to_string(getpid()) + ".gguf")).string();
-    EXPECT_TRUE(ts::tools::write_random_model(s, path).ok());
-    auto m = load_model(path);
-    std::filesystem::remove(path);
-    EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
-    return m.ok() ? *m : nullptr;
+    return testing::load_random_model(s, "q35_" + tag);
 }
 
 std::vector<int32_t> prompt(int n) {
-    std::vector<int32_t> ids;
-    for (int i = 0; i < n; ++i) ids.push_back(int32_t(3 + (i * 37) % 290));
-    return ids;
+    return testing::cycling_prompt(n);
 }
 
 TEST(Qwen35Forward, ReadsTheLayerKindsAndSizes) {

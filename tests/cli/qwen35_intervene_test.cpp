@@ -20,37 +20,23 @@
 #include "core/session/session.hpp"
 #include "core/trace/atlas_cache.hpp"
 #include "core/trace/head_atlas.hpp"
+#include "tests/cli/random_file.hpp"
+#include "tests/core/model/stage_recorder.hpp"
 #include "tools/random_model.hpp"
 
 namespace ts::core {
 namespace {
 
-struct Keep : Observer {
-    std::map<std::tuple<Stage, int, int>, std::vector<float>> seen;
-    StageMask wants(int) const override { return StageMask::all(); }
-    void observe(Stage s, int layer, int pos, TensorView v) override {
-        seen[{s, layer, pos}].assign(v.data, v.data + size_t(v.rows) * size_t(v.cols));
-    }
-    const std::vector<float>& at(Stage s, int layer, int pos) const { return seen.at({s, layer, pos}); }
-};
+using Keep = testing::StageRecorder;
 
 std::shared_ptr<const Model> tiny() {
-    static std::shared_ptr<const Model> m = [] {
-        const std::string path =
-            (std::filesystem::temp_directory_path() / ("ts_q35iv_" + std::to_string(getpid()) + ".gguf")).string();
-        EXPECT_TRUE(ts::tools::write_random_model(ts::tools::tiny_qwen35_spec(DType::F32), path).ok());
-        auto r = load_model(path);
-        std::filesystem::remove(path);
-        EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
-        return r.ok() ? *r : nullptr;
-    }();
+    static const std::shared_ptr<const Model> m =
+        testing::load_random_model(ts::tools::tiny_qwen35_spec(DType::F32), "q35iv");
     return m;
 }
 
 std::vector<int32_t> tokens(int n) {
-    std::vector<int32_t> ids;
-    for (int i = 0; i < n; ++i) ids.push_back(int32_t(3 + (i * 37) % 290));
-    return ids;
+    return testing::cycling_prompt(n);
 }
 
 Intervention spec(const char* text) {

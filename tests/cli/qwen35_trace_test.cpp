@@ -19,6 +19,7 @@
 #include "core/session/session.hpp"
 #include "core/trace/recorder.hpp"
 #include "core/trace/recurrent.hpp"
+#include "tests/cli/random_file.hpp"
 #include "tools/random_model.hpp"
 
 namespace ts::core {
@@ -42,19 +43,11 @@ struct Tee : Observer {
 };
 
 std::shared_ptr<const Model> load_tiny(const std::string& tag) {
-    const std::string path =
-        (std::filesystem::temp_directory_path() / ("ts_q35t_" + tag + std::to_string(getpid()) + ".gguf")).string();
-    EXPECT_TRUE(ts::tools::write_random_model(ts::tools::tiny_qwen35_spec(DType::F32), path).ok());
-    auto m = load_model(path);
-    std::filesystem::remove(path);
-    EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
-    return m.ok() ? *m : nullptr;
+    return testing::load_random_model(ts::tools::tiny_qwen35_spec(DType::F32), "q35t_" + tag);
 }
 
 std::vector<int32_t> prompt(int n) {
-    std::vector<int32_t> ids;
-    for (int i = 0; i < n; ++i) ids.push_back(int32_t(3 + (i * 37) % 290));
-    return ids;
+    return testing::cycling_prompt(n);
 }
 
 // The gated delta rule on a 2 × 2 state, by hand. S (S[i][j]: key dim i, value dim j) = I; g = ln 0.5 halves it;

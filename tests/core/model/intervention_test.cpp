@@ -13,6 +13,7 @@
 #include <tuple>
 
 #include "core/model/forward.hpp"
+#include "tests/core/model/stage_recorder.hpp"
 #include "tests/core/model/tiny_model.hpp"
 
 namespace ts::core {
@@ -22,14 +23,7 @@ using tiny::TinySpec;
 
 const std::vector<int32_t> kTokens = {1, 5, 36, 0, 17, 17, 2, 30, 11};
 
-struct Keep : Observer {
-    std::map<std::tuple<Stage, int, int>, std::vector<float>> seen;
-    StageMask wants(int) const override { return StageMask::all(); }
-    void observe(Stage s, int layer, int pos, TensorView v) override {
-        seen[{s, layer, pos}].assign(v.data, v.data + size_t(v.rows) * size_t(v.cols));
-    }
-    const std::vector<float>& at(Stage s, int layer, int pos) const { return seen.at({s, layer, pos}); }
-};
+using Keep = testing::StageRecorder;
 
 struct Run {
     std::vector<float> logits;  // [n][n_vocab]

@@ -10,6 +10,7 @@
 
 #include "core/session/session.hpp"
 #include "tests/core/at_every_level.hpp"
+#include "tests/core/model/stage_recorder.hpp"
 #include "tests/core/session/tiny_session.hpp"
 
 namespace ts::core {
@@ -18,13 +19,7 @@ namespace {
 class JourneyReplay : public testing::AtEveryLevel {};
 TS_AT_EVERY_LEVEL(JourneyReplay);
 
-struct KeepAll : Observer {
-    std::map<std::tuple<Stage, int, int>, std::vector<float>> seen;
-    StageMask wants(int) const override { return StageMask::all(); }
-    void observe(Stage s, int layer, int pos, TensorView v) override {
-        seen[{s, layer, pos}].assign(v.data, v.data + size_t(v.rows) * size_t(v.cols));
-    }
-};
+using KeepAll = testing::StageRecorder;
 
 TEST_P(JourneyReplay, EveryStageEqualsTheFirstEvaluationBitForBit) {
     const auto model                  = tiny::load_tiny_with_vocab();
