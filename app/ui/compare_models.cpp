@@ -95,31 +95,19 @@ void handle_compare_keys(UiState& ui) {
 }
 
 void draw_compare_dialog(UiState& ui) {
-    const float em = ImGui::GetFontSize();
     handle_compare_keys(ui);
     if (ui.compare_dialog_requested) {
         ImGui::OpenPopup("Compare with another model");
         ui.compare_dialog_requested = false;
     }
-    ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
-    ImGui::SetNextWindowSize(ImVec2(em * 34.0f, 0.0f), ImGuiCond_Appearing);
-    if (!ImGui::BeginPopupModal("Compare with another model", nullptr, ImGuiWindowFlags_NoSavedSettings)) return;
-    ImGui::TextUnformatted("Path of a second model file with the same vocabulary (e.g. another quantisation):");
-    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
-    ImGui::SetNextItemWidth(-1.0f);
-    const bool enter = ImGui::InputText("##compare_path", ui.compare_path.data(), ui.compare_path.size(),
-                                        ImGuiInputTextFlags_EnterReturnsTrue);
-    item_tooltip("A .gguf file; Enter loads it in the background and compares it on the tokens on screen.");
-    const bool open = ImGui::Button("Compare", ImVec2(em * 6.0f, 0.0f));
-    if (open || enter) {
-        request_compare_model(ui, std::string(ui.compare_path.data()));
-        ImGui::CloseCurrentPopup();
-    }
-    ImGui::SameLine();
-    if (ImGui::Button("Cancel", ImVec2(em * 6.0f, 0.0f)) ||
-        ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false))
-        ImGui::CloseCurrentPopup();
-    ImGui::EndPopup();
+    static constexpr PathModal kCompare{
+        "Compare with another model",
+        "Path of a second model file with the same vocabulary (e.g. another quantisation):",
+        "A .gguf file; Enter loads it in the background and compares it on the tokens on screen.",
+        nullptr,
+        "Compare",
+        nullptr};
+    if (path_modal(kCompare, ui.compare_path)) request_compare_model(ui, std::string(ui.compare_path.data()));
 }
 
 }  // namespace ts::app

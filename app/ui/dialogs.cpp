@@ -33,28 +33,14 @@ void draw_dialogs(UiState& ui) {
         ImGui::OpenPopup("Open model");
         ui.open_dialog_requested = false;
     }
-    ImGui::SetNextWindowPos(center, ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
-    ImGui::SetNextWindowSize(ImVec2(em * 34.0f, 0.0f), ImGuiCond_Appearing);
-    if (ImGui::BeginPopupModal("Open model", nullptr, ImGuiWindowFlags_NoSavedSettings)) {
-        ImGui::TextUnformatted("Path of a GGUF model, a llama2.c checkpoint or a saved exploration (.tscope):");
-        if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
-        ImGui::SetNextItemWidth(-1.0f);
-        const bool enter =
-            ImGui::InputText("##path", ui.open_path.data(), ui.open_path.size(), ImGuiInputTextFlags_EnterReturnsTrue);
-        item_tooltip("A .gguf file, or a llama2.c .bin checkpoint (its tokenizer.bin beside it); Enter opens it.");
-        ImGui::TextDisabled("Tip: you can also drop a file onto the window.");
-        const bool open = ImGui::Button("Open", ImVec2(em * 6.0f, 0.0f));
-        item_tooltip("Load this model in the background; the current one stays until it is ready.");
-        if (open || enter) {
-            request_load(ui, std::string(ui.open_path.data()));
-            ImGui::CloseCurrentPopup();
-        }
-        ImGui::SameLine();
-        if (ImGui::Button("Cancel", ImVec2(em * 6.0f, 0.0f)) ||
-            ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false))
-            ImGui::CloseCurrentPopup();
-        ImGui::EndPopup();
-    }
+    static constexpr PathModal kOpen{
+        "Open model",
+        "Path of a GGUF model, a llama2.c checkpoint or a saved exploration (.tscope):",
+        "A .gguf file, or a llama2.c .bin checkpoint (its tokenizer.bin beside it); Enter opens it.",
+        "Tip: you can also drop a file onto the window.",
+        "Open",
+        "Load this model in the background; the current one stays until it is ready."};
+    if (path_modal(kOpen, ui.open_path)) request_load(ui, std::string(ui.open_path.data()));
 
     draw_exploration_dialogs(ui);
     draw_compare_dialog(ui);  // and its key, Ctrl+M

@@ -171,4 +171,25 @@ void draw_what_if_mark(int pos, bool complete, bool sampled) {
                             "settings.");
 }
 
+bool path_modal(const PathModal& m, std::array<char, 1024>& path) {
+    const float em = ImGui::GetFontSize();
+    ImGui::SetNextWindowPos(ImGui::GetMainViewport()->GetCenter(), ImGuiCond_Appearing, ImVec2(0.5f, 0.5f));
+    ImGui::SetNextWindowSize(ImVec2(em * 34.0f, 0.0f), ImGuiCond_Appearing);
+    if (!ImGui::BeginPopupModal(m.title, nullptr, ImGuiWindowFlags_NoSavedSettings)) return false;
+    ImGui::TextUnformatted(m.prompt);
+    if (ImGui::IsWindowAppearing()) ImGui::SetKeyboardFocusHere();
+    ImGui::SetNextItemWidth(-1.0f);
+    const bool enter = ImGui::InputText("##path", path.data(), path.size(), ImGuiInputTextFlags_EnterReturnsTrue);
+    item_tooltip(m.field_tip);
+    if (m.note) ImGui::TextDisabled("%s", m.note);
+    const bool accepted = ImGui::Button(m.accept, ImVec2(em * 6.0f, 0.0f)) || enter;
+    if (m.accept_tip) item_tooltip(m.accept_tip);
+    ImGui::SameLine();
+    const bool cancel = ImGui::Button("Cancel", ImVec2(em * 6.0f, 0.0f)) ||
+                        ImGui::IsKeyPressed(ImGui::GetKeyIndex(ImGuiKey_Escape), false);
+    if (accepted || cancel) ImGui::CloseCurrentPopup();
+    ImGui::EndPopup();
+    return accepted;
+}
+
 }  // namespace ts::app

@@ -1,6 +1,7 @@
 // Drawing helpers shared by the panels: headings, explained key/value tables, tooltips.
 #pragma once
 
+#include <array>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,20 @@ std::string kv_sharing_note(const core::Hparams& hp, int head, int layer = -1);
 [[nodiscard]] std::string elide_to_width(std::string_view text, float max_width);
 // Text centred horizontally in the current window/child, wrapped at `wrap_width`.
 void centered_text(const char* text, float wrap_width);
+
+// A modal that asks for a file path, centred and 34 em wide: `prompt` above a focused full-width field (Enter
+// accepts; `field_tip` as its tooltip), `note` (or nothing) below it, then `accept` (tooltip `accept_tip`, or none)
+// and Cancel (or Escape). True in the frame the user accepts, the popup then closed. Open it with
+// ImGui::OpenPopup(title).
+struct PathModal {
+    const char* title;
+    const char* prompt;
+    const char* field_tip;
+    const char* note;
+    const char* accept;
+    const char* accept_tip;
+};
+bool path_modal(const PathModal& m, std::array<char, 1024>& path);
 // The Softmax and Logits panels' mark over a what-if at an older position (ui_state.hpp's ShownSampler::what_if):
 // "what-if at position N — not what was sampled", with why and how far the numbers can be trusted.
 void draw_what_if_mark(int pos, bool complete, bool sampled);
