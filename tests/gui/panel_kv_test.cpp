@@ -49,20 +49,27 @@ TEST(KvBytes, PerPositionIsKAndVOfEveryLayer) {
     EXPECT_EQ(kv_bytes_per_position(small_hp(), 2), 32u);
 }
 
+// small_hp as qwen35 lays it out: three recurrent (gated DeltaNet) layers, then an attention layer; conv kernel 4,
+// inner size 8, state 4 (2 heads of 4), one group.
+core::Hparams qwen35_like_hp() {
+    core::Hparams hp    = small_hp();
+    hp.n_layer          = 4;
+    hp.ssm_d_conv       = 4;
+    hp.ssm_d_inner      = 8;
+    hp.ssm_d_state      = 4;
+    hp.ssm_dt_rank      = 2;
+    hp.ssm_n_group      = 1;
+    hp.recurrent_layers = {1, 1, 1, 0};
+    return hp;
+}
+
 // qwen35's layers: a recurrent layer's row is its constant state (conv inputs + every head's d × d, f32), the same
 // at 1 and at 1000 positions; an attention layer's row is its K and V of every position.
 TEST(KvGrid, RecurrentLayersAreConstantAttentionLayersGrow) {
-    core::Hparams hp     = small_hp();
-    hp.n_layer           = 4;
-    hp.ssm_d_conv        = 4;
-    hp.ssm_d_inner       = 8;
-    hp.ssm_d_state       = 4;
-    hp.ssm_dt_rank       = 2;
-    hp.ssm_n_group       = 1;
-    hp.recurrent_layers  = {1, 1, 1, 0};
-    const uint64_t state = (3u * (8u + 2u * 4u) + 2u * 4u * 4u) * 4u;  // (d_conv-1)·conv_dim + heads·d·d, f32
-    const auto one       = kv_grid_rows(hp, 1, 4);
-    const auto many      = kv_grid_rows(hp, 1000, 4);
+    const core::Hparams hp = qwen35_like_hp();
+    const uint64_t state   = (3u * (8u + 2u * 4u) + 2u * 4u * 4u) * 4u;  // (d_conv-1)·conv_dim + heads·d·d, f32
+    const auto one         = kv_grid_rows(hp, 1, 4);
+    const auto many        = kv_grid_rows(hp, 1000, 4);
     ASSERT_EQ(one.size(), 4u);
     for (int l = 0; l < 3; ++l) {
         EXPECT_EQ(one[size_t(l)].kind, KvRowKind::State);
@@ -79,15 +86,8 @@ TEST(KvGrid, RecurrentLayersAreConstantAttentionLayersGrow) {
 // recurrent layers update and read their state (3 · heads 2 · d 4 · head_v 4 each), the same at every position, and
 // have their own projections (q|k|v 16, z 8, α 2, β 2 rows of 8, and the output 8 × 8).
 TEST(MacCounts, RecurrentLayersCostTheSameAtEveryPosition) {
-    core::Hparams hp    = small_hp();
-    hp.n_layer          = 4;
-    hp.ssm_d_conv       = 4;
-    hp.ssm_d_inner      = 8;
-    hp.ssm_d_state      = 4;
-    hp.ssm_dt_rank      = 2;
-    hp.ssm_n_group      = 1;
-    hp.recurrent_layers = {1, 1, 1, 0};
-    const uint64_t rec  = 3u * 3u * 2u * 4u * 4u;  // 288
+    const core::Hparams hp = qwen35_like_hp();
+    const uint64_t rec     = 3u * 3u * 2u * 4u * 4u;  // 288
     EXPECT_EQ(step_macs_with_cache(hp, 0).attention, 2u * 2u * 4u * 1u + rec);
     EXPECT_EQ(step_macs_with_cache(hp, 9).attention, 2u * 2u * 4u * 10u + rec);
     EXPECT_EQ(step_macs_without_cache(hp, 3).attention, 2u * 2u * 4u * 10u + 4u * rec);
