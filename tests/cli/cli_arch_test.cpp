@@ -279,11 +279,15 @@ void CliArch::agrees_with_llama_cpp(const char* arch) {
             ts::tools::RandomModelSpec s = spec(arch, type);
             s.tied = std::string(arch) == "gemma2";  // gemma3, gemma4, phi3: an output matrix of their own
             const std::string path = write(s, std::string(core::dtype_name(type)));
-            const Outcome ours     = run({"run", "-m", path, "--prompt-ids", ids, "-n", "32", "--temp", "0", "--json"});
+            // One thread each: both engines give the same numbers at any thread count, and ctest runs other tests
+            // beside this one; llama.cpp's threads spin at their barriers, which on a busy machine made these tests
+            // take 10-20 times as long (4 s alone, up to 73 s under ctest -j2).
+            const Outcome ours =
+                run({"run", "-m", path, "--prompt-ids", ids, "-n", "32", "--temp", "0", "--json", "-t", "1"});
             ASSERT_EQ(ours.exit_code, 0) << ours.err;
-            const std::string ref_out =
-                capture("node " + runner + " " + path + " --ids " + ids + " -n 32 --kv f32 --top 5 --json 2>/dev/null");
-            const auto ref_lines = lines_of(ref_out);
+            const std::string ref_out = capture("node " + runner + " " + path + " --ids " + ids +
+                                                " -n 32 -t 1 --kv f32 --top 5 --json 2>/dev/null");
+            const auto ref_lines      = lines_of(ref_out);
             ASSERT_FALSE(ref_lines.empty()) << "the reference engine printed nothing";
             const Json ref = parse_json(ref_lines.back());
             ASSERT_TRUE(ref.has("greedy") && ref.has("top")) << ref_lines.back();
