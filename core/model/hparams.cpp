@@ -282,21 +282,36 @@ Status read_count(const gguf::GgufFile& f, const std::string& key, int& out) {
     return {};
 }
 
+// gemma4's experts, as llama.cpp reads them: expert_count and expert_used_count (read_expert_counts), each expert's
+// hidden size expert_feed_forward_length (required here: llama.cpp sizes the experts' tensors by it; an array must
+// hold one value, since llama.cpp sizes every layer's experts by layer 0's). Its graph always takes the softmax's
+// top experts and renormalises their weights (build_moe_ffn with softmax gating, norm_w true, scale 1), reading no
+// gating, norm or scale key: load_gguf notes those when a file has them.
+Status read_gemma4_experts(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
+    TS_TRY(read_expert_counts(f, a, hp));
+    std::vector<int> per_layer;
+    TS_TRY(read_int_per_layer(f, a + "expert_feed_forward_length", hp.n_layer, hp.n_ff_exp, per_layer, true));
+    if (!per_layer.empty())
+        return make_error(Code::kUnsupported,
+                          "%s: metadata key '%sexpert_feed_forward_length' differs between layers: llama.cpp sizes "
+                          "every layer's experts by layer 0's, so such a file does not load there (one value only)",
+                          f.name().c_str(), a.c_str());
+    hp.expert_weights_norm = true;
+    return {};
+}
+
 // gemma4 (the text model), as llama.cpp's loader reads it: attention.sliding_window and its per-layer pattern (an
 // array, required), the local layers' own head size (attention.key_length_swa / value_length_swa, required) and
 // RoPE size (rope.dimension_count_swa) and base (rope.freq_base_swa, default 10000, no scaling), no query scale
 // (1), an optional final soft-cap, per-layer embeddings (embedding_length_per_layer_input, 0: none) and KV sharing
 // (attention.shared_kv_layers: the last n layers reuse earlier layers' caches). head_count_kv and
-// feed_forward_length may be per-layer arrays (read before this). The mixture-of-experts variant is refused.
+// feed_forward_length may be per-layer arrays (read before this). With expert_count > 0 (the 26B-A4B shape), experts
+// beside the MLP (read_gemma4_experts).
 Status read_gemma4(const gguf::GgufFile& f, const std::string& a, Hparams& hp) {
     const char* path = f.name().c_str();
     int n_expert     = 0;
     TS_TRY(read_count(f, a + "expert_count", n_expert));
-    if (n_expert > 0)
-        return make_error(Code::kUnsupported,
-                          "%s: gemma4 with a mixture of experts (%sexpert_count %d, the 26B-A4B shape) is not "
-                          "supported; only the dense Gemma 4 text models are",
-                          path, a.c_str(), n_expert);
+    if (n_expert > 0) TS_TRY(read_gemma4_experts(f, a, hp));
     const int head_full = hp.head_dim;
     int head_swa = 0, value_swa = 0;
     TS_TRY(read_int(f, a + "attention.key_length_swa", head_swa, true));

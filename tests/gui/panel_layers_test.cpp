@@ -166,7 +166,7 @@ TEST_F(LayersFrames, ReplayedPositionEqualsTheForwardPassWithLlama3RopeFactors) 
 
 TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {
     start("the model", 3);
-    const core::ArchDesc& arch = core::arch_desc(ui_.snap->model->hp.arch);
+    const core::ArchDesc& arch = core::arch_desc(ui_.snap->model->hp);
     const int n_stages         = int(journey_stages(arch, ui_.snap->model->hp.n_layer).size());
     for (int i = 0; i < n_stages; ++i) {
         ASSERT_TRUE(ui_.views.layers || i == 0);
@@ -190,7 +190,7 @@ TEST_F(LayersFrames, EachFamilysStagesDrawAndReplayExactly) {
         spec.arch = arch;
         start("the model", 3, spec);
         ASSERT_EQ(ui_.snap->model->hp.arch_name, arch);
-        const core::ArchDesc& arch_d = core::arch_desc(ui_.snap->model->hp.arch);
+        const core::ArchDesc& arch_d = core::arch_desc(ui_.snap->model->hp);
         const int n_stages           = int(journey_stages(arch_d, ui_.snap->model->hp.n_layer).size());
         for (int i = 0; i < n_stages; ++i) {
             if (ui_.views.layers) ui_.views.layers->stage = i;
@@ -294,7 +294,7 @@ TEST_P(ExpertsFrames, ExpertsPanelShowsTheRoutePerTokenAndLayer) {
     start("the model", 4, spec);
     const core::Hparams& hp = ui_.snap->model->hp;
     ASSERT_TRUE(hp.is_moe());
-    const auto stages = journey_stages(core::arch_desc(hp.arch), hp.n_layer);
+    const auto stages = journey_stages(core::arch_desc(hp), hp.n_layer);
     int moe_stages    = 0;
     for (const JourneyStage& s : stages)
         if (s.desc && (s.desc->id == core::Stage::FfnRouter || s.desc->id == core::Stage::FfnRoute ||
