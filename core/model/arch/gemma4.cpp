@@ -202,12 +202,13 @@ constexpr StageDesc kMoeBlock[] = {
      "Each chosen expert is a small GELU-gated MLP of its own (expert_feed_forward_length wide): its gate rows widen "
      "the experts' input.",
      Dims::ExpertsFf,
-     {"ffn_gate_up_exps.weight", "ffn_gate_exps.weight"}},
+     {"ffn_gate_up_exps.weight"}},
     {Stage::FfnExpUp,
      "Experts' up projections",
-     "Each chosen expert's up rows widen it a second time (files fuse gate and up in one tensor, gate rows first).",
+     "Each chosen expert's up rows widen it a second time (the files fuse gate and up in one tensor, each expert's "
+     "gate rows first; a file may keep them apart as ffn_gate_exps and ffn_up_exps).",
      Dims::ExpertsFf,
-     {"ffn_gate_up_exps.weight", "ffn_up_exps.weight"}},
+     {"ffn_gate_up_exps.weight"}},
     {Stage::FfnExpAct,
      "Experts' GeGLU",
      "GELU(gate) × up inside each chosen expert, unit by unit.",
