@@ -1,5 +1,5 @@
-// Gemma 4's text model (GGUF `gemma4`, dense): its stage list. The block function is arch/gemma.cpp's (eval_gemma),
-// which runs this list as llama.cpp's src/models/gemma4.cpp computes it:
+// Gemma 4's text model (GGUF `gemma4`): its stage lists, dense and with experts. The block function is arch/gemma.cpp's
+// (eval_gemma), which runs this list as llama.cpp's src/models/gemma4.cpp computes it:
 //
 //   token → embedding row × √n_embd;  per-layer embeddings: the token's rows of per_layer_token_embd × √n_pl,
 //           plus RMSNorm(per_layer_model_proj · x / √n_embd) of each layer's slice, both × 1/√2
@@ -13,6 +13,13 @@
 //            → per-layer embedding: GELU(inp_gate · x) ⊙ this layer's input → proj → RMSNorm → residual add
 //            → × the layer's output scale (layer_output_scale, when the file has it)
 //   → final RMSNorm → logits → soft-cap (final_logit_softcapping)
+//
+// With experts (expert_count > 0, the 26B-A4B shape; gemma4_moe_desc, picked by arch_desc(hp)), the MLP stays as a
+// shared expert and arch/moe.cpp runs experts beside it:
+//            → … down → RMSNorm (post_ffw_norm_1) ─┐
+//            → RMSNorm (pre_ffw_norm_2) → router on RMSNorm(x) / √n_embd ⊙ ffn_gate_inp.scale → softmax → top-k,
+//              renormalised → each chosen expert: GELU(gate)·up → down × its ffn_down_exps.scale → Σ weight · out
+//              → RMSNorm (post_ffw_norm_2) ─┴→ sum → RMSNorm (post_ffw_norm) → residual add → per-layer embedding …
 //
 // Global and local layers have heads of different sizes (attention.key_length, key_length_swa); head_count_kv and
 // feed_forward_length may differ per layer (Hparams' per-layer sizes).
