@@ -101,8 +101,8 @@ Stage intervention_stage(InterventionKind kind, const Hparams& hp, int layer) {
                        : Stage::AttnOut;
         case InterventionKind::SkipAttn:
             return rec ? Stage::LinOut : Stage::AttnProj;
-        case InterventionKind::SkipMlp:
-            return Stage::FfnOut;
+        case InterventionKind::SkipMlp:  // gemma4 with experts: the shared expert and the experts together
+            return hp.experts_beside_mlp() ? Stage::FfnMoeSum : Stage::FfnOut;
         case InterventionKind::NoScale:
         case InterventionKind::NoMask:  // asks for the scores so that the forward pass asks key_count
             return Stage::AttnScores;

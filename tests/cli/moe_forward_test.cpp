@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "core/model/forward.hpp"
+#include "core/model/intervention.hpp"
 #include "core/model/layers.hpp"
 #include "core/model/model.hpp"
 #include "core/tensor/ops.hpp"
@@ -241,6 +242,33 @@ TEST_P(MoeForward, QAndKNormsSpanOneHeadOrTheWholeVector) {
                 }
                 expect_near(rec.at(norm, il, pos), want, whole ? "whole-vector norm" : "per-head norm");
             }
+        }
+    }
+}
+
+// skip-mlp on gemma4 with experts silences the whole feed-forward part, the MLP and the experts beside it: the
+// residual stream leaves the block as it entered (qwen3moe, olmoe: the experts are the MLP, ffn_out zeroed).
+TEST_P(MoeForward, SkipMlpSilencesTheExpertsToo) {
+    auto m = tiny_moe(core::DType::Q8_0, "skip", GetParam());
+    ASSERT_TRUE(m);
+    const Hparams& hp = m->hp;
+    auto iv           = parse_intervention("skip-mlp:1", hp);
+    ASSERT_TRUE(iv.ok()) << iv.error().message;
+    Recorder rec;
+    Intervener edit(hp, {*iv}, &rec);
+    Forward fwd(*m, 64);
+    auto cache = fwd.make_cache();
+    ASSERT_TRUE(cache.ok());
+    ThreadPool pool(2);
+    const std::vector<int32_t> ids = {5, 77, 200, 31};
+    ASSERT_TRUE(fwd.eval(*cache, ids.data(), int(ids.size()), 0, nullptr, LogitRows::None, pool, &edit).ok());
+    const Stage after = hp.experts_beside_mlp() ? Stage::ResidMlp : Stage::ResidFfn;
+    for (int pos = 0; pos < int(ids.size()); ++pos) {
+        EXPECT_EQ(rec.at(after, 1, pos), rec.at(Stage::ResidAttn, 1, pos)) << pos;
+        EXPECT_NE(rec.at(after, 0, pos), rec.at(Stage::ResidAttn, 0, pos)) << pos;  // layer 0 unedited
+        if (hp.experts_beside_mlp()) {  // the experts ran, and their mix was silenced with the MLP's
+            const auto& mix = rec.at(Stage::FfnMoeOut, 1, pos);
+            EXPECT_GT(*std::max_element(mix.begin(), mix.end()), 0.0f);
         }
     }
 }
