@@ -12,6 +12,8 @@
 //   ts_mkmodel random /tmp/gemma3-6l.gguf --arch gemma3 --layers 6  (Gemma-3-1B's shape, 6 of its 26 layers)
 //   ts_mkmodel random /tmp/gemma4-7l.gguf --arch gemma4 --layers 7 --kv-shared 2
 //              (Gemma-4-E2B's shape with 7 of its 35 layers, the last 2 sharing KV caches as its last 20 do)
+//   ts_mkmodel random /tmp/gemma4-26b-a4b-6l.gguf --arch gemma4 --experts 128 --layers 6
+//              (Gemma-4-26B-A4B's shape with 6 of its 30 layers: 128 experts of 704 beside each layer's MLP, 8 used)
 //   ts_mkmodel random /tmp/qwen3moe-2l.gguf --arch qwen3moe --layers 2 --experts 16
 //              (Qwen3-30B-A3B's shape with 2 of its 48 layers and 16 of its 128 experts, 8 used)
 //   ts_mkmodel random /tmp/olmoe-2l.gguf --arch olmoe --layers 2   (OLMoE-1B-7B's shape, 2 of its 16 layers)
@@ -41,7 +43,8 @@ int cmd_random(int argc, char** argv) {
                   "otherwise), phi3 (fused QKV and gate+up; Phi-3-mini's shape), gemma2 (soft-caps, sliding window "
                   "every other layer; Gemma-2-2B's shape) or gemma3 (q/k norms, 5 local : 1 global layers; "
                   "Gemma-3-1B's shape), gemma4 (per-layer embeddings, KV-sharing layers, smaller local heads; "
-                  "Gemma-4-E2B's shape), qwen3moe (qwen3 attention, a mixture of experts; Qwen3-30B-A3B's shape) or "
+                  "Gemma-4-E2B's shape; with --experts, experts beside the MLP and Gemma-4-26B-A4B's shape), qwen3moe "
+                  "(qwen3 attention, a mixture of experts; Qwen3-30B-A3B's shape) or "
                   "olmoe (q/k norms over the whole vector, 64 experts, 8 used, weights not renormalised; "
                   "OLMoE-1B-7B's shape) or qwen35 (gated DeltaNet layers, every 4th attention; Qwen3.5-0.8B's "
                   "shape)");
@@ -68,9 +71,14 @@ int cmd_random(int argc, char** argv) {
                "35; their MLPs are twice as wide)");
     ap.add_int("", "--ffn", "N", &s.n_ff, 1, 1 << 18, "MLP width (qwen3moe, olmoe: each expert's)");
     ap.add_int("", "--experts", "N", &s.n_expert, 1, 512,
-               "qwen3moe, olmoe: experts per layer (default qwen3moe 128, olmoe 64)");
+               "qwen3moe, olmoe, gemma4: experts per layer (default qwen3moe 128, olmoe 64; gemma4: none unless set, "
+               "then beside each layer's MLP)");
     ap.add_int("", "--experts-used", "N", &s.n_expert_used, 1, 512,
-               "qwen3moe, olmoe: experts each token runs (default 8, at most --experts)");
+               "qwen3moe, olmoe, gemma4: experts each token runs (default 8, at most --experts)");
+    ap.add_int("", "--ffn-exp", "N", &s.n_ff_exp, 1, 1 << 18,
+               "gemma4 with --experts: each expert's width (expert_feed_forward_length; preset 704)");
+    ap.add_flag("", "--split-gate-up", &s.split_gate_up,
+                "gemma4 with --experts: write ffn_gate_exps and ffn_up_exps instead of the fused ffn_gate_up_exps");
     ap.add_int("", "--ssm-state", "N", &s.ssm_d_state, 1, 4096,
                "qwen35: DeltaNet head size (ssm.state_size; default 128)");
     ap.add_int("", "--ssm-heads", "N", &s.ssm_dt_rank, 1, 4096,
@@ -193,6 +201,22 @@ int cmd_random(int argc, char** argv) {
         preset("--ffn", s.n_ff, 6912);
         preset("--vocab", s.n_vocab, 262144);
         preset("--ctx", s.n_ctx, 32768);
+        if (!ap.was_set("--rope-base")) s.rope_base = 1000000.0f;
+        if (!ap.was_set("--tied")) s.tied = true;
+    } else if (s.arch == "gemma4" && ap.was_set("--experts")) {  // Gemma-4-26B-A4B (its published config)
+        preset("--layers", s.n_layer, 30);
+        preset("--dim", s.n_embd, 2816);
+        preset("--heads", s.n_head, 16);
+        preset("--kv-heads", s.n_head_kv, 8);
+        preset("--head-dim", s.head_dim, 512);
+        preset("--head-dim-swa", s.head_dim_swa, 256);
+        preset("--swa", s.n_swa, 1024);
+        preset("--swa-pattern", s.swa_pattern, 6);
+        preset("--ffn", s.n_ff, 2112);
+        preset("--ffn-exp", s.n_ff_exp, 704);
+        preset("--experts-used", s.n_expert_used, std::min(8, s.n_expert));
+        preset("--vocab", s.n_vocab, 262144);
+        preset("--ctx", s.n_ctx, 262144);
         if (!ap.was_set("--rope-base")) s.rope_base = 1000000.0f;
         if (!ap.was_set("--tied")) s.tied = true;
     } else if (s.arch == "gemma4") {  // Gemma-4-E2B

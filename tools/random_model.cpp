@@ -218,60 +218,6 @@ void add_gemma_tensors(core::gguf::GgufWriter& w, const RandomModelSpec& s, int 
         w.add_tensor("output.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
 }
 
-// Gemma 4's: gemma3's, with per-layer head sizes and MLP widths, no K/V/k-norm on KV-sharing layers, the per-layer
-// embeddings, each layer's output scale and the global layers' rope_freqs.
-bool gemma4_swa(const RandomModelSpec& s, int il) {
-    const int pattern = s.swa_pattern ? s.swa_pattern : 5;
-    return il % pattern < pattern - 1;
-}
-int gemma4_ff(const RandomModelSpec& s, int il) {
-    return s.n_kv_shared > 0 && il >= s.n_layer - s.n_kv_shared ? 2 * s.n_ff : s.n_ff;
-}
-void add_gemma4_tensors(core::gguf::GgufWriter& w, const RandomModelSpec& s, int head_dim, core::sample::Rng& rng) {
-    const DType t   = s.type;
-    const int64_t E = s.n_embd, P = s.n_embd_per_layer, L = s.n_layer;
-    w.add_tensor("token_embd.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
-    if (P > 0) {
-        w.add_tensor("per_layer_token_embd.weight", t, {P * L, s.n_vocab}, random_matrix(t, P * L, s.n_vocab, rng));
-        w.add_tensor("per_layer_model_proj.weight", t, {E, P * L}, random_matrix(t, E, P * L, rng));
-        w.add_tensor_f32("per_layer_proj_norm.weight", {P}, around_one(P, 0.2f, rng));
-    }
-    for (int il = 0; il < s.n_layer; ++il) {
-        const std::string blk = "blk." + std::to_string(il) + ".";
-        const int64_t hd      = gemma4_swa(s, il) && s.head_dim_swa ? s.head_dim_swa : head_dim;
-        const int64_t Q = hd * s.n_head, KV = hd * s.n_head_kv, F = gemma4_ff(s, il);
-        const bool own_kv = il < s.n_layer - s.n_kv_shared;
-        w.add_tensor_f32(blk + "attn_norm.weight", {E}, around_one(E, 0.2f, rng));
-        w.add_tensor(blk + "attn_q.weight", t, {E, Q}, random_matrix(t, E, Q, rng));
-        if (own_kv) {
-            w.add_tensor(blk + "attn_k.weight", t, {E, KV}, random_matrix(t, E, KV, rng));
-            w.add_tensor(blk + "attn_v.weight", t, {E, KV}, random_matrix(t, E, KV, rng));
-            w.add_tensor_f32(blk + "attn_k_norm.weight", {hd}, around_one(hd, 0.2f, rng));
-        }
-        w.add_tensor_f32(blk + "attn_q_norm.weight", {hd}, around_one(hd, 0.2f, rng));
-        w.add_tensor(blk + "attn_output.weight", t, {Q, E}, random_matrix(t, Q, E, rng));
-        w.add_tensor_f32(blk + "post_attention_norm.weight", {E}, around_one(E, 0.2f, rng));
-        w.add_tensor_f32(blk + "ffn_norm.weight", {E}, around_one(E, 0.2f, rng));
-        w.add_tensor(blk + "ffn_gate.weight", t, {E, F}, random_matrix(t, E, F, rng));
-        w.add_tensor(blk + "ffn_up.weight", t, {E, F}, random_matrix(t, E, F, rng));
-        w.add_tensor(blk + "ffn_down.weight", t, {F, E}, random_matrix(t, F, E, rng));
-        w.add_tensor_f32(blk + "post_ffw_norm.weight", {E}, around_one(E, 0.2f, rng));
-        w.add_tensor_f32(blk + "layer_output_scale.weight", {1}, around_one(1, 0.5f, rng));
-        if (P > 0) {
-            w.add_tensor(blk + "inp_gate.weight", t, {E, P}, random_matrix(t, E, P, rng));
-            w.add_tensor(blk + "proj.weight", t, {P, E}, random_matrix(t, P, E, rng));
-            w.add_tensor_f32(blk + "post_norm.weight", {E}, around_one(E, 0.2f, rng));
-        }
-    }
-    // "Proportional" RoPE on the global layers, as llama.cpp's converter writes it: the first quarter of the pairs
-    // rotate (factor 1), the others get 1e30 (an angle of 0).
-    std::vector<float> factors(size_t(head_dim / 2), 1e30f);
-    std::fill(factors.begin(), factors.begin() + head_dim / 8, 1.0f);
-    w.add_tensor_f32("rope_freqs.weight", {int64_t(factors.size())}, factors);
-    w.add_tensor_f32("output_norm.weight", {E}, around_one(E, 0.2f, rng));
-    if (!s.tied) w.add_tensor("output.weight", t, {E, s.n_vocab}, random_matrix(t, E, s.n_vocab, rng));
-}
-
 // Phi-3's tensors: one fused attn_qkv (rows q | k | v) and one fused ffn_up (gate rows, then up rows).
 void add_phi3_tensors(core::gguf::GgufWriter& w, const RandomModelSpec& s, core::sample::Rng& rng) {
     const DType t   = s.type;
@@ -326,10 +272,15 @@ core::Result<DType> parse_dtype(const std::string& name) {
 core::Status validate_spec(const RandomModelSpec& s) {
     const bool gemma = s.arch == "gemma2" || s.arch == "gemma3" || s.arch == "gemma4";
     const bool olmoe = s.arch == "olmoe";
-    const bool moe   = s.arch == "qwen3moe" || olmoe;
-    if ((s.head_dim_swa || s.n_embd_per_layer || s.n_kv_shared) && s.arch != "gemma4")
+    // gemma4 takes experts too (beside its MLP, each n_ff_exp wide); qwen3moe and olmoe need them.
+    const bool moe = s.arch == "qwen3moe" || olmoe || (s.arch == "gemma4" && s.n_expert > 0);
+    if ((s.head_dim_swa || s.n_embd_per_layer || s.n_kv_shared || s.n_ff_exp || s.split_gate_up) && s.arch != "gemma4")
         return make_error(Code::kInvalidArgument,
-                          "--head-dim-swa, --per-layer-embd and --kv-shared are gemma4's, not %s's", s.arch.c_str());
+                          "--head-dim-swa, --per-layer-embd, --kv-shared, --ffn-exp and --split-gate-up are gemma4's, "
+                          "not %s's",
+                          s.arch.c_str());
+    if ((s.n_ff_exp || s.split_gate_up) && s.n_expert == 0)
+        return make_error(Code::kInvalidArgument, "--ffn-exp and --split-gate-up size gemma4's experts (--experts)");
     if (s.head_dim_swa < 0 || s.n_embd_per_layer < 0 || s.n_kv_shared < 0 || s.head_dim_swa % 2 != 0)
         return make_error(Code::kInvalidArgument, "gemma4's sizes must be >= 0 (and the head size even)");
     if (s.arch == "gemma4" && s.n_kv_shared > 0) {  // the sharing layers read layer n_kv - 1 (global), n_kv - 2
@@ -355,7 +306,8 @@ core::Status validate_spec(const RandomModelSpec& s) {
                           "--attn-every >= 1, even --rope-dims) are qwen35's and it needs them");
     if (moe != (s.n_expert > 0) || s.n_expert < 0 || (moe && (s.n_expert_used < 1 || s.n_expert_used > s.n_expert)))
         return make_error(Code::kInvalidArgument,
-                          "experts (--experts, --experts-used) are a mixture's (qwen3moe, olmoe) and it needs them: "
+                          "experts (--experts, --experts-used) are a mixture's (qwen3moe, olmoe, gemma4) and "
+                          "qwen3moe and olmoe need them: "
                           "1 <= used %d <= experts %d",
                           s.n_expert_used, s.n_expert);
     // olmoe's q/k norms and output matrix are n_embd wide: one kv head per head, heads filling n_embd, never tied.
@@ -386,9 +338,9 @@ core::Status validate_spec(const RandomModelSpec& s) {
         return make_error(Code::kUnsupported, "the quantiser cannot write type %s",
                           std::string(core::dtype_name(s.type)).c_str());
     const uint32_t block = core::dtype_info(s.type).block_size;
-    if (s.n_embd % int(block) != 0 || s.n_ff % int(block) != 0)
-        return make_error(Code::kInvalidArgument, "dim %d and ffn %d must be multiples of %s's block of %u", s.n_embd,
-                          s.n_ff, std::string(core::dtype_name(s.type)).c_str(), block);
+    if (s.n_embd % int(block) != 0 || s.n_ff % int(block) != 0 || gemma4_ff_exp(s) % int(block) != 0)
+        return make_error(Code::kInvalidArgument, "dim %d, ffn %d and ffn-exp %d must be multiples of %s's block of %u",
+                          s.n_embd, s.n_ff, gemma4_ff_exp(s), std::string(core::dtype_name(s.type)).c_str(), block);
     if (s.llama3_rope && s.arch != "llama")
         return make_error(Code::kInvalidArgument, "llama3 RoPE factors are a llama file's tensor, not %s's",
                           s.arch.c_str());
@@ -420,9 +372,10 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
     core::gguf::GgufWriter w;
     const int head_dim = s.head_dim ? s.head_dim : s.n_embd / s.n_head;
     const int kv_dim = head_dim * s.n_head_kv, q_dim = head_dim * s.n_head;
-    const bool olmoe = s.arch == "olmoe";  // qwen3moe's experts, llama's heads, q/k norms over the whole vector
-    const bool moe   = s.arch == "qwen3moe" || olmoe;
-    const bool q35   = s.arch == "qwen35";
+    const bool olmoe  = s.arch == "olmoe";  // qwen3moe's experts, llama's heads, q/k norms over the whole vector
+    const bool moe    = s.arch == "qwen3moe" || olmoe;
+    const bool q35    = s.arch == "qwen35";
+    const bool g4_moe = s.arch == "gemma4" && s.n_expert > 0;  // experts beside the MLP
     const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe" || q35,
                phi3   = s.arch == "phi3";
     const bool gemma  = s.arch == "gemma2" || s.arch == "gemma3" || s.arch == "gemma4";
@@ -446,10 +399,11 @@ core::Status write_random_model(const RandomModelSpec& s, const std::string& pat
         // expert_feed_forward_length).
         w.add(a + ".feed_forward_length", Value::make_u32(uint32_t(moe && !olmoe ? s.n_ff * s.n_expert_used : s.n_ff)));
     }
-    if (moe) {
+    if (moe || g4_moe) {
         w.add(a + ".expert_count", Value::make_u32(uint32_t(s.n_expert)));
         w.add(a + ".expert_used_count", Value::make_u32(uint32_t(s.n_expert_used)));
-        if (!olmoe) w.add(a + ".expert_feed_forward_length", Value::make_u32(uint32_t(s.n_ff)));
+        if (!olmoe)
+            w.add(a + ".expert_feed_forward_length", Value::make_u32(uint32_t(g4_moe ? gemma4_ff_exp(s) : s.n_ff)));
     }
     w.add(a + ".attention.head_count", Value::make_u32(uint32_t(s.n_head)));
     w.add(a + ".attention.head_count_kv", Value::make_u32(uint32_t(s.n_head_kv)));

@@ -25,7 +25,8 @@ struct RandomModelSpec {
     // k vectors, its own output matrix, byte-level BPE with pre-tokenizer olmo; "qwen35":
     // gated DeltaNet layers (the ssm_* sizes) beside every full_attn_interval-th attention layer (gated queries,
     // q/k norms, partial interleaved M-RoPE), byte-level BPE vocabulary with pre-tokenizer qwen35; "gemma4":
-    // gemma3's block with V norms, per-layer embeddings and KV sharing (the fields at the end).
+    // gemma3's block with V norms, per-layer embeddings and KV sharing, optionally experts beside the MLP (the fields
+    // at the end).
     std::string arch  = "llama";
     int n_layer       = 2;
     int n_embd        = 64;
@@ -72,6 +73,11 @@ struct RandomModelSpec {
     int head_dim_swa     = 0;
     int n_embd_per_layer = 0;
     int n_kv_shared      = 0;
+    // gemma4 with n_expert > 0 (the 26B-A4B shape): experts beside each layer's MLP, n_expert_used of them per
+    // token, each n_ff_exp wide (expert_feed_forward_length; 0: n_ff / 2), gate and up fused in one tensor as
+    // llama.cpp's converter writes them (split_gate_up: ffn_gate_exps and ffn_up_exps).
+    int n_ff_exp       = 0;
+    bool split_gate_up = false;
 };
 
 // The frequency factors Meta's "llama3" RoPE scaling gives each of the head_dim/2 pairs, as llama.cpp's converter

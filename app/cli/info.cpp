@@ -86,10 +86,17 @@ void print_hparams(const core::Hparams& hp) {
     const char* largest = !hp.layer_head_dim.empty() || !hp.layer_n_head_kv.empty() ? " (the largest layer's)" : "";
     std::printf("  %-16s %d%s\n", "n_head_kv", hp.n_head_kv, hp.layer_n_head_kv.empty() ? "" : largest);
     std::printf("  %-16s %d%s\n", "head_dim", hp.head_dim, hp.layer_head_dim.empty() ? "" : largest);
-    if (hp.is_moe()) {
+    if (hp.experts_beside_mlp()) {  // gemma4: the MLP stays (a shared expert), the experts run beside it
+        std::printf("  %-16s %d%s (the MLP, a shared expert every token runs)\n", "n_ff", hp.n_ff,
+                    hp.layer_n_ff.empty() ? "" : " (the largest layer's)");
+        std::printf("  %-16s %d (each expert's hidden size, expert_feed_forward_length; GELU-gated)\n", "n_ff_exp",
+                    hp.n_ff_exp);
+    } else if (hp.is_moe()) {
         // olmoe sizes its experts by feed_forward_length and weights them by their probabilities as they are.
         std::printf("  %-16s %d (each expert's hidden size, %s)\n", "n_ff", hp.n_ff,
                     hp.arch == core::Arch::Olmoe ? "feed_forward_length" : "expert_feed_forward_length");
+    }
+    if (hp.is_moe()) {
         std::printf("  %-16s %d (router ffn_gate_inp: softmax, top %d, %s)\n", "n_expert", hp.n_expert,
                     hp.n_expert_used,
                     hp.expert_weights_norm ? "weights renormalised to sum 1"
@@ -223,7 +230,7 @@ int cmd_info(int argc, char** argv) {
 
     if (model) {
         const core::Model& m       = **model;
-        const core::ArchDesc& arch = core::arch_desc(m.hp.arch);
+        const core::ArchDesc& arch = core::arch_desc(m.hp);
         std::printf("%-14s %.*s\n", "features", int(arch.summary.size()), arch.summary.data());
         print_hparams(m.hp);
         if (m.tokenizer) {

@@ -141,7 +141,7 @@ ModelSummary summarize_model(const core::Model& m) {
 
     s.overview = {
         {"Architecture", hp.arch_name,
-         std::string(core::arch_desc(hp.arch).summary) +
+         std::string(core::arch_desc(hp).summary) +
              ". The layer recipe the file declares (general.architecture) decides norms, positions and biases."},
         {"Name", hp.name.empty() ? "(none)" : hp.name, "The model's own name from general.name, if the file has one."},
         {"File format", m.format, "How the weights are stored on disk; GGUF keeps metadata and tensors in one file."},
@@ -159,7 +159,7 @@ ModelSummary summarize_model(const core::Model& m) {
          "The file is mapped into memory, not copied: the OS pages weights in as the forward pass touches them."},
     };
 
-    const bool layer_norm = core::arch_desc(hp.arch).norm == core::NormKind::Layer;
+    const bool layer_norm = core::arch_desc(hp).norm == core::NormKind::Layer;
     const char* rope_style =
         hp.rope_style == core::RopeStyle::NeoX ? "NeoX (pairs i, i + head_dim/2)" : "normal (adjacent pairs 2i, 2i+1)";
     s.hparams = {

@@ -1,9 +1,9 @@
-// Experts: which experts a mixture-of-experts model (qwen3moe, olmoe) ran, per token and layer — a layers × positions
-// grid, each cell split into one stripe per chosen expert, coloured by the expert (a hue of its own) and brighter the
-// more weight the router gave it; hovering a cell shows the chosen experts with their weights and the router's full
-// distribution over every expert. The numbers are the trace's (PositionRecord::router, experts, expert_w: stages
-// ffn_router_probs and ffn_route, as the forward pass computed them); positions the trace budget dropped are grey.
-// Also the Journey's lines for the MoE stages (draw_moe_stage).
+// Experts: which experts a mixture-of-experts model (qwen3moe, olmoe, gemma4) ran, per token and layer — a layers ×
+// positions grid, each cell split into one stripe per chosen expert, coloured by the expert (a hue of its own) and
+// brighter the more weight the router gave it; hovering a cell shows the chosen experts with their weights and the
+// router's full distribution over every expert. The numbers are the trace's (PositionRecord::router, experts, expert_w:
+// stages ffn_router_probs and ffn_route, as the forward pass computed them); positions the trace budget dropped are
+// grey. Also the Journey's lines for the MoE stages (draw_moe_stage).
 #include <imgui.h>
 
 #include <algorithm>
@@ -90,11 +90,16 @@ void draw_experts_panel(UiState& ui, const core::Snapshot& snap) {
     if (!hp.is_moe()) {
         disabled_wrapped(
             "This model has one dense MLP per layer: every token runs all of it. A mixture of experts (qwen3moe, "
-            "olmoe) has a router that picks a few experts per token and layer; this view shows its choices.");
+            "olmoe, gemma4 26B-A4B) has a router that picks a few experts per token and layer; this view shows its "
+            "choices.");
         return;
     }
     ImGui::Text("%d experts per layer, %d run per token (router: softmax, top %d, %s)", hp.n_expert, hp.n_expert_used,
                 hp.n_expert_used, hp.expert_weights_norm ? "weights renormalised" : "weights not renormalised");
+    if (hp.experts_beside_mlp())
+        disabled_wrapped(
+            "Beside the experts every token also runs the layer's MLP (a shared expert); the two outputs are "
+            "normed and added.");
     const int T = int(snap.steps.size());
     if (T == 0) {
         ImGui::TextDisabled("Run a prompt to see the router's choices.");
@@ -186,7 +191,12 @@ bool draw_moe_stage(const UiState& ui, const core::Journey& j, core::Stage id, i
     const core::StageTensor* t = j.find(id, layer);
     const core::StageTensor* r = j.find(Stage::FfnRoute, layer);
     if (!t || !r || r->shape.rows != 2) return false;
-    const int K    = r->shape.cols;
+    const int K = r->shape.cols;
+    // gemma4 keeps its MLP beside the experts (which have stages of their own, FfnExpGate .. FfnMoeOut): there the
+    // MLP's stages are no expert's.
+    const bool beside = j.find(Stage::FfnMoeOut, layer) != nullptr;
+    if (beside && (id == Stage::FfnGate || id == Stage::FfnUp || id == Stage::FfnAct || id == Stage::FfnOut))
+        return false;
     auto expert_of = [&](int k) { return int(r->row(0)[size_t(k)]); };
     auto weight_of = [&](int k) { return r->row(1)[size_t(k)]; };
     auto preview   = [&](int k, std::span<const float> v) {
@@ -241,10 +251,14 @@ bool draw_moe_stage(const UiState& ui, const core::Journey& j, core::Stage id, i
         case Stage::FfnGate:
         case Stage::FfnUp:
         case Stage::FfnAct:
+        case Stage::FfnExpGate:
+        case Stage::FfnExpUp:
+        case Stage::FfnExpAct:
         case Stage::FfnExpertOut:
             for (int k = 0; k < std::min(K, t->shape.rows); ++k) preview(k, t->row(k));
             return true;
-        case Stage::FfnOut: {
+        case Stage::FfnOut:
+        case Stage::FfnMoeOut: {
             std::string s = "Σ ";
             char buf[48];
             for (int k = 0; k < K; ++k) {

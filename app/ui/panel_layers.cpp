@@ -190,7 +190,7 @@ void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, co
         case Stage::AttnNorm:
         case Stage::FfnNorm: {
             const bool attn              = id == Stage::AttnNorm;
-            const core::ArchDesc& arch_d = core::arch_desc(hp.arch);
+            const core::ArchDesc& arch_d = core::arch_desc(hp);
             const core::StageTensor* x =
                 attn ? (s.layer == 0 ? j.find(arch_d.layer_input, -1) : j.find(Stage::ResidFfn, s.layer - 1))
                      : j.find(Stage::ResidAttn, s.layer);
@@ -215,7 +215,7 @@ void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, co
             ImGui::Text("head %d of %d", head, hp.n_head);
             vec_preview(ui, std::string(core::stage_key(id)).c_str(), t->row(head));
             // The queries the scores read: after RoPE, or the projection itself where there is no RoPE (gpt2).
-            if (id == core::arch_desc(hp.arch).query && !std::isnan(L->q_max_diff))
+            if (id == core::arch_desc(hp).query && !std::isnan(L->q_max_diff))
                 ImGui::TextDisabled(
                     "replayed q vs the q recorded when the position was first evaluated: max |Δ| = %.3g",
                     double(L->q_max_diff));
@@ -247,7 +247,7 @@ void draw_model_stage(UiState& ui, const Snapshot& snap, const StepTrace& st, co
             int active = 0;
             for (float h : t->data) active += h > 0 ? 1 : 0;
             // A gated MLP (SwiGLU) or one without a gate (gpt2's GELU of the up projection).
-            const bool gated = core::find_stage(core::arch_desc(hp.arch), Stage::FfnGate) != nullptr;
+            const bool gated = core::find_stage(core::arch_desc(hp), Stage::FfnGate) != nullptr;
             vec_preview(ui, gated ? "silu(gate) ⊙ up" : "GELU(up)", t->all());
             ImGui::TextDisabled("%d of %d hidden units positive (%.1f%%)", active, int(t->data.size()),
                                 100.0 * active / std::max<size_t>(1, t->data.size()));
@@ -475,7 +475,7 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
         return;
     }
     const core::Hparams& hp                = snap.model->hp;
-    const core::ArchDesc& arch             = core::arch_desc(hp.arch);
+    const core::ArchDesc& arch             = core::arch_desc(hp);
     const std::vector<JourneyStage> stages = journey_stages(arch, hp.n_layer, &hp);
     lv.stage                               = std::clamp(lv.stage, 0, int(stages.size()) - 1);
     lv.drawn_frame                         = ui.frame;
@@ -550,7 +550,7 @@ void draw_layers_panel(UiState& ui, const core::Snapshot& snap) {
 
     const float half             = (ImGui::GetContentRegionAvail().x - ImGui::GetStyle().ItemSpacing.x) * 0.5f;
     const core::Journey* j       = journey_of(ui, snap, pos);
-    const core::StageTensor* emb = j ? j->find(core::arch_desc(hp.arch).layer_input, -1) : nullptr;
+    const core::StageTensor* emb = j ? j->find(core::arch_desc(hp).layer_input, -1) : nullptr;
     draw_norm_plot(emb ? l2_norm(emb->all()) : 0.0f, *st, cur.layer, half, bottom_h - ImGui::GetStyle().ItemSpacing.y);
     ImGui::SameLine();
     ImGui::BeginChild("lens_box", ImVec2(0, bottom_h - ImGui::GetStyle().ItemSpacing.y));

@@ -41,18 +41,24 @@ Forward::Forward(const Model& model, int n_ctx, int n_batch) : model_(model), n_
     if (hp.arch == Arch::Phi3) qkv_.resize(std::max(qkv_.size(), B * 2 * size_t(hp.n_ff)), 0.0f);
     att_.assign(B * size_t(hp.q_dim()), 0.0f);
     // hb_ also holds gemma4's projection to the per-layer inputs ([n_batch][n_layer · n_embd_per_layer]).
-    hb_.assign(B * std::max(size_t(hp.ff_rows()) * size_t(hp.n_ff), size_t(hp.n_layer) * size_t(hp.n_embd_per_layer)),
-               0.0f);
-    hb2_.assign(B * size_t(hp.ff_rows()) * size_t(hp.n_ff), 0.0f);
+    // With experts, the chosen experts' hidden rows too ([n_batch][n_expert_used][expert_ff]).
+    const size_t ff = std::max(size_t(hp.ff_rows()) * size_t(hp.n_ff),
+                               hp.is_moe() ? size_t(hp.n_expert_used) * size_t(hp.expert_ff()) : 0);
+    hb_.assign(B * std::max(ff, size_t(hp.n_layer) * size_t(hp.n_embd_per_layer)), 0.0f);
+    hb2_.assign(B * ff, 0.0f);
     if (hp.is_moe()) {
         const size_t E = size_t(hp.n_expert), K = size_t(hp.n_expert_used);
         router_.assign(B * E, 0.0f);
         router_p_.assign(B * E, 0.0f);
         route_.assign(B * 2 * K, 0.0f);
         expert_out_.assign(B * K * size_t(hp.n_embd), 0.0f);
-        gather_in_.assign(B * size_t(std::max(hp.n_embd, hp.n_ff)), 0.0f);
-        gather_out_.assign(B * size_t(std::max(hp.n_embd, hp.n_ff)), 0.0f);
+        gather_in_.assign(B * size_t(std::max(hp.n_embd, hp.expert_ff())), 0.0f);
+        gather_out_.assign(B * size_t(std::max(hp.n_embd, hp.expert_ff())), 0.0f);
         moe_slots_.reserve(std::max(B, K));
+    }
+    if (hp.experts_beside_mlp()) {
+        shexp_.assign(B * size_t(hp.n_embd), 0.0f);
+        router_in_.assign(B * size_t(hp.n_embd), 0.0f);
     }
     if (hp.arch == Arch::Qwen35) {
         const size_t C = size_t(hp.ssm_conv_dim()), R = size_t(hp.ssm_dt_rank), DI = size_t(hp.ssm_d_inner);
@@ -358,7 +364,7 @@ void Forward::attention_batch(const KvCache& cache, int layer, int pos0, int n, 
 }
 
 Result<std::vector<float>> layer_input(const Model& model, int32_t token, int pos) {
-    const ArchDesc& arch = arch_desc(model.hp.arch);
+    const ArchDesc& arch = arch_desc(model.hp);
     const int n_embd     = model.hp.n_embd;
     std::vector<float> x(static_cast<size_t>(n_embd), 0.0f);
     const Tensor& embd = model.w.token_embd;

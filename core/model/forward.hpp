@@ -90,13 +90,16 @@ private:
     void per_layer_inputs(Stage s, const int32_t* tokens, int n, ThreadPool& pool);
     // arch/moe.cpp: the mixture-of-experts stages of the llama block function (qwen3moe), one call per stage for
     // the n tokens of a batch: FfnRouter, FfnRouterProbs, FfnRoute, FfnGate, FfnUp, FfnExpertOut, FfnOut (FfnAct
-    // is the dense swiglu over every row). Only the chosen experts run: each expert's matrix multiplies the rows
-    // of the tokens that chose it, gathered into one batch.
+    // is the dense swiglu over every row); of gemma's (gemma4 with experts beside its MLP): FfnPostNorm1, FfnNorm2,
+    // FfnRouter .. FfnRoute, FfnExpGate, FfnExpUp, FfnExpAct, FfnExpertOut, FfnMoeOut, FfnPostNorm2, FfnMoeSum.
+    // Only the chosen experts run: each expert's matrix multiplies the rows of the tokens that chose it, gathered
+    // into one batch.
     void moe_stage(Stage s, const LayerWeights& L, int n, ThreadPool& pool);
     // out row (t, k) = W_e · in row of (t, k) for every chosen (token t, slot k) with e its k-th expert; in rows
-    // are xb's row t (shared_in) or in[t][k]; in_dim, out_dim: the rows' widths.
+    // are xb's row t (shared_in) or in[t][k]; in_dim, out_dim: the rows' widths. W_e: expert e's out_dim rows from
+    // row0 on (gemma4's fused gate | up: its gate rows, or its up rows).
     void expert_linear(const Tensor& stacked, const float* in, bool shared_in, int in_dim, int n, float* out,
-                       int out_dim, ThreadPool& pool);
+                       int out_dim, ThreadPool& pool, int row0 = 0);
     // K and V of the batch into the cache, then the attention of each token over the positions up to its own:
     // one token at a time when the observer looks at scores or probs, else the whole batch head by head.
     // q: [n][q_dim], k, v: [n][kv_dim] → att: [n][q_dim].
@@ -140,6 +143,9 @@ private:
     std::vector<float> expert_out_;  // [n_batch][n_expert_used][n_embd] each chosen expert's down projection
     std::vector<float> gather_in_, gather_out_;  // [n_batch][max(n_embd, n_ff)] one expert's rows
     std::vector<int> moe_slots_;                 // [max(n_batch, n_expert_used)] the rows one expert serves
+    // gemma4's experts beside the MLP (else empty): hb_ and hb2_ hold the experts' rows after the MLP's.
+    std::vector<float> shexp_;      // [n_batch][n_embd] the MLP's normed output (the shared expert's)
+    std::vector<float> router_in_;  // [n_batch][n_embd] the router's input
     // qwen35 (else empty): qkv_ holds [n_batch][2 q_dim] (each head's query then its gate); the attention gates, and
     // the DeltaNet stages' rows (C: ssm_conv_dim, R: ssm_dt_rank, DI: ssm_d_inner).
     std::vector<float> gate_;                              // [n_batch][q_dim]

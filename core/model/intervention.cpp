@@ -32,7 +32,7 @@ bool per_head(InterventionKind k) {
 }
 
 bool has_rope(const Hparams& hp) {
-    return find_stage(arch_desc(hp.arch), Stage::Q) != nullptr;
+    return find_stage(arch_desc(hp), Stage::Q) != nullptr;
 }
 
 std::string_view kind_name(InterventionKind k) {
@@ -96,13 +96,13 @@ Stage intervention_stage(InterventionKind kind, const Hparams& hp, int layer) {
         case InterventionKind::ScaleHead:
         case InterventionKind::MeanHead:
             if (rec) return Stage::LinNorm;
-            return find_stage(arch_desc(hp.arch), Stage::AttnGate) && layer_has_stage(hp, layer, Stage::AttnGate)
+            return find_stage(arch_desc(hp), Stage::AttnGate) && layer_has_stage(hp, layer, Stage::AttnGate)
                        ? Stage::AttnGate
                        : Stage::AttnOut;
         case InterventionKind::SkipAttn:
             return rec ? Stage::LinOut : Stage::AttnProj;
-        case InterventionKind::SkipMlp:
-            return Stage::FfnOut;
+        case InterventionKind::SkipMlp:  // gemma4 with experts: the shared expert and the experts together
+            return hp.experts_beside_mlp() ? Stage::FfnMoeSum : Stage::FfnOut;
         case InterventionKind::NoScale:
         case InterventionKind::NoMask:  // asks for the scores so that the forward pass asks key_count
             return Stage::AttnScores;

@@ -8,7 +8,8 @@
 //                      head computed them): the head keeps its average contribution but loses what is specific to
 //                      this token — "mean ablation", gentler than zeroing
 //   skip-attn:L        layer L's attention block adds nothing: attn_proj is zeroed, the residual passes through
-//   skip-mlp:L         layer L's MLP adds nothing: ffn_out is zeroed
+//   skip-mlp:L         layer L's MLP adds nothing: ffn_out is zeroed (gemma4 with experts: ffn_moe_sum, the MLP
+//                      and the experts beside it together, before the post-norm, which leaves zero as it is)
 //   no-scale:L         layer L's scores are q·k instead of q·k/√head_dim (the softmax sharpens)
 //   no-rope:L          layer L's queries and keys are not rotated (q = q_proj, k = k_proj; after q_norm / k_norm
 //                      on qwen3): attention loses the position signal; the keys go into the cache unrotated, so
@@ -97,7 +98,8 @@ struct Intervention {
 std::string intervention_refusal(InterventionKind kind, const Hparams& hp, int layer);
 // The stage a kind edits on `layer`: zero-head, scale-head, mean-head: lin_norm on a linear-attention layer,
 // attn_gate on an attention layer that has one (qwen35), attn_out otherwise; skip-attn: lin_out or attn_proj;
-// skip-mlp: ffn_out; steer: resid_ffn; no-scale, no-mask: attn_scores; no-rope: q (it also reads the stages before).
+// skip-mlp: ffn_out (gemma4 with experts: ffn_moe_sum); steer: resid_ffn; no-scale, no-mask: attn_scores; no-rope:
+// q (it also reads the stages before).
 Stage intervention_stage(InterventionKind kind, const Hparams& hp, int layer);
 
 // The spec again ("zero-head:3.1"), and one line for a learner ("layer 3, head 1: output zeroed").

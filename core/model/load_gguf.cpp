@@ -3,6 +3,7 @@
 // reason; a tokenizer whose size disagrees with token_embd's rows is an error, as in llama.cpp, since ids of one
 // would index rows the other does not have).
 #include <new>
+#include <string_view>
 
 #include "core/gguf/gguf_reader.hpp"
 #include "core/model/loader.hpp"
@@ -27,15 +28,23 @@ Result<std::shared_ptr<const Model>> load_gguf(std::shared_ptr<const MappedFile>
         m->notes.push_back(
             "phi3.attention.sliding_window is in the file but not applied: llama.cpp disables Phi's "
             "sliding window too, so both attend over the whole context");
-    // olmoe: routing keys llama.cpp does not read for it (its graph always takes the softmax's top experts with their
-    // probabilities as the weights and sizes the experts by feed_forward_length), shown and not applied, as there.
-    if (m->hp.arch == Arch::Olmoe)
+    // olmoe, gemma4: routing keys llama.cpp does not read for them (olmoe's graph always takes the softmax's top
+    // experts with their probabilities as the weights and sizes the experts by feed_forward_length; gemma4's takes
+    // them renormalised, beside its MLP), shown and not applied, as there.
+    const bool olmoe = m->hp.arch == Arch::Olmoe, gemma4 = m->hp.arch == Arch::Gemma4 && m->hp.is_moe();
+    if (olmoe || gemma4)
         for (const char* key : {"expert_feed_forward_length", "expert_weights_norm", "expert_weights_scale",
-                                "expert_gating_func", "expert_shared_count"})
-            if (f.find(std::string("olmoe.") + key))
-                m->notes.push_back(std::string("olmoe.") + key +
-                                   " is in the file but not applied: llama.cpp's olmoe does not read it either "
-                                   "(softmax, the chosen probabilities as they are, experts of feed_forward_length)");
+                                "expert_gating_func", "expert_shared_count"}) {
+            const std::string name = m->hp.arch_name + "." + key;
+            if (gemma4 && std::string_view(key) == "expert_feed_forward_length") continue;  // read
+            if (f.find(name))
+                m->notes.push_back(name + " is in the file but not applied: llama.cpp's " + m->hp.arch_name +
+                                   " does not read it either " +
+                                   (olmoe ? "(softmax, the chosen probabilities as they are, experts of "
+                                            "feed_forward_length)"
+                                          : "(softmax, the chosen weights renormalised to sum 1, the MLP kept as a "
+                                            "shared expert)"));
+        }
 
     auto tok = Tokenizer::from_gguf(f);
     if (tok) {

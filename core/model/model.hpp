@@ -76,9 +76,17 @@ struct Hparams {
     int n_expert_used        = 0;
     bool expert_weights_norm = true;
     int n_ff_dense           = 0;
+    // gemma4's experts (the 26B-A4B shape) do not replace the MLP: they run beside it, the MLP acting as a shared
+    // expert (n_ff wide, per layer where it differs), and each expert is n_ff_exp wide (expert_feed_forward_length).
+    // 0 elsewhere: qwen3moe's and olmoe's experts are the MLP, n_ff wide.
+    int n_ff_exp = 0;
     bool is_moe() const { return n_expert > 0; }
-    // Rows of the MLP's hidden stages (ffn_gate, ffn_up, ffn_act): one per chosen expert, else 1.
-    int ff_rows() const { return n_expert > 0 ? n_expert_used : 1; }
+    bool experts_beside_mlp() const { return n_ff_exp > 0; }
+    // The chosen experts' hidden size: n_ff_exp beside an MLP, else n_ff.
+    int expert_ff() const { return n_ff_exp > 0 ? n_ff_exp : n_ff; }
+    // Rows of the MLP's hidden stages (ffn_gate, ffn_up, ffn_act): one per chosen expert where the experts are the
+    // MLP, else 1.
+    int ff_rows() const { return n_expert > 0 && n_ff_exp == 0 ? n_expert_used : 1; }
     // gemma4, as llama.cpp reads it: sizes that differ per layer (head_dim, n_head_kv and n_ff above are then the
     // largest, which sizes every buffer; empty: every layer has those), the sliding-window layers' own head size and
     // RoPE size (n_rot_swa; 0: n_rot), per-layer token embeddings (n_embd_per_layer > 0: a second embedding table of
@@ -191,6 +199,12 @@ struct LayerWeights {
     // A mixture of experts: the router {n_embd, n_expert} and the experts stacked along a third dimension, gate/up
     // {n_embd, n_ff, n_expert}, down {n_ff, n_embd, n_expert} (expert e's matrix: expert_matrix(t, e)).
     Tensor ffn_gate_inp, ffn_gate_exps, ffn_up_exps, ffn_down_exps;
+    // gemma4's experts beside the MLP: the router's input scale [n_embd] f32 (ffn_gate_inp.scale), gate and up as
+    // one stacked tensor {n_embd, 2 n_ff_exp, n_expert} (each expert's gate rows, then its up rows) where the file
+    // fuses them (else ffn_gate_exps and ffn_up_exps), each expert's output scale [n_expert] f32 (ffn_down_exps.scale,
+    // optional), and three more RMSNorms [n_embd] f32: the experts' input norm (pre_ffw_norm_2) and the post-norms of
+    // the MLP's (post_ffw_norm_1) and the experts' (post_ffw_norm_2) outputs.
+    Tensor ffn_gate_inp_s, ffn_gate_up_exps, ffn_down_exps_s, ffn_pre_norm_2, ffn_post_norm_1, ffn_post_norm_2;
     // qwen35's DeltaNet layers: wqkv {n_embd, conv_dim} (q | k | v before the convolution), attn_gate {n_embd,
     // d_inner} (z, the output gate), ssm_conv1d {d_conv, conv_dim} f32, ssm_dt [dt_rank] f32 (the decay's bias),
     // ssm_a [dt_rank] f32 (-exp(A_log)), ssm_beta / ssm_alpha {n_embd, dt_rank}, ssm_norm [d_state] f32, ssm_out
@@ -200,17 +214,20 @@ struct LayerWeights {
 };
 
 // Expert e's matrix of a stacked [n_in, n_out, n_expert] tensor: a 2-D view of its n_out rows.
-inline Tensor expert_matrix(const Tensor& stacked, int e) {
+// row0, n_rows: only those of its rows (gemma4's fused gate | up: the gate rows, or the up rows); n_rows 0: all.
+inline Tensor expert_matrix(const Tensor& stacked, int e, int64_t row0 = 0, int64_t n_rows = 0) {
+    if (n_rows <= 0) n_rows = stacked.ne[1] - row0;
     Tensor t = stacked;
     t.n_dims = 2;
+    t.ne[1]  = n_rows;
     t.ne[2]  = 1;
-    t.data   = stacked.row(int64_t(e) * stacked.ne[1]);
-    t.nbytes = size_t(stacked.ne[1]) * stacked.row_size();
+    t.data   = stacked.row(int64_t(e) * stacked.ne[1] + row0);
+    t.nbytes = size_t(n_rows) * stacked.row_size();
     return t;
 }
 
 // Every tensor of a layer, for code that visits them all (counting, the NaN scan); empty ones have data == nullptr.
-inline std::array<const Tensor*, 39> layer_tensors(const LayerWeights& L) {
+inline std::array<const Tensor*, 45> layer_tensors(const LayerWeights& L) {
     return {&L.attn_norm,
             &L.attn_norm_b,
             &L.wq,
@@ -238,6 +255,12 @@ inline std::array<const Tensor*, 39> layer_tensors(const LayerWeights& L) {
             &L.ffn_gate_exps,
             &L.ffn_up_exps,
             &L.ffn_down_exps,
+            &L.ffn_gate_inp_s,
+            &L.ffn_gate_up_exps,
+            &L.ffn_down_exps_s,
+            &L.ffn_pre_norm_2,
+            &L.ffn_post_norm_1,
+            &L.ffn_post_norm_2,
             &L.ple_gate,
             &L.ple_proj,
             &L.ple_post_norm,

@@ -30,6 +30,10 @@ const ArchDesc& arch_desc(Arch arch) {
     return llama_family_desc(arch);
 }
 
+const ArchDesc& arch_desc(const Hparams& hp) {
+    return hp.arch == Arch::Gemma4 && hp.is_moe() ? gemma4_moe_desc() : arch_desc(hp.arch);
+}
+
 const StageDesc* find_stage(const ArchDesc& arch, Stage s) {
     for (auto list : {arch.before, arch.block, arch.after})
         for (const StageDesc& d : list)
@@ -91,6 +95,8 @@ StageShape stage_shape(Dims d, const Hparams& hp, int n_pos, int layer) {
             return {2, hp.n_expert_used};
         case Dims::ExpertsEmbd:
             return {hp.n_expert_used, hp.n_embd};
+        case Dims::ExpertsFf:
+            return {hp.n_expert_used, hp.expert_ff()};
         case Dims::PerLayer:
             return {1, hp.n_embd_per_layer};
         case Dims::LayersPerLayer:
@@ -128,6 +134,7 @@ std::string describe_dims(Dims d, const Hparams& hp, int n_pos, int layer) {
             std::snprintf(buf, sizeof buf, "[2 × %d] (chosen experts, weights)", s.cols);
             break;
         case Dims::ExpertsEmbd:
+        case Dims::ExpertsFf:
             std::snprintf(buf, sizeof buf, "[%d experts × %d]", s.rows, s.cols);
             break;
         case Dims::LayersPerLayer:

@@ -47,6 +47,11 @@
 //           × the layer's output scale). KV-sharing layers have no k_proj, v, k_norm, k (they read another layer's
 //           cache); a file without per-layer embeddings has no per_layer_* / ple_* rows.
 //   after:  final_norm, logits_raw, logits (after the final soft-cap)
+//   with experts (expert_count > 0, the 26B-A4B shape; arch_desc(hp)): after ffn_out, ffn_post_norm_1 (the MLP's
+//           output normed: a shared expert), ffn_norm_2 (the experts' input), ffn_router (on the residual stream RMS-
+//           normed, / √n_embd, × ffn_gate_inp.scale), ffn_router_probs, ffn_route, ffn_exp_gate, ffn_exp_up,
+//           ffn_exp_act (GELU), ffn_expert_out (× the expert's ffn_down_exps.scale), ffn_moe_out (their weighted
+//           sum), ffn_post_norm_2, ffn_moe_sum (MLP + experts), then ffn_post_norm and the rest as above.
 #pragma once
 
 #include <array>
@@ -124,6 +129,16 @@ enum class Stage : uint8_t {
     LinStateNorm,  // [dt_rank] the Frobenius norm of each head's state after this token
     LinNorm,       // [dt_rank][d] RMSNorm(read) · ssm_norm ⊙ silu(z)
     LinOut,        // [n_embd] ssm_out · the gated norm: the layer's output before the residual add
+    // added with gemma4's experts beside its MLP (the 26B-A4B shape): FfnGate .. FfnOut stay the MLP's (a shared
+    // expert), the chosen experts have stages of their own (f: n_ff_exp), and three more norms and a sum join them.
+    FfnPostNorm1,  // [n_embd] RMSNorm of the MLP's output with post_ffw_norm_1
+    FfnNorm2,      // [n_embd] the experts' input: RMSNorm of the residual stream with pre_ffw_norm_2
+    FfnExpGate,    // [n_expert_used][f] each chosen expert's gate projection, in the order of FfnRoute
+    FfnExpUp,      // [n_expert_used][f] its up projection
+    FfnExpAct,     // [n_expert_used][f] GELU(gate) ⊙ up
+    FfnMoeOut,     // [n_embd] Σ weight · FfnExpertOut, the experts' mix
+    FfnPostNorm2,  // [n_embd] RMSNorm of the mix with post_ffw_norm_2
+    FfnMoeSum,     // [n_embd] FfnPostNorm1 + FfnPostNorm2, what post_ffw_norm then norms
     kCount
 };
 
@@ -179,8 +194,17 @@ inline constexpr std::array<std::string_view, size_t(Stage::kCount)> kStageKeys 
     "lin_state_norm",
     "lin_norm",
     "lin_out",
+    "ffn_post_norm_1",
+    "ffn_norm_2",
+    "ffn_exp_gate",
+    "ffn_exp_up",
+    "ffn_exp_act",
+    "ffn_moe_out",
+    "ffn_post_norm_2",
+    "ffn_moe_sum",
 };
 static_assert(kStageKeys.size() == size_t(Stage::kCount));
+static_assert(size_t(Stage::kCount) < 64, "StageMask holds one bit per stage");
 inline std::string_view stage_key(Stage s) {
     return kStageKeys[size_t(s)];
 }
@@ -235,6 +259,7 @@ enum class Dims : uint8_t {
     Vocab,           // [n_vocab]
     Experts,         // [n_expert]
     Route,           // [2][n_expert_used] ids, weights
+    ExpertsFf,       // [n_expert_used][n_ff_exp] the chosen experts' hidden rows beside an MLP (gemma4)
     ExpertsEmbd,     // [n_expert_used][n_embd]
     PerLayer,        // [n_embd_per_layer] (gemma4)
     LayersPerLayer,  // [n_layer][n_embd_per_layer] (gemma4)
@@ -269,8 +294,9 @@ struct ArchDesc {
     Stage key         = Stage::K;
 };
 
-// The description of an architecture (arch/*.cpp).
+// The description of an architecture (arch/*.cpp); of a model (gemma4 with experts has a block list of its own).
 const ArchDesc& arch_desc(Arch arch);
+const ArchDesc& arch_desc(const Hparams& hp);
 // Whether layer il runs stage s: every block stage on every layer, except in a model with two kinds of layers
 // (qwen35), where a recurrent layer has no attention stages and an attention layer no DeltaNet stages.
 bool layer_has_stage(const Hparams& hp, int il, Stage s);

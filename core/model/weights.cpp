@@ -237,10 +237,13 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
                                  hp.arch == Arch::Gemma4
                               ? Need::Required
                               : Need::Absent;
-    const Need experts  = moe ? Need::Required : Need::Absent;
-    const Need dense    = moe ? Need::Absent : Need::Required;
-    const bool gemma4   = hp.arch == Arch::Gemma4;
-    const Need post     = gemma || gemma4 ? Need::Required : Need::Absent;
+    // gemma4's experts run beside its MLP (which stays, as a shared expert); qwen3moe's and olmoe's replace it.
+    const bool beside  = hp.experts_beside_mlp();
+    const Need experts = moe ? Need::Required : Need::Absent;
+    const Need dense   = moe && !beside ? Need::Absent : Need::Required;
+    const Need g4_moe  = beside ? Need::Required : Need::Absent;
+    const bool gemma4  = hp.arch == Arch::Gemma4;
+    const Need post    = gemma || gemma4 ? Need::Required : Need::Absent;
     if (gemma4 && f.find_tensor("blk.0.attn_qkv.weight"))
         return make_error(Code::kUnsupported,
                           "%s: tensor 'blk.0.attn_qkv.weight': gemma4 with a fused Q, K, V is not "
@@ -312,16 +315,35 @@ Status bind_weights(const gguf::GgufFile& f, Hparams& hp, Weights& w) {
         TS_TRY(b("post_norm.weight", {n_embd}, TR::F32Only, ple, L.ple_post_norm));
         TS_TRY(b("ffn_norm.weight", {n_embd}, TR::F32Only, Need::Required, L.ffn_norm));
         TS_TRY(b("ffn_norm.bias", {n_embd}, TR::F32Only, gpt2_only, L.ffn_norm_b));
-        TS_TRY(b("ffn_gate.weight", {n_embd, n_ff}, TR::AnySupported, phi3 || moe ? Need::Absent : separate, L.w_gate));
+        TS_TRY(b("ffn_gate.weight", {n_embd, n_ff}, TR::AnySupported,
+                 phi3 || (moe && !beside) ? Need::Absent : separate, L.w_gate));
         TS_TRY(b("ffn_up.weight", {n_embd, phi3 ? 2 * n_ff : n_ff}, TR::AnySupported, dense, L.w_up));
         TS_TRY(b("ffn_up.bias", {n_ff}, TR::F32Only, gpt2_only, L.b_up));
         TS_TRY(b("ffn_down.weight", {n_ff, n_embd}, TR::AnySupported, dense, L.w_down));
-        // The mixture of experts (qwen3moe, olmoe): the router and the stacked experts. Shared experts are refused.
-        const int64_t n_exp = hp.n_expert;
+        // The mixture of experts (qwen3moe, olmoe, gemma4): the router and the stacked experts. Shared experts are
+        // refused. gemma4 (as llama.cpp's loader): gate and up fused when the file has ffn_gate_up_exps, else
+        // separate; the router's input scale, three norms, and each expert's output scale (optional) besides.
+        const int64_t n_exp = hp.n_expert, n_ffx = hp.expert_ff();
+        const bool fused   = beside && f.find_tensor(blk + "ffn_gate_up_exps.weight");
+        const Need gate_up = fused ? Need::Absent : experts;
         TS_TRY(b("ffn_gate_inp.weight", {n_embd, n_exp}, TR::AnySupported, experts, L.ffn_gate_inp));
-        TS_TRY(b("ffn_gate_exps.weight", {n_embd, n_ff, n_exp}, TR::AnySupported, experts, L.ffn_gate_exps));
-        TS_TRY(b("ffn_up_exps.weight", {n_embd, n_ff, n_exp}, TR::AnySupported, experts, L.ffn_up_exps));
-        TS_TRY(b("ffn_down_exps.weight", {n_ff, n_embd, n_exp}, TR::AnySupported, experts, L.ffn_down_exps));
+        TS_TRY(b("ffn_gate_inp.scale", {n_embd}, TR::F32Only, g4_moe, L.ffn_gate_inp_s));
+        TS_TRY(b("pre_ffw_norm_2.weight", {n_embd}, TR::F32Only, g4_moe, L.ffn_pre_norm_2));
+        TS_TRY(b("post_ffw_norm_1.weight", {n_embd}, TR::F32Only, g4_moe, L.ffn_post_norm_1));
+        TS_TRY(b("post_ffw_norm_2.weight", {n_embd}, TR::F32Only, g4_moe, L.ffn_post_norm_2));
+        TS_TRY(b("ffn_gate_up_exps.weight", {n_embd, 2 * n_ffx, n_exp}, TR::AnySupported,
+                 fused ? Need::Required : Need::Absent, L.ffn_gate_up_exps));
+        TS_TRY(b("ffn_gate_exps.weight", {n_embd, n_ffx, n_exp}, TR::AnySupported, gate_up, L.ffn_gate_exps));
+        TS_TRY(b("ffn_up_exps.weight", {n_embd, n_ffx, n_exp}, TR::AnySupported, gate_up, L.ffn_up_exps));
+        TS_TRY(b("ffn_down_exps.weight", {n_ffx, n_embd, n_exp}, TR::AnySupported, experts, L.ffn_down_exps));
+        TS_TRY(
+            b("ffn_down_exps.scale", {n_exp}, TR::F32Only, beside ? Need::Optional : Need::Absent, L.ffn_down_exps_s));
+        for (const char* scale : {"ffn_gate_exps.scale", "ffn_up_exps.scale"})
+            if (f.find_tensor(blk + scale))
+                return make_error(Code::kUnsupported,
+                                  "%s: tensor '%s%s': per-expert scales of the gate and up projections are not "
+                                  "supported (only ffn_down_exps.scale)",
+                                  path, blk.c_str(), scale);
         for (const char* shexp :
              {"ffn_gate_inp_shexp.weight", "ffn_gate_shexp.weight", "ffn_up_shexp.weight", "ffn_down_shexp.weight"})
             if (f.find_tensor(blk + shexp))

@@ -57,7 +57,7 @@ const StageTensor* Journey::find(Stage stage, int layer) const {
 Result<Journey> replay_journey(Forward& fwd, const KvCache& cache, int32_t token, int pos, ThreadPool& pool,
                                const PositionRecord* record, Intervener* edit) {
     const Hparams& hp    = fwd.model().hp;
-    const ArchDesc& arch = arch_desc(hp.arch);
+    const ArchDesc& arch = arch_desc(hp);
     Journey j;
     j.pos    = pos;
     j.n_keys = pos + 1;

@@ -18,7 +18,7 @@ TraceRecorder::TraceRecorder(const Hparams& hp, RecordOptions opt, int n_ctx_hin
       n_expert_used_(hp.n_expert_used),
       n_lin_head_(hp.has_recurrent() ? hp.ssm_dt_rank : 0),
       recurrent_layers_(hp.recurrent_layers),
-      query_(arch_desc(hp.arch).query),
+      query_(arch_desc(hp).query),
       opt_(opt) {
     TS_CHECK(opt.resid_type == DType::F32 || opt.resid_type == DType::F16, "TraceRecorder: resid_type F32 or F16");
     if (n_ctx_hint > 0) slots_.reserve(size_t(n_ctx_hint));

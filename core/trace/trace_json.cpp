@@ -256,7 +256,7 @@ std::string trace_array_path(const std::string& path, const char* suffix) {
 
 Status write_trace(const std::string& path, const TraceSource& src, const TraceWriteOptions& opt) {
     const Hparams& hp    = src.model.hp;
-    const ArchDesc& arch = arch_desc(hp.arch);
+    const ArchDesc& arch = arch_desc(hp);
     const int T          = int(src.steps.size());
     for (int p = 0; p < T; ++p)
         if (!src.steps[size_t(p)] || src.steps[size_t(p)]->pos != p)

@@ -104,6 +104,26 @@ TEST(JourneyStages, PhiAndGemmaShowTheirOwnStages) {
           "Post-MLP norm", "GELU-gated (GeGLU)", "Raw logits", "Logits (soft-capped)"})
         EXPECT_TRUE(has(g2, s)) << s;
     EXPECT_FALSE(has(g2, "Query norm (per head)"));
+    // gemma4 with experts (arch_desc(hp)): the MLP as a shared expert, the experts beside it, the two branches added.
+    core::Hparams g4;
+    g4.arch = core::Arch::Gemma4, g4.n_expert = 8, g4.n_expert_used = 2, g4.n_ff = 128, g4.n_ff_exp = 64;
+    g4.n_embd = 64, g4.n_head = 4, g4.n_head_kv = 1, g4.head_dim = 32;
+    std::vector<std::string> g4t;
+    const auto g4s = journey_stages(core::arch_desc(g4), 2, &g4);
+    for (const auto& st : g4s) g4t.emplace_back(journey_title(st));
+    for (const char* s : {"MLP post-norm (shared expert)", "Experts' norm", "Router", "Chosen experts (top-k)",
+                          "Experts' gate projections", "Experts' GeGLU", "Weighted sum of experts",
+                          "Experts' post-norm", "Shared expert + experts", "Post-MLP norm", "Gate projection"})
+        EXPECT_TRUE(has(g4t, s)) << s;
+    EXPECT_FALSE(has(titles(core::Arch::Gemma4), "Router"));  // the dense gemma4 file's list has no experts
+    for (const auto& st : g4s) {
+        if (!st.desc || st.layer != 1) continue;
+        if (st.desc->id == core::Stage::FfnExpGate) {
+            EXPECT_EQ(journey_shape(st, g4, 5), "[2 experts × 64] · reads blk.1.ffn_gate_up_exps.weight");
+        } else if (st.desc->id == core::Stage::FfnGate) {
+            EXPECT_EQ(journey_shape(st, g4, 5), "[128] · reads blk.1.ffn_gate.weight");
+        }
+    }
     const auto g3 = titles(core::Arch::Gemma3);
     for (const char* s : {"× √n_embd", "Query norm (per head)", "Key norm (per head)", "Post-MLP norm"})
         EXPECT_TRUE(has(g3, s)) << s;
@@ -166,7 +186,7 @@ TEST_F(LayersFrames, ReplayedPositionEqualsTheForwardPassWithLlama3RopeFactors) 
 
 TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {
     start("the model", 3);
-    const core::ArchDesc& arch = core::arch_desc(ui_.snap->model->hp.arch);
+    const core::ArchDesc& arch = core::arch_desc(ui_.snap->model->hp);
     const int n_stages         = int(journey_stages(arch, ui_.snap->model->hp.n_layer).size());
     for (int i = 0; i < n_stages; ++i) {
         ASSERT_TRUE(ui_.views.layers || i == 0);
@@ -184,13 +204,13 @@ TEST_F(LayersFrames, EveryStageDrawsWithItsNumbers) {
 // Every Journey stage of a gpt2, qwen3, phi3, gemma2, gemma3 and gemma4 file draws, and the replay equals the recorded
 // forward pass (for gpt2 the recorded query is the projection itself: there is no RoPE stage).
 TEST_F(LayersFrames, EachFamilysStagesDrawAndReplayExactly) {
-    for (const char* arch : {"gpt2", "qwen3", "phi3", "gemma2", "gemma3", "gemma4", "qwen3moe", "olmoe"}) {
+    for (const char* arch : {"gpt2", "qwen3", "phi3", "gemma2", "gemma3", "gemma4", "gemma4moe", "qwen3moe", "olmoe"}) {
         SCOPED_TRACE(arch);
         ts::test::TinyGgufSpec spec;
         spec.arch = arch;
         start("the model", 3, spec);
-        ASSERT_EQ(ui_.snap->model->hp.arch_name, arch);
-        const core::ArchDesc& arch_d = core::arch_desc(ui_.snap->model->hp.arch);
+        ASSERT_EQ(ui_.snap->model->hp.arch_name, std::string(arch) == "gemma4moe" ? "gemma4" : arch);
+        const core::ArchDesc& arch_d = core::arch_desc(ui_.snap->model->hp);
         const int n_stages           = int(journey_stages(arch_d, ui_.snap->model->hp.n_layer).size());
         for (int i = 0; i < n_stages; ++i) {
             if (ui_.views.layers) ui_.views.layers->stage = i;
@@ -252,10 +272,12 @@ TEST_F(LayersFrames, SlidingWindowKeysAreMaskedOnLocalLayersOnly) {
 }
 
 // Every panel draws for a gpt2 file (none assumes RoPE, a gate or RMSNorm), and for phi3, gemma2, gemma3, gemma4
-// (per-layer head sizes, a KV-sharing layer, per-layer embeddings) and qwen3moe files.
+// (per-layer head sizes, a KV-sharing layer, per-layer embeddings; with experts beside the MLP too), qwen3moe and
+// olmoe files.
 class EveryPanelDraws : public LayersFrames, public ::testing::WithParamInterface<const char*> {};
 INSTANTIATE_TEST_SUITE_P(Archs, EveryPanelDraws,
-                         ::testing::Values("gpt2", "phi3", "gemma2", "gemma3", "gemma4", "qwen3moe", "olmoe"));
+                         ::testing::Values("gpt2", "phi3", "gemma2", "gemma3", "gemma4", "gemma4moe", "qwen3moe",
+                                           "olmoe"));
 TEST_P(EveryPanelDraws, ForAFileOfThisArchitecture) {
     ts::test::TinyGgufSpec spec;
     spec.arch = GetParam();
@@ -283,18 +305,19 @@ TEST_P(EveryPanelDraws, ForAFileOfThisArchitecture) {
     }
 }
 
-// qwen3moe, olmoe: the Journey lists the router, the chosen experts and their weighted sum in every layer, and the
+// qwen3moe, olmoe, gemma4 with experts: the Journey lists the router, the chosen experts and their weighted sum in
+// every layer, and the
 // Experts panel draws a layers × positions grid with a recorded route in every cell, each stripe coloured by its
 // expert.
 class ExpertsFrames : public LayersFrames, public ::testing::WithParamInterface<const char*> {};
-INSTANTIATE_TEST_SUITE_P(Archs, ExpertsFrames, ::testing::Values("qwen3moe", "olmoe"));
+INSTANTIATE_TEST_SUITE_P(Archs, ExpertsFrames, ::testing::Values("qwen3moe", "olmoe", "gemma4moe"));
 TEST_P(ExpertsFrames, ExpertsPanelShowsTheRoutePerTokenAndLayer) {
     ts::test::TinyGgufSpec spec;
     spec.arch = GetParam();
     start("the model", 4, spec);
     const core::Hparams& hp = ui_.snap->model->hp;
     ASSERT_TRUE(hp.is_moe());
-    const auto stages = journey_stages(core::arch_desc(hp.arch), hp.n_layer);
+    const auto stages = journey_stages(core::arch_desc(hp), hp.n_layer);
     int moe_stages    = 0;
     for (const JourneyStage& s : stages)
         if (s.desc && (s.desc->id == core::Stage::FfnRouter || s.desc->id == core::Stage::FfnRoute ||

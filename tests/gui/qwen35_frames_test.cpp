@@ -69,7 +69,7 @@ TEST_F(Qwen35Frames, JourneyListsEachLayersOwnStages) {
     const core::Hparams& hp = ui_.snap->model->hp;
     ASSERT_TRUE(hp.is_recurrent(0));
     // The Journey: layer 0 runs the DeltaNet stages, layer 3 the attention ones, each only its own.
-    const auto stages = journey_stages(core::arch_desc(hp.arch), hp.n_layer, &hp);
+    const auto stages = journey_stages(core::arch_desc(hp), hp.n_layer, &hp);
     auto has          = [&](core::Stage id, int layer) {
         return std::any_of(stages.begin(), stages.end(),
                                     [&](const JourneyStage& st) { return st.desc && st.desc->id == id && st.layer == layer; });

@@ -34,7 +34,8 @@ struct TinyGgufSpec {
     // sized by feed_forward_length, one kv head per head, q/k norms over the whole vector).
     // "gemma4" (3 layers whatever
     // n_layer: local, global, local; global heads of 32, local of 16, a window of 4, per-layer embeddings of 32,
-    // layer 2 sharing layer 0's KV cache, rope_freqs on the global layer, logits soft-capped at 30).
+    // layer 2 sharing layer 0's KV cache, rope_freqs on the global layer, logits soft-capped at 30); "gemma4moe" (that
+    // gemma4 file with qwen3moe's 4 experts, 2 used, beside each layer's MLP: gate and up fused, per-expert scales).
     std::string arch = "llama";
     int n_embd = 64, n_layer = 2, n_head = 4, n_head_kv = 2, n_ff = 128, n_ctx = 128;
     std::vector<float> rope_freqs;  // [head_dim/2] llama3 RoPE frequency factors (rope_freqs.weight); empty: none
@@ -93,7 +94,9 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     const bool olmoe                     = s.arch == "olmoe";
     const bool moe                       = s.arch == "qwen3moe" || olmoe;
     const bool gpt2 = s.arch == "gpt2", qwen3 = s.arch == "qwen3" || s.arch == "qwen3moe", phi3 = s.arch == "phi3";
-    const bool gemma4 = s.arch == "gemma4";
+    const bool g4moe            = s.arch == "gemma4moe";  // gemma4 with experts beside the MLP
+    const bool gemma4           = s.arch == "gemma4" || g4moe;
+    const std::string arch_name = g4moe ? "gemma4" : s.arch;
     const bool gemma = s.arch == "gemma2" || s.arch == "gemma3" || gemma4, gemma3 = s.arch == "gemma3" || gemma4;
     const int n_layer       = gemma4 ? 3 : s.n_layer;
     const int64_t head_dim  = qwen3 || gemma ? 32 : s.n_embd / s.n_head;
@@ -101,8 +104,8 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     const int64_t P         = 32;  // gemma4's per-layer embedding width
     const int64_t E = s.n_embd, F = s.n_ff, V = int64_t(vocab.size()), KV = n_head_kv * head_dim,
                   Q     = s.n_head * head_dim;
-    const std::string a = s.arch + ".";
-    w.add("general.architecture", Value::make_string(s.arch));
+    const std::string a = arch_name + ".";
+    w.add("general.architecture", Value::make_string(arch_name));
     w.add("general.name", Value::make_string("tiny test model"));
     w.add(a + "context_length", Value::make_u32(uint32_t(s.n_ctx)));
     w.add(a + "embedding_length", Value::make_u32(uint32_t(E)));
@@ -118,7 +121,7 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     }
     if (qwen3 || gemma) w.add(a + "attention.key_length", Value::make_u32(uint32_t(head_dim)));
     const int64_t X = 4, FX = F / 2;  // qwen3moe: experts, and each one's hidden size
-    if (moe) {
+    if (moe || g4moe) {
         w.add(a + "expert_count", Value::make_u32(uint32_t(X)));
         w.add(a + "expert_used_count", Value::make_u32(2));
         if (!olmoe) w.add(a + "expert_feed_forward_length", Value::make_u32(uint32_t(FX)));
@@ -190,6 +193,18 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
             q8(b + "ffn_up.weight", E, F);
             q8(b + "ffn_down.weight", F, E);
             norm(b + "post_ffw_norm.weight");
+            if (g4moe) {  // the router (and its input scale), the three norms, fused gate | up, down, their scales
+                std::vector<float> router(size_t(E * X));
+                for (float& x : router) x = 0.5f * rng.next();
+                w.add_tensor_f32(b + "ffn_gate_inp.weight", {E, X}, router);
+                w.add_tensor_f32(b + "ffn_gate_inp.scale", {E}, std::vector<float>(size_t(E), 8.0f));
+                for (const char* n : {"pre_ffw_norm_2.weight", "post_ffw_norm_1.weight", "post_ffw_norm_2.weight"})
+                    norm(b + n);
+                w.add_tensor(b + "ffn_gate_up_exps.weight", DType::Q8_0, {E, 2 * FX, X},
+                             q8_0_bytes(E * 2 * FX * X, rng, 0.1f));
+                w.add_tensor(b + "ffn_down_exps.weight", DType::Q8_0, {FX, E, X}, q8_0_bytes(FX * E * X, rng, 0.1f));
+                w.add_tensor_f32(b + "ffn_down_exps.scale", {X}, {0.9f, 1.1f, 0.8f, 1.2f});
+            }
             w.add_tensor_f32(b + "layer_output_scale.weight", {1}, {0.7f});
             q8(b + "inp_gate.weight", E, P);
             q8(b + "proj.weight", P, E);
@@ -247,7 +262,7 @@ inline core::Status write_tiny_gguf(const std::string& path, const TinyGgufSpec&
     }
     norm("output_norm.weight");
     if (gpt2) bias("output_norm.bias", E);
-    if (s.arch != "gemma2") q8("output.weight", E, V);
+    if (arch_name != "gemma2") q8("output.weight", E, V);
     if (!s.rope_freqs.empty()) w.add_tensor_f32("rope_freqs.weight", {int64_t(s.rope_freqs.size())}, s.rope_freqs);
     return w.write(path);
 }

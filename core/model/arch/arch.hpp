@@ -20,6 +20,8 @@ const ArchDesc& gpt2_desc();
 const ArchDesc& gemma_desc(Arch arch);
 // arch/gemma4.cpp: gemma4 (its block function is arch/gemma.cpp's).
 const ArchDesc& gemma4_desc();
+// gemma4 with experts beside its MLP (the 26B-A4B shape; arch/moe.cpp runs the experts).
+const ArchDesc& gemma4_moe_desc();
 // arch/qwen35.cpp.
 const ArchDesc& qwen35_desc();
 

@@ -241,7 +241,7 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
                          LogitRows rows, ThreadPool& pool, Observer* observer) {
     const Hparams& hp    = model_.hp;
     const Weights& w     = model_.w;
-    const ArchDesc& arch = arch_desc(hp.arch);
+    const ArchDesc& arch = arch_desc(hp);
     const int n_embd     = hp.n_embd;
     // The sizes of the layer being run (gemma4's differ per layer: heads, kv heads, MLP width, RoPE size); before
     // and after the layers, the largest.
@@ -291,7 +291,26 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
             case Stage::FfnOut:
             case Stage::FfnPostNorm:
             case Stage::FinalNorm:
+            case Stage::FfnNorm2:  // gemma4's experts (arch/moe.cpp)
+            case Stage::FfnMoeOut:
+            case Stage::FfnPostNorm2:
+            case Stage::FfnMoeSum:
                 return {row(xb, t, n_embd), 1, n_embd};
+            case Stage::FfnPostNorm1:
+                return {row(shexp_.data(), t, n_embd), 1, n_embd};
+            case Stage::FfnRouter:
+                return {row(router_.data(), t, hp.n_expert), 1, hp.n_expert};
+            case Stage::FfnRouterProbs:
+                return {row(router_p_.data(), t, hp.n_expert), 1, hp.n_expert};
+            case Stage::FfnRoute:
+                return {row(route_.data(), t, 2 * hp.n_expert_used), 2, hp.n_expert_used};
+            case Stage::FfnExpGate:
+            case Stage::FfnExpAct:
+                return {row(hb, t, hp.n_expert_used * hp.expert_ff()), hp.n_expert_used, hp.expert_ff()};
+            case Stage::FfnExpUp:
+                return {row(hb2, t, hp.n_expert_used * hp.expert_ff()), hp.n_expert_used, hp.expert_ff()};
+            case Stage::FfnExpertOut:
+                return {row(expert_out_.data(), t, hp.n_expert_used * n_embd), hp.n_expert_used, n_embd};
             case Stage::QProj:
             case Stage::QNorm:
             case Stage::Q:
@@ -480,6 +499,20 @@ void Forward::eval_gemma(const KvCache& cache, KvCache* store, const int32_t* to
                     break;
                 case Stage::FfnOut:
                     linear(L.w_down, hb, n, xb, pool);
+                    break;
+                case Stage::FfnPostNorm1:  // gemma4's experts beside the MLP (arch/moe.cpp)
+                case Stage::FfnNorm2:
+                case Stage::FfnRouter:
+                case Stage::FfnRouterProbs:
+                case Stage::FfnRoute:
+                case Stage::FfnExpGate:
+                case Stage::FfnExpUp:
+                case Stage::FfnExpAct:
+                case Stage::FfnExpertOut:
+                case Stage::FfnMoeOut:
+                case Stage::FfnPostNorm2:
+                case Stage::FfnMoeSum:
+                    moe_stage(sd.id, L, n, pool);
                     break;
                 default:  // the soft-cap, probs and weighted sum: computed with the scores, above
                     break;

@@ -328,7 +328,7 @@ void Forward::eval_llama(const KvCache& cache, KvCache* store, const int32_t* to
                          LogitRows rows, ThreadPool& pool, Observer* observer) {
     const Hparams& hp    = model_.hp;
     const Weights& w     = model_.w;
-    const ArchDesc& arch = arch_desc(hp.arch);
+    const ArchDesc& arch = arch_desc(hp);
     const int n_embd = hp.n_embd, q_dim = hp.q_dim(), kv_dim = hp.kv_dim(), n_ff = hp.n_ff, head_dim = hp.head_dim;
     const int half_rot = hp.n_rot / 2;
     const int ff_rows  = hp.ff_rows();  // one row per chosen expert (qwen3moe), else 1

@@ -213,7 +213,7 @@ void Forward::eval_qwen35(const KvCache& cache, KvCache* store, const int32_t* t
                           LogitRows rows, ThreadPool& pool, Observer* observer) {
     const Hparams& hp    = model_.hp;
     const Weights& w     = model_.w;
-    const ArchDesc& arch = arch_desc(hp.arch);
+    const ArchDesc& arch = arch_desc(hp);
     const int n_embd = hp.n_embd, q_dim = hp.q_dim(), kv_dim = hp.kv_dim(), n_ff = hp.n_ff, head_dim = hp.head_dim;
     const int half_rot = hp.n_rot / 2;
     const int C = hp.ssm_conv_dim(), R = hp.ssm_dt_rank, G = hp.ssm_n_group, D = hp.ssm_d_state, DI = hp.ssm_d_inner;

@@ -94,7 +94,7 @@ std::vector<float> ref_attention(const Recorder& rec, const TinySpec& s, int il,
 // The architecture's description and the forward pass agree: at each position, every declared stage was observed
 // exactly once per layer, in the declared order, with the declared shape; every weight a stage names is in the file.
 void check_stage_list(const TinyModel& m, const Model& model, const Recorder& rec, int n) {
-    const ArchDesc& arch = arch_desc(model.hp.arch);
+    const ArchDesc& arch = arch_desc(model.hp);
     EXPECT_EQ(arch.name, model.hp.arch_name);
     for (int pos = 0; pos < n; ++pos) {
         std::vector<std::pair<Stage, int>> want;
@@ -154,7 +154,7 @@ void record_tiny(const TinySpec& s, Recorded& r) {
     for (int pos = 0; pos < n; ++pos) {
         const auto in = layer_input(*r.model, kTokens[size_t(pos)], pos);
         ASSERT_TRUE(in.ok()) << in.error().message;
-        EXPECT_EQ(*in, r.rec.at(arch_desc(r.model->hp.arch).layer_input, -1, pos)) << "layer input at " << pos;
+        EXPECT_EQ(*in, r.rec.at(arch_desc(r.model->hp).layer_input, -1, pos)) << "layer input at " << pos;
     }
 }
 

@@ -213,7 +213,7 @@ TEST(TraceFile, JsonDescribesEveryStepAndArraysHoldTheRecords) {
     EXPECT_EQ(q["shape"][0].n, double(recorded.size()));
     // Each array names the stage of the architecture's description it was taken from, and the model object lists
     // that description in the order the forward pass ran it.
-    const ArchDesc& arch = arch_desc(s->model().hp.arch);
+    const ArchDesc& arch = arch_desc(s->model().hp);
     EXPECT_EQ(q["stage"]["key"].s, stage_key(arch.query));
     EXPECT_EQ(q["stage"]["title"].s, find_stage(arch, arch.query)->title);
     EXPECT_EQ(j["arrays"]["resid"]["stage"]["key"].s, "resid_ffn");
