@@ -20,19 +20,14 @@
 #include "core/model/layers.hpp"
 #include "core/model/model.hpp"
 #include "core/tensor/ops.hpp"
+#include "tests/cli/random_file.hpp"
+#include "tests/core/model/stage_recorder.hpp"
 #include "tools/random_model.hpp"
 
 namespace ts::core {
 namespace {
 
-struct Recorder : Observer {
-    std::map<std::tuple<Stage, int, int>, std::vector<float>> seen;
-    StageMask wants(int) const override { return StageMask::all(); }
-    void observe(Stage s, int layer, int pos, TensorView v) override {
-        seen[{s, layer, pos}].assign(v.data, v.data + size_t(v.rows) * size_t(v.cols));
-    }
-    const std::vector<float>& at(Stage s, int layer, int pos) const { return seen.at({s, layer, pos}); }
-};
+using Recorder = testing::StageRecorder;
 
 // "gemma4": 6 layers (the last global), local heads of 16, per-layer embeddings, experts of 64 beside MLPs of 128,
 // gate and up fused ("gemma4split": apart).
@@ -61,14 +56,7 @@ std::shared_ptr<const Model> tiny_moe(core::DType type, const std::string& tag, 
         s.split_gate_up    = arch == "gemma4split";
         s.seed             = 11;
     }
-    const std::string path =
-        (std::filesystem::temp_directory_path() / ("ts_moe_" + arch + tag + std::to_string(getpid()) + ".gguf"))
-            .string();
-    EXPECT_TRUE(ts::tools::write_random_model(s, path).ok());
-    auto m = load_model(path);
-    std::filesystem::remove(path);
-    EXPECT_TRUE(m.ok()) << (m.ok() ? "" : m.error().message);
-    return m.ok() ? *m : nullptr;
+    return testing::load_random_model(s, "moe_" + arch + tag);
 }
 
 // W · x for one 2-D weight (expert_matrix's view), row by row with the kernels' own dot.
