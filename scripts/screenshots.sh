@@ -36,4 +36,12 @@ q35_prompt="the quick brown fox jumps over the lazy dog"
     -o docs/qwen35-recurrent.png
 "$exe" shot -m "$q35" -p "$q35_prompt" -n 24 --panel kv --size 1200x750 -o docs/qwen35-kv.png
 rm -f "$q35"
-ls -l docs/screenshot.png docs/panels docs/qwen35-*.png
+# gemma4 with experts beside each MLP (16 experts, 4 per token) on a small random-weight file: the Experts panel with
+# the mouse on layer 2, position 12 (the chosen experts, their weights and the router's whole distribution).
+g4m=$(mktemp --suffix=.gguf)
+"$mk" random "$g4m" --arch gemma4 --layers 8 --dim 128 --heads 4 --kv-heads 1 --head-dim 32 --head-dim-swa 16 --swa 8 \
+    --ffn 256 --vocab 300 --experts 16 --experts-used 4 --ffn-exp 64 --type q8_0 --seed 3 >/dev/null
+"$exe" shot -m "$g4m" -p "the quick brown fox jumps" -n 8 --panel experts --size 1200x750 --hover 520,175 \
+    -o docs/gemma4-experts.png
+rm -f "$g4m"
+ls -l docs/screenshot.png docs/panels docs/qwen35-*.png docs/gemma4-experts.png
