@@ -175,6 +175,10 @@ bool save_exploration_as(UiState& ui, const std::string& path) {
     return true;
 }
 
+bool may_close(const UiState& ui) {
+    return ui.pending_save == nullptr;
+}
+
 namespace {
 
 bool poll_hash(UiState& ui) {

@@ -30,6 +30,10 @@ void apply_view(UiState& ui, const core::Json& view, int query_pos);
 // Saves it to `path`; the status bar says where, the error modal why not.
 bool save_exploration_as(UiState& ui, const std::string& path);
 
+// Whether the explorer may close now: not while a save waits for the model's hash (the window stays open, the status
+// bar showing the hash's progress, until the file is written), so closing right after Save loses nothing.
+bool may_close(const UiState& ui);
+
 // Reads `file` and starts opening it (errors: the error modal).
 void open_exploration(UiState& ui, const std::string& file);
 // Starts opening an exploration already read: checks its model file (`model`: the file to use, "" : the one it

@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -141,7 +142,15 @@ int run_explorer(const ExplorerOptions& opt) {
     double next_frame     = 0;                  // steady_seconds() before which no frame starts
     std::signal(SIGINT, on_stop_signal);
     std::signal(SIGTERM, on_stop_signal);
-    while (!w.should_close() && !ui.quit_requested && g_stop_signal == 0) {
+    // Closing (the window's button, Quit) waits for a save still hashing the model; a signal stops at once.
+    bool closing = false;
+    std::string error_at_close;  // the error shown when closing began: a later one (the save's) goes to stderr too
+    while (g_stop_signal == 0) {
+        if (!closing && (w.should_close() || ui.quit_requested)) {
+            closing        = true;
+            error_at_close = ui.error_message;
+        }
+        if (closing && may_close(ui)) break;
         open_dropped(ui, w.take_dropped_paths());
         if (auto done = ui.loader.poll()) {
             const std::string path = ui.loader.path();
@@ -191,6 +200,8 @@ int run_explorer(const ExplorerOptions& opt) {
         w.end_frame();
         if (save) save_screenshot(ui, w);
     }
+    if (closing && ui.error_message != error_at_close)
+        std::fprintf(stderr, "error: %s: %s\n", ui.error_title.c_str(), ui.error_message.c_str());
     ui.bridge.detach();
     ui.views   = PanelViews{};  // GL textures go while the context is still there
     ui.heatmap = nullptr;

@@ -128,6 +128,26 @@ TEST_F(ExplorationUi, AChangedModelFileOpensTheModelModal) {
     shell_frame();
 }
 
+// Closing right after Save (the window's button, Quit) loses nothing: the explorer's loop asks may_close, which holds
+// the window open while the save waits for the model's hash; once the file is written it may close.
+TEST_F(ExplorationUi, ClosingWaitsForASaveStillHashing) {
+    start("the model", 3);
+    EXPECT_TRUE(may_close(ui_));
+    const std::string file = ts::test::unique_temp_path("ts_ui_close.tscope");
+    ASSERT_TRUE(save_exploration_as(ui_, file)) << ui_.error_message;
+    ASSERT_NE(ui_.pending_save, nullptr);
+    EXPECT_FALSE(may_close(ui_));
+    EXPECT_FALSE(std::filesystem::exists(file));
+    const auto t0 = std::chrono::steady_clock::now();
+    while (!may_close(ui_)) {  // the loop's frames while closing
+        poll_exploration(ui_);
+        shell_frame();
+        ASSERT_TRUE(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(20));
+    }
+    EXPECT_TRUE(std::filesystem::exists(file));
+    EXPECT_TRUE(core::read_exploration(file).ok());
+}
+
 // The model file's SHA-256 is not computed on the UI thread: saving returns at once with the exploration captured and
 // nothing written, frames go on being drawn while the hash job runs, and the file is written once it is done; the hash
 // is then cached, so the next save writes at once. Opening checks the file on the job's thread as well.
