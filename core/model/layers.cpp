@@ -9,6 +9,7 @@
 
 #include "core/base/fp16.hpp"
 #include "core/tensor/ops.hpp"
+#include "core/tensor/simd.hpp"
 
 namespace ts::core {
 
@@ -25,14 +26,39 @@ void rms_norm(const float* x, const float* weight, float eps, int n, float* out)
     for (int i = 0; i < n; ++i) out[i] = x[i] * scale * weight[i];
 }
 
+// As ggml's CPU backend computes it on x86, so that a file gives llama.cpp's numbers: the mean from a double sum,
+// rounded to float and divided in float; the squares of x - mean in float, summed in groups of the SIMD width of the
+// matching llama.cpp build (16 lanes for AVX-512, 8 for AVX2; one at the scalar level), each group added pairwise by
+// halves, the groups' sums in double; the variance rounded to float, the scale 1 / sqrt(variance + eps) in float;
+// then (x - mean) · scale, · weight, + bias, each rounded (README.md: the agreement with llama.cpp).
 void layer_norm(const float* x, const float* weight, const float* bias, float eps, int n, float* out) {
     double sum = 0.0;
     for (int i = 0; i < n; ++i) sum += double(x[i]);
-    const float mean = float(sum / double(n));
-    double var       = 0.0;
-    for (int i = 0; i < n; ++i) var += double(x[i] - mean) * double(x[i] - mean);
-    const float scale = float(1.0 / std::sqrt(var / double(n) + double(eps)));
-    for (int i = 0; i < n; ++i) out[i] = (x[i] - mean) * scale * weight[i] + bias[i];
+    const float mean  = float(sum) / float(n);
+    const SimdLevel l = active_simd();
+    const int lanes   = l >= SimdLevel::Avx512 ? 16 : l == SimdLevel::Avx2 ? 8 : 1;
+    double var        = 0.0;
+    int i             = 0;
+    float sq[16];
+    for (; lanes > 1 && i + lanes <= n; i += lanes) {
+        for (int j = 0; j < lanes; ++j) {
+            const float v = x[i + j] - mean;
+            sq[j]         = v * v;
+        }
+        for (int half = lanes / 2; half >= 1; half /= 2)
+            for (int j = 0; j < half; ++j) sq[j] = sq[j] + sq[j + half];
+        var += double(sq[0]);
+    }
+    for (; i < n; ++i) {
+        const float v = x[i] - mean;
+        var += double(v * v);
+    }
+    const float variance = float(var / double(n));
+    const float scale    = 1.0f / std::sqrt(variance + eps);
+    for (int j = 0; j < n; ++j) {
+        const float y = (x[j] - mean) * scale;
+        out[j]        = y * weight[j] + bias[j];
+    }
 }
 
 void output_norm(const Model& model, const float* x, float* out) {
