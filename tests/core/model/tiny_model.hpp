@@ -303,7 +303,9 @@ inline float ref_gelu(float x) {
     if (x <= -10.0f) return 0.0f;
     if (x >= 10.0f) return x;
     const float h = fp16_to_f32(f32_to_fp16(x));
-    const float g = 0.5f * h * (1.0f + std::tanh(0.79788456080286535587989211986876f * h * (1.0f + 0.044715f * h * h)));
+    // 1 + 0.044715 h² as one fused multiply-add, as llama.cpp's x86 builds compute ggml's formula
+    const float g =
+        0.5f * h * (1.0f + std::tanh(0.79788456080286535587989211986876f * h * std::fma(0.044715f * h, h, 1.0f)));
     return fp16_to_f32(f32_to_fp16(g));
 }
 
