@@ -2,12 +2,12 @@
 // evaluated in one batch, written as raw float32 files for comparing with another engine stage by stage
 // (tools/llama_trace/README.md does that with llama.cpp). A developer tool, not part of tokenscope.
 //
-//   ts_stage_dump MODEL.gguf IDS OUTDIR [scalar|avx2|avx512|vnni]
+//   [TS_SIMD=scalar|avx2|avx512|vnni] ts_stage_dump -m MODEL.gguf --prompt-ids IDS -o OUTDIR
 //
-// IDS: comma-separated token ids. OUTDIR/STAGE-LAYER.bin holds [positions][width] floats (layer -1: stages outside
-// the layers); OUTDIR/index.txt one line per file: name, width, positions (a stage whose rows grow with the position,
-// the attention scores and probabilities, has each position's row as it is, and its widest as the width). Exit 1
-// with an error: line on failure.
+// OUTDIR/STAGE-LAYER.bin holds [positions][width] floats (layer -1: stages outside the layers); OUTDIR/index.txt one
+// line per file: name, width, positions (a stage whose rows grow with the position, the attention scores and
+// probabilities, has each position's row as it is, and its widest as the width). TS_SIMD as for tokenscope (without
+// it, the best level this CPU has). Exit 1 with an error: line on failure, 2 on a usage error.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "app/cli/args.hpp"
+#include "app/cli/simd_choice.hpp"
 #include "core/model/forward.hpp"
 #include "core/model/model.hpp"
 #include "core/tensor/ops.hpp"
@@ -39,33 +41,25 @@ int fail(const std::string& why) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 4 || argc > 5) {
-        std::fprintf(stderr, "usage: ts_stage_dump MODEL.gguf IDS OUTDIR [scalar|avx2|avx512|vnni]\n");
-        return 2;
-    }
-    if (argc == 5) {
-        const std::string l                           = argv[4];
-        const std::map<std::string, SimdLevel> levels = {{"scalar", SimdLevel::Scalar},
-                                                         {"avx2", SimdLevel::Avx2},
-                                                         {"avx512", SimdLevel::Avx512},
-                                                         {"vnni", SimdLevel::Avx512Vnni}};
-        const auto it                                 = levels.find(l);
-        if (it == levels.end()) return fail("unknown SIMD level '" + l + "' (scalar, avx2, avx512 or vnni)");
-        if (int(it->second) > int(detected_simd())) return fail("this CPU lacks " + l);
-        set_simd_level(it->second);
-    }
-    auto model = load_model(argv[1], "", LoadOptions{});
-    if (!model) return fail(model.error().message);
+    std::string model_path, dir;
     std::vector<int32_t> ids;
-    for (const char* p = argv[2]; *p;) {
-        char* end    = nullptr;
-        const long v = std::strtol(p, &end, 10);
-        if (end == p || v < 0 || v >= (*model)->hp.n_vocab) return fail(std::string("bad token id list: ") + argv[2]);
-        ids.push_back(int32_t(v));
-        p = *end == ',' ? end + 1 : end;
-        if (*end != ',' && *end != '\0') return fail(std::string("bad token id list: ") + argv[2]);
-    }
-    if (ids.empty()) return fail("no token ids");
+    ts::app::ArgParser ap("", "-m MODEL.gguf --prompt-ids IDS -o OUTDIR",
+                          "every forward-pass stage of a prompt, per layer and position, as float32 files");
+    ap.set_program("ts_stage_dump");
+    ap.add_string("-m", "--model", "FILE", &model_path, "the model (GGUF or llama.c checkpoint)");
+    ap.add_int_list("", "--prompt-ids", "IDS", &ids, 0, INT32_MAX, "the prompt as token ids, e.g. 1,2,3");
+    ap.add_string("-o", "--out", "DIR", &dir, "an existing folder for the files");
+    if (auto code = ap.parse(argc, argv)) return *code;
+    if (model_path.empty() || ids.empty() || dir.empty()) return ap.usage_error("-m, --prompt-ids and -o are required");
+    auto level = ts::app::choose_simd(std::getenv("TS_SIMD"), detected_simd(), {detected_simd(), ""});
+    if (!level) return fail(level.error().message);
+    set_simd_level(level->level);
+    auto model = load_model(model_path, "", LoadOptions{});
+    if (!model) return fail(model.error().message);
+    for (const int32_t id : ids)
+        if (id >= (*model)->hp.n_vocab)
+            return fail("token id " + std::to_string(id) + " is outside the vocabulary (" +
+                        std::to_string((*model)->hp.n_vocab) + ")");
     Forward fwd(**model, int(ids.size()));
     auto cache = fwd.make_cache();
     if (!cache) return fail(cache.error().message);
@@ -73,8 +67,7 @@ int main(int argc, char** argv) {
     Rows rows;
     if (auto st = fwd.eval(*cache, ids.data(), int(ids.size()), 0, nullptr, LogitRows::None, pool, &rows); !st)
         return fail(st.error().message);
-    const std::string dir = argv[3];
-    FILE* index           = std::fopen((dir + "/index.txt").c_str(), "w");
+    FILE* index = std::fopen((dir + "/index.txt").c_str(), "w");
     if (!index) return fail("cannot write " + dir + "/index.txt");
     for (const auto& [key, by_pos] : rows.data) {
         const std::string name = key.first + "-" + std::to_string(key.second);

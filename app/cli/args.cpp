@@ -256,13 +256,12 @@ std::optional<int> ArgParser::parse(int argc, char** argv) {
 }
 
 void ArgParser::print_usage(FILE* out) const {
-    std::fprintf(out, "usage: %s %s %s\n(`%s %s --help` lists the flags)\n", program_.c_str(), verb_.c_str(),
-                 usage_.c_str(), program_.c_str(), verb_.c_str());
+    const std::string cmd = command();
+    std::fprintf(out, "usage: %s %s\n(`%s --help` lists the flags)\n", cmd.c_str(), usage_.c_str(), cmd.c_str());
 }
 
 void ArgParser::print_help(FILE* out) const {
-    std::fprintf(out, "usage: %s %s %s\n%s\n\nflags:\n", program_.c_str(), verb_.c_str(), usage_.c_str(),
-                 summary_.c_str());
+    std::fprintf(out, "usage: %s %s\n%s\n\nflags:\n", command().c_str(), usage_.c_str(), summary_.c_str());
     for (const Spec& s : specs_) {
         std::string left = names_of(s.short_name, s.long_name);
         if (!s.metavar.empty()) left += " " + s.metavar;

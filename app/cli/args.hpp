@@ -34,6 +34,8 @@ public:
     ArgParser(std::string verb, std::string usage, std::string summary);
     // The program name shown in usage lines ("tokenscope" unless a tool such as ts_mkmodel says otherwise).
     void set_program(std::string program) { program_ = std::move(program); }
+    // "tokenscope run", or the program alone for a tool without verbs (an empty verb).
+    std::string command() const { return verb_.empty() ? program_ : program_ + " " + verb_; }
 
     // Each add_* binds a flag to `out` (whose current value is shown as the default in --help). short_name is
     // like "-m" and long_name like "--model"; either may be "" (not both). metavar names the value in --help.

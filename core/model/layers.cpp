@@ -34,11 +34,10 @@ void rms_norm(const float* x, const float* weight, float eps, int n, float* out)
 void layer_norm(const float* x, const float* weight, const float* bias, float eps, int n, float* out) {
     double sum = 0.0;
     for (int i = 0; i < n; ++i) sum += double(x[i]);
-    const float mean  = float(sum) / float(n);
-    const SimdLevel l = active_simd();
-    const int lanes   = l >= SimdLevel::Avx512 ? 16 : l == SimdLevel::Avx2 ? 8 : 1;
-    double var        = 0.0;
-    int i             = 0;
+    const float mean = float(sum) / float(n);
+    const int lanes  = float_lanes(active_simd());
+    double var       = 0.0;
+    int i            = 0;
     float sq[16];
     for (; lanes > 1 && i + lanes <= n; i += lanes) {
         for (int j = 0; j < lanes; ++j) {

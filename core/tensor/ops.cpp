@@ -320,6 +320,10 @@ const char* simd_name(SimdLevel l) {
     return "?";
 }
 
+int float_lanes(SimdLevel l) {
+    return l >= SimdLevel::Avx512 ? 16 : l == SimdLevel::Avx2 ? 8 : 1;
+}
+
 std::optional<SimdLevel> simd_level_from_name(std::string_view name) {
     if (name == "scalar") return SimdLevel::Scalar;
     if (name == "avx2") return SimdLevel::Avx2;

@@ -15,6 +15,9 @@ SimdLevel preferred_simd();        // the default of active_simd: the best level
 SimdLevel active_simd();           // what the kernels use now
 void set_simd_level(SimdLevel l);  // tests force a level (clamped to detected)
 const char* simd_name(SimdLevel l);
+// Floats per vector register of llama.cpp's CPU build for the same instruction set (16 for AVX-512, 8 for AVX2; 1 at
+// the scalar level): the group size of its float reductions, for code that sums in its order (layer_norm).
+int float_lanes(SimdLevel l);
 // The level called `name`: "scalar", "avx2", "avx512", "vnni" (or "avx512vnni", simd_name's spelling); nullopt for
 // any other text. Pure: the app decides where names come from (TS_SIMD).
 std::optional<SimdLevel> simd_level_from_name(std::string_view name);

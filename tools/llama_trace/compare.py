@@ -20,7 +20,7 @@ def read_index(d):
     out = {}
     for line in open(d + "/index.txt"):
         p = line.split()
-        out[p[0]] = [int(x) for x in p[1:]] if len(p) < 6 else [int(x) for x in p[1:5]]
+        out[p[0]] = [int(x) for x in p[1:5]]  # ours: width, positions; llama.cpp's: ne0..ne3 (then its op)
     return out
 
 

@@ -74,7 +74,15 @@ int main(int argc, char** argv) {
     }
     llama_backend_init();
     std::vector<llama_token> ids;
-    for (char* s = std::strtok(argv[2], ","); s; s = std::strtok(nullptr, ",")) ids.push_back(std::atoi(s));
+    for (char* s = std::strtok(argv[2], ","); s; s = std::strtok(nullptr, ",")) {
+        char* end    = nullptr;
+        const long v = std::strtol(s, &end, 10);
+        if (end == s || *end != '\0' || v < 0) {
+            std::fprintf(stderr, "error: not a token id: '%s'\n", s);
+            return 2;
+        }
+        ids.push_back(llama_token(v));
+    }
     llama_model_params mp = llama_model_default_params();
     mp.n_gpu_layers       = 0;
     llama_model* model    = llama_model_load_from_file(argv[1], mp);

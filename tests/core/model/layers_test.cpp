@@ -21,10 +21,6 @@ namespace {
 class LayerNorm : public testing::AtEveryLevel {};
 TS_AT_EVERY_LEVEL(LayerNorm);
 
-int lanes_of(SimdLevel l) {
-    return l >= SimdLevel::Avx512 ? 16 : l == SimdLevel::Avx2 ? 8 : 1;
-}
-
 // The order written out group by group: a group of w squares is folded in halves (w -> w/2 -> ... -> 1).
 std::vector<float> by_groups(const std::vector<float>& x, const std::vector<float>& w, const std::vector<float>& b,
                              float eps, int lanes) {
@@ -66,6 +62,14 @@ std::vector<float> in_double(const std::vector<float>& x, const std::vector<floa
     return out;
 }
 
+// llama.cpp's AVX2 build sums 8 floats per group, its AVX-512 builds 16; the scalar level sums one at a time.
+TEST(FloatLanes, AreTheMatchingLlamaCppBuildsVectorWidths) {
+    EXPECT_EQ(float_lanes(SimdLevel::Scalar), 1);
+    EXPECT_EQ(float_lanes(SimdLevel::Avx2), 8);
+    EXPECT_EQ(float_lanes(SimdLevel::Avx512), 16);
+    EXPECT_EQ(float_lanes(SimdLevel::Avx512Vnni), 16);
+}
+
 TEST_P(LayerNorm, SumsAsTheMatchingLlamaCppBuildDoes) {
     std::mt19937 rng(5);
     std::normal_distribution<float> gauss(0.0f, 1.0f);
@@ -81,7 +85,7 @@ TEST_P(LayerNorm, SumsAsTheMatchingLlamaCppBuildDoes) {
             b[size_t(j)] = 0.1f * gauss(rng);
         }
         layer_norm(x.data(), w.data(), b.data(), 1e-5f, n, out.data());
-        const auto want = by_groups(x, w, b, 1e-5f, lanes_of(GetParam()));
+        const auto want = by_groups(x, w, b, 1e-5f, float_lanes(GetParam()));
         ASSERT_EQ(0, std::memcmp(out.data(), want.data(), sizeof(float) * size_t(n))) << "trial " << trial;
         const auto dbl = in_double(x, w, b, 1e-5f);
         differs_from_double += std::memcmp(out.data(), dbl.data(), sizeof(float) * size_t(n)) != 0;
